@@ -1,0 +1,187 @@
+"""Shared pieces of the perpetual costing methods: adjustments, shortages, checks."""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.errors import InsufficientStockError, InvalidQuantityError, JxcError, StateError
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum
+
+__all__ = ["CostAdjustment"]
+
+_divide = DIVISION_CONTEXT.divide
+
+#: reasons of a :class:`CostAdjustment`
+SHORTAGE_SETTLEMENT = "shortage_settlement"
+LANDED_COST = "landed_cost"
+BACK_DATING = "back_dating"
+REVALUATION = "revaluation"
+PRICE_VARIANCE = "price_variance"
+
+
+@attrs.frozen(slots=True)
+class CostAdjustment:
+    """A change of cost booked after the fact; history is never edited.
+
+    ``amount`` is signed from the point of view of the cost of goods sold (or of the account the
+    event names): ``+100.00`` means the issue ``issue_ref`` really cost 100.00 more than was
+    booked when it left stock. ``reason`` is one of ``shortage_settlement`` (a receipt filled a
+    negative-stock shortage valued at an estimate), ``landed_cost`` (the issued share of a landed
+    cost), ``back_dating`` (a back-dated movement changed the cost of a later issue),
+    ``revaluation`` (standard cost: a new standard revalued the stock on hand; the amount is the
+    change of stock value) and ``price_variance`` (standard cost: receipt price minus standard,
+    材料成本差异).
+    """
+
+    reason: str
+    amount: Decimal
+    quantity: Decimal
+    issue_ref: str | None = None
+    receipt_ref: str | None = None
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "reason": self.reason,
+            "amount": str(self.amount),
+            "quantity": str(self.quantity),
+            "issue_ref": self.issue_ref,
+            "receipt_ref": self.receipt_ref,
+        }
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> CostAdjustment:
+        return cls(
+            reason=data["reason"],
+            amount=Decimal(data["amount"]),
+            quantity=Decimal(data["quantity"]),
+            issue_ref=data.get("issue_ref"),
+            receipt_ref=data.get("receipt_ref"),
+        )
+
+
+def slice_value(taken: Decimal, qty: Decimal, value: Decimal, quantum: Decimal) -> Decimal:
+    """round_half_up(taken x value / qty); exactly ``value`` when ``taken`` empties ``qty``."""
+    if taken == qty:
+        return value
+    return _divide(taken * value, qty).quantize(quantum, ROUND_HALF_UP)
+
+
+def bad_quantity(quantity: object, name: str = "quantity") -> Decimal:
+    """Slow path of the inline checks: raise the right error, or return a Decimal."""
+    q = check_number(quantity, name)
+    if q <= 0:
+        raise InvalidQuantityError(field=name, value=q)
+    return q
+
+
+def bad_cost(cost: object, name: str = "unit_cost") -> Decimal:
+    c = check_number(cost, name)
+    if c < 0:
+        raise JxcError("negative_amount", field=name, value=c)
+    return c
+
+
+def check_value(value: object, quantum: Decimal, name: str = "value") -> Decimal:
+    v = check_number(value, name)
+    if v < 0:
+        raise JxcError("negative_amount", field=name, value=v)
+    if v.quantize(quantum, ROUND_HALF_UP) != v:
+        raise JxcError(
+            "invalid_amount_precision", field=name, value=v, digits=-quantum.as_tuple().exponent
+        )
+    return v
+
+
+def insufficient(item: object, warehouse: object, needed: Decimal, on_hand: Decimal) -> JxcError:
+    return InsufficientStockError(
+        item=item, warehouse=warehouse, needed=needed, on_hand=on_hand, short=needed - on_hand
+    )
+
+
+class ShortageBook:
+    """Open shortages of negative stock: ``[quantity, estimated value, issue ref]``, oldest first.
+
+    ``fill`` settles them with a receipt: the real cost of the units that fill a shortage is a
+    slice of the receipt; the estimate released is a slice of the shortage; the difference is a
+    ``shortage_settlement`` adjustment of the original issue.
+    """
+
+    __slots__ = ("open",)
+
+    def __init__(self) -> None:
+        self.open: deque[list[Any]] = deque()
+
+    def fill(
+        self,
+        rq: Decimal,
+        rv: Decimal,
+        ref: str | None,
+        quantum: Decimal,
+        out: list[CostAdjustment],
+    ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+        """Fill shortages with ``rq`` units worth ``rv``.
+
+        Returns (receipt qty left, receipt value left, qty filled, estimate released).
+        """
+        filled_q = ZERO
+        released = ZERO
+        shortages = self.open
+        while shortages and rq > 0:
+            s = shortages[0]
+            sq, sv, sref = s
+            take = sq if sq <= rq else rq
+            real = slice_value(take, rq, rv, quantum)
+            est = slice_value(take, sq, sv, quantum)
+            rq -= take
+            rv -= real
+            filled_q += take
+            released += est
+            if take == sq:
+                shortages.popleft()
+            else:
+                s[0] = sq - take
+                s[1] = sv - est
+            if real != est:
+                out.append(CostAdjustment(SHORTAGE_SETTLEMENT, real - est, take, sref, ref))
+        return rq, rv, filled_q, released
+
+    def to_data(self) -> list[list[Any]]:
+        return [[str(q), str(v), r] for q, v, r in self.open]
+
+    def load(self, data: list[list[Any]]) -> None:
+        self.open = deque([Decimal(q), Decimal(v), r] for q, v, r in data)
+
+
+def base_state(method: str, digits: int, allow_negative: bool) -> dict[str, Any]:
+    return {
+        "method": method,
+        "version": 1,
+        "currency_digits": digits,
+        "allow_negative": allow_negative,
+    }
+
+
+def expect_method(state: dict[str, Any], method: str) -> None:
+    if not isinstance(state, dict) or state.get("method") != method:
+        got = state.get("method") if isinstance(state, dict) else type(state).__name__
+        raise StateError(reason=f"expected method {method!r}, got {got!r}")
+    if state.get("version") != 1:
+        raise StateError(reason=f"unknown state version {state.get('version')!r}")
+
+
+def dec(s: object) -> Decimal:
+    if not isinstance(s, str):
+        raise StateError(reason=f"expected a decimal string, got {s!r}")
+    return Decimal(s)
+
+
+def opt_dec(s: object) -> Decimal | None:
+    return None if s is None else dec(s)
+
+
+def quantum_for(digits: int) -> Decimal:
+    return money_quantum(digits)

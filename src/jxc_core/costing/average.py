@@ -1,0 +1,252 @@
+"""Moving weighted average (移动加权平均): one pool per costing scope.
+
+The unit cost is value / quantity after every receipt (never stored rounded). An issue is worth
+``round_half_up(qty x value / qty on hand)``; issuing everything takes exactly the remaining
+value. Examples (DOMAIN section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue 3 -> 3.01;
+1000@0.17 + 800@0.23, issue 1000 -> 196.67, issue 800 -> 157.33.
+
+``from_ref`` is accepted and ignored: a return to supplier leaves at the current average and
+the difference to the supplier's price is a price-difference line of the voucher.
+
+Negative stock follows the same shortage rules as FIFO (estimate = last unit cost consumed,
+else current average, else ``default_cost``, else 0; receipts fill shortages first and emit
+``shortage_settlement`` adjustments).
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+from jxc_core.costing._common import (
+    LANDED_COST,
+    CostAdjustment,
+    ShortageBook,
+    bad_cost,
+    bad_quantity,
+    base_state,
+    check_value,
+    dec,
+    expect_method,
+    insufficient,
+    opt_dec,
+    slice_value,
+)
+from jxc_core.errors import JxcError
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
+
+__all__ = ["MovingAverageValuation"]
+
+_D = Decimal
+_HALF_UP = ROUND_HALF_UP
+_divide = DIVISION_CONTEXT.divide
+_multiply = DIVISION_CONTEXT.multiply
+
+
+class MovingAverageValuation:
+    """Moving weighted average over one costing scope. See the module docstring."""
+
+    method: ClassVar[str] = "moving_average"
+
+    __slots__ = (
+        "_adjustments",
+        "_allow",
+        "_default_cost",
+        "_digits",
+        "_last_q",
+        "_last_v",
+        "_qty",
+        "_quantum",
+        "_received",
+        "_shortages",
+        "_val",
+        "item",
+        "warehouse",
+    )
+
+    def __init__(
+        self,
+        currency_digits: int = 2,
+        allow_negative: bool = False,
+        *,
+        default_cost: Decimal | None = None,
+        item: object = None,
+        warehouse: object = None,
+    ) -> None:
+        self._digits = currency_digits
+        self._quantum = money_quantum(currency_digits)
+        if type(allow_negative) is not bool:
+            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
+        self._allow = allow_negative
+        self._default_cost = (
+            None if default_cost is None else check_amount(default_cost, "default_cost")
+        )
+        self.item = item
+        self.warehouse = warehouse
+        self._qty = ZERO
+        self._val = ZERO
+        self._last_q: Decimal | None = None
+        self._last_v: Decimal | None = None
+        self._shortages = ShortageBook()
+        self._adjustments: list[CostAdjustment] = []
+        self._received: dict[str, Decimal] = {}
+
+    @property
+    def quantity(self) -> Decimal:
+        return self._qty
+
+    @property
+    def value(self) -> Decimal:
+        return self._val
+
+    @property
+    def currency_digits(self) -> int:
+        return self._digits
+
+    @property
+    def allow_negative(self) -> bool:
+        return self._allow
+
+    @property
+    def unit_cost(self) -> Decimal | None:
+        """Current average (unrounded, 60 digits), or None when nothing is on hand."""
+        return _divide(self._val, self._qty) if self._qty > 0 else None
+
+    @property
+    def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
+        return [(q, v, r) for q, v, r in self._shortages.open]
+
+    @property
+    def adjustments(self) -> tuple[CostAdjustment, ...]:
+        return tuple(self._adjustments)
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        out = self._adjustments
+        self._adjustments = []
+        return out
+
+    def receive(
+        self,
+        quantity: Decimal,
+        unit_cost: Decimal,
+        ref: str | None = None,
+        *,
+        value: Decimal | None = None,
+    ) -> Decimal:
+        """Receive ``quantity`` at ``unit_cost`` (or for ``value``); returns the receipt value."""
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if value is None:
+            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < 0:
+                unit_cost = bad_cost(unit_cost)
+            val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
+        else:
+            val = check_value(value, self._quantum)
+        if ref is not None:
+            self._received[ref] = self._received.get(ref, ZERO) + quantity
+        if self._shortages.open:
+            rq, rv, filled, released = self._shortages.fill(
+                quantity, val, ref, self._quantum, self._adjustments
+            )
+            self._qty += filled + rq
+            self._val += released + rv
+            return val
+        self._qty += quantity
+        self._val += val
+        return val
+
+    def issue(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> Decimal:
+        """Issue ``quantity`` at the current average; returns its cost (``from_ref`` ignored)."""
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        qty = self._qty
+        if quantity >= qty:
+            if quantity == qty:
+                cost = self._val
+                self._last_q = qty
+                self._last_v = cost
+                self._qty = qty - quantity
+                self._val = cost - cost
+                return cost
+            if not self._allow:
+                raise insufficient(self.item, self.warehouse, quantity, qty)
+            return self._issue_short(quantity, ref)
+        val = self._val
+        cost = _divide(quantity * val, qty).quantize(self._quantum, _HALF_UP)
+        self._last_q = qty
+        self._last_v = val
+        self._qty = qty - quantity
+        self._val = val - cost
+        return cost
+
+    def _issue_short(self, quantity: Decimal, ref: str | None) -> Decimal:
+        qty_before = self._qty
+        cost = ZERO
+        if qty_before > 0:
+            cost = self.issue(qty_before)
+        short = quantity - (qty_before if qty_before > 0 else ZERO)
+        if self._last_q is not None and self._last_v is not None and self._last_q > 0:
+            unit = _divide(self._last_v, self._last_q)
+        elif self._default_cost is not None:
+            unit = self._default_cost
+        else:
+            unit = ZERO
+        est_value = _multiply(short, unit).quantize(self._quantum, _HALF_UP)
+        self._shortages.open.append([short, est_value, ref])
+        self._qty -= short
+        self._val -= est_value
+        return cost + est_value
+
+    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+        """Add landed cost to receipt ``ref``; returns the share kept in stock.
+
+        The pool does not know which units are left, so the units of the receipt still on hand
+        are taken as ``min(received, on hand)``: that share raises the pool's value, the rest
+        is a ``landed_cost`` adjustment (to COGS).
+        """
+        amount = check_number(amount, "amount")
+        received = self._received.get(ref)
+        if received is None:
+            raise JxcError("unknown_receipt", ref=ref)
+        on_hand = self._qty if self._qty < received else received
+        if on_hand < 0:
+            on_hand = ZERO
+        kept = slice_value(on_hand, received, amount, self._quantum) if on_hand else ZERO
+        self._val += kept
+        if amount - kept:
+            self._adjustments.append(
+                CostAdjustment(LANDED_COST, amount - kept, received - on_hand, None, ref)
+            )
+        return kept
+
+    def to_state(self) -> dict[str, Any]:
+        state = base_state(self.method, self._digits, self._allow)
+        state.update(
+            quantity=str(self._qty),
+            value=str(self._val),
+            shortages=self._shortages.to_data(),
+            last=None if self._last_q is None else [str(self._last_q), str(self._last_v)],
+            default_cost=None if self._default_cost is None else str(self._default_cost),
+            received={k: str(v) for k, v in self._received.items()},
+            adjustments=[a.to_data() for a in self._adjustments],
+        )
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> MovingAverageValuation:
+        expect_method(state, cls.method)
+        v = cls(
+            state["currency_digits"],
+            state["allow_negative"],
+            default_cost=opt_dec(state.get("default_cost")),
+        )
+        v._qty = dec(state["quantity"])
+        v._val = dec(state["value"])
+        v._shortages.load(state["shortages"])
+        if state["last"] is not None:
+            v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
+        v._received = {k: dec(x) for k, x in state["received"].items()}
+        v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
+        return v

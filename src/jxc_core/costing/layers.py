@@ -1,0 +1,396 @@
+"""FIFO (先进先出) and LIFO (后进先出) valuation: one layer per receipt.
+
+A layer is ``[remaining qty, remaining value, ref, received qty]``. An issue consumes the oldest
+(FIFO) or newest (LIFO) layers; the value of a slice is
+``round_half_up(taken x remaining value / remaining qty)`` and a slice that empties its layer
+takes exactly the layer's remaining value, so no rounding residue is ever left in stock.
+
+``issue(q, from_ref=R)`` (a return to supplier) takes the layers of receipt ``R`` first while
+they have quantity, then the normal order. Layers emptied that way stay in the queue at zero and
+are skipped, so every operation is O(1) amortised whatever the depth of the queue.
+
+Negative stock (``allow_negative=True``): the units beyond stock are valued at the last unit
+cost consumed (else the current average, else ``default_cost``, else 0) and kept as an open
+shortage; each later receipt fills open shortages first, oldest first, and the difference
+between the estimate and the real cost becomes a ``shortage_settlement``
+:class:`~jxc_core.costing.CostAdjustment`. Read them with :meth:`take_adjustments`.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+from jxc_core.costing._common import (
+    LANDED_COST,
+    CostAdjustment,
+    ShortageBook,
+    bad_cost,
+    bad_quantity,
+    base_state,
+    check_value,
+    dec,
+    expect_method,
+    insufficient,
+    opt_dec,
+    slice_value,
+)
+from jxc_core.errors import JxcError
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
+
+__all__ = ["FifoValuation", "LifoValuation"]
+
+_D = Decimal
+_HALF_UP = ROUND_HALF_UP
+_divide = DIVISION_CONTEXT.divide
+_multiply = DIVISION_CONTEXT.multiply
+
+
+class _LayerValuation:
+    """Common engine of FIFO and LIFO (``_front`` is 0 for FIFO, -1 for LIFO)."""
+
+    method: ClassVar[str] = ""
+    _front: ClassVar[int] = 0
+
+    __slots__ = (
+        "_adjustments",
+        "_allow",
+        "_by_ref",
+        "_default_cost",
+        "_digits",
+        "_last_q",
+        "_last_v",
+        "_layers",
+        "_pop",
+        "_quantum",
+        "_qty",
+        "_shortages",
+        "_val",
+        "item",
+        "warehouse",
+    )
+
+    def __init__(
+        self,
+        currency_digits: int = 2,
+        allow_negative: bool = False,
+        *,
+        default_cost: Decimal | None = None,
+        item: object = None,
+        warehouse: object = None,
+    ) -> None:
+        self._digits = currency_digits
+        self._quantum = money_quantum(currency_digits)
+        if type(allow_negative) is not bool:
+            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
+        self._allow = allow_negative
+        self._default_cost = (
+            None if default_cost is None else check_amount(default_cost, "default_cost")
+        )
+        self.item = item
+        self.warehouse = warehouse
+        self._layers: deque[list[Any]] = deque()
+        self._pop = self._layers.popleft if self._front == 0 else self._layers.pop
+        self._by_ref: dict[str, list[list[Any]]] = {}
+        self._shortages = ShortageBook()
+        self._adjustments: list[CostAdjustment] = []
+        self._qty = ZERO
+        self._val = ZERO
+        self._last_q: Decimal | None = None
+        self._last_v: Decimal | None = None
+
+    # -- reading -------------------------------------------------------------------------
+    @property
+    def quantity(self) -> Decimal:
+        """Quantity on hand (negative while shortages are open)."""
+        return self._qty
+
+    @property
+    def value(self) -> Decimal:
+        """Stock value, rounded money: sum of the layers minus the estimates of open shortages."""
+        return self._val
+
+    @property
+    def currency_digits(self) -> int:
+        return self._digits
+
+    @property
+    def allow_negative(self) -> bool:
+        return self._allow
+
+    @property
+    def layers(self) -> list[tuple[Decimal, Decimal, str | None]]:
+        """Non-empty layers, in consumption order of FIFO (oldest first): (qty, value, ref)."""
+        return [(lq, lv, ref) for lq, lv, ref, _ in self._layers if lq]
+
+    @property
+    def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
+        """Open shortages, oldest first: (qty, estimated value, issue ref)."""
+        return [(q, v, r) for q, v, r in self._shortages.open]
+
+    @property
+    def adjustments(self) -> tuple[CostAdjustment, ...]:
+        """Cost adjustments produced and not yet taken."""
+        return tuple(self._adjustments)
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        """Return the pending cost adjustments and forget them (the caller books them)."""
+        out = self._adjustments
+        self._adjustments = []
+        return out
+
+    # -- receiving -----------------------------------------------------------------------
+    def receive(
+        self,
+        quantity: Decimal,
+        unit_cost: Decimal,
+        ref: str | None = None,
+        *,
+        value: Decimal | None = None,
+    ) -> Decimal:
+        """Receive ``quantity`` at ``unit_cost``; returns the receipt's value (rounded money).
+
+        ``value`` (keyword) gives the receipt's total value instead, e.g. a customer return at
+        the cost its delivery left with; ``unit_cost`` is then ignored.
+        """
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if value is None:
+            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < 0:
+                unit_cost = bad_cost(unit_cost)
+            val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
+        else:
+            val = check_value(value, self._quantum)
+        total = val
+        if self._shortages.open:
+            return self._receive_filling(quantity, val, ref)
+        layer = [quantity, val, ref, quantity]
+        self._layers.append(layer)
+        if ref is not None:
+            self._index(ref, layer)
+        self._qty += quantity
+        self._val += val
+        return total
+
+    def _index(self, ref: str, layer: list[Any]) -> None:
+        found = self._by_ref.get(ref)
+        if found is None:
+            self._by_ref[ref] = [layer]
+        else:
+            found.append(layer)
+
+    def _receive_filling(self, quantity: Decimal, val: Decimal, ref: str | None) -> Decimal:
+        rq, rv, filled, released = self._shortages.fill(
+            quantity, val, ref, self._quantum, self._adjustments
+        )
+        self._qty += filled
+        self._val += released
+        if rq > 0:
+            layer = [rq, rv, ref, quantity]
+            self._layers.append(layer)
+            if ref is not None:
+                self._index(ref, layer)
+            self._qty += rq
+            self._val += rv
+        elif ref is not None:
+            self._index(ref, [ZERO, ZERO, ref, quantity])
+        return val
+
+    # -- issuing -------------------------------------------------------------------------
+    def issue(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> Decimal:
+        """Issue ``quantity``; returns its cost (positive rounded money).
+
+        ``from_ref`` names a receipt whose layer is consumed first (return to supplier).
+        ``ref`` names this issue in the cost adjustments that may follow it.
+        Beyond stock with ``allow_negative=False``: ``InsufficientStockError``, nothing changed.
+        """
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        qty = self._qty
+        if quantity > qty:
+            if not self._allow:
+                raise insufficient(self.item, self.warehouse, quantity, qty)
+            return self._issue_short(quantity, from_ref, ref)
+        if from_ref is not None:
+            return self._issue_from_ref(quantity, from_ref)
+        layers = self._layers
+        front = self._front
+        remaining = quantity
+        cost = ZERO
+        while True:
+            layer = layers[front]
+            lq = layer[0]
+            if lq <= remaining:
+                lv = layer[1]
+                cost += lv
+                remaining -= lq
+                self._pop()
+                layer[0] = ZERO
+                layer[1] = ZERO
+                if not remaining:
+                    if lq:
+                        self._last_q = lq
+                        self._last_v = lv
+                    break
+            else:
+                lv = layer[1]
+                s = _divide(remaining * lv, lq).quantize(self._quantum, _HALF_UP)
+                layer[0] = lq - remaining
+                layer[1] = lv - s
+                cost += s
+                self._last_q = lq
+                self._last_v = lv
+                break
+        self._qty = qty - quantity
+        self._val -= cost
+        return cost
+
+    def _issue_from_ref(self, quantity: Decimal, from_ref: str) -> Decimal:
+        found = self._by_ref.get(from_ref)
+        if found is None:
+            raise JxcError("unknown_receipt", ref=from_ref)
+        remaining = quantity
+        cost = ZERO
+        for layer in found:
+            lq = layer[0]
+            if not lq:
+                continue
+            take = lq if lq <= remaining else remaining
+            s = slice_value(take, lq, layer[1], self._quantum)
+            layer[0] = lq - take
+            layer[1] -= s
+            self._last_q = lq
+            self._last_v = layer[1] + s
+            cost += s
+            remaining -= take
+            if not remaining:
+                break
+        self._qty -= quantity - remaining
+        self._val -= cost
+        if remaining:
+            cost += self.issue(remaining)
+        return cost
+
+    def _estimate_unit_cost(self, qty_before: Decimal, val_before: Decimal) -> Decimal:
+        if self._last_q is not None and self._last_v is not None:
+            return _divide(self._last_v, self._last_q)
+        if qty_before > 0:
+            return _divide(val_before, qty_before)
+        if self._default_cost is not None:
+            return self._default_cost
+        return ZERO
+
+    def _issue_short(self, quantity: Decimal, from_ref: str | None, ref: str | None) -> Decimal:
+        qty_before, val_before = self._qty, self._val
+        cost = ZERO
+        on_hand = qty_before if qty_before > 0 else ZERO
+        if on_hand:
+            cost = self.issue(on_hand, from_ref)
+        short = quantity - on_hand
+        unit = self._estimate_unit_cost(qty_before, val_before)
+        est_value = _multiply(short, unit).quantize(self._quantum, _HALF_UP)
+        self._shortages.open.append([short, est_value, ref])
+        self._qty -= short
+        self._val -= est_value
+        return cost + est_value
+
+    # -- landed cost ---------------------------------------------------------------------
+    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+        """Add ``amount`` of landed cost to receipt ``ref``; returns the share left in stock.
+
+        The share of the receipt's units still on hand raises their layers
+        (``round_half_up(amount x on hand / received)``); the rest, the share of units already
+        issued, becomes a ``landed_cost`` adjustment (to COGS).
+        """
+        amount = check_number(amount, "amount")
+        found = self._by_ref.get(ref)
+        if found is None:
+            raise JxcError("unknown_receipt", ref=ref)
+        received = sum((layer[3] for layer in found), ZERO)
+        on_hand = sum((layer[0] for layer in found), ZERO)
+        kept = slice_value(on_hand, received, amount, self._quantum) if on_hand else ZERO
+        # spread the kept share over the live layers of the receipt, last takes the rest
+        live = [layer for layer in found if layer[0]]
+        left_amount, left_qty = kept, on_hand
+        for layer in live:
+            part = slice_value(layer[0], left_qty, left_amount, self._quantum)
+            layer[1] += part
+            left_amount -= part
+            left_qty -= layer[0]
+        self._val += kept
+        issued_share = amount - kept
+        if issued_share:
+            self._adjustments.append(
+                CostAdjustment(LANDED_COST, issued_share, received - on_hand, None, ref)
+            )
+        return kept
+
+    # -- state ---------------------------------------------------------------------------
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly."""
+        state = base_state(self.method, self._digits, self._allow)
+        ids: dict[int, int] = {}
+        layers = []
+        for layer in self._layers:
+            ids[id(layer)] = len(layers)
+            layers.append([str(layer[0]), str(layer[1]), layer[2], str(layer[3])])
+        # layers reachable only through the index (drained ones) keep their receipt quantity
+        index: dict[str, list[Any]] = {}
+        for ref, found in self._by_ref.items():
+            index[ref] = [ids.get(id(layer), ["0", "0", ref, str(layer[3])]) for layer in found]
+        state.update(
+            layers=layers,
+            index=index,
+            shortages=self._shortages.to_data(),
+            quantity=str(self._qty),
+            value=str(self._val),
+            last=None if self._last_q is None else [str(self._last_q), str(self._last_v)],
+            default_cost=None if self._default_cost is None else str(self._default_cost),
+            adjustments=[a.to_data() for a in self._adjustments],
+        )
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> _LayerValuation:
+        """Rebuild a valuation from :meth:`to_state` data."""
+        expect_method(state, cls.method)
+        v = cls(
+            state["currency_digits"],
+            state["allow_negative"],
+            default_cost=opt_dec(state.get("default_cost")),
+        )
+        objs: list[list[Any]] = []
+        for q, val, ref, received in state["layers"]:
+            layer = [dec(q), dec(val), ref, dec(received)]
+            objs.append(layer)
+            v._layers.append(layer)
+        for ref, entries in state["index"].items():
+            v._by_ref[ref] = [
+                objs[e] if isinstance(e, int) else [ZERO, ZERO, ref, dec(e[3])] for e in entries
+            ]
+        v._shortages.load(state["shortages"])
+        v._qty = dec(state["quantity"])
+        v._val = dec(state["value"])
+        if state["last"] is not None:
+            v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
+        v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
+        return v
+
+
+class FifoValuation(_LayerValuation):
+    """First in, first out (先进先出). See the module docstring for the rules."""
+
+    method = "fifo"
+    _front = 0
+    __slots__ = ()
+
+
+class LifoValuation(_LayerValuation):
+    """Last in, first out (后进先出). Kept for parity: CAS 1 and IFRS (IAS 2) do not allow it."""
+
+    method = "lifo"
+    _front = -1
+    __slots__ = ()

@@ -1,0 +1,163 @@
+"""The ``JxcError`` family: every refusal of jxc_core.
+
+Each error has a stable machine ``code`` (part of the public API: never renamed), the offending
+fields as ``data`` (plain values), and a human message in English and Chinese, rendered from the
+catalogue below with the error's data. ``str(error)`` is the English message; ``error.message(
+"zh_CN")`` gives the Chinese one. Locale names are parsed with babel, so ``"zh"``, ``"zh_Hans_CN"``
+and ``"zh-CN"`` all select Chinese.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from babel import Locale, UnknownLocaleError
+
+__all__ = [
+    "MESSAGES",
+    "ConfigurationError",
+    "InsufficientStockError",
+    "InvalidQuantityError",
+    "JxcError",
+    "LotError",
+    "NotFoundError",
+    "PeriodClosedError",
+    "StateError",
+]
+
+#: code -> (English template, Chinese template). Templates use ``str.format`` with the data.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "insufficient_stock": (
+        "Insufficient stock of {item} in {warehouse}: needed {needed}, on hand {on_hand}, "
+        "short {short}",
+        "{item} 在 {warehouse} 库存不足：需要 {needed}，现存 {on_hand}，缺 {short}",
+    ),
+    "invalid_quantity": (
+        "{field} must be greater than zero, got {value}",
+        "{field} 必须大于零，实际为 {value}",
+    ),
+    "negative_amount": (
+        "{field} must not be negative, got {value}",
+        "{field} 不能为负数，实际为 {value}",
+    ),
+    "unknown_receipt": (
+        "No receipt layer named {ref}",
+        "找不到入库批次 {ref}",
+    ),
+    "duplicate_receipt": (
+        "A receipt layer named {ref} already exists",
+        "入库批次 {ref} 已存在",
+    ),
+    "lot_required": (
+        "Specific identification needs the lot to issue from",
+        "个别计价法出库必须指定批次",
+    ),
+    "period_closed": (
+        "The period containing {date} is closed",
+        "{date} 所在的会计期间已结账",
+    ),
+    "period_not_open": (
+        "Period {period} cannot take this movement: {reason}",
+        "会计期间 {period} 不能接受此业务：{reason}",
+    ),
+    "invalid_state": (
+        "Invalid valuation state: {reason}",
+        "计价状态数据无效：{reason}",
+    ),
+    "invalid_transition": (
+        "Action {action} is not allowed in state {state}",
+        "状态 {state} 下不允许执行 {action}",
+    ),
+    "invalid_allocation": (
+        "Cannot allocate: {reason}",
+        "无法分摊：{reason}",
+    ),
+    "not_found": (
+        "{kind} {key} not found",
+        "找不到{kind} {key}",
+    ),
+    "configuration": (
+        "Invalid configuration: {reason}",
+        "配置无效：{reason}",
+    ),
+}
+
+
+def _is_chinese(locale: str | Locale) -> bool:
+    if isinstance(locale, Locale):
+        return locale.language == "zh"
+    try:
+        return Locale.parse(locale.replace("-", "_")).language == "zh"
+    except (ValueError, UnknownLocaleError):
+        return locale.lower().startswith("zh")
+
+
+class JxcError(Exception):
+    """Base of every refusal. ``code`` is stable; ``data`` holds the offending fields."""
+
+    default_code: ClassVar[str] = "jxc_error"
+
+    def __init__(self, code: str | None = None, /, **data: Any) -> None:
+        self.code: str = code or self.default_code
+        self.data: dict[str, Any] = data
+        super().__init__(self.message("en"))
+
+    def message(self, locale: str | Locale = "en") -> str:
+        """The human message in ``locale`` (Chinese for any ``zh`` locale, else English)."""
+        templates = MESSAGES.get(self.code)
+        if templates is None:
+            return f"{self.code}: {self.data}"
+        template = templates[1] if _is_chinese(locale) else templates[0]
+        try:
+            return template.format(**self.data)
+        except (KeyError, IndexError):
+            return f"{template} {self.data}"
+
+    @property
+    def message_en(self) -> str:
+        return self.message("en")
+
+    @property
+    def message_zh(self) -> str:
+        return self.message("zh_CN")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for an API response or a log line."""
+        return {
+            "code": self.code,
+            "data": {k: str(v) if not isinstance(v, (int, str, list, dict)) else v
+                     for k, v in self.data.items()},
+            "message_en": self.message_en,
+            "message_zh": self.message_zh,
+        }
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.code!r}, {self.data!r})"
+
+
+class InsufficientStockError(JxcError):
+    default_code = "insufficient_stock"
+
+
+class InvalidQuantityError(JxcError):
+    default_code = "invalid_quantity"
+
+
+class NotFoundError(JxcError):
+    default_code = "not_found"
+
+
+class LotError(JxcError):
+    default_code = "lot_required"
+
+
+class PeriodClosedError(JxcError):
+    default_code = "period_closed"
+
+
+class StateError(JxcError):
+    default_code = "invalid_state"
+
+
+class ConfigurationError(JxcError):
+    default_code = "configuration"

@@ -1,0 +1,98 @@
+"""Numbers of jxc_core: Decimal quantities and money, checked at the boundary.
+
+Rules (DOMAIN section 1):
+
+* Quantities, prices, costs and amounts are ``decimal.Decimal`` (or ``int``). A ``float``, a
+  ``bool``, a ``str`` or anything else raises ``TypeError`` naming the field; NaN and Infinity
+  raise ``ValueError``. Nothing is ever silently converted.
+* Money is rounded to the currency's minor unit with ROUND_HALF_UP (四舍五入) by
+  :func:`round_money`. Rounding is explicit; formatting only displays.
+
+Arithmetic precision: jxc_core adds, subtracts and multiplies with Decimal operators in the
+calling thread's context (exact for money and quantities of realistic size under the default
+precision of 28 digits) and divides in a private 60-digit context before it rounds, so that a
+quotient is never rounded twice.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+
+from jxc_core.errors import InvalidQuantityError, JxcError
+
+__all__ = [
+    "DIVISION_CONTEXT",
+    "ZERO",
+    "check_amount",
+    "check_number",
+    "check_quantity",
+    "money_quantum",
+    "round_money",
+    "round_to",
+]
+
+ZERO = Decimal(0)
+
+#: Context for divisions before rounding: 60 significant digits, errors trapped.
+DIVISION_CONTEXT = Context(
+    prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow]
+)
+
+_QUANTA: dict[int, Decimal] = {d: Decimal(1).scaleb(-d) for d in range(0, 13)}
+
+
+def money_quantum(digits: int) -> Decimal:
+    """``Decimal('0.01')`` for 2 digits, ``Decimal('1')`` for 0 digits."""
+    q = _QUANTA.get(digits)
+    if q is None:
+        if type(digits) is not int or digits < 0:
+            raise ValueError(f"currency_digits must be a non-negative int, got {digits!r}")
+        q = Decimal(1).scaleb(-digits)
+    return q
+
+
+def round_to(value: Decimal, quantum: Decimal) -> Decimal:
+    """Round ``value`` half up to ``quantum`` (e.g. ``Decimal('0.01')``)."""
+    return value.quantize(quantum, ROUND_HALF_UP)
+
+
+def round_money(value: Decimal, digits: int = 2) -> Decimal:
+    """Round ``value`` half up (四舍五入) to ``digits`` decimal places."""
+    return value.quantize(money_quantum(digits), ROUND_HALF_UP)
+
+
+def check_number(value: object, name: str) -> Decimal:
+    """Return ``value`` as a finite Decimal, or raise ``TypeError``/``ValueError`` naming it."""
+    t = type(value)
+    if t is Decimal:
+        assert isinstance(value, Decimal)
+        if value.is_finite():
+            return value
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    if t is int:
+        assert isinstance(value, int)
+        return Decimal(value)
+    if isinstance(value, Decimal):  # a subclass of Decimal
+        if value.is_finite():
+            return Decimal(value)
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    raise TypeError(
+        f"{name} must be a Decimal or an int, got {t.__name__} {value!r}"
+        " (floats and strings are refused: pass Decimal('...'))"
+    )
+
+
+def check_quantity(value: object, name: str = "quantity") -> Decimal:
+    """A quantity strictly greater than zero, else ``InvalidQuantityError``."""
+    q = check_number(value, name)
+    if q <= 0:
+        raise InvalidQuantityError(field=name, value=q)
+    return q
+
+
+def check_amount(value: object, name: str) -> Decimal:
+    """A money amount or price that is zero or more, else ``JxcError('negative_amount')``."""
+    a = check_number(value, name)
+    if a < 0:
+        raise JxcError("negative_amount", field=name, value=a)
+    return a
