@@ -60,6 +60,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Period {period} cannot take this movement: {reason}",
         "会计期间 {period} 不能接受此业务：{reason}",
     ),
+    "invalid_amount_precision": (
+        "{field} {value} has more decimals than the currency's minor unit {quantum}",
+        "{field} {value} 的小数位超过了币种最小单位 {quantum}",
+    ),
     "invalid_state": (
         "Invalid valuation state: {reason}",
         "计价状态数据无效：{reason}",

@@ -1,7 +1,74 @@
-"""Costing (存货计价): pure valuation methods, no I/O."""
+"""Costing (存货计价): pure valuation methods over one costing scope, no I/O.
+
+Perpetual methods share one shape — ``receive(qty, unit_cost, ref=None, *, value=None)``
+returns the value entering stock, ``issue(qty, from_ref=None, *, ref=None)`` returns the cost
+of the issue, ``quantity`` and ``value`` read the scope, ``take_adjustments()`` hands over the
+cost adjustments booked after the fact, ``to_state()``/``from_state()`` persist exactly.
+"""
+
+from typing import Any
 
 from jxc_core.costing._common import CostAdjustment
 from jxc_core.costing.average import MovingAverageValuation
+from jxc_core.costing.landed import (
+    AllocationBasis,
+    AllocationLine,
+    allocate,
+    allocate_landed_cost,
+)
 from jxc_core.costing.layers import FifoValuation, LifoValuation
+from jxc_core.costing.lot import SpecificLotValuation
+from jxc_core.costing.monthly import IssueCost, MonthlyAverageValuation, PeriodCloseResult
+from jxc_core.costing.standard import StandardCostValuation
+from jxc_core.costing.timeline import CostingTimeline, PerpetualValuation, TimelineResult
+from jxc_core.errors import StateError
 
-__all__ = ["CostAdjustment", "FifoValuation", "LifoValuation", "MovingAverageValuation"]
+__all__ = [
+    "METHODS",
+    "AllocationBasis",
+    "AllocationLine",
+    "CostAdjustment",
+    "CostingTimeline",
+    "FifoValuation",
+    "IssueCost",
+    "LifoValuation",
+    "MonthlyAverageValuation",
+    "MovingAverageValuation",
+    "PeriodCloseResult",
+    "PerpetualValuation",
+    "SpecificLotValuation",
+    "StandardCostValuation",
+    "TimelineResult",
+    "allocate",
+    "allocate_landed_cost",
+    "valuation_from_state",
+]
+
+Valuation = (
+    FifoValuation
+    | LifoValuation
+    | MovingAverageValuation
+    | MonthlyAverageValuation
+    | StandardCostValuation
+    | SpecificLotValuation
+)
+
+#: method name -> valuation class
+METHODS: dict[str, Any] = {
+    "fifo": FifoValuation,
+    "lifo": LifoValuation,
+    "moving_average": MovingAverageValuation,
+    "monthly_average": MonthlyAverageValuation,
+    "standard": StandardCostValuation,
+    "specific_lot": SpecificLotValuation,
+}
+
+
+def valuation_from_state(state: dict[str, Any]) -> Valuation:
+    """Rebuild any valuation from its ``to_state()`` data (dispatches on ``state['method']``)."""
+    method = state.get("method") if isinstance(state, dict) else None
+    cls = METHODS.get(method) if isinstance(method, str) else None
+    if cls is None:
+        raise StateError(reason=f"unknown costing method {method!r}")
+    result: Valuation = cls.from_state(state)
+    return result

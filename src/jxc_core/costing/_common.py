@@ -90,9 +90,7 @@ def check_value(value: object, quantum: Decimal, name: str = "value") -> Decimal
     if v < 0:
         raise JxcError("negative_amount", field=name, value=v)
     if v.quantize(quantum, ROUND_HALF_UP) != v:
-        raise JxcError(
-            "invalid_amount_precision", field=name, value=v, digits=-quantum.as_tuple().exponent
-        )
+        raise JxcError("invalid_amount_precision", field=name, value=v, quantum=quantum)
     return v
 
 

@@ -63,8 +63,8 @@ class _LayerValuation:
         "_last_v",
         "_layers",
         "_pop",
-        "_quantum",
         "_qty",
+        "_quantum",
         "_shortages",
         "_val",
         "item",
@@ -333,7 +333,7 @@ class _LayerValuation:
         """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly."""
         state = base_state(self.method, self._digits, self._allow)
         ids: dict[int, int] = {}
-        layers = []
+        layers: list[list[Any]] = []
         for layer in self._layers:
             ids[id(layer)] = len(layers)
             layers.append([str(layer[0]), str(layer[1]), layer[2], str(layer[3])])

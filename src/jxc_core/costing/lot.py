@@ -1,0 +1,140 @@
+"""Specific identification (个别计价): every lot is its own layer; an issue names the lot.
+
+A lot may be received more than once (its receipts merge into one layer at their total value);
+an issue takes ``round_half_up(qty x lot value / lot qty)``, and emptying the lot takes exactly
+its value. Negative stock is never allowed per lot: the cost of units that were never received
+cannot be identified.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+from jxc_core.costing._common import (
+    bad_cost,
+    bad_quantity,
+    base_state,
+    check_value,
+    dec,
+    expect_method,
+    insufficient,
+    slice_value,
+)
+from jxc_core.errors import JxcError, LotError
+from jxc_core.values import ZERO, check_number, money_quantum
+
+__all__ = ["SpecificLotValuation"]
+
+
+class SpecificLotValuation:
+    """Specific identification over one costing scope."""
+
+    method: ClassVar[str] = "specific_lot"
+
+    __slots__ = ("_digits", "_lots", "_qty", "_quantum", "_val", "item", "warehouse")
+
+    def __init__(
+        self, currency_digits: int = 2, *, item: object = None, warehouse: object = None
+    ) -> None:
+        self._digits = currency_digits
+        self._quantum = money_quantum(currency_digits)
+        self.item = item
+        self.warehouse = warehouse
+        self._lots: dict[str, list[Decimal]] = {}
+        self._qty = ZERO
+        self._val = ZERO
+
+    @property
+    def quantity(self) -> Decimal:
+        return self._qty
+
+    @property
+    def value(self) -> Decimal:
+        return self._val
+
+    @property
+    def allow_negative(self) -> bool:
+        return False
+
+    def lot(self, lot: str) -> tuple[Decimal, Decimal]:
+        """(quantity, value) of ``lot``; (0, 0) when unknown or empty."""
+        found = self._lots.get(lot)
+        return (found[0], found[1]) if found else (ZERO, ZERO)
+
+    @property
+    def lots(self) -> dict[str, tuple[Decimal, Decimal]]:
+        return {k: (q, v) for k, (q, v) in self._lots.items() if q}
+
+    def receive(
+        self,
+        quantity: Decimal,
+        unit_cost: Decimal,
+        ref: str | None = None,
+        *,
+        value: Decimal | None = None,
+    ) -> Decimal:
+        """Receive into lot ``ref`` (required); returns the receipt value."""
+        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if value is None:
+            if type(unit_cost) is not Decimal or not unit_cost.is_finite() or unit_cost < 0:
+                unit_cost = bad_cost(unit_cost)
+            val = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
+        else:
+            val = check_value(value, self._quantum)
+        if ref is None:
+            raise LotError()
+        found = self._lots.get(ref)
+        if found is None:
+            self._lots[ref] = [quantity, val]
+        else:
+            found[0] += quantity
+            found[1] += val
+        self._qty += quantity
+        self._val += val
+        return val
+
+    def issue(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> Decimal:
+        """Issue ``quantity`` from lot ``from_ref`` (required); returns its cost."""
+        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if from_ref is None:
+            raise LotError()
+        found = self._lots.get(from_ref)
+        on_hand = found[0] if found else ZERO
+        if found is None or quantity > on_hand:
+            raise insufficient(self.item, f"{self.warehouse} / lot {from_ref}", quantity, on_hand)
+        cost = slice_value(quantity, found[0], found[1], self._quantum)
+        found[0] -= quantity
+        found[1] -= cost
+        self._qty -= quantity
+        self._val -= cost
+        return cost
+
+    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+        """Add ``amount`` to lot ``ref`` (the whole amount stays in stock while it has units)."""
+        amount = check_number(amount, "amount")
+        found = self._lots.get(ref)
+        if found is None or not found[0]:
+            raise JxcError("unknown_receipt", ref=ref)
+        found[1] += amount
+        self._val += amount
+        return amount
+
+    def to_state(self) -> dict[str, Any]:
+        state = base_state(self.method, self._digits, False)
+        state.update(lots={k: [str(q), str(v)] for k, (q, v) in self._lots.items()})
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> SpecificLotValuation:
+        expect_method(state, cls.method)
+        v = cls(state["currency_digits"])
+        for k, (q, val) in state["lots"].items():
+            v._lots[k] = [dec(q), dec(val)]
+            v._qty += v._lots[k][0]
+            v._val += v._lots[k][1]
+        return v

@@ -1,0 +1,166 @@
+"""Standard cost (计划成本/标准成本).
+
+Stock moves at the standard unit cost. A receipt enters stock at ``round_half_up(qty x
+standard)``; the receipt's price minus that is a ``price_variance`` adjustment (材料成本差异,
+positive = the purchase cost more than standard). An issue leaves at ``round_half_up(qty x
+standard)``; issuing everything takes exactly the remaining value. A new standard revalues what
+is on hand to ``round_half_up(qty x new standard)`` and the change is a ``revaluation``
+adjustment. Negative stock (when allowed) is valued at standard too: there is no estimate to
+settle later.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, ClassVar
+
+from jxc_core.costing._common import (
+    PRICE_VARIANCE,
+    REVALUATION,
+    CostAdjustment,
+    bad_cost,
+    bad_quantity,
+    base_state,
+    check_value,
+    dec,
+    expect_method,
+    insufficient,
+)
+from jxc_core.values import ZERO, check_amount, money_quantum
+
+__all__ = ["StandardCostValuation"]
+
+
+class StandardCostValuation:
+    """Stock at a standard unit cost, with purchase-price variance and revaluation events."""
+
+    method: ClassVar[str] = "standard"
+
+    __slots__ = (
+        "_adjustments",
+        "_allow",
+        "_digits",
+        "_qty",
+        "_quantum",
+        "_standard",
+        "_val",
+        "item",
+        "warehouse",
+    )
+
+    def __init__(
+        self,
+        standard_cost: Decimal,
+        currency_digits: int = 2,
+        allow_negative: bool = False,
+        *,
+        item: object = None,
+        warehouse: object = None,
+    ) -> None:
+        self._standard = check_amount(standard_cost, "standard_cost")
+        self._digits = currency_digits
+        self._quantum = money_quantum(currency_digits)
+        if type(allow_negative) is not bool:
+            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
+        self._allow = allow_negative
+        self.item = item
+        self.warehouse = warehouse
+        self._qty = ZERO
+        self._val = ZERO
+        self._adjustments: list[CostAdjustment] = []
+
+    @property
+    def quantity(self) -> Decimal:
+        return self._qty
+
+    @property
+    def value(self) -> Decimal:
+        return self._val
+
+    @property
+    def standard_cost(self) -> Decimal:
+        return self._standard
+
+    @property
+    def adjustments(self) -> tuple[CostAdjustment, ...]:
+        return tuple(self._adjustments)
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        out = self._adjustments
+        self._adjustments = []
+        return out
+
+    def receive(
+        self,
+        quantity: Decimal,
+        unit_cost: Decimal,
+        ref: str | None = None,
+        *,
+        value: Decimal | None = None,
+    ) -> Decimal:
+        """Receive at the purchase price ``unit_cost`` (or total ``value``).
+
+        Returns the value entering stock (at standard); the variance is an adjustment.
+        """
+        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if value is None:
+            if type(unit_cost) is not Decimal or not unit_cost.is_finite() or unit_cost < 0:
+                unit_cost = bad_cost(unit_cost)
+            actual = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
+        else:
+            actual = check_value(value, self._quantum)
+        at_standard = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
+        if actual != at_standard:
+            self._adjustments.append(
+                CostAdjustment(PRICE_VARIANCE, actual - at_standard, quantity, None, ref)
+            )
+        self._qty += quantity
+        self._val += at_standard
+        return at_standard
+
+    def issue(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> Decimal:
+        """Issue at standard; returns the cost. ``from_ref`` is ignored."""
+        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+            quantity = bad_quantity(quantity)
+        if quantity > self._qty and not self._allow:
+            raise insufficient(self.item, self.warehouse, quantity, self._qty)
+        if quantity == self._qty:
+            cost = self._val
+        else:
+            cost = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
+        self._qty -= quantity
+        self._val -= cost
+        return cost
+
+    def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
+        """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""
+        new = check_amount(standard_cost, "standard_cost")
+        target = (self._qty * new).quantize(self._quantum, ROUND_HALF_UP)
+        delta = target - self._val
+        self._standard = new
+        self._val = target
+        if delta:
+            self._adjustments.append(CostAdjustment(REVALUATION, delta, self._qty, None, ref))
+        return delta
+
+    def to_state(self) -> dict[str, Any]:
+        state = base_state(self.method, self._digits, self._allow)
+        state.update(
+            standard_cost=str(self._standard),
+            quantity=str(self._qty),
+            value=str(self._val),
+            adjustments=[a.to_data() for a in self._adjustments],
+        )
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> StandardCostValuation:
+        expect_method(state, cls.method)
+        v = cls(dec(state["standard_cost"]), state["currency_digits"], state["allow_negative"])
+        v._qty = dec(state["quantity"])
+        v._val = dec(state["value"])
+        v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
+        return v
