@@ -78,7 +78,55 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "not_found": (
         "{kind} {key} not found",
-        "找不到{kind} {key}",
+        "找不到 {kind} {key}",
+    ),
+    "unknown_unit": (
+        "Item {item} has no conversion for unit {unit}",
+        "存货 {item} 没有计量单位 {unit} 的换算关系",
+    ),
+    "unit_conversion_inexact": (
+        "{quantity} {unit} of {item} is not a whole number of base units at {digits} decimals",
+        "{item} 的 {quantity} {unit} 换算为基本单位后超出 {digits} 位小数",
+    ),
+    "lot_expired": (
+        "Lot {lot} of {item} expired on {expiry}",
+        "{item} 的批次 {lot} 已于 {expiry} 过期",
+    ),
+    "lot_missing": (
+        "Item {item} is lot-tracked: a lot is required",
+        "存货 {item} 启用批次管理，必须指定批次",
+    ),
+    "serial_on_hand": (
+        "Serial number {serial} of {item} is already on hand in {warehouse}",
+        "{item} 的序列号 {serial} 已在仓库 {warehouse} 中",
+    ),
+    "serial_not_on_hand": (
+        "Serial number {serial} of {item} is not on hand in {warehouse}",
+        "{item} 的序列号 {serial} 不在仓库 {warehouse} 中",
+    ),
+    "serial_count": (
+        "{item}: {count} serial numbers given for a quantity of {quantity}",
+        "{item}：数量 {quantity} 与序列号个数 {count} 不符",
+    ),
+    "duplicate_key": (
+        "Duplicate key {key} in {table}",
+        "{table} 中的键 {key} 重复",
+    ),
+    "idempotency_conflict": (
+        "Idempotency key {key} was already used with different data",
+        "幂等键 {key} 已用于不同的数据",
+    ),
+    "reservation_short": (
+        "Cannot reserve: {count} line(s) short: {summary}",
+        "无法锁库：{count} 行库存不足：{summary}",
+    ),
+    "empty_posting": (
+        "A posting needs at least one line",
+        "过账至少需要一行",
+    ),
+    "same_warehouse": (
+        "A transfer needs two different warehouses, got {warehouse} twice",
+        "调拨的调出仓与调入仓不能相同：{warehouse}",
     ),
     "configuration": (
         "Invalid configuration: {reason}",

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from jxc_core.costing._common import (
+    CostAdjustment,
     bad_cost,
     bad_quantity,
     base_state,
@@ -113,6 +114,10 @@ class SpecificLotValuation:
         self._qty -= quantity
         self._val -= cost
         return cost
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        """Specific identification never books costs after the fact: always empty."""
+        return []
 
     def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
         """Add ``amount`` to lot ``ref`` (the whole amount stays in stock while it has units)."""

@@ -1,0 +1,344 @@
+"""In-memory storage: the reference adapter, fast, and an honest fake.
+
+Writers are serialised by one lock held for the whole unit of work (like SQLite's
+``BEGIN IMMEDIATE``). Writes are staged copy-on-write per group (an item-warehouse's balances,
+its reservations, ...) and become visible only on commit; rollback drops the stage. Duplicate
+keys raise the same ``duplicate_key`` error as the SQLite adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterable, Sequence
+from types import TracebackType
+from typing import Any, Self
+
+from jxc_core.errors import JxcError
+from jxc_core.ports import Event
+from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+
+__all__ = ["MemoryStorage"]
+
+
+class _Data:
+    def __init__(self) -> None:
+        self.items: dict[str, Item] = {}
+        self.warehouses: dict[str, Warehouse] = {}
+        self.lots: dict[tuple[str, str], Lot] = {}
+        self.ledger: list[LedgerEntry] = []
+        self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
+        self.entry_nos: set[int] = set()
+        self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
+        self.valuations: dict[tuple[str, str], dict[str, Any]] = {}
+        self.reservations: dict[tuple[str, str], dict[str, Reservation]] = {}
+        self.res_ids: dict[str, tuple[str, str]] = {}
+        self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
+        self.serials: dict[tuple[str, str], str] = {}
+        self.outbox: dict[str, tuple[Event, bool]] = {}
+        self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.sequences: dict[str, int] = {}
+
+
+_MISSING = object()
+
+
+class MemoryUnitOfWork:
+    """A unit of work over :class:`MemoryStorage`; see the module docstring."""
+
+    def __init__(self, storage: MemoryStorage) -> None:
+        self._storage = storage
+        self._d = storage._data
+        self._stage: dict[str, dict[Any, Any]] = {}
+        self._ledger_new: list[LedgerEntry] = []
+        self._active = False
+        self.master = self
+        self.ledger = _Ledger(self)
+        self.balances = _Balances(self)
+        self.valuations = _Valuations(self)
+        self.reservations = _Reservations(self)
+        self.serials = _Serials(self)
+        self.outbox = _Outbox(self)
+        self.idempotency = _Idempotency(self)
+        self.sequences = _Sequences(self)
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> Self:
+        self._storage._lock.acquire()
+        self._active = True
+        self._stage = {}
+        self._ledger_new = []
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.rollback()
+        finally:
+            self._active = False
+            self._storage._lock.release()
+
+    def rollback(self) -> None:
+        self._stage = {}
+        self._ledger_new = []
+
+    def commit(self) -> None:
+        fault = self._storage.fault
+        if fault is not None:
+            fault("commit")
+        d = self._d
+        for table, staged in self._stage.items():
+            target: dict[Any, Any] = getattr(d, table)
+            for key, value in staged.items():
+                if value is _MISSING:
+                    target.pop(key, None)
+                else:
+                    target[key] = value
+        for e in self._ledger_new:
+            d.ledger.append(e)
+            d.entry_nos.add(e.entry_no)
+            d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(e)
+        self._stage = {}
+        self._ledger_new = []
+
+    # -- staging helpers -----------------------------------------------------------------
+    def _get(self, table: str, key: Any) -> Any:
+        staged = self._stage.get(table)
+        if staged is not None:
+            v = staged.get(key, _MISSING)
+            if v is not _MISSING or key in staged:
+                return None if v is _MISSING else v
+        return getattr(self._d, table).get(key)
+
+    def _put(self, table: str, key: Any, value: Any) -> None:
+        if not self._active:
+            raise JxcError("configuration", reason="unit of work used outside its with-block")
+        fault = self._storage.fault
+        if fault is not None:
+            fault(table)
+        self._stage.setdefault(table, {})[key] = value
+
+    def _cow(self, table: str, key: Any) -> dict[Any, Any]:
+        """A staged, writable copy of the dict stored under ``key`` of ``table``."""
+        staged = self._stage.get(table)
+        if staged is not None:
+            found = staged.get(key, _MISSING)
+            if found is not _MISSING:
+                result: dict[Any, Any] = found
+                return result
+        copy = dict(getattr(self._d, table).get(key) or {})
+        self._put(table, key, copy)
+        return copy
+
+    def _merged(self, table: str) -> dict[Any, Any]:
+        out = dict(getattr(self._d, table))
+        for k, v in self._stage.get(table, {}).items():
+            if v is _MISSING:
+                out.pop(k, None)
+            else:
+                out[k] = v
+        return out
+
+    # -- master data ---------------------------------------------------------------------
+    def get_item(self, code: str) -> Item | None:
+        result: Item | None = self._get("items", code)
+        return result
+
+    def put_item(self, item: Item) -> None:
+        self._put("items", item.code, item)
+
+    def get_warehouse(self, code: str) -> Warehouse | None:
+        result: Warehouse | None = self._get("warehouses", code)
+        return result
+
+    def put_warehouse(self, warehouse: Warehouse) -> None:
+        self._put("warehouses", warehouse.code, warehouse)
+
+    def get_lot(self, item: str, code: str) -> Lot | None:
+        result: Lot | None = self._get("lots", (item, code))
+        return result
+
+    def put_lot(self, lot: Lot) -> None:
+        self._put("lots", (lot.item, lot.code), lot)
+
+
+class _Repo:
+    def __init__(self, uow: MemoryUnitOfWork) -> None:
+        self.u = uow
+
+
+class _Ledger(_Repo):
+    def append(self, entries: Sequence[LedgerEntry]) -> None:
+        u = self.u
+        seen = {e.entry_no for e in u._ledger_new}
+        for e in entries:
+            if e.entry_no in u._d.entry_nos or e.entry_no in seen:
+                raise JxcError("duplicate_key", table="ledger", key=e.entry_no)
+            seen.add(e.entry_no)
+        fault = u._storage.fault
+        if fault is not None:
+            fault("ledger")
+        u._ledger_new.extend(entries)
+
+    def _scope(self, item: str, warehouse: str | None) -> list[LedgerEntry]:
+        u = self.u
+        if warehouse is None:
+            base = [e for e in u._d.ledger if e.item == item]
+            return base + [e for e in u._ledger_new if e.item == item]
+        base = u._d.ledger_by_scope.get((item, warehouse), [])
+        return base + [e for e in u._ledger_new if e.item == item and e.warehouse == warehouse]
+
+    def entries(
+        self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
+    ) -> list[LedgerEntry]:
+        rows = self._scope(item, warehouse)
+        if until is not None:
+            rows = [e for e in rows if e.posted_at <= until]
+        return rows
+
+    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
+        rows = [e for e in self._scope(item, warehouse) if e.posted_at > since]
+        rows.sort(key=lambda e: (e.posted_at, e.entry_no))
+        return rows
+
+    def count(self) -> int:
+        return len(self.u._d.ledger) + len(self.u._ledger_new)
+
+
+class _Balances(_Repo):
+    def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
+        u = self.u
+        if warehouse is None:
+            groups = [k for k in u._merged("balances") if k[0] == item]
+            return [b for g in groups for b in self._group(g).values()]
+        return list(self._group((item, warehouse)).values())
+
+    def _group(self, key: tuple[str, str]) -> dict[tuple[str, str], Balance]:
+        found: dict[tuple[str, str], Balance] | None = self.u._get("balances", key)
+        return found if found is not None else {}
+
+    def put(self, rows: Sequence[Balance]) -> None:
+        u = self.u
+        for b in rows:
+            u._cow("balances", (b.item, b.warehouse))[(b.location, b.lot)] = b
+
+    def all(self) -> list[Balance]:
+        return [b for g in self.u._merged("balances").values() for b in g.values()]
+
+
+class _Valuations(_Repo):
+    def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self.u._get("valuations", scope)
+        return result
+
+    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
+        self.u._put("valuations", scope, state)
+
+
+class _Reservations(_Repo):
+    def for_item(self, item: str, warehouse: str) -> list[Reservation]:
+        group: dict[str, Reservation] | None = self.u._get("reservations", (item, warehouse))
+        return list(group.values()) if group else []
+
+    def for_demand(self, demand: str) -> list[Reservation]:
+        ids: dict[str, tuple[str, str]] | None = self.u._get("res_demand", demand)
+        if not ids:
+            return []
+        out = []
+        for rid, group in ids.items():
+            found = (self.u._get("reservations", group) or {}).get(rid)
+            if found is not None:
+                out.append(found)
+        return out
+
+    def add(self, reservation: Reservation) -> None:
+        rid = reservation.reservation_id
+        if self.u._get("res_ids", rid) is not None:
+            raise JxcError("duplicate_key", table="reservations", key=rid)
+        group = (reservation.item, reservation.warehouse)
+        self.u._put("res_ids", rid, group)
+        self.u._cow("res_demand", reservation.demand)[rid] = group
+        self.u._cow("reservations", group)[rid] = reservation
+
+    def replace(self, reservation: Reservation) -> None:
+        group = (reservation.item, reservation.warehouse)
+        self.u._cow("reservations", group)[reservation.reservation_id] = reservation
+
+    def remove(self, reservation_id: str) -> None:
+        group: tuple[str, str] | None = self.u._get("res_ids", reservation_id)
+        if group is None:
+            return
+        found = self.u._cow("reservations", group).pop(reservation_id)
+        self.u._cow("res_demand", found.demand).pop(reservation_id, None)
+        self.u._put("res_ids", reservation_id, _MISSING)
+
+    def all(self) -> list[Reservation]:
+        return [r for g in self.u._merged("reservations").values() for r in g.values()]
+
+
+class _Serials(_Repo):
+    def where(self, item: str, serial: str) -> str | None:
+        result: str | None = self.u._get("serials", (item, serial))
+        return result
+
+    def set(self, item: str, serial: str, warehouse: str | None) -> None:
+        self.u._put("serials", (item, serial), _MISSING if warehouse is None else warehouse)
+
+
+class _Outbox(_Repo):
+    def add(self, events: Iterable[Event]) -> None:
+        for e in events:
+            if self.u._get("outbox", e.event_id) is not None:
+                raise JxcError("duplicate_key", table="outbox", key=e.event_id)
+            self.u._put("outbox", e.event_id, (e, False))
+
+    def pending(self, limit: int = 1000) -> list[Event]:
+        rows = [e for e, done in self.u._merged("outbox").values() if not done]
+        return rows[:limit]
+
+    def mark_delivered(self, event_ids: Sequence[str]) -> None:
+        for i in event_ids:
+            found = self.u._get("outbox", i)
+            if found is not None:
+                self.u._put("outbox", i, (found[0], True))
+
+
+class _Idempotency(_Repo):
+    def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        result: tuple[str, dict[str, Any]] | None = self.u._get("idempotency", key)
+        return result
+
+    def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        if self.get(key) is not None:
+            raise JxcError("duplicate_key", table="idempotency", key=key)
+        self.u._put("idempotency", key, (fingerprint, result))
+
+
+class _Sequences(_Repo):
+    def next(self, name: str, count: int = 1) -> int:
+        current: int = self.u._get("sequences", name) or 0
+        self.u._put("sequences", name, current + count)
+        return current + 1
+
+
+class MemoryStorage:
+    """Everything in process memory; lost when the process ends.
+
+    ``fault`` (tests only) is called with the name of each table written and with
+    ``"commit"``; raising from it simulates a storage failure at that point.
+    """
+
+    def __init__(self) -> None:
+        self._data = _Data()
+        self._lock = threading.RLock()
+        self.fault: Any = None
+
+    def unit_of_work(self) -> MemoryUnitOfWork:
+        return MemoryUnitOfWork(self)
+
+    def close(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,418 @@
+"""SQLite storage (stdlib ``sqlite3``): the embedded default that survives a restart.
+
+* WAL journal, ``synchronous=NORMAL``, a busy timeout, and a bounded retry with back-off around
+  ``BEGIN IMMEDIATE``, so "database is locked" does not reach the caller under normal
+  contention (several threads or processes on one file).
+* Every unit of work starts with ``BEGIN IMMEDIATE``: it holds the write lock from its first
+  read, so a check (is there enough stock?) still holds when it writes. Commit or rollback.
+* A versioned schema with migrations (``PRAGMA user_version``), applied when the file opens.
+* Decimals are stored as TEXT (exact); dates as ISO-8601 TEXT.
+* One connection per thread; a process may open the same file any number of times.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Self
+
+from jxc_core.errors import JxcError
+from jxc_core.ports import Event
+from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+
+__all__ = ["MIGRATIONS", "SqliteStorage"]
+
+#: schema migrations, applied in order; ``PRAGMA user_version`` counts those applied
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE items (code TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE warehouses (code TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE lots (item TEXT NOT NULL, code TEXT NOT NULL, expiry TEXT,
+                       PRIMARY KEY (item, code));
+    CREATE TABLE ledger (
+        entry_no INTEGER PRIMARY KEY, item TEXT NOT NULL, warehouse TEXT NOT NULL,
+        location TEXT NOT NULL, lot TEXT NOT NULL, quantity TEXT NOT NULL, value TEXT NOT NULL,
+        posted_at TEXT NOT NULL, kind TEXT NOT NULL, doc_type TEXT NOT NULL,
+        doc_id TEXT NOT NULL, line_no INTEGER NOT NULL);
+    CREATE INDEX ledger_scope ON ledger (item, warehouse, posted_at);
+    CREATE TABLE balances (
+        item TEXT NOT NULL, warehouse TEXT NOT NULL, location TEXT NOT NULL, lot TEXT NOT NULL,
+        on_hand TEXT NOT NULL, held TEXT NOT NULL, on_order TEXT NOT NULL, demand TEXT NOT NULL,
+        PRIMARY KEY (item, warehouse, location, lot)) WITHOUT ROWID;
+    CREATE TABLE valuations (item TEXT NOT NULL, scope TEXT NOT NULL, state TEXT NOT NULL,
+                             PRIMARY KEY (item, scope)) WITHOUT ROWID;
+    CREATE TABLE reservations (
+        reservation_id TEXT PRIMARY KEY, item TEXT NOT NULL, warehouse TEXT NOT NULL,
+        lot TEXT NOT NULL, demand TEXT NOT NULL, quantity TEXT NOT NULL, expires_at TEXT);
+    CREATE INDEX reservations_stock ON reservations (item, warehouse);
+    CREATE INDEX reservations_demand ON reservations (demand);
+    CREATE TABLE serials (item TEXT NOT NULL, serial TEXT NOT NULL, warehouse TEXT NOT NULL,
+                          PRIMARY KEY (item, serial)) WITHOUT ROWID;
+    CREATE TABLE outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL, occurred_at TEXT NOT NULL, payload TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0);
+    CREATE INDEX outbox_pending ON outbox (delivered, seq);
+    CREATE TABLE idempotency (key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
+                              result TEXT NOT NULL);
+    CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    """,
+]
+
+#: every table of the schema (for tests that check nothing was half-written)
+TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "reservations",
+          "serials", "outbox", "idempotency", "sequences")
+
+_D = Decimal
+
+
+def _dup(table: str, key: object) -> JxcError:
+    return JxcError("duplicate_key", table=table, key=key)
+
+
+class SqliteUnitOfWork:
+    """One ``BEGIN IMMEDIATE`` transaction; see the module docstring."""
+
+    def __init__(self, storage: SqliteStorage) -> None:
+        self._storage = storage
+        self._con = storage._connection()
+        self._open = False
+        self.master = self
+        self.ledger = _Ledger(self)
+        self.balances = _Balances(self)
+        self.valuations = _Valuations(self)
+        self.reservations = _Reservations(self)
+        self.serials = _Serials(self)
+        self.outbox = _Outbox(self)
+        self.idempotency = _Idempotency(self)
+        self.sequences = _Sequences(self)
+
+    def __enter__(self) -> Self:
+        self._storage._begin(self._con)
+        self._open = True
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.rollback()
+
+    def commit(self) -> None:
+        fault = self._storage.fault
+        if fault is not None:
+            fault("commit")
+        if self._open:
+            self._con.execute("COMMIT")
+            self._open = False
+
+    def rollback(self) -> None:
+        if self._open:
+            self._con.execute("ROLLBACK")
+            self._open = False
+
+    def _x(self, table: str, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
+        fault = self._storage.fault
+        if fault is not None:
+            fault(table)
+        return self._con.execute(sql, args)
+
+    def _q(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
+        return self._con.execute(sql, args).fetchall()
+
+    # master data
+    def get_item(self, code: str) -> Item | None:
+        rows = self._q("SELECT data FROM items WHERE code = ?", (code,))
+        return Item.from_data(json.loads(rows[0][0])) if rows else None
+
+    def put_item(self, item: Item) -> None:
+        self._x("items", "INSERT OR REPLACE INTO items VALUES (?, ?)",
+                (item.code, json.dumps(item.to_data(), ensure_ascii=False)))
+
+    def get_warehouse(self, code: str) -> Warehouse | None:
+        rows = self._q("SELECT data FROM warehouses WHERE code = ?", (code,))
+        return Warehouse.from_data(json.loads(rows[0][0])) if rows else None
+
+    def put_warehouse(self, warehouse: Warehouse) -> None:
+        self._x("warehouses", "INSERT OR REPLACE INTO warehouses VALUES (?, ?)",
+                (warehouse.code, json.dumps(warehouse.to_data(), ensure_ascii=False)))
+
+    def get_lot(self, item: str, code: str) -> Lot | None:
+        rows = self._q("SELECT expiry FROM lots WHERE item = ? AND code = ?", (item, code))
+        if not rows:
+            return None
+        return Lot(item, code, None if rows[0][0] is None else dt.date.fromisoformat(rows[0][0]))
+
+    def put_lot(self, lot: Lot) -> None:
+        self._x("lots", "INSERT OR REPLACE INTO lots VALUES (?, ?, ?)",
+                (lot.item, lot.code, None if lot.expiry is None else lot.expiry.isoformat()))
+
+
+class _Repo:
+    def __init__(self, uow: SqliteUnitOfWork) -> None:
+        self.u = uow
+
+
+def _entry(r: Sequence[Any]) -> LedgerEntry:
+    return LedgerEntry(r[0], r[1], r[2], r[3], r[4], _D(r[5]), _D(r[6]),
+                       dt.datetime.fromisoformat(r[7]), r[8], r[9], r[10], r[11])
+
+
+class _Ledger(_Repo):
+    def append(self, entries: Sequence[LedgerEntry]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("ledger")
+        try:
+            self.u._con.executemany(
+                "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
+                  str(e.value), e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id,
+                  e.line_no) for e in entries])
+        except sqlite3.IntegrityError as exc:
+            raise _dup("ledger", [e.entry_no for e in entries]) from exc
+
+    def entries(
+        self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
+    ) -> list[LedgerEntry]:
+        sql = "SELECT * FROM ledger WHERE item = ?"
+        args: list[Any] = [item]
+        if warehouse is not None:
+            sql += " AND warehouse = ?"
+            args.append(warehouse)
+        if until is not None:
+            sql += " AND posted_at <= ?"
+            args.append(until.isoformat())
+        return [_entry(r) for r in self.u._q(sql + " ORDER BY entry_no", args)]
+
+    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
+        rows = self.u._q(
+            "SELECT * FROM ledger WHERE item = ? AND warehouse = ? AND posted_at > ? "
+            "ORDER BY posted_at, entry_no", (item, warehouse, since.isoformat()))
+        return [_entry(r) for r in rows]
+
+    def count(self) -> int:
+        n: int = self.u._q("SELECT COUNT(*) FROM ledger")[0][0]
+        return n
+
+
+def _balance(r: Sequence[Any]) -> Balance:
+    return Balance(r[0], r[1], r[2], r[3], _D(r[4]), _D(0), _D(r[5]), _D(r[6]), _D(r[7]))
+
+
+class _Balances(_Repo):
+    def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
+        if warehouse is None:
+            rows = self.u._q("SELECT * FROM balances WHERE item = ?", (item,))
+        else:
+            rows = self.u._q("SELECT * FROM balances WHERE item = ? AND warehouse = ?",
+                             (item, warehouse))
+        return [_balance(r) for r in rows]
+
+    def put(self, rows: Sequence[Balance]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("balances")
+        self.u._con.executemany(
+            "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
+            [(b.item, b.warehouse, b.location, b.lot, str(b.on_hand), str(b.held),
+              str(b.on_order), str(b.demand)) for b in rows])
+
+    def all(self) -> list[Balance]:
+        return [_balance(r) for r in self.u._q("SELECT * FROM balances")]
+
+
+class _Valuations(_Repo):
+    def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
+        rows = self.u._q("SELECT state FROM valuations WHERE item = ? AND scope = ?", scope)
+        if not rows:
+            return None
+        state: dict[str, Any] = json.loads(rows[0][0])
+        return state
+
+    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
+        self.u._x("valuations", "INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)",
+                  (scope[0], scope[1], json.dumps(state, separators=(",", ":"))))
+
+
+def _reservation(r: Sequence[Any]) -> Reservation:
+    return Reservation(r[0], r[1], r[2], r[3], r[4], _D(r[5]),
+                       None if r[6] is None else dt.datetime.fromisoformat(r[6]))
+
+
+class _Reservations(_Repo):
+    def for_item(self, item: str, warehouse: str) -> list[Reservation]:
+        return [_reservation(r) for r in self.u._q(
+            "SELECT * FROM reservations WHERE item = ? AND warehouse = ?", (item, warehouse))]
+
+    def for_demand(self, demand: str) -> list[Reservation]:
+        return [_reservation(r) for r in self.u._q(
+            "SELECT * FROM reservations WHERE demand = ?", (demand,))]
+
+    def _row(self, r: Reservation) -> tuple[Any, ...]:
+        return (r.reservation_id, r.item, r.warehouse, r.lot, r.demand, str(r.quantity),
+                None if r.expires_at is None else r.expires_at.isoformat())
+
+    def add(self, reservation: Reservation) -> None:
+        try:
+            self.u._x("reservations", "INSERT INTO reservations VALUES (?,?,?,?,?,?,?)",
+                      self._row(reservation))
+        except sqlite3.IntegrityError as exc:
+            raise _dup("reservations", reservation.reservation_id) from exc
+
+    def replace(self, reservation: Reservation) -> None:
+        self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES (?,?,?,?,?,?,?)",
+                  self._row(reservation))
+
+    def remove(self, reservation_id: str) -> None:
+        self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = ?",
+                  (reservation_id,))
+
+    def all(self) -> list[Reservation]:
+        return [_reservation(r) for r in self.u._q("SELECT * FROM reservations")]
+
+
+class _Serials(_Repo):
+    def where(self, item: str, serial: str) -> str | None:
+        rows = self.u._q("SELECT warehouse FROM serials WHERE item = ? AND serial = ?",
+                         (item, serial))
+        return rows[0][0] if rows else None
+
+    def set(self, item: str, serial: str, warehouse: str | None) -> None:
+        if warehouse is None:
+            self.u._x("serials", "DELETE FROM serials WHERE item = ? AND serial = ?",
+                      (item, serial))
+        else:
+            self.u._x("serials", "INSERT OR REPLACE INTO serials VALUES (?, ?, ?)",
+                      (item, serial, warehouse))
+
+
+class _Outbox(_Repo):
+    def add(self, events: Iterable[Event]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("outbox")
+        rows = [(e.event_id, e.type, e.occurred_at.isoformat(),
+                 json.dumps(e.payload, ensure_ascii=False, default=str)) for e in events]
+        try:
+            self.u._con.executemany(
+                "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)", rows)
+        except sqlite3.IntegrityError as exc:
+            raise _dup("outbox", [r[0] for r in rows]) from exc
+
+    def pending(self, limit: int = 1000) -> list[Event]:
+        rows = self.u._q("SELECT event_id, type, occurred_at, payload FROM outbox "
+                         "WHERE delivered = 0 ORDER BY seq LIMIT ?", (limit,))
+        return [Event(r[0], r[1], dt.datetime.fromisoformat(r[2]), json.loads(r[3]))
+                for r in rows]
+
+    def mark_delivered(self, event_ids: Sequence[str]) -> None:
+        self.u._con.executemany("UPDATE outbox SET delivered = 1 WHERE event_id = ?",
+                                [(i,) for i in event_ids])
+
+
+class _Idempotency(_Repo):
+    def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        rows = self.u._q("SELECT fingerprint, result FROM idempotency WHERE key = ?", (key,))
+        return (rows[0][0], json.loads(rows[0][1])) if rows else None
+
+    def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        try:
+            self.u._x("idempotency", "INSERT INTO idempotency VALUES (?, ?, ?)",
+                      (key, fingerprint, json.dumps(result, ensure_ascii=False)))
+        except sqlite3.IntegrityError as exc:
+            raise _dup("idempotency", key) from exc
+
+
+class _Sequences(_Repo):
+    def next(self, name: str, count: int = 1) -> int:
+        rows = self.u._q("SELECT value FROM sequences WHERE name = ?", (name,))
+        current = rows[0][0] if rows else 0
+        self.u._x("sequences", "INSERT OR REPLACE INTO sequences VALUES (?, ?)",
+                  (name, current + count))
+        first: int = current + 1
+        return first
+
+
+class SqliteStorage:
+    """Storage in one SQLite file (``":memory:"`` is refused: use MemoryStorage)."""
+
+    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50) -> None:
+        if path == ":memory:":
+            raise JxcError("configuration", reason="use MemoryStorage for an in-memory store")
+        self.path = path
+        self.busy_timeout_ms = busy_timeout_ms
+        self.retries = retries
+        self.fault: Any = None
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._guard = threading.Lock()
+        self._migrate()
+
+    def _connection(self) -> sqlite3.Connection:
+        con: sqlite3.Connection | None = getattr(self._local, "con", None)
+        if con is None:
+            con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                  timeout=self.busy_timeout_ms / 1000)
+            con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            con.execute("PRAGMA journal_mode = WAL")
+            con.execute("PRAGMA synchronous = NORMAL")
+            self._local.con = con
+            with self._guard:
+                self._all.append(con)
+        return con
+
+    def _begin(self, con: sqlite3.Connection) -> None:
+        """BEGIN IMMEDIATE with a bounded retry: "database is locked" stays inside."""
+        delay = 0.005
+        for attempt in range(self.retries + 1):
+            try:
+                con.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) and "busy" not in str(exc):
+                    raise
+                if attempt == self.retries:
+                    raise JxcError("configuration",
+                                   reason=f"database still locked after {attempt} retries") from exc
+                time.sleep(delay * (1 + random.random()))
+                delay = min(delay * 2, 0.5)
+
+    def _migrate(self) -> None:
+        con = self._connection()
+        self._begin(con)
+        try:
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                for statement in script.split(";"):
+                    if statement.strip():
+                        con.execute(statement)
+                con.execute(f"PRAGMA user_version = {i}")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+
+    @property
+    def schema_version(self) -> int:
+        v: int = self._connection().execute("PRAGMA user_version").fetchone()[0]
+        return v
+
+    def unit_of_work(self) -> SqliteUnitOfWork:
+        return SqliteUnitOfWork(self)
+
+    def close(self) -> None:
+        with self._guard:
+            for con in self._all:
+                con.close()
+            self._all.clear()
+        self._local = threading.local()

@@ -1,0 +1,178 @@
+"""Ports (typing.Protocol): what the domain needs from the outside world.
+
+A :class:`Storage` opens units of work. A :class:`UnitOfWork` is a context manager that commits
+only when :meth:`UnitOfWork.commit` is called and rolls back otherwise (also on exception); it
+serialises writers (the first write of a unit of work may wait for another to finish) so that
+a check made inside it still holds when it commits. Repositories speak domain types only.
+
+Adapters raise :class:`~jxc_core.errors.JxcError` ``duplicate_key`` for a second record under a
+unique key (ledger entry number, idempotency key, reservation id), the same on every adapter.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+import attrs
+
+from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+
+__all__ = [
+    "BalanceRepository",
+    "Clock",
+    "Event",
+    "ExchangeRates",
+    "IdempotencyRepository",
+    "LedgerRepository",
+    "MasterDataRepository",
+    "Notifier",
+    "OutboxRepository",
+    "ReservationRepository",
+    "SequenceRepository",
+    "SerialRepository",
+    "Storage",
+    "SystemClock",
+    "UnitOfWork",
+    "ValuationRepository",
+]
+
+
+@attrs.frozen(slots=True)
+class Event:
+    """A domain event (通知). ``event_id`` is stable: consumers drop duplicates by it."""
+
+    event_id: str
+    type: str
+    occurred_at: dt.datetime
+    payload: dict[str, Any]
+
+
+class MasterDataRepository(Protocol):
+    def get_item(self, code: str) -> Item | None: ...
+    def put_item(self, item: Item) -> None: ...
+    def get_warehouse(self, code: str) -> Warehouse | None: ...
+    def put_warehouse(self, warehouse: Warehouse) -> None: ...
+    def get_lot(self, item: str, code: str) -> Lot | None: ...
+    def put_lot(self, lot: Lot) -> None: ...
+
+
+class LedgerRepository(Protocol):
+    def append(self, entries: Sequence[LedgerEntry]) -> None:
+        """Append entries; a used ``entry_no`` raises ``duplicate_key``."""
+
+    def entries(
+        self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
+    ) -> list[LedgerEntry]:
+        """Entries of ``item`` (in ``warehouse``), posted at or before ``until``, by entry_no."""
+
+    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
+        """Entries of the scope posted strictly after ``since``, by (posted_at, entry_no)."""
+
+    def count(self) -> int: ...
+
+
+class BalanceRepository(Protocol):
+    def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
+        """Detail rows (per location and lot) of ``item`` in ``warehouse`` (or everywhere)."""
+
+    def put(self, rows: Sequence[Balance]) -> None:
+        """Insert or replace rows by (item, warehouse, location, lot)."""
+
+    def all(self) -> list[Balance]: ...
+
+
+class ValuationRepository(Protocol):
+    def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
+        """The ``to_state()`` data of the costing scope (item, warehouse-or-'*')."""
+
+    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None: ...
+
+
+class ReservationRepository(Protocol):
+    def for_item(self, item: str, warehouse: str) -> list[Reservation]: ...
+    def for_demand(self, demand: str) -> list[Reservation]: ...
+    def add(self, reservation: Reservation) -> None:
+        """A used ``reservation_id`` raises ``duplicate_key``."""
+
+    def replace(self, reservation: Reservation) -> None: ...
+    def remove(self, reservation_id: str) -> None: ...
+    def all(self) -> list[Reservation]: ...
+
+
+class SerialRepository(Protocol):
+    def where(self, item: str, serial: str) -> str | None:
+        """Warehouse holding the serial number, or None when it is not on hand."""
+
+    def set(self, item: str, serial: str, warehouse: str | None) -> None: ...
+
+
+class OutboxRepository(Protocol):
+    def add(self, events: Iterable[Event]) -> None: ...
+    def pending(self, limit: int = 1000) -> list[Event]: ...
+    def mark_delivered(self, event_ids: Sequence[str]) -> None: ...
+
+
+class IdempotencyRepository(Protocol):
+    def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
+        """(fingerprint of the payload, stored result) of a used key."""
+
+    def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
+        """A used key raises ``duplicate_key``."""
+
+
+class SequenceRepository(Protocol):
+    def next(self, name: str, count: int = 1) -> int:
+        """Reserve ``count`` numbers of sequence ``name``; returns the first (from 1)."""
+
+
+class UnitOfWork(Protocol):
+    master: MasterDataRepository
+    ledger: LedgerRepository
+    balances: BalanceRepository
+    valuations: ValuationRepository
+    reservations: ReservationRepository
+    serials: SerialRepository
+    outbox: OutboxRepository
+    idempotency: IdempotencyRepository
+    sequences: SequenceRepository
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+
+
+class Storage(Protocol):
+    def unit_of_work(self) -> UnitOfWork: ...
+    def close(self) -> None: ...
+
+
+class Notifier(Protocol):
+    def notify(self, event: Event) -> None:
+        """Deliver one event; raising leaves it pending for the next delivery."""
+
+
+class Clock(Protocol):
+    def now(self) -> dt.datetime: ...
+
+
+class ExchangeRates(Protocol):
+    def rate(self, from_currency: str, to_currency: str, on: dt.date) -> Decimal: ...
+
+
+class SystemClock:
+    """The real clock (naive local time of the machine)."""
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now().replace(microsecond=0)

@@ -1,0 +1,21 @@
+"""The application layer: :class:`Jxc`, one method per use case, each one unit of work."""
+
+from jxc_core.services.jxc import (
+    Jxc,
+    LedgerLine,
+    Posting,
+    ReservationResult,
+    ReserveLine,
+    StockBalance,
+    StockLine,
+)
+
+__all__ = [
+    "Jxc",
+    "LedgerLine",
+    "Posting",
+    "ReservationResult",
+    "ReserveLine",
+    "StockBalance",
+    "StockLine",
+]

@@ -1,0 +1,988 @@
+"""The service layer: the face most users call.
+
+``Jxc(storage=SqliteStorage("shop.db"))`` (or ``MemoryStorage()``) offers the use cases:
+define master data, receive, issue, transfer, adjust, reserve, release, hold, and the queries
+(balances, ledger, availability). Each command is one unit of work: validate, call the pure
+domain (costing, stock rules), save, record events in the outbox, commit — all or nothing.
+Events reach the notifier after commit, at least once, each with a stable id.
+
+Every command takes an optional ``idempotency_key``: the same key with the same payload returns
+the first result without a second effect; with a different payload it is refused
+(``idempotency_conflict``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.costing import (
+    CostAdjustment,
+    FifoValuation,
+    LifoValuation,
+    MonthlyAverageValuation,
+    MovingAverageValuation,
+    SpecificLotValuation,
+    StandardCostValuation,
+    valuation_from_state,
+)
+from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
+from jxc_core.ports import Clock, Event, Notifier, Storage, SystemClock, UnitOfWork
+from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.rules import (
+    AvailabilityLine,
+    ReservationShortError,
+    ShortLine,
+    fefo_order,
+    lot_usable,
+    plan_reservations,
+)
+from jxc_core.values import ZERO, check_amount, check_quantity
+
+__all__ = [
+    "Jxc",
+    "LedgerLine",
+    "Posting",
+    "ReservationResult",
+    "ReserveLine",
+    "StockBalance",
+    "StockLine",
+]
+
+Valuation = (
+    FifoValuation
+    | LifoValuation
+    | MovingAverageValuation
+    | StandardCostValuation
+    | SpecificLotValuation
+)
+
+IN = "in"
+OUT = "out"
+
+
+@attrs.frozen(slots=True)
+class StockLine:
+    """One line of a stock posting. ``direction`` is ``"in"`` or ``"out"``.
+
+    In: ``unit_cost`` (or a total ``value``). Out: ``demand`` names the demand line whose
+    reservations it consumes first; ``from_ref`` names the receipt a supplier return leaves
+    from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left empty
+    on an out line of a lot-tracked item: FEFO picks the lots.
+    """
+
+    item: str
+    warehouse: str
+    quantity: Decimal
+    direction: str = IN
+    unit_cost: Decimal | None = None
+    value: Decimal | None = None
+    unit: str | None = None
+    lot: str = ""
+    expiry: dt.date | None = None
+    location: str = ""
+    serials: tuple[str, ...] = ()
+    demand: str | None = None
+    from_ref: str | None = None
+    kind: str = ""
+
+
+@attrs.frozen(slots=True)
+class ReserveLine:
+    """One line to reserve for ``demand``: quantity of (item, warehouse[, lot])."""
+
+    demand: str
+    item: str
+    warehouse: str
+    quantity: Decimal
+    lot: str = ""
+    unit: str | None = None
+
+
+@attrs.frozen(slots=True)
+class Posting:
+    """The result of a stock posting: its ledger entries and the cost adjustments it caused."""
+
+    doc_type: str
+    doc_id: str
+    entries: tuple[LedgerEntry, ...]
+    adjustments: tuple[tuple[str, str, CostAdjustment], ...] = ()
+
+    @property
+    def value(self) -> Decimal:
+        """Signed stock value moved by the posting (sum of its entries)."""
+        return sum((e.value for e in self.entries), ZERO)
+
+    def line_value(self, line_no: int) -> Decimal:
+        return sum((e.value for e in self.entries if e.line_no == line_no), ZERO)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "doc_type": self.doc_type,
+            "doc_id": self.doc_id,
+            "entries": [_entry_data(e) for e in self.entries],
+            "adjustments": [[i, w, a.to_data()] for i, w, a in self.adjustments],
+        }
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Posting:
+        return cls(
+            d["doc_type"],
+            d["doc_id"],
+            tuple(_entry_from(e) for e in d["entries"]),
+            tuple((i, w, CostAdjustment.from_data(a)) for i, w, a in d["adjustments"]),
+        )
+
+
+@attrs.frozen(slots=True)
+class ReservationResult:
+    """What a reserve call granted per line, the reservations made, and the short lines."""
+
+    granted: tuple[Decimal, ...]
+    reservations: tuple[Reservation, ...]
+    short: tuple[ShortLine, ...]
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "granted": [str(g) for g in self.granted],
+            "reservations": [_res_data(r) for r in self.reservations],
+            "short": [s.to_data() for s in self.short],
+        }
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> ReservationResult:
+        return cls(
+            tuple(Decimal(g) for g in d["granted"]),
+            tuple(_res_from(r) for r in d["reservations"]),
+            tuple(
+                ShortLine(s["item"], s["warehouse"], Decimal(s["wanted"]),
+                          Decimal(s["available"]), s["lot"]) for s in d["short"]
+            ),
+        )
+
+
+@attrs.frozen(slots=True)
+class StockBalance:
+    """Aggregated balance of an item in a warehouse (or everywhere), with its value."""
+
+    item: str
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+    held: Decimal
+    on_order: Decimal
+    demand: Decimal
+    value: Decimal
+    unusable: Decimal = ZERO
+
+    @property
+    def available(self) -> Decimal:
+        """on hand - reserved - held - stock in expired lots (never below zero for display)."""
+        return self.on_hand - self.reserved - self.held - self.unusable
+
+    @property
+    def projected(self) -> Decimal:
+        return self.on_hand + self.on_order - self.demand
+
+
+@attrs.frozen(slots=True)
+class LedgerLine:
+    """A line of the stock ledger report (明细账): the entry and the running figures."""
+
+    entry: LedgerEntry
+    running_quantity: Decimal
+    running_value: Decimal
+
+
+def _entry_data(e: LedgerEntry) -> list[Any]:
+    return [e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity), str(e.value),
+            e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id, e.line_no]
+
+
+def _entry_from(d: list[Any]) -> LedgerEntry:
+    return LedgerEntry(d[0], d[1], d[2], d[3], d[4], Decimal(d[5]), Decimal(d[6]),
+                       dt.datetime.fromisoformat(d[7]), d[8], d[9], d[10], d[11])
+
+
+def _res_data(r: Reservation) -> list[Any]:
+    return [r.reservation_id, r.item, r.warehouse, r.lot, r.demand, str(r.quantity),
+            None if r.expires_at is None else r.expires_at.isoformat()]
+
+
+def _res_from(d: list[Any]) -> Reservation:
+    return Reservation(d[0], d[1], d[2], d[3], d[4], Decimal(d[5]),
+                       None if d[6] is None else dt.datetime.fromisoformat(d[6]))
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return ["D", str(value.normalize())]
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if attrs.has(type(value)):
+        return {k: _canonical(v) for k, v in attrs.asdict(value, recurse=False).items()}
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    return value
+
+
+def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
+    """The document id given, else one derived from the idempotency key, else a fresh one."""
+    if doc_id is not None:
+        return doc_id
+    if key is not None:
+        return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def fingerprint(command: str, payload: Any) -> str:
+    """Stable hash of a command and its payload (Decimals by value, not by exponent)."""
+    raw = json.dumps([command, _canonical(payload)], sort_keys=True, default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class _Work:
+    """State of one command inside its unit of work: loaded rows and valuations."""
+
+    def __init__(self, jxc: Jxc, uow: UnitOfWork) -> None:
+        self.jxc = jxc
+        self.uow = uow
+        self.items: dict[str, Item] = {}
+        self.warehouses: dict[str, Warehouse] = {}
+        self.rows: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
+        self.touched_rows: set[tuple[str, str, str, str]] = set()
+        self.valuations: dict[tuple[str, str], Valuation] = {}
+        self.reservations: dict[tuple[str, str], list[Reservation]] = {}
+        self.events: list[Event] = []
+        self.now = jxc.clock.now()
+
+    def item(self, code: str) -> Item:
+        found = self.items.get(code)
+        if found is None:
+            found = self.uow.master.get_item(code)
+            if found is None:
+                raise NotFoundError(kind="item", key=code)
+            self.items[code] = found
+        return found
+
+    def warehouse(self, code: str) -> Warehouse:
+        found = self.warehouses.get(code)
+        if found is None:
+            found = self.uow.master.get_warehouse(code)
+            if found is None:
+                raise NotFoundError(kind="warehouse", key=code)
+            self.warehouses[code] = found
+        return found
+
+    def group(self, item: str, warehouse: str) -> dict[tuple[str, str], Balance]:
+        key = (item, warehouse)
+        found = self.rows.get(key)
+        if found is None:
+            found = {(b.location, b.lot): b for b in self.uow.balances.for_item(item, warehouse)}
+            self.rows[key] = found
+        return found
+
+    def row(self, item: str, warehouse: str, location: str, lot: str) -> Balance:
+        found = self.group(item, warehouse).get((location, lot))
+        return found if found is not None else Balance(item, warehouse, location, lot)
+
+    def set_row(self, b: Balance) -> None:
+        self.group(b.item, b.warehouse)[(b.location, b.lot)] = b
+        self.touched_rows.add((b.item, b.warehouse, b.location, b.lot))
+
+    def active_reservations(self, item: str, warehouse: str) -> list[Reservation]:
+        key = (item, warehouse)
+        found = self.reservations.get(key)
+        if found is None:
+            found = [r for r in self.uow.reservations.for_item(item, warehouse)
+                     if r.active(self.now)]
+            self.reservations[key] = found
+        return found
+
+    def scope(self, item: Item, warehouse: str) -> tuple[str, str]:
+        return (item.code, "*" if self.jxc.organisation_scope else warehouse)
+
+    def valuation(self, item: Item, warehouse: str) -> Valuation:
+        scope = self.scope(item, warehouse)
+        found = self.valuations.get(scope)
+        if found is None:
+            state = self.uow.valuations.get(scope)
+            if state is None:
+                made = self.jxc._new_valuation(item)
+            else:
+                restored = valuation_from_state(state)
+                if isinstance(restored, MonthlyAverageValuation):
+                    raise JxcError("configuration",
+                                   reason="monthly average scopes are valued at period close")
+                made = restored
+            made.item = item.code
+            made.warehouse = scope[1]
+            self.valuations[scope] = made
+            return made
+        return found
+
+    def lots_of(self, item: str, rows: Sequence[Balance]) -> dict[str, Lot | None]:
+        return {b.lot: (self.uow.master.get_lot(item, b.lot) if b.lot else None) for b in rows}
+
+    def event(self, type_: str, payload: dict[str, Any]) -> None:
+        self.events.append(Event(uuid.uuid4().hex, type_, self.now, payload))
+
+    def save(self) -> None:
+        uow = self.uow
+        if self.touched_rows:
+            uow.balances.put([self.rows[(i, w)][(loc, lot)]
+                              for i, w, loc, lot in sorted(self.touched_rows)])
+        for scope, v in self.valuations.items():
+            uow.valuations.put(scope, v.to_state())
+        if self.events:
+            uow.outbox.add(self.events)
+
+
+class Jxc:
+    """The service layer over one storage. See the module docstring."""
+
+    def __init__(
+        self,
+        storage: Storage,
+        *,
+        notifier: Notifier | None = None,
+        clock: Clock | None = None,
+        currency_digits: int = 2,
+        organisation_scope: bool = False,
+    ) -> None:
+        self.storage = storage
+        self.notifier = notifier
+        self.clock: Clock = clock or SystemClock()
+        self.currency_digits = currency_digits
+        self.organisation_scope = organisation_scope
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _new_valuation(self, item: Item) -> Valuation:
+        d = self.currency_digits
+        m = item.costing_method
+        if m == "fifo":
+            return FifoValuation(d, item.allow_negative)
+        if m == "lifo":
+            return LifoValuation(d, item.allow_negative)
+        if m == "moving_average":
+            return MovingAverageValuation(d, item.allow_negative)
+        if m == "standard":
+            assert item.standard_cost is not None
+            return StandardCostValuation(item.standard_cost, d, item.allow_negative)
+        return SpecificLotValuation(d)
+
+    def _run(
+        self,
+        command: str,
+        payload: Any,
+        key: str | None,
+        body: Callable[[_Work], Any],
+        encode: Callable[[Any], dict[str, Any]],
+        decode: Callable[[dict[str, Any]], Any],
+    ) -> Any:
+        with self.storage.unit_of_work() as uow:
+            fp = ""
+            if key is not None:
+                fp = fingerprint(command, payload)
+                seen = uow.idempotency.get(key)
+                if seen is not None:
+                    if seen[0] != fp:
+                        raise JxcError("idempotency_conflict", key=key)
+                    return decode(seen[1])
+            work = _Work(self, uow)
+            result = body(work)
+            work.save()
+            if key is not None:
+                uow.idempotency.put(key, fp, encode(result))
+            uow.commit()
+        self.deliver_events()
+        return result
+
+    def deliver_events(self, limit: int = 1000) -> int:
+        """Hand pending outbox events to the notifier; returns how many were delivered.
+
+        Called after every command. A notifier that raises leaves the event (and the ones after
+        it) pending; the next call delivers them again: at least once, in order.
+        """
+        if self.notifier is None:
+            return 0
+        with self.storage.unit_of_work() as uow:
+            pending = uow.outbox.pending(limit)
+            done: list[str] = []
+            try:
+                for e in pending:
+                    self.notifier.notify(e)
+                    done.append(e.event_id)
+            finally:
+                if done:
+                    uow.outbox.mark_delivered(done)
+                    uow.commit()
+        return len(done)
+
+    # -- master data -----------------------------------------------------------------------
+    def define_item(self, item: Item) -> None:
+        """Create or replace an item (its costing method cannot change once it has stock)."""
+        with self.storage.unit_of_work() as uow:
+            old = uow.master.get_item(item.code)
+            if old is not None and old.costing_method != item.costing_method:
+                if uow.balances.for_item(item.code):
+                    raise JxcError("configuration",
+                                   reason=f"item {item.code} has stock: costing method is fixed")
+            uow.master.put_item(item)
+            uow.commit()
+
+    def define_warehouse(self, warehouse: Warehouse) -> None:
+        with self.storage.unit_of_work() as uow:
+            uow.master.put_warehouse(warehouse)
+            uow.commit()
+
+    def item(self, code: str) -> Item:
+        with self.storage.unit_of_work() as uow:
+            found = uow.master.get_item(code)
+        if found is None:
+            raise NotFoundError(kind="item", key=code)
+        return found
+
+    # -- postings ----------------------------------------------------------------------------
+    def post(
+        self,
+        doc_type: str,
+        doc_id: str,
+        lines: Sequence[StockLine],
+        *,
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Post stock lines as one unit of work: all lines or nothing."""
+        payload = (doc_type, doc_id, list(lines), posted_at)
+
+        def body(w: _Work) -> Posting:
+            return self._post(w, doc_type, doc_id, lines, posted_at)
+
+        result: Posting = self._run("post", payload, idempotency_key, body,
+                                    Posting.to_data, Posting.from_data)
+        return result
+
+    def receive(
+        self,
+        item: str,
+        warehouse: str,
+        quantity: Decimal,
+        unit_cost: Decimal,
+        *,
+        doc_id: str | None = None,
+        unit: str | None = None,
+        lot: str = "",
+        expiry: dt.date | None = None,
+        location: str = "",
+        serials: Sequence[str] = (),
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Receive one line (a shortcut of :meth:`post`)."""
+        line = StockLine(item, warehouse, quantity, IN, unit_cost=unit_cost, unit=unit, lot=lot,
+                         expiry=expiry, location=location, serials=tuple(serials),
+                         kind="receipt")
+        return self.post("receipt", _doc_id("RK", doc_id, idempotency_key), [line],
+                         posted_at=posted_at, idempotency_key=idempotency_key)
+
+    def issue(
+        self,
+        item: str,
+        warehouse: str,
+        quantity: Decimal,
+        *,
+        doc_id: str | None = None,
+        unit: str | None = None,
+        lot: str = "",
+        location: str = "",
+        serials: Sequence[str] = (),
+        demand: str | None = None,
+        from_ref: str | None = None,
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Issue one line (a shortcut of :meth:`post`)."""
+        line = StockLine(item, warehouse, quantity, OUT, unit=unit, lot=lot, location=location,
+                         serials=tuple(serials), demand=demand, from_ref=from_ref, kind="issue")
+        return self.post("issue", _doc_id("CK", doc_id, idempotency_key), [line],
+                         posted_at=posted_at, idempotency_key=idempotency_key)
+
+    def transfer(
+        self,
+        item: str,
+        from_warehouse: str,
+        to_warehouse: str,
+        quantity: Decimal,
+        *,
+        doc_id: str | None = None,
+        unit: str | None = None,
+        lot: str = "",
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Move stock between warehouses at its cost (调拨). To go through in-transit, transfer
+        into a warehouse defined with ``in_transit=True`` and later from it to the target."""
+        if from_warehouse == to_warehouse:
+            raise JxcError("same_warehouse", warehouse=from_warehouse)
+        doc = _doc_id("DB", doc_id, idempotency_key)
+        payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, posted_at)
+
+        def body(w: _Work) -> Posting:
+            out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
+                            kind="transfer_out")
+            return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse)
+
+        result: Posting = self._run("transfer", payload, idempotency_key, body,
+                                    Posting.to_data, Posting.from_data)
+        return result
+
+    def adjust(
+        self,
+        item: str,
+        warehouse: str,
+        quantity: Decimal,
+        *,
+        unit_cost: Decimal | None = None,
+        doc_id: str | None = None,
+        lot: str = "",
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Other in/out (其他出入库): ``quantity`` > 0 receives at ``unit_cost``, < 0 issues."""
+        doc = _doc_id("TZ", doc_id, idempotency_key)
+        if not isinstance(quantity, Decimal) or quantity >= 0:
+            line = StockLine(item, warehouse, quantity, IN, unit_cost=unit_cost or ZERO, lot=lot,
+                             kind="adjustment_in")
+        else:
+            line = StockLine(item, warehouse, -quantity, OUT, lot=lot, kind="adjustment_out")
+        return self.post("adjustment", doc, [line], posted_at=posted_at,
+                         idempotency_key=idempotency_key)
+
+    # -- the posting engine -------------------------------------------------------------------
+    def _post(
+        self,
+        w: _Work,
+        doc_type: str,
+        doc_id: str,
+        lines: Sequence[StockLine],
+        posted_at: dt.datetime | None,
+        transfer_to: str | None = None,
+    ) -> Posting:
+        if not lines:
+            raise JxcError("empty_posting")
+        when = posted_at or w.now
+        plans = [self._validate(w, n, line) for n, line in enumerate(lines, start=1)]
+        if transfer_to is not None:
+            w.warehouse(transfer_to)
+        self._check_stock(w, plans)
+        entries: list[LedgerEntry] = []
+        adjustments: list[tuple[str, str, CostAdjustment]] = []
+        before: dict[tuple[str, str], Decimal] = {}
+        first_no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
+        no = first_no
+        for line_no, line, item, parts in plans:
+            key = (item.code, line.warehouse)
+            if key not in before:
+                before[key] = self._on_hand(w, *key)
+            v = w.valuation(item, line.warehouse)
+            kind = line.kind or ("receipt" if line.direction == IN else "issue")
+            for lot, location, qty in parts:
+                ref = lot if item.costing_method == "specific_lot" else f"{doc_id}/{line_no}"
+                if line.direction == IN:
+                    amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
+                    signed_q, signed_v = qty, amount
+                else:
+                    from_ref = lot if item.costing_method == "specific_lot" else line.from_ref
+                    amount = v.issue(qty, from_ref, ref=f"{doc_id}/{line_no}")
+                    signed_q, signed_v = -qty, -amount
+                    self._consume_reservations(w, line, item.code, lot, qty)
+                b = w.row(item.code, line.warehouse, location, lot)
+                w.set_row(attrs.evolve(b, on_hand=b.on_hand + signed_q))
+                entries.append(LedgerEntry(no, item.code, line.warehouse, location, lot,
+                                           signed_q, signed_v, when, kind, doc_type, doc_id,
+                                           line_no))
+                no += 1
+                if transfer_to is not None:
+                    key_to = (item.code, transfer_to)
+                    if key_to not in before:
+                        before[key_to] = self._on_hand(w, *key_to)
+                    v_to = w.valuation(item, transfer_to)
+                    ref_to = lot if item.costing_method == "specific_lot" else f"{doc_id}/{line_no}"
+                    got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                    bt = w.row(item.code, transfer_to, "", lot)
+                    w.set_row(attrs.evolve(bt, on_hand=bt.on_hand + qty))
+                    entries.append(LedgerEntry(no, item.code, transfer_to, "", lot, qty, got,
+                                               when, "transfer_in", doc_type, doc_id, line_no))
+                    no += 1
+                    for a in v_to.take_adjustments():
+                        adjustments.append((item.code, transfer_to, a))
+            for a in v.take_adjustments():
+                adjustments.append((item.code, line.warehouse, a))
+            self._serials(w, line, item)
+        # adjustments move value only: one ledger entry each, so the ledger sums to valuation
+        extra_no = w.uow.sequences.next("ledger", len(adjustments)) if adjustments else 0
+        for k, (item_code, wh, a) in enumerate(adjustments):
+            stock_delta = a.amount if a.reason in ("revaluation",) else -a.amount
+            if a.reason == "price_variance":
+                continue
+            entries.append(LedgerEntry(extra_no + k, item_code, wh, "", "", ZERO, stock_delta,
+                                       when, "cost_adjustment", doc_type, doc_id, 0))
+        w.uow.ledger.append(entries)
+        self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
+        return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
+
+    @staticmethod
+    def _entry_count(plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
+                     transfer_to: str | None) -> int:
+        n = sum(len(parts) for _, _, _, parts in plans)
+        return n * 2 if transfer_to is not None else n
+
+    def _validate(
+        self, w: _Work, line_no: int, line: StockLine
+    ) -> tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]:
+        item = w.item(line.item)
+        wh = w.warehouse(line.warehouse)
+        if line.direction not in (IN, OUT):
+            raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}")
+        qty = item.to_base(check_quantity(line.quantity, "quantity"), line.unit)
+        if line.location and wh.locations and line.location not in wh.locations:
+            raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
+        if item.serial_tracked and len(line.serials) != qty:
+            raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=qty)
+        if line.direction == IN:
+            if line.value is None:
+                check_amount(line.unit_cost if line.unit_cost is not None else ZERO, "unit_cost")
+            else:
+                check_amount(line.value, "value")
+            if item.lot_tracked and not line.lot:
+                raise JxcError("lot_missing", item=item.code)
+            if line.lot:
+                lot = w.uow.master.get_lot(item.code, line.lot)
+                if lot is None:
+                    w.uow.master.put_lot(Lot(item.code, line.lot, line.expiry))
+                elif line.expiry is not None and lot.expiry != line.expiry:
+                    raise JxcError("configuration",
+                                   reason=f"lot {line.lot} of {item.code} has expiry {lot.expiry}")
+            return line_no, line, item, [(line.lot, line.location, qty)]
+        if line.lot:
+            lot = w.uow.master.get_lot(item.code, line.lot)
+            if lot is not None and not lot_usable(lot, w.now.date()):
+                raise JxcError("lot_expired", item=item.code, lot=line.lot, expiry=lot.expiry)
+            return line_no, line, item, [(line.lot, line.location, qty)]
+        if item.lot_tracked:
+            return line_no, line, item, self._pick_fefo(w, item, line, qty)
+        return line_no, line, item, [("", line.location, qty)]
+
+    def _pick_fefo(self, w: _Work, item: Item, line: StockLine, qty: Decimal
+                   ) -> list[tuple[str, str, Decimal]]:
+        rows = list(w.group(item.code, line.warehouse).values())
+        lots = w.lots_of(item.code, rows)
+        parts: list[tuple[str, str, Decimal]] = []
+        left = qty
+        for b in fefo_order(rows, lots, w.now.date()):
+            take = min(left, b.on_hand - b.held)
+            if take <= 0:
+                continue
+            parts.append((b.lot, b.location, take))
+            left -= take
+            if not left:
+                return parts
+        # not enough in usable lots: the stock check reports it
+        parts.append((parts[-1][0] if parts else "", line.location, left))
+        return parts
+
+    def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
+        return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
+
+    def _check_stock(
+        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]]
+    ) -> None:
+        """Refuse every out line that would take more than is available (all at once)."""
+        need: dict[tuple[str, str, str], Decimal] = {}
+        own: dict[tuple[str, str, str], Decimal] = {}
+        for _, line, item, parts in plans:
+            if line.direction != OUT or item.allow_negative:
+                continue
+            for lot, _, qty in parts:
+                k = (item.code, line.warehouse, lot)
+                need[k] = need.get(k, ZERO) + qty
+                if line.demand is not None:
+                    mine = sum((r.quantity for r in w.active_reservations(item.code,
+                                line.warehouse) if r.demand == line.demand
+                                and (not r.lot or r.lot == lot)), ZERO)
+                    own[k] = own.get(k, ZERO) + mine
+        short: list[ShortLine] = []
+        for (item_code, wh, lot), qty in need.items():
+            avail = self._available(w, item_code, wh, lot) + own.get((item_code, wh, lot), ZERO)
+            if qty > avail:
+                short.append(ShortLine(item_code, wh, qty, avail, lot))
+        if short:
+            s = short[0]
+            raise InsufficientStockError(
+                item=s.item, warehouse=s.warehouse, needed=s.wanted, on_hand=s.available,
+                short=s.short, lines=[x.to_data() for x in short],
+            )
+
+    def _available(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
+        """Available of (item, warehouse), or of one lot: usable on hand - held - reserved."""
+        rows = list(w.group(item, warehouse).values())
+        lots = w.lots_of(item, rows) if any(b.lot for b in rows) else {}
+        today = w.now.date()
+        usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
+        res = w.active_reservations(item, warehouse)
+        total = sum((b.on_hand - b.held for b in usable), ZERO) - sum(
+            (r.quantity for r in res), ZERO)
+        if not lot:
+            return total
+        in_lot = sum((b.on_hand - b.held for b in usable if b.lot == lot), ZERO) - sum(
+            (r.quantity for r in res if r.lot == lot), ZERO)
+        return min(total, in_lot)
+
+    def _consume_reservations(self, w: _Work, line: StockLine, item: str, lot: str,
+                              qty: Decimal) -> None:
+        if line.demand is None:
+            return
+        left = qty
+        active = w.active_reservations(item, line.warehouse)
+        for r in list(active):
+            if left <= 0:
+                break
+            if r.demand != line.demand or (r.lot and r.lot != lot):
+                continue
+            take = min(left, r.quantity)
+            left -= take
+            active.remove(r)
+            if take == r.quantity:
+                w.uow.reservations.remove(r.reservation_id)
+            else:
+                smaller = attrs.evolve(r, quantity=r.quantity - take)
+                w.uow.reservations.replace(smaller)
+                active.append(smaller)
+
+    def _serials(self, w: _Work, line: StockLine, item: Item) -> None:
+        for serial in line.serials:
+            where = w.uow.serials.where(item.code, serial)
+            if line.direction == IN:
+                if where is not None:
+                    raise JxcError("serial_on_hand", item=item.code, serial=serial,
+                                   warehouse=where)
+                w.uow.serials.set(item.code, serial, line.warehouse)
+            else:
+                if where != line.warehouse:
+                    raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
+                                   warehouse=line.warehouse)
+                w.uow.serials.set(item.code, serial, None)
+
+    def _events_after_posting(
+        self, w: _Work, doc_type: str, doc_id: str, entries: list[LedgerEntry],
+        before: dict[tuple[str, str], Decimal],
+        adjustments: list[tuple[str, str, CostAdjustment]],
+    ) -> None:
+        w.event("stock_changed", {
+            "doc_type": doc_type, "doc_id": doc_id,
+            "lines": [[e.item, e.warehouse, e.lot, str(e.quantity), str(e.value)]
+                      for e in entries],
+        })
+        for (item_code, wh), old in before.items():
+            item = w.items[item_code]
+            new = self._on_hand(w, item_code, wh)
+            for level_name, level in (("below_safety_stock", item.safety_stock),
+                                      ("below_reorder_point", item.reorder_point)):
+                if level is not None and new < level <= old:
+                    w.event(level_name, {"item": item_code, "warehouse": wh,
+                                         "on_hand": str(new), "level": str(level)})
+        for item_code, wh, a in adjustments:
+            w.event("cost_adjusted", {"item": item_code, "warehouse": wh, **a.to_data()})
+
+    # -- reservations ---------------------------------------------------------------------------
+    def reserve(
+        self,
+        lines: Sequence[ReserveLine],
+        *,
+        partial: bool = True,
+        expires_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> ReservationResult:
+        """Reserve each line (锁库). Never more than available.
+
+        ``partial=True`` grants what is available and reports the short lines (and a
+        ``reservation_short`` event); ``partial=False`` grants nothing when any line is short
+        and raises :class:`ReservationShortError` listing every short line. ``expires_at``
+        makes soft reservations that lapse by themselves.
+        """
+        payload = (list(lines), partial, expires_at)
+
+        def body(w: _Work) -> ReservationResult:
+            wanted: list[tuple[int, Decimal, Decimal]] = []
+            taken: dict[tuple[str, str, str], Decimal] = {}
+            taken_all: dict[tuple[str, str], Decimal] = {}
+            bases: list[Decimal] = []
+            for i, line in enumerate(lines):
+                item = w.item(line.item)
+                w.warehouse(line.warehouse)
+                qty = item.to_base(check_quantity(line.quantity, "quantity"), line.unit)
+                bases.append(qty)
+                avail_all = self._available(w, item.code, line.warehouse) - taken_all.get(
+                    (item.code, line.warehouse), ZERO)
+                avail = avail_all
+                if line.lot:
+                    avail = min(avail_all, self._available(w, item.code, line.warehouse,
+                                line.lot) - taken.get((item.code, line.warehouse, line.lot),
+                                                      ZERO))
+                avail = max(avail, ZERO)
+                wanted.append((i, qty, avail))
+                got = min(qty, avail)
+                taken_all[(item.code, line.warehouse)] = taken_all.get(
+                    (item.code, line.warehouse), ZERO) + got
+                if line.lot:
+                    k = (item.code, line.warehouse, line.lot)
+                    taken[k] = taken.get(k, ZERO) + got
+            grant, short_idx = plan_reservations(wanted, partial)
+            short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
+                               lines[i].lot) for i in short_idx]
+            if short and not partial:
+                raise ReservationShortError(short)
+            made: list[Reservation] = []
+            first = w.uow.sequences.next("reservation", max(1, len(grant)))
+            for n, (i, qty) in enumerate(sorted(grant.items())):
+                line = lines[i]
+                r = Reservation(f"R{first + n}", line.item, line.warehouse, line.lot,
+                                line.demand, qty, expires_at)
+                w.uow.reservations.add(r)
+                made.append(r)
+            if short:
+                w.event("reservation_short", {"lines": [s.to_data() for s in short]})
+            return ReservationResult(
+                tuple(grant.get(i, ZERO) for i in range(len(lines))), tuple(made), tuple(short)
+            )
+
+        result: ReservationResult = self._run(
+            "reserve", payload, idempotency_key, body,
+            ReservationResult.to_data, ReservationResult.from_data)
+        return result
+
+    def release(self, demand: str, *, idempotency_key: str | None = None) -> Decimal:
+        """Release every reservation of ``demand`` (cancel); returns the quantity released."""
+
+        def body(w: _Work) -> Decimal:
+            total = ZERO
+            for r in w.uow.reservations.for_demand(demand):
+                w.uow.reservations.remove(r.reservation_id)
+                total += r.quantity
+            return total
+
+        result: Decimal = self._run("release", demand, idempotency_key, body,
+                                    lambda d: {"q": str(d)}, lambda d: Decimal(d["q"]))
+        return result
+
+    def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
+             location: str = "") -> None:
+        """Freeze quantity (quality hold, count freeze); negative ``quantity`` releases."""
+
+        def body(w: _Work) -> None:
+            w.item(item)
+            w.warehouse(warehouse)
+            b = w.row(item, warehouse, location, lot)
+            held = b.held + quantity
+            if held < 0 or (quantity > 0 and quantity > self._available(w, item, warehouse,
+                                                                         lot)):
+                raise InsufficientStockError(item=item, warehouse=warehouse, needed=quantity,
+                                             on_hand=b.on_hand - b.held, short=quantity)
+            w.set_row(attrs.evolve(b, held=held))
+
+        self._run("hold", None, None, body, lambda _: {}, lambda _: None)
+
+    # -- queries ----------------------------------------------------------------------------
+    def balance(self, item: str, warehouse: str | None = None, *, lot: str | None = None,
+                as_of: dt.datetime | None = None) -> StockBalance:
+        """Aggregated balance of ``item`` in ``warehouse`` (or every warehouse) with its value.
+
+        ``as_of`` sums the ledger up to that moment (quantity and value only).
+        """
+        with self.storage.unit_of_work() as uow:
+            w = _Work(self, uow)
+            it = w.item(item)
+            if as_of is not None:
+                entries = uow.ledger.entries(item, warehouse, until=as_of)
+                if lot is not None:
+                    entries = [e for e in entries if e.lot == lot]
+                q = sum((e.quantity for e in entries), ZERO)
+                v = sum((e.value for e in entries), ZERO)
+                return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
+            rows = uow.balances.for_item(item, warehouse)
+            if lot is not None:
+                rows = [b for b in rows if b.lot == lot]
+            whs = sorted({b.warehouse for b in rows}) if warehouse is None else [warehouse]
+            reserved = sum((r.quantity for wh in whs for r in w.active_reservations(item, wh)
+                            if lot is None or r.lot == lot), ZERO)
+            lots = w.lots_of(item, rows)
+            today = w.now.date()
+            unusable = sum((b.on_hand for b in rows if not lot_usable(lots.get(b.lot), today)),
+                           ZERO)
+            value = ZERO
+            scopes = {w.scope(it, wh) for wh in whs}
+            for scope in scopes:
+                state = uow.valuations.get(scope)
+                if state is not None:
+                    value += valuation_from_state(state).value
+            return StockBalance(
+                item, warehouse or "*",
+                sum((b.on_hand for b in rows), ZERO), reserved,
+                sum((b.held for b in rows), ZERO), sum((b.on_order for b in rows), ZERO),
+                sum((b.demand for b in rows), ZERO), value, unusable,
+            )
+
+    def balances(self) -> list[Balance]:
+        """Every detail balance row, with ``reserved`` filled from the active reservations."""
+        with self.storage.unit_of_work() as uow:
+            now = self.clock.now()
+            res: dict[tuple[str, str, str], Decimal] = {}
+            for r in uow.reservations.all():
+                if r.active(now):
+                    k = (r.item, r.warehouse, r.lot)
+                    res[k] = res.get(k, ZERO) + r.quantity
+            rows = sorted(uow.balances.all(), key=lambda b: (b.item, b.warehouse, b.location,
+                                                              b.lot))
+            return [attrs.evolve(b, reserved=res.pop((b.item, b.warehouse, b.lot), ZERO))
+                    if (b.item, b.warehouse, b.lot) in res else b for b in rows]
+
+    def reservations(self, demand: str | None = None) -> list[Reservation]:
+        """Active reservations (of one demand, or all)."""
+        with self.storage.unit_of_work() as uow:
+            now = self.clock.now()
+            rows = uow.reservations.for_demand(demand) if demand else uow.reservations.all()
+            return sorted((r for r in rows if r.active(now)), key=lambda r: r.reservation_id)
+
+    def ledger(self, item: str, warehouse: str | None = None) -> list[LedgerLine]:
+        """The stock ledger of ``item`` (明细账) with running quantity and value."""
+        with self.storage.unit_of_work() as uow:
+            entries = sorted(uow.ledger.entries(item, warehouse),
+                             key=lambda e: (e.posted_at, e.entry_no))
+        out: list[LedgerLine] = []
+        q = v = ZERO
+        for e in entries:
+            q += e.quantity
+            v += e.value
+            out.append(LedgerLine(e, q, v))
+        return out
+
+    def availability(self, lines: Sequence[tuple[str, str, Decimal]]) -> list[AvailabilityLine]:
+        """Available quantity for each (item, warehouse, wanted) in one call."""
+        with self.storage.unit_of_work() as uow:
+            w = _Work(self, uow)
+            out = []
+            for item, warehouse, wanted in lines:
+                w.item(item)
+                out.append(AvailabilityLine(item, warehouse, wanted,
+                                            self._available(w, item, warehouse)))
+            return out

@@ -1,0 +1,191 @@
+"""Master data and stock records: items with units, warehouses, lots, ledger entries, balances.
+
+All records are frozen attrs classes with Decimal quantities; validation happens at the
+boundary (the service layer) so that records read back from storage are not re-checked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.errors import JxcError
+from jxc_core.values import ZERO, check_number
+
+__all__ = [
+    "Balance",
+    "Item",
+    "LedgerEntry",
+    "Lot",
+    "Reservation",
+    "Warehouse",
+]
+
+COSTING_METHODS = ("fifo", "lifo", "moving_average", "standard", "specific_lot")
+
+
+def _check_units(_: object, __: attrs.Attribute[Any], units: dict[str, Decimal]) -> None:
+    for name, factor in units.items():
+        f = check_number(factor, f"units[{name}]")
+        if f <= 0:
+            raise JxcError("invalid_quantity", field=f"units[{name}]", value=f)
+
+
+@attrs.frozen(slots=True)
+class Item:
+    """An item (存货). ``units`` maps other units to base units: ``{"箱": Decimal(12)}``.
+
+    ``quantity_digits`` is the precision of the base unit (0 for pieces, 3 for kg).
+    ``costing_method`` is one of fifo, lifo, moving_average, standard, specific_lot;
+    ``allow_negative`` is the negative-stock policy of the item. ``safety_stock`` and
+    ``reorder_point`` trigger low-stock events (None: no alert).
+    """
+
+    code: str
+    name: str
+    base_unit: str = "个"
+    units: dict[str, Decimal] = attrs.field(factory=dict, validator=_check_units)
+    quantity_digits: int = 0
+    costing_method: str = "fifo"
+    allow_negative: bool = False
+    standard_cost: Decimal | None = None
+    lot_tracked: bool = False
+    serial_tracked: bool = False
+    category: str = ""
+    safety_stock: Decimal | None = None
+    reorder_point: Decimal | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.costing_method not in COSTING_METHODS:
+            raise JxcError("configuration", reason=f"unknown costing method {self.costing_method}")
+        if self.costing_method == "standard" and self.standard_cost is None:
+            raise JxcError("configuration", reason="standard costing needs standard_cost")
+
+    def to_base(self, quantity: Decimal, unit: str | None) -> Decimal:
+        """``quantity`` of ``unit`` in base units, exact to ``quantity_digits`` or refused."""
+        if unit is None or unit == self.base_unit:
+            base = quantity
+        else:
+            factor = self.units.get(unit)
+            if factor is None:
+                raise JxcError("unknown_unit", item=self.code, unit=unit)
+            base = quantity * factor
+        quantum = Decimal(1).scaleb(-self.quantity_digits)
+        if base.quantize(quantum) != base:
+            raise JxcError(
+                "unit_conversion_inexact", item=self.code, quantity=quantity, unit=unit or "",
+                digits=self.quantity_digits,
+            )
+        return base
+
+    def to_data(self) -> dict[str, Any]:
+        d = attrs.asdict(self)
+        d["units"] = {k: str(v) for k, v in self.units.items()}
+        for k in ("standard_cost", "safety_stock", "reorder_point"):
+            d[k] = None if d[k] is None else str(d[k])
+        return d
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Item:
+        d = dict(d)
+        d["units"] = {k: Decimal(v) for k, v in d["units"].items()}
+        for k in ("standard_cost", "safety_stock", "reorder_point"):
+            d[k] = None if d[k] is None else Decimal(d[k])
+        return cls(**d)
+
+
+@attrs.frozen(slots=True)
+class Warehouse:
+    """A warehouse (仓库) with its locations (库位). ``in_transit`` marks a transit warehouse."""
+
+    code: str
+    name: str
+    locations: tuple[str, ...] = ()
+    in_transit: bool = False
+
+    def to_data(self) -> dict[str, Any]:
+        return {"code": self.code, "name": self.name, "locations": list(self.locations),
+                "in_transit": self.in_transit}
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Warehouse:
+        return cls(d["code"], d["name"], tuple(d["locations"]), bool(d["in_transit"]))
+
+
+@attrs.frozen(slots=True)
+class Lot:
+    """A lot/batch (批次) of an item, with an optional expiry date."""
+
+    item: str
+    code: str
+    expiry: dt.date | None = None
+
+
+@attrs.frozen(slots=True)
+class LedgerEntry:
+    """One line of the append-only stock ledger (库存流水).
+
+    ``quantity`` is signed (+ in, - out) in base units; ``value`` is signed rounded money
+    (a pure cost adjustment has quantity 0). ``entry_no`` is unique and increasing.
+    """
+
+    entry_no: int
+    item: str
+    warehouse: str
+    location: str
+    lot: str
+    quantity: Decimal
+    value: Decimal
+    posted_at: dt.datetime
+    kind: str
+    doc_type: str
+    doc_id: str
+    line_no: int
+
+
+@attrs.frozen(slots=True)
+class Balance:
+    """Quantities of one (item, warehouse, location, lot).
+
+    ``available = on_hand - reserved - held``; ``projected = on_hand + on_order - demand``.
+    """
+
+    item: str
+    warehouse: str
+    location: str = ""
+    lot: str = ""
+    on_hand: Decimal = ZERO
+    reserved: Decimal = ZERO
+    held: Decimal = ZERO
+    on_order: Decimal = ZERO
+    demand: Decimal = ZERO
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved - self.held
+
+    @property
+    def projected(self) -> Decimal:
+        return self.on_hand + self.on_order - self.demand
+
+
+@attrs.frozen(slots=True)
+class Reservation:
+    """Quantity of (item, warehouse[, lot]) promised to one demand line (锁库).
+
+    A hard reservation has ``expires_at=None``; a soft one lapses at ``expires_at``.
+    """
+
+    reservation_id: str
+    item: str
+    warehouse: str
+    lot: str
+    demand: str
+    quantity: Decimal
+    expires_at: dt.datetime | None = None
+
+    def active(self, now: dt.datetime) -> bool:
+        return self.expires_at is None or self.expires_at > now
