@@ -28,9 +28,9 @@ __all__ = [
 #: code -> (English template, Chinese template). Templates use ``str.format`` with the data.
 MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_stock": (
-        "Insufficient stock of {item} in {warehouse}: needed {needed}, on hand {on_hand}, "
+        "Insufficient stock of {item} in {warehouse}: needed {needed}, available {on_hand}, "
         "short {short}",
-        "{item} 在 {warehouse} 库存不足：需要 {needed}，现存 {on_hand}，缺 {short}",
+        "{item} 在 {warehouse} 库存不足：需要 {needed}，可用 {on_hand}，缺 {short}",
     ),
     "invalid_quantity": (
         "{field} must be greater than zero, got {value}",
@@ -127,6 +127,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "same_warehouse": (
         "A transfer needs two different warehouses, got {warehouse} twice",
         "调拨的调出仓与调入仓不能相同：{warehouse}",
+    ),
+    "backdated_posting": (
+        "{item} in {warehouse}: a movement at {posted_at} is earlier than the last one "
+        "({latest}); back-dated postings are not supported by the stock engine yet",
+        "{item} 在 {warehouse}：业务时间 {posted_at} 早于最后一笔 ({latest})，库存引擎暂不支持补录",
     ),
     "configuration": (
         "Invalid configuration: {reason}",

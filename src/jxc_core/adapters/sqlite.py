@@ -24,7 +24,18 @@ from types import TracebackType
 from typing import Any, Self
 
 from jxc_core.errors import JxcError
-from jxc_core.ports import Event
+from jxc_core.ports import (
+    BalanceRepository,
+    Event,
+    IdempotencyRepository,
+    LedgerRepository,
+    MasterDataRepository,
+    OutboxRepository,
+    ReservationRepository,
+    SequenceRepository,
+    SerialRepository,
+    ValuationRepository,
+)
 from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
 
 __all__ = ["MIGRATIONS", "SqliteStorage"]
@@ -84,15 +95,15 @@ class SqliteUnitOfWork:
         self._storage = storage
         self._con = storage._connection()
         self._open = False
-        self.master = self
-        self.ledger = _Ledger(self)
-        self.balances = _Balances(self)
-        self.valuations = _Valuations(self)
-        self.reservations = _Reservations(self)
-        self.serials = _Serials(self)
-        self.outbox = _Outbox(self)
-        self.idempotency = _Idempotency(self)
-        self.sequences = _Sequences(self)
+        self.master: MasterDataRepository = self
+        self.ledger: LedgerRepository = _Ledger(self)
+        self.balances: BalanceRepository = _Balances(self)
+        self.valuations: ValuationRepository = _Valuations(self)
+        self.reservations: ReservationRepository = _Reservations(self)
+        self.serials: SerialRepository = _Serials(self)
+        self.outbox: OutboxRepository = _Outbox(self)
+        self.idempotency: IdempotencyRepository = _Idempotency(self)
+        self.sequences: SequenceRepository = _Sequences(self)
 
     def __enter__(self) -> Self:
         self._storage._begin(self._con)

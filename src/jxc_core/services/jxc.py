@@ -44,7 +44,7 @@ from jxc_core.stock.rules import (
     lot_usable,
     plan_reservations,
 )
-from jxc_core.values import ZERO, check_amount, check_quantity
+from jxc_core.values import ZERO, check_amount, check_quantity, money_quantum, round_money
 
 __all__ = [
     "Jxc",
@@ -261,6 +261,7 @@ class _Work:
         self.rows: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
         self.touched_rows: set[tuple[str, str, str, str]] = set()
         self.valuations: dict[tuple[str, str], Valuation] = {}
+        self.posted_until: dict[tuple[str, str], dt.datetime] = {}
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
         self.now = jxc.clock.now()
@@ -324,6 +325,8 @@ class _Work:
                     raise JxcError("configuration",
                                    reason="monthly average scopes are valued at period close")
                 made = restored
+                if state.get("posted_until"):
+                    self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
@@ -342,7 +345,11 @@ class _Work:
             uow.balances.put([self.rows[(i, w)][(loc, lot)]
                               for i, w, loc, lot in sorted(self.touched_rows)])
         for scope, v in self.valuations.items():
-            uow.valuations.put(scope, v.to_state())
+            state = v.to_state()
+            until = self.posted_until.get(scope)
+            if until is not None:
+                state["posted_until"] = until.isoformat()
+            uow.valuations.put(scope, state)
         if self.events:
             uow.outbox.add(self.events)
 
@@ -595,6 +602,10 @@ class Jxc:
             if key not in before:
                 before[key] = self._on_hand(w, *key)
             v = w.valuation(item, line.warehouse)
+            self._check_date(w, item, line.warehouse, when)
+            if transfer_to is not None:
+                w.valuation(item, transfer_to)
+                self._check_date(w, item, transfer_to, when)
             kind = line.kind or ("receipt" if line.direction == IN else "issue")
             for lot, location, qty in parts:
                 ref = lot if item.costing_method == "specific_lot" else f"{doc_id}/{line_no}"
@@ -642,6 +653,20 @@ class Jxc:
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
 
     @staticmethod
+    def _check_date(w: _Work, item: Item, warehouse: str, when: dt.datetime) -> None:
+        """Costing applies movements in date order: a back-dated one is refused here.
+
+        The costing kernel can re-value later issues (:class:`CostingTimeline`); the stock
+        engine does not persist its checkpoints yet, so it refuses rather than cost out of order.
+        """
+        scope = w.scope(item, warehouse)
+        latest = w.posted_until.get(scope)
+        if latest is not None and when < latest:
+            raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
+                           posted_at=when.isoformat(), latest=latest.isoformat())
+        w.posted_until[scope] = when
+
+    @staticmethod
     def _entry_count(plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
                      transfer_to: str | None) -> int:
         n = sum(len(parts) for _, _, _, parts in plans)
@@ -661,7 +686,12 @@ class Jxc:
             raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=qty)
         if line.direction == IN:
             if line.value is None:
-                check_amount(line.unit_cost if line.unit_cost is not None else ZERO, "unit_cost")
+                cost = check_amount(line.unit_cost if line.unit_cost is not None else ZERO,
+                                    "unit_cost")
+                if qty != line.quantity:
+                    # the price is per the unit given: value the line in that unit
+                    line = attrs.evolve(line, value=round_money(line.quantity * cost,
+                                                                self.currency_digits))
             else:
                 check_amount(line.value, "value")
             if item.lot_tracked and not line.lot:
@@ -939,7 +969,8 @@ class Jxc:
                 item, warehouse or "*",
                 sum((b.on_hand for b in rows), ZERO), reserved,
                 sum((b.held for b in rows), ZERO), sum((b.on_order for b in rows), ZERO),
-                sum((b.demand for b in rows), ZERO), value, unusable,
+                sum((b.demand for b in rows), ZERO),
+                value.quantize(money_quantum(self.currency_digits)), unusable,
             )
 
     def balances(self) -> list[Balance]:
