@@ -17,6 +17,7 @@ from typing import Any, Self
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
+    CheckpointRepository,
     Event,
     IdempotencyRepository,
     LedgerRepository,
@@ -42,6 +43,7 @@ class _Data:
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
         self.valuations: dict[tuple[str, str], dict[str, Any]] = {}
+        self.checkpoints: dict[tuple[str, str], dict[tuple[dt.datetime, int], Any]] = {}
         self.reservations: dict[tuple[str, str], dict[str, Reservation]] = {}
         self.res_ids: dict[str, tuple[str, str]] = {}
         self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
@@ -67,6 +69,7 @@ class MemoryUnitOfWork:
         self.ledger: LedgerRepository = _Ledger(self)
         self.balances: BalanceRepository = _Balances(self)
         self.valuations: ValuationRepository = _Valuations(self)
+        self.checkpoints: CheckpointRepository = _Checkpoints(self)
         self.reservations: ReservationRepository = _Reservations(self)
         self.serials: SerialRepository = _Serials(self)
         self.outbox: OutboxRepository = _Outbox(self)
@@ -211,10 +214,17 @@ class _Ledger(_Repo):
             rows = [e for e in rows if e.posted_at <= until]
         return rows
 
-    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
-        rows = [e for e in self._scope(item, warehouse) if e.posted_at > since]
-        rows.sort(key=lambda e: (e.posted_at, e.entry_no))
-        return rows
+    def after(
+        self,
+        item: str,
+        warehouse: str | None,
+        since: dt.datetime | None = None,
+        entry_no: int = 0,
+    ) -> list[LedgerEntry]:
+        rows = self._scope(item, warehouse)
+        if since is not None:
+            rows = [e for e in rows if (e.posted_at, e.entry_no) > (since, entry_no)]
+        return sorted(rows, key=lambda e: (e.posted_at, e.entry_no))
 
     def count(self) -> int:
         return len(self.u._d.ledger) + len(self.u._ledger_new)
@@ -248,6 +258,26 @@ class _Valuations(_Repo):
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
         self.u._put("valuations", scope, state)
+
+
+class _Checkpoints(_Repo):
+    def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
+            state: dict[str, Any]) -> None:
+        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = state
+
+    def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
+               ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
+        group: dict[tuple[dt.datetime, int], Any] = self.u._get("checkpoints", scope) or {}
+        keys = [k for k in group if k[0] <= at_or_before]
+        if not keys:
+            return None
+        best = max(keys)
+        return best[0], best[1], group[best]
+
+    def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
+        group = self.u._cow("checkpoints", scope)
+        for k in [k for k in group if k[0] > posted_at]:
+            del group[k]
 
 
 class _Reservations(_Repo):

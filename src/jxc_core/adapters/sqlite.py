@@ -26,6 +26,7 @@ from typing import Any, Self
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
+    CheckpointRepository,
     Event,
     IdempotencyRepository,
     LedgerRepository,
@@ -51,8 +52,11 @@ MIGRATIONS: list[str] = [
         entry_no INTEGER PRIMARY KEY, item TEXT NOT NULL, warehouse TEXT NOT NULL,
         location TEXT NOT NULL, lot TEXT NOT NULL, quantity TEXT NOT NULL, value TEXT NOT NULL,
         posted_at TEXT NOT NULL, kind TEXT NOT NULL, doc_type TEXT NOT NULL,
-        doc_id TEXT NOT NULL, line_no INTEGER NOT NULL);
-    CREATE INDEX ledger_scope ON ledger (item, warehouse, posted_at);
+        doc_id TEXT NOT NULL, line_no INTEGER NOT NULL, from_ref TEXT NOT NULL);
+    CREATE INDEX ledger_scope ON ledger (item, warehouse, posted_at, entry_no);
+    CREATE TABLE checkpoints (item TEXT NOT NULL, scope TEXT NOT NULL, posted_at TEXT NOT NULL,
+                              entry_no INTEGER NOT NULL, state TEXT NOT NULL,
+                              PRIMARY KEY (item, scope, posted_at, entry_no)) WITHOUT ROWID;
     CREATE TABLE balances (
         item TEXT NOT NULL, warehouse TEXT NOT NULL, location TEXT NOT NULL, lot TEXT NOT NULL,
         on_hand TEXT NOT NULL, held TEXT NOT NULL, on_order TEXT NOT NULL, demand TEXT NOT NULL,
@@ -78,7 +82,8 @@ MIGRATIONS: list[str] = [
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
-TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "reservations",
+TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
+          "reservations",
           "serials", "outbox", "idempotency", "sequences")
 
 _D = Decimal
@@ -99,6 +104,7 @@ class SqliteUnitOfWork:
         self.ledger: LedgerRepository = _Ledger(self)
         self.balances: BalanceRepository = _Balances(self)
         self.valuations: ValuationRepository = _Valuations(self)
+        self.checkpoints: CheckpointRepository = _Checkpoints(self)
         self.reservations: ReservationRepository = _Reservations(self)
         self.serials: SerialRepository = _Serials(self)
         self.outbox: OutboxRepository = _Outbox(self)
@@ -175,7 +181,7 @@ class _Repo:
 
 def _entry(r: Sequence[Any]) -> LedgerEntry:
     return LedgerEntry(r[0], r[1], r[2], r[3], r[4], _D(r[5]), _D(r[6]),
-                       dt.datetime.fromisoformat(r[7]), r[8], r[9], r[10], r[11])
+                       dt.datetime.fromisoformat(r[7]), r[8], r[9], r[10], r[11], r[12])
 
 
 class _Ledger(_Repo):
@@ -185,10 +191,10 @@ class _Ledger(_Repo):
             fault("ledger")
         try:
             self.u._con.executemany(
-                "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
                   str(e.value), e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id,
-                  e.line_no) for e in entries])
+                  e.line_no, e.from_ref) for e in entries])
         except sqlite3.IntegrityError as exc:
             raise _dup("ledger", [e.entry_no for e in entries]) from exc
 
@@ -205,10 +211,22 @@ class _Ledger(_Repo):
             args.append(until.isoformat())
         return [_entry(r) for r in self.u._q(sql + " ORDER BY entry_no", args)]
 
-    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
-        rows = self.u._q(
-            "SELECT * FROM ledger WHERE item = ? AND warehouse = ? AND posted_at > ? "
-            "ORDER BY posted_at, entry_no", (item, warehouse, since.isoformat()))
+    def after(
+        self,
+        item: str,
+        warehouse: str | None,
+        since: dt.datetime | None = None,
+        entry_no: int = 0,
+    ) -> list[LedgerEntry]:
+        sql = "SELECT * FROM ledger WHERE item = ?"
+        args: list[Any] = [item]
+        if warehouse is not None:
+            sql += " AND warehouse = ?"
+            args.append(warehouse)
+        if since is not None:
+            sql += " AND (posted_at > ? OR (posted_at = ? AND entry_no > ?))"
+            args += [since.isoformat(), since.isoformat(), entry_no]
+        rows = self.u._q(sql + " ORDER BY posted_at, entry_no", args)
         return [_entry(r) for r in rows]
 
     def count(self) -> int:
@@ -253,6 +271,29 @@ class _Valuations(_Repo):
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
         self.u._x("valuations", "INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)",
                   (scope[0], scope[1], json.dumps(state, separators=(",", ":"))))
+
+
+class _Checkpoints(_Repo):
+    def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
+            state: dict[str, Any]) -> None:
+        self.u._x("checkpoints", "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
+                  (scope[0], scope[1], posted_at.isoformat(), entry_no,
+                   json.dumps(state, separators=(",", ":"))))
+
+    def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
+               ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
+        rows = self.u._q(
+            "SELECT posted_at, entry_no, state FROM checkpoints WHERE item = ? AND scope = ? "
+            "AND posted_at <= ? ORDER BY posted_at DESC, entry_no DESC LIMIT 1",
+            (scope[0], scope[1], at_or_before.isoformat()))
+        if not rows:
+            return None
+        return dt.datetime.fromisoformat(rows[0][0]), rows[0][1], json.loads(rows[0][2])
+
+    def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
+        self.u._x("checkpoints",
+                  "DELETE FROM checkpoints WHERE item = ? AND scope = ? AND posted_at > ?",
+                  (scope[0], scope[1], posted_at.isoformat()))
 
 
 def _reservation(r: Sequence[Any]) -> Reservation:

@@ -23,6 +23,7 @@ from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, W
 
 __all__ = [
     "BalanceRepository",
+    "CheckpointRepository",
     "Clock",
     "Event",
     "ExchangeRates",
@@ -69,8 +70,16 @@ class LedgerRepository(Protocol):
     ) -> list[LedgerEntry]:
         """Entries of ``item`` (in ``warehouse``), posted at or before ``until``, by entry_no."""
 
-    def after(self, item: str, warehouse: str, since: dt.datetime) -> list[LedgerEntry]:
-        """Entries of the scope posted strictly after ``since``, by (posted_at, entry_no)."""
+    def after(
+        self,
+        item: str,
+        warehouse: str | None,
+        since: dt.datetime | None = None,
+        entry_no: int = 0,
+    ) -> list[LedgerEntry]:
+        """Entries of the item (in ``warehouse``; None: every warehouse) whose position
+        (posted_at, entry_no) comes after (``since``, ``entry_no``), ordered by position.
+        ``since=None``: all of them."""
 
     def count(self) -> int: ...
 
@@ -90,6 +99,21 @@ class ValuationRepository(Protocol):
         """The ``to_state()`` data of the costing scope (item, warehouse-or-'*')."""
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None: ...
+
+
+class CheckpointRepository(Protocol):
+    """Valuation states of a costing scope at ledger positions, for back-dated replays."""
+
+    def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
+            state: dict[str, Any]) -> None: ...
+
+    def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
+               ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
+        """The checkpoint of the scope with the greatest position whose posted_at is at or
+        before ``at_or_before``."""
+
+    def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
+        """Forget the checkpoints of the scope positioned after ``posted_at`` (stale)."""
 
 
 class ReservationRepository(Protocol):
@@ -134,6 +158,7 @@ class UnitOfWork(Protocol):
     ledger: LedgerRepository
     balances: BalanceRepository
     valuations: ValuationRepository
+    checkpoints: CheckpointRepository
     reservations: ReservationRepository
     serials: SerialRepository
     outbox: OutboxRepository

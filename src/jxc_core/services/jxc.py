@@ -33,6 +33,7 @@ from jxc_core.costing import (
     StandardCostValuation,
     valuation_from_state,
 )
+from jxc_core.costing._common import BACK_DATING, SHORTAGE_SETTLEMENT
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
 from jxc_core.ports import Clock, Event, Notifier, Storage, SystemClock, UnitOfWork
 from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
@@ -44,7 +45,14 @@ from jxc_core.stock.rules import (
     lot_usable,
     plan_reservations,
 )
-from jxc_core.values import ZERO, check_amount, check_quantity, money_quantum, round_money
+from jxc_core.values import (
+    DIVISION_CONTEXT,
+    ZERO,
+    check_amount,
+    check_quantity,
+    money_quantum,
+    round_money,
+)
 
 __all__ = [
     "Jxc",
@@ -235,6 +243,40 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+_SEP = "\x1f"
+
+
+def _group_ref(doc_type: str, doc_id: str, line_no: int) -> str:
+    """The name an issue line gives its costs, so adjustments can find it again."""
+    return f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}"
+
+
+def _split_group(ref: str | None) -> tuple[str, str, int]:
+    if ref is None or ref.count(_SEP) != 2:
+        return ("", ref or "", 0)
+    doc_type, doc_id, line_no = ref.split(_SEP)
+    return doc_type, doc_id, int(line_no)
+
+
+def _average_value(v: Valuation, qty: Decimal, digits: int) -> Decimal:
+    if v.quantity <= 0:
+        return round_money(ZERO, digits)
+    return round_money(DIVISION_CONTEXT.divide(qty * v.value, v.quantity), digits)
+
+
+class _Replay:
+    """A back-dated posting's work on one scope: the window of entries after the checkpoint,
+    the later part still to replay, and the new costs and settlements found."""
+
+    def __init__(self, window: list[LedgerEntry], latest: dt.datetime) -> None:
+        self.window = window
+        self.later: list[LedgerEntry] = []
+        self.latest = latest
+        self.new: dict[str, Decimal] = {}
+        self.settled: list[CostAdjustment] = []
+        self.replayed = 0
+
+
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     """The document id given, else one derived from the idempotency key, else a fresh one."""
     if doc_id is not None:
@@ -262,6 +304,7 @@ class _Work:
         self.touched_rows: set[tuple[str, str, str, str]] = set()
         self.valuations: dict[tuple[str, str], Valuation] = {}
         self.posted_until: dict[tuple[str, str], dt.datetime] = {}
+        self.moves: dict[tuple[str, str], int] = {}
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
         self.now = jxc.clock.now()
@@ -327,6 +370,7 @@ class _Work:
                 made = restored
                 if state.get("posted_until"):
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
+                self.moves[scope] = int(state.get("moves", 0))
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
@@ -349,6 +393,7 @@ class _Work:
             until = self.posted_until.get(scope)
             if until is not None:
                 state["posted_until"] = until.isoformat()
+            state["moves"] = self.moves.get(scope, 0)
             uow.valuations.put(scope, state)
         if self.events:
             uow.outbox.add(self.events)
@@ -365,8 +410,12 @@ class Jxc:
         clock: Clock | None = None,
         currency_digits: int = 2,
         organisation_scope: bool = False,
+        checkpoint_every: int = 256,
     ) -> None:
         self.storage = storage
+        self.checkpoint_every = checkpoint_every
+        #: ledger entries replayed by back-dated postings so far (for measurement)
+        self.replayed = 0
         self.notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self.currency_digits = currency_digits
@@ -595,76 +644,195 @@ class Jxc:
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
-        first_no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
-        no = first_no
+        replays: dict[tuple[str, str], _Replay] = {}
+        no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
+        org = self.organisation_scope
         for line_no, line, item, parts in plans:
-            key = (item.code, line.warehouse)
-            if key not in before:
-                before[key] = self._on_hand(w, *key)
-            v = w.valuation(item, line.warehouse)
-            self._check_date(w, item, line.warehouse, when)
+            group = _group_ref(doc_type, doc_id, line_no)
+            v = self._scope_at(w, item, line.warehouse, when, replays)
+            v_to = v
             if transfer_to is not None:
-                w.valuation(item, transfer_to)
-                self._check_date(w, item, transfer_to, when)
+                v_to = self._scope_at(w, item, transfer_to, when, replays)
             kind = line.kind or ("receipt" if line.direction == IN else "issue")
+            lot_costed = item.costing_method == "specific_lot"
             for lot, location, qty in parts:
-                ref = lot if item.costing_method == "specific_lot" else f"{doc_id}/{line_no}"
+                for key in ((item.code, line.warehouse), (item.code, transfer_to or "")):
+                    if key[1] and key not in before:
+                        before[key] = self._on_hand(w, *key)
+                from_ref = ""
                 if line.direction == IN:
+                    ref = lot if lot_costed else f"{doc_id}/{line_no}"
                     amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
                     signed_q, signed_v = qty, amount
+                elif transfer_to is not None and org:
+                    # inside one organisation scope a transfer moves no value: shown at average
+                    amount = _average_value(v, qty, self.currency_digits)
+                    signed_q, signed_v = -qty, -amount
                 else:
-                    from_ref = lot if item.costing_method == "specific_lot" else line.from_ref
-                    amount = v.issue(qty, from_ref, ref=f"{doc_id}/{line_no}")
+                    from_ref = lot if lot_costed else (line.from_ref or "")
+                    amount = v.issue(qty, from_ref or None, ref=group)
                     signed_q, signed_v = -qty, -amount
                     self._consume_reservations(w, line, item.code, lot, qty)
                 b = w.row(item.code, line.warehouse, location, lot)
                 w.set_row(attrs.evolve(b, on_hand=b.on_hand + signed_q))
                 entries.append(LedgerEntry(no, item.code, line.warehouse, location, lot,
                                            signed_q, signed_v, when, kind, doc_type, doc_id,
-                                           line_no))
+                                           line_no, from_ref))
                 no += 1
                 if transfer_to is not None:
-                    key_to = (item.code, transfer_to)
-                    if key_to not in before:
-                        before[key_to] = self._on_hand(w, *key_to)
-                    v_to = w.valuation(item, transfer_to)
-                    ref_to = lot if item.costing_method == "specific_lot" else f"{doc_id}/{line_no}"
-                    got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                    got = amount
+                    if not org:
+                        ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
+                        got = v_to.receive(qty, ZERO, ref_to, value=amount)
                     bt = w.row(item.code, transfer_to, "", lot)
                     w.set_row(attrs.evolve(bt, on_hand=bt.on_hand + qty))
                     entries.append(LedgerEntry(no, item.code, transfer_to, "", lot, qty, got,
                                                when, "transfer_in", doc_type, doc_id, line_no))
                     no += 1
-                    for a in v_to.take_adjustments():
-                        adjustments.append((item.code, transfer_to, a))
-            for a in v.take_adjustments():
-                adjustments.append((item.code, line.warehouse, a))
             self._serials(w, line, item)
-        # adjustments move value only: one ledger entry each, so the ledger sums to valuation
-        extra_no = w.uow.sequences.next("ledger", len(adjustments)) if adjustments else 0
-        for k, (item_code, wh, a) in enumerate(adjustments):
-            stock_delta = a.amount if a.reason in ("revaluation",) else -a.amount
-            if a.reason == "price_variance":
+        # settlements of open shortages: a value-only entry of the issue they adjust
+        for scope, val in w.valuations.items():
+            taken = val.take_adjustments()
+            replay = replays.get(scope)
+            if replay is not None:
+                replay.settled.extend(taken)
                 continue
-            entries.append(LedgerEntry(extra_no + k, item_code, wh, "", "", ZERO, stock_delta,
-                                       when, "cost_adjustment", doc_type, doc_id, 0))
+            for a in taken:
+                adjustments.append((scope[0], scope[1], a))
+        cost_entries: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]] = [
+            ((i, wh), a, when) for i, wh, a in adjustments if a.reason == SHORTAGE_SETTLEMENT
+        ]
+        own_groups = {_group_ref(doc_type, doc_id, n) for n, _, _, _ in plans}
+        for scope, replay in replays.items():
+            for a in self._finish_replay(w, scope, replay, own_groups, when):
+                adjustments.append((scope[0], scope[1], a))
+                cost_entries.append((scope, a, replay.latest))
+        if cost_entries:
+            extra = w.uow.sequences.next("ledger", len(cost_entries))
+            for k, ((item_code, wh), a, at) in enumerate(cost_entries):
+                g_type, g_doc, g_line = _split_group(a.issue_ref)
+                kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
+                entries.append(LedgerEntry(extra + k, item_code, wh, "", "", ZERO, -a.amount,
+                                           at, kind, g_type, g_doc, g_line))
         w.uow.ledger.append(entries)
+        self._checkpoint(w, entries, replays)
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
 
-    @staticmethod
-    def _check_date(w: _Work, item: Item, warehouse: str, when: dt.datetime) -> None:
-        """Costing applies movements in date order: a back-dated one is refused here.
+    # -- costing in date order: back-dated movements ----------------------------------------
+    def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
+                  replays: dict[tuple[str, str], _Replay]) -> Valuation:
+        """The valuation of the scope as it stands just before ``when``.
 
-        The costing kernel can re-value later issues (:class:`CostingTimeline`); the stock
-        engine does not persist its checkpoints yet, so it refuses rather than cost out of order.
+        For a movement dated at or after the scope's last one that is the live valuation.
+        For a back-dated one (补录) the valuation is rewound: the scope's latest checkpoint at
+        or before ``when`` is restored and the ledger entries between it and ``when`` are
+        replayed; the entries after ``when`` are replayed once the posting's own lines are in
+        (:meth:`_finish_replay`). The work is proportional to the entries of this scope after
+        the checkpoint, never to the ledger.
         """
         scope = w.scope(item, warehouse)
+        v = w.valuation(item, warehouse)
+        if scope in replays:
+            return v
         latest = w.posted_until.get(scope)
-        if latest is not None and when < latest:
-            raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
-                           posted_at=when.isoformat(), latest=latest.isoformat())
-        w.posted_until[scope] = when
+        if latest is None or when >= latest:
+            w.posted_until[scope] = when
+            return v
+        cp = w.uow.checkpoints.latest(scope, when)
+        wh = None if scope[1] == "*" else scope[1]
+        rewound: Valuation
+        if cp is None:
+            window = w.uow.ledger.after(item.code, wh)
+            rewound = self._new_valuation(item)
+        else:
+            window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
+            restored = valuation_from_state(cp[2])
+            if isinstance(restored, MonthlyAverageValuation):
+                raise JxcError("configuration", reason="monthly average scope in the engine")
+            rewound = restored
+        rewound.item, rewound.warehouse = item.code, scope[1]
+        replay = _Replay(window, latest)
+        split = 0
+        while split < len(window) and window[split].posted_at <= when:
+            split += 1
+        replay.later = window[split:]
+        self._replay_entries(rewound, window[:split], replay, item)
+        w.valuations[scope] = rewound
+        replays[scope] = replay
+        return rewound
+
+    def _replay_entries(self, v: Valuation, entries: Sequence[LedgerEntry], replay: _Replay,
+                        item: Item) -> None:
+        lot_costed = item.costing_method == "specific_lot"
+        org = self.organisation_scope
+        for e in entries:
+            if org and e.kind in ("transfer_out", "transfer_in"):
+                continue
+            if e.quantity > 0:
+                v.receive(e.quantity, ZERO, e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
+                          value=e.value)
+            elif e.quantity < 0:
+                group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                replay.new[group] = replay.new.get(group, ZERO) + cost
+            replay.settled.extend(v.take_adjustments())
+            replay.replayed += 1
+        self.replayed += replay.replayed
+
+    def _finish_replay(self, w: _Work, scope: tuple[str, str], replay: _Replay,
+                       own_groups: set[str], when: dt.datetime) -> list[CostAdjustment]:
+        """Replay the later entries and book what changed, issue by issue."""
+        v = w.valuations[scope]
+        replay.replayed = 0
+        self._replay_entries(v, replay.later, replay, w.items[scope[0]])
+        replay.settled.extend(v.take_adjustments())
+        old: dict[str, Decimal] = {}
+        qty: dict[str, Decimal] = {}
+        for e in replay.window:
+            if e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating"):
+                if self.organisation_scope and e.kind == "transfer_out":
+                    continue
+                g = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                old[g] = old.get(g, ZERO) - e.value
+                qty[g] = qty.get(g, ZERO) - e.quantity
+        new = dict(replay.new)
+        for a in replay.settled:
+            if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref is not None:
+                new[a.issue_ref] = new.get(a.issue_ref, ZERO) + a.amount
+        out: list[CostAdjustment] = []
+        for g in sorted(set(old) | set(new)):
+            delta = new.get(g, ZERO) - old.get(g, ZERO)
+            if not delta:
+                continue
+            if g in own_groups:  # the posting's own issue: only later settlements can change it
+                out.append(CostAdjustment(SHORTAGE_SETTLEMENT, delta, ZERO, g))
+            else:
+                out.append(CostAdjustment(BACK_DATING, delta, qty.get(g, ZERO), g))
+        w.uow.checkpoints.drop_after(scope, when)
+        return out
+
+    def _checkpoint(self, w: _Work, entries: list[LedgerEntry],
+                    replays: dict[tuple[str, str], _Replay]) -> None:
+        """Every ``checkpoint_every`` movements of a scope, keep its valuation state
+        (only when no shortage is open, so that a replay never has to look before it)."""
+        last: dict[tuple[str, str], LedgerEntry] = {}
+        counts: dict[tuple[str, str], int] = {}
+        for e in entries:
+            if e.quantity:
+                scope = w.scope(w.items[e.item], e.warehouse)
+                last[scope] = e
+                counts[scope] = counts.get(scope, 0) + 1
+        for scope, n in counts.items():
+            moves = w.moves.get(scope, 0)
+            w.moves[scope] = moves + n
+            if scope in replays:
+                continue  # its tail was replayed: the next postings checkpoint it again
+            if (moves + n) // self.checkpoint_every > moves // self.checkpoint_every:
+                state = w.valuations[scope].to_state()
+                if not state.get("shortages"):
+                    e = last[scope]
+                    w.uow.checkpoints.put(scope, e.posted_at, e.entry_no, state)
 
     @staticmethod
     def _entry_count(plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],

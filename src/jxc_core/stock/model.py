@@ -130,6 +130,9 @@ class LedgerEntry:
 
     ``quantity`` is signed (+ in, - out) in base units; ``value`` is signed rounded money
     (a pure cost adjustment has quantity 0). ``entry_no`` is unique and increasing.
+    ``from_ref`` is the receipt a supplier return left from (kept so a replay costs it alike).
+    Cost entries (``cost_settlement``, ``cost_backdating``) name the *issue* they adjust in
+    ``doc_type``/``doc_id``/``line_no``.
     """
 
     entry_no: int
@@ -144,6 +147,7 @@ class LedgerEntry:
     doc_type: str
     doc_id: str
     line_no: int
+    from_ref: str = ""
 
 
 @attrs.frozen(slots=True)
