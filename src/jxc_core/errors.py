@@ -117,8 +117,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "幂等键 {key} 已用于不同的数据",
     ),
     "reservation_short": (
-        "Cannot reserve: {count} line(s) short: {summary}",
-        "无法锁库：{count} 行库存不足：{summary}",
+        "Cannot reserve: {count} line(s) short (wanted > available): {summary}",
+        "无法锁库：{count} 行库存不足（需求 > 可用）：{summary}",
     ),
     "empty_posting": (
         "A posting needs at least one line",
@@ -132,6 +132,27 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{item} in {warehouse}: a movement at {posted_at} is earlier than the last one "
         "({latest}); back-dated postings are not supported by the stock engine yet",
         "{item} 在 {warehouse}：业务时间 {posted_at} 早于最后一笔 ({latest})，库存引擎暂不支持补录",
+    ),
+    "invalid_workflow": (
+        "Invalid workflow: {reason}",
+        "审批流定义无效：{reason}",
+    ),
+    "not_allowed": (
+        "User {user} may not {action} document {doc_id} (state {state})",
+        "用户 {user} 无权对单据 {doc_id}（状态 {state}）执行 {action}",
+    ),
+    "over_receipt": (
+        "Line {line} of {order}: {kind} {quantity} exceeds the open quantity {open} "
+        "(tolerance {tolerance})",
+        "{order} 第 {line} 行：{kind} 数量 {quantity} 超过未执行数量 {open}（容差 {tolerance}）",
+    ),
+    "invalid_document": (
+        "Document {doc_id} is invalid: {reason}",
+        "单据 {doc_id} 无效：{reason}",
+    ),
+    "reversal_impossible": (
+        "Cannot reverse {doc_id}: {reason}",
+        "无法红冲 {doc_id}：{reason}",
     ),
     "configuration": (
         "Invalid configuration: {reason}",

@@ -191,7 +191,8 @@ class _Ledger(_Repo):
         seen = {e.entry_no for e in u._ledger_new}
         for e in entries:
             if e.entry_no in u._d.entry_nos or e.entry_no in seen:
-                raise JxcError("duplicate_key", table="ledger", key=e.entry_no)
+                raise JxcError("duplicate_key", table="ledger",
+                               key=[x.entry_no for x in entries])
             seen.add(e.entry_no)
         fault = u._storage.fault
         if fault is not None:

@@ -49,6 +49,7 @@ from jxc_core.values import (
     DIVISION_CONTEXT,
     ZERO,
     check_amount,
+    check_number,
     check_quantity,
     money_quantum,
     round_money,
@@ -414,6 +415,8 @@ class Jxc:
     ) -> None:
         self.storage = storage
         self.checkpoint_every = checkpoint_every
+        #: deliveries after a command that failed (the events stay pending for the next one)
+        self.delivery_failures = 0
         #: ledger entries replayed by back-dated postings so far (for measurement)
         self.replayed = 0
         self.notifier = notifier
@@ -460,7 +463,10 @@ class Jxc:
             if key is not None:
                 uow.idempotency.put(key, fp, encode(result))
             uow.commit()
-        self.deliver_events()
+        try:
+            self.deliver_events()
+        except Exception:  # the command committed; the event stays pending
+            self.delivery_failures += 1
         return result
 
     def deliver_events(self, limit: int = 1000) -> int:
@@ -583,6 +589,7 @@ class Jxc:
         doc_id: str | None = None,
         unit: str | None = None,
         lot: str = "",
+        serials: Sequence[str] = (),
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
@@ -591,11 +598,12 @@ class Jxc:
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
-        payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, posted_at)
+        payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, list(serials),
+                   posted_at)
 
         def body(w: _Work) -> Posting:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
-                            kind="transfer_out")
+                            serials=tuple(serials), kind="transfer_out")
             return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse)
 
         result: Posting = self._run("transfer", payload, idempotency_key, body,
@@ -689,7 +697,7 @@ class Jxc:
                     entries.append(LedgerEntry(no, item.code, transfer_to, "", lot, qty, got,
                                                when, "transfer_in", doc_type, doc_id, line_no))
                     no += 1
-            self._serials(w, line, item)
+            self._serials(w, line, item, transfer_to)
         # settlements of open shortages: a value-only entry of the issue they adjust
         for scope, val in w.valuations.items():
             taken = val.take_adjustments()
@@ -967,7 +975,9 @@ class Jxc:
                 w.uow.reservations.replace(smaller)
                 active.append(smaller)
 
-    def _serials(self, w: _Work, line: StockLine, item: Item) -> None:
+    def _serials(self, w: _Work, line: StockLine, item: Item,
+                 transfer_to: str | None = None) -> None:
+        """Each serial number at most once on hand: in needs it absent, out needs it here."""
         for serial in line.serials:
             where = w.uow.serials.where(item.code, serial)
             if line.direction == IN:
@@ -979,7 +989,7 @@ class Jxc:
                 if where != line.warehouse:
                     raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
                                    warehouse=line.warehouse)
-                w.uow.serials.set(item.code, serial, None)
+                w.uow.serials.set(item.code, serial, transfer_to)
 
     def _events_after_posting(
         self, w: _Work, doc_type: str, doc_id: str, entries: list[LedgerEntry],
@@ -1090,13 +1100,17 @@ class Jxc:
         def body(w: _Work) -> None:
             w.item(item)
             w.warehouse(warehouse)
+            check_number(quantity, "quantity")
             b = w.row(item, warehouse, location, lot)
-            held = b.held + quantity
-            if held < 0 or (quantity > 0 and quantity > self._available(w, item, warehouse,
-                                                                         lot)):
-                raise InsufficientStockError(item=item, warehouse=warehouse, needed=quantity,
-                                             on_hand=b.on_hand - b.held, short=quantity)
-            w.set_row(attrs.evolve(b, held=held))
+            if quantity < 0 and -quantity > b.held:
+                raise JxcError("invalid_quantity", field="quantity", value=quantity)
+            if quantity > 0:
+                available = self._available(w, item, warehouse, lot)
+                if quantity > available:
+                    raise InsufficientStockError(item=item, warehouse=warehouse,
+                                                 needed=quantity, on_hand=available,
+                                                 short=quantity - available)
+            w.set_row(attrs.evolve(b, held=b.held + quantity))
 
         self._run("hold", None, None, body, lambda _: {}, lambda _: None)
 
@@ -1128,11 +1142,17 @@ class Jxc:
             unusable = sum((b.on_hand for b in rows if not lot_usable(lots.get(b.lot), today)),
                            ZERO)
             value = ZERO
-            scopes = {w.scope(it, wh) for wh in whs}
-            for scope in scopes:
-                state = uow.valuations.get(scope)
-                if state is not None:
-                    value += valuation_from_state(state).value
+            if lot is not None:
+                # a lot's value: exact for specific identification (the lot is its layer);
+                # otherwise the value its movements carried in and out (ledger of the lot)
+                for wh in whs:
+                    value += sum((e.value for e in uow.ledger.entries(item, wh)
+                                  if e.lot == lot), ZERO)
+            else:
+                for scope in {w.scope(it, wh) for wh in whs}:
+                    state = uow.valuations.get(scope)
+                    if state is not None:
+                        value += valuation_from_state(state).value
             return StockBalance(
                 item, warehouse or "*",
                 sum((b.on_hand for b in rows), ZERO), reserved,

@@ -76,7 +76,8 @@ class Item:
         quantum = Decimal(1).scaleb(-self.quantity_digits)
         if base.quantize(quantum) != base:
             raise JxcError(
-                "unit_conversion_inexact", item=self.code, quantity=quantity, unit=unit or "",
+                "unit_conversion_inexact", item=self.code, quantity=quantity,
+                unit=unit or self.base_unit,
                 digits=self.quantity_digits,
             )
         return base

@@ -66,8 +66,8 @@ class ReservationShortError(JxcError):
 
     def __init__(self, lines: Sequence[ShortLine]) -> None:
         summary = "; ".join(
-            f"{s.item}@{s.warehouse}{'/' + s.lot if s.lot else ''} wanted {s.wanted} "
-            f"available {s.available}" for s in lines
+            f"{s.item}@{s.warehouse}{'/' + s.lot if s.lot else ''} {s.wanted} > {s.available}"
+            for s in lines
         )
         super().__init__(
             "reservation_short", count=len(lines), summary=summary,
