@@ -129,9 +129,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "调拨的调出仓与调入仓不能相同：{warehouse}",
     ),
     "backdated_posting": (
-        "{item} in {warehouse}: a movement at {posted_at} is earlier than the last one "
-        "({latest}); back-dated postings are not supported by the stock engine yet",
-        "{item} 在 {warehouse}：业务时间 {posted_at} 早于最后一笔 ({latest})，库存引擎暂不支持补录",
+        "{item} in {warehouse}: cannot post back-dated at {posted_at}: {reason}",
+        "{item} 在 {warehouse}：不能补录到 {posted_at}：{reason}",
     ),
     "invalid_workflow": (
         "Invalid workflow: {reason}",

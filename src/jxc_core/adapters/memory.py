@@ -18,8 +18,10 @@ from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
     CheckpointRepository,
+    DocumentRepository,
     Event,
     IdempotencyRepository,
+    JournalRepository,
     LedgerRepository,
     MasterDataRepository,
     OutboxRepository,
@@ -48,6 +50,8 @@ class _Data:
         self.res_ids: dict[str, tuple[str, str]] = {}
         self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
         self.serials: dict[tuple[str, str], str] = {}
+        self.documents: dict[str, tuple[int, str, str, dict[str, Any]]] = {}
+        self.journal: list[dict[str, Any]] = []
         self.outbox: dict[str, tuple[Event, bool]] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sequences: dict[str, int] = {}
@@ -72,6 +76,9 @@ class MemoryUnitOfWork:
         self.checkpoints: CheckpointRepository = _Checkpoints(self)
         self.reservations: ReservationRepository = _Reservations(self)
         self.serials: SerialRepository = _Serials(self)
+        self.documents: DocumentRepository = _Documents(self)
+        self.journal: JournalRepository = _Journal(self)
+        self._journal_new: list[dict[str, Any]] = []
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
         self.sequences: SequenceRepository = _Sequences(self)
@@ -82,6 +89,7 @@ class MemoryUnitOfWork:
         self._active = True
         self._stage = {}
         self._ledger_new = []
+        self._journal_new = []
         return self
 
     def __exit__(
@@ -99,6 +107,7 @@ class MemoryUnitOfWork:
     def rollback(self) -> None:
         self._stage = {}
         self._ledger_new = []
+        self._journal_new = []
 
     def commit(self) -> None:
         fault = self._storage.fault
@@ -116,8 +125,10 @@ class MemoryUnitOfWork:
             d.ledger.append(e)
             d.entry_nos.add(e.entry_no)
             d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(e)
+        d.journal.extend(self._journal_new)
         self._stage = {}
         self._ledger_new = []
+        self._journal_new = []
 
     # -- staging helpers -----------------------------------------------------------------
     def _get(self, table: str, key: Any) -> Any:
@@ -320,6 +331,34 @@ class _Reservations(_Repo):
 
     def all(self) -> list[Reservation]:
         return [r for g in self.u._merged("reservations").values() for r in g.values()]
+
+
+class _Documents(_Repo):
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        found = self.u._get("documents", doc_id)
+        return None if found is None else dict(found[3])
+
+    def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
+        found = self.u._get("documents", doc_id)
+        order = found[0] if found is not None else len(self.u._merged("documents"))
+        self.u._put("documents", doc_id, (order, doc_type, state, dict(data)))
+
+    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
+        rows = sorted(self.u._merged("documents").items(), key=lambda kv: kv[1][0])
+        return [k for k, (_, t, s, _) in rows
+                if (doc_type is None or t == doc_type) and (state is None or s == state)]
+
+
+class _Journal(_Repo):
+    def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("journal")
+        self.u._journal_new.extend(dict(r) for r in rows)
+
+    def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
+        rows = self.u._d.journal + self.u._journal_new
+        return [dict(r) for r in rows if doc_id is None or r.get("doc_id") == doc_id]
 
 
 class _Serials(_Repo):

@@ -27,8 +27,10 @@ from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
     CheckpointRepository,
+    DocumentRepository,
     Event,
     IdempotencyRepository,
+    JournalRepository,
     LedgerRepository,
     MasterDataRepository,
     OutboxRepository,
@@ -79,12 +81,20 @@ MIGRATIONS: list[str] = [
                               result TEXT NOT NULL);
     CREATE TABLE sequences (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     """,
+    """
+    CREATE TABLE documents (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL UNIQUE,
+                            doc_type TEXT NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
+    CREATE INDEX documents_type ON documents (doc_type, state);
+    CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
+                          data TEXT NOT NULL);
+    CREATE INDEX journal_doc ON journal (doc_id);
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
 TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
           "reservations",
-          "serials", "outbox", "idempotency", "sequences")
+          "serials", "outbox", "idempotency", "sequences", "documents", "journal")
 
 _D = Decimal
 
@@ -107,6 +117,8 @@ class SqliteUnitOfWork:
         self.checkpoints: CheckpointRepository = _Checkpoints(self)
         self.reservations: ReservationRepository = _Reservations(self)
         self.serials: SerialRepository = _Serials(self)
+        self.documents: DocumentRepository = _Documents(self)
+        self.journal: JournalRepository = _Journal(self)
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
         self.sequences: SequenceRepository = _Sequences(self)
@@ -331,6 +343,52 @@ class _Reservations(_Repo):
 
     def all(self) -> list[Reservation]:
         return [_reservation(r) for r in self.u._q("SELECT * FROM reservations")]
+
+
+class _Documents(_Repo):
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        rows = self.u._q("SELECT data FROM documents WHERE doc_id = ?", (doc_id,))
+        if not rows:
+            return None
+        data: dict[str, Any] = json.loads(rows[0][0])
+        return data
+
+    def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        cur = self.u._x("documents", "UPDATE documents SET doc_type = ?, state = ?, data = ? "
+                        "WHERE doc_id = ?", (doc_type, state, text, doc_id))
+        if cur.rowcount == 0:
+            self.u._x("documents", "INSERT INTO documents (doc_id, doc_type, state, data) "
+                      "VALUES (?, ?, ?, ?)", (doc_id, doc_type, state, text))
+
+    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
+        sql = "SELECT doc_id FROM documents WHERE 1 = 1"
+        args: list[Any] = []
+        if doc_type is not None:
+            sql += " AND doc_type = ?"
+            args.append(doc_type)
+        if state is not None:
+            sql += " AND state = ?"
+            args.append(state)
+        return [r[0] for r in self.u._q(sql + " ORDER BY seq", args)]
+
+
+class _Journal(_Repo):
+    def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("journal")
+        self.u._con.executemany(
+            "INSERT INTO journal (doc_id, data) VALUES (?, ?)",
+            [(r.get("doc_id", ""), json.dumps(r, ensure_ascii=False, separators=(",", ":")))
+             for r in rows])
+
+    def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
+        if doc_id is None:
+            rows = self.u._q("SELECT data FROM journal ORDER BY seq")
+        else:
+            rows = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY seq", (doc_id,))
+        return [json.loads(r[0]) for r in rows]
 
 
 class _Serials(_Repo):

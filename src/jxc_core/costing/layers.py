@@ -297,6 +297,14 @@ class _LayerValuation:
         self._val -= est_value
         return cost + est_value
 
+    def receipt_remaining(self, ref: str) -> tuple[Decimal, Decimal, Decimal]:
+        """(quantity left, value left, quantity received) of the receipt ``ref``."""
+        found = self._by_ref.get(ref)
+        if found is None:
+            raise JxcError("unknown_receipt", ref=ref)
+        return (sum((x[0] for x in found), ZERO), sum((x[1] for x in found), ZERO),
+                sum((x[3] for x in found), ZERO))
+
     # -- landed cost ---------------------------------------------------------------------
     def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
         """Add ``amount`` of landed cost to receipt ``ref``; returns the share left in stock.

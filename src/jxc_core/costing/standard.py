@@ -26,7 +26,7 @@ from jxc_core.costing._common import (
     expect_method,
     insufficient,
 )
-from jxc_core.values import ZERO, check_amount, money_quantum
+from jxc_core.values import ZERO, check_amount, check_number, money_quantum
 
 __all__ = ["StandardCostValuation"]
 
@@ -134,6 +134,16 @@ class StandardCostValuation:
         self._qty -= quantity
         self._val -= cost
         return cost
+
+    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+        """Stock stays at standard: the whole amount is a ``price_variance`` (材料成本差异).
+
+        Returns the share kept in stock: always 0.00.
+        """
+        amount = check_number(amount, "amount")
+        if amount:
+            self._adjustments.append(CostAdjustment(PRICE_VARIANCE, amount, ZERO, None, ref))
+        return amount - amount
 
     def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
         """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""

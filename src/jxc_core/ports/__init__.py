@@ -25,9 +25,11 @@ __all__ = [
     "BalanceRepository",
     "CheckpointRepository",
     "Clock",
+    "DocumentRepository",
     "Event",
     "ExchangeRates",
     "IdempotencyRepository",
+    "JournalRepository",
     "LedgerRepository",
     "MasterDataRepository",
     "Notifier",
@@ -116,6 +118,26 @@ class CheckpointRepository(Protocol):
         """Forget the checkpoints of the scope positioned after ``posted_at`` (stale)."""
 
 
+class DocumentRepository(Protocol):
+    """Documents as plain data (``jxc_core.documents.codec``), by id, with their type/state."""
+
+    def get(self, doc_id: str) -> dict[str, Any] | None: ...
+
+    def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
+        """Insert or replace."""
+
+    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
+        """Document ids (of a type, in a state), in creation order."""
+
+
+class JournalRepository(Protocol):
+    """Accounting events (what moved in money, by role) recorded by postings, in order."""
+
+    def append(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def all(self, doc_id: str | None = None) -> list[dict[str, Any]]: ...
+
+
 class ReservationRepository(Protocol):
     def for_item(self, item: str, warehouse: str) -> list[Reservation]: ...
     def for_demand(self, demand: str) -> list[Reservation]: ...
@@ -160,6 +182,8 @@ class UnitOfWork(Protocol):
     valuations: ValuationRepository
     checkpoints: CheckpointRepository
     reservations: ReservationRepository
+    documents: DocumentRepository
+    journal: JournalRepository
     serials: SerialRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository

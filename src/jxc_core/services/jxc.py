@@ -727,6 +727,34 @@ class Jxc:
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
 
+    def _apply_receipt_cost(
+        self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
+        doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
+    ) -> tuple[Decimal, Decimal, Decimal]:
+        """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
+
+        The share of the receipt's units still on hand raises the stock (a ``landed_cost``
+        ledger entry of quantity 0); the share of units already issued goes to cost of goods
+        sold; under standard cost all of it is a variance (材料成本差异).
+        Returns (kept in stock, issued share, variance).
+        """
+        item = w.item(item_code)
+        v = self._scope_at(w, item, warehouse, when, {})
+        if w.posted_until.get(w.scope(item, warehouse), when) > when:
+            raise JxcError("backdated_posting", item=item_code, warehouse=warehouse,
+                           posted_at=when.isoformat(), reason="receipt costs apply from now on")
+        kept = v.add_landed_cost(receipt_ref, amount)
+        taken = v.take_adjustments()
+        issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
+        variance = sum((a.amount for a in taken if a.reason == "price_variance"), ZERO)
+        no = w.uow.sequences.next("ledger")
+        w.uow.ledger.append([LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
+                                         "landed_cost", doc_type, doc_id, line_no,
+                                         receipt_ref)])
+        for a in taken:
+            w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
+        return kept, issued, variance
+
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
                   replays: dict[tuple[str, str], _Replay]) -> Valuation:
@@ -749,6 +777,12 @@ class Jxc:
             return v
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
+        if w.uow.ledger.after(item.code, wh, when, 1 << 62) and any(
+                e.kind == "landed_cost" for e in w.uow.ledger.after(item.code, wh, when,
+                                                                    1 << 62)):
+            raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
+                           posted_at=when.isoformat(),
+                           reason="a landed cost was applied to the scope after that date")
         rewound: Valuation
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)

@@ -1,0 +1,163 @@
+"""Documents (单据) and their lines: amounts with VAT, per-line fulfilment counters.
+
+Amounts (DOMAIN 5-6): a line's price is with or without VAT (``price_includes_tax``); tax is
+rounded per line (ROUND_HALF_UP):
+
+* without tax: ``net = round(qty x price)``, ``tax = round(net x rate)``, ``gross = net + tax``;
+* with tax: ``gross = round(qty x price)``, ``net = round(gross / (1 + rate))``,
+  ``tax = gross - net`` — so 价税合计 is exactly what was typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.documents.lifecycle import State
+from jxc_core.errors import JxcError
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, round_money
+
+__all__ = [
+    "VAT_RATES",
+    "ActionRecord",
+    "DocType",
+    "Document",
+    "Line",
+    "LineAmounts",
+    "line_amounts",
+]
+
+#: China's VAT rates (增值税税率)
+VAT_RATES = (Decimal("0.13"), Decimal("0.09"), Decimal("0.06"), Decimal("0.03"),
+             Decimal("0.01"), Decimal("0"))
+
+
+class DocType(enum.StrEnum):
+    PURCHASE_ORDER = "purchase_order"  # 采购订单
+    PURCHASE_RECEIPT = "purchase_receipt"  # 采购入库单
+    PURCHASE_RETURN = "purchase_return"  # 采购退货单
+    PURCHASE_INVOICE = "purchase_invoice"  # 采购发票
+    SALES_ORDER = "sales_order"  # 销售订单
+    DELIVERY = "delivery"  # 销售出库单
+    SALES_RETURN = "sales_return"  # 销售退货单
+    SALES_INVOICE = "sales_invoice"  # 销售发票
+    TRANSFER = "transfer"  # 调拨单
+    STOCK_COUNT = "stock_count"  # 盘点单
+    ADJUSTMENT = "adjustment"  # 其他出入库
+    LANDED_COST = "landed_cost"  # 费用分摊
+
+
+@attrs.frozen(slots=True)
+class LineAmounts:
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+
+
+def line_amounts(quantity: Decimal, price: Decimal, tax_rate: Decimal, includes_tax: bool,
+                 digits: int = 2) -> LineAmounts:
+    """Net, tax and gross of a line, rounded per line (see the module docstring)."""
+    if includes_tax:
+        gross = round_money(quantity * price, digits)
+        net = round_money(DIVISION_CONTEXT.divide(gross, 1 + tax_rate), digits)
+        return LineAmounts(net, gross - net, gross)
+    net = round_money(quantity * price, digits)
+    tax = round_money(net * tax_rate, digits)
+    return LineAmounts(net, tax, net + tax)
+
+
+@attrs.frozen(slots=True)
+class Line:
+    """A document line. ``source`` links to the line it fulfils: ``(doc_id, line_no)``.
+
+    ``counted`` is the counted quantity of a stock count line; ``quantity`` of an adjustment
+    line is signed (+ in, - out); ``weight``/``volume`` serve landed-cost allocation.
+    """
+
+    line_no: int
+    item: str
+    quantity: Decimal
+    price: Decimal = ZERO
+    tax_rate: Decimal = ZERO
+    price_includes_tax: bool = False
+    unit: str | None = None
+    warehouse: str = ""
+    to_warehouse: str = ""
+    location: str = ""
+    lot: str = ""
+    expiry: dt.date | None = None
+    source: tuple[str, int] | None = None
+    counted: Decimal | None = None
+    weight: Decimal = ZERO
+    volume: Decimal = ZERO
+
+    def amounts(self, digits: int = 2) -> LineAmounts:
+        return line_amounts(abs(self.quantity), self.price, self.tax_rate,
+                            self.price_includes_tax, digits)
+
+    def check(self) -> None:
+        """Refuse bad numbers with a coded error (called when a document is saved)."""
+        check_number(self.quantity, "quantity")
+        check_amount(self.price, "price")
+        rate = check_amount(self.tax_rate, "tax_rate")
+        if rate >= 1:
+            raise JxcError("configuration", reason=f"tax rate {rate} must be a fraction")
+
+
+@attrs.frozen(slots=True)
+class ActionRecord:
+    """One recorded action: who did what, when, from which state to which, and why."""
+
+    action: str
+    user: str
+    at: dt.datetime
+    from_state: str
+    to_state: str
+    comment: str = ""
+    step: str = ""
+
+
+@attrs.frozen(slots=True)
+class Document:
+    """A document. ``counters`` keeps per line fulfilment (ordered lines of orders):
+    ``{line_no: {"received": q, "returned": q, "invoiced": q, ...}}``."""
+
+    doc_type: DocType
+    doc_id: str
+    party: str = ""
+    date: dt.date | None = None
+    currency: str = "CNY"
+    lines: tuple[Line, ...] = ()
+    state: State = State.DRAFT
+    source: str = ""
+    created_by: str = ""
+    history: tuple[ActionRecord, ...] = ()
+    counters: dict[int, dict[str, Decimal]] = attrs.field(factory=dict)
+    approvals_done: tuple[str, ...] = ()
+    attributes: dict[str, Any] = attrs.field(factory=dict)
+    reversal_of: str = ""
+
+    @property
+    def net_total(self) -> Decimal:
+        return sum((line.amounts().net for line in self.lines), ZERO)
+
+    @property
+    def tax_total(self) -> Decimal:
+        return sum((line.amounts().tax for line in self.lines), ZERO)
+
+    @property
+    def gross_total(self) -> Decimal:
+        return sum((line.amounts().gross for line in self.lines), ZERO)
+
+    def line(self, line_no: int) -> Line:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise JxcError("not_found", kind="line", key=f"{self.doc_id}/{line_no}")
+
+    def counter(self, line_no: int, name: str) -> Decimal:
+        return self.counters.get(line_no, {}).get(name, ZERO)
