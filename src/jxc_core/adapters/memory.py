@@ -30,7 +30,15 @@ from jxc_core.ports import (
     SerialRepository,
     ValuationRepository,
 )
-from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.model import (
+    Balance,
+    Item,
+    LedgerEntry,
+    Lot,
+    Party,
+    Reservation,
+    Warehouse,
+)
 
 __all__ = ["MemoryStorage"]
 
@@ -40,6 +48,7 @@ class _Data:
         self.items: dict[str, Item] = {}
         self.warehouses: dict[str, Warehouse] = {}
         self.lots: dict[tuple[str, str], Lot] = {}
+        self.parties: dict[str, Party] = {}
         self.ledger: list[LedgerEntry] = []
         self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.entry_nos: set[int] = set()
@@ -189,6 +198,13 @@ class MemoryUnitOfWork:
 
     def put_lot(self, lot: Lot) -> None:
         self._put("lots", (lot.item, lot.code), lot)
+
+    def get_party(self, code: str) -> Party | None:
+        result: Party | None = self._get("parties", code)
+        return result
+
+    def put_party(self, party: Party) -> None:
+        self._put("parties", party.code, party)
 
 
 class _Repo:

@@ -39,7 +39,15 @@ from jxc_core.ports import (
     SerialRepository,
     ValuationRepository,
 )
-from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.model import (
+    Balance,
+    Item,
+    LedgerEntry,
+    Lot,
+    Party,
+    Reservation,
+    Warehouse,
+)
 
 __all__ = ["MIGRATIONS", "SqliteStorage"]
 
@@ -88,13 +96,14 @@ MIGRATIONS: list[str] = [
     CREATE TABLE journal (seq INTEGER PRIMARY KEY AUTOINCREMENT, doc_id TEXT NOT NULL,
                           data TEXT NOT NULL);
     CREATE INDEX journal_doc ON journal (doc_id);
+    CREATE TABLE parties (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);
     """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
 TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
           "reservations",
-          "serials", "outbox", "idempotency", "sequences", "documents", "journal")
+          "serials", "outbox", "idempotency", "sequences", "documents", "journal", "parties")
 
 _D = Decimal
 
@@ -180,6 +189,14 @@ class SqliteUnitOfWork:
         if not rows:
             return None
         return Lot(item, code, None if rows[0][0] is None else dt.date.fromisoformat(rows[0][0]))
+
+    def get_party(self, code: str) -> Party | None:
+        rows = self._q("SELECT code, name, kind FROM parties WHERE code = ?", (code,))
+        return Party(rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+    def put_party(self, party: Party) -> None:
+        self._x("parties", "INSERT OR REPLACE INTO parties VALUES (?, ?, ?)",
+                (party.code, party.name, party.kind))
 
     def put_lot(self, lot: Lot) -> None:
         self._x("lots", "INSERT OR REPLACE INTO lots VALUES (?, ?, ?)",

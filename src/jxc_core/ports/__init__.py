@@ -19,7 +19,15 @@ from typing import Any, Protocol, Self
 
 import attrs
 
-from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.model import (
+    Balance,
+    Item,
+    LedgerEntry,
+    Lot,
+    Party,
+    Reservation,
+    Warehouse,
+)
 
 __all__ = [
     "BalanceRepository",
@@ -61,6 +69,8 @@ class MasterDataRepository(Protocol):
     def put_warehouse(self, warehouse: Warehouse) -> None: ...
     def get_lot(self, item: str, code: str) -> Lot | None: ...
     def put_lot(self, lot: Lot) -> None: ...
+    def get_party(self, code: str) -> Party | None: ...
+    def put_party(self, party: Party) -> None: ...
 
 
 class LedgerRepository(Protocol):

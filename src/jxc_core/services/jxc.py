@@ -36,7 +36,15 @@ from jxc_core.costing import (
 from jxc_core.costing._common import BACK_DATING, SHORTAGE_SETTLEMENT
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
 from jxc_core.ports import Clock, Event, Notifier, Storage, SystemClock, UnitOfWork
-from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.model import (
+    Balance,
+    Item,
+    LedgerEntry,
+    Lot,
+    Party,
+    Reservation,
+    Warehouse,
+)
 from jxc_core.stock.rules import (
     AvailabilityLine,
     ReservationShortError,
@@ -101,6 +109,7 @@ class StockLine:
     demand: str | None = None
     from_ref: str | None = None
     kind: str = ""
+    line_no: int = 0
 
 
 @attrs.frozen(slots=True)
@@ -502,6 +511,12 @@ class Jxc:
             uow.master.put_item(item)
             uow.commit()
 
+    def define_party(self, party: Party) -> None:
+        """Create or replace a supplier or customer (往来单位)."""
+        with self.storage.unit_of_work() as uow:
+            uow.master.put_party(party)
+            uow.commit()
+
     def define_warehouse(self, warehouse: Warehouse) -> None:
         with self.storage.unit_of_work() as uow:
             uow.master.put_warehouse(warehouse)
@@ -645,7 +660,8 @@ class Jxc:
         if not lines:
             raise JxcError("empty_posting")
         when = posted_at or w.now
-        plans = [self._validate(w, n, line) for n, line in enumerate(lines, start=1)]
+        plans = [self._validate(w, line.line_no or n, line)
+                 for n, line in enumerate(lines, start=1)]
         if transfer_to is not None:
             w.warehouse(transfer_to)
         self._check_stock(w, plans)
@@ -1065,88 +1081,101 @@ class Jxc:
         payload = (list(lines), partial, expires_at)
 
         def body(w: _Work) -> ReservationResult:
-            wanted: list[tuple[int, Decimal, Decimal]] = []
-            taken: dict[tuple[str, str, str], Decimal] = {}
-            taken_all: dict[tuple[str, str], Decimal] = {}
-            bases: list[Decimal] = []
-            for i, line in enumerate(lines):
-                item = w.item(line.item)
-                w.warehouse(line.warehouse)
-                qty = item.to_base(check_quantity(line.quantity, "quantity"), line.unit)
-                bases.append(qty)
-                avail_all = self._available(w, item.code, line.warehouse) - taken_all.get(
-                    (item.code, line.warehouse), ZERO)
-                avail = avail_all
-                if line.lot:
-                    avail = min(avail_all, self._available(w, item.code, line.warehouse,
-                                line.lot) - taken.get((item.code, line.warehouse, line.lot),
-                                                      ZERO))
-                avail = max(avail, ZERO)
-                wanted.append((i, qty, avail))
-                got = min(qty, avail)
-                taken_all[(item.code, line.warehouse)] = taken_all.get(
-                    (item.code, line.warehouse), ZERO) + got
-                if line.lot:
-                    k = (item.code, line.warehouse, line.lot)
-                    taken[k] = taken.get(k, ZERO) + got
-            grant, short_idx = plan_reservations(wanted, partial)
-            short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
-                               lines[i].lot) for i in short_idx]
-            if short and not partial:
-                raise ReservationShortError(short)
-            made: list[Reservation] = []
-            first = w.uow.sequences.next("reservation", max(1, len(grant)))
-            for n, (i, qty) in enumerate(sorted(grant.items())):
-                line = lines[i]
-                r = Reservation(f"R{first + n}", line.item, line.warehouse, line.lot,
-                                line.demand, qty, expires_at)
-                w.uow.reservations.add(r)
-                made.append(r)
-            if short:
-                w.event("reservation_short", {"lines": [s.to_data() for s in short]})
-            return ReservationResult(
-                tuple(grant.get(i, ZERO) for i in range(len(lines))), tuple(made), tuple(short)
-            )
+            return self._reserve(w, lines, partial, expires_at)
 
         result: ReservationResult = self._run(
             "reserve", payload, idempotency_key, body,
             ReservationResult.to_data, ReservationResult.from_data)
         return result
 
+    def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
+                 expires_at: dt.datetime | None) -> ReservationResult:
+        wanted: list[tuple[int, Decimal, Decimal]] = []
+        taken: dict[tuple[str, str, str], Decimal] = {}
+        taken_all: dict[tuple[str, str], Decimal] = {}
+        bases: list[Decimal] = []
+        for i, line in enumerate(lines):
+            item = w.item(line.item)
+            w.warehouse(line.warehouse)
+            qty = item.to_base(check_quantity(line.quantity, "quantity"), line.unit)
+            bases.append(qty)
+            avail_all = self._available(w, item.code, line.warehouse) - taken_all.get(
+                (item.code, line.warehouse), ZERO)
+            avail = avail_all
+            if line.lot:
+                avail = min(avail_all, self._available(w, item.code, line.warehouse,
+                            line.lot) - taken.get((item.code, line.warehouse, line.lot),
+                                                  ZERO))
+            avail = max(avail, ZERO)
+            wanted.append((i, qty, avail))
+            got = min(qty, avail)
+            taken_all[(item.code, line.warehouse)] = taken_all.get(
+                (item.code, line.warehouse), ZERO) + got
+            if line.lot:
+                k = (item.code, line.warehouse, line.lot)
+                taken[k] = taken.get(k, ZERO) + got
+        grant, short_idx = plan_reservations(wanted, partial)
+        short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
+                           lines[i].lot) for i in short_idx]
+        if short and not partial:
+            raise ReservationShortError(short)
+        made: list[Reservation] = []
+        first = w.uow.sequences.next("reservation", max(1, len(grant)))
+        for n, (i, qty) in enumerate(sorted(grant.items())):
+            line = lines[i]
+            r = Reservation(f"R{first + n}", line.item, line.warehouse, line.lot,
+                            line.demand, qty, expires_at)
+            w.uow.reservations.add(r)
+            made.append(r)
+        if short:
+            w.event("reservation_short", {"lines": [s.to_data() for s in short]})
+        return ReservationResult(
+            tuple(grant.get(i, ZERO) for i in range(len(lines))), tuple(made), tuple(short)
+        )
+
     def release(self, demand: str, *, idempotency_key: str | None = None) -> Decimal:
         """Release every reservation of ``demand`` (cancel); returns the quantity released."""
 
         def body(w: _Work) -> Decimal:
-            total = ZERO
-            for r in w.uow.reservations.for_demand(demand):
-                w.uow.reservations.remove(r.reservation_id)
-                total += r.quantity
-            return total
+            return self._release(w, demand)
 
         result: Decimal = self._run("release", demand, idempotency_key, body,
                                     lambda d: {"q": str(d)}, lambda d: Decimal(d["q"]))
         return result
+
+    @staticmethod
+    def _release(w: _Work, demand: str) -> Decimal:
+        total = ZERO
+        for r in w.uow.reservations.for_demand(demand):
+            w.uow.reservations.remove(r.reservation_id)
+            w.reservations.pop((r.item, r.warehouse), None)
+            total += r.quantity
+        return total
 
     def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
              location: str = "") -> None:
         """Freeze quantity (quality hold, count freeze); negative ``quantity`` releases."""
 
         def body(w: _Work) -> None:
-            w.item(item)
-            w.warehouse(warehouse)
-            check_number(quantity, "quantity")
-            b = w.row(item, warehouse, location, lot)
-            if quantity < 0 and -quantity > b.held:
-                raise JxcError("invalid_quantity", field="quantity", value=quantity)
-            if quantity > 0:
-                available = self._available(w, item, warehouse, lot)
-                if quantity > available:
-                    raise InsufficientStockError(item=item, warehouse=warehouse,
-                                                 needed=quantity, on_hand=available,
-                                                 short=quantity - available)
-            w.set_row(attrs.evolve(b, held=b.held + quantity))
+            self._hold(w, item, warehouse, quantity, lot, location)
 
         self._run("hold", None, None, body, lambda _: {}, lambda _: None)
+
+    def _hold(self, w: _Work, item: str, warehouse: str, quantity: Decimal, lot: str = "",
+              location: str = "") -> None:
+        w.item(item)
+        w.warehouse(warehouse)
+        check_number(quantity, "quantity")
+        b = w.row(item, warehouse, location, lot)
+        if quantity < 0 and -quantity > b.held:
+            raise JxcError("invalid_quantity", field="quantity", value=quantity)
+        if quantity > 0:
+            available = self._available(w, item, warehouse, lot)
+            if quantity > available:
+                raise InsufficientStockError(item=item, warehouse=warehouse,
+                                             needed=quantity, on_hand=available,
+                                             short=quantity - available)
+        w.set_row(attrs.evolve(b, held=b.held + quantity))
 
     # -- queries ----------------------------------------------------------------------------
     def balance(self, item: str, warehouse: str | None = None, *, lot: str | None = None,

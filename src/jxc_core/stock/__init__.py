@@ -1,6 +1,14 @@
 """Stock (库存): master data, ledger entries, balances, reservations, availability rules."""
 
-from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+from jxc_core.stock.model import (
+    Balance,
+    Item,
+    LedgerEntry,
+    Lot,
+    Party,
+    Reservation,
+    Warehouse,
+)
 from jxc_core.stock.rules import (
     AvailabilityLine,
     ReservationShortError,
@@ -15,6 +23,7 @@ __all__ = [
     "Item",
     "LedgerEntry",
     "Lot",
+    "Party",
     "Reservation",
     "ReservationShortError",
     "ShortLine",

@@ -20,6 +20,7 @@ __all__ = [
     "Item",
     "LedgerEntry",
     "Lot",
+    "Party",
     "Reservation",
     "Warehouse",
 ]
@@ -114,6 +115,25 @@ class Warehouse:
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Warehouse:
         return cls(d["code"], d["name"], tuple(d["locations"]), bool(d["in_transit"]))
+
+
+@attrs.frozen(slots=True)
+class Party:
+    """A supplier (供应商) or customer (客户); ``kind`` is supplier, customer or both."""
+
+    code: str
+    name: str
+    kind: str = "both"
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind not in ("supplier", "customer", "both"):
+            raise JxcError("configuration", reason=f"party kind {self.kind!r}")
+
+    def is_supplier(self) -> bool:
+        return self.kind in ("supplier", "both")
+
+    def is_customer(self) -> bool:
+        return self.kind in ("customer", "both")
 
 
 @attrs.frozen(slots=True)
