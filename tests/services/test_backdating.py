@@ -4,6 +4,7 @@ each changed issue gets a cost_backdating entry, and the ledger still sums to th
 from __future__ import annotations
 
 import datetime as dt
+import os
 import tempfile
 from decimal import Decimal
 from pathlib import Path
@@ -100,7 +101,7 @@ movements = st.lists(
 )
 
 
-@settings(max_examples=60, deadline=None,
+@settings(max_examples=int(os.environ.get("JXC_EXAMPLES", "60")), deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(moves=movements, method=st.sampled_from(["fifo", "moving_average", "lifo"]),
        checkpoint_every=st.sampled_from([2, 5, 256]))

@@ -877,9 +877,12 @@ class Jxc:
         last: dict[tuple[str, str], LedgerEntry] = {}
         counts: dict[tuple[str, str], int] = {}
         for e in entries:
-            if e.quantity:
-                scope = w.scope(w.items[e.item], e.warehouse)
+            scope = w.scope(w.items[e.item], e.warehouse)
+            # the position after everything this posting wrote to the scope, cost entries too
+            seen = last.get(scope)
+            if seen is None or (e.posted_at, e.entry_no) > (seen.posted_at, seen.entry_no):
                 last[scope] = e
+            if e.quantity:
                 counts[scope] = counts.get(scope, 0) + 1
         for scope, n in counts.items():
             moves = w.moves.get(scope, 0)
