@@ -1,5 +1,6 @@
 """The application layer: :class:`Jxc`, one method per use case, each one unit of work."""
 
+from jxc_core.services.documents import PREFIXES, Documents, JournalRow
 from jxc_core.services.jxc import (
     Jxc,
     LedgerLine,
@@ -11,6 +12,9 @@ from jxc_core.services.jxc import (
 )
 
 __all__ = [
+    "PREFIXES",
+    "Documents",
+    "JournalRow",
     "Jxc",
     "LedgerLine",
     "Posting",

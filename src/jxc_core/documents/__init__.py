@@ -1,0 +1,34 @@
+"""Documents (单据): lines with VAT, the core lifecycle, approvals as data — pure."""
+
+from jxc_core.documents.codec import document_from_data, document_to_data
+from jxc_core.documents.lifecycle import TRANSITIONS, Action, State, next_state
+from jxc_core.documents.model import (
+    VAT_RATES,
+    ActionRecord,
+    DocType,
+    Document,
+    Line,
+    LineAmounts,
+    line_amounts,
+)
+from jxc_core.documents.workflow import Step, User, Workflow, lifecycle_data
+
+__all__ = [
+    "TRANSITIONS",
+    "VAT_RATES",
+    "Action",
+    "ActionRecord",
+    "DocType",
+    "Document",
+    "Line",
+    "LineAmounts",
+    "State",
+    "Step",
+    "User",
+    "Workflow",
+    "document_from_data",
+    "document_to_data",
+    "lifecycle_data",
+    "line_amounts",
+    "next_state",
+]

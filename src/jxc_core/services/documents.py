@@ -1,0 +1,998 @@
+"""Documents (单据) as use cases: create, submit, approve, post, cancel (红冲), close.
+
+``Documents(jxc)`` drives every document of DOMAIN section 5 through the core lifecycle, with
+an optional approval :class:`~jxc_core.documents.workflow.Workflow` per document type. Each
+action is one unit of work of the :class:`~jxc_core.services.Jxc` service: the document, the
+stock postings, the orders it fulfils, its accounting events (journal) and its domain events
+are saved together or not at all. Posting a posted document again changes nothing.
+
+Accounting events (journal rows) say what moved in money, by role, balanced per posting:
+``inventory``, ``grni`` (暂估应付), ``payable``, ``input_tax``, ``cogs``, ``price_difference``,
+``material_variance`` (材料成本差异), ``count_gain_loss`` (待处理财产损溢), ``adjustment``,
+``receivable``, ``revenue``, ``output_tax``. A cancellation records the same roles with negated
+amounts (a red entry, 红字).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.costing import AllocationBasis, AllocationLine, allocate_landed_cost
+from jxc_core.documents.codec import document_from_data, document_to_data
+from jxc_core.documents.lifecycle import Action, State, next_state
+from jxc_core.documents.model import ActionRecord, DocType, Document, Line
+from jxc_core.documents.workflow import User, Workflow
+from jxc_core.errors import JxcError, NotFoundError
+from jxc_core.services.jxc import IN, OUT, Jxc, ReserveLine, StockLine, _Work
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, round_money
+
+__all__ = ["PREFIXES", "Documents", "JournalRow"]
+
+#: default number prefixes (CG = 采购, XS = 销售, ...)
+PREFIXES: dict[DocType, str] = {
+    DocType.PURCHASE_ORDER: "CG", DocType.PURCHASE_RECEIPT: "CGRK",
+    DocType.PURCHASE_RETURN: "CGTH", DocType.PURCHASE_INVOICE: "CGFP",
+    DocType.SALES_ORDER: "XS", DocType.DELIVERY: "XSCK", DocType.SALES_RETURN: "XSTH",
+    DocType.SALES_INVOICE: "XSFP", DocType.TRANSFER: "DB", DocType.STOCK_COUNT: "PD",
+    DocType.ADJUSTMENT: "QT", DocType.LANDED_COST: "FY",
+}
+
+_SUPPLIER_DOCS = {DocType.PURCHASE_ORDER, DocType.PURCHASE_RECEIPT, DocType.PURCHASE_RETURN,
+                  DocType.PURCHASE_INVOICE, DocType.LANDED_COST}
+_CUSTOMER_DOCS = {DocType.SALES_ORDER, DocType.DELIVERY, DocType.SALES_RETURN,
+                  DocType.SALES_INVOICE}
+_NEEDS_SOURCE = {DocType.PURCHASE_RETURN: DocType.PURCHASE_RECEIPT,
+                 DocType.PURCHASE_INVOICE: DocType.PURCHASE_RECEIPT,
+                 DocType.SALES_RETURN: DocType.DELIVERY,
+                 DocType.SALES_INVOICE: DocType.DELIVERY}
+_MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
+               DocType.DELIVERY: DocType.SALES_ORDER}
+
+
+@attrs.frozen(slots=True)
+class JournalRow:
+    """One accounting event: an amount on the debit or credit side of a role."""
+
+    doc_type: str
+    doc_id: str
+    line_no: int
+    role: str
+    debit: Decimal
+    credit: Decimal
+    item: str = ""
+    warehouse: str = ""
+    party: str = ""
+    date: str = ""
+    currency: str = "CNY"
+    tax_rate: str = ""
+
+    def to_data(self) -> dict[str, Any]:
+        d = attrs.asdict(self)
+        d["debit"], d["credit"] = str(self.debit), str(self.credit)
+        return d
+
+    @classmethod
+    def from_data(cls, d: Mapping[str, Any]) -> JournalRow:
+        data = dict(d)
+        data["debit"], data["credit"] = Decimal(d["debit"]), Decimal(d["credit"])
+        return cls(**data)
+
+
+def format_number(pattern: str, day: dt.date, seq: int) -> str:
+    """``CG{yyyyMMdd}-{seq:04}`` -> ``CG20261125-0001``."""
+    out = pattern.replace("{yyyyMMdd}", day.strftime("%Y%m%d"))
+    out = out.replace("{yyyyMM}", day.strftime("%Y%m")).replace("{yyyy}", day.strftime("%Y"))
+    return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
+
+
+class _Book:
+    """Journal rows of one posting, checked to balance."""
+
+    def __init__(self, doc: Document, sign: int, day: dt.date) -> None:
+        self.doc = doc
+        self.sign = sign
+        self.day = day
+        self.rows: list[JournalRow] = []
+
+    def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
+            warehouse: str | None = None) -> None:
+        if not amount:
+            return
+        if amount < 0:  # a negative debit is a credit
+            amount, debit = -amount, not debit
+        amount = amount * self.sign
+        self.rows.append(JournalRow(
+            self.doc.doc_type.value, self.doc.doc_id, line.line_no if line else 0, role,
+            amount if debit else ZERO, ZERO if debit else amount,
+            line.item if line else "", warehouse if warehouse is not None else (
+                line.warehouse if line else ""),
+            self.doc.party, self.day.isoformat(), self.doc.currency,
+            str(line.tax_rate) if line else ""))
+
+    def check(self) -> list[dict[str, Any]]:
+        dr = sum((r.debit for r in self.rows), ZERO)
+        cr = sum((r.credit for r in self.rows), ZERO)
+        if dr != cr:  # a bug, never bad input: the rules above always balance
+            raise JxcError("invalid_document", doc_id=self.doc.doc_id,
+                           reason=f"journal does not balance: {dr} != {cr}")
+        return [r.to_data() for r in self.rows]
+
+
+class Documents:
+    """Document use cases over a :class:`Jxc` service. See the module docstring."""
+
+    def __init__(
+        self,
+        jxc: Jxc,
+        *,
+        workflows: Mapping[str, Workflow] | None = None,
+        tolerance: Decimal = ZERO,
+        reserve_on_approve: bool = True,
+        numbering: Mapping[str, str] | None = None,
+    ) -> None:
+        """``tolerance``: over-receipt/over-delivery allowed, as a fraction of the ordered
+        quantity (0.05 = 5%). ``reserve_on_approve``: an approved sales order reserves its
+        lines (else it only checks availability). ``numbering``: pattern per document type."""
+        self.jxc = jxc
+        self.workflows = dict(workflows or {})
+        self.tolerance = check_number(tolerance, "tolerance")
+        self.reserve_on_approve = reserve_on_approve
+        self.numbering = {DocType(k): v for k, v in (numbering or {}).items()}
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _run(self, command: str, payload: Any, key: str | None, body: Any) -> Document:
+        result: Document = self.jxc._run(command, payload, key, body, document_to_data,
+                                         document_from_data)
+        return result
+
+    @staticmethod
+    def _load(w: _Work, doc_id: str) -> Document:
+        data = w.uow.documents.get(doc_id)
+        if data is None:
+            raise NotFoundError(kind="document", key=doc_id)
+        return document_from_data(data)
+
+    @staticmethod
+    def _save(w: _Work, doc: Document) -> None:
+        w.uow.documents.put(doc.doc_id, doc.doc_type.value, doc.state.value,
+                            document_to_data(doc))
+
+    def get(self, doc_id: str) -> Document:
+        with self.jxc.storage.unit_of_work() as uow:
+            data = uow.documents.get(doc_id)
+        if data is None:
+            raise NotFoundError(kind="document", key=doc_id)
+        return document_from_data(data)
+
+    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
+        with self.jxc.storage.unit_of_work() as uow:
+            return uow.documents.ids(doc_type, state)
+
+    def journal(self, doc_id: str | None = None) -> list[JournalRow]:
+        """The accounting events recorded by postings (of one document, or all)."""
+        with self.jxc.storage.unit_of_work() as uow:
+            return [JournalRow.from_data(r) for r in uow.journal.all(doc_id)]
+
+    # -- creating ---------------------------------------------------------------------------
+    def create(
+        self,
+        doc_type: DocType | str,
+        lines: Sequence[Line],
+        *,
+        party: str = "",
+        date: dt.date | None = None,
+        currency: str = "CNY",
+        user: str = "",
+        attributes: Mapping[str, Any] | None = None,
+        doc_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Document:
+        """Create a draft document; its number comes from the numbering pattern."""
+        kind = DocType(doc_type)
+        payload = (kind.value, list(lines), party, date, currency, user, dict(attributes or {}),
+                   doc_id)
+
+        def body(w: _Work) -> Document:
+            day = date or w.now.date()
+            doc = Document(kind, doc_id or "", party, day, currency, tuple(lines),
+                           created_by=user, attributes=dict(attributes or {}))
+            self._validate(w, doc)
+            number = doc_id
+            if number is None:
+                pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
+                scope = format_number(pattern, day, 0)
+                number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
+            if w.uow.documents.get(number) is not None:
+                raise JxcError("duplicate_key", table="documents", key=number)
+            doc = attrs.evolve(doc, doc_id=number)
+            self._save(w, doc)
+            return doc
+
+        return self._run("create_document", payload, idempotency_key, body)
+
+    def _validate(self, w: _Work, doc: Document) -> None:
+        kind = doc.doc_type
+        if not doc.lines:
+            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="it has no lines")
+        if kind in _SUPPLIER_DOCS or kind in _CUSTOMER_DOCS:
+            party = w.uow.master.get_party(doc.party) if doc.party else None
+            if party is None:
+                raise NotFoundError(kind="party", key=doc.party)
+            if kind in _SUPPLIER_DOCS and not party.is_supplier():
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"{doc.party} is not a supplier")
+            if kind in _CUSTOMER_DOCS and not party.is_customer():
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"{doc.party} is not a customer")
+        numbers = [line.line_no for line in doc.lines]
+        if len(set(numbers)) != len(numbers):
+            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no")
+        for line in doc.lines:
+            line.check()
+            if kind == DocType.LANDED_COST:
+                continue  # lines are charges (freight, duty), not items
+            item = w.item(line.item)
+            if kind == DocType.ADJUSTMENT:
+                if not line.quantity:
+                    raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+                item.to_base(abs(line.quantity), line.unit)
+            elif kind == DocType.STOCK_COUNT:
+                if line.quantity < 0:
+                    raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+            else:
+                if line.quantity <= 0:
+                    raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+                item.to_base(line.quantity, line.unit)
+            if kind not in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
+                if not line.warehouse:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no} has no warehouse")
+                w.warehouse(line.warehouse)
+            if kind == DocType.TRANSFER:
+                w.warehouse(line.to_warehouse)
+                if line.to_warehouse == line.warehouse:
+                    raise JxcError("same_warehouse", warehouse=line.warehouse)
+            need = _NEEDS_SOURCE.get(kind)
+            if need is not None and line.source is None:
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"line {line.line_no} must name its {need.value} line")
+            if line.source is not None:
+                src = self._load(w, line.source[0])
+                expected = need or _MAY_SOURCE.get(kind)
+                if expected is None or src.doc_type != expected:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no}: {src.doc_id} is a "
+                                          f"{src.doc_type.value}")
+                src_line = src.line(line.source[1])
+                if src_line.item != line.item:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no}: item differs from its source")
+                if (src_line.unit or "") != (line.unit or ""):
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no}: unit differs from its source")
+        if kind == DocType.LANDED_COST:
+            receipts = doc.attributes.get("receipts")
+            if not receipts:
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason="a landed cost names the receipts it goes to")
+            AllocationBasis(doc.attributes.get("basis", "value"))
+            for rid in receipts:
+                if self._load(w, rid).doc_type != DocType.PURCHASE_RECEIPT:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"{rid} is not a purchase receipt")
+
+    # -- actions ----------------------------------------------------------------------------
+    def available_actions(self, doc: Document | str, user: User) -> list[str]:
+        """What ``user`` may do with ``doc`` now (for a UI to show)."""
+        d = self.get(doc) if isinstance(doc, str) else doc
+        wf = self.workflows.get(d.doc_type.value)
+        if wf is None:
+            from jxc_core.documents.lifecycle import TRANSITIONS
+
+            return [a.value for (s, a) in TRANSITIONS if s == d.state]
+        return wf.available_actions(d, user)
+
+    def submit(self, doc_id: str, user: User, comment: str = "",
+               idempotency_key: str | None = None) -> Document:
+        return self._act(doc_id, Action.SUBMIT, user, comment, idempotency_key)
+
+    def approve(self, doc_id: str, user: User, comment: str = "",
+                idempotency_key: str | None = None) -> Document:
+        return self._act(doc_id, Action.APPROVE, user, comment, idempotency_key)
+
+    def reject(self, doc_id: str, user: User, comment: str = "",
+               idempotency_key: str | None = None) -> Document:
+        return self._act(doc_id, Action.REJECT, user, comment, idempotency_key)
+
+    def post(self, doc_id: str, user: User, comment: str = "",
+             idempotency_key: str | None = None) -> Document:
+        """Post: the stock and accounting effect, all lines or nothing. Idempotent: posting a
+        posted document returns it unchanged."""
+        return self._act(doc_id, Action.POST, user, comment, idempotency_key)
+
+    def cancel(self, doc_id: str, user: User, comment: str = "",
+               idempotency_key: str | None = None) -> Document:
+        """Cancel; a posted document is reversed (红冲) at its original costs."""
+        return self._act(doc_id, Action.CANCEL, user, comment, idempotency_key)
+
+    def close(self, doc_id: str, user: User, comment: str = "",
+              idempotency_key: str | None = None) -> Document:
+        """Close a posted order: its open remainder no longer counts as on order/demand."""
+        return self._act(doc_id, Action.CLOSE, user, comment, idempotency_key)
+
+    def approve_through(self, doc_id: str, users: Sequence[User]) -> Document:
+        """Submit, approve with each user in turn until approved, and post (a convenience)."""
+        doc = self.get(doc_id)
+        if doc.state == State.DRAFT:
+            doc = self.submit(doc_id, users[0])
+        for u in users:
+            if doc.state != State.SUBMITTED:
+                break
+            doc = self.approve(doc_id, u)
+        return self.post(doc_id, users[-1])
+
+    def _act(self, doc_id: str, action: Action, user: User, comment: str,
+             key: str | None) -> Document:
+        payload = (doc_id, action.value, user.name, sorted(user.roles), comment)
+
+        def body(w: _Work) -> Document:
+            doc = self._load(w, doc_id)
+            if action == Action.POST and doc.state in (State.POSTED, State.CLOSED):
+                return doc  # posting twice changes nothing
+            wf = self.workflows.get(doc.doc_type.value)
+            target = next_state(doc.state, action)
+            if wf is not None and not wf.allowed(doc, user, action.value):
+                raise JxcError("not_allowed", user=user.name, action=action.value,
+                               doc_id=doc_id, state=doc.state.value)
+            step = ""
+            approvals = doc.approvals_done
+            if action == Action.APPROVE and wf is not None:
+                pending = wf.pending_steps(doc)
+                if pending:
+                    step = pending[0].name
+                    approvals = (*approvals, step)
+                    if len(pending) > 1:
+                        target = State.SUBMITTED
+            if action == Action.REJECT:
+                approvals = ()
+            when = w.now
+            before = doc.state
+            if action == Action.SUBMIT:
+                doc = self._on_submit(w, doc)
+                if wf is not None:
+                    pending = wf.pending_steps(doc)
+                    if pending:
+                        w.event("approval_requested", {"doc_id": doc_id, "step": pending[0].name,
+                                                       "role": pending[0].role})
+            elif action == Action.APPROVE and target == State.APPROVED:
+                doc = self._on_approve(w, doc)
+            elif action == Action.POST:
+                doc = self._on_post(w, doc, when)
+                w.event("document_posted", {"doc_id": doc_id, "doc_type": doc.doc_type.value})
+            elif action == Action.CANCEL:
+                doc = self._on_cancel(w, doc, when)
+                w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
+            elif action == Action.CLOSE:
+                doc = self._on_close(w, doc)
+            record = ActionRecord(action.value, user.name, when, before.value, target.value,
+                                  comment, step)
+            doc = attrs.evolve(doc, state=target, history=(*doc.history, record),
+                               approvals_done=approvals)
+            self._save(w, doc)
+            return doc
+
+        return self._run(f"document_{action.value}", payload, key, body)
+
+    # -- stock count sheets -----------------------------------------------------------------
+    def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:
+        """The count sheet (盘点表); a blind one does not show the book quantity."""
+        doc = self.get(doc_id)
+        book = doc.attributes.get("book", {})
+        out = []
+        for line in doc.lines:
+            row: dict[str, Any] = {"line_no": line.line_no, "item": line.item,
+                                   "warehouse": line.warehouse, "lot": line.lot,
+                                   "counted": line.counted}
+            if not blind:
+                row["book"] = Decimal(book.get(str(line.line_no), "0"))
+            out.append(row)
+        return out
+
+    def record_count(self, doc_id: str, counted: Mapping[int, Decimal],
+                     idempotency_key: str | None = None) -> Document:
+        """Enter counted quantities (by line number) while the count is open (submitted)."""
+        payload = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
+
+        def body(w: _Work) -> Document:
+            doc = self._load(w, doc_id)
+            if doc.doc_type != DocType.STOCK_COUNT or doc.state != State.SUBMITTED:
+                raise JxcError("invalid_transition", state=doc.state.value, action="count")
+            lines = []
+            for line in doc.lines:
+                if line.line_no in counted:
+                    q = check_number(counted[line.line_no], "counted")
+                    if q < 0:
+                        raise JxcError("invalid_quantity", field="counted", value=q)
+                    line = attrs.evolve(line, counted=q)
+                lines.append(line)
+            doc = attrs.evolve(doc, lines=tuple(lines))
+            self._save(w, doc)
+            return doc
+
+        return self._run("record_count", payload, idempotency_key, body)
+
+    # -- effects of the actions -------------------------------------------------------------
+    def _on_submit(self, w: _Work, doc: Document) -> Document:
+        if doc.doc_type != DocType.STOCK_COUNT:
+            return doc
+        # start of a count: freeze what is available of each counted balance (held)
+        book: dict[str, str] = {}
+        held: dict[str, str] = {}
+        for line in doc.lines:
+            on_hand = self._on_hand(w, line.item, line.warehouse, line.lot)
+            book[str(line.line_no)] = str(on_hand)
+            free = self.jxc._available(w, line.item, line.warehouse, line.lot)
+            if free > 0:
+                self.jxc._hold(w, line.item, line.warehouse, free, line.lot)
+                held[str(line.line_no)] = str(free)
+        return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
+
+    def _release_count(self, w: _Work, doc: Document) -> Document:
+        for n, q in doc.attributes.get("held", {}).items():
+            line = doc.line(int(n))
+            self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
+        return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
+
+    def _on_approve(self, w: _Work, doc: Document) -> Document:
+        if doc.doc_type != DocType.SALES_ORDER:
+            return doc
+        lines = [ReserveLine(f"{doc.doc_id}/{line.line_no}", line.item, line.warehouse,
+                             line.quantity, line.lot, line.unit) for line in doc.lines]
+        if self.reserve_on_approve:
+            result = self.jxc._reserve(w, lines, True, None)
+            short = [s.to_data() for s in result.short]
+        else:
+            short = []
+            for line in doc.lines:
+                item = w.item(line.item)
+                want = item.to_base(line.quantity, line.unit)
+                have = self.jxc._available(w, line.item, line.warehouse, line.lot)
+                if want > have:
+                    short.append({"item": line.item, "warehouse": line.warehouse,
+                                  "wanted": str(want), "available": str(have),
+                                  "short": str(want - have), "line_no": str(line.line_no)})
+            if short:
+                w.event("reservation_short", {"doc_id": doc.doc_id, "lines": short})
+        return attrs.evolve(doc, attributes={**doc.attributes, "short": short})
+
+    def _on_close(self, w: _Work, doc: Document) -> Document:
+        if doc.doc_type in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):
+            self._order_effect(w, doc, -1, remaining_only=True)
+        return doc
+
+    def _on_hand(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
+        return sum((b.on_hand for b in w.group(item, warehouse).values()
+                    if not lot or b.lot == lot), ZERO)
+
+    def _order_effect(self, w: _Work, doc: Document, sign: int,
+                      remaining_only: bool = False) -> None:
+        """On order (purchase) or demand (sales) of an order's open lines."""
+        field = "on_order" if doc.doc_type == DocType.PURCHASE_ORDER else "demand"
+        done_name = "received" if field == "on_order" else "delivered"
+        for line in doc.lines:
+            item = w.item(line.item)
+            qty = item.to_base(line.quantity, line.unit)
+            if remaining_only:
+                done = doc.counter(line.line_no, done_name) - doc.counter(line.line_no,
+                                                                           "returned")
+                qty = max(ZERO, qty - done)
+            b = w.row(line.item, line.warehouse, "", "")
+            w.set_row(attrs.evolve(b, **{field: getattr(b, field) + sign * qty}))
+        if doc.doc_type == DocType.SALES_ORDER and sign < 0:
+            for line in doc.lines:
+                self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
+
+    # posting ------------------------------------------------------------------------------
+    def _on_post(self, w: _Work, doc: Document, when: dt.datetime) -> Document:
+        kind = doc.doc_type
+        if kind in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):
+            self._order_effect(w, doc, +1)
+            counters = {line.line_no: {"ordered": w.item(line.item).to_base(
+                line.quantity, line.unit)} for line in doc.lines}
+            return attrs.evolve(doc, counters=counters)
+        book = _Book(doc, +1, (doc.date or when.date()))
+        doc = self._post_rules(w, doc, when, book, reverse=False)
+        w.uow.journal.append(book.check())
+        return doc
+
+    def _on_cancel(self, w: _Work, doc: Document, when: dt.datetime) -> Document:
+        kind = doc.doc_type
+        if doc.state != State.POSTED:
+            if kind == DocType.SALES_ORDER:
+                for line in doc.lines:
+                    self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
+            if kind == DocType.STOCK_COUNT:
+                doc = self._release_count(w, doc)
+            return doc
+        if kind in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):
+            done = "received" if kind == DocType.PURCHASE_ORDER else "delivered"
+            if any(doc.counter(line.line_no, done) for line in doc.lines):
+                raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                               reason=f"it has been {done} in part: close it instead")
+            self._order_effect(w, doc, -1)
+            return doc
+        if any(v for counters in doc.counters.values()
+               for k, v in counters.items() if k in ("returned", "invoiced")):
+            raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                           reason="later documents (returns, invoices) refer to it: "
+                                  "cancel them first")
+        book = _Book(doc, -1, (doc.date or when.date()))
+        doc = self._post_rules(w, doc, when, book, reverse=True)
+        w.uow.journal.append(book.check())
+        return doc
+
+    def _post_rules(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                    reverse: bool) -> Document:
+        kind = doc.doc_type
+        handler = {
+            DocType.PURCHASE_RECEIPT: self._purchase_receipt,
+            DocType.PURCHASE_RETURN: self._purchase_return,
+            DocType.PURCHASE_INVOICE: self._purchase_invoice,
+            DocType.DELIVERY: self._delivery,
+            DocType.SALES_RETURN: self._sales_return,
+            DocType.SALES_INVOICE: self._sales_invoice,
+            DocType.TRANSFER: self._transfer,
+            DocType.STOCK_COUNT: self._stock_count,
+            DocType.ADJUSTMENT: self._adjustment,
+            DocType.LANDED_COST: self._landed_cost,
+        }[kind]
+        return handler(w, doc, when, book, reverse)
+
+    # helpers for the handlers
+    def _doc_ref(self, doc: Document, reverse: bool) -> str:
+        return f"{doc.doc_id}-R" if reverse else doc.doc_id
+
+    def _stock(self, w: _Work, doc: Document, lines: list[StockLine], when: dt.datetime,
+               reverse: bool, transfer_to: str | None = None) -> dict[int, Decimal]:
+        """Post stock lines; returns the signed value per document line."""
+        if not lines:
+            return {}
+        posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
+                                 when, transfer_to)
+        values: dict[int, Decimal] = {}
+        for e in posting.entries:
+            if e.quantity and e.warehouse == (lines[0].warehouse if transfer_to else
+                                               e.warehouse) and e.kind != "transfer_in":
+                values[e.line_no] = values.get(e.line_no, ZERO) + e.value
+        return values
+
+    def _bump(self, w: _Work, doc_id: str, line_no: int, counts: Mapping[str, Decimal],
+              cache: dict[str, Document]) -> Document:
+        src = cache.get(doc_id) or self._load(w, doc_id)
+        counters = {k: dict(v) for k, v in src.counters.items()}
+        row = counters.setdefault(line_no, {})
+        for name, q in counts.items():
+            row[name] = row.get(name, ZERO) + q
+        src = attrs.evolve(src, counters=counters)
+        cache[doc_id] = src
+        return src
+
+    def _flush(self, w: _Work, cache: dict[str, Document]) -> None:
+        for src in cache.values():
+            self._save(w, src)
+
+    def _receipt_ref(self, w: _Work, doc_id: str, line: Line) -> str:
+        item = w.item(line.item)
+        return line.lot if item.costing_method == "specific_lot" else f"{doc_id}/{line.line_no}"
+
+    def _base(self, w: _Work, line: Line) -> Decimal:
+        return w.item(line.item).to_base(abs(line.quantity), line.unit)
+
+    def _intact(self, w: _Work, doc_id: str, line: Line, what: str) -> str:
+        """The layer a reversal takes: under FIFO/LIFO it must still be whole."""
+        item = w.item(line.item)
+        ref = self._receipt_ref(w, doc_id, line)
+        v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
+        remaining = getattr(v, "receipt_remaining", None)
+        if remaining is not None:
+            left, _, received = remaining(ref)
+            if left != received:
+                raise JxcError("reversal_impossible", doc_id=doc_id,
+                               reason=f"line {line.line_no}: {received - left} of its units "
+                                      "have left stock already")
+        return ref
+
+    # purchase --------------------------------------------------------------------------------
+    def _purchase_receipt(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                          reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        stock: list[StockLine] = []
+        for line in doc.lines:
+            q = self._base(w, line)
+            net = line.amounts().net
+            if line.source is not None:
+                po = cache.get(line.source[0]) or self._load(w, line.source[0])
+                if po.state != State.POSTED:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"{po.doc_id} is {po.state.value}, not posted")
+                n = line.source[1]
+                ordered = po.counter(n, "ordered")
+                got = po.counter(n, "received") - po.counter(n, "returned")
+                if not reverse and got + q > ordered * (1 + self.tolerance):
+                    raise JxcError("over_receipt", order=po.doc_id, line=n, kind="receipt",
+                                   quantity=q, open=ordered - got, tolerance=self.tolerance)
+                self._bump(w, po.doc_id, n, {"received": sign * q}, cache)
+                open_before = max(ZERO, ordered - got)
+                on_order = min(q, open_before) if not reverse else min(q, max(ZERO, got + 0))
+                b = w.row(line.item, po.line(n).warehouse, "", "")
+                w.set_row(attrs.evolve(b, on_order=b.on_order - sign * on_order))
+            if reverse:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=self._intact(w, doc.doc_id, line, "receipt"),
+                                       kind="receipt_reversal", line_no=line.line_no))
+            else:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
+                                       value=net, unit=line.unit, lot=line.lot,
+                                       expiry=line.expiry, location=line.location,
+                                       kind="purchase_receipt", line_no=line.line_no))
+        values = self._stock(w, doc, stock, when, reverse)
+        for line in doc.lines:
+            value = abs(values.get(line.line_no, ZERO))
+            net = line.amounts().net
+            book.add(line, "inventory", value, debit=True)
+            book.add(line, "grni", net, debit=False)
+            book.add(line, "price_difference", net - value, debit=True)
+        self._flush(w, cache)
+        counters = {line.line_no: {"received": self._base(w, line),
+                                   "value": line.amounts().net} for line in doc.lines}
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _purchase_return(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                         reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        stock: list[StockLine] = []
+        supplier_value: dict[int, Decimal] = {}
+        for line in doc.lines:
+            assert line.source is not None
+            rc = cache.get(line.source[0]) or self._load(w, line.source[0])
+            n = line.source[1]
+            q = self._base(w, line)
+            received = rc.counter(n, "received")
+            returned = rc.counter(n, "returned")
+            if not reverse and q > received - returned:
+                raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="return",
+                               quantity=q, open=received - returned, tolerance=0)
+            # the supplier's price of the returned units: a slice of the receipt's net value
+            value_left = rc.counter(n, "value") - rc.counter(n, "returned_value")
+            qty_left = received - returned
+            if reverse:
+                sv = doc.counter(line.line_no, "supplier_value")
+            else:
+                sv = (value_left if q == qty_left else round_money(
+                    DIVISION_CONTEXT.divide(q * value_left, qty_left), self.jxc.currency_digits))
+            supplier_value[line.line_no] = sv
+            self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv},
+                       cache)
+            src_line = rc.line(n)
+            if src_line.source is not None:
+                self._bump(w, src_line.source[0], src_line.source[1], {"returned": sign * q},
+                           cache)
+            if reverse:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
+                                       value=doc.counter(line.line_no, "stock_value"),
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       kind="return_reversal", line_no=line.line_no))
+            else:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=self._receipt_ref(w, rc.doc_id, src_line),
+                                       kind="purchase_return", line_no=line.line_no))
+        values = self._stock(w, doc, stock, when, reverse)
+        counters = {}
+        for line in doc.lines:
+            value = abs(values.get(line.line_no, ZERO))
+            sv = supplier_value[line.line_no]
+            book.add(line, "grni", sv, debit=True)
+            book.add(line, "inventory", value, debit=False)
+            book.add(line, "price_difference", value - sv, debit=True)
+            counters[line.line_no] = {"returned": self._base(w, line), "supplier_value": sv,
+                                      "stock_value": value}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _purchase_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                          reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        counters = {}
+        for line in doc.lines:
+            assert line.source is not None
+            rc = cache.get(line.source[0]) or self._load(w, line.source[0])
+            n = line.source[1]
+            q = self._base(w, line)
+            open_q = (rc.counter(n, "received") - rc.counter(n, "returned")
+                      - rc.counter(n, "invoiced"))
+            if not reverse and q > open_q:
+                raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="invoice",
+                               quantity=q, open=open_q, tolerance=0)
+            if reverse:
+                grni = doc.counter(line.line_no, "grni")
+            else:
+                value_left = (rc.counter(n, "value") - rc.counter(n, "returned_value")
+                              - rc.counter(n, "invoiced_value"))
+                grni = value_left if q == open_q else round_money(
+                    DIVISION_CONTEXT.divide(q * value_left, open_q), self.jxc.currency_digits)
+            self._bump(w, rc.doc_id, n, {"invoiced": sign * q, "invoiced_value": sign * grni},
+                       cache)
+            src_line = rc.line(n)
+            if src_line.source is not None:
+                self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
+                           cache)
+            amounts = line.amounts(self.jxc.currency_digits)
+            diff = amounts.net - grni
+            kept = issued = variance = ZERO
+            if diff:
+                kept, issued, variance = self.jxc._apply_receipt_cost(
+                    w, src_line.item, src_line.warehouse,
+                    self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
+                    doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when)
+                kept, issued, variance = sign * kept, sign * issued, sign * variance
+            book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse)
+            book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
+            book.add(line, "payable", amounts.gross, debit=False, warehouse="")
+            book.add(line, "inventory", kept, debit=True, warehouse=src_line.warehouse)
+            book.add(line, "cogs", issued, debit=True, warehouse=src_line.warehouse)
+            book.add(line, "material_variance", variance, debit=True,
+                     warehouse=src_line.warehouse)
+            counters[line.line_no] = {"invoiced": q, "grni": grni}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    # sales -----------------------------------------------------------------------------------
+    def _delivery(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                  reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        stock: list[StockLine] = []
+        for line in doc.lines:
+            q = self._base(w, line)
+            demand = None
+            if line.source is not None:
+                so = cache.get(line.source[0]) or self._load(w, line.source[0])
+                if so.state != State.POSTED:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"{so.doc_id} is {so.state.value}, not posted")
+                n = line.source[1]
+                ordered = so.counter(n, "ordered")
+                out = so.counter(n, "delivered") - so.counter(n, "returned")
+                if not reverse and out + q > ordered * (1 + self.tolerance):
+                    raise JxcError("over_receipt", order=so.doc_id, line=n, kind="delivery",
+                                   quantity=q, open=ordered - out, tolerance=self.tolerance)
+                self._bump(w, so.doc_id, n, {"delivered": sign * q}, cache)
+                dem = min(q, max(ZERO, ordered - out)) if not reverse else q
+                b = w.row(line.item, so.line(n).warehouse, "", "")
+                w.set_row(attrs.evolve(b, demand=b.demand - sign * dem))
+                demand = f"{so.doc_id}/{n}"
+            if reverse:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
+                                       value=doc.counter(line.line_no, "cost"), unit=line.unit,
+                                       lot=line.lot, location=line.location,
+                                       kind="delivery_reversal", line_no=line.line_no))
+            else:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       demand=demand, kind="delivery", line_no=line.line_no))
+        values = self._stock(w, doc, stock, when, reverse)
+        counters = {}
+        for line in doc.lines:
+            cost = abs(values.get(line.line_no, ZERO))
+            book.add(line, "cogs", cost, debit=True)
+            book.add(line, "inventory", cost, debit=False)
+            counters[line.line_no] = {"delivered": self._base(w, line), "cost": cost}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _sales_return(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                      reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        stock: list[StockLine] = []
+        for line in doc.lines:
+            assert line.source is not None
+            dl = cache.get(line.source[0]) or self._load(w, line.source[0])
+            n = line.source[1]
+            q = self._base(w, line)
+            delivered = dl.counter(n, "delivered")
+            returned = dl.counter(n, "returned")
+            if not reverse and q > delivered - returned:
+                raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="return",
+                               quantity=q, open=delivered - returned, tolerance=0)
+            if reverse:
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=self._intact(w, doc.doc_id, line, "return"),
+                                       kind="return_reversal", line_no=line.line_no))
+                cost = doc.counter(line.line_no, "value")
+            else:
+                cost_left = dl.counter(n, "cost") - dl.counter(n, "returned_value")
+                left = delivered - returned
+                cost = cost_left if q == left else round_money(
+                    DIVISION_CONTEXT.divide(q * cost_left, left), self.jxc.currency_digits)
+                stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
+                                       value=cost, unit=line.unit, lot=line.lot,
+                                       location=line.location, kind="sales_return",
+                                       line_no=line.line_no))
+            self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost},
+                       cache)
+            src_line = dl.line(n)
+            if src_line.source is not None:
+                self._bump(w, src_line.source[0], src_line.source[1], {"returned": sign * q},
+                           cache)
+        values = self._stock(w, doc, stock, when, reverse)
+        counters = {}
+        for line in doc.lines:
+            value = abs(values.get(line.line_no, ZERO))
+            book.add(line, "inventory", value, debit=True)
+            book.add(line, "cogs", value, debit=False)
+            counters[line.line_no] = {"returned": self._base(w, line), "value": value}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _sales_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                       reverse: bool) -> Document:
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        for line in doc.lines:
+            assert line.source is not None
+            dl = cache.get(line.source[0]) or self._load(w, line.source[0])
+            n = line.source[1]
+            q = self._base(w, line)
+            open_q = (dl.counter(n, "delivered") - dl.counter(n, "returned")
+                      - dl.counter(n, "invoiced"))
+            if not reverse and q > open_q:
+                raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="invoice",
+                               quantity=q, open=open_q, tolerance=0)
+            self._bump(w, dl.doc_id, n, {"invoiced": sign * q}, cache)
+            src_line = dl.line(n)
+            if src_line.source is not None:
+                self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
+                           cache)
+            amounts = line.amounts(self.jxc.currency_digits)
+            book.add(line, "receivable", amounts.gross, debit=True, warehouse="")
+            book.add(line, "revenue", amounts.net, debit=False, warehouse="")
+            book.add(line, "output_tax", amounts.tax, debit=False, warehouse="")
+        self._flush(w, cache)
+        counters = {line.line_no: {"invoiced": self._base(w, line)} for line in doc.lines}
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    # inventory documents -----------------------------------------------------------------------
+    def _transfer(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                  reverse: bool) -> Document:
+        counters = {}
+        for line in doc.lines:
+            src, dst = (line.to_warehouse, line.warehouse) if reverse else (
+                line.warehouse, line.to_warehouse)
+            from_ref = self._intact(w, doc.doc_id, line, "transfer") if reverse else None
+            sl = StockLine(line.item, src, line.quantity, OUT, unit=line.unit, lot=line.lot,
+                           from_ref=from_ref, kind="transfer_out", line_no=line.line_no)
+            posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), [sl],
+                                     when, dst)
+            value = sum((e.value for e in posting.entries if e.kind == "transfer_in"), ZERO)
+            book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
+            book.add(line, "inventory", value, debit=False, warehouse=line.warehouse)
+            counters[line.line_no] = {"moved": self._base(w, line), "value": value}
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _adjustment(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                    reverse: bool) -> Document:
+        role = str(doc.attributes.get("account_role", "adjustment"))
+        return self._signed_lines(w, doc, when, book, reverse, role,
+                                  {line.line_no: line.quantity for line in doc.lines},
+                                  {line.line_no: line.price for line in doc.lines})
+
+    def _signed_lines(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                      reverse: bool, role: str, qty: Mapping[int, Decimal],
+                      unit_cost: Mapping[int, Decimal]) -> Document:
+        """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts)."""
+        stock: list[StockLine] = []
+        for line in doc.lines:
+            q = qty.get(line.line_no, ZERO)
+            if not q:
+                continue
+            going_in = (q > 0) != reverse
+            if going_in and reverse:
+                stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
+                                       value=doc.counter(line.line_no, "value"),
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       kind=f"{doc.doc_type.value}_reversal",
+                                       line_no=line.line_no))
+            elif going_in:
+                stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
+                                       unit_cost=unit_cost.get(line.line_no, ZERO),
+                                       unit=line.unit, lot=line.lot, expiry=line.expiry,
+                                       location=line.location, kind=f"{doc.doc_type.value}_in",
+                                       line_no=line.line_no))
+            else:
+                from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
+                            else None)
+                stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=line.unit,
+                                       lot=line.lot, location=line.location, from_ref=from_ref,
+                                       kind=f"{doc.doc_type.value}_out",
+                                       line_no=line.line_no))
+        values = self._stock(w, doc, stock, when, reverse)
+        counters = {}
+        for line in doc.lines:
+            q = qty.get(line.line_no, ZERO)
+            value = values.get(line.line_no, ZERO)
+            if reverse:
+                value = -value
+            if value or q:
+                book.add(line, "inventory", value, debit=True)
+                book.add(line, role, value, debit=False)
+            counters[line.line_no] = {"quantity": q, "value": abs(value)}
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _stock_count(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                     reverse: bool) -> Document:
+        qty: dict[int, Decimal] = {}
+        cost: dict[int, Decimal] = {}
+        if reverse:
+            for line in doc.lines:
+                qty[line.line_no] = doc.counter(line.line_no, "quantity")
+        else:
+            doc = self._release_count(w, doc)
+            for line in doc.lines:
+                if line.counted is None:
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no} has not been counted")
+                item = w.item(line.item)
+                counted = item.to_base(line.counted, line.unit)
+                qty[line.line_no] = counted - self._on_hand(w, line.item, line.warehouse,
+                                                            line.lot)
+                v = w.valuation(item, line.warehouse)
+                cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
+                                      if v.quantity > 0 else ZERO)
+        out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost)
+        return attrs.evolve(out, attributes=doc.attributes)
+
+    def _landed_cost(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
+                     reverse: bool) -> Document:
+        sign = -1 if reverse else 1
+        basis = AllocationBasis(doc.attributes.get("basis", "value"))
+        targets: list[tuple[Document, Line]] = []
+        for rid in doc.attributes["receipts"]:
+            rc = self._load(w, rid)
+            if rc.state != State.POSTED:
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"{rid} is {rc.state.value}, not posted")
+            targets += [(rc, line) for line in rc.lines]
+        alloc = [AllocationLine(f"{rc.doc_id}/{line.line_no}", self._base(w, line),
+                                line.amounts().net, line.weight, line.volume)
+                 for rc, line in targets]
+        net = sum((line.amounts(self.jxc.currency_digits).net for line in doc.lines), ZERO)
+        tax = sum((line.amounts(self.jxc.currency_digits).tax for line in doc.lines), ZERO)
+        shares = allocate_landed_cost(net, alloc, basis, self.jxc.currency_digits)
+        for rc, line in targets:
+            share = shares[f"{rc.doc_id}/{line.line_no}"]
+            if not share:
+                continue
+            kept, issued, variance = self.jxc._apply_receipt_cost(
+                w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
+                sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
+                when)
+            book.add(line, "inventory", sign * kept, debit=True)
+            book.add(line, "cogs", sign * issued, debit=True)
+            book.add(line, "material_variance", sign * variance, debit=True)
+        book.add(None, "input_tax", tax, debit=True)
+        book.add(None, "payable", net + tax, debit=False)
+        return attrs.evolve(doc, attributes={**doc.attributes, "shares": {
+            k: str(v) for k, v in shares.items()}})
