@@ -69,6 +69,16 @@ class _Data:
 _MISSING = object()
 
 
+def _copy(value: Any) -> Any:
+    """A copy of plain data (dicts, lists; strings and numbers are shared): what a reader
+    gets back must not be the stored object itself."""
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 class MemoryUnitOfWork:
     """A unit of work over :class:`MemoryStorage`; see the module docstring."""
 
@@ -240,7 +250,7 @@ class _Ledger(_Repo):
         rows = self._scope(item, warehouse)
         if until is not None:
             rows = [e for e in rows if e.posted_at <= until]
-        return rows
+        return sorted(rows, key=lambda e: e.entry_no)
 
     def after(
         self,
@@ -281,8 +291,8 @@ class _Balances(_Repo):
 
 class _Valuations(_Repo):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        result: dict[str, Any] | None = self.u._get("valuations", scope)
-        return result
+        found: dict[str, Any] | None = self.u._get("valuations", scope)
+        return None if found is None else _copy(found)
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
         self.u._put("valuations", scope, state)
@@ -388,9 +398,13 @@ class _Serials(_Repo):
 
 class _Outbox(_Repo):
     def add(self, events: Iterable[Event]) -> None:
-        for e in events:
-            if self.u._get("outbox", e.event_id) is not None:
-                raise JxcError("duplicate_key", table="outbox", key=e.event_id)
+        batch = list(events)
+        seen: set[str] = set()
+        for e in batch:  # check every key first: a refused batch stages nothing
+            if self.u._get("outbox", e.event_id) is not None or e.event_id in seen:
+                raise JxcError("duplicate_key", table="outbox", key=[x.event_id for x in batch])
+            seen.add(e.event_id)
+        for e in batch:
             self.u._put("outbox", e.event_id, (e, False))
 
     def pending(self, limit: int = 1000) -> list[Event]:

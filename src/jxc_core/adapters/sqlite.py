@@ -151,7 +151,9 @@ class SqliteUnitOfWork:
             fault("commit")
         if self._open:
             self._con.execute("COMMIT")
-            self._open = False
+            # what follows in the same with-block is a new transaction, dropped at exit
+            # unless committed again (as in the memory adapter)
+            self._storage._begin(self._con)
 
     def rollback(self) -> None:
         if self._open:
@@ -163,6 +165,22 @@ class SqliteUnitOfWork:
         if fault is not None:
             fault(table)
         return self._con.execute(sql, args)
+
+    def _many(self, table: str, sql: str, rows: Sequence[Sequence[Any]], keys: object) -> None:
+        """executemany, all rows or none (a savepoint): a duplicate key leaves nothing."""
+        con = self._con
+        con.execute("SAVEPOINT jxc_many")
+        try:
+            con.executemany(sql, rows)
+        except sqlite3.IntegrityError as exc:
+            con.execute("ROLLBACK TO jxc_many")
+            con.execute("RELEASE jxc_many")
+            raise _dup(table, keys) from exc
+        except BaseException:
+            con.execute("ROLLBACK TO jxc_many")
+            con.execute("RELEASE jxc_many")
+            raise
+        con.execute("RELEASE jxc_many")
 
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
         return self._con.execute(sql, args).fetchall()
@@ -218,14 +236,11 @@ class _Ledger(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("ledger")
-        try:
-            self.u._con.executemany(
-                "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
-                  str(e.value), e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id,
-                  e.line_no, e.from_ref) for e in entries])
-        except sqlite3.IntegrityError as exc:
-            raise _dup("ledger", [e.entry_no for e in entries]) from exc
+        self.u._many("ledger", "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     [(e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
+                       str(e.value), e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id,
+                       e.line_no, e.from_ref) for e in entries],
+                     [e.entry_no for e in entries])
 
     def entries(
         self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
@@ -430,11 +445,9 @@ class _Outbox(_Repo):
             fault("outbox")
         rows = [(e.event_id, e.type, e.occurred_at.isoformat(),
                  json.dumps(e.payload, ensure_ascii=False, default=str)) for e in events]
-        try:
-            self.u._con.executemany(
-                "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)", rows)
-        except sqlite3.IntegrityError as exc:
-            raise _dup("outbox", [r[0] for r in rows]) from exc
+        self.u._many("outbox",
+                     "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)",
+                     rows, [r[0] for r in rows])
 
     def pending(self, limit: int = 1000) -> list[Event]:
         rows = self.u._q("SELECT event_id, type, occurred_at, payload FROM outbox "

@@ -221,12 +221,12 @@ class LedgerLine:
 
 def _entry_data(e: LedgerEntry) -> list[Any]:
     return [e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity), str(e.value),
-            e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id, e.line_no]
+            e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id, e.line_no, e.from_ref]
 
 
 def _entry_from(d: list[Any]) -> LedgerEntry:
     return LedgerEntry(d[0], d[1], d[2], d[3], d[4], Decimal(d[5]), Decimal(d[6]),
-                       dt.datetime.fromisoformat(d[7]), d[8], d[9], d[10], d[11])
+                       dt.datetime.fromisoformat(d[7]), d[8], d[9], d[10], d[11], d[12])
 
 
 def _res_data(r: Reservation) -> list[Any]:
