@@ -14,6 +14,8 @@ from collections.abc import Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
+import attrs
+
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
@@ -295,13 +297,13 @@ class _Valuations(_Repo):
         return None if found is None else _copy(found)
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.u._put("valuations", scope, state)
+        self.u._put("valuations", scope, _copy(state))
 
 
 class _Checkpoints(_Repo):
     def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
             state: dict[str, Any]) -> None:
-        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = state
+        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = _copy(state)
 
     def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
                ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
@@ -310,7 +312,7 @@ class _Checkpoints(_Repo):
         if not keys:
             return None
         best = max(keys)
-        return best[0], best[1], group[best]
+        return best[0], best[1], _copy(group[best])
 
     def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
         group = self.u._cow("checkpoints", scope)
@@ -405,11 +407,11 @@ class _Outbox(_Repo):
                 raise JxcError("duplicate_key", table="outbox", key=[x.event_id for x in batch])
             seen.add(e.event_id)
         for e in batch:
-            self.u._put("outbox", e.event_id, (e, False))
+            self.u._put("outbox", e.event_id, (attrs.evolve(e, payload=_copy(e.payload)), False))
 
     def pending(self, limit: int = 1000) -> list[Event]:
         rows = [e for e, done in self.u._merged("outbox").values() if not done]
-        return rows[:limit]
+        return [attrs.evolve(e, payload=_copy(e.payload)) for e in rows[:limit]]
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
         for i in event_ids:
@@ -420,13 +422,13 @@ class _Outbox(_Repo):
 
 class _Idempotency(_Repo):
     def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        result: tuple[str, dict[str, Any]] | None = self.u._get("idempotency", key)
-        return result
+        found: tuple[str, dict[str, Any]] | None = self.u._get("idempotency", key)
+        return None if found is None else (found[0], _copy(found[1]))
 
     def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         if self.get(key) is not None:
             raise JxcError("duplicate_key", table="idempotency", key=key)
-        self.u._put("idempotency", key, (fingerprint, result))
+        self.u._put("idempotency", key, (fingerprint, _copy(result)))
 
 
 class _Sequences(_Repo):

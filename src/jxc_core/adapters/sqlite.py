@@ -456,6 +456,9 @@ class _Outbox(_Repo):
                 for r in rows]
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("outbox")
         self.u._con.executemany("UPDATE outbox SET delivered = 1 WHERE event_id = ?",
                                 [(i,) for i in event_ids])
 

@@ -1,0 +1,748 @@
+"""The storage contract: one abstract suite that every storage adapter must pass.
+
+Subclass :class:`StorageContract`, implement :meth:`StorageContract.make_storage` (and
+:meth:`StorageContract.reopen` for an adapter that survives a restart) and every test below
+runs against the adapter: the unit of work, the repositories, duplicate keys, exact decimals,
+restart durability, and the service-level guarantees that rest on them (idempotency, outbox).
+"""
+
+from __future__ import annotations
+
+import abc
+import contextlib
+import copy
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from jxc_core.errors import JxcError
+from jxc_core.ports import Event, Storage, UnitOfWork
+from jxc_core.services import Jxc, Posting, ReserveLine, StockLine
+from jxc_core.stock import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
+
+D = Decimal
+T0 = dt.datetime(2026, 1, 5, 9, 0)
+NOW = dt.datetime(2026, 1, 10, 12, 0)
+ONE = D(1)
+PRICE = D("2.50")
+
+
+class FixedClock:
+    """A clock that always says ``NOW`` (so that tests are deterministic)."""
+
+    def __init__(self, now: dt.datetime = NOW) -> None:
+        self._now = now
+
+    def now(self) -> dt.datetime:
+        return self._now
+
+
+class NotifierDown(RuntimeError):
+    """Raised by the test notifiers to simulate a broken notification channel."""
+
+
+class RecordingNotifier:
+    """Records every event it is handed; raises (without recording) while ``down``."""
+
+    def __init__(self) -> None:
+        self.delivered: list[Event] = []
+        self.attempts: list[Event] = []
+        self.down = False
+
+    def notify(self, event: Event) -> None:
+        self.attempts.append(event)
+        if self.down:
+            raise NotifierDown(event.event_id)
+        self.delivered.append(event)
+
+
+class FirstAttemptFails(RecordingNotifier):
+    """Refuses the first attempt of every event and accepts the second one."""
+
+    def notify(self, event: Event) -> None:
+        seen = any(a.event_id == event.event_id for a in self.attempts)
+        self.attempts.append(event)
+        if not seen:
+            raise NotifierDown(event.event_id)
+        self.delivered.append(event)
+
+
+def entry(no: int, *, item: str = "A", warehouse: str = "W", at: dt.datetime = T0,
+          quantity: Decimal = ONE, value: Decimal = PRICE) -> LedgerEntry:
+    return LedgerEntry(no, item, warehouse, "", "", quantity, value, at, "receipt", "receipt",
+                       f"DOC-{no}", 1)
+
+
+def event(event_id: str, n: int = 1) -> Event:
+    return Event(event_id, "stock_changed", T0 + dt.timedelta(minutes=n),
+                 {"doc_id": f"DOC-{n}", "lines": [["A", "W", "", "1", "2.50"]]})
+
+
+def seed(uow: UnitOfWork) -> None:
+    """One record in every repository (committed by the caller)."""
+    uow.master.put_item(Item("A", "apple", units={"箱": D(12)}))
+    uow.master.put_warehouse(Warehouse("W", "main", ("A-01", "A-02")))
+    uow.master.put_lot(Lot("A", "L1", dt.date(2026, 6, 30)))
+    uow.ledger.append([entry(1)])
+    uow.balances.put([Balance("A", "W", on_hand=D(1))])
+    uow.valuations.put(("A", "W"), {"method": "fifo", "layers": [["DOC-1/1", "1", "2.50"]]})
+    uow.checkpoints.put(("A", "W"), T0, 1, {"method": "fifo", "moves": 1})
+    uow.reservations.add(Reservation("R1", "A", "W", "", "SO-1/1", D(1)))
+    uow.serials.set("A", "S1", "W")
+    uow.outbox.add([event("E1")])
+    uow.idempotency.put("K1", "fp1", {"result": "1"})
+    uow.sequences.next("s")
+
+
+def snapshot(storage: Storage) -> dict[str, Any]:
+    """Everything the repositories can tell about the seeded keys (and the ones tests add)."""
+    with storage.unit_of_work() as u:
+        snap: dict[str, Any] = {
+            "items": [u.master.get_item(c) for c in ("A", "B")],
+            "warehouses": [u.master.get_warehouse(c) for c in ("W", "V")],
+            "lots": [u.master.get_lot("A", c) for c in ("L1", "L2")],
+            "ledger_count": u.ledger.count(),
+            "ledger": [(e, str(e.quantity), str(e.value)) for e in u.ledger.entries("A")],
+            "balances": sorted(((b, str(b.on_hand)) for b in u.balances.all()),
+                               key=lambda t: (t[0].item, t[0].warehouse, t[0].location,
+                                              t[0].lot)),
+            "valuations": [u.valuations.get(s) for s in (("A", "W"), ("A", "V"))],
+            "checkpoint": u.checkpoints.latest(("A", "W"), dt.datetime(2100, 1, 1)),
+            "reservations": sorted(((r, str(r.quantity)) for r in u.reservations.all()),
+                                   key=lambda t: t[0].reservation_id),
+            "serials": [u.serials.where("A", s) for s in ("S1", "S2")],
+            "pending": u.outbox.pending(),
+            "idempotency": [u.idempotency.get(k) for k in ("K1", "K2")],
+            # reading a sequence reserves a number: the unit of work is not committed
+            "sequences": [u.sequences.next(n) for n in ("s", "t")],
+        }
+    return copy.deepcopy(snap)  # not the stored objects themselves: they might change later
+
+
+Write = Callable[[UnitOfWork], object]
+
+#: one write per repository method; each changes what :func:`snapshot` sees
+WRITES: list[tuple[str, Write]] = [
+    ("put_item_new", lambda u: u.master.put_item(Item("B", "banana"))),
+    ("put_item_replace", lambda u: u.master.put_item(Item("A", "apple v2"))),
+    ("put_warehouse", lambda u: u.master.put_warehouse(Warehouse("V", "second"))),
+    ("put_lot", lambda u: u.master.put_lot(Lot("A", "L2", dt.date(2027, 1, 1)))),
+    ("ledger_append", lambda u: u.ledger.append([entry(2), entry(3, warehouse="V")])),
+    ("balances_put", lambda u: u.balances.put([Balance("A", "W", on_hand=D(7)),
+                                               Balance("A", "V", on_hand=D(2))])),
+    ("valuations_put", lambda u: u.valuations.put(("A", "V"), {"method": "fifo"})),
+    ("checkpoints_put", lambda u: u.checkpoints.put(("A", "W"), T0 + dt.timedelta(1), 9,
+                                                    {"method": "fifo", "moves": 9})),
+    ("reservations_add", lambda u: u.reservations.add(
+        Reservation("R2", "A", "W", "", "SO-2/1", D(2)))),
+    ("reservations_replace", lambda u: u.reservations.replace(
+        Reservation("R1", "A", "W", "", "SO-1/1", D("0.5")))),
+    ("reservations_remove", lambda u: u.reservations.remove("R1")),
+    ("serials_set", lambda u: u.serials.set("A", "S2", "W")),
+    ("serials_clear", lambda u: u.serials.set("A", "S1", None)),
+    ("outbox_add", lambda u: u.outbox.add([event("E2", 2)])),
+    ("outbox_mark_delivered", lambda u: u.outbox.mark_delivered(["E1"])),
+    ("idempotency_put", lambda u: u.idempotency.put("K2", "fp2", {"result": "2"})),
+    ("sequences_next", lambda u: u.sequences.next("t", 3)),
+]
+WRITE_IDS = [name for name, _ in WRITES]
+WRITE_FNS = [fn for _, fn in WRITES]
+
+
+class Boom(Exception):
+    """An error raised by a test inside a unit of work."""
+
+
+#: every unique key of the ports: (name, first write, second write under the same key)
+DUPLICATES: list[tuple[str, Write, Write]] = [
+    ("ledger_entry_no", lambda u: u.ledger.append([entry(50)]),
+     lambda u: u.ledger.append([entry(50, warehouse="V")])),
+    ("idempotency_key", lambda u: u.idempotency.put("KD", "a", {}),
+     lambda u: u.idempotency.put("KD", "b", {})),
+    ("reservation_id", lambda u: u.reservations.add(Reservation("RD", "A", "W", "", "X", D(1))),
+     lambda u: u.reservations.add(Reservation("RD", "A", "V", "", "Y", D(2)))),
+    ("outbox_event_id", lambda u: u.outbox.add([event("ED", 1)]),
+     lambda u: u.outbox.add([event("ED", 2)])),
+]
+DUP_IDS = [name for name, _, _ in DUPLICATES]
+
+EXACT = ["0.10", "0.000001", "-0.50", "1E+30", "0E-8", "1.000000000000000000000000000000001",
+         "123456789012345678901234567890.123456789012345678901234567890"]
+
+
+def setup_service(storage: Storage, notifier: RecordingNotifier | None = None) -> Jxc:
+    """A service with items A (fifo), B (moving average, kg), L (specific lot), stock in W."""
+    jxc = Jxc(storage, notifier=notifier, clock=FixedClock())
+    jxc.define_item(Item("A", "apple"))
+    jxc.define_item(Item("B", "banana", base_unit="kg", quantity_digits=3,
+                         costing_method="moving_average"))
+    jxc.define_item(Item("L", "lotted", costing_method="specific_lot", lot_tracked=True))
+    jxc.define_warehouse(Warehouse("W", "main"))
+    jxc.define_warehouse(Warehouse("V", "second"))
+    jxc.receive("A", "W", D(10), D("2.50"), doc_id="RK-A")
+    jxc.receive("B", "W", D(6), D("1.10"), doc_id="RK-B")
+    jxc.receive("L", "W", D(4), D("3.00"), lot="LOT-1", doc_id="RK-L")
+    return jxc
+
+
+def service_state(jxc: Jxc) -> dict[str, Any]:
+    """What the service shows, plus the outbox and the ledger size."""
+    with jxc.storage.unit_of_work() as u:
+        pending = u.outbox.pending()
+        count = u.ledger.count()
+    return {
+        "balances": jxc.balances(),
+        "values": [jxc.balance(i, w).value for i in ("A", "B", "L") for w in ("W", "V")],
+        "reservations": jxc.reservations(),
+        "ledger": [jxc.ledger(i) for i in ("A", "B", "L")],
+        "ledger_count": count,
+        "pending": pending,
+    }
+
+
+Command = Callable[[Jxc, str], object]
+
+#: commands run twice under one idempotency key
+IDEMPOTENT: list[tuple[str, Command]] = [
+    ("post", lambda j, k: j.post("receipt", "RK-9", [
+        StockLine("A", "W", D(2), unit_cost=D("2.60")),
+        StockLine("B", "V", D("3"), unit_cost=D("1.15"))], idempotency_key=k)),
+    ("issue", lambda j, k: j.issue("A", "W", D(3), idempotency_key=k)),
+    ("transfer", lambda j, k: j.transfer("B", "W", "V", D(2), idempotency_key=k)),
+    ("reserve", lambda j, k: j.reserve([ReserveLine("SO-5/1", "A", "W", D(4)),
+                                        ReserveLine("SO-5/2", "B", "W", D(99))],
+                                       idempotency_key=k)),
+]
+IDEMPOTENT_IDS = [name for name, _ in IDEMPOTENT]
+
+
+class StorageContract(abc.ABC):
+    """Tests every storage adapter must pass. See the module docstring."""
+
+    @abc.abstractmethod
+    def make_storage(self, tmp_path: Path) -> Storage:
+        """A new, empty storage (files, if any, under ``tmp_path``)."""
+
+    def reopen(self, storage: Storage, tmp_path: Path) -> Storage | None:
+        """A storage over the same data as the closed ``storage``; None: no durability."""
+        return None
+
+    #: test id (``name[param]``) -> reason: known adapter bugs, run as strict xfails
+    known_bugs: ClassVar[dict[str, str]] = {}
+
+    # -- plumbing -------------------------------------------------------------------------
+    @pytest.fixture(autouse=True)
+    def _known_bug(self, request: pytest.FixtureRequest) -> None:
+        reason = self.known_bugs.get(request.node.name)
+        if reason is not None:
+            request.node.add_marker(pytest.mark.xfail(strict=True, reason=f"BUG: {reason}"))
+
+    @pytest.fixture
+    def storage(self, tmp_path: Path) -> Iterator[Storage]:
+        self._opened: list[Storage] = []
+        s = self.make_storage(tmp_path)
+        self._opened.append(s)
+        yield s
+        for x in self._opened:
+            x.close()
+
+    @pytest.fixture
+    def seeded(self, storage: Storage) -> Storage:
+        with storage.unit_of_work() as u:
+            seed(u)
+            u.commit()
+        return storage
+
+    def restart(self, storage: Storage, tmp_path: Path) -> Storage:
+        """Close ``storage`` and open it again; skips the test for a storage without files."""
+        storage.close()
+        again = self.reopen(storage, tmp_path)
+        if again is None:
+            pytest.skip("this adapter keeps nothing across a restart")
+        self._opened.append(again)
+        return again
+
+    # -- unit of work -----------------------------------------------------------------------
+    @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
+    def test_exception_rolls_back(self, seeded: Storage, write: Write) -> None:
+        before = snapshot(seeded)
+        with pytest.raises(Boom), seeded.unit_of_work() as u:
+            write(u)
+            raise Boom
+        assert snapshot(seeded) == before
+
+    @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
+    def test_no_commit_rolls_back(self, seeded: Storage, write: Write) -> None:
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            write(u)
+        assert snapshot(seeded) == before
+
+    @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
+    def test_explicit_rollback_discards(self, seeded: Storage, write: Write) -> None:
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            write(u)
+            u.rollback()
+            u.commit()
+        assert snapshot(seeded) == before
+
+    @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
+    def test_commit_makes_writes_visible(self, seeded: Storage, write: Write) -> None:
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            write(u)
+            inside = snapshot_of_uow(u)
+            u.commit()
+        after = snapshot(seeded)
+        assert after != before
+        assert snapshot(seeded) == after  # stable across units of work
+        # what the unit of work read of its own writes is what the next one reads
+        assert snapshot_of_uow_from(seeded) == inside
+
+    def test_write_after_commit_is_not_kept_without_another_commit(
+        self, seeded: Storage
+    ) -> None:
+        with seeded.unit_of_work() as u:
+            u.ledger.append([entry(2)])
+            u.commit()
+            u.ledger.append([entry(3)])
+        with seeded.unit_of_work() as u:
+            assert [e.entry_no for e in u.ledger.entries("A")] == [1, 2]
+
+    # -- duplicate keys -----------------------------------------------------------------------
+    @pytest.mark.parametrize(("first", "second"), [(f, s) for _, f, s in DUPLICATES],
+                             ids=DUP_IDS)
+    def test_duplicate_key_within_one_unit_of_work(
+        self, seeded: Storage, first: Write, second: Write
+    ) -> None:
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            first(u)
+            with pytest.raises(JxcError) as info:
+                second(u)
+        assert info.value.code == "duplicate_key"
+        assert info.value.message("en") and info.value.message("zh_CN")
+        assert snapshot(seeded) == before
+
+    @pytest.mark.parametrize(("first", "second"), [(f, s) for _, f, s in DUPLICATES],
+                             ids=DUP_IDS)
+    def test_duplicate_key_across_units_of_work(
+        self, seeded: Storage, first: Write, second: Write
+    ) -> None:
+        with seeded.unit_of_work() as u:
+            first(u)
+            u.commit()
+        after_first = snapshot(seeded)
+        with pytest.raises(JxcError) as info, seeded.unit_of_work() as u:
+            second(u)
+            u.commit()
+        assert info.value.code == "duplicate_key"
+        assert snapshot(seeded) == after_first
+
+    def test_duplicate_entry_no_inside_one_append(self, seeded: Storage) -> None:
+        with seeded.unit_of_work() as u:
+            with pytest.raises(JxcError) as info:
+                u.ledger.append([entry(7), entry(7, warehouse="V")])
+            assert info.value.code == "duplicate_key"
+
+    def test_refused_ledger_append_leaves_nothing(self, seeded: Storage) -> None:
+        """A refused call writes none of its records, even if the caller then commits."""
+        with seeded.unit_of_work() as u:
+            with pytest.raises(JxcError, match="ledger"):
+                u.ledger.append([entry(10), entry(1)])
+            u.commit()
+        with seeded.unit_of_work() as u:
+            assert [e.entry_no for e in u.ledger.entries("A")] == [1]
+
+    def test_refused_outbox_add_leaves_nothing(self, seeded: Storage) -> None:
+        with seeded.unit_of_work() as u:
+            with pytest.raises(JxcError, match="outbox"):
+                u.outbox.add([event("E9", 9), event("E1")])
+            u.commit()
+        with seeded.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["E1"]
+
+    # -- sequences ----------------------------------------------------------------------------
+    def test_sequences_start_at_one_and_reserve_ranges(self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            assert u.sequences.next("doc") == 1
+            assert u.sequences.next("range", 5) == 1
+            assert u.sequences.next("range") == 6
+            assert u.sequences.next("doc") == 2
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.sequences.next("range", 10) == 7
+            assert u.sequences.next("range") == 17
+            assert u.sequences.next("doc") == 3
+            assert u.sequences.next("fresh") == 1
+
+    # -- ledger queries ---------------------------------------------------------------------
+    def test_ledger_entries_filters(self, storage: Storage) -> None:
+        day = dt.timedelta(days=1)
+        rows = [entry(1, at=T0), entry(2, warehouse="V", at=T0 + day),
+                entry(3, item="B", at=T0), entry(4, at=T0 + 2 * day),
+                entry(5, warehouse="V", at=T0 + 3 * day, quantity=D(-1), value=D("-2.50"))]
+        with storage.unit_of_work() as u:
+            u.ledger.append(rows[:2])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.ledger.append(rows[2:])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.ledger.count() == 5
+            assert u.ledger.entries("A") == [rows[0], rows[1], rows[3], rows[4]]
+            assert u.ledger.entries("A", "W") == [rows[0], rows[3]]
+            assert u.ledger.entries("A", "V") == [rows[1], rows[4]]
+            assert u.ledger.entries("B") == [rows[2]]
+            assert u.ledger.entries("A", until=T0 + day) == [rows[0], rows[1]]  # inclusive
+            assert u.ledger.entries("A", "V", until=T0 + day - dt.timedelta(seconds=1)) == []
+            assert u.ledger.entries("A", "W", until=T0 + 2 * day) == [rows[0], rows[3]]
+            assert u.ledger.entries("nobody") == []
+
+    def test_ledger_entries_ordered_by_entry_no(self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            u.ledger.append([entry(3), entry(1)])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.ledger.append([entry(2)])
+            assert [e.entry_no for e in u.ledger.entries("A")] == [1, 2, 3]
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.entry_no for e in u.ledger.entries("A", "W")] == [1, 2, 3]
+
+    def test_ledger_after_orders_by_position(self, storage: Storage) -> None:
+        h = dt.timedelta(hours=1)
+        # entry 4 is back-dated: its number is later but its posting time earlier
+        rows = [entry(1, at=T0), entry(2, at=T0 + 2 * h), entry(3, at=T0 + 2 * h),
+                entry(4, at=T0 + h), entry(5, warehouse="V", at=T0 + h),
+                entry(6, at=T0 + 3 * h)]
+        with storage.unit_of_work() as u:
+            u.ledger.append(rows)
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.entry_no for e in u.ledger.after("A", "W")] == [1, 4, 2, 3, 6]
+            assert [e.entry_no for e in u.ledger.after("A", None)] == [1, 4, 5, 2, 3, 6]
+            assert [e.entry_no for e in u.ledger.after("A", "W", T0 + h, 4)] == [2, 3, 6]
+            assert [e.entry_no for e in u.ledger.after("A", "W", T0 + 2 * h, 2)] == [3, 6]
+            assert [e.entry_no for e in u.ledger.after("A", None, T0 + h, 4)] == [5, 2, 3, 6]
+            assert [e.entry_no for e in u.ledger.after("A", "W", T0 + 3 * h, 6)] == []
+
+    # -- reservations -------------------------------------------------------------------------
+    def test_reservation_queries(self, storage: Storage) -> None:
+        r1 = Reservation("R1", "A", "W", "", "SO-1/1", D(2))
+        r2 = Reservation("R2", "A", "W", "L1", "SO-1/2", D("1.5"), T0 + dt.timedelta(days=1))
+        r3 = Reservation("R3", "A", "V", "", "SO-1/1", D(3))
+        r4 = Reservation("R4", "B", "W", "", "SO-2/1", D(4))
+        with storage.unit_of_work() as u:
+            for r in (r1, r2, r3, r4):
+                u.reservations.add(r)
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert sorted(u.reservations.for_item("A", "W"), key=str) == sorted([r1, r2], key=str)
+            assert u.reservations.for_item("A", "V") == [r3]
+            assert u.reservations.for_item("B", "V") == []
+            by_demand = sorted(u.reservations.for_demand("SO-1/1"), key=lambda r: r.reservation_id)
+            assert by_demand == [r1, r3]
+            assert u.reservations.for_demand("nobody") == []
+            smaller = Reservation("R1", "A", "W", "", "SO-1/1", D(1))
+            u.reservations.replace(smaller)
+            u.reservations.remove("R3")
+            u.reservations.remove("no-such-id")  # removing an unknown id is harmless
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.reservations.for_demand("SO-1/1") == [smaller]
+            assert u.reservations.for_item("A", "V") == []
+            assert sorted(u.reservations.all(), key=lambda r: r.reservation_id) == [
+                smaller, r2, r4]
+
+    # -- outbox -------------------------------------------------------------------------------
+    def test_outbox_pending_in_insertion_order(self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            u.outbox.add([event("zz", 1), event("aa", 2)])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.outbox.add([event("mm", 3)])
+            assert [e.event_id for e in u.outbox.pending()] == ["zz", "aa", "mm"]
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == [event("zz", 1), event("aa", 2), event("mm", 3)]
+            assert [e.event_id for e in u.outbox.pending(limit=2)] == ["zz", "aa"]
+            u.outbox.mark_delivered(["aa", "unknown"])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["zz", "mm"]
+            u.outbox.mark_delivered(["zz", "mm"])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == []
+            with pytest.raises(JxcError) as info:  # a delivered id stays used
+                u.outbox.add([event("aa", 4)])
+            assert info.value.code == "duplicate_key"
+
+    # -- exact values -------------------------------------------------------------------------
+    def _write_exact(self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            for n, text in enumerate(EXACT, start=1):
+                v = D(text)
+                u.ledger.append([entry(n, quantity=v, value=v, item=f"X{n}",
+                                       at=T0 + dt.timedelta(microseconds=n))])
+                u.balances.put([Balance(f"X{n}", "W", "", "", v, D(0), v, v, v)])
+                u.reservations.add(Reservation(f"R{n}", f"X{n}", "W", "", "SO", v,
+                                               T0 + dt.timedelta(microseconds=n)))
+                u.valuations.put((f"X{n}", "W"), {"value": text, "nested": [{"q": text}]})
+                u.idempotency.put(f"K{n}", "fp", {"value": text})
+            u.commit()
+
+    def _check_exact(self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            for n, text in enumerate(EXACT, start=1):
+                (e,) = u.ledger.entries(f"X{n}")
+                assert (str(e.quantity), str(e.value)) == (text, text)
+                assert e.posted_at == T0 + dt.timedelta(microseconds=n)
+                (b,) = u.balances.for_item(f"X{n}", "W")
+                assert [str(b.on_hand), str(b.on_order), str(b.demand), str(b.held)] == [
+                    text, text, text, text]
+                (r,) = u.reservations.for_item(f"X{n}", "W")
+                assert str(r.quantity) == text
+                assert r.expires_at == T0 + dt.timedelta(microseconds=n)
+                assert u.valuations.get((f"X{n}", "W")) == {"value": text,
+                                                             "nested": [{"q": text}]}
+                assert u.idempotency.get(f"K{n}") == ("fp", {"value": text})
+
+    def test_decimals_round_trip_exactly(self, storage: Storage) -> None:
+        self._write_exact(storage)
+        self._check_exact(storage)
+
+    def test_decimals_round_trip_exactly_after_restart(
+        self, storage: Storage, tmp_path: Path
+    ) -> None:
+        self._write_exact(storage)
+        self._check_exact(self.restart(storage, tmp_path))
+
+    @pytest.mark.parametrize("read", [
+        lambda u: u.valuations.get(("A", "W")),
+        lambda u: u.idempotency.get("K1")[1],
+        lambda u: u.checkpoints.latest(("A", "W"), dt.datetime(2100, 1, 1))[2],
+        lambda u: u.outbox.pending()[0].payload,
+    ], ids=["valuation", "idempotency_result", "checkpoint_state", "event_payload"])
+    def test_read_state_is_a_copy(self, seeded: Storage, read: Callable[[UnitOfWork], Any]
+                                  ) -> None:
+        """Mutating a dict read from a repository is not a write that bypasses the unit of work."""
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            state = read(u)
+            assert isinstance(state, dict) and state
+            state.clear()
+            state["changed"] = True
+        assert snapshot(seeded) == before
+
+    def test_stored_state_is_a_copy(self, storage: Storage) -> None:
+        """Mutating a dict after handing it to a repository does not change what is stored."""
+        state: dict[str, Any] = {"method": "fifo", "layers": [["R1", "1", "2.50"]]}
+        result: dict[str, Any] = {"result": ["1"]}
+        with storage.unit_of_work() as u:
+            u.valuations.put(("A", "W"), state)
+            u.idempotency.put("K", "fp", result)
+            u.commit()
+        state["layers"].append(["R2", "9", "9.99"])
+        result["result"].append("2")
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(("A", "W")) == {"method": "fifo",
+                                                    "layers": [["R1", "1", "2.50"]]}
+            assert u.idempotency.get("K") == ("fp", {"result": ["1"]})
+
+    # -- restart durability -------------------------------------------------------------------
+    def test_committed_survives_restart_uncommitted_does_not(
+        self, seeded: Storage, tmp_path: Path
+    ) -> None:
+        with seeded.unit_of_work() as u:  # committed on top of the seed
+            for _, write in WRITES[:8]:
+                write(u)
+            u.commit()
+        committed = snapshot(seeded)
+        with seeded.unit_of_work() as u:  # never committed
+            for _, write in WRITES[8:]:
+                write(u)
+        with pytest.raises(Boom), seeded.unit_of_work() as u:
+            u.ledger.append([entry(99)])
+            raise Boom
+        again = self.restart(seeded, tmp_path)
+        assert snapshot(again) == committed
+        with again.unit_of_work() as u:  # the file is writable and the numbers go on
+            assert u.sequences.next("s") == 2
+            u.ledger.append([entry(4)])
+            u.commit()
+        assert snapshot(again)["ledger_count"] == committed["ledger_count"] + 1
+
+    # -- service level: idempotency -----------------------------------------------------------
+    @pytest.mark.parametrize("command", [c for _, c in IDEMPOTENT], ids=IDEMPOTENT_IDS)
+    def test_idempotent_replay_has_no_second_effect(
+        self, storage: Storage, command: Command
+    ) -> None:
+        jxc = setup_service(storage)
+        before = service_state(jxc)
+        first = command(jxc, "key-1")
+        after_first = service_state(jxc)
+        assert after_first != before
+        second = command(jxc, "key-1")
+        assert second == first
+        assert service_state(jxc) == after_first
+
+    def test_idempotent_replay_of_lot_issue_is_equal(self, storage: Storage) -> None:
+        jxc = setup_service(storage)
+        first = jxc.issue("L", "W", D(1), lot="LOT-1", idempotency_key="key-lot")
+        assert first.entries[0].from_ref == "LOT-1"
+        second = jxc.issue("L", "W", D(1), lot="LOT-1", idempotency_key="key-lot")
+        assert second == first
+
+    def test_idempotency_conflict_writes_nothing(self, storage: Storage) -> None:
+        jxc = setup_service(storage)
+        posted = jxc.receive("A", "W", D(5), D("2.50"), idempotency_key="key-c")
+        before = service_state(jxc)
+        for clash in (
+            lambda: jxc.receive("A", "W", D(6), D("2.50"), idempotency_key="key-c"),
+            lambda: jxc.receive("A", "V", D(5), D("2.50"), idempotency_key="key-c"),
+            lambda: jxc.issue("A", "W", D(1), idempotency_key="key-c"),
+            lambda: jxc.reserve([ReserveLine("SO-1/1", "A", "W", D(1))],
+                                idempotency_key="key-c"),
+        ):
+            with pytest.raises(JxcError) as info:
+                clash()
+            assert info.value.code == "idempotency_conflict"
+            assert service_state(jxc) == before
+        # the same payload (5 written as 5.0) is still the same command
+        assert jxc.receive("A", "W", D("5.0"), D("2.500"), idempotency_key="key-c") == posted
+
+    # -- service level: outbox ------------------------------------------------------------------
+    def test_events_delivered_after_commit(self, storage: Storage) -> None:
+        notifier = RecordingNotifier()
+        jxc = setup_service(storage, notifier)
+        seen = len(notifier.delivered)
+        assert seen >= 3  # one per set-up receipt at least
+        jxc.receive("A", "W", D(2), D("2.50"), doc_id="RK-NEW")
+        new = notifier.delivered[seen:]
+        assert [e.type for e in new] == ["stock_changed"]
+        assert new[0].payload["doc_id"] == "RK-NEW"
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == []
+
+    def test_failed_command_delivers_no_event(self, storage: Storage) -> None:
+        notifier = RecordingNotifier()
+        jxc = setup_service(storage, notifier)
+        before = service_state(jxc)
+        seen = len(notifier.attempts)
+        with pytest.raises(JxcError) as info:
+            jxc.issue("A", "W", D(1000))
+        assert info.value.code == "insufficient_stock"
+
+        def fail_at_commit(table: str) -> None:
+            if table == "commit":
+                raise Boom
+
+        storage.fault = fail_at_commit  # type: ignore[attr-defined]
+        try:
+            with pytest.raises(Boom):  # the events were in the outbox when it failed
+                jxc.receive("A", "W", D(1), D("2.50"))
+        finally:
+            storage.fault = None  # type: ignore[attr-defined]
+        assert notifier.attempts[seen:] == []
+        assert service_state(jxc) == before
+
+    def test_failing_notifier_leaves_event_pending(self, storage: Storage) -> None:
+        notifier = RecordingNotifier()
+        jxc = setup_service(storage, notifier)
+        notifier.down = True
+        with contextlib.suppress(NotifierDown):
+            jxc.receive("A", "W", D(2), D("2.50"), doc_id="RK-LATE")
+        assert jxc.balance("A", "W").on_hand == D(12)  # the command itself committed
+        with storage.unit_of_work() as u:
+            (pending,) = u.outbox.pending()
+        assert pending.payload["doc_id"] == "RK-LATE"
+        assert notifier.attempts[-1] == pending
+        with pytest.raises(NotifierDown):  # still down: still pending
+            jxc.deliver_events()
+        notifier.down = False
+        assert jxc.deliver_events() == 1
+        assert notifier.delivered[-1] == pending  # same id, same data
+        assert jxc.deliver_events() == 0
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == []
+
+    def test_failing_notifier_does_not_fail_the_command(self, storage: Storage) -> None:
+        notifier = RecordingNotifier()
+        jxc = setup_service(storage, notifier)
+        notifier.down = True
+        posting = jxc.receive("A", "W", D(2), D("2.50"), doc_id="RK-OK")
+        assert isinstance(posting, Posting) and posting.value == D("5.00")
+        assert jxc.balance("A", "W").on_hand == D(12)
+
+    def test_event_ids_stable_and_unique(self, storage: Storage) -> None:
+        notifier = FirstAttemptFails()
+        jxc = setup_service(storage, notifier)
+        for n in range(5):
+            with contextlib.suppress(NotifierDown):
+                jxc.receive("A", "W", D(1), D("2.50"), doc_id=f"RK-{n}")
+            with contextlib.suppress(NotifierDown):
+                jxc.reserve([ReserveLine(f"SO-{n}/1", "B", "W", D(100))])  # short: an event
+        while True:
+            with contextlib.suppress(NotifierDown):
+                if jxc.deliver_events() == 0:
+                    break
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == []
+        ids = [e.event_id for e in notifier.delivered]
+        assert len(ids) == len(set(ids))  # unique, each delivered once
+        attempted = {e.event_id: e for e in notifier.attempts}
+        assert set(ids) == set(attempted)  # every event attempted was delivered in the end
+        for e in notifier.delivered:  # the retry carries the same id and the same data
+            assert attempted[e.event_id] == e
+        docs = [e.payload["doc_id"] for e in notifier.delivered if e.type == "stock_changed"]
+        assert docs[-5:] == [f"RK-{n}" for n in range(5)]  # in order
+        assert [e.type for e in notifier.delivered].count("reservation_short") == 5
+
+    # -- service level: restart -----------------------------------------------------------------
+    def test_service_state_survives_restart(self, storage: Storage, tmp_path: Path) -> None:
+        jxc = setup_service(storage)
+        jxc.issue("A", "W", D(3))
+        jxc.transfer("A", "W", "V", D(2))
+        jxc.receive("B", "V", D("2.5"), D("1.33"))
+        jxc.reserve([ReserveLine("SO-1/1", "A", "W", D(4)),
+                     ReserveLine("SO-1/2", "B", "V", D(1))])
+        jxc.reserve([ReserveLine("SO-2/1", "A", "V", D(1))], expires_at=NOW + dt.timedelta(1))
+        before = service_state(jxc)
+        assert before["pending"] and before["reservations"]
+        assert before["values"][:2] == [D("12.50"), D("5.00")]
+        again = Jxc(self.restart(storage, tmp_path), clock=FixedClock())
+        assert service_state(again) == before
+        notifier = RecordingNotifier()
+        again.notifier = notifier
+        assert again.deliver_events() == len(before["pending"])
+        assert notifier.delivered == before["pending"]
+        last = max(line.entry.entry_no for lines in before["ledger"] for line in lines)
+        posting = again.receive("A", "W", D(1), D("2.50"))
+        assert posting.entries[0].entry_no > last
+
+
+def snapshot_of_uow(u: UnitOfWork) -> dict[str, Any]:
+    """What a unit of work reads of its own (possibly uncommitted) writes."""
+    return {
+        "ledger": [e.entry_no for e in u.ledger.entries("A")],
+        "balances": sorted(str(b) for b in u.balances.all()),
+        "valuation": u.valuations.get(("A", "V")),
+        "reservations": sorted(str(r) for r in u.reservations.all()),
+        "serials": [u.serials.where("A", s) for s in ("S1", "S2")],
+        "pending": [e.event_id for e in u.outbox.pending()],
+        "idempotency": u.idempotency.get("K2"),
+        "items": [u.master.get_item(c) for c in ("A", "B")],
+        "lot": u.master.get_lot("A", "L2"),
+    }
+
+
+def snapshot_of_uow_from(storage: Storage) -> dict[str, Any]:
+    with storage.unit_of_work() as u:
+        return snapshot_of_uow(u)

@@ -1,0 +1,147 @@
+"""Refusals through the service on both adapters: each one has a stable code, a message in
+English and in Chinese, and leaves nothing written (ledger, balances, reservations, outbox)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.errors import JxcError
+from jxc_core.services import Jxc, ReserveLine, StockLine
+from jxc_core.stock import Item, Warehouse
+
+D = Decimal
+NOW = dt.datetime(2026, 3, 1, 10, 0)
+
+
+class FixedClock:
+    def now(self) -> dt.datetime:
+        return NOW
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def jxc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Jxc]:
+    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
+        str(tmp_path / "bad.db"))
+    j = Jxc(storage, clock=FixedClock())  # no notifier: events stay pending in the outbox
+    j.define_item(Item("A", "apple"))
+    j.define_item(Item("BOX", "boxed", units={"箱": D(12), "odd": D("0.7")}, quantity_digits=0))
+    j.define_item(Item("LOT", "perishable", lot_tracked=True))
+    j.define_warehouse(Warehouse("W", "main"))
+    j.define_warehouse(Warehouse("V", "second"))
+    j.receive("A", "W", D(10), D("2.50"), idempotency_key="K")
+    j.receive("LOT", "W", D(5), D(1), lot="OLD", expiry=dt.date(2026, 2, 1))
+    j.receive("LOT", "W", D(5), D(1), lot="NEW", expiry=dt.date(2027, 2, 1))
+    j.reserve([ReserveLine("SO-1/1", "A", "W", D(3))])
+    yield j
+    storage.close()
+
+
+def state(j: Jxc) -> dict[str, Any]:
+    with j.storage.unit_of_work() as u:
+        count = u.ledger.count()
+        pending = u.outbox.pending()
+    return {"ledger_count": count, "balances": j.balances(), "reservations": j.reservations(),
+            "pending": pending, "values": [j.balance(i).value for i in ("A", "BOX", "LOT")]}
+
+
+Call = Callable[[Jxc], object]
+
+#: (id, call, expected code)
+REFUSALS: list[tuple[str, Call, str]] = [
+    ("unknown_item_receive", lambda j: j.receive("NOPE", "W", D(1), D(1)), "not_found"),
+    ("unknown_item_issue", lambda j: j.issue("NOPE", "W", D(1)), "not_found"),
+    ("unknown_item_reserve",
+     lambda j: j.reserve([ReserveLine("SO-2/1", "NOPE", "W", D(1))]), "not_found"),
+    ("unknown_item_in_later_line", lambda j: j.post("receipt", "RK-X", [
+        StockLine("A", "W", D(1), unit_cost=D(1)), StockLine("NOPE", "W", D(1))]), "not_found"),
+    ("unknown_warehouse_receive", lambda j: j.receive("A", "NOWH", D(1), D(1)), "not_found"),
+    ("unknown_warehouse_reserve",
+     lambda j: j.reserve([ReserveLine("SO-2/1", "A", "NOWH", D(1))]), "not_found"),
+    ("unknown_target_warehouse", lambda j: j.transfer("A", "W", "NOWH", D(1)), "not_found"),
+    ("zero_quantity_receive", lambda j: j.receive("A", "W", D(0), D(1)), "invalid_quantity"),
+    ("negative_quantity_issue", lambda j: j.issue("A", "W", D(-2)), "invalid_quantity"),
+    ("zero_quantity_reserve",
+     lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(0))]), "invalid_quantity"),
+    ("negative_quantity_transfer", lambda j: j.transfer("A", "W", "V", D(-1)),
+     "invalid_quantity"),
+    ("unit_without_conversion", lambda j: j.receive("A", "W", D(1), D(1), unit="箱"),
+     "unknown_unit"),
+    ("inexact_conversion", lambda j: j.receive("BOX", "W", D(1), D(1), unit="odd"),
+     "unit_conversion_inexact"),
+    ("inexact_base_quantity", lambda j: j.receive("BOX", "W", D("0.5"), D(1)),
+     "unit_conversion_inexact"),
+    ("expired_lot_issue", lambda j: j.issue("LOT", "W", D(1), lot="OLD"), "lot_expired"),
+    ("idempotency_conflict", lambda j: j.receive("A", "W", D(11), D("2.50"),
+                                                 idempotency_key="K"), "idempotency_conflict"),
+    ("empty_posting", lambda j: j.post("receipt", "EMPTY", []), "empty_posting"),
+    ("same_warehouse", lambda j: j.transfer("A", "W", "W", D(1)), "same_warehouse"),
+    ("insufficient_stock", lambda j: j.issue("A", "W", D(8)), "insufficient_stock"),
+    ("reservation_short", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1)),
+                                               ReserveLine("SO-2/2", "A", "W", D(50))],
+                                              partial=False), "reservation_short"),
+]
+
+
+@pytest.mark.parametrize(("call", "code"), [(c, k) for _, c, k in REFUSALS],
+                         ids=[i for i, _, _ in REFUSALS])
+def test_refusal_has_code_messages_and_writes_nothing(jxc: Jxc, call: Call, code: str) -> None:
+    before = state(jxc)
+    with pytest.raises(JxcError) as info:
+        call(jxc)
+    err = info.value
+    assert err.code == code
+    en, zh = err.message("en"), err.message("zh_CN")
+    assert en and zh and en != zh
+    assert "{" not in en and "{" not in zh  # every placeholder was filled
+    assert state(jxc) == before
+
+
+#: (id, call, exception type, text the message must contain)
+TYPE_ERRORS: list[tuple[str, Call, type[Exception], str]] = [
+    ("float_receive", lambda j: j.receive("A", "W", 1.5, D(1)),  # type: ignore[arg-type]
+     TypeError, "quantity"),
+    ("float_issue", lambda j: j.issue("A", "W", 1.0), TypeError,  # type: ignore[arg-type]
+     "quantity"),
+    ("float_reserve", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W",
+                                                       2.0)]),  # type: ignore[arg-type]
+     TypeError, "quantity"),
+    ("str_receive", lambda j: j.receive("A", "W", "3", D(1)),  # type: ignore[arg-type]
+     TypeError, "quantity"),
+    ("nan_receive", lambda j: j.receive("A", "W", D("NaN"), D(1)), ValueError, "quantity"),
+    ("nan_issue", lambda j: j.issue("A", "W", D("NaN")), ValueError, "quantity"),
+    ("infinity_reserve", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D("Infinity"))]),
+     ValueError, "quantity"),
+]
+
+
+@pytest.mark.parametrize(("call", "kind", "field"), [(c, k, f) for _, c, k, f in TYPE_ERRORS],
+                         ids=[i for i, _, _, _ in TYPE_ERRORS])
+def test_non_decimal_quantity_refused_naming_the_field(
+    jxc: Jxc, call: Call, kind: type[Exception], field: str
+) -> None:
+    before = state(jxc)
+    with pytest.raises(kind, match=field) as info:
+        call(jxc)
+    assert type(info.value) is kind  # a plain TypeError/ValueError, not a domain refusal
+    assert state(jxc) == before
+
+
+def test_exact_conversion_is_accepted(jxc: Jxc) -> None:
+    posting = jxc.receive("BOX", "W", D("0.5"), D(24), unit="箱")  # half a box of 12 pieces
+    (e,) = posting.entries
+    assert e.quantity == D(6)
+    assert e.value == D("12.00")  # priced per box
+    assert jxc.balance("BOX", "W").on_hand == D(6)
+
+
+def test_usable_lot_is_still_issued(jxc: Jxc) -> None:
+    posting = jxc.issue("LOT", "W", D(2))  # FEFO skips the expired lot
+    assert [(e.lot, e.quantity) for e in posting.entries] == [("NEW", D(-2))]
+    assert jxc.balance("LOT", "W", lot="OLD").on_hand == D(5)
