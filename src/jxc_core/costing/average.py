@@ -134,10 +134,10 @@ class MovingAverageValuation:
         value: Decimal | None = None,
     ) -> Decimal:
         """Receive ``quantity`` at ``unit_cost`` (or for ``value``); returns the receipt value."""
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
             quantity = bad_quantity(quantity)
         if value is None:
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < 0:
+            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:
@@ -159,27 +159,27 @@ class MovingAverageValuation:
         self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
     ) -> Decimal:
         """Issue ``quantity`` at the current average; returns its cost (``from_ref`` ignored)."""
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
             quantity = bad_quantity(quantity)
         qty = self._qty
-        if quantity >= qty:
-            if quantity == qty:
-                cost = self._val
-                self._last_q = qty
-                self._last_v = cost
-                self._qty = qty - quantity
-                self._val = cost - cost
-                return cost
-            if not self._allow:
-                raise insufficient(self.item, self.warehouse, quantity, qty)
-            return self._issue_short(quantity, ref)
-        val = self._val
-        cost = _divide(quantity * val, qty).quantize(self._quantum, _HALF_UP)
-        self._last_q = qty
-        self._last_v = val
-        self._qty = qty - quantity
-        self._val = val - cost
-        return cost
+        if quantity < qty:
+            val = self._val
+            cost = _divide(quantity * val, qty).quantize(self._quantum, _HALF_UP)
+            self._last_q = qty
+            self._last_v = val
+            self._qty = qty - quantity
+            self._val = val - cost
+            return cost
+        if quantity == qty:  # issuing everything takes exactly the remaining value
+            cost = self._val
+            self._last_q = qty
+            self._last_v = cost
+            self._qty = qty - quantity
+            self._val = cost - cost
+            return cost
+        if not self._allow:
+            raise insufficient(self.item, self.warehouse, quantity, qty)
+        return self._issue_short(quantity, ref)
 
     def _issue_short(self, quantity: Decimal, ref: str | None) -> Decimal:
         qty_before = self._qty

@@ -154,15 +154,14 @@ class _LayerValuation:
         ``value`` (keyword) gives the receipt's total value instead, e.g. a customer return at
         the cost its delivery left with; ``unit_cost`` is then ignored.
         """
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
             quantity = bad_quantity(quantity)
         if value is None:
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < 0:
+            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:
             val = check_value(value, self._quantum)
-        total = val
         if self._shortages.open:
             return self._receive_filling(quantity, val, ref)
         layer = [quantity, val, ref, quantity]
@@ -171,7 +170,7 @@ class _LayerValuation:
             self._index(ref, layer)
         self._qty += quantity
         self._val += val
-        return total
+        return val
 
     def _index(self, ref: str, layer: list[Any]) -> None:
         found = self._by_ref.get(ref)
@@ -207,7 +206,7 @@ class _LayerValuation:
         ``ref`` names this issue in the cost adjustments that may follow it.
         Beyond stock with ``allow_negative=False``: ``InsufficientStockError``, nothing changed.
         """
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= 0:
+        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
             quantity = bad_quantity(quantity)
         qty = self._qty
         if quantity > qty:
@@ -218,6 +217,31 @@ class _LayerValuation:
             return self._issue_from_ref(quantity, from_ref)
         layers = self._layers
         front = self._front
+        # fast paths: the issue stays inside the first layer, or empties exactly it
+        layer = layers[front]
+        lq = layer[0]
+        if quantity < lq:
+            lv = layer[1]
+            s = _divide(quantity * lv, lq).quantize(self._quantum, _HALF_UP)
+            layer[0] = lq - quantity
+            layer[1] = lv - s
+            self._last_q = lq
+            self._last_v = lv
+            self._qty = qty - quantity
+            self._val -= s
+            result: Decimal = ZERO + s
+            return result
+        if quantity == lq:
+            lv = layer[1]
+            self._pop()
+            layer[0] = ZERO
+            layer[1] = ZERO
+            self._last_q = lq
+            self._last_v = lv
+            self._qty = qty - quantity
+            cost: Decimal = ZERO + lv
+            self._val -= cost
+            return cost
         remaining = quantity
         cost = ZERO
         while True:
