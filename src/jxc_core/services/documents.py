@@ -30,6 +30,12 @@ from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import JxcError, NotFoundError
 from jxc_core.services.jxc import IN, OUT, Jxc, ReserveLine, StockLine, _Work
+from jxc_core.stock.replenishment import (
+    PurchaseSuggestion,
+    ReplenishmentRule,
+    group_by_supplier,
+    suggest_quantity,
+)
 from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, round_money
 
 __all__ = ["PREFIXES", "Documents", "JournalRow"]
@@ -388,6 +394,30 @@ class Documents:
             return doc
 
         return self._run(f"document_{action.value}", payload, key, body)
+
+    # -- replenishment ----------------------------------------------------------------------
+    def suggest_purchases(self, rules: Sequence[ReplenishmentRule]) -> list[PurchaseSuggestion]:
+        """Purchase suggestions from the projected quantity of each rule's item/warehouse
+        (a read: low-stock events come from the postings that cross the levels)."""
+        out: list[PurchaseSuggestion] = []
+        for rule in rules:
+            b = self.jxc.balance(rule.item, rule.warehouse)
+            qty = suggest_quantity(rule, b.projected)
+            if qty:
+                out.append(PurchaseSuggestion(rule.item, rule.warehouse, rule.supplier,
+                                              b.projected, qty, rule.price))
+        return out
+
+    def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
+                              user: str = "", tax_rate: Decimal = ZERO) -> list[Document]:
+        """One draft purchase order per preferred supplier from the suggestions."""
+        made = []
+        for supplier, group in group_by_supplier(suggestions).items():
+            lines = [Line(n, s.item, s.quantity, s.price, tax_rate, warehouse=s.warehouse)
+                     for n, s in enumerate(group, start=1)]
+            made.append(self.create(DocType.PURCHASE_ORDER, lines, party=supplier, user=user,
+                                    attributes={"origin": "replenishment"}))
+        return made
 
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:

@@ -9,6 +9,12 @@ from jxc_core.stock.model import (
     Reservation,
     Warehouse,
 )
+from jxc_core.stock.replenishment import (
+    PurchaseSuggestion,
+    ReplenishmentRule,
+    group_by_supplier,
+    suggest_quantity,
+)
 from jxc_core.stock.rules import (
     AvailabilityLine,
     ReservationShortError,
@@ -24,10 +30,14 @@ __all__ = [
     "LedgerEntry",
     "Lot",
     "Party",
+    "PurchaseSuggestion",
+    "ReplenishmentRule",
     "Reservation",
     "ReservationShortError",
     "ShortLine",
     "Warehouse",
     "fefo_order",
+    "group_by_supplier",
     "plan_reservations",
+    "suggest_quantity",
 ]

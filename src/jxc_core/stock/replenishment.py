@@ -1,0 +1,78 @@
+"""Replenishment (补货): safety stock, reorder point, min-max, order multiples — pure rules.
+
+A :class:`ReplenishmentRule` is plain data per (item, warehouse). When the *projected* quantity
+(on hand + on order - open demand) falls to the reorder point or below, the rule suggests
+ordering up to ``max_stock`` (min-max), or, without a maximum, up to
+``reorder_point + safety_stock``. The quantity is raised to ``min_order_qty`` and then rounded
+*up* to a multiple of ``order_multiple``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import ROUND_CEILING, Decimal
+
+import attrs
+
+from jxc_core.errors import JxcError
+from jxc_core.values import ZERO, check_amount
+
+__all__ = ["PurchaseSuggestion", "ReplenishmentRule", "group_by_supplier", "suggest_quantity"]
+
+
+def _non_negative(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
+    check_amount(value, attribute.name)
+
+
+@attrs.frozen(slots=True)
+class ReplenishmentRule:
+    """Replenishment settings of one item in one warehouse."""
+
+    item: str
+    warehouse: str
+    reorder_point: Decimal = attrs.field(validator=_non_negative)
+    safety_stock: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+    max_stock: Decimal | None = None
+    order_multiple: Decimal = attrs.field(default=Decimal(1), validator=_non_negative)
+    min_order_qty: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+    supplier: str = ""
+    price: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+
+    def __attrs_post_init__(self) -> None:
+        if self.order_multiple <= 0:
+            raise JxcError("configuration", reason="order_multiple must be greater than zero")
+        if self.max_stock is not None and self.max_stock < self.reorder_point:
+            raise JxcError("configuration",
+                           reason=f"max_stock {self.max_stock} is below the reorder point")
+
+
+@attrs.frozen(slots=True)
+class PurchaseSuggestion:
+    item: str
+    warehouse: str
+    supplier: str
+    projected: Decimal
+    quantity: Decimal
+    price: Decimal = ZERO
+
+
+def suggest_quantity(rule: ReplenishmentRule, projected: Decimal) -> Decimal:
+    """How much to order now (0 when the projected quantity is above the reorder point)."""
+    if projected > rule.reorder_point:
+        return ZERO
+    target = rule.max_stock if rule.max_stock is not None else (
+        rule.reorder_point + rule.safety_stock)
+    qty = max(target - projected, rule.min_order_qty, ZERO)
+    if not qty:
+        return ZERO
+    multiples = (qty / rule.order_multiple).to_integral_value(ROUND_CEILING)
+    return multiples * rule.order_multiple
+
+
+def group_by_supplier(suggestions: Iterable[PurchaseSuggestion]
+                      ) -> dict[str, list[PurchaseSuggestion]]:
+    """Suggestions grouped by preferred supplier (in order of first appearance)."""
+    out: dict[str, list[PurchaseSuggestion]] = {}
+    for s in suggestions:
+        out.setdefault(s.supplier, []).append(s)
+    return out
