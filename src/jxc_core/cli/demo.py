@@ -16,14 +16,26 @@ from typing import TextIO
 from jxc_core.adapters import SqliteStorage
 from jxc_core.cli.table import render_table
 from jxc_core.costing import FifoValuation, MovingAverageValuation
+from jxc_core.documents import Line, User, Workflow
 from jxc_core.errors import JxcError
 from jxc_core.ports import Event
-from jxc_core.services import Jxc, ReserveLine
-from jxc_core.stock import Item, Warehouse
+from jxc_core.services import Documents, Jxc, ReserveLine
+from jxc_core.stock import Item, Party, Warehouse
 
 __all__ = ["run_demo"]
 
 D = Decimal
+
+#: the approval workflow of purchase orders, as a low-code platform would store it
+PURCHASE_WORKFLOW = {
+    "name": "purchase_order",
+    "doc_types": ["purchase_order"],
+    "actions": {"submit": ["buyer"], "post": ["buyer"], "cancel": ["buyer", "manager"]},
+    "steps": [
+        {"name": "manager", "role": "manager"},
+        {"name": "finance", "role": "cfo", "min_amount": "5000"},
+    ],
+}
 
 
 class _Clock:
@@ -110,29 +122,97 @@ def run_demo(locale: str, db_path: str, out: TextIO) -> int:
     print("  TEA-01 (FIFO, 1 箱 = 12 罐), CUP-02 (moving average, 1 盒 = 6 个); "
           "warehouses SH, BJ", file=out)
 
-    _say(out, zh, "Purchase receipts at different costs", "采购入库（不同单价）")
-    jxc.receive("TEA-01", "SH", D(5), D("960.00"), unit="箱", doc_id="CG20261102-0001")
-    jxc.receive("TEA-01", "SH", D(30), D("82.50"), doc_id="CG20261103-0002")
-    jxc.receive("CUP-02", "SH", D(20), D("45.00"), unit="盒", doc_id="CG20261103-0003")
-    jxc.receive("CUP-02", "SH", D(40), D("8.10"), doc_id="CG20261104-0004")
-    print("  TEA-01: 5 箱 @ 960.00/箱 (=60 罐 @ 80.00), 30 罐 @ 82.50;"
-          " CUP-02: 20 盒 @ 45.00/盒 (=120 个 @ 7.50), 40 个 @ 8.10", file=out)
+    docs = Documents(jxc, workflows={"purchase_order": Workflow.from_data(PURCHASE_WORKFLOW)})
+    buyer = User("王采购", frozenset({"buyer"}))
+    manager = User("李经理", frozenset({"manager"}))
+    cfo = User("赵财务", frozenset({"cfo"}))
+    clerk = User("张仓管", frozenset({"warehouse"}))
+    jxc.define_party(Party("GYS-001", "杭州龙井茶业", "supplier"))
+    jxc.define_party(Party("GYS-002", "景德镇瓷器厂", "supplier"))
+    jxc.define_party(Party("KH-001", "上海茶馆", "customer"))
+
+    _say(out, zh, "Purchase orders through the approval workflow (data)",
+         "采购订单走审批流（审批流为数据）")
+    po1 = docs.create("purchase_order", [
+        Line(1, "TEA-01", D(8), D("1084.80"), D("0.13"), True, unit="箱", warehouse="SH"),
+    ], party="GYS-001", user=buyer.name)
+    po2 = docs.create("purchase_order", [
+        Line(1, "CUP-02", D(20), D("45.00"), D("0.13"), unit="盒", warehouse="SH"),
+        Line(2, "CUP-02", D(40), D("8.10"), D("0.13"), warehouse="SH"),
+    ], party="GYS-002", user=buyer.name)
+    for po in (po1, po2):
+        docs.submit(po.doc_id, buyer)
+        print(f"  {po.doc_id} {po.gross_total} (价税合计): manager may "
+              f"{docs.available_actions(po.doc_id, manager)}, buyer may "
+              f"{docs.available_actions(po.doc_id, buyer)}", file=out)
+        docs.approve(po.doc_id, manager, "ok")
+        if docs.get(po.doc_id).state == "submitted":
+            print(f"  {po.doc_id} is over 5000: the CFO approves too", file=out)
+            docs.approve(po.doc_id, cfo, "budget checked")
+        docs.post(po.doc_id, buyer)
+    history = docs.get(po1.doc_id).history
+    print("  " + " -> ".join(f"{h.action}({h.user})" for h in history), file=out)
+    print(f"  TEA-01 projected (on order) in SH: {jxc.balance('TEA-01', 'SH').projected}",
+          file=out)
+
+    _say(out, zh, "Purchase receipts against the orders, at different costs",
+         "按订单采购入库（不同单价）")
+    rk1 = docs.create("purchase_receipt", [
+        Line(1, "TEA-01", D(5), D("1084.80"), D("0.13"), True, unit="箱", warehouse="SH",
+             source=(po1.doc_id, 1)),
+    ], party="GYS-001")
+    docs.approve_through(rk1.doc_id, [clerk])
+    rk2 = docs.create("purchase_receipt", [
+        Line(1, "CUP-02", D(20), D("45.00"), D("0.13"), unit="盒", warehouse="SH",
+             source=(po2.doc_id, 1)),
+        Line(2, "CUP-02", D(40), D("8.10"), D("0.13"), warehouse="SH", source=(po2.doc_id, 2)),
+    ], party="GYS-002")
+    docs.approve_through(rk2.doc_id, [clerk])
+    qt = docs.create("adjustment", [Line(1, "TEA-01", D(30), D("82.50"), warehouse="SH")],
+                     attributes={"account_role": "adjustment"})
+    docs.approve_through(qt.doc_id, [clerk])
+    print("  TEA-01: 5 箱 @ 1084.80/箱 incl. 13% VAT (= 60 罐 @ 80.00), 30 罐 @ 82.50 "
+          "(other receipt); CUP-02: 20 盒 @ 45.00 (= 120 个 @ 7.50), 40 个 @ 8.10", file=out)
+    print(f"  order {po1.doc_id} line 1: {docs.get(po1.doc_id).counters[1]}", file=out)
     print(_balances_table(jxc, zh, "after receipts 入库后"), file=out)
 
-    _say(out, zh, "Sales order reserves stock, then the delivery consumes it",
-          "销售订单锁库，出库单消耗锁库")
-    r = jxc.reserve([ReserveLine("XS-001/1", "TEA-01", "SH", D(50)),
-                     ReserveLine("XS-001/2", "CUP-02", "SH", D(100))])
-    print(f"  reserved {[str(g) for g in r.granted]} for XS-001", file=out)
+    _say(out, zh, "Sales order reserves stock when approved, the delivery consumes it",
+         "销售订单审核即锁库，出库单消耗锁库")
+    so = docs.create("sales_order", [
+        Line(1, "TEA-01", D(50), D("150.00"), D("0.13"), warehouse="SH"),
+        Line(2, "CUP-02", D(100), D("15.00"), D("0.13"), warehouse="SH"),
+    ], party="KH-001")
+    docs.submit(so.doc_id, clerk)
+    docs.approve(so.doc_id, manager)
+    docs.post(so.doc_id, manager)
+    print(f"  {so.doc_id}: reserved {[str(r.quantity) for r in jxc.reservations()]}",
+          file=out)
     try:
         jxc.issue("TEA-01", "SH", D(45), doc_id="QT-0001")
     except JxcError as exc:
         print(f"  refused, reserved stock is protected: [{exc.code}] {exc.message(locale)}",
               file=out)
-    d1 = jxc.issue("TEA-01", "SH", D(50), demand="XS-001/1", doc_id="XSCK-0001")
-    d2 = jxc.issue("CUP-02", "SH", D(100), demand="XS-001/2", doc_id="XSCK-0002")
-    print(f"  delivered: TEA-01 50 罐 cost {-d1.value}, CUP-02 100 个 cost {-d2.value}",
+    ck = docs.create("delivery", [
+        Line(1, "TEA-01", D(40), D("150.00"), D("0.13"), warehouse="SH", source=(so.doc_id, 1)),
+        Line(2, "CUP-02", D(100), D("15.00"), D("0.13"), warehouse="SH",
+             source=(so.doc_id, 2)),
+    ], party="KH-001")
+    ck = docs.approve_through(ck.doc_id, [clerk])
+    print(f"  delivered {ck.doc_id}: TEA-01 40 of 50 罐 (10 on backorder, still reserved), "
+          f"cost {ck.counters[1]['cost']}; CUP-02 100 个 cost {ck.counters[2]['cost']}",
           file=out)
+    fp = docs.create("sales_invoice", [
+        Line(1, "TEA-01", D(40), D("150.00"), D("0.13"), source=(ck.doc_id, 1)),
+        Line(2, "CUP-02", D(100), D("15.00"), D("0.13"), source=(ck.doc_id, 2)),
+    ], party="KH-001")
+    docs.approve_through(fp.doc_id, [clerk])
+    pf = docs.create("purchase_invoice", [
+        Line(1, "TEA-01", D(5), D("1107.40"), D("0.13"), True, unit="箱",
+             source=(rk1.doc_id, 1)),
+    ], party="GYS-001")
+    docs.approve_through(pf.doc_id, [clerk])
+    print("  purchase invoice at 1107.40/箱: the price difference goes to stock for the units "
+          "on hand and to COGS for those delivered", file=out)
 
     _say(out, zh, "An order that cannot be served: every short line listed",
          "无法满足的订单：列出所有缺货行")
@@ -145,12 +225,27 @@ def run_demo(locale: str, db_path: str, out: TextIO) -> int:
             print(f"    - {line['item']}: wanted {line['wanted']}, available "
                   f"{line['available']}, short {line['short']}", file=out)
 
+    _say(out, zh, "Stock count: freeze, blind count sheet, post the variance",
+         "盘点：冻结、盲盘、过账盘盈盘亏")
+    pd = docs.create("stock_count", [Line(1, "CUP-02", D(0), warehouse="SH")])
+    docs.submit(pd.doc_id, clerk)
+    print(f"  held during the count: {jxc.balance('CUP-02', 'SH').held}; blind sheet "
+          f"{docs.count_sheet(pd.doc_id)}", file=out)
+    docs.record_count(pd.doc_id, {1: D(58)})
+    docs.approve(pd.doc_id, manager)
+    pd = docs.post(pd.doc_id, manager)
+    print(f"  counted 58 of 60: loss {pd.counters[1]['quantity']} 个, value "
+          f"{pd.counters[1]['value']} to 待处理财产损溢", file=out)
+
     _say(out, zh, "Transfer Shanghai -> Beijing at cost", "调拨：上海 -> 北京（按成本）")
-    t = jxc.transfer("TEA-01", "SH", "BJ", D(24), doc_id="DB-0001")
-    print(f"  TEA-01 24 罐 moved at cost {t.entries[1].value}", file=out)
+    db = docs.create("transfer", [Line(1, "TEA-01", D(24), warehouse="SH", to_warehouse="BJ")])
+    db = docs.approve_through(db.doc_id, [clerk])
+    print(f"  TEA-01 24 罐 moved at cost {db.counters[1]['value']}", file=out)
 
     _say(out, zh, "A delivery that takes stock below the safety level", "出库后低于安全库存")
-    jxc.issue("CUP-02", "SH", D(55), doc_id="XSCK-0003")
+    ck2 = docs.create("delivery", [Line(1, "CUP-02", D(53), D("15.00"), D("0.13"),
+                                        warehouse="SH")], party="KH-001")
+    docs.approve_through(ck2.doc_id, [clerk])
 
     print(_balances_table(jxc, zh, "balances 库存余额"), file=out)
     ledger_rows: list[list[object]] = [
@@ -173,6 +268,17 @@ def run_demo(locale: str, db_path: str, out: TextIO) -> int:
     print(f"  {db_path}: balances, values and reservations identical after reopening: {same}",
           file=out)
     print(f"  events delivered to the notifier: {len(notifier.seen)}", file=out)
+    journal = Documents(Jxc(reopened)).journal()
+    roles: dict[str, Decimal] = {}
+    for row in journal:
+        roles[row.role] = roles.get(row.role, D(0)) + row.debit - row.credit
+    print(render_table("accounting events by role 会计事件（借 - 贷）", ["role", "Dr - Cr"],
+                       sorted(roles.items())), file=out)
+    inventory = roles.get("inventory", D(0))
+    valuation = sum((b.value for b in after), D(0))
+    print(f"  inventory role of the journal {inventory} == stock valuation {valuation}: "
+          f"{inventory == valuation}", file=out)
+    same = same and inventory == valuation
     reopened.close()
 
     _say(out, zh, "Costing walkthrough: the same story under two methods",
