@@ -57,7 +57,6 @@ class MovingAverageValuation:
         "_last_v",
         "_qty",
         "_quantum",
-        "_received",
         "_shortages",
         "_val",
         "item",
@@ -89,7 +88,6 @@ class MovingAverageValuation:
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
         self._adjustments: list[CostAdjustment] = []
-        self._received: dict[str, Decimal] = {}
 
     @property
     def quantity(self) -> Decimal:
@@ -142,8 +140,6 @@ class MovingAverageValuation:
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:
             val = check_value(value, self._quantum)
-        if ref is not None:
-            self._received[ref] = self._received.get(ref, ZERO) + quantity
         if self._shortages.open:
             rq, rv, filled, released = self._shortages.fill(
                 quantity, val, ref, self._quantum, self._adjustments
@@ -199,17 +195,22 @@ class MovingAverageValuation:
         self._val -= est_value
         return cost + est_value
 
-    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
-        """Add landed cost to receipt ``ref``; returns the share kept in stock.
+    def add_landed_cost(
+        self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
+    ) -> Decimal:
+        """Add landed cost to receipt ``ref`` of ``received_quantity`` units; returns the
+        share kept in stock.
 
         The pool does not know which units are left, so the units of the receipt still on hand
         are taken as ``min(received, on hand)``: that share raises the pool's value, the rest
-        is a ``landed_cost`` adjustment (to COGS).
+        is a ``landed_cost`` adjustment (to COGS). The pool keeps no per-receipt record, so
+        ``received_quantity`` is required.
         """
         amount = check_number(amount, "amount")
-        received = self._received.get(ref)
-        if received is None:
-            raise JxcError("unknown_receipt", ref=ref)
+        if received_quantity is None:
+            raise JxcError("configuration",
+                           reason=f"moving average needs the quantity received by {ref}")
+        received = check_number(received_quantity, "received_quantity")
         on_hand = self._qty if self._qty < received else received
         if on_hand < 0:
             on_hand = ZERO
@@ -229,7 +230,6 @@ class MovingAverageValuation:
             shortages=self._shortages.to_data(),
             last=None if self._last_q is None else [str(self._last_q), str(self._last_v)],
             default_cost=None if self._default_cost is None else str(self._default_cost),
-            received={k: str(v) for k, v in self._received.items()},
             adjustments=[a.to_data() for a in self._adjustments],
         )
         return state
@@ -247,6 +247,5 @@ class MovingAverageValuation:
         v._shortages.load(state["shortages"])
         if state["last"] is not None:
             v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
-        v._received = {k: dec(x) for k, x in state["received"].items()}
         v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
         return v

@@ -274,8 +274,8 @@ class _LayerValuation:
 
     def _issue_from_ref(self, quantity: Decimal, from_ref: str) -> Decimal:
         found = self._by_ref.get(from_ref)
-        if found is None:
-            raise JxcError("unknown_receipt", ref=from_ref)
+        if found is None:  # no layer of that receipt is left: the normal order
+            return self.issue(quantity)
         remaining = quantity
         cost = ZERO
         for layer in found:
@@ -330,18 +330,24 @@ class _LayerValuation:
                 sum((x[3] for x in found), ZERO))
 
     # -- landed cost ---------------------------------------------------------------------
-    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+    def add_landed_cost(
+        self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
+    ) -> Decimal:
         """Add ``amount`` of landed cost to receipt ``ref``; returns the share left in stock.
 
         The share of the receipt's units still on hand raises their layers
         (``round_half_up(amount x on hand / received)``); the rest, the share of units already
-        issued, becomes a ``landed_cost`` adjustment (to COGS).
+        issued, becomes a ``landed_cost`` adjustment (to COGS). A receipt whose layers are all
+        gone (and forgotten) needs ``received_quantity``: all of the amount is then issued share.
         """
         amount = check_number(amount, "amount")
         found = self._by_ref.get(ref)
         if found is None:
-            raise JxcError("unknown_receipt", ref=ref)
-        received = sum((layer[3] for layer in found), ZERO)
+            if received_quantity is None:
+                raise JxcError("unknown_receipt", ref=ref)
+            found = []
+        received = (received_quantity if received_quantity is not None
+                    else sum((layer[3] for layer in found), ZERO))
         on_hand = sum((layer[0] for layer in found), ZERO)
         kept = slice_value(on_hand, received, amount, self._quantum) if on_hand else ZERO
         # spread the kept share over the live layers of the receipt, last takes the rest
@@ -367,12 +373,14 @@ class _LayerValuation:
         ids: dict[int, int] = {}
         layers: list[list[Any]] = []
         for layer in self._layers:
-            ids[id(layer)] = len(layers)
-            layers.append([str(layer[0]), str(layer[1]), layer[2], str(layer[3])])
-        # layers reachable only through the index (drained ones) keep their receipt quantity
-        index: dict[str, list[Any]] = {}
+            if layer[0]:  # emptied layers are forgotten: the state stays as small as the stock
+                ids[id(layer)] = len(layers)
+                layers.append([str(layer[0]), str(layer[1]), layer[2], str(layer[3])])
+        index: dict[str, list[int]] = {}
         for ref, found in self._by_ref.items():
-            index[ref] = [ids.get(id(layer), ["0", "0", ref, str(layer[3])]) for layer in found]
+            alive = [ids[id(layer)] for layer in found if layer[0] and id(layer) in ids]
+            if alive:
+                index[ref] = alive
         state.update(
             layers=layers,
             index=index,
@@ -400,9 +408,7 @@ class _LayerValuation:
             objs.append(layer)
             v._layers.append(layer)
         for ref, entries in state["index"].items():
-            v._by_ref[ref] = [
-                objs[e] if isinstance(e, int) else [ZERO, ZERO, ref, dec(e[3])] for e in entries
-            ]
+            v._by_ref[ref] = [objs[e] for e in entries]
         v._shortages.load(state["shortages"])
         v._qty = dec(state["quantity"])
         v._val = dec(state["value"])

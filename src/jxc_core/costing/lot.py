@@ -119,7 +119,9 @@ class SpecificLotValuation:
         """Specific identification never books costs after the fact: always empty."""
         return []
 
-    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+    def add_landed_cost(
+        self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
+    ) -> Decimal:
         """Add ``amount`` to lot ``ref`` (the whole amount stays in stock while it has units)."""
         amount = check_number(amount, "amount")
         found = self._lots.get(ref)

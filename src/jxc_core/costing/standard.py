@@ -135,7 +135,9 @@ class StandardCostValuation:
         self._val -= cost
         return cost
 
-    def add_landed_cost(self, ref: str, amount: Decimal) -> Decimal:
+    def add_landed_cost(
+        self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
+    ) -> Decimal:
         """Stock stays at standard: the whole amount is a ``price_variance`` (材料成本差异).
 
         Returns the share kept in stock: always 0.00.

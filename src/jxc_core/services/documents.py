@@ -631,7 +631,10 @@ class Documents:
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
         remaining = getattr(v, "receipt_remaining", None)
         if remaining is not None:
-            left, _, received = remaining(ref)
+            try:
+                left, _, received = remaining(ref)
+            except JxcError:  # no layer of it is left at all
+                left, received = ZERO, self._base(w, line)
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
@@ -774,7 +777,8 @@ class Documents:
                 kept, issued, variance = self.jxc._apply_receipt_cost(
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
-                    doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when)
+                    doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
+                    self._base(w, src_line))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
@@ -1018,7 +1022,7 @@ class Documents:
             kept, issued, variance = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
-                when)
+                when, self._base(w, line))
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)
             book.add(line, "material_variance", sign * variance, debit=True)

@@ -746,6 +746,7 @@ class Jxc:
     def _apply_receipt_cost(
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
+        received_quantity: Decimal | None = None,
     ) -> tuple[Decimal, Decimal, Decimal]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -759,7 +760,7 @@ class Jxc:
         if w.posted_until.get(w.scope(item, warehouse), when) > when:
             raise JxcError("backdated_posting", item=item_code, warehouse=warehouse,
                            posted_at=when.isoformat(), reason="receipt costs apply from now on")
-        kept = v.add_landed_cost(receipt_ref, amount)
+        kept = v.add_landed_cost(receipt_ref, amount, received_quantity=received_quantity)
         taken = v.take_adjustments()
         issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
         variance = sum((a.amount for a in taken if a.reason == "price_variance"), ZERO)
