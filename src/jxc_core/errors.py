@@ -153,6 +153,22 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cannot reverse {doc_id}: {reason}",
         "无法红冲 {doc_id}：{reason}",
     ),
+    "invalid_mapping": (
+        "Invalid account mapping: {reason}",
+        "科目映射无效：{reason}",
+    ),
+    "unbalanced_voucher": (
+        "The voucher of {doc_id} does not balance: debit {debit}, credit {credit}",
+        "{doc_id} 的凭证借贷不平：借方 {debit}，贷方 {credit}",
+    ),
+    "over_settlement": (
+        "{party}: {amount} is more than the open items {open}",
+        "{party}：金额 {amount} 超过未核销余额 {open}",
+    ),
+    "drafts_in_period": (
+        "Period {period} still has {count} draft document(s): {docs}",
+        "会计期间 {period} 仍有 {count} 张未过账单据：{docs}",
+    ),
     "configuration": (
         "Invalid configuration: {reason}",
         "配置无效：{reason}",

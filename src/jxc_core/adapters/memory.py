@@ -27,6 +27,7 @@ from jxc_core.ports import (
     LedgerRepository,
     MasterDataRepository,
     OutboxRepository,
+    RecordRepository,
     ReservationRepository,
     SequenceRepository,
     SerialRepository,
@@ -63,6 +64,7 @@ class _Data:
         self.serials: dict[tuple[str, str], str] = {}
         self.documents: dict[str, tuple[int, str, str, dict[str, Any]]] = {}
         self.journal: list[dict[str, Any]] = []
+        self.records: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.outbox: dict[str, tuple[Event, bool]] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sequences: dict[str, int] = {}
@@ -99,6 +101,7 @@ class MemoryUnitOfWork:
         self.serials: SerialRepository = _Serials(self)
         self.documents: DocumentRepository = _Documents(self)
         self.journal: JournalRepository = _Journal(self)
+        self.records: RecordRepository = _Records(self)
         self._journal_new: list[dict[str, Any]] = []
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
@@ -387,6 +390,23 @@ class _Journal(_Repo):
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         rows = self.u._d.journal + self.u._journal_new
         return [dict(r) for r in rows if doc_id is None or r.get("doc_id") == doc_id]
+
+
+class _Records(_Repo):
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        found = self.u._get("records", (kind, key))
+        return None if found is None else _copy(found[1])
+
+    def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        found = self.u._get("records", (kind, key))
+        order = found[0] if found is not None else len(self.u._merged("records"))
+        self.u._put("records", (kind, key), (order, _copy(data)))
+
+    def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        rows = [(k[1], v) for k, v in self.u._merged("records").items()
+                if k[0] == kind and k[1].startswith(prefix)]
+        rows.sort(key=lambda kv: kv[1][0])
+        return [(k, _copy(v[1])) for k, v in rows]
 
 
 class _Serials(_Repo):

@@ -34,6 +34,7 @@ from jxc_core.ports import (
     LedgerRepository,
     MasterDataRepository,
     OutboxRepository,
+    RecordRepository,
     ReservationRepository,
     SequenceRepository,
     SerialRepository,
@@ -98,12 +99,16 @@ MIGRATIONS: list[str] = [
     CREATE INDEX journal_doc ON journal (doc_id);
     CREATE TABLE parties (code TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL);
     """,
+    """
+    CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
+                          key TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (kind, key));
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
 TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
           "reservations",
-          "serials", "outbox", "idempotency", "sequences", "documents", "journal", "parties")
+          "serials", "outbox", "idempotency", "sequences", "documents", "journal", "parties", "records")
 
 _D = Decimal
 
@@ -128,6 +133,7 @@ class SqliteUnitOfWork:
         self.serials: SerialRepository = _Serials(self)
         self.documents: DocumentRepository = _Documents(self)
         self.journal: JournalRepository = _Journal(self)
+        self.records: RecordRepository = _Records(self)
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
         self.sequences: SequenceRepository = _Sequences(self)
@@ -421,6 +427,28 @@ class _Journal(_Repo):
         else:
             rows = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY seq", (doc_id,))
         return [json.loads(r[0]) for r in rows]
+
+
+class _Records(_Repo):
+    def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        rows = self.u._q("SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key))
+        if not rows:
+            return None
+        data: dict[str, Any] = json.loads(rows[0][0])
+        return data
+
+    def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        cur = self.u._x("records", "UPDATE records SET data = ? WHERE kind = ? AND key = ?",
+                        (text, kind, key))
+        if cur.rowcount == 0:
+            self.u._x("records", "INSERT INTO records (kind, key, data) VALUES (?, ?, ?)",
+                      (kind, key, text))
+
+    def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        rows = self.u._q("SELECT key, data FROM records WHERE kind = ? AND key >= ? "
+                         "AND key < ? ORDER BY seq", (kind, prefix, prefix + "\U0010ffff"))
+        return [(r[0], json.loads(r[1])) for r in rows]
 
 
 class _Serials(_Repo):

@@ -42,6 +42,7 @@ __all__ = [
     "MasterDataRepository",
     "Notifier",
     "OutboxRepository",
+    "RecordRepository",
     "ReservationRepository",
     "SequenceRepository",
     "SerialRepository",
@@ -148,6 +149,18 @@ class JournalRepository(Protocol):
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]: ...
 
 
+class RecordRepository(Protocol):
+    """Small records by kind and key, as plain data: vouchers, periods, snapshots, settings."""
+
+    def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
+        """Insert or replace; a new key goes after the existing ones of its kind."""
+
+    def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        """(key, data) of a kind whose key starts with ``prefix``, in insertion order."""
+
+
 class ReservationRepository(Protocol):
     def for_item(self, item: str, warehouse: str) -> list[Reservation]: ...
     def for_demand(self, demand: str) -> list[Reservation]: ...
@@ -194,6 +207,7 @@ class UnitOfWork(Protocol):
     reservations: ReservationRepository
     documents: DocumentRepository
     journal: JournalRepository
+    records: RecordRepository
     serials: SerialRepository
     outbox: OutboxRepository
     idempotency: IdempotencyRepository

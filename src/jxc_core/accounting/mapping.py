@@ -1,0 +1,177 @@
+"""Account mapping (科目映射) as data, with the Chinese chart preset and a generic English one.
+
+A mapping turns an accounting role (``inventory``, ``grni``, ``cogs``...) into an account code,
+optionally depending on the document type, the item category and the warehouse. The most
+specific rule wins (the one matching the most of those three), then the earlier one. Loading
+checks that every account a rule names exists in the chart and that every role has a default
+rule (no conditions), so every event of every posting resolves (``invalid_mapping``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from jxc_core.errors import JxcError
+
+__all__ = [
+    "CHINESE_CHART",
+    "ENGLISH_CHART",
+    "ROLES",
+    "AccountMapping",
+    "MappingRule",
+    "chinese_mapping",
+    "english_mapping",
+]
+
+#: every role a posting or a settlement can write
+ROLES: tuple[str, ...] = (
+    "inventory", "grni", "payable", "input_tax", "cogs", "price_difference",
+    "material_variance", "count_gain_loss", "adjustment", "receivable", "revenue",
+    "output_tax", "bank", "fx_difference",
+)
+
+
+@attrs.frozen(slots=True)
+class MappingRule:
+    role: str
+    account: str
+    doc_type: str = ""
+    category: str = ""
+    warehouse: str = ""
+
+    def matches(self, doc_type: str, category: str, warehouse: str) -> int:
+        """How specific a match this is (-1: no match)."""
+        score = 0
+        for want, got in ((self.doc_type, doc_type), (self.category, category),
+                          (self.warehouse, warehouse)):
+            if want:
+                if want != got:
+                    return -1
+                score += 1
+        return score
+
+
+class AccountMapping:
+    """A validated chart of accounts and role rules; see the module docstring."""
+
+    def __init__(self, name: str, accounts: Mapping[str, str], rules: Sequence[MappingRule]
+                 ) -> None:
+        self.name = name
+        self.accounts = dict(accounts)
+        self.rules = tuple(rules)
+        self._by_role: dict[str, list[MappingRule]] = {}
+        for r in self.rules:
+            self._by_role.setdefault(r.role, []).append(r)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], roles: Sequence[str] = ROLES) -> AccountMapping:
+        def bad(reason: str) -> JxcError:
+            return JxcError("invalid_mapping", reason=reason)
+
+        if not isinstance(data, Mapping):
+            raise bad("a mapping is a dict")
+        accounts = data.get("accounts")
+        if not isinstance(accounts, Mapping) or not accounts:
+            raise bad("accounts: a dict of code -> name is required")
+        rules: list[MappingRule] = []
+        for i, raw in enumerate(data.get("rules") or []):
+            if not isinstance(raw, Mapping):
+                raise bad(f"rules[{i}] is not a dict")
+            extra = set(raw) - {"role", "account", "doc_type", "category", "warehouse"}
+            if extra:
+                raise bad(f"rules[{i}]: unknown keys {sorted(extra)}")
+            rule = MappingRule(str(raw.get("role", "")), str(raw.get("account", "")),
+                               str(raw.get("doc_type", "")), str(raw.get("category", "")),
+                               str(raw.get("warehouse", "")))
+            if rule.role not in roles:
+                raise bad(f"rules[{i}]: unknown role {rule.role!r}")
+            if rule.account not in accounts:
+                raise bad(f"rules[{i}]: account {rule.account!r} is not in the chart")
+            rules.append(rule)
+        defaults = {r.role for r in rules if not (r.doc_type or r.category or r.warehouse)}
+        missing = [r for r in roles if r not in defaults]
+        if missing:
+            raise bad(f"no default account for roles {missing}")
+        return cls(str(data.get("name", "")), {str(k): str(v) for k, v in accounts.items()},
+                   rules)
+
+    def to_data(self) -> dict[str, Any]:
+        return {"name": self.name, "accounts": dict(self.accounts),
+                "rules": [{k: v for k, v in attrs.asdict(r).items() if v}
+                          for r in self.rules]}
+
+    def account_for(self, role: str, doc_type: str = "", category: str = "",
+                    warehouse: str = "") -> str:
+        best: MappingRule | None = None
+        best_score = -1
+        for rule in self._by_role.get(role, ()):
+            score = rule.matches(doc_type, category, warehouse)
+            if score > best_score:
+                best, best_score = rule, score
+        if best is None:
+            raise JxcError("invalid_mapping", reason=f"role {role!r} has no account")
+        return best.account
+
+    def name_of(self, account: str) -> str:
+        return self.accounts.get(account, "")
+
+
+#: 企业会计准则 accounts used by the preset
+CHINESE_CHART: dict[str, str] = {
+    "1002": "银行存款",
+    "1122": "应收账款",
+    "1403": "原材料",
+    "1404": "材料成本差异",
+    "1405": "库存商品",
+    "1901": "待处理财产损溢",
+    "2202": "应付账款",
+    "2202.02": "应付账款-暂估应付款",
+    "2221.01.01": "应交税费-应交增值税-进项税额",
+    "2221.01.02": "应交税费-应交增值税-销项税额",
+    "6001": "主营业务收入",
+    "6401": "主营业务成本",
+    "6603": "财务费用-汇兑损益",
+    "6711": "营业外支出",
+}
+
+_CN_RULES = [
+    ("inventory", "1405"), ("grni", "2202.02"), ("payable", "2202"),
+    ("input_tax", "2221.01.01"), ("cogs", "6401"), ("price_difference", "6401"),
+    ("material_variance", "1404"), ("count_gain_loss", "1901"), ("adjustment", "1901"),
+    ("receivable", "1122"), ("revenue", "6001"), ("output_tax", "2221.01.02"),
+    ("bank", "1002"), ("fx_difference", "6603"),
+]
+
+ENGLISH_CHART: dict[str, str] = {
+    "1000": "Bank", "1200": "Accounts receivable", "1300": "Inventory",
+    "1310": "Raw materials", "1410": "VAT receivable (input)", "2100": "Accounts payable",
+    "2110": "Goods received not invoiced", "2210": "VAT payable (output)", "4000": "Sales",
+    "5000": "Cost of goods sold", "5100": "Purchase price variance",
+    "5900": "Inventory adjustments", "7900": "Exchange differences",
+}
+
+_EN_RULES = [
+    ("inventory", "1300"), ("grni", "2110"), ("payable", "2100"), ("input_tax", "1410"),
+    ("cogs", "5000"), ("price_difference", "5100"), ("material_variance", "5100"),
+    ("count_gain_loss", "5900"), ("adjustment", "5900"), ("receivable", "1200"),
+    ("revenue", "4000"), ("output_tax", "2210"), ("bank", "1000"), ("fx_difference", "7900"),
+]
+
+
+def chinese_mapping() -> AccountMapping:
+    """企业会计准则 preset; items of category ``material`` go to 1403 原材料."""
+    rules: list[dict[str, str]] = [{"role": r, "account": a} for r, a in _CN_RULES]
+    rules.append({"role": "inventory", "account": "1403", "category": "material"})
+    return AccountMapping.from_data({"name": "企业会计准则", "accounts": CHINESE_CHART,
+                                     "rules": rules})
+
+
+def english_mapping() -> AccountMapping:
+    """A generic English chart; items of category ``material`` go to 1310 Raw materials."""
+    rules: list[dict[str, str]] = [{"role": r, "account": a} for r, a in _EN_RULES]
+    rules.append({"role": "inventory", "account": "1310", "category": "material"})
+    return AccountMapping.from_data({"name": "generic", "accounts": ENGLISH_CHART,
+                                     "rules": rules})

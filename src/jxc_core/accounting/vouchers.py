@@ -1,0 +1,131 @@
+"""Vouchers (记账凭证): balanced, in the book currency, traced to their source lines.
+
+:func:`build_voucher` turns the accounting events (journal rows) of one posting into a voucher
+through an :class:`~jxc_core.accounting.mapping.AccountMapping`. Each row becomes a line with
+its account, debit or credit in the book currency (``round_half_up(amount x rate)``), the
+original currency, amount and rate, and the source document and line. When conversion rounding
+leaves debits and credits a few cents apart, one ``fx_difference`` line closes the gap, so
+every voucher balances exactly; anything else that does not balance is refused
+(``unbalanced_voucher``). A cancellation's rows carry negative amounts on their original side:
+a red voucher (红字凭证).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.accounting.mapping import AccountMapping
+from jxc_core.errors import JxcError
+from jxc_core.values import ZERO, round_money
+
+__all__ = ["Voucher", "VoucherLine", "build_voucher"]
+
+
+@attrs.frozen(slots=True)
+class VoucherLine:
+    account: str
+    account_name: str
+    debit: Decimal
+    credit: Decimal
+    currency: str
+    amount: Decimal
+    rate: Decimal
+    memo: str
+    doc_id: str
+    line_no: int
+    role: str = ""
+    party: str = ""
+    item: str = ""
+    warehouse: str = ""
+
+
+@attrs.frozen(slots=True)
+class Voucher:
+    number: str
+    date: dt.date
+    period: str
+    doc_type: str
+    doc_id: str
+    lines: tuple[VoucherLine, ...]
+
+    @property
+    def debit(self) -> Decimal:
+        return sum((x.debit for x in self.lines), ZERO)
+
+    @property
+    def credit(self) -> Decimal:
+        return sum((x.credit for x in self.lines), ZERO)
+
+    @property
+    def red(self) -> bool:
+        """A red voucher (红字): the reversal of a cancelled document."""
+        return self.debit < 0 or any(x.debit < 0 or x.credit < 0 for x in self.lines)
+
+    def to_data(self) -> dict[str, Any]:
+        return {
+            "number": self.number, "date": self.date.isoformat(), "period": self.period,
+            "doc_type": self.doc_type, "doc_id": self.doc_id,
+            "lines": [{**attrs.asdict(x), "debit": str(x.debit), "credit": str(x.credit),
+                       "amount": str(x.amount), "rate": str(x.rate)} for x in self.lines],
+        }
+
+    @classmethod
+    def from_data(cls, d: dict[str, Any]) -> Voucher:
+        lines = tuple(VoucherLine(**{**x, "debit": Decimal(x["debit"]),
+                                     "credit": Decimal(x["credit"]),
+                                     "amount": Decimal(x["amount"]),
+                                     "rate": Decimal(x["rate"])}) for x in d["lines"])
+        return cls(d["number"], dt.date.fromisoformat(d["date"]), d["period"], d["doc_type"],
+                   d["doc_id"], lines)
+
+
+def build_voucher(
+    rows: Sequence[dict[str, Any]],
+    mapping: AccountMapping,
+    *,
+    number: str,
+    book_currency: str = "CNY",
+    rate_for: Callable[[str, dt.date], Decimal] | None = None,
+    category_of: Callable[[str], str] | None = None,
+    digits: int = 2,
+) -> Voucher:
+    """One voucher from the journal rows of one posting (see the module docstring)."""
+    if not rows:
+        raise JxcError("unbalanced_voucher", doc_id="", debit="0", credit="0")
+    first = rows[0]
+    day = dt.date.fromisoformat(first["date"]) if first.get("date") else dt.date.today()
+    lines: list[VoucherLine] = []
+    for r in rows:
+        currency = r.get("currency") or book_currency
+        rate = Decimal(1) if currency == book_currency or rate_for is None else rate_for(
+            currency, day)
+        debit, credit = Decimal(r["debit"]), Decimal(r["credit"])
+        amount = debit if debit else -credit
+        category = category_of(r["item"]) if category_of is not None and r.get("item") else ""
+        account = mapping.account_for(r["role"], r["doc_type"], category, r.get("warehouse", ""))
+        lines.append(VoucherLine(
+            account, mapping.name_of(account), round_money(debit * rate, digits),
+            round_money(credit * rate, digits), currency, amount, rate,
+            f"{r['role']} {r.get('item', '')}".strip(), r["doc_id"], int(r["line_no"]),
+            r["role"], r.get("party", ""), r.get("item", ""), r.get("warehouse", "")))
+    dr = sum((x.debit for x in lines), ZERO)
+    cr = sum((x.credit for x in lines), ZERO)
+    src_dr = sum((Decimal(r["debit"]) for r in rows), ZERO)
+    src_cr = sum((Decimal(r["credit"]) for r in rows), ZERO)
+    if src_dr != src_cr:
+        raise JxcError("unbalanced_voucher", doc_id=first["doc_id"], debit=str(src_dr),
+                       credit=str(src_cr))
+    if dr != cr:  # conversion rounding only: close it on the exchange difference account
+        gap = dr - cr
+        account = mapping.account_for("fx_difference", first["doc_type"])
+        lines.append(VoucherLine(account, mapping.name_of(account),
+                                 ZERO if gap > 0 else -gap, gap if gap > 0 else ZERO,
+                                 book_currency, ZERO, Decimal(1), "rounding of conversion",
+                                 first["doc_id"], 0, "fx_difference"))
+    return Voucher(number, day, day.strftime("%Y-%m"), first["doc_type"], first["doc_id"],
+                   tuple(lines))
