@@ -107,8 +107,8 @@ MIGRATIONS: list[str] = [
 
 #: every table of the schema (for tests that check nothing was half-written)
 TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
-          "reservations",
-          "serials", "outbox", "idempotency", "sequences", "documents", "journal", "parties", "records")
+          "reservations", "serials", "outbox", "idempotency", "sequences", "documents",
+          "journal", "parties", "records")
 
 _D = Decimal
 
