@@ -77,6 +77,8 @@ class JournalRow:
     date: str = ""
     currency: str = "CNY"
     tax_rate: str = ""
+    rate: str = "1"
+    ref: str = ""
 
     def to_data(self) -> dict[str, Any]:
         d = attrs.asdict(self)
@@ -85,7 +87,7 @@ class JournalRow:
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> JournalRow:
-        data = dict(d)
+        data = {k: v for k, v in d.items() if k in attrs.fields_dict(cls)}
         data["debit"], data["credit"] = Decimal(d["debit"]), Decimal(d["credit"])
         return cls(**data)
 
@@ -97,34 +99,52 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 
-class _Book:
-    """Journal rows of one posting, checked to balance."""
+#: roles booked in the document's currency (party-facing); the others are book currency
+_PARTY_ROLES = frozenset({"grni", "payable", "input_tax", "receivable", "revenue",
+                          "output_tax", "bank"})
 
-    def __init__(self, doc: Document, sign: int, day: dt.date) -> None:
+
+class _Book:
+    """Journal rows of one posting, checked to balance.
+
+    Party-facing roles are in the document's currency with its rate; stock roles are in the
+    book currency (rate 1). In one currency the rows balance exactly; across currencies the
+    voucher closes the conversion rounding on the exchange-difference account.
+    """
+
+    def __init__(self, doc: Document, sign: int, day: dt.date, book_currency: str,
+                 rate: Decimal) -> None:
         self.doc = doc
         self.sign = sign
         self.day = day
+        self.book_currency = book_currency
+        self.rate = rate
         self.rows: list[JournalRow] = []
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
-            warehouse: str | None = None) -> None:
+            warehouse: str | None = None, rate: Decimal | None = None, ref: str = "") -> None:
         if not amount:
             return
         if amount < 0:  # a negative debit is a credit
             amount, debit = -amount, not debit
         amount = amount * self.sign
+        foreign = role in _PARTY_ROLES
         self.rows.append(JournalRow(
             self.doc.doc_type.value, self.doc.doc_id, line.line_no if line else 0, role,
             amount if debit else ZERO, ZERO if debit else amount,
             line.item if line else "", warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
-            self.doc.party, self.day.isoformat(), self.doc.currency,
-            str(line.tax_rate) if line else ""))
+            self.doc.party, self.day.isoformat(),
+            self.doc.currency if foreign else self.book_currency,
+            str(line.tax_rate) if line else "",
+            str((rate or self.rate) if foreign else Decimal(1)), ref))
 
     def check(self) -> list[dict[str, Any]]:
-        dr = sum((r.debit for r in self.rows), ZERO)
-        cr = sum((r.credit for r in self.rows), ZERO)
-        if dr != cr:  # a bug, never bad input: the rules above always balance
+        dr = sum((r.debit * Decimal(r.rate) for r in self.rows), ZERO)
+        cr = sum((r.credit * Decimal(r.rate) for r in self.rows), ZERO)
+        slack = Decimal("0.01") * len(self.rows) if self.doc.currency != self.book_currency \
+            else ZERO
+        if abs(dr - cr) > slack:  # a bug, never bad input: the rules always balance
             raise JxcError("invalid_document", doc_id=self.doc.doc_id,
                            reason=f"journal does not balance: {dr} != {cr}")
         return [r.to_data() for r in self.rows]
@@ -536,7 +556,9 @@ class Documents:
             counters = {line.line_no: {"ordered": w.item(line.item).to_base(
                 line.quantity, line.unit)} for line in doc.lines}
             return attrs.evolve(doc, counters=counters)
-        book = _Book(doc, +1, (doc.date or when.date()))
+        rate = self._rate(doc, doc.date or when.date())
+        doc = attrs.evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
+        book = self._book(doc, +1, when)
         doc = self._post_rules(w, doc, when, book, reverse=False)
         w.uow.journal.append(book.check())
         return doc
@@ -562,10 +584,32 @@ class Documents:
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason="later documents (returns, invoices) refer to it: "
                                   "cancel them first")
-        book = _Book(doc, -1, (doc.date or when.date()))
+        book = self._book(doc, -1, when)
         doc = self._post_rules(w, doc, when, book, reverse=True)
         w.uow.journal.append(book.check())
         return doc
+
+    def _book(self, doc: Document, sign: int, when: dt.datetime) -> _Book:
+        day = doc.date or when.date()
+        rate = Decimal(doc.attributes.get("rate", "1"))
+        return _Book(doc, sign, day, self.jxc.book_currency, rate)
+
+    def _rate(self, doc: Document, day: dt.date) -> Decimal:
+        """Book-currency units per unit of the document's currency (through the rates port)."""
+        if doc.currency == self.jxc.book_currency:
+            return Decimal(1)
+        if self.jxc.rates is None:
+            raise JxcError("configuration",
+                           reason=f"{doc.doc_id} is in {doc.currency}: no exchange rates given")
+        rate = check_number(self.jxc.rates.rate(doc.currency, self.jxc.book_currency, day),
+                            "rate")
+        if rate <= 0:
+            raise JxcError("configuration", reason=f"rate {rate} for {doc.currency}")
+        return rate
+
+    def _book_amount(self, doc: Document, amount: Decimal) -> Decimal:
+        return round_money(amount * Decimal(doc.attributes.get("rate", "1")),
+                           self.jxc.currency_digits)
 
     def _post_rules(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                     reverse: bool) -> Document:
@@ -673,7 +717,8 @@ class Documents:
                                        kind="receipt_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=net, unit=line.unit, lot=line.lot,
+                                       value=self._book_amount(doc, net), unit=line.unit,
+                                       lot=line.lot,
                                        expiry=line.expiry, location=line.location,
                                        kind="purchase_receipt", line_no=line.line_no))
         values = self._stock(w, doc, stock, when, reverse)
@@ -682,7 +727,7 @@ class Documents:
             net = line.amounts().net
             book.add(line, "inventory", value, debit=True)
             book.add(line, "grni", net, debit=False)
-            book.add(line, "price_difference", net - value, debit=True)
+            book.add(line, "price_difference", self._book_amount(doc, net) - value, debit=True)
         self._flush(w, cache)
         counters = {line.line_no: {"received": self._base(w, line),
                                    "value": line.amounts().net} for line in doc.lines}
@@ -694,9 +739,11 @@ class Documents:
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         supplier_value: dict[int, Decimal] = {}
+        receipt_rate: dict[int, Decimal] = {}
         for line in doc.lines:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
+            receipt_rate[line.line_no] = Decimal(rc.attributes.get("rate", "1"))
             n = line.source[1]
             q = self._base(w, line)
             received = rc.counter(n, "received")
@@ -734,9 +781,11 @@ class Documents:
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
             sv = supplier_value[line.line_no]
-            book.add(line, "grni", sv, debit=True)
+            rc_rate = receipt_rate[line.line_no]
+            book.add(line, "grni", sv, debit=True, rate=rc_rate)
             book.add(line, "inventory", value, debit=False)
-            book.add(line, "price_difference", value - sv, debit=True)
+            book.add(line, "price_difference",
+                     value - round_money(sv * rc_rate, self.jxc.currency_digits), debit=True)
             counters[line.line_no] = {"returned": self._base(w, line), "supplier_value": sv,
                                       "stock_value": value}
         self._flush(w, cache)
@@ -771,7 +820,9 @@ class Documents:
                 self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
                            cache)
             amounts = line.amounts(self.jxc.currency_digits)
-            diff = amounts.net - grni
+            rc_rate = Decimal(rc.attributes.get("rate", "1"))
+            diff = self._book_amount(doc, amounts.net) - round_money(
+                grni * rc_rate, self.jxc.currency_digits)
             kept = issued = variance = ZERO
             if diff:
                 kept, issued, variance = self.jxc._apply_receipt_cost(
@@ -780,7 +831,7 @@ class Documents:
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
                     self._base(w, src_line))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
-            book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse)
+            book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
             book.add(line, "payable", amounts.gross, debit=False, warehouse="")
             book.add(line, "inventory", kept, debit=True, warehouse=src_line.warehouse)
@@ -1014,7 +1065,8 @@ class Documents:
                  for rc, line in targets]
         net = sum((line.amounts(self.jxc.currency_digits).net for line in doc.lines), ZERO)
         tax = sum((line.amounts(self.jxc.currency_digits).tax for line in doc.lines), ZERO)
-        shares = allocate_landed_cost(net, alloc, basis, self.jxc.currency_digits)
+        shares = allocate_landed_cost(self._book_amount(doc, net), alloc, basis,
+                                      self.jxc.currency_digits)
         for rc, line in targets:
             share = shares[f"{rc.doc_id}/{line.line_no}"]
             if not share:
@@ -1028,5 +1080,7 @@ class Documents:
             book.add(line, "material_variance", sign * variance, debit=True)
         book.add(None, "input_tax", tax, debit=True)
         book.add(None, "payable", net + tax, debit=False)
-        return attrs.evolve(doc, attributes={**doc.attributes, "shares": {
-            k: str(v) for k, v in shares.items()}})
+        if not reverse:
+            doc = attrs.evolve(doc, attributes={**doc.attributes, "shares": {
+                k: str(v) for k, v in shares.items()}})
+        return doc

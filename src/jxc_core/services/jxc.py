@@ -35,7 +35,15 @@ from jxc_core.costing import (
 )
 from jxc_core.costing._common import BACK_DATING, SHORTAGE_SETTLEMENT
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
-from jxc_core.ports import Clock, Event, Notifier, Storage, SystemClock, UnitOfWork
+from jxc_core.ports import (
+    Clock,
+    Event,
+    ExchangeRates,
+    Notifier,
+    Storage,
+    SystemClock,
+    UnitOfWork,
+)
 from jxc_core.stock.model import (
     Balance,
     Item,
@@ -421,8 +429,12 @@ class Jxc:
         currency_digits: int = 2,
         organisation_scope: bool = False,
         checkpoint_every: int = 256,
+        book_currency: str = "CNY",
+        rates: ExchangeRates | None = None,
     ) -> None:
         self.storage = storage
+        self.book_currency = book_currency
+        self.rates = rates
         self.checkpoint_every = checkpoint_every
         #: deliveries after a command that failed (the events stay pending for the next one)
         self.delivery_failures = 0
