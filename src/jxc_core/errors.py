@@ -44,21 +44,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No receipt layer named {ref}",
         "找不到入库批次 {ref}",
     ),
-    "duplicate_receipt": (
-        "A receipt layer named {ref} already exists",
-        "入库批次 {ref} 已存在",
-    ),
     "lot_required": (
-        "Specific identification needs the lot to issue from",
-        "个别计价法出库必须指定批次",
+        "Specific identification needs the lot to receive into or to issue from",
+        "个别计价法的入库和出库都必须指定批次",
     ),
     "period_closed": (
         "The period containing {date} is closed",
         "{date} 所在的会计期间已结账",
-    ),
-    "period_not_open": (
-        "Period {period} cannot take this movement: {reason}",
-        "会计期间 {period} 不能接受此业务：{reason}",
     ),
     "invalid_amount_precision": (
         "{field} {value} has more decimals than the currency's minor unit {quantum}",

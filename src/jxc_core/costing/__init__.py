@@ -70,5 +70,10 @@ def valuation_from_state(state: dict[str, Any]) -> Valuation:
     cls = METHODS.get(method) if isinstance(method, str) else None
     if cls is None:
         raise StateError(reason=f"unknown costing method {method!r}")
-    result: Valuation = cls.from_state(state)
+    try:
+        result: Valuation = cls.from_state(state)
+    except StateError:
+        raise
+    except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
+        raise StateError(reason=f"{type(exc).__name__}: {exc}") from None
     return result

@@ -174,7 +174,13 @@ def expect_method(state: dict[str, Any], method: str) -> None:
 def dec(s: object) -> Decimal:
     if not isinstance(s, str):
         raise StateError(reason=f"expected a decimal string, got {s!r}")
-    return Decimal(s)
+    try:
+        d = Decimal(s)
+    except ArithmeticError:
+        raise StateError(reason=f"{s!r} is not a decimal") from None
+    if not d.is_finite():
+        raise StateError(reason=f"{s!r} is not a finite decimal")
+    return d
 
 
 def opt_dec(s: object) -> Decimal | None:

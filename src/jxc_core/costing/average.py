@@ -214,7 +214,8 @@ class MovingAverageValuation:
         on_hand = self._qty if self._qty < received else received
         if on_hand < 0:
             on_hand = ZERO
-        kept = slice_value(on_hand, received, amount, self._quantum) if on_hand else ZERO
+        kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
+                else ZERO.quantize(self._quantum))
         self._val += kept
         if amount - kept:
             self._adjustments.append(

@@ -342,14 +342,18 @@ class _LayerValuation:
         """
         amount = check_number(amount, "amount")
         found = self._by_ref.get(ref)
+        if found is not None and not any(layer[0] for layer in found):
+            found = None  # used up: as if forgotten, like a restored state
         if found is None:
             if received_quantity is None:
                 raise JxcError("unknown_receipt", ref=ref)
             found = []
-        received = (received_quantity if received_quantity is not None
+        received = (check_number(received_quantity, "received_quantity")
+                    if received_quantity is not None
                     else sum((layer[3] for layer in found), ZERO))
         on_hand = sum((layer[0] for layer in found), ZERO)
-        kept = slice_value(on_hand, received, amount, self._quantum) if on_hand else ZERO
+        kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
+                else ZERO.quantize(self._quantum))
         # spread the kept share over the live layers of the receipt, last takes the rest
         live = [layer for layer in found if layer[0]]
         left_amount, left_qty = kept, on_hand

@@ -12,6 +12,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
 from jxc_core.costing._common import (
+    LANDED_COST,
     CostAdjustment,
     bad_cost,
     bad_quantity,
@@ -33,7 +34,8 @@ class SpecificLotValuation:
 
     method: ClassVar[str] = "specific_lot"
 
-    __slots__ = ("_digits", "_lots", "_qty", "_quantum", "_val", "item", "warehouse")
+    __slots__ = ("_adjustments", "_digits", "_lots", "_qty", "_quantum", "_received", "_val",
+                 "item", "warehouse")
 
     def __init__(
         self, currency_digits: int = 2, *, item: object = None, warehouse: object = None
@@ -43,6 +45,8 @@ class SpecificLotValuation:
         self.item = item
         self.warehouse = warehouse
         self._lots: dict[str, list[Decimal]] = {}
+        self._received: dict[str, Decimal] = {}
+        self._adjustments: list[CostAdjustment] = []
         self._qty = ZERO
         self._val = ZERO
 
@@ -86,6 +90,7 @@ class SpecificLotValuation:
             val = check_value(value, self._quantum)
         if ref is None:
             raise LotError()
+        self._received[ref] = self._received.get(ref, ZERO) + quantity
         found = self._lots.get(ref)
         if found is None:
             self._lots[ref] = [quantity, val]
@@ -116,24 +121,38 @@ class SpecificLotValuation:
         return cost
 
     def take_adjustments(self) -> list[CostAdjustment]:
-        """Specific identification never books costs after the fact: always empty."""
-        return []
+        """Landed-cost shares of units already issued, booked after the fact."""
+        out = self._adjustments
+        self._adjustments = []
+        return out
 
     def add_landed_cost(
         self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
     ) -> Decimal:
-        """Add ``amount`` to lot ``ref`` (the whole amount stays in stock while it has units)."""
+        """Add ``amount`` to lot ``ref``: the share of its units still on hand raises the lot,
+        the share already issued is a ``landed_cost`` adjustment (to COGS)."""
         amount = check_number(amount, "amount")
         found = self._lots.get(ref)
-        if found is None or not found[0]:
+        if found is None and received_quantity is None:
             raise JxcError("unknown_receipt", ref=ref)
-        found[1] += amount
-        self._val += amount
-        return amount
+        on_hand = found[0] if found is not None else ZERO
+        received = (check_number(received_quantity, "received_quantity")
+                    if received_quantity is not None else self._received.get(ref, on_hand))
+        kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
+                else ZERO.quantize(self._quantum))
+        if found is not None:
+            found[1] += kept
+        self._val += kept
+        if amount - kept:
+            self._adjustments.append(
+                CostAdjustment(LANDED_COST, amount - kept, received - on_hand, None, ref))
+        return kept
 
     def to_state(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, False)
-        state.update(lots={k: [str(q), str(v)] for k, (q, v) in self._lots.items()})
+        state.update(lots={k: [str(q), str(v)] for k, (q, v) in self._lots.items()},
+                     received={k: str(q) for k, q in self._received.items()},
+                     adjustments=[a.to_data() for a in self._adjustments])
         return state
 
     @classmethod
@@ -144,4 +163,6 @@ class SpecificLotValuation:
             v._lots[k] = [dec(q), dec(val)]
             v._qty += v._lots[k][0]
             v._val += v._lots[k][1]
+        v._received = {k: dec(q) for k, q in state.get("received", {}).items()}
+        v._adjustments = [CostAdjustment.from_data(a) for a in state.get("adjustments", [])]
         return v

@@ -167,6 +167,13 @@ class MonthlyAverageValuation:
             return self._default_cost
         return ZERO
 
+    def _value_of(self, qty: Decimal, unit: Decimal) -> Decimal:
+        """qty x (V / Q) computed as (qty x V) / Q, so an exact half cent stays exact."""
+        q = self._open_q + self._rec_q
+        if q > 0:
+            return DIVISION_CONTEXT.divide(qty * (self._open_v + self._rec_v), q)
+        return DIVISION_CONTEXT.multiply(qty, unit)
+
     def close_period(self) -> PeriodCloseResult:
         """Value the period's issues, roll the closing figures into the next period's opening."""
         unit = self.preview_unit_cost()
@@ -176,14 +183,14 @@ class MonthlyAverageValuation:
         if closing_q == 0:
             closing_v = ZERO.quantize(quantum)
         else:
-            closing_v = DIVISION_CONTEXT.multiply(closing_q, unit).quantize(quantum, ROUND_HALF_UP)
+            closing_v = self._value_of(closing_q, unit).quantize(quantum, ROUND_HALF_UP)
         costs: list[IssueCost] = []
         total = ZERO
         for i, (ref, q) in enumerate(self._issues):
             if i == len(self._issues) - 1:
                 cost = avail_v - total - closing_v
             else:
-                cost = DIVISION_CONTEXT.multiply(q, unit).quantize(quantum, ROUND_HALF_UP)
+                cost = self._value_of(q, unit).quantize(quantum, ROUND_HALF_UP)
             total += cost
             costs.append(IssueCost(ref, q, cost))
         if not self._issues:

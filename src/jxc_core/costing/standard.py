@@ -111,6 +111,8 @@ class StandardCostValuation:
         else:
             actual = check_value(value, self._quantum)
         at_standard = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
+        if self._qty + quantity == 0:  # back to zero: no rounding residue may stay in stock
+            at_standard = -self._val
         if actual != at_standard:
             self._adjustments.append(
                 CostAdjustment(PRICE_VARIANCE, actual - at_standard, quantity, None, ref)

@@ -140,6 +140,13 @@ class CostingTimeline:
         return total
 
     # -- writing -------------------------------------------------------------------------
+    def _locked(self, when: When) -> bool:
+        until = self.locked_until
+        assert until is not None
+        if not isinstance(until, dt.datetime):  # a date closes the whole day
+            return _sort_key(when)[0] <= until.toordinal()
+        return _sort_key(when) <= _sort_key(until)
+
     def lock(self, until: When) -> None:
         """Refuse from now on every movement dated on or before ``until`` (period closed)."""
         self.locked_until = until
@@ -161,7 +168,7 @@ class CostingTimeline:
         value: Decimal | None, ref: str | None, from_ref: str | None,
     ) -> TimelineResult:
         check_number(quantity, "quantity")
-        if self.locked_until is not None and _sort_key(when) <= _sort_key(self.locked_until):
+        if self.locked_until is not None and self._locked(when):
             raise PeriodClosedError(date=when)
         key = (*_sort_key(when), self._seq)
         move = _Move(key, self._seq, when, is_receipt, quantity, unit_cost, value, ref, from_ref)
@@ -211,6 +218,7 @@ class CostingTimeline:
         new_base: dict[int, Decimal] = {}
         checkpoints = {c: st for c, st in self._checkpoints.items() if c <= start}
         amount = ZERO
+        own: list[CostAdjustment] = []
         for j, m in enumerate(tail):
             i = start + j
             if j and i % self._every == 0:
@@ -220,6 +228,7 @@ class CostingTimeline:
                 new_base[m.seq] = got
             if m is move:
                 amount = got
+                own = [a for a in adjustments if a.reason != SHORTAGE_SETTLEMENT]
             for a in adjustments:
                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref is not None:
                     seq = int(a.issue_ref)
@@ -228,7 +237,7 @@ class CostingTimeline:
         if end % self._every == 0:
             checkpoints[end] = v.to_state()
         self.replayed += len(tail)
-        out: list[CostAdjustment] = []
+        out: list[CostAdjustment] = list(own)  # the new movement's own events (e.g. variance)
         for m in tail:
             if m.is_receipt:
                 continue

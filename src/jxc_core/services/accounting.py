@@ -1,0 +1,478 @@
+"""Vouchers, settlement, month-end close and the reports (the books side of jxc_core).
+
+``Accounting(jxc)`` reads the accounting events that postings recorded (the journal) and:
+
+* :meth:`Accounting.generate_vouchers` turns each posting's events into one balanced voucher
+  (记账凭证) through the account mapping (Chinese preset by default), numbered per period
+  (``记-2026-11-0001``); cancellations give red vouchers;
+* :meth:`Accounting.settle` books receipts and payments (收付款) against invoices, partial or
+  whole, with the exchange difference when the rate moved since the invoice;
+  :meth:`open_items` and :meth:`aging` report what is still open (0-30, 31-60, 61-90, >90 days);
+* :meth:`Accounting.close_period` (月结) vouchers everything, writes the period's balance
+  snapshot, and locks the period against any posting dated inside it; :meth:`reopen_period` is
+  explicit and recorded; drafts dated in the period give a warning (or a refusal with
+  ``strict=True``);
+* the reports: 进销存汇总表 (:meth:`inventory_summary`), gross profit by item or customer, the
+  trial balance and the vouchers; see :mod:`jxc_core.accounting.reports` for CSV and tables.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from jxc_core.accounting.mapping import AccountMapping, chinese_mapping
+from jxc_core.accounting.vouchers import Voucher, build_voucher
+from jxc_core.documents.lifecycle import State
+from jxc_core.errors import JxcError, PeriodClosedError
+from jxc_core.services.documents import JournalRow
+from jxc_core.services.jxc import Jxc, _Work
+from jxc_core.values import ZERO, check_number, round_money
+
+__all__ = [
+    "Accounting",
+    "AgingRow",
+    "GrossProfitRow",
+    "OpenItem",
+    "PeriodClose",
+    "SummaryRow",
+    "TrialRow",
+]
+
+_AR_DOCS = {"sales_invoice"}
+_AP_DOCS = {"purchase_invoice", "landed_cost"}
+
+
+@attrs.frozen(slots=True)
+class OpenItem:
+    doc_id: str
+    party: str
+    date: dt.date
+    currency: str
+    amount: Decimal
+    settled: Decimal
+    rate: Decimal
+
+    @property
+    def open(self) -> Decimal:
+        return self.amount - self.settled
+
+
+@attrs.frozen(slots=True)
+class AgingRow:
+    party: str
+    days_0_30: Decimal
+    days_31_60: Decimal
+    days_61_90: Decimal
+    over_90: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return self.days_0_30 + self.days_31_60 + self.days_61_90 + self.over_90
+
+
+@attrs.frozen(slots=True)
+class TrialRow:
+    account: str
+    name: str
+    debit: Decimal
+    credit: Decimal
+
+    @property
+    def balance(self) -> Decimal:
+        return self.debit - self.credit
+
+
+@attrs.frozen(slots=True)
+class SummaryRow:
+    """A row of the 进销存汇总表: one item in one warehouse over one period."""
+
+    item: str
+    warehouse: str
+    opening_qty: Decimal
+    opening_value: Decimal
+    in_qty: Decimal
+    in_value: Decimal
+    out_qty: Decimal
+    out_value: Decimal
+    closing_qty: Decimal
+    closing_value: Decimal
+    in_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
+    out_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
+    cost_adjustments: Decimal = ZERO
+
+
+@attrs.frozen(slots=True)
+class GrossProfitRow:
+    key: str
+    revenue: Decimal
+    cost: Decimal
+
+    @property
+    def profit(self) -> Decimal:
+        return self.revenue - self.cost
+
+    @property
+    def margin(self) -> Decimal | None:
+        return None if not self.revenue else round_money(self.profit / self.revenue * 100, 2)
+
+
+@attrs.frozen(slots=True)
+class PeriodClose:
+    period: str
+    vouchers: int
+    snapshot_rows: int
+    warnings: tuple[str, ...]
+
+
+def period_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """[first moment, last moment] of a month."""
+    last = calendar.monthrange(year, month)[1]
+    return (dt.datetime(year, month, 1),
+            dt.datetime(year, month, last, 23, 59, 59, 999999))
+
+
+def locked_until(w: _Work) -> dt.datetime | None:
+    found = w.uow.records.get("period", "lock")
+    if not found or not found.get("until"):
+        return None
+    return dt.datetime.fromisoformat(found["until"])
+
+
+class Accounting:
+    """The books side over a :class:`Jxc` service; see the module docstring."""
+
+    def __init__(self, jxc: Jxc, *, mapping: AccountMapping | None = None) -> None:
+        self.jxc = jxc
+        self.mapping = mapping or chinese_mapping()
+
+    # -- vouchers -----------------------------------------------------------------------------
+    def generate_vouchers(self) -> list[Voucher]:
+        """Voucher every journal event not vouchered yet: one voucher per posting."""
+        with self.jxc.storage.unit_of_work() as uow:
+            w = _Work(self.jxc, uow)
+            made = self._generate(w)
+            uow.commit()
+        return made
+
+    def _generate(self, w: _Work) -> list[Voucher]:
+        cursor = int((w.uow.records.get("accounting", "cursor") or {}).get("n", 0))
+        rows = w.uow.journal.all()[cursor:]
+        groups: list[list[dict[str, Any]]] = []
+        for r in rows:
+            if groups and groups[-1][0]["doc_id"] == r["doc_id"]:
+                groups[-1].append(r)
+            else:
+                groups.append([r])
+        made: list[Voucher] = []
+        for group in groups:
+            day = dt.date.fromisoformat(group[0]["date"])
+            period = day.strftime("%Y-%m")
+            seq = w.uow.sequences.next(f"voucher:{period}")
+            voucher = build_voucher(
+                group, self.mapping, number=f"记-{period}-{seq:04d}",
+                book_currency=self.jxc.book_currency,
+                category_of=lambda code: w.item(code).category,
+                digits=self.jxc.currency_digits)
+            w.uow.records.put("voucher", voucher.number, voucher.to_data())
+            made.append(voucher)
+        w.uow.records.put("accounting", "cursor", {"n": cursor + len(rows)})
+        return made
+
+    def vouchers(self, period: str | None = None) -> list[Voucher]:
+        with self.jxc.storage.unit_of_work() as uow:
+            rows = uow.records.list("voucher", f"记-{period}" if period else "")
+        return [Voucher.from_data(d) for _, d in rows]
+
+    def trial_balance(self, period: str | None = None) -> list[TrialRow]:
+        """Debits and credits per account over the vouchers (of one period, or all)."""
+        sums: dict[str, list[Decimal]] = {}
+        for v in self.vouchers(period):
+            for x in v.lines:
+                pair = sums.setdefault(x.account, [ZERO, ZERO])
+                pair[0] += x.debit
+                pair[1] += x.credit
+        return [TrialRow(a, self.mapping.name_of(a), d, c) for a, (d, c) in sorted(sums.items())]
+
+    def account_balance(self, account: str, period: str | None = None) -> Decimal:
+        return sum((r.balance for r in self.trial_balance(period) if r.account == account),
+                   ZERO)
+
+    # -- settlement (收付款与核销) -----------------------------------------------------------------
+    def open_items(self, kind: str = "receivable", party: str | None = None) -> list[OpenItem]:
+        """Invoices not fully settled (receivable: sales invoices; payable: purchase ones)."""
+        with self.jxc.storage.unit_of_work() as uow:
+            rows = [JournalRow.from_data(r) for r in uow.journal.all()]
+        return self._open_items(rows, kind, party)
+
+    @staticmethod
+    def _open_items(rows: Sequence[JournalRow], kind: str, party: str | None) -> list[OpenItem]:
+        if kind not in ("receivable", "payable"):
+            raise JxcError("configuration", reason=f"kind is receivable or payable: {kind}")
+        items: dict[str, OpenItem] = {}
+        settled: dict[str, Decimal] = {}
+        for r in rows:
+            if r.role != kind or (party is not None and r.party != party):
+                continue
+            amount = r.debit - r.credit if kind == "receivable" else r.credit - r.debit
+            if r.ref:
+                settled[r.ref] = settled.get(r.ref, ZERO) - amount
+                continue
+            doc = r.doc_id[:-2] if r.doc_id.endswith("-R") else r.doc_id
+            found = items.get(doc)
+            if found is None:
+                items[doc] = OpenItem(doc, r.party, dt.date.fromisoformat(r.date), r.currency,
+                                      amount, ZERO, Decimal(r.rate))
+            else:
+                items[doc] = attrs.evolve(found, amount=found.amount + amount)
+        out = [attrs.evolve(i, settled=settled.get(i.doc_id, ZERO)) for i in items.values()]
+        return [i for i in out if i.open]
+
+    def settle(
+        self,
+        kind: str,
+        party: str,
+        amount: Decimal,
+        *,
+        date: dt.date,
+        currency: str | None = None,
+        invoices: Sequence[str] | None = None,
+        doc_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> list[JournalRow]:
+        """Book a receipt (``kind="receivable"``, 收款) or a payment (``"payable"``, 付款) of
+        ``amount`` in ``currency`` against the party's open invoices — the ones named, else the
+        oldest first. Partial settlement is fine; more than is open is refused
+        (``over_settlement``). In a foreign currency the invoices are cleared at their own rate,
+        the bank at today's rate, and the difference is an exchange difference."""
+        amount = check_number(amount, "amount")
+        if amount <= 0:
+            raise JxcError("invalid_quantity", field="amount", value=amount)
+        cur = currency or self.jxc.book_currency
+        payload = (kind, party, amount, date, cur, list(invoices or []), doc_id)
+
+        def body(w: _Work) -> list[JournalRow]:
+            self._check_open(w, date)
+            rows = [JournalRow.from_data(r) for r in w.uow.journal.all()]
+            items = [i for i in self._open_items(rows, kind, party) if i.currency == cur]
+            if invoices:
+                by_id = {i.doc_id: i for i in items}
+                items = [by_id[d] for d in invoices if d in by_id]
+            items.sort(key=lambda i: (i.date, i.doc_id))
+            total_open = sum((i.open for i in items), ZERO)
+            if amount > total_open:
+                raise JxcError("over_settlement", party=party, amount=amount, open=total_open)
+            number = doc_id or f"{'SK' if kind == 'receivable' else 'FK'}-{date:%Y%m%d}-" \
+                f"{w.uow.sequences.next('settlement'):04d}"
+            rate = Decimal(1) if cur == self.jxc.book_currency else (
+                self.jxc.rates.rate(cur, self.jxc.book_currency, date)
+                if self.jxc.rates is not None else Decimal(1))
+            digits = self.jxc.currency_digits
+            doc_type = "receipt" if kind == "receivable" else "payment"
+            out: list[JournalRow] = []
+            left = amount
+            fx = ZERO
+            for item in items:
+                if not left:
+                    break
+                take = min(left, item.open)
+                left -= take
+                dr, cr = (ZERO, take) if kind == "receivable" else (take, ZERO)
+                out.append(JournalRow(doc_type, number, len(out) + 1, kind, dr, cr, "", "",
+                                      party, date.isoformat(), cur, "", str(item.rate),
+                                      item.doc_id))
+                # exchange difference: what the invoice was booked at vs what the bank got
+                booked = round_money(take * item.rate, digits)
+                paid = round_money(take * rate, digits)
+                fx += (booked - paid) if kind == "receivable" else (paid - booked)
+            bank_dr, bank_cr = (amount, ZERO) if kind == "receivable" else (ZERO, amount)
+            out.append(JournalRow(doc_type, number, len(out) + 1, "bank", bank_dr, bank_cr, "",
+                                  "", party, date.isoformat(), cur, "", str(rate)))
+            if fx:
+                out.append(JournalRow(doc_type, number, len(out) + 1, "fx_difference",
+                                      fx if fx > 0 else ZERO, -fx if fx < 0 else ZERO, "", "",
+                                      party, date.isoformat(), self.jxc.book_currency, "", "1"))
+            w.uow.journal.append([r.to_data() for r in out])
+            w.event("settled", {"doc_id": number, "party": party, "amount": str(amount),
+                                "currency": cur})
+            return out
+
+        result: list[JournalRow] = self.jxc._run(
+            "settle", payload, idempotency_key, body,
+            lambda rows: {"rows": [r.to_data() for r in rows]},
+            lambda d: [JournalRow.from_data(r) for r in d["rows"]])
+        return result
+
+    def aging(self, kind: str = "receivable", *, as_of: dt.date) -> list[AgingRow]:
+        """Open items per party by age in days: 0-30, 31-60, 61-90, over 90."""
+        buckets: dict[str, list[Decimal]] = {}
+        for item in self.open_items(kind):
+            days = (as_of - item.date).days
+            row = buckets.setdefault(item.party, [ZERO, ZERO, ZERO, ZERO])
+            index = 0 if days <= 30 else 1 if days <= 60 else 2 if days <= 90 else 3
+            row[index] += item.open
+        return [AgingRow(p, *b) for p, b in sorted(buckets.items())]
+
+    # -- month-end close (月结) -----------------------------------------------------------------
+    @staticmethod
+    def _check_open(w: _Work, day: dt.date | dt.datetime) -> None:
+        lock = locked_until(w)
+        moment = day if isinstance(day, dt.datetime) else dt.datetime.combine(day, dt.time())
+        if lock is not None and moment <= lock:
+            raise PeriodClosedError(date=day.isoformat())
+
+    def close_period(self, year: int, month: int, *, user: str = "",
+                     strict: bool = False) -> PeriodClose:
+        """Close a month: voucher everything, snapshot the balances, lock the period."""
+        _, end = period_bounds(year, month)
+        period = f"{year:04d}-{month:02d}"
+
+        def body(w: _Work) -> PeriodClose:
+            lock = locked_until(w)
+            if lock is not None and end <= lock:
+                raise PeriodClosedError(date=period)
+            drafts = []
+            for doc_id in w.uow.documents.ids():
+                data = w.uow.documents.get(doc_id) or {}
+                state, date = data.get("state"), data.get("date")
+                if state in (State.DRAFT, State.SUBMITTED, State.APPROVED) and date and \
+                        dt.date.fromisoformat(date) <= end.date():
+                    drafts.append(doc_id)
+            warnings = []
+            if drafts:
+                if strict:
+                    raise JxcError("drafts_in_period", period=period, count=len(drafts),
+                                   docs=", ".join(drafts[:10]))
+                warnings.append(f"{len(drafts)} unposted document(s) dated in {period}: "
+                                + ", ".join(drafts[:10]))
+            vouchers = self._generate(w)
+            rows = self._snapshot(w, end)
+            for (item, wh), (q, v) in rows.items():
+                w.uow.records.put("snapshot", f"{end.isoformat()}|{item}|{wh}",
+                                  {"quantity": str(q), "value": str(v)})
+            closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
+            w.uow.records.put("period", "closed", {"ends": sorted({*closed, end.isoformat()})})
+            w.uow.records.put("period", "lock", {"until": end.isoformat(), "period": period})
+            seq = w.uow.sequences.next("period_log")
+            w.uow.records.put("period_log", f"{seq:06d}", {
+                "action": "close", "period": period, "user": user,
+                "at": w.now.isoformat(), "warnings": warnings})
+            w.event("period_closed", {"period": period, "user": user})
+            return PeriodClose(period, len(vouchers), len(rows), tuple(warnings))
+
+        result: PeriodClose = self.jxc._run("close_period", None, None, body,
+                                            lambda _: {}, lambda _: None)
+        return result
+
+    def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
+        """Reopen a closed month (and every later one): explicit and recorded."""
+        start, end = period_bounds(year, month)
+        period = f"{year:04d}-{month:02d}"
+
+        def body(w: _Work) -> None:
+            lock = locked_until(w)
+            if lock is None or end > lock:
+                raise JxcError("invalid_transition", state="open", action="reopen")
+            before = start - dt.timedelta(microseconds=1)
+            closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
+            keep = [e for e in closed if dt.datetime.fromisoformat(e) <= before]
+            w.uow.records.put("period", "closed", {"ends": keep})
+            w.uow.records.put("period", "lock", {"until": keep[-1] if keep else "",
+                                                 "period": ""})
+            seq = w.uow.sequences.next("period_log")
+            w.uow.records.put("period_log", f"{seq:06d}", {
+                "action": "reopen", "period": period, "user": user, "reason": reason,
+                "at": w.now.isoformat()})
+            w.event("period_reopened", {"period": period, "user": user, "reason": reason})
+
+        self.jxc._run("reopen_period", None, None, body, lambda _: {}, lambda _: None)
+
+    def period_log(self) -> list[dict[str, Any]]:
+        with self.jxc.storage.unit_of_work() as uow:
+            return [d for _, d in uow.records.list("period_log")]
+
+    def _snapshot(self, w: _Work, end: dt.datetime) -> dict[tuple[str, str], tuple[Decimal,
+                                                                                  Decimal]]:
+        """Quantity and value of every (item, warehouse) at ``end``: the previous snapshot
+        plus the ledger entries after it (never the whole history twice)."""
+        closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
+        previous = max((e for e in closed if e < end.isoformat()), default=None)
+        out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        keys = {(b.item, b.warehouse) for b in w.uow.balances.all()}
+        for item, wh in sorted(keys):
+            q = v = ZERO
+            since = None
+            if previous is not None:
+                snap = w.uow.records.get("snapshot", f"{previous}|{item}|{wh}")
+                if snap is not None:
+                    q, v = Decimal(snap["quantity"]), Decimal(snap["value"])
+                since = dt.datetime.fromisoformat(previous)
+            for e in w.uow.ledger.after(item, wh, since, 1 << 62):
+                if e.posted_at > end:
+                    break
+                q += e.quantity
+                v += e.value
+            out[(item, wh)] = (q, v)
+        return out
+
+    # -- reports ----------------------------------------------------------------------------------
+    def inventory_summary(self, year: int, month: int) -> list[SummaryRow]:
+        """进销存汇总表: per item and warehouse, opening, receipts and issues by kind, closing."""
+        start, end = period_bounds(year, month)
+        with self.jxc.storage.unit_of_work() as uow:
+            w = _Work(self.jxc, uow)
+            opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
+            out: list[SummaryRow] = []
+            for item, wh in sorted(opening):
+                oq, ov = opening[(item, wh)]
+                ins: dict[str, list[Decimal]] = {}
+                outs: dict[str, list[Decimal]] = {}
+                adjust = ZERO
+                for e in uow.ledger.after(item, wh, start - dt.timedelta(microseconds=1),
+                                          1 << 62):
+                    if e.posted_at > end:
+                        break
+                    if not e.quantity:
+                        adjust += e.value
+                        continue
+                    bucket = ins if e.quantity > 0 else outs
+                    pair = bucket.setdefault(e.kind, [ZERO, ZERO])
+                    pair[0] += abs(e.quantity)
+                    pair[1] += abs(e.value) if e.quantity > 0 else -e.value
+                in_q = sum((p[0] for p in ins.values()), ZERO)
+                in_v = sum((p[1] for p in ins.values()), ZERO)
+                out_q = sum((p[0] for p in outs.values()), ZERO)
+                out_v = sum((p[1] for p in outs.values()), ZERO)
+                if not (oq or ov or in_q or out_q or adjust):
+                    continue
+                out.append(SummaryRow(
+                    item, wh, oq, ov, in_q, in_v, out_q, out_v, oq + in_q - out_q,
+                    ov + in_v - out_v + adjust,
+                    {k: (p[0], p[1]) for k, p in ins.items()},
+                    {k: (p[0], p[1]) for k, p in outs.items()}, adjust))
+            return out
+
+    def gross_profit(self, by: str = "item", period: str | None = None) -> list[GrossProfitRow]:
+        """Revenue minus cost of goods sold, by item or by customer (from the journal)."""
+        if by not in ("item", "customer"):
+            raise JxcError("configuration", reason=f"gross profit by item or customer: {by}")
+        with self.jxc.storage.unit_of_work() as uow:
+            rows = [JournalRow.from_data(r) for r in uow.journal.all()]
+        sums: dict[str, list[Decimal]] = {}
+        digits = self.jxc.currency_digits
+        for r in rows:
+            if period is not None and not r.date.startswith(period):
+                continue
+            if r.role == "revenue":
+                amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
+                key = r.item if by == "item" else r.party
+                sums.setdefault(key, [ZERO, ZERO])[0] += amount
+            elif r.role == "cogs" and r.doc_type in ("delivery", "sales_return"):
+                key = r.item if by == "item" else r.party
+                sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
+        return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]
