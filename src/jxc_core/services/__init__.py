@@ -1,5 +1,14 @@
 """The application layer: :class:`Jxc`, one method per use case, each one unit of work."""
 
+from jxc_core.services.accounting import (
+    Accounting,
+    AgingRow,
+    GrossProfitRow,
+    OpenItem,
+    PeriodClose,
+    SummaryRow,
+    TrialRow,
+)
 from jxc_core.services.documents import PREFIXES, Documents, JournalRow
 from jxc_core.services.jxc import (
     Jxc,
@@ -13,13 +22,20 @@ from jxc_core.services.jxc import (
 
 __all__ = [
     "PREFIXES",
+    "Accounting",
+    "AgingRow",
     "Documents",
+    "GrossProfitRow",
     "JournalRow",
     "Jxc",
     "LedgerLine",
+    "OpenItem",
+    "PeriodClose",
     "Posting",
     "ReservationResult",
     "ReserveLine",
     "StockBalance",
     "StockLine",
+    "SummaryRow",
+    "TrialRow",
 ]

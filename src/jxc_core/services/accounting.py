@@ -138,10 +138,7 @@ def period_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
 
 
 def locked_until(w: _Work) -> dt.datetime | None:
-    found = w.uow.records.get("period", "lock")
-    if not found or not found.get("until"):
-        return None
-    return dt.datetime.fromisoformat(found["until"])
+    return w.locked_until()
 
 
 class Accounting:
@@ -321,10 +318,7 @@ class Accounting:
     # -- month-end close (月结) -----------------------------------------------------------------
     @staticmethod
     def _check_open(w: _Work, day: dt.date | dt.datetime) -> None:
-        lock = locked_until(w)
-        moment = day if isinstance(day, dt.datetime) else dt.datetime.combine(day, dt.time())
-        if lock is not None and moment <= lock:
-            raise PeriodClosedError(date=day.isoformat())
+        w.check_open(day)
 
     def close_period(self, year: int, month: int, *, user: str = "",
                      strict: bool = False) -> PeriodClose:

@@ -129,8 +129,9 @@ class _Book:
             amount, debit = -amount, not debit
         amount = amount * self.sign
         foreign = role in _PARTY_ROLES
+        doc_id = self.doc.doc_id if self.sign > 0 else f"{self.doc.doc_id}-R"
         self.rows.append(JournalRow(
-            self.doc.doc_type.value, self.doc.doc_id, line.line_no if line else 0, role,
+            self.doc.doc_type.value, doc_id, line.line_no if line else 0, role,
             amount if debit else ZERO, ZERO if debit else amount,
             line.item if line else "", warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
@@ -389,6 +390,9 @@ class Documents:
                 approvals = ()
             when = w.now
             before = doc.state
+            if action in (Action.POST, Action.CANCEL) and (
+                    action == Action.POST or doc.state == State.POSTED):
+                w.check_open(doc.date or when)
             if action == Action.SUBMIT:
                 doc = self._on_submit(w, doc)
                 if wf is not None:

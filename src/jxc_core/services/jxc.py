@@ -34,7 +34,7 @@ from jxc_core.costing import (
     valuation_from_state,
 )
 from jxc_core.costing._common import BACK_DATING, SHORTAGE_SETTLEMENT
-from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
+from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError, PeriodClosedError
 from jxc_core.ports import (
     Clock,
     Event,
@@ -395,6 +395,23 @@ class _Work:
             return made
         return found
 
+    def locked_until(self) -> dt.datetime | None:
+        """End of the last closed period (月结): nothing may be posted on or before it."""
+        if not hasattr(self, "_lock"):
+            found = self.uow.records.get("period", "lock")
+            until = found.get("until") if found else None
+            self._lock = dt.datetime.fromisoformat(until) if until else None
+        return self._lock
+
+    def check_open(self, moment: dt.datetime | dt.date) -> None:
+        lock = self.locked_until()
+        if lock is None:
+            return
+        at = moment if isinstance(moment, dt.datetime) else dt.datetime.combine(
+            moment, dt.time())
+        if at <= lock:
+            raise PeriodClosedError(date=moment.isoformat())
+
     def lots_of(self, item: str, rows: Sequence[Balance]) -> dict[str, Lot | None]:
         return {b.lot: (self.uow.master.get_lot(item, b.lot) if b.lot else None) for b in rows}
 
@@ -672,6 +689,7 @@ class Jxc:
         if not lines:
             raise JxcError("empty_posting")
         when = posted_at or w.now
+        w.check_open(when)
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
         if transfer_to is not None:

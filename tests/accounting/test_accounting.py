@@ -1,0 +1,230 @@
+"""Vouchers, settlement, month-end close and the reports, on both adapters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.accounting import (
+    AccountMapping,
+    Formatter,
+    build_voucher,
+    chinese_mapping,
+    english_mapping,
+    to_csv,
+)
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.documents import Line, User
+from jxc_core.errors import JxcError
+from jxc_core.services import Accounting, Documents, Jxc
+from jxc_core.stock import Item, Party, Warehouse
+
+D = Decimal
+U = User("boss")
+
+
+class Clock:
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+
+class Rates:
+    def __init__(self) -> None:
+        self.table: dict[dt.date, Decimal] = {}
+
+    def rate(self, from_currency: str, to_currency: str, on: dt.date) -> Decimal:
+        assert (from_currency, to_currency) == ("USD", "CNY")
+        known = [d for d in self.table if d <= on]
+        return self.table[max(known)] if known else D("7.00")
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def world(request: pytest.FixtureRequest, tmp_path: Path
+          ) -> Iterator[tuple[Jxc, Documents, Accounting, Clock, Rates]]:
+    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
+        str(tmp_path / "a.db"))
+    clock = Clock(dt.datetime(2026, 11, 3, 10))
+    rates = Rates()
+    j = Jxc(storage, clock=clock, rates=rates)
+    j.define_item(Item("A", "tea"))
+    j.define_item(Item("M", "leaf", category="material", costing_method="moving_average"))
+    j.define_warehouse(Warehouse("W", "main"))
+    j.define_party(Party("S", "supplier", "supplier"))
+    j.define_party(Party("C", "customer", "customer"))
+    j.define_party(Party("X", "us customer", "customer"))
+    yield j, Documents(j), Accounting(j), clock, rates
+    storage.close()
+
+
+def post(docs: Documents, kind: str, lines: list[Line], party: str = "",
+         date: dt.date | None = None, currency: str = "CNY") -> str:
+    doc = docs.create(kind, lines, party=party, date=date, currency=currency)
+    docs.approve_through(doc.doc_id, [U])
+    return doc.doc_id
+
+
+def account_of(acc: Accounting, account: str) -> Decimal:
+    return acc.account_balance(account)
+
+
+def test_vouchers_for_each_document_and_the_books_agree_with_stock(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    j, docs, acc, _, _ = world
+    rk = post(docs, "purchase_receipt", [
+        Line(1, "A", D(10), D("10.00"), D("0.13"), warehouse="W"),
+        Line(2, "M", D(4), D("2.26"), D("0.13"), True, warehouse="W")], "S",
+        dt.date(2026, 11, 3))
+    made = acc.generate_vouchers()
+    assert len(made) == 1
+    v = made[0]
+    assert v.number == "记-2026-11-0001" and v.debit == v.credit == D("108.00")
+    lines = {(x.account, x.debit, x.credit) for x in v.lines}
+    # Dr 1405 库存商品 100.00, Dr 1403 原材料 8.00 / Cr 2202.02 暂估应付款 108.00
+    assert lines == {("1405", D("100.00"), D(0)), ("1403", D("8.00"), D(0)),
+                     ("2202.02", D(0), D("100.00")), ("2202.02", D(0), D("8.00"))}
+    assert {x.doc_id for x in v.lines} == {rk} and {x.line_no for x in v.lines} == {1, 2}
+    ck = post(docs, "delivery", [Line(1, "A", D(4), D("20"), D("0.13"), warehouse="W")], "C",
+              dt.date(2026, 11, 4))
+    post(docs, "sales_invoice", [Line(1, "A", D(4), D("20.00"), D("0.13"), source=(ck, 1))],
+         "C", dt.date(2026, 11, 4))
+    post(docs, "purchase_invoice", [Line(1, "A", D(10), D("11.00"), D("0.13"),
+                                         source=(rk, 1))], "S", dt.date(2026, 11, 5))
+    made = acc.generate_vouchers()
+    assert [m.doc_type for m in made] == ["delivery", "sales_invoice", "purchase_invoice"]
+    assert all(m.debit == m.credit for m in made)
+    sale = {(x.account, x.debit, x.credit) for x in made[1].lines}
+    # 4 x 20.00 = 80.00 + 13% = 10.40: Dr 1122 90.40 / Cr 6001 80.00, Cr 2221.01.02 10.40
+    assert sale == {("1122", D("90.40"), D(0)), ("6001", D(0), D("80.00")),
+                    ("2221.01.02", D(0), D("10.40"))}
+    inv = {(x.account, x.debit, x.credit) for x in made[2].lines}
+    # price difference 10.00: 6 of 10 on hand -> 6.00 to stock, 4.00 to COGS
+    assert inv == {("2202.02", D("100.00"), D(0)), ("2221.01.01", D("14.30"), D(0)),
+                   ("2202", D(0), D("124.30")), ("1405", D("6.00"), D(0)),
+                   ("6401", D("4.00"), D(0))}
+    stock = sum((j.balance(i, "W").value for i in ("A", "M")), D(0))
+    assert account_of(acc, "1405") + account_of(acc, "1403") == stock == D("74.00")
+    tb = acc.trial_balance()
+    assert sum((r.debit for r in tb), D(0)) == sum((r.credit for r in tb), D(0))
+
+
+def test_cancellation_gives_a_red_voucher(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    j, docs, acc, _, _ = world
+    rk = post(docs, "purchase_receipt", [Line(1, "A", D(3), D("5.00"), warehouse="W")], "S",
+              dt.date(2026, 11, 3))
+    docs.cancel(rk, U)
+    first, red = acc.generate_vouchers()
+    assert not first.red and red.red and red.doc_id == f"{rk}-R"
+    assert red.debit == red.credit == D("-15.00")
+    assert account_of(acc, "1405") == j.balance("A", "W").value == D("0.00")
+
+
+def test_fx_sale_and_settlement_with_exchange_difference(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    j, docs, acc, _, rates = world
+    rates.table = {dt.date(2026, 11, 1): D("7.10"), dt.date(2026, 11, 20): D("7.20")}
+    post(docs, "purchase_receipt", [Line(1, "A", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 3))
+    ck = post(docs, "delivery", [Line(1, "A", D(2), D("100"), warehouse="W")], "X",
+              dt.date(2026, 11, 4))
+    inv = post(docs, "sales_invoice", [Line(1, "A", D(2), D("100.00"), source=(ck, 1))], "X",
+               dt.date(2026, 11, 4), currency="USD")
+    items = acc.open_items("receivable", "X")
+    assert [(i.doc_id, i.currency, i.open, i.rate) for i in items] == [
+        (inv, "USD", D("200.00"), D("7.10"))]
+    acc.settle("receivable", "X", D("50.00"), date=dt.date(2026, 11, 25), currency="USD")
+    assert acc.open_items("receivable", "X")[0].open == D("150.00")
+    with pytest.raises(JxcError) as err:
+        acc.settle("receivable", "X", D("150.01"), date=dt.date(2026, 11, 25), currency="USD")
+    assert err.value.code == "over_settlement"
+    vouchers = acc.generate_vouchers()
+    settle = vouchers[-1]
+    got = {(x.account, x.debit, x.credit) for x in settle.lines}
+    # bank gets 50 x 7.20 = 360.00; the invoice was booked at 7.10 = 355.00; gain 5.00
+    assert got == {("1002", D("360.00"), D(0)), ("1122", D(0), D("355.00")),
+                   ("6603", D(0), D("5.00"))}
+    assert settle.debit == settle.credit
+    aging = acc.aging("receivable", as_of=dt.date(2027, 1, 20))
+    assert [(a.party, a.days_61_90, a.total) for a in aging] == [("X", D("150.00"),
+                                                                   D("150.00"))]
+
+
+def test_close_locks_the_period_snapshot_and_reopen(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    j, docs, acc, clock, _ = world
+    post(docs, "purchase_receipt", [Line(1, "A", D(10), D("3.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 3))
+    draft = docs.create("adjustment", [Line(1, "A", D(1), D("3.00"), warehouse="W")],
+                        date=dt.date(2026, 11, 20))
+    with pytest.raises(JxcError) as err:
+        acc.close_period(2026, 11, strict=True)
+    assert err.value.code == "drafts_in_period"
+    closed = acc.close_period(2026, 11, user="cfo")
+    assert closed.warnings and draft.doc_id in closed.warnings[0]
+    # nothing may be posted inside the closed month any more
+    with pytest.raises(JxcError) as err:
+        j.receive("A", "W", D(1), D(1), posted_at=dt.datetime(2026, 11, 30, 12))
+    assert err.value.code == "period_closed"
+    with pytest.raises(JxcError) as err:
+        docs.approve_through(draft.doc_id, [U])
+    assert err.value.code == "period_closed"
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    j.issue("A", "W", D(4), posted_at=dt.datetime(2026, 12, 2, 9))
+    # a historic balance reads the snapshot plus the period's own ledger
+    assert j.balance("A", "W", as_of=dt.datetime(2026, 11, 30, 23)).on_hand == D(10)
+    summary = acc.inventory_summary(2026, 12)
+    assert [(r.item, r.opening_qty, r.opening_value, r.out_qty, r.closing_qty,
+             r.closing_value) for r in summary] == [("A", D(10), D("30.00"), D(4), D(6),
+                                                     D("18.00"))]
+    assert summary[0].closing_value == j.balance("A", "W").value
+    acc.reopen_period(2026, 11, user="cfo", reason="late invoice")
+    j.receive("A", "W", D(1), D(1), posted_at=dt.datetime(2026, 12, 2, 10))
+    log = acc.period_log()
+    assert [e["action"] for e in log] == ["close", "reopen"] and log[1]["reason"]
+
+
+def test_mapping_is_checked_when_loaded() -> None:
+    with pytest.raises(JxcError) as err:
+        AccountMapping.from_data({"accounts": {"1": "x"}, "rules": [
+            {"role": "inventory", "account": "1"}]})
+    assert err.value.code == "invalid_mapping" and "no default account" in err.value.message()
+    with pytest.raises(JxcError):
+        AccountMapping.from_data({"accounts": {"1": "x"}, "rules": [
+            {"role": "inventory", "account": "9"}]})
+    with pytest.raises(JxcError):
+        AccountMapping.from_data({"accounts": {"1": "x"}, "rules": [
+            {"role": "nonsense", "account": "1"}]})
+    m = chinese_mapping()
+    assert m.account_for("inventory") == "1405"
+    assert m.account_for("inventory", category="material") == "1403"
+    assert english_mapping().account_for("grni") == "2110"
+    again = AccountMapping.from_data(m.to_data())
+    assert again.to_data() == m.to_data()
+
+
+def test_voucher_that_would_not_balance_is_refused() -> None:
+    rows = [{"doc_type": "x", "doc_id": "D1", "line_no": 1, "role": "inventory",
+             "debit": "10.00", "credit": "0", "date": "2026-11-01", "currency": "CNY"},
+            {"doc_type": "x", "doc_id": "D1", "line_no": 1, "role": "grni", "debit": "0",
+             "credit": "9.99", "date": "2026-11-01", "currency": "CNY"}]
+    with pytest.raises(JxcError) as err:
+        build_voucher(rows, chinese_mapping(), number="记-1")
+    assert err.value.code == "unbalanced_voucher"
+
+
+def test_reports_format_and_export() -> None:
+    zh, en = Formatter("zh_CN"), Formatter("en_US", "USD")
+    assert zh.money(D("1234.5")) == "¥1,234.50" and en.money(D("1234.50")) == "$1,234.50"
+    assert en.date(dt.date(2026, 11, 25)) == "Nov 25, 2026"
+    assert zh.date(dt.date(2026, 11, 25)) == "2026年11月25日"
+    m = chinese_mapping()
+    csv_text = to_csv(m.rules[:2])
+    assert csv_text.splitlines()[0] == "role,account,doc_type,category,warehouse"
+    assert csv_text.splitlines()[1] == "inventory,1405,,,"
