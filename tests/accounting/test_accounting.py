@@ -128,7 +128,7 @@ def test_cancellation_gives_a_red_voucher(
 
 def test_fx_sale_and_settlement_with_exchange_difference(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
-    j, docs, acc, _, rates = world
+    _, docs, acc, _, rates = world
     rates.table = {dt.date(2026, 11, 1): D("7.10"), dt.date(2026, 11, 20): D("7.20")}
     post(docs, "purchase_receipt", [Line(1, "A", D(10), D("10.00"), warehouse="W")], "S",
          dt.date(2026, 11, 3))
