@@ -272,12 +272,14 @@ def test_lifo_scenario(s: Scenario) -> None:
 
 def test_fifo_layers_after_return_to_supplier() -> None:
     v = run_scenario(FifoValuation, Scenario(FIFO["return_to_supplier"].rows[:6]))
+    assert isinstance(v, FifoValuation)
     assert v.layers == [(D(3), D("30.00"), "R1"), (D(10), D("300.00"), "R3")]
     assert v.receipt_remaining("R2") == (D(0), D(0), D(10))
 
 
 def test_lifo_layers_after_issues() -> None:
     v = run_scenario(LifoValuation, Scenario(LIFO["lifo_order"].rows[:6]))
+    assert isinstance(v, LifoValuation)
     assert v.layers == [(D(10), D("100.00"), "R1"), (D(3), D("60.00"), "R2")]
 
 

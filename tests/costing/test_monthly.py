@@ -189,6 +189,30 @@ def test_negative_closing_without_receipts_uses_default_cost() -> None:
     assert res.issues[0].cost == D("14.00")
 
 
+def test_negative_opening_filled_exactly_closes_at_zero_value() -> None:
+    m = MonthlyAverageValuation(allow_negative=True)
+    m.issue(D(2), ref="a")  # no stock, no default cost: -2 at 0.00
+    m.close_period()
+    m.receive(D(2), D("5.00"))
+    res = m.close_period()
+    assert res.closing_quantity == 0
+    assert res.closing_value == D("0.00")
+
+
+def test_negative_pool_with_receipts_is_not_valued_at_zero() -> None:
+    m = MonthlyAverageValuation(allow_negative=True)
+    m.receive(D(1), D("10.00"))
+    m.issue(D(4), ref="a")
+    first = m.close_period()
+    assert (first.closing_quantity, first.closing_value) == (D(-3), D("-30.00"))
+    m.receive(D(1), D("12.00"))
+    m.issue(D(1), ref="x")
+    res = m.close_period()
+    assert res.closing_quantity == D(-3)
+    assert res.closing_value < 0
+    assert res.issues[0].cost > 0
+
+
 def test_receive_by_value_and_bad_input() -> None:
     m = MonthlyAverageValuation()
     assert m.receive(D(3), D(0), value=D("10.00")) == D("10.00")
@@ -247,13 +271,14 @@ def test_monthly_average_conserves_value(
         assert (res.receipt_quantity, res.receipt_value) == (rec_q, rec_v)
         assert res.closing_quantity == open_q + rec_q - issued
         assert res.closing_value == open_v + rec_v - res.issue_value
-        if res.closing_quantity == 0:
-            assert res.closing_value == 0
         if not allow_negative:
+            # (negative pools: see the tests above)
             assert res.closing_quantity >= 0
+            if res.closing_quantity == 0:
+                assert res.closing_value == 0
         avail_q, avail_v = open_q + rec_q, open_v + rec_v
         if res.issues and avail_q > 0:
-            # within half a cent of the exact q x V / Q (exact halves: see the xfail test below)
+            # within half a cent of the exact q x V / Q (exact halves: a test above)
             half_cent = Fraction(1, 200)
             exact = Fraction(res.closing_quantity) * Fraction(avail_v) / Fraction(avail_q)
             assert abs(Fraction(res.closing_value) - exact) <= half_cent

@@ -86,12 +86,20 @@ def bad_cost(cost: object, name: str = "unit_cost") -> Decimal:
 
 
 def check_value(value: object, quantum: Decimal, name: str = "value") -> Decimal:
+    """A money value of zero or more, at the currency's digits (``100`` -> ``100.00``)."""
     v = check_number(value, name)
     if v < 0:
         raise JxcError("negative_amount", field=name, value=v)
-    if v.quantize(quantum, ROUND_HALF_UP) != v:
+    return check_money(v, quantum, name)
+
+
+def check_money(value: object, quantum: Decimal, name: str = "amount") -> Decimal:
+    """A signed money amount with no more digits than the currency has, brought to them."""
+    v = check_number(value, name)
+    rounded = v.quantize(quantum, ROUND_HALF_UP)
+    if rounded != v:
         raise JxcError("invalid_amount_precision", field=name, value=v, quantum=quantum)
-    return v
+    return rounded
 
 
 def insufficient(item: object, warehouse: object, needed: Decimal, on_hand: Decimal) -> JxcError:

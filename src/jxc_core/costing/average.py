@@ -25,6 +25,7 @@ from jxc_core.costing._common import (
     bad_cost,
     bad_quantity,
     base_state,
+    check_money,
     check_value,
     dec,
     expect_method,
@@ -139,6 +140,8 @@ class MovingAverageValuation:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:
+            if type(unit_cost) is not _D:
+                unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
             rq, rv, filled, released = self._shortages.fill(
@@ -184,12 +187,12 @@ class MovingAverageValuation:
             cost = self.issue(qty_before)
         short = quantity - (qty_before if qty_before > 0 else ZERO)
         if self._last_q is not None and self._last_v is not None and self._last_q > 0:
-            unit = _divide(self._last_v, self._last_q)
+            est = _divide(short * self._last_v, self._last_q)  # exact halves stay exact
         elif self._default_cost is not None:
-            unit = self._default_cost
+            est = _multiply(short, self._default_cost)
         else:
-            unit = ZERO
-        est_value = _multiply(short, unit).quantize(self._quantum, _HALF_UP)
+            est = ZERO
+        est_value = est.quantize(self._quantum, _HALF_UP)
         self._shortages.open.append([short, est_value, ref])
         self._qty -= short
         self._val -= est_value
@@ -206,7 +209,7 @@ class MovingAverageValuation:
         is a ``landed_cost`` adjustment (to COGS). The pool keeps no per-receipt record, so
         ``received_quantity`` is required.
         """
-        amount = check_number(amount, "amount")
+        amount = check_money(amount, self._quantum, "amount")
         if received_quantity is None:
             raise JxcError("configuration",
                            reason=f"moving average needs the quantity received by {ref}")

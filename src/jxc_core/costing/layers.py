@@ -29,6 +29,7 @@ from jxc_core.costing._common import (
     bad_cost,
     bad_quantity,
     base_state,
+    check_money,
     check_value,
     dec,
     expect_method,
@@ -161,6 +162,8 @@ class _LayerValuation:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:
+            if type(unit_cost) is not _D:
+                unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
             return self._receive_filling(quantity, val, ref)
@@ -298,13 +301,16 @@ class _LayerValuation:
             cost += self.issue(remaining)
         return cost
 
-    def _estimate_unit_cost(self, qty_before: Decimal, val_before: Decimal) -> Decimal:
+    def _estimate(self, short: Decimal, qty_before: Decimal, val_before: Decimal) -> Decimal:
+        """Unrounded value of ``short`` units at the estimate: the last unit cost consumed,
+        else the current average, else ``default_cost``, else 0 (short x value / qty, so an
+        exact half cent stays exact)."""
         if self._last_q is not None and self._last_v is not None:
-            return _divide(self._last_v, self._last_q)
+            return _divide(short * self._last_v, self._last_q)
         if qty_before > 0:
-            return _divide(val_before, qty_before)
+            return _divide(short * val_before, qty_before)
         if self._default_cost is not None:
-            return self._default_cost
+            return _multiply(short, self._default_cost)
         return ZERO
 
     def _issue_short(self, quantity: Decimal, from_ref: str | None, ref: str | None) -> Decimal:
@@ -314,8 +320,8 @@ class _LayerValuation:
         if on_hand:
             cost = self.issue(on_hand, from_ref)
         short = quantity - on_hand
-        unit = self._estimate_unit_cost(qty_before, val_before)
-        est_value = _multiply(short, unit).quantize(self._quantum, _HALF_UP)
+        est_value = self._estimate(short, qty_before, val_before).quantize(
+            self._quantum, _HALF_UP)
         self._shortages.open.append([short, est_value, ref])
         self._qty -= short
         self._val -= est_value
@@ -340,7 +346,7 @@ class _LayerValuation:
         issued, becomes a ``landed_cost`` adjustment (to COGS). A receipt whose layers are all
         gone (and forgotten) needs ``received_quantity``: all of the amount is then issued share.
         """
-        amount = check_number(amount, "amount")
+        amount = check_money(amount, self._quantum, "amount")
         found = self._by_ref.get(ref)
         if found is not None and not any(layer[0] for layer in found):
             found = None  # used up: as if forgotten, like a restored state

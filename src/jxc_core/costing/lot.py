@@ -17,6 +17,7 @@ from jxc_core.costing._common import (
     bad_cost,
     bad_quantity,
     base_state,
+    check_money,
     check_value,
     dec,
     expect_method,
@@ -87,6 +88,8 @@ class SpecificLotValuation:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
         else:
+            if type(unit_cost) is not Decimal:
+                unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if ref is None:
             raise LotError()
@@ -131,7 +134,7 @@ class SpecificLotValuation:
     ) -> Decimal:
         """Add ``amount`` to lot ``ref``: the share of its units still on hand raises the lot,
         the share already issued is a ``landed_cost`` adjustment (to COGS)."""
-        amount = check_number(amount, "amount")
+        amount = check_money(amount, self._quantum, "amount")
         found = self._lots.get(ref)
         if found is None and received_quantity is None:
             raise JxcError("unknown_receipt", ref=ref)

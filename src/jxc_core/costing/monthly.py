@@ -44,7 +44,12 @@ class IssueCost:
 
 @attrs.frozen(slots=True)
 class PeriodCloseResult:
-    """What closing a period computed."""
+    """What closing a period computed.
+
+    ``settled`` is value that left with no issue of this period to carry it: a negative
+    opening filled back to exactly zero settles the earlier issues (to cost of goods sold).
+    Always ``opening + receipts - issues - settled == closing``.
+    """
 
     unit_cost: Decimal
     opening_quantity: Decimal
@@ -54,6 +59,7 @@ class PeriodCloseResult:
     issues: tuple[IssueCost, ...]
     closing_quantity: Decimal
     closing_value: Decimal
+    settled: Decimal = ZERO
 
     @property
     def issue_value(self) -> Decimal:
@@ -159,10 +165,16 @@ class MonthlyAverageValuation:
         self._issues.append((ref, quantity))
 
     def preview_unit_cost(self) -> Decimal:
-        """The unit cost the period would close at now (unrounded)."""
+        """The unit cost the period would close at now (unrounded): (opening + receipts) value
+        over quantity; with no positive pool, the receipts' own average, else the opening's,
+        else ``default_cost``, else 0."""
         q = self._open_q + self._rec_q
         if q > 0:
             return DIVISION_CONTEXT.divide(self._open_v + self._rec_v, q)
+        if self._rec_q > 0:
+            return DIVISION_CONTEXT.divide(self._rec_v, self._rec_q)
+        if self._open_q < 0 and self._open_v:
+            return DIVISION_CONTEXT.divide(self._open_v, self._open_q)
         if self._default_cost is not None:
             return self._default_cost
         return ZERO
@@ -172,6 +184,8 @@ class MonthlyAverageValuation:
         q = self._open_q + self._rec_q
         if q > 0:
             return DIVISION_CONTEXT.divide(qty * (self._open_v + self._rec_v), q)
+        if self._rec_q > 0 and unit == DIVISION_CONTEXT.divide(self._rec_v, self._rec_q):
+            return DIVISION_CONTEXT.divide(qty * self._rec_v, self._rec_q)
         return DIVISION_CONTEXT.multiply(qty, unit)
 
     def close_period(self) -> PeriodCloseResult:
@@ -193,8 +207,12 @@ class MonthlyAverageValuation:
                 cost = self._value_of(q, unit).quantize(quantum, ROUND_HALF_UP)
             total += cost
             costs.append(IssueCost(ref, q, cost))
+        settled = ZERO
         if not self._issues:
-            closing_v = avail_v
+            if closing_q == 0:  # nothing left: whatever value remains settles earlier issues
+                settled = avail_v
+            else:
+                closing_v = avail_v
         result = PeriodCloseResult(
             unit_cost=unit,
             opening_quantity=self._open_q,
@@ -204,6 +222,7 @@ class MonthlyAverageValuation:
             issues=tuple(costs),
             closing_quantity=closing_q,
             closing_value=closing_v,
+            settled=settled,
         )
         self._open_q, self._open_v = closing_q, closing_v
         self._rec_q = ZERO

@@ -21,12 +21,13 @@ from jxc_core.costing._common import (
     bad_cost,
     bad_quantity,
     base_state,
+    check_money,
     check_value,
     dec,
     expect_method,
     insufficient,
 )
-from jxc_core.values import ZERO, check_amount, check_number, money_quantum
+from jxc_core.values import ZERO, check_amount, money_quantum
 
 __all__ = ["StandardCostValuation"]
 
@@ -109,6 +110,8 @@ class StandardCostValuation:
                 unit_cost = bad_cost(unit_cost)
             actual = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
         else:
+            if type(unit_cost) is not Decimal:
+                unit_cost = bad_cost(unit_cost)
             actual = check_value(value, self._quantum)
         at_standard = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
         if self._qty + quantity == 0:  # back to zero: no rounding residue may stay in stock
@@ -144,7 +147,7 @@ class StandardCostValuation:
 
         Returns the share kept in stock: always 0.00.
         """
-        amount = check_number(amount, "amount")
+        amount = check_money(amount, self._quantum, "amount")
         if amount:
             self._adjustments.append(CostAdjustment(PRICE_VARIANCE, amount, ZERO, None, ref))
         return amount - amount

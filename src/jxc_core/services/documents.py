@@ -308,7 +308,12 @@ class Documents:
             if not receipts:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason="a landed cost names the receipts it goes to")
-            AllocationBasis(doc.attributes.get("basis", "value"))
+            try:
+                AllocationBasis(doc.attributes.get("basis", "value"))
+            except ValueError:
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"unknown basis {doc.attributes.get('basis')!r}: "
+                                      "quantity, value, weight or volume") from None
             for rid in receipts:
                 if self._load(w, rid).doc_type != DocType.PURCHASE_RECEIPT:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -402,6 +407,11 @@ class Documents:
                                                        "role": pending[0].role})
             elif action == Action.APPROVE and target == State.APPROVED:
                 doc = self._on_approve(w, doc)
+            elif action == Action.APPROVE and wf is not None:
+                rest = [st for st in wf.pending_steps(doc) if st.name not in approvals]
+                if rest:
+                    w.event("approval_requested", {"doc_id": doc_id, "step": rest[0].name,
+                                                   "role": rest[0].role})
             elif action == Action.POST:
                 doc = self._on_post(w, doc, when)
                 w.event("document_posted", {"doc_id": doc_id, "doc_type": doc.doc_type.value})
@@ -435,8 +445,13 @@ class Documents:
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
                               user: str = "", tax_rate: Decimal = ZERO) -> list[Document]:
         """One draft purchase order per preferred supplier from the suggestions."""
+        groups = group_by_supplier(suggestions)
+        with self.jxc.storage.unit_of_work() as uow:  # every supplier first: all or nothing
+            for supplier in groups:
+                if not supplier or uow.master.get_party(supplier) is None:
+                    raise NotFoundError(kind="party", key=supplier)
         made = []
-        for supplier, group in group_by_supplier(suggestions).items():
+        for supplier, group in groups.items():
             lines = [Line(n, s.item, s.quantity, s.price, tax_rate, warehouse=s.warehouse)
                      for n, s in enumerate(group, start=1)]
             made.append(self.create(DocType.PURCHASE_ORDER, lines, party=supplier, user=user,
@@ -583,8 +598,9 @@ class Documents:
                                reason=f"it has been {done} in part: close it instead")
             self._order_effect(w, doc, -1)
             return doc
-        if any(v for counters in doc.counters.values()
-               for k, v in counters.items() if k in ("returned", "invoiced")):
+        if kind in (DocType.PURCHASE_RECEIPT, DocType.DELIVERY) and any(
+                v for counters in doc.counters.values()
+                for k, v in counters.items() if k in ("returned", "invoiced")):
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason="later documents (returns, invoices) refer to it: "
                                   "cancel them first")
@@ -650,6 +666,12 @@ class Documents:
                 values[e.line_no] = values.get(e.line_no, ZERO) + e.value
         return values
 
+    @staticmethod
+    def _posted_source(doc: Document, src: Document) -> None:
+        if src.state != State.POSTED:
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"{src.doc_id} is {src.state.value}, not posted")
+
     def _bump(self, w: _Work, doc_id: str, line_no: int, counts: Mapping[str, Decimal],
               cache: dict[str, Document]) -> Document:
         src = cache.get(doc_id) or self._load(w, doc_id)
@@ -693,6 +715,7 @@ class Documents:
     def _purchase_receipt(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                           reverse: bool) -> Document:
         cache: dict[str, Document] = {}
+        taken: dict[int, Decimal] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         for line in doc.lines:
@@ -710,10 +733,13 @@ class Documents:
                     raise JxcError("over_receipt", order=po.doc_id, line=n, kind="receipt",
                                    quantity=q, open=ordered - got, tolerance=self.tolerance)
                 self._bump(w, po.doc_id, n, {"received": sign * q}, cache)
-                open_before = max(ZERO, ordered - got)
-                on_order = min(q, open_before) if not reverse else min(q, max(ZERO, got + 0))
-                b = w.row(line.item, po.line(n).warehouse, "", "")
-                w.set_row(attrs.evolve(b, on_order=b.on_order - sign * on_order))
+                # what this receipt took off "on order" (at most the open quantity)
+                on_order = (doc.counter(line.line_no, "on_order") if reverse
+                            else min(q, max(ZERO, ordered - got)))
+                taken[line.line_no] = on_order
+                if po.state == State.POSTED:
+                    b = w.row(line.item, po.line(n).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, on_order=b.on_order - sign * on_order))
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -731,10 +757,14 @@ class Documents:
             net = line.amounts().net
             book.add(line, "inventory", value, debit=True)
             book.add(line, "grni", net, debit=False)
-            book.add(line, "price_difference", self._book_amount(doc, net) - value, debit=True)
+            variance = ("material_variance" if w.item(line.item).costing_method == "standard"
+                        else "price_difference")
+            book.add(line, variance, self._book_amount(doc, net) - value, debit=True)
         self._flush(w, cache)
         counters = {line.line_no: {"received": self._base(w, line),
-                                   "value": line.amounts().net} for line in doc.lines}
+                                   "value": line.amounts().net,
+                                   "on_order": taken.get(line.line_no, ZERO)}
+                    for line in doc.lines}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
     def _purchase_return(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
@@ -747,6 +777,8 @@ class Documents:
         for line in doc.lines:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
+            if not reverse:
+                self._posted_source(doc, rc)
             receipt_rate[line.line_no] = Decimal(rc.attributes.get("rate", "1"))
             n = line.source[1]
             q = self._base(w, line)
@@ -768,8 +800,11 @@ class Documents:
                        cache)
             src_line = rc.line(n)
             if src_line.source is not None:
-                self._bump(w, src_line.source[0], src_line.source[1], {"returned": sign * q},
-                           cache)
+                po = self._bump(w, src_line.source[0], src_line.source[1],
+                                {"returned": sign * q}, cache)
+                if po.state == State.POSTED:  # the order line is open again for that quantity
+                    b = w.row(line.item, po.line(src_line.source[1]).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, on_order=b.on_order + sign * q))
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "stock_value"),
@@ -803,6 +838,8 @@ class Documents:
         for line in doc.lines:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
+            if not reverse:
+                self._posted_source(doc, rc)
             n = line.source[1]
             q = self._base(w, line)
             open_q = (rc.counter(n, "received") - rc.counter(n, "returned")
@@ -833,7 +870,7 @@ class Documents:
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
-                    self._base(w, src_line))
+                    rc.counter(n, "received") - rc.counter(n, "returned"))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
@@ -850,6 +887,7 @@ class Documents:
     def _delivery(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                   reverse: bool) -> Document:
         cache: dict[str, Document] = {}
+        taken: dict[int, Decimal] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         for line in doc.lines:
@@ -867,9 +905,12 @@ class Documents:
                     raise JxcError("over_receipt", order=so.doc_id, line=n, kind="delivery",
                                    quantity=q, open=ordered - out, tolerance=self.tolerance)
                 self._bump(w, so.doc_id, n, {"delivered": sign * q}, cache)
-                dem = min(q, max(ZERO, ordered - out)) if not reverse else q
-                b = w.row(line.item, so.line(n).warehouse, "", "")
-                w.set_row(attrs.evolve(b, demand=b.demand - sign * dem))
+                dem = (doc.counter(line.line_no, "demand") if reverse
+                       else min(q, max(ZERO, ordered - out)))
+                taken[line.line_no] = dem
+                if so.state == State.POSTED:
+                    b = w.row(line.item, so.line(n).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, demand=b.demand - sign * dem))
                 demand = f"{so.doc_id}/{n}"
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
@@ -886,7 +927,8 @@ class Documents:
             cost = abs(values.get(line.line_no, ZERO))
             book.add(line, "cogs", cost, debit=True)
             book.add(line, "inventory", cost, debit=False)
-            counters[line.line_no] = {"delivered": self._base(w, line), "cost": cost}
+            counters[line.line_no] = {"delivered": self._base(w, line), "cost": cost,
+                                      "demand": taken.get(line.line_no, ZERO)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
@@ -898,6 +940,8 @@ class Documents:
         for line in doc.lines:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
+            if not reverse:
+                self._posted_source(doc, dl)
             n = line.source[1]
             q = self._base(w, line)
             delivered = dl.counter(n, "delivered")
@@ -943,6 +987,8 @@ class Documents:
         for line in doc.lines:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
+            if not reverse:
+                self._posted_source(doc, dl)
             n = line.source[1]
             q = self._base(w, line)
             open_q = (dl.counter(n, "delivered") - dl.counter(n, "returned")
