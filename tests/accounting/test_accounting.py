@@ -228,3 +228,37 @@ def test_reports_format_and_export() -> None:
     csv_text = to_csv(m.rules[:2])
     assert csv_text.splitlines()[0] == "role,account,doc_type,category,warehouse"
     assert csv_text.splitlines()[1] == "inventory,1405,,,"
+
+
+def test_monthly_weighted_average_is_valued_at_the_close(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("12.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 4))
+    j.issue("Q", "W", D(3), doc_id="LY-1")
+    # during the month the issues are recorded by quantity only
+    assert docs.get(ck).counters[1]["cost"] == D("0.00")
+    assert j.balance("Q", "W").value == D("220.00")
+    closed = acc.close_period(2026, 11)
+    assert closed.monthly_issues == 2
+    # unit cost (100 + 120) / 20 = 11.00: 5 -> 55.00, 3 -> 33.00, closing 12 -> 132.00
+    lines = j.ledger("Q", "W")
+    costs = {(x.entry.doc_id, x.entry.value) for x in lines if x.entry.kind == "period_cost"}
+    assert costs == {(ck, D("-55.00")), ("LY-1", D("-33.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(12), D("132.00"))
+    assert lines[-1].running_value == b.value
+    close_voucher = [v for v in acc.vouchers() if v.doc_type == "period_close"]
+    assert len(close_voucher) == 1 and close_voucher[0].debit == D("88.00")
+    stock = sum((j.balance(i, "W").value for i in ("A", "M", "Q")), D(0))
+    assert acc.account_balance("1405") + acc.account_balance("1403") == stock
+    j.define_warehouse(Warehouse("W2", "second"))
+    clock.at = dt.datetime(2026, 12, 1, 9)
+    with pytest.raises(JxcError) as err:  # a per-warehouse monthly value is known at month end
+        j.transfer("Q", "W", "W2", D(1))
+    assert err.value.code == "configuration"

@@ -28,10 +28,12 @@ import attrs
 
 from jxc_core.accounting.mapping import AccountMapping, chinese_mapping
 from jxc_core.accounting.vouchers import Voucher, build_voucher
+from jxc_core.costing import MonthlyAverageValuation
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, PeriodClosedError
 from jxc_core.services.documents import JournalRow
-from jxc_core.services.jxc import Jxc, _Work
+from jxc_core.services.jxc import Jxc, _split_group, _Work
+from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import ZERO, check_number, round_money
 
 __all__ = [
@@ -44,8 +46,9 @@ __all__ = [
     "TrialRow",
 ]
 
-_AR_DOCS = {"sales_invoice"}
-_AP_DOCS = {"purchase_invoice", "landed_cost"}
+#: the account role that takes the month-end cost of an issue, by the issuing document type
+_COUNTER_ROLE = {"delivery": "cogs", "issue": "cogs", "purchase_return": "price_difference",
+                 "adjustment": "adjustment", "stock_count": "count_gain_loss"}
 
 
 @attrs.frozen(slots=True)
@@ -128,6 +131,7 @@ class PeriodClose:
     vouchers: int
     snapshot_rows: int
     warnings: tuple[str, ...]
+    monthly_issues: int = 0
 
 
 def period_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
@@ -344,6 +348,7 @@ class Accounting:
                                    docs=", ".join(drafts[:10]))
                 warnings.append(f"{len(drafts)} unposted document(s) dated in {period}: "
                                 + ", ".join(drafts[:10]))
+            valued = self._value_monthly(w, end, period)
             vouchers = self._generate(w)
             rows = self._snapshot(w, end)
             for (item, wh), (q, v) in rows.items():
@@ -357,11 +362,52 @@ class Accounting:
                 "action": "close", "period": period, "user": user,
                 "at": w.now.isoformat(), "warnings": warnings})
             w.event("period_closed", {"period": period, "user": user})
-            return PeriodClose(period, len(vouchers), len(rows), tuple(warnings))
+            return PeriodClose(period, len(vouchers), len(rows), tuple(warnings), valued)
 
         result: PeriodClose = self.jxc._run("close_period", None, None, body,
                                             lambda _: {}, lambda _: None)
         return result
+
+    def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
+        """Value the month's issues of monthly-weighted-average scopes (全月一次加权平均):
+        a ``period_cost`` ledger entry per issue and one journal posting for all of them."""
+        scopes = sorted({w.scope(w.item(b.item), b.warehouse) for b in w.uow.balances.all()
+                         if w.item(b.item).costing_method == "monthly_average"})
+        entries: list[LedgerEntry] = []
+        rows: list[JournalRow] = []
+        doc_id = f"YJ-{period}"
+        for scope in scopes:
+            state = w.uow.valuations.get(scope)
+            if state is None:
+                continue
+            inner = MonthlyAverageValuation.from_state(state)
+            result = inner.close_period()
+            costs = [(ic.ref or "", ic.cost) for ic in result.issues]
+            if result.settled:
+                costs.append(("", result.settled))
+            for ref, cost in costs:
+                g_type, g_doc, g_line = _split_group(ref) if ref else ("period_close", doc_id, 0)
+                entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, end,
+                                           "period_cost", g_type, g_doc, g_line))
+                role = _COUNTER_ROLE.get(g_type, "cogs")
+                n = len(rows) // 2 + 1
+                for r, dr, cr in ((role, cost, ZERO), ("inventory", ZERO, cost)):
+                    if cost:
+                        rows.append(JournalRow("period_close", doc_id, n, r, dr, cr, scope[0],
+                                               scope[1], "", end.date().isoformat(),
+                                               self.jxc.book_currency))
+            new_state = inner.to_state()
+            for key in ("posted_until", "moves"):
+                if key in state:
+                    new_state[key] = state[key]
+            w.uow.valuations.put(scope, new_state)
+        if entries:
+            first = w.uow.sequences.next("ledger", len(entries))
+            w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
+                                 for k, e in enumerate(entries)])
+        if rows:
+            w.uow.journal.append([r.to_data() for r in rows])
+        return len(entries)
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
         """Reopen a closed month (and every later one): explicit and recorded."""

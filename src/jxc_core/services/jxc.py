@@ -81,12 +81,59 @@ __all__ = [
     "StockLine",
 ]
 
+class MonthlyScope:
+    """A monthly-weighted-average scope seen through the perpetual interface of the engine:
+    an issue is recorded by quantity and costs 0.00 now; :meth:`Accounting.close_period`
+    values the month's issues and books their cost (``period_cost`` ledger entries)."""
+
+    method = "monthly_average"
+
+    def __init__(self, inner: MonthlyAverageValuation) -> None:
+        self.inner = inner
+        self.item: object = None
+        self.warehouse: object = None
+
+    @property
+    def quantity(self) -> Decimal:
+        return self.inner.quantity
+
+    @property
+    def value(self) -> Decimal:
+        """Opening + receipts - the issues already valued (this month's are not yet)."""
+        return self.inner.value
+
+    def receive(self, quantity: Decimal, unit_cost: Decimal, ref: str | None = None, *,
+                value: Decimal | None = None) -> Decimal:
+        return self.inner.receive(quantity, unit_cost, ref, value=value)
+
+    def issue(self, quantity: Decimal, from_ref: str | None = None, *,
+              ref: str | None = None) -> Decimal:
+        self.inner.item, self.inner.warehouse = self.item, self.warehouse
+        self.inner.issue(quantity, from_ref, ref=ref)
+        return ZERO.quantize(money_quantum(self.inner._digits))
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        return []
+
+    def add_landed_cost(self, ref: str, amount: Decimal, *,
+                        received_quantity: Decimal | None = None) -> Decimal:
+        """Landed cost joins the month's receipts value (the whole amount stays in the pool
+        and reaches the issues through the month's unit cost)."""
+        amount = check_number(amount, "amount")
+        self.inner._rec_v += amount
+        return amount
+
+    def to_state(self) -> dict[str, Any]:
+        return self.inner.to_state()
+
+
 Valuation = (
     FifoValuation
     | LifoValuation
     | MovingAverageValuation
     | StandardCostValuation
     | SpecificLotValuation
+    | MonthlyScope
 )
 
 IN = "in"
@@ -382,10 +429,8 @@ class _Work:
                 made = self.jxc._new_valuation(item)
             else:
                 restored = valuation_from_state(state)
-                if isinstance(restored, MonthlyAverageValuation):
-                    raise JxcError("configuration",
-                                   reason="monthly average scopes are valued at period close")
-                made = restored
+                made = (MonthlyScope(restored) if isinstance(restored, MonthlyAverageValuation)
+                        else restored)
                 if state.get("posted_until"):
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
                 self.moves[scope] = int(state.get("moves", 0))
@@ -475,6 +520,8 @@ class Jxc:
         if m == "standard":
             assert item.standard_cost is not None
             return StandardCostValuation(item.standard_cost, d, item.allow_negative)
+        if m == "monthly_average":
+            return MonthlyScope(MonthlyAverageValuation(d, item.allow_negative))
         return SpecificLotValuation(d)
 
     def _run(
@@ -703,6 +750,11 @@ class Jxc:
         org = self.organisation_scope
         for line_no, line, item, parts in plans:
             group = _group_ref(doc_type, doc_id, line_no)
+            if transfer_to is not None and item.costing_method == "monthly_average" and \
+                    not self.organisation_scope:
+                raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
+                               "average per warehouse: its transfers would move a value "
+                               "known only at month end (use organisation_scope)")
             v = self._scope_at(w, item, line.warehouse, when, replays)
             v_to = v
             if transfer_to is not None:
@@ -822,6 +874,8 @@ class Jxc:
         if latest is None or when >= latest:
             w.posted_until[scope] = when
             return v
+        if isinstance(v, MonthlyScope):
+            return v  # inside the open month the order of movements changes no cost
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
         if w.uow.ledger.after(item.code, wh, when, 1 << 62) and any(
@@ -918,8 +972,8 @@ class Jxc:
         for scope, n in counts.items():
             moves = w.moves.get(scope, 0)
             w.moves[scope] = moves + n
-            if scope in replays:
-                continue  # its tail was replayed: the next postings checkpoint it again
+            if scope in replays or isinstance(w.valuations[scope], MonthlyScope):
+                continue  # replayed tails checkpoint later; monthly scopes need none
             if (moves + n) // self.checkpoint_every > moves // self.checkpoint_every:
                 state = w.valuations[scope].to_state()
                 if not state.get("shortages"):

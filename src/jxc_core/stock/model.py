@@ -25,7 +25,8 @@ __all__ = [
     "Warehouse",
 ]
 
-COSTING_METHODS = ("fifo", "lifo", "moving_average", "standard", "specific_lot")
+COSTING_METHODS = ("fifo", "lifo", "moving_average", "monthly_average", "standard",
+                   "specific_lot")
 
 
 def _check_units(_: object, __: attrs.Attribute[Any], units: dict[str, Decimal]) -> None:
