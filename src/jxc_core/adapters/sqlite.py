@@ -157,9 +157,15 @@ class SqliteUnitOfWork:
             fault("commit")
         if self._open:
             self._con.execute("COMMIT")
-            # what follows in the same with-block is a new transaction, dropped at exit
-            # unless committed again (as in the memory adapter)
+            self._open = False
+            # a write that follows in the same with-block opens a new transaction, dropped
+            # at exit unless committed again (as in the memory adapter)
+
+    def _tx(self) -> None:
+        """Make sure a transaction is open before a write (after a commit it is not)."""
+        if not self._open:
             self._storage._begin(self._con)
+            self._open = True
 
     def rollback(self) -> None:
         if self._open:
@@ -170,10 +176,12 @@ class SqliteUnitOfWork:
         fault = self._storage.fault
         if fault is not None:
             fault(table)
+        self._tx()
         return self._con.execute(sql, args)
 
     def _many(self, table: str, sql: str, rows: Sequence[Sequence[Any]], keys: object) -> None:
         """executemany, all rows or none (a savepoint): a duplicate key leaves nothing."""
+        self._tx()
         con = self._con
         con.execute("SAVEPOINT jxc_many")
         try:
@@ -301,6 +309,7 @@ class _Balances(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("balances")
+        self.u._tx()
         self.u._con.executemany(
             "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
             [(b.item, b.warehouse, b.location, b.lot, str(b.on_hand), str(b.held),
@@ -416,6 +425,7 @@ class _Journal(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
+        self.u._tx()
         self.u._con.executemany(
             "INSERT INTO journal (doc_id, data) VALUES (?, ?)",
             [(r.get("doc_id", ""), json.dumps(r, ensure_ascii=False, separators=(",", ":")))
@@ -487,6 +497,7 @@ class _Outbox(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("outbox")
+        self.u._tx()
         self.u._con.executemany("UPDATE outbox SET delivered = 1 WHERE event_id = ?",
                                 [(i,) for i in event_ids])
 

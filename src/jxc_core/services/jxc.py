@@ -780,7 +780,8 @@ class Jxc:
                     signed_q, signed_v = -qty, -amount
                     self._consume_reservations(w, line, item.code, lot, qty)
                 b = w.row(item.code, line.warehouse, location, lot)
-                w.set_row(attrs.evolve(b, on_hand=b.on_hand + signed_q))
+                w.set_row(Balance(b.item, b.warehouse, b.location, b.lot, b.on_hand + signed_q,
+                                  b.reserved, b.held, b.on_order, b.demand))
                 entries.append(LedgerEntry(no, item.code, line.warehouse, location, lot,
                                            signed_q, signed_v, when, kind, doc_type, doc_id,
                                            line_no, from_ref))

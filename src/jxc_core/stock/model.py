@@ -69,6 +69,8 @@ class Item:
     def to_base(self, quantity: Decimal, unit: str | None) -> Decimal:
         """``quantity`` of ``unit`` in base units, exact to ``quantity_digits`` or refused."""
         if unit is None or unit == self.base_unit:
+            if not self.quantity_digits and quantity == quantity.to_integral_value():
+                return quantity  # the common case: whole pieces
             base = quantity
         else:
             factor = self.units.get(unit)
