@@ -266,6 +266,24 @@ class StorageContract(abc.ABC):
         self._opened.append(again)
         return again
 
+    # -- valuation versions ------------------------------------------------------------------
+    def test_valuation_version_counts_committed_puts(self, storage: Storage) -> None:
+        scope = ("VER", "W")
+        with storage.unit_of_work() as u:
+            assert u.valuations.version(scope) is None
+            u.valuations.put(scope, {"n": "1"})
+            assert u.valuations.version(scope) == 1  # a unit of work sees its own writes
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.valuations.put(scope, {"n": "2"})  # rolled back: the version stays
+        with storage.unit_of_work() as u:
+            assert u.valuations.version(scope) == 1
+            u.valuations.put(scope, {"n": "3"})
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.version(scope) == 2
+            assert u.valuations.get(scope) == {"n": "3"}
+
     # -- unit of work -----------------------------------------------------------------------
     @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
     def test_exception_rolls_back(self, seeded: Storage, write: Write) -> None:

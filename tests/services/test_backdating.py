@@ -131,3 +131,20 @@ def test_any_posting_order_gives_the_date_order_figures(
     a, b = shuffled.balance("A", "W"), ordered.balance("A", "W")
     assert (a.on_hand, a.value) == (b.on_hand, b.value)
     assert group_costs(shuffled) == group_costs(ordered)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_second_service_on_the_same_store_sees_fresh_valuations(kind: str,
+                                                                  tmp_path: Path) -> None:
+    """Live valuation objects are kept between commands; a write by another service (or
+    process) bumps the stored version, so the next command reloads instead of reusing."""
+    first = make(kind, tmp_path)
+    second = Jxc(first.storage)
+    first.receive("A", "W", D(10), D(10), doc_id="r1")
+    assert second.issue("A", "W", D(4), doc_id="i1").value == D("-40.00")
+    assert first.issue("A", "W", D(6), doc_id="i2").value == D("-60.00")
+    with pytest.raises(JxcError):  # a refused command must not leave a half-changed cache
+        first.issue("A", "W", D(1), doc_id="i3")
+    second.receive("A", "W", D(1), D(7), doc_id="r2")
+    assert first.issue("A", "W", D(1), doc_id="i4").value == D("-7.00")
+    assert_ledger_matches(first)

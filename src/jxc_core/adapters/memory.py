@@ -56,7 +56,7 @@ class _Data:
         self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
-        self.valuations: dict[tuple[str, str], dict[str, Any]] = {}
+        self.valuations: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.checkpoints: dict[tuple[str, str], dict[tuple[dt.datetime, int], Any]] = {}
         self.reservations: dict[tuple[str, str], dict[str, Reservation]] = {}
         self.res_ids: dict[str, tuple[str, str]] = {}
@@ -296,11 +296,16 @@ class _Balances(_Repo):
 
 class _Valuations(_Repo):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        found: dict[str, Any] | None = self.u._get("valuations", scope)
-        return None if found is None else _copy(found)
+        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
+        return None if found is None else _copy(found[1])
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.u._put("valuations", scope, _copy(state))
+        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
+        self.u._put("valuations", scope, ((found[0] if found else 0) + 1, _copy(state)))
+
+    def version(self, scope: tuple[str, str]) -> int | None:
+        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
+        return None if found is None else found[0]
 
 
 class _Checkpoints(_Repo):

@@ -103,6 +103,9 @@ MIGRATIONS: list[str] = [
     CREATE TABLE records (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,
                           key TEXT NOT NULL, data TEXT NOT NULL, UNIQUE (kind, key));
     """,
+    """
+    ALTER TABLE valuations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -328,8 +331,15 @@ class _Valuations(_Repo):
         return state
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.u._x("valuations", "INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)",
+        self.u._x("valuations",
+                  "INSERT INTO valuations (item, scope, state, version) VALUES (?, ?, ?, 1) "
+                  "ON CONFLICT (item, scope) DO UPDATE SET state = excluded.state, "
+                  "version = valuations.version + 1",
                   (scope[0], scope[1], json.dumps(state, separators=(",", ":"))))
+
+    def version(self, scope: tuple[str, str]) -> int | None:
+        rows = self.u._q("SELECT version FROM valuations WHERE item = ? AND scope = ?", scope)
+        return int(rows[0][0]) if rows else None
 
 
 class _Checkpoints(_Repo):

@@ -111,7 +111,12 @@ class ValuationRepository(Protocol):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
         """The ``to_state()`` data of the costing scope (item, warehouse-or-'*')."""
 
-    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None: ...
+    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
+        """Store the state; the scope's version becomes the previous one + 1 (first: 1)."""
+
+    def version(self, scope: tuple[str, str]) -> int | None:
+        """The scope's version (None: never stored). Cheap: lets a caller keep the live
+        valuation object between units of work and reload it only when it changed."""
 
 
 class CheckpointRepository(Protocol):

@@ -370,6 +370,7 @@ class _Work:
         self.valuations: dict[tuple[str, str], Valuation] = {}
         self.posted_until: dict[tuple[str, str], dt.datetime] = {}
         self.moves: dict[tuple[str, str], int] = {}
+        self.versions: dict[tuple[str, str], int] = {}
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
         self.now = jxc.clock.now()
@@ -424,6 +425,18 @@ class _Work:
         scope = self.scope(item, warehouse)
         found = self.valuations.get(scope)
         if found is None:
+            version = self.uow.valuations.version(scope)
+            cached = self.jxc._cache.get(scope)
+            if cached is not None and version is not None and cached[0] == version:
+                # the live object of the last unit of work that wrote this scope: unchanged
+                _, made, until, moves = cached
+                if until is not None:
+                    self.posted_until[scope] = until
+                self.moves[scope] = moves
+                self.versions[scope] = version
+                self.valuations[scope] = made
+                return made
+            self.versions[scope] = version or 0
             state = self.uow.valuations.get(scope)
             if state is None:
                 made = self.jxc._new_valuation(item)
@@ -475,6 +488,7 @@ class _Work:
                 state["posted_until"] = until.isoformat()
             state["moves"] = self.moves.get(scope, 0)
             uow.valuations.put(scope, state)
+            self.versions[scope] = self.versions.get(scope, 0) + 1
         if self.events:
             uow.outbox.add(self.events)
 
@@ -495,6 +509,8 @@ class Jxc:
         rates: ExchangeRates | None = None,
     ) -> None:
         self.storage = storage
+        #: live valuation objects by scope, with the stored version they match
+        self._cache: dict[tuple[str, str], tuple[int, Valuation, dt.datetime | None, int]] = {}
         self.book_currency = book_currency
         self.rates = rates
         self.checkpoint_every = checkpoint_every
@@ -543,11 +559,21 @@ class Jxc:
                         raise JxcError("idempotency_conflict", key=key)
                     return decode(seen[1])
             work = _Work(self, uow)
-            result = body(work)
-            work.save()
-            if key is not None:
-                uow.idempotency.put(key, fp, encode(result))
-            uow.commit()
+            try:
+                result = body(work)
+                work.save()
+                if key is not None:
+                    uow.idempotency.put(key, fp, encode(result))
+                uow.commit()
+            except BaseException:
+                for scope in work.valuations:  # they may be half-changed: never reuse them
+                    self._cache.pop(scope, None)
+                raise
+            for scope, v in work.valuations.items():
+                if scope in work.versions:
+                    self._cache[scope] = (work.versions[scope], v,
+                                          work.posted_until.get(scope),
+                                          work.moves.get(scope, 0))
         try:
             self.deliver_events()
         except Exception:  # the command committed; the event stays pending
