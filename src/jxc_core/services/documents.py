@@ -262,8 +262,10 @@ class Documents:
             raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no")
         for line in doc.lines:
             line.check()
-            if kind == DocType.LANDED_COST:
-                continue  # lines are charges (freight, duty), not items
+            if kind == DocType.LANDED_COST:  # lines are charges (freight, duty), not items
+                if line.quantity <= 0:
+                    raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+                continue
             item = w.item(line.item)
             if kind == DocType.ADJUSTMENT:
                 if not line.quantity:
@@ -272,6 +274,7 @@ class Documents:
             elif kind == DocType.STOCK_COUNT:
                 if line.quantity < 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+                item.to_base(line.quantity, line.unit)  # the unit must be known now
             else:
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -792,7 +795,9 @@ class Documents:
             qty_left = received - returned
             if reverse:
                 sv = doc.counter(line.line_no, "supplier_value")
-            else:
+            elif line.price:  # the supplier's price of the return (退货单价)
+                sv = line.amounts(self.jxc.currency_digits).net
+            else:  # no price given: the receipt's own price
                 sv = (value_left if q == qty_left else round_money(
                     DIVISION_CONTEXT.divide(q * value_left, qty_left), self.jxc.currency_digits))
             supplier_value[line.line_no] = sv
@@ -968,8 +973,11 @@ class Documents:
                        cache)
             src_line = dl.line(n)
             if src_line.source is not None:
-                self._bump(w, src_line.source[0], src_line.source[1], {"returned": sign * q},
-                           cache)
+                so = self._bump(w, src_line.source[0], src_line.source[1],
+                                {"returned": sign * q}, cache)
+                if so.state == State.POSTED:  # the order line is open again for that quantity
+                    b = w.row(line.item, so.line(src_line.source[1]).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, demand=b.demand + sign * q))
         values = self._stock(w, doc, stock, when, reverse)
         counters = {}
         for line in doc.lines:

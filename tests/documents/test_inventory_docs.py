@@ -1,0 +1,316 @@
+"""Inventory documents (DOMAIN 5): transfer, stock count, adjustment, landed cost."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jxc_core.documents import Document, Line, State
+from jxc_core.errors import JxcError
+
+from .support import BOSS, Shop
+
+D = Decimal
+
+
+def rows(shop: Shop, doc_id: str) -> list[tuple[str, str, Decimal, Decimal]]:
+    return [(r.role, r.warehouse, r.debit, r.credit) for r in shop.journal(doc_id)]
+
+
+# -- transfer --------------------------------------------------------------------------------
+def test_transfer_moves_value_at_cost(shop: Shop) -> None:
+    shop.stock_in("A", D(10), D(10))
+    shop.stock_in("A", D(10), D(14))
+    tr = shop.run("transfer", [Line(1, "A", D(15), warehouse="W1", to_warehouse="W2")])
+    assert shop.counters(tr.doc_id, 1, "moved", "value") == {
+        "moved": D(15), "value": D("170.00")}  # 100 + 5 x 14
+    assert rows(shop, tr.doc_id) == [("inventory", "W2", D("170.00"), D(0)),
+                                     ("inventory", "W1", D(0), D("170.00"))]
+    assert (shop.qty("A", "W1"), shop.value("A", "W1")) == (5, D("70.00"))
+    assert (shop.qty("A", "W2"), shop.value("A", "W2")) == (15, D("170.00"))
+    shop.check_books()
+    # the units arrive as one layer of the target at the moved value: 10 x 170 / 15
+    out = shop.run("adjustment", [Line(1, "A", D(-10), warehouse="W2")])
+    assert out.counters[1]["value"] == D("113.33")
+    assert shop.value("A", "W2") == D("56.67")
+    shop.check_books()
+
+
+def test_transfer_under_moving_average(shop: Shop) -> None:
+    shop.stock_in("B", D(3), D("10.00"))
+    shop.stock_in("B", D(3), D("10.01"))  # 60.03 for 6
+    tr = shop.run("transfer", [Line(1, "B", D(4), warehouse="W1", to_warehouse="W2")])
+    assert tr.counters[1]["value"] == D("40.02")  # 4 x 60.03 / 6 = 40.02
+    assert (shop.value("B", "W1"), shop.value("B", "W2")) == (D("20.01"), D("40.02"))
+    shop.check_books()
+
+
+def test_cancel_of_a_transfer_brings_the_goods_back(shop: Shop) -> None:
+    shop.stock_in("A", D(10), D(10))
+    tr = shop.run("transfer", [Line(1, "A", D(6), warehouse="W1", to_warehouse="W2")])
+    shop.docs.cancel(tr.doc_id, BOSS)
+    assert (shop.qty("A", "W1"), shop.value("A", "W1")) == (10, D("100.00"))
+    assert (shop.qty("A", "W2"), shop.value("A", "W2")) == (0, D(0))
+    assert shop.net("inventory", tr.doc_id) == 0
+    shop.check_books()
+
+
+def test_cancel_of_a_transfer_whose_units_left_the_target_is_refused(shop: Shop) -> None:
+    shop.stock_in("A", D(10), D(10))
+    tr = shop.run("transfer", [Line(1, "A", D(6), warehouse="W1", to_warehouse="W2")])
+    shop.run("adjustment", [Line(1, "A", D(-1), warehouse="W2")])
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.cancel(tr.doc_id, BOSS)
+    assert err.value.code == "reversal_impossible"
+    assert shop.snapshot() == before
+
+
+def test_transfer_cannot_take_reserved_stock(shop: Shop) -> None:
+    shop.stock_in("A", D(20), D(10))
+    shop.run("sales_order", [Line(1, "A", D(15), D(20), warehouse="W1")], "C1")
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.run("transfer", [Line(1, "A", D(6), warehouse="W1", to_warehouse="W2")])
+    assert err.value.code == "insufficient_stock"
+    after = shop.snapshot()
+    assert (after["ledger"], after["journal"], after["balances"]) == (
+        before["ledger"], before["journal"], before["balances"])
+
+
+# -- stock count -----------------------------------------------------------------------------
+def open_count(shop: Shop) -> Document:
+    """A: 10 @ 10 + 10 @ 13 (230.00) with 5 reserved by a sales order; C: 4 @ 5.00."""
+    shop.stock_in("A", D(10), D(10))
+    shop.stock_in("A", D(10), D(13))
+    shop.stock_in("C", D(4), D(5))
+    shop.run("sales_order", [Line(1, "A", D(5), D(20), warehouse="W1")], "C1")
+    pc = shop.make("stock_count", [Line(1, "A", D(0), warehouse="W1"),
+                                   Line(2, "C", D(0), warehouse="W1")])
+    return shop.docs.submit(pc.doc_id, BOSS)
+
+
+def test_submit_freezes_what_is_available(shop: Shop) -> None:
+    pc = open_count(shop)
+    assert pc.attributes == {"book": {"1": "20", "2": "4"}, "held": {"1": "15", "2": "4"}}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.on_hand, a.reserved, a.held, a.available) == (20, 5, 15, 0)
+    assert shop.jxc.balance("C", "W1").held == 4
+    with pytest.raises(JxcError) as err:  # frozen stock cannot leave
+        shop.run("adjustment", [Line(1, "C", D(-1), warehouse="W1")])
+    assert err.value.code == "insufficient_stock"
+
+
+def test_count_sheets_blind_and_not(shop: Shop) -> None:
+    pc = open_count(shop)
+    blind = shop.docs.count_sheet(pc.doc_id)
+    assert blind == [
+        {"line_no": 1, "item": "A", "warehouse": "W1", "lot": "", "counted": None},
+        {"line_no": 2, "item": "C", "warehouse": "W1", "lot": "", "counted": None}]
+    assert all("book" not in row for row in blind)
+    shop.docs.record_count(pc.doc_id, {2: D(6)})
+    open_sheet = shop.docs.count_sheet(pc.doc_id, blind=False)
+    assert [(r["book"], r["counted"]) for r in open_sheet] == [(D(20), None), (D(4), D(6))]
+
+
+#: (counted A, counted C, A difference, A value moved, C value moved, A value, C value)
+COUNTS = [
+    (17, 6, -3, "30.00", "10.00", "200.00", "30.00"),  # loss FIFO @ 10; gain @ average 5
+    (20, 4, 0, "0", "0", "230.00", "20.00"),
+    (21, 3, 1, "11.50", "5.00", "241.50", "15.00"),  # gain at the average 230 / 20
+    (5, 0, -15, "165.00", "20.00", "65.00", "0.00"),  # 100 + 5 x 13; all unreserved
+]
+
+
+@pytest.mark.parametrize(("a", "c", "diff", "a_moved", "c_moved", "a_value", "c_value"),
+                         COUNTS)
+def test_post_books_gain_and_loss(shop: Shop, a: int, c: int, diff: int, a_moved: str,
+                                  c_moved: str, a_value: str, c_value: str) -> None:
+    pc = open_count(shop)
+    shop.docs.record_count(pc.doc_id, {1: D(a), 2: D(c)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)
+    assert shop.counters(pc.doc_id, 1, "quantity", "value") == {
+        "quantity": D(diff), "value": D(a_moved)}
+    assert shop.counters(pc.doc_id, 2, "quantity", "value") == {
+        "quantity": D(c - 4), "value": D(c_moved)}
+    sign = 1 if diff > 0 else -1
+    assert shop.roles(pc.doc_id).get("inventory", D(0)) == (
+        sign * D(a_moved) + (1 if c > 4 else -1) * D(c_moved))
+    assert shop.net("count_gain_loss", pc.doc_id) == -shop.net("inventory", pc.doc_id)
+    a_bal, c_bal = shop.jxc.balance("A", "W1"), shop.jxc.balance("C", "W1")
+    assert (a_bal.on_hand, a_bal.held, a_bal.reserved, a_bal.value) == (a, 0, 5, D(a_value))
+    assert (c_bal.on_hand, c_bal.held, c_bal.value) == (c, 0, D(c_value))
+    assert pc.attributes["held"] == {}
+    assert len(shop.jxc.reservations()) == 1  # the open reservation is untouched
+    shop.check_books()
+
+
+def test_count_loss_journal_rows(shop: Shop) -> None:
+    pc = open_count(shop)
+    shop.docs.record_count(pc.doc_id, {1: D(17), 2: D(6)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)
+    assert rows(shop, pc.doc_id) == [
+        ("inventory", "W1", D(0), D("30.00")), ("count_gain_loss", "W1", D("30.00"), D(0)),
+        ("inventory", "W1", D("10.00"), D(0)), ("count_gain_loss", "W1", D(0), D("10.00"))]
+
+
+def test_count_cannot_book_a_loss_of_reserved_stock(shop: Shop) -> None:
+    pc = open_count(shop)
+    shop.docs.record_count(pc.doc_id, {1: D(4), 2: D(4)})  # 16 missing, only 15 unreserved
+    shop.docs.approve(pc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(pc.doc_id, BOSS)
+    assert err.value.code == "insufficient_stock"
+    assert shop.snapshot() == before
+    assert shop.jxc.balance("A", "W1").held == 15  # still frozen
+
+
+def test_count_input_is_checked(shop: Shop) -> None:
+    pc = open_count(shop)
+    with pytest.raises(JxcError) as neg:
+        shop.docs.record_count(pc.doc_id, {1: D(-1)})
+    assert neg.value.code == "invalid_quantity"
+    with pytest.raises(TypeError):
+        shop.docs.record_count(pc.doc_id, {1: 1.5})  # type: ignore[dict-item]
+    shop.docs.record_count(pc.doc_id, {1: D(20)})  # line 2 not counted
+    shop.docs.approve(pc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(pc.doc_id, BOSS)
+    assert err.value.code == "invalid_document"
+    assert "not been counted" in err.value.data["reason"]
+    assert shop.snapshot() == before
+    with pytest.raises(JxcError) as late:  # counting is for open (submitted) counts
+        shop.docs.record_count(pc.doc_id, {2: D(4)})
+    assert late.value.code == "invalid_transition"
+    assert late.value.data == {"state": "approved", "action": "count"}
+
+
+def test_cancel_of_an_open_count_releases_the_hold(shop: Shop) -> None:
+    pc = open_count(shop)
+    cancelled = shop.docs.cancel(pc.doc_id, BOSS)
+    assert cancelled.state == State.CANCELLED
+    assert cancelled.attributes["held"] == {}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.held, a.available) == (0, 15)
+    assert shop.jxc.balance("C", "W1").held == 0
+
+
+# -- adjustment ------------------------------------------------------------------------------
+def test_adjustment_in_and_out_against_the_adjustment_role(shop: Shop) -> None:
+    up = shop.run("adjustment", [Line(1, "A", D(5), D("8.00"), warehouse="W1"),
+                                 Line(2, "KG", D("1.5"), D("3.33"), warehouse="W1")])
+    assert shop.counters(up.doc_id, 1, "quantity", "value") == {
+        "quantity": D(5), "value": D("40.00")}
+    assert shop.counters(up.doc_id, 2, "quantity", "value") == {
+        "quantity": D("1.5"), "value": D("5.00")}  # 4.995 half up
+    assert rows(shop, up.doc_id) == [
+        ("inventory", "W1", D("40.00"), D(0)), ("adjustment", "W1", D(0), D("40.00")),
+        ("inventory", "W1", D("5.00"), D(0)), ("adjustment", "W1", D(0), D("5.00"))]
+    down = shop.run("adjustment", [Line(1, "A", D(-3), warehouse="W1")])
+    assert rows(shop, down.doc_id) == [("inventory", "W1", D(0), D("24.00")),
+                                       ("adjustment", "W1", D("24.00"), D(0))]
+    assert (shop.qty("A"), shop.value("A")) == (2, D("16.00"))
+    shop.check_books()
+
+
+def test_adjustment_against_a_chosen_role_and_unit(shop: Shop) -> None:
+    adj = shop.run("adjustment", [Line(1, "A", D(1), D(120), unit="箱", warehouse="W1")],
+                   attributes={"account_role": "samples"})
+    assert (shop.qty("A"), shop.value("A")) == (12, D("120.00"))
+    assert shop.roles(adj.doc_id) == {"inventory": D("120.00"), "samples": D("-120.00")}
+    out = shop.run("adjustment", [Line(1, "A", D(-1), unit="箱", warehouse="W1")])
+    assert out.counters[1]["value"] == D("120.00")
+    assert shop.qty("A") == 0
+    shop.check_books()
+
+
+def test_adjustment_out_beyond_stock_is_refused(shop: Shop) -> None:
+    shop.stock_in("A", D(2), D(1))
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.run("adjustment", [Line(1, "C", D(1), D(1), warehouse="W1"),
+                                Line(2, "A", D(-3), warehouse="W1")])
+    assert err.value.code == "insufficient_stock"
+    assert (err.value.data["needed"], err.value.data["short"]) == (3, 1)
+    after = shop.snapshot()
+    assert (after["ledger"], after["journal"], after["values"]) == (
+        before["ledger"], before["journal"], before["values"])
+
+
+def test_cancel_of_adjustments(shop: Shop) -> None:
+    up = shop.stock_in("A", D(5), D(8))
+    down = shop.run("adjustment", [Line(1, "A", D(-2), warehouse="W1")])
+    with pytest.raises(JxcError) as err:  # 2 of its units have left
+        shop.docs.cancel(up.doc_id, BOSS)
+    assert err.value.code == "reversal_impossible"
+    shop.docs.cancel(down.doc_id, BOSS)
+    assert (shop.qty("A"), shop.value("A")) == (5, D("40.00"))
+    assert shop.roles(down.doc_id) == {"inventory": 0, "adjustment": 0}
+    shop.check_books()
+
+
+# -- landed cost -----------------------------------------------------------------------------
+def two_receipts(shop: Shop) -> tuple[Document, Document]:
+    """A 10 @ 10.00 (weight 30), of which 4 issued; C 30 @ 20.00 (weight 10)."""
+    r1 = shop.receipt([Line(1, "A", D(10), D("10.00"), warehouse="W1", weight=D(30))])
+    r2 = shop.receipt([Line(1, "C", D(30), D("20.00"), warehouse="W1", weight=D(10))])
+    shop.run("adjustment", [Line(1, "A", D(-4), warehouse="W1")])
+    return r1, r2
+
+
+#: (basis, tax, share r1, share r2, kept of r1, cogs of r1, input tax)
+LANDED = [
+    ("quantity", "0", "20.00", "60.00", "12.00", "8.00", "0"),  # 80 x 10/40; 6/10 kept
+    ("value", "0.09", "11.43", "68.57", "6.86", "4.57", "7.20"),  # 80 x 100/700
+    ("weight", "0.06", "60.00", "20.00", "36.00", "24.00", "4.80"),  # 80 x 30/40
+]
+
+
+@pytest.mark.parametrize(("basis", "tax", "s1", "s2", "kept", "cogs", "vat"), LANDED)
+def test_landed_cost_split_between_stock_and_cogs(
+        shop: Shop, basis: str, tax: str, s1: str, s2: str, kept: str, cogs: str,
+        vat: str) -> None:
+    r1, r2 = two_receipts(shop)
+    assert (shop.value("A"), shop.value("C")) == (D("60.00"), D("600.00"))
+    lc = shop.run("landed_cost", [Line(1, "freight", D(1), D("80.00"), D(tax))], "S1",
+                  attributes={"receipts": [r1.doc_id, r2.doc_id], "basis": basis})
+    assert lc.attributes["shares"] == {f"{r1.doc_id}/1": s1, f"{r2.doc_id}/1": s2}
+    assert (shop.value("A"), shop.value("C")) == (D("60.00") + D(kept),
+                                                  D("600.00") + D(s2))
+    expected = {"inventory": D(kept) + D(s2), "cogs": D(cogs), "input_tax": D(vat),
+                "payable": -(D("80.00") + D(vat))}
+    assert shop.roles(lc.doc_id) == {k: v for k, v in expected.items() if v}
+    assert D(kept) + D(cogs) == D(s1)
+    shop.check_books()
+    # the raised layer leaves with its landed cost
+    out = shop.run("adjustment", [Line(1, "A", D(-6), warehouse="W1")])
+    assert out.counters[1]["value"] == D("60.00") + D(kept)
+    shop.check_books()
+
+
+def test_landed_cost_needs_posted_receipts(shop: Shop) -> None:
+    r1 = shop.make("purchase_receipt", [Line(1, "A", D(1), D(1), warehouse="W1")], "S1")
+    lc = shop.make("landed_cost", [Line(1, "freight", D(1), D(5))], "S1",
+                   attributes={"receipts": [r1.doc_id], "basis": "quantity"})
+    shop.docs.submit(lc.doc_id, BOSS)
+    shop.docs.approve(lc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(lc.doc_id, BOSS)
+    assert err.value.code == "invalid_document"
+    assert shop.snapshot() == before
+
+
+def test_cancel_of_a_landed_cost_takes_it_back(shop: Shop) -> None:
+    r1, r2 = two_receipts(shop)
+    lc = shop.run("landed_cost", [Line(1, "freight", D(1), D("80.00"))], "S1",
+                  attributes={"receipts": [r1.doc_id, r2.doc_id], "basis": "quantity"})
+    shop.docs.cancel(lc.doc_id, BOSS)
+    assert (shop.value("A"), shop.value("C")) == (D("60.00"), D("600.00"))
+    assert all(v == 0 for v in shop.roles(lc.doc_id).values())
+    shop.check_books()
