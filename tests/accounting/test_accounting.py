@@ -152,8 +152,9 @@ def test_fx_sale_and_settlement_with_exchange_difference(
                    ("6603", D(0), D("5.00"))}
     assert settle.debit == settle.credit
     aging = acc.aging("receivable", as_of=dt.date(2027, 1, 20))
-    assert [(a.party, a.days_61_90, a.total) for a in aging] == [("X", D("150.00"),
-                                                                   D("150.00"))]
+    # aging is in the book currency, at the invoice's rate: 150.00 x 7.10
+    assert [(a.party, a.days_61_90, a.total) for a in aging] == [("X", D("1065.00"),
+                                                                   D("1065.00"))]
 
 
 def test_close_locks_the_period_snapshot_and_reopen(

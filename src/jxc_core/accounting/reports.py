@@ -93,7 +93,7 @@ class Formatter:
 
     def money(self, value: Decimal, currency: str | None = None) -> str:
         return format_currency(value, currency or self.currency, locale=self.locale,
-                               currency_digits=False, format_type="standard",
+                               currency_digits=True, format_type="standard",
                                decimal_quantization=False)
 
     def number(self, value: Decimal) -> str:

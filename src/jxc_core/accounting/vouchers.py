@@ -130,9 +130,29 @@ def build_voucher(
     if dr != cr:  # conversion rounding only: close it on the exchange difference account
         gap = dr - cr
         account = mapping.account_for("fx_difference", first["doc_type"])
+        zero = ZERO.quantize(Decimal(1).scaleb(-digits))
         lines.append(VoucherLine(account, mapping.name_of(account),
-                                 ZERO if gap > 0 else -gap, gap if gap > 0 else ZERO,
+                                 zero if gap > 0 else -gap, gap if gap > 0 else zero,
                                  book_currency, ZERO, Decimal(1), "rounding of conversion",
                                  first["doc_id"], 0, "fx_difference"))
     return Voucher(number, day, day.strftime("%Y-%m"), first["doc_type"], first["doc_id"],
-                   tuple(lines))
+                   tuple(_net_out(lines)))
+
+
+def _net_out(lines: list[VoucherLine]) -> list[VoucherLine]:
+    """Drop a debit and a credit of the same amount on the same account, warehouse and source
+    line (they say nothing). A transfer keeps its two lines when the warehouses differ, even on
+    one inventory account: the warehouse is the voucher's auxiliary dimension (辅助核算), so the
+    inventory account still equals the stock valuation per costing scope; the account's net
+    movement is zero, as DOMAIN section 5 asks."""
+    out = list(lines)
+    for i, a in enumerate(out):
+        if a.debit <= 0 or a.credit:
+            continue
+        for j, b in enumerate(out):
+            if (j != i and b.credit == a.debit and not b.debit and b.account == a.account
+                    and b.warehouse == a.warehouse
+                    and (b.doc_id, b.line_no) == (a.doc_id, a.line_no)):
+                out[i] = out[j] = attrs.evolve(a, debit=ZERO, credit=ZERO, memo="")
+                break
+    return [x for x in out if x.debit or x.credit]

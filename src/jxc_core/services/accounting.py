@@ -180,6 +180,8 @@ class Accounting:
                 book_currency=self.jxc.book_currency,
                 category_of=lambda code: w.item(code).category,
                 digits=self.jxc.currency_digits)
+            if not voucher.lines:  # e.g. a transfer inside one inventory account
+                continue
             w.uow.records.put("voucher", voucher.number, voucher.to_data())
             made.append(voucher)
         w.uow.records.put("accounting", "cursor", {"n": cursor + len(rows)})
@@ -270,9 +272,14 @@ class Accounting:
                 raise JxcError("over_settlement", party=party, amount=amount, open=total_open)
             number = doc_id or f"{'SK' if kind == 'receivable' else 'FK'}-{date:%Y%m%d}-" \
                 f"{w.uow.sequences.next('settlement'):04d}"
-            rate = Decimal(1) if cur == self.jxc.book_currency else (
-                self.jxc.rates.rate(cur, self.jxc.book_currency, date)
-                if self.jxc.rates is not None else Decimal(1))
+            if cur == self.jxc.book_currency:
+                rate = Decimal(1)
+            elif self.jxc.rates is None:
+                raise JxcError("configuration",
+                               reason=f"a settlement in {cur} needs exchange rates (Jxc(rates=))")
+            else:
+                rate = check_number(self.jxc.rates.rate(cur, self.jxc.book_currency, date),
+                                    "rate")
             digits = self.jxc.currency_digits
             doc_type = "receipt" if kind == "receivable" else "payment"
             out: list[JournalRow] = []
@@ -316,7 +323,8 @@ class Accounting:
             days = (as_of - item.date).days
             row = buckets.setdefault(item.party, [ZERO, ZERO, ZERO, ZERO])
             index = 0 if days <= 30 else 1 if days <= 60 else 2 if days <= 90 else 3
-            row[index] += item.open
+            # in the book currency, at the rate each invoice was booked at
+            row[index] += round_money(item.open * item.rate, self.jxc.currency_digits)
         return [AgingRow(p, *b) for p, b in sorted(buckets.items())]
 
     # -- month-end close (月结) -----------------------------------------------------------------
@@ -335,12 +343,11 @@ class Accounting:
             if lock is not None and end <= lock:
                 raise PeriodClosedError(date=period)
             drafts = []
-            for doc_id in w.uow.documents.ids():
-                data = w.uow.documents.get(doc_id) or {}
-                state, date = data.get("state"), data.get("date")
-                if state in (State.DRAFT, State.SUBMITTED, State.APPROVED) and date and \
-                        dt.date.fromisoformat(date) <= end.date():
-                    drafts.append(doc_id)
+            for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
+                for doc_id in w.uow.documents.ids(state=state.value):
+                    date = (w.uow.documents.get(doc_id) or {}).get("date")
+                    if date and dt.date.fromisoformat(date) <= end.date():
+                        drafts.append(doc_id)
             warnings = []
             if drafts:
                 if strict:
@@ -441,7 +448,7 @@ class Accounting:
         """Quantity and value of every (item, warehouse) at ``end``: the previous snapshot
         plus the ledger entries after it (never the whole history twice)."""
         closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
-        previous = max((e for e in closed if e < end.isoformat()), default=None)
+        previous = max((e for e in closed if e <= end.isoformat()), default=None)
         out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         keys = {(b.item, b.warehouse) for b in w.uow.balances.all()}
         for item, wh in sorted(keys):
@@ -512,7 +519,8 @@ class Accounting:
                 amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[0] += amount
-            elif r.role == "cogs" and r.doc_type in ("delivery", "sales_return"):
+            elif r.role == "cogs":  # every cost of goods sold: deliveries, returns, month end,
+                # invoice price differences and landed costs of units already sold
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
         return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]

@@ -30,6 +30,7 @@ from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import JxcError, NotFoundError
 from jxc_core.services.jxc import IN, OUT, Jxc, ReserveLine, StockLine, _Work
+from jxc_core.stock.model import LedgerEntry
 from jxc_core.stock.replenishment import (
     PurchaseSuggestion,
     ReplenishmentRule,
@@ -122,18 +123,22 @@ class _Book:
         self.rows: list[JournalRow] = []
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
-            warehouse: str | None = None, rate: Decimal | None = None, ref: str = "") -> None:
+            warehouse: str | None = None, rate: Decimal | None = None, ref: str = "",
+            item: str | None = None, as_is: bool = False) -> None:
+        """One row; ``as_is`` books the amount as it is even in a red (reversal) posting."""
         if not amount:
             return
         if amount < 0:  # a negative debit is a credit
             amount, debit = -amount, not debit
-        amount = amount * self.sign
+        if not as_is:
+            amount = amount * self.sign
         foreign = role in _PARTY_ROLES
         doc_id = self.doc.doc_id if self.sign > 0 else f"{self.doc.doc_id}-R"
         self.rows.append(JournalRow(
             self.doc.doc_type.value, doc_id, line.line_no if line else 0, role,
             amount if debit else ZERO, ZERO if debit else amount,
-            line.item if line else "", warehouse if warehouse is not None else (
+            item if item is not None else (line.item if line else ""),
+            warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
             self.doc.party, self.day.isoformat(),
             self.doc.currency if foreign else self.book_currency,
@@ -396,7 +401,7 @@ class Documents:
                         target = State.SUBMITTED
             if action == Action.REJECT:
                 approvals = ()
-            when = w.now
+            when = self._posting_time(doc, w.now)
             before = doc.state
             if action in (Action.POST, Action.CANCEL) and (
                     action == Action.POST or doc.state == State.POSTED):
@@ -460,6 +465,14 @@ class Documents:
             made.append(self.create(DocType.PURCHASE_ORDER, lines, party=supplier, user=user,
                                     attributes={"origin": "replenishment"}))
         return made
+
+    @staticmethod
+    def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
+        """Stock moves on the document's date (its vouchers carry that date too): a document
+        dated another day posts at that day's end-of-business moment of ``now``'s time."""
+        if doc.date is None or doc.date == now.date():
+            return now
+        return dt.datetime.combine(doc.date, now.time())
 
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:
@@ -656,18 +669,32 @@ class Documents:
         return f"{doc.doc_id}-R" if reverse else doc.doc_id
 
     def _stock(self, w: _Work, doc: Document, lines: list[StockLine], when: dt.datetime,
-               reverse: bool, transfer_to: str | None = None) -> dict[int, Decimal]:
+               reverse: bool, transfer_to: str | None = None, book: _Book | None = None
+               ) -> dict[int, Decimal]:
         """Post stock lines; returns the signed value per document line."""
         if not lines:
             return {}
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to)
+        if book is not None:
+            self._book_cost_entries(book, posting.entries)
         values: dict[int, Decimal] = {}
         for e in posting.entries:
             if e.quantity and e.warehouse == (lines[0].warehouse if transfer_to else
                                                e.warehouse) and e.kind != "transfer_in":
                 values[e.line_no] = values.get(e.line_no, ZERO) + e.value
         return values
+
+    @staticmethod
+    def _book_cost_entries(book: _Book, entries: Sequence[LedgerEntry]) -> None:
+        """Costs booked after the fact by this posting (a receipt settling an earlier shortage,
+        a back-dated movement re-valuing later issues) reach cost of goods sold."""
+        for e in entries:
+            if e.kind in ("cost_settlement", "cost_backdating") and e.value:
+                book.add(None, "cogs", -e.value, debit=True, warehouse=e.warehouse,
+                         item=e.item, as_is=True)
+                book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
+                         item=e.item, as_is=True)
 
     @staticmethod
     def _posted_source(doc: Document, src: Document) -> None:
@@ -723,7 +750,7 @@ class Documents:
         stock: list[StockLine] = []
         for line in doc.lines:
             q = self._base(w, line)
-            net = line.amounts().net
+            net = line.amounts(self.jxc.currency_digits).net
             if line.source is not None:
                 po = cache.get(line.source[0]) or self._load(w, line.source[0])
                 if po.state != State.POSTED:
@@ -754,10 +781,10 @@ class Documents:
                                        lot=line.lot,
                                        expiry=line.expiry, location=line.location,
                                        kind="purchase_receipt", line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse)
+        values = self._stock(w, doc, stock, when, reverse, book=book)
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
-            net = line.amounts().net
+            net = line.amounts(self.jxc.currency_digits).net
             book.add(line, "inventory", value, debit=True)
             book.add(line, "grni", net, debit=False)
             variance = ("material_variance" if w.item(line.item).costing_method == "standard"
@@ -765,7 +792,7 @@ class Documents:
             book.add(line, variance, self._book_amount(doc, net) - value, debit=True)
         self._flush(w, cache)
         counters = {line.line_no: {"received": self._base(w, line),
-                                   "value": line.amounts().net,
+                                   "value": line.amounts(self.jxc.currency_digits).net,
                                    "on_order": taken.get(line.line_no, ZERO)}
                     for line in doc.lines}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
@@ -820,7 +847,7 @@ class Documents:
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        from_ref=self._receipt_ref(w, rc.doc_id, src_line),
                                        kind="purchase_return", line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse)
+        values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
@@ -926,7 +953,7 @@ class Documents:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        demand=demand, kind="delivery", line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse)
+        values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
             cost = abs(values.get(line.line_no, ZERO))
@@ -978,7 +1005,7 @@ class Documents:
                 if so.state == State.POSTED:  # the order line is open again for that quantity
                     b = w.row(line.item, so.line(src_line.source[1]).warehouse, "", "")
                     w.set_row(attrs.evolve(b, demand=b.demand + sign * q))
-        values = self._stock(w, doc, stock, when, reverse)
+        values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
@@ -1029,6 +1056,7 @@ class Documents:
                            from_ref=from_ref, kind="transfer_out", line_no=line.line_no)
             posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), [sl],
                                      when, dst)
+            self._book_cost_entries(book, posting.entries)
             value = sum((e.value for e in posting.entries if e.kind == "transfer_in"), ZERO)
             book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
             book.add(line, "inventory", value, debit=False, warehouse=line.warehouse)
@@ -1071,7 +1099,7 @@ class Documents:
                                        lot=line.lot, location=line.location, from_ref=from_ref,
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse)
+        values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
@@ -1118,8 +1146,9 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{rid} is {rc.state.value}, not posted")
             targets += [(rc, line) for line in rc.lines]
+        digits = self.jxc.currency_digits
         alloc = [AllocationLine(f"{rc.doc_id}/{line.line_no}", self._base(w, line),
-                                line.amounts().net, line.weight, line.volume)
+                                line.amounts(digits).net, line.weight, line.volume)
                  for rc, line in targets]
         net = sum((line.amounts(self.jxc.currency_digits).net for line in doc.lines), ZERO)
         tax = sum((line.amounts(self.jxc.currency_digits).tax for line in doc.lines), ZERO)

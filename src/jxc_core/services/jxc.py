@@ -1303,11 +1303,7 @@ class Jxc:
             w = _Work(self, uow)
             it = w.item(item)
             if as_of is not None:
-                entries = uow.ledger.entries(item, warehouse, until=as_of)
-                if lot is not None:
-                    entries = [e for e in entries if e.lot == lot]
-                q = sum((e.quantity for e in entries), ZERO)
-                v = sum((e.value for e in entries), ZERO)
+                q, v = self._as_of(uow, item, warehouse, lot, as_of)
                 return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
             rows = uow.balances.for_item(item, warehouse)
             if lot is not None:
@@ -1338,6 +1334,32 @@ class Jxc:
                 sum((b.demand for b in rows), ZERO),
                 value.quantize(money_quantum(self.currency_digits)), unusable,
             )
+
+    @staticmethod
+    def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
+               as_of: dt.datetime) -> tuple[Decimal, Decimal]:
+        """Quantity and value at ``as_of``: the snapshot of the last closed period before it
+        plus that period's following ledger — never the whole history (月结 snapshots)."""
+        ends = (uow.records.get("period", "closed") or {}).get("ends", [])
+        end = max((e for e in ends if e <= as_of.isoformat()), default=None)
+        whs = [warehouse] if warehouse is not None else sorted(
+            {b.warehouse for b in uow.balances.for_item(item)})
+        q = v = ZERO
+        for wh in whs:
+            since = None
+            if end is not None and lot is None:
+                snap = uow.records.get("snapshot", f"{end}|{item}|{wh}")
+                if snap is not None:
+                    q += Decimal(snap["quantity"])
+                    v += Decimal(snap["value"])
+                since = dt.datetime.fromisoformat(end)
+            for e in uow.ledger.after(item, wh, since, 1 << 62):
+                if e.posted_at > as_of:
+                    break
+                if lot is None or e.lot == lot:
+                    q += e.quantity
+                    v += e.value
+        return q, v
 
     def balances(self) -> list[Balance]:
         """Every detail balance row, with ``reserved`` filled from the active reservations."""

@@ -1,0 +1,224 @@
+"""Throughput of documents (单据) through the Documents service: documents posted per second.
+
+Run: ``.venv/bin/python benchmarks/documents.py [--repeat N] [--quick] [--profile]``.
+
+Workloads, each on ``MemoryStorage`` and on ``SqliteStorage`` (a file in a temp directory),
+every document with 10 lines (10 items: 5 FIFO and 5 moving average, over 2 warehouses):
+
+* ``receipt``: purchase receipts against nothing (free lines);
+* ``receipt/PO``: purchase receipts against a posted purchase order (one order line per
+  receipt line; the order is large enough for every receipt of the run);
+* ``delivery``: deliveries (free lines) from a seed stock received before timing.
+
+Two figures per workload:
+
+* ``cycle``: create + submit + approve + post of each document (``create`` then
+  ``approve_through`` with one user: 4 units of work per document);
+* ``post``: the post step alone, on documents created and approved before timing.
+
+Each run uses a fresh store; master data, seed stock and orders are made before timing; only
+the loop of service calls is timed (``time.perf_counter``). After every run (untimed) the
+on-hand quantities are checked against what the run posted. Every figure is the median
+(min/max) of ``--repeat`` runs. ``--profile`` adds a cProfile of the SQLite post step of
+receipts against an order and of deliveries: the top functions of ``src/jxc_core`` by own time
+and by cumulative time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.documents import Line, User
+from jxc_core.ports import Storage
+from jxc_core.services import Documents, Jxc
+from jxc_core.stock import Item, Party, Warehouse
+
+TARGET_SQLITE = 2_000  # ten-line documents per second on SQLite
+
+LINES = 10
+ITEMS = [Item(f"F{i}", f"fifo item {i}") for i in range(5)] + [
+    Item(f"M{i}", f"average item {i}", costing_method="moving_average") for i in range(5)]
+WAREHOUSES = ("W1", "W2")
+USER = User("bench", frozenset({"all"}))
+SEED = Decimal(10_000_000)
+KINDS = ("receipt", "receipt/PO", "delivery")
+STEPS = ("cycle", "post")
+
+
+@dataclass
+class Shop:
+    jxc: Jxc
+    docs: Documents
+    storage: Storage
+
+
+@contextmanager
+def shop(adapter: str) -> Iterator[Shop]:
+    tmp = tempfile.mkdtemp(prefix="jxc-bench-docs-")
+    storage: Storage = (MemoryStorage() if adapter == "memory"
+                        else SqliteStorage(os.path.join(tmp, "bench.db")))
+    try:
+        j = Jxc(storage)
+        for item in ITEMS:
+            j.define_item(item)
+        for wh in WAREHOUSES:
+            j.define_warehouse(Warehouse(wh, wh))
+        j.define_party(Party("S1", "supplier", "supplier"))
+        j.define_party(Party("C1", "customer", "customer"))
+        yield Shop(j, Documents(j), storage)
+    finally:
+        storage.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _line(n: int, qty: Decimal, price: str, source: tuple[str, int] | None = None) -> Line:
+    item = ITEMS[n - 1]
+    return Line(n, item.code, qty, Decimal(price), Decimal("0.13"),
+                warehouse=WAREHOUSES[n % 2], source=source)
+
+
+def _lines(k: int, source: str | None = None) -> list[Line]:
+    """The 10 lines of document ``k`` (quantities 1-9, prices varying)."""
+    return [_line(n, Decimal(1 + (k + n) % 9), f"{10 + (k * 7 + n) % 50}.{(k + n) % 100:02d}",
+                  (source, n) if source else None) for n in range(1, LINES + 1)]
+
+
+def prepare(s: Shop, kind: str, n_docs: int) -> tuple[str, str | None]:
+    """Untimed set-up of a workload: the document type and the order its lines name."""
+    if kind == "delivery":  # seed stock: one big receipt
+        seed = s.docs.create("purchase_receipt", [_line(n, SEED, "5.00")
+                                                  for n in range(1, LINES + 1)], party="S1")
+        s.docs.approve_through(seed.doc_id, [USER])
+        return "delivery", None
+    if kind == "receipt/PO":
+        po = s.docs.create("purchase_order", [_line(n, Decimal(10 * n_docs + 10), "20.00")
+                                              for n in range(1, LINES + 1)], party="S1")
+        s.docs.approve_through(po.doc_id, [USER])
+        return "purchase_receipt", po.doc_id
+    return "purchase_receipt", None
+
+
+def expected_on_hand(kind: str, n_docs: int) -> dict[tuple[str, str], Decimal]:
+    out: dict[tuple[str, str], Decimal] = {}
+    for k in range(n_docs):
+        for line in _lines(k):
+            key = (line.item, line.warehouse)
+            sign = -1 if kind == "delivery" else 1
+            out[key] = out.get(key, SEED if kind == "delivery" else Decimal(0)) + sign * (
+                line.quantity)
+    return out
+
+
+def run_once(adapter: str, kind: str, step: str, n_docs: int,
+             profiler: cProfile.Profile | None = None) -> float:
+    """Documents per second of one run on a fresh store."""
+    with shop(adapter) as s:
+        doc_type, source = prepare(s, kind, n_docs)
+        party = "C1" if doc_type == "delivery" else "S1"
+        bodies = [_lines(k, source) for k in range(n_docs)]
+        docs, user = s.docs, [USER]
+        if step == "cycle":
+            t0 = time.perf_counter()
+            for lines in bodies:
+                doc = docs.create(doc_type, lines, party=party)
+                docs.approve_through(doc.doc_id, user)
+            elapsed = time.perf_counter() - t0
+        else:
+            ids = []
+            for lines in bodies:
+                doc = docs.create(doc_type, lines, party=party)
+                docs.submit(doc.doc_id, USER)
+                ids.append(docs.approve(doc.doc_id, USER).doc_id)
+            if profiler is not None:
+                profiler.enable()
+            t0 = time.perf_counter()
+            for doc_id in ids:
+                docs.post(doc_id, USER)
+            elapsed = time.perf_counter() - t0
+            if profiler is not None:
+                profiler.disable()
+        # untimed check: every document went through
+        for (item, wh), qty in expected_on_hand(kind, n_docs).items():
+            got = s.jxc.balance(item, wh).on_hand
+            if got != qty:
+                raise AssertionError(f"{adapter} {kind}: {item}@{wh} on hand {got} != {qty}")
+    return n_docs / elapsed
+
+
+def measure(adapter: str, kind: str, step: str, n_docs: int, repeat: int
+            ) -> tuple[float, float, float]:
+    rates = [run_once(adapter, kind, step, n_docs) for _ in range(repeat)]
+    return statistics.median(rates), min(rates), max(rates)
+
+
+def profile(n_docs: int, out: Callable[[str], None]) -> None:
+    """cProfile of the SQLite post step: everything by own time (SQLite, json and Decimal
+    included), then the functions of ``src/jxc_core`` by cumulative time."""
+    for kind in KINDS:
+        prof = cProfile.Profile()
+        run_once("sqlite", kind, "post", n_docs, prof)
+        stats = pstats.Stats(prof)
+        statements = sum(row[1] for (_, _, name), row in stats.stats.items()  # type: ignore[attr-defined]
+                         if name.startswith("<method 'execute"))
+        for order, restriction in (("tottime", ()), ("cumulative", (r"jxc_core",))):
+            buf = io.StringIO()
+            stats.stream = buf  # type: ignore[attr-defined]
+            stats.sort_stats(order).print_stats(*restriction, 14)
+            body = buf.getvalue()
+            start = body.find("   ncalls")
+            where = "src only" if restriction else "all functions"
+            out(f"\n-- cProfile, SQLite post of {n_docs} ten-line {kind} documents, {where}, "
+                f"by {order} ({statements / n_docs:.0f} SQL statements per document) --")
+            out(body[start:].rstrip() if start >= 0 else body.rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
+    parser.add_argument("--quick", action="store_true", help="fewer documents per run")
+    parser.add_argument("--docs", type=int, default=None, help="documents per run")
+    parser.add_argument("--profile", action="store_true", help="cProfile the SQLite post path")
+    args = parser.parse_args(argv)
+    n_docs = args.docs or (40 if args.quick else 300)
+    repeat = max(1, args.repeat)
+    print(f"Documents service: {LINES}-line documents per second, {n_docs} documents per run, "
+          f"median (min-max) of {repeat} run(s); Python {sys.version.split()[0]}")
+    print(f"{'adapter':<8} {'workload':<11} {'step':<6} {'docs/s':>9} {'min':>9} {'max':>9} "
+          f"{'lines/s':>9}")
+    sqlite_post: list[float] = []
+    sqlite_cycle: list[float] = []
+    for adapter in ("memory", "sqlite"):
+        for kind in KINDS:
+            for step in STEPS:
+                med, lo, hi = measure(adapter, kind, step, n_docs, repeat)
+                print(f"{adapter:<8} {kind:<11} {step:<6} {med:>9,.0f} {lo:>9,.0f} "
+                      f"{hi:>9,.0f} {med * LINES:>9,.0f}", flush=True)
+                if adapter == "sqlite":
+                    (sqlite_post if step == "post" else sqlite_cycle).append(med)
+    worst_post, worst_cycle = min(sqlite_post), min(sqlite_cycle)
+    print(f"target: >= {TARGET_SQLITE:,} ten-line documents/s on SQLite -> "
+          f"post step: slowest workload {worst_post:,.0f}/s "
+          f"({'met' if worst_post >= TARGET_SQLITE else 'NOT met'}); "
+          f"full cycle: slowest {worst_cycle:,.0f}/s "
+          f"({'met' if worst_cycle >= TARGET_SQLITE else 'NOT met'})")
+    if args.profile:
+        profile(min(n_docs, 200), print)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
