@@ -199,18 +199,25 @@ def test_return_under_moving_average_books_a_price_difference(shop: Shop) -> Non
     shop.check_books()
 
 
-def test_return_after_an_invoice_raised_the_layer(shop: Shop) -> None:
+def test_return_after_an_invoice_takes_only_uninvoiced_units(shop: Shop) -> None:
+    """Invoiced units are owed to the supplier (payable, not GRNI): returning them needs the
+    invoice cancelled (or credited) first; the units not invoiced yet can go back."""
     r1 = receive(shop, None, 10, "10.00")
-    shop.run("purchase_invoice", [Line(1, "A", D(10), D("11.00"), source=(r1.doc_id, 1))],
+    shop.run("purchase_invoice", [Line(1, "A", D(6), D("11.00"), source=(r1.doc_id, 1))],
              "S1")
-    assert shop.value("A") == D("110.00")
+    # 6.00 of price difference: 10 units still on hand, all of it raises the layer
+    assert shop.value("A") == D("106.00")
+    with pytest.raises(JxcError) as err:
+        shop.run("purchase_return", [Line(1, "A", D(5), D("10.00"), warehouse="W1",
+                                          source=(r1.doc_id, 1))], "S1")
+    assert err.value.code == "over_receipt" and err.value.data["open"] == D(4)
     pr = shop.run("purchase_return", [Line(1, "A", D(4), D("10.00"), warehouse="W1",
                                            source=(r1.doc_id, 1))], "S1")
-    # 4 units leave at 11.00 (44.00); the receipt's price of them is 40.00
+    # 4 units leave at the layer's 10.60 (42.40); the supplier takes them back at 40.00
     assert rows(shop, pr.doc_id) == [("grni", D("40.00"), D(0)),
-                                     ("inventory", D(0), D("44.00")),
-                                     ("price_difference", D("4.00"), D(0))]
-    assert shop.value("A") == D("66.00")
+                                     ("inventory", D(0), D("42.40")),
+                                     ("price_difference", D("2.40"), D(0))]
+    assert shop.value("A") == D("63.60")
     shop.check_books()
 
 

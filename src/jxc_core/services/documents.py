@@ -93,6 +93,11 @@ class JournalRow:
         return cls(**data)
 
 
+def _open(ordered: Decimal, done: Decimal) -> Decimal:
+    """Open quantity of an order line: what is still to receive or deliver, never below 0."""
+    return max(ZERO, ordered - done)
+
+
 def format_number(pattern: str, day: dt.date, seq: int) -> str:
     """``CG{yyyyMMdd}-{seq:04}`` -> ``CG20261125-0001``."""
     out = pattern.replace("{yyyyMMdd}", day.strftime("%Y%m%d"))
@@ -763,13 +768,12 @@ class Documents:
                     raise JxcError("over_receipt", order=po.doc_id, line=n, kind="receipt",
                                    quantity=q, open=ordered - got, tolerance=self.tolerance)
                 self._bump(w, po.doc_id, n, {"received": sign * q}, cache)
-                # what this receipt took off "on order" (at most the open quantity)
-                on_order = (doc.counter(line.line_no, "on_order") if reverse
-                            else min(q, max(ZERO, ordered - got)))
-                taken[line.line_no] = on_order
+                # on order is the open quantity of the line: ordered - (received - returned)
+                change = _open(ordered, got + sign * q) - _open(ordered, got)
+                taken[line.line_no] = -change
                 if po.state == State.POSTED:
                     b = w.row(line.item, po.line(n).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, on_order=b.on_order - sign * on_order))
+                    w.set_row(attrs.evolve(b, on_order=b.on_order + change))
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -814,9 +818,10 @@ class Documents:
             q = self._base(w, line)
             received = rc.counter(n, "received")
             returned = rc.counter(n, "returned")
-            if not reverse and q > received - returned:
+            returnable = received - returned - rc.counter(n, "invoiced")
+            if not reverse and q > returnable:  # invoiced units: cancel the invoice first
                 raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="return",
-                               quantity=q, open=received - returned, tolerance=0)
+                               quantity=q, open=returnable, tolerance=0)
             # the supplier's price of the returned units: a slice of the receipt's net value
             value_left = rc.counter(n, "value") - rc.counter(n, "returned_value")
             qty_left = received - returned
@@ -832,11 +837,15 @@ class Documents:
                        cache)
             src_line = rc.line(n)
             if src_line.source is not None:
-                po = self._bump(w, src_line.source[0], src_line.source[1],
-                                {"returned": sign * q}, cache)
+                po = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
+                pn = src_line.source[1]
+                got = po.counter(pn, "received") - po.counter(pn, "returned")
+                change = _open(po.counter(pn, "ordered"), got - sign * q) - _open(
+                    po.counter(pn, "ordered"), got)
+                po = self._bump(w, po.doc_id, pn, {"returned": sign * q}, cache)
                 if po.state == State.POSTED:  # the order line is open again for that quantity
-                    b = w.row(line.item, po.line(src_line.source[1]).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, on_order=b.on_order + sign * q))
+                    b = w.row(line.item, po.line(pn).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, on_order=b.on_order + change))
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "stock_value"),
@@ -937,12 +946,11 @@ class Documents:
                     raise JxcError("over_receipt", order=so.doc_id, line=n, kind="delivery",
                                    quantity=q, open=ordered - out, tolerance=self.tolerance)
                 self._bump(w, so.doc_id, n, {"delivered": sign * q}, cache)
-                dem = (doc.counter(line.line_no, "demand") if reverse
-                       else min(q, max(ZERO, ordered - out)))
-                taken[line.line_no] = dem
+                change = _open(ordered, out + sign * q) - _open(ordered, out)
+                taken[line.line_no] = -change
                 if so.state == State.POSTED:
                     b = w.row(line.item, so.line(n).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, demand=b.demand - sign * dem))
+                    w.set_row(attrs.evolve(b, demand=b.demand + change))
                 demand = f"{so.doc_id}/{n}"
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
@@ -978,9 +986,10 @@ class Documents:
             q = self._base(w, line)
             delivered = dl.counter(n, "delivered")
             returned = dl.counter(n, "returned")
-            if not reverse and q > delivered - returned:
+            returnable = delivered - returned - dl.counter(n, "invoiced")
+            if not reverse and q > returnable:  # invoiced units: cancel the invoice first
                 raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="return",
-                               quantity=q, open=delivered - returned, tolerance=0)
+                               quantity=q, open=returnable, tolerance=0)
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -1000,11 +1009,15 @@ class Documents:
                        cache)
             src_line = dl.line(n)
             if src_line.source is not None:
-                so = self._bump(w, src_line.source[0], src_line.source[1],
-                                {"returned": sign * q}, cache)
+                so = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
+                sn = src_line.source[1]
+                out = so.counter(sn, "delivered") - so.counter(sn, "returned")
+                change = _open(so.counter(sn, "ordered"), out - sign * q) - _open(
+                    so.counter(sn, "ordered"), out)
+                so = self._bump(w, so.doc_id, sn, {"returned": sign * q}, cache)
                 if so.state == State.POSTED:  # the order line is open again for that quantity
-                    b = w.row(line.item, so.line(src_line.source[1]).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, demand=b.demand + sign * q))
+                    b = w.row(line.item, so.line(sn).warehouse, "", "")
+                    w.set_row(attrs.evolve(b, demand=b.demand + change))
         values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:

@@ -1078,9 +1078,12 @@ class Jxc:
     def _check_stock(
         self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]]
     ) -> None:
-        """Refuse every out line that would take more than is available (all at once)."""
+        """Refuse every out line that would take more than is available (all at once).
+
+        A line for a demand may also take that demand's own reservation, but only up to what
+        the lines of that demand ask for: another line never takes someone else's stock."""
         need: dict[tuple[str, str, str], Decimal] = {}
-        own: dict[tuple[str, str, str], Decimal] = {}
+        by_demand: dict[tuple[str, str, str, str], Decimal] = {}
         for _, line, item, parts in plans:
             if line.direction != OUT or item.allow_negative:
                 continue
@@ -1088,10 +1091,14 @@ class Jxc:
                 k = (item.code, line.warehouse, lot)
                 need[k] = need.get(k, ZERO) + qty
                 if line.demand is not None:
-                    mine = sum((r.quantity for r in w.active_reservations(item.code,
-                                line.warehouse) if r.demand == line.demand
-                                and (not r.lot or r.lot == lot)), ZERO)
-                    own[k] = own.get(k, ZERO) + mine
+                    kd = (*k, line.demand)
+                    by_demand[kd] = by_demand.get(kd, ZERO) + qty
+        own: dict[tuple[str, str, str], Decimal] = {}
+        for (item_code, wh, lot, demand), qty in by_demand.items():
+            mine = sum((r.quantity for r in w.active_reservations(item_code, wh)
+                        if r.demand == demand and (not r.lot or r.lot == lot)), ZERO)
+            k = (item_code, wh, lot)
+            own[k] = own.get(k, ZERO) + min(mine, qty)
         short: list[ShortLine] = []
         for (item_code, wh, lot), qty in need.items():
             avail = self._available(w, item_code, wh, lot) + own.get((item_code, wh, lot), ZERO)
