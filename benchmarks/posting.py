@@ -273,7 +273,7 @@ def run_baseline(stores: Stores, txs: Sequence[BaselineTx], n_lines: int) -> flo
         exm("INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", tx.ledger)
         exm("INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)", tx.balances)
         for row in tx.valuations:
-            ex("INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)", row)
+            ex("INSERT OR REPLACE INTO valuations (item, scope, state) VALUES (?, ?, ?)", row)
         ex("INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)",
            tx.outbox)
         ex("COMMIT")
@@ -361,7 +361,7 @@ def build_sqlite_ledger(stores: Stores, n_entries: int, seed: int) -> Jxc:
         state = v.to_state()
         state["posted_until"] = when.isoformat()
         state["moves"] = moves[(i, w)]
-        con.execute("INSERT OR REPLACE INTO valuations VALUES (?, ?, ?)",
+        con.execute("INSERT OR REPLACE INTO valuations (item, scope, state) VALUES (?, ?, ?)",
                     (i, w, json.dumps(state, separators=(",", ":"))))
     con.execute("INSERT OR REPLACE INTO sequences VALUES ('ledger', ?)", (no,))
     con.execute("COMMIT")
