@@ -9,7 +9,7 @@ from typing import Any
 import attrs
 
 from jxc_core.errors import InsufficientStockError, InvalidQuantityError, JxcError, StateError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
 
 __all__ = ["CostAdjustment"]
 
@@ -61,6 +61,67 @@ class CostAdjustment:
             issue_ref=data.get("issue_ref"),
             receipt_ref=data.get("receipt_ref"),
         )
+
+
+class ValuationBase:
+    """What every valuation has: currency digits, the negative-stock policy, the scope's
+    quantity and value, and the cost adjustments booked after the fact (read them with
+    :meth:`take_adjustments`)."""
+
+    __slots__ = ("_adjustments", "_allow", "_default_cost", "_digits", "_qty", "_quantum",
+                 "_val", "item", "warehouse")
+
+    def __init__(
+        self,
+        currency_digits: int = 2,
+        allow_negative: bool = False,
+        *,
+        default_cost: Decimal | None = None,
+        item: object = None,
+        warehouse: object = None,
+    ) -> None:
+        self._digits = currency_digits
+        self._quantum = money_quantum(currency_digits)
+        if type(allow_negative) is not bool:
+            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
+        self._allow = allow_negative
+        self._default_cost = (
+            None if default_cost is None else check_amount(default_cost, "default_cost")
+        )
+        self.item = item
+        self.warehouse = warehouse
+        self._qty = ZERO
+        self._val = ZERO
+        self._adjustments: list[CostAdjustment] = []
+
+    @property
+    def quantity(self) -> Decimal:
+        """Quantity on hand (negative while shortages are open)."""
+        return self._qty
+
+    @property
+    def value(self) -> Decimal:
+        """Stock value, rounded money."""
+        return self._val
+
+    @property
+    def currency_digits(self) -> int:
+        return self._digits
+
+    @property
+    def allow_negative(self) -> bool:
+        return self._allow
+
+    @property
+    def adjustments(self) -> tuple[CostAdjustment, ...]:
+        """Cost adjustments produced and not yet taken."""
+        return tuple(self._adjustments)
+
+    def take_adjustments(self) -> list[CostAdjustment]:
+        """Return the pending cost adjustments and forget them (the caller books them)."""
+        out = self._adjustments
+        self._adjustments = []
+        return out
 
 
 def slice_value(taken: Decimal, qty: Decimal, value: Decimal, quantum: Decimal) -> Decimal:

@@ -22,6 +22,7 @@ from jxc_core.costing._common import (
     LANDED_COST,
     CostAdjustment,
     ShortageBook,
+    ValuationBase,
     bad_cost,
     bad_quantity,
     base_state,
@@ -34,7 +35,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
 
 __all__ = ["MovingAverageValuation"]
 
@@ -44,25 +45,12 @@ _divide = DIVISION_CONTEXT.divide
 _multiply = DIVISION_CONTEXT.multiply
 
 
-class MovingAverageValuation:
+class MovingAverageValuation(ValuationBase):
     """Moving weighted average over one costing scope. See the module docstring."""
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = (
-        "_adjustments",
-        "_allow",
-        "_default_cost",
-        "_digits",
-        "_last_q",
-        "_last_v",
-        "_qty",
-        "_quantum",
-        "_shortages",
-        "_val",
-        "item",
-        "warehouse",
-    )
+    __slots__ = ("_last_q", "_last_v", "_shortages")
 
     def __init__(
         self,
@@ -73,38 +61,11 @@ class MovingAverageValuation:
         item: object = None,
         warehouse: object = None,
     ) -> None:
-        self._digits = currency_digits
-        self._quantum = money_quantum(currency_digits)
-        if type(allow_negative) is not bool:
-            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
-        self._allow = allow_negative
-        self._default_cost = (
-            None if default_cost is None else check_amount(default_cost, "default_cost")
-        )
-        self.item = item
-        self.warehouse = warehouse
-        self._qty = ZERO
-        self._val = ZERO
+        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
+                         warehouse=warehouse)
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
-        self._adjustments: list[CostAdjustment] = []
-
-    @property
-    def quantity(self) -> Decimal:
-        return self._qty
-
-    @property
-    def value(self) -> Decimal:
-        return self._val
-
-    @property
-    def currency_digits(self) -> int:
-        return self._digits
-
-    @property
-    def allow_negative(self) -> bool:
-        return self._allow
 
     @property
     def unit_cost(self) -> Decimal | None:
@@ -114,15 +75,6 @@ class MovingAverageValuation:
     @property
     def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
         return [(q, v, r) for q, v, r in self._shortages.open]
-
-    @property
-    def adjustments(self) -> tuple[CostAdjustment, ...]:
-        return tuple(self._adjustments)
-
-    def take_adjustments(self) -> list[CostAdjustment]:
-        out = self._adjustments
-        self._adjustments = []
-        return out
 
     def receive(
         self,

@@ -26,6 +26,7 @@ from jxc_core.costing._common import (
     LANDED_COST,
     CostAdjustment,
     ShortageBook,
+    ValuationBase,
     bad_cost,
     bad_quantity,
     base_state,
@@ -38,7 +39,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
 
 __all__ = ["FifoValuation", "LifoValuation"]
 
@@ -48,29 +49,13 @@ _divide = DIVISION_CONTEXT.divide
 _multiply = DIVISION_CONTEXT.multiply
 
 
-class _LayerValuation:
+class _LayerValuation(ValuationBase):
     """Common engine of FIFO and LIFO (``_front`` is 0 for FIFO, -1 for LIFO)."""
 
     method: ClassVar[str] = ""
     _front: ClassVar[int] = 0
 
-    __slots__ = (
-        "_adjustments",
-        "_allow",
-        "_by_ref",
-        "_default_cost",
-        "_digits",
-        "_last_q",
-        "_last_v",
-        "_layers",
-        "_pop",
-        "_qty",
-        "_quantum",
-        "_shortages",
-        "_val",
-        "item",
-        "warehouse",
-    )
+    __slots__ = ("_by_ref", "_last_q", "_last_v", "_layers", "_pop", "_shortages")
 
     def __init__(
         self,
@@ -81,45 +66,16 @@ class _LayerValuation:
         item: object = None,
         warehouse: object = None,
     ) -> None:
-        self._digits = currency_digits
-        self._quantum = money_quantum(currency_digits)
-        if type(allow_negative) is not bool:
-            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
-        self._allow = allow_negative
-        self._default_cost = (
-            None if default_cost is None else check_amount(default_cost, "default_cost")
-        )
-        self.item = item
-        self.warehouse = warehouse
+        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
+                         warehouse=warehouse)
         self._layers: deque[list[Any]] = deque()
         self._pop = self._layers.popleft if self._front == 0 else self._layers.pop
         self._by_ref: dict[str, list[list[Any]]] = {}
         self._shortages = ShortageBook()
-        self._adjustments: list[CostAdjustment] = []
-        self._qty = ZERO
-        self._val = ZERO
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
 
     # -- reading -------------------------------------------------------------------------
-    @property
-    def quantity(self) -> Decimal:
-        """Quantity on hand (negative while shortages are open)."""
-        return self._qty
-
-    @property
-    def value(self) -> Decimal:
-        """Stock value, rounded money: sum of the layers minus the estimates of open shortages."""
-        return self._val
-
-    @property
-    def currency_digits(self) -> int:
-        return self._digits
-
-    @property
-    def allow_negative(self) -> bool:
-        return self._allow
-
     @property
     def layers(self) -> list[tuple[Decimal, Decimal, str | None]]:
         """Non-empty layers, in consumption order of FIFO (oldest first): (qty, value, ref)."""
@@ -129,17 +85,6 @@ class _LayerValuation:
     def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
         """Open shortages, oldest first: (qty, estimated value, issue ref)."""
         return [(q, v, r) for q, v, r in self._shortages.open]
-
-    @property
-    def adjustments(self) -> tuple[CostAdjustment, ...]:
-        """Cost adjustments produced and not yet taken."""
-        return tuple(self._adjustments)
-
-    def take_adjustments(self) -> list[CostAdjustment]:
-        """Return the pending cost adjustments and forget them (the caller books them)."""
-        out = self._adjustments
-        self._adjustments = []
-        return out
 
     # -- receiving -----------------------------------------------------------------------
     def receive(

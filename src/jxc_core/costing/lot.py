@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from jxc_core.costing._common import (
     LANDED_COST,
     CostAdjustment,
+    ValuationBase,
     bad_cost,
     bad_quantity,
     base_state,
@@ -25,43 +26,24 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError, LotError
-from jxc_core.values import ZERO, check_number, money_quantum
+from jxc_core.values import ZERO, check_number
 
 __all__ = ["SpecificLotValuation"]
 
 
-class SpecificLotValuation:
+class SpecificLotValuation(ValuationBase):
     """Specific identification over one costing scope."""
 
     method: ClassVar[str] = "specific_lot"
 
-    __slots__ = ("_adjustments", "_digits", "_lots", "_qty", "_quantum", "_received", "_val",
-                 "item", "warehouse")
+    __slots__ = ("_lots", "_received")
 
     def __init__(
         self, currency_digits: int = 2, *, item: object = None, warehouse: object = None
     ) -> None:
-        self._digits = currency_digits
-        self._quantum = money_quantum(currency_digits)
-        self.item = item
-        self.warehouse = warehouse
+        super().__init__(currency_digits, False, item=item, warehouse=warehouse)
         self._lots: dict[str, list[Decimal]] = {}
         self._received: dict[str, Decimal] = {}
-        self._adjustments: list[CostAdjustment] = []
-        self._qty = ZERO
-        self._val = ZERO
-
-    @property
-    def quantity(self) -> Decimal:
-        return self._qty
-
-    @property
-    def value(self) -> Decimal:
-        return self._val
-
-    @property
-    def allow_negative(self) -> bool:
-        return False
 
     def lot(self, lot: str) -> tuple[Decimal, Decimal]:
         """(quantity, value) of ``lot``; (0, 0) when unknown or empty."""
@@ -122,12 +104,6 @@ class SpecificLotValuation:
         self._qty -= quantity
         self._val -= cost
         return cost
-
-    def take_adjustments(self) -> list[CostAdjustment]:
-        """Landed-cost shares of units already issued, booked after the fact."""
-        out = self._adjustments
-        self._adjustments = []
-        return out
 
     def add_landed_cost(
         self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None

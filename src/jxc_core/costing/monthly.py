@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 import attrs
 
 from jxc_core.costing._common import (
+    ValuationBase,
     bad_cost,
     bad_quantity,
     base_state,
@@ -28,7 +29,7 @@ from jxc_core.costing._common import (
     insufficient,
     opt_dec,
 )
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, money_quantum
+from jxc_core.values import DIVISION_CONTEXT, ZERO
 
 __all__ = ["IssueCost", "MonthlyAverageValuation", "PeriodCloseResult"]
 
@@ -66,24 +67,12 @@ class PeriodCloseResult:
         return sum((i.cost for i in self.issues), ZERO)
 
 
-class MonthlyAverageValuation:
+class MonthlyAverageValuation(ValuationBase):
     """Monthly weighted average over one costing scope and one open period at a time."""
 
     method: ClassVar[str] = "monthly_average"
 
-    __slots__ = (
-        "_allow",
-        "_default_cost",
-        "_digits",
-        "_issues",
-        "_open_q",
-        "_open_v",
-        "_quantum",
-        "_rec_q",
-        "_rec_v",
-        "item",
-        "warehouse",
-    )
+    __slots__ = ("_issues", "_open_q", "_open_v", "_rec_q", "_rec_v")
 
     def __init__(
         self,
@@ -94,16 +83,8 @@ class MonthlyAverageValuation:
         item: object = None,
         warehouse: object = None,
     ) -> None:
-        self._digits = currency_digits
-        self._quantum = money_quantum(currency_digits)
-        if type(allow_negative) is not bool:
-            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
-        self._allow = allow_negative
-        self._default_cost = (
-            None if default_cost is None else check_amount(default_cost, "default_cost")
-        )
-        self.item = item
-        self.warehouse = warehouse
+        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
+                         warehouse=warehouse)
         self._open_q = ZERO
         self._open_v = ZERO
         self._rec_q = ZERO

@@ -18,6 +18,7 @@ from jxc_core.costing._common import (
     PRICE_VARIANCE,
     REVALUATION,
     CostAdjustment,
+    ValuationBase,
     bad_cost,
     bad_quantity,
     base_state,
@@ -27,27 +28,17 @@ from jxc_core.costing._common import (
     expect_method,
     insufficient,
 )
-from jxc_core.values import ZERO, check_amount, money_quantum
+from jxc_core.values import ZERO, check_amount
 
 __all__ = ["StandardCostValuation"]
 
 
-class StandardCostValuation:
+class StandardCostValuation(ValuationBase):
     """Stock at a standard unit cost, with purchase-price variance and revaluation events."""
 
     method: ClassVar[str] = "standard"
 
-    __slots__ = (
-        "_adjustments",
-        "_allow",
-        "_digits",
-        "_qty",
-        "_quantum",
-        "_standard",
-        "_val",
-        "item",
-        "warehouse",
-    )
+    __slots__ = ("_standard",)
 
     def __init__(
         self,
@@ -58,38 +49,12 @@ class StandardCostValuation:
         item: object = None,
         warehouse: object = None,
     ) -> None:
+        super().__init__(currency_digits, allow_negative, item=item, warehouse=warehouse)
         self._standard = check_amount(standard_cost, "standard_cost")
-        self._digits = currency_digits
-        self._quantum = money_quantum(currency_digits)
-        if type(allow_negative) is not bool:
-            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
-        self._allow = allow_negative
-        self.item = item
-        self.warehouse = warehouse
-        self._qty = ZERO
-        self._val = ZERO
-        self._adjustments: list[CostAdjustment] = []
-
-    @property
-    def quantity(self) -> Decimal:
-        return self._qty
-
-    @property
-    def value(self) -> Decimal:
-        return self._val
 
     @property
     def standard_cost(self) -> Decimal:
         return self._standard
-
-    @property
-    def adjustments(self) -> tuple[CostAdjustment, ...]:
-        return tuple(self._adjustments)
-
-    def take_adjustments(self) -> list[CostAdjustment]:
-        out = self._adjustments
-        self._adjustments = []
-        return out
 
     def receive(
         self,
