@@ -123,6 +123,18 @@ class ValuationBase:
         self._adjustments = []
         return out
 
+    def _receipt(self, quantity: object, unit_cost: object, value: object
+                 ) -> tuple[Decimal, Decimal]:
+        """Checked (quantity, value) of a receipt: ``value`` if given, else qty x unit cost.
+
+        FIFO, LIFO and moving average inline the same checks in their hot paths.
+        """
+        q = bad_quantity(quantity)
+        cost = bad_cost(unit_cost)
+        if value is None:
+            return q, (q * cost).quantize(self._quantum, ROUND_HALF_UP)
+        return q, check_value(value, self._quantum)
+
 
 def slice_value(taken: Decimal, qty: Decimal, value: Decimal, quantum: Decimal) -> Decimal:
     """round_half_up(taken x value / qty); exactly ``value`` when ``taken`` empties ``qty``."""

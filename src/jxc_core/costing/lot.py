@@ -8,18 +8,16 @@ cannot be identified.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from jxc_core.costing._common import (
     LANDED_COST,
     CostAdjustment,
     ValuationBase,
-    bad_cost,
     bad_quantity,
     base_state,
     check_money,
-    check_value,
     dec,
     expect_method,
     insufficient,
@@ -63,16 +61,7 @@ class SpecificLotValuation(ValuationBase):
         value: Decimal | None = None,
     ) -> Decimal:
         """Receive into lot ``ref`` (required); returns the receipt value."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
-        if value is None:
-            if type(unit_cost) is not Decimal or not unit_cost.is_finite() or unit_cost < 0:
-                unit_cost = bad_cost(unit_cost)
-            val = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
-        else:
-            if type(unit_cost) is not Decimal:
-                unit_cost = bad_cost(unit_cost)
-            val = check_value(value, self._quantum)
+        quantity, val = self._receipt(quantity, unit_cost, value)
         if ref is None:
             raise LotError()
         self._received[ref] = self._received.get(ref, ZERO) + quantity

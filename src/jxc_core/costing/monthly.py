@@ -20,10 +20,8 @@ import attrs
 
 from jxc_core.costing._common import (
     ValuationBase,
-    bad_cost,
     bad_quantity,
     base_state,
-    check_value,
     dec,
     expect_method,
     insufficient,
@@ -123,14 +121,7 @@ class MonthlyAverageValuation(ValuationBase):
         value: Decimal | None = None,
     ) -> Decimal:
         """Receive into the open period; returns the receipt value."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
-        if value is None:
-            if type(unit_cost) is not Decimal or not unit_cost.is_finite() or unit_cost < 0:
-                unit_cost = bad_cost(unit_cost)
-            val = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
-        else:
-            val = check_value(value, self._quantum)
+        quantity, val = self._receipt(quantity, unit_cost, value)
         self._rec_q += quantity
         self._rec_v += val
         return val

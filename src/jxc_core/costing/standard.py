@@ -19,11 +19,9 @@ from jxc_core.costing._common import (
     REVALUATION,
     CostAdjustment,
     ValuationBase,
-    bad_cost,
     bad_quantity,
     base_state,
     check_money,
-    check_value,
     dec,
     expect_method,
     insufficient,
@@ -68,16 +66,7 @@ class StandardCostValuation(ValuationBase):
 
         Returns the value entering stock (at standard); the variance is an adjustment.
         """
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
-        if value is None:
-            if type(unit_cost) is not Decimal or not unit_cost.is_finite() or unit_cost < 0:
-                unit_cost = bad_cost(unit_cost)
-            actual = (quantity * unit_cost).quantize(self._quantum, ROUND_HALF_UP)
-        else:
-            if type(unit_cost) is not Decimal:
-                unit_cost = bad_cost(unit_cost)
-            actual = check_value(value, self._quantum)
+        quantity, actual = self._receipt(quantity, unit_cost, value)
         at_standard = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
         if self._qty + quantity == 0:  # back to zero: no rounding residue may stay in stock
             at_standard = -self._val
