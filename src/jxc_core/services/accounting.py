@@ -46,6 +46,8 @@ __all__ = [
     "TrialRow",
 ]
 
+_CUSTOMER_COST = frozenset({"delivery", "sales_return"})
+
 #: the account role that takes the month-end cost of an issue, by the issuing document type
 _COUNTER_ROLE = {"delivery": "cogs", "issue": "cogs", "purchase_return": "price_difference",
                  "adjustment": "adjustment", "stock_count": "count_gain_loss"}
@@ -174,14 +176,15 @@ class Accounting:
         for group in groups:
             day = dt.date.fromisoformat(group[0]["date"])
             period = day.strftime("%Y-%m")
-            seq = w.uow.sequences.next(f"voucher:{period}")
             voucher = build_voucher(
-                group, self.mapping, number=f"记-{period}-{seq:04d}",
+                group, self.mapping, number="",
                 book_currency=self.jxc.book_currency,
                 category_of=lambda code: w.item(code).category,
                 digits=self.jxc.currency_digits)
-            if not voucher.lines:  # e.g. a transfer inside one inventory account
+            if not voucher.lines:  # nothing left to say: no voucher, no number used
                 continue
+            seq = w.uow.sequences.next(f"voucher:{period}")
+            voucher = attrs.evolve(voucher, number=f"记-{period}-{seq:04d}")
             w.uow.records.put("voucher", voucher.number, voucher.to_data())
             made.append(voucher)
         w.uow.records.put("accounting", "cursor", {"n": cursor + len(rows)})
@@ -519,8 +522,10 @@ class Accounting:
                 amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[0] += amount
-            elif r.role == "cogs":  # every cost of goods sold: deliveries, returns, month end,
-                # invoice price differences and landed costs of units already sold
+            elif r.role == "cogs" and (by == "item" or r.doc_type in _CUSTOMER_COST):
+                # by item: every cost of goods sold (deliveries, returns, month end, invoice
+                # price differences, landed costs of units sold); by customer: what the
+                # customer's own deliveries and returns cost
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
         return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]
