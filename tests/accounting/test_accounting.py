@@ -263,3 +263,23 @@ def test_monthly_weighted_average_is_valued_at_the_close(
     with pytest.raises(JxcError) as err:  # a per-warehouse monthly value is known at month end
         j.transfer("Q", "W", "W2", D(1))
     assert err.value.code == "configuration"
+
+
+def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Found by the books state machine: a replay must keep the on-hand share of an earlier
+    receipt cost (an invoice price difference), or the layer goes back to its old value."""
+    j, docs, acc, clock, _ = world
+    clock.at = dt.datetime(2026, 11, 16, 10)
+    rk = post(docs, "purchase_receipt", [Line(1, "A", D(1), D("0.02"), warehouse="W")], "S",
+              dt.date(2026, 11, 1))
+    post(docs, "purchase_invoice", [Line(1, "A", D(1), D("0.01"), source=(rk, 1))], "S",
+         dt.date(2026, 11, 1))
+    post(docs, "purchase_receipt", [Line(1, "A", D(1), D("0.01"), warehouse="W")], "S",
+         dt.date(2026, 11, 17))
+    post(docs, "adjustment", [Line(1, "A", D(1), D("0.01"), warehouse="W")])  # dated the 16th
+    acc.generate_vouchers()
+    b = j.balance("A", "W")
+    assert (b.on_hand, b.value) == (D(3), D("0.03"))
+    assert acc.account_balance("1405") == b.value
+    assert j.ledger("A", "W")[-1].running_value == b.value

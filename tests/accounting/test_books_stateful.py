@@ -23,6 +23,7 @@ fixed inside one month, so every posting is dated on the same day.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import tempfile
 from decimal import Decimal
@@ -278,7 +279,8 @@ class SqliteBooks(BooksMachine):
         return SqliteStorage(str(Path(tmp) / "books.db")), tmp
 
 
-SETTINGS = settings(max_examples=12, stateful_step_count=20, deadline=None,
+SETTINGS = settings(max_examples=int(os.environ.get("BOOKS_N", "12")), stateful_step_count=20,
+                    deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 TestMemoryBooks = MemoryBooks.TestCase
 TestMemoryBooks.settings = SETTINGS

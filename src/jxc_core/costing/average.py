@@ -178,6 +178,10 @@ class MovingAverageValuation(ValuationBase):
             )
         return kept
 
+    def add_kept_cost(self, ref: str, kept: Decimal) -> None:
+        """Add the on-hand share of a receipt cost already split (a replay): to the pool."""
+        self._val += check_money(kept, self._quantum, "kept")
+
     def to_state(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, self._allow)
         state.update(

@@ -305,21 +305,33 @@ class _LayerValuation(ValuationBase):
         on_hand = sum((layer[0] for layer in found), ZERO)
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
-        # spread the kept share over the live layers of the receipt, last takes the rest
-        live = [layer for layer in found if layer[0]]
-        left_amount, left_qty = kept, on_hand
-        for layer in live:
-            part = slice_value(layer[0], left_qty, left_amount, self._quantum)
-            layer[1] += part
-            left_amount -= part
-            left_qty -= layer[0]
-        self._val += kept
+        self._spread(found, kept)
         issued_share = amount - kept
         if issued_share:
             self._adjustments.append(
                 CostAdjustment(LANDED_COST, issued_share, received - on_hand, None, ref)
             )
         return kept
+
+    def _spread(self, found: list[list[Any]], kept: Decimal) -> None:
+        """Add ``kept`` to the live layers of a receipt, in proportion; the last takes the
+        rest."""
+        live = [layer for layer in found if layer[0]]
+        left_amount, left_qty = kept, sum((layer[0] for layer in live), ZERO)
+        for layer in live:
+            part = slice_value(layer[0], left_qty, left_amount, self._quantum)
+            layer[1] += part
+            left_amount -= part
+            left_qty -= layer[0]
+        self._val += kept
+
+    def add_kept_cost(self, ref: str, kept: Decimal) -> None:
+        """Add the on-hand share of a receipt cost that was already split (a replay of a
+        ``landed_cost`` ledger entry): no new adjustment."""
+        found = self._by_ref.get(ref)
+        if not found or not any(layer[0] for layer in found):
+            raise JxcError("unknown_receipt", ref=ref)
+        self._spread(found, check_money(kept, self._quantum, "kept"))
 
     # -- state ---------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:

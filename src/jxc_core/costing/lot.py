@@ -116,6 +116,15 @@ class SpecificLotValuation(ValuationBase):
                 CostAdjustment(LANDED_COST, amount - kept, received - on_hand, None, ref))
         return kept
 
+    def add_kept_cost(self, ref: str, kept: Decimal) -> None:
+        """Add the on-hand share of a lot cost already split (a replay)."""
+        kept = check_money(kept, self._quantum, "kept")
+        found = self._lots.get(ref)
+        if found is None or not found[0]:
+            raise JxcError("unknown_receipt", ref=ref)
+        found[1] += kept
+        self._val += kept
+
     def to_state(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, False)
         state.update(lots={k: [str(q), str(v)] for k, (q, v) in self._lots.items()},

@@ -26,6 +26,7 @@ from jxc_core.costing._common import (
     expect_method,
     insufficient,
 )
+from jxc_core.errors import JxcError
 from jxc_core.values import ZERO, check_amount
 
 __all__ = ["StandardCostValuation"]
@@ -105,6 +106,11 @@ class StandardCostValuation(ValuationBase):
         if amount:
             self._adjustments.append(CostAdjustment(PRICE_VARIANCE, amount, ZERO, None, ref))
         return amount - amount
+
+    def add_kept_cost(self, ref: str, kept: Decimal) -> None:
+        """Stock stays at standard: a replayed receipt cost never has an on-hand share."""
+        if check_money(kept, self._quantum, "kept"):
+            raise JxcError("configuration", reason="standard cost keeps no receipt cost")
 
     def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
         """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""

@@ -115,6 +115,9 @@ class MonthlyScope:
     def take_adjustments(self) -> list[CostAdjustment]:
         return []
 
+    def add_kept_cost(self, ref: str, kept: Decimal) -> None:
+        self.inner._rec_v += kept
+
     def add_landed_cost(self, ref: str, amount: Decimal, *,
                         received_quantity: Decimal | None = None) -> Decimal:
         """Landed cost joins the month's receipts value (the whole amount stays in the pool
@@ -939,7 +942,9 @@ class Jxc:
         for e in entries:
             if org and e.kind in ("transfer_out", "transfer_in"):
                 continue
-            if e.quantity > 0:
+            if e.kind == "landed_cost":  # a receipt cost split before: its on-hand share
+                v.add_kept_cost(e.from_ref, e.value)
+            elif e.quantity > 0:
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                           value=e.value)
             elif e.quantity < 0:
