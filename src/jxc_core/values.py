@@ -1,6 +1,6 @@
 """Numbers of jxc_core: Decimal quantities and money, checked at the boundary.
 
-Rules (DOMAIN section 1):
+Rules (domain rules section 1):
 
 * Quantities, prices, costs and amounts are ``decimal.Decimal`` (or ``int``). A ``float``, a
   ``bool``, a ``str`` or anything else raises ``TypeError`` naming the field; NaN and Infinity

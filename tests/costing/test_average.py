@@ -1,4 +1,4 @@
-"""Moving weighted average (移动加权平均): the worked examples of DOMAIN section 2 as tables.
+"""Moving weighted average (移动加权平均): the worked examples of domain rules section 2 as tables.
 
 The table language is the one of ``test_layers`` (see its docstring). ``landed R1 30.00 /10``
 passes ``received_quantity=10``: the pool keeps no record per receipt.

@@ -1,4 +1,4 @@
-"""FIFO (先进先出) and LIFO (后进先出): the worked examples of DOMAIN section 2 as tables.
+"""FIFO (先进先出) and LIFO (后进先出): the worked examples of domain rules section 2 as tables.
 
 A row reads ``"<operation> -> <returned> | <quantity> / <value>"`` where the figures are those
 after the operation. Operations:

@@ -160,7 +160,7 @@ def test_datetime_orders_within_the_day() -> None:
 
 
 def test_appended_receipt_settles_a_shortage() -> None:
-    # DOMAIN §2: in 10@10, in 10@20, out 30 (500), in 10@30 (+100), in 10@40 -> 10 / 400
+    # domain rules §2: in 10@10, in 10@20, out 30 (500), in 10@30 (+100), in 10@40 -> 10 / 400
     book = Book()
     tl = make("fifo", allow_negative=True)
     book.take(tl.receive(day(1), D(10), D(10), "r1"), True)

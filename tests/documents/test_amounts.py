@@ -1,4 +1,4 @@
-"""Line amounts with VAT (DOMAIN 5-6): per line, ROUND_HALF_UP, with or without tax."""
+"""Line amounts with VAT (domain rules 5-6): per line, ROUND_HALF_UP, with or without tax."""
 
 from __future__ import annotations
 

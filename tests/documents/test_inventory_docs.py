@@ -1,4 +1,4 @@
-"""Inventory documents (DOMAIN 5): transfer, stock count, adjustment, landed cost."""
+"""Inventory documents (domain rules 5): transfer, stock count, adjustment, landed cost."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The core lifecycle (DOMAIN 5): every allowed transition, every refused one, idempotent
+"""The core lifecycle (domain rules 5): every allowed transition, every refused one, idempotent
 posting, cancel before posting, the export of the table."""
 
 from __future__ import annotations

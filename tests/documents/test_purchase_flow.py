@@ -1,4 +1,4 @@
-"""Purchase (DOMAIN 5): order -> receipts -> returns -> invoices, tolerance, counters,
+"""Purchase (domain rules 5): order -> receipts -> returns -> invoices, tolerance, counters,
 on order, FIFO layers of returns, price differences, cancellation (红冲)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Sales (DOMAIN 4-5): orders reserve, deliveries consume their own reservations, backorders,
+"""Sales (domain rules 4-5): orders reserve, deliveries consume their own reservations, backorders,
 customer returns at the delivery's cost, invoices, cancel and close."""
 
 from __future__ import annotations

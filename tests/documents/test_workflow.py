@@ -1,4 +1,4 @@
-"""Approvals as data (DOMAIN 5): loading and checking, available actions, steps by amount
+"""Approvals as data (domain rules 5): loading and checking, available actions, steps by amount
 and guard, not_allowed, reject, the action history, JSON and Mermaid export."""
 
 from __future__ import annotations

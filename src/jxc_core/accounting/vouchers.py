@@ -144,7 +144,7 @@ def _net_out(lines: list[VoucherLine]) -> list[VoucherLine]:
     line (they say nothing). A transfer keeps its two lines when the warehouses differ, even on
     one inventory account: the warehouse is the voucher's auxiliary dimension (辅助核算), so the
     inventory account still equals the stock valuation per costing scope; the account's net
-    movement is zero, as DOMAIN section 5 asks."""
+    movement is zero, as domain rules section 5 asks."""
     out = list(lines)
     for i, a in enumerate(out):
         if a.debit <= 0 or a.credit:

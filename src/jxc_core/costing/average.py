@@ -2,7 +2,7 @@
 
 The unit cost is value / quantity after every receipt (never stored rounded). An issue is worth
 ``round_half_up(qty x value / qty on hand)``; issuing everything takes exactly the remaining
-value. Examples (DOMAIN section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue 3 -> 3.01;
+value. Examples (domain rules section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue 3 -> 3.01;
 1000@0.17 + 800@0.23, issue 1000 -> 196.67, issue 800 -> 157.33.
 
 ``from_ref`` is accepted and ignored: a return to supplier leaves at the current average and

@@ -1,6 +1,6 @@
 """Documents (单据) and their lines: amounts with VAT, per-line fulfilment counters.
 
-Amounts (DOMAIN 5-6): a line's price is with or without VAT (``price_includes_tax``); tax is
+Amounts (domain rules 5-6): a line's price is with or without VAT (``price_includes_tax``); tax is
 rounded per line (ROUND_HALF_UP):
 
 * without tax: ``net = round(qty x price)``, ``tax = round(net x rate)``, ``gross = net + tax``;

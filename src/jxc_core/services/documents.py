@@ -1,6 +1,6 @@
 """Documents (单据) as use cases: create, submit, approve, post, cancel (红冲), close.
 
-``Documents(jxc)`` drives every document of DOMAIN section 5 through the core lifecycle, with
+``Documents(jxc)`` drives every document of domain rules section 5 through the core lifecycle, with
 an optional approval :class:`~jxc_core.documents.workflow.Workflow` per document type. Each
 action is one unit of work of the :class:`~jxc_core.services.Jxc` service: the document, the
 stock postings, the orders it fulfils, its accounting events (journal) and its domain events
