@@ -93,6 +93,10 @@ class ValuationBase:
         self._qty = ZERO
         self._val = ZERO
         self._adjustments: list[CostAdjustment] = []
+        self._setup()
+
+    def _setup(self) -> None:
+        """The method's own empty state (layers, pools, shortages): override."""
 
     @property
     def quantity(self) -> Decimal:

@@ -52,17 +52,7 @@ class MovingAverageValuation(ValuationBase):
 
     __slots__ = ("_last_q", "_last_v", "_shortages")
 
-    def __init__(
-        self,
-        currency_digits: int = 2,
-        allow_negative: bool = False,
-        *,
-        default_cost: Decimal | None = None,
-        item: object = None,
-        warehouse: object = None,
-    ) -> None:
-        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
-                         warehouse=warehouse)
+    def _setup(self) -> None:
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()

@@ -57,17 +57,7 @@ class _LayerValuation(ValuationBase):
 
     __slots__ = ("_by_ref", "_last_q", "_last_v", "_layers", "_pop", "_shortages")
 
-    def __init__(
-        self,
-        currency_digits: int = 2,
-        allow_negative: bool = False,
-        *,
-        default_cost: Decimal | None = None,
-        item: object = None,
-        warehouse: object = None,
-    ) -> None:
-        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
-                         warehouse=warehouse)
+    def _setup(self) -> None:
         self._layers: deque[list[Any]] = deque()
         self._pop = self._layers.popleft if self._front == 0 else self._layers.pop
         self._by_ref: dict[str, list[list[Any]]] = {}

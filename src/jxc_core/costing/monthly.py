@@ -72,17 +72,7 @@ class MonthlyAverageValuation(ValuationBase):
 
     __slots__ = ("_issues", "_open_q", "_open_v", "_rec_q", "_rec_v")
 
-    def __init__(
-        self,
-        currency_digits: int = 2,
-        allow_negative: bool = False,
-        *,
-        default_cost: Decimal | None = None,
-        item: object = None,
-        warehouse: object = None,
-    ) -> None:
-        super().__init__(currency_digits, allow_negative, default_cost=default_cost, item=item,
-                         warehouse=warehouse)
+    def _setup(self) -> None:
         self._open_q = ZERO
         self._open_v = ZERO
         self._rec_q = ZERO

@@ -579,11 +579,9 @@ class Documents:
             item = w.item(line.item)
             qty = item.to_base(line.quantity, line.unit)
             if remaining_only:
-                done = doc.counter(line.line_no, done_name) - doc.counter(line.line_no,
-                                                                           "returned")
-                qty = max(ZERO, qty - done)
-            b = w.row(line.item, line.warehouse, "", "")
-            w.set_row(attrs.evolve(b, **{field: getattr(b, field) + sign * qty}))
+                qty = _open(qty, doc.counter(line.line_no, done_name)
+                            - doc.counter(line.line_no, "returned"))
+            self._move_open(w, line.item, doc, line.line_no, field, sign * qty)
         if doc.doc_type == DocType.SALES_ORDER and sign < 0:
             for line in doc.lines:
                 self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
@@ -718,6 +716,47 @@ class Documents:
         cache[doc_id] = src
         return src
 
+    def _fulfil(self, w: _Work, doc: Document, line: Line, q: Decimal, sign: int,
+                reverse: bool, cache: dict[str, Document], done: str, field: str,
+                kind: str) -> Decimal:
+        """A receipt or delivery line against its (posted) order line: refuse more than the
+        tolerance allows, count it, and move on order / demand by the change of the line's
+        open quantity. Returns what it took off on order / demand."""
+        assert line.source is not None
+        order = cache.get(line.source[0]) or self._load(w, line.source[0])
+        self._posted_source(doc, order)
+        n = line.source[1]
+        ordered = order.counter(n, "ordered")
+        before = order.counter(n, done) - order.counter(n, "returned")
+        if not reverse and before + q > ordered * (1 + self.tolerance):
+            raise JxcError("over_receipt", order=order.doc_id, line=n, kind=kind,
+                           quantity=q, open=ordered - before, tolerance=self.tolerance)
+        self._bump(w, order.doc_id, n, {done: sign * q}, cache)
+        change = _open(ordered, before + sign * q) - _open(ordered, before)
+        self._move_open(w, line.item, order, n, field, change)
+        return -change
+
+    def _reopen(self, w: _Work, src_line: Line, q: Decimal, sign: int,
+                cache: dict[str, Document], done: str, field: str) -> None:
+        """A return of ``q`` units of a receipt/delivery line opens its order line again."""
+        if src_line.source is None:
+            return
+        order = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
+        n = src_line.source[1]
+        before = order.counter(n, done) - order.counter(n, "returned")
+        ordered = order.counter(n, "ordered")
+        change = _open(ordered, before - sign * q) - _open(ordered, before)
+        order = self._bump(w, order.doc_id, n, {"returned": sign * q}, cache)
+        if order.state == State.POSTED:  # a closed order stays closed
+            self._move_open(w, src_line.item, order, n, field, change)
+
+    @staticmethod
+    def _move_open(w: _Work, item: str, order: Document, n: int, field: str,
+                   change: Decimal) -> None:
+        """Change ``on_order`` or ``demand`` of the order line's warehouse."""
+        b = w.row(item, order.line(n).warehouse, "", "")
+        w.set_row(attrs.evolve(b, **{field: getattr(b, field) + change}))
+
     def _flush(self, w: _Work, cache: dict[str, Document]) -> None:
         for src in cache.values():
             self._save(w, src)
@@ -757,23 +796,8 @@ class Documents:
             q = self._base(w, line)
             net = line.amounts(self.jxc.currency_digits).net
             if line.source is not None:
-                po = cache.get(line.source[0]) or self._load(w, line.source[0])
-                if po.state != State.POSTED:
-                    raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"{po.doc_id} is {po.state.value}, not posted")
-                n = line.source[1]
-                ordered = po.counter(n, "ordered")
-                got = po.counter(n, "received") - po.counter(n, "returned")
-                if not reverse and got + q > ordered * (1 + self.tolerance):
-                    raise JxcError("over_receipt", order=po.doc_id, line=n, kind="receipt",
-                                   quantity=q, open=ordered - got, tolerance=self.tolerance)
-                self._bump(w, po.doc_id, n, {"received": sign * q}, cache)
-                # on order is the open quantity of the line: ordered - (received - returned)
-                change = _open(ordered, got + sign * q) - _open(ordered, got)
-                taken[line.line_no] = -change
-                if po.state == State.POSTED:
-                    b = w.row(line.item, po.line(n).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, on_order=b.on_order + change))
+                taken[line.line_no] = self._fulfil(w, doc, line, q, sign, reverse, cache,
+                                                   "received", "on_order", "receipt")
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -836,16 +860,7 @@ class Documents:
             self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv},
                        cache)
             src_line = rc.line(n)
-            if src_line.source is not None:
-                po = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
-                pn = src_line.source[1]
-                got = po.counter(pn, "received") - po.counter(pn, "returned")
-                change = _open(po.counter(pn, "ordered"), got - sign * q) - _open(
-                    po.counter(pn, "ordered"), got)
-                po = self._bump(w, po.doc_id, pn, {"returned": sign * q}, cache)
-                if po.state == State.POSTED:  # the order line is open again for that quantity
-                    b = w.row(line.item, po.line(pn).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, on_order=b.on_order + change))
+            self._reopen(w, src_line, q, sign, cache, "received", "on_order")
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "stock_value"),
@@ -935,23 +950,9 @@ class Documents:
             q = self._base(w, line)
             demand = None
             if line.source is not None:
-                so = cache.get(line.source[0]) or self._load(w, line.source[0])
-                if so.state != State.POSTED:
-                    raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"{so.doc_id} is {so.state.value}, not posted")
-                n = line.source[1]
-                ordered = so.counter(n, "ordered")
-                out = so.counter(n, "delivered") - so.counter(n, "returned")
-                if not reverse and out + q > ordered * (1 + self.tolerance):
-                    raise JxcError("over_receipt", order=so.doc_id, line=n, kind="delivery",
-                                   quantity=q, open=ordered - out, tolerance=self.tolerance)
-                self._bump(w, so.doc_id, n, {"delivered": sign * q}, cache)
-                change = _open(ordered, out + sign * q) - _open(ordered, out)
-                taken[line.line_no] = -change
-                if so.state == State.POSTED:
-                    b = w.row(line.item, so.line(n).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, demand=b.demand + change))
-                demand = f"{so.doc_id}/{n}"
+                taken[line.line_no] = self._fulfil(w, doc, line, q, sign, reverse, cache,
+                                                   "delivered", "demand", "delivery")
+                demand = f"{line.source[0]}/{line.source[1]}"
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "cost"), unit=line.unit,
@@ -1008,16 +1009,7 @@ class Documents:
             self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost},
                        cache)
             src_line = dl.line(n)
-            if src_line.source is not None:
-                so = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
-                sn = src_line.source[1]
-                out = so.counter(sn, "delivered") - so.counter(sn, "returned")
-                change = _open(so.counter(sn, "ordered"), out - sign * q) - _open(
-                    so.counter(sn, "ordered"), out)
-                so = self._bump(w, so.doc_id, sn, {"returned": sign * q}, cache)
-                if so.state == State.POSTED:  # the order line is open again for that quantity
-                    b = w.row(line.item, so.line(sn).warehouse, "", "")
-                    w.set_row(attrs.evolve(b, demand=b.demand + change))
+            self._reopen(w, src_line, q, sign, cache, "delivered", "demand")
         values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
