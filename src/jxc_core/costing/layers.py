@@ -117,6 +117,13 @@ class _LayerValuation(ValuationBase):
         else:
             found.append(layer)
 
+    def _forget(self, ref: str) -> None:
+        """Drop a receipt from the index once all its layers have left the queue, so the
+        index stays as small as the stock (like a restored state)."""
+        found = self._by_ref.get(ref)
+        if found is not None and not any(x[0] for x in found):
+            del self._by_ref[ref]
+
     def _receive_filling(self, quantity: Decimal, val: Decimal, ref: str | None) -> Decimal:
         rq, rv, filled, released = self._shortages.fill(
             quantity, val, ref, self._quantum, self._adjustments
@@ -174,6 +181,8 @@ class _LayerValuation(ValuationBase):
             self._pop()
             layer[0] = ZERO
             layer[1] = ZERO
+            if layer[2] is not None:
+                self._forget(layer[2])
             self._last_q = lq
             self._last_v = lv
             self._qty = qty - quantity
@@ -192,6 +201,8 @@ class _LayerValuation(ValuationBase):
                 self._pop()
                 layer[0] = ZERO
                 layer[1] = ZERO
+                if layer[2] is not None:
+                    self._forget(layer[2])
                 if not remaining:
                     if lq:
                         self._last_q = lq
