@@ -41,6 +41,16 @@ class FixedClock:
         return self._now
 
 
+class MovingClock:
+    """A clock a test moves by hand."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+
 class NotifierDown(RuntimeError):
     """Raised by the test notifiers to simulate a broken notification channel."""
 
@@ -231,6 +241,11 @@ class StorageContract(abc.ABC):
         """A storage over the same data as the closed ``storage``; None: no durability."""
         return None
 
+    def other_writer(self, storage: Storage, tmp_path: Path) -> Storage:
+        """A second handle on the same data, as another process would open it (the storage
+        itself for an adapter that lives in one process)."""
+        return storage
+
     #: test id (``name[param]``) -> reason: known adapter bugs, run as strict xfails
     known_bugs: ClassVar[dict[str, str]] = {}
 
@@ -283,6 +298,81 @@ class StorageContract(abc.ABC):
         with storage.unit_of_work() as u:
             assert u.valuations.version(scope) == 2
             assert u.valuations.get(scope) == {"n": "3"}
+
+    # -- stamps: the token service caches rest on -------------------------------------------
+    def test_stamp_moves_only_with_commits(self, storage: Storage, tmp_path: Path) -> None:
+        with storage.unit_of_work() as u:
+            start = u.stamp()
+        if start is None:
+            pytest.skip("this adapter gives no stamps (callers re-read everything)")
+        with storage.unit_of_work() as u:
+            assert u.stamp() == start  # nothing committed in between
+            u.master.put_item(Item("S1", "stamped"))
+            assert u.stamp() == start  # own uncommitted writes do not count
+            u.commit()
+            mine = u.stamp()
+        assert mine != start
+        with storage.unit_of_work() as u:
+            assert u.stamp() == mine  # the state my commit produced
+            u.master.put_item(Item("S2", "rolled back"))  # no commit: rolled back
+        with storage.unit_of_work() as u:
+            assert u.stamp() == mine
+        other = self.other_writer(storage, tmp_path)
+        if other is not storage:
+            self._opened.append(other)
+        with other.unit_of_work() as u:
+            u.master.put_item(Item("S3", "someone else"))
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.stamp() != mine
+
+    def test_services_sharing_a_store_never_use_stale_rows(
+        self, storage: Storage, tmp_path: Path
+    ) -> None:
+        a = setup_service(storage)
+        other = self.other_writer(storage, tmp_path)
+        if other is not storage:
+            self._opened.append(other)
+        b = Jxc(other, clock=FixedClock())
+        a.issue("A", "W", D(1))  # a's rows and valuation of A/W are warm now
+        b.issue("A", "W", D(4))  # b moves them behind a's back
+        a.issue("A", "W", D(5))  # a must see 5 left, not 9
+        with pytest.raises(JxcError) as info:
+            a.issue("A", "W", D(1))
+        assert info.value.code == "insufficient_stock"
+        assert a.balance("A", "W").on_hand == 0
+        assert a.balance("A", "W").value == D("0.00")
+        b.receive("A", "W", D(2), D("3.00"))
+        assert a.issue("A", "W", D(2)).entries[0].value == D("-6.00")  # b's layer, b's cost
+        b.reserve([ReserveLine("SO-S/1", "B", "W", D(5))])
+        with pytest.raises(JxcError) as info:  # b's reservation holds 5 of a's 6
+            a.issue("B", "W", D(2))
+        assert info.value.code == "insufficient_stock"
+
+    def test_failed_command_leaves_the_next_one_exact(self, storage: Storage) -> None:
+        jxc = setup_service(storage)
+        jxc.issue("A", "W", D(1))
+        with pytest.raises(JxcError):  # the first line is applied in memory, the second fails
+            jxc.post("issue", "CK-F", [StockLine("A", "W", D(2), "out"),
+                                       StockLine("A", "W", D(99), "out")])
+        jxc.issue("A", "W", D(3))
+        assert jxc.balance("A", "W").on_hand == D(6)
+        assert jxc.balance("A", "W").value == D("15.00")
+        assert sum(x.entry.quantity for x in jxc.ledger("A", "W")) == D(6)
+
+    def test_soft_reservation_expires_between_commands(self, storage: Storage) -> None:
+        clock = MovingClock(NOW)
+        jxc = setup_service(storage)
+        jxc.clock = clock
+        jxc.reserve([ReserveLine("SO-X/1", "A", "W", D(6))],
+                    expires_at=NOW + dt.timedelta(hours=1))
+        jxc.issue("A", "W", D(1))  # reads A/W's reservations: 6 of 10 held, 3 free
+        with pytest.raises(JxcError):
+            jxc.issue("A", "W", D(4))
+        jxc.issue("A", "W", D(1))
+        clock.at = NOW + dt.timedelta(hours=2)  # the soft reservation has expired
+        jxc.issue("A", "W", D(8))
+        assert jxc.balance("A", "W").on_hand == 0
 
     # -- unit of work -----------------------------------------------------------------------
     @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)

@@ -18,6 +18,9 @@ class TestSqlite(StorageContract):
     def reopen(self, storage: Storage, tmp_path: Path) -> Storage | None:
         return SqliteStorage(str(tmp_path / "contract.db"))
 
+    def other_writer(self, storage: Storage, tmp_path: Path) -> Storage:
+        return SqliteStorage(str(tmp_path / "contract.db"))
+
     def test_schema_version_survives_restart(self, storage: Storage, tmp_path: Path) -> None:
         assert isinstance(storage, SqliteStorage)
         assert storage.schema_version == len(MIGRATIONS)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -150,9 +150,14 @@ class MemoryUnitOfWork:
             d.entry_nos.add(e.entry_no)
             d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(e)
         d.journal.extend(self._journal_new)
+        self._storage._commits += 1
         self._stage = {}
         self._ledger_new = []
         self._journal_new = []
+
+    def stamp(self) -> Hashable | None:
+        """The number of commits of the storage (its lock is held while this is open)."""
+        return self._storage._commits
 
     # -- staging helpers -----------------------------------------------------------------
     def _get(self, table: str, key: Any) -> Any:
@@ -473,6 +478,7 @@ class MemoryStorage:
     def __init__(self) -> None:
         self._data = _Data()
         self._lock = threading.RLock()
+        self._commits = 0
         self.fault: Any = None
 
     def unit_of_work(self) -> MemoryUnitOfWork:

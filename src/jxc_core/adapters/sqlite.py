@@ -18,7 +18,7 @@ import random
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
@@ -127,6 +127,7 @@ class SqliteUnitOfWork:
         self._storage = storage
         self._con = storage._connection()
         self._open = False
+        self._after: Hashable | None = None
         self.master: MasterDataRepository = self
         self.ledger: LedgerRepository = _Ledger(self)
         self.balances: BalanceRepository = _Balances(self)
@@ -159,10 +160,23 @@ class SqliteUnitOfWork:
         if fault is not None:
             fault("commit")
         if self._open:
-            self._con.execute("COMMIT")
+            con = self._con
+            # read while the write lock is held: only other connections' commits move it
+            dv = con.execute("PRAGMA data_version").fetchone()[0]
+            self._storage._commits += 1
+            con.execute("COMMIT")
+            self._after = (id(con), dv, self._storage._commits)
             self._open = False
             # a write that follows in the same with-block opens a new transaction, dropped
             # at exit unless committed again (as in the memory adapter)
+
+    def stamp(self) -> Hashable | None:
+        """(connection, ``PRAGMA data_version``, commits through this storage): see the port."""
+        if self._open:
+            con = self._con
+            return (id(con), con.execute("PRAGMA data_version").fetchone()[0],
+                    self._storage._commits)
+        return self._after
 
     def _tx(self) -> None:
         """Make sure a transaction is open before a write (after a commit it is not)."""
@@ -545,6 +559,7 @@ class SqliteStorage:
         self.busy_timeout_ms = busy_timeout_ms
         self.retries = retries
         self.fault: Any = None
+        self._commits = 0
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()

@@ -12,7 +12,7 @@ unique key (ledger entry number, idempotency key, reservation id), the same on e
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
 from typing import Any, Protocol, Self
@@ -229,6 +229,15 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...
+
+    def stamp(self) -> Hashable | None:
+        """A token of the committed state of the whole store, for caches in the caller.
+
+        Inside a unit of work that writes: the state it started from. After its ``commit``:
+        the state that commit produced. Equal stamps (never ``None``) mean nobody else
+        committed in between, so whatever the caller read and wrote through this storage is
+        still what the store holds. ``None``: the adapter cannot tell, the caller re-reads.
+        """
 
 
 class Storage(Protocol):

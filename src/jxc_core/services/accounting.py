@@ -375,7 +375,7 @@ class Accounting:
             return PeriodClose(period, len(vouchers), len(rows), tuple(warnings), valued)
 
         result: PeriodClose = self.jxc._run("close_period", None, None, body,
-                                            lambda _: {}, lambda _: None)
+                                            lambda _: {}, lambda _: None, keep_warm=False)
         return result
 
     def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
@@ -440,7 +440,8 @@ class Accounting:
                 "at": w.now.isoformat()})
             w.event("period_reopened", {"period": period, "user": user, "reason": reason})
 
-        self.jxc._run("reopen_period", None, None, body, lambda _: {}, lambda _: None)
+        self.jxc._run("reopen_period", None, None, body, lambda _: {}, lambda _: None,
+                      keep_warm=False)
 
     def period_log(self) -> list[dict[str, Any]]:
         with self.jxc.storage.unit_of_work() as uow:

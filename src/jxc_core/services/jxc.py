@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -360,21 +360,45 @@ def fingerprint(command: str, payload: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-class _Work:
-    """State of one command inside its unit of work: loaded rows and valuations."""
+_NO_LOCK: Any = object()
 
-    def __init__(self, jxc: Jxc, uow: UnitOfWork) -> None:
-        self.jxc = jxc
-        self.uow = uow
+
+class _Warm:
+    """What the last committed command of a service read and wrote (master data, balance rows,
+    reservations, the period lock), kept while the store's stamp shows nobody else committed
+    since: the next command starts from it instead of reading the store again."""
+
+    __slots__ = ("items", "lock", "reservations", "rows", "stamp", "warehouses")
+
+    def __init__(self) -> None:
+        self.stamp: Hashable | None = None
         self.items: dict[str, Item] = {}
         self.warehouses: dict[str, Warehouse] = {}
         self.rows: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
+        #: every stored reservation of an (item, warehouse), active or not
+        self.reservations: dict[tuple[str, str], list[Reservation]] = {}
+        self.lock: Any = _NO_LOCK
+
+
+class _Work:
+    """State of one command inside its unit of work: loaded rows and valuations."""
+
+    def __init__(self, jxc: Jxc, uow: UnitOfWork, warm: _Warm | None = None) -> None:
+        self.jxc = jxc
+        self.uow = uow
+        self.hot = warm is not None
+        self.warm = warm if warm is not None else _Warm()
+        self.items = self.warm.items
+        self.warehouses = self.warm.warehouses
+        self.rows = self.warm.rows
         self.touched_rows: set[tuple[str, str, str, str]] = set()
         self.valuations: dict[tuple[str, str], Valuation] = {}
         self.posted_until: dict[tuple[str, str], dt.datetime] = {}
         self.moves: dict[tuple[str, str], int] = {}
         self.versions: dict[tuple[str, str], int] = {}
+        #: active reservations by (item, warehouse), and the inactive ones stored beside them
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
+        self.inactive: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
         self.now = jxc.clock.now()
 
@@ -416,10 +440,22 @@ class _Work:
         key = (item, warehouse)
         found = self.reservations.get(key)
         if found is None:
-            found = [r for r in self.uow.reservations.for_item(item, warehouse)
-                     if r.active(self.now)]
+            stored = self.warm.reservations.get(key)
+            if stored is None:
+                stored = self.uow.reservations.for_item(item, warehouse)
+                self.warm.reservations[key] = stored
+            now = self.now
+            found = [r for r in stored if r.active(now)]
+            self.inactive[key] = [r for r in stored if not r.active(now)]
             self.reservations[key] = found
         return found
+
+    def forget_reservations(self, item: str, warehouse: str) -> None:
+        """The stored reservations of (item, warehouse) changed behind the lists: re-read."""
+        key = (item, warehouse)
+        self.reservations.pop(key, None)
+        self.inactive.pop(key, None)
+        self.warm.reservations.pop(key, None)
 
     def scope(self, item: Item, warehouse: str) -> tuple[str, str]:
         return (item.code, "*" if self.jxc.organisation_scope else warehouse)
@@ -428,8 +464,10 @@ class _Work:
         scope = self.scope(item, warehouse)
         found = self.valuations.get(scope)
         if found is None:
-            version = self.uow.valuations.version(scope)
             cached = self.jxc._cache.get(scope)
+            # a hot start: nobody committed since this service did, the live object is current
+            version = (cached[0] if self.hot and cached is not None
+                       else self.uow.valuations.version(scope))
             if cached is not None and version is not None and cached[0] == version:
                 # the live object of the last unit of work that wrote this scope: unchanged
                 _, made, until, moves = cached
@@ -458,11 +496,12 @@ class _Work:
 
     def locked_until(self) -> dt.datetime | None:
         """End of the last closed period (月结): nothing may be posted on or before it."""
-        if not hasattr(self, "_lock"):
+        lock: dt.datetime | None = self.warm.lock
+        if lock is _NO_LOCK:
             found = self.uow.records.get("period", "lock")
             until = found.get("until") if found else None
-            self._lock = dt.datetime.fromisoformat(until) if until else None
-        return self._lock
+            lock = self.warm.lock = dt.datetime.fromisoformat(until) if until else None
+        return lock
 
     def check_open(self, moment: dt.datetime | dt.date) -> None:
         lock = self.locked_until()
@@ -494,6 +533,9 @@ class _Work:
             self.versions[scope] = self.versions.get(scope, 0) + 1
         if self.events:
             uow.outbox.add(self.events)
+        stored = self.warm.reservations
+        for key, active in self.reservations.items():
+            stored[key] = self.inactive.get(key, []) + active
 
 
 class Jxc:
@@ -514,6 +556,8 @@ class Jxc:
         self.storage = storage
         #: live valuation objects by scope, with the stored version they match
         self._cache: dict[tuple[str, str], tuple[int, Valuation, dt.datetime | None, int]] = {}
+        #: rows read and written by the last command, while the store's stamp still matches
+        self._warm: _Warm | None = None
         self.book_currency = book_currency
         self.rates = rates
         self.checkpoint_every = checkpoint_every
@@ -551,7 +595,11 @@ class Jxc:
         body: Callable[[_Work], Any],
         encode: Callable[[Any], dict[str, Any]],
         decode: Callable[[dict[str, Any]], Any],
+        *,
+        keep_warm: bool = True,
     ) -> Any:
+        """One command in one unit of work. ``keep_warm=False`` for commands that write rows
+        the next command would otherwise take from :class:`_Warm` (period close, reopen)."""
         with self.storage.unit_of_work() as uow:
             fp = ""
             if key is not None:
@@ -561,7 +609,7 @@ class Jxc:
                     if seen[0] != fp:
                         raise JxcError("idempotency_conflict", key=key)
                     return decode(seen[1])
-            work = _Work(self, uow)
+            work = _Work(self, uow, self._take_warm(uow))
             try:
                 result = body(work)
                 work.save()
@@ -577,11 +625,25 @@ class Jxc:
                     self._cache[scope] = (work.versions[scope], v,
                                           work.posted_until.get(scope),
                                           work.moves.get(scope, 0))
+            if keep_warm:
+                stamp = uow.stamp()
+                if stamp is not None:
+                    work.warm.stamp = stamp
+                    self._warm = work.warm
         try:
             self.deliver_events()
         except Exception:  # the command committed; the event stays pending
             self.delivery_failures += 1
         return result
+
+    def _take_warm(self, uow: UnitOfWork) -> _Warm | None:
+        """The rows of the last command if nobody committed since (else ``None``); taken, so a
+        command that fails leaves no half-changed rows behind."""
+        warm, self._warm = self._warm, None
+        if warm is None:
+            return None
+        stamp = uow.stamp()
+        return warm if stamp is not None and stamp == warm.stamp else None
 
     def deliver_events(self, limit: int = 1000) -> int:
         """Hand pending outbox events to the notifier; returns how many were delivered.
@@ -592,6 +654,8 @@ class Jxc:
         if self.notifier is None:
             return 0
         with self.storage.unit_of_work() as uow:
+            warm = self._warm
+            before = uow.stamp() if warm is not None else None
             pending = uow.outbox.pending(limit)
             done: list[str] = []
             try:
@@ -602,6 +666,9 @@ class Jxc:
                 if done:
                     uow.outbox.mark_delivered(done)
                     uow.commit()
+                    # only the outbox changed: what the last command left is still current
+                    if warm is not None and before is not None and before == warm.stamp:
+                        warm.stamp = uow.stamp()
         return len(done)
 
     # -- master data -----------------------------------------------------------------------
@@ -1253,6 +1320,7 @@ class Jxc:
             r = Reservation(f"R{first + n}", line.item, line.warehouse, line.lot,
                             line.demand, qty, expires_at)
             w.uow.reservations.add(r)
+            w.forget_reservations(r.item, r.warehouse)
             made.append(r)
         if short:
             w.event("reservation_short", {"lines": [s.to_data() for s in short]})
@@ -1275,7 +1343,7 @@ class Jxc:
         total = ZERO
         for r in w.uow.reservations.for_demand(demand):
             w.uow.reservations.remove(r.reservation_id)
-            w.reservations.pop((r.item, r.warehouse), None)
+            w.forget_reservations(r.item, r.warehouse)
             total += r.quantity
         return total
 
