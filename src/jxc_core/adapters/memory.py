@@ -9,6 +9,8 @@ keys raise the same ``duplicate_key`` error as the SQLite adapter.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import json
 import threading
 from collections.abc import Hashable, Iterable, Sequence
 from types import TracebackType
@@ -56,7 +58,7 @@ class _Data:
         self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
-        self.valuations: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
+        self.valuations: dict[tuple[str, str], tuple[int, str]] = {}
         self.checkpoints: dict[tuple[str, str], dict[tuple[dt.datetime, int], Any]] = {}
         self.reservations: dict[tuple[str, str], dict[str, Reservation]] = {}
         self.res_ids: dict[str, tuple[str, str]] = {}
@@ -65,7 +67,9 @@ class _Data:
         self.documents: dict[str, tuple[int, str, str, dict[str, Any]]] = {}
         self.journal: list[dict[str, Any]] = []
         self.records: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
-        self.outbox: dict[str, tuple[Event, bool]] = {}
+        self.outbox: dict[str, tuple[Event, str, bool]] = {}
+        #: ids of the events not yet delivered, oldest first
+        self.outbox_pending: dict[str, bool] = {}
         self.idempotency: dict[str, tuple[str, dict[str, Any]]] = {}
         self.sequences: dict[str, int] = {}
 
@@ -81,6 +85,16 @@ def _copy(value: Any) -> Any:
     if isinstance(value, list):
         return [_copy(v) for v in value]
     return value
+
+
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_dumps_any = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
+def _loads(text: str) -> Any:
+    """Valuation states and checkpoints are kept as JSON text, as SQLite keeps them: what is
+    read back is always a fresh copy, and state that JSON cannot carry fails here too."""
+    return json.loads(text)
 
 
 class MemoryUnitOfWork:
@@ -301,22 +315,22 @@ class _Balances(_Repo):
 
 class _Valuations(_Repo):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
-        return None if found is None else _copy(found[1])
+        found: tuple[int, str] | None = self.u._get("valuations", scope)
+        return None if found is None else _loads(found[1])
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
-        self.u._put("valuations", scope, ((found[0] if found else 0) + 1, _copy(state)))
+        found: tuple[int, str] | None = self.u._get("valuations", scope)
+        self.u._put("valuations", scope, ((found[0] if found else 0) + 1, _dumps(state)))
 
     def version(self, scope: tuple[str, str]) -> int | None:
-        found: tuple[int, dict[str, Any]] | None = self.u._get("valuations", scope)
+        found: tuple[int, str] | None = self.u._get("valuations", scope)
         return None if found is None else found[0]
 
 
 class _Checkpoints(_Repo):
     def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
             state: dict[str, Any]) -> None:
-        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = _copy(state)
+        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = _dumps(state)
 
     def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
                ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
@@ -325,7 +339,7 @@ class _Checkpoints(_Repo):
         if not keys:
             return None
         best = max(keys)
-        return best[0], best[1], _copy(group[best])
+        return best[0], best[1], _loads(group[best])
 
     def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
         group = self.u._cow("checkpoints", scope)
@@ -437,17 +451,33 @@ class _Outbox(_Repo):
                 raise JxcError("duplicate_key", table="outbox", key=[x.event_id for x in batch])
             seen.add(e.event_id)
         for e in batch:
-            self.u._put("outbox", e.event_id, (attrs.evolve(e, payload=_copy(e.payload)), False))
+            # as JSON text, like SQLite: Decimals in a payload come back as strings
+            self.u._put("outbox", e.event_id,
+                        (attrs.evolve(e, payload={}), _dumps_any(e.payload), False))
+            self.u._put("outbox_pending", e.event_id, True)
 
     def pending(self, limit: int = 1000) -> list[Event]:
-        rows = [e for e, done in self.u._merged("outbox").values() if not done]
-        return [attrs.evolve(e, payload=_copy(e.payload)) for e in rows[:limit]]
+        u = self.u
+        stored: dict[str, bool] = u._d.outbox_pending
+        staged = u._stage.get("outbox_pending", {})
+        ids: list[str] = []
+        for i in itertools.chain(stored, (k for k in staged if k not in stored)):
+            if len(ids) >= limit:
+                break
+            if staged.get(i, True) is not _MISSING:
+                ids.append(i)
+        out = []
+        for i in ids:
+            e, text, _ = u._get("outbox", i)
+            out.append(attrs.evolve(e, payload=json.loads(text)))
+        return out
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
         for i in event_ids:
             found = self.u._get("outbox", i)
             if found is not None:
-                self.u._put("outbox", i, (found[0], True))
+                self.u._put("outbox", i, (found[0], found[1], True))
+                self.u._put("outbox_pending", i, _MISSING)
 
 
 class _Idempotency(_Repo):
