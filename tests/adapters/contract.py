@@ -20,7 +20,7 @@ from typing import Any, ClassVar
 import pytest
 
 from jxc_core.errors import JxcError
-from jxc_core.ports import Event, Storage, UnitOfWork
+from jxc_core.ports import Event, Storage, UnitOfWork, ValuationChange
 from jxc_core.services import Jxc, Posting, ReserveLine, StockLine
 from jxc_core.stock import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
 
@@ -349,6 +349,21 @@ class StorageContract(abc.ABC):
             a.issue("B", "W", D(2))
         assert info.value.code == "insufficient_stock"
 
+    def test_a_scope_changed_elsewhere_is_reloaded_after_other_commands(
+        self, storage: Storage, tmp_path: Path
+    ) -> None:
+        a = setup_service(storage)
+        other = self.other_writer(storage, tmp_path)
+        if other is not storage:
+            self._opened.append(other)
+        b = Jxc(other, clock=FixedClock())
+        a.issue("A", "W", D(1))  # a keeps A/W live: 9 at 2.50
+        b.receive("A", "W", D(2), D("3.00"))  # b adds a layer to A/W
+        a.issue("B", "W", D(1))  # a's next command touches only B/W
+        a.issue("B", "W", D(1))  # and the one after (nobody else committed meanwhile)
+        assert a.issue("A", "W", D(11)).entries[0].value == D("-28.50")  # b's layer too
+        assert a.balance("A", "W").value == D("0.00")
+
     def test_failed_command_leaves_the_next_one_exact(self, storage: Storage) -> None:
         jxc = setup_service(storage)
         jxc.issue("A", "W", D(1))
@@ -373,6 +388,54 @@ class StorageContract(abc.ABC):
         clock.at = NOW + dt.timedelta(hours=2)  # the soft reservation has expired
         jxc.issue("A", "W", D(8))
         assert jxc.balance("A", "W").on_hand == 0
+
+    def test_valuation_rows_written_apart(self, storage: Storage) -> None:
+        a, b = ("ROWS", "W"), ("ROWS", "V")
+        with storage.unit_of_work() as u:
+            u.valuations.put(a, {"method": "fifo", "q": "3",
+                                 "rows": [[2, ["2", "r2"]], [0, ["1", "r0"]]]})
+            u.valuations.put(b, {"method": "fifo", "q": "0"})
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(a) == {"method": "fifo", "q": "3",
+                                           "rows": [[0, ["1", "r0"]], [2, ["2", "r2"]]]}
+            assert u.valuations.get(b) == {"method": "fifo", "q": "0"}
+            u.valuations.write([
+                ValuationChange(a, {"method": "fifo", "q": "4"},
+                                ((0, None), (5, ["3", "r5"]), (2, ["1", "r2"]))),
+                ValuationChange(b, {"method": "fifo", "q": "1"}, ((1, ["1", "r1"]),)),
+            ])
+            assert u.valuations.get(a) == {"method": "fifo", "q": "4",  # seen inside
+                                           "rows": [[2, ["1", "r2"]], [5, ["3", "r5"]]]}
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(a) == {"method": "fifo", "q": "4",
+                                           "rows": [[2, ["1", "r2"]], [5, ["3", "r5"]]]}
+            assert u.valuations.get(b) == {"method": "fifo", "q": "1", "rows": [[1, ["1", "r1"]]]}
+            assert (u.valuations.version(a), u.valuations.version(b)) == (2, 2)
+            u.valuations.write([ValuationChange(a, {"method": "fifo", "q": "0"}, (), True)])
+            assert u.valuations.get(a) == {"method": "fifo", "q": "0"}  # whole: rows gone
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(a) == {"method": "fifo", "q": "0"}
+            assert u.valuations.version(a) == 3
+
+    def test_valuation_change_of_an_unknown_scope_writes_nothing(self, storage: Storage
+                                                                 ) -> None:
+        known = ("ROWS", "W")
+        with storage.unit_of_work() as u:
+            u.valuations.put(known, {"q": "1", "rows": [[0, ["1"]]]})
+            u.commit()
+        with storage.unit_of_work() as u:
+            with pytest.raises(JxcError) as info:
+                u.valuations.write([
+                    ValuationChange(known, {"q": "2"}, ((0, None), (1, ["2"]))),
+                    ValuationChange(("NEW", "W"), {"q": "1"}, ((0, ["1"]),)),
+                ])
+            assert info.value.code == "not_found"
+            assert u.valuations.get(known) == {"q": "1", "rows": [[0, ["1"]]]}
+            assert u.valuations.get(("NEW", "W")) is None
+            assert u.valuations.version(known) == 1
 
     # -- unit of work -----------------------------------------------------------------------
     @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)

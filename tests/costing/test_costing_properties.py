@@ -23,7 +23,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jxc_core.costing import (
@@ -382,3 +382,42 @@ def test_stream_invariants_and_round_trip(
         assert step(v, op, led) == step(w, op, led_w), op
     assert w.to_state() == v.to_state()
     json.dumps(v.to_state())
+
+
+@pytest.mark.parametrize("cls", [c for c in CLASSES if c(2).take_changes() is not None])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    allow_negative=st.booleans(),
+    ops=st.lists(st.one_of(operation, st.just(("save",))), max_size=50),
+)
+@example(allow_negative=False, ops=[  # a layer of an earlier save, cut into by an issue
+    ("in", 10, D("1.00"), True), ("save",), ("out", 3, None), ("save",)])
+@example(allow_negative=False, ops=[  # emptied across two layers, the next one cut into
+    ("in", 2, D("1.00"), True), ("in", 5, D("2.00"), True), ("save",), ("out", 4, None)])
+def test_changes_applied_to_stored_rows_rebuild_the_state(
+    cls: ValuationClass, allow_negative: bool, ops: list[tuple[Any, ...]]
+) -> None:
+    """A store that keeps rows apart and applies only ``take_changes()`` after each save
+    holds exactly ``to_state()``; restoring from it continues the same way."""
+    v = cls(2, allow_negative)
+    led = Ledger(2)
+    state = v.to_state()
+    rows = {k: d for k, d in state.pop("rows")}
+    v.take_changes()
+    for op in [*ops, ("save",)]:
+        if op[0] != "save":
+            step(v, op, led)
+            continue
+        changes = v.take_changes()
+        assert changes is not None
+        header, changed = changes
+        for k, d in changed:
+            if d is None:
+                rows.pop(k, None)
+            else:
+                rows[k] = d
+        stored = json.loads(json.dumps({**header, "rows": [[k, rows[k]] for k in sorted(rows)]}))
+        assert stored == v.to_state()
+        w = cast(Valuation, cls.from_state(stored))
+        assert w.to_state() == v.to_state()
+        assert w.take_changes()[1] == []  # restored: in step with the store

@@ -33,6 +33,7 @@ from jxc_core.ports import (
     ReservationRepository,
     SequenceRepository,
     SerialRepository,
+    ValuationChange,
     ValuationRepository,
 )
 from jxc_core.stock.model import (
@@ -58,7 +59,7 @@ class _Data:
         self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
-        self.valuations: dict[tuple[str, str], tuple[int, str]] = {}
+        self.valuations: dict[tuple[str, str], _Stored] = {}
         self.checkpoints: dict[tuple[str, str], dict[tuple[dt.datetime, int], Any]] = {}
         self.reservations: dict[tuple[str, str], dict[str, Reservation]] = {}
         self.res_ids: dict[str, tuple[str, str]] = {}
@@ -75,6 +76,9 @@ class _Data:
 
 
 _MISSING = object()
+
+#: a stored valuation: (version, header as JSON, rows by key as JSON)
+_Stored = tuple[int, str, dict[int, str]]
 
 
 def _copy(value: Any) -> Any:
@@ -315,15 +319,35 @@ class _Balances(_Repo):
 
 class _Valuations(_Repo):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        found: tuple[int, str] | None = self.u._get("valuations", scope)
-        return None if found is None else _loads(found[1])
+        found: _Stored | None = self.u._get("valuations", scope)
+        if found is None:
+            return None
+        state: dict[str, Any] = _loads(found[1])
+        if found[2]:
+            state["rows"] = [[k, _loads(found[2][k])] for k in sorted(found[2])]
+        return state
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        found: tuple[int, str] | None = self.u._get("valuations", scope)
-        self.u._put("valuations", scope, ((found[0] if found else 0) + 1, _dumps(state)))
+        self.write([ValuationChange.of_state(scope, state)])
+
+    def write(self, changes: Sequence[ValuationChange]) -> None:
+        u = self.u
+        for c in changes:  # every scope first: a refused write stages nothing
+            if not c.whole and u._get("valuations", c.scope) is None:
+                raise JxcError("not_found", kind="valuation", key=list(c.scope))
+        for c in changes:
+            found: _Stored | None = u._get("valuations", c.scope)
+            rows = {} if c.whole or found is None else dict(found[2])
+            for k, d in c.rows:
+                if d is None:
+                    rows.pop(k, None)
+                else:
+                    rows[k] = _dumps(d)
+            u._put("valuations", c.scope,
+                   ((found[0] if found else 0) + 1, _dumps(c.header), rows))
 
     def version(self, scope: tuple[str, str]) -> int | None:
-        found: tuple[int, str] | None = self.u._get("valuations", scope)
+        found: _Stored | None = self.u._get("valuations", scope)
         return None if found is None else found[0]
 
 

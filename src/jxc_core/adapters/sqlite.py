@@ -38,6 +38,7 @@ from jxc_core.ports import (
     ReservationRepository,
     SequenceRepository,
     SerialRepository,
+    ValuationChange,
     ValuationRepository,
 )
 from jxc_core.stock.model import (
@@ -106,10 +107,16 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE valuations ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
     """,
+    """
+    CREATE TABLE valuation_rows (item TEXT NOT NULL, scope TEXT NOT NULL, key INTEGER NOT NULL,
+                                 data TEXT NOT NULL, PRIMARY KEY (item, scope, key))
+                                 WITHOUT ROWID;
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
-TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "checkpoints",
+TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "valuation_rows",
+          "checkpoints",
           "reservations", "serials", "outbox", "idempotency", "sequences", "documents",
           "journal", "parties", "records")
 
@@ -336,20 +343,67 @@ class _Balances(_Repo):
         return [_balance(r) for r in self.u._q("SELECT * FROM balances")]
 
 
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+
+
 class _Valuations(_Repo):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
         rows = self.u._q("SELECT state FROM valuations WHERE item = ? AND scope = ?", scope)
         if not rows:
             return None
         state: dict[str, Any] = json.loads(rows[0][0])
+        parts = self.u._q("SELECT key, data FROM valuation_rows WHERE item = ? AND scope = ? "
+                          "ORDER BY key", scope)
+        if parts:
+            state["rows"] = [[k, json.loads(d)] for k, d in parts]
         return state
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.u._x("valuations",
-                  "INSERT INTO valuations (item, scope, state, version) VALUES (?, ?, ?, 1) "
-                  "ON CONFLICT (item, scope) DO UPDATE SET state = excluded.state, "
-                  "version = valuations.version + 1",
-                  (scope[0], scope[1], json.dumps(state, separators=(",", ":"))))
+        self.write([ValuationChange.of_state(scope, state)])
+
+    def write(self, changes: Sequence[ValuationChange]) -> None:
+        fault = self.u._storage.fault
+        if fault is not None:
+            fault("valuations")
+        u = self.u
+        u._tx()
+        con = u._con
+        con.execute("SAVEPOINT jxc_valuations")
+        try:
+            partial = [(_dumps(c.header), c.scope[0], c.scope[1]) for c in changes
+                       if not c.whole]
+            if partial:
+                cur = con.executemany("UPDATE valuations SET state = ?, version = version + 1 "
+                                      "WHERE item = ? AND scope = ?", partial)
+                if cur.rowcount != len(partial):
+                    missing = [c.scope for c in changes if not c.whole and not con.execute(
+                        "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
+                        c.scope).fetchone()]
+                    raise JxcError("not_found", kind="valuation", key=list(missing[0]))
+            whole = [c for c in changes if c.whole]
+            if whole:
+                con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ?",
+                                [c.scope for c in whole])
+                con.executemany(
+                    "INSERT INTO valuations (item, scope, state, version) VALUES (?, ?, ?, 1) "
+                    "ON CONFLICT (item, scope) DO UPDATE SET state = excluded.state, "
+                    "version = valuations.version + 1",
+                    [(c.scope[0], c.scope[1], _dumps(c.header)) for c in whole])
+            upserts = [(c.scope[0], c.scope[1], k, _dumps(d))
+                       for c in changes for k, d in c.rows if d is not None]
+            if upserts:
+                con.executemany("INSERT OR REPLACE INTO valuation_rows VALUES (?, ?, ?, ?)",
+                                upserts)
+            deletes = [(c.scope[0], c.scope[1], k)
+                       for c in changes if not c.whole for k, d in c.rows if d is None]
+            if deletes:
+                con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ? "
+                                "AND key = ?", deletes)
+        except BaseException:
+            con.execute("ROLLBACK TO jxc_valuations")
+            con.execute("RELEASE jxc_valuations")
+            raise
+        con.execute("RELEASE jxc_valuations")
 
     def version(self, scope: tuple[str, str]) -> int | None:
         rows = self.u._q("SELECT version FROM valuations WHERE item = ? AND scope = ?", scope)

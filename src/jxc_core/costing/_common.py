@@ -121,6 +121,12 @@ class ValuationBase:
         """Cost adjustments produced and not yet taken."""
         return tuple(self._adjustments)
 
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
+        """What changed since the last call, for storage that keeps rows apart: (the state
+        without ``"rows"``, [(row key, row data, or None: gone)]). ``None``: this method keeps
+        no rows apart, store :meth:`to_state` whole."""
+        return None
+
     def take_adjustments(self) -> list[CostAdjustment]:
         """Return the pending cost adjustments and forget them (the caller books them)."""
         out = self._adjustments

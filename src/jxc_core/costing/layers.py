@@ -1,6 +1,7 @@
 """FIFO (先进先出) and LIFO (后进先出) valuation: one layer per receipt.
 
-A layer is ``[remaining qty, remaining value, ref, received qty]``. An issue consumes the oldest
+A layer is ``[remaining qty, remaining value, ref, received qty, key]`` (``key``: a number
+that never repeats in the scope, its row in the stored state). An issue consumes the oldest
 (FIFO) or newest (LIFO) layers; the value of a slice is
 ``round_half_up(taken x remaining value / remaining qty)`` and a slice that empties its layer
 takes exactly the layer's remaining value, so no rounding residue is ever left in stock.
@@ -55,7 +56,8 @@ class _LayerValuation(ValuationBase):
     method: ClassVar[str] = ""
     _front: ClassVar[int] = 0
 
-    __slots__ = ("_by_ref", "_last_q", "_last_v", "_layers", "_pop", "_shortages")
+    __slots__ = ("_by_ref", "_changed", "_last_q", "_last_v", "_layers", "_next", "_pop",
+                 "_shortages")
 
     def _setup(self) -> None:
         self._layers: deque[list[Any]] = deque()
@@ -64,12 +66,15 @@ class _LayerValuation(ValuationBase):
         self._shortages = ShortageBook()
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
+        self._next = 0
+        #: layers changed since the last take_changes, by key
+        self._changed: dict[int, list[Any]] = {}
 
     # -- reading -------------------------------------------------------------------------
     @property
     def layers(self) -> list[tuple[Decimal, Decimal, str | None]]:
         """Non-empty layers, in consumption order of FIFO (oldest first): (qty, value, ref)."""
-        return [(lq, lv, ref) for lq, lv, ref, _ in self._layers if lq]
+        return [(x[0], x[1], x[2]) for x in self._layers if x[0]]
 
     @property
     def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
@@ -102,8 +107,11 @@ class _LayerValuation(ValuationBase):
             val = check_value(value, self._quantum)
         if self._shortages.open:
             return self._receive_filling(quantity, val, ref)
-        layer = [quantity, val, ref, quantity]
+        n = self._next
+        self._next = n + 1
+        layer = [quantity, val, ref, quantity, n]
         self._layers.append(layer)
+        self._changed[n] = layer
         if ref is not None:
             self._index(ref, layer)
         self._qty += quantity
@@ -130,15 +138,18 @@ class _LayerValuation(ValuationBase):
         )
         self._qty += filled
         self._val += released
+        n = self._next
+        self._next = n + 1
         if rq > 0:
-            layer = [rq, rv, ref, quantity]
+            layer = [rq, rv, ref, quantity, n]
             self._layers.append(layer)
+            self._changed[n] = layer
             if ref is not None:
                 self._index(ref, layer)
             self._qty += rq
             self._val += rv
         elif ref is not None:
-            self._index(ref, [ZERO, ZERO, ref, quantity])
+            self._index(ref, [ZERO, ZERO, ref, quantity, n])
         return val
 
     # -- issuing -------------------------------------------------------------------------
@@ -170,6 +181,7 @@ class _LayerValuation(ValuationBase):
             s = _divide(quantity * lv, lq).quantize(self._quantum, _HALF_UP)
             layer[0] = lq - quantity
             layer[1] = lv - s
+            self._changed[layer[4]] = layer
             self._last_q = lq
             self._last_v = lv
             self._qty = qty - quantity
@@ -181,6 +193,7 @@ class _LayerValuation(ValuationBase):
             self._pop()
             layer[0] = ZERO
             layer[1] = ZERO
+            self._changed[layer[4]] = layer
             if layer[2] is not None:
                 self._forget(layer[2])
             self._last_q = lq
@@ -201,6 +214,7 @@ class _LayerValuation(ValuationBase):
                 self._pop()
                 layer[0] = ZERO
                 layer[1] = ZERO
+                self._changed[layer[4]] = layer
                 if layer[2] is not None:
                     self._forget(layer[2])
                 if not remaining:
@@ -213,6 +227,7 @@ class _LayerValuation(ValuationBase):
                 s = _divide(remaining * lv, lq).quantize(self._quantum, _HALF_UP)
                 layer[0] = lq - remaining
                 layer[1] = lv - s
+                self._changed[layer[4]] = layer
                 cost += s
                 self._last_q = lq
                 self._last_v = lv
@@ -235,6 +250,7 @@ class _LayerValuation(ValuationBase):
             s = slice_value(take, lq, layer[1], self._quantum)
             layer[0] = lq - take
             layer[1] -= s
+            self._changed[layer[4]] = layer
             self._last_q = lq
             self._last_v = layer[1] + s
             cost += s
@@ -322,6 +338,7 @@ class _LayerValuation(ValuationBase):
         for layer in live:
             part = slice_value(layer[0], left_qty, left_amount, self._quantum)
             layer[1] += part
+            self._changed[layer[4]] = layer
             left_amount -= part
             left_qty -= layer[0]
         self._val += kept
@@ -335,23 +352,10 @@ class _LayerValuation(ValuationBase):
         self._spread(found, check_money(kept, self._quantum, "kept"))
 
     # -- state ---------------------------------------------------------------------------
-    def to_state(self) -> dict[str, Any]:
-        """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly."""
+    def _header(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, self._allow)
-        ids: dict[int, int] = {}
-        layers: list[list[Any]] = []
-        for layer in self._layers:
-            if layer[0]:  # emptied layers are forgotten: the state stays as small as the stock
-                ids[id(layer)] = len(layers)
-                layers.append([str(layer[0]), str(layer[1]), layer[2], str(layer[3])])
-        index: dict[str, list[int]] = {}
-        for ref, found in self._by_ref.items():
-            alive = [ids[id(layer)] for layer in found if layer[0] and id(layer) in ids]
-            if alive:
-                index[ref] = alive
         state.update(
-            layers=layers,
-            index=index,
+            next=self._next,
             shortages=self._shortages.to_data(),
             quantity=str(self._qty),
             value=str(self._val),
@@ -361,22 +365,46 @@ class _LayerValuation(ValuationBase):
         )
         return state
 
+    def to_state(self) -> dict[str, Any]:
+        """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly.
+
+        The layers are ``"rows"``: ``[key, [qty, value, ref, received]]`` in queue order;
+        emptied layers are forgotten, so the state stays as small as the stock.
+        """
+        state = self._header()
+        state["rows"] = [[x[4], [str(x[0]), str(x[1]), x[2], str(x[3])]]
+                         for x in self._layers if x[0]]
+        return state
+
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
+        """The header and the layers changed since the last call (emptied ones: ``None``)."""
+        changed = self._changed
+        self._changed = {}
+        return self._header(), [
+            (k, [str(x[0]), str(x[1]), x[2], str(x[3])] if x[0] else None)
+            for k, x in changed.items()]
+
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> _LayerValuation:
-        """Rebuild a valuation from :meth:`to_state` data."""
+        """Rebuild a valuation from :meth:`to_state` data (also the earlier form, with
+        ``"layers"`` and ``"index"``)."""
         expect_method(state, cls.method)
         v = cls(
             state["currency_digits"],
             state["allow_negative"],
             default_cost=opt_dec(state.get("default_cost")),
         )
-        objs: list[list[Any]] = []
-        for q, val, ref, received in state["layers"]:
-            layer = [dec(q), dec(val), ref, dec(received)]
-            objs.append(layer)
+        if "layers" in state:  # the earlier form: keys are the positions
+            rows = list(enumerate(state["layers"]))
+            v._next = len(rows)
+        else:
+            rows = state.get("rows", [])
+            v._next = int(state["next"])
+        for key, (q, val, ref, received) in rows:
+            layer = [dec(q), dec(val), ref, dec(received), int(key)]
             v._layers.append(layer)
-        for ref, entries in state["index"].items():
-            v._by_ref[ref] = [objs[e] for e in entries]
+            if ref is not None:
+                v._index(ref, layer)
         v._shortages.load(state["shortages"])
         v._qty = dec(state["quantity"])
         v._val = dec(state["value"])

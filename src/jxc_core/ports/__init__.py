@@ -49,6 +49,7 @@ __all__ = [
     "Storage",
     "SystemClock",
     "UnitOfWork",
+    "ValuationChange",
     "ValuationRepository",
 ]
 
@@ -107,12 +108,41 @@ class BalanceRepository(Protocol):
     def all(self) -> list[Balance]: ...
 
 
+@attrs.frozen(slots=True)
+class ValuationChange:
+    """What one unit of work changed in the stored state of one costing scope.
+
+    A state may keep rows apart under its ``"rows"`` key: a list of ``[key, data]`` pairs with
+    distinct integer keys (the layers of FIFO/LIFO), so that a posting writes only the rows it
+    changed. ``header`` is the state without ``"rows"``. ``rows`` gives ``(key, data)`` to
+    insert or replace and ``(key, None)`` to delete. ``whole=True``: the rows given are all the
+    rows of the scope (the others are deleted).
+    """
+
+    scope: tuple[str, str]
+    header: dict[str, Any]
+    rows: tuple[tuple[int, Any], ...] = ()
+    whole: bool = False
+
+    @classmethod
+    def of_state(cls, scope: tuple[str, str], state: dict[str, Any]) -> ValuationChange:
+        """The change that stores ``state`` whole."""
+        header = {k: v for k, v in state.items() if k != "rows"}
+        return cls(scope, header, tuple((int(k), d) for k, d in state.get("rows", ())), True)
+
+
 class ValuationRepository(Protocol):
     def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        """The ``to_state()`` data of the costing scope (item, warehouse-or-'*')."""
+        """The ``to_state()`` data of the costing scope (item, warehouse-or-'*'); its rows,
+        if any, under ``"rows"`` in key order."""
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        """Store the state; the scope's version becomes the previous one + 1 (first: 1)."""
+        """Store the state whole; the scope's version becomes the previous one + 1 (first: 1).
+        Same as ``write([ValuationChange.of_state(scope, state)])``."""
+
+    def write(self, changes: Sequence[ValuationChange]) -> None:
+        """Apply the changes of several scopes at once; each scope's version + 1. A change
+        that is not ``whole`` needs the scope stored already (else ``not_found``)."""
 
     def version(self, scope: tuple[str, str]) -> int | None:
         """The scope's version (None: never stored). Cheap: lets a caller keep the live

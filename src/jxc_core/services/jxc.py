@@ -43,6 +43,7 @@ from jxc_core.ports import (
     Storage,
     SystemClock,
     UnitOfWork,
+    ValuationChange,
 )
 from jxc_core.stock.model import (
     Balance,
@@ -125,6 +126,9 @@ class MonthlyScope:
         amount = check_number(amount, "amount")
         self.inner._rec_v += amount
         return amount
+
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
+        return None
 
     def to_state(self) -> dict[str, Any]:
         return self.inner.to_state()
@@ -368,7 +372,7 @@ class _Warm:
     reservations, the period lock), kept while the store's stamp shows nobody else committed
     since: the next command starts from it instead of reading the store again."""
 
-    __slots__ = ("items", "lock", "reservations", "rows", "stamp", "warehouses")
+    __slots__ = ("items", "lock", "reservations", "rows", "stamp", "verified", "warehouses")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -378,6 +382,8 @@ class _Warm:
         #: every stored reservation of an (item, warehouse), active or not
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.lock: Any = _NO_LOCK
+        #: scopes whose cached live valuation was checked against the store in this chain
+        self.verified: set[tuple[str, str]] = set()
 
 
 class _Work:
@@ -396,6 +402,9 @@ class _Work:
         self.posted_until: dict[tuple[str, str], dt.datetime] = {}
         self.moves: dict[tuple[str, str], int] = {}
         self.versions: dict[tuple[str, str], int] = {}
+        #: scopes whose live valuation is the stored state plus its own take_changes(): only
+        #: those changes need writing
+        self.synced: set[tuple[str, str]] = set()
         #: active reservations by (item, warehouse), and the inactive ones stored beside them
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.inactive: dict[tuple[str, str], list[Reservation]] = {}
@@ -465,8 +474,8 @@ class _Work:
         found = self.valuations.get(scope)
         if found is None:
             cached = self.jxc._cache.get(scope)
-            # a hot start: nobody committed since this service did, the live object is current
-            version = (cached[0] if self.hot and cached is not None
+            # a hot start, and the live object was checked since the store last changed
+            version = (cached[0] if cached is not None and scope in self.warm.verified
                        else self.uow.valuations.version(scope))
             if cached is not None and version is not None and cached[0] == version:
                 # the live object of the last unit of work that wrote this scope: unchanged
@@ -476,6 +485,7 @@ class _Work:
                 self.moves[scope] = moves
                 self.versions[scope] = version
                 self.valuations[scope] = made
+                self.synced.add(scope)
                 return made
             self.versions[scope] = version or 0
             state = self.uow.valuations.get(scope)
@@ -488,6 +498,8 @@ class _Work:
                 if state.get("posted_until"):
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
                 self.moves[scope] = int(state.get("moves", 0))
+                made.take_changes()  # restored: in step with the store
+                self.synced.add(scope)
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
@@ -523,14 +535,22 @@ class _Work:
         if self.touched_rows:
             uow.balances.put([self.rows[(i, w)][(loc, lot)]
                               for i, w, loc, lot in sorted(self.touched_rows)])
+        changes: list[ValuationChange] = []
         for scope, v in self.valuations.items():
-            state = v.to_state()
+            delta = v.take_changes()
+            if delta is not None and scope in self.synced:
+                header, rows = delta
+                change = ValuationChange(scope, header, tuple(rows))
+            else:  # new, rewound by a back-dated replay, or a method without rows
+                change = ValuationChange.of_state(scope, v.to_state())
             until = self.posted_until.get(scope)
             if until is not None:
-                state["posted_until"] = until.isoformat()
-            state["moves"] = self.moves.get(scope, 0)
-            uow.valuations.put(scope, state)
+                change.header["posted_until"] = until.isoformat()
+            change.header["moves"] = self.moves.get(scope, 0)
+            changes.append(change)
             self.versions[scope] = self.versions.get(scope, 0) + 1
+        if changes:
+            uow.valuations.write(changes)
         if self.events:
             uow.outbox.add(self.events)
         stored = self.warm.reservations
@@ -629,6 +649,7 @@ class Jxc:
                 stamp = uow.stamp()
                 if stamp is not None:
                     work.warm.stamp = stamp
+                    work.warm.verified.update(work.versions)
                     self._warm = work.warm
         try:
             self.deliver_events()
@@ -999,6 +1020,7 @@ class Jxc:
         replay.later = window[split:]
         self._replay_entries(rewound, window[:split], replay, item)
         w.valuations[scope] = rewound
+        w.synced.discard(scope)
         replays[scope] = replay
         return rewound
 
