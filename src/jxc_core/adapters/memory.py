@@ -332,11 +332,12 @@ class _Valuations(_Repo):
 
     def write(self, changes: Sequence[ValuationChange]) -> None:
         u = self.u
-        for c in changes:  # every scope first: a refused write stages nothing
-            if not c.whole and u._get("valuations", c.scope) is None:
+        stored: list[_Stored | None] = [u._get("valuations", c.scope) for c in changes]
+        for c, found in zip(changes, stored):  # every scope first: a refusal stages nothing
+            if found is None and not c.whole:
                 raise JxcError("not_found", kind="valuation", key=list(c.scope))
         for c in changes:
-            found: _Stored | None = u._get("valuations", c.scope)
+            found = u._get("valuations", c.scope)  # a scope may come twice: the latest
             rows = {} if c.whole or found is None else dict(found[2])
             for k, d in c.rows:
                 if d is None:

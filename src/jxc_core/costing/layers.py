@@ -354,15 +354,15 @@ class _LayerValuation(ValuationBase):
     # -- state ---------------------------------------------------------------------------
     def _header(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, self._allow)
-        state.update(
-            next=self._next,
-            shortages=self._shortages.to_data(),
-            quantity=str(self._qty),
-            value=str(self._val),
-            last=None if self._last_q is None else [str(self._last_q), str(self._last_v)],
-            default_cost=None if self._default_cost is None else str(self._default_cost),
-            adjustments=[a.to_data() for a in self._adjustments],
-        )
+        last_q = self._last_q
+        state["next"] = self._next
+        state["shortages"] = self._shortages.to_data() if self._shortages.open else []
+        state["quantity"] = str(self._qty)
+        state["value"] = str(self._val)
+        state["last"] = None if last_q is None else [str(last_q), str(self._last_v)]
+        state["default_cost"] = (None if self._default_cost is None
+                                 else str(self._default_cost))
+        state["adjustments"] = [a.to_data() for a in self._adjustments]
         return state
 
     def to_state(self) -> dict[str, Any]:

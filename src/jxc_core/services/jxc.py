@@ -878,10 +878,12 @@ class Jxc:
                 v_to = self._scope_at(w, item, transfer_to, when, replays)
             kind = line.kind or ("receipt" if line.direction == IN else "issue")
             lot_costed = item.costing_method == "specific_lot"
+            watched = item.safety_stock is not None or item.reorder_point is not None
             for lot, location, qty in parts:
-                for key in ((item.code, line.warehouse), (item.code, transfer_to or "")):
-                    if key[1] and key not in before:
-                        before[key] = self._on_hand(w, *key)
+                if watched:  # on hand before the posting, for the low-stock events
+                    for key in ((item.code, line.warehouse), (item.code, transfer_to or "")):
+                        if key[1] and key not in before:
+                            before[key] = self._on_hand(w, *key)
                 from_ref = ""
                 if line.direction == IN:
                     ref = lot if lot_costed else f"{doc_id}/{line_no}"
@@ -1080,26 +1082,27 @@ class Jxc:
                     replays: dict[tuple[str, str], _Replay]) -> None:
         """Every ``checkpoint_every`` movements of a scope, keep its valuation state
         (only when no shortage is open, so that a replay never has to look before it)."""
-        last: dict[tuple[str, str], LedgerEntry] = {}
+        org = self.organisation_scope
         counts: dict[tuple[str, str], int] = {}
         for e in entries:
-            scope = w.scope(w.items[e.item], e.warehouse)
-            # the position after everything this posting wrote to the scope, cost entries too
-            seen = last.get(scope)
-            if seen is None or (e.posted_at, e.entry_no) > (seen.posted_at, seen.entry_no):
-                last[scope] = e
             if e.quantity:
+                scope = (e.item, "*" if org else e.warehouse)
                 counts[scope] = counts.get(scope, 0) + 1
+        every = self.checkpoint_every
         for scope, n in counts.items():
             moves = w.moves.get(scope, 0)
             w.moves[scope] = moves + n
+            if (moves + n) // every == moves // every:
+                continue
             if scope in replays or isinstance(w.valuations[scope], MonthlyScope):
                 continue  # replayed tails checkpoint later; monthly scopes need none
-            if (moves + n) // self.checkpoint_every > moves // self.checkpoint_every:
-                state = w.valuations[scope].to_state()
-                if not state.get("shortages"):
-                    e = last[scope]
-                    w.uow.checkpoints.put(scope, e.posted_at, e.entry_no, state)
+            state = w.valuations[scope].to_state()
+            if state.get("shortages"):
+                continue
+            # the position after everything this posting wrote to the scope, cost entries too
+            e = max((x for x in entries if (x.item, "*" if org else x.warehouse) == scope),
+                    key=lambda x: (x.posted_at, x.entry_no))
+            w.uow.checkpoints.put(scope, e.posted_at, e.entry_no, state)
 
     @staticmethod
     def _entry_count(plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
