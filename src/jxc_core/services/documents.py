@@ -82,9 +82,11 @@ class JournalRow:
     ref: str = ""
 
     def to_data(self) -> dict[str, Any]:
-        d = attrs.asdict(self)
-        d["debit"], d["credit"] = str(self.debit), str(self.credit)
-        return d
+        return {"doc_type": self.doc_type, "doc_id": self.doc_id, "line_no": self.line_no,
+                "role": self.role, "debit": str(self.debit), "credit": str(self.credit),
+                "item": self.item, "warehouse": self.warehouse, "party": self.party,
+                "date": self.date, "currency": self.currency, "tax_rate": self.tax_rate,
+                "rate": self.rate, "ref": self.ref}
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> JournalRow:
@@ -708,10 +710,11 @@ class Documents:
     def _bump(self, w: _Work, doc_id: str, line_no: int, counts: Mapping[str, Decimal],
               cache: dict[str, Document]) -> Document:
         src = cache.get(doc_id) or self._load(w, doc_id)
-        counters = {k: dict(v) for k, v in src.counters.items()}
-        row = counters.setdefault(line_no, {})
+        counters = dict(src.counters)  # rows are never changed in place: copy only this one
+        row = dict(counters.get(line_no, {}))
         for name, q in counts.items():
             row[name] = row.get(name, ZERO) + q
+        counters[line_no] = row
         src = attrs.evolve(src, counters=counters)
         cache[doc_id] = src
         return src
