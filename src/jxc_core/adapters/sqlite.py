@@ -123,6 +123,12 @@ TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "va
 _D = Decimal
 
 
+# encoders made once (json.dumps with options builds a new encoder on every call)
+_dumps = json.JSONEncoder(separators=(",", ":")).encode
+_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_payload = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
+
 def _dup(table: str, key: object) -> JxcError:
     return JxcError("duplicate_key", table=table, key=key)
 
@@ -343,7 +349,6 @@ class _Balances(_Repo):
         return [_balance(r) for r in self.u._q("SELECT * FROM balances")]
 
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class _Valuations(_Repo):
@@ -415,7 +420,7 @@ class _Checkpoints(_Repo):
             state: dict[str, Any]) -> None:
         self.u._x("checkpoints", "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
                   (scope[0], scope[1], posted_at.isoformat(), entry_no,
-                   json.dumps(state, separators=(",", ":"))))
+                   _dumps(state)))
 
     def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
                ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
@@ -479,7 +484,7 @@ class _Documents(_Repo):
         return data
 
     def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = _text(data)
         cur = self.u._x("documents", "UPDATE documents SET doc_type = ?, state = ?, data = ? "
                         "WHERE doc_id = ?", (doc_type, state, text, doc_id))
         if cur.rowcount == 0:
@@ -506,7 +511,7 @@ class _Journal(_Repo):
         self.u._tx()
         self.u._con.executemany(
             "INSERT INTO journal (doc_id, data) VALUES (?, ?)",
-            [(r.get("doc_id", ""), json.dumps(r, ensure_ascii=False, separators=(",", ":")))
+            [(r.get("doc_id", ""), _text(r))
              for r in rows])
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
@@ -526,7 +531,7 @@ class _Records(_Repo):
         return data
 
     def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        text = _text(data)
         cur = self.u._x("records", "UPDATE records SET data = ? WHERE kind = ? AND key = ?",
                         (text, kind, key))
         if cur.rowcount == 0:
@@ -560,7 +565,7 @@ class _Outbox(_Repo):
         if fault is not None:
             fault("outbox")
         rows = [(e.event_id, e.type, e.occurred_at.isoformat(),
-                 json.dumps(e.payload, ensure_ascii=False, default=str)) for e in events]
+                 _payload(e.payload)) for e in events]
         self.u._many("outbox",
                      "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)",
                      rows, [r[0] for r in rows])
