@@ -600,12 +600,10 @@ class _Idempotency(_Repo):
 
 class _Sequences(_Repo):
     def next(self, name: str, count: int = 1) -> int:
-        rows = self.u._q("SELECT value FROM sequences WHERE name = ?", (name,))
-        current = rows[0][0] if rows else 0
-        self.u._x("sequences", "INSERT OR REPLACE INTO sequences VALUES (?, ?)",
-                  (name, current + count))
-        first: int = current + 1
-        return first
+        last: int = self.u._x(
+            "sequences", "INSERT INTO sequences VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
+            "SET value = value + excluded.value RETURNING value", (name, count)).fetchone()[0]
+        return last - count + 1
 
 
 class SqliteStorage:

@@ -123,9 +123,12 @@ class ValuationBase:
 
     def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
         """What changed since the last call, for storage that keeps rows apart: (the state
-        without ``"rows"``, [(row key, row data, or None: gone)]). ``None``: this method keeps
-        no rows apart, store :meth:`to_state` whole."""
-        return None
+        without ``"rows"``, [(row key, row data, or None: gone)]). A method that keeps no rows
+        apart gives its whole state and no rows."""
+        return self.to_state(), []
+
+    def to_state(self) -> dict[str, Any]:
+        raise NotImplementedError
 
     def take_adjustments(self) -> list[CostAdjustment]:
         """Return the pending cost adjustments and forget them (the caller books them)."""

@@ -727,6 +727,7 @@ class Documents:
         open quantity. Returns what it took off on order / demand."""
         assert line.source is not None
         order = cache.get(line.source[0]) or self._load(w, line.source[0])
+        cache[order.doc_id] = order
         self._posted_source(doc, order)
         n = line.source[1]
         ordered = order.counter(n, "ordered")

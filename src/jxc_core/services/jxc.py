@@ -128,7 +128,7 @@ class MonthlyScope:
         return amount
 
     def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
-        return None
+        return self.inner.to_state(), []
 
     def to_state(self) -> dict[str, Any]:
         return self.inner.to_state()
