@@ -332,9 +332,8 @@ class _Valuations(_Repo):
 
     def write(self, changes: Sequence[ValuationChange]) -> None:
         u = self.u
-        stored: list[_Stored | None] = [u._get("valuations", c.scope) for c in changes]
-        for c, found in zip(changes, stored):  # every scope first: a refusal stages nothing
-            if found is None and not c.whole:
+        for c in changes:  # every scope first: a refusal stages nothing
+            if not c.whole and u._get("valuations", c.scope) is None:
                 raise JxcError("not_found", kind="valuation", key=list(c.scope))
         for c in changes:
             found = u._get("valuations", c.scope)  # a scope may come twice: the latest
