@@ -280,10 +280,16 @@ class _Ledger(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("ledger")
-        self.u._many("ledger", "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                     [(e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
-                       str(e.value), e.posted_at.isoformat(), e.kind, e.doc_type, e.doc_id,
-                       e.line_no, e.from_ref) for e in entries],
+        iso: dict[dt.datetime, str] = {}  # the entries of a posting share their moment
+        rows = []
+        for e in entries:
+            at = iso.get(e.posted_at)
+            if at is None:
+                at = iso[e.posted_at] = e.posted_at.isoformat()
+            rows.append((e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
+                         str(e.value), at, e.kind, e.doc_type, e.doc_id, e.line_no,
+                         e.from_ref))
+        self.u._many("ledger", "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows,
                      [e.entry_no for e in entries])
 
     def entries(

@@ -866,7 +866,6 @@ class Jxc:
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
         for line_no, line, item, parts in plans:
-            group = _group_ref(doc_type, doc_id, line_no)
             if transfer_to is not None and item.costing_method == "monthly_average" and \
                     not self.organisation_scope:
                 raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
@@ -895,7 +894,8 @@ class Jxc:
                     signed_q, signed_v = -qty, -amount
                 else:
                     from_ref = lot if lot_costed else (line.from_ref or "")
-                    amount = v.issue(qty, from_ref or None, ref=group)
+                    amount = v.issue(qty, from_ref or None,
+                                     ref=_group_ref(doc_type, doc_id, line_no))
                     signed_q, signed_v = -qty, -amount
                     self._consume_reservations(w, line, item.code, lot, qty)
                 b = w.row(item.code, line.warehouse, location, lot)
