@@ -364,6 +364,24 @@ class StorageContract(abc.ABC):
         assert a.issue("A", "W", D(11)).entries[0].value == D("-28.50")  # b's layer too
         assert a.balance("A", "W").value == D("0.00")
 
+    def test_fifo_state_of_the_earlier_form_keeps_its_layers(self, storage: Storage) -> None:
+        """A scope stored with "layers"/"index" (before layers were rows) is rewritten whole
+        by its first posting: no layer is lost."""
+        setup_service(storage)
+        with storage.unit_of_work() as u:
+            state = u.valuations.get(("A", "W"))
+            assert state is not None
+            earlier = {k: v for k, v in state.items() if k not in ("rows", "next")}
+            earlier["layers"] = [data for _, data in state["rows"]]
+            earlier["index"] = {"RK-A/1": [0]}
+            u.valuations.put(("A", "W"), earlier)
+            u.commit()
+        jxc = Jxc(storage, clock=FixedClock())  # a service that never saw the new form
+        jxc.receive("A", "W", D(5), D("3.00"))
+        again = Jxc(storage, clock=FixedClock())  # reads what the receipt stored
+        assert again.issue("A", "W", D(15)).entries[0].value == D("-40.00")
+        assert again.balance("A", "W").value == D("0.00")
+
     def test_failed_command_leaves_the_next_one_exact(self, storage: Storage) -> None:
         jxc = setup_service(storage)
         jxc.issue("A", "W", D(1))

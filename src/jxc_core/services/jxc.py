@@ -498,8 +498,9 @@ class _Work:
                 if state.get("posted_until"):
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
                 self.moves[scope] = int(state.get("moves", 0))
-                made.take_changes()  # restored: in step with the store
-                self.synced.add(scope)
+                made.take_changes()
+                if "layers" not in state:  # in step with the store (the earlier form of
+                    self.synced.add(scope)  # FIFO/LIFO state is rewritten whole, as rows)
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
