@@ -121,13 +121,14 @@ class ValuationBase:
         """Cost adjustments produced and not yet taken."""
         return tuple(self._adjustments)
 
-    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
-        """What changed since the last call, for storage that keeps rows apart: (the state
-        without ``"rows"``, [(row key, row data, or None: gone)]). A method that keeps no rows
-        apart gives its whole state and no rows."""
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
+        """What changed since the last call (or since ``from_state``), for storage that keeps
+        rows apart: (the state without ``"rows"``, [(row key, row data, or None: gone)]). A
+        method that keeps no rows apart gives its whole state and no rows."""
         return self.to_state(), []
 
     def to_state(self) -> dict[str, Any]:
+        """Plain data that restores the valuation exactly; each method defines it."""
         raise NotImplementedError
 
     def take_adjustments(self) -> list[CostAdjustment]:

@@ -411,6 +411,8 @@ class _LayerValuation(ValuationBase):
         if state["last"] is not None:
             v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
         v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
+        if "layers" in state:  # stored in the earlier form: every layer is still to be a row
+            v._changed = {x[4]: x for x in v._layers}
         return v
 
 

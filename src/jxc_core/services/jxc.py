@@ -127,8 +127,8 @@ class MonthlyScope:
         self.inner._rec_v += amount
         return amount
 
-    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]] | None:
-        return self.inner.to_state(), []
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
+        return self.inner.take_changes()
 
     def to_state(self) -> dict[str, Any]:
         return self.inner.to_state()
@@ -392,7 +392,6 @@ class _Work:
     def __init__(self, jxc: Jxc, uow: UnitOfWork, warm: _Warm | None = None) -> None:
         self.jxc = jxc
         self.uow = uow
-        self.hot = warm is not None
         self.warm = warm if warm is not None else _Warm()
         self.items = self.warm.items
         self.warehouses = self.warm.warehouses
@@ -498,9 +497,7 @@ class _Work:
                 if state.get("posted_until"):
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
                 self.moves[scope] = int(state.get("moves", 0))
-                made.take_changes()
-                if "layers" not in state:  # in step with the store (the earlier form of
-                    self.synced.add(scope)  # FIFO/LIFO state is rewritten whole, as rows)
+                self.synced.add(scope)  # restored: no change pending, in step with the store
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
@@ -538,11 +535,10 @@ class _Work:
                               for i, w, loc, lot in sorted(self.touched_rows)])
         changes: list[ValuationChange] = []
         for scope, v in self.valuations.items():
-            delta = v.take_changes()
-            if delta is not None and scope in self.synced:
-                header, rows = delta
+            header, rows = v.take_changes()
+            if scope in self.synced:
                 change = ValuationChange(scope, header, tuple(rows))
-            else:  # new, rewound by a back-dated replay, or a method without rows
+            else:  # new, or rewound by a back-dated replay: stored whole
                 change = ValuationChange.of_state(scope, v.to_state())
             until = self.posted_until.get(scope)
             if until is not None:
