@@ -332,19 +332,28 @@ class _Valuations(_Repo):
 
     def write(self, changes: Sequence[ValuationChange]) -> None:
         u = self.u
+        stored: dict[tuple[str, str], _Stored | None] = {}
         for c in changes:  # every scope first: a refusal stages nothing
-            if not c.whole and u._get("valuations", c.scope) is None:
+            if c.scope not in stored:
+                stored[c.scope] = u._get("valuations", c.scope)
+            if not c.whole and stored[c.scope] is None:
                 raise JxcError("not_found", kind="valuation", key=list(c.scope))
         for c in changes:
-            found = u._get("valuations", c.scope)  # a scope may come twice: the latest
-            rows = {} if c.whole or found is None else dict(found[2])
+            found = stored[c.scope]  # a scope may come twice: the latest
+            if c.whole or found is None:
+                rows: dict[int, str] = {}
+            elif c.rows:
+                rows = dict(found[2])  # stored row dicts are never changed in place
+            else:
+                rows = found[2]
             for k, d in c.rows:
                 if d is None:
                     rows.pop(k, None)
                 else:
                     rows[k] = _dumps(d)
-            u._put("valuations", c.scope,
-                   ((found[0] if found else 0) + 1, _dumps(c.header), rows))
+            made: _Stored = ((found[0] if found else 0) + 1, _dumps(c.header), rows)
+            stored[c.scope] = made
+            u._put("valuations", c.scope, made)
 
     def version(self, scope: tuple[str, str]) -> int | None:
         found: _Stored | None = self.u._get("valuations", scope)

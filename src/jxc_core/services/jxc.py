@@ -534,18 +534,24 @@ class _Work:
             uow.balances.put([self.rows[(i, w)][(loc, lot)]
                               for i, w, loc, lot in sorted(self.touched_rows)])
         changes: list[ValuationChange] = []
+        iso: dict[dt.datetime, str] = {}  # the scopes of a posting share their moment
+        versions, synced, posted_until, moves = (self.versions, self.synced, self.posted_until,
+                                                 self.moves)
         for scope, v in self.valuations.items():
             header, rows = v.take_changes()
-            if scope in self.synced:
+            if scope in synced:
                 change = ValuationChange(scope, header, tuple(rows))
             else:  # new, or rewound by a back-dated replay: stored whole
                 change = ValuationChange.of_state(scope, v.to_state())
-            until = self.posted_until.get(scope)
+            until = posted_until.get(scope)
             if until is not None:
-                change.header["posted_until"] = until.isoformat()
-            change.header["moves"] = self.moves.get(scope, 0)
+                at = iso.get(until)
+                if at is None:
+                    at = iso[until] = until.isoformat()
+                change.header["posted_until"] = at
+            change.header["moves"] = moves.get(scope, 0)
             changes.append(change)
-            self.versions[scope] = self.versions.get(scope, 0) + 1
+            versions[scope] = versions.get(scope, 0) + 1
         if changes:
             uow.valuations.write(changes)
         if self.events:
@@ -860,6 +866,11 @@ class Jxc:
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
         replays: dict[tuple[str, str], _Replay] = {}
+        #: on hand moved per balance row; the rows change once, after every line is costed
+        moved: dict[tuple[str, str, str, str], Decimal] = {}
+        counts: dict[tuple[str, str], int] = {}  # movements per scope, for the checkpoints
+        #: the valuation of each (item, warehouse) of the lines, once rewound if back-dated
+        scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
         for line_no, line, item, parts in plans:
@@ -868,11 +879,19 @@ class Jxc:
                 raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
                                "average per warehouse: its transfers would move a value "
                                "known only at month end (use organisation_scope)")
-            v = self._scope_at(w, item, line.warehouse, when, replays)
+            v = scoped.get((item.code, line.warehouse))
+            if v is None:
+                v = scoped[(item.code, line.warehouse)] = self._scope_at(
+                    w, item, line.warehouse, when, replays)
             v_to = v
             if transfer_to is not None:
                 v_to = self._scope_at(w, item, transfer_to, when, replays)
             kind = line.kind or ("receipt" if line.direction == IN else "issue")
+            scope_key = (item.code, "*" if org else line.warehouse)
+            counts[scope_key] = counts.get(scope_key, 0) + len(parts)
+            if transfer_to is not None:
+                scope_key = (item.code, "*" if org else transfer_to)
+                counts[scope_key] = counts.get(scope_key, 0) + len(parts)
             lot_costed = item.costing_method == "specific_lot"
             watched = item.safety_stock is not None or item.reorder_point is not None
             for lot, location, qty in parts:
@@ -894,10 +913,10 @@ class Jxc:
                     amount = v.issue(qty, from_ref or None,
                                      ref=_group_ref(doc_type, doc_id, line_no))
                     signed_q, signed_v = -qty, -amount
-                    self._consume_reservations(w, line, item.code, lot, qty)
-                b = w.row(item.code, line.warehouse, location, lot)
-                w.set_row(Balance(b.item, b.warehouse, b.location, b.lot, b.on_hand + signed_q,
-                                  b.reserved, b.held, b.on_order, b.demand))
+                    if line.demand is not None:
+                        self._consume_reservations(w, line, item.code, lot, qty)
+                key = (item.code, line.warehouse, location, lot)
+                moved[key] = moved.get(key, ZERO) + signed_q
                 entries.append(LedgerEntry(no, item.code, line.warehouse, location, lot,
                                            signed_q, signed_v, when, kind, doc_type, doc_id,
                                            line_no, from_ref))
@@ -907,15 +926,22 @@ class Jxc:
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         got = v_to.receive(qty, ZERO, ref_to, value=amount)
-                    bt = w.row(item.code, transfer_to, "", lot)
-                    w.set_row(attrs.evolve(bt, on_hand=bt.on_hand + qty))
+                    key = (item.code, transfer_to, "", lot)
+                    moved[key] = moved.get(key, ZERO) + qty
                     entries.append(LedgerEntry(no, item.code, transfer_to, "", lot, qty, got,
                                                when, "transfer_in", doc_type, doc_id, line_no))
                     no += 1
-            self._serials(w, line, item, transfer_to)
+            if line.serials:
+                self._serials(w, line, item, transfer_to)
+        for (item_code, wh, location, lot), q in moved.items():  # one new row per balance
+            b = w.row(item_code, wh, location, lot)
+            w.set_row(Balance(item_code, wh, location, lot, b.on_hand + q, b.reserved, b.held,
+                              b.on_order, b.demand))
         # settlements of open shortages: a value-only entry of the issue they adjust
         for scope, val in w.valuations.items():
             taken = val.take_adjustments()
+            if not taken:
+                continue
             replay = replays.get(scope)
             if replay is not None:
                 replay.settled.extend(taken)
@@ -925,7 +951,8 @@ class Jxc:
         cost_entries: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]] = [
             ((i, wh), a, when) for i, wh, a in adjustments if a.reason == SHORTAGE_SETTLEMENT
         ]
-        own_groups = {_group_ref(doc_type, doc_id, n) for n, _, _, _ in plans}
+        own_groups = ({_group_ref(doc_type, doc_id, n) for n, _, _, _ in plans} if replays
+                      else set())
         for scope, replay in replays.items():
             for a in self._finish_replay(w, scope, replay, own_groups, when):
                 adjustments.append((scope[0], scope[1], a))
@@ -938,7 +965,7 @@ class Jxc:
                 entries.append(LedgerEntry(extra + k, item_code, wh, "", "", ZERO, -a.amount,
                                            at, kind, g_type, g_doc, g_line))
         w.uow.ledger.append(entries)
-        self._checkpoint(w, entries, replays)
+        self._checkpoint(w, entries, replays, counts)
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
 
@@ -1076,15 +1103,12 @@ class Jxc:
         return out
 
     def _checkpoint(self, w: _Work, entries: list[LedgerEntry],
-                    replays: dict[tuple[str, str], _Replay]) -> None:
+                    replays: dict[tuple[str, str], _Replay],
+                    counts: dict[tuple[str, str], int]) -> None:
         """Every ``checkpoint_every`` movements of a scope, keep its valuation state
-        (only when no shortage is open, so that a replay never has to look before it)."""
+        (only when no shortage is open, so that a replay never has to look before it).
+        ``counts``: the movements (entries with a quantity) of the posting per scope."""
         org = self.organisation_scope
-        counts: dict[tuple[str, str], int] = {}
-        for e in entries:
-            if e.quantity:
-                scope = (e.item, "*" if org else e.warehouse)
-                counts[scope] = counts.get(scope, 0) + 1
         every = self.checkpoint_every
         for scope, n in counts.items():
             moves = w.moves.get(scope, 0)
@@ -1110,11 +1134,14 @@ class Jxc:
     def _validate(
         self, w: _Work, line_no: int, line: StockLine
     ) -> tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]:
-        item = w.item(line.item)
-        wh = w.warehouse(line.warehouse)
+        item = w.items.get(line.item) or w.item(line.item)
+        wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
         if line.direction not in (IN, OUT):
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}")
-        qty = item.to_base(check_quantity(line.quantity, "quantity"), line.unit)
+        q = line.quantity
+        if type(q) is not Decimal or not q.is_finite() or q <= 0:  # the common case is fine
+            q = check_quantity(q, "quantity")
+        qty = item.to_base(q, line.unit)
         if line.location and wh.locations and line.location not in wh.locations:
             raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
         if item.serial_tracked and len(line.serials) != qty:
@@ -1208,6 +1235,9 @@ class Jxc:
     def _available(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
         """Available of (item, warehouse), or of one lot: usable on hand - held - reserved."""
         rows = list(w.group(item, warehouse).values())
+        if not lot and not any(b.lot for b in rows):  # no lots: every row is usable
+            return sum((b.on_hand - b.held for b in rows), ZERO) - sum(
+                (r.quantity for r in w.active_reservations(item, warehouse)), ZERO)
         lots = w.lots_of(item, rows) if any(b.lot for b in rows) else {}
         today = w.now.date()
         usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
