@@ -16,8 +16,7 @@ from collections.abc import Hashable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
-import attrs
-
+from jxc_core.adapters import _json
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
@@ -91,8 +90,8 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-_dumps_any = json.JSONEncoder(ensure_ascii=False, default=str).encode
+_dumps = _json.dumps
+_dumps_any = _json.payload
 
 
 def _loads(text: str) -> Any:
@@ -485,8 +484,8 @@ class _Outbox(_Repo):
             seen.add(e.event_id)
         for e in batch:
             # as JSON text, like SQLite: Decimals in a payload come back as strings
-            self.u._put("outbox", e.event_id,
-                        (attrs.evolve(e, payload={}), _dumps_any(e.payload), False))
+            self.u._put("outbox", e.event_id, (Event(e.event_id, e.type, e.occurred_at, {}),
+                                               _dumps_any(e.payload), False))
             self.u._put("outbox_pending", e.event_id, True)
 
     def pending(self, limit: int = 1000) -> list[Event]:
@@ -502,7 +501,7 @@ class _Outbox(_Repo):
         out = []
         for i in ids:
             e, text, _ = u._get("outbox", i)
-            out.append(attrs.evolve(e, payload=json.loads(text)))
+            out.append(Event(e.event_id, e.type, e.occurred_at, json.loads(text)))
         return out
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:

@@ -23,6 +23,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
+from jxc_core.adapters import _json
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
@@ -123,10 +124,10 @@ TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "va
 _D = Decimal
 
 
-# encoders made once (json.dumps with options builds a new encoder on every call)
-_dumps = json.JSONEncoder(separators=(",", ":")).encode
-_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_payload = json.JSONEncoder(ensure_ascii=False, default=str).encode
+# encoders made once (json.dumps builds a new encoder on every call)
+_dumps = _json.dumps
+_text = _json.text
+_payload = _json.payload
 
 
 def _dup(table: str, key: object) -> JxcError:

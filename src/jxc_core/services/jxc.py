@@ -896,9 +896,9 @@ class Jxc:
             watched = item.safety_stock is not None or item.reorder_point is not None
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
-                    for key in ((item.code, line.warehouse), (item.code, transfer_to or "")):
-                        if key[1] and key not in before:
-                            before[key] = self._on_hand(w, *key)
+                    for pair in ((item.code, line.warehouse), (item.code, transfer_to or "")):
+                        if pair[1] and pair not in before:
+                            before[pair] = self._on_hand(w, *pair)
                 from_ref = ""
                 if line.direction == IN:
                     ref = lot if lot_costed else f"{doc_id}/{line_no}"
