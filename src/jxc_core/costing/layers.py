@@ -30,7 +30,6 @@ from jxc_core.costing._common import (
     ValuationBase,
     bad_cost,
     bad_quantity,
-    base_state,
     check_money,
     check_value,
     dec,
@@ -353,17 +352,18 @@ class _LayerValuation(ValuationBase):
 
     # -- state ---------------------------------------------------------------------------
     def _header(self) -> dict[str, Any]:
-        state = base_state(self.method, self._digits, self._allow)
         last_q = self._last_q
-        state["next"] = self._next
-        state["shortages"] = self._shortages.to_data() if self._shortages.open else []
-        state["quantity"] = str(self._qty)
-        state["value"] = str(self._val)
-        state["last"] = None if last_q is None else [str(last_q), str(self._last_v)]
-        state["default_cost"] = (None if self._default_cost is None
-                                 else str(self._default_cost))
-        state["adjustments"] = [a.to_data() for a in self._adjustments]
-        return state
+        adjustments = self._adjustments
+        shortages = self._shortages
+        return {  # base_state(), then this method's figures: one literal is the quickest
+            "method": self.method, "version": 1, "currency_digits": self._digits,
+            "allow_negative": self._allow, "next": self._next,
+            "shortages": shortages.to_data() if shortages.open else [],
+            "quantity": str(self._qty), "value": str(self._val),
+            "last": None if last_q is None else [str(last_q), str(self._last_v)],
+            "default_cost": None if self._default_cost is None else str(self._default_cost),
+            "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
+        }
 
     def to_state(self) -> dict[str, Any]:
         """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly.
