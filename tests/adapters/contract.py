@@ -281,6 +281,37 @@ class StorageContract(abc.ABC):
         self._opened.append(again)
         return again
 
+    # -- journal -------------------------------------------------------------------------------
+    def test_journal_rows_read_back_in_order_and_by_document(
+        self, storage: Storage, tmp_path: Path
+    ) -> None:
+        """Rows of several documents, keys in different orders and numbers, over several
+        appends: read back exactly, in order, all or by document (also after a restart)."""
+        a1 = {"doc_id": "A", "role": "inventory", "debit": "1.00", "credit": "0"}
+        a2 = {"doc_id": "A", "role": "grni", "debit": "0", "credit": "1.00"}
+        b1 = {"role": "cogs", "doc_id": "B", "debit": "2.50", "credit": "0"}  # other key order
+        b2 = {"doc_id": "B", "role": "inventory", "debit": "0", "credit": "2.50", "note": "库"}
+        a3 = {"credit": "0.50", "debit": "0", "role": "payable", "doc_id": "A"}  # same keys
+        c1 = {"doc_id": "A", "role": "tax", "debit": "0.13", "credit": "0"}
+        rows = [a1, a2, a3, b1, b2, c1]
+        with storage.unit_of_work() as u:
+            u.journal.append([a1, a2, a3, b1])
+            u.journal.append([b2, c1])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.journal.append([{"doc_id": "X", "role": "rolled back"}])  # never committed
+        again = self.reopen(storage, tmp_path)  # a second handle, as after a restart
+        if again is not None:
+            self._opened.append(again)
+        for s in (storage, again or storage):
+            with s.unit_of_work() as u:
+                got = u.journal.all()
+                assert got == rows
+                assert [list(r) for r in got] == [list(r) for r in rows]  # key order kept
+                assert u.journal.all("A") == [a1, a2, a3, c1]
+                assert u.journal.all("B") == [b1, b2]
+                assert u.journal.all("none") == []
+
     # -- valuation versions ------------------------------------------------------------------
     def test_valuation_version_counts_committed_puts(self, storage: Storage) -> None:
         scope = ("VER", "W")

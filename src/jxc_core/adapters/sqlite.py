@@ -142,6 +142,8 @@ class SqliteUnitOfWork:
         self._con = storage._connection()
         self._open = False
         self._after: Hashable | None = None
+        #: PRAGMA data_version read in this transaction (the write lock is held: it holds)
+        self._dv: int | None = None
         self.master: MasterDataRepository = self
         self.ledger: LedgerRepository = _Ledger(self)
         self.balances: BalanceRepository = _Balances(self)
@@ -159,6 +161,7 @@ class SqliteUnitOfWork:
     def __enter__(self) -> Self:
         self._storage._begin(self._con)
         self._open = True
+        self._dv = None
         return self
 
     def __exit__(
@@ -176,7 +179,9 @@ class SqliteUnitOfWork:
         if self._open:
             con = self._con
             # read while the write lock is held: only other connections' commits move it
-            dv = con.execute("PRAGMA data_version").fetchone()[0]
+            dv = self._dv
+            if dv is None:
+                dv = con.execute("PRAGMA data_version").fetchone()[0]
             self._storage._commits += 1
             con.execute("COMMIT")
             self._after = (id(con), dv, self._storage._commits)
@@ -188,8 +193,9 @@ class SqliteUnitOfWork:
         """(connection, ``PRAGMA data_version``, commits through this storage): see the port."""
         if self._open:
             con = self._con
-            return (id(con), con.execute("PRAGMA data_version").fetchone()[0],
-                    self._storage._commits)
+            if self._dv is None:
+                self._dv = con.execute("PRAGMA data_version").fetchone()[0]
+            return (id(con), self._dv, self._storage._commits)
         return self._after
 
     def _tx(self) -> None:
@@ -197,6 +203,7 @@ class SqliteUnitOfWork:
         if not self._open:
             self._storage._begin(self._con)
             self._open = True
+            self._dv = None
 
     def rollback(self) -> None:
         if self._open:
@@ -511,22 +518,43 @@ class _Documents(_Repo):
 
 
 class _Journal(_Repo):
+    """The rows of one append with the same document and the same keys (in the same order)
+    are stored as one table row, ``[keys, values, values, ...]``: one index entry and the key
+    names once per posting, not per row. A row stored alone earlier (a JSON object) reads
+    back as it is."""
+
     def append(self, rows: Sequence[dict[str, Any]]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
-        self.u._tx()
-        self.u._con.executemany(
-            "INSERT INTO journal (doc_id, data) VALUES (?, ?)",
-            [(r.get("doc_id", ""), _text(r))
-             for r in rows])
+        batches: list[tuple[str, str]] = []
+        shapes = [(r.get("doc_id", ""), tuple(r)) for r in rows]  # keys in their order
+        start = 0
+        for end in range(1, len(rows) + 1):
+            if end < len(rows) and shapes[end] == shapes[start]:
+                continue
+            batches.append((shapes[start][0], _text(
+                [list(shapes[start][1]), *[list(r.values()) for r in rows[start:end]]])))
+            start = end
+        if batches:
+            self.u._tx()
+            self.u._con.executemany("INSERT INTO journal (doc_id, data) VALUES (?, ?)", batches)
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         if doc_id is None:
-            rows = self.u._q("SELECT data FROM journal ORDER BY seq")
+            found = self.u._q("SELECT data FROM journal ORDER BY seq")
         else:
-            rows = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY seq", (doc_id,))
-        return [json.loads(r[0]) for r in rows]
+            found = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY seq",
+                              (doc_id,))
+        out: list[dict[str, Any]] = []
+        for (text,) in found:
+            data = json.loads(text)
+            if isinstance(data, dict):  # one row stored alone
+                out.append(data)
+            else:
+                keys = data[0]
+                out.extend(dict(zip(keys, values, strict=True)) for values in data[1:])
+        return out
 
 
 class _Records(_Repo):
