@@ -95,6 +95,9 @@ class JournalRow:
         return cls(**data)
 
 
+_ONE = Decimal(1)
+
+
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
     """Open quantity of an order line: what is still to receive or deliver, never below 0."""
     return max(ZERO, ordered - done)
@@ -127,7 +130,15 @@ class _Book:
         self.day = day
         self.book_currency = book_currency
         self.rate = rate
-        self.rows: list[JournalRow] = []
+        #: the rows as plain data (:meth:`JournalRow.to_data`), with the rate of each
+        self.rows: list[dict[str, Any]] = []
+        self._rates: list[Decimal] = []
+        # the same for every row of the posting
+        self._doc_type = doc.doc_type.value
+        self._doc_id = doc.doc_id if sign > 0 else f"{doc.doc_id}-R"
+        self._date = day.isoformat()
+        self._rate_text = str(rate)
+        self._tax_text: dict[Decimal, str] = {}
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
             warehouse: str | None = None, rate: Decimal | None = None, ref: str = "",
@@ -139,28 +150,38 @@ class _Book:
             amount, debit = -amount, not debit
         if not as_is:
             amount = amount * self.sign
-        foreign = role in _PARTY_ROLES
-        doc_id = self.doc.doc_id if self.sign > 0 else f"{self.doc.doc_id}-R"
-        self.rows.append(JournalRow(
-            self.doc.doc_type.value, doc_id, line.line_no if line else 0, role,
-            amount if debit else ZERO, ZERO if debit else amount,
-            item if item is not None else (line.item if line else ""),
-            warehouse if warehouse is not None else (
+        if role in _PARTY_ROLES:  # in the document's currency, at its rate
+            currency = self.doc.currency
+            row_rate = rate or self.rate
+            rate_text = self._rate_text if row_rate is self.rate else str(row_rate)
+        else:
+            currency, row_rate, rate_text = self.book_currency, _ONE, "1"
+        tax = ""
+        if line is not None:
+            tax = self._tax_text.get(line.tax_rate, "")
+            if not tax:
+                tax = self._tax_text[line.tax_rate] = str(line.tax_rate)
+        self.rows.append({
+            "doc_type": self._doc_type, "doc_id": self._doc_id,
+            "line_no": line.line_no if line else 0, "role": role,
+            "debit": str(amount) if debit else "0", "credit": "0" if debit else str(amount),
+            "item": item if item is not None else (line.item if line else ""),
+            "warehouse": warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
-            self.doc.party, self.day.isoformat(),
-            self.doc.currency if foreign else self.book_currency,
-            str(line.tax_rate) if line else "",
-            str((rate or self.rate) if foreign else Decimal(1)), ref))
+            "party": self.doc.party, "date": self._date, "currency": currency,
+            "tax_rate": tax, "rate": rate_text, "ref": ref})
+        self._rates.append(amount * row_rate if debit else -amount * row_rate)
 
     def check(self) -> list[dict[str, Any]]:
-        dr = sum((r.debit * Decimal(r.rate) for r in self.rows), ZERO)
-        cr = sum((r.credit * Decimal(r.rate) for r in self.rows), ZERO)
+        """The rows, once checked to balance (debit - credit at each row's rate)."""
+        diff = sum(self._rates, ZERO)
         slack = Decimal("0.01") * len(self.rows) if self.doc.currency != self.book_currency \
             else ZERO
-        if abs(dr - cr) > slack:  # a bug, never bad input: the rules always balance
+        if abs(diff) > slack:  # a bug, never bad input: the rules always balance
+            dr = sum((x for x in self._rates if x > 0), ZERO)
             raise JxcError("invalid_document", doc_id=self.doc.doc_id,
-                           reason=f"journal does not balance: {dr} != {cr}")
-        return [r.to_data() for r in self.rows]
+                           reason=f"journal does not balance: {dr} != {dr - diff}")
+        return self.rows
 
 
 class Documents:
@@ -796,9 +817,12 @@ class Documents:
         taken: dict[int, Decimal] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
+        digits = self.jxc.currency_digits
+        nets = {line.line_no: line.amounts(digits).net for line in doc.lines}  # once each
+        bases = {line.line_no: self._base(w, line) for line in doc.lines}
         for line in doc.lines:
-            q = self._base(w, line)
-            net = line.amounts(self.jxc.currency_digits).net
+            q = bases[line.line_no]
+            net = nets[line.line_no]
             if line.source is not None:
                 taken[line.line_no] = self._fulfil(w, doc, line, q, sign, reverse, cache,
                                                    "received", "on_order", "receipt")
@@ -816,15 +840,15 @@ class Documents:
         values = self._stock(w, doc, stock, when, reverse, book=book)
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
-            net = line.amounts(self.jxc.currency_digits).net
+            net = nets[line.line_no]
             book.add(line, "inventory", value, debit=True)
             book.add(line, "grni", net, debit=False)
             variance = ("material_variance" if w.item(line.item).costing_method == "standard"
                         else "price_difference")
             book.add(line, variance, self._book_amount(doc, net) - value, debit=True)
         self._flush(w, cache)
-        counters = {line.line_no: {"received": self._base(w, line),
-                                   "value": line.amounts(self.jxc.currency_digits).net,
+        counters = {line.line_no: {"received": bases[line.line_no],
+                                   "value": nets[line.line_no],
                                    "on_order": taken.get(line.line_no, ZERO)}
                     for line in doc.lines}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
@@ -950,8 +974,9 @@ class Documents:
         taken: dict[int, Decimal] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
+        bases = {line.line_no: self._base(w, line) for line in doc.lines}
         for line in doc.lines:
-            q = self._base(w, line)
+            q = bases[line.line_no]
             demand = None
             if line.source is not None:
                 taken[line.line_no] = self._fulfil(w, doc, line, q, sign, reverse, cache,
@@ -972,7 +997,7 @@ class Documents:
             cost = abs(values.get(line.line_no, ZERO))
             book.add(line, "cogs", cost, debit=True)
             book.add(line, "inventory", cost, debit=False)
-            counters[line.line_no] = {"delivered": self._base(w, line), "cost": cost,
+            counters[line.line_no] = {"delivered": bases[line.line_no], "cost": cost,
                                       "demand": taken.get(line.line_no, ZERO)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
