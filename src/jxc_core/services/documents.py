@@ -30,7 +30,7 @@ from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import JxcError, NotFoundError
 from jxc_core.services.jxc import IN, OUT, Jxc, ReserveLine, StockLine, _Work
-from jxc_core.stock.model import LedgerEntry
+from jxc_core.stock.model import Balance, LedgerEntry
 from jxc_core.stock.replenishment import (
     PurchaseSuggestion,
     ReplenishmentRule,
@@ -96,6 +96,15 @@ class JournalRow:
 
 
 _ONE = Decimal(1)
+
+#: documents kept between commands (the most recently saved or read), per service
+_KEPT_DOCUMENTS = 64
+
+
+def _own(doc: Document) -> Document:
+    """``doc`` with copies of its mutable parts (counters, attributes)."""
+    return attrs.evolve(doc, counters={k: dict(v) for k, v in doc.counters.items()},
+                        attributes=dict(doc.attributes))
 
 
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
@@ -213,6 +222,14 @@ class Documents:
 
     @staticmethod
     def _load(w: _Work, doc_id: str) -> Document:
+        """The stored document, with counters and attributes of its own (the caller may
+        change them in place until it saves). From the documents the service's last commands
+        saved while nobody else wrote (:class:`_Warm`), else read and decoded."""
+        docs = w.warm.docs
+        kept: Document | None = docs.pop(doc_id, None)
+        if kept is not None:
+            docs[doc_id] = kept  # the most recently used last
+            return _own(kept)
         data = w.uow.documents.get(doc_id)
         if data is None:
             raise NotFoundError(kind="document", key=doc_id)
@@ -222,6 +239,11 @@ class Documents:
     def _save(w: _Work, doc: Document) -> None:
         w.uow.documents.put(doc.doc_id, doc.doc_type.value, doc.state.value,
                             document_to_data(doc))
+        docs = w.warm.docs
+        docs.pop(doc.doc_id, None)
+        docs[doc.doc_id] = _own(doc)  # a copy: the caller keeps the one it was given
+        if len(docs) > _KEPT_DOCUMENTS:
+            del docs[next(iter(docs))]  # the least recently used
 
     def get(self, doc_id: str) -> Document:
         with self.jxc.storage.unit_of_work() as uow:
@@ -731,12 +753,11 @@ class Documents:
     def _bump(self, w: _Work, doc_id: str, line_no: int, counts: Mapping[str, Decimal],
               cache: dict[str, Document]) -> Document:
         src = cache.get(doc_id) or self._load(w, doc_id)
-        counters = dict(src.counters)  # rows are never changed in place: copy only this one
-        row = dict(counters.get(line_no, {}))
+        # a loaded document's counters are this unit of work's own copy (see _load): counted
+        # in place, saved by _flush
+        row = src.counters.setdefault(line_no, {})
         for name, q in counts.items():
             row[name] = row.get(name, ZERO) + q
-        counters[line_no] = row
-        src = attrs.evolve(src, counters=counters)
         cache[doc_id] = src
         return src
 
@@ -780,7 +801,15 @@ class Documents:
                    change: Decimal) -> None:
         """Change ``on_order`` or ``demand`` of the order line's warehouse."""
         b = w.row(item, order.line(n).warehouse, "", "")
-        w.set_row(attrs.evolve(b, **{field: getattr(b, field) + change}))
+        on_order, demand = b.on_order, b.demand
+        if field == "on_order":
+            on_order += change
+        elif field == "demand":
+            demand += change
+        else:
+            raise ValueError(field)
+        w.set_row(Balance(b.item, b.warehouse, b.location, b.lot, b.on_hand, b.reserved, b.held,
+                          on_order, demand))
 
     def _flush(self, w: _Work, cache: dict[str, Document]) -> None:
         for src in cache.values():

@@ -398,7 +398,8 @@ class _Warm:
     reservations, the period lock), kept while the store's stamp shows nobody else committed
     since: the next command starts from it instead of reading the store again."""
 
-    __slots__ = ("items", "lock", "reservations", "rows", "stamp", "verified", "warehouses")
+    __slots__ = ("docs", "items", "lock", "reservations", "rows", "stamp", "verified",
+                 "warehouses")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -410,6 +411,8 @@ class _Warm:
         self.lock: Any = _NO_LOCK
         #: scopes whose cached live valuation was checked against the store in this chain
         self.verified: set[tuple[str, str]] = set()
+        #: documents (单据) saved or read by the last commands, least recently used first
+        self.docs: dict[str, Any] = {}
 
 
 class _Work:
