@@ -54,8 +54,10 @@ class _Data:
         self.warehouses: dict[str, Warehouse] = {}
         self.lots: dict[tuple[str, str], Lot] = {}
         self.parties: dict[str, Party] = {}
-        self.ledger: list[LedgerEntry] = []
-        self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
+        #: committed entries as plain tuples (the fields of LedgerEntry in order): tuples of
+        #: numbers and strings are not tracked by the garbage collector, entry objects are
+        self.ledger: list[_Entry] = []
+        self.ledger_by_scope: dict[tuple[str, str], list[_Entry]] = {}
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
         self.valuations: dict[tuple[str, str], _Stored] = {}
@@ -78,6 +80,7 @@ _MISSING = object()
 
 #: a stored valuation: (version, header as JSON, rows by key as JSON)
 _Stored = tuple[int, str, dict[int, str]]
+_Entry = tuple[Any, ...]
 
 
 def _copy(value: Any) -> Any:
@@ -163,9 +166,11 @@ class MemoryUnitOfWork:
                 else:
                     target[key] = value
         for e in self._ledger_new:
-            d.ledger.append(e)
+            row = (e.entry_no, e.item, e.warehouse, e.location, e.lot, e.quantity, e.value,
+                   e.posted_at, e.kind, e.doc_type, e.doc_id, e.line_no, e.from_ref)
+            d.ledger.append(row)
             d.entry_nos.add(e.entry_no)
-            d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(e)
+            d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(row)
         d.journal.extend(self._journal_new)
         self._storage._commits += 1
         self._stage = {}
@@ -266,9 +271,9 @@ class _Ledger(_Repo):
     def _scope(self, item: str, warehouse: str | None) -> list[LedgerEntry]:
         u = self.u
         if warehouse is None:
-            base = [e for e in u._d.ledger if e.item == item]
+            base = [LedgerEntry(*r) for r in u._d.ledger if r[1] == item]
             return base + [e for e in u._ledger_new if e.item == item]
-        base = u._d.ledger_by_scope.get((item, warehouse), [])
+        base = [LedgerEntry(*r) for r in u._d.ledger_by_scope.get((item, warehouse), [])]
         return base + [e for e in u._ledger_new if e.item == item and e.warehouse == warehouse]
 
     def entries(
@@ -483,8 +488,9 @@ class _Outbox(_Repo):
                 raise JxcError("duplicate_key", table="outbox", key=[x.event_id for x in batch])
             seen.add(e.event_id)
         for e in batch:
-            # as JSON text, like SQLite: Decimals in a payload come back as strings
-            self.u._put("outbox", e.event_id, (Event(e.event_id, e.type, e.occurred_at, {}),
+            # as JSON text, like SQLite: Decimals in a payload come back as strings (and a
+            # tuple of strings is not tracked by the garbage collector)
+            self.u._put("outbox", e.event_id, (e.event_id, e.type, e.occurred_at,
                                                _dumps_any(e.payload), False))
             self.u._put("outbox_pending", e.event_id, True)
 
@@ -500,15 +506,15 @@ class _Outbox(_Repo):
                 ids.append(i)
         out = []
         for i in ids:
-            e, text, _ = u._get("outbox", i)
-            out.append(Event(e.event_id, e.type, e.occurred_at, json.loads(text)))
+            event_id, type_, at, text, _ = u._get("outbox", i)
+            out.append(Event(event_id, type_, at, json.loads(text)))
         return out
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
         for i in event_ids:
             found = self.u._get("outbox", i)
             if found is not None:
-                self.u._put("outbox", i, (found[0], found[1], True))
+                self.u._put("outbox", i, (*found[:4], True))
                 self.u._put("outbox_pending", i, _MISSING)
 
 
