@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import json
 import threading
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -268,20 +268,27 @@ class _Ledger(_Repo):
             fault("ledger")
         u._ledger_new.extend(entries)
 
-    def _scope(self, item: str, warehouse: str | None) -> list[LedgerEntry]:
+    def _scope(self, item: str, warehouse: str | None,
+               keep: Callable[[dt.datetime, int], bool] | None = None) -> list[LedgerEntry]:
+        """The entries of (item[, warehouse]) for which ``keep(posted_at, entry_no)`` holds;
+        committed ones are made into entry objects only when kept."""
         u = self.u
         if warehouse is None:
-            base = [LedgerEntry(*r) for r in u._d.ledger if r[1] == item]
-            return base + [e for e in u._ledger_new if e.item == item]
-        base = [LedgerEntry(*r) for r in u._d.ledger_by_scope.get((item, warehouse), [])]
-        return base + [e for e in u._ledger_new if e.item == item and e.warehouse == warehouse]
+            base = [r for r in u._d.ledger if r[1] == item]
+            new = [e for e in u._ledger_new if e.item == item]
+        else:
+            base = u._d.ledger_by_scope.get((item, warehouse), [])
+            new = [e for e in u._ledger_new if e.item == item and e.warehouse == warehouse]
+        if keep is None:
+            return [LedgerEntry(*r) for r in base] + new
+        return ([LedgerEntry(*r) for r in base if keep(r[7], r[0])]
+                + [e for e in new if keep(e.posted_at, e.entry_no)])
 
     def entries(
         self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
     ) -> list[LedgerEntry]:
-        rows = self._scope(item, warehouse)
-        if until is not None:
-            rows = [e for e in rows if e.posted_at <= until]
+        rows = self._scope(item, warehouse, None if until is None else (
+            lambda at, _no: at <= until))
         return sorted(rows, key=lambda e: e.entry_no)
 
     def after(
@@ -291,9 +298,8 @@ class _Ledger(_Repo):
         since: dt.datetime | None = None,
         entry_no: int = 0,
     ) -> list[LedgerEntry]:
-        rows = self._scope(item, warehouse)
-        if since is not None:
-            rows = [e for e in rows if (e.posted_at, e.entry_no) > (since, entry_no)]
+        rows = self._scope(item, warehouse, None if since is None else (
+            lambda at, no: (at, no) > (since, entry_no)))
         return sorted(rows, key=lambda e: (e.posted_at, e.entry_no))
 
     def count(self) -> int:

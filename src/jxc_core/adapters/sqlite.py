@@ -221,6 +221,12 @@ class SqliteUnitOfWork:
         """executemany, all rows or none (a savepoint): a duplicate key leaves nothing."""
         self._tx()
         con = self._con
+        if len(rows) == 1:  # one statement is all or nothing by itself: no savepoint
+            try:
+                con.execute(sql, rows[0])
+            except sqlite3.IntegrityError as exc:
+                raise _dup(table, keys) from exc
+            return
         con.execute("SAVEPOINT jxc_many")
         try:
             con.executemany(sql, rows)
