@@ -6,13 +6,14 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services import Documents, Jxc
+from jxc_core.services import Documents, JournalRow, Jxc
 
 from .support import BOSS, Shop, TickingClock, setup_master
 
@@ -105,4 +106,22 @@ def test_failed_posting_leaves_kept_order_exact(kind: str, tmp_path: Path) -> No
     kept = shop.docs.get(po.doc_id)
     assert (kept.counter(1, "received"), kept.counter(2, "received")) == (11, 0)
     assert shop.jxc.balance("A", "W1").on_order == 89
+    storage.close()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_journal_rows_have_the_fields_of_journal_row(kind: str, tmp_path: Path) -> None:
+    """The posting builds journal rows as plain data: exactly ``JournalRow.to_data()``."""
+    storage, _ = _storages(kind, tmp_path)
+    j = Jxc(storage, clock=TickingClock())
+    setup_master(j)
+    shop = Shop(j, Documents(j))
+    po = shop.po([Line(1, "A", D(100), D("10.00"), T13, warehouse="W1")])
+    _receipt(shop, po.doc_id, 10)
+    with storage.unit_of_work() as u:
+        rows = u.journal.all()
+    assert rows
+    for row in rows:
+        assert list(row) == [f.name for f in attrs.fields(JournalRow)]
+        assert JournalRow.from_data(row).to_data() == row
     storage.close()
