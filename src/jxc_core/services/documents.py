@@ -147,7 +147,6 @@ class _Book:
         self._doc_id = doc.doc_id if sign > 0 else f"{doc.doc_id}-R"
         self._date = day.isoformat()
         self._rate_text = str(rate)
-        self._tax_text: dict[Decimal, str] = {}
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
             warehouse: str | None = None, rate: Decimal | None = None, ref: str = "",
@@ -165,11 +164,6 @@ class _Book:
             rate_text = self._rate_text if row_rate is self.rate else str(row_rate)
         else:
             currency, row_rate, rate_text = self.book_currency, _ONE, "1"
-        tax = ""
-        if line is not None:
-            tax = self._tax_text.get(line.tax_rate, "")
-            if not tax:
-                tax = self._tax_text[line.tax_rate] = str(line.tax_rate)
         self.rows.append({
             "doc_type": self._doc_type, "doc_id": self._doc_id,
             "line_no": line.line_no if line else 0, "role": role,
@@ -178,7 +172,7 @@ class _Book:
             "warehouse": warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
             "party": self.doc.party, "date": self._date, "currency": currency,
-            "tax_rate": tax, "rate": rate_text, "ref": ref})
+            "tax_rate": str(line.tax_rate) if line else "", "rate": rate_text, "ref": ref})
         self._rates.append(amount * row_rate if debit else -amount * row_rate)
 
     def check(self) -> list[dict[str, Any]]:

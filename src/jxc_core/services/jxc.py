@@ -1270,12 +1270,11 @@ class Jxc:
     def _available(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
         """Available of (item, warehouse), or of one lot: usable on hand - held - reserved."""
         rows = list(w.group(item, warehouse).values())
-        if not lot and not any(b.lot for b in rows):  # no lots: every row is usable
-            return sum((b.on_hand - b.held for b in rows), ZERO) - sum(
-                (r.quantity for r in w.active_reservations(item, warehouse)), ZERO)
-        lots = w.lots_of(item, rows) if any(b.lot for b in rows) else {}
-        today = w.now.date()
-        usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
+        usable = rows  # no lots: every row is usable
+        if any(b.lot for b in rows):
+            lots = w.lots_of(item, rows)
+            today = w.now.date()
+            usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
         res = w.active_reservations(item, warehouse)
         total = sum((b.on_hand - b.held for b in usable), ZERO) - sum(
             (r.quantity for r in res), ZERO)
