@@ -198,6 +198,19 @@ class MemoryUnitOfWork:
             fault(table)
         self._stage.setdefault(table, {})[key] = value
 
+    def _table(self, table: str) -> dict[Any, Any]:
+        """The staged rows of ``table``, for a repository that writes several at once: the
+        checks of :meth:`_put` made once."""
+        if not self._active:
+            raise JxcError("configuration", reason="unit of work used outside its with-block")
+        fault = self._storage.fault
+        if fault is not None:
+            fault(table)
+        staged = self._stage.get(table)
+        if staged is None:
+            staged = self._stage[table] = {}
+        return staged
+
     def _cow(self, table: str, key: Any) -> dict[Any, Any]:
         """A staged, writable copy of the dict stored under ``key`` of ``table``."""
         staged = self._stage.get(table)
@@ -319,9 +332,17 @@ class _Balances(_Repo):
         return found if found is not None else {}
 
     def put(self, rows: Sequence[Balance]) -> None:
+        if not rows:
+            return
         u = self.u
+        staged = u._table("balances")
+        base = u._d.balances
         for b in rows:
-            u._cow("balances", (b.item, b.warehouse))[(b.location, b.lot)] = b
+            key = (b.item, b.warehouse)
+            group = staged.get(key)
+            if group is None or group is _MISSING:  # copy on first write
+                group = staged[key] = dict(base.get(key) or {})
+            group[(b.location, b.lot)] = b
 
     def all(self) -> list[Balance]:
         return [b for g in self.u._merged("balances").values() for b in g.values()]
@@ -342,14 +363,22 @@ class _Valuations(_Repo):
 
     def write(self, changes: Sequence[ValuationChange]) -> None:
         u = self.u
+        staged = u._table("valuations")  # checks the unit of work is open, calls the fault
+        base = u._d.valuations
         stored: dict[tuple[str, str], _Stored | None] = {}
         for c in changes:  # every scope first: a refusal stages nothing
-            if c.scope not in stored:
-                stored[c.scope] = u._get("valuations", c.scope)
-            if not c.whole and stored[c.scope] is None:
-                raise JxcError("not_found", kind="valuation", key=list(c.scope))
+            scope = c.scope
+            if scope not in stored:
+                if scope in staged:
+                    found = staged[scope]
+                    stored[scope] = None if found is _MISSING else found
+                else:
+                    stored[scope] = base.get(scope)
+            if not c.whole and stored[scope] is None:
+                raise JxcError("not_found", kind="valuation", key=list(scope))
         for c in changes:
-            found = stored[c.scope]  # a scope may come twice: the latest
+            scope = c.scope
+            found = stored[scope]  # a scope may come twice: the latest
             if c.whole or found is None:
                 rows: dict[int, str] = {}
             elif c.rows:
@@ -362,8 +391,7 @@ class _Valuations(_Repo):
                 else:
                     rows[k] = _dumps(d)
             made: _Stored = ((found[0] if found else 0) + 1, _dumps(c.header), rows)
-            stored[c.scope] = made
-            u._put("valuations", c.scope, made)
+            stored[scope] = staged[scope] = made
 
     def version(self, scope: tuple[str, str]) -> int | None:
         found: _Stored | None = self.u._get("valuations", scope)
@@ -493,12 +521,15 @@ class _Outbox(_Repo):
             if self.u._get("outbox", e.event_id) is not None or e.event_id in seen:
                 raise JxcError("duplicate_key", table="outbox", key=[x.event_id for x in batch])
             seen.add(e.event_id)
+        if not batch:
+            return
+        staged, pending = self.u._table("outbox"), self.u._table("outbox_pending")
         for e in batch:
             # as JSON text, like SQLite: Decimals in a payload come back as strings (and a
             # tuple of strings is not tracked by the garbage collector)
-            self.u._put("outbox", e.event_id, (e.event_id, e.type, e.occurred_at,
-                                               _dumps_any(e.payload), False))
-            self.u._put("outbox_pending", e.event_id, True)
+            staged[e.event_id] = (e.event_id, e.type, e.occurred_at, _dumps_any(e.payload),
+                                  False)
+            pending[e.event_id] = True
 
     def pending(self, limit: int = 1000) -> list[Event]:
         u = self.u

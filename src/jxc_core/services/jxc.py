@@ -481,9 +481,12 @@ class _Work:
             if stored is None:
                 stored = self.uow.reservations.for_item(item, warehouse)
                 self.warm.reservations[key] = stored
-            now = self.now
-            found = [r for r in stored if r.active(now)]
-            self.inactive[key] = [r for r in stored if not r.active(now)]
+            if stored:
+                now = self.now
+                found = [r for r in stored if r.active(now)]
+                self.inactive[key] = [r for r in stored if not r.active(now)]
+            else:  # the common case: none at all
+                found = []
             self.reservations[key] = found
         return found
 
@@ -586,8 +589,9 @@ class _Work:
         if self.events:
             uow.outbox.add(self.events)
         stored = self.warm.reservations
+        inactive = self.inactive
         for key, active in self.reservations.items():
-            stored[key] = self.inactive.get(key, []) + active
+            stored[key] = inactive[key] + active if key in inactive else active.copy()
 
 
 class Jxc:
@@ -1269,13 +1273,21 @@ class Jxc:
 
     def _available(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
         """Available of (item, warehouse), or of one lot: usable on hand - held - reserved."""
-        rows = list(w.group(item, warehouse).values())
+        group = w.group(item, warehouse)
+        res = w.active_reservations(item, warehouse)
+        if len(group) == 1 and not lot:  # the common case: one row
+            b = next(iter(group.values()))
+            if not b.lot or lot_usable(w.lots_of(item, [b])[b.lot], w.now.date()):
+                total = b.on_hand - b.held
+            else:
+                total = ZERO
+            return total - sum((r.quantity for r in res), ZERO) if res else total
+        rows = list(group.values())
         usable = rows  # no lots: every row is usable
         if any(b.lot for b in rows):
             lots = w.lots_of(item, rows)
             today = w.now.date()
             usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
-        res = w.active_reservations(item, warehouse)
         total = sum((b.on_hand - b.held for b in usable), ZERO) - sum(
             (r.quantity for r in res), ZERO)
         if not lot:
