@@ -145,3 +145,24 @@ def test_usable_lot_is_still_issued(jxc: Jxc) -> None:
     posting = jxc.issue("LOT", "W", D(2))  # FEFO skips the expired lot
     assert [(e.lot, e.quantity) for e in posting.entries] == [("NEW", D(-2))]
     assert jxc.balance("LOT", "W", lot="OLD").on_hand == D(5)
+
+
+@pytest.mark.parametrize("reserved", [False, True])
+def test_stock_in_one_expired_lot_is_not_available(jxc: Jxc, reserved: bool) -> None:
+    """The balance of (item, warehouse) is a single row, in a lot that has expired: nothing
+    is available, and an issue that names no lot is refused without writing."""
+    jxc.define_item(Item("ONE", "one lot"))
+    jxc.receive("ONE", "W", D(4), D(1), lot="L1", expiry=dt.date(2026, 2, 1))  # before NOW
+    if reserved:
+        jxc.define_item(Item("TWO", "one usable lot"))
+        jxc.receive("TWO", "W", D(4), D(1), lot="L2", expiry=dt.date(2027, 2, 1))
+        jxc.reserve([ReserveLine("SO-9/1", "TWO", "W", D(3))])
+        (line,) = jxc.availability([("TWO", "W", D(1))])
+        assert line.available == D(1)  # 4 usable - 3 reserved
+    (line,) = jxc.availability([("ONE", "W", D(1))])
+    assert line.available == D(0)
+    before = state(jxc)
+    with pytest.raises(JxcError) as err:
+        jxc.issue("ONE", "W", D(1))
+    assert err.value.code == "insufficient_stock"
+    assert state(jxc) == before
