@@ -223,6 +223,12 @@ class MemoryUnitOfWork:
         self._put(table, key, copy)
         return copy
 
+    def _next_order(self, table: str) -> int:
+        """The order number of a new row of ``table`` (rows are never deleted from it): the
+        stored rows and the new ones staged, counted without copying the table."""
+        stored = getattr(self._d, table)
+        return len(stored) + sum(1 for k in self._stage.get(table, {}) if k not in stored)
+
     def _merged(self, table: str) -> dict[Any, Any]:
         out = dict(getattr(self._d, table))
         for k, v in self._stage.get(table, {}).items():
@@ -466,7 +472,7 @@ class _Documents(_Repo):
 
     def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
         found = self.u._get("documents", doc_id)
-        order = found[0] if found is not None else len(self.u._merged("documents"))
+        order = found[0] if found is not None else self.u._next_order("documents")
         self.u._put("documents", doc_id, (order, doc_type, state, dict(data)))
 
     def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
@@ -494,7 +500,7 @@ class _Records(_Repo):
 
     def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
         found = self.u._get("records", (kind, key))
-        order = found[0] if found is not None else len(self.u._merged("records"))
+        order = found[0] if found is not None else self.u._next_order("records")
         self.u._put("records", (kind, key), (order, _copy(data)))
 
     def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:

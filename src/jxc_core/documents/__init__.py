@@ -1,6 +1,6 @@
 """Documents (单据): lines with VAT, the core lifecycle, approvals as data — pure."""
 
-from jxc_core.documents.codec import document_from_data, document_to_data
+from jxc_core.documents.codec import LINE_FIELDS, document_from_data, document_to_data
 from jxc_core.documents.lifecycle import TRANSITIONS, Action, State, next_state
 from jxc_core.documents.model import (
     VAT_RATES,
@@ -14,6 +14,7 @@ from jxc_core.documents.model import (
 from jxc_core.documents.workflow import Step, User, Workflow, lifecycle_data
 
 __all__ = [
+    "LINE_FIELDS",
     "TRANSITIONS",
     "VAT_RATES",
     "Action",

@@ -232,7 +232,7 @@ class Documents:
     @staticmethod
     def _save(w: _Work, doc: Document) -> None:
         w.uow.documents.put(doc.doc_id, doc.doc_type.value, doc.state.value,
-                            document_to_data(doc))
+                            document_to_data(doc, compact=True))
         docs = w.warm.docs
         docs.pop(doc.doc_id, None)
         docs[doc.doc_id] = _own(doc)  # a copy: the caller keeps the one it was given
