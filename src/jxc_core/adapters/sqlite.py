@@ -8,16 +8,23 @@
 * A versioned schema with migrations (``PRAGMA user_version``), applied when the file opens.
 * Decimals are stored as TEXT (exact); dates as ISO-8601 TEXT.
 * One connection per thread; a process may open the same file any number of times.
+* WAL checkpoints (copying the log back into the database file, with its ``fsync``) run on a
+  background thread by default (``checkpoints="background"``): a committing command does not
+  wait for the disk. The committing connections keep SQLite's own automatic checkpoint as a
+  safety net, at a larger size (:data:`SAFETY_CHECKPOINT_PAGES`). ``checkpoints="inline"``
+  keeps SQLite's default (a commit that takes the log past 1000 pages checkpoints it).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Hashable, Iterable, Sequence
 from decimal import Decimal
 from types import TracebackType
@@ -52,7 +59,13 @@ from jxc_core.stock.model import (
     Warehouse,
 )
 
-__all__ = ["MIGRATIONS", "SqliteStorage"]
+__all__ = ["MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SqliteStorage"]
+
+#: background checkpoints: one is asked for every this many commits through a storage
+CHECKPOINT_EVERY_COMMITS = 32
+#: background checkpoints: the committing connections still checkpoint themselves when the log
+#: reaches this many pages (the background thread fell behind, or was stopped)
+SAFETY_CHECKPOINT_PAGES = 16_384
 
 #: schema migrations, applied in order; ``PRAGMA user_version`` counts those applied
 MIGRATIONS: list[str] = [
@@ -182,10 +195,13 @@ class SqliteUnitOfWork:
             dv = self._dv
             if dv is None:
                 dv = con.execute("PRAGMA data_version").fetchone()[0]
-            self._storage._commits += 1
+            storage = self._storage
+            storage._commits += 1
             con.execute("COMMIT")
-            self._after = (id(con), dv, self._storage._commits)
+            self._after = (id(con), dv, storage._commits)
             self._open = False
+            if storage._checkpointer is not None:
+                storage._checkpointer.committed()
             # a write that follows in the same with-block opens a new transaction, dropped
             # at exit unless committed again (as in the memory adapter)
 
@@ -647,15 +663,99 @@ class _Sequences(_Repo):
         return last - count + 1
 
 
+class _Checkpointer:
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a daemon thread of its own connection, when
+    :meth:`committed` has been called :data:`CHECKPOINT_EVERY_COMMITS` times. A passive
+    checkpoint never blocks a writer or a reader; SQLite lets one run at a time (another
+    process's checkpoint makes this one return at once). The thread starts with the first
+    request, and again in a forked child that goes on using the storage."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.done = 0
+        #: the last error of a checkpoint (it is tried again at the next request)
+        self.error: BaseException | None = None
+        self._since = 0
+        self._wake = threading.Event()
+        self._stopped = False
+        self._thread: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._lock = threading.Lock()
+
+    def committed(self) -> None:
+        self._since += 1
+        if self._since >= CHECKPOINT_EVERY_COMMITS:
+            self._since = 0
+            self.request()
+
+    def request(self) -> None:
+        if self._stopped:
+            return
+        if self._thread is None or self._pid != os.getpid():
+            with self._lock:
+                if self._thread is None or self._pid != os.getpid():
+                    self._pid = os.getpid()
+                    self._wake = threading.Event()
+                    self._thread = threading.Thread(
+                        target=_checkpoint_loop, args=(weakref.ref(self), self._wake),
+                        name="jxc-sqlite-checkpoint", daemon=True)
+                    self._thread.start()
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stopped = True
+        thread = self._thread
+        self._wake.set()
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            thread.join(timeout=10)
+        self._thread = None
+
+
+def _checkpoint_loop(ref: weakref.ref[_Checkpointer], wake: threading.Event) -> None:
+    """The background thread: holds only a weak reference, so a storage dropped without
+    ``close()`` still ends it."""
+    con: sqlite3.Connection | None = None
+    try:
+        while True:
+            wake.wait(timeout=1.0)
+            me = ref()
+            if me is None or me._stopped:
+                return
+            if not wake.is_set():
+                del me
+                continue
+            wake.clear()
+            try:
+                if con is None:
+                    con = sqlite3.connect(me.path, isolation_level=None,
+                                          check_same_thread=False)
+                con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                me.done += 1
+                me.error = None
+            except sqlite3.Error as exc:  # tried again at the next request
+                me.error = exc
+            del me
+    finally:
+        if con is not None:
+            con.close()
+
+
 class SqliteStorage:
     """Storage in one SQLite file (``":memory:"`` is refused: use MemoryStorage)."""
 
-    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50) -> None:
+    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50,
+                 checkpoints: str = "background") -> None:
         if path == ":memory:":
             raise JxcError("configuration", reason="use MemoryStorage for an in-memory store")
+        if checkpoints not in ("background", "inline"):
+            raise JxcError("configuration",
+                           reason=f"checkpoints must be 'background' or 'inline': {checkpoints}")
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self.retries = retries
+        self.checkpoints = checkpoints
+        self._checkpointer: _Checkpointer | None = (
+            _Checkpointer(path) if checkpoints == "background" else None)
         self.fault: Any = None
         self._commits = 0
         self._local = threading.local()
@@ -674,6 +774,8 @@ class SqliteStorage:
             # statement journals of savepoints in memory, not in a temp file per transaction
             # (each savepoint cost ~20 µs with temp files)
             con.execute("PRAGMA temp_store = MEMORY")
+            if self._checkpointer is not None:
+                con.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_CHECKPOINT_PAGES}")
             self._local.con = con
             with self._guard:
                 self._all.append(con)
@@ -718,7 +820,14 @@ class SqliteStorage:
     def unit_of_work(self) -> SqliteUnitOfWork:
         return SqliteUnitOfWork(self)
 
+    @property
+    def background_checkpoints(self) -> int:
+        """Checkpoints the background thread has run (0 with ``checkpoints="inline"``)."""
+        return 0 if self._checkpointer is None else self._checkpointer.done
+
     def close(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         with self._guard:
             for con in self._all:
                 con.close()
