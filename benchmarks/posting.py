@@ -12,7 +12,9 @@ Run: ``.venv/bin/python benchmarks/posting.py [--repeat N] [--quick] [--seed S] 
    tables made by the adapter's own migrations, plus the writes the adapter makes per posting
    (sequence upsert, balances upsert, one valuation-state row per scope touched, one outbox
    row), in one ``BEGIN IMMEDIATE``/``COMMIT`` per 20 lines, WAL and ``synchronous=NORMAL``.
-   It does none of the adapter's reads. Printed: the ratio adapter / baseline.
+   It does none of the adapter's reads. Printed: the ratio adapter / baseline, with the
+   adapter checkpointing the WAL in its committing thread as the baseline does
+   (``checkpoints="inline"``); the ratio of the default (background checkpoints) beside it.
 3. ``Jxc.availability`` (10 lines) and ``Jxc.balance`` with 100k and 1M ledger entries in the
    store. SQLite stores are filled with SQL (ledger rows, matching balances rows, and the
    valuation states the costing engine computes over the same movements); memory stores are
@@ -133,7 +135,10 @@ class Stores:
     def make(self, kind: str) -> Storage:
         if kind == "memory":
             return MemoryStorage()
-        s = SqliteStorage(self.path())
+        # "sqlite": the default (WAL checkpoints on the adapter's background thread);
+        # "sqlite-inline": checkpoints in the committing thread, as the plain-SQL baseline
+        s = SqliteStorage(self.path(),
+                          checkpoints="inline" if kind == "sqlite-inline" else "background")
         self.open.append(s)
         return s
 
@@ -543,12 +548,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  adapter per posting (traced): {counts['tx/savepoint']} tx/savepoint "
               f"statements, {counts['select']} selects, {counts['write rows']} row writes")
         print(f"  {'':<26} {'median':>11} {'min':>11} {'max':>11}")
+        # like with like: the baseline checkpoints in its committing thread (SQLite's
+        # default), so the ratio is taken with the adapter doing the same
+        inline = repeat_stat(args.repeat, lambda: run_service(stores, "sqlite-inline", docs20,
+                                                             n20))
         print(rate_row("baseline lines/s", base))
-        adapter = rates[("sqlite", 20)]
-        print(rate_row("adapter lines/s (from 1.)", adapter))
-        ratio = adapter.median / base.median
-        print(f"  ratio adapter/baseline: {ratio:.1%}   target >= {TARGET_BASELINE_RATIO:.0%} "
-              f"{verdict(ratio >= TARGET_BASELINE_RATIO)}")
+        print(rate_row("adapter, inline checkpoints", inline))
+        print(rate_row("adapter, default (from 1.)", rates[("sqlite", 20)]))
+        ratio = inline.median / base.median
+        print(f"  ratio adapter/baseline (both inline checkpoints): {ratio:.1%}   "
+              f"target >= {TARGET_BASELINE_RATIO:.0%} {verdict(ratio >= TARGET_BASELINE_RATIO)}"
+              f"   (default adapter / baseline: {rates[('sqlite', 20)].median / base.median:.1%})")
 
         # 3 ---------------------------------------------------------------------------------
         print()
