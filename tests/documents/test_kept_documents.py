@@ -125,3 +125,32 @@ def test_journal_rows_have_the_fields_of_journal_row(kind: str, tmp_path: Path) 
         assert list(row) == [f.name for f in attrs.fields(JournalRow)]
         assert JournalRow.from_data(row).to_data() == row
     storage.close()
+
+
+def test_own_copy_equals_the_document_and_shares_nothing_mutable() -> None:
+    """The copy made for kept documents has every field of the document (each one set to a
+    value other than its default here) and counters/attributes of its own."""
+    import datetime as dt
+
+    from jxc_core.documents import ActionRecord, DocType, Document, State
+    from jxc_core.services.documents import _own
+
+    doc = Document(
+        DocType.PURCHASE_ORDER, "CG-1", party="S1", date=dt.date(2026, 1, 2), currency="USD",
+        lines=(Line(1, "A", D(2), D("1.50"), T13, warehouse="W1"),), state=State.POSTED,
+        source="X-9", created_by="u1",
+        history=(ActionRecord("post", "u1", dt.datetime(2026, 1, 2, 3), "approved", "posted",
+                              "ok", "s"),),
+        counters={1: {"received": D(1)}}, approvals_done=("s",), attributes={"rate": "7.1"},
+        reversal_of="CG-0",
+    )
+    defaults = Document(DocType.PURCHASE_ORDER, "CG-1")
+    for f in attrs.fields(Document):  # the test document really sets every field
+        if f.name not in ("doc_type", "doc_id"):
+            assert getattr(doc, f.name) != getattr(defaults, f.name), f.name
+    copy = _own(doc)
+    assert copy == doc
+    copy.counters[1]["received"] += 1
+    copy.counters[2] = {}
+    copy.attributes["rate"] = "1"
+    assert doc.counters == {1: {"received": D(1)}} and doc.attributes == {"rate": "7.1"}
