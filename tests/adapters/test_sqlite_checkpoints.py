@@ -27,6 +27,10 @@ def _threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "jxc-sqlite-checkpoint"]
 
 
+def _thread_of(storage: SqliteStorage) -> threading.Thread | None:
+    return storage._checkpointer._thread if storage._checkpointer is not None else None
+
+
 def _wait(condition: object, seconds: float = 10.0) -> bool:
     end = time.monotonic() + seconds
     while time.monotonic() < end:
@@ -71,21 +75,21 @@ def test_background_thread_checkpoints_the_log_into_the_file(tmp_path: Path) -> 
         assert _wait(lambda: storage.background_checkpoints >= 1)
         # ... yet the database file alone holds receipts: the thread copied the log back
         assert _wait(lambda: _rows_in_main_file(path, tmp_path) >= CHECKPOINT_EVERY_COMMITS)
-        assert len(_threads()) >= 1
+        thread = _thread_of(storage)
+        assert thread is not None and thread.is_alive() and thread in _threads()
     finally:
         storage.close()
-    assert _wait(lambda: not _threads())
+    assert not thread.is_alive() and _thread_of(storage) is None
 
 
 def test_inline_checkpoints_start_no_thread(tmp_path: Path) -> None:
-    before = len(_threads())
     storage = SqliteStorage(str(tmp_path / "inline.db"), checkpoints="inline")
     try:
         con = storage._connection()
         assert con.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 1000  # SQLite's own
         j = _fill(storage, CHECKPOINT_EVERY_COMMITS * 2)
         assert storage.background_checkpoints == 0
-        assert len(_threads()) == before
+        assert storage._checkpointer is None  # nothing that could start a thread
         assert j.balance("A", "W").on_hand == CHECKPOINT_EVERY_COMMITS * 2
     finally:
         storage.close()
@@ -128,3 +132,22 @@ def test_unknown_setting_is_refused(tmp_path: Path) -> None:
     with pytest.raises(JxcError) as err:
         SqliteStorage(str(tmp_path / "x.db"), checkpoints="sometimes")
     assert err.value.code == "configuration"
+
+
+def test_a_storage_used_again_after_close_checkpoints_again(tmp_path: Path) -> None:
+    storage = SqliteStorage(str(tmp_path / "again.db"))
+    try:
+        j = _fill(storage, CHECKPOINT_EVERY_COMMITS + 1)
+        assert _wait(lambda: storage.background_checkpoints >= 1)
+        first = _thread_of(storage)
+        storage.close()
+        assert first is not None and not first.is_alive()
+        done = storage.background_checkpoints
+        for _ in range(CHECKPOINT_EVERY_COMMITS):  # the connection reopens; so does the thread
+            j.receive("A", "W", D(1), D("2.00"))
+        assert _wait(lambda: storage.background_checkpoints > done)
+        second = _thread_of(storage)
+        assert second is not None and second is not first and second.is_alive()
+    finally:
+        storage.close()
+    assert not second.is_alive()

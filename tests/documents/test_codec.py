@@ -103,3 +103,11 @@ def test_storage_keeps_the_compact_form_and_reads_the_full_one(shop: Shop) -> No
                                   source=(doc.doc_id, 1))])
     assert shop.docs.get(doc.doc_id).counter(1, "received") == D(2)
     assert received.state == State.POSTED
+
+
+def test_line_fields_are_the_line_model_in_order() -> None:
+    """Compact lines are read positionally into Line: the stored order is the model's (a
+    change to either must be a deliberate, migrated one)."""
+    import attrs
+
+    assert tuple(f.name for f in attrs.fields(Line)) == LINE_FIELDS

@@ -191,12 +191,7 @@ class MemoryUnitOfWork:
         return getattr(self._d, table).get(key)
 
     def _put(self, table: str, key: Any, value: Any) -> None:
-        if not self._active:
-            raise JxcError("configuration", reason="unit of work used outside its with-block")
-        fault = self._storage.fault
-        if fault is not None:
-            fault(table)
-        self._stage.setdefault(table, {})[key] = value
+        self._table(table)[key] = value
 
     def _table(self, table: str) -> dict[Any, Any]:
         """The staged rows of ``table``, for a repository that writes several at once: the

@@ -677,7 +677,6 @@ class _Checkpointer:
         self.error: BaseException | None = None
         self._since = 0
         self._wake = threading.Event()
-        self._stopped = False
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -689,8 +688,6 @@ class _Checkpointer:
             self.request()
 
     def request(self) -> None:
-        if self._stopped:
-            return
         if self._thread is None or self._pid != os.getpid():
             with self._lock:
                 if self._thread is None or self._pid != os.getpid():
@@ -703,12 +700,12 @@ class _Checkpointer:
         self._wake.set()
 
     def stop(self) -> None:
-        self._stopped = True
-        thread = self._thread
-        self._wake.set()
+        """End the thread (a storage used again after ``close()`` starts a new one)."""
+        with self._lock:
+            thread, self._thread = self._thread, None
+            self._wake.set()
         if thread is not None and thread.is_alive() and self._pid == os.getpid():
             thread.join(timeout=10)
-        self._thread = None
 
 
 def _checkpoint_loop(ref: weakref.ref[_Checkpointer], wake: threading.Event) -> None:
@@ -719,8 +716,8 @@ def _checkpoint_loop(ref: weakref.ref[_Checkpointer], wake: threading.Event) -> 
         while True:
             wake.wait(timeout=1.0)
             me = ref()
-            if me is None or me._stopped:
-                return
+            if me is None or me._thread is not threading.current_thread():
+                return  # the storage is gone, or stopped this thread
             if not wake.is_set():
                 del me
                 continue
