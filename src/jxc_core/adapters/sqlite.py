@@ -59,7 +59,7 @@ from jxc_core.stock.model import (
     Warehouse,
 )
 
-__all__ = ["MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SqliteStorage"]
+__all__ = ["CHECKPOINT_EVERY_COMMITS", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SqliteStorage"]
 
 #: background checkpoints: one is asked for every this many commits through a storage
 CHECKPOINT_EVERY_COMMITS = 32
