@@ -19,6 +19,10 @@ Two figures per workload:
   ``approve_through`` with one user: 4 units of work per document);
 * ``post``: the post step alone, on documents created and approved before timing.
 
+And, apart from the target (which is about one document per unit of work): ``batch``, the
+same post step through ``Documents.post_many`` in batches of ``BATCH`` documents (批量过账:
+one unit of work, one commit per batch).
+
 Each run uses a fresh store; master data, seed stock and orders are made before timing; only
 the loop of service calls is timed (``time.perf_counter``). After every run (untimed) the
 on-hand quantities are checked against what the run posted. Every figure is the median
@@ -60,6 +64,8 @@ USER = User("bench", frozenset({"all"}))
 SEED = Decimal(10_000_000)
 KINDS = ("receipt", "receipt/PO", "delivery")
 STEPS = ("cycle", "post")
+#: documents per ``Documents.post_many`` call in the batch figures
+BATCH = 50
 
 
 @dataclass
@@ -152,8 +158,12 @@ def run_once(adapter: str, kind: str, step: str, n_docs: int,
             if profiler is not None:
                 profiler.enable()
             t0 = time.perf_counter()
-            for doc_id in ids:
-                docs.post(doc_id, USER)
+            if step == "batch":
+                for start in range(0, len(ids), BATCH):
+                    docs.post_many(ids[start:start + BATCH], USER)
+            else:
+                for doc_id in ids:
+                    docs.post(doc_id, USER)
             elapsed = time.perf_counter() - t0
             if profiler is not None:
                 profiler.disable()
@@ -215,6 +225,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"{hi:>9,.0f} {med * LINES:>9,.0f}", flush=True)
                 if adapter == "sqlite":
                     (sqlite_post if step == "post" else sqlite_cycle).append(med)
+    for adapter in ("memory", "sqlite"):  # batch posting: not the target's figure
+        for kind in KINDS:
+            med, lo, hi = measure(adapter, kind, "batch", n_docs, repeat)
+            print(f"{adapter:<8} {kind:<11} {'batch':<6} {med:>9,.0f} {lo:>9,.0f} "
+                  f"{hi:>9,.0f} {med * LINES:>9,.0f}", flush=True)
     for kind in KINDS:  # for comparison: the post step with checkpoints in the committer
         med, lo, hi = measure("sqlite-inline", kind, "post", n_docs, repeat)
         print(f"{'sqlite, inline checkpoints':<26} {kind:<11} post {med:>9,.0f} {lo:>9,.0f} "

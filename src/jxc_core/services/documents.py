@@ -431,65 +431,100 @@ class Documents:
             doc = self.approve(doc_id, u)
         return self.post(doc_id, users[-1])
 
+    def post_many(self, doc_ids: Sequence[str], user: User, comment: str = "",
+                  idempotency_key: str | None = None) -> list[Document]:
+        """Post several documents in one unit of work (批量过账): all of them or none.
+
+        Each document is posted as :meth:`post` would, in the order given (a receipt before
+        the delivery that needs its stock); a posted one is left as it is. The first refusal
+        refuses the batch and leaves nothing written: the error is that document's own, with
+        ``batch_doc_id`` added to its data. One commit for the batch is why it is faster than
+        one :meth:`post` per document."""
+        ids = list(doc_ids)
+        if not ids:
+            raise JxcError("invalid_document", doc_id="", reason="no documents to post")
+        payload = (ids, Action.POST.value, user.name, sorted(user.roles), comment)
+
+        def body(w: _Work) -> list[Document]:
+            done = []
+            for doc_id in ids:
+                try:
+                    done.append(self._act_in(w, doc_id, Action.POST, user, comment))
+                except JxcError as exc:
+                    exc.data.setdefault("batch_doc_id", doc_id)
+                    raise
+            return done
+
+        result: list[Document] = self.jxc._run(
+            "document_post_many", payload, idempotency_key, body,
+            lambda docs: {"documents": [document_to_data(d) for d in docs]},
+            lambda data: [document_from_data(d) for d in data["documents"]])
+        return result
+
     def _act(self, doc_id: str, action: Action, user: User, comment: str,
              key: str | None) -> Document:
         payload = (doc_id, action.value, user.name, sorted(user.roles), comment)
 
         def body(w: _Work) -> Document:
-            doc = self._load(w, doc_id)
-            if action == Action.POST and doc.state in (State.POSTED, State.CLOSED):
-                return doc  # posting twice changes nothing
-            wf = self.workflows.get(doc.doc_type.value)
-            target = next_state(doc.state, action)
-            if wf is not None and not wf.allowed(doc, user, action.value):
-                raise JxcError("not_allowed", user=user.name, action=action.value,
-                               doc_id=doc_id, state=doc.state.value)
-            step = ""
-            approvals = doc.approvals_done
-            if action == Action.APPROVE and wf is not None:
-                pending = wf.pending_steps(doc)
-                if pending:
-                    step = pending[0].name
-                    approvals = (*approvals, step)
-                    if len(pending) > 1:
-                        target = State.SUBMITTED
-            if action == Action.REJECT:
-                approvals = ()
-            when = self._posting_time(doc, w.now)
-            before = doc.state
-            if action in (Action.POST, Action.CANCEL) and (
-                    action == Action.POST or doc.state == State.POSTED):
-                w.check_open(doc.date or when)
-            if action == Action.SUBMIT:
-                doc = self._on_submit(w, doc)
-                if wf is not None:
-                    pending = wf.pending_steps(doc)
-                    if pending:
-                        w.event("approval_requested", {"doc_id": doc_id, "step": pending[0].name,
-                                                       "role": pending[0].role})
-            elif action == Action.APPROVE and target == State.APPROVED:
-                doc = self._on_approve(w, doc)
-            elif action == Action.APPROVE and wf is not None:
-                rest = [st for st in wf.pending_steps(doc) if st.name not in approvals]
-                if rest:
-                    w.event("approval_requested", {"doc_id": doc_id, "step": rest[0].name,
-                                                   "role": rest[0].role})
-            elif action == Action.POST:
-                doc = self._on_post(w, doc, when)
-                w.event("document_posted", {"doc_id": doc_id, "doc_type": doc.doc_type.value})
-            elif action == Action.CANCEL:
-                doc = self._on_cancel(w, doc, when)
-                w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
-            elif action == Action.CLOSE:
-                doc = self._on_close(w, doc)
-            record = ActionRecord(action.value, user.name, when, before.value, target.value,
-                                  comment, step)
-            doc = attrs.evolve(doc, state=target, history=(*doc.history, record),
-                               approvals_done=approvals)
-            self._save(w, doc)
-            return doc
+            return self._act_in(w, doc_id, action, user, comment)
 
         return self._run(f"document_{action.value}", payload, key, body)
+
+    def _act_in(self, w: _Work, doc_id: str, action: Action, user: User,
+                comment: str) -> Document:
+        """One action on one document inside the unit of work of ``w``."""
+        doc = self._load(w, doc_id)
+        if action == Action.POST and doc.state in (State.POSTED, State.CLOSED):
+            return doc  # posting twice changes nothing
+        wf = self.workflows.get(doc.doc_type.value)
+        target = next_state(doc.state, action)
+        if wf is not None and not wf.allowed(doc, user, action.value):
+            raise JxcError("not_allowed", user=user.name, action=action.value,
+                           doc_id=doc_id, state=doc.state.value)
+        step = ""
+        approvals = doc.approvals_done
+        if action == Action.APPROVE and wf is not None:
+            pending = wf.pending_steps(doc)
+            if pending:
+                step = pending[0].name
+                approvals = (*approvals, step)
+                if len(pending) > 1:
+                    target = State.SUBMITTED
+        if action == Action.REJECT:
+            approvals = ()
+        when = self._posting_time(doc, w.now)
+        before = doc.state
+        if action in (Action.POST, Action.CANCEL) and (
+                action == Action.POST or doc.state == State.POSTED):
+            w.check_open(doc.date or when)
+        if action == Action.SUBMIT:
+            doc = self._on_submit(w, doc)
+            if wf is not None:
+                pending = wf.pending_steps(doc)
+                if pending:
+                    w.event("approval_requested", {"doc_id": doc_id, "step": pending[0].name,
+                                                   "role": pending[0].role})
+        elif action == Action.APPROVE and target == State.APPROVED:
+            doc = self._on_approve(w, doc)
+        elif action == Action.APPROVE and wf is not None:
+            rest = [st for st in wf.pending_steps(doc) if st.name not in approvals]
+            if rest:
+                w.event("approval_requested", {"doc_id": doc_id, "step": rest[0].name,
+                                               "role": rest[0].role})
+        elif action == Action.POST:
+            doc = self._on_post(w, doc, when)
+            w.event("document_posted", {"doc_id": doc_id, "doc_type": doc.doc_type.value})
+        elif action == Action.CANCEL:
+            doc = self._on_cancel(w, doc, when)
+            w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
+        elif action == Action.CLOSE:
+            doc = self._on_close(w, doc)
+        record = ActionRecord(action.value, user.name, when, before.value, target.value,
+                              comment, step)
+        doc = attrs.evolve(doc, state=target, history=(*doc.history, record),
+                           approvals_done=approvals)
+        self._save(w, doc)
+        return doc
 
     # -- replenishment ----------------------------------------------------------------------
     def suggest_purchases(self, rules: Sequence[ReplenishmentRule]) -> list[PurchaseSuggestion]:
