@@ -776,6 +776,52 @@ class StorageContract(abc.ABC):
                                                     "layers": [["R1", "1", "2.50"]]}
             assert u.idempotency.get("K") == ("fp", {"result": ["1"]})
 
+    def test_stored_document_is_a_copy(self, storage: Storage) -> None:
+        """A document's nested data (lines, counters) handed to the repository, or read from
+        it, is not the stored document: changing it later changes nothing stored."""
+        data: dict[str, Any] = {"doc_id": "D1", "lines": [[1, "A", "2"]],
+                                "counters": {"1": {"received": "2"}}}
+        with storage.unit_of_work() as u:
+            u.documents.put("D1", "purchase_receipt", "draft", data)
+            u.commit()
+        data["lines"].append([2, "B", "3"])
+        data["counters"]["1"]["received"] = "9"
+        expected = {"doc_id": "D1", "lines": [[1, "A", "2"]],
+                    "counters": {"1": {"received": "2"}}}
+        with storage.unit_of_work() as u:
+            read = u.documents.get("D1")
+            assert read == expected
+            assert read is not None
+            read["lines"][0][2] = "7"
+            read["counters"]["1"].clear()
+        with storage.unit_of_work() as u:
+            assert u.documents.get("D1") == expected
+
+    def test_document_that_json_cannot_carry_is_refused(self, storage: Storage) -> None:
+        """Both adapters keep documents as JSON: a value JSON cannot carry (a Decimal, a set)
+        is refused by ``put``, as SQLite refuses it."""
+        for bad in (Decimal("1.5"), {1, 2}):
+            with storage.unit_of_work() as u, pytest.raises(TypeError):
+                u.documents.put("D1", "purchase_receipt", "draft", {"x": bad})
+        with storage.unit_of_work() as u:
+            assert u.documents.get("D1") is None
+
+    def test_journal_rows_are_copies_and_json_only(self, storage: Storage) -> None:
+        """Journal rows are kept as JSON by both adapters: a row changed after the append, or
+        after a read, changes nothing stored; a Decimal in a row is refused."""
+        row: dict[str, Any] = {"doc_id": "D1", "role": "inventory", "debit": "1.00"}
+        with storage.unit_of_work() as u:
+            u.journal.append([row])
+            u.commit()
+        row["debit"] = "9.00"
+        with storage.unit_of_work() as u:
+            (read,) = u.journal.all("D1")
+            assert read == {"doc_id": "D1", "role": "inventory", "debit": "1.00"}
+            read["debit"] = "7.00"
+            assert u.journal.all() == [{"doc_id": "D1", "role": "inventory", "debit": "1.00"}]
+            with pytest.raises(TypeError):
+                u.journal.append([{"doc_id": "D2", "debit": Decimal("1.00")}])
+
     # -- restart durability -------------------------------------------------------------------
     def test_committed_survives_restart_uncommitted_does_not(
         self, seeded: Storage, tmp_path: Path

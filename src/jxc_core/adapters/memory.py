@@ -66,8 +66,9 @@ class _Data:
         self.res_ids: dict[str, tuple[str, str]] = {}
         self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
         self.serials: dict[tuple[str, str], str] = {}
-        self.documents: dict[str, tuple[int, str, str, dict[str, Any]]] = {}
-        self.journal: list[dict[str, Any]] = []
+        self.documents: dict[str, tuple[int, str, str, str]] = {}
+        #: one JSON text per append (a list of rows), as SQLite keeps them
+        self.journal: list[str] = []
         self.records: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.outbox: dict[str, tuple[Event, str, bool]] = {}
         #: ids of the events not yet delivered, oldest first
@@ -95,6 +96,7 @@ def _copy(value: Any) -> Any:
 
 _dumps = _json.dumps
 _dumps_any = _json.payload
+_text = _json.text
 
 
 def _loads(text: str) -> Any:
@@ -122,7 +124,7 @@ class MemoryUnitOfWork:
         self.documents: DocumentRepository = _Documents(self)
         self.journal: JournalRepository = _Journal(self)
         self.records: RecordRepository = _Records(self)
-        self._journal_new: list[dict[str, Any]] = []
+        self._journal_new: list[str] = []
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
         self.sequences: SequenceRepository = _Sequences(self)
@@ -461,14 +463,21 @@ class _Reservations(_Repo):
 
 
 class _Documents(_Repo):
+    """Documents are kept as JSON text, as SQLite keeps them: nothing nested is shared with
+    the caller, and data that JSON cannot carry is refused here too."""
+
     def get(self, doc_id: str) -> dict[str, Any] | None:
         found = self.u._get("documents", doc_id)
-        return None if found is None else dict(found[3])
+        if found is None:
+            return None
+        data: dict[str, Any] = _loads(found[3])
+        return data
 
     def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
+        text = _text(data)
         found = self.u._get("documents", doc_id)
         order = found[0] if found is not None else self.u._next_order("documents")
-        self.u._put("documents", doc_id, (order, doc_type, state, dict(data)))
+        self.u._put("documents", doc_id, (order, doc_type, state, text))
 
     def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
         rows = sorted(self.u._merged("documents").items(), key=lambda kv: kv[1][0])
@@ -481,11 +490,12 @@ class _Journal(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
-        self.u._journal_new.extend(dict(r) for r in rows)
+        if rows:
+            self.u._journal_new.append(_text(rows))
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
-        rows = self.u._d.journal + self.u._journal_new
-        return [dict(r) for r in rows if doc_id is None or r.get("doc_id") == doc_id]
+        return [r for text in self.u._d.journal + self.u._journal_new for r in _loads(text)
+                if doc_id is None or r.get("doc_id") == doc_id]
 
 
 class _Records(_Repo):
