@@ -350,6 +350,9 @@ class _Replay:
         self.new: dict[str, Decimal] = {}
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
+        #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
+        #: (amount, received quantity), split again when replayed
+        self.receipt_costs: dict[int, tuple[Decimal, Decimal | None]] = {}
 
 
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
@@ -368,6 +371,9 @@ def fingerprint(command: str, payload: Any) -> str:
 
 
 _NO_LOCK: Any = object()
+#: record kind of the receipt costs (landed cost, invoice price difference) applied, by the
+#: entry_no of their ``landed_cost`` ledger entry: what a back-dated movement splits again
+_RECEIPT_COST = "receipt_cost"
 
 
 class _EventIds:
@@ -1033,6 +1039,11 @@ class Jxc:
         w.uow.ledger.append([LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
                                          "landed_cost", doc_type, doc_id, line_no,
                                          receipt_ref)])
+        # what a back-dated movement needs to split the amount again (the entry keeps the
+        # on-hand share only)
+        w.uow.records.put(_RECEIPT_COST, str(no), {
+            "amount": str(amount),
+            "received": None if received_quantity is None else str(received_quantity)})
         for a in taken:
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
         return kept, issued, variance
@@ -1061,12 +1072,6 @@ class Jxc:
             return v  # inside the open month the order of movements changes no cost
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
-        if w.uow.ledger.after(item.code, wh, when, 1 << 62) and any(
-                e.kind == "landed_cost" for e in w.uow.ledger.after(item.code, wh, when,
-                                                                    1 << 62)):
-            raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
-                           posted_at=when.isoformat(),
-                           reason="a landed cost was applied to the scope after that date")
         rewound: Valuation
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)
@@ -1079,6 +1084,19 @@ class Jxc:
             rewound = restored
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest)
+        for e in window:
+            if e.kind != "landed_cost":
+                continue
+            cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+            if cost is not None:
+                received = cost.get("received")
+                replay.receipt_costs[e.entry_no] = (
+                    Decimal(cost["amount"]), None if received is None else Decimal(received))
+            elif (e.posted_at, e.entry_no) > (when, 1 << 62):
+                # written before receipt costs were recorded: its split cannot be redone
+                raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
+                               posted_at=when.isoformat(),
+                               reason="a landed cost was applied to the scope after that date")
         split = 0
         while split < len(window) and window[split].posted_at <= when:
             split += 1
@@ -1096,8 +1114,15 @@ class Jxc:
         for e in entries:
             if org and e.kind in ("transfer_out", "transfer_in"):
                 continue
-            if e.kind == "landed_cost":  # a receipt cost split before: its on-hand share
-                v.add_kept_cost(e.from_ref, e.value)
+            if e.kind == "landed_cost":  # a receipt cost: split again on the stock as it is
+                split = replay.receipt_costs.get(e.entry_no)
+                if split is None:  # not recorded (earlier than the date): its on-hand share
+                    v.add_kept_cost(e.from_ref, e.value)
+                else:
+                    kept = v.add_landed_cost(e.from_ref, split[0], received_quantity=split[1])
+                    v.take_adjustments()  # the issued share: booked as the change below
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    replay.new[group] = replay.new.get(group, ZERO) - kept
             elif e.quantity > 0:
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                           value=e.value)
@@ -1119,7 +1144,8 @@ class Jxc:
         old: dict[str, Decimal] = {}
         qty: dict[str, Decimal] = {}
         for e in replay.window:
-            if e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating"):
+            if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
+                    or e.entry_no in replay.receipt_costs):
                 if self.organisation_scope and e.kind == "transfer_out":
                     continue
                 g = _group_ref(e.doc_type, e.doc_id, e.line_no)
