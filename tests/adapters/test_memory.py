@@ -7,11 +7,7 @@ from typing import ClassVar
 
 from jxc_core.adapters import MemoryStorage
 from jxc_core.ports import Storage
-
-from .contract import StorageContract
-
-_SHARED = ("MemoryStorage hands out / keeps the stored dict itself (SQLite serialises): "
-           "mutating it changes committed state without a commit")
+from jxc_core.testing import StorageContract
 
 
 class TestMemory(StorageContract):

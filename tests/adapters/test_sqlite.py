@@ -8,8 +8,7 @@ from pathlib import Path
 from jxc_core.adapters import SqliteStorage
 from jxc_core.adapters.sqlite import MIGRATIONS
 from jxc_core.ports import Storage
-
-from .contract import StorageContract
+from jxc_core.testing import StorageContract
 
 
 class TestSqlite(StorageContract):

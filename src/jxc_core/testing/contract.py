@@ -24,6 +24,8 @@ from jxc_core.ports import Event, Storage, UnitOfWork, ValuationChange
 from jxc_core.services import Jxc, Posting, ReserveLine, StockLine
 from jxc_core.stock import Balance, Item, LedgerEntry, Lot, Reservation, Warehouse
 
+__all__ = ["StorageContract"]
+
 D = Decimal
 T0 = dt.datetime(2026, 1, 5, 9, 0)
 NOW = dt.datetime(2026, 1, 10, 12, 0)
