@@ -267,7 +267,8 @@ class StockBalance:
 
     @property
     def available(self) -> Decimal:
-        """on hand - reserved - held - stock in expired lots (never below zero for display)."""
+        """on hand - reserved - held - stock in expired lots; below zero only where stock is
+        (an item that allows negative stock)."""
         return self.on_hand - self.reserved - self.held - self.unusable
 
     @property
@@ -1501,7 +1502,8 @@ class Jxc:
                 as_of: dt.datetime | None = None) -> StockBalance:
         """Aggregated balance of ``item`` in ``warehouse`` (or every warehouse) with its value.
 
-        ``as_of`` sums the ledger up to that moment (quantity and value only).
+        ``as_of``: quantity and value only, at that moment: the snapshot of the last closed
+        month before it plus the ledger entries after the snapshot (see :meth:`_as_of`).
         """
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
