@@ -44,6 +44,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No receipt layer named {ref}",
         "找不到入库批次 {ref}",
     ),
+    "over_return": (
+        "{ref}: {quantity} is more than the {open} that can be taken back in the open period",
+        "{ref}：数量 {quantity} 超过本期可冲回的 {open}",
+    ),
     "lot_required": (
         "Specific identification needs the lot to receive into or to issue from",
         "个别计价法的入库和出库都必须指定批次",

@@ -265,6 +265,163 @@ def test_monthly_weighted_average_is_valued_at_the_close(
     assert err.value.code == "configuration"
 
 
+def _monthly_books_agree(j: Jxc, acc: Accounting) -> None:
+    """After a close: every voucher balances, 1405 equals the stock valuation, the ledger's
+    running value ends at the balance."""
+    acc.generate_vouchers()
+    assert all(v.debit == v.credit for v in acc.vouchers())
+    b = j.balance("Q", "W")
+    assert acc.account_balance("1405") == sum((j.balance(i, "W").value for i in ("A", "Q")),
+                                              D(0))
+    assert j.ledger("Q", "W")[-1].running_value == b.value
+
+
+def _period_costs(j: Jxc) -> set[tuple[str, Decimal]]:
+    return {(x.entry.doc_id, x.entry.value) for x in j.ledger("Q", "W")
+            if x.entry.kind == "period_cost"}
+
+
+@pytest.mark.parametrize(
+    ("returned", "back", "cogs", "closing"),
+    [
+        pytest.param("5", "50.00", "0.00", ("10", "100.00"), id="whole_delivery_back"),
+        pytest.param("2", "20.00", "30.00", ("7", "70.00"), id="partial_return"),
+    ],
+)
+def test_monthly_average_sales_return_of_the_month_reduces_its_issues(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates], returned: str, back: str,
+        cogs: str, closing: tuple[str, str]) -> None:
+    """Receive 10 @ 10.00, deliver 5, take back 5 (or 2), close: the return is not a receipt at
+    0.00 (which gave COGS 33.33 and 10 on hand at 66.67); it reduces the month's issues and is
+    valued at the month's unit cost 10.00, like the delivery."""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    th = post(docs, "sales_return", [Line(1, "Q", D(returned), D("30"), warehouse="W",
+                                          source=(ck, 1))], "C", dt.date(2026, 11, 4))
+    # during the month: back on hand by quantity, the month's receipts unchanged
+    assert docs.get(th).counters[1]["value"] == D("0.00")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(5) + D(returned), D("100.00"))
+    closed = acc.close_period(2026, 11)
+    assert closed.monthly_issues == 2
+    assert _period_costs(j) == {(ck, D("-50.00")), (th, D(back))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(closing[0]), D(closing[1]))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D(cogs)
+    assert [r.cost for r in acc.gross_profit("item") if r.key == "Q"] == [D(cogs)]
+    close_voucher = [v for v in acc.vouchers() if v.doc_type == "period_close"]
+    assert len(close_voucher) == 1
+    assert {(x.account, x.debit, x.credit) for x in close_voucher[0].lines} == {
+        ("6401", D("50.00"), D(0)), ("1405", D(0), D("50.00")),
+        ("1405", D(back), D(0)), ("6401", D(0), D(back))}
+    # the documents carry the costs given at the close
+    assert docs.get(ck).counters[1]["cost"] == D("50.00")
+    assert docs.get(ck).counters[1]["returned_value"] == D(back)
+    assert docs.get(th).counters[1]["value"] == D(back)
+
+
+def test_monthly_average_sales_return_after_the_close_comes_back_at_the_closed_cost(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """3 units worth 100.00 delivered in November: the close gives the delivery 100.00. Taken
+    back one by one in December they come back at the delivery's closed cost per unit,
+    round half up, the last taking the rest: 33.33, 33.34 (66.67 / 2 = 33.335), 33.33 —
+    not at December's average (a December receipt at 50.00)."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(1), D("33.34"), warehouse="W"),
+                                    Line(2, "Q", D(2), D("33.33"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(3), D("60"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    acc.close_period(2026, 11)
+    assert docs.get(ck).counters[1]["cost"] == D("100.00")  # was left at 0.00
+    clock.at = dt.datetime(2026, 12, 1, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(2), D("50.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 1))
+    values = []
+    for day in (2, 3, 4):
+        th = post(docs, "sales_return", [Line(1, "Q", D(1), D("60"), warehouse="W",
+                                              source=(ck, 1))], "C", dt.date(2026, 12, day))
+        values.append(docs.get(th).counters[1]["value"])
+    assert values == [D("33.33"), D("33.34"), D("33.33")]
+    assert docs.get(ck).counters[1]["returned_value"] == D("100.00")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(5), D("200.00"))
+    acc.close_period(2026, 12)
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(5), D("200.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("0.00")  # November's 100.00 all came back
+
+
+def test_monthly_average_cancelled_return_and_delivery_of_the_month(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00. Deliver 5, take back 5, cancel that return (红冲), take back 3:
+    the cancelled return leaves no trace in the month's figures, the delivery can be taken
+    back again; COGS 20.00, 8 on hand at 80.00. A second delivery of 4, cancelled, nets to
+    zero at the close (was: a receipt at 0.00 that lowered the month's average)."""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    th = post(docs, "sales_return", [Line(1, "Q", D(5), D("30"), warehouse="W",
+                                          source=(ck, 1))], "C", dt.date(2026, 11, 4))
+    docs.cancel(th, U)
+    th2 = post(docs, "sales_return", [Line(1, "Q", D(3), D("30"), warehouse="W",
+                                           source=(ck, 1))], "C", dt.date(2026, 11, 5))
+    ck2 = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+               dt.date(2026, 11, 6))
+    docs.cancel(ck2, U)
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(8), D("100.00"))
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-50.00")), (th2, D("30.00")),
+                                (ck2, D("-40.00")), (f"{ck2}-R", D("40.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(8), D("80.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("20.00")
+    assert docs.get(th).counters[1]["value"] == D("0.00")  # cancelled before the close
+    assert docs.get(ck).counters[1]["returned"] == D(3)
+    assert docs.get(ck).counters[1]["returned_value"] == D("30.00")
+
+
+def test_monthly_average_return_of_the_month_to_another_warehouse_is_refused(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Per warehouse, a return of a delivery of the open month goes back where it left: in
+    another warehouse it would be a receipt at a cost known only at month end (it came in at
+    0.00). After the close it is a receipt there at the delivery's closed cost."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    j.define_warehouse(Warehouse("W2", "second"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    th = docs.create("sales_return", [Line(1, "Q", D(2), D("30"), warehouse="W2",
+                                           source=(ck, 1))], party="C",
+                     date=dt.date(2026, 11, 4))
+    with pytest.raises(JxcError) as err:
+        docs.approve_through(th.doc_id, [U])
+    assert err.value.code == "configuration" and "W" in err.value.message()
+    assert j.balance("Q", "W2").on_hand == 0
+    assert docs.get(ck).counters[1].get("returned", D(0)) == 0
+    acc.close_period(2026, 11)
+    clock.at = dt.datetime(2026, 12, 1, 9)
+    th2 = post(docs, "sales_return", [Line(1, "Q", D(2), D("30"), warehouse="W2",
+                                           source=(ck, 1))], "C", dt.date(2026, 12, 1))
+    assert docs.get(th2).counters[1]["value"] == D("20.00")
+    b = j.balance("Q", "W2")
+    assert (b.on_hand, b.value) == (D(2), D("20.00"))
+
+
 def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """Found by the books state machine: a replay must keep the on-hand share of an earlier

@@ -1,6 +1,7 @@
 """Monthly weighted average (全月一次加权平均): hand-computed periods and a value-conservation
 property over random sequences of periods."""
 
+import json
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -8,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jxc_core.costing import MonthlyAverageValuation
+from jxc_core.costing import MonthlyAverageValuation, ReturnCost, valuation_from_state
 from jxc_core.errors import JxcError
 
 D = Decimal
@@ -227,64 +228,269 @@ def test_receive_by_value_and_bad_input() -> None:
     assert (m.quantity, m.value) == (D(3), D("10.00"))
 
 
+# -- returns of the period's issues (冲减本月发出) -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("returned", "issue_cost", "return_cost", "closing"),
+    [
+        pytest.param("5", "50.00", "50.00", ("10", "100.00"), id="whole_delivery_back"),
+        pytest.param("2", "50.00", "20.00", ("7", "70.00"), id="partial_return"),
+    ],
+)
+def test_return_of_an_issue_of_the_period_reduces_the_issues(
+    returned: str, issue_cost: str, return_cost: str, closing: tuple[str, str]
+) -> None:
+    """Receive 10 @ 10.00, deliver 5, take back 5 (or 2): the return is not a receipt at
+    0.00; it is valued at the month's unit cost, so the cost of goods sold nets to the units
+    kept by the customer."""
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "r1")
+    m.issue(D(5), ref="d1")
+    m.return_issue(D(returned), "d1", ref="t1")
+    assert m.quantity == D(5) + D(returned)
+    assert m.value == D("100.00")  # nothing entered the receipts
+    assert m.preview_unit_cost() == D(10)
+    assert m.pending_issue_quantity == D(5) - D(returned)
+    res = m.close_period()
+    assert res.unit_cost == D(10)
+    assert (res.receipt_quantity, res.receipt_value) == (D(10), D("100.00"))
+    assert [(i.ref, i.quantity, i.cost) for i in res.issues] == [("d1", D(5), D(issue_cost))]
+    assert res.returns == (ReturnCost("t1", "d1", D(returned), D(return_cost)),)
+    assert res.issue_value - res.return_value == D("50.00") - D(return_cost)
+    assert (res.closing_quantity, res.closing_value) == (D(closing[0]), D(closing[1]))
+    assert res.opening_value + res.receipt_value - res.issue_value + res.return_value \
+        == res.closing_value
+    assert (m.quantity, m.value) == (D(closing[0]), D(closing[1]))
+
+
+def test_issue_taken_back_whole_restores_exactly_its_cost_and_leaves_the_residue() -> None:
+    """6 units worth 0.11 (unit 0.018333..): issues a 3 and b 1, b taken back whole. b costs
+    round(0.0183..) = 0.02 and comes back at exactly 0.02; the residue goes to a, the last
+    issue not taken back whole: 0.11 - 0.06 (closing 3) = 0.05."""
+    m = MonthlyAverageValuation()
+    m.receive(D(6), D(0), value=D("0.11"))
+    m.issue(D(3), ref="a")
+    m.issue(D(1), ref="b")
+    m.return_issue(D(1), "b", ref="tb")
+    res = m.close_period()
+    assert [i.cost for i in res.issues] == [D("0.05"), D("0.02")]
+    assert [r.cost for r in res.returns] == [D("0.02")]
+    assert (res.closing_quantity, res.closing_value) == (D(3), D("0.06"))
+
+
+def test_whole_issue_back_in_two_returns_and_every_issue_back() -> None:
+    """3 units worth 100.00: one issue of 3, taken back 1 then 2. The first return is
+    round(33.33..) = 33.33, the one that completes it takes 100.00 - 33.33 = 66.67; with no
+    issue left the closing keeps the whole value."""
+    m = MonthlyAverageValuation()
+    m.receive(D(3), D(0), value=D("100.00"))
+    m.issue(D(3), ref="d")
+    m.return_issue(D(1), "d", ref="t1")
+    m.return_issue(D(2), "d", ref="t2")
+    res = m.close_period()
+    assert [i.cost for i in res.issues] == [D("100.00")]
+    assert [(r.ref, r.cost) for r in res.returns] == [("t1", D("33.33")), ("t2", D("66.67"))]
+    assert (res.closing_quantity, res.closing_value, res.settled) == (D(3), D("100.00"), 0)
+
+
+def test_issue_split_in_parts_is_taken_back_as_one() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(3), D(0), value=D("100.00"))
+    m.issue(D(1), ref="d")  # one delivery line issued in two lots
+    m.issue(D(1), ref="d")
+    assert m.returnable("d") == D(2)
+    m.return_issue(D(2), "d", ref="t")
+    res = m.close_period()
+    assert [i.cost for i in res.issues] == [D("33.33"), D("33.33")]
+    assert [r.cost for r in res.returns] == [D("66.66")]
+    assert (res.closing_quantity, res.closing_value) == (D(3), D("100.00"))
+
+
+def test_return_beyond_the_issue_is_refused_and_leaves_nothing() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"))
+    m.issue(D(5), ref="d")
+    m.return_issue(D(2), "d", ref="t1")
+    for qty, ref in ((D(4), "d"), (D(1), "nope")):
+        with pytest.raises(JxcError) as err:
+            m.return_issue(qty, ref, ref="t2")
+        assert err.value.code == "over_return"
+        assert err.value.data["open"] == (D(3) if ref == "d" else D(0))
+        assert "over_return" not in err.value.message()  # a real message, both languages
+        assert err.value.message("zh_CN") != err.value.message()
+    with pytest.raises(JxcError) as err:
+        m.return_issue(D(0), "d")
+    assert err.value.code == "invalid_quantity"
+    with pytest.raises(TypeError):
+        m.return_issue(1.5, "d")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        m.return_issue(D(1), None)  # type: ignore[arg-type]
+    assert m.returnable("d") == D(3) and m.quantity == D(7)
+    # the issues of a closed period cannot be taken back: they are the opening now
+    m.close_period()
+    with pytest.raises(JxcError) as err:
+        m.return_issue(D(1), "d")
+    assert err.value.code == "over_return"
+
+
+def test_cancel_return_undoes_it() -> None:
+    m = MonthlyAverageValuation(item="Q", warehouse="W")
+    m.receive(D(10), D("10.00"))
+    m.issue(D(5), ref="d")
+    m.return_issue(D(5), "d", ref="t1")
+    m.cancel_return(D(5), "t1")
+    assert (m.quantity, m.returned("t1"), m.returnable("d")) == (D(5), D(0), D(5))
+    m.return_issue(D(4), "d", ref="t2")  # the delivery can be taken back again
+    with pytest.raises(JxcError) as err:
+        m.cancel_return(D(5), "t2")
+    assert err.value.code == "over_return"
+    m.issue(D(9), ref="x")  # nothing on hand: the return's units are gone
+    with pytest.raises(JxcError) as err:
+        m.cancel_return(D(1), "t2")
+    assert err.value.code == "insufficient_stock" and err.value.data["item"] == "Q"
+    assert m.returned("t2") == D(4)
+    res = m.close_period()
+    assert [r.cost for r in res.returns] == [D("40.00")]
+    assert [i.cost for i in res.issues] == [D("50.00"), D("90.00")]
+    assert (res.closing_quantity, res.closing_value) == (D(0), D("0.00"))
+
+
+def test_returns_round_trip_and_a_state_of_the_earlier_form_loads() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"))
+    m.issue(D(5), ref="d")
+    earlier = m.to_state()
+    assert "returns" not in earlier  # with no return the state keeps its earlier form
+    m.return_issue(D(2), "d", ref="t")
+    state = m.to_state()
+    assert state["returns"] == [["t", "d", "2"]]
+    again = valuation_from_state(state)
+    assert isinstance(again, MonthlyAverageValuation)
+    assert again.to_state() == state
+    assert again.close_period() == m.close_period()
+    old = valuation_from_state(earlier)
+    assert isinstance(old, MonthlyAverageValuation) and old.returnable("d") == D(5)
+    assert old.to_state() == earlier
+    for bad in ([["t", "d", "6"]], [["t", "zz", "1"]], [["t", 1, "1"]], [["t", "d", "-1"]],
+                "x"):
+        with pytest.raises(JxcError) as err:
+            valuation_from_state({**earlier, "returns": bad})
+        assert err.value.code == "invalid_state"
+
+
 # -- property: value conservation across random periods ----------------------------------------
 
 op = st.one_of(
     st.tuples(st.just("r"), st.integers(1, 40), st.integers(0, 5000)),  # qty, cents
     st.tuples(st.just("i"), st.integers(1, 40), st.just(0)),
+    st.tuples(st.just("b"), st.integers(1, 40), st.integers(0, 7)),  # take back: qty, issue
+    st.tuples(st.just("c"), st.integers(1, 40), st.integers(0, 7)),  # cancel: qty, return
 )
 qty_scale = st.sampled_from([0, 1, 3])  # pieces, tenths, kg
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(
-    periods=st.lists(st.lists(op, max_size=8), min_size=1, max_size=5),
+    periods=st.lists(st.lists(op, max_size=10), min_size=1, max_size=5),
     scale=qty_scale,
     allow_negative=st.booleans(),
 )
 def test_monthly_average_conserves_value(
     periods: list[list[tuple[str, int, int]]], scale: int, allow_negative: bool
 ) -> None:
+    """Closing value = opening + receipts - issues + returns (- what a negative opening filled
+    to zero settles), exactly; returns of the period's issues leave the receipts alone; an issue
+    taken back whole comes back at exactly its cost."""
     m = MonthlyAverageValuation(allow_negative=allow_negative)
     open_q, open_v = D(0), D("0")
     for ops in periods:
-        rec_q = rec_v = issued = D(0)
-        n_issues = 0
-        for kind, n, cents in ops:
+        rec_q = rec_v = issued = returned = D(0)
+        issue_refs: list[str] = []
+        return_refs: list[str] = []
+        for kind, n, k in ops:
             q = D(n).scaleb(-scale)
             if kind == "r":
-                got = m.receive(q, D(cents).scaleb(-2))
-                assert got == half_up(q * D(cents).scaleb(-2))
+                got = m.receive(q, D(k).scaleb(-2))
+                assert got == half_up(q * D(k).scaleb(-2))
                 rec_q += q
                 rec_v += got
-            elif q > m.quantity and not allow_negative:
+            elif kind == "i" and q > m.quantity and not allow_negative:
                 with pytest.raises(JxcError) as err:
                     m.issue(q)
                 assert err.value.code == "insufficient_stock"
-            else:
-                m.issue(q, ref=f"i{n_issues}")
-                n_issues += 1
+            elif kind == "i":
+                issue_refs.append(f"i{len(issue_refs)}")
+                m.issue(q, ref=issue_refs[-1])
                 issued += q
+            elif kind == "b" and issue_refs:
+                ref = issue_refs[k % len(issue_refs)]
+                if q > m.returnable(ref):
+                    with pytest.raises(JxcError) as err:
+                        m.return_issue(q, ref)
+                    assert err.value.code == "over_return"
+                else:
+                    return_refs.append(f"b{len(return_refs)}")
+                    m.return_issue(q, ref, ref=return_refs[-1])
+                    returned += q
+            elif kind == "c" and return_refs:
+                ref = return_refs[k % len(return_refs)]
+                if q > m.returned(ref) or (q > m.quantity and not allow_negative):
+                    with pytest.raises(JxcError) as err:
+                        m.cancel_return(q, ref)
+                    assert err.value.code in ("over_return", "insufficient_stock")
+                else:
+                    m.cancel_return(q, ref)
+                    returned -= q
+        assert m.quantity == open_q + rec_q - issued + returned
+        copy = valuation_from_state(json.loads(json.dumps(m.to_state())))
+        assert copy.to_state() == m.to_state()
         res = m.close_period()
-        assert len(res.issues) == n_issues
+        assert isinstance(copy, MonthlyAverageValuation) and copy.close_period() == res
+        assert [i.ref for i in res.issues] == issue_refs
+        assert sum((r.quantity for r in res.returns), D(0)) == returned
         assert (res.opening_quantity, res.opening_value) == (open_q, open_v)
         assert (res.receipt_quantity, res.receipt_value) == (rec_q, rec_v)
-        assert res.closing_quantity == open_q + rec_q - issued
-        assert res.closing_value == open_v + rec_v - res.issue_value
+        assert res.closing_quantity == open_q + rec_q - issued + returned
+        assert res.closing_value == (open_v + rec_v - res.issue_value + res.return_value
+                                     - res.settled)
         if not allow_negative:
             # (negative pools: see the tests above)
             assert res.closing_quantity >= 0
             if res.closing_quantity == 0:
                 assert res.closing_value == 0
+        # an issue taken back whole comes back at exactly its cost
+        cost_of: dict[str | None, Decimal] = {}
+        qty_of: dict[str | None, Decimal] = {}
+        for ic in res.issues:
+            cost_of[ic.ref] = cost_of.get(ic.ref, D(0)) + ic.cost
+            qty_of[ic.ref] = qty_of.get(ic.ref, D(0)) + ic.quantity
+        back_q: dict[str, Decimal] = {}
+        back_v: dict[str, Decimal] = {}
+        for rc in res.returns:
+            back_q[rc.issue_ref] = back_q.get(rc.issue_ref, D(0)) + rc.quantity
+            back_v[rc.issue_ref] = back_v.get(rc.issue_ref, D(0)) + rc.cost
+        whole = {r for r in back_q if back_q[r] == qty_of[r]}
+        for r in whole:
+            assert back_v[r] == cost_of[r]
         avail_q, avail_v = open_q + rec_q, open_v + rec_v
+        residue = [ic for ic in res.issues if ic.ref not in whole][-1:]
         if res.issues and avail_q > 0:
-            # within half a cent of the exact q x V / Q (exact halves: a test above)
+            # within half a cent of the exact q x V / Q (exact halves: a test above), but the
+            # issue that takes the residue and the return that completes an issue
             half_cent = Fraction(1, 200)
             exact = Fraction(res.closing_quantity) * Fraction(avail_v) / Fraction(avail_q)
             assert abs(Fraction(res.closing_value) - exact) <= half_cent
-            for ic in res.issues[:-1]:
-                exact = Fraction(ic.quantity) * Fraction(avail_v) / Fraction(avail_q)
-                assert abs(Fraction(ic.cost) - exact) <= half_cent
+            for ic in res.issues:
+                if ic not in residue:
+                    exact = Fraction(ic.quantity) * Fraction(avail_v) / Fraction(avail_q)
+                    assert abs(Fraction(ic.cost) - exact) <= half_cent
+            taken: dict[str, Decimal] = {}
+            for rc in res.returns:
+                taken[rc.issue_ref] = taken.get(rc.issue_ref, D(0)) + rc.quantity
+                if taken[rc.issue_ref] != qty_of[rc.issue_ref]:
+                    exact = Fraction(rc.quantity) * Fraction(avail_v) / Fraction(avail_q)
+                    assert abs(Fraction(rc.cost) - exact) <= half_cent
         assert res.closing_value == half_up(res.closing_value)
         open_q, open_v = res.closing_quantity, res.closing_value
         assert (m.opening_quantity, m.opening_value) == (open_q, open_v)

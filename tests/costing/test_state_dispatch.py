@@ -44,6 +44,7 @@ def monthly() -> MonthlyAverageValuation:
     v.receive(D(3), D("3.333"), "r")
     v.issue(D(2), ref="b")
     v.issue(D(1))
+    v.return_issue(D(1), "b", ref="t")  # a return of an issue of the open period
     return v
 
 

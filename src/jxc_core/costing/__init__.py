@@ -18,7 +18,12 @@ from jxc_core.costing.landed import (
 )
 from jxc_core.costing.layers import FifoValuation, LifoValuation
 from jxc_core.costing.lot import SpecificLotValuation
-from jxc_core.costing.monthly import IssueCost, MonthlyAverageValuation, PeriodCloseResult
+from jxc_core.costing.monthly import (
+    IssueCost,
+    MonthlyAverageValuation,
+    PeriodCloseResult,
+    ReturnCost,
+)
 from jxc_core.costing.standard import StandardCostValuation
 from jxc_core.costing.timeline import CostingTimeline, PerpetualValuation, TimelineResult
 from jxc_core.errors import StateError
@@ -36,6 +41,7 @@ __all__ = [
     "MovingAverageValuation",
     "PeriodCloseResult",
     "PerpetualValuation",
+    "ReturnCost",
     "SpecificLotValuation",
     "StandardCostValuation",
     "TimelineResult",

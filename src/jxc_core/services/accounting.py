@@ -29,9 +29,10 @@ import attrs
 from jxc_core.accounting.mapping import AccountMapping, chinese_mapping
 from jxc_core.accounting.vouchers import Voucher, build_voucher
 from jxc_core.costing import MonthlyAverageValuation
+from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, PeriodClosedError
-from jxc_core.services.documents import JournalRow
+from jxc_core.services.documents import Documents, JournalRow
 from jxc_core.services.jxc import Jxc, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import ZERO, check_number, round_money
@@ -47,6 +48,9 @@ __all__ = [
 ]
 
 _CUSTOMER_COST = frozenset({"delivery", "sales_return"})
+
+#: the documents whose counters take the month-end costs of their lines
+_COST_COUNTERS = frozenset({"delivery", "sales_return"})
 
 #: the account role that takes the month-end cost of an issue, by the issuing document type
 _COUNTER_ROLE = {"delivery": "cogs", "issue": "cogs", "purchase_return": "price_difference",
@@ -380,32 +384,53 @@ class Accounting:
 
     def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
         """Value the month's issues of monthly-weighted-average scopes (全月一次加权平均):
-        a ``period_cost`` ledger entry per issue and one journal posting for all of them."""
+        a ``period_cost`` ledger entry per issue and per return of an issue of the month, one
+        journal posting for all of them, and the costs in the documents' counters (a
+        delivery's ``cost``, a sales return's ``value`` and its delivery's ``returned_value``)
+        so that later returns and cancellations start from them."""
         scopes = sorted({w.scope(w.item(b.item), b.warehouse) for b in w.uow.balances.all()
                          if w.item(b.item).costing_method == "monthly_average"})
         entries: list[LedgerEntry] = []
         rows: list[JournalRow] = []
         doc_id = f"YJ-{period}"
+        counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
+
+        def count(ref: str, name: str, amount: Decimal) -> None:
+            g_type, g_doc, g_line = _split_group(ref)
+            if g_type in _COST_COUNTERS and amount:
+                line = counted.setdefault((g_type, g_doc), {}).setdefault(g_line, {})
+                line[name] = line.get(name, ZERO) + amount
+
         for scope in scopes:
             state = w.uow.valuations.get(scope)
             if state is None:
                 continue
             inner = MonthlyAverageValuation.from_state(state)
             result = inner.close_period()
-            costs = [(ic.ref or "", ic.cost) for ic in result.issues]
+            # (ref, value leaving stock, is a return): a return brings its value back
+            costs = [(ic.ref or "", ic.cost, False) for ic in result.issues]
+            costs += [(rc.ref or "", -rc.cost, True) for rc in result.returns]
             if result.settled:
-                costs.append(("", result.settled))
-            for ref, cost in costs:
+                costs.append(("", result.settled, False))
+            for ref, cost, back in costs:
                 g_type, g_doc, g_line = _split_group(ref) if ref else ("period_close", doc_id, 0)
                 entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, end,
                                            "period_cost", g_type, g_doc, g_line))
                 role = _COUNTER_ROLE.get(g_type, "cogs")
                 n = len(rows) // 2 + 1
-                for r, dr, cr in ((role, cost, ZERO), ("inventory", ZERO, cost)):
+                pair = ((("inventory", -cost, ZERO), (role, ZERO, -cost)) if back  # Dr 1405
+                        else ((role, cost, ZERO), ("inventory", ZERO, cost)))
+                for r, dr, cr in pair:
                     if cost:
                         rows.append(JournalRow("period_close", doc_id, n, r, dr, cr, scope[0],
                                                scope[1], "", end.date().isoformat(),
                                                self.jxc.book_currency))
+            for ic in result.issues:
+                count(ic.ref or "", "cost", ic.cost)
+            for rc in result.returns:
+                count(rc.ref or "", "value", rc.cost)
+                if _split_group(rc.ref)[0] == "sales_return":
+                    count(rc.issue_ref, "returned_value", rc.cost)
             new_state = inner.to_state()
             for key in ("posted_until", "moves"):
                 if key in state:
@@ -417,6 +442,16 @@ class Accounting:
                                  for k, e in enumerate(entries)])
         if rows:
             w.uow.journal.append([r.to_data() for r in rows])
+        for (g_type, g_doc), lines in sorted(counted.items()):
+            found = w.uow.documents.get(g_doc)  # none for a direct engine posting
+            if found is None or found.get("doc_type") != g_type:
+                continue
+            doc = document_from_data(found)
+            for line_no, add in lines.items():
+                row = doc.counters.setdefault(line_no, {})
+                for name, amount in add.items():
+                    row[name] = row.get(name, ZERO) + amount
+            Documents._save(w, doc)
         return len(entries)
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:

@@ -30,7 +30,16 @@ from jxc_core.documents.lifecycle import Action, State, next_state
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import JxcError, NotFoundError
-from jxc_core.services.jxc import IN, OUT, Jxc, ReserveLine, StockLine, _Work
+from jxc_core.services.jxc import (
+    IN,
+    OUT,
+    Jxc,
+    MonthlyScope,
+    ReserveLine,
+    StockLine,
+    _group_ref,
+    _Work,
+)
 from jxc_core.stock.model import Balance, LedgerEntry
 from jxc_core.stock.replenishment import (
     PurchaseSuggestion,
@@ -1051,10 +1060,12 @@ class Documents:
                 taken[line.line_no] = self._fulfil(w, doc, line, q, sign, reverse, cache,
                                                    "delivered", "demand", "delivery")
                 demand = f"{line.source[0]}/{line.source[1]}"
-            if reverse:
+            if reverse:  # under the monthly average: takes back the issue if still open
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "cost"), unit=line.unit,
                                        lot=line.lot, location=line.location,
+                                       from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
+                                                           line.line_no),
                                        kind="delivery_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
@@ -1100,10 +1111,14 @@ class Documents:
                 left = delivered - returned
                 cost = cost_left if q == left else round_money(
                     DIVISION_CONTEXT.divide(q * cost_left, left), self.jxc.currency_digits)
+                # under the monthly average a delivery of the open month is taken back by
+                # quantity (its cost counter is still 0.00) and valued at the close
+                issue_ref = _group_ref(dl.doc_type.value, dl.doc_id, n)
+                self._check_monthly_return(w, line, dl.line(n).warehouse, issue_ref)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=cost, unit=line.unit, lot=line.lot,
                                        location=line.location, kind="sales_return",
-                                       line_no=line.line_no))
+                                       from_ref=issue_ref, line_no=line.line_no))
             self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost},
                        cache)
             src_line = dl.line(n)
@@ -1117,6 +1132,23 @@ class Documents:
             counters[line.line_no] = {"returned": self._base(w, line), "value": value}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    @staticmethod
+    def _check_monthly_return(w: _Work, line: Line, delivered_from: str, issue_ref: str
+                              ) -> None:
+        """Under the monthly average a return of a delivery of the open month goes back to
+        the costing scope it left: elsewhere it would carry a value known only at month end
+        (like a transfer of such an item, refused the same way)."""
+        item = w.item(line.item)
+        if item.costing_method != "monthly_average" or (
+                w.scope(item, line.warehouse) == w.scope(item, delivered_from)):
+            return
+        v = w.valuation(item, delivered_from)
+        if isinstance(v, MonthlyScope) and v.can_take_back(issue_ref):
+            raise JxcError("configuration", reason=f"{item.code} is costed by monthly average "
+                           f"per warehouse: a return of a delivery of the open month goes back "
+                           f"to {delivered_from}, where its cost is known at month end (or "
+                           "use organisation_scope)")
 
     def _sales_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                        reverse: bool) -> Document:

@@ -88,7 +88,12 @@ __all__ = [
 class MonthlyScope:
     """A monthly-weighted-average scope seen through the perpetual interface of the engine:
     an issue is recorded by quantity and costs 0.00 now; :meth:`Accounting.close_period`
-    values the month's issues and books their cost (``period_cost`` ledger entries)."""
+    values the month's issues and books their cost (``period_cost`` ledger entries).
+
+    An in line whose ``from_ref`` names an issue of the open month (a customer return of a
+    delivery of the month, a delivery's cancellation) takes that issue back by quantity
+    (:meth:`take_back`) instead of entering the month's receipts; an out line whose
+    ``from_ref`` names such a return (its cancellation) undoes it first (:meth:`issue`)."""
 
     method = "monthly_average"
 
@@ -112,8 +117,30 @@ class MonthlyScope:
 
     def issue(self, quantity: Decimal, from_ref: str | None = None, *,
               ref: str | None = None) -> Decimal:
-        self.inner.item, self.inner.warehouse = self.item, self.warehouse
-        self.inner.issue(quantity, from_ref, ref=ref)
+        """Record the issue by quantity (0.00 now). When ``from_ref`` (``doc/line``) names a
+        return of the open month posted under the same document type as ``ref``, the issue
+        (that return's cancellation) undoes the return first."""
+        inner = self.inner
+        inner.item, inner.warehouse = self.item, self.warehouse
+        back = _returned_ref(ref, from_ref)
+        if back is not None:
+            undo = min(quantity, inner.returned(back))
+            if undo > 0:
+                inner.cancel_return(undo, back)
+                quantity -= undo
+        if quantity > 0 or back is None:
+            inner.issue(quantity, from_ref, ref=ref)
+        return ZERO.quantize(money_quantum(inner._digits))
+
+    def can_take_back(self, issue_ref: str) -> bool:
+        """Whether ``issue_ref`` names an issue of the open month with units left to take
+        back."""
+        return self.inner.returnable(issue_ref) > 0
+
+    def take_back(self, quantity: Decimal, issue_ref: str, ref: str) -> Decimal:
+        """A return of the open month's issue ``issue_ref`` (冲减本月发出): on hand again at
+        0.00 now, valued by :meth:`Accounting.close_period` at the month's unit cost."""
+        self.inner.return_issue(quantity, issue_ref, ref=ref)
         return ZERO.quantize(money_quantum(self.inner._digits))
 
     def take_adjustments(self) -> list[CostAdjustment]:
@@ -154,10 +181,12 @@ OUT = "out"
 class StockLine:
     """One line of a stock posting. ``direction`` is ``"in"`` or ``"out"``.
 
-    In: ``unit_cost`` (or a total ``value``). Out: ``demand`` names the demand line whose
-    reservations it consumes first; ``from_ref`` names the receipt a supplier return leaves
-    from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left empty
-    on an out line of a lot-tracked item: FEFO picks the lots.
+    In: ``unit_cost`` (or a total ``value``); ``from_ref`` may name the issue the line takes
+    back (its group ref: a customer return, a delivery's cancellation), which matters under
+    the monthly average only (:class:`MonthlyScope`). Out: ``demand`` names the demand line
+    whose reservations it consumes first; ``from_ref`` names the receipt a supplier return
+    leaves from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left
+    empty on an out line of a lot-tracked item: FEFO picks the lots.
     """
 
     item: str
@@ -325,6 +354,16 @@ _SEP = "\x1f"
 def _group_ref(doc_type: str, doc_id: str, line_no: int) -> str:
     """The name an issue line gives its costs, so adjustments can find it again."""
     return f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}"
+
+
+def _returned_ref(ref: str | None, from_ref: str | None) -> str | None:
+    """The group ref of the movement ``from_ref`` (``doc/line``, the engine's receipt ref)
+    posted under the document type of the group ``ref``, or ``None``."""
+    doc_type = _split_group(ref)[0]
+    if not doc_type or not from_ref or "/" not in from_ref:
+        return None
+    doc_id, _, line_no = from_ref.rpartition("/")
+    return _group_ref(doc_type, doc_id, int(line_no)) if line_no.isdigit() else None
 
 
 def _split_group(ref: str | None) -> tuple[str, str, int]:
@@ -941,8 +980,14 @@ class Jxc:
                             before[pair] = self._on_hand(w, *pair)
                 from_ref = ""
                 if line.direction == IN:
-                    ref = lot if lot_costed else f"{doc_id}/{line_no}"
-                    amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
+                    if (line.from_ref and type(v) is MonthlyScope
+                            and v.can_take_back(line.from_ref)):
+                        # a return of an issue of the open month (冲减本月发出): valued at close
+                        amount = v.take_back(qty, line.from_ref,
+                                             _group_ref(doc_type, doc_id, line_no))
+                    else:
+                        ref = lot if lot_costed else f"{doc_id}/{line_no}"
+                        amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
                     signed_q, signed_v = qty, amount
                 elif transfer_to is not None and org:
                     # inside one organisation scope a transfer moves no value: shown at average
