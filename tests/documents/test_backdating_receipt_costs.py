@@ -47,9 +47,11 @@ def issue(shop: Shop, item: str, qty: int, day: int) -> str:
                     date=on(day)).doc_id
 
 
-def landed(shop: Shop, receipt_id: str, amount: str) -> str:
+def landed(shop: Shop, receipt_id: str, amount: str, day: int | None = None) -> str:
+    """A landed cost on one receipt, today (March) or dated ``day`` of February."""
     return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
-                    attributes={"receipts": [receipt_id], "basis": "quantity"}).doc_id
+                    attributes={"receipts": [receipt_id], "basis": "quantity"},
+                    date=None if day is None else on(day)).doc_id
 
 
 def backdating_rows(shop: Shop, item: str) -> list[tuple[str, Decimal]]:
@@ -145,7 +147,8 @@ steps = st.lists(st.one_of(
               st.integers(100, 5000), st.integers(1, 27)),
     st.tuples(st.just("out"), st.sampled_from(["A", "B"]), st.integers(1, 20),
               st.integers(1, 27)),
-    st.tuples(st.just("landed"), st.integers(0, 10), st.integers(1, 9000)),
+    st.tuples(st.just("landed"), st.integers(0, 10), st.integers(1, 9000),
+              st.none() | st.integers(1, 27)),
 ), min_size=1, max_size=14)
 
 
@@ -154,18 +157,19 @@ steps = st.lists(st.one_of(
 @given(flow=steps)
 def test_receipt_costs_and_back_dating_keep_the_books(flow: list[tuple[Any, ...]]) -> None:
     """Receipts and deliveries dated in any order of February, landed costs on earlier
-    receipts now: the books balance, 1405 equals the valuation, and stock value + COGS is
-    everything received plus every landed cost (a refused delivery adds nothing)."""
+    receipts now or dated in February too: the books balance, 1405 equals the valuation, and
+    stock value + COGS is everything received plus every landed cost (a refused document adds
+    nothing: a delivery short of stock, a landed cost dated before its receipt)."""
     j = Jxc(MemoryStorage(), clock=TickingClock())
     setup_master(j)
     shop = Shop(j, Documents(j))
-    receipts: list[tuple[str, str]] = []
+    receipts: list[tuple[str, int]] = []  # (document, day)
     received = D(0)
     for step in flow:
         if step[0] == "in":
             _, item, q, cents, day = step
             price = D(cents).scaleb(-2)
-            receipts.append((receipt(shop, item, q, str(price), day), item))
+            receipts.append((receipt(shop, item, q, str(price), day), day))
             received += q * price
         elif step[0] == "out":
             _, item, q, day = step
@@ -174,9 +178,60 @@ def test_receipt_costs_and_back_dating_keep_the_books(flow: list[tuple[Any, ...]
             except JxcError as err:
                 assert err.code == "insufficient_stock"
         elif receipts:
-            _, k, cents = step
+            _, k, cents, day = step
             amount = D(cents).scaleb(-2)
-            landed(shop, receipts[k % len(receipts)][0], str(amount))
-            received += amount
+            doc_id, rday = receipts[k % len(receipts)]
+            try:
+                landed(shop, doc_id, str(amount), day)
+            except JxcError as err:  # only a date before the receipt itself is refused
+                assert err.code == "backdated_posting"
+                assert day is not None and day < rday
+            else:
+                assert day is None or day >= rday
+                received += amount
         shop.check_books()
     assert shop.value("A") + shop.value("B") + shop.net("cogs") == received
+
+
+#: (case, item, the receipt cost: "landed" or "invoice", COGS of the delivery after it)
+LATE = [("fifo, landed cost", "A", "landed"), ("moving average, landed cost", "B", "landed"),
+        ("fifo, invoice", "C", "invoice")]
+
+
+@pytest.mark.parametrize(("case", "item", "how"), LATE, ids=[c[0] for c in LATE])
+def test_a_receipt_cost_dated_before_later_issues_reaches_them(
+        shop: Shop, case: str, item: str, how: str) -> None:
+    """A late invoice (or landed cost) dated between the receipt and a delivery: at its date
+    all 10 units were on hand, so all 20.00 is kept; the delivery of 4 that followed took
+    units at 12.00, not 10.00: 8.00 more cost of goods sold (a cost_backdating entry naming
+    the delivery). Cancelling it takes all of that back."""
+    r1 = receipt(shop, item, 10, "10.00", 20)
+    ck = issue(shop, item, 4, 25)
+    if how == "landed":
+        doc = landed(shop, r1, "20.00", 22)
+    else:
+        doc = shop.run("purchase_invoice", [Line(1, item, D(10), D("12.00"), source=(r1, 1))],
+                       "S1", date=on(22)).doc_id
+    assert (shop.qty(item), shop.value(item)) == (D(6), D("72.00"))
+    assert shop.net("cogs") == D("48.00")
+    assert backdating_rows(shop, item) == [(ck, D("-8.00"))]
+    assert shop.net("cogs", doc) == D("8.00")  # booked by the receipt cost's document
+    shop.check_books()
+    shop.docs.cancel(doc, BOSS)
+    assert (shop.qty(item), shop.value(item)) == (D(6), D("60.00"))
+    assert shop.net("cogs") == D("40.00")
+    shop.check_books()
+
+
+def test_a_receipt_cost_dated_before_its_receipt_is_refused(shop: Shop) -> None:
+    r1 = receipt(shop, "A", 10, "10.00", 20)
+    issue(shop, "A", 4, 25)
+    lc = shop.make("landed_cost", [Line(1, "freight", D(1), D("20.00"))], "S1",
+                   attributes={"receipts": [r1], "basis": "quantity"}, date=on(19)).doc_id
+    shop.docs.submit(lc, BOSS)
+    shop.docs.approve(lc, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(lc, BOSS)
+    assert err.value.code == "backdated_posting"
+    assert shop.snapshot() == before

@@ -1028,12 +1028,13 @@ class Documents:
                 grni * rc_rate, self.jxc.currency_digits)
             kept = issued = variance = ZERO
             if diff:
-                kept, issued, variance = self.jxc._apply_receipt_cost(
+                kept, issued, variance, corrections = self.jxc._apply_receipt_cost(
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
                     rc.counter(n, "received") - rc.counter(n, "returned"))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
+                self._book_cost_entries(book, corrections)
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
             book.add(line, "payable", amounts.gross, debit=False, warehouse="")
@@ -1293,10 +1294,11 @@ class Documents:
             share = shares[f"{rc.doc_id}/{line.line_no}"]
             if not share:
                 continue
-            kept, issued, variance = self.jxc._apply_receipt_cost(
+            kept, issued, variance, corrections = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
                 when, self._base(w, line))
+            self._book_cost_entries(book, corrections)
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)
             book.add(line, "material_variance", sign * variance, debit=True)

@@ -1048,13 +1048,7 @@ class Jxc:
             for a in self._finish_replay(w, scope, replay, own_groups, when):
                 adjustments.append((scope[0], scope[1], a))
                 cost_entries.append((scope, a, replay.latest))
-        if cost_entries:
-            extra = w.uow.sequences.next("ledger", len(cost_entries))
-            for k, ((item_code, wh), a, at) in enumerate(cost_entries):
-                g_type, g_doc, g_line = _split_group(a.issue_ref)
-                kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
-                entries.append(LedgerEntry(extra + k, item_code, wh, "", "", ZERO, -a.amount,
-                                           at, kind, g_type, g_doc, g_line))
+        entries += self._cost_entries(w, cost_entries)
         w.uow.ledger.append(entries)
         self._checkpoint(w, entries, replays, counts)
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
@@ -1064,35 +1058,68 @@ class Jxc:
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None,
-    ) -> tuple[Decimal, Decimal, Decimal]:
+    ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
-        The share of the receipt's units still on hand raises the stock (a ``landed_cost``
-        ledger entry of quantity 0); the share of units already issued goes to cost of goods
-        sold; under standard cost all of it is a variance (材料成本差异).
-        Returns (kept in stock, issued share, variance).
+        The share of the receipt's units on hand at ``when`` raises the stock (a
+        ``landed_cost`` ledger entry of quantity 0); the share of units already issued goes to
+        cost of goods sold; under standard cost all of it is a variance (材料成本差异). Dated
+        before later movements of the scope (a late invoice), the later issues that took the
+        receipt's raised units cost more: ``cost_backdating`` entries, as for any back-dated
+        movement (a date before the receipt itself is refused).
+        Returns (kept in stock, issued share, variance, the correction entries written).
         """
         item = w.item(item_code)
-        v = self._scope_at(w, item, warehouse, when, {})
-        if w.posted_until.get(w.scope(item, warehouse), when) > when:
+        replays: dict[tuple[str, str], _Replay] = {}
+        v = self._scope_at(w, item, warehouse, when, replays)
+        scope = w.scope(item, warehouse)
+        replay = replays.get(scope)
+        if replay is not None and any(
+                e.quantity > 0 and (e.lot if item.costing_method == "specific_lot"
+                                    else f"{e.doc_id}/{e.line_no}") == receipt_ref
+                for e in replay.later):
             raise JxcError("backdated_posting", item=item_code, warehouse=warehouse,
-                           posted_at=when.isoformat(), reason="receipt costs apply from now on")
+                           posted_at=when.isoformat(),
+                           reason=f"a receipt cost cannot be dated before its receipt "
+                                  f"{receipt_ref}")
         kept = v.add_landed_cost(receipt_ref, amount, received_quantity=received_quantity)
         taken = v.take_adjustments()
         issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
         variance = sum((a.amount for a in taken if a.reason == "price_variance"), ZERO)
         no = w.uow.sequences.next("ledger")
-        w.uow.ledger.append([LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
-                                         "landed_cost", doc_type, doc_id, line_no,
-                                         receipt_ref)])
+        entries = [LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
+                               "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
         # what a back-dated movement needs to split the amount again (the entry keeps the
         # on-hand share only)
         w.uow.records.put(_RECEIPT_COST, str(no), {
             "amount": str(amount),
             "received": None if received_quantity is None else str(received_quantity)})
-        for a in taken:
+        later: list[CostAdjustment] = []
+        if replay is not None:  # dated before later movements: they carry the cost from here
+            later = self._finish_replay(w, scope, replay, set(), when)
+            corrections = self._cost_entries(w, [(scope, a, replay.latest) for a in later])
+            entries += corrections
+        w.uow.ledger.append(entries)
+        for a in (*taken, *later):
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
-        return kept, issued, variance
+        return kept, issued, variance, entries[1:]
+
+    @staticmethod
+    def _cost_entries(w: _Work, found: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]]
+                      ) -> list[LedgerEntry]:
+        """Value-only ledger entries of cost adjustments found by a posting (a shortage
+        settlement, a back-dating correction), each naming the issue (or receipt cost) it
+        adjusts, dated at ``at``."""
+        if not found:
+            return []
+        first = w.uow.sequences.next("ledger", len(found))
+        out = []
+        for k, ((item_code, wh), a, at) in enumerate(found):
+            g_type, g_doc, g_line = _split_group(a.issue_ref)
+            kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
+            out.append(LedgerEntry(first + k, item_code, wh, "", "", ZERO, -a.amount, at, kind,
+                                   g_type, g_doc, g_line))
+        return out
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
