@@ -112,3 +112,21 @@ def test_landed_cost_on_a_partly_issued_lot_splits_like_fifo() -> None:
     assert kept == D("5.00")
     assert v.lot("L1") == (D(5), D("10.00"))
     assert [(a.reason, a.amount) for a in v.take_adjustments()] == [("landed_cost", D("5.00"))]
+
+
+#: a lot received twice (10 + 10 @ 10.00): a landed cost of 20.00 on one receipt of 10 units
+#: (received_quantity=10) is shared over the lot's 20 units: (issued before, kept, to COGS)
+LOT_RECEIVED_TWICE = [("0", "20.00", None), ("10", "10.00", "10.00"), ("20", "0.00", "20.00")]
+
+
+@pytest.mark.parametrize(("issued", "kept", "cogs"), LOT_RECEIVED_TWICE)
+def test_landed_cost_on_a_lot_received_twice_never_keeps_more_than_it_is(
+        issued: str, kept: str, cogs: str | None) -> None:
+    v = SpecificLotValuation()
+    v.receive(D(10), D(10), "X")
+    v.receive(D(10), D(10), "X")
+    if D(issued):
+        v.issue(D(issued), "X")
+    assert v.add_landed_cost("X", D("20.00"), received_quantity=D(10)) == D(kept)
+    assert [a.amount for a in v.take_adjustments()] == ([D(cogs)] if cogs else [])
+    assert v.value == (D(20) - D(issued)) * 10 + D(kept)

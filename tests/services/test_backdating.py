@@ -148,3 +148,31 @@ def test_a_second_service_on_the_same_store_sees_fresh_valuations(kind: str,
     second.receive("A", "W", D(1), D(7), doc_id="r2")
     assert first.issue("A", "W", D(1), doc_id="i4").value == D("-7.00")
     assert_ledger_matches(first)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_organisation_scope_history_counts_its_corrections(kind: str, tmp_path: Path) -> None:
+    """Costed by organisation, a back-dating correction stands under warehouse "*": the
+    balance as of any moment counts it, before and after a month-end close (snapshot)."""
+    from jxc_core.services import Accounting
+
+    storage = MemoryStorage() if kind == "memory" else SqliteStorage(str(tmp_path / "o.db"))
+    j = Jxc(storage, organisation_scope=True)
+    j.define_item(Item("A", "a"))
+    j.define_warehouse(Warehouse("W", "w"))
+    j.define_warehouse(Warehouse("V", "v"))
+    j.receive("A", "W", D(5), D(10), doc_id="r1", posted_at=day(1))
+    j.receive("A", "V", D(5), D(20), doc_id="r2", posted_at=day(3))
+    j.issue("A", "V", D(5), doc_id="i1", posted_at=day(4))  # FIFO: r1's 5 @ 10.00
+    j.issue("A", "W", D(5), doc_id="i0", posted_at=day(2))  # back-dated: takes r1 first
+    assert [x.entry.warehouse for x in j.ledger("A") if x.entry.kind == "cost_backdating"] == [
+        "*"]
+    now = j.balance("A")
+    later = j.balance("A", as_of=day(40))
+    assert (now.on_hand, now.value) == (D(0), D("0.00"))
+    assert (later.on_hand, later.value) == (D(0), D("0.00"))
+    assert j.balance("A", as_of=day(3)).value == D("100.00")  # r1 and r2, i0 out at 50.00
+    Accounting(j).close_period(2026, 1)  # the days above are in January
+    after = j.balance("A", as_of=day(40))
+    assert (after.on_hand, after.value) == (D(0), D("0.00"))
+    assert j.balance("A", as_of=day(35)).value == D("0.00")

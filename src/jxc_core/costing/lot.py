@@ -98,14 +98,23 @@ class SpecificLotValuation(ValuationBase):
         self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
     ) -> Decimal:
         """Add ``amount`` to lot ``ref``: the share of its units still on hand raises the lot,
-        the share already issued is a ``landed_cost`` adjustment (to COGS)."""
+        the share already issued is a ``landed_cost`` adjustment (to COGS).
+
+        A lot received more than once is one layer: its units share the cost alike, so the
+        share on hand is taken over everything the lot received (never more than ``amount``),
+        not over the ``received_quantity`` of the one receipt the cost belongs to."""
         amount = check_money(amount, self._quantum, "amount")
         found = self._lots.get(ref)
         if found is None and received_quantity is None:
             raise JxcError("unknown_receipt", ref=ref)
         on_hand = found[0] if found is not None else ZERO
-        received = (check_number(received_quantity, "received_quantity")
-                    if received_quantity is not None else self._received.get(ref, on_hand))
+        lot_received = self._received.get(ref)
+        if received_quantity is not None:
+            received = check_number(received_quantity, "received_quantity")
+            if lot_received is not None and lot_received > received:
+                received = lot_received
+        else:
+            received = lot_received if lot_received is not None else on_hand
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
         if found is not None:

@@ -485,11 +485,15 @@ class Accounting:
     def _snapshot(self, w: _Work, end: dt.datetime) -> dict[tuple[str, str], tuple[Decimal,
                                                                                   Decimal]]:
         """Quantity and value of every (item, warehouse) at ``end``: the previous snapshot
-        plus the ledger entries after it (never the whole history twice)."""
+        plus the ledger entries after it (never the whole history twice). Costed by
+        organisation, each item also has the warehouse ``"*"``: the value-only entries of its
+        one scope (settlements, back-dating corrections, month-end costs) stand there."""
         closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
         previous = max((e for e in closed if e <= end.isoformat()), default=None)
         out: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         keys = {(b.item, b.warehouse) for b in w.uow.balances.all()}
+        if self.jxc.organisation_scope:
+            keys |= {(item, "*") for item, _ in keys}
         for item, wh in sorted(keys):
             q = v = ZERO
             since = None

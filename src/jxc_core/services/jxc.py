@@ -1581,7 +1581,7 @@ class Jxc:
             w = _Work(self, uow)
             it = w.item(item)
             if as_of is not None:
-                q, v = self._as_of(uow, item, warehouse, lot, as_of)
+                q, v = self._as_of(uow, item, warehouse, lot, as_of, self.organisation_scope)
                 return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
             rows = uow.balances.for_item(item, warehouse)
             if lot is not None:
@@ -1615,13 +1615,17 @@ class Jxc:
 
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
-               as_of: dt.datetime) -> tuple[Decimal, Decimal]:
+               as_of: dt.datetime, org: bool = False) -> tuple[Decimal, Decimal]:
         """Quantity and value at ``as_of``: the snapshot of the last closed period before it
-        plus that period's following ledger — never the whole history (月结 snapshots)."""
+        plus that period's following ledger — never the whole history (月结 snapshots).
+
+        Costed by organisation (``org``), the value-only entries of the item's one scope
+        (cost settlements, back-dating corrections, month-end costs) stand under warehouse
+        ``"*"``: they count in the item's total, not in any one warehouse's."""
         ends = (uow.records.get("period", "closed") or {}).get("ends", [])
         end = max((e for e in ends if e <= as_of.isoformat()), default=None)
         whs = [warehouse] if warehouse is not None else sorted(
-            {b.warehouse for b in uow.balances.for_item(item)})
+            {b.warehouse for b in uow.balances.for_item(item)} | ({"*"} if org else set()))
         q = v = ZERO
         for wh in whs:
             since = None
