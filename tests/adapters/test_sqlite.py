@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 from jxc_core.adapters import SqliteStorage
@@ -28,19 +29,40 @@ class TestSqlite(StorageContract):
         assert isinstance(again, SqliteStorage)
         assert again.schema_version == len(MIGRATIONS)
 
-    def test_journal_rows_stored_alone_earlier_read_back(self, storage: Storage) -> None:
-        """Before rows were stored a posting per table row, each row was a JSON object of
-        its own: such rows still read back, in order with the newer ones."""
-        assert isinstance(storage, SqliteStorage)
-        old = {"doc_id": "OLD", "role": "inventory", "debit": "1.00", "credit": "0"}
-        con = storage._connection()
+    def test_journal_of_schema_5_is_migrated_with_its_positions(self, tmp_path: Path) -> None:
+        """A file of schema 5 (journal keyed by seq) holding rows stored alone (each a JSON
+        object, the earliest form) and rows stored a posting per table row: opened, it is
+        migrated; every row reads back in order, ``since`` starts at any position, and new
+        appends continue the positions."""
+        path = str(tmp_path / "v5.db")
+        con = sqlite3.connect(path, isolation_level=None)
+        for script in MIGRATIONS[:5]:
+            for statement in script.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        con.execute("PRAGMA user_version = 5")
+        alone = {"doc_id": "OLD", "role": "inventory", "debit": "1.00", "credit": "0"}
+        keys = ["doc_id", "role", "debit", "credit"]
+        batch = [["B", "grni", "0", "2.00"], ["B", "inventory", "2.00", "0"]]
+        con.execute("INSERT INTO journal (doc_id, data) VALUES (?, ?)", ("OLD", json.dumps(alone)))
         con.execute("INSERT INTO journal (doc_id, data) VALUES (?, ?)",
-                    ("OLD", json.dumps(old)))
+                    ("B", json.dumps([keys, *batch])))
+        con.execute("INSERT INTO journal (doc_id, data) VALUES (?, ?)", ("OLD", json.dumps(alone)))
+        con.close()
+        storage = SqliteStorage(path)
+        assert storage.schema_version == len(MIGRATIONS)
+        rows = [alone, *[dict(zip(keys, v, strict=True)) for v in batch], alone]
         new = {"doc_id": "NEW", "role": "grni", "debit": "0", "credit": "1.00"}
         with storage.unit_of_work() as u:
+            assert u.journal.all() == rows
+            assert [u.journal.since(n) for n in range(6)] == [rows[n:] for n in range(6)]
             u.journal.append([new, new])
             u.commit()
+        rows += [new, new]
         with storage.unit_of_work() as u:
-            assert u.journal.all() == [old, new, new]
-            assert u.journal.all("OLD") == [old]
-        assert con.execute("SELECT COUNT(*) FROM journal").fetchone()[0] == 2  # 1 + 1 batch
+            assert u.journal.all() == rows
+            assert u.journal.all("OLD") == [alone, alone]
+            assert [u.journal.since(n) for n in range(8)] == [rows[n:] for n in range(8)]
+        table = storage._connection().execute("SELECT pos, n, doc_id FROM journal ORDER BY pos")
+        assert table.fetchall() == [(0, 1, "OLD"), (1, 2, "B"), (3, 1, "OLD"), (4, 2, "NEW")]
+        storage.close()

@@ -8,6 +8,7 @@ keys raise the same ``duplicate_key`` error as the SQLite adapter.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import itertools
 import json
@@ -47,6 +48,9 @@ from jxc_core.stock.model import (
 
 __all__ = ["MemoryStorage"]
 
+#: a journal append as the memory adapter keeps it: (position, rows, doc_ids, JSON text)
+_JournalPart = tuple[int, int, tuple[str, ...], str]
+
 
 class _Data:
     def __init__(self) -> None:
@@ -67,8 +71,12 @@ class _Data:
         self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
         self.serials: dict[tuple[str, str], str] = {}
         self.documents: dict[str, tuple[int, str, str, str]] = {}
-        #: one JSON text per append (a list of rows), as SQLite keeps them
-        self.journal: list[str] = []
+        #: one part per append: (position of its first row, its rows, the doc_ids in it,
+        #: the rows as one JSON text, as SQLite keeps them)
+        self.journal: list[_JournalPart] = []
+        #: the first position of each part of ``journal`` (for ``since``), and all rows
+        self.journal_pos: list[int] = []
+        self.journal_size = 0
         self.records: dict[tuple[str, str], tuple[int, dict[str, Any]]] = {}
         self.outbox: dict[str, tuple[Event, str, bool]] = {}
         #: ids of the events not yet delivered, oldest first
@@ -124,7 +132,7 @@ class MemoryUnitOfWork:
         self.documents: DocumentRepository = _Documents(self)
         self.journal: JournalRepository = _Journal(self)
         self.records: RecordRepository = _Records(self)
-        self._journal_new: list[str] = []
+        self._journal_new: list[_JournalPart] = []
         self.outbox: OutboxRepository = _Outbox(self)
         self.idempotency: IdempotencyRepository = _Idempotency(self)
         self.sequences: SequenceRepository = _Sequences(self)
@@ -173,7 +181,10 @@ class MemoryUnitOfWork:
             d.ledger.append(row)
             d.entry_nos.add(e.entry_no)
             d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(row)
-        d.journal.extend(self._journal_new)
+        for part in self._journal_new:
+            d.journal.append(part)
+            d.journal_pos.append(part[0])
+            d.journal_size = part[0] + part[1]
         self._storage._commits += 1
         self._stage = {}
         self._ledger_new = []
@@ -490,12 +501,29 @@ class _Journal(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
-        if rows:
-            self.u._journal_new.append(_text(rows))
+        if not rows:
+            return
+        u = self.u
+        staged = u._journal_new
+        pos = staged[-1][0] + staged[-1][1] if staged else u._d.journal_size
+        doc_ids = tuple(sorted({str(r.get("doc_id", "")) for r in rows}))
+        staged.append((pos, len(rows), doc_ids, _text(rows)))
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
-        return [r for text in self.u._d.journal + self.u._journal_new for r in _loads(text)
-                if doc_id is None or r.get("doc_id") == doc_id]
+        return [r for part in self.u._d.journal + self.u._journal_new
+                if doc_id is None or doc_id in part[2]
+                for r in _loads(part[3]) if doc_id is None or r.get("doc_id") == doc_id]
+
+    def since(self, position: int) -> list[dict[str, Any]]:
+        if position < 0:
+            raise ValueError(f"position must not be negative, got {position}")
+        d = self.u._d
+        start = max(bisect.bisect_right(d.journal_pos, position) - 1, 0)
+        out: list[dict[str, Any]] = []
+        for pos, _, _, text in d.journal[start:] + self.u._journal_new:
+            rows = _loads(text)
+            out.extend(rows[position - pos:] if pos < position else rows)
+        return out
 
 
 class _Records(_Repo):

@@ -126,6 +126,20 @@ MIGRATIONS: list[str] = [
                                  data TEXT NOT NULL, PRIMARY KEY (item, scope, key))
                                  WITHOUT ROWID;
     """,
+    # the journal keyed by the position of each table row's first journal row (``pos``, the
+    # rowid) with its number of rows (``n``): ``since(position)`` starts at its table row
+    """
+    CREATE TABLE journal_by_pos (pos INTEGER PRIMARY KEY, n INTEGER NOT NULL,
+                                 doc_id TEXT NOT NULL, data TEXT NOT NULL);
+    INSERT INTO journal_by_pos (pos, n, doc_id, data)
+        SELECT SUM(n) OVER (ORDER BY seq) - n, n, doc_id, data FROM (
+            SELECT seq, doc_id, data, CASE WHEN json_type(data) = 'array'
+                                           THEN json_array_length(data) - 1 ELSE 1 END AS n
+            FROM journal);
+    DROP TABLE journal;
+    ALTER TABLE journal_by_pos RENAME TO journal;
+    CREATE INDEX journal_doc ON journal (doc_id);
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -549,34 +563,58 @@ class _Journal(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
-        batches: list[tuple[str, str]] = []
+        batches: list[tuple[str, str, int]] = []
         shapes = [(r.get("doc_id", ""), tuple(r)) for r in rows]  # keys in their order
         start = 0
         for end in range(1, len(rows) + 1):
             if end < len(rows) and shapes[end] == shapes[start]:
                 continue
             batches.append((shapes[start][0], _text(
-                [list(shapes[start][1]), *[list(r.values()) for r in rows[start:end]]])))
+                [list(shapes[start][1]), *[list(r.values()) for r in rows[start:end]]]),
+                end - start))
             start = end
         if batches:
             self.u._tx()
-            self.u._con.executemany("INSERT INTO journal (doc_id, data) VALUES (?, ?)", batches)
+            con = self.u._con
+            last = con.execute("SELECT pos + n FROM journal ORDER BY pos DESC LIMIT 1"
+                               ).fetchone()
+            pos = last[0] if last else 0
+            placed = []
+            for doc_id, text, n in batches:
+                placed.append((pos, n, doc_id, text))
+                pos += n
+            con.executemany("INSERT INTO journal (pos, n, doc_id, data) VALUES (?, ?, ?, ?)",
+                            placed)
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         if doc_id is None:
-            found = self.u._q("SELECT data FROM journal ORDER BY seq")
+            found = self.u._q("SELECT data FROM journal ORDER BY pos")
         else:
-            found = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY seq",
+            found = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY pos",
                               (doc_id,))
+        return [r for (text,) in found for r in _journal_rows(text)]
+
+    def since(self, position: int) -> list[dict[str, Any]]:
+        if position < 0:
+            raise ValueError(f"position must not be negative, got {position}")
+        found = self.u._q(
+            "SELECT pos, data FROM journal WHERE pos >= COALESCE((SELECT pos FROM journal "
+            "WHERE pos <= ? ORDER BY pos DESC LIMIT 1), 0) ORDER BY pos", (position,))
         out: list[dict[str, Any]] = []
-        for (text,) in found:
-            data = json.loads(text)
-            if isinstance(data, dict):  # one row stored alone
-                out.append(data)
-            else:
-                keys = data[0]
-                out.extend(dict(zip(keys, values, strict=True)) for values in data[1:])
+        for pos, text in found:
+            rows = _journal_rows(text)
+            out.extend(rows[position - pos:] if pos < position else rows)
         return out
+
+
+def _journal_rows(text: str) -> list[dict[str, Any]]:
+    """The journal rows of one table row: ``[keys, values, ...]``, or one row stored alone
+    (a JSON object) by earlier versions."""
+    data = json.loads(text)
+    if isinstance(data, dict):
+        return [data]
+    keys = data[0]
+    return [dict(zip(keys, values, strict=True)) for values in data[1:]]
 
 
 class _Records(_Repo):

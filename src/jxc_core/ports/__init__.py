@@ -183,6 +183,10 @@ class JournalRepository(Protocol):
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]: ...
 
+    def since(self, position: int) -> list[dict[str, Any]]:
+        """The rows after the first ``position`` (``all()[position:]``), read without the
+        rows before them: what a reader that keeps its place (voucher generation) needs."""
+
 
 class RecordRepository(Protocol):
     """Small records by kind and key, as plain data: vouchers, periods, snapshots, settings."""

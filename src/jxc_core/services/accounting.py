@@ -169,7 +169,7 @@ class Accounting:
 
     def _generate(self, w: _Work) -> list[Voucher]:
         cursor = int((w.uow.records.get("accounting", "cursor") or {}).get("n", 0))
-        rows = w.uow.journal.all()[cursor:]
+        rows = w.uow.journal.since(cursor)
         groups: list[list[dict[str, Any]]] = []
         for r in rows:
             if groups and groups[-1][0]["doc_id"] == r["doc_id"]:

@@ -313,6 +313,32 @@ class StorageContract(abc.ABC):
                 assert u.journal.all("A") == [a1, a2, a3, c1]
                 assert u.journal.all("B") == [b1, b2]
                 assert u.journal.all("none") == []
+                assert [u.journal.since(n) for n in range(8)] == [rows[n:] for n in range(8)]
+
+    def test_journal_since_counts_staged_and_committed_rows(self, storage: Storage) -> None:
+        """``since(position)`` is ``all()[position:]`` at every position: inside a unit of
+        work that appended rows of its own, after its commit, and after one rolled back (its
+        rows take no positions). A negative position is refused."""
+        def rows(tag: str, n: int) -> list[dict[str, Any]]:
+            return [{"doc_id": f"{tag}{k % 2}", "role": "inventory", "n": k} for k in range(n)]
+
+        with storage.unit_of_work() as u:
+            u.journal.append(rows("A", 3))
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.journal.append(rows("R", 2))  # rolled back
+        with storage.unit_of_work() as u:
+            u.journal.append(rows("B", 1))
+            u.journal.append(rows("C", 4))
+            staged = u.journal.all()
+            assert len(staged) == 8
+            assert [u.journal.since(n) for n in range(10)] == [staged[n:] for n in range(10)]
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.journal.all() == staged
+            assert [u.journal.since(n) for n in range(10)] == [staged[n:] for n in range(10)]
+            with pytest.raises(ValueError):
+                u.journal.since(-1)
 
     # -- valuation versions ------------------------------------------------------------------
     def test_valuation_version_counts_committed_puts(self, storage: Storage) -> None:
