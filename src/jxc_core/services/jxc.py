@@ -147,15 +147,13 @@ class MonthlyScope:
         return []
 
     def add_kept_cost(self, ref: str, kept: Decimal) -> None:
-        self.inner._rec_v += kept
+        self.inner.add_receipt_cost(kept)
 
     def add_landed_cost(self, ref: str, amount: Decimal, *,
                         received_quantity: Decimal | None = None) -> Decimal:
         """Landed cost joins the month's receipts value (the whole amount stays in the pool
         and reaches the issues through the month's unit cost)."""
-        amount = check_number(amount, "amount")
-        self.inner._rec_v += amount
-        return amount
+        return self.inner.add_receipt_cost(amount)
 
     def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
         return self.inner.take_changes()
