@@ -655,6 +655,39 @@ def test_monthly_average_closing_a_later_month_closes_the_earlier_one_first(
                                               ("1405", D(0), D("97.50"))}
 
 
+def test_monthly_average_state_stored_before_months_were_named_still_closes(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """A scope stored in the earlier form keeps its open movements unnamed: they load, and the
+    next close takes them with the month it closes; a December receipt posted since keeps to
+    December."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 5))
+    with j.storage.unit_of_work() as uow:  # the same movements, in the earlier form
+        state = uow.valuations.get(("Q", "W"))
+        assert state is not None
+        [[month, movements]] = state.pop("periods")
+        assert month == "2026-11"
+        movements.pop("receipt_refs")
+        uow.valuations.put(("Q", "W"), {**state, **movements})
+        uow.commit()
+    j = Jxc(j.storage, clock=clock)  # nothing kept from before
+    docs, acc = Documents(j), Accounting(j)
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-40.00"))}
+    old = j.balance("Q", "W", as_of=dt.datetime(2026, 11, 30, 23, 59, 59, 999999))
+    assert (old.on_hand, old.value) == (D(6), D("60.00"))
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(16), D("260.00"))
+    _monthly_books_agree(j, acc)
+
+
 def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """Found by the books state machine: a replay must keep the on-hand share of an earlier
