@@ -532,6 +532,34 @@ def test_monthly_average_cancelled_receipt_of_the_month_leaves_its_receipts(
     assert acc.account_balance("2202.02") == D("-100.00")
 
 
+def test_monthly_average_cancelled_count_gain_leaves_the_receipts(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00, count 15 (a gain of 5 at the average then, 50.00), receive 10 @
+    25.00, deliver 4, cancel the count: the gain leaves with its 50.00, the month's receipts
+    are 350.00 for 20, unit 17.50: the delivery costs 70.00, 16 remain at 280.00. (The gain
+    went out at the month's average 400.00 / 25 = 16.00, 80.00; the delivery cost 64.00.)"""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    pc = _count(docs, 15, dt.date(2026, 11, 3))
+    assert docs.get(pc).counters[1] == {"quantity": D(5), "value": D("50.00")}
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("25.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 4))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 5))
+    docs.cancel(pc, U)
+    reversal = [x.entry for x in j.ledger("Q", "W") if x.entry.doc_id == f"{pc}-R"]
+    assert [(e.quantity, e.value) for e in reversal] == [(D(-5), D("-50.00"))]
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-70.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(16), D("280.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("70.00")
+    assert acc.account_balance("1901") == D("0.00")
+
+
 def test_monthly_average_cancelled_return_of_a_closed_month_delivery_leaves_the_receipts(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """November: receive 10 @ 10.00, deliver 4 (closed: 40.00). December: receive 6 @ 20.00,
