@@ -385,7 +385,7 @@ class Accounting:
     def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
         """Value the month's issues of monthly-weighted-average scopes (全月一次加权平均):
         a ``period_cost`` ledger entry per issue and per return of an issue of the month, one
-        journal posting for all of them, and the costs in the documents' counters (a
+        journal posting per month for all of them, and the costs in the documents' counters (a
         delivery's ``cost``, a sales return's ``value`` and its delivery's ``returned_value``)
         so that later returns and cancellations start from them.
 
