@@ -48,6 +48,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{ref}: {quantity} is more than the {open} that can be taken back in the open period",
         "{ref}：数量 {quantity} 超过本期可冲回的 {open}",
     ),
+    "issue_period_open": (
+        "{ref} is an issue of {issue_period}, which is still open: a movement of {period} cannot "
+        "take it back before {issue_period} is closed",
+        "{ref} 是 {issue_period} 的出库，该期间尚未结账：{period} 的单据须待 {issue_period} 结账后"
+        "才能冲回",
+    ),
     "lot_required": (
         "Specific identification needs the lot to receive into or to issue from",
         "个别计价法的入库和出库都必须指定批次",

@@ -422,6 +422,300 @@ def test_monthly_average_return_of_the_month_to_another_warehouse_is_refused(
     assert (b.on_hand, b.value) == (D(2), D("20.00"))
 
 
+def _count(docs: Documents, counted: int, day: dt.date) -> str:
+    """A stock count of Q in W that finds ``counted`` units, posted on ``day``."""
+    pc = docs.create("stock_count", [Line(1, "Q", D(0), warehouse="W")], date=day)
+    docs.submit(pc.doc_id, U)
+    docs.record_count(pc.doc_id, {1: D(counted)})
+    docs.approve(pc.doc_id, U)
+    return docs.post(pc.doc_id, U).doc_id
+
+
+def _close_voucher(acc: Accounting, period: str) -> set[tuple[str, Decimal, Decimal]]:
+    found = [v for v in acc.vouchers() if v.doc_type == "period_close"
+             and v.doc_id == f"YJ-{period}"]
+    assert len(found) == 1
+    return {(x.account, x.debit, x.credit) for x in found[0].lines}
+
+
+@pytest.mark.parametrize("kind", ["adjustment", "stock_count"])
+def test_monthly_average_cancelled_loss_takes_back_its_issue(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates], kind: str) -> None:
+    """Receive 10 @ 10.00, take 3 out (an adjustment, or a count that finds 7), cancel it
+    (红冲), close: the reversal takes back its own issue, the month's unit cost stays 10.00, the
+    loss (30.00) and its reversal (30.00) cancel, 10 remain at 100.00. (It came back as a
+    receipt at 0.00: unit 100.00 / 13, the loss cost 23.08, 10 left at 76.92.)"""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    if kind == "adjustment":
+        out = post(docs, "adjustment", [Line(1, "Q", D(-3), D(0), warehouse="W")], "",
+                   dt.date(2026, 11, 3))
+    else:
+        out = _count(docs, 7, dt.date(2026, 11, 3))
+    docs.cancel(out, U)
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(10), D("100.00"))
+    closed = acc.close_period(2026, 11)
+    assert closed.monthly_issues == 2
+    assert _period_costs(j) == {(out, D("-30.00")), (f"{out}-R", D("30.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(10), D("100.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("1901") == D("0.00")  # 待处理财产损溢: the loss is undone
+    assert acc.account_balance("6401") == D("0.00")
+    assert _close_voucher(acc, "2026-11") == {("1901", D("30.00"), D(0)),
+                                              ("1405", D(0), D("30.00")),
+                                              ("1405", D("30.00"), D(0)),
+                                              ("1901", D(0), D("30.00"))}
+
+
+def test_monthly_average_cancelled_purchase_return_takes_back_its_issue(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00 and 10 @ 12.00, return 4 of the first to the supplier, cancel that
+    return, deliver 5: the month's unit cost is 220.00 / 20 = 11.00 (with the cancelled
+    return as a receipt at 0.00 it was 220.00 / 24); the return (44.00) and its reversal
+    (44.00) cancel, the delivery costs 55.00, 15 remain at 165.00."""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    rk = post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+              dt.date(2026, 11, 2))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("12.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    th = post(docs, "purchase_return", [Line(1, "Q", D(4), D("10.00"), warehouse="W",
+                                             source=(rk, 1))], "S", dt.date(2026, 11, 3))
+    docs.cancel(th, U)
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 4))
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(th, D("-44.00")), (f"{th}-R", D("44.00")),
+                                (ck, D("-55.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(15), D("165.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("55.00")  # the delivery; the return nets to 0
+    assert acc.account_balance("2202.02") == D("-220.00")
+    assert docs.get(ck).counters[1]["cost"] == D("55.00")
+    assert docs.get(rk).counters[1].get("returned", D(0)) == 0
+
+
+@pytest.mark.parametrize("kind", ["purchase_receipt", "adjustment"])
+def test_monthly_average_cancelled_receipt_of_the_month_leaves_its_receipts(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates], kind: str) -> None:
+    """Receive 10 @ 10.00, bring in 5 more @ 40.00 (a purchase receipt, or an adjustment),
+    deliver 4, cancel the 5: the reversal takes out the 200.00 they brought, the month's
+    unit cost is as if they never came, 10.00: the delivery costs 40.00, 6 remain at 60.00.
+    (They went out at the month's average 300.00 / 15 = 20.00, taking 100.00 of the 200.00
+    they brought; the delivery cost 80.00 and 6 stayed at 120.00.)"""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    party = "S" if kind == "purchase_receipt" else ""
+    extra = post(docs, kind, [Line(1, "Q", D(5), D("40.00"), warehouse="W")], party,
+                 dt.date(2026, 11, 3))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 4))
+    docs.cancel(extra, U)
+    reversal = [x.entry for x in j.ledger("Q", "W") if x.entry.doc_id == f"{extra}-R"]
+    assert [(e.quantity, e.value) for e in reversal] == [(D(-5), D("-200.00"))]
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(6), D("100.00"))
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-40.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(6), D("60.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("40.00")
+    assert acc.account_balance("1901") == D("0.00")
+    assert acc.account_balance("2202.02") == D("-100.00")
+
+
+def test_monthly_average_cancelled_count_gain_leaves_the_receipts(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00, count 15 (a gain of 5 at the average then, 50.00), receive 10 @
+    25.00, deliver 4, cancel the count: the gain leaves with its 50.00, the month's receipts
+    are 350.00 for 20, unit 17.50: the delivery costs 70.00, 16 remain at 280.00. (The gain
+    went out at the month's average 400.00 / 25 = 16.00, 80.00; the delivery cost 64.00.)"""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    pc = _count(docs, 15, dt.date(2026, 11, 3))
+    assert docs.get(pc).counters[1] == {"quantity": D(5), "value": D("50.00")}
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("25.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 4))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 5))
+    docs.cancel(pc, U)
+    reversal = [x.entry for x in j.ledger("Q", "W") if x.entry.doc_id == f"{pc}-R"]
+    assert [(e.quantity, e.value) for e in reversal] == [(D(-5), D("-50.00"))]
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-70.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(16), D("280.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("70.00")
+    assert acc.account_balance("1901") == D("0.00")
+
+
+def test_monthly_average_cancelled_return_of_a_closed_month_delivery_leaves_the_receipts(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """November: receive 10 @ 10.00, deliver 4 (closed: 40.00). December: receive 6 @ 20.00,
+    take back 2 of November's delivery (a receipt at its closed cost, 20.00), deliver 3,
+    cancel the return: it leaves with its 20.00, December's unit cost is (60.00 + 120.00) /
+    12 = 15.00, the delivery costs 45.00, 9 remain at 135.00. (It went out at December's
+    average 200.00 / 14: 28.57, the delivery 42.86, 9 left at 128.57.)"""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 4))
+    acc.close_period(2026, 11)
+    clock.at = dt.datetime(2026, 12, 1, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(6), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 1))
+    th = post(docs, "sales_return", [Line(1, "Q", D(2), D("30"), warehouse="W",
+                                          source=(ck, 1))], "C", dt.date(2026, 12, 2))
+    assert docs.get(th).counters[1]["value"] == D("20.00")
+    ck2 = post(docs, "delivery", [Line(1, "Q", D(3), D("30"), warehouse="W")], "C",
+               dt.date(2026, 12, 3))
+    docs.cancel(th, U)
+    reversal = [x.entry for x in j.ledger("Q", "W") if x.entry.doc_id == f"{th}-R"]
+    assert [(e.quantity, e.value) for e in reversal] == [(D(-2), D("-20.00"))]
+    assert docs.get(ck).counters[1]["returned"] == 0
+    assert docs.get(ck).counters[1]["returned_value"] == D("0.00")
+    acc.close_period(2026, 12)
+    assert docs.get(ck2).counters[1]["cost"] == D("45.00")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(9), D("135.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("85.00")
+
+
+def test_monthly_average_close_values_only_the_months_own_movements(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """November: receive 10 @ 10.00, deliver 4. December, posted before November closes:
+    receive 10 @ 20.00, deliver 6. Closing November values its delivery at November's 10.00
+    (40.00) and leaves December alone (it gave both deliveries November 30th costs at
+    (100.00 + 200.00) / 20 = 15.00: 60.00 and 90.00, and November ended at 6 worth -50.00).
+    The November snapshot is 6 @ 60.00.
+    A December return of the November delivery waits for November's close; then it comes back
+    at the closed 10.00 and joins December: (60.00 + 200.00 + 10.00) / 17 -> the delivery
+    costs 95.29, 11 remain at 174.71."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    nov = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+               dt.date(2026, 11, 5))
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    dec = post(docs, "delivery", [Line(1, "Q", D(6), D("30"), warehouse="W")], "C",
+               dt.date(2026, 12, 3))
+    early = docs.create("sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W",
+                                              source=(nov, 1))], party="C",
+                        date=dt.date(2026, 12, 4))
+    with pytest.raises(JxcError) as err:
+        docs.approve_through(early.doc_id, [U])
+    assert err.value.code == "issue_period_open"
+    assert err.value.data["ref"] == f"{nov}/1"
+    assert err.value.data["issue_period"] == "2026-11"
+    assert docs.get(nov).counters[1].get("returned", D(0)) == 0
+    docs.cancel(early.doc_id, U)
+    closed = acc.close_period(2026, 11)
+    assert closed.monthly_issues == 1
+    assert _period_costs(j) == {(nov, D("-40.00"))}
+    assert docs.get(nov).counters[1]["cost"] == D("40.00")
+    assert docs.get(dec).counters[1]["cost"] == D("0.00")  # December is still open
+    old = j.balance("Q", "W", as_of=dt.datetime(2026, 11, 30, 23, 59, 59, 999999))
+    assert (old.on_hand, old.value) == (D(6), D("60.00"))
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(10), D("260.00"))
+    _monthly_books_agree(j, acc)
+    assert _close_voucher(acc, "2026-11") == {("6401", D("40.00"), D(0)),
+                                              ("1405", D(0), D("40.00"))}
+    th = post(docs, "sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W",
+                                          source=(nov, 1))], "C", dt.date(2026, 12, 4))
+    assert docs.get(th).counters[1]["value"] == D("10.00")
+    acc.close_period(2026, 12)
+    assert docs.get(dec).counters[1]["cost"] == D("95.29")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(11), D("174.71"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("125.29")
+    assert [v.date for v in acc.vouchers() if v.doc_type == "period_close"] == [
+        dt.date(2026, 11, 30), dt.date(2026, 12, 31)]
+
+
+def test_monthly_average_closing_a_later_month_closes_the_earlier_one_first(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """The same November and December, closed at once by closing December: November's
+    delivery is valued with November's figures (40.00, at 30 November, in YJ-2026-11), then
+    December's with December's: (60.00 + 200.00) / 16 = 16.25, 97.50; 10 remain at 162.50.
+    (Both were valued at December's close at 15.00: 60.00 and 90.00, 10 left at 150.00.)"""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    nov = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+               dt.date(2026, 11, 5))
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    dec = post(docs, "delivery", [Line(1, "Q", D(6), D("30"), warehouse="W")], "C",
+               dt.date(2026, 12, 3))
+    closed = acc.close_period(2026, 12)
+    assert closed.monthly_issues == 2
+    costs = {(x.entry.doc_id, x.entry.posted_at.date(), x.entry.value)
+             for x in j.ledger("Q", "W") if x.entry.kind == "period_cost"}
+    assert costs == {(nov, dt.date(2026, 11, 30), D("-40.00")),
+                     (dec, dt.date(2026, 12, 31), D("-97.50"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(10), D("162.50"))
+    _monthly_books_agree(j, acc)
+    assert _close_voucher(acc, "2026-11") == {("6401", D("40.00"), D(0)),
+                                              ("1405", D(0), D("40.00"))}
+    assert _close_voucher(acc, "2026-12") == {("6401", D("97.50"), D(0)),
+                                              ("1405", D(0), D("97.50"))}
+
+
+def test_monthly_average_state_stored_before_months_were_named_still_closes(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """A scope stored in the earlier form keeps its open movements unnamed: they load, and the
+    next close takes them with the month it closes; a December receipt posted since keeps to
+    December."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 5))
+    with j.storage.unit_of_work() as uow:  # the same movements, in the earlier form
+        state = uow.valuations.get(("Q", "W"))
+        assert state is not None
+        [[month, movements]] = state.pop("periods")
+        assert month == "2026-11"
+        movements.pop("receipt_refs")
+        uow.valuations.put(("Q", "W"), {**state, **movements})
+        uow.commit()
+    j = Jxc(j.storage, clock=clock)  # nothing kept from before
+    docs, acc = Documents(j), Accounting(j)
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-40.00"))}
+    old = j.balance("Q", "W", as_of=dt.datetime(2026, 11, 30, 23, 59, 59, 999999))
+    assert (old.on_hand, old.value) == (D(6), D("60.00"))
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(16), D("260.00"))
+    _monthly_books_agree(j, acc)
+
+
 def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """Found by the books state machine: a replay must keep the on-hand share of an earlier

@@ -379,15 +379,208 @@ def test_returns_round_trip_and_a_state_of_the_earlier_form_loads() -> None:
         assert err.value.code == "invalid_state"
 
 
+# -- cancelled receipts leave the period's receipts (红冲入库) ----------------------------------
+
+
+def test_cancelled_receipt_leaves_the_receipts_as_if_it_never_came() -> None:
+    """Receive 10 @ 10.00 and 10 @ 20.00, issue 5, cancel the second receipt: it takes out its
+    own 200.00 (not 10 units at the month's average 15.00, which left 50.00 in the cost of
+    goods sold), so the month closes at 10.00: the issue costs 50.00, 5 remain at 50.00."""
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "r1")
+    m.receive(D(10), D("20.00"), "r2")
+    m.issue(D(5), ref="d")
+    assert m.received("r2") == D(10)
+    assert m.cancel_receipt(D(10), "r2") == D("200.00")
+    assert (m.quantity, m.value, m.received("r2")) == (D(5), D("100.00"), D(0))
+    assert m.preview_unit_cost() == D(10)
+    res = m.close_period()
+    assert (res.receipt_quantity, res.receipt_value) == (D(10), D("100.00"))
+    assert [i.cost for i in res.issues] == [D("50.00")]
+    assert (res.closing_quantity, res.closing_value) == (D(5), D("50.00"))
+
+
+def test_cancelled_receipt_in_parts_and_with_its_receipt_cost() -> None:
+    """3 units worth 100.00 cancelled 1 then 2: 33.33, then exactly the 66.67 left. A landed
+    cost named after a receipt follows it when it is cancelled; one without a ref stays."""
+    m = MonthlyAverageValuation()
+    m.receive(D(3), D(0), "r", value=D("100.00"))
+    assert m.cancel_receipt(D(1), "r") == D("33.33")
+    assert m.cancel_receipt(D(2), "r") == D("66.67")
+    assert (m.quantity, m.value) == (D(0), D("0.00"))
+    m.receive(D(4), D("10.00"), "s")
+    assert m.add_receipt_cost(D("6.00"), "s") == D("6.00")
+    m.add_receipt_cost(D("2.00"))
+    assert m.value == D("48.00")
+    assert m.cancel_receipt(D(4), "s") == D("46.00")
+    assert (m.quantity, m.value) == (D(0), D("2.00"))
+
+
+def test_cancel_receipt_refusals_leave_nothing() -> None:
+    m = MonthlyAverageValuation(item="Q", warehouse="W")
+    m.receive(D(10), D("10.00"), "r")
+    m.issue(D(8), ref="d")
+    for qty, ref in ((D(11), "r"), (D(1), "nope")):
+        with pytest.raises(JxcError) as err:
+            m.cancel_receipt(qty, ref)
+        assert err.value.code == "over_return"
+    with pytest.raises(JxcError) as err:  # 8 of its units have left already
+        m.cancel_receipt(D(3), "r")
+    assert err.value.code == "insufficient_stock" and err.value.data["on_hand"] == D(2)
+    with pytest.raises(JxcError) as err:
+        m.cancel_receipt(D(0), "r")
+    assert err.value.code == "invalid_quantity"
+    assert (m.quantity, m.value, m.received("r")) == (D(2), D("100.00"), D(10))
+    m.close_period()
+    with pytest.raises(JxcError) as err:  # a receipt of a closed period is the opening now
+        m.cancel_receipt(D(1), "r")
+    assert err.value.code == "over_return"
+
+
+# -- several open periods: each closes with its own movements ----------------------------------
+
+
+def test_a_period_closes_with_its_own_movements_while_the_next_one_posts() -> None:
+    """November: receive 10 @ 10.00, issue 4. December, posted before November closes:
+    receive 10 @ 20.00, issue 6. Closing November values its issue at November's 10.00
+    (40.00; it was 15.00 with December's receipt, 60.00), closes 6 @ 60.00; December stays
+    open and closes at (60.00 + 200.00) / 16 = 16.25: 97.50, 10 left at 162.50."""
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "n1", period="2026-11")
+    m.issue(D(4), ref="n2", period="2026-11")
+    m.receive(D(10), D("20.00"), "d1", period="2026-12")
+    m.issue(D(6), ref="d2", period="2026-12")
+    assert m.periods == ("2026-11", "2026-12")
+    assert (m.quantity, m.value, m.pending_issue_quantity) == (D(10), D("300.00"), D(10))
+    assert m.preview_unit_cost() == D(10)
+    nov = m.close_period()
+    assert nov.period == "2026-11"
+    assert (nov.receipt_quantity, nov.receipt_value, nov.unit_cost) == (D(10), D("100.00"),
+                                                                        D(10))
+    assert [(i.ref, i.cost) for i in nov.issues] == [("n2", D("40.00"))]
+    assert (nov.closing_quantity, nov.closing_value) == (D(6), D("60.00"))
+    assert m.periods == ("2026-12",)
+    assert (m.opening_quantity, m.opening_value) == (D(6), D("60.00"))
+    assert (m.quantity, m.value) == (D(10), D("260.00"))
+    dec = m.close_period("2026-12")
+    assert dec.unit_cost == D("16.25")
+    assert [(i.ref, i.cost) for i in dec.issues] == [("d2", D("97.50"))]
+    assert (dec.closing_quantity, dec.closing_value) == (D(10), D("162.50"))
+    assert m.periods == ()
+
+
+def test_an_issue_may_not_take_its_period_or_a_later_one_below_zero() -> None:
+    m = MonthlyAverageValuation(item="Q", warehouse="W")
+    m.receive(D(10), D("20.00"), period="2026-12")
+    with pytest.raises(JxcError) as err:  # nothing was on hand in November
+        m.issue(D(4), ref="n", period="2026-11")
+    assert err.value.code == "insufficient_stock" and err.value.data["on_hand"] == D(0)
+    m.receive(D(5), D("10.00"), period="2026-11")
+    m.issue(D(12), ref="d", period="2026-12")
+    with pytest.raises(JxcError) as err:  # November has 5, but December would end at -1
+        m.issue(D(4), ref="n", period="2026-11")
+    assert err.value.data["on_hand"] == D(3)
+    m.issue(D(3), ref="n", period="2026-11")
+    assert m.quantity == D(0)
+    res = m.close_period("2026-11")
+    assert (res.closing_quantity, res.closing_value) == (D(2), D("20.00"))
+
+
+def test_a_return_takes_back_an_issue_of_its_own_period_only() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), period="2026-11")
+    m.issue(D(5), ref="d", period="2026-11")
+    for period in ("2026-12", "2026-10"):
+        with pytest.raises(JxcError) as err:
+            m.return_issue(D(1), "d", ref="t", period=period)
+        assert err.value.code == "issue_period_open"
+        assert err.value.data == {"ref": "d", "issue_period": "2026-11", "period": period}
+        assert err.value.message("zh_CN") != err.value.message()
+    m.return_issue(D(2), "d", ref="t", period="2026-11")
+    assert m.returned("t", "2026-12") == 0 and m.returned("t", "2026-11") == D(2)
+    with pytest.raises(JxcError) as err:  # the return is November's
+        m.cancel_return(D(1), "t", period="2026-12")
+    assert err.value.code == "over_return"
+    res = m.close_period()
+    assert [(r.ref, r.cost) for r in res.returns] == [("t", D("20.00"))]
+
+
+def test_periods_close_in_order_and_the_unnamed_period_goes_with_the_first() -> None:
+    """A state stored before periods were named holds the open movements unnamed: the next
+    close takes them with the period it closes."""
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "r")
+    m.issue(D(2), ref="a")
+    earlier = m.to_state()
+    assert "periods" not in earlier
+    old = valuation_from_state(earlier)
+    assert isinstance(old, MonthlyAverageValuation) and old.periods == ("",)
+    old.receive(D(10), D("12.00"), "s", period="2026-11")
+    old.issue(D(3), ref="b", period="2026-11")
+    old.receive(D(1), D("99.00"), "t", period="2026-12")
+    with pytest.raises(JxcError) as err:
+        old.close_period("2026-12")
+    assert err.value.code == "invalid_transition"
+    res = old.close_period("2026-11")
+    assert res.period == "2026-11"
+    assert (res.receipt_quantity, res.receipt_value) == (D(20), D("220.00"))
+    assert [(i.ref, i.cost) for i in res.issues] == [("a", D("22.00")), ("b", D("33.00"))]
+    assert (res.closing_quantity, res.closing_value) == (D(15), D("165.00"))
+    assert old.periods == ("2026-12",)
+
+
+def test_periods_and_cancellable_receipts_round_trip() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), period="2026-11")  # no ref: nothing to keep
+    assert "receipt_refs" not in m.to_state() and "periods" in m.to_state()
+    m.receive(D(2), D("5.00"), "r", period="2026-12")
+    m.issue(D(4), ref="d", period="2026-11")
+    m.return_issue(D(1), "d", ref="t", period="2026-11")
+    state = m.to_state()
+    assert state["periods"] == [
+        ["2026-11", {"receipts": ["10", "100.00"], "issues": [["d", "4"]],
+                     "returns": [["t", "d", "1"]]}],
+        ["2026-12", {"receipts": ["2", "10.00"], "issues": [],
+                     "receipt_refs": [["r", "2", "10.00"]]}]]
+    again = valuation_from_state(json.loads(json.dumps(state)))
+    assert isinstance(again, MonthlyAverageValuation) and again.to_state() == state
+    assert again.received("r") == D(2)
+    assert again.close_period() == m.close_period()
+    for bad in ([["2026-11", {}]], [["", state["periods"][0][1]]],
+                [state["periods"][1], state["periods"][0]], [["2026-11"]], "x",
+                [["2026-11", {"receipts": ["1", "1"], "issues": [],
+                              "receipt_refs": [["r", "0", "1"]]}]]):
+        with pytest.raises(JxcError) as err:
+            valuation_from_state({**state, "periods": bad})
+        assert err.value.code == "invalid_state"
+
+
 # -- property: value conservation across random periods ----------------------------------------
 
-op = st.one_of(
-    st.tuples(st.just("r"), st.integers(1, 40), st.integers(0, 5000)),  # qty, cents
-    st.tuples(st.just("i"), st.integers(1, 40), st.just(0)),
-    st.tuples(st.just("b"), st.integers(1, 40), st.integers(0, 7)),  # take back: qty, issue
-    st.tuples(st.just("c"), st.integers(1, 40), st.integers(0, 7)),  # cancel: qty, return
+op = st.tuples(
+    st.one_of(
+        st.tuples(st.just("r"), st.integers(1, 40), st.integers(0, 5000)),  # qty, cents
+        st.tuples(st.just("i"), st.integers(1, 40), st.just(0)),
+        st.tuples(st.just("b"), st.integers(1, 40), st.integers(0, 7)),  # take back: which issue
+        st.tuples(st.just("c"), st.integers(1, 40), st.integers(0, 7)),  # cancel: which return
+        st.tuples(st.just("x"), st.integers(1, 40), st.integers(0, 7)),  # cancel: which receipt
+    ),
+    st.integers(0, 3),  # 0: into the next period, posted before this one closes
 )
 qty_scale = st.sampled_from([0, 1, 3])  # pieces, tenths, kg
+
+
+class _Model:
+    """What one open period holds, as the property counts it."""
+
+    def __init__(self) -> None:
+        self.rec_q = self.rec_v = self.issued = self.returned = D(0)
+        self.issue_refs: list[str] = []
+        self.return_refs: list[str] = []
+        self.receipts: dict[str, list[Decimal]] = {}
+
+    def net(self) -> Decimal:
+        return self.rec_q - self.issued + self.returned
 
 
 @settings(max_examples=80, deadline=None)
@@ -397,62 +590,89 @@ qty_scale = st.sampled_from([0, 1, 3])  # pieces, tenths, kg
     allow_negative=st.booleans(),
 )
 def test_monthly_average_conserves_value(
-    periods: list[list[tuple[str, int, int]]], scale: int, allow_negative: bool
+    periods: list[list[tuple[tuple[str, int, int], int]]], scale: int, allow_negative: bool
 ) -> None:
     """Closing value = opening + receipts - issues + returns (- what a negative opening filled
-    to zero settles), exactly; returns of the period's issues leave the receipts alone; an issue
-    taken back whole comes back at exactly its cost."""
+    to zero settles), exactly; returns of the period's issues leave the receipts alone; a
+    cancelled receipt leaves them with its own value; an issue taken back whole comes back at
+    exactly its cost. Movements posted into the next period before the close stay out of it:
+    each period closes with its own."""
     m = MonthlyAverageValuation(allow_negative=allow_negative)
     open_q, open_v = D(0), D("0")
-    for ops in periods:
-        rec_q = rec_v = issued = returned = D(0)
-        issue_refs: list[str] = []
-        return_refs: list[str] = []
-        for kind, n, k in ops:
+    later = _Model()
+    for t, ops in enumerate(periods):
+        now, later = later, _Model()
+        keys = {0: f"p{t:02d}", 1: f"p{t + 1:02d}"}
+        for (kind, n, k), where in ops:
+            u = 1 if where == 0 else 0
+            p, key = (now, later)[u], keys[u]
+            # what may leave in period u: its end, and the end of the next one, stay >= 0
+            room = open_q + now.net() + (later.net() if u else min(D(0), later.net()))
             q = D(n).scaleb(-scale)
+            short = q > room and not allow_negative
             if kind == "r":
-                got = m.receive(q, D(k).scaleb(-2))
+                ref = f"{key}r{len(p.receipts)}"
+                got = m.receive(q, D(k).scaleb(-2), ref, period=key)
                 assert got == half_up(q * D(k).scaleb(-2))
-                rec_q += q
-                rec_v += got
-            elif kind == "i" and q > m.quantity and not allow_negative:
+                p.rec_q += q
+                p.rec_v += got
+                p.receipts[ref] = [q, got]
+            elif kind == "i" and short:
                 with pytest.raises(JxcError) as err:
-                    m.issue(q)
+                    m.issue(q, period=key)
                 assert err.value.code == "insufficient_stock"
             elif kind == "i":
-                issue_refs.append(f"i{len(issue_refs)}")
-                m.issue(q, ref=issue_refs[-1])
-                issued += q
-            elif kind == "b" and issue_refs:
-                ref = issue_refs[k % len(issue_refs)]
+                p.issue_refs.append(f"{key}i{len(p.issue_refs)}")
+                m.issue(q, ref=p.issue_refs[-1], period=key)
+                p.issued += q
+            elif kind == "b" and p.issue_refs:
+                ref = p.issue_refs[k % len(p.issue_refs)]
                 if q > m.returnable(ref):
                     with pytest.raises(JxcError) as err:
-                        m.return_issue(q, ref)
+                        m.return_issue(q, ref, period=key)
                     assert err.value.code == "over_return"
                 else:
-                    return_refs.append(f"b{len(return_refs)}")
-                    m.return_issue(q, ref, ref=return_refs[-1])
-                    returned += q
-            elif kind == "c" and return_refs:
-                ref = return_refs[k % len(return_refs)]
-                if q > m.returned(ref) or (q > m.quantity and not allow_negative):
+                    p.return_refs.append(f"{key}b{len(p.return_refs)}")
+                    m.return_issue(q, ref, ref=p.return_refs[-1], period=key)
+                    p.returned += q
+            elif kind == "c" and p.return_refs:
+                ref = p.return_refs[k % len(p.return_refs)]
+                if q > m.returned(ref, key) or short:
                     with pytest.raises(JxcError) as err:
-                        m.cancel_return(q, ref)
+                        m.cancel_return(q, ref, period=key)
                     assert err.value.code in ("over_return", "insufficient_stock")
                 else:
-                    m.cancel_return(q, ref)
-                    returned -= q
-        assert m.quantity == open_q + rec_q - issued + returned
+                    m.cancel_return(q, ref, period=key)
+                    p.returned -= q
+            elif kind == "x" and p.receipts:
+                ref = sorted(p.receipts)[k % len(p.receipts)]
+                left_q, left_v = p.receipts[ref]
+                if q > left_q or short:
+                    with pytest.raises(JxcError) as err:
+                        m.cancel_receipt(q, ref, period=key)
+                    assert err.value.code in ("over_return", "insufficient_stock")
+                else:
+                    out = m.cancel_receipt(q, ref, period=key)
+                    # its own value: all that is left, else its share, half up
+                    assert out == (left_v if q == left_q else half_up(q * left_v / left_q))
+                    p.rec_q -= q
+                    p.rec_v -= out
+                    if q == left_q:
+                        del p.receipts[ref]
+                    else:
+                        p.receipts[ref] = [left_q - q, left_v - out]
+        assert m.quantity == open_q + now.net() + later.net()
         copy = valuation_from_state(json.loads(json.dumps(m.to_state())))
         assert copy.to_state() == m.to_state()
-        res = m.close_period()
-        assert isinstance(copy, MonthlyAverageValuation) and copy.close_period() == res
-        assert [i.ref for i in res.issues] == issue_refs
-        assert sum((r.quantity for r in res.returns), D(0)) == returned
+        res = m.close_period(keys[0])
+        assert isinstance(copy, MonthlyAverageValuation) and copy.close_period(keys[0]) == res
+        assert res.period == keys[0]
+        assert [i.ref for i in res.issues] == now.issue_refs
+        assert sum((r.quantity for r in res.returns), D(0)) == now.returned
         assert (res.opening_quantity, res.opening_value) == (open_q, open_v)
-        assert (res.receipt_quantity, res.receipt_value) == (rec_q, rec_v)
-        assert res.closing_quantity == open_q + rec_q - issued + returned
-        assert res.closing_value == (open_v + rec_v - res.issue_value + res.return_value
+        assert (res.receipt_quantity, res.receipt_value) == (now.rec_q, now.rec_v)
+        assert res.closing_quantity == open_q + now.net()
+        assert res.closing_value == (open_v + now.rec_v - res.issue_value + res.return_value
                                      - res.settled)
         if not allow_negative:
             # (negative pools: see the tests above)
@@ -473,7 +693,7 @@ def test_monthly_average_conserves_value(
         whole = {r for r in back_q if back_q[r] == qty_of[r]}
         for r in whole:
             assert back_v[r] == cost_of[r]
-        avail_q, avail_v = open_q + rec_q, open_v + rec_v
+        avail_q, avail_v = open_q + now.rec_q, open_v + now.rec_v
         residue = [ic for ic in res.issues if ic.ref not in whole][-1:]
         if res.issues and avail_q > 0:
             # within half a cent of the exact q x V / Q (exact halves: a test above), but the
@@ -494,3 +714,6 @@ def test_monthly_average_conserves_value(
         assert res.closing_value == half_up(res.closing_value)
         open_q, open_v = res.closing_quantity, res.closing_value
         assert (m.opening_quantity, m.opening_value) == (open_q, open_v)
+        # the next period's movements are still open, as posted
+        assert m.quantity == open_q + later.net()
+        assert m.value == open_v + later.rec_v

@@ -15,6 +15,23 @@ falls on the last issue that has not been wholly taken back.
 Under ``allow_negative=False`` an issue beyond ``opening + receipts so far - issues so far`` is
 refused. Under ``allow_negative=True`` the closing quantity may be negative; it is then valued at
 the period's unit cost (or, with no receipts and no opening stock, at ``default_cost``, else 0).
+
+A receipt of an open period may be cancelled (:meth:`MonthlyAverageValuation.cancel_receipt`,
+the reversal of a purchase receipt, of an adjustment or a stock count that brought units in):
+it leaves that period's receipts with its quantity and its value, so the period's unit cost is
+as if it never came, and the reversal is worth exactly what the receipt brought (a part of it:
+``round_half_up(qty x value / received)``).
+
+Several periods may be open at once (用友/金蝶 let the next month post before the current one
+closes). Every movement names its period (``period=``, a string that sorts in time order such
+as ``"2026-11"``; the service passes the month of the posting date), and :meth:`close_period`
+closes the earliest open period with its own receipts, issues and returns: the movements of
+later periods stay open, and the closing figures become their opening. Movements given no
+period are kept in the unnamed period, which belongs to the earliest open one (a valuation used
+without periods has only that one, and a state stored before periods were named holds it).
+An issue is refused (``allow_negative=False``) when it would take the stock below zero at the
+end of its period or of any later open one. A return takes back an issue of its own period
+only; an issue of another open period is refused (``issue_period_open``).
 """
 
 from __future__ import annotations
@@ -34,7 +51,7 @@ from jxc_core.costing._common import (
     opt_dec,
 )
 from jxc_core.errors import JxcError, StateError
-from jxc_core.values import DIVISION_CONTEXT, ZERO
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
 
 __all__ = ["IssueCost", "MonthlyAverageValuation", "PeriodCloseResult", "ReturnCost"]
 
@@ -66,7 +83,8 @@ class PeriodCloseResult:
     ``settled`` is value that left with no issue of this period to carry it: a negative
     opening filled back to exactly zero settles the earlier issues (to cost of goods sold).
     ``returns`` are the issues of the period taken back, valued at the period's unit cost.
-    Always ``opening + receipts - issues + returns - settled == closing``.
+    Always ``opening + receipts - issues + returns - settled == closing``. ``period`` names
+    the period closed (``""`` for the unnamed one).
     """
 
     unit_cost: Decimal
@@ -79,6 +97,7 @@ class PeriodCloseResult:
     closing_value: Decimal
     settled: Decimal = ZERO
     returns: tuple[ReturnCost, ...] = ()
+    period: str = ""
 
     @property
     def issue_value(self) -> Decimal:
@@ -96,38 +115,138 @@ def _wholly_back(ref: str | None, issued: dict[str | None, Decimal],
     return ref is not None and back.get(ref, ZERO) == issued[ref]
 
 
+def _key(period: str | None) -> str:
+    """The key of a period: ``""`` for the unnamed one."""
+    if period is None:
+        return ""
+    if not isinstance(period, str):
+        raise TypeError(f"period must be a str, got {period!r}")
+    return period
+
+
+def _check_qty(quantity: object) -> Decimal:
+    if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+        return bad_quantity(quantity)
+    return quantity
+
+
+class _Open:
+    """The movements of one open period: its receipts (in total, and by ref while they may be
+    cancelled), its issues and the returns of its issues."""
+
+    __slots__ = ("issues", "rec_q", "rec_v", "receipts", "returns")
+
+    def __init__(self) -> None:
+        self.rec_q = ZERO
+        self.rec_v = ZERO
+        self.issues: list[tuple[str | None, Decimal]] = []
+        #: (return ref, issue ref, quantity) of the issues of this period taken back in it
+        self.returns: list[tuple[str | None, str, Decimal]] = []
+        #: receipt ref -> [quantity, value] of the receipts still in this period's receipts
+        self.receipts: dict[str, list[Decimal]] = {}
+
+    def issued(self, ref: str) -> Decimal:
+        return sum((q for r, q in self.issues if r == ref), ZERO)
+
+    def taken_back(self, issue_ref: str) -> Decimal:
+        return sum((q for _, i, q in self.returns if i == issue_ref), ZERO)
+
+    def returned(self, ref: str) -> Decimal:
+        return sum((q for r, _, q in self.returns if r == ref), ZERO)
+
+    def pending(self) -> Decimal:
+        """Issued net of the returns."""
+        return (sum((q for _, q in self.issues), ZERO)
+                - sum((q for _, _, q in self.returns), ZERO))
+
+    def empty(self) -> bool:
+        return not (self.rec_q or self.rec_v or self.issues or self.returns or self.receipts)
+
+    def merged(self, later: _Open) -> _Open:
+        """This period's movements followed by ``later``'s, in a new object."""
+        out = _Open()
+        out.rec_q, out.rec_v = self.rec_q + later.rec_q, self.rec_v + later.rec_v
+        out.issues = self.issues + later.issues
+        out.returns = self.returns + later.returns
+        out.receipts = {r: list(qv) for r, qv in self.receipts.items()}
+        for r, (q, v) in later.receipts.items():
+            got = out.receipts.setdefault(r, [ZERO, ZERO])
+            got[0] += q
+            got[1] += v
+        return out
+
+    def to_data(self) -> dict[str, Any]:
+        """The period's movements; ``returns`` and ``receipt_refs`` only when there are some
+        (the earlier form of the state has neither)."""
+        data: dict[str, Any] = {
+            "receipts": [str(self.rec_q), str(self.rec_v)],
+            "issues": [[r, str(q)] for r, q in self.issues],
+        }
+        if self.returns:
+            data["returns"] = [[r, i, str(q)] for r, i, q in self.returns]
+        if self.receipts:
+            data["receipt_refs"] = [[r, str(q), str(v)] for r, (q, v) in self.receipts.items()]
+        return data
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> _Open:
+        p = cls()
+        p.rec_q, p.rec_v = dec(data["receipts"][0]), dec(data["receipts"][1])
+        p.issues = [(r, dec(q)) for r, q in data["issues"]]
+        returns = data.get("returns", [])  # absent from states of the earlier form
+        if not isinstance(returns, list):
+            raise StateError(reason=f"returns must be a list, got {returns!r}")
+        for r, i, q in returns:
+            if not isinstance(i, str) or not (r is None or isinstance(r, str)):
+                raise StateError(reason=f"bad return {[r, i, q]!r}")
+            q = dec(q)
+            if q <= 0 or q > p.issued(i) - p.taken_back(i):
+                raise StateError(reason=f"return {r!r} of {q} is not open on issue {i!r}")
+            p.returns.append((r, i, q))
+        refs = data.get("receipt_refs", [])
+        if not isinstance(refs, list):
+            raise StateError(reason=f"receipt_refs must be a list, got {refs!r}")
+        for r, q, v in refs:
+            if not isinstance(r, str) or r in p.receipts:
+                raise StateError(reason=f"bad receipt ref {r!r}")
+            q = dec(q)
+            if q <= 0:
+                raise StateError(reason=f"receipt {r!r} of {q} is not open")
+            p.receipts[r] = [q, dec(v)]
+        return p
+
+
 class MonthlyAverageValuation(ValuationBase):
-    """Monthly weighted average over one costing scope and one open period at a time."""
+    """Monthly weighted average over one costing scope; the open periods' movements are kept
+    per period until each closes, the earliest first."""
 
     method: ClassVar[str] = "monthly_average"
 
-    __slots__ = ("_issues", "_open_q", "_open_v", "_rec_q", "_rec_v", "_returns")
+    __slots__ = ("_open_q", "_open_v", "_periods")
 
     def _setup(self) -> None:
         self._open_q = ZERO
         self._open_v = ZERO
-        self._rec_q = ZERO
-        self._rec_v = ZERO
-        self._issues: list[tuple[str | None, Decimal]] = []
-        #: (return ref, issue ref, quantity) of the issues taken back in the open period
-        self._returns: list[tuple[str | None, str, Decimal]] = []
+        #: the open periods by key (``""``: the unnamed one)
+        self._periods: dict[str, _Open] = {}
 
+    # -- reading ---------------------------------------------------------------------------
     @property
     def quantity(self) -> Decimal:
-        """Quantity on hand now: opening + receipts - issues + returns of the open period."""
-        return self._open_q + self._rec_q - self.pending_issue_quantity
+        """Quantity on hand now: opening + receipts - issues + returns of the open periods."""
+        return self._open_q + sum((p.rec_q - p.pending() for p in self._periods.values()),
+                                  ZERO)
 
     @property
     def pending_issue_quantity(self) -> Decimal:
-        """Quantity issued in the open period net of the returns, not valued until
+        """Quantity issued in the open periods net of the returns, not valued until
         :meth:`close_period`."""
-        return (sum((q for _, q in self._issues), ZERO)
-                - sum((q for _, _, q in self._returns), ZERO))
+        return sum((p.pending() for p in self._periods.values()), ZERO)
 
     @property
     def value(self) -> Decimal:
-        """Opening value + receipts of the open period (issues are valued at close)."""
-        return self._open_v + self._rec_v
+        """Opening value + receipts of the open periods (issues are valued at close)."""
+        return self._open_v + sum((p.rec_v for p in self._periods.values()), ZERO)
 
     @property
     def opening_quantity(self) -> Decimal:
@@ -137,6 +256,54 @@ class MonthlyAverageValuation(ValuationBase):
     def opening_value(self) -> Decimal:
         return self._open_v
 
+    @property
+    def periods(self) -> tuple[str, ...]:
+        """The keys of the open periods with movements, in order (``""``, the unnamed period,
+        first)."""
+        return tuple(sorted(k for k, p in self._periods.items() if not p.empty()))
+
+    def _at(self, period: str | None) -> _Open:
+        key = _key(period)
+        found = self._periods.get(key)
+        if found is None:
+            found = self._periods[key] = _Open()
+        return found
+
+    def _room(self, key: str) -> Decimal:
+        """What may leave stock in period ``key`` without taking the stock below zero at the end
+        of that period or of any later open one (the unnamed period counts as the earliest)."""
+        cum = self._open_q
+        room: Decimal | None = None
+        for k in sorted(self._periods):
+            if k > key and room is None:  # the end of period ``key``, which has no movement
+                room = cum
+            p = self._periods[k]
+            cum += p.rec_q - p.pending()
+            if k >= key:
+                room = cum if room is None else min(room, cum)
+        return cum if room is None else room
+
+    def _check_room(self, quantity: Decimal, key: str) -> None:
+        if self._allow:
+            return
+        room = self._room(key)
+        if quantity > room:
+            raise insufficient(self.item, self.warehouse, quantity, room)
+
+    def _holding(self, period: str | None, has: Any) -> tuple[str, _Open] | None:
+        """The open period of ``period`` (any, when ``None``) for which ``has`` is true: the
+        named period itself, else the unnamed one (it belongs to the earliest open period);
+        with ``period=None`` the latest that has it."""
+        if period is None:
+            found = [(k, p) for k, p in sorted(self._periods.items()) if has(p)]
+            return found[-1] if found else None
+        for k in (_key(period), ""):
+            p = self._periods.get(k)
+            if p is not None and has(p):
+                return k, p
+        return None
+
+    # -- movements -------------------------------------------------------------------------
     def receive(
         self,
         quantity: Decimal,
@@ -144,135 +311,223 @@ class MonthlyAverageValuation(ValuationBase):
         ref: str | None = None,
         *,
         value: Decimal | None = None,
+        period: str | None = None,
     ) -> Decimal:
-        """Receive into the open period; returns the receipt value."""
+        """Receive into the open period ``period``; returns the receipt value. A receipt with a
+        ``ref`` may be cancelled while its period is open (:meth:`cancel_receipt`)."""
         quantity, val = self._receipt(quantity, unit_cost, value)
-        self._rec_q += quantity
-        self._rec_v += val
+        p = self._at(period)
+        p.rec_q += quantity
+        p.rec_v += val
+        if ref is not None:
+            got = p.receipts.setdefault(ref, [ZERO, ZERO])
+            got[0] += quantity
+            got[1] += val
         return val
 
-    def issue(self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
-              ) -> None:
-        """Record an issue of the open period (valued at close). ``from_ref`` is ignored."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
-        on_hand = self.quantity
-        if quantity > on_hand and not self._allow:
-            raise insufficient(self.item, self.warehouse, quantity, on_hand)
-        self._issues.append((ref, quantity))
+    def issue(self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None,
+              period: str | None = None) -> None:
+        """Record an issue of the open period ``period`` (valued at its close). ``from_ref`` is
+        ignored."""
+        quantity = _check_qty(quantity)
+        key = _key(period)
+        self._check_room(quantity, key)
+        self._at(key).issues.append((ref, quantity))
+
+    def add_receipt_cost(self, amount: Decimal, ref: str | None = None, *,
+                         period: str | None = None) -> Decimal:
+        """A cost added to the receipts of the open period ``period`` (a landed cost, an
+        invoice's price difference; signed): it joins the period's receipts value and reaches
+        its issues through the unit cost. When ``ref`` names a receipt of that period, the
+        amount also follows that receipt if it is cancelled. Returns the amount."""
+        amount = check_number(amount, "amount")
+        p = self._at(period)
+        p.rec_v += amount
+        if ref is not None and ref in p.receipts:
+            p.receipts[ref][1] += amount
+        return amount
+
+    def received(self, ref: str, period: str | None = None) -> Decimal:
+        """Quantity of the receipt ``ref`` still in the receipts of its open period (of the
+        period ``period`` when given; 0 when none)."""
+        found = self._holding(period, lambda p: ref in p.receipts)
+        return ZERO if found is None else found[1].receipts[ref][0]
+
+    def receipt_refs(self, period: str | None = None) -> tuple[str, ...]:
+        """The refs of the receipts of the open period ``period`` that may be cancelled."""
+        p = self._periods.get(_key(period))
+        return () if p is None else tuple(p.receipts)
+
+    def cancel_receipt(self, quantity: Decimal, ref: str, *, period: str | None = None
+                       ) -> Decimal:
+        """Take ``quantity`` of the receipt ``ref`` out of the receipts of its open period (its
+        cancellation, 红冲): the period's unit cost is as if those units never came. Returns the
+        value they take out: the receipt's whole value (with the receipt costs that followed
+        it) for the rest of it, else ``round_half_up(quantity x value / quantity left)``. More
+        than the receipt has left is refused (``over_return``); units no longer on hand like an
+        issue (``insufficient_stock``)."""
+        quantity = _check_qty(quantity)
+        found = self._holding(period, lambda p: ref in p.receipts)
+        left = ZERO if found is None else found[1].receipts[ref][0]
+        if found is None or quantity > left:
+            raise JxcError("over_return", ref=ref, quantity=quantity, open=left)
+        key, p = found
+        self._check_room(quantity, key)
+        q, v = p.receipts[ref]
+        taken = v if quantity == q else DIVISION_CONTEXT.divide(quantity * v, q).quantize(
+            self._quantum, ROUND_HALF_UP)
+        if quantity == q:
+            del p.receipts[ref]
+        else:
+            p.receipts[ref] = [q - quantity, v - taken]
+        p.rec_q -= quantity
+        p.rec_v -= taken
+        return taken
 
     def returnable(self, issue_ref: str) -> Decimal:
-        """Quantity of the open period's issue ``issue_ref`` not taken back yet (0 when no
-        issue of the open period has that ref)."""
-        issued = sum((q for r, q in self._issues if r == issue_ref), ZERO)
-        if not issued:
-            return ZERO
-        return issued - sum((q for _, i, q in self._returns if i == issue_ref), ZERO)
+        """Quantity of the open periods' issue ``issue_ref`` not taken back yet (0 when no
+        issue of an open period has that ref)."""
+        return sum((p.issued(issue_ref) - p.taken_back(issue_ref)
+                    for p in self._periods.values()), ZERO)
 
-    def returned(self, ref: str) -> Decimal:
-        """Quantity the return ``ref`` took back in the open period (0 when none)."""
-        return sum((q for r, _, q in self._returns if r == ref), ZERO)
+    def returned(self, ref: str, period: str | None = None) -> Decimal:
+        """Quantity the return ``ref`` took back in the open periods (in ``period`` when
+        given; 0 when none)."""
+        found = self._holding(period, lambda p: p.returned(ref) > 0)
+        return ZERO if found is None else found[1].returned(ref)
 
-    def return_issue(self, quantity: Decimal, issue_ref: str, *, ref: str | None = None
-                     ) -> None:
+    def return_issue(self, quantity: Decimal, issue_ref: str, *, ref: str | None = None,
+                     period: str | None = None) -> None:
         """Take back ``quantity`` of the open period's issue ``issue_ref`` (a customer return of
         a delivery of the month, 冲减本月发出): the units are on hand again, the period's
         receipts and unit cost do not change, and :meth:`close_period` values the return at
         the period's unit cost (all of the issue back: exactly its cost). More than the issue
-        has left to take back is refused (``over_return``)."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
+        has left to take back is refused (``over_return``). The return belongs to the issue's
+        period: given a ``period``, an issue of another open period is refused
+        (``issue_period_open``: its cost is known when that period closes)."""
+        quantity = _check_qty(quantity)
         if not isinstance(issue_ref, str):
             raise TypeError(f"issue_ref must be a str, got {issue_ref!r}")
-        left = self.returnable(issue_ref)
+        found = self._holding(period, lambda p: p.issued(issue_ref) > 0)
+        if found is None:
+            other = self._holding(None, lambda p: p.issued(issue_ref) > 0)
+            if other is not None:
+                raise JxcError("issue_period_open", ref=issue_ref, issue_period=other[0],
+                               period=period)
+            raise JxcError("over_return", ref=issue_ref, quantity=quantity, open=ZERO)
+        p = found[1]
+        left = p.issued(issue_ref) - p.taken_back(issue_ref)
         if quantity > left:
             raise JxcError("over_return", ref=issue_ref, quantity=quantity, open=left)
-        self._returns.append((ref, issue_ref, quantity))
+        p.returns.append((ref, issue_ref, quantity))
 
-    def cancel_return(self, quantity: Decimal, ref: str) -> None:
-        """Undo ``quantity`` of the return ``ref`` of the open period (its cancellation, 红冲):
-        the units leave stock again, the issue can be taken back again. More than the return
-        took back is refused (``over_return``); units no longer on hand like an issue
-        (``insufficient_stock``)."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
-            quantity = bad_quantity(quantity)
-        left = self.returned(ref)
-        if quantity > left:
+    def cancel_return(self, quantity: Decimal, ref: str, *, period: str | None = None
+                      ) -> None:
+        """Undo ``quantity`` of the return ``ref`` of an open period (of ``period`` when given;
+        its cancellation, 红冲): the units leave stock again, the issue can be taken back
+        again. More than the return took back is refused (``over_return``); units no longer on
+        hand like an issue (``insufficient_stock``)."""
+        quantity = _check_qty(quantity)
+        found = self._holding(period, lambda p: p.returned(ref) > 0)
+        left = ZERO if found is None else found[1].returned(ref)
+        if found is None or quantity > left:
             raise JxcError("over_return", ref=ref, quantity=quantity, open=left)
-        on_hand = self.quantity
-        if quantity > on_hand and not self._allow:
-            raise insufficient(self.item, self.warehouse, quantity, on_hand)
-        for k in range(len(self._returns) - 1, -1, -1):  # the latest first
-            r, issue_ref, q = self._returns[k]
+        key, p = found
+        self._check_room(quantity, key)
+        returns = p.returns
+        for k in range(len(returns) - 1, -1, -1):  # the latest first
+            r, issue_ref, q = returns[k]
             if r != ref:
                 continue
             take = min(q, quantity)
             quantity -= take
             if take == q:
-                del self._returns[k]
+                del returns[k]
             else:
-                self._returns[k] = (r, issue_ref, q - take)
+                returns[k] = (r, issue_ref, q - take)
             if not quantity:
                 break
 
+    # -- the close -------------------------------------------------------------------------
+    def _earliest(self, period: str | None) -> tuple[str, _Open]:
+        """The period the next close closes (``period``, else the earliest open one) with the
+        unnamed period's movements first; refused while an earlier named period is open."""
+        named = [k for k in self.periods if k]
+        key = _key(period) if period is not None else (named[0] if named else "")
+        earlier = [k for k in named if k < key]
+        if earlier:
+            raise JxcError("invalid_transition", state=f"{earlier[0]} open",
+                           action=f"close {key}")
+        first = self._periods.get("", _Open())
+        if key:
+            first = first.merged(self._periods.get(key, _Open()))
+        return key, first
+
     def preview_unit_cost(self) -> Decimal:
-        """The unit cost the period would close at now (unrounded): (opening + receipts) value
-        over quantity; with no positive pool, the receipts' own average, else the opening's,
-        else ``default_cost``, else 0."""
-        q = self._open_q + self._rec_q
+        """The unit cost the earliest open period would close at now (unrounded): (opening +
+        receipts) value over quantity; with no positive pool, the receipts' own average, else
+        the opening's, else ``default_cost``, else 0."""
+        return self._unit(self._earliest(None)[1])
+
+    def _unit(self, p: _Open) -> Decimal:
+        q = self._open_q + p.rec_q
         if q > 0:
-            return DIVISION_CONTEXT.divide(self._open_v + self._rec_v, q)
-        if self._rec_q > 0:
-            return DIVISION_CONTEXT.divide(self._rec_v, self._rec_q)
+            return DIVISION_CONTEXT.divide(self._open_v + p.rec_v, q)
+        if p.rec_q > 0:
+            return DIVISION_CONTEXT.divide(p.rec_v, p.rec_q)
         if self._open_q < 0 and self._open_v:
             return DIVISION_CONTEXT.divide(self._open_v, self._open_q)
         if self._default_cost is not None:
             return self._default_cost
         return ZERO
 
-    def _value_of(self, qty: Decimal, unit: Decimal) -> Decimal:
+    def _value_of(self, qty: Decimal, unit: Decimal, p: _Open) -> Decimal:
         """qty x (V / Q) computed as (qty x V) / Q, so an exact half cent stays exact."""
-        q = self._open_q + self._rec_q
+        q = self._open_q + p.rec_q
         if q > 0:
-            return DIVISION_CONTEXT.divide(qty * (self._open_v + self._rec_v), q)
-        if self._rec_q > 0 and unit == DIVISION_CONTEXT.divide(self._rec_v, self._rec_q):
-            return DIVISION_CONTEXT.divide(qty * self._rec_v, self._rec_q)
+            return DIVISION_CONTEXT.divide(qty * (self._open_v + p.rec_v), q)
+        if p.rec_q > 0 and unit == DIVISION_CONTEXT.divide(p.rec_v, p.rec_q):
+            return DIVISION_CONTEXT.divide(qty * p.rec_v, p.rec_q)
         return DIVISION_CONTEXT.multiply(qty, unit)
 
-    def close_period(self) -> PeriodCloseResult:
-        """Value the period's issues and returns, roll the closing figures into the next
-        period's opening."""
-        unit = self.preview_unit_cost()
+    def close_period(self, period: str | None = None) -> PeriodCloseResult:
+        """Close the open period ``period`` (the earliest open one when ``None``): value its
+        issues and returns with its own opening and receipts, roll its closing figures into
+        the opening of the next period. The movements of later periods stay open. Closing a
+        period while an earlier one is open is refused (``invalid_transition``)."""
+        key, p = self._earliest(period)
+        unit = self._unit(p)
         quantum = self._quantum
-        avail_v = self._open_v + self._rec_v
-        closing_q = self.quantity
+        avail_v = self._open_v + p.rec_v
+        closing_q = self._open_q + p.rec_q - p.pending()
         if closing_q == 0:
             closing_v = ZERO.quantize(quantum)
         else:
-            closing_v = self._value_of(closing_q, unit).quantize(quantum, ROUND_HALF_UP)
+            closing_v = self._value_of(closing_q, unit, p).quantize(quantum, ROUND_HALF_UP)
         issued: dict[str | None, Decimal] = {}
-        for ref, q in self._issues:
+        for ref, q in p.issues:
             issued[ref] = issued.get(ref, ZERO) + q
         back: dict[str, Decimal] = {}
-        for _, issue_ref, q in self._returns:
+        for _, issue_ref, q in p.returns:
             back[issue_ref] = back.get(issue_ref, ZERO) + q
         # the residue goes to the last issue not wholly taken back (without returns: the last)
-        last = next((i for i in range(len(self._issues) - 1, -1, -1)
-                     if not _wholly_back(self._issues[i][0], issued, back)), None)
+        last = next((i for i in range(len(p.issues) - 1, -1, -1)
+                     if not _wholly_back(p.issues[i][0], issued, back)), None)
         costs: list[Decimal] = []
         cost_of: dict[str | None, Decimal] = {}
-        for i, (ref, q) in enumerate(self._issues):
-            cost = ZERO if i == last else self._value_of(q, unit).quantize(quantum, ROUND_HALF_UP)
+        for i, (ref, q) in enumerate(p.issues):
+            cost = (ZERO if i == last
+                    else self._value_of(q, unit, p).quantize(quantum, ROUND_HALF_UP))
             costs.append(cost)
             cost_of[ref] = cost_of.get(ref, ZERO) + cost
         returns: list[ReturnCost] = []
         taken: dict[str, tuple[Decimal, Decimal]] = {}
-        for ref, issue_ref, q in self._returns:
+        for ref, issue_ref, q in p.returns:
             tq, tv = taken.get(issue_ref, (ZERO, ZERO))
             if tq + q == issued[issue_ref]:  # the whole issue is back: exactly its cost
                 cost = cost_of[issue_ref] - tv
             else:
-                cost = self._value_of(q, unit).quantize(quantum, ROUND_HALF_UP)
+                cost = self._value_of(q, unit, p).quantize(quantum, ROUND_HALF_UP)
             taken[issue_ref] = (tq + q, tv + cost)
             returns.append(ReturnCost(ref, issue_ref, q, cost))
         settled = ZERO
@@ -288,32 +543,33 @@ class MonthlyAverageValuation(ValuationBase):
             unit_cost=unit,
             opening_quantity=self._open_q,
             opening_value=self._open_v,
-            receipt_quantity=self._rec_q,
-            receipt_value=self._rec_v,
-            issues=tuple(IssueCost(ref, q, c) for (ref, q), c in zip(self._issues, costs,
+            receipt_quantity=p.rec_q,
+            receipt_value=p.rec_v,
+            issues=tuple(IssueCost(ref, q, c) for (ref, q), c in zip(p.issues, costs,
                                                                        strict=True)),
             closing_quantity=closing_q,
             closing_value=closing_v,
             settled=settled,
             returns=tuple(returns),
+            period=key,
         )
         self._open_q, self._open_v = closing_q, closing_v
-        self._rec_q = ZERO
-        self._rec_v = ZERO
-        self._issues = []
-        self._returns = []
+        self._periods.pop("", None)
+        self._periods.pop(key, None)
         return result
 
+    # -- state -----------------------------------------------------------------------------
     def to_state(self) -> dict[str, Any]:
+        """Plain data. The unnamed period sits at the top (``receipts``, ``issues``, and
+        ``returns`` / ``receipt_refs`` when there are some): with nothing else it is the state's
+        earlier form. Named periods with movements are listed under ``periods``."""
         state = base_state(self.method, self._digits, self._allow)
-        state.update(
-            opening=[str(self._open_q), str(self._open_v)],
-            receipts=[str(self._rec_q), str(self._rec_v)],
-            issues=[[r, str(q)] for r, q in self._issues],
-            default_cost=None if self._default_cost is None else str(self._default_cost),
-        )
-        if self._returns:  # a state with none keeps the earlier form
-            state["returns"] = [[r, i, str(q)] for r, i, q in self._returns]
+        state["opening"] = [str(self._open_q), str(self._open_v)]
+        state.update(self._periods.get("", _Open()).to_data())
+        state["default_cost"] = None if self._default_cost is None else str(self._default_cost)
+        named = [[k, self._periods[k].to_data()] for k in self.periods if k]
+        if named:
+            state["periods"] = named
         return state
 
     @classmethod
@@ -325,16 +581,19 @@ class MonthlyAverageValuation(ValuationBase):
             default_cost=opt_dec(state.get("default_cost")),
         )
         v._open_q, v._open_v = dec(state["opening"][0]), dec(state["opening"][1])
-        v._rec_q, v._rec_v = dec(state["receipts"][0]), dec(state["receipts"][1])
-        v._issues = [(r, dec(q)) for r, q in state["issues"]]
-        returns = state.get("returns", [])  # absent from states of the earlier form
-        if not isinstance(returns, list):
-            raise StateError(reason=f"returns must be a list, got {returns!r}")
-        for r, i, q in returns:
-            if not isinstance(i, str) or not (r is None or isinstance(r, str)):
-                raise StateError(reason=f"bad return {[r, i, q]!r}")
-            q = dec(q)
-            if q <= 0 or q > v.returnable(i):
-                raise StateError(reason=f"return {r!r} of {q} is not open on issue {i!r}")
-            v._returns.append((r, i, q))
+        unnamed = _Open.from_data(state)
+        if not unnamed.empty():
+            v._periods[""] = unnamed
+        named = state.get("periods", [])  # absent from states of the earlier form
+        if not isinstance(named, list):
+            raise StateError(reason=f"periods must be a list, got {named!r}")
+        before = ""
+        for entry in named:
+            if not isinstance(entry, list) or len(entry) != 2:
+                raise StateError(reason=f"bad period {entry!r}")
+            key, data = entry
+            if not isinstance(key, str) or key <= before or not isinstance(data, dict):
+                raise StateError(reason=f"bad period {key!r}")
+            v._periods[key] = _Open.from_data(data)
+            before = key
         return v

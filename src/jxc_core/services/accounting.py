@@ -385,14 +385,18 @@ class Accounting:
     def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
         """Value the month's issues of monthly-weighted-average scopes (全月一次加权平均):
         a ``period_cost`` ledger entry per issue and per return of an issue of the month, one
-        journal posting for all of them, and the costs in the documents' counters (a
+        journal posting per month for all of them, and the costs in the documents' counters (a
         delivery's ``cost``, a sales return's ``value`` and its delivery's ``returned_value``)
-        so that later returns and cancellations start from them."""
+        so that later returns and cancellations start from them.
+
+        Each scope closes its open months up to ``period``, the earliest first, each with its
+        own movements (dated at that month's last moment, in that month's ``YJ-YYYY-MM``); the
+        movements of later months stay open for their own close."""
         scopes = sorted({w.scope(w.item(b.item), b.warehouse) for b in w.uow.balances.all()
                          if w.item(b.item).costing_method == "monthly_average"})
         entries: list[LedgerEntry] = []
-        rows: list[JournalRow] = []
-        doc_id = f"YJ-{period}"
+        #: the month-end postings by month: their journal rows
+        rows: dict[str, list[JournalRow]] = {}
         counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
 
         def count(ref: str, name: str, amount: Decimal) -> None:
@@ -406,31 +410,41 @@ class Accounting:
             if state is None:
                 continue
             inner = MonthlyAverageValuation.from_state(state)
-            result = inner.close_period()
-            # (ref, value leaving stock, is a return): a return brings its value back
-            costs = [(ic.ref or "", ic.cost, False) for ic in result.issues]
-            costs += [(rc.ref or "", -rc.cost, True) for rc in result.returns]
-            if result.settled:
-                costs.append(("", result.settled, False))
-            for ref, cost, back in costs:
-                g_type, g_doc, g_line = _split_group(ref) if ref else ("period_close", doc_id, 0)
-                entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, end,
-                                           "period_cost", g_type, g_doc, g_line))
-                role = _COUNTER_ROLE.get(g_type, "cogs")
-                n = len(rows) // 2 + 1
-                pair = ((("inventory", -cost, ZERO), (role, ZERO, -cost)) if back  # Dr 1405
-                        else ((role, cost, ZERO), ("inventory", ZERO, cost)))
-                for r, dr, cr in pair:
-                    if cost:
-                        rows.append(JournalRow("period_close", doc_id, n, r, dr, cr, scope[0],
-                                               scope[1], "", end.date().isoformat(),
-                                               self.jxc.book_currency))
-            for ic in result.issues:
-                count(ic.ref or "", "cost", ic.cost)
-            for rc in result.returns:
-                count(rc.ref or "", "value", rc.cost)
-                if _split_group(rc.ref)[0] == "sales_return":
-                    count(rc.issue_ref, "returned_value", rc.cost)
+            due = [k for k in inner.periods if k <= period]  # the unnamed one sorts first
+            months = [k for k in due if k] or ([period] if due else [])
+            for month in months:  # the unnamed period goes with the first
+                result = inner.close_period(month)
+                at = period_bounds(int(month[:4]), int(month[5:7]))[1]
+                doc_id = f"YJ-{month}"
+                posting = rows.setdefault(month, [])
+                # (ref, value leaving stock, is a return): a return brings its value back
+                costs = [(ic.ref or "", ic.cost, False) for ic in result.issues]
+                costs += [(rc.ref or "", -rc.cost, True) for rc in result.returns]
+                if result.settled:
+                    costs.append(("", result.settled, False))
+                for ref, cost, back in costs:
+                    g_type, g_doc, g_line = (_split_group(ref) if ref
+                                             else ("period_close", doc_id, 0))
+                    entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, at,
+                                               "period_cost", g_type, g_doc, g_line))
+                    role = _COUNTER_ROLE.get(g_type, "cogs")
+                    n = len(posting) // 2 + 1
+                    pair = ((("inventory", -cost, ZERO), (role, ZERO, -cost)) if back  # Dr 1405
+                            else ((role, cost, ZERO), ("inventory", ZERO, cost)))
+                    for r, dr, cr in pair:
+                        if cost:
+                            posting.append(JournalRow("period_close", doc_id, n, r, dr, cr,
+                                                      scope[0], scope[1], "",
+                                                      at.date().isoformat(),
+                                                      self.jxc.book_currency))
+                for ic in result.issues:
+                    count(ic.ref or "", "cost", ic.cost)
+                for rc in result.returns:
+                    count(rc.ref or "", "value", rc.cost)
+                    if _split_group(rc.ref)[0] == "sales_return":
+                        count(rc.issue_ref, "returned_value", rc.cost)
+            if not months:
+                continue
             new_state = inner.to_state()
             for key in ("posted_until", "moves"):
                 if key in state:
@@ -440,8 +454,9 @@ class Accounting:
             first = w.uow.sequences.next("ledger", len(entries))
             w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
                                  for k, e in enumerate(entries)])
-        if rows:
-            w.uow.journal.append([r.to_data() for r in rows])
+        for month in sorted(rows):  # one posting per month, its rows together
+            if rows[month]:
+                w.uow.journal.append([r.to_data() for r in rows[month]])
         for (g_type, g_doc), lines in sorted(counted.items()):
             found = w.uow.documents.get(g_doc)  # none for a direct engine posting
             if found is None or found.get("doc_type") != g_type:

@@ -967,10 +967,12 @@ class Documents:
                        cache)
             src_line = rc.line(n)
             self._reopen(w, src_line, q, sign, cache, "received", "on_order")
-            if reverse:
+            if reverse:  # under the monthly average: takes back the issue of its month
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=doc.counter(line.line_no, "stock_value"),
                                        unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
+                                                           line.line_no),
                                        kind="return_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
@@ -1216,10 +1218,12 @@ class Documents:
             if not q:
                 continue
             going_in = (q > 0) != reverse
-            if going_in and reverse:
+            if going_in and reverse:  # under the monthly average: takes back its issue
                 stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
                                        value=doc.counter(line.line_no, "value"),
                                        unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
+                                                           line.line_no),
                                        kind=f"{doc.doc_type.value}_reversal",
                                        line_no=line.line_no))
             elif going_in:

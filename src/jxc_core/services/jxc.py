@@ -90,10 +90,19 @@ class MonthlyScope:
     an issue is recorded by quantity and costs 0.00 now; :meth:`Accounting.close_period`
     values the month's issues and books their cost (``period_cost`` ledger entries).
 
-    An in line whose ``from_ref`` names an issue of the open month (a customer return of a
-    delivery of the month, a delivery's cancellation) takes that issue back by quantity
-    (:meth:`take_back`) instead of entering the month's receipts; an out line whose
-    ``from_ref`` names such a return (its cancellation) undoes it first (:meth:`issue`)."""
+    Each movement belongs to the month of its posting date (:attr:`period`, set by the engine
+    before it moves the scope), so a month closes with its own movements while the next one
+    is already posting.
+
+    A movement that undoes another of its month undoes it in the month's figures instead of
+    being a new receipt or issue. An in line whose ``from_ref`` names an issue of the month (a
+    customer return of a delivery of the month, the cancellation of a delivery, of an
+    adjustment or a stock count that took units out, of a purchase return) takes that issue
+    back by quantity (:meth:`take_back`). An out line whose ``from_ref`` (``doc/line``) names,
+    under the same document type, a return of the month or a receipt of the month (the
+    cancellation of a return, of a purchase receipt, of an adjustment or a count that brought
+    units in) undoes that return, or takes the receipt out of the month's receipts at its own
+    value (:meth:`issue`)."""
 
     method = "monthly_average"
 
@@ -101,6 +110,8 @@ class MonthlyScope:
         self.inner = inner
         self.item: object = None
         self.warehouse: object = None
+        #: the month (``YYYY-MM``) of the movement being posted
+        self.period: str | None = None
 
     @property
     def quantity(self) -> Decimal:
@@ -108,60 +119,92 @@ class MonthlyScope:
 
     @property
     def value(self) -> Decimal:
-        """Opening + receipts - the issues already valued (this month's are not yet)."""
+        """Opening + receipts of the open months (their issues are not valued yet)."""
         return self.inner.value
+
+    def _zero(self) -> Decimal:
+        return ZERO.quantize(money_quantum(self.inner.currency_digits))
 
     def receive(self, quantity: Decimal, unit_cost: Decimal, ref: str | None = None, *,
                 value: Decimal | None = None) -> Decimal:
-        return self.inner.receive(quantity, unit_cost, ref, value=value)
+        """A receipt of the month; ``ref`` is the group ref of its line (:func:`_group_ref`),
+        under which its cancellation finds it."""
+        return self.inner.receive(quantity, unit_cost, ref, value=value, period=self.period)
 
     def issue(self, quantity: Decimal, from_ref: str | None = None, *,
               ref: str | None = None) -> Decimal:
         """Record the issue by quantity (0.00 now). When ``from_ref`` (``doc/line``) names a
-        return of the open month posted under the same document type as ``ref``, the issue
-        (that return's cancellation) undoes the return first."""
+        return or a receipt of the month posted under the same document type as ``ref``, the
+        issue (that movement's cancellation) undoes the return first, then takes the receipt
+        out of the month's receipts: the value that leaves is the receipt's own."""
         inner = self.inner
         inner.item, inner.warehouse = self.item, self.warehouse
         back = _returned_ref(ref, from_ref)
+        value = ZERO
         if back is not None:
-            undo = min(quantity, inner.returned(back))
+            undo = min(quantity, inner.returned(back, self.period))
             if undo > 0:
-                inner.cancel_return(undo, back)
+                inner.cancel_return(undo, back, period=self.period)
                 quantity -= undo
+            out = min(quantity, inner.received(back, self.period))
+            if out > 0:
+                value += inner.cancel_receipt(out, back, period=self.period)
+                quantity -= out
         if quantity > 0 or back is None:
-            inner.issue(quantity, from_ref, ref=ref)
-        return ZERO.quantize(money_quantum(inner._digits))
+            inner.issue(quantity, from_ref, ref=ref, period=self.period)
+        return value + self._zero()
 
     def can_take_back(self, issue_ref: str) -> bool:
-        """Whether ``issue_ref`` names an issue of the open month with units left to take
+        """Whether ``issue_ref`` names an issue of an open month with units left to take
         back."""
         return self.inner.returnable(issue_ref) > 0
 
     def take_back(self, quantity: Decimal, issue_ref: str, ref: str) -> Decimal:
-        """A return of the open month's issue ``issue_ref`` (冲减本月发出): on hand again at
-        0.00 now, valued by :meth:`Accounting.close_period` at the month's unit cost."""
-        self.inner.return_issue(quantity, issue_ref, ref=ref)
-        return ZERO.quantize(money_quantum(self.inner._digits))
+        """A return of the month's issue ``issue_ref`` (冲减本月发出): on hand again at 0.00
+        now, valued by :meth:`Accounting.close_period` at the month's unit cost. An issue of
+        another open month is refused (``issue_period_open``)."""
+        try:
+            self.inner.return_issue(quantity, issue_ref, ref=ref, period=self.period)
+        except JxcError as err:  # name the issue as the documents do: doc/line
+            if "ref" not in err.data:
+                raise
+            _, doc_id, line_no = _split_group(issue_ref)
+            raise JxcError(err.code, **{**err.data, "ref": f"{doc_id}/{line_no}"}) from None
+        return self._zero()
 
     def take_adjustments(self) -> list[CostAdjustment]:
         return []
 
+    def _receipt_key(self, ref: str) -> str | None:
+        """The group ref of the month's receipt named ``doc/line`` (the receipt ref of a landed
+        cost or an invoice), or ``None``."""
+        doc_id, _, line_no = ref.rpartition("/")
+        for key in self.inner.receipt_refs(self.period):
+            _, k_doc, k_line = _split_group(key)
+            if k_doc == doc_id and str(k_line) == line_no:
+                return key
+        return None
+
     def add_kept_cost(self, ref: str, kept: Decimal) -> None:
-        self.inner._rec_v += kept
+        self.inner.add_receipt_cost(kept, self._receipt_key(ref), period=self.period)
 
     def add_landed_cost(self, ref: str, amount: Decimal, *,
                         received_quantity: Decimal | None = None) -> Decimal:
-        """Landed cost joins the month's receipts value (the whole amount stays in the pool
-        and reaches the issues through the month's unit cost)."""
-        amount = check_number(amount, "amount")
-        self.inner._rec_v += amount
-        return amount
+        """Landed cost joins the receipts value of its month (the whole amount stays in the
+        pool and reaches the issues through the month's unit cost); it follows the receipt
+        when that is a receipt of the same month and is cancelled."""
+        return self.inner.add_receipt_cost(amount, self._receipt_key(ref), period=self.period)
 
     def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
         return self.inner.take_changes()
 
     def to_state(self) -> dict[str, Any]:
         return self.inner.to_state()
+
+
+def _period_of(moment: dt.datetime) -> str:
+    """The month of a posting moment, the key of a monthly-average period."""
+    return f"{moment.year:04d}-{moment.month:02d}"
 
 
 Valuation = (
@@ -182,11 +225,12 @@ class StockLine:
     """One line of a stock posting. ``direction`` is ``"in"`` or ``"out"``.
 
     In: ``unit_cost`` (or a total ``value``); ``from_ref`` may name the issue the line takes
-    back (its group ref: a customer return, a delivery's cancellation), which matters under
-    the monthly average only (:class:`MonthlyScope`). Out: ``demand`` names the demand line
-    whose reservations it consumes first; ``from_ref`` names the receipt a supplier return
-    leaves from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left
-    empty on an out line of a lot-tracked item: FEFO picks the lots.
+    back (its group ref: a customer return, the cancellation of a delivery, an adjustment or
+    count out, a purchase return), which matters under the monthly average only
+    (:class:`MonthlyScope`). Out: ``demand`` names the demand line whose reservations it
+    consumes first; ``from_ref`` names the receipt a supplier return or a cancellation leaves
+    from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left empty on
+    an out line of a lot-tracked item: FEFO picks the lots.
     """
 
     item: str
@@ -980,11 +1024,14 @@ class Jxc:
                             before[pair] = self._on_hand(w, *pair)
                 from_ref = ""
                 if line.direction == IN:
-                    if (line.from_ref and type(v) is MonthlyScope
-                            and v.can_take_back(line.from_ref)):
-                        # a return of an issue of the open month (冲减本月发出): valued at close
-                        amount = v.take_back(qty, line.from_ref,
-                                             _group_ref(doc_type, doc_id, line_no))
+                    if type(v) is MonthlyScope:
+                        own = _group_ref(doc_type, doc_id, line_no)
+                        if line.from_ref and v.can_take_back(line.from_ref):
+                            # a return of an issue of the month (冲减本月发出): valued at close
+                            amount = v.take_back(qty, line.from_ref, own)
+                        else:  # named by its group ref, so that its cancellation finds it
+                            amount = v.receive(qty, line.unit_cost or ZERO, own,
+                                               value=line.value)
                     else:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
                         amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
@@ -1135,6 +1182,8 @@ class Jxc:
         """
         scope = w.scope(item, warehouse)
         v = w.valuation(item, warehouse)
+        if type(v) is MonthlyScope:
+            v.period = _period_of(when)  # the month the movement belongs to
         if scope in replays:
             return v
         latest = w.posted_until.get(scope)
@@ -1142,7 +1191,7 @@ class Jxc:
             w.posted_until[scope] = when
             return v
         if isinstance(v, MonthlyScope):
-            return v  # inside the open month the order of movements changes no cost
+            return v  # inside its month the order of movements changes no cost
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
         rewound: Valuation
