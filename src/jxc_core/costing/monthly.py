@@ -132,9 +132,11 @@ def _check_qty(quantity: object) -> Decimal:
 
 class _Open:
     """The movements of one open period: its receipts (in total, and by ref while they may be
-    cancelled), its issues and the returns of its issues."""
+    cancelled), its issues and the returns of its issues. Sums by ref are kept as the
+    movements come (a return's checks cost O(1), not a scan of the period's issues)."""
 
-    __slots__ = ("issues", "rec_q", "rec_v", "receipts", "returns")
+    __slots__ = ("_back", "_issued", "_returned", "_totals", "issues", "rec_q", "rec_v",
+                 "receipts", "returns")
 
     def __init__(self) -> None:
         self.rec_q = ZERO
@@ -144,20 +146,46 @@ class _Open:
         self.returns: list[tuple[str | None, str, Decimal]] = []
         #: receipt ref -> [quantity, value] of the receipts still in this period's receipts
         self.receipts: dict[str, list[Decimal]] = {}
+        self._issued: dict[str | None, Decimal] = {}  # by issue ref
+        self._back: dict[str, Decimal] = {}  # taken back, by issue ref
+        self._returned: dict[str | None, Decimal] = {}  # by return ref
+        self._totals = [ZERO, ZERO]  # issued, taken back
+
+    def add_issue(self, ref: str | None, quantity: Decimal) -> None:
+        self.issues.append((ref, quantity))
+        self._issued[ref] = self._issued.get(ref, ZERO) + quantity
+        self._totals[0] += quantity
+
+    def add_return(self, ref: str | None, issue_ref: str, quantity: Decimal) -> None:
+        self.returns.append((ref, issue_ref, quantity))
+        self._count_return(ref, issue_ref, quantity)
+
+    def reduce_return(self, k: int, by: Decimal) -> None:
+        """Take ``by`` off the ``k``-th return (all of it: the return is dropped)."""
+        ref, issue_ref, q = self.returns[k]
+        if by == q:
+            del self.returns[k]
+        else:
+            self.returns[k] = (ref, issue_ref, q - by)
+        self._count_return(ref, issue_ref, -by)
+
+    def _count_return(self, ref: str | None, issue_ref: str, quantity: Decimal) -> None:
+        self._back[issue_ref] = self._back.get(issue_ref, ZERO) + quantity
+        self._returned[ref] = self._returned.get(ref, ZERO) + quantity
+        self._totals[1] += quantity
 
     def issued(self, ref: str) -> Decimal:
-        return sum((q for r, q in self.issues if r == ref), ZERO)
+        return self._issued.get(ref, ZERO)
 
     def taken_back(self, issue_ref: str) -> Decimal:
-        return sum((q for _, i, q in self.returns if i == issue_ref), ZERO)
+        return self._back.get(issue_ref, ZERO)
 
     def returned(self, ref: str) -> Decimal:
-        return sum((q for r, _, q in self.returns if r == ref), ZERO)
+        return self._returned.get(ref, ZERO)
 
     def pending(self) -> Decimal:
         """Issued net of the returns."""
-        return (sum((q for _, q in self.issues), ZERO)
-                - sum((q for _, _, q in self.returns), ZERO))
+        return self._totals[0] - self._totals[1]
 
     def empty(self) -> bool:
         return not (self.rec_q or self.rec_v or self.issues or self.returns or self.receipts)
@@ -166,8 +194,10 @@ class _Open:
         """This period's movements followed by ``later``'s, in a new object."""
         out = _Open()
         out.rec_q, out.rec_v = self.rec_q + later.rec_q, self.rec_v + later.rec_v
-        out.issues = self.issues + later.issues
-        out.returns = self.returns + later.returns
+        for ref, q in self.issues + later.issues:
+            out.add_issue(ref, q)
+        for ref, issue_ref, q in self.returns + later.returns:
+            out.add_return(ref, issue_ref, q)
         out.receipts = {r: list(qv) for r, qv in self.receipts.items()}
         for r, (q, v) in later.receipts.items():
             got = out.receipts.setdefault(r, [ZERO, ZERO])
@@ -192,7 +222,8 @@ class _Open:
     def from_data(cls, data: dict[str, Any]) -> _Open:
         p = cls()
         p.rec_q, p.rec_v = dec(data["receipts"][0]), dec(data["receipts"][1])
-        p.issues = [(r, dec(q)) for r, q in data["issues"]]
+        for r, q in data["issues"]:
+            p.add_issue(r, dec(q))
         returns = data.get("returns", [])  # absent from states of the earlier form
         if not isinstance(returns, list):
             raise StateError(reason=f"returns must be a list, got {returns!r}")
@@ -202,7 +233,7 @@ class _Open:
             q = dec(q)
             if q <= 0 or q > p.issued(i) - p.taken_back(i):
                 raise StateError(reason=f"return {r!r} of {q} is not open on issue {i!r}")
-            p.returns.append((r, i, q))
+            p.add_return(r, i, q)
         refs = data.get("receipt_refs", [])
         if not isinstance(refs, list):
             raise StateError(reason=f"receipt_refs must be a list, got {refs!r}")
@@ -332,7 +363,7 @@ class MonthlyAverageValuation(ValuationBase):
         quantity = _check_qty(quantity)
         key = _key(period)
         self._check_room(quantity, key)
-        self._at(key).issues.append((ref, quantity))
+        self._at(key).add_issue(ref, quantity)
 
     def add_receipt_cost(self, amount: Decimal, ref: str | None = None, *,
                          period: str | None = None) -> Decimal:
@@ -419,7 +450,7 @@ class MonthlyAverageValuation(ValuationBase):
         left = p.issued(issue_ref) - p.taken_back(issue_ref)
         if quantity > left:
             raise JxcError("over_return", ref=issue_ref, quantity=quantity, open=left)
-        p.returns.append((ref, issue_ref, quantity))
+        p.add_return(ref, issue_ref, quantity)
 
     def cancel_return(self, quantity: Decimal, ref: str, *, period: str | None = None
                       ) -> None:
@@ -436,15 +467,12 @@ class MonthlyAverageValuation(ValuationBase):
         self._check_room(quantity, key)
         returns = p.returns
         for k in range(len(returns) - 1, -1, -1):  # the latest first
-            r, issue_ref, q = returns[k]
+            r, _, q = returns[k]
             if r != ref:
                 continue
             take = min(q, quantity)
             quantity -= take
-            if take == q:
-                del returns[k]
-            else:
-                returns[k] = (r, issue_ref, q - take)
+            p.reduce_return(k, take)
             if not quantity:
                 break
 
