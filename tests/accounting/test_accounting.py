@@ -560,6 +560,27 @@ def test_monthly_average_cancelled_count_gain_leaves_the_receipts(
     assert acc.account_balance("1901") == D("0.00")
 
 
+def test_monthly_average_count_gain_after_issues_is_valued_at_the_month_unit_cost(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00, deliver 5, count 6: the gain of 1 is valued at the month's unit
+    cost as it stands (100.00 / 10 = 10.00), not at the value over the units left (100.00 / 5,
+    which left out the delivery not yet valued); the close: the delivery 50.00, 6 at 60.00.
+    (It was 20.00: the delivery then cost 54.55 and 6 remained at 65.45.)"""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    pc = _count(docs, 6, dt.date(2026, 11, 4))
+    assert docs.get(pc).counters[1] == {"quantity": D(1), "value": D("10.00")}
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck, D("-50.00"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(6), D("60.00"))
+    _monthly_books_agree(j, acc)
+
+
 def test_monthly_average_cancelled_return_of_a_closed_month_delivery_leaves_the_receipts(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """November: receive 10 @ 10.00, deliver 4 (closed: 40.00). December: receive 6 @ 20.00,

@@ -1270,8 +1270,12 @@ class Documents:
                 qty[line.line_no] = counted - self._on_hand(w, line.item, line.warehouse,
                                                             line.lot)
                 v = w.valuation(item, line.warehouse)
-                cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
-                                      if v.quantity > 0 else ZERO)
+                if isinstance(v, MonthlyScope):  # the month's unit cost as it stands: its
+                    # value leaves out the month's issues, which are not valued before close
+                    cost[line.line_no] = v.inner.preview_unit_cost()
+                else:
+                    cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
+                                          if v.quantity > 0 else ZERO)
         out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost)
         return attrs.evolve(out, attributes=doc.attributes)
 
