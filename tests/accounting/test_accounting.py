@@ -616,6 +616,24 @@ def test_monthly_average_cancelled_return_of_a_closed_month_delivery_leaves_the_
     assert acc.account_balance("6401") == D("85.00")
 
 
+def _november_and_december(world: tuple[Jxc, Documents, Accounting, Clock, Rates]
+                           ) -> tuple[str, str]:
+    """Q (monthly average) in W. November: receive 10 @ 10.00, deliver 4. December, posted
+    before November closes: receive 10 @ 20.00, deliver 6. The two deliveries."""
+    _, docs, _, clock, _ = world
+    world[0].define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    nov = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+               dt.date(2026, 11, 5))
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    dec = post(docs, "delivery", [Line(1, "Q", D(6), D("30"), warehouse="W")], "C",
+               dt.date(2026, 12, 3))
+    return nov, dec
+
+
 def test_monthly_average_close_values_only_the_months_own_movements(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """November: receive 10 @ 10.00, deliver 4. December, posted before November closes:
@@ -626,17 +644,8 @@ def test_monthly_average_close_values_only_the_months_own_movements(
     A December return of the November delivery waits for November's close; then it comes back
     at the closed 10.00 and joins December: (60.00 + 200.00 + 10.00) / 17 -> the delivery
     costs 95.29, 11 remain at 174.71."""
-    j, docs, acc, clock, _ = world
-    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
-    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
-         dt.date(2026, 11, 2))
-    nov = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
-               dt.date(2026, 11, 5))
-    clock.at = dt.datetime(2026, 12, 2, 9)
-    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
-         dt.date(2026, 12, 2))
-    dec = post(docs, "delivery", [Line(1, "Q", D(6), D("30"), warehouse="W")], "C",
-               dt.date(2026, 12, 3))
+    j, docs, acc, _, _ = world
+    nov, dec = _november_and_december(world)
     early = docs.create("sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W",
                                               source=(nov, 1))], party="C",
                         date=dt.date(2026, 12, 4))
@@ -678,17 +687,8 @@ def test_monthly_average_closing_a_later_month_closes_the_earlier_one_first(
     delivery is valued with November's figures (40.00, at 30 November, in YJ-2026-11), then
     December's with December's: (60.00 + 200.00) / 16 = 16.25, 97.50; 10 remain at 162.50.
     (Both were valued at December's close at 15.00: 60.00 and 90.00, 10 left at 150.00.)"""
-    j, docs, acc, clock, _ = world
-    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
-    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
-         dt.date(2026, 11, 2))
-    nov = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
-               dt.date(2026, 11, 5))
-    clock.at = dt.datetime(2026, 12, 2, 9)
-    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
-         dt.date(2026, 12, 2))
-    dec = post(docs, "delivery", [Line(1, "Q", D(6), D("30"), warehouse="W")], "C",
-               dt.date(2026, 12, 3))
+    j, _, acc, _, _ = world
+    nov, dec = _november_and_december(world)
     closed = acc.close_period(2026, 12)
     assert closed.monthly_issues == 2
     costs = {(x.entry.doc_id, x.entry.posted_at.date(), x.entry.value)

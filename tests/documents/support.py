@@ -54,6 +54,12 @@ class Shop:
              **kw: Any) -> Document:
         return self.docs.create(doc_type, lines, party=party, **kw)
 
+    def approved(self, doc_type: str, lines: list[Line], party: str = "", **kw: Any) -> str:
+        """Create, submit and approve (not posted): the id."""
+        doc = self.make(doc_type, lines, party, **kw)
+        self.docs.submit(doc.doc_id, BOSS)
+        return self.docs.approve(doc.doc_id, BOSS).doc_id
+
     def run(self, doc_type: str, lines: list[Line], party: str = "", **kw: Any) -> Document:
         """Create, submit, approve and post."""
         doc = self.make(doc_type, lines, party, **kw)

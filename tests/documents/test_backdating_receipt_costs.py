@@ -127,10 +127,8 @@ def test_a_receipt_cost_of_an_earlier_version_still_refuses_back_dating(
     monkeypatch.setattr(jxc_module, "_RECEIPT_COST", "not_recorded")
     landed(shop, r1, "20.00")
     monkeypatch.undo()
-    late = shop.make("delivery", [Line(1, "A", D(1), D("30.00"), warehouse="W1")], "C1",
-                     date=on(22)).doc_id
-    shop.docs.submit(late, BOSS)
-    shop.docs.approve(late, BOSS)
+    late = shop.approved("delivery", [Line(1, "A", D(1), D("30.00"), warehouse="W1")], "C1",
+                         date=on(22))
     before = shop.snapshot()
     with pytest.raises(JxcError) as err:
         shop.docs.post(late, BOSS)
@@ -226,10 +224,8 @@ def test_a_receipt_cost_dated_before_later_issues_reaches_them(
 def test_a_receipt_cost_dated_before_its_receipt_is_refused(shop: Shop) -> None:
     r1 = receipt(shop, "A", 10, "10.00", 20)
     issue(shop, "A", 4, 25)
-    lc = shop.make("landed_cost", [Line(1, "freight", D(1), D("20.00"))], "S1",
-                   attributes={"receipts": [r1], "basis": "quantity"}, date=on(19)).doc_id
-    shop.docs.submit(lc, BOSS)
-    shop.docs.approve(lc, BOSS)
+    lc = shop.approved("landed_cost", [Line(1, "freight", D(1), D("20.00"))], "S1",
+                       attributes={"receipts": [r1], "basis": "quantity"}, date=on(19))
     before = shop.snapshot()
     with pytest.raises(JxcError) as err:
         shop.docs.post(lc, BOSS)

@@ -14,17 +14,11 @@ from .support import BOSS, Shop
 D = Decimal
 
 
-def _approved(shop: Shop, doc_type: str, lines: list[Line], party: str) -> str:
-    doc = shop.make(doc_type, lines, party)
-    shop.docs.submit(doc.doc_id, BOSS)
-    return shop.docs.approve(doc.doc_id, BOSS).doc_id
-
-
 def test_a_batch_posts_every_document_in_order(shop: Shop) -> None:
     # the receipt comes first in the batch: the delivery after it finds its stock
-    rk = _approved(shop, "purchase_receipt",
+    rk = shop.approved("purchase_receipt",
                    [Line(1, "C", D(10), D("3.00"), warehouse="W1")], "S1")
-    ck = _approved(shop, "delivery", [Line(1, "C", D(4), D("5.00"), warehouse="W1")], "C1")
+    ck = shop.approved("delivery", [Line(1, "C", D(4), D("5.00"), warehouse="W1")], "C1")
     done = shop.docs.post_many([rk, ck], BOSS)
     assert [d.doc_id for d in done] == [rk, ck]
     assert [d.state for d in done] == [State.POSTED, State.POSTED]
@@ -36,9 +30,9 @@ def test_a_batch_posts_every_document_in_order(shop: Shop) -> None:
 
 
 def test_a_refused_document_refuses_the_batch_and_names_itself(shop: Shop) -> None:
-    rk = _approved(shop, "purchase_receipt",
+    rk = shop.approved("purchase_receipt",
                    [Line(1, "C", D(10), D("3.00"), warehouse="W1")], "S1")
-    ck = _approved(shop, "delivery", [Line(1, "C", D(11), D("5.00"), warehouse="W1")], "C1")
+    ck = shop.approved("delivery", [Line(1, "C", D(11), D("5.00"), warehouse="W1")], "C1")
     before = shop.snapshot()
     with pytest.raises(InsufficientStockError) as caught:
         shop.docs.post_many([rk, ck], BOSS)
@@ -54,7 +48,7 @@ def test_a_refused_document_refuses_the_batch_and_names_itself(shop: Shop) -> No
 
 def test_posted_documents_in_a_batch_are_left_as_they_are(shop: Shop) -> None:
     rk = shop.receipt([Line(1, "C", D(10), D("3.00"), warehouse="W1")]).doc_id
-    rk2 = _approved(shop, "purchase_receipt",
+    rk2 = shop.approved("purchase_receipt",
                     [Line(1, "C", D(5), D("4.00"), warehouse="W1")], "S1")
     done = shop.docs.post_many([rk, rk2, rk2], BOSS)
     assert [d.doc_id for d in done] == [rk, rk2, rk2]
@@ -65,7 +59,7 @@ def test_posted_documents_in_a_batch_are_left_as_they_are(shop: Shop) -> None:
 
 
 def test_a_batch_with_a_draft_is_refused_with_its_transition(shop: Shop) -> None:
-    rk = _approved(shop, "purchase_receipt",
+    rk = shop.approved("purchase_receipt",
                    [Line(1, "C", D(10), D("3.00"), warehouse="W1")], "S1")
     draft = shop.make("purchase_receipt", [Line(1, "C", D(1), D("3.00"), warehouse="W1")],
                       "S1").doc_id
@@ -84,7 +78,7 @@ def test_an_empty_batch_is_refused(shop: Shop) -> None:
 
 
 def test_a_batch_with_an_idempotency_key_posts_once(shop: Shop) -> None:
-    rk = _approved(shop, "purchase_receipt",
+    rk = shop.approved("purchase_receipt",
                    [Line(1, "C", D(10), D("3.00"), warehouse="W1")], "S1")
     first = shop.docs.post_many([rk], BOSS, idempotency_key="batch-1")
     again = shop.docs.post_many([rk], BOSS, idempotency_key="batch-1")
@@ -98,7 +92,7 @@ def test_a_batch_with_an_idempotency_key_posts_once(shop: Shop) -> None:
 
 def test_a_batch_of_receipts_against_one_order_counts_every_receipt(shop: Shop) -> None:
     po = shop.po([Line(1, "C", D(10), D("3.00"), warehouse="W1")]).doc_id
-    ids = [_approved(shop, "purchase_receipt",
+    ids = [shop.approved("purchase_receipt",
                      [Line(1, "C", D(3), D("3.00"), warehouse="W1", source=(po, 1))], "S1")
            for _ in range(3)]
     shop.docs.post_many(ids, BOSS)
