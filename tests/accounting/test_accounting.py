@@ -581,6 +581,31 @@ def test_monthly_average_count_gain_after_issues_is_valued_at_the_month_unit_cos
     _monthly_books_agree(j, acc)
 
 
+@pytest.mark.parametrize("close_november_first", [True, False])
+def test_monthly_average_count_gain_of_a_later_open_month_uses_that_month_cost(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates], close_november_first: bool
+) -> None:
+    """November: receive 10 @ 10.00; December: receive 10 @ 30.00, count 21 (a gain of 1).
+    The gain joins December's receipts and is valued at December's unit cost as it stands,
+    (100.00 + 300.00) / 20 = 20.00, whether November is closed yet or not (it was November's
+    10.00 while November was open)."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    if close_november_first:
+        acc.close_period(2026, 11)
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("30.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 2))
+    pc = _count(docs, 21, dt.date(2026, 12, 3))
+    assert docs.get(pc).counters[1] == {"quantity": D(1), "value": D("20.00")}
+    acc.close_period(2026, 12)
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(21), D("420.00"))
+    _monthly_books_agree(j, acc)
+
+
 def test_monthly_average_cancelled_return_of_a_closed_month_delivery_leaves_the_receipts(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """November: receive 10 @ 10.00, deliver 4 (closed: 40.00). December: receive 6 @ 20.00,

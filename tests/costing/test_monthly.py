@@ -717,3 +717,18 @@ def test_monthly_average_conserves_value(
         # the next period's movements are still open, as posted
         assert m.quantity == open_q + later.net()
         assert m.value == open_v + later.rec_v
+
+
+def test_preview_unit_cost_of_a_later_open_period_starts_from_the_earlier_closing() -> None:
+    """November 10 @ 10.00 and an issue of 4 (not valued yet), December 10 @ 30.00: November
+    would close at 6 @ 60.00, so December's unit cost is (60.00 + 300.00) / 16 = 22.50;
+    November's own stays 10.00, and without a period it is the earliest's."""
+    v = MonthlyAverageValuation(2, False)
+    v.receive(Decimal(10), Decimal("10.00"), "R1", period="2026-11")
+    v.issue(Decimal(4), ref="I1", period="2026-11")
+    v.receive(Decimal(10), Decimal("30.00"), "R2", period="2026-12")
+    assert v.preview_unit_cost("2026-12") == Decimal("22.5")
+    assert v.preview_unit_cost("2026-11") == Decimal(10)
+    assert v.preview_unit_cost() == Decimal(10)
+    v.close_period("2026-11")
+    assert v.preview_unit_cost("2026-12") == Decimal("22.5")

@@ -491,20 +491,51 @@ class MonthlyAverageValuation(ValuationBase):
             first = first.merged(self._periods.get(key, _Open()))
         return key, first
 
-    def preview_unit_cost(self) -> Decimal:
-        """The unit cost the earliest open period would close at now (unrounded): (opening +
-        receipts) value over quantity; with no positive pool, the receipts' own average, else
-        the opening's, else ``default_cost``, else 0."""
-        return self._unit(self._earliest(None)[1])
+    def preview_unit_cost(self, period: str | None = None) -> Decimal:
+        """The unit cost ``period`` (the earliest open one when ``None``) would close at now
+        (unrounded): (opening + its receipts) value over quantity; with no positive pool, the
+        receipts' own average, else the opening's, else ``default_cost``, else 0. The opening
+        of a later period is the closing the open periods before it would have now, each at
+        its own unit cost (the unnamed movements go with the first). Running totals only: no
+        movement list is copied or scanned."""
+        named = [k for k in self.periods if k]
+        target = _key(period) if period is not None else (named[0] if named else "")
+        open_q, open_v = self._open_q, self._open_v
+        unnamed = self._periods.get("")
+        rec_q, rec_v = (unnamed.rec_q, unnamed.rec_v) if unnamed else (ZERO, ZERO)
+        pending = unnamed.pending() if unnamed else ZERO
+        for k in named:
+            if k >= target:
+                break
+            p = self._periods[k]
+            q, v = rec_q + p.rec_q, rec_v + p.rec_v
+            unit = self._unit_of(open_q, open_v, q, v)
+            closing_q = open_q + q - pending - p.pending()
+            if closing_q == 0:
+                closing_v = ZERO
+            elif open_q + q > 0:
+                closing_v = DIVISION_CONTEXT.divide(closing_q * (open_v + v), open_q + q)
+            else:
+                closing_v = DIVISION_CONTEXT.multiply(closing_q, unit)
+            open_q, open_v = closing_q, closing_v.quantize(self._quantum, ROUND_HALF_UP)
+            rec_q = rec_v = pending = ZERO
+        found = self._periods.get(target) if target else None
+        if found is not None:
+            rec_q, rec_v = rec_q + found.rec_q, rec_v + found.rec_v
+        return self._unit_of(open_q, open_v, rec_q, rec_v)
 
     def _unit(self, p: _Open) -> Decimal:
-        q = self._open_q + p.rec_q
+        return self._unit_of(self._open_q, self._open_v, p.rec_q, p.rec_v)
+
+    def _unit_of(self, open_q: Decimal, open_v: Decimal, rec_q: Decimal, rec_v: Decimal
+                 ) -> Decimal:
+        q = open_q + rec_q
         if q > 0:
-            return DIVISION_CONTEXT.divide(self._open_v + p.rec_v, q)
-        if p.rec_q > 0:
-            return DIVISION_CONTEXT.divide(p.rec_v, p.rec_q)
-        if self._open_q < 0 and self._open_v:
-            return DIVISION_CONTEXT.divide(self._open_v, self._open_q)
+            return DIVISION_CONTEXT.divide(open_v + rec_v, q)
+        if rec_q > 0:
+            return DIVISION_CONTEXT.divide(rec_v, rec_q)
+        if open_q < 0 and open_v:
+            return DIVISION_CONTEXT.divide(open_v, open_q)
         if self._default_cost is not None:
             return self._default_cost
         return ZERO

@@ -38,6 +38,7 @@ from jxc_core.services.jxc import (
     ReserveLine,
     StockLine,
     _group_ref,
+    _period_of,
     _Work,
 )
 from jxc_core.stock.model import Balance, LedgerEntry
@@ -1270,9 +1271,9 @@ class Documents:
                 qty[line.line_no] = counted - self._on_hand(w, line.item, line.warehouse,
                                                             line.lot)
                 v = w.valuation(item, line.warehouse)
-                if isinstance(v, MonthlyScope):  # the month's unit cost as it stands: its
-                    # value leaves out the month's issues, which are not valued before close
-                    cost[line.line_no] = v.inner.preview_unit_cost()
+                if isinstance(v, MonthlyScope):  # the count month's unit cost as it stands:
+                    # the value leaves out the open months' issues, not valued before close
+                    cost[line.line_no] = v.inner.preview_unit_cost(_period_of(when))
                 else:
                     cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
                                           if v.quantity > 0 else ZERO)
