@@ -706,6 +706,27 @@ def test_monthly_average_close_values_only_the_months_own_movements(
         dt.date(2026, 11, 30), dt.date(2026, 12, 31)]
 
 
+def test_reopening_a_month_keeps_the_months_its_close_locked_before_it(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Closing December with November still open values November first and locks both.
+    Reopening December reopens December only: a November posting is still refused (it was
+    accepted, and valued on top of December's figures: 32.50 instead of November's 10.00)."""
+    j, docs, acc, _, _ = world
+    nov, _ = _november_and_december(world)
+    acc.close_period(2026, 12)
+    acc.reopen_period(2026, 12, user="cfo", reason="late December invoice")
+    late = docs.create("delivery", [Line(1, "Q", D(2), D("30"), warehouse="W")], party="C",
+                       date=dt.date(2026, 11, 20))
+    with pytest.raises(JxcError) as err:
+        docs.approve_through(late.doc_id, [U])
+    assert err.value.code == "period_closed"
+    post(docs, "purchase_receipt", [Line(1, "Q", D(2), D("20.00"), warehouse="W")], "S",
+         dt.date(2026, 12, 20))
+    acc.close_period(2026, 12)
+    assert docs.get(nov).counters[1]["cost"] == D("40.00")
+    _monthly_books_agree(j, acc)
+
+
 def test_monthly_average_closing_a_later_month_closes_the_earlier_one_first(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """The same November and December, closed at once by closing December: November's

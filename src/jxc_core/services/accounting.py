@@ -482,8 +482,9 @@ class Accounting:
             closed = (w.uow.records.get("period", "closed") or {}).get("ends", [])
             keep = [e for e in closed if dt.datetime.fromisoformat(e) <= before]
             w.uow.records.put("period", "closed", {"ends": keep})
-            w.uow.records.put("period", "lock", {"until": keep[-1] if keep else "",
-                                                 "period": ""})
+            # the months before stay locked, also those a later close valued and locked
+            # without their own close (closing December closes an open November first)
+            w.uow.records.put("period", "lock", {"until": before.isoformat(), "period": ""})
             seq = w.uow.sequences.next("period_log")
             w.uow.records.put("period_log", f"{seq:06d}", {
                 "action": "reopen", "period": period, "user": user, "reason": reason,
