@@ -179,6 +179,10 @@ class MonthlyScope:
         """The group ref of the month's receipt named ``doc/line`` (the receipt ref of a landed
         cost or an invoice), or ``None``."""
         doc_id, _, line_no = ref.rpartition("/")
+        if line_no.isdigit():  # landed costs and invoices name purchase receipts: one look-up
+            key = _group_ref("purchase_receipt", doc_id, int(line_no))
+            if self.inner.received(key, self.period) > 0:
+                return key
         for key in self.inner.receipt_refs(self.period):
             _, k_doc, k_line = _split_group(key)
             if k_doc == doc_id and str(k_line) == line_no:
