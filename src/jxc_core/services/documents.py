@@ -1273,7 +1273,7 @@ class Documents:
                 v = w.valuation(item, line.warehouse)
                 if isinstance(v, MonthlyScope):  # the count month's unit cost as it stands:
                     # the value leaves out the open months' issues, not valued before close
-                    cost[line.line_no] = v.inner.preview_unit_cost(_period_of(when))
+                    cost[line.line_no] = v.preview_unit_cost(_period_of(when))
                 else:
                     cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
                                           if v.quantity > 0 else ZERO)

@@ -154,6 +154,11 @@ class MonthlyScope:
             inner.issue(quantity, from_ref, ref=ref, period=self.period)
         return value + self._zero()
 
+    def preview_unit_cost(self, period: str | None = None) -> Decimal:
+        """The unit cost ``period`` would close at now (see
+        :meth:`MonthlyAverageValuation.preview_unit_cost`)."""
+        return self.inner.preview_unit_cost(period)
+
     def can_take_back(self, issue_ref: str) -> bool:
         """Whether ``issue_ref`` names an issue of an open month with units left to take
         back."""

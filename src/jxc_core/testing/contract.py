@@ -248,6 +248,13 @@ class StorageContract(abc.ABC):
         itself for an adapter that lives in one process)."""
         return storage
 
+    def _other(self, storage: Storage, tmp_path: Path) -> Storage:
+        """:meth:`other_writer`, closed with the test's other storages."""
+        other = self.other_writer(storage, tmp_path)
+        if other is not storage:
+            self._opened.append(other)
+        return other
+
     #: test id (``name[param]``) -> reason: known adapter bugs, run as strict xfails
     known_bugs: ClassVar[dict[str, str]] = {}
 
@@ -376,9 +383,7 @@ class StorageContract(abc.ABC):
             u.master.put_item(Item("S2", "rolled back"))  # no commit: rolled back
         with storage.unit_of_work() as u:
             assert u.stamp() == mine
-        other = self.other_writer(storage, tmp_path)
-        if other is not storage:
-            self._opened.append(other)
+        other = self._other(storage, tmp_path)
         with other.unit_of_work() as u:
             u.master.put_item(Item("S3", "someone else"))
             u.commit()
@@ -389,9 +394,7 @@ class StorageContract(abc.ABC):
         self, storage: Storage, tmp_path: Path
     ) -> None:
         a = setup_service(storage)
-        other = self.other_writer(storage, tmp_path)
-        if other is not storage:
-            self._opened.append(other)
+        other = self._other(storage, tmp_path)
         b = Jxc(other, clock=FixedClock())
         a.issue("A", "W", D(1))  # a's rows and valuation of A/W are warm now
         b.issue("A", "W", D(4))  # b moves them behind a's back
@@ -412,9 +415,7 @@ class StorageContract(abc.ABC):
         self, storage: Storage, tmp_path: Path
     ) -> None:
         a = setup_service(storage)
-        other = self.other_writer(storage, tmp_path)
-        if other is not storage:
-            self._opened.append(other)
+        other = self._other(storage, tmp_path)
         b = Jxc(other, clock=FixedClock())
         a.issue("A", "W", D(1))  # a keeps A/W live: 9 at 2.50
         b.receive("A", "W", D(2), D("3.00"))  # b adds a layer to A/W
