@@ -21,6 +21,9 @@ Run: ``.venv/bin/python benchmarks/posting.py [--repeat N] [--quick] [--seed S] 
    filled through the service in 20-line postings.
 4. Back-dated postings (``posted_at`` before later entries of the scope): the service rewinds
    the scope to a checkpoint and replays; timed for a few depths against a normal posting.
+5. A busy month under the monthly weighted average: the time of a 1-line issue of one
+   monthly-average scope after N issues of the same open month (the month's issues are
+   valued at its close, so the scope keeps them until then). It must not grow with N.
 
 The machine may be shared and noisy: every figure is the median (min/max) of ``--repeat`` runs.
 ``--profile`` adds a cProfile of one memory and one SQLite 20-line run (top functions).
@@ -441,6 +444,38 @@ def run_backdated(kind: str, stores: Stores, n_postings: int, depth: int, seed: 
             len(posting.adjustments))
 
 
+# -- 5. a busy month under the monthly average ----------------------------------------------
+def run_busy_month(kind: str, stores: Stores, marks: Sequence[int], batch: int
+                   ) -> list[float]:
+    """ms per 1-line issue of one monthly-average scope, timed over ``batch`` issues once the
+    open month holds each of ``marks`` issues (one store, filled as it goes)."""
+    jxc = Jxc(stores.make(kind))
+    jxc.define_item(Item("MA", "monthly average item", costing_method="monthly_average"))
+    jxc.define_warehouse(Warehouse("W1", "warehouse 1"))
+    start = dt.datetime(2024, 3, 1, 8, 0, 0)
+    jxc.receive("MA", "W1", Decimal(1_000_000), Decimal("10.00"), posted_at=start)
+    out: list[float] = []
+    n = 0
+
+    def issue() -> None:
+        nonlocal n
+        n += 1
+        jxc.issue("MA", "W1", Decimal(1), posted_at=start + dt.timedelta(seconds=n))
+
+    for mark in marks:
+        while n < mark:
+            issue()
+        t0 = time.perf_counter()
+        for _ in range(batch):
+            issue()
+        out.append((time.perf_counter() - t0) / batch * 1e3)
+    b = jxc.balance("MA", "W1")
+    if b.on_hand != Decimal(1_000_000 - n):
+        raise AssertionError(f"busy month: on hand {b.on_hand} after {n} issues")
+    jxc.storage.close()
+    return out
+
+
 # -- profiling -------------------------------------------------------------------------------
 def profile(stores: Stores, kind: str, docs: Sequence[Doc], top: int) -> None:
     storage = stores.make(kind)
@@ -620,6 +655,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                     print(f"  {kind + ', ' + str(depth) + ' back':<24} {later:>6} "
                           f"{replayed:>8} {adj:>4} {normal.median:>10.2f} "
                           f"{back.median:>10.2f} ({back.low:.2f}-{back.high:.2f})")
+
+        # 5 ---------------------------------------------------------------------------------
+        print()
+        marks = (100, 1_000, 5_000) if quick else (100, 1_000, 10_000)
+        batch = 50 if quick else 200
+        print(f"5. a busy month, monthly weighted average: ms per 1-line issue of one scope "
+              f"({batch} timed) after N issues of the same open month")
+        print(f"  {'store, N':<24} {'median':>9} {'min':>9} {'max':>9}")
+        for kind in ("memory", "sqlite"):
+            runs = [run_busy_month(kind, stores, marks, batch) for _ in range(args.repeat)]
+            for k, mark in enumerate(marks):
+                st = Stat([r[k] for r in runs])
+                print(f"  {kind + ', ' + format(mark, ','):<24} {st.median:>9.3f} "
+                      f"{st.low:>9.3f} {st.high:>9.3f}")
 
         # profile ---------------------------------------------------------------------------
         if args.profile:

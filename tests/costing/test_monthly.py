@@ -4,6 +4,7 @@ property over random sequences of periods."""
 import json
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 
 from jxc_core.costing import MonthlyAverageValuation, ReturnCost, valuation_from_state
 from jxc_core.errors import JxcError
+from tests.costing.monthly_forms import listed_form
 
 D = Decimal
 
@@ -360,18 +362,19 @@ def test_returns_round_trip_and_a_state_of_the_earlier_form_loads() -> None:
     m = MonthlyAverageValuation()
     m.receive(D(10), D("10.00"))
     m.issue(D(5), ref="d")
-    earlier = m.to_state()
-    assert "returns" not in earlier  # with no return the state keeps its earlier form
+    earlier = listed_form(m.to_state())
+    assert "returns" not in earlier  # the earliest form: no return
     m.return_issue(D(2), "d", ref="t")
     state = m.to_state()
-    assert state["returns"] == [["t", "d", "2"]]
+    assert state["rows"] == [[0, ["i", "", "d", "5"]], [1, ["r", "", "t", "d", "2"]]]
+    assert listed_form(state)["returns"] == [["t", "d", "2"]]
     again = valuation_from_state(state)
     assert isinstance(again, MonthlyAverageValuation)
     assert again.to_state() == state
     assert again.close_period() == m.close_period()
     old = valuation_from_state(earlier)
     assert isinstance(old, MonthlyAverageValuation) and old.returnable("d") == D(5)
-    assert old.to_state() == earlier
+    assert listed_form(old.to_state()) == earlier
     for bad in ([["t", "d", "6"]], [["t", "zz", "1"]], [["t", 1, "1"]], [["t", "d", "-1"]],
                 "x"):
         with pytest.raises(JxcError) as err:
@@ -511,7 +514,7 @@ def test_periods_close_in_order_and_the_unnamed_period_goes_with_the_first() -> 
     m = MonthlyAverageValuation()
     m.receive(D(10), D("10.00"), "r")
     m.issue(D(2), ref="a")
-    earlier = m.to_state()
+    earlier = listed_form(m.to_state())
     assert "periods" not in earlier
     old = valuation_from_state(earlier)
     assert isinstance(old, MonthlyAverageValuation) and old.periods == ("",)
@@ -532,26 +535,54 @@ def test_periods_close_in_order_and_the_unnamed_period_goes_with_the_first() -> 
 def test_periods_and_cancellable_receipts_round_trip() -> None:
     m = MonthlyAverageValuation()
     m.receive(D(10), D("10.00"), period="2026-11")  # no ref: nothing to keep
-    assert "receipt_refs" not in m.to_state() and "periods" in m.to_state()
+    assert m.to_state()["rows"] == [] and m.to_state()["months"] == [
+        ["2026-11", "10", "100.00"]]
     m.receive(D(2), D("5.00"), "r", period="2026-12")
     m.issue(D(4), ref="d", period="2026-11")
     m.return_issue(D(1), "d", ref="t", period="2026-11")
     state = m.to_state()
-    assert state["periods"] == [
-        ["2026-11", {"receipts": ["10", "100.00"], "issues": [["d", "4"]],
-                     "returns": [["t", "d", "1"]]}],
-        ["2026-12", {"receipts": ["2", "10.00"], "issues": [],
-                     "receipt_refs": [["r", "2", "10.00"]]}]]
+    assert state["months"] == [["2026-11", "10", "100.00"], ["2026-12", "2", "10.00"]]
+    assert state["rows"] == [[0, ["c", "2026-12", "r", "2", "10.00"]],
+                             [1, ["i", "2026-11", "d", "4"]],
+                             [2, ["r", "2026-11", "t", "d", "1"]]]
+    assert state["next"] == 3
     again = valuation_from_state(json.loads(json.dumps(state)))
     assert isinstance(again, MonthlyAverageValuation) and again.to_state() == state
     assert again.received("r") == D(2)
     assert again.close_period() == m.close_period()
-    for bad in ([["2026-11", {}]], [["", state["periods"][0][1]]],
-                [state["periods"][1], state["periods"][0]], [["2026-11"]], "x",
+    rows = state["rows"]
+    for bad in ({"months": [["2026-11", "1"]]}, {"months": [["2026-12", "2", "10.00"],
+                                                            ["2026-11", "10", "100.00"]]},
+                {"months": "x"}, {"next": 2}, {"next": "3"},
+                {"rows": [rows[1], rows[0], rows[2]]},  # keys out of order
+                {"rows": [[0, ["c", "2026-10", "r", "2", "10.00"]]]},  # a month not open
+                {"rows": [[0, ["c", "2026-12", "r", "0", "10.00"]]]},  # nothing left
+                {"rows": [rows[2]]},  # a return of no issue
+                {"rows": [[0, ["x", "2026-11"]]]},
+                {"months": [*state["months"], ["2027-01", "0", "0"]]}):  # no movement
+            with pytest.raises(JxcError) as err:
+                valuation_from_state({**state, **bad})
+            assert err.value.code == "invalid_state", bad
+    earlier = listed_form(state)  # the form before rows still loads
+    assert earlier["periods"] == [
+        ["2026-11", {"receipts": ["10", "100.00"], "issues": [["d", "4"]],
+                     "returns": [["t", "d", "1"]]}],
+        ["2026-12", {"receipts": ["2", "10.00"], "issues": [],
+                     "receipt_refs": [["r", "2", "10.00"]]}]]
+    old = valuation_from_state(earlier)
+    assert isinstance(old, MonthlyAverageValuation)
+    assert listed_form(old.to_state()) == earlier
+    _, changed = old.take_changes()  # every movement is still to be stored as a row
+    assert len(changed) == 3 and all(d is not None for _, d in changed)
+    fresh = valuation_from_state(state)
+    assert isinstance(fresh, MonthlyAverageValuation)
+    assert old.close_period() == fresh.close_period()
+    for bad in ([["2026-11", {}]], [["", earlier["periods"][0][1]]],
+                [earlier["periods"][1], earlier["periods"][0]], [["2026-11"]], "x",
                 [["2026-11", {"receipts": ["1", "1"], "issues": [],
                               "receipt_refs": [["r", "0", "1"]]}]]):
         with pytest.raises(JxcError) as err:
-            valuation_from_state({**state, "periods": bad})
+            valuation_from_state({**earlier, "periods": bad})
         assert err.value.code == "invalid_state"
 
 
@@ -600,10 +631,24 @@ def test_monthly_average_conserves_value(
     m = MonthlyAverageValuation(allow_negative=allow_negative)
     open_q, open_v = D(0), D("0")
     later = _Model()
+    store: dict[int, Any] = {}  # a store that keeps the rows apart and writes the changes
+
+    def sync() -> None:
+        header, changed = m.take_changes()
+        for row, data in changed:
+            if data is None:
+                store.pop(row, None)
+            else:
+                store[row] = data
+        stored = {**header, "rows": [[row, store[row]] for row in sorted(store)]}
+        assert json.loads(json.dumps(stored)) == m.to_state()
+
     for t, ops in enumerate(periods):
         now, later = later, _Model()
         keys = {0: f"p{t:02d}", 1: f"p{t + 1:02d}"}
-        for (kind, n, k), where in ops:
+        for step, ((kind, n, k), where) in enumerate(ops):
+            if step % 3 == 2:
+                sync()
             u = 1 if where == 0 else 0
             p, key = (now, later)[u], keys[u]
             # what may leave in period u: its end, and the end of the next one, stay >= 0
@@ -664,7 +709,10 @@ def test_monthly_average_conserves_value(
         assert m.quantity == open_q + now.net() + later.net()
         copy = valuation_from_state(json.loads(json.dumps(m.to_state())))
         assert copy.to_state() == m.to_state()
+        sync()
         res = m.close_period(keys[0])
+        sync()  # the closed period's rows are gone from the store
+        assert all(data[1] not in ("", keys[0]) for data in store.values())
         assert isinstance(copy, MonthlyAverageValuation) and copy.close_period(keys[0]) == res
         assert res.period == keys[0]
         assert [i.ref for i in res.issues] == now.issue_refs

@@ -190,7 +190,7 @@ def _set(key: str, value: Any) -> Callable[[dict[str, Any]], None]:
     ("method", "mutate"),
     [
         pytest.param("fifo", _drop("currency_digits"), id="fifo_missing_key"),
-        pytest.param("monthly_average", _drop("issues"), id="monthly_missing_key"),
+        pytest.param("monthly_average", _drop("months"), id="monthly_missing_key"),
         pytest.param("fifo", _set("quantity", "abc"), id="fifo_malformed_decimal"),
         pytest.param("standard", _set("standard_cost", "1,5"), id="standard_malformed_decimal"),
         pytest.param("moving_average", _set("value", "NaN"), id="moving_average_nan"),

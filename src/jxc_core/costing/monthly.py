@@ -130,49 +130,118 @@ def _check_qty(quantity: object) -> Decimal:
     return quantity
 
 
+class _Rows:
+    """The row keys of a valuation's movements and the rows changed since the last
+    :meth:`MonthlyAverageValuation.take_changes` (``None``: gone)."""
+
+    __slots__ = ("changed", "next")
+
+    def __init__(self) -> None:
+        self.next = 0
+        self.changed: dict[int, list[Any] | None] = {}
+
+    def new(self, data: list[Any]) -> int:
+        key = self.next
+        self.next += 1
+        self.changed[key] = data
+        return key
+
+
 class _Open:
     """The movements of one open period: its receipts (in total, and by ref while they may be
     cancelled), its issues and the returns of its issues. Sums by ref are kept as the
-    movements come (a return's checks cost O(1), not a scan of the period's issues)."""
+    movements come (a return's checks cost O(1), not a scan of the period's issues).
 
-    __slots__ = ("_back", "_issued", "_returned", "_totals", "issues", "rec_q", "rec_v",
-                 "receipts", "returns")
+    Each issue, return and cancellable receipt is one row of the stored state (its key from
+    :class:`_Rows`), so that a movement writes one row, not the period: an issue is
+    ``["i", period, ref, qty]``, a return ``["r", period, ref, issue_ref, qty]``, a receipt
+    ``["c", period, ref, qty, value]``."""
 
-    def __init__(self) -> None:
+    __slots__ = ("_back", "_issued", "_returned", "_rows", "_totals", "issue_keys", "issues",
+                 "key", "rec_q", "rec_v", "receipt_keys", "receipts", "return_keys",
+                 "returns")
+
+    def __init__(self, key: str = "", rows: _Rows | None = None) -> None:
+        self.key = key
+        self._rows = rows if rows is not None else _Rows()
         self.rec_q = ZERO
         self.rec_v = ZERO
         self.issues: list[tuple[str | None, Decimal]] = []
-        #: (return ref, issue ref, quantity) of the issues of this period taken back in it
-        self.returns: list[tuple[str | None, str, Decimal]] = []
+        self.issue_keys: list[int] = []
+        #: row key -> (return ref, issue ref, quantity) of the issues of this period taken back
+        #: in it, in the order they came
+        self.returns: dict[int, tuple[str | None, str, Decimal]] = {}
+        #: return ref -> the row keys of its returns, in order
+        self.return_keys: dict[str | None, list[int]] = {}
         #: receipt ref -> [quantity, value] of the receipts still in this period's receipts
         self.receipts: dict[str, list[Decimal]] = {}
+        self.receipt_keys: dict[str, int] = {}
         self._issued: dict[str | None, Decimal] = {}  # by issue ref
         self._back: dict[str, Decimal] = {}  # taken back, by issue ref
         self._returned: dict[str | None, Decimal] = {}  # by return ref
         self._totals = [ZERO, ZERO]  # issued, taken back
 
-    def add_issue(self, ref: str | None, quantity: Decimal) -> None:
+    def add_issue(self, ref: str | None, quantity: Decimal, key: int | None = None) -> None:
         self.issues.append((ref, quantity))
+        self.issue_keys.append(self._rows.new(["i", self.key, ref, str(quantity)])
+                               if key is None else key)
         self._issued[ref] = self._issued.get(ref, ZERO) + quantity
         self._totals[0] += quantity
 
-    def add_return(self, ref: str | None, issue_ref: str, quantity: Decimal) -> None:
-        self.returns.append((ref, issue_ref, quantity))
+    def add_return(self, ref: str | None, issue_ref: str, quantity: Decimal,
+                   key: int | None = None) -> None:
+        if key is None:
+            key = self._rows.new(["r", self.key, ref, issue_ref, str(quantity)])
+        self.returns[key] = (ref, issue_ref, quantity)
+        self.return_keys.setdefault(ref, []).append(key)
         self._count_return(ref, issue_ref, quantity)
 
-    def reduce_return(self, k: int, by: Decimal) -> None:
-        """Take ``by`` off the ``k``-th return (all of it: the return is dropped)."""
-        ref, issue_ref, q = self.returns[k]
+    def reduce_return(self, key: int, by: Decimal) -> None:
+        """Take ``by`` off the return of row ``key`` (all of it: the return is dropped)."""
+        ref, issue_ref, q = self.returns[key]
         if by == q:
-            del self.returns[k]
+            del self.returns[key]
+            self.return_keys[ref].remove(key)
+            self._rows.changed[key] = None
         else:
-            self.returns[k] = (ref, issue_ref, q - by)
+            self.returns[key] = (ref, issue_ref, q - by)
+            self._rows.changed[key] = ["r", self.key, ref, issue_ref, str(q - by)]
         self._count_return(ref, issue_ref, -by)
 
     def _count_return(self, ref: str | None, issue_ref: str, quantity: Decimal) -> None:
         self._back[issue_ref] = self._back.get(issue_ref, ZERO) + quantity
         self._returned[ref] = self._returned.get(ref, ZERO) + quantity
         self._totals[1] += quantity
+
+    def set_receipt(self, ref: str, quantity: Decimal, value: Decimal) -> None:
+        """The part of receipt ``ref`` still in this period's receipts (quantity 0: none)."""
+        key = self.receipt_keys.get(ref)
+        if not quantity:
+            self.receipts.pop(ref, None)
+            if key is not None:
+                del self.receipt_keys[ref]
+                self._rows.changed[key] = None
+            return
+        self.receipts[ref] = [quantity, value]
+        data = ["c", self.key, ref, str(quantity), str(value)]
+        if key is None:
+            self.receipt_keys[ref] = self._rows.new(data)
+        else:
+            self._rows.changed[key] = data
+
+    def keys(self) -> list[int]:
+        """The row keys of this period's movements."""
+        return [*self.issue_keys, *self.returns, *self.receipt_keys.values()]
+
+    def rows(self) -> list[tuple[int, list[Any]]]:
+        key = self.key
+        out: list[tuple[int, list[Any]]] = [
+            (k, ["i", key, r, str(q)]) for k, (r, q) in zip(self.issue_keys, self.issues,
+                                                              strict=True)]
+        out += [(k, ["r", key, r, i, str(q)]) for k, (r, i, q) in self.returns.items()]
+        out += [(self.receipt_keys[r], ["c", key, r, str(q), str(v)])
+                for r, (q, v) in self.receipts.items()]
+        return out
 
     def issued(self, ref: str) -> Decimal:
         return self._issued.get(ref, ZERO)
@@ -191,12 +260,13 @@ class _Open:
         return not (self.rec_q or self.rec_v or self.issues or self.returns or self.receipts)
 
     def merged(self, later: _Open) -> _Open:
-        """This period's movements followed by ``later``'s, in a new object."""
-        out = _Open()
+        """This period's movements followed by ``later``'s, in a new object (its rows are
+        counted apart: they are not changes of the state)."""
+        out = _Open(later.key)
         out.rec_q, out.rec_v = self.rec_q + later.rec_q, self.rec_v + later.rec_v
         for ref, q in self.issues + later.issues:
             out.add_issue(ref, q)
-        for ref, issue_ref, q in self.returns + later.returns:
+        for ref, issue_ref, q in [*self.returns.values(), *later.returns.values()]:
             out.add_return(ref, issue_ref, q)
         out.receipts = {r: list(qv) for r, qv in self.receipts.items()}
         for r, (q, v) in later.receipts.items():
@@ -205,45 +275,41 @@ class _Open:
             got[1] += v
         return out
 
-    def to_data(self) -> dict[str, Any]:
-        """The period's movements; ``returns`` and ``receipt_refs`` only when there are some
-        (the earlier form of the state has neither)."""
-        data: dict[str, Any] = {
-            "receipts": [str(self.rec_q), str(self.rec_v)],
-            "issues": [[r, str(q)] for r, q in self.issues],
-        }
-        if self.returns:
-            data["returns"] = [[r, i, str(q)] for r, i, q in self.returns]
-        if self.receipts:
-            data["receipt_refs"] = [[r, str(q), str(v)] for r, (q, v) in self.receipts.items()]
-        return data
+    def check_return(self, ref: object, issue_ref: object, q: Decimal) -> None:
+        """A return read back from a stored state must be open on its issue."""
+        if not isinstance(issue_ref, str) or not (ref is None or isinstance(ref, str)):
+            raise StateError(reason=f"bad return {[ref, issue_ref, q]!r}")
+        if q <= 0 or q > self.issued(issue_ref) - self.taken_back(issue_ref):
+            raise StateError(reason=f"return {ref!r} of {q} is not open on issue {issue_ref!r}")
+
+    def check_receipt(self, ref: object, q: Decimal) -> None:
+        if not isinstance(ref, str) or ref in self.receipts:
+            raise StateError(reason=f"bad receipt ref {ref!r}")
+        if q <= 0:
+            raise StateError(reason=f"receipt {ref!r} of {q} is not open")
 
     @classmethod
-    def from_data(cls, data: dict[str, Any]) -> _Open:
-        p = cls()
+    def from_data(cls, data: dict[str, Any], key: str, rows: _Rows) -> _Open:
+        """A period of the earlier forms of the state (its movements listed in it); each
+        movement gets a new row key, to be stored as a row at the next save."""
+        p = cls(key, rows)
         p.rec_q, p.rec_v = dec(data["receipts"][0]), dec(data["receipts"][1])
         for r, q in data["issues"]:
             p.add_issue(r, dec(q))
-        returns = data.get("returns", [])  # absent from states of the earlier form
+        returns = data.get("returns", [])  # absent from states of the earliest form
         if not isinstance(returns, list):
             raise StateError(reason=f"returns must be a list, got {returns!r}")
         for r, i, q in returns:
-            if not isinstance(i, str) or not (r is None or isinstance(r, str)):
-                raise StateError(reason=f"bad return {[r, i, q]!r}")
             q = dec(q)
-            if q <= 0 or q > p.issued(i) - p.taken_back(i):
-                raise StateError(reason=f"return {r!r} of {q} is not open on issue {i!r}")
+            p.check_return(r, i, q)
             p.add_return(r, i, q)
         refs = data.get("receipt_refs", [])
         if not isinstance(refs, list):
             raise StateError(reason=f"receipt_refs must be a list, got {refs!r}")
         for r, q, v in refs:
-            if not isinstance(r, str) or r in p.receipts:
-                raise StateError(reason=f"bad receipt ref {r!r}")
             q = dec(q)
-            if q <= 0:
-                raise StateError(reason=f"receipt {r!r} of {q} is not open")
-            p.receipts[r] = [q, dec(v)]
+            p.check_receipt(r, q)
+            p.set_receipt(r, q, dec(v))
         return p
 
 
@@ -253,13 +319,14 @@ class MonthlyAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "monthly_average"
 
-    __slots__ = ("_open_q", "_open_v", "_periods")
+    __slots__ = ("_open_q", "_open_v", "_periods", "_rows")
 
     def _setup(self) -> None:
         self._open_q = ZERO
         self._open_v = ZERO
         #: the open periods by key (``""``: the unnamed one)
         self._periods: dict[str, _Open] = {}
+        self._rows = _Rows()
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -297,7 +364,7 @@ class MonthlyAverageValuation(ValuationBase):
         key = _key(period)
         found = self._periods.get(key)
         if found is None:
-            found = self._periods[key] = _Open()
+            found = self._periods[key] = _Open(key, self._rows)
         return found
 
     def _room(self, key: str) -> Decimal:
@@ -351,9 +418,8 @@ class MonthlyAverageValuation(ValuationBase):
         p.rec_q += quantity
         p.rec_v += val
         if ref is not None:
-            got = p.receipts.setdefault(ref, [ZERO, ZERO])
-            got[0] += quantity
-            got[1] += val
+            q, v = p.receipts.get(ref, (ZERO, ZERO))
+            p.set_receipt(ref, q + quantity, v + val)
         return val
 
     def issue(self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None,
@@ -375,7 +441,8 @@ class MonthlyAverageValuation(ValuationBase):
         p = self._at(period)
         p.rec_v += amount
         if ref is not None and ref in p.receipts:
-            p.receipts[ref][1] += amount
+            q, v = p.receipts[ref]
+            p.set_receipt(ref, q, v + amount)
         return amount
 
     def received(self, ref: str, period: str | None = None) -> Decimal:
@@ -407,10 +474,7 @@ class MonthlyAverageValuation(ValuationBase):
         q, v = p.receipts[ref]
         taken = v if quantity == q else DIVISION_CONTEXT.divide(quantity * v, q).quantize(
             self._quantum, ROUND_HALF_UP)
-        if quantity == q:
-            del p.receipts[ref]
-        else:
-            p.receipts[ref] = [q - quantity, v - taken]
+        p.set_receipt(ref, q - quantity, v - taken)
         p.rec_q -= quantity
         p.rec_v -= taken
         return taken
@@ -465,14 +529,10 @@ class MonthlyAverageValuation(ValuationBase):
             raise JxcError("over_return", ref=ref, quantity=quantity, open=left)
         key, p = found
         self._check_room(quantity, key)
-        returns = p.returns
-        for k in range(len(returns) - 1, -1, -1):  # the latest first
-            r, _, q = returns[k]
-            if r != ref:
-                continue
-            take = min(q, quantity)
+        for row in reversed(list(p.return_keys[ref])):  # the latest first
+            take = min(p.returns[row][2], quantity)
             quantity -= take
-            p.reduce_return(k, take)
+            p.reduce_return(row, take)
             if not quantity:
                 break
 
@@ -488,7 +548,7 @@ class MonthlyAverageValuation(ValuationBase):
                            action=f"close {key}")
         first = self._periods.get("", _Open())
         if key:
-            first = first.merged(self._periods.get(key, _Open()))
+            first = first.merged(self._periods.get(key, _Open(key)))
         return key, first
 
     def preview_unit_cost(self, period: str | None = None) -> Decimal:
@@ -567,7 +627,7 @@ class MonthlyAverageValuation(ValuationBase):
         for ref, q in p.issues:
             issued[ref] = issued.get(ref, ZERO) + q
         back: dict[str, Decimal] = {}
-        for _, issue_ref, q in p.returns:
+        for _, issue_ref, q in p.returns.values():
             back[issue_ref] = back.get(issue_ref, ZERO) + q
         # the residue goes to the last issue not wholly taken back (without returns: the last)
         last = next((i for i in range(len(p.issues) - 1, -1, -1)
@@ -581,7 +641,7 @@ class MonthlyAverageValuation(ValuationBase):
             cost_of[ref] = cost_of.get(ref, ZERO) + cost
         returns: list[ReturnCost] = []
         taken: dict[str, tuple[Decimal, Decimal]] = {}
-        for ref, issue_ref, q in p.returns:
+        for ref, issue_ref, q in p.returns.values():
             tq, tv = taken.get(issue_ref, (ZERO, ZERO))
             if tq + q == issued[issue_ref]:  # the whole issue is back: exactly its cost
                 cost = cost_of[issue_ref] - tv
@@ -613,26 +673,47 @@ class MonthlyAverageValuation(ValuationBase):
             period=key,
         )
         self._open_q, self._open_v = closing_q, closing_v
-        self._periods.pop("", None)
-        self._periods.pop(key, None)
+        changed = self._rows.changed
+        for k in ("", key):
+            gone = self._periods.pop(k, None)
+            if gone is not None:
+                for row in gone.keys():
+                    changed[row] = None
         return result
 
     # -- state -----------------------------------------------------------------------------
-    def to_state(self) -> dict[str, Any]:
-        """Plain data. The unnamed period sits at the top (``receipts``, ``issues``, and
-        ``returns`` / ``receipt_refs`` when there are some): with nothing else it is the state's
-        earlier form. Named periods with movements are listed under ``periods``."""
+    def _header(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, self._allow)
         state["opening"] = [str(self._open_q), str(self._open_v)]
-        state.update(self._periods.get("", _Open()).to_data())
         state["default_cost"] = None if self._default_cost is None else str(self._default_cost)
-        named = [[k, self._periods[k].to_data()] for k in self.periods if k]
-        if named:
-            state["periods"] = named
+        state["next"] = self._rows.next
+        periods = self._periods
+        state["months"] = [[k, str(periods[k].rec_q), str(periods[k].rec_v)]
+                           for k in self.periods]
         return state
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data. ``months`` lists the open periods with movements (``""``: the unnamed
+        one) and their receipts ``[key, quantity, value]``; each issue, return and receipt that
+        may be cancelled is a row (``"rows"``: ``[key, data]`` in key order, see
+        :class:`_Open`), so a store that keeps rows apart writes one row per movement
+        (:meth:`take_changes`), not the month. ``next`` is the key of the next row."""
+        state = self._header()
+        state["rows"] = [[k, d] for k, d in sorted(
+            (kd for p in self._periods.values() for kd in p.rows()), key=lambda kd: kd[0])]
+        return state
+
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
+        """The header and the rows changed since the last call (gone ones: ``None``)."""
+        changed = self._rows.changed
+        self._rows.changed = {}
+        return self._header(), list(changed.items())
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> MonthlyAverageValuation:
+        """Rebuild from :meth:`to_state` data, or from the earlier forms (the movements listed
+        in the state: the unnamed period at the top, named ones under ``periods``); a state of
+        an earlier form has all its movements changed, to be stored as rows."""
         expect_method(state, cls.method)
         v = cls(
             state["currency_digits"],
@@ -640,10 +721,67 @@ class MonthlyAverageValuation(ValuationBase):
             default_cost=opt_dec(state.get("default_cost")),
         )
         v._open_q, v._open_v = dec(state["opening"][0]), dec(state["opening"][1])
-        unnamed = _Open.from_data(state)
+        if "next" not in state:
+            v._load_earlier(state)
+            return v
+        rows = v._rows
+        months = state["months"]
+        if not isinstance(months, list):
+            raise StateError(reason=f"months must be a list, got {months!r}")
+        before: str | None = None
+        for entry in months:
+            if not isinstance(entry, list) or len(entry) != 3:
+                raise StateError(reason=f"bad period {entry!r}")
+            key = entry[0]
+            if not isinstance(key, str) or (before is not None and key <= before):
+                raise StateError(reason=f"bad period {key!r}")
+            p = v._periods[key] = _Open(key, rows)
+            p.rec_q, p.rec_v = dec(entry[1]), dec(entry[2])
+            before = key
+        last = -1
+        for entry in state.get("rows", []):
+            k, data = entry
+            if type(k) is not int or k <= last or not isinstance(data, list) or not data:
+                raise StateError(reason=f"bad row {entry!r}")
+            last = k
+            kind, key = data[0], data[1] if len(data) > 1 else None
+            found = v._periods.get(key) if isinstance(key, str) else None
+            if found is None:
+                raise StateError(reason=f"row {k} of a period not open: {key!r}")
+            p = found
+            if kind == "i" and len(data) == 4:
+                ref = data[2]
+                if not (ref is None or isinstance(ref, str)):
+                    raise StateError(reason=f"bad issue {data!r}")
+                q = dec(data[3])
+                if q <= 0:
+                    raise StateError(reason=f"bad issue {data!r}")
+                p.add_issue(ref, q, k)
+            elif kind == "r" and len(data) == 5:
+                q = dec(data[4])
+                p.check_return(data[2], data[3], q)
+                p.add_return(data[2], data[3], q, k)
+            elif kind == "c" and len(data) == 5:
+                q = dec(data[3])
+                p.check_receipt(data[2], q)
+                p.receipts[data[2]] = [q, dec(data[4])]
+                p.receipt_keys[data[2]] = k
+            else:
+                raise StateError(reason=f"bad row {entry!r}")
+        nxt = state["next"]
+        if type(nxt) is not int or nxt <= last:
+            raise StateError(reason=f"next must be an int after the rows, got {nxt!r}")
+        rows.next = nxt
+        idle = [k for k, p in v._periods.items() if p.empty()]
+        if idle:
+            raise StateError(reason=f"period {idle[0]!r} listed with no movement")
+        return v
+
+    def _load_earlier(self, state: dict[str, Any]) -> None:
+        unnamed = _Open.from_data(state, "", self._rows)
         if not unnamed.empty():
-            v._periods[""] = unnamed
-        named = state.get("periods", [])  # absent from states of the earlier form
+            self._periods[""] = unnamed
+        named = state.get("periods", [])  # absent from states of the earliest form
         if not isinstance(named, list):
             raise StateError(reason=f"periods must be a list, got {named!r}")
         before = ""
@@ -653,6 +791,5 @@ class MonthlyAverageValuation(ValuationBase):
             key, data = entry
             if not isinstance(key, str) or key <= before or not isinstance(data, dict):
                 raise StateError(reason=f"bad period {key!r}")
-            v._periods[key] = _Open.from_data(data)
+            self._periods[key] = _Open.from_data(data, key, self._rows)
             before = key
-        return v
