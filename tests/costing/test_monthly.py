@@ -780,3 +780,107 @@ def test_preview_unit_cost_of_a_later_open_period_starts_from_the_earlier_closin
     assert v.preview_unit_cost() == Decimal(10)
     v.close_period("2026-11")
     assert v.preview_unit_cost("2026-12") == Decimal("22.5")
+
+
+# -- reopening a closed period (反结账) values it anew ------------------------------------------
+
+
+def test_reopened_period_is_valued_anew_with_what_was_posted_into_it() -> None:
+    """Receive 10 @ 10.00 and issue 4 in November, close: 40.00. December receives 10 @ 20.00
+    and issues 6 (open). Reopen November and post the receipt it forgot, 10 @ 16.00: the close
+    values every November issue at (100.00 + 160.00) / 20 = 13.00, S1 52.00, 16 left at 208.00,
+    as if the receipt had been there at the first close; December keeps its movements."""
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "R1", period="2026-11")
+    m.issue(D(4), ref="S1", period="2026-11")
+    m.receive(D(10), D("20.00"), "R2", period="2026-12")
+    m.issue(D(6), ref="S2", period="2026-12")
+    kept = m.closing_data("2026-11")
+    first = m.close_period("2026-11")
+    assert [i.cost for i in first.issues] == [D("40.00")]
+    m.reopen([json.loads(json.dumps(kept))])
+    assert m.periods == ("2026-11", "2026-12")
+    assert (m.opening_quantity, m.opening_value) == (D(0), D(0))
+    m.receive(D(10), D("16.00"), "R3", period="2026-11")
+    again = m.close_period("2026-11")
+    straight = MonthlyAverageValuation()
+    straight.receive(D(10), D("10.00"), "R1", period="2026-11")
+    straight.issue(D(4), ref="S1", period="2026-11")
+    straight.receive(D(10), D("16.00"), "R3", period="2026-11")
+    straight.receive(D(10), D("20.00"), "R2", period="2026-12")
+    straight.issue(D(6), ref="S2", period="2026-12")
+    assert again == straight.close_period("2026-11")
+    assert again.unit_cost == D(13) and [i.cost for i in again.issues] == [D("52.00")]
+    assert (again.closing_quantity, again.closing_value) == (D(16), D("208.00"))
+    assert m.to_state() == straight.to_state() | {"next": m.to_state()["next"],
+                                                  "rows": m.to_state()["rows"]}
+    assert m.close_period("2026-12") == straight.close_period("2026-12")
+
+
+def test_reopen_refuses_periods_out_of_order_and_bad_data() -> None:
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "R1", period="2026-11")
+    m.issue(D(4), ref="S1", period="2026-11")
+    nov = m.closing_data("2026-11")
+    m.close_period("2026-11")
+    m.receive(D(1), D("1.00"), period="2026-10")  # an open period before November
+    with pytest.raises(JxcError) as err:
+        m.reopen([nov])
+    assert err.value.code == "invalid_transition"
+    m = MonthlyAverageValuation()
+    m.receive(D(10), D("10.00"), "R1", period="2026-11")
+    m.close_period("2026-11")
+    m.take_changes()
+    before = m.to_state()
+    with pytest.raises(JxcError) as err:
+        m.reopen([{**nov, "movements": {"receipts": ["x"], "issues": []}}])
+    assert err.value.code == "invalid_state"
+    assert m.to_state() == before and m.take_changes()[1] == []  # nothing changed
+
+
+reopen_op = st.tuples(st.sampled_from("riib"), st.integers(1, 9), st.integers(0, 3000))
+
+
+@settings(max_examples=60, deadline=None)
+@given(before=st.lists(reopen_op, max_size=8), after=st.lists(reopen_op, max_size=8),
+       later=st.lists(reopen_op, max_size=5))
+def test_reopen_then_close_equals_closing_once_with_everything(
+        before: list[tuple[str, int, int]], after: list[tuple[str, int, int]],
+        later: list[tuple[str, int, int]]) -> None:
+    """November's movements, a close, December's movements, a reopen of November, more
+    November movements, a close: the same figures as one close of November with all of them,
+    and December closes the same after it (allow_negative: every op is accepted)."""
+    reopened = MonthlyAverageValuation(allow_negative=True)
+    straight = MonthlyAverageValuation(allow_negative=True)
+    issues: list[str] = []
+
+    def apply(vs: tuple[MonthlyAverageValuation, ...], ops: list[tuple[str, int, int]],
+              period: str, tag: str) -> None:
+        for n, (kind, q, cents) in enumerate(ops):
+            ref = f"{tag}{n}"
+            if kind == "b" and not (issues and period == "2026-11"):
+                continue
+            issue = issues[cents % len(issues)] if kind == "b" else ""
+            back = min(D(q), vs[0].returnable(issue)) if kind == "b" else D(0)
+            for v in vs:
+                if kind == "r":
+                    v.receive(D(q), D(cents).scaleb(-2), ref, period=period)
+                elif kind == "i":
+                    v.issue(D(q), ref=ref, period=period)
+                elif back > 0:
+                    v.return_issue(back, issue, ref=ref, period=period)
+            if kind == "i" and period == "2026-11":
+                issues.append(ref)
+
+    apply((straight, reopened), before, "2026-11", "a")
+    kept = reopened.closing_data("2026-11")
+    reopened.close_period("2026-11")
+    apply((straight, reopened), later, "2026-12", "c")
+    reopened.reopen([json.loads(json.dumps(kept))])
+    apply((straight, reopened), after, "2026-11", "b")
+    restored = valuation_from_state(json.loads(json.dumps(reopened.to_state())))
+    assert isinstance(restored, MonthlyAverageValuation)
+    result = straight.close_period("2026-11")
+    assert reopened.close_period("2026-11") == result
+    assert restored.close_period("2026-11") == result
+    assert reopened.close_period("2026-12") == straight.close_period("2026-12")

@@ -36,6 +36,7 @@ only; an issue of another open period is refused (``issue_period_open``).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
@@ -274,6 +275,19 @@ class _Open:
             got[0] += q
             got[1] += v
         return out
+
+    def to_data(self) -> dict[str, Any]:
+        """The period's movements listed (the earlier stored form, and the form a closed
+        period is kept in for :meth:`MonthlyAverageValuation.reopen`)."""
+        data: dict[str, Any] = {
+            "receipts": [str(self.rec_q), str(self.rec_v)],
+            "issues": [[r, str(q)] for r, q in self.issues],
+        }
+        if self.returns:
+            data["returns"] = [[r, i, str(q)] for r, i, q in self.returns.values()]
+        if self.receipts:
+            data["receipt_refs"] = [[r, str(q), str(v)] for r, (q, v) in self.receipts.items()]
+        return data
 
     def check_return(self, ref: object, issue_ref: object, q: Decimal) -> None:
         """A return read back from a stored state must be open on its issue."""
@@ -608,6 +622,42 @@ class MonthlyAverageValuation(ValuationBase):
         if p.rec_q > 0 and unit == DIVISION_CONTEXT.divide(p.rec_v, p.rec_q):
             return DIVISION_CONTEXT.divide(qty * p.rec_v, p.rec_q)
         return DIVISION_CONTEXT.multiply(qty, unit)
+
+    def closing_data(self, period: str | None = None) -> dict[str, Any]:
+        """What :meth:`reopen` needs to put back the period ``close_period(period)`` would close
+        now: its key, its opening and its movements (the unnamed ones with it), as plain data.
+        Take it just before the close."""
+        key, p = self._earliest(period)
+        return {"period": key, "opening": [str(self._open_q), str(self._open_v)],
+                "movements": p.to_data()}
+
+    def reopen(self, closed: Sequence[dict[str, Any]]) -> None:
+        """Put closed periods back (反结账): ``closed`` is the :meth:`closing_data` of each, the
+        earliest first, the last one being the period closed last. The opening goes back to the
+        first one's, and their movements are open again in their periods, to be valued anew by
+        the next close with whatever was posted into them since (every issue at the new unit
+        cost). Periods open now must all come after them (``invalid_transition``)."""
+        if not closed:
+            return
+        keys = [c["period"] for c in closed]
+        open_now = [k for k in self.periods if k]
+        if "" in self.periods or any(not isinstance(k, str) for k in keys) or any(
+                a >= b for a, b in zip(keys, keys[1:])) or (open_now and keys[-1] >= open_now[0]):
+            raise JxcError("invalid_transition", state=f"open {', '.join(open_now)}",
+                           action=f"reopen {', '.join(map(str, keys))}")
+        rows = self._rows
+        mark, changed = rows.next, dict(rows.changed)
+        try:
+            periods = [_Open.from_data(c["movements"], c["period"], rows) for c in closed]
+            open_q, open_v = dec(closed[0]["opening"][0]), dec(closed[0]["opening"][1])
+        except BaseException as exc:
+            rows.next, rows.changed = mark, changed  # nothing changed
+            if isinstance(exc, (KeyError, IndexError, TypeError, ValueError, ArithmeticError)):
+                raise StateError(reason=f"closing data: {type(exc).__name__}: {exc}") from None
+            raise
+        self._open_q, self._open_v = open_q, open_v
+        for p in periods:
+            self._periods[p.key] = p
 
     def close_period(self, period: str | None = None) -> PeriodCloseResult:
         """Close the open period ``period`` (the earliest open one when ``None``): value its
