@@ -803,3 +803,56 @@ def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
     assert (b.on_hand, b.value) == (D(3), D("0.03"))
     assert acc.account_balance("1405") == b.value
     assert j.ledger("A", "W")[-1].running_value == b.value
+
+
+def test_reopened_month_is_valued_anew_with_what_was_posted_into_it(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """November: receive 10 @ 10.00, deliver 4; December (open): receive 10 @ 20.00, deliver
+    6. Closing November gives its delivery 40.00. Reopen November (反结账) and post the receipt
+    it forgot, 10 @ 16.00 on 20 November: the close values every November issue anew at
+    (100.00 + 160.00) / 20 = 13.00, the delivery 52.00, 16 left at 208.00 on 30 November, as if
+    the receipt had been there at the first close; the first close's 40.00 is reversed in
+    YJ-2026-11-R1. (Before, the close valued only what came after the reopening on top of the
+    closing 6 @ 60.00: the delivery kept 40.00 and 16 were left at 220.00.) December then
+    closes at (208.00 + 200.00) / 26: its delivery 94.15, 20 left at 313.85. Reopening
+    November again reopens December too; closing December closes both again to the same
+    figures."""
+    j, docs, acc, clock, _ = world
+    nov, dec = _november_and_december(world)
+    acc.close_period(2026, 11)
+    assert docs.get(nov).counters[1]["cost"] == D("40.00")
+    acc.reopen_period(2026, 11, user="cfo", reason="a receipt was forgotten")
+    assert docs.get(nov).counters[1]["cost"] == D("0.00")
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("16.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 20))
+    acc.close_period(2026, 11)
+    assert docs.get(nov).counters[1]["cost"] == D("52.00")
+    assert [(x.entry.doc_id, x.entry.value) for x in j.ledger("Q", "W")
+            if x.entry.kind == "period_cost"] == [(nov, D("-40.00")), (nov, D("40.00")),
+                                                   (nov, D("-52.00"))]
+    old = j.balance("Q", "W", as_of=dt.datetime(2026, 11, 30, 23, 59, 59, 999999))
+    assert (old.on_hand, old.value) == (D(16), D("208.00"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("52.00")
+    closes = [(v.doc_id, {(x.account, x.debit, x.credit) for x in v.lines})
+              for v in acc.vouchers() if v.doc_type == "period_close"]
+    assert closes == [
+        ("YJ-2026-11", {("6401", D("40.00"), D(0)), ("1405", D(0), D("40.00"))}),
+        ("YJ-2026-11-R1", {("1405", D("40.00"), D(0)), ("6401", D(0), D("40.00"))}),
+        ("YJ-2026-11", {("6401", D("52.00"), D(0)), ("1405", D(0), D("52.00"))})]
+    acc.close_period(2026, 12)
+    assert docs.get(dec).counters[1]["cost"] == D("94.15")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(20), D("313.85"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("146.15")
+    # once more, with nothing new: the same figures
+    clock.at = dt.datetime(2027, 1, 5, 9)
+    acc.reopen_period(2026, 11, user="cfo", reason="check")
+    assert [docs.get(d).counters[1]["cost"] for d in (nov, dec)] == [D("0.00"), D("0.00")]
+    acc.close_period(2026, 12)
+    assert [docs.get(d).counters[1]["cost"] for d in (nov, dec)] == [D("52.00"), D("94.15")]
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(20), D("313.85"))
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("146.15")

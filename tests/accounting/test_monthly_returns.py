@@ -68,21 +68,23 @@ class Clock:
 
 @pytest.mark.parametrize("adapter", ["memory", "sqlite"])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(months=st.lists(st.lists(step, max_size=14), min_size=2, max_size=2))
+@given(months=st.lists(st.lists(step, max_size=14), min_size=2, max_size=2),
+       reopen=st.booleans())
 def test_monthly_average_returns_and_cancellations_keep_the_books(
-        adapter: str, months: list[list[tuple[str, int, int, int]]]) -> None:
+        adapter: str, months: list[list[tuple[str, int, int, int]]], reopen: bool) -> None:
     tmp = tempfile.mkdtemp(prefix="jxc-monthly-") if adapter == "sqlite" else None
     storage: Storage = (MemoryStorage() if tmp is None
                         else SqliteStorage(str(Path(tmp) / "m.db")))
     try:
-        run(storage, months)
+        run(storage, months, reopen)
     finally:
         storage.close()
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(storage: Storage, months: list[list[tuple[str, int, int, int]]]) -> None:
+def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
+        reopen: bool = False) -> None:
     clock = Clock()
     j = Jxc(storage, clock=clock)
     j.define_warehouse(Warehouse("W", "main"))
@@ -172,6 +174,11 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]]) -> None
             except JxcError as err:  # short of stock, a document with later ones: refused
                 assert err.code in ("insufficient_stock", "reversal_impossible"), err
         acc.close_period(year, month)
+        if reopen:  # reopened (反结账) and closed again with nothing new: the same figures
+            before = figures(j, docs, acc, list(month_of), (year, month))
+            acc.reopen_period(year, month, user="cfo", reason="check")
+            acc.close_period(year, month)
+            assert figures(j, docs, acc, list(month_of), (year, month)) == before
         closed.append((year, month))
         acc.generate_vouchers()
         assert all(v.debit == v.credit for v in acc.vouchers())
@@ -208,6 +215,17 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]]) -> None
             if dl.state == State.POSTED and dl.counter(1, "returned") == dl.counter(1,
                                                                                    "delivered"):
                 assert dl.counter(1, "returned_value") == dl.counter(1, "cost"), d
+
+
+def figures(j: Jxc, docs: Documents, acc: Accounting, doc_ids: list[str],
+            ym: tuple[int, int]) -> tuple[object, ...]:
+    """What a close leaves: the documents' counters, the stock and its accounts, the month's
+    snapshot."""
+    end = dt.datetime(*ym, calendar.monthrange(*ym)[1], 23, 59, 59, 999999)
+    b, snap = j.balance("Q", "W"), j.balance("Q", "W", as_of=end)
+    return ({d: docs.get(d).counters for d in doc_ids}, (b.on_hand, b.value),
+            (snap.on_hand, snap.value),
+            {a: acc.account_balance(a) for a in sorted(ACCOUNTS)})
 
 
 def post(docs: Documents, kind: str, line: Line, party: str) -> str:

@@ -36,6 +36,7 @@ only; an issue of another open period is refused (``issue_period_open``).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
@@ -641,8 +642,9 @@ class MonthlyAverageValuation(ValuationBase):
             return
         keys = [c["period"] for c in closed]
         open_now = [k for k in self.periods if k]
-        if "" in self.periods or any(not isinstance(k, str) for k in keys) or any(
-                a >= b for a, b in zip(keys, keys[1:])) or (open_now and keys[-1] >= open_now[0]):
+        in_order = all(isinstance(k, str) for k in keys) and all(
+            a < b for a, b in itertools.pairwise(keys))
+        if "" in self.periods or not in_order or (open_now and keys[-1] >= open_now[0]):
             raise JxcError("invalid_transition", state=f"open {', '.join(open_now)}",
                            action=f"reopen {', '.join(map(str, keys))}")
         rows = self._rows

@@ -51,6 +51,8 @@ _CUSTOMER_COST = frozenset({"delivery", "sales_return"})
 
 #: the documents whose counters take the month-end costs of their lines
 _COST_COUNTERS = frozenset({"delivery", "sales_return"})
+#: record kind: what the close of a month did to a monthly-average scope (for its reopening)
+_MONTHLY_CLOSE = "monthly_close"
 
 #: the account role that takes the month-end cost of an issue, by the issuing document type
 _COUNTER_ROLE = {"delivery": "cogs", "issue": "cogs", "purchase_return": "price_difference",
@@ -398,12 +400,16 @@ class Accounting:
         #: the month-end postings by month: their journal rows
         rows: dict[str, list[JournalRow]] = {}
         counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
+        #: what each scope's close of each month did, kept for its reopening (反结账)
+        kept: dict[tuple[str, str, str], dict[str, Any]] = {}
+        mine: dict[str, Any] = {}  # the kept record of the scope and month being closed
 
         def count(ref: str, name: str, amount: Decimal) -> None:
             g_type, g_doc, g_line = _split_group(ref)
             if g_type in _COST_COUNTERS and amount:
                 line = counted.setdefault((g_type, g_doc), {}).setdefault(g_line, {})
                 line[name] = line.get(name, ZERO) + amount
+                mine["counted"].append([g_type, g_doc, g_line, name, str(amount)])
 
         for scope in scopes:
             state = w.uow.valuations.get(scope)
@@ -413,6 +419,9 @@ class Accounting:
             due = [k for k in inner.periods if k <= period]  # the unnamed one sorts first
             months = [k for k in due if k] or ([period] if due else [])
             for month in months:  # the unnamed period goes with the first
+                mine = kept[(month, *scope)] = {
+                    "scope": list(scope), "closing": inner.closing_data(month), "entries": [],
+                    "counted": [], "journal": []}
                 result = inner.close_period(month)
                 at = period_bounds(int(month[:4]), int(month[5:7]))[1]
                 doc_id = f"YJ-{month}"
@@ -427,6 +436,7 @@ class Accounting:
                                              else ("period_close", doc_id, 0))
                     entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, at,
                                                "period_cost", g_type, g_doc, g_line))
+                    mine["entries"].append([g_type, g_doc, g_line, str(-cost)])
                     role = _COUNTER_ROLE.get(g_type, "cogs")
                     n = len(posting) // 2 + 1
                     pair = ((("inventory", -cost, ZERO), (role, ZERO, -cost)) if back  # Dr 1405
@@ -456,9 +466,22 @@ class Accounting:
                                  for k, e in enumerate(entries)])
         for month in sorted(rows):  # one posting per month, its rows together
             if rows[month]:
-                w.uow.journal.append([r.to_data() for r in rows[month]])
+                data = [r.to_data() for r in rows[month]]
+                w.uow.journal.append(data)
+                for d in data:
+                    kept[(month, d["item"], d["warehouse"])]["journal"].append(d)
+        self._add_counters(w, counted)
+        for (month, item, wh), record in kept.items():
+            w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{item}|{wh}", record)
+        return len(entries)
+
+    @staticmethod
+    def _add_counters(w: _Work, counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]]
+                      ) -> None:
+        """Add month-end costs to the counters of the documents they value (a direct engine
+        posting has no document: nothing to add)."""
         for (g_type, g_doc), lines in sorted(counted.items()):
-            found = w.uow.documents.get(g_doc)  # none for a direct engine posting
+            found = w.uow.documents.get(g_doc)
             if found is None or found.get("doc_type") != g_type:
                 continue
             doc = document_from_data(found)
@@ -467,6 +490,58 @@ class Accounting:
                 for name, amount in add.items():
                     row[name] = row.get(name, ZERO) + amount
             Documents._save(w, doc)
+
+    def _reopen_monthly(self, w: _Work, months: list[str], at: str) -> int:
+        """Put back what the closes of ``months`` did to monthly-average scopes (反结账): each
+        scope's closed months are open again with their movements and their opening
+        (:meth:`MonthlyAverageValuation.reopen`), so the next close values them anew with
+        what is posted into them meanwhile; their month-end costs are reversed (红冲): a
+        ``period_cost`` entry taking back each one, at the month's end, the journal rows
+        reversed in ``YJ-YYYY-MM-Rn``, and the documents' counters less those costs. Months
+        closed by a version that kept no record of its close stay as they closed (their
+        later postings are valued on top of their figures). Returns the costs reversed."""
+        found: dict[tuple[str, str], list[tuple[str, dict[str, Any]]]] = {}
+        for month in months:
+            for key, record in w.uow.records.list(_MONTHLY_CLOSE, f"{month}|"):
+                if "closing" in record and key.startswith(f"{month}|"):
+                    item, wh = record["scope"]
+                    found.setdefault((item, wh), []).append((month, record))
+        entries: list[LedgerEntry] = []
+        journal: dict[str, list[dict[str, Any]]] = {}
+        counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
+        for scope, records in sorted(found.items()):
+            records.sort(key=lambda mr: mr[0])
+            state = w.uow.valuations.get(scope)
+            if state is None:
+                continue
+            inner = MonthlyAverageValuation.from_state(state)
+            inner.reopen([r["closing"] for _, r in records])
+            new_state = inner.to_state()
+            for key in ("posted_until", "moves"):
+                if key in state:
+                    new_state[key] = state[key]
+            w.uow.valuations.put(scope, new_state)
+            for month, record in records:
+                end = period_bounds(int(month[:4]), int(month[5:7]))[1]
+                for g_type, g_doc, g_line, value in record["entries"]:
+                    entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO,
+                                               -Decimal(value), end, "period_cost", g_type,
+                                               g_doc, int(g_line)))
+                journal.setdefault(month, []).extend(
+                    {**d, "debit": d["credit"], "credit": d["debit"]} for d in record["journal"])
+                for g_type, g_doc, g_line, name, amount in record["counted"]:
+                    line = counted.setdefault((g_type, g_doc), {}).setdefault(int(g_line), {})
+                    line[name] = line.get(name, ZERO) - Decimal(amount)
+                w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{scope[0]}|{scope[1]}",
+                                  {"scope": list(scope), "reopened": at})
+        if entries:
+            first = w.uow.sequences.next("ledger", len(entries))
+            w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
+                                 for k, e in enumerate(entries)])
+        for month in sorted(journal):
+            n = w.uow.sequences.next(f"reopen:{month}")
+            w.uow.journal.append([{**d, "doc_id": f"YJ-{month}-R{n}"} for d in journal[month]])
+        self._add_counters(w, counted)
         return len(entries)
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
@@ -485,6 +560,12 @@ class Accounting:
             # the months before stay locked, also those a later close valued and locked
             # without their own close (closing December closes an open November first)
             w.uow.records.put("period", "lock", {"until": before.isoformat(), "period": ""})
+            months = []  # every month from this one to the last one valued
+            y, m = year, month
+            while period_bounds(y, m)[1] <= lock:
+                months.append(f"{y:04d}-{m:02d}")
+                y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+            self._reopen_monthly(w, months, w.now.isoformat())
             seq = w.uow.sequences.next("period_log")
             w.uow.records.put("period_log", f"{seq:06d}", {
                 "action": "reopen", "period": period, "user": user, "reason": reason,
