@@ -66,6 +66,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} {value} has more decimals than the currency's minor unit {quantum}",
         "{field} {value} 的小数位超过了币种最小单位 {quantum}",
     ),
+    "unknown_currency": (
+        "Unknown currency {currency!r}: not an ISO 4217 code, and no digits are configured for "
+        "it (Jxc(digits_by_currency=...))",
+        "未知币种 {currency!r}：不是 ISO 4217 币种代码，也没有为它配置小数位数"
+        "（Jxc(digits_by_currency=...)）",
+    ),
     "invalid_state": (
         "Invalid valuation state: {reason}",
         "计价状态数据无效：{reason}",

@@ -7,6 +7,8 @@ Rules (domain rules section 1):
   raise ``ValueError``. Nothing is ever silently converted.
 * Money is rounded to the currency's minor unit with ROUND_HALF_UP (四舍五入) by
   :func:`round_money`. Rounding is explicit; formatting only displays.
+  :func:`currency_minor_unit` gives a currency's number of decimals (ISO 4217, as CLDR lists
+  them through babel): CNY/USD/EUR 2, JPY/KRW 0, BHD/KWD 3.
 
 Arithmetic precision: jxc_core adds, subtracts and multiplies with Decimal operators in the
 calling thread's context (exact for money and quantities of realistic size under the default
@@ -16,7 +18,10 @@ quotient is never rounded twice.
 
 from __future__ import annotations
 
+import functools
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+
+from babel.numbers import get_currency_precision, is_currency
 
 from jxc_core.errors import InvalidQuantityError, JxcError
 
@@ -26,6 +31,7 @@ __all__ = [
     "check_amount",
     "check_number",
     "check_quantity",
+    "currency_minor_unit",
     "money_quantum",
     "round_money",
     "round_to",
@@ -49,6 +55,22 @@ def money_quantum(digits: int) -> Decimal:
             raise ValueError(f"currency_digits must be a non-negative int, got {digits!r}")
         q = Decimal(1).scaleb(-digits)
     return q
+
+
+def currency_minor_unit(currency: str) -> int:
+    """The number of decimals of ``currency``'s minor unit: ``"CNY"`` 2, ``"JPY"`` 0,
+    ``"BHD"`` 3 (ISO 4217 as the CLDR data of babel gives it). A code babel does not know
+    (``"usd"``, ``"RMB"``, ``""``) raises ``JxcError("unknown_currency")``."""
+    if type(currency) is not str:
+        raise JxcError("unknown_currency", currency=currency)
+    return _minor_unit(currency)
+
+
+@functools.lru_cache(maxsize=256)
+def _minor_unit(currency: str) -> int:
+    if not is_currency(currency):
+        raise JxcError("unknown_currency", currency=currency)
+    return get_currency_precision(currency)
 
 
 def round_to(value: Decimal, quantum: Decimal) -> Decimal:

@@ -142,7 +142,7 @@ def test_own_copy_equals_the_document_and_shares_nothing_mutable() -> None:
         history=(ActionRecord("post", "u1", dt.datetime(2026, 1, 2, 3), "approved", "posted",
                               "ok", "s"),),
         counters={1: {"received": D(1)}}, approvals_done=("s",), attributes={"rate": "7.1"},
-        reversal_of="CG-0",
+        reversal_of="CG-0", digits=2,
     )
     defaults = Document(DocType.PURCHASE_ORDER, "CG-1")
     for f in attrs.fields(Document):  # the test document really sets every field

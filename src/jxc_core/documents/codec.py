@@ -77,7 +77,7 @@ def document_to_data(doc: Document, *, compact: bool = False) -> dict[str, Any]:
                      h.step] for h in doc.history],
         "counters": {str(k): {n: str(q) for n, q in v.items()} for k, v in doc.counters.items()},
         "approvals_done": list(doc.approvals_done), "attributes": doc.attributes,
-        "reversal_of": doc.reversal_of,
+        "reversal_of": doc.reversal_of, "digits": doc.digits,
     }
 
 
@@ -93,5 +93,5 @@ def document_from_data(d: dict[str, Any]) -> Document:
         counters={int(k): {n: _dec(q) for n, q in v.items()}
                   for k, v in d["counters"].items()},
         approvals_done=tuple(d["approvals_done"]), attributes=dict(d["attributes"]),
-        reversal_of=d["reversal_of"],
+        reversal_of=d["reversal_of"], digits=d.get("digits"),  # absent in older data
     )

@@ -6,6 +6,9 @@ rounded per line (ROUND_HALF_UP):
 * without tax: ``net = round(qty x price)``, ``tax = round(net x rate)``, ``gross = net + tax``;
 * with tax: ``gross = round(qty x price)``, ``net = round(gross / (1 + rate))``,
   ``tax = gross - net`` — so 价税合计 is exactly what was typed.
+
+A document's amounts are in its own currency, rounded at that currency's digits
+(:attr:`Document.amount_digits`): CNY/USD 2, JPY 0, BHD 3.
 """
 
 from __future__ import annotations
@@ -19,7 +22,14 @@ import attrs
 
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, round_money
+from jxc_core.values import (
+    DIVISION_CONTEXT,
+    ZERO,
+    check_amount,
+    check_number,
+    currency_minor_unit,
+    round_money,
+)
 
 __all__ = [
     "VAT_RATES",
@@ -124,7 +134,12 @@ class ActionRecord:
 @attrs.frozen(slots=True)
 class Document:
     """A document. ``counters`` keeps per line fulfilment (ordered lines of orders):
-    ``{line_no: {"received": q, "returned": q, "invoiced": q, ...}}``."""
+    ``{line_no: {"received": q, "returned": q, "invoiced": q, ...}}``.
+
+    ``digits`` is the number of decimals of the document's amounts — its currency's minor
+    unit, fixed when ``Documents.create`` makes it (``Jxc.digits_of(currency)``). ``None``
+    (a document built by hand, or stored before the field existed): the ISO 4217 digits of
+    ``currency`` (:func:`~jxc_core.values.currency_minor_unit`)."""
 
     doc_type: DocType
     doc_id: str
@@ -140,18 +155,33 @@ class Document:
     approvals_done: tuple[str, ...] = ()
     attributes: dict[str, Any] = attrs.field(factory=dict)
     reversal_of: str = ""
+    digits: int | None = None
+
+    @property
+    def amount_digits(self) -> int:
+        """Decimals of the document's amounts: ``digits``, else its currency's minor unit
+        (``unknown_currency`` for a code that has none). A line's own amounts at these
+        digits: ``line.amounts(doc.amount_digits)``."""
+        return self.digits if self.digits is not None else currency_minor_unit(self.currency)
 
     @property
     def net_total(self) -> Decimal:
-        return sum((line.amounts().net for line in self.lines), ZERO)
+        """The lines' rounded net amounts added, in the document's currency."""
+        digits = self.amount_digits
+        return sum((line.amounts(digits).net for line in self.lines), ZERO)
 
     @property
     def tax_total(self) -> Decimal:
-        return sum((line.amounts().tax for line in self.lines), ZERO)
+        """The lines' rounded taxes added, in the document's currency."""
+        digits = self.amount_digits
+        return sum((line.amounts(digits).tax for line in self.lines), ZERO)
 
     @property
     def gross_total(self) -> Decimal:
-        return sum((line.amounts().gross for line in self.lines), ZERO)
+        """价税合计: the lines' rounded gross amounts added, in the document's currency (what
+        approval steps compare with their amounts)."""
+        digits = self.amount_digits
+        return sum((line.amounts(digits).gross for line in self.lines), ZERO)
 
     def line(self, line_no: int) -> Line:
         for line in self.lines:

@@ -11,6 +11,11 @@ Accounting events (journal rows) say what moved in money, by role, balanced per 
 ``material_variance`` (材料成本差异), ``count_gain_loss`` (待处理财产损溢), ``adjustment``,
 ``receivable``, ``revenue``, ``output_tax``. A cancellation records the same roles with negated
 amounts (a red entry, 红字).
+
+Digits: a document's own amounts (line net, tax, 价税合计, the rows of party roles) are in its
+currency at that currency's digits (``Document.digits``, fixed at creation from
+``Jxc.digits_of``); book-currency amounts (stock values, the conversion of a document amount
+at its rate, the rows of stock roles) at the book currency's ``Jxc.currency_digits``.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from jxc_core.stock.replenishment import (
     group_by_supplier,
     suggest_quantity,
 )
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, round_money
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
 
 __all__ = ["PREFIXES", "Documents", "JournalRow"]
 
@@ -127,6 +132,18 @@ def _own(doc: Document) -> Document:
     return Document(*values)
 
 
+def _with_digits(jxc: Jxc, doc: Document) -> Document:
+    """A document stored before documents kept their digits gets the service's digits for its
+    currency (an unknown code stays ``None``: refused when its amounts are needed)."""
+    if doc.digits is not None:
+        return doc
+    try:
+        digits = jxc.digits_of(doc.currency)
+    except JxcError:
+        return doc
+    return attrs.evolve(doc, digits=digits)
+
+
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
     """Open quantity of an order line: what is still to receive or deliver, never below 0."""
     return max(ZERO, ordered - done)
@@ -153,12 +170,13 @@ class _Book:
     """
 
     def __init__(self, doc: Document, sign: int, day: dt.date, book_currency: str,
-                 rate: Decimal) -> None:
+                 rate: Decimal, book_digits: int) -> None:
         self.doc = doc
         self.sign = sign
         self.day = day
         self.book_currency = book_currency
         self.rate = rate
+        self.book_digits = book_digits
         #: the rows as plain data (:meth:`JournalRow.to_data`), with the rate of each
         self.rows: list[dict[str, Any]] = []
         self._rates: list[Decimal] = []
@@ -198,8 +216,10 @@ class _Book:
     def check(self) -> list[dict[str, Any]]:
         """The rows, once checked to balance (debit - credit at each row's rate)."""
         diff = sum(self._rates, ZERO)
-        slack = Decimal("0.01") * len(self.rows) if self.doc.currency != self.book_currency \
-            else ZERO
+        # across currencies each row may carry the rounding of its conversion: up to one unit
+        # of the book currency's last digit per row (0.01 for CNY books, 1 for JPY books)
+        slack = money_quantum(self.book_digits) * len(self.rows) \
+            if self.doc.currency != self.book_currency else ZERO
         if abs(diff) > slack:  # a bug, never bad input: the rules always balance
             dr = sum((x for x in self._rates if x > 0), ZERO)
             raise JxcError("invalid_document", doc_id=self.doc.doc_id,
@@ -247,7 +267,7 @@ class Documents:
         data = w.uow.documents.get(doc_id)
         if data is None:
             raise NotFoundError(kind="document", key=doc_id)
-        return document_from_data(data)
+        return _with_digits(w.jxc, document_from_data(data))
 
     @staticmethod
     def _save(w: _Work, doc: Document) -> None:
@@ -264,7 +284,7 @@ class Documents:
             data = uow.documents.get(doc_id)
         if data is None:
             raise NotFoundError(kind="document", key=doc_id)
-        return document_from_data(data)
+        return _with_digits(self.jxc, document_from_data(data))
 
     def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
         with self.jxc.storage.unit_of_work() as uow:
@@ -289,15 +309,18 @@ class Documents:
         doc_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Document:
-        """Create a draft document; its number comes from the numbering pattern."""
+        """Create a draft document; its number comes from the numbering pattern. Its
+        amounts are in ``currency`` at ``Jxc.digits_of(currency)`` decimals, kept as
+        ``Document.digits``; an unknown currency is refused (``unknown_currency``)."""
         kind = DocType(doc_type)
         payload = (kind.value, list(lines), party, date, currency, user, dict(attributes or {}),
                    doc_id)
 
         def body(w: _Work) -> Document:
+            digits = self.jxc.digits_of(currency)  # first: an unknown currency writes nothing
             day = date or w.now.date()
             doc = Document(kind, doc_id or "", party, day, currency, tuple(lines),
-                           created_by=user, attributes=dict(attributes or {}))
+                           created_by=user, attributes=dict(attributes or {}), digits=digits)
             self._validate(w, doc)
             number = doc_id
             if number is None:
@@ -725,7 +748,7 @@ class Documents:
     def _book(self, doc: Document, sign: int, when: dt.datetime) -> _Book:
         day = doc.date or when.date()
         rate = Decimal(doc.attributes.get("rate", "1"))
-        return _Book(doc, sign, day, self.jxc.book_currency, rate)
+        return _Book(doc, sign, day, self.jxc.book_currency, rate, self.jxc.currency_digits)
 
     def _rate(self, doc: Document, day: dt.date) -> Decimal:
         """Book-currency units per unit of the document's currency (through the rates port)."""
@@ -741,6 +764,8 @@ class Documents:
         return rate
 
     def _book_amount(self, doc: Document, amount: Decimal) -> Decimal:
+        """``amount`` of the document's currency in the book currency: at the document's rate,
+        rounded at the book currency's digits."""
         rate = doc.attributes.get("rate", "1")
         return round_money(amount if rate == "1" else amount * Decimal(rate),
                            self.jxc.currency_digits)
@@ -896,7 +921,7 @@ class Documents:
         taken: dict[int, Decimal] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
-        digits = self.jxc.currency_digits
+        digits = doc.amount_digits  # the receipt's own amounts: its currency's digits
         nets = {line.line_no: line.amounts(digits).net for line in doc.lines}  # once each
         bases = {line.line_no: self._base(w, line) for line in doc.lines}
         for line in doc.lines:
@@ -959,10 +984,10 @@ class Documents:
             if reverse:
                 sv = doc.counter(line.line_no, "supplier_value")
             elif line.price:  # the supplier's price of the return (退货单价)
-                sv = line.amounts(self.jxc.currency_digits).net
-            else:  # no price given: the receipt's own price
+                sv = line.amounts(doc.amount_digits).net
+            else:  # no price given: the receipt's own price, a slice of its net value
                 sv = (value_left if q == qty_left else round_money(
-                    DIVISION_CONTEXT.divide(q * value_left, qty_left), self.jxc.currency_digits))
+                    DIVISION_CONTEXT.divide(q * value_left, qty_left), rc.amount_digits))
             supplier_value[line.line_no] = sv
             self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv},
                        cache)
@@ -1017,15 +1042,15 @@ class Documents:
             else:
                 value_left = (rc.counter(n, "value") - rc.counter(n, "returned_value")
                               - rc.counter(n, "invoiced_value"))
-                grni = value_left if q == open_q else round_money(
-                    DIVISION_CONTEXT.divide(q * value_left, open_q), self.jxc.currency_digits)
+                grni = value_left if q == open_q else round_money(  # the receipt's currency
+                    DIVISION_CONTEXT.divide(q * value_left, open_q), rc.amount_digits)
             self._bump(w, rc.doc_id, n, {"invoiced": sign * q, "invoiced_value": sign * grni},
                        cache)
             src_line = rc.line(n)
             if src_line.source is not None:
                 self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
                            cache)
-            amounts = line.amounts(self.jxc.currency_digits)
+            amounts = line.amounts(doc.amount_digits)
             rc_rate = Decimal(rc.attributes.get("rate", "1"))
             diff = self._book_amount(doc, amounts.net) - round_money(
                 grni * rc_rate, self.jxc.currency_digits)
@@ -1175,7 +1200,7 @@ class Documents:
             if src_line.source is not None:
                 self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
                            cache)
-            amounts = line.amounts(self.jxc.currency_digits)
+            amounts = line.amounts(doc.amount_digits)
             book.add(line, "receivable", amounts.gross, debit=True, warehouse="")
             book.add(line, "revenue", amounts.net, debit=False, warehouse="")
             book.add(line, "output_tax", amounts.tax, debit=False, warehouse="")
@@ -1291,12 +1316,11 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{rid} is {rc.state.value}, not posted")
             targets += [(rc, line) for line in rc.lines]
-        digits = self.jxc.currency_digits
+        # the basis "value" is each receipt line's net in the receipt's own currency
         alloc = [AllocationLine(f"{rc.doc_id}/{line.line_no}", self._base(w, line),
-                                line.amounts(digits).net, line.weight, line.volume)
+                                line.amounts(rc.amount_digits).net, line.weight, line.volume)
                  for rc, line in targets]
-        net = sum((line.amounts(self.jxc.currency_digits).net for line in doc.lines), ZERO)
-        tax = sum((line.amounts(self.jxc.currency_digits).tax for line in doc.lines), ZERO)
+        net, tax = doc.net_total, doc.tax_total  # the charges, in the document's currency
         shares = allocate_landed_cost(self._book_amount(doc, net), alloc, basis,
                                       self.jxc.currency_digits)
         for rc, line in targets:

@@ -20,7 +20,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -71,6 +71,7 @@ from jxc_core.values import (
     check_amount,
     check_number,
     check_quantity,
+    currency_minor_unit,
     money_quantum,
     round_money,
 )
@@ -693,6 +694,23 @@ class _Work:
             stored[key] = inactive[key] + active if key in inactive else active.copy()
 
 
+def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
+                              currency_digits: int) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for code, digits in given.items():
+        if type(code) is not str or not code:
+            raise JxcError("configuration", reason=f"digits_by_currency: bad code {code!r}")
+        if type(digits) is not int or digits < 0:
+            raise JxcError("configuration", reason=f"digits_by_currency: {code} needs a "
+                           f"non-negative int, got {digits!r}")
+        if code == book_currency and digits != currency_digits:
+            raise JxcError("configuration", reason=f"digits_by_currency gives {code} {digits} "
+                           f"digits, but the book currency has currency_digits="
+                           f"{currency_digits}")
+        out[code] = digits
+    return out
+
+
 class Jxc:
     """The service layer over one storage. See the module docstring."""
 
@@ -707,7 +725,12 @@ class Jxc:
         checkpoint_every: int = 256,
         book_currency: str = "CNY",
         rates: ExchangeRates | None = None,
+        digits_by_currency: Mapping[str, int] | None = None,
     ) -> None:
+        """``currency_digits``: decimals of the book currency (stock values, vouchers).
+        ``digits_by_currency``: decimals of other currencies where they are not the ISO 4217
+        ones babel gives (``{"HUF": 2}``), or of codes babel does not know; see
+        :meth:`digits_of`."""
         self.storage = storage
         #: live valuation objects by scope, with the stored version they match
         self._cache: dict[tuple[str, str], tuple[int, Valuation, dt.datetime | None, int]] = {}
@@ -723,7 +746,18 @@ class Jxc:
         self.notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self.currency_digits = currency_digits
+        self.digits_by_currency = _check_digits_by_currency(
+            digits_by_currency or {}, book_currency, currency_digits)
         self.organisation_scope = organisation_scope
+
+    def digits_of(self, currency: str) -> int:
+        """Decimals of amounts in ``currency``: ``currency_digits`` for the book currency,
+        else ``digits_by_currency``, else the ISO 4217 minor unit (babel): USD 2, JPY 0,
+        BHD 3. A code none of them knows raises ``unknown_currency``."""
+        if currency == self.book_currency:
+            return self.currency_digits
+        found = self.digits_by_currency.get(currency)
+        return found if found is not None else currency_minor_unit(currency)
 
     # -- plumbing --------------------------------------------------------------------------
     def _new_valuation(self, item: Item) -> Valuation:
