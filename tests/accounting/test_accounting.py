@@ -856,3 +856,48 @@ def test_reopened_month_is_valued_anew_with_what_was_posted_into_it(
     assert (b.on_hand, b.value) == (D(20), D("313.85"))
     _monthly_books_agree(j, acc)
     assert acc.account_balance("6401") == D("146.15")
+
+
+@pytest.mark.parametrize(
+    ("late", "costs", "left"),
+    [
+        # receive 2 @ 16.00 and deliver 2 in the reopened November: (100.00 + 32.00) / 12 =
+        # 11.00 for both deliveries (before: the first kept 40.00, the new one 23.00)
+        pytest.param("receive_and_deliver", ["44.00", "22.00"], ("6", "66.00"), id="more"),
+        # cancel the first receipt (10 @ 10.00 of 10 @ 10.00 and 10 @ 20.00): it leaves at its
+        # own 100.00 and the delivery costs 20.00 a unit (before: the reversal cost 150.00,
+        # 10 remained at 150.00)
+        pytest.param("cancel_receipt", ["80.00"], ("6", "120.00"), id="cancel"),
+    ],
+)
+def test_reopened_month_takes_its_movements_back_as_if_never_closed(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates], late: str, costs: list[str],
+        left: tuple[str, str]) -> None:
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    first = post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")],
+                 "S", dt.date(2026, 11, 2))
+    if late == "cancel_receipt":
+        post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("20.00"), warehouse="W")], "S",
+             dt.date(2026, 11, 3))
+    sold = [post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+                 dt.date(2026, 11, 5))]
+    clock.at = dt.datetime(2026, 12, 1, 9)
+    acc.close_period(2026, 11)
+    acc.reopen_period(2026, 11, user="cfo", reason="fix November")
+    clock.at = dt.datetime(2026, 11, 28, 9)
+    if late == "cancel_receipt":
+        docs.cancel(first, U)
+        reversal = [x.entry for x in j.ledger("Q", "W") if x.entry.doc_id == f"{first}-R"]
+        assert [e.value for e in reversal] == [D("-100.00")]
+    else:
+        post(docs, "purchase_receipt", [Line(1, "Q", D(2), D("16.00"), warehouse="W")], "S",
+             dt.date(2026, 11, 28))
+        sold.append(post(docs, "delivery", [Line(1, "Q", D(2), D("30"), warehouse="W")], "C",
+                         dt.date(2026, 11, 28)))
+    clock.at = dt.datetime(2026, 12, 1, 10)
+    acc.close_period(2026, 11)
+    assert [docs.get(d).counters[1]["cost"] for d in sold] == [D(c) for c in costs]
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(left[0]), D(left[1]))
+    _monthly_books_agree(j, acc)
