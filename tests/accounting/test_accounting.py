@@ -785,6 +785,130 @@ def test_monthly_average_state_stored_before_months_were_named_still_closes(
     _monthly_books_agree(j, acc)
 
 
+def _gross(acc: Accounting, by: str, period: str | None = None
+           ) -> dict[str, tuple[Decimal, Decimal]]:
+    return {g.key: (g.revenue, g.cost) for g in acc.gross_profit(by, period)}
+
+
+def test_monthly_average_gross_profit_by_customer_counts_the_month_end_cost(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Two customers buy Q (monthly average) and A (FIFO) in November; C returns one of each.
+
+    Q: receive 10 @ 10.00 and 3 @ 12.00: unit cost (0.00 + 100.00 + 36.00) / (0 + 13) =
+    10.461538...; the issues in order, each round_half_up, the residue on the last:
+    C's delivery 3 -> 31.38 (31.3846), the direct issue LY-1 2 -> 20.92 (20.9231), the
+    adjustment -1 -> 10.46, X's delivery 5 (the last) -> the residue; C's return 1 -> 10.46;
+    closing 13 - 3 - 2 - 1 - 5 + 1 = 3 -> 31.38 (31.3846); so X's delivery costs
+    136.00 - (31.38 + 20.92 + 10.46) + 10.46 - 31.38 = 52.32 (5 x 10.4615 = 52.3077 would be
+    52.31).
+    A (FIFO, for comparison): receive 10 @ 5.00, then 10 @ 6.00; C takes 2 (10.00) and returns
+    1 (5.00); X takes 9: 8 x 5.00 + 1 x 6.00 = 46.00.
+    Invoiced at 30.00 a Q and 12.00 an A: C 2 Q + 1 A = 72.00, X 5 Q + 9 A = 258.00.
+
+    By customer: C 72.00 revenue, cost 31.38 - 10.46 + 10.00 - 5.00 = 25.92; X 258.00, cost
+    52.32 + 46.00 = 98.32 (without the month-end cost: C 5.00, X 46.00).
+    By item: Q 31.38 - 10.46 + 52.32 + 20.92 (LY-1, no customer's) = 94.16, A 51.00: 145.16 =
+    25.92 + 98.32 + 20.92 = 6401. The adjustment's 10.46 goes to 1901, in neither."""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+
+    def on(day: int) -> dt.date:
+        clock.at = dt.datetime(2026, 11, day, 10)
+        return dt.date(2026, 11, day)
+
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W"),
+                                    Line(2, "A", D(10), D("5.00"), warehouse="W")], "S", on(2))
+    ck_c = post(docs, "delivery", [Line(1, "Q", D(3), D("30"), warehouse="W"),
+                                   Line(2, "A", D(2), D("12"), warehouse="W")], "C", on(3))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(3), D("12.00"), warehouse="W"),
+                                    Line(2, "A", D(10), D("6.00"), warehouse="W")], "S", on(4))
+    th = post(docs, "sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W",
+                                          source=(ck_c, 1)),
+                                     Line(2, "A", D(1), D("12"), warehouse="W",
+                                          source=(ck_c, 2))], "C", on(5))
+    on(6)
+    j.issue("Q", "W", D(2), doc_id="LY-1")  # a direct issue (领用): cogs, nobody's
+    loss = post(docs, "adjustment", [Line(1, "Q", D(-1), D(0), warehouse="W")], "", on(7))
+    ck_x = post(docs, "delivery", [Line(1, "Q", D(5), D("30"), warehouse="W"),
+                                   Line(2, "A", D(9), D("12"), warehouse="W")], "X", on(9))
+    post(docs, "sales_invoice", [Line(1, "Q", D(2), D("30.00"), source=(ck_c, 1)),
+                                 Line(2, "A", D(1), D("12.00"), source=(ck_c, 2))], "C", on(10))
+    post(docs, "sales_invoice", [Line(1, "Q", D(5), D("30.00"), source=(ck_x, 1)),
+                                 Line(2, "A", D(9), D("12.00"), source=(ck_x, 2))], "X", on(10))
+    # before the close the month-end cost is absent, by customer as by item
+    assert _gross(acc, "customer") == {"C": (D("72.00"), D("5.00")),
+                                       "X": (D("258.00"), D("46.00"))}
+    assert _gross(acc, "item") == {"A": (D("120.00"), D("51.00")), "Q": (D("210.00"), D(0))}
+    acc.close_period(2026, 11)
+    assert _period_costs(j) == {(ck_c, D("-31.38")), ("LY-1", D("-20.92")),
+                                (loss, D("-10.46")), (ck_x, D("-52.32")), (th, D("10.46"))}
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(3), D("31.38"))
+    by_customer = {"C": (D("72.00"), D("25.92")), "X": (D("258.00"), D("98.32"))}
+    assert _gross(acc, "customer") == by_customer
+    assert _gross(acc, "customer", "2026-11") == by_customer
+    by_item = _gross(acc, "item")
+    assert by_item == {"A": (D("120.00"), D("51.00")), "Q": (D("210.00"), D("94.16"))}
+    # by item = by customer + the costs that are no customer's (LY-1's 20.92)
+    item_cost = sum((c for _, c in by_item.values()), D(0))
+    assert item_cost == sum((c for _, c in by_customer.values()), D(0)) + D("20.92")
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == item_cost == D("145.16")
+    assert acc.account_balance("1901") == D("10.46")  # the adjustment, in no gross profit
+    # the month-end voucher names the customer on the lines of its deliveries and returns
+    [close] = [v for v in acc.vouchers() if v.doc_type == "period_close"]
+    assert close.debit == close.credit
+    assert sorted((x.account, x.debit, x.credit, x.party) for x in close.lines) == sorted([
+        ("6401", D("31.38"), D(0), "C"), ("1405", D(0), D("31.38"), "C"),
+        ("6401", D("20.92"), D(0), ""), ("1405", D(0), D("20.92"), ""),
+        ("1901", D("10.46"), D(0), ""), ("1405", D(0), D("10.46"), ""),
+        ("6401", D("52.32"), D(0), "X"), ("1405", D(0), D("52.32"), "X"),
+        ("1405", D("10.46"), D(0), "C"), ("6401", D(0), D("10.46"), "C")])
+    # December: X takes 1 more Q, invoiced; its cost is December's, dated 31 December
+    clock.at = dt.datetime(2026, 12, 2, 10)
+    ck_dec = post(docs, "delivery", [Line(1, "Q", D(1), D("30"), warehouse="W")], "X",
+                  dt.date(2026, 12, 2))
+    post(docs, "sales_invoice", [Line(1, "Q", D(1), D("30.00"), source=(ck_dec, 1))], "X",
+         dt.date(2026, 12, 2))
+    assert _gross(acc, "customer", "2026-12") == {"X": (D("30.00"), D(0))}
+    acc.close_period(2026, 12)
+    # 3 @ 31.38: closing 2 -> 20.92, the delivery 31.38 - 20.92 = 10.46
+    assert _gross(acc, "customer", "2026-12") == {"X": (D("30.00"), D("10.46"))}
+    assert _gross(acc, "customer", "2026-11") == by_customer
+    assert _gross(acc, "customer") == {"C": (D("72.00"), D("25.92")),
+                                       "X": (D("288.00"), D("108.78"))}
+
+
+def test_monthly_average_gross_profit_by_customer_nets_cancelled_documents_of_the_month(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00 of Q (monthly average). C: delivery of 4 cancelled (红冲), delivery
+    of 3 with 1 returned and that return cancelled; X: delivery of 2. At the close the
+    cancellations take their issues back, at the cost of what they reverse: C's cost is
+    30.00 (3 x 10.00), X's 20.00 — each cancellation (``-R``) counts for the customer of the
+    document it reverses, as a FIFO red entry does."""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    gone = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+                dt.date(2026, 11, 3))
+    docs.cancel(gone, U)
+    ck = post(docs, "delivery", [Line(1, "Q", D(3), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 4))
+    th = post(docs, "sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W",
+                                          source=(ck, 1))], "C", dt.date(2026, 11, 5))
+    docs.cancel(th, U)
+    post(docs, "delivery", [Line(1, "Q", D(2), D("30"), warehouse="W")], "X",
+         dt.date(2026, 11, 6))
+    acc.close_period(2026, 11)
+    assert (gone, D("-40.00")) in _period_costs(j)
+    assert (f"{gone}-R", D("40.00")) in _period_costs(j)
+    assert _gross(acc, "customer") == {"C": (D(0), D("30.00")), "X": (D(0), D("20.00"))}
+    assert _gross(acc, "item") == {"Q": (D(0), D("50.00"))}
+    _monthly_books_agree(j, acc)
+    assert acc.account_balance("6401") == D("50.00")
+
+
 def test_back_dated_posting_replays_an_earlier_invoice_price_difference(
         world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
     """Found by the books state machine: a replay must keep the on-hand share of an earlier

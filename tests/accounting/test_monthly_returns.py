@@ -17,7 +17,9 @@ closed. After each close:
 * a return dated in another month than its delivery, while the delivery's month is open, is
   refused (``issue_period_open``);
 * a delivery taken back whole comes back at exactly its cost (``returned_value == cost``),
-  whether the returns fell in its month (valued at the close) or later (at its closed cost).
+  whether the returns fell in its month (valued at the close) or later (at its closed cost);
+* gross profit by customer counts what the customer's deliveries and returns took out of
+  stock (their month-end costs included), by item that and the settled pools.
 """
 
 from __future__ import annotations
@@ -189,6 +191,16 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
         assert acc.account_balance("1405") == b.value
         ledger = j.ledger("Q", "W")
         assert not ledger or ledger[-1].running_value == b.value
+        # gross profit by customer: what the customer's documents took out of stock, their
+        # month-end costs included; by item also what no customer's document did (a settled
+        # pool, ``YJ-YYYY-MM`` itself)
+        took = -sum((x.entry.value for x in ledger
+                     if x.entry.doc_type in ("delivery", "sales_return")), D(0))
+        by_customer = sum((g.cost for g in acc.gross_profit("customer")), D(0))
+        assert by_customer == took
+        settled = -sum((x.entry.value for x in ledger if x.entry.doc_type == "period_close"),
+                       D(0))
+        assert sum((g.cost for g in acc.gross_profit("item")), D(0)) == by_customer + settled
         # the month's snapshot: its own receipts only, the next month's movements wait
         end = dt.datetime(year, month, calendar.monthrange(year, month)[1], 23, 59, 59,
                           999999)

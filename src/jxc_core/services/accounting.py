@@ -393,16 +393,38 @@ class Accounting:
 
         Each scope closes its open months up to ``period``, the earliest first, each with its
         own movements (dated at that month's last moment, in that month's ``YJ-YYYY-MM``); the
-        movements of later months stay open for their own close."""
+        movements of later months stay open for their own close.
+
+        The journal rows of an issue or a return of a customer's document (a delivery, a sales
+        return, or the cancellation ``-R`` of one) name that document's party, so that gross
+        profit by customer counts them; the others name none. The party comes from the
+        documents the counters read anyway (each read once); a cancellation is no stored
+        document and names the party of the one it reverses, read here only when the counters
+        did not read it."""
         scopes = sorted({w.scope(w.item(b.item), b.warehouse) for b in w.uow.balances.all()
                          if w.item(b.item).costing_method == "monthly_average"})
         entries: list[LedgerEntry] = []
-        #: the month-end postings by month: their journal rows
-        rows: dict[str, list[JournalRow]] = {}
+        #: the month-end postings by month: their journal rows, each with the group (doc
+        #: type, doc id) of the movement it values, whose customer it names
+        rows: dict[str, list[tuple[JournalRow, str, str]]] = {}
         counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
         #: what each scope's close of each month did, kept for its reopening (反结账)
         kept: dict[tuple[str, str, str], dict[str, Any]] = {}
         mine: dict[str, Any] = {}  # the kept record of the scope and month being closed
+        #: the party of each customer's document read ("" when not such a document), by id
+        parties: dict[str, str] = {}
+
+        def customer(g_type: str, g_doc: str) -> str:
+            """The party of the customer's document behind an issue or a return, else ""."""
+            if g_type not in _CUSTOMER_COST:
+                return ""
+            if g_doc not in parties and g_doc.endswith("-R"):  # a cancellation (红冲)
+                g_doc = g_doc[:-2]  # names its document's party
+            if g_doc not in parties:
+                found = w.uow.documents.get(g_doc)  # none for a direct engine posting
+                parties[g_doc] = (str(found.get("party") or "") if found is not None
+                                  and found.get("doc_type") == g_type else "")
+            return parties[g_doc]
 
         def count(ref: str, name: str, amount: Decimal) -> None:
             g_type, g_doc, g_line = _split_group(ref)
@@ -443,10 +465,10 @@ class Accounting:
                             else ((role, cost, ZERO), ("inventory", ZERO, cost)))
                     for r, dr, cr in pair:
                         if cost:
-                            posting.append(JournalRow("period_close", doc_id, n, r, dr, cr,
-                                                      scope[0], scope[1], "",
-                                                      at.date().isoformat(),
-                                                      self.jxc.book_currency))
+                            posting.append((JournalRow("period_close", doc_id, n, r, dr, cr,
+                                                       scope[0], scope[1], "",
+                                                       at.date().isoformat(),
+                                                       self.jxc.book_currency), g_type, g_doc))
                 for ic in result.issues:
                     count(ic.ref or "", "cost", ic.cost)
                 for rc in result.returns:
@@ -464,32 +486,36 @@ class Accounting:
             first = w.uow.sequences.next("ledger", len(entries))
             w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
                                  for k, e in enumerate(entries)])
+        parties.update(self._add_counters(w, counted))
         for month in sorted(rows):  # one posting per month, its rows together
             if rows[month]:
-                data = [r.to_data() for r in rows[month]]
+                data = [{**r.to_data(), "party": customer(g_type, g_doc)}
+                        for r, g_type, g_doc in rows[month]]
                 w.uow.journal.append(data)
                 for d in data:
                     kept[(month, d["item"], d["warehouse"])]["journal"].append(d)
-        self._add_counters(w, counted)
         for (month, item, wh), record in kept.items():
             w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{item}|{wh}", record)
         return len(entries)
 
     @staticmethod
     def _add_counters(w: _Work, counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]]
-                      ) -> None:
+                      ) -> dict[str, str]:
         """Add month-end costs to the counters of the documents they value (a direct engine
-        posting has no document: nothing to add)."""
+        posting has no document: nothing to add). Returns the party of each document read."""
+        parties: dict[str, str] = {}
         for (g_type, g_doc), lines in sorted(counted.items()):
             found = w.uow.documents.get(g_doc)
             if found is None or found.get("doc_type") != g_type:
                 continue
             doc = document_from_data(found)
+            parties[g_doc] = doc.party
             for line_no, add in lines.items():
                 row = doc.counters.setdefault(line_no, {})
                 for name, amount in add.items():
                     row[name] = row.get(name, ZERO) + amount
             Documents._save(w, doc)
+        return parties
 
     def _reopen_monthly(self, w: _Work, months: list[str], at: str) -> int:
         """Put back what the closes of ``months`` did to monthly-average scopes (反结账): each
@@ -645,7 +671,11 @@ class Accounting:
             return out
 
     def gross_profit(self, by: str = "item", period: str | None = None) -> list[GrossProfitRow]:
-        """Revenue minus cost of goods sold, by item or by customer (from the journal)."""
+        """Revenue minus cost of goods sold, by item or by customer (from the journal).
+
+        By customer the cost is that of the customer's own deliveries and sales returns; for
+        monthly-average items it is their month-end cost, there once their month is closed (the
+        close names the customer on those ``period_close`` rows; before it: no cost)."""
         if by not in ("item", "customer"):
             raise JxcError("configuration", reason=f"gross profit by item or customer: {by}")
         with self.jxc.storage.unit_of_work() as uow:
@@ -659,10 +689,12 @@ class Accounting:
                 amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[0] += amount
-            elif r.role == "cogs" and (by == "item" or r.doc_type in _CUSTOMER_COST):
+            elif r.role == "cogs" and (by == "item" or r.doc_type in _CUSTOMER_COST
+                                       or (r.doc_type == "period_close" and r.party)):
                 # by item: every cost of goods sold (deliveries, returns, month end, invoice
                 # price differences, landed costs of units sold); by customer: what the
-                # customer's own deliveries and returns cost
+                # customer's own deliveries and returns cost, also their month-end cost under
+                # the monthly average (the close names the customer on those rows only)
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
         return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]
