@@ -1025,3 +1025,36 @@ def test_reopened_month_takes_its_movements_back_as_if_never_closed(
     b = j.balance("Q", "W")
     assert (b.on_hand, b.value) == (D(left[0]), D(left[1]))
     _monthly_books_agree(j, acc)
+
+
+def test_monthly_average_summary_shows_month_end_costs_in_their_columns(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """Receive 10 @ 10.00, deliver 4, take 1 back, take 2 out by an adjustment booked against
+    `cogs` (account_role), close November at 10.00 a unit. The 进销存汇总表 shows the month-end
+    costs where their movements stand: out 4 deliveries 40.00 and 2 adjustments 20.00, in 1
+    return 10.00, no cost adjustment (it showed the issues at 0.00 and -50.00 as cost
+    adjustments). The adjustment's month-end cost goes to the role it named (6401), not to
+    `adjustment` (1901)."""
+    j, docs, acc, _, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    ck = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 3))
+    post(docs, "sales_return", [Line(1, "Q", D(1), D("30"), warehouse="W", source=(ck, 1))],
+         "C", dt.date(2026, 11, 4))
+    out = docs.create("adjustment", [Line(1, "Q", D(-2), warehouse="W")],
+                      date=dt.date(2026, 11, 5), attributes={"account_role": "cogs"})
+    docs.approve_through(out.doc_id, [U])
+    acc.close_period(2026, 11)
+    [row] = [r for r in acc.inventory_summary(2026, 11) if r.item == "Q"]
+    assert row.in_by_kind == {"purchase_receipt": (D(10), D("100.00")),
+                              "sales_return": (D(1), D("10.00"))}
+    assert row.out_by_kind == {"delivery": (D(4), D("40.00")),
+                               "adjustment_out": (D(2), D("20.00"))}
+    assert (row.in_value, row.out_value, row.cost_adjustments) == (
+        D("110.00"), D("60.00"), D(0))
+    assert (row.closing_qty, row.closing_value) == (D(5), D("50.00"))
+    assert row.closing_value == j.balance("Q", "W").value
+    _monthly_books_agree(j, acc)
+    assert (acc.account_balance("6401"), acc.account_balance("1901")) == (D("50.00"), D(0))

@@ -414,6 +414,18 @@ class Accounting:
         #: the party of each customer's document read ("" when not such a document), by id
         parties: dict[str, str] = {}
 
+        roles: dict[str, str] = {}
+
+        def own_role(g_doc: str) -> str:
+            """The role an adjustment (其他出入库) named for its counterpart
+            (``account_role``), which its month-end cost takes too; a cancellation names its
+            document's."""
+            if g_doc not in roles:
+                found = w.uow.documents.get(g_doc[:-2] if g_doc.endswith("-R") else g_doc)
+                attributes = (found or {}).get("attributes") or {}
+                roles[g_doc] = str(attributes.get("account_role", "adjustment"))
+            return roles[g_doc]
+
         def customer(g_type: str, g_doc: str) -> str:
             """The party of the customer's document behind an issue or a return, else ""."""
             if g_type not in _CUSTOMER_COST:
@@ -459,7 +471,8 @@ class Accounting:
                     entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, -cost, at,
                                                "period_cost", g_type, g_doc, g_line))
                     mine["entries"].append([g_type, g_doc, g_line, str(-cost)])
-                    role = _COUNTER_ROLE.get(g_type, "cogs")
+                    role = (own_role(g_doc) if g_type == "adjustment"
+                            else _COUNTER_ROLE.get(g_type, "cogs"))
                     n = len(posting) // 2 + 1
                     pair = ((("inventory", -cost, ZERO), (role, ZERO, -cost)) if back  # Dr 1405
                             else ((role, cost, ZERO), ("inventory", ZERO, cost)))
@@ -646,17 +659,33 @@ class Accounting:
                 ins: dict[str, list[Decimal]] = {}
                 outs: dict[str, list[Decimal]] = {}
                 adjust = ZERO
+                #: the bucket of each movement of the month, by (doc type, doc, line): the
+                #: month-end cost of a monthly-average issue (``period_cost``) completes it
+                moved: dict[tuple[str, str, int], tuple[list[Decimal], bool]] = {}
+                costs: list[LedgerEntry] = []
                 for e in uow.ledger.after(item, wh, start - dt.timedelta(microseconds=1),
                                           1 << 62):
                     if e.posted_at > end:
                         break
                     if not e.quantity:
-                        adjust += e.value
+                        if e.kind == "period_cost":
+                            costs.append(e)
+                        else:
+                            adjust += e.value
                         continue
                     bucket = ins if e.quantity > 0 else outs
                     pair = bucket.setdefault(e.kind, [ZERO, ZERO])
                     pair[0] += abs(e.quantity)
                     pair[1] += abs(e.value) if e.quantity > 0 else -e.value
+                    moved[(e.doc_type, e.doc_id, e.line_no)] = (pair, e.quantity > 0)
+                for e in costs:  # at the month's end, after every movement it values
+                    found = moved.get((e.doc_type, e.doc_id, e.line_no))
+                    if found is None:  # no movement of this month here (a settled pool)
+                        adjust += e.value
+                    elif found[1]:  # a return of the month's issue: its value comes back
+                        found[0][1] += e.value
+                    else:  # an issue: its cost leaves
+                        found[0][1] -= e.value
                 in_q = sum((p[0] for p in ins.values()), ZERO)
                 in_v = sum((p[1] for p in ins.values()), ZERO)
                 out_q = sum((p[0] for p in outs.values()), ZERO)
