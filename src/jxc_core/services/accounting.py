@@ -490,15 +490,8 @@ class Accounting:
                         count(rc.issue_ref, "returned_value", rc.cost)
             if not months:
                 continue
-            new_state = inner.to_state()
-            for key in ("posted_until", "moves"):
-                if key in state:
-                    new_state[key] = state[key]
-            w.uow.valuations.put(scope, new_state)
-        if entries:
-            first = w.uow.sequences.next("ledger", len(entries))
-            w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
-                                 for k, e in enumerate(entries)])
+            self._store_monthly(w, scope, inner, state)
+        self._append_numbered(w, entries)
         parties.update(self._add_counters(w, counted))
         for month in sorted(rows):  # one posting per month, its rows together
             if rows[month]:
@@ -510,6 +503,25 @@ class Accounting:
         for (month, item, wh), record in kept.items():
             w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{item}|{wh}", record)
         return len(entries)
+
+    @staticmethod
+    def _store_monthly(w: _Work, scope: tuple[str, str], inner: MonthlyAverageValuation,
+                       state: dict[str, Any]) -> None:
+        """Store a monthly-average scope whole after a close or a reopening, keeping what
+        the engine keeps beside the kernel's state (``posted_until``, ``moves``)."""
+        new_state = inner.to_state()
+        for key in ("posted_until", "moves"):
+            if key in state:
+                new_state[key] = state[key]
+        w.uow.valuations.put(scope, new_state)
+
+    @staticmethod
+    def _append_numbered(w: _Work, entries: list[LedgerEntry]) -> None:
+        """Append ledger entries made with no number, numbered in order."""
+        if entries:
+            first = w.uow.sequences.next("ledger", len(entries))
+            w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
+                                 for k, e in enumerate(entries)])
 
     @staticmethod
     def _add_counters(w: _Work, counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]]
@@ -555,11 +567,7 @@ class Accounting:
                 continue
             inner = MonthlyAverageValuation.from_state(state)
             inner.reopen([r["closing"] for _, r in records])
-            new_state = inner.to_state()
-            for key in ("posted_until", "moves"):
-                if key in state:
-                    new_state[key] = state[key]
-            w.uow.valuations.put(scope, new_state)
+            self._store_monthly(w, scope, inner, state)
             for month, record in records:
                 end = period_bounds(int(month[:4]), int(month[5:7]))[1]
                 for g_type, g_doc, g_line, value in record["entries"]:
@@ -573,10 +581,7 @@ class Accounting:
                     line[name] = line.get(name, ZERO) - Decimal(amount)
                 w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{scope[0]}|{scope[1]}",
                                   {"scope": list(scope), "reopened": at})
-        if entries:
-            first = w.uow.sequences.next("ledger", len(entries))
-            w.uow.ledger.append([attrs.evolve(e, entry_no=first + k)
-                                 for k, e in enumerate(entries)])
+        self._append_numbered(w, entries)
         for month in sorted(journal):
             n = w.uow.sequences.next(f"reopen:{month}")
             w.uow.journal.append([{**d, "doc_id": f"YJ-{month}-R{n}"} for d in journal[month]])
