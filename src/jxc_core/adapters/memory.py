@@ -87,8 +87,41 @@ class _Data:
 
 _MISSING = object()
 
-#: a stored valuation: (version, header as JSON, rows by key as JSON)
-_Stored = tuple[int, str, dict[int, str]]
+class _RowChanges:
+    """The rows of a stored valuation as an open unit of work changed them: its changes
+    (``None``: deleted) over the committed rows, which stay as they are until the commit
+    applies the changes to them in place. A posting so costs the rows it changes, not the
+    scope's rows (a busy month of a monthly-average scope holds thousands)."""
+
+    __slots__ = ("base", "changes")
+
+    def __init__(self, base: dict[int, str]) -> None:
+        self.base = base
+        self.changes: dict[int, str | None] = {}
+
+    def merged(self) -> dict[int, str]:
+        out = dict(self.base)
+        for k, text in self.changes.items():
+            if text is None:
+                out.pop(k, None)
+            else:
+                out[k] = text
+        return out
+
+    def applied(self) -> dict[int, str]:
+        """The committed rows with the changes made (in place: the commit's)."""
+        base = self.base
+        for k, text in self.changes.items():
+            if text is None:
+                base.pop(k, None)
+            else:
+                base[k] = text
+        return base
+
+
+#: a stored valuation: (version, header as JSON, rows by key as JSON); staged by a unit of
+#: work, the rows may be its changes over the committed ones
+_Stored = tuple[int, str, "dict[int, str] | _RowChanges"]
 _Entry = tuple[Any, ...]
 
 
@@ -170,9 +203,12 @@ class MemoryUnitOfWork:
         d = self._d
         for table, staged in self._stage.items():
             target: dict[Any, Any] = getattr(d, table)
+            rows_apart = table == "valuations"
             for key, value in staged.items():
                 if value is _MISSING:
                     target.pop(key, None)
+                elif rows_apart and isinstance(value[2], _RowChanges):
+                    target[key] = (value[0], value[1], value[2].applied())
                 else:
                     target[key] = value
         for e in self._ledger_new:
@@ -368,8 +404,10 @@ class _Valuations(_Repo):
         if found is None:
             return None
         state: dict[str, Any] = _loads(found[1])
-        if found[2]:
-            state["rows"] = [[k, _loads(found[2][k])] for k in sorted(found[2])]
+        kept = found[2]
+        rows = kept.merged() if isinstance(kept, _RowChanges) else kept
+        if rows:
+            state["rows"] = [[k, _loads(rows[k])] for k in sorted(rows)]
         return state
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
@@ -393,17 +431,25 @@ class _Valuations(_Repo):
         for c in changes:
             scope = c.scope
             found = stored[scope]  # a scope may come twice: the latest
+            rows: dict[int, str] | _RowChanges
             if c.whole or found is None:
-                rows: dict[int, str] = {}
-            elif c.rows:
-                rows = dict(found[2])  # stored row dicts are never changed in place
+                rows = {}
             else:
                 rows = found[2]
-            for k, d in c.rows:
-                if d is None:
-                    rows.pop(k, None)
-                else:
-                    rows[k] = _dumps(d)
+                committed = base.get(scope)
+                if c.rows and committed is not None and rows is committed[2] and isinstance(
+                        rows, dict):
+                    rows = _RowChanges(rows)  # committed rows change only at the commit
+            if isinstance(rows, _RowChanges):
+                changed = rows.changes
+                for k, d in c.rows:
+                    changed[k] = None if d is None else _dumps(d)
+            else:  # rows made by this unit of work
+                for k, d in c.rows:
+                    if d is None:
+                        rows.pop(k, None)
+                    else:
+                        rows[k] = _dumps(d)
             made: _Stored = ((found[0] if found else 0) + 1, _dumps(c.header), rows)
             stored[scope] = staged[scope] = made
 

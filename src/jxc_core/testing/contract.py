@@ -498,6 +498,28 @@ class StorageContract(abc.ABC):
             assert u.valuations.get(a) == {"method": "fifo", "q": "0"}
             assert u.valuations.version(a) == 3
 
+    def test_valuation_row_changes_roll_back_and_add_up(self, storage: Storage) -> None:
+        """Row changes of a unit of work that rolls back leave the committed rows as they
+        were; several changes of one scope in one unit of work add up."""
+        a = ("ROWS", "W")
+        with storage.unit_of_work() as u:
+            u.valuations.put(a, {"q": "2", "rows": [[0, ["1"]], [1, ["1"]]]})
+            u.commit()
+        with pytest.raises(Boom), storage.unit_of_work() as u:
+            u.valuations.write([ValuationChange(a, {"q": "9"}, ((0, None), (7, ["9"])))])
+            assert u.valuations.get(a) == {"q": "9", "rows": [[1, ["1"]], [7, ["9"]]]}
+            raise Boom
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(a) == {"q": "2", "rows": [[0, ["1"]], [1, ["1"]]]}
+            assert u.valuations.version(a) == 1
+            u.valuations.write([ValuationChange(a, {"q": "3"}, ((2, ["1"]),))])
+            u.valuations.write([ValuationChange(a, {"q": "2"}, ((0, None),)),
+                                ValuationChange(a, {"q": "1"}, ((1, None), (2, ["x"])))])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(a) == {"q": "1", "rows": [[2, ["x"]]]}
+            assert u.valuations.version(a) == 4
+
     def test_valuation_change_of_an_unknown_scope_writes_nothing(self, storage: Storage
                                                                  ) -> None:
         known = ("ROWS", "W")
