@@ -314,3 +314,40 @@ def test_cancel_of_a_landed_cost_takes_it_back(shop: Shop) -> None:
     assert (shop.value("A"), shop.value("C")) == (D("60.00"), D("600.00"))
     assert all(v == 0 for v in shop.roles(lc.doc_id).values())
     shop.check_books()
+
+
+def test_a_backdated_receipt_revalues_an_earlier_transfer_in_the_books(shop: Shop) -> None:
+    """FIFO A: receive 10 @ 10.00 into W1 on 20 February, transfer 5 to W2 on the 22nd,
+    deliver 2 from W2 on the 23rd; then a receipt of 10 @ 20.00 dated the 19th. The transfer
+    took 5 of its units: 100.00, not 50.00. The receipt's posting moves the 50.00 from W1's
+    stock to W2's (Cr 1405 in W1, Dr 1405 in W2) and the 2 delivered units cost 20.00 more
+    (Dr 6401): W1 15 @ 200.00, W2 3 @ 60.00, each warehouse's 1405 equal to its valuation.
+    (W2 stayed at 3 @ 30.00 and W1's 50.00 went to cost of goods sold.)"""
+    import datetime as dt
+
+    def on(day: int) -> dt.date:
+        return dt.date(2026, 2, day)
+
+    shop.run("purchase_receipt", [Line(1, "A", D(10), D("10.00"), warehouse="W1")], "S1",
+             date=on(20))
+    shop.run("transfer", [Line(1, "A", D(5), warehouse="W1", to_warehouse="W2")],
+             date=on(22))
+    shop.run("delivery", [Line(1, "A", D(2), D("30"), warehouse="W2")], "C1", date=on(23))
+    late = shop.run("purchase_receipt", [Line(1, "A", D(10), D("20.00"), warehouse="W1")],
+                    "S1", date=on(19))
+    assert (shop.qty("A", "W1"), shop.value("A", "W1")) == (D(15), D("200.00"))
+    assert (shop.qty("A", "W2"), shop.value("A", "W2")) == (D(3), D("60.00"))
+    rows = shop.journal(late.doc_id)
+    by: dict[tuple[str, str], Decimal] = {}
+    for r in rows:
+        if r.role != "grni":
+            by[(r.role, r.warehouse)] = by.get((r.role, r.warehouse), D(0)) + r.debit - r.credit
+    assert by == {("inventory", "W1"): D("150.00"),  # the receipt 200.00, less 50.00 moved
+                  ("inventory", "W2"): D("30.00"),  # 50.00 arrived, 20.00 of it sold
+                  ("cogs", "W1"): D("50.00"), ("cogs", "W2"): D("-30.00")}
+    for wh in ("W1", "W2"):
+        booked = sum((r.debit - r.credit for r in shop.journal()
+                      if r.role == "inventory" and r.warehouse == wh), D(0))
+        assert booked == shop.value("A", wh) + shop.value("B", wh) + shop.value("C", wh) \
+            + shop.value("KG", wh)
+    shop.check_books()

@@ -811,9 +811,12 @@ class Documents:
     @staticmethod
     def _book_cost_entries(book: _Book, entries: Sequence[LedgerEntry]) -> None:
         """Costs booked after the fact by this posting (a receipt settling an earlier shortage,
-        a back-dated movement re-valuing later issues) reach cost of goods sold."""
+        a back-dated movement re-valuing later issues) reach cost of goods sold; the part of
+        a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of a
+        transfer) comes back from it into that warehouse's stock."""
         for e in entries:
-            if e.kind in ("cost_settlement", "cost_backdating") and e.value:
+            if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
+                    e.kind == "landed_cost" and e.doc_type == "transfer")):
                 book.add(None, "cogs", -e.value, debit=True, warehouse=e.warehouse,
                          item=e.item, as_is=True)
                 book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
@@ -1056,13 +1059,13 @@ class Documents:
                 grni * rc_rate, self.jxc.currency_digits)
             kept = issued = variance = ZERO
             if diff:
-                kept, issued, variance, corrections = self.jxc._apply_receipt_cost(
+                kept, issued, variance, written = self.jxc._apply_receipt_cost(
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
                     rc.counter(n, "received") - rc.counter(n, "returned"))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
-                self._book_cost_entries(book, corrections)
+                self._book_cost_entries(book, written[1:])
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
             book.add(line, "payable", amounts.gross, debit=False, warehouse="")
@@ -1327,11 +1330,11 @@ class Documents:
             share = shares[f"{rc.doc_id}/{line.line_no}"]
             if not share:
                 continue
-            kept, issued, variance, corrections = self.jxc._apply_receipt_cost(
+            kept, issued, variance, written = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
                 when, self._base(w, line))
-            self._book_cost_entries(book, corrections)
+            self._book_cost_entries(book, written[1:])
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)
             book.add(line, "material_variance", sign * variance, debit=True)

@@ -1134,12 +1134,17 @@ class Jxc:
         ]
         own_groups = ({_group_ref(doc_type, doc_id, n) for n, _, _, _ in plans} if replays
                       else set())
+        moved_on: list[tuple[tuple[str, str], list[CostAdjustment], list[LedgerEntry]]] = []
         for scope, replay in replays.items():
-            for a in self._finish_replay(w, scope, replay, own_groups, when):
+            found = self._finish_replay(w, scope, replay, own_groups, when)
+            for a in found:
                 adjustments.append((scope[0], scope[1], a))
                 cost_entries.append((scope, a, replay.latest))
+            moved_on.append((scope, found, replay.window))
         entries += self._cost_entries(w, cost_entries)
         w.uow.ledger.append(entries)
+        for scope, found, window in moved_on:  # once this posting is in the ledger
+            entries += self._follow_transfers(w, scope, found, window)
         self._checkpoint(w, entries, replays, counts)
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
@@ -1157,7 +1162,9 @@ class Jxc:
         before later movements of the scope (a late invoice), the later issues that took the
         receipt's raised units cost more: ``cost_backdating`` entries, as for any back-dated
         movement (a date before the receipt itself is refused).
-        Returns (kept in stock, issued share, variance, the correction entries written).
+        Returns (kept in stock, issued share, variance, the entries written: the
+        ``landed_cost`` entry, then the corrections, with those of the transfers that took the
+        receipt's units further, :meth:`_follow_transfers`).
         """
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
@@ -1190,9 +1197,47 @@ class Jxc:
             corrections = self._cost_entries(w, [(scope, a, replay.latest) for a in later])
             entries += corrections
         w.uow.ledger.append(entries)
+        if replay is not None:
+            entries += self._follow_transfers(w, scope, later, replay.window)
         for a in (*taken, *later):
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
-        return kept, issued, variance, entries[1:]
+        return kept, issued, variance, entries
+
+    def _follow_transfers(self, w: _Work, scope: tuple[str, str],
+                          found: Sequence[CostAdjustment], window: Sequence[LedgerEntry]
+                          ) -> list[LedgerEntry]:
+        """A back-dated movement changed what earlier transfers out of ``scope`` cost (their
+        ``cost_backdating`` entries, in ``found``): the units they took to the other warehouse
+        carry the change there. It is added to the cost of those units where they arrived, as
+        a receipt cost of the transfer dated when they arrived (a ``landed_cost`` entry of
+        doc type ``transfer``): the share still on hand stays in stock, the later issues that
+        took them get corrections, and a transfer further on carries its share on in the same
+        way. Organisation-wide costing has no such value to move. Returns the entries
+        written."""
+        if self.organisation_scope or not found:
+            return []
+        outs = {_group_ref(e.doc_type, e.doc_id, e.line_no): e for e in window
+                if e.kind == "transfer_out"}
+        lot_costed = w.item(scope[0]).costing_method == "specific_lot"
+        written: list[LedgerEntry] = []
+        for a in found:
+            out = outs.get(a.issue_ref or "")
+            if out is None or a.reason != BACK_DATING or not a.amount:
+                continue
+            arrived = [e for e in w.uow.ledger.after(
+                out.item, None, out.posted_at - dt.timedelta(microseconds=1), 1 << 62)
+                if e.posted_at == out.posted_at and e.kind == "transfer_in"
+                and e.doc_id == out.doc_id and e.line_no == out.line_no]
+            if not arrived:
+                continue
+            first = arrived[0]
+            ref = first.lot if lot_costed else f"{first.doc_id}/{first.line_no}"
+            received = sum((e.quantity for e in arrived if e.warehouse == first.warehouse),
+                           ZERO)
+            written += self._apply_receipt_cost(
+                w, out.item, first.warehouse, ref, a.amount, out.doc_type, out.doc_id,
+                out.line_no, first.posted_at, received)[3]
+        return written
 
     @staticmethod
     def _cost_entries(w: _Work, found: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]]
