@@ -884,3 +884,22 @@ def test_reopen_then_close_equals_closing_once_with_everything(
     assert reopened.close_period("2026-11") == result
     assert restored.close_period("2026-11") == result
     assert reopened.close_period("2026-12") == straight.close_period("2026-12")
+
+
+def test_a_month_still_short_with_no_issue_closes_at_its_unit_cost() -> None:
+    """November issues 6 with nothing on hand (allow_negative): -6 at no known cost, 0.00 (it
+    read -0.00). December receives 4 @ 91.21 and issues nothing: still 2 short, valued at the
+    month's unit cost, -2 @ -182.42, and the rest settles November's issues, 547.26 (the
+    closing took the receipts' whole value, -2 @ +364.84, and disagreed with the preview a
+    count gain is valued at)."""
+    v = MonthlyAverageValuation(2, True)
+    v.issue(D(6), ref="out1", period="2026-11")
+    nov = v.close_period("2026-11")
+    assert (nov.closing_quantity, str(nov.closing_value), nov.settled) == (D(-6), "0.00", 0)
+    v.receive(D(4), D("91.21"), "rc1", period="2026-12")
+    assert v.preview_unit_cost("2026-12") == D("91.21")
+    dec = v.close_period("2026-12")
+    assert (dec.closing_quantity, dec.closing_value, dec.settled) == (
+        D(-2), D("-182.42"), D("547.26"))
+    assert dec.closing_value == (dec.opening_value + dec.receipt_value - dec.issue_value
+                                 + dec.return_value - dec.settled)

@@ -673,8 +673,8 @@ class MonthlyAverageValuation(ValuationBase):
         closing_q = self._open_q + p.rec_q - p.pending()
         if closing_q == 0:
             closing_v = ZERO.quantize(quantum)
-        else:
-            closing_v = self._value_of(closing_q, unit, p).quantize(quantum, ROUND_HALF_UP)
+        else:  # (+ 0: a negative quantity at no cost is 0.00, not -0.00)
+            closing_v = self._value_of(closing_q, unit, p).quantize(quantum, ROUND_HALF_UP) + 0
         issued: dict[str | None, Decimal] = {}
         for ref, q in p.issues:
             issued[ref] = issued.get(ref, ZERO) + q
@@ -705,6 +705,8 @@ class MonthlyAverageValuation(ValuationBase):
         if last is None:  # no issue left once the returns are taken back
             if closing_q == 0:  # nothing left: whatever value remains settles earlier issues
                 settled = avail_v
+            elif closing_q < 0:  # still short: at the unit cost, the rest settles earlier issues
+                settled = avail_v - closing_v
             else:
                 closing_v = avail_v
         else:
