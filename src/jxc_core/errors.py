@@ -72,6 +72,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "未知币种 {currency!r}：不是 ISO 4217 币种代码，也没有为它配置小数位数"
         "（Jxc(digits_by_currency=...)）",
     ),
+    "currency_mismatch": (
+        "Line {line} is in {currency}, but its source {source} is in {source_currency}: a "
+        "document made from another is in the source's currency",
+        "第 {line} 行的币种为 {currency}，但其来源单据 {source} 的币种为 {source_currency}："
+        "依来源生成的单据须与来源单据币种相同",
+    ),
+    "book_currency_required": (
+        "A document of type {doc_type} has no counterparty: it is kept in the book currency "
+        "{book_currency}, not in {currency}",
+        "{doc_type} 类单据没有往来单位，只能使用本位币 {book_currency}，不能使用 {currency}",
+    ),
     "invalid_state": (
         "Invalid valuation state: {reason}",
         "计价状态数据无效：{reason}",

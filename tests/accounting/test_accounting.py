@@ -134,7 +134,7 @@ def test_fx_sale_and_settlement_with_exchange_difference(
     post(docs, "purchase_receipt", [Line(1, "A", D(10), D("10.00"), warehouse="W")], "S",
          dt.date(2026, 11, 3))
     ck = post(docs, "delivery", [Line(1, "A", D(2), D("100"), warehouse="W")], "X",
-              dt.date(2026, 11, 4))
+              dt.date(2026, 11, 4), currency="USD")  # the invoice's currency
     inv = post(docs, "sales_invoice", [Line(1, "A", D(2), D("100.00"), source=(ck, 1))], "X",
                dt.date(2026, 11, 4), currency="USD")
     items = acc.open_items("receivable", "X")

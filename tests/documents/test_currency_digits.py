@@ -125,7 +125,7 @@ USD_ON_JPY_JOURNAL = [
     # 3103 / 2 = 1551.5 -> 1552 JPY; 10.25 x 151.37 = 1551.5425 -> 1552: no price difference
     ("purchase_return", "grni", "USD", "10.25", "0", "151.37"),
     ("purchase_return", "inventory", "JPY", "0", "1552", "1"),
-    # delivery of 1 A (a JPY document): (4700 + 20) / 3 = 1573.33 -> 1573
+    # delivery of 1 A (a USD document, stock roles in yen): (4700 + 20) / 3 = 1573.33 -> 1573
     ("delivery", "cogs", "JPY", "1573", "0", "1"),
     ("delivery", "inventory", "JPY", "0", "1573", "1"),
     # sales invoice 1 x 19.99 USD, 13%: 2.5987 -> 2.60, gross 22.59
@@ -170,7 +170,7 @@ def test_usd_documents_on_jpy_books_keep_cents_and_book_whole_yen(books: MakeBoo
                                             source=(rk.doc_id, 2))],
              "US", dt.date(2026, 11, 6), "USD")
     ck = run(docs, "delivery", [Line(1, "A", D(1), D(20), warehouse="W")], "US",
-             dt.date(2026, 11, 6), "JPY")
+             dt.date(2026, 11, 6), "USD")  # the invoice is made from it: in its currency
     xf = run(docs, "sales_invoice",
              [Line(1, "A", D(1), D("19.99"), D("0.13"), source=(ck.doc_id, 1))],
              "US", dt.date(2026, 11, 6), "USD")
@@ -229,7 +229,7 @@ def test_jpy_documents_on_cny_books_are_whole_yen(books: MakeBooks) -> None:
     assert rk.net_total == D(32)
     assert j.balance("A", "W").value == D("1.53")
     ck = run(docs, "delivery", [Line(1, "A", D(3), D(1), warehouse="W")], "JP",
-             dt.date(2026, 11, 3), "CNY")
+             dt.date(2026, 11, 3), "JPY")  # the invoice is made from it: in its currency
     xf = run(docs, "sales_invoice",
              [Line(1, "A", D(3), D("333.5"), D("0.13"), source=(ck.doc_id, 1))],
              "JP", dt.date(2026, 11, 3), "JPY")
@@ -242,7 +242,7 @@ def test_jpy_documents_on_cny_books_are_whole_yen(books: MakeBooks) -> None:
     assert acc.account_balance("1405") == j.balance("A", "W").value == D("0.00")
     [item] = acc.open_items("receivable", "JP")
     assert (item.currency, item.open) == ("JPY", D(1131))
-    assert (rk.digits, xf.digits, ck.digits) == (0, 0, 2)
+    assert (rk.digits, xf.digits, ck.digits) == (0, 0, 0)
 
 
 # -- totals and approval thresholds ------------------------------------------------------------

@@ -35,7 +35,7 @@ from jxc_core.errors import JxcError, PeriodClosedError
 from jxc_core.services.documents import Documents, JournalRow
 from jxc_core.services.jxc import Jxc, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
-from jxc_core.values import ZERO, check_number, round_money
+from jxc_core.values import ZERO, check_number, money_quantum, round_money, round_to
 
 __all__ = [
     "Accounting",
@@ -261,11 +261,21 @@ class Accounting:
         ``amount`` in ``currency`` against the party's open invoices — the ones named, else the
         oldest first. Partial settlement is fine; more than is open is refused
         (``over_settlement``). In a foreign currency the invoices are cleared at their own rate,
-        the bank at today's rate, and the difference is an exchange difference."""
+        the bank at today's rate, and the difference is an exchange difference.
+
+        ``currency`` must be one the service knows (``unknown_currency``), and ``amount`` may
+        not have more decimals than it (``invalid_amount_precision``: 10.5 JPY, 10.005 USD);
+        the amount is booked at the currency's digits (``Decimal("10.5")`` USD as 10.50)."""
         amount = check_number(amount, "amount")
         if amount <= 0:
             raise JxcError("invalid_quantity", field="amount", value=amount)
-        cur = currency or self.jxc.book_currency
+        cur = self.jxc.book_currency if currency is None else currency
+        quantum = money_quantum(self.jxc.digits_of(cur))  # unknown_currency
+        rounded = round_to(amount, quantum)
+        if rounded != amount:
+            raise JxcError("invalid_amount_precision", field="amount", value=amount,
+                           quantum=quantum, currency=cur)
+        amount = rounded
         payload = (kind, party, amount, date, cur, list(invoices or []), doc_id)
 
         def body(w: _Work) -> list[JournalRow]:

@@ -16,6 +16,12 @@ Digits: a document's own amounts (line net, tax, 价税合计, the rows of party
 currency at that currency's digits (``Document.digits``, fixed at creation from
 ``Jxc.digits_of``); book-currency amounts (stock values, the conversion of a document amount
 at its rate, the rows of stock roles) at the book currency's ``Jxc.currency_digits``.
+
+Currencies: a document is in the book currency unless ``create`` is given another; a document
+made from a source line (a receipt from its order, a return or invoice from its receipt or
+delivery, a delivery from its sales order) is in its source's currency (``currency_mismatch``);
+adjustments, stock counts and transfers have no counterparty and are in the book currency
+(``book_currency_required``). Both are checked at creation and again at posting.
 """
 
 from __future__ import annotations
@@ -76,6 +82,8 @@ _NEEDS_SOURCE = {DocType.PURCHASE_RETURN: DocType.PURCHASE_RECEIPT,
                  DocType.SALES_INVOICE: DocType.DELIVERY}
 _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
                DocType.DELIVERY: DocType.SALES_ORDER}
+#: documents without a counterparty: their prices are book-currency unit costs
+_INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRANSFER})
 
 
 @attrs.frozen(slots=True)
@@ -303,16 +311,21 @@ class Documents:
         *,
         party: str = "",
         date: dt.date | None = None,
-        currency: str = "CNY",
+        currency: str | None = None,
         user: str = "",
         attributes: Mapping[str, Any] | None = None,
         doc_id: str | None = None,
         idempotency_key: str | None = None,
     ) -> Document:
         """Create a draft document; its number comes from the numbering pattern. Its
-        amounts are in ``currency`` at ``Jxc.digits_of(currency)`` decimals, kept as
-        ``Document.digits``; an unknown currency is refused (``unknown_currency``)."""
+        amounts are in ``currency`` (default: the book currency, ``Jxc.book_currency``) at
+        ``Jxc.digits_of(currency)`` decimals, kept as ``Document.digits``. Refused, writing
+        nothing: an unknown currency (``unknown_currency``); a line whose source document is
+        in another currency (``currency_mismatch``); an adjustment, stock count or transfer
+        in another currency than the book currency (``book_currency_required``)."""
         kind = DocType(doc_type)
+        if currency is None:
+            currency = self.jxc.book_currency
         payload = (kind.value, list(lines), party, date, currency, user, dict(attributes or {}),
                    doc_id)
 
@@ -337,6 +350,7 @@ class Documents:
 
     def _validate(self, w: _Work, doc: Document) -> None:
         kind = doc.doc_type
+        self._check_book_currency(doc)
         if not doc.lines:
             raise JxcError("invalid_document", doc_id=doc.doc_id, reason="it has no lines")
         if kind in _SUPPLIER_DOCS or kind in _CUSTOMER_DOCS:
@@ -391,6 +405,7 @@ class Documents:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: {src.doc_id} is a "
                                           f"{src.doc_type.value}")
+                self._same_currency(doc, line, src)
                 src_line = src.line(line.source[1])
                 if src_line.item != line.item:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -711,6 +726,7 @@ class Documents:
             counters = {line.line_no: {"ordered": w.item(line.item).to_base(
                 line.quantity, line.unit)} for line in doc.lines}
             return attrs.evolve(doc, counters=counters)
+        self._check_book_currency(doc)  # a draft stored before the rule
         rate = self._rate(doc, doc.date or when.date())
         doc = attrs.evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
         book = self._book(doc, +1, when)
@@ -823,10 +839,35 @@ class Documents:
                          item=e.item, as_is=True)
 
     @staticmethod
-    def _posted_source(doc: Document, src: Document) -> None:
+    def _posted_source(doc: Document, line: Line, src: Document, *,
+                       same_currency: bool = True) -> None:
+        """The source of ``line`` is posted and in the document's currency (checked again
+        when posting: a draft may have been stored before the currency rule; a reversal
+        takes back what was posted as it was)."""
         if src.state != State.POSTED:
             raise JxcError("invalid_document", doc_id=doc.doc_id,
                            reason=f"{src.doc_id} is {src.state.value}, not posted")
+        if same_currency:
+            Documents._same_currency(doc, line, src)
+
+    @staticmethod
+    def _same_currency(doc: Document, line: Line, src: Document) -> None:
+        """A document made from another is in its currency: its party amounts (GRNI cleared,
+        a return's supplier value, an invoice's quantities of the delivery) are the source's
+        amounts, and a journal row has one currency."""
+        if src.currency != doc.currency:
+            raise JxcError("currency_mismatch", doc=doc.doc_id, line=line.line_no,
+                           source=src.doc_id, currency=doc.currency,
+                           source_currency=src.currency)
+
+    def _check_book_currency(self, doc: Document) -> None:
+        """Internal stock documents (adjustment, stock count, transfer) have no counterparty:
+        they are in the book currency, their prices book-currency unit costs."""
+        book = self.jxc.book_currency
+        if doc.doc_type in _INTERNAL_DOCS and doc.currency != book:
+            raise JxcError("book_currency_required", doc=doc.doc_id,
+                           doc_type=doc.doc_type.value, currency=doc.currency,
+                           book_currency=book)
 
     def _bump(self, w: _Work, doc_id: str, line_no: int, counts: Mapping[str, Decimal],
               cache: dict[str, Document]) -> Document:
@@ -848,7 +889,7 @@ class Documents:
         assert line.source is not None
         order = cache.get(line.source[0]) or self._load(w, line.source[0])
         cache[order.doc_id] = order
-        self._posted_source(doc, order)
+        self._posted_source(doc, line, order, same_currency=not reverse)
         n = line.source[1]
         ordered = order.counter(n, "ordered")
         before = order.counter(n, done) - order.counter(n, "returned")
@@ -971,7 +1012,7 @@ class Documents:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
             if not reverse:
-                self._posted_source(doc, rc)
+                self._posted_source(doc, line, rc)
             receipt_rate[line.line_no] = Decimal(rc.attributes.get("rate", "1"))
             n = line.source[1]
             q = self._base(w, line)
@@ -1032,7 +1073,7 @@ class Documents:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
             if not reverse:
-                self._posted_source(doc, rc)
+                self._posted_source(doc, line, rc)
             n = line.source[1]
             q = self._base(w, line)
             open_q = (rc.counter(n, "received") - rc.counter(n, "returned")
@@ -1123,7 +1164,7 @@ class Documents:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
             if not reverse:
-                self._posted_source(doc, dl)
+                self._posted_source(doc, line, dl)
             n = line.source[1]
             q = self._base(w, line)
             delivered = dl.counter(n, "delivered")
@@ -1190,7 +1231,7 @@ class Documents:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
             if not reverse:
-                self._posted_source(doc, dl)
+                self._posted_source(doc, line, dl)
             n = line.source[1]
             q = self._base(w, line)
             open_q = (dl.counter(n, "delivered") - dl.counter(n, "returned")
@@ -1319,9 +1360,12 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{rid} is {rc.state.value}, not posted")
             targets += [(rc, line) for line in rc.lines]
-        # the basis "value" is each receipt line's net in the receipt's own currency
+        # the basis "value" is each receipt line's value in the book currency: its net at the
+        # receipt's rate, what it entered stock at (receipts in several currencies, or in one
+        # currency at several rates, weigh what they cost; a book-currency receipt: its net)
         alloc = [AllocationLine(f"{rc.doc_id}/{line.line_no}", self._base(w, line),
-                                line.amounts(rc.amount_digits).net, line.weight, line.volume)
+                                self._book_amount(rc, line.amounts(rc.amount_digits).net),
+                                line.weight, line.volume)
                  for rc, line in targets]
         net, tax = doc.net_total, doc.tax_total  # the charges, in the document's currency
         shares = allocate_landed_cost(self._book_amount(doc, net), alloc, basis,

@@ -728,9 +728,15 @@ class Jxc:
         digits_by_currency: Mapping[str, int] | None = None,
     ) -> None:
         """``currency_digits``: decimals of the book currency (stock values, vouchers).
+        ``book_currency``: an ISO 4217 code (``"CNY"``, not ``"RMB"``), or a code named in
+        ``digits_by_currency``; else ``unknown_currency``.
         ``digits_by_currency``: decimals of other currencies where they are not the ISO 4217
         ones babel gives (``{"HUF": 2}``), or of codes babel does not know; see
         :meth:`digits_of`."""
+        by_currency = _check_digits_by_currency(digits_by_currency or {}, book_currency,
+                                                currency_digits)
+        if type(book_currency) is not str or book_currency not in by_currency:
+            currency_minor_unit(book_currency)  # unknown_currency for a code ISO lacks
         self.storage = storage
         #: live valuation objects by scope, with the stored version they match
         self._cache: dict[tuple[str, str], tuple[int, Valuation, dt.datetime | None, int]] = {}
@@ -746,8 +752,7 @@ class Jxc:
         self.notifier = notifier
         self.clock: Clock = clock or SystemClock()
         self.currency_digits = currency_digits
-        self.digits_by_currency = _check_digits_by_currency(
-            digits_by_currency or {}, book_currency, currency_digits)
+        self.digits_by_currency = by_currency
         self.organisation_scope = organisation_scope
 
     def digits_of(self, currency: str) -> int:
