@@ -1058,3 +1058,23 @@ def test_monthly_average_summary_shows_month_end_costs_in_their_columns(
     assert row.closing_value == j.balance("Q", "W").value
     _monthly_books_agree(j, acc)
     assert (acc.account_balance("6401"), acc.account_balance("1901")) == (D("50.00"), D(0))
+
+
+@pytest.mark.parametrize("adapter", ["memory", "sqlite"])
+def test_organisation_scope_monthly_transfer_shows_the_months_unit_cost(
+        adapter: str, tmp_path: Path) -> None:
+    """Costed by organisation, a transfer moves no value; each warehouse shows it at the
+    month's unit cost: receive 10 @ 10.00, deliver 4, transfer 3: 30.00 (it was value over
+    quantity, 100.00 / 6, the month's issues not being valued yet: 50.00)."""
+    storage = MemoryStorage() if adapter == "memory" else SqliteStorage(str(tmp_path / "o.db"))
+    j = Jxc(storage, organisation_scope=True)
+    j.define_item(Item("Q", "q", costing_method="monthly_average"))
+    for code in ("W1", "W2"):
+        j.define_warehouse(Warehouse(code, code))
+    at = dt.datetime(2026, 11, 2, 9)
+    j.receive("Q", "W1", D(10), D("10.00"), posted_at=at)
+    j.issue("Q", "W1", D(4), posted_at=at + dt.timedelta(days=1))
+    moved = j.transfer("Q", "W1", "W2", D(3), posted_at=at + dt.timedelta(days=2))
+    assert [(e.kind, e.value) for e in moved.entries] == [("transfer_out", D("-30.00")),
+                                                           ("transfer_in", D("30.00"))]
+    storage.close()

@@ -428,6 +428,10 @@ def _split_group(ref: str | None) -> tuple[str, str, int]:
 
 
 def _average_value(v: Valuation, qty: Decimal, digits: int) -> Decimal:
+    """``qty`` at the scope's unit cost now; under the monthly average the month's (its value
+    leaves out the month's issues, valued at the close)."""
+    if type(v) is MonthlyScope:
+        return round_money(qty * v.preview_unit_cost(v.period), digits)
     if v.quantity <= 0:
         return round_money(ZERO, digits)
     return round_money(DIVISION_CONTEXT.divide(qty * v.value, v.quantity), digits)
