@@ -1078,3 +1078,42 @@ def test_organisation_scope_monthly_transfer_shows_the_months_unit_cost(
     assert [(e.kind, e.value) for e in moved.entries] == [("transfer_out", D("-30.00")),
                                                            ("transfer_in", D("30.00"))]
     storage.close()
+
+
+def test_a_later_return_follows_its_delivery_when_the_month_is_valued_anew(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """November receives 10 @ 10.00 and delivers 4 (40.00 at the close); a December return of
+    the 4 comes back at 40.00. Reopening November (December with it), posting the receipt it
+    forgot (10 @ 16.00) and closing December values the delivery at 52.00, and the return with
+    it: 52.00, the customer's cost 0.00, December closing at (208.00 + 52.00) / 20 = 13.00:
+    20 @ 260.00. (The return kept 40.00: 12.00 stayed in cost of goods sold for a delivery
+    returned whole, and December closed at 20 @ 248.00.)"""
+    j, docs, acc, clock, _ = world
+    j.define_item(Item("Q", "quarterly leaf", costing_method="monthly_average"))
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    d1 = post(docs, "delivery", [Line(1, "Q", D(4), D("30"), warehouse="W")], "C",
+              dt.date(2026, 11, 5))
+    clock.at = dt.datetime(2026, 12, 2, 9)
+    acc.close_period(2026, 11)
+    back = post(docs, "sales_return", [Line(1, "Q", D(4), D("30"), warehouse="W",
+                                            source=(d1, 1))], "C", dt.date(2026, 12, 3))
+    assert docs.get(back).counters[1]["value"] == D("40.00")
+    acc.reopen_period(2026, 11, user="cfo", reason="a receipt was forgotten")
+    post(docs, "purchase_receipt", [Line(1, "Q", D(10), D("16.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 20))
+    clock.at = dt.datetime(2027, 1, 2, 9)
+    acc.close_period(2026, 12)
+    assert docs.get(d1).counters[1]["cost"] == D("52.00")
+    assert docs.get(d1).counters[1]["returned_value"] == D("52.00")
+    assert docs.get(back).counters[1]["value"] == D("52.00")
+    assert [(g.key, g.cost) for g in acc.gross_profit("customer")] == [("C", D("0.00"))]
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(20), D("260.00"))
+    _monthly_books_agree(j, acc)
+    # cancelling the return now takes out what it brought, 52.00
+    clock.at = dt.datetime(2027, 1, 3, 9)
+    acc.reopen_period(2026, 12, user="cfo", reason="the return was wrong")
+    docs.cancel(back, U)
+    assert sum((x.entry.value for x in j.ledger("Q", "W")
+                if x.entry.doc_id == f"{back}-R"), D(0)) == D("-52.00")

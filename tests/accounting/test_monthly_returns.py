@@ -71,14 +71,15 @@ class Clock:
 @pytest.mark.parametrize("adapter", ["memory", "sqlite"])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(months=st.lists(st.lists(step, max_size=14), min_size=2, max_size=2),
-       reopen=st.booleans())
+       reopen=st.booleans(), forgotten=st.tuples(st.integers(0, 6), st.integers(1, 9_999)))
 def test_monthly_average_returns_and_cancellations_keep_the_books(
-        adapter: str, months: list[list[tuple[str, int, int, int]]], reopen: bool) -> None:
+        adapter: str, months: list[list[tuple[str, int, int, int]]], reopen: bool,
+        forgotten: tuple[int, int]) -> None:
     tmp = tempfile.mkdtemp(prefix="jxc-monthly-") if adapter == "sqlite" else None
     storage: Storage = (MemoryStorage() if tmp is None
                         else SqliteStorage(str(Path(tmp) / "m.db")))
     try:
-        run(storage, months, reopen)
+        run(storage, months, reopen, forgotten)
     finally:
         storage.close()
         if tmp is not None:
@@ -86,7 +87,11 @@ def test_monthly_average_returns_and_cancellations_keep_the_books(
 
 
 def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
-        reopen: bool = False) -> None:
+        reopen: bool = False, forgotten: tuple[int, int] = (0, 0)) -> None:
+    """The two months, each closed and checked; then, with ``forgotten`` units, November
+    reopened (December with it), a receipt it forgot posted into it, December closed again
+    (November first): the books still agree and every return follows its delivery's new
+    cost, those of December included."""
     clock = Clock()
     j = Jxc(storage, clock=clock)
     j.define_warehouse(Warehouse("W", "main"))
@@ -227,6 +232,35 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
             if dl.state == State.POSTED and dl.counter(1, "returned") == dl.counter(1,
                                                                                    "delivered"):
                 assert dl.counter(1, "returned_value") == dl.counter(1, "cost"), d
+    qty, cents = forgotten
+    if not qty:
+        return
+    clock.at = dt.datetime(2027, 1, 5, 9)
+    acc.reopen_period(2026, 11, user="cfo", reason="a forgotten receipt")
+    clock.at = dt.datetime(2026, 11, 28, 9)
+    post(docs, "purchase_receipt", Line(1, "Q", D(qty), D(cents).scaleb(-2), warehouse="W"),
+         "S")
+    clock.at = dt.datetime(2027, 1, 6, 9)
+    acc.close_period(2026, 12)
+    acc.generate_vouchers()
+    assert all(v.debit == v.credit for v in acc.vouchers())
+    assert sum((r.balance for r in acc.trial_balance()), D(0)) == 0
+    b = j.balance("Q", "W")
+    assert acc.account_balance("1405") == b.value
+    ledger = j.ledger("Q", "W")
+    assert ledger[-1].running_value == b.value
+    took = -sum((x.entry.value for x in ledger
+                 if x.entry.doc_type in ("delivery", "sales_return")), D(0))
+    assert sum((g.cost for g in acc.gross_profit("customer")), D(0)) == took
+    for d in month_of:  # every document's counters say what its entries moved
+        doc = docs.get(d)
+        moved = sum((x.entry.value for x in ledger if x.entry.doc_id == d), D(0))
+        if doc.state == State.POSTED and doc.doc_type.value == "delivery":
+            assert doc.counter(1, "cost") == -moved, d
+            if doc.counter(1, "returned") == doc.counter(1, "delivered"):
+                assert doc.counter(1, "returned_value") == doc.counter(1, "cost"), d
+        elif doc.state == State.POSTED and doc.doc_type.value == "sales_return":
+            assert doc.counter(1, "value") == moved, d
 
 
 def figures(j: Jxc, docs: Documents, acc: Accounting, doc_ids: list[str],

@@ -28,14 +28,21 @@ import attrs
 
 from jxc_core.accounting.mapping import AccountMapping, chinese_mapping
 from jxc_core.accounting.vouchers import Voucher, build_voucher
-from jxc_core.costing import MonthlyAverageValuation
+from jxc_core.costing import MonthlyAverageValuation, PeriodCloseResult
 from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, PeriodClosedError
-from jxc_core.services.documents import Documents, JournalRow
+from jxc_core.services.documents import LATE_RETURN, Documents, JournalRow
 from jxc_core.services.jxc import Jxc, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
-from jxc_core.values import ZERO, check_number, money_quantum, round_money, round_to
+from jxc_core.values import (
+    DIVISION_CONTEXT,
+    ZERO,
+    check_number,
+    money_quantum,
+    round_money,
+    round_to,
+)
 
 __all__ = [
     "Accounting",
@@ -420,6 +427,9 @@ class Accounting:
         counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]] = {}
         #: what each scope's close of each month did, kept for its reopening (反结账)
         kept: dict[tuple[str, str, str], dict[str, Any]] = {}
+        #: by month: the later returns of its deliveries, and the rows that revalue them
+        late: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        late_rows: list[JournalRow] = []
         mine: dict[str, Any] = {}  # the kept record of the scope and month being closed
         #: the party of each customer's document read ("" when not such a document), by id
         parties: dict[str, str] = {}
@@ -498,6 +508,11 @@ class Accounting:
                     count(rc.ref or "", "value", rc.cost)
                     if _split_group(rc.ref)[0] == "sales_return":
                         count(rc.issue_ref, "returned_value", rc.cost)
+                if month not in late:  # returns of the month's deliveries posted after it
+                    late[month] = w.uow.records.list(LATE_RETURN, f"{month}|")
+                if late[month]:
+                    self._follow_late_returns(w, scope, inner, result, late[month], entries,
+                                              late_rows, counted)
             if not months:
                 continue
             self._store_monthly(w, scope, inner, state)
@@ -510,9 +525,65 @@ class Accounting:
                 w.uow.journal.append(data)
                 for d in data:
                     kept[(month, d["item"], d["warehouse"])]["journal"].append(d)
+        if late_rows:  # one posting, apart from the month-end ones a reopening reverses
+            w.uow.journal.append([r.to_data() for r in late_rows])
         for (month, item, wh), record in kept.items():
             w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{item}|{wh}", record)
         return len(entries)
+
+    def _follow_late_returns(
+        self, w: _Work, scope: tuple[str, str], inner: MonthlyAverageValuation,
+        result: PeriodCloseResult, notes: list[tuple[str, dict[str, Any]]],
+        entries: list[LedgerEntry], rows: list[JournalRow],
+        counted: dict[tuple[str, str], dict[int, dict[str, Decimal]]],
+    ) -> None:
+        """A month valued anew after a reopening: the returns of its deliveries posted in a
+        later month came back at the cost the first close gave them. Each takes its share of
+        the delivery's new cost, as it would have at its posting (the delivery's cost less
+        what the month's own returns and the earlier later returns took, over the units left;
+        the last unit back takes the rest); the difference joins its month's receipts (it is
+        still open: reopening opens every later month), with a ``period_cost`` entry at the
+        return, Dr 1405 / Cr 6401 naming its customer, and the counters."""
+        cost: dict[str, list[Decimal]] = {}
+        for ic in result.issues:
+            got = cost.setdefault(ic.ref or "", [ZERO, ZERO])
+            got[0] += ic.quantity
+            got[1] += ic.cost
+        for rc in result.returns:
+            back = cost.get(rc.issue_ref)
+            if back is not None:
+                back[0] -= rc.quantity
+                back[1] -= rc.cost
+        digits = self.jxc.currency_digits
+        for key, note in notes:
+            if note.get("cancelled") or note.get("scope") != list(scope):
+                continue
+            left = cost.get(note["issue"])
+            if left is None:
+                continue
+            q, old = Decimal(note["quantity"]), Decimal(note["value"])
+            value = left[1] if q == left[0] else round_money(
+                DIVISION_CONTEXT.divide(q * left[1], left[0]), digits)
+            left[0] -= q
+            left[1] -= value
+            w.uow.records.put(LATE_RETURN, key, {**note, "value": str(value)})
+            delta = value - old
+            if not delta:
+                continue
+            at = dt.datetime.fromisoformat(note["at"])
+            inner.add_receipt_cost(delta, note["ref"], period=f"{at.year:04d}-{at.month:02d}")
+            g_type, g_doc, g_line = _split_group(note["ref"])
+            entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, delta, at,
+                                       "period_cost", g_type, g_doc, g_line))
+            n = len(rows) // 2 + 1
+            for role, dr, cr in (("inventory", delta, ZERO), ("cogs", ZERO, delta)):
+                rows.append(JournalRow("period_close", f"YJ-{key.split('|')[0]}-TH", n, role,
+                                       dr, cr, scope[0], scope[1], note.get("party", ""),
+                                       at.date().isoformat(), self.jxc.book_currency))
+            for ref, name in ((note["ref"], "value"), (note["issue"], "returned_value")):
+                r_type, r_doc, r_line = _split_group(ref)
+                line = counted.setdefault((r_type, r_doc), {}).setdefault(r_line, {})
+                line[name] = line.get(name, ZERO) + delta
 
     @staticmethod
     def _store_monthly(w: _Work, scope: tuple[str, str], inner: MonthlyAverageValuation,

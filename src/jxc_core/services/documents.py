@@ -121,6 +121,20 @@ class JournalRow:
 
 _ONE = Decimal(1)
 
+#: record kind: a return of a delivery of a closed month under the monthly average (it follows
+#: the delivery's cost if that month is reopened and valued anew)
+LATE_RETURN = "late_return"
+
+
+def _posted_month(doc: Document) -> str:
+    """``YYYY-MM`` of the month a posted document's movements belong to: its date, else the
+    day it was posted."""
+    day = doc.date or next((r.at.date() for r in reversed(doc.history)
+                            if r.to_state == State.POSTED.value), None)
+    if day is None:
+        raise JxcError("invalid_document", doc_id=doc.doc_id, reason="not posted")
+    return f"{day.year:04d}-{day.month:02d}"
+
 #: documents kept between commands (the most recently saved or read), per service
 _KEPT_DOCUMENTS = 64
 
@@ -1179,6 +1193,9 @@ class Documents:
                                        from_ref=self._intact(w, doc.doc_id, line, "return"),
                                        kind="return_reversal", line_no=line.line_no))
                 cost = doc.counter(line.line_no, "value")
+                key = f"{_posted_month(dl)}|{doc.doc_id}|{line.line_no}"
+                if w.uow.records.get(LATE_RETURN, key) is not None:  # cancelled: not followed
+                    w.uow.records.put(LATE_RETURN, key, {"cancelled": True})
             else:
                 cost_left = dl.counter(n, "cost") - dl.counter(n, "returned_value")
                 left = delivered - returned
@@ -1188,6 +1205,7 @@ class Documents:
                 # quantity (its cost counter is still 0.00) and valued at the close
                 issue_ref = _group_ref(dl.doc_type.value, dl.doc_id, n)
                 self._check_monthly_return(w, line, dl.line(n).warehouse, issue_ref)
+                self._note_late_return(w, doc, line, dl, n, issue_ref, q, cost, when)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=cost, unit=line.unit, lot=line.lot,
                                        location=line.location, kind="sales_return",
@@ -1205,6 +1223,28 @@ class Documents:
             counters[line.line_no] = {"returned": self._base(w, line), "value": value}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    @staticmethod
+    def _note_late_return(w: _Work, doc: Document, line: Line, dl: Document, n: int,
+                          issue_ref: str, q: Decimal, cost: Decimal, when: dt.datetime
+                          ) -> None:
+        """Under the monthly average a return of a delivery of a closed month comes back at
+        the cost that close gave it. Noted (``late_return`` records, by the delivery's month),
+        so that if that month is reopened and valued anew the return follows the new cost
+        (:meth:`Accounting.close_period`)."""
+        item = w.item(line.item)
+        if item.costing_method != "monthly_average":
+            return
+        v = w.valuation(item, dl.line(n).warehouse)
+        if not isinstance(v, MonthlyScope) or v.can_take_back(issue_ref):
+            return  # a delivery of an open month: taken back by quantity, valued at its close
+        month = _posted_month(dl)
+        scope = w.scope(item, line.warehouse)
+        w.uow.records.put(LATE_RETURN, f"{month}|{doc.doc_id}|{line.line_no}", {
+            "scope": list(scope), "issue": issue_ref,
+            "ref": _group_ref(doc.doc_type.value, doc.doc_id, line.line_no),
+            "quantity": str(q), "value": str(cost), "at": when.isoformat(),
+            "party": doc.party})
 
     @staticmethod
     def _check_monthly_return(w: _Work, line: Line, delivered_from: str, issue_ref: str
