@@ -336,8 +336,9 @@ class _Ledger(_Repo):
         """The entries of (item[, warehouse]) for which ``keep(posted_at, entry_no)`` holds;
         committed ones are made into entry objects only when kept."""
         u = self.u
-        if warehouse is None:
-            base = [r for r in u._d.ledger if r[1] == item]
+        if warehouse is None:  # the item's scopes, not the whole ledger
+            base = [r for (i, _), rows in u._d.ledger_by_scope.items() if i == item
+                    for r in rows]
             new = [e for e in u._ledger_new if e.item == item]
         else:
             base = u._d.ledger_by_scope.get((item, warehouse), [])
