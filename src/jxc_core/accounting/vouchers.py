@@ -2,10 +2,12 @@
 
 :func:`build_voucher` turns the accounting events (journal rows) of one posting into a voucher
 through an :class:`~jxc_core.accounting.mapping.AccountMapping`. Each row becomes a line with
-its account, debit or credit in the book currency (``round_half_up(amount x rate)``), the
-original currency, amount and rate, and the source document and line. When conversion rounding
-leaves debits and credits a few cents apart, one ``fx_difference`` line closes the gap, so
-every voucher balances exactly; anything else that does not balance is refused
+its account, debit or credit in the book currency (``round_half_up(amount x rate)``, or the
+row's ``book_amount`` when it has one: the GRNI slice that clears the last of a receipt line's
+GRNI in a foreign currency carries the book amount left, so the account ends at exactly zero),
+the original currency, amount and rate, and the source document and line. When conversion
+rounding leaves debits and credits a few cents apart, one ``fx_difference`` line closes the
+gap, so every voucher balances exactly; anything else that does not balance is refused
 (``unbalanced_voucher``). A cancellation's rows carry negative amounts on their original side:
 a red voucher (红字凭证).
 """
@@ -111,14 +113,21 @@ def build_voucher(
         else:
             rate = rate_for(currency, day)
         debit, credit = Decimal(r["debit"]), Decimal(r["credit"])
-        exact += (debit - credit) * rate
+        book = r.get("book_amount")
+        if book:  # the book-currency amount is given: used as it is, not converted again
+            given = Decimal(book)
+            book_dr, book_cr = (given, ZERO) if debit else (ZERO, given)
+            exact += given if debit else -given
+        else:
+            book_dr, book_cr = debit * rate, credit * rate
+            exact += (debit - credit) * rate
         converted += rate != 1
         amount = debit if debit else -credit
         category = category_of(r["item"]) if category_of is not None and r.get("item") else ""
         account = mapping.account_for(r["role"], r["doc_type"], category, r.get("warehouse", ""))
         lines.append(VoucherLine(
-            account, mapping.name_of(account), round_money(debit * rate, digits),
-            round_money(credit * rate, digits), currency, amount, rate,
+            account, mapping.name_of(account), round_money(book_dr, digits),
+            round_money(book_cr, digits), currency, amount, rate,
             f"{r['role']} {r.get('item', '')}".strip(), r["doc_id"], int(r["line_no"]),
             r["role"], r.get("party", ""), r.get("item", ""), r.get("warehouse", "")))
     dr = sum((x.debit for x in lines), ZERO)

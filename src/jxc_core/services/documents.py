@@ -88,7 +88,13 @@ _INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRA
 
 @attrs.frozen(slots=True)
 class JournalRow:
-    """One accounting event: an amount on the debit or credit side of a role."""
+    """One accounting event: an amount on the debit or credit side of a role.
+
+    ``book_amount`` (a text, empty when not given): the row's amount in the book currency,
+    on the same side and with the same sign as its amount, when it is not
+    ``round_half_up(amount x rate)`` — the GRNI slice that clears the last of a foreign-currency
+    receipt line's GRNI takes the book amount left, not its own conversion. The voucher uses
+    it as it is (:func:`~jxc_core.accounting.vouchers.build_voucher`)."""
 
     doc_type: str
     doc_id: str
@@ -104,13 +110,17 @@ class JournalRow:
     tax_rate: str = ""
     rate: str = "1"
     ref: str = ""
+    book_amount: str = ""
 
     def to_data(self) -> dict[str, Any]:
-        return {"doc_type": self.doc_type, "doc_id": self.doc_id, "line_no": self.line_no,
+        data = {"doc_type": self.doc_type, "doc_id": self.doc_id, "line_no": self.line_no,
                 "role": self.role, "debit": str(self.debit), "credit": str(self.credit),
                 "item": self.item, "warehouse": self.warehouse, "party": self.party,
                 "date": self.date, "currency": self.currency, "tax_rate": self.tax_rate,
                 "rate": self.rate, "ref": self.ref}
+        if self.book_amount:  # only where it is given (the rows stored stay as they were)
+            data["book_amount"] = self.book_amount
+        return data
 
     @classmethod
     def from_data(cls, d: Mapping[str, Any]) -> JournalRow:
@@ -178,6 +188,11 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 
+#: a foreign-currency receipt line's counter: the book amounts its GRNI slices cleared
+_CLEARED = "grni_book_cleared"
+#: a purchase return's or invoice's line counter: the book amount of the GRNI it cleared
+_SLICE_BOOK = "grni_book"
+
 #: roles booked in the document's currency (party-facing); the others are book currency
 _PARTY_ROLES = frozenset({"grni", "payable", "input_tax", "receivable", "revenue",
                           "output_tax", "bank"})
@@ -210,21 +225,28 @@ class _Book:
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
             warehouse: str | None = None, rate: Decimal | None = None, ref: str = "",
-            item: str | None = None, as_is: bool = False) -> None:
-        """One row; ``as_is`` books the amount as it is even in a red (reversal) posting."""
-        if not amount:
+            item: str | None = None, as_is: bool = False, book: Decimal | None = None
+            ) -> None:
+        """One row; ``as_is`` books the amount as it is even in a red (reversal) posting.
+        ``book``: the row's book-currency amount (same sign as ``amount``) when it is not
+        ``round_half_up(amount x rate)``; kept on the row as ``book_amount``."""
+        if not amount:  # (a GRNI slice of 0 in its currency clears 0 in the books too)
             return
         if amount < 0:  # a negative debit is a credit
             amount, debit = -amount, not debit
+            book = None if book is None else -book
         if not as_is:
             amount = amount * self.sign
+            book = None if book is None else book * self.sign
         if role in _PARTY_ROLES:  # in the document's currency, at its rate
             currency = self.doc.currency
             row_rate = rate or self.rate
             rate_text = self._rate_text if row_rate is self.rate else str(row_rate)
         else:
             currency, row_rate, rate_text = self.book_currency, _ONE, "1"
-        self.rows.append({
+        if book is not None and book == round_money(amount * row_rate, self.book_digits):
+            book = None  # its conversion says the same: nothing to keep
+        row = {
             "doc_type": self._doc_type, "doc_id": self._doc_id,
             "line_no": line.line_no if line else 0, "role": role,
             "debit": str(amount) if debit else "0", "credit": "0" if debit else str(amount),
@@ -232,8 +254,14 @@ class _Book:
             "warehouse": warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
             "party": self.doc.party, "date": self._date, "currency": currency,
-            "tax_rate": str(line.tax_rate) if line else "", "rate": rate_text, "ref": ref})
-        self._rates.append(amount * row_rate if debit else -amount * row_rate)
+            "tax_rate": str(line.tax_rate) if line else "", "rate": rate_text, "ref": ref}
+        if book is None:
+            exact = amount * row_rate
+        else:
+            row["book_amount"] = str(book)
+            exact = book
+        self.rows.append(row)
+        self._rates.append(exact if debit else -exact)
 
     def check(self) -> list[dict[str, Any]]:
         """The rows, once checked to balance (debit - credit at each row's rate)."""
@@ -1015,12 +1043,53 @@ class Documents:
                     for line in doc.lines}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
+    def _grni_tracked(self, rc: Document, n: int) -> bool:
+        """Whether receipt line ``n`` counts the book amounts of its GRNI slices
+        (``grni_book_cleared``): a receipt in a foreign currency, once the counter is there,
+        or while no slice (return, invoice) of it is outstanding — a receipt whose slices were
+        posted before the counter existed keeps rounding each slice on its own."""
+        if rc.currency == self.jxc.book_currency:
+            return False
+        row = rc.counters.get(n, {})
+        return _CLEARED in row or not any(
+            row.get(k) for k in ("returned", "invoiced", "returned_value", "invoiced_value"))
+
+    def _grni_book(self, rc: Document, n: int, grni: Decimal, left: Decimal,
+                   doc: Document, line_no: int, reverse: bool) -> Decimal:
+        """The book-currency amount of a GRNI slice of receipt line ``n``: ``grni`` in the
+        receipt's currency, leaving ``left`` of the line's GRNI in that currency.
+
+        As a rule ``round_half_up(grni x receipt rate)``. The slice that leaves nothing
+        (``left == 0``: the last invoice or return of the line) takes the line's GRNI in the
+        books — ``round_half_up(value x rate)``, what the receipt credited — less the book
+        amounts its earlier slices cleared, so that the line's GRNI is exactly zero in the book
+        currency too. A reversal takes back the amount its posting cleared."""
+        digits = self.jxc.currency_digits
+        rate = Decimal(rc.attributes.get("rate", "1"))
+        if reverse:
+            kept = doc.counters.get(line_no, {}).get(_SLICE_BOOK)
+            return kept if kept is not None else round_money(grni * rate, digits)
+        if left or not self._grni_tracked(rc, n):
+            return round_money(grni * rate, digits)
+        return (self._book_amount(rc, rc.counter(n, "value"))
+                - rc.counters.get(n, {}).get(_CLEARED, ZERO))
+
+    def _cleared(self, rc: Document, n: int, book_amount: Decimal) -> dict[str, Decimal]:
+        """The receipt line's counter of book amounts cleared, when it keeps one."""
+        return {_CLEARED: book_amount} if self._grni_tracked(rc, n) else {}
+
+    def _slice_counter(self, doc: Document, book_amount: Decimal) -> dict[str, Decimal]:
+        """A return's or invoice's own counter of the GRNI it cleared in the book currency
+        (its reversal takes back exactly that); in the book currency it is the slice itself."""
+        return {} if doc.currency == self.jxc.book_currency else {_SLICE_BOOK: book_amount}
+
     def _purchase_return(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                          reverse: bool) -> Document:
         cache: dict[str, Document] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         supplier_value: dict[int, Decimal] = {}
+        grni_book: dict[int, Decimal] = {}  # the GRNI slice in the book currency
         receipt_rate: dict[int, Decimal] = {}
         for line in doc.lines:
             assert line.source is not None
@@ -1039,16 +1108,21 @@ class Documents:
             # the supplier's price of the returned units: a slice of the receipt's net value
             value_left = rc.counter(n, "value") - rc.counter(n, "returned_value")
             qty_left = received - returned
+            grni_left = value_left - rc.counter(n, "invoiced_value")  # its currency
             if reverse:
                 sv = doc.counter(line.line_no, "supplier_value")
             elif line.price:  # the supplier's price of the return (退货单价)
                 sv = line.amounts(doc.amount_digits).net
+            elif q == returnable:  # the last open units: exactly the GRNI left
+                sv = grni_left
             else:  # no price given: the receipt's own price, a slice of its net value
-                sv = (value_left if q == qty_left else round_money(
-                    DIVISION_CONTEXT.divide(q * value_left, qty_left), rc.amount_digits))
+                sv = round_money(DIVISION_CONTEXT.divide(q * value_left, qty_left),
+                                 rc.amount_digits)
             supplier_value[line.line_no] = sv
-            self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv},
-                       cache)
+            grni_book[line.line_no] = book_sv = self._grni_book(
+                rc, n, sv, grni_left - sv, doc, line.line_no, reverse)
+            self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv,
+                                         **self._cleared(rc, n, sign * book_sv)}, cache)
             src_line = rc.line(n)
             self._reopen(w, src_line, q, sign, cache, "received", "on_order")
             if reverse:  # under the monthly average: takes back the issue of its month
@@ -1068,13 +1142,14 @@ class Documents:
         for line in doc.lines:
             value = abs(values.get(line.line_no, ZERO))
             sv = supplier_value[line.line_no]
-            rc_rate = receipt_rate[line.line_no]
-            book.add(line, "grni", sv, debit=True, rate=rc_rate)
+            book_sv = grni_book[line.line_no]
+            book.add(line, "grni", sv, debit=True, rate=receipt_rate[line.line_no],
+                     book=book_sv)
             book.add(line, "inventory", value, debit=False)
-            book.add(line, "price_difference",
-                     value - round_money(sv * rc_rate, self.jxc.currency_digits), debit=True)
+            book.add(line, "price_difference", value - book_sv, debit=True)
             counters[line.line_no] = {"returned": self._base(w, line), "supplier_value": sv,
-                                      "stock_value": value}
+                                      "stock_value": value,
+                                      **self._slice_counter(doc, book_sv)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
@@ -1095,23 +1170,25 @@ class Documents:
             if not reverse and q > open_q:
                 raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="invoice",
                                quantity=q, open=open_q, tolerance=0)
+            value_left = (rc.counter(n, "value") - rc.counter(n, "returned_value")
+                          - rc.counter(n, "invoiced_value"))
             if reverse:
                 grni = doc.counter(line.line_no, "grni")
             else:
-                value_left = (rc.counter(n, "value") - rc.counter(n, "returned_value")
-                              - rc.counter(n, "invoiced_value"))
                 grni = value_left if q == open_q else round_money(  # the receipt's currency
                     DIVISION_CONTEXT.divide(q * value_left, open_q), rc.amount_digits)
-            self._bump(w, rc.doc_id, n, {"invoiced": sign * q, "invoiced_value": sign * grni},
-                       cache)
+            grni_book = self._grni_book(rc, n, grni, value_left - grni, doc, line.line_no,
+                                        reverse)
+            self._bump(w, rc.doc_id, n, {"invoiced": sign * q, "invoiced_value": sign * grni,
+                                         **self._cleared(rc, n, sign * grni_book)}, cache)
             src_line = rc.line(n)
             if src_line.source is not None:
                 self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
                            cache)
             amounts = line.amounts(doc.amount_digits)
             rc_rate = Decimal(rc.attributes.get("rate", "1"))
-            diff = self._book_amount(doc, amounts.net) - round_money(
-                grni * rc_rate, self.jxc.currency_digits)
+            # invoice net in the books less the GRNI it clears there: to the receipt's cost
+            diff = self._book_amount(doc, amounts.net) - grni_book
             kept = issued = variance = ZERO
             if diff:
                 kept, issued, variance, written = self.jxc._apply_receipt_cost(
@@ -1121,14 +1198,16 @@ class Documents:
                     rc.counter(n, "received") - rc.counter(n, "returned"))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
                 self._book_cost_entries(book, written[1:])
-            book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate)
+            book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate,
+                     book=grni_book)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
             book.add(line, "payable", amounts.gross, debit=False, warehouse="")
             book.add(line, "inventory", kept, debit=True, warehouse=src_line.warehouse)
             book.add(line, "cogs", issued, debit=True, warehouse=src_line.warehouse)
             book.add(line, "material_variance", variance, debit=True,
                      warehouse=src_line.warehouse)
-            counters[line.line_no] = {"invoiced": q, "grni": grni}
+            counters[line.line_no] = {"invoiced": q, "grni": grni,
+                                      **self._slice_counter(doc, grni_book)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
