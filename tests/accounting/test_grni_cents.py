@@ -377,3 +377,36 @@ def test_property_grni_ends_at_zero_in_both_currencies(flow: Mapping[str, Any]) 
          flow["steps"])
     assert grni_left(acc) == (ZERO, ZERO)
     storage.close()
+
+
+def test_a_slice_that_clears_nothing_in_the_book_currency_keeps_its_foreign_amount(
+        books: MakeBooks) -> None:
+    """8 @ 0.001 BHD at 18.0000: GRNI 0.008 BHD = 0.144 -> 0.14 CNY. Seven one-unit invoices
+    clear 0.02 CNY each (0.018 rounded): the book GRNI is cleared after seven, and the eighth
+    clears 0.00 CNY but 0.001 BHD. Its voucher keeps that line (0.00 / 0.00, 0.001 BHD), so the
+    account ends at 0 in both currencies (the line was dropped: 0.001 BHD stayed)."""
+    j, docs, acc = books(Rates(D("18.0000")))
+    play(j, docs, acc, "BHD", "A", 8, "0.001", " ".join(["i1"] * 8))
+    assert grni_left(acc) == (ZERO, ZERO)
+    last = acc.vouchers()[-1]
+    assert [(x.debit, x.credit, x.amount) for x in last.lines if x.account == GRNI] == [
+        (D("0.00"), D("0.00"), D("0.001"))]
+
+
+@pytest.mark.parametrize("price", ["9.00", "10.00", "11.50"])
+def test_a_priced_return_of_the_last_open_units_clears_the_grni_left(books: MakeBooks,
+                                                                      price: str) -> None:
+    """Receive 10 @ 10.00 CNY, invoice 4, return the other 6 at the supplier's price: nothing
+    is left to invoice, so the return clears the 60.00 of GRNI left whatever its price (at
+    9.00 it cleared 54.00 and 6.00 stayed on 2202.02 for ever); the stock leaves at its cost,
+    60.00, with no price difference."""
+    j, docs, acc = books(Rates(D(1)))
+    rk = run(docs, "purchase_receipt", [Line(1, "A", D(10), D("10.00"), warehouse="W")], "CNY")
+    run(docs, "purchase_invoice", [Line(1, "A", D(4), D("10.00"), source=(rk.doc_id, 1))],
+        "CNY", INVOICED)
+    back = run(docs, "purchase_return", [Line(1, "A", D(6), D(price), warehouse="W",
+                                              source=(rk.doc_id, 1))], "CNY", INVOICED)
+    assert back.counters[1]["supplier_value"] == D("60.00")
+    assert grni_left(acc) == (ZERO, ZERO)
+    assert acc.account_balance("6401") == ZERO
+    check_books(j, acc)

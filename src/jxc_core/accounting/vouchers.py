@@ -162,6 +162,9 @@ def _net_out(lines: list[VoucherLine]) -> list[VoucherLine]:
             if (j != i and b.credit == a.debit and not b.debit and b.account == a.account
                     and b.warehouse == a.warehouse
                     and (b.doc_id, b.line_no) == (a.doc_id, a.line_no)):
-                out[i] = out[j] = attrs.evolve(a, debit=ZERO, credit=ZERO, memo="")
+                out[i] = out[j] = attrs.evolve(a, debit=ZERO, credit=ZERO, amount=ZERO,
+                                               memo="")
                 break
-    return [x for x in out if x.debit or x.credit]
+    # a line of nothing in the book currency still says its amount in another one (the last
+    # slice of a foreign GRNI whose book amount earlier slices already cleared)
+    return [x for x in out if x.debit or x.credit or x.amount]

@@ -1111,10 +1111,10 @@ class Documents:
             grni_left = value_left - rc.counter(n, "invoiced_value")  # its currency
             if reverse:
                 sv = doc.counter(line.line_no, "supplier_value")
+            elif q == returnable:  # the last open units: exactly the GRNI left (nothing is
+                sv = grni_left     # left to invoice, whatever price the return names)
             elif line.price:  # the supplier's price of the return (退货单价)
                 sv = line.amounts(doc.amount_digits).net
-            elif q == returnable:  # the last open units: exactly the GRNI left
-                sv = grni_left
             else:  # no price given: the receipt's own price, a slice of its net value
                 sv = round_money(DIVISION_CONTEXT.divide(q * value_left, qty_left),
                                  rc.amount_digits)
