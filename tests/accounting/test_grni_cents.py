@@ -18,7 +18,7 @@ table run on the memory and the SQLite adapter, the property on memory.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ from jxc_core.documents import Document, Line, User
 from jxc_core.documents.codec import document_from_data, document_to_data
 from jxc_core.services import Accounting, Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+from tests.currency_support import Books, MakeBooks, MinuteClock
 
 D = Decimal
 ZERO = D(0)
@@ -52,17 +53,7 @@ class Rates:
         return self.table[max(d for d in self.table if d <= on)]
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.at = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.at += dt.timedelta(minutes=1)
-        return self.at
-
-
-Books = tuple[Jxc, Documents, Accounting]
-MakeBooks = Callable[..., Books]
+Clock = MinuteClock
 
 
 def _make(storage: MemoryStorage | SqliteStorage, rates: Rates, book_currency: str = "CNY",

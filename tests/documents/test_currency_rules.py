@@ -18,7 +18,7 @@ Each test runs on the memory and the SQLite adapter.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from jxc_core.documents import Document, Line, User, document_to_data
 from jxc_core.errors import JxcError
 from jxc_core.services import Accounting, Documents, Jxc
 from jxc_core.stock import Item, Party, ReplenishmentRule, Warehouse
+from tests.currency_support import Books, MakeBooks, MinuteClock, TableRates
 
 D = Decimal
 BOSS = User("boss", frozenset({"cfo"}))
@@ -37,7 +38,7 @@ NOV = dt.date(2026, 11, 1)
 DAY = dt.date(2026, 11, 3)
 
 
-class Rates:
+class Rates(TableRates):
     """Book-currency units per unit of a currency, from a date on."""
 
     table: Mapping[tuple[str, str], Mapping[dt.date, Decimal]] = {
@@ -46,22 +47,8 @@ class Rates:
         ("JPY", "CNY"): {NOV: D("0.0478")},
     }
 
-    def rate(self, from_currency: str, to_currency: str, on: dt.date) -> Decimal:
-        found = self.table[(from_currency, to_currency)]
-        return found[max(d for d in found if d <= on)]
 
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.at += dt.timedelta(minutes=1)
-        return self.at
-
-
-Books = tuple[Jxc, Documents, Accounting]
-MakeBooks = Callable[..., Books]
+Clock = MinuteClock
 
 
 @pytest.fixture(params=["memory", "sqlite"])
