@@ -100,23 +100,20 @@ class _RowChanges:
         self.changes: dict[int, str | None] = {}
 
     def merged(self) -> dict[int, str]:
-        out = dict(self.base)
-        for k, text in self.changes.items():
-            if text is None:
-                out.pop(k, None)
-            else:
-                out[k] = text
-        return out
+        """A copy of the committed rows with the changes made."""
+        return self._onto(dict(self.base))
 
     def applied(self) -> dict[int, str]:
         """The committed rows with the changes made (in place: the commit's)."""
-        base = self.base
+        return self._onto(self.base)
+
+    def _onto(self, rows: dict[int, str]) -> dict[int, str]:
         for k, text in self.changes.items():
             if text is None:
-                base.pop(k, None)
+                rows.pop(k, None)
             else:
-                base[k] = text
-        return base
+                rows[k] = text
+        return rows
 
 
 #: a stored valuation: (version, header as JSON, rows by key as JSON); staged by a unit of
