@@ -1227,12 +1227,14 @@ class Documents:
                                                    "delivered", "demand", "delivery")
                 demand = f"{line.source[0]}/{line.source[1]}"
             if reverse:  # under the monthly average: takes back the issue if still open
+                # at what the line costs now: its cost when posted and any later adjustment
+                own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=doc.counter(line.line_no, "cost"), unit=line.unit,
-                                       lot=line.lot, location=line.location,
-                                       from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
-                                                           line.line_no),
-                                       kind="delivery_reversal", line_no=line.line_no))
+                                       value=max(ZERO, doc.counter(line.line_no, "cost")
+                                                 + Jxc._cost_change(w, own)),
+                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       from_ref=own, kind="delivery_reversal",
+                                       line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -1276,13 +1278,17 @@ class Documents:
                 if w.uow.records.get(LATE_RETURN, key) is not None:  # cancelled: not followed
                     w.uow.records.put(LATE_RETURN, key, {"cancelled": True})
             else:
-                cost_left = dl.counter(n, "cost") - dl.counter(n, "returned_value")
+                issue_ref = _group_ref(dl.doc_type.value, dl.doc_id, n)
+                # what the delivery line costs now: its cost when posted, plus what cost
+                # adjustments (shortage settlements, back-dating) added since, less the value
+                # of the units already returned (never below zero)
+                cost_left = max(ZERO, dl.counter(n, "cost") + Jxc._cost_change(w, issue_ref)
+                                - dl.counter(n, "returned_value"))
                 left = delivered - returned
                 cost = cost_left if q == left else round_money(
                     DIVISION_CONTEXT.divide(q * cost_left, left), self.jxc.currency_digits)
                 # under the monthly average a delivery of the open month is taken back by
                 # quantity (its cost counter is still 0.00) and valued at the close
-                issue_ref = _group_ref(dl.doc_type.value, dl.doc_id, n)
                 self._check_monthly_return(w, line, dl.line(n).warehouse, issue_ref)
                 self._note_late_return(w, doc, line, dl, n, issue_ref, q, cost, when)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,

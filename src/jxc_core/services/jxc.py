@@ -472,6 +472,8 @@ _NO_LOCK: Any = object()
 #: record kind of the receipt costs (landed cost, invoice price difference) applied, by the
 #: entry_no of their ``landed_cost`` ledger entry: what a back-dated movement splits again
 _RECEIPT_COST = "receipt_cost"
+#: records of what cost adjustments added to an issue after it was posted, by group ref
+_ISSUE_COST = "issue_cost"
 
 
 class _EventIds:
@@ -1258,12 +1260,27 @@ class Jxc:
             return []
         first = w.uow.sequences.next("ledger", len(found))
         out = []
+        changed: dict[str, Decimal] = {}
         for k, ((item_code, wh), a, at) in enumerate(found):
             g_type, g_doc, g_line = _split_group(a.issue_ref)
             kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
             out.append(LedgerEntry(first + k, item_code, wh, "", "", ZERO, -a.amount, at, kind,
                                    g_type, g_doc, g_line))
+            if a.issue_ref:
+                changed[a.issue_ref] = changed.get(a.issue_ref, ZERO) + a.amount
+        records = w.uow.records
+        for ref, amount in changed.items():  # what the issue costs now, for its returns
+            total = Jxc._cost_change(w, ref) + amount
+            records.put(_ISSUE_COST, ref, {"amount": str(total)})
         return out
+
+    @staticmethod
+    def _cost_change(w: _Work, issue_ref: str) -> Decimal:
+        """What cost adjustments (shortage settlements, back-dating corrections) added to the
+        cost of the issue ``issue_ref`` (a group ref) after it was posted: the issue now costs
+        its ledger value plus this."""
+        found = w.uow.records.get(_ISSUE_COST, issue_ref)
+        return Decimal(found["amount"]) if found else ZERO
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
