@@ -794,10 +794,10 @@ class Documents:
             return doc
         if kind in (DocType.PURCHASE_RECEIPT, DocType.DELIVERY) and any(
                 v for counters in doc.counters.values()
-                for k, v in counters.items() if k in ("returned", "invoiced")):
+                for k, v in counters.items() if k in ("returned", "invoiced", "landed")):
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
-                           reason="later documents (returns, invoices) refer to it: "
-                                  "cancel them first")
+                           reason="later documents (returns, invoices, landed costs) refer to "
+                                  "it: cancel them first")
         book = self._book(doc, -1, when)
         doc = self._post_rules(w, doc, when, book, reverse=True)
         w.uow.journal.append(book.check())
@@ -931,8 +931,13 @@ class Documents:
         assert line.source is not None
         order = cache.get(line.source[0]) or self._load(w, line.source[0])
         cache[order.doc_id] = order
-        self._posted_source(doc, line, order, same_currency=not reverse)
         n = line.source[1]
+        if reverse and order.state == State.CLOSED:
+            # the reversal of a receipt or delivery of an order closed since: counted back, the
+            # order stays closed (its open remainder left on order / demand at the close)
+            self._bump(w, order.doc_id, n, {done: -q}, cache)
+            return ZERO
+        self._posted_source(doc, line, order, same_currency=not reverse)
         ordered = order.counter(n, "ordered")
         before = order.counter(n, done) - order.counter(n, "returned")
         if not reverse and before + q > ordered * (1 + self.tolerance):
@@ -1240,6 +1245,8 @@ class Documents:
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        demand=demand, kind="delivery", line_no=line.line_no))
         values = self._stock(w, doc, stock, when, reverse, book=book)
+        if not reverse:
+            self._trim_elsewhere(w, doc, cache)
         counters = {}
         for line in doc.lines:
             cost = abs(values.get(line.line_no, ZERO))
@@ -1249,6 +1256,22 @@ class Documents:
                                       "demand": taken.get(line.line_no, ZERO)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _trim_elsewhere(self, w: _Work, doc: Document, cache: dict[str, Document]) -> None:
+        """A delivery line from another warehouse (or naming a lot) than its order line's
+        reservation could not consume it: what the order line no longer needs is released, so
+        that its reservations never hold more than its open quantity."""
+        for line in doc.lines:
+            if line.source is None:
+                continue
+            order = cache[line.source[0]]
+            n = line.source[1]
+            if order.state != State.POSTED or (
+                    line.warehouse == order.line(n).warehouse and not line.lot):
+                continue  # same warehouse, any lot: consumed by the posting itself
+            still = _open(order.counter(n, "ordered"),
+                          order.counter(n, "delivered") - order.counter(n, "returned"))
+            self.jxc._trim_reservations(w, f"{order.doc_id}/{n}", still)
 
     def _sales_return(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                       reverse: bool) -> Document:
@@ -1479,8 +1502,10 @@ class Documents:
         sign = -1 if reverse else 1
         basis = AllocationBasis(doc.attributes.get("basis", "value"))
         targets: list[tuple[Document, Line]] = []
+        cache: dict[str, Document] = {}  # the receipts, counting their landed costs
         for rid in doc.attributes["receipts"]:
-            rc = self._load(w, rid)
+            rc = cache.get(rid) or self._load(w, rid)
+            cache[rid] = rc
             if rc.state != State.POSTED:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{rid} is {rc.state.value}, not posted")
@@ -1499,6 +1524,9 @@ class Documents:
             share = shares[f"{rc.doc_id}/{line.line_no}"]
             if not share:
                 continue
+            # the receipt line carries it (``landed``): the receipt cannot be cancelled while
+            # a landed cost on it stands
+            self._bump(w, rc.doc_id, line.line_no, {"landed": sign * share}, cache)
             kept, issued, variance, written = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
@@ -1509,6 +1537,7 @@ class Documents:
             book.add(line, "material_variance", sign * variance, debit=True)
         book.add(None, "input_tax", tax, debit=True)
         book.add(None, "payable", net + tax, debit=False)
+        self._flush(w, cache)
         if not reverse:
             doc = attrs.evolve(doc, attributes={**doc.attributes, "shares": {
                 k: str(v) for k, v in shares.items()}})

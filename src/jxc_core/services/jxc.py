@@ -1707,6 +1707,28 @@ class Jxc:
             total += r.quantity
         return total
 
+    @staticmethod
+    def _trim_reservations(w: _Work, demand: str, keep: Decimal) -> Decimal:
+        """Cut the active reservations of ``demand`` so that together they hold at most
+        ``keep`` (what its order line still needs), the last made first; returns what was
+        released. A delivery from another warehouse (or lot) than the reserved one uses this:
+        it cannot consume the reservation, which would outlive the order line's need."""
+        active = [r for r in w.uow.reservations.for_demand(demand) if r.active(w.now)]
+        excess = sum((r.quantity for r in active), ZERO) - max(keep, ZERO)
+        released = ZERO
+        for r in reversed(active):
+            if excess <= 0:
+                break
+            take = min(excess, r.quantity)
+            if take == r.quantity:
+                w.uow.reservations.remove(r.reservation_id)
+            else:
+                w.uow.reservations.replace(attrs.evolve(r, quantity=r.quantity - take))
+            w.forget_reservations(r.item, r.warehouse)
+            excess -= take
+            released += take
+        return released
+
     def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
              location: str = "") -> None:
         """Freeze quantity (quality hold, count freeze); negative ``quantity`` releases."""
