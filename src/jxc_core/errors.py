@@ -36,6 +36,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} must be greater than zero, got {value}",
         "{field} 必须大于零，实际为 {value}",
     ),
+    "received_below_on_hand": (
+        "{ref}: received_quantity {received} is less than the {on_hand} units of it on hand",
+        "{ref}：received_quantity {received} 小于其在库数量 {on_hand}",
+    ),
     "negative_amount": (
         "{field} must not be negative, got {value}",
         "{field} 不能为负数，实际为 {value}",

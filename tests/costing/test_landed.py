@@ -14,6 +14,7 @@ from jxc_core.costing import (
     CostAdjustment,
     FifoValuation,
     MovingAverageValuation,
+    SpecificLotValuation,
     allocate,
     allocate_landed_cost,
 )
@@ -151,6 +152,33 @@ def test_landed_cost_moving_average_needs_received_quantity() -> None:
         v.add_landed_cost("r1", D("1.00"))
     assert err.value.code == "configuration"
     assert v.value == D("2.00")
+
+
+@pytest.mark.parametrize("make", [FifoValuation, MovingAverageValuation, SpecificLotValuation],
+                         ids=["fifo", "moving_average", "specific_lot"])
+@pytest.mark.parametrize("received", [D(0), D(-5)])
+def test_landed_cost_refuses_a_received_quantity_not_above_zero(make: type, received: Decimal
+                                                                 ) -> None:
+    v = make()
+    v.receive(D(10), D(10), "R1")
+    with pytest.raises(JxcError) as err:
+        v.add_landed_cost("R1", D("30.00"), received_quantity=received)
+    assert err.value.code == "invalid_quantity"
+    assert err.value.data["field"] == "received_quantity"
+    assert (v.value, v.take_adjustments()) == (D("100.00"), [])
+
+
+def test_landed_cost_refuses_a_received_quantity_below_what_is_on_hand() -> None:
+    """10 of R1 are on hand: it cannot have received 5 (the on-hand share would exceed the
+    amount and the issued share go negative)."""
+    v = FifoValuation()
+    v.receive(D(10), D(10), "R1")
+    with pytest.raises(JxcError) as err:
+        v.add_landed_cost("R1", D("30.00"), received_quantity=D(5))
+    assert err.value.code == "received_below_on_hand"
+    assert err.value.data == {"ref": "R1", "received": D(5), "on_hand": D(10)}
+    assert (v.value, v.take_adjustments()) == (D("100.00"), [])
+    assert v.add_landed_cost("R1", D("30.00"), received_quantity=D(10)) == D("30.00")
 
 
 def test_landed_cost_thirds_on_hand_rounds_half_up() -> None:

@@ -34,7 +34,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_quantity
 
 __all__ = ["MovingAverageValuation"]
 
@@ -154,7 +154,7 @@ class MovingAverageValuation(ValuationBase):
         if received_quantity is None:
             raise JxcError("configuration",
                            reason=f"moving average needs the quantity received by {ref}")
-        received = check_number(received_quantity, "received_quantity")
+        received = check_quantity(received_quantity, "received_quantity")
         on_hand = self._qty if self._qty < received else received
         if on_hand < 0:
             on_hand = ZERO

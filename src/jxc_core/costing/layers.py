@@ -39,7 +39,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
+from jxc_core.values import DIVISION_CONTEXT, ZERO, check_quantity
 
 __all__ = ["FifoValuation", "LifoValuation"]
 
@@ -315,10 +315,13 @@ class _LayerValuation(ValuationBase):
             if received_quantity is None:
                 raise JxcError("unknown_receipt", ref=ref)
             found = []
-        received = (check_number(received_quantity, "received_quantity")
+        received = (check_quantity(received_quantity, "received_quantity")
                     if received_quantity is not None
                     else sum((layer[3] for layer in found), ZERO))
         on_hand = sum((layer[0] for layer in found), ZERO)
+        if on_hand > received:
+            raise JxcError("received_below_on_hand", ref=ref, received=received,
+                           on_hand=on_hand)
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
         self._spread(found, kept)

@@ -24,7 +24,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError, LotError
-from jxc_core.values import ZERO, check_number
+from jxc_core.values import ZERO, check_quantity
 
 __all__ = ["SpecificLotValuation"]
 
@@ -110,7 +110,7 @@ class SpecificLotValuation(ValuationBase):
         on_hand = found[0] if found is not None else ZERO
         lot_received = self._received.get(ref)
         if received_quantity is not None:
-            received = check_number(received_quantity, "received_quantity")
+            received = check_quantity(received_quantity, "received_quantity")
             if lot_received is not None and lot_received > received:
                 received = lot_received
         else:
