@@ -33,7 +33,7 @@ from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, PeriodClosedError
 from jxc_core.services.documents import LATE_RETURN, Documents, JournalRow
-from jxc_core.services.jxc import Jxc, _split_group, _Work
+from jxc_core.services.jxc import Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import (
     DIVISION_CONTEXT,
@@ -813,3 +813,42 @@ class Accounting:
                 key = r.item if by == "item" else r.party
                 sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
         return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]
+
+    def revalue_standard(
+        self,
+        item: str,
+        standard_cost: Decimal,
+        *,
+        date: dt.date | None = None,
+        doc_id: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Adopt a new standard cost and book the revaluation (标准成本调整): the stock effect
+        of :meth:`Jxc.set_standard_cost` and, per warehouse, Dr ``inventory`` / Cr
+        ``material_variance`` (材料成本差异) for a rise, the reverse for a fall — in one unit
+        of work. ``date``: the revaluation's day (default: now; a past day is the start of that
+        day, and must not be before later movements of the item)."""
+        number = _doc_id("BZ", doc_id, idempotency_key)
+        payload = (number, item, standard_cost, date)
+
+        def body(w: _Work) -> Posting:
+            when = w.now if date is None else dt.datetime.combine(date, dt.time())
+            posting = self.jxc._revalue_standard(w, item, standard_cost, number, when)
+            rows: list[JournalRow] = []
+            day, book = when.date().isoformat(), self.jxc.book_currency
+            for e in posting.entries:
+                if not e.value:
+                    continue
+                up, amount = e.value > 0, abs(e.value)
+                for role, debit in (("inventory", up), ("material_variance", not up)):
+                    rows.append(JournalRow("standard_revaluation", number, e.line_no, role,
+                                           amount if debit else ZERO,
+                                           ZERO if debit else amount, item, e.warehouse, "",
+                                           day, book))
+            if rows:
+                w.uow.journal.append([r.to_data() for r in rows])
+            return posting
+
+        result: Posting = self.jxc._run("revalue_standard", payload, idempotency_key, body,
+                                        Posting.to_data, Posting.from_data)
+        return result

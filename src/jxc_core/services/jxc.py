@@ -881,6 +881,12 @@ class Jxc:
                 if uow.balances.for_item(item.code):
                     raise JxcError("configuration",
                                    reason=f"item {item.code} has stock: costing method is fixed")
+            if (old is not None and old.costing_method == "standard"
+                    and item.costing_method == "standard"
+                    and old.standard_cost != item.standard_cost
+                    and uow.balances.for_item(item.code)):
+                raise JxcError("configuration", reason=f"item {item.code} has stock: change its "
+                               "standard cost with set_standard_cost (it revalues the stock)")
             uow.master.put_item(item)
             uow.commit()
 
@@ -901,6 +907,84 @@ class Jxc:
         if found is None:
             raise NotFoundError(kind="item", key=code)
         return found
+
+    def set_standard_cost(
+        self,
+        item: str,
+        standard_cost: Decimal,
+        *,
+        doc_id: str | None = None,
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Adopt a new standard cost for an item costed at standard (标准成本调整): what is on
+        hand is revalued at it, in every costing scope of the item, by a value-only
+        ``standard_revaluation`` ledger entry per scope (value: the revaluation, + or -); the
+        item's ``standard_cost`` becomes the new one. No journal: ``Accounting.revalue_standard``
+        does the same and books it. See :meth:`_revalue_standard` for the rules."""
+        doc = _doc_id("BZ", doc_id, idempotency_key)
+        payload = (doc, item, standard_cost, posted_at)
+
+        def body(w: _Work) -> Posting:
+            return self._revalue_standard(w, item, standard_cost, doc, posted_at or w.now)
+
+        result: Posting = self._run("set_standard_cost", payload, idempotency_key, body,
+                                    Posting.to_data, Posting.from_data)
+        return result
+
+    def _revalue_standard(self, w: _Work, item_code: str, standard_cost: Decimal, doc_id: str,
+                          when: dt.datetime) -> Posting:
+        """The revaluation inside the unit of work of ``w``.
+
+        Refused: an item not costed at standard (``configuration``), a negative or float cost,
+        a date in a closed period, a date before later movements of a scope
+        (``backdated_posting``: a revaluation is never back-dated), a scope with negative stock
+        waiting for settlement (``configuration``). Each scope keeps a checkpoint at the
+        revaluation, and a later movement dated before it is refused (``backdated_posting``),
+        so a replay never crosses a change of standard. Entry ``from_ref``: the new standard.
+        """
+        item = w.item(item_code)
+        if item.costing_method != "standard":
+            raise JxcError("configuration", reason=f"{item_code} is costed by "
+                           f"{item.costing_method}, not at standard cost")
+        new = check_amount(standard_cost, "standard_cost")
+        w.check_open(when)
+        if self.organisation_scope:
+            warehouses = ["*"]
+        else:
+            warehouses = sorted({b.warehouse for b in w.uow.balances.for_item(item_code)})
+        replays: dict[tuple[str, str], _Replay] = {}
+        no = w.uow.sequences.next("ledger", len(warehouses)) if warehouses else 0
+        entries: list[LedgerEntry] = []
+        for k, wh in enumerate(warehouses):
+            v = self._scope_at(w, item, wh, when, replays)
+            if replays:
+                raise JxcError("backdated_posting", item=item_code, warehouse=wh,
+                               posted_at=when.isoformat(),
+                               reason="a change of standard cost cannot be dated before later "
+                                      "movements")
+            state = v.to_state()
+            if state.get("shortages"):
+                raise JxcError("configuration", reason=f"{item_code} in {wh} has negative stock "
+                               "waiting for settlement: receive it first")
+            assert isinstance(v, StandardCostValuation)
+            delta = v.set_standard(new, ref=_group_ref("standard_revaluation", doc_id, k + 1))
+            v.take_adjustments()  # the revaluation is the entry below
+            e = LedgerEntry(no + k, item_code, wh, "", "", ZERO, delta, when,
+                            "standard_revaluation", "standard_revaluation", doc_id, k + 1,
+                            str(new))
+            entries.append(e)
+            w.event("cost_adjusted", {"item": item_code, "warehouse": wh,
+                                      "reason": "revaluation", "amount": str(delta),
+                                      "standard_cost": str(new)})
+        w.uow.ledger.append(entries)
+        for e in entries:  # a replay starts at or after the change, never before it
+            scope = (item_code, e.warehouse)
+            w.uow.checkpoints.put(scope, e.posted_at, e.entry_no, w.valuations[scope].to_state())
+        changed = attrs.evolve(item, standard_cost=new)
+        w.uow.master.put_item(changed)
+        w.items[item_code] = changed
+        return Posting("standard_revaluation", doc_id, tuple(entries), ())
 
     # -- postings ----------------------------------------------------------------------------
     def post(
@@ -1337,6 +1421,10 @@ class Jxc:
         while split < len(window) and window[split].posted_at <= when:
             split += 1
         replay.later = window[split:]
+        if any(e.kind == "standard_revaluation" for e in replay.later):
+            raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
+                           posted_at=when.isoformat(),
+                           reason="the standard cost was changed after that date")
         self._replay_entries(rewound, window[:split], replay, item)
         w.valuations[scope] = rewound
         w.synced.discard(scope)
@@ -1350,7 +1438,11 @@ class Jxc:
         for e in entries:
             if org and e.kind in ("transfer_out", "transfer_in"):
                 continue
-            if e.kind == "landed_cost":  # a receipt cost: split again on the stock as it is
+            if e.kind == "standard_revaluation":  # (a checkpoint keeps replays after it)
+                assert isinstance(v, StandardCostValuation)
+                v.set_standard(Decimal(e.from_ref))
+                v.take_adjustments()
+            elif e.kind == "landed_cost":  # a receipt cost: split again on the stock as it is
                 split = replay.receipt_costs.get(e.entry_no)
                 if split is None:  # not recorded (earlier than the date): its on-hand share
                     v.add_kept_cost(e.from_ref, e.value)
