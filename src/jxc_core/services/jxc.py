@@ -1921,7 +1921,12 @@ class Jxc:
         return q, v
 
     def balances(self) -> list[Balance]:
-        """Every detail balance row, with ``reserved`` filled from the active reservations."""
+        """Every detail balance row, with ``reserved`` filled from the active reservations.
+
+        A reservation is shown on the first row of its (item, warehouse, lot); one with no
+        such row (a reservation without a lot of a lot-tracked item, whose rows are per lot)
+        on a row of its own with that lot and no location, on hand 0 — so that the rows add up
+        to :meth:`balance` (reserved, available) of every item and warehouse."""
         with self.storage.unit_of_work() as uow:
             now = self.clock.now()
             res: dict[tuple[str, str, str], Decimal] = {}
@@ -1929,10 +1934,12 @@ class Jxc:
                 if r.active(now):
                     k = (r.item, r.warehouse, r.lot)
                     res[k] = res.get(k, ZERO) + r.quantity
-            rows = sorted(uow.balances.all(), key=lambda b: (b.item, b.warehouse, b.location,
-                                                              b.lot))
-            return [attrs.evolve(b, reserved=res.pop((b.item, b.warehouse, b.lot), ZERO))
-                    if (b.item, b.warehouse, b.lot) in res else b for b in rows]
+            rows = [attrs.evolve(b, reserved=res.pop((b.item, b.warehouse, b.lot), ZERO))
+                    if (b.item, b.warehouse, b.lot) in res else b for b in sorted(
+                        uow.balances.all(), key=lambda b: (b.item, b.warehouse, b.location,
+                                                           b.lot))]
+            rows += [Balance(i, wh, "", lot, reserved=q) for (i, wh, lot), q in res.items()]
+            return sorted(rows, key=lambda b: (b.item, b.warehouse, b.location, b.lot))
 
     def reservations(self, demand: str | None = None) -> list[Reservation]:
         """Active reservations (of one demand, or all)."""
