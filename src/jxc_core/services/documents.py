@@ -291,9 +291,27 @@ class Documents:
     ) -> None:
         """``tolerance``: over-receipt/over-delivery allowed, as a fraction of the ordered
         quantity (0.05 = 5%). ``reserve_on_approve``: an approved sales order reserves its
-        lines (else it only checks availability). ``numbering``: pattern per document type."""
+        lines (else it only checks availability). ``numbering``: pattern per document type.
+        ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
+        :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
+        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``)."""
         self.jxc = jxc
-        self.workflows = dict(workflows or {})
+        self.workflows: dict[str, Workflow] = {}
+        if workflows is not None and not isinstance(workflows, Mapping):
+            raise JxcError("configuration", field="workflows",
+                           reason="workflows is a mapping of document type to Workflow, "
+                                  f"got {type(workflows).__name__}")
+        known = [t.value for t in DocType]
+        for key, wf in (workflows or {}).items():
+            if key not in known:
+                raise JxcError("configuration", field="workflows", doc_type=key,
+                               reason=f"workflows: unknown document type {key!r} "
+                                      f"(one of {', '.join(known)})")
+            if not isinstance(wf, Workflow):
+                raise JxcError("configuration", field="workflows", doc_type=key,
+                               reason=f"workflows[{key!r}] is a {type(wf).__name__}, not a "
+                                      "Workflow: load it with Workflow.from_data")
+            self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
         self.reserve_on_approve = reserve_on_approve
         self.numbering = {DocType(k): v for k, v in (numbering or {}).items()}
