@@ -109,7 +109,116 @@ def test_every_load_error_is_invalid_workflow(data: Any, words: str) -> None:
         Workflow.from_data(data, GUARDS)
     assert err.value.code == "invalid_workflow"
     assert words in err.value.data["reason"]
+    assert err.value.data["reason"].startswith(err.value.data.get("field", ""))
     assert "审批流定义无效" in err.value.message("zh_CN")
+
+
+#: (id, workflow data, the field at fault): a value of the wrong type is refused, never
+#: converted (str(["a", "b"]) as a role, a str of doc_types split into characters)
+WRONG_TYPES: list[tuple[str, Any, str]] = [
+    ("name_not_a_string", {"name": 5}, "name"),
+    ("name_a_list", {"name": ["w"]}, "name"),
+    ("actions_a_list", {"name": "w", "actions": ["submit"]}, "actions"),
+    ("actions_a_string", {"name": "w", "actions": "submit"}, "actions"),
+    ("actions_empty_list", {"name": "w", "actions": []}, "actions"),
+    ("action_roles_a_string", {"name": "w", "actions": {"post": "buyer"}}, "actions.post"),
+    ("action_role_not_a_string", {"name": "w", "actions": {"post": ["buyer", 7]}},
+     "actions.post[1]"),
+    ("action_role_a_list", {"name": "w", "actions": {"post": [["buyer"]]}}, "actions.post[0]"),
+    ("action_role_blank", {"name": "w", "actions": {"post": [" "]}}, "actions.post[0]"),
+    ("doc_types_a_string", {"name": "w", "doc_types": "purchase_order"}, "doc_types"),
+    ("doc_types_a_mapping", {"name": "w", "doc_types": {"purchase_order": True}}, "doc_types"),
+    ("doc_type_not_a_string", {"name": "w", "doc_types": [1]}, "doc_types[0]"),
+    ("doc_type_unknown", {"name": "w", "doc_types": ["purchase_order", "purchse_order"]},
+     "doc_types[1]"),
+    ("steps_a_mapping", {"name": "w", "steps": step()}, "steps"),
+    ("steps_a_string", {"name": "w", "steps": "manager"}, "steps"),
+    ("steps_empty_mapping", {"name": "w", "steps": {}}, "steps"),
+    ("step_role_a_list", {"name": "w", "steps": [step(role=["a", "b"])]}, "steps[0].role"),
+    ("step_role_not_a_string", {"name": "w", "steps": [step(role=5)]}, "steps[0].role"),
+    ("step_role_blank", {"name": "w", "steps": [step(role="  ")]}, "steps[0].role"),
+    ("step_name_not_a_string", {"name": "w", "steps": [step(name=1)]}, "steps[0].name"),
+    ("step_guard_a_list", {"name": "w", "steps": [step(guard=["new_supplier"])]},
+     "steps[0].guard"),
+    ("step_guard_blank", {"name": "w", "steps": [step(guard="")]}, "steps[0].guard"),
+    ("step_state_a_list", {"name": "w", "steps": [step(state=["submitted"])]},
+     "steps[0].state"),
+    ("min_amount_a_float", {"name": "w", "steps": [step(min_amount=100.5)]},
+     "steps[0].min_amount"),
+    ("max_amount_a_list", {"name": "w", "steps": [step(), step(name="t", max_amount=["5"])]},
+     "steps[1].max_amount"),
+    ("min_amount_not_a_number", {"name": "w", "steps": [step(min_amount="5k")]},
+     "steps[0].min_amount"),
+]
+
+
+@pytest.mark.parametrize(("data", "field"), [(d, f) for _, d, f in WRONG_TYPES],
+                         ids=[i for i, _, _ in WRONG_TYPES])
+def test_a_wrong_type_is_invalid_workflow_naming_the_field(data: Any, field: str) -> None:
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data(data, GUARDS)
+    assert err.value.code == "invalid_workflow"
+    assert err.value.data["field"] == field
+    assert err.value.data["reason"].startswith(field)
+    assert "审批流定义无效" in err.value.message("zh_CN")
+
+
+def test_actions_given_as_a_list_is_refused_not_an_attribute_error() -> None:
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data({"name": "w", "actions": ["submit"]})
+    assert err.value.code == "invalid_workflow"
+    assert err.value.data["reason"] == (
+        "actions must be a mapping of action to a list of roles, got ['submit']")
+
+
+def test_a_step_has_one_role_a_list_is_refused() -> None:
+    # the format gives a step one role (docs/approvals.md): a list would have loaded as the
+    # role "['a', 'b']", which no user holds, and the step could never be approved
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data({"name": "w", "steps": [step(role=["a", "b"])]})
+    assert err.value.data["reason"] == (
+        "steps[0].role must be a non-empty string, got ['a', 'b']")
+
+
+def test_doc_types_are_known_document_types() -> None:
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data({"name": "w", "doc_types": "purchase_order"})
+    assert err.value.data["reason"] == (
+        "doc_types must be a list of document types, got 'purchase_order'")
+    wf = Workflow.from_data({"name": "w", "doc_types": ["purchase_order", DocType.DELIVERY]})
+    assert wf.doc_types == ("purchase_order", "delivery")
+
+
+def test_unknown_keys_of_any_type_are_reported() -> None:
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data({"name": "w", 1: "x", "owner": "y"})
+    assert err.value.data["reason"] == "unknown keys ['owner', 1]"
+    with pytest.raises(JxcError) as err:
+        Workflow.from_data({"name": "w", "steps": [step(when=1)]})
+    assert err.value.data["reason"] == "steps[0]: unknown keys ['when']"
+
+
+def test_null_optional_keys_are_absent_ones() -> None:
+    wf = Workflow.from_data({"name": "w", "doc_types": None, "actions": None, "steps": [
+        step(min_amount=None, max_amount=None, guard=None, state=None)]})
+    assert (wf.doc_types, wf.actions, wf.steps) == ((), {}, (Step("s", "manager"),))
+    assert Workflow.from_data({"name": "w", "steps": None}).steps == ()
+
+
+def test_lists_may_be_tuples_in_python_data() -> None:
+    wf = Workflow.from_data({"name": "w", "doc_types": ("purchase_order",),
+                             "actions": {"post": ("buyer",)}, "steps": (step(),)})
+    assert wf.doc_types == ("purchase_order",)
+    assert wf.actions == {"post": frozenset({"buyer"})}
+    assert wf.steps == (Step("s", "manager"),)
+
+
+@pytest.mark.parametrize("text", ['{"name": "w",', "", "[1, 2", b"\xff"])
+def test_text_that_is_not_json_is_invalid_workflow(text: Any) -> None:
+    with pytest.raises(JxcError) as err:
+        Workflow.from_json(text)
+    assert err.value.code == "invalid_workflow"
+    assert err.value.data["reason"].startswith("not valid JSON")
 
 
 def test_bad_json_text_is_refused_too() -> None:
@@ -122,6 +231,39 @@ def test_bad_json_text_is_refused_too() -> None:
 def test_equal_min_and_max_is_reachable() -> None:
     wf = Workflow.from_data({"name": "w", "steps": [step(min_amount="100", max_amount=100)]})
     assert wf.steps[0].min_amount == wf.steps[0].max_amount == D(100)
+
+
+@pytest.mark.parametrize("key", ["purchse_order", "Purchase_Order", "order", "", 1, None])
+def test_a_workflow_under_an_unknown_document_type_is_refused(shop: Shop, wf: Workflow,
+                                                              key: Any) -> None:
+    # a misspelt key would govern no document at all, silently
+    with pytest.raises(JxcError) as err:
+        Documents(shop.jxc, workflows={key: wf})
+    assert err.value.code == "configuration"
+    assert err.value.data["field"] == "workflows"
+    assert err.value.data["doc_type"] == key
+    assert f"unknown document type {key!r}" in err.value.data["reason"]
+    assert "配置无效" in err.value.message("zh_CN")
+
+
+def test_workflows_hold_loaded_workflows(shop: Shop, wf: Workflow) -> None:
+    with pytest.raises(JxcError) as err:  # the stored data, not loaded (nor checked)
+        Documents(shop.jxc, workflows={"purchase_order": example()})  # type: ignore[dict-item]
+    assert err.value.code == "configuration"
+    assert err.value.data["doc_type"] == "purchase_order"
+    assert "Workflow.from_data" in err.value.data["reason"]
+    with pytest.raises(JxcError) as err2:
+        Documents(shop.jxc, workflows=[("purchase_order", wf)])  # type: ignore[arg-type]
+    assert err2.value.code == "configuration"
+    assert err2.value.data["field"] == "workflows"
+
+
+def test_a_workflow_may_be_registered_under_a_doc_type_member(shop: Shop, wf: Workflow) -> None:
+    docs = Documents(shop.jxc, workflows={DocType.PURCHASE_ORDER: wf})
+    assert docs.workflows == {"purchase_order": wf}
+    doc = po(Shop(shop.jxc, docs), "1.00")
+    assert docs.available_actions(doc, MANAGER) == ["cancel"]  # governed: only buyers submit
+    assert Documents(shop.jxc).workflows == {}
 
 
 def test_available_actions_follow_state_and_roles(shop: Shop, wf: Workflow) -> None:

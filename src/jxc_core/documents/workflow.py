@@ -2,8 +2,12 @@
 
 A workflow is plain data — a dict or JSON a low-code platform can store — layered on the frozen
 core lifecycle (:mod:`jxc_core.documents.lifecycle`). It is checked when loaded: an unknown
-state or action, a step that can never apply (its amount range is empty), a guard name that is
-not registered, a duplicate step or a step with no role are errors (``invalid_workflow``).
+state, action or document type, a step that can never apply (its amount range is empty), a guard
+name that is not registered, a duplicate step, a step with no role, and a value of the wrong type
+(a role that is not a string, ``doc_types`` given as one string, ``actions`` as a list, a float
+amount, ...) are errors (``invalid_workflow``, with ``field`` naming the value at fault). Nothing
+is converted: ``str(["a", "b"])`` never becomes a role. An optional key given as ``null`` is
+the same as an absent one.
 
 Example::
 
@@ -33,7 +37,7 @@ from typing import Any
 import attrs
 
 from jxc_core.documents.lifecycle import TRANSITIONS, Action, State
-from jxc_core.documents.model import Document
+from jxc_core.documents.model import DocType, Document
 from jxc_core.errors import JxcError
 
 __all__ = ["Step", "User", "Workflow", "lifecycle_data"]
@@ -64,22 +68,57 @@ class Step:
         return self.guard is None or guards[self.guard](doc)
 
 
-def _bad(reason: str) -> JxcError:
-    return JxcError("invalid_workflow", reason=reason)
+def _bad(reason: str, field: str | None = None) -> JxcError:
+    if field is None:
+        return JxcError("invalid_workflow", reason=reason)
+    return JxcError("invalid_workflow", reason=reason, field=field)
 
 
-def _amount(raw: object, where: str) -> Decimal | None:
+def _text(raw: object, field: str, why: str = "") -> str:
+    """A required non-empty string: absent, ``null`` or blank is missing; any other type is
+    refused, never converted with ``str()``."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise _bad(f"{field} is required{why}", field)
+    if not isinstance(raw, str):
+        raise _bad(f"{field} must be a non-empty string, got {raw!r}", field)
+    return raw
+
+
+def _name(raw: object, field: str) -> str:
+    """A non-empty string inside a list or under an optional key (a role, a guard)."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise _bad(f"{field} must be a non-empty string, got {raw!r}", field)
+    return raw
+
+
+def _list(raw: object, field: str, what: str) -> list[Any] | tuple[Any, ...]:
+    """A list (a tuple too, in Python data): not a string, not a mapping."""
+    if not isinstance(raw, (list, tuple)):
+        raise _bad(f"{field} must be a list of {what}, got {raw!r}", field)
+    return raw
+
+
+def _unknown(keys: set[Any]) -> list[Any]:
+    return sorted(keys, key=repr)  # keys of any type (a number, None) sort and print
+
+
+def _amount(raw: object, field: str) -> Decimal | None:
     if raw is None:
         return None
     if isinstance(raw, (float, bool)) or not isinstance(raw, (str, int, Decimal)):
-        raise _bad(f"{where}: amounts are strings or ints, got {raw!r}")
+        raise _bad(f"{field}: amounts are strings or ints, got {raw!r}", field)
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise _bad(f"{where}: {raw!r} is not a number") from None
+        raise _bad(f"{field}: {raw!r} is not a number", field) from None
     if not value.is_finite():
-        raise _bad(f"{where}: {raw!r} is not finite")
+        raise _bad(f"{field}: {raw!r} is not finite", field)
     return value
+
+
+_ACTIONS = frozenset(a.value for a in Action) - {"approve", "reject"}
+_STATES = frozenset(s.value for s in State)
+_DOC_TYPES = frozenset(t.value for t in DocType)
 
 
 class Workflow:
@@ -96,58 +135,84 @@ class Workflow:
     @classmethod
     def from_data(cls, data: Mapping[str, Any], guards: Mapping[str, Guard] | None = None
                   ) -> Workflow:
+        """Load and check a workflow given as data (see the module docstring); a bad one is
+        refused with ``invalid_workflow`` (``reason``, and ``field`` for a value at fault)."""
         guards = guards or {}
         if not isinstance(data, Mapping):
             raise _bad("a workflow is a mapping")
         unknown = set(data) - {"name", "doc_types", "steps", "actions"}
         if unknown:
-            raise _bad(f"unknown keys {sorted(unknown)}")
-        name = data.get("name")
-        if not isinstance(name, str) or not name:
-            raise _bad("name is required")
+            raise _bad(f"unknown keys {_unknown(unknown)}")
+        name = _text(data.get("name"), "name")
+        doc_types: list[str] = []
+        raw_types = data.get("doc_types")
+        if raw_types is not None:
+            for i, kind in enumerate(_list(raw_types, "doc_types", "document types")):
+                field = f"doc_types[{i}]"
+                if _name(kind, field) not in _DOC_TYPES:
+                    raise _bad(f"{field}: unknown document type {kind!r}", field)
+                doc_types.append(DocType(kind).value)
         actions: dict[str, frozenset[str]] = {}
-        for action, roles in (data.get("actions") or {}).items():
-            if action not in {a.value for a in Action} or action in ("approve", "reject"):
-                raise _bad(f"unknown action {action!r} (approve/reject belong to steps)")
-            if not isinstance(roles, list) or not roles:
-                raise _bad(f"action {action!r} needs a list of roles")
-            actions[action] = frozenset(str(r) for r in roles)
+        raw_actions = data.get("actions")
+        if raw_actions is not None and not isinstance(raw_actions, Mapping):
+            raise _bad("actions must be a mapping of action to a list of roles, "
+                       f"got {raw_actions!r}", "actions")
+        for action, roles in (raw_actions or {}).items():
+            if not isinstance(action, str) or action not in _ACTIONS:
+                raise _bad(f"actions: unknown action {action!r} (approve/reject belong to steps)",
+                           "actions")
+            field = f"actions.{action}"
+            if not isinstance(roles, (list, tuple)) or not roles:
+                raise _bad(f"{field} needs a list of roles, got {roles!r}", field)
+            actions[action] = frozenset(_name(r, f"{field}[{j}]") for j, r in enumerate(roles))
         steps: list[Step] = []
-        for i, raw in enumerate(data.get("steps") or []):
+        raw_steps = data.get("steps")
+        for i, raw in enumerate(() if raw_steps is None
+                                else _list(raw_steps, "steps", "steps (mappings)")):
             where = f"steps[{i}]"
             if not isinstance(raw, Mapping):
-                raise _bad(f"{where} is not a mapping")
+                raise _bad(f"{where} is not a mapping", where)
             extra = set(raw) - {"name", "role", "min_amount", "max_amount", "guard", "state"}
             if extra:
-                raise _bad(f"{where}: unknown keys {sorted(extra)}")
-            state = raw.get("state", State.SUBMITTED.value)
-            if state not in {s.value for s in State}:
-                raise _bad(f"{where}: unknown state {state!r}")
-            if state != State.SUBMITTED.value:
-                raise _bad(f"{where}: approval steps act on submitted documents, not {state!r}")
+                raise _bad(f"{where}: unknown keys {_unknown(extra)}")
+            state = raw.get("state")
+            if state is not None:
+                _name(state, f"{where}.state")
+                if state not in _STATES:
+                    raise _bad(f"{where}.state: unknown state {state!r}", f"{where}.state")
+                if state != State.SUBMITTED.value:
+                    raise _bad(f"{where}.state: approval steps act on submitted documents, "
+                               f"not {state!r}", f"{where}.state")
+            why = ": a step needs a name and a role"
+            guard = raw.get("guard")
             step = Step(
-                name=str(raw.get("name") or ""), role=str(raw.get("role") or ""),
-                min_amount=_amount(raw.get("min_amount"), where),
-                max_amount=_amount(raw.get("max_amount"), where),
-                guard=raw.get("guard"),
+                name=_text(raw.get("name"), f"{where}.name", why),
+                role=_text(raw.get("role"), f"{where}.role", why),
+                min_amount=_amount(raw.get("min_amount"), f"{where}.min_amount"),
+                max_amount=_amount(raw.get("max_amount"), f"{where}.max_amount"),
+                guard=None if guard is None else _name(guard, f"{where}.guard"),
             )
-            if not step.name or not step.role:
-                raise _bad(f"{where}: a step needs a name and a role")
             if any(s.name == step.name for s in steps):
-                raise _bad(f"{where}: duplicate step {step.name!r}")
+                raise _bad(f"{where}.name: duplicate step {step.name!r}", f"{where}.name")
             if (step.min_amount is not None and step.max_amount is not None
                     and step.min_amount > step.max_amount):
                 raise _bad(f"{where}: step {step.name!r} is unreachable "
-                           f"(min_amount {step.min_amount} > max_amount {step.max_amount})")
+                           f"(min_amount {step.min_amount} > max_amount {step.max_amount})",
+                           where)
             if step.guard is not None and step.guard not in guards:
-                raise _bad(f"{where}: guard {step.guard!r} is not registered")
+                raise _bad(f"{where}.guard: guard {step.guard!r} is not registered",
+                           f"{where}.guard")
             steps.append(step)
-        doc_types = tuple(str(t) for t in data.get("doc_types") or ())
-        return cls(name, doc_types, tuple(steps), actions, guards)
+        return cls(name, tuple(doc_types), tuple(steps), actions, guards)
 
     @classmethod
     def from_json(cls, text: str, guards: Mapping[str, Guard] | None = None) -> Workflow:
-        return cls.from_data(json.loads(text), guards)
+        """:meth:`from_data` of a JSON text; text that is not JSON is ``invalid_workflow``."""
+        try:
+            data = json.loads(text)
+        except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
+            raise _bad(f"not valid JSON: {exc}") from None
+        return cls.from_data(data, guards)
 
     # -- decisions ------------------------------------------------------------------------
     def pending_steps(self, doc: Document) -> list[Step]:

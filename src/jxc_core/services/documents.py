@@ -291,9 +291,27 @@ class Documents:
     ) -> None:
         """``tolerance``: over-receipt/over-delivery allowed, as a fraction of the ordered
         quantity (0.05 = 5%). ``reserve_on_approve``: an approved sales order reserves its
-        lines (else it only checks availability). ``numbering``: pattern per document type."""
+        lines (else it only checks availability). ``numbering``: pattern per document type.
+        ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
+        :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
+        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``)."""
         self.jxc = jxc
-        self.workflows = dict(workflows or {})
+        self.workflows: dict[str, Workflow] = {}
+        if workflows is not None and not isinstance(workflows, Mapping):
+            raise JxcError("configuration", field="workflows",
+                           reason="workflows is a mapping of document type to Workflow, "
+                                  f"got {type(workflows).__name__}")
+        known = [t.value for t in DocType]
+        for key, wf in (workflows or {}).items():
+            if key not in known:
+                raise JxcError("configuration", field="workflows", doc_type=key,
+                               reason=f"workflows: unknown document type {key!r} "
+                                      f"(one of {', '.join(known)})")
+            if not isinstance(wf, Workflow):
+                raise JxcError("configuration", field="workflows", doc_type=key,
+                               reason=f"workflows[{key!r}] is a {type(wf).__name__}, not a "
+                                      "Workflow: load it with Workflow.from_data")
+            self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
         self.reserve_on_approve = reserve_on_approve
         self.numbering = {DocType(k): v for k, v in (numbering or {}).items()}
@@ -631,19 +649,49 @@ class Documents:
 
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
                               user: str = "", tax_rate: Decimal = ZERO) -> list[Document]:
-        """One draft purchase order per preferred supplier from the suggestions."""
+        """One draft purchase order per preferred supplier from the suggestions, in the book
+        currency, made as :meth:`create` makes one — all of them in one unit of work: the first
+        refusal (a supplier that is unknown or not a supplier, an unknown item or warehouse, a
+        bad quantity) refuses them all and writes nothing, with ``supplier`` (the group
+        refused) added to the error's data."""
         groups = group_by_supplier(suggestions)
-        with self.jxc.storage.unit_of_work() as uow:  # every supplier first: all or nothing
-            for supplier in groups:
-                if not supplier or uow.master.get_party(supplier) is None:
-                    raise NotFoundError(kind="party", key=supplier)
-        made = []
-        for supplier, group in groups.items():
-            lines = [Line(n, s.item, s.quantity, s.price, tax_rate, warehouse=s.warehouse)
-                     for n, s in enumerate(group, start=1)]
-            made.append(self.create(DocType.PURCHASE_ORDER, lines, party=supplier, user=user,
-                                    attributes={"origin": "replenishment"}))
-        return made
+        if not groups:
+            return []
+        kind, currency = DocType.PURCHASE_ORDER, self.jxc.book_currency
+        orders = [(supplier, tuple(Line(n, s.item, s.quantity, s.price, tax_rate,
+                                        warehouse=s.warehouse)
+                                   for n, s in enumerate(group, start=1)))
+                  for supplier, group in groups.items()]
+        payload = (orders, user, currency)
+
+        def body(w: _Work) -> list[Document]:
+            digits = self.jxc.digits_of(currency)
+            day = w.now.date()
+            pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
+            scope = format_number(pattern, day, 0)
+            made = []
+            for supplier, lines in orders:
+                try:  # as the body of create(): validate, number, refuse a taken number, save
+                    doc = Document(kind, "", supplier, day, currency, lines, created_by=user,
+                                   attributes={"origin": "replenishment"}, digits=digits)
+                    self._validate(w, doc)
+                    number = format_number(pattern, day,
+                                           w.uow.sequences.next(f"doc:{scope}"))
+                    if w.uow.documents.get(number) is not None:
+                        raise JxcError("duplicate_key", table="documents", key=number)
+                    doc = attrs.evolve(doc, doc_id=number)
+                    self._save(w, doc)
+                except JxcError as exc:
+                    exc.data.setdefault("supplier", supplier)
+                    raise
+                made.append(doc)
+            return made
+
+        result: list[Document] = self.jxc._run(
+            "draft_purchase_orders", payload, None, body,
+            lambda docs: {"documents": [document_to_data(d) for d in docs]},
+            lambda data: [document_from_data(d) for d in data["documents"]])
+        return result
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
