@@ -314,7 +314,17 @@ class Documents:
             self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
         self.reserve_on_approve = reserve_on_approve
-        self.numbering = {DocType(k): v for k, v in (numbering or {}).items()}
+        self.numbering: dict[DocType, str] = {}
+        for key, pattern in (numbering or {}).items():
+            if key not in known:
+                raise JxcError("configuration", field="numbering", doc_type=key,
+                               reason=f"numbering: unknown document type {key!r} "
+                                      f"(one of {', '.join(known)})")
+            if not isinstance(pattern, str) or not re.search(r"\{seq(?::0?\d+)?\}", pattern):
+                raise JxcError("configuration", field="numbering", doc_type=key,
+                               reason=f"numbering[{key!r}] must be a text with {{seq}} (e.g. "
+                                      f"'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}")
+            self.numbering[DocType(key)] = pattern
 
     # -- plumbing ---------------------------------------------------------------------------
     def _run(self, command: str, payload: Any, key: str | None, body: Any) -> Document:
