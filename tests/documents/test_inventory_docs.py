@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from jxc_core.documents import Document, Line, State
+from jxc_core.documents.codec import document_to_data
 from jxc_core.errors import JxcError
 
 from .support import BOSS, Shop
@@ -198,6 +200,70 @@ def test_cancel_of_an_open_count_releases_the_hold(shop: Shop) -> None:
     a = shop.jxc.balance("A", "W1")
     assert (a.held, a.available) == (0, 15)
     assert shop.jxc.balance("C", "W1").held == 0
+
+
+@pytest.mark.parametrize("end", ["post", "cancel"])
+def test_reject_of_an_open_count_releases_the_hold_and_submit_freezes_again(
+        shop: Shop, end: str) -> None:
+    """Rejected (back to draft), a count no longer freezes its stock; submitted again it
+    freezes what is available then; posting or cancelling it releases exactly that."""
+    pc = open_count(shop)
+    draft = shop.docs.reject(pc.doc_id, BOSS)
+    assert draft.state == State.DRAFT
+    assert draft.attributes["held"] == {}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.held, a.available) == (0, 15)
+    assert shop.jxc.balance("C", "W1").held == 0
+    shop.run("adjustment", [Line(1, "C", D(-1), warehouse="W1")])  # free to leave meanwhile
+    pc = shop.docs.submit(pc.doc_id, BOSS)
+    assert pc.attributes == {"book": {"1": "20", "2": "3"}, "held": {"1": "15", "2": "3"}}
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (15, 3)
+    if end == "post":
+        shop.docs.record_count(pc.doc_id, {1: D(20), 2: D(3)})
+        shop.docs.approve(pc.doc_id, BOSS)
+        pc = shop.docs.post(pc.doc_id, BOSS)
+    else:
+        pc = shop.docs.cancel(pc.doc_id, BOSS)
+    assert pc.attributes["held"] == {}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.on_hand, a.held, a.reserved, a.available) == (20, 0, 5, 15)
+    assert (shop.jxc.balance("C", "W1").on_hand, shop.jxc.balance("C", "W1").held) == (3, 0)
+    shop.check_books()
+
+
+def test_a_count_rejected_then_counted_in_full_leaves_nothing_held(shop: Shop) -> None:
+    """The review's case: 10 on hand, submit, reject, submit, count 10, post: held 0."""
+    shop.stock_in("C", D(10), D(1))
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1")])
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.reject(pc.doc_id, BOSS)
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.record_count(pc.doc_id, {1: D(10)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)
+    c = shop.jxc.balance("C", "W1")
+    assert (c.on_hand, c.held, c.available) == (10, 0, 10)
+    assert pc.counters[1] == {"quantity": D(0), "value": D(0)}
+
+
+def test_a_draft_count_that_still_holds_stock_lets_go_of_it_when_submitted(shop: Shop) -> None:
+    """A count sent back to draft before rejecting released its freeze (or written so by
+    another program) still holds its units: submitting it again releases them first and
+    freezes anew, so that posting releases exactly what it holds."""
+    pc = open_count(shop)
+    data = document_to_data(attrs.evolve(pc, state=State.DRAFT), compact=True)
+    with shop.jxc.storage.unit_of_work() as uow:  # a draft holding A 15 and C 4
+        uow.documents.put(pc.doc_id, pc.doc_type.value, State.DRAFT.value, data)
+        uow.commit()
+    assert shop.jxc.balance("A", "W1").held == 15
+    pc = shop.docs.submit(pc.doc_id, BOSS)
+    assert pc.attributes["held"] == {"1": "15", "2": "4"}
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (15, 4)
+    shop.docs.record_count(pc.doc_id, {1: D(20), 2: D(4)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    shop.docs.post(pc.doc_id, BOSS)
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (0, 0)
+    shop.check_books()
 
 
 # -- adjustment ------------------------------------------------------------------------------

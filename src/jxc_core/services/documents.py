@@ -607,6 +607,8 @@ class Documents:
         elif action == Action.CANCEL:
             doc = self._on_cancel(w, doc, when)
             w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
+        elif action == Action.REJECT:
+            doc = self._on_reject(w, doc)
         elif action == Action.CLOSE:
             doc = self._on_close(w, doc)
         record = ActionRecord(action.value, user.name, when, before.value, target.value,
@@ -695,6 +697,9 @@ class Documents:
     def _on_submit(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type != DocType.STOCK_COUNT:
             return doc
+        # a draft that still holds stock (rejected before rejecting released it): let go of
+        # that freeze first, so the count holds exactly what it freezes now
+        doc = self._release_count(w, doc)
         # start of a count: freeze what is available of each counted balance (held)
         book: dict[str, str] = {}
         held: dict[str, str] = {}
@@ -708,10 +713,20 @@ class Documents:
         return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
 
     def _release_count(self, w: _Work, doc: Document) -> Document:
+        """Let go of the freeze of a stock count: exactly what ``attributes["held"]`` says
+        it holds (posting, cancelling and rejecting it; submitting a draft that still holds
+        some); ``held`` is then empty."""
         for n, q in doc.attributes.get("held", {}).items():
             line = doc.line(int(n))
             self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
         return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
+
+    def _on_reject(self, w: _Work, doc: Document) -> Document:
+        """A stock count sent back to draft is no longer open: its freeze is released (a new
+        submit freezes again)."""
+        if doc.doc_type != DocType.STOCK_COUNT:
+            return doc
+        return self._release_count(w, doc)
 
     def _on_approve(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type != DocType.SALES_ORDER:
