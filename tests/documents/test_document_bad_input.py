@@ -110,6 +110,8 @@ MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
                        "same_warehouse"),
     "duplicate_line_no": (set(ALL), lambda k, c, w: attrs.evolve(
         c, lines=[c.lines[0], c.lines[0]]), "invalid_document"),
+    "same_stock_counted_twice": ({"stock_count"}, lambda k, c, w: attrs.evolve(
+        c, lines=[c.lines[0], attrs.evolve(c.lines[0], line_no=2)]), "duplicate_count_line"),
     "landed_cost_without_receipts": ({"landed_cost"}, lambda k, c, w: attrs.evolve(
         c, attributes={"basis": "value"}), "invalid_document"),
     "landed_cost_on_an_order": ({"landed_cost"}, lambda k, c, w: attrs.evolve(

@@ -266,6 +266,81 @@ def test_a_draft_count_that_still_holds_stock_lets_go_of_it_when_submitted(shop:
     shop.check_books()
 
 
+def test_a_count_with_the_same_stock_on_two_lines_is_refused(shop: Shop) -> None:
+    """On hand 10, two lines of the same balance both counted 8 would book -2 twice (on hand
+    6): refused when the count is created, nothing written."""
+    shop.stock_in("C", D(10), D(1))
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1"),
+                                  Line(2, "C", D(0), warehouse="W1")])
+    assert err.value.code == "duplicate_count_line"
+    assert err.value.data == {"doc_id": "", "line": 2, "first": 1, "item": "C",
+                              "warehouse": "W1", "lot": ""}
+    assert "1" in err.value.message("zh_CN") and "2" in err.value.message("zh_CN")
+    assert shop.snapshot() == before
+    assert (shop.qty("C"), shop.jxc.balance("C", "W1").held) == (10, 0)
+
+
+#: two lines of one count: (changes of the 2nd line from the 1st (C in W1), refused)
+OVERLAPS = [
+    ({}, True),
+    ({"unit": "个"}, True),  # the same item in its base unit named
+    ({"location": "L2"}, True),  # the on hand counted is the warehouse's, any location
+    ({"lot": "L1"}, True),  # the 1st line (no lot) counts every lot, L1 too
+    ({"item": "B"}, False),
+    ({"warehouse": "W2"}, False),
+]
+
+
+@pytest.mark.parametrize(("changes", "refused"), OVERLAPS)
+def test_two_count_lines_may_not_count_the_same_stock(
+        shop: Shop, changes: dict[str, str], refused: bool) -> None:
+    first = Line(1, "C", D(0), warehouse="W1", location="L1")
+    lines = [first, attrs.evolve(first, line_no=2, **changes)]
+    if not refused:
+        assert shop.make("stock_count", lines).state == State.DRAFT
+        return
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", lines)
+    assert err.value.code == "duplicate_count_line"
+    assert shop.docs.ids() == []
+
+
+def test_count_lines_of_different_lots_are_accepted(shop: Shop) -> None:
+    lots = [Line(1, "C", D(0), warehouse="W1", lot="L1"),
+            Line(2, "C", D(0), warehouse="W1", lot="L2")]
+    assert shop.make("stock_count", lots).state == State.DRAFT
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", [*lots, Line(3, "C", D(0), warehouse="W1", lot="L1")])
+    assert (err.value.code, err.value.data["line"], err.value.data["first"]) == (
+        "duplicate_count_line", 3, 1)
+
+
+def test_a_stored_count_with_the_same_stock_on_two_lines_is_not_posted(shop: Shop) -> None:
+    """A draft stored before the rule (or written by another program) is refused when it is
+    posted; cancelled, it releases its freeze."""
+    shop.stock_in("C", D(10), D(1))
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1")])
+    twice = attrs.evolve(pc, lines=(*pc.lines, attrs.evolve(pc.lines[0], line_no=2)))
+    with shop.jxc.storage.unit_of_work() as uow:
+        uow.documents.put(pc.doc_id, pc.doc_type.value, pc.state.value,
+                          document_to_data(twice, compact=True))
+        uow.commit()
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.record_count(pc.doc_id, {1: D(8), 2: D(8)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(pc.doc_id, BOSS)
+    assert err.value.code == "duplicate_count_line"
+    assert err.value.data["doc_id"] == pc.doc_id
+    assert shop.snapshot() == before
+    shop.docs.cancel(pc.doc_id, BOSS)
+    c = shop.jxc.balance("C", "W1")
+    assert (c.on_hand, c.held) == (10, 0)
+
+
 # -- adjustment ------------------------------------------------------------------------------
 def test_adjustment_in_and_out_against_the_adjustment_role(shop: Shop) -> None:
     up = shop.run("adjustment", [Line(1, "A", D(5), D("8.00"), warehouse="W1"),

@@ -188,6 +188,24 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 
+def _check_count_lines(doc: Document) -> None:
+    """Each line of a stock count counts stock that no other line counts, else
+    ``duplicate_count_line``: a line books ``counted - on hand`` of its item in its warehouse
+    (of its lot; without a lot, of every lot), so two lines of the same stock would book the
+    variance twice (on hand 10, two lines counted 8: on hand 6). The on hand a line compares
+    with is the warehouse's, whatever the line's location: lines that differ only by location
+    count the same stock."""
+    seen: dict[tuple[str, str], list[Line]] = {}
+    for line in doc.lines:
+        same = seen.setdefault((line.item, line.warehouse), [])
+        for other in same:
+            if not line.lot or not other.lot or line.lot == other.lot:
+                raise JxcError("duplicate_count_line", doc_id=doc.doc_id, line=line.line_no,
+                               first=other.line_no, item=line.item, warehouse=line.warehouse,
+                               lot=line.lot)
+        same.append(line)
+
+
 #: a foreign-currency receipt line's counter: the book amounts its GRNI slices cleared
 _CLEARED = "grni_book_cleared"
 #: a purchase return's or invoice's line counter: the book amount of the GRNI it cleared
@@ -455,6 +473,8 @@ class Documents:
                 if (src_line.unit or "") != (line.unit or ""):
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: unit differs from its source")
+        if kind == DocType.STOCK_COUNT:
+            _check_count_lines(doc)
         if kind == DocType.LANDED_COST:
             receipts = doc.attributes.get("receipts")
             if not receipts:
@@ -1464,6 +1484,7 @@ class Documents:
             for line in doc.lines:
                 qty[line.line_no] = doc.counter(line.line_no, "quantity")
         else:
+            _check_count_lines(doc)  # a draft stored before the rule
             doc = self._release_count(w, doc)
             for line in doc.lines:
                 if line.counted is None:
