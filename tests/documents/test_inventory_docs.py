@@ -447,6 +447,55 @@ def test_landed_cost_needs_posted_receipts(shop: Shop) -> None:
     assert shop.snapshot() == before
 
 
+#: (field, bad value, error): weights and volumes are Decimals of 0 or more
+BAD_MEASURES = [("weight", 1.5, TypeError), ("weight", "30", TypeError),
+                ("weight", D(-30), "negative_amount"), ("volume", 0.2, TypeError),
+                ("volume", D("-0.2"), "negative_amount")]
+
+
+@pytest.mark.parametrize(("field", "value", "error"), BAD_MEASURES)
+def test_a_receipt_weight_or_volume_that_allocation_cannot_use_is_refused_at_creation(
+        shop: Shop, field: str, value: object, error: type[Exception] | str) -> None:
+    """Accepted, such a receipt line broke the landed cost allocated by weight or volume
+    later (a raw TypeError, or negative_amount naming no line of the receipt)."""
+    before = shop.snapshot()
+    line = Line(1, "A", D(10), D("10.00"), warehouse="W1", **{field: value})
+    if isinstance(error, str):
+        with pytest.raises(JxcError) as err:
+            shop.make("purchase_receipt", [line], "S1")
+        assert (err.value.code, err.value.data["field"]) == (error, field)
+    else:
+        with pytest.raises(error, match=field):
+            shop.make("purchase_receipt", [line], "S1")
+    assert shop.snapshot() == before
+    good = shop.receipt([attrs.evolve(line, **{field: D(3)})])  # the same with a Decimal
+    lc = shop.run("landed_cost", [Line(1, "freight", D(1), D("9.00"))], "S1",
+                  attributes={"receipts": [good.doc_id], "basis": field})
+    assert lc.attributes["shares"] == {f"{good.doc_id}/1": "9.00"}
+    shop.check_books()
+
+
+def test_count_lines_are_checked_when_created(shop: Shop) -> None:
+    """A float counted quantity was accepted and raised a raw AttributeError at posting; a
+    text line number was accepted as it was."""
+    shop.stock_in("C", D(4), D(5))
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match="counted"):
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=4.0)])  # type: ignore[arg-type]
+    with pytest.raises(JxcError) as neg:
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=D(-1))])
+    assert (neg.value.code, neg.value.data["field"]) == ("invalid_quantity", "counted")
+    with pytest.raises(TypeError, match="line_no"):
+        shop.make("stock_count", [Line("1", "C", D(0), warehouse="W1")])  # type: ignore[arg-type]
+    assert shop.snapshot() == before
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=D(3))])
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)  # counted when created: -1 C
+    assert pc.counters[1] == {"quantity": D(-1), "value": D("5.00")}
+    shop.check_books()
+
+
 def test_cancel_of_a_landed_cost_takes_it_back(shop: Shop) -> None:
     r1, r2 = two_receipts(shop)
     lc = shop.run("landed_cost", [Line(1, "freight", D(1), D("80.00"))], "S1",

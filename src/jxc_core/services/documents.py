@@ -423,11 +423,12 @@ class Documents:
             if kind in _CUSTOMER_DOCS and not party.is_customer():
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{doc.party} is not a customer")
+        for line in doc.lines:  # the fields' types and ranges first (line_no: an int)
+            line.check()
         numbers = [line.line_no for line in doc.lines]
         if len(set(numbers)) != len(numbers):
             raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no")
         for line in doc.lines:
-            line.check()
             if kind == DocType.LANDED_COST:  # lines are charges (freight, duty), not items
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
