@@ -192,6 +192,24 @@ def test_count_input_is_checked(shop: Shop) -> None:
     assert late.value.data == {"state": "approved", "action": "count"}
 
 
+def test_counting_a_line_the_count_does_not_have_is_refused(shop: Shop) -> None:
+    """Line 7 of a count of lines 1 and 2 (or line "1", a text): refused, naming the line,
+    and none of the other lines given is counted."""
+    pc = open_count(shop)
+    shop.docs.record_count(pc.doc_id, {1: D(20)})
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.record_count(pc.doc_id, {2: D(4), 7: D(9)})
+    assert err.value.code == "not_found"
+    assert err.value.data == {"kind": "line", "key": f"{pc.doc_id}/7"}
+    assert f"{pc.doc_id}/7" in err.value.message("zh_CN")
+    with pytest.raises(JxcError) as text:
+        shop.docs.record_count(pc.doc_id, {"1": D(4)})  # type: ignore[dict-item]
+    assert text.value.data == {"kind": "line", "key": f"{pc.doc_id}/1"}
+    assert shop.snapshot() == before
+    assert [r["counted"] for r in shop.docs.count_sheet(pc.doc_id)] == [D(20), None]
+
+
 def test_cancel_of_an_open_count_releases_the_hold(shop: Shop) -> None:
     pc = open_count(shop)
     cancelled = shop.docs.cancel(pc.doc_id, BOSS)

@@ -693,13 +693,19 @@ class Documents:
 
     def record_count(self, doc_id: str, counted: Mapping[int, Decimal],
                      idempotency_key: str | None = None) -> Document:
-        """Enter counted quantities (by line number) while the count is open (submitted)."""
+        """Enter counted quantities (by line number) while the count is open (submitted). A
+        number that is not a line of the count is refused (``not_found``, kind ``line``, key
+        ``doc_id/line_no``), writing nothing."""
         payload = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
 
         def body(w: _Work) -> Document:
             doc = self._load(w, doc_id)
             if doc.doc_type != DocType.STOCK_COUNT or doc.state != State.SUBMITTED:
                 raise JxcError("invalid_transition", state=doc.state.value, action="count")
+            numbers = {line.line_no for line in doc.lines}
+            for n in counted:
+                if n not in numbers:
+                    raise NotFoundError(kind="line", key=f"{doc_id}/{n}")
             lines = []
             for line in doc.lines:
                 if line.line_no in counted:
