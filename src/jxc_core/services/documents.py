@@ -724,9 +724,10 @@ class Documents:
     def _on_submit(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type != DocType.STOCK_COUNT:
             return doc
-        # a draft that still holds stock (rejected before rejecting released it): let go of
-        # that freeze first, so the count holds exactly what it freezes now
-        doc = self._release_count(w, doc)
+        if doc.attributes.get("held"):  # a draft that still holds stock (rejected before
+            # rejecting released it): let go of that freeze first, so that the count holds
+            # exactly what it freezes now
+            doc = self._release_count(w, doc)
         # start of a count: freeze what is available of each counted balance (held)
         book: dict[str, str] = {}
         held: dict[str, str] = {}
