@@ -77,6 +77,11 @@ MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
     "empty": (set(ALL), lambda k, c, w: attrs.evolve(c, lines=[]), "invalid_document"),
     "negative_price": (set(ALL), lambda k, c, w: first(c, price=D("-0.01")),
                        "negative_amount"),
+    "negative_weight": (set(ALL), lambda k, c, w: first(c, weight=D("-0.1")),
+                        "negative_amount"),
+    "negative_volume": (set(ALL), lambda k, c, w: first(c, volume=D(-1)), "negative_amount"),
+    "negative_counted": (set(ALL), lambda k, c, w: first(c, counted=D(-1)),
+                         "invalid_quantity"),
     "tax_rate_not_a_fraction": (set(ALL), lambda k, c, w: first(c, tax_rate=D(13)),
                                 "configuration"),
     "zero_quantity": (set(ALL) - {"stock_count"}, lambda k, c, w: first(c, quantity=D(0)),
@@ -110,6 +115,8 @@ MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
                        "same_warehouse"),
     "duplicate_line_no": (set(ALL), lambda k, c, w: attrs.evolve(
         c, lines=[c.lines[0], c.lines[0]]), "invalid_document"),
+    "same_stock_counted_twice": ({"stock_count"}, lambda k, c, w: attrs.evolve(
+        c, lines=[c.lines[0], attrs.evolve(c.lines[0], line_no=2)]), "duplicate_count_line"),
     "landed_cost_without_receipts": ({"landed_cost"}, lambda k, c, w: attrs.evolve(
         c, attributes={"basis": "value"}), "invalid_document"),
     "landed_cost_on_an_order": ({"landed_cost"}, lambda k, c, w: attrs.evolve(
@@ -159,10 +166,28 @@ def test_bad_document_is_refused_with_a_code(shop: Shop, kind: str, name: str,
 
 
 @pytest.mark.parametrize("kind", ALL)
-@pytest.mark.parametrize("field", ["quantity", "price", "tax_rate"])
+@pytest.mark.parametrize("field", ["quantity", "price", "tax_rate", "weight", "volume",
+                                   "counted"])
 def test_float_numbers_are_refused(shop: Shop, kind: str, field: str) -> None:
     w = world(shop)
     case = first(valid(kind, w), **{field: 1.5 if field != "tax_rate" else 0.13})
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match=field):
+        shop.docs.create(kind, case.lines, party=case.party, attributes=case.attributes)
+    assert shop.snapshot() == before
+
+
+#: (field, value): not a Decimal or an int (a line number: not an int)
+WRONG_TYPES = [("weight", "2"), ("volume", "0.5"), ("counted", "3"), ("quantity", "1"),
+               ("line_no", "1"), ("line_no", 1.0), ("line_no", True), ("line_no", D(1))]
+
+
+@pytest.mark.parametrize("kind", ALL)
+@pytest.mark.parametrize(("field", "value"), WRONG_TYPES)
+def test_line_fields_of_the_wrong_type_are_refused(shop: Shop, kind: str, field: str,
+                                                   value: object) -> None:
+    w = world(shop)
+    case = first(valid(kind, w), **{field: value})
     before = shop.snapshot()
     with pytest.raises(TypeError, match=field):
         shop.docs.create(kind, case.lines, party=case.party, attributes=case.attributes)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from jxc_core.documents import Document, Line, State
+from jxc_core.documents.codec import document_to_data
 from jxc_core.errors import JxcError
 
 from .support import BOSS, Shop
@@ -190,6 +192,24 @@ def test_count_input_is_checked(shop: Shop) -> None:
     assert late.value.data == {"state": "approved", "action": "count"}
 
 
+def test_counting_a_line_the_count_does_not_have_is_refused(shop: Shop) -> None:
+    """Line 7 of a count of lines 1 and 2 (or line "1", a text): refused, naming the line,
+    and none of the other lines given is counted."""
+    pc = open_count(shop)
+    shop.docs.record_count(pc.doc_id, {1: D(20)})
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.record_count(pc.doc_id, {2: D(4), 7: D(9)})
+    assert err.value.code == "not_found"
+    assert err.value.data == {"kind": "line", "key": f"{pc.doc_id}/7"}
+    assert f"{pc.doc_id}/7" in err.value.message("zh_CN")
+    with pytest.raises(JxcError) as text:
+        shop.docs.record_count(pc.doc_id, {"1": D(4)})  # type: ignore[dict-item]
+    assert text.value.data == {"kind": "line", "key": f"{pc.doc_id}/1"}
+    assert shop.snapshot() == before
+    assert [r["counted"] for r in shop.docs.count_sheet(pc.doc_id)] == [D(20), None]
+
+
 def test_cancel_of_an_open_count_releases_the_hold(shop: Shop) -> None:
     pc = open_count(shop)
     cancelled = shop.docs.cancel(pc.doc_id, BOSS)
@@ -198,6 +218,145 @@ def test_cancel_of_an_open_count_releases_the_hold(shop: Shop) -> None:
     a = shop.jxc.balance("A", "W1")
     assert (a.held, a.available) == (0, 15)
     assert shop.jxc.balance("C", "W1").held == 0
+
+
+@pytest.mark.parametrize("end", ["post", "cancel"])
+def test_reject_of_an_open_count_releases_the_hold_and_submit_freezes_again(
+        shop: Shop, end: str) -> None:
+    """Rejected (back to draft), a count no longer freezes its stock; submitted again it
+    freezes what is available then; posting or cancelling it releases exactly that."""
+    pc = open_count(shop)
+    draft = shop.docs.reject(pc.doc_id, BOSS)
+    assert draft.state == State.DRAFT
+    assert draft.attributes["held"] == {}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.held, a.available) == (0, 15)
+    assert shop.jxc.balance("C", "W1").held == 0
+    shop.run("adjustment", [Line(1, "C", D(-1), warehouse="W1")])  # free to leave meanwhile
+    pc = shop.docs.submit(pc.doc_id, BOSS)
+    assert pc.attributes == {"book": {"1": "20", "2": "3"}, "held": {"1": "15", "2": "3"}}
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (15, 3)
+    if end == "post":
+        shop.docs.record_count(pc.doc_id, {1: D(20), 2: D(3)})
+        shop.docs.approve(pc.doc_id, BOSS)
+        pc = shop.docs.post(pc.doc_id, BOSS)
+    else:
+        pc = shop.docs.cancel(pc.doc_id, BOSS)
+    assert pc.attributes["held"] == {}
+    a = shop.jxc.balance("A", "W1")
+    assert (a.on_hand, a.held, a.reserved, a.available) == (20, 0, 5, 15)
+    assert (shop.jxc.balance("C", "W1").on_hand, shop.jxc.balance("C", "W1").held) == (3, 0)
+    shop.check_books()
+
+
+def test_a_count_rejected_then_counted_in_full_leaves_nothing_held(shop: Shop) -> None:
+    """The review's case: 10 on hand, submit, reject, submit, count 10, post: held 0."""
+    shop.stock_in("C", D(10), D(1))
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1")])
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.reject(pc.doc_id, BOSS)
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.record_count(pc.doc_id, {1: D(10)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)
+    c = shop.jxc.balance("C", "W1")
+    assert (c.on_hand, c.held, c.available) == (10, 0, 10)
+    assert pc.counters[1] == {"quantity": D(0), "value": D(0)}
+
+
+def test_a_draft_count_that_still_holds_stock_lets_go_of_it_when_submitted(shop: Shop) -> None:
+    """A count sent back to draft before rejecting released its freeze (or written so by
+    another program) still holds its units: submitting it again releases them first and
+    freezes anew, so that posting releases exactly what it holds."""
+    pc = open_count(shop)
+    data = document_to_data(attrs.evolve(pc, state=State.DRAFT), compact=True)
+    with shop.jxc.storage.unit_of_work() as uow:  # a draft holding A 15 and C 4
+        uow.documents.put(pc.doc_id, pc.doc_type.value, State.DRAFT.value, data)
+        uow.commit()
+    assert shop.jxc.balance("A", "W1").held == 15
+    pc = shop.docs.submit(pc.doc_id, BOSS)
+    assert pc.attributes["held"] == {"1": "15", "2": "4"}
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (15, 4)
+    shop.docs.record_count(pc.doc_id, {1: D(20), 2: D(4)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    shop.docs.post(pc.doc_id, BOSS)
+    assert (shop.jxc.balance("A", "W1").held, shop.jxc.balance("C", "W1").held) == (0, 0)
+    shop.check_books()
+
+
+def test_a_count_with_the_same_stock_on_two_lines_is_refused(shop: Shop) -> None:
+    """On hand 10, two lines of the same balance both counted 8 would book -2 twice (on hand
+    6): refused when the count is created, nothing written."""
+    shop.stock_in("C", D(10), D(1))
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1"),
+                                  Line(2, "C", D(0), warehouse="W1")])
+    assert err.value.code == "duplicate_count_line"
+    assert err.value.data == {"doc_id": "", "line": 2, "first": 1, "item": "C",
+                              "warehouse": "W1", "lot": ""}
+    assert "1" in err.value.message("zh_CN") and "2" in err.value.message("zh_CN")
+    assert shop.snapshot() == before
+    assert (shop.qty("C"), shop.jxc.balance("C", "W1").held) == (10, 0)
+
+
+#: two lines of one count: (changes of the 2nd line from the 1st (C in W1), refused)
+OVERLAPS = [
+    ({}, True),
+    ({"unit": "个"}, True),  # the same item in its base unit named
+    ({"location": "L2"}, True),  # the on hand counted is the warehouse's, any location
+    ({"lot": "L1"}, True),  # the 1st line (no lot) counts every lot, L1 too
+    ({"item": "B"}, False),
+    ({"warehouse": "W2"}, False),
+]
+
+
+@pytest.mark.parametrize(("changes", "refused"), OVERLAPS)
+def test_two_count_lines_may_not_count_the_same_stock(
+        shop: Shop, changes: dict[str, str], refused: bool) -> None:
+    first = Line(1, "C", D(0), warehouse="W1", location="L1")
+    lines = [first, attrs.evolve(first, line_no=2, **changes)]
+    if not refused:
+        assert shop.make("stock_count", lines).state == State.DRAFT
+        return
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", lines)
+    assert err.value.code == "duplicate_count_line"
+    assert shop.docs.ids() == []
+
+
+def test_count_lines_of_different_lots_are_accepted(shop: Shop) -> None:
+    lots = [Line(1, "C", D(0), warehouse="W1", lot="L1"),
+            Line(2, "C", D(0), warehouse="W1", lot="L2")]
+    assert shop.make("stock_count", lots).state == State.DRAFT
+    with pytest.raises(JxcError) as err:
+        shop.make("stock_count", [*lots, Line(3, "C", D(0), warehouse="W1", lot="L1")])
+    assert (err.value.code, err.value.data["line"], err.value.data["first"]) == (
+        "duplicate_count_line", 3, 1)
+
+
+def test_a_stored_count_with_the_same_stock_on_two_lines_is_not_posted(shop: Shop) -> None:
+    """A draft stored before the rule (or written by another program) is refused when it is
+    posted; cancelled, it releases its freeze."""
+    shop.stock_in("C", D(10), D(1))
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1")])
+    twice = attrs.evolve(pc, lines=(*pc.lines, attrs.evolve(pc.lines[0], line_no=2)))
+    with shop.jxc.storage.unit_of_work() as uow:
+        uow.documents.put(pc.doc_id, pc.doc_type.value, pc.state.value,
+                          document_to_data(twice, compact=True))
+        uow.commit()
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.record_count(pc.doc_id, {1: D(8), 2: D(8)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(pc.doc_id, BOSS)
+    assert err.value.code == "duplicate_count_line"
+    assert err.value.data["doc_id"] == pc.doc_id
+    assert shop.snapshot() == before
+    shop.docs.cancel(pc.doc_id, BOSS)
+    c = shop.jxc.balance("C", "W1")
+    assert (c.on_hand, c.held) == (10, 0)
 
 
 # -- adjustment ------------------------------------------------------------------------------
@@ -304,6 +463,55 @@ def test_landed_cost_needs_posted_receipts(shop: Shop) -> None:
         shop.docs.post(lc.doc_id, BOSS)
     assert err.value.code == "invalid_document"
     assert shop.snapshot() == before
+
+
+#: (field, bad value, error): weights and volumes are Decimals of 0 or more
+BAD_MEASURES = [("weight", 1.5, TypeError), ("weight", "30", TypeError),
+                ("weight", D(-30), "negative_amount"), ("volume", 0.2, TypeError),
+                ("volume", D("-0.2"), "negative_amount")]
+
+
+@pytest.mark.parametrize(("field", "value", "error"), BAD_MEASURES)
+def test_a_receipt_weight_or_volume_that_allocation_cannot_use_is_refused_at_creation(
+        shop: Shop, field: str, value: object, error: type[Exception] | str) -> None:
+    """Accepted, such a receipt line broke the landed cost allocated by weight or volume
+    later (a raw TypeError, or negative_amount naming no line of the receipt)."""
+    before = shop.snapshot()
+    line = Line(1, "A", D(10), D("10.00"), warehouse="W1", **{field: value})
+    if isinstance(error, str):
+        with pytest.raises(JxcError) as err:
+            shop.make("purchase_receipt", [line], "S1")
+        assert (err.value.code, err.value.data["field"]) == (error, field)
+    else:
+        with pytest.raises(error, match=field):
+            shop.make("purchase_receipt", [line], "S1")
+    assert shop.snapshot() == before
+    good = shop.receipt([attrs.evolve(line, **{field: D(3)})])  # the same with a Decimal
+    lc = shop.run("landed_cost", [Line(1, "freight", D(1), D("9.00"))], "S1",
+                  attributes={"receipts": [good.doc_id], "basis": field})
+    assert lc.attributes["shares"] == {f"{good.doc_id}/1": "9.00"}
+    shop.check_books()
+
+
+def test_count_lines_are_checked_when_created(shop: Shop) -> None:
+    """A float counted quantity was accepted and raised a raw AttributeError at posting; a
+    text line number was accepted as it was."""
+    shop.stock_in("C", D(4), D(5))
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match="counted"):
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=4.0)])  # type: ignore[arg-type]
+    with pytest.raises(JxcError) as neg:
+        shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=D(-1))])
+    assert (neg.value.code, neg.value.data["field"]) == ("invalid_quantity", "counted")
+    with pytest.raises(TypeError, match="line_no"):
+        shop.make("stock_count", [Line("1", "C", D(0), warehouse="W1")])  # type: ignore[arg-type]
+    assert shop.snapshot() == before
+    pc = shop.make("stock_count", [Line(1, "C", D(0), warehouse="W1", counted=D(3))])
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.approve(pc.doc_id, BOSS)
+    pc = shop.docs.post(pc.doc_id, BOSS)  # counted when created: -1 C
+    assert pc.counters[1] == {"quantity": D(-1), "value": D("5.00")}
+    shop.check_books()
 
 
 def test_cancel_of_a_landed_cost_takes_it_back(shop: Shop) -> None:

@@ -66,6 +66,47 @@ def test_bad_rules_are_refused() -> None:
         ReplenishmentRule("A", "W", 10.0)  # type: ignore[arg-type]
 
 
+#: (field, value, error: an exception type, or the code of a JxcError)
+BAD_FIELDS = [
+    ("max_stock", 40.0, TypeError),
+    ("max_stock", "50", TypeError),
+    ("max_stock", D("NaN"), ValueError),
+    ("max_stock", D(-1), "negative_amount"),
+    ("reorder_point", 10.0, TypeError),
+    ("safety_stock", "5", TypeError),
+    ("order_multiple", 1.5, TypeError),
+    ("min_order_qty", "2", TypeError),
+    ("price", 2.5, TypeError),
+    ("price", D("-0.01"), "negative_amount"),
+    ("item", 7, TypeError),
+    ("warehouse", None, TypeError),
+    ("supplier", None, TypeError),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "error"), BAD_FIELDS)
+def test_bad_fields_are_refused_when_the_rule_is_made(field: str, value: object,
+                                                      error: type[Exception] | str) -> None:
+    """Refused at construction, naming the field (a float max_stock was accepted and failed
+    later in suggest_quantity with a TypeError that named nothing)."""
+    fields: dict[str, object] = {"item": "A", "warehouse": "W", "reorder_point": D(10),
+                                 field: value}
+    if isinstance(error, str):
+        with pytest.raises(JxcError) as err:
+            ReplenishmentRule(**fields)  # type: ignore[arg-type]
+        assert (err.value.code, err.value.data["field"]) == (error, field)
+    else:
+        with pytest.raises(error, match=field):
+            ReplenishmentRule(**fields)  # type: ignore[arg-type]
+
+
+def test_a_float_maximum_no_longer_reaches_the_suggestion() -> None:
+    with pytest.raises(TypeError, match="max_stock"):
+        ReplenishmentRule("A", "W", D(10), max_stock=40.0)  # type: ignore[arg-type]
+    rule = ReplenishmentRule("A", "W", D(10), max_stock=D(40))  # the same with a Decimal
+    assert suggest_quantity(rule, D(4)) == D(36)
+
+
 def test_suggestions_become_draft_orders_per_supplier_and_count_as_on_order() -> None:
     j = Jxc(MemoryStorage())
     docs = Documents(j)

@@ -110,12 +110,25 @@ class Line:
                             self.price_includes_tax, digits)
 
     def check(self) -> None:
-        """Refuse bad numbers with a coded error (called when a document is saved)."""
+        """Refuse bad fields (called by ``Documents.create``): a ``line_no`` that is not an
+        ``int``, or a number that is not a Decimal or an int, raises ``TypeError`` naming the
+        field (:func:`~jxc_core.values.check_number`); a value out of range a coded error — a
+        negative ``price``, ``weight`` or ``volume`` ``negative_amount``, a negative
+        ``counted`` ``invalid_quantity``, a tax rate of 1 or more ``configuration``."""
+        if type(self.line_no) is not int:
+            raise TypeError(f"line_no must be an int, got {type(self.line_no).__name__} "
+                            f"{self.line_no!r}")
         check_number(self.quantity, "quantity")
         check_amount(self.price, "price")
         rate = check_amount(self.tax_rate, "tax_rate")
         if rate >= 1:
             raise JxcError("configuration", reason=f"tax rate {rate} must be a fraction")
+        check_amount(self.weight, "weight")
+        check_amount(self.volume, "volume")
+        if self.counted is not None:
+            counted = check_number(self.counted, "counted")
+            if counted < 0:
+                raise JxcError("invalid_quantity", field="counted", value=counted)
 
 
 @attrs.frozen(slots=True)

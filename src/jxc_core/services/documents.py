@@ -188,6 +188,24 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 
+def _check_count_lines(doc: Document) -> None:
+    """Each line of a stock count counts stock that no other line counts, else
+    ``duplicate_count_line``: a line books ``counted - on hand`` of its item in its warehouse
+    (of its lot; without a lot, of every lot), so two lines of the same stock would book the
+    variance twice (on hand 10, two lines counted 8: on hand 6). The on hand a line compares
+    with is the warehouse's, whatever the line's location: lines that differ only by location
+    count the same stock."""
+    seen: dict[tuple[str, str], list[Line]] = {}
+    for line in doc.lines:
+        same = seen.setdefault((line.item, line.warehouse), [])
+        for other in same:
+            if not line.lot or not other.lot or line.lot == other.lot:
+                raise JxcError("duplicate_count_line", doc_id=doc.doc_id, line=line.line_no,
+                               first=other.line_no, item=line.item, warehouse=line.warehouse,
+                               lot=line.lot)
+        same.append(line)
+
+
 #: a foreign-currency receipt line's counter: the book amounts its GRNI slices cleared
 _CLEARED = "grni_book_cleared"
 #: a purchase return's or invoice's line counter: the book amount of the GRNI it cleared
@@ -433,11 +451,12 @@ class Documents:
             if kind in _CUSTOMER_DOCS and not party.is_customer():
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{doc.party} is not a customer")
+        for line in doc.lines:  # the fields' types and ranges first (line_no: an int)
+            line.check()
         numbers = [line.line_no for line in doc.lines]
         if len(set(numbers)) != len(numbers):
             raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no")
         for line in doc.lines:
-            line.check()
             if kind == DocType.LANDED_COST:  # lines are charges (freight, duty), not items
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -483,6 +502,8 @@ class Documents:
                 if (src_line.unit or "") != (line.unit or ""):
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: unit differs from its source")
+        if kind == DocType.STOCK_COUNT:
+            _check_count_lines(doc)
         if kind == DocType.LANDED_COST:
             receipts = doc.attributes.get("receipts")
             if not receipts:
@@ -635,6 +656,8 @@ class Documents:
         elif action == Action.CANCEL:
             doc = self._on_cancel(w, doc, when)
             w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
+        elif action == Action.REJECT:
+            doc = self._on_reject(w, doc)
         elif action == Action.CLOSE:
             doc = self._on_close(w, doc)
         record = ActionRecord(action.value, user.name, when, before.value, target.value,
@@ -728,13 +751,19 @@ class Documents:
 
     def record_count(self, doc_id: str, counted: Mapping[int, Decimal],
                      idempotency_key: str | None = None) -> Document:
-        """Enter counted quantities (by line number) while the count is open (submitted)."""
+        """Enter counted quantities (by line number) while the count is open (submitted). A
+        number that is not a line of the count is refused (``not_found``, kind ``line``, key
+        ``doc_id/line_no``), writing nothing."""
         payload = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
 
         def body(w: _Work) -> Document:
             doc = self._load(w, doc_id)
             if doc.doc_type != DocType.STOCK_COUNT or doc.state != State.SUBMITTED:
                 raise JxcError("invalid_transition", state=doc.state.value, action="count")
+            numbers = {line.line_no for line in doc.lines}
+            for n in counted:
+                if n not in numbers:
+                    raise NotFoundError(kind="line", key=f"{doc_id}/{n}")
             lines = []
             for line in doc.lines:
                 if line.line_no in counted:
@@ -753,6 +782,10 @@ class Documents:
     def _on_submit(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type != DocType.STOCK_COUNT:
             return doc
+        if doc.attributes.get("held"):  # a draft that still holds stock (rejected before
+            # rejecting released it): let go of that freeze first, so that the count holds
+            # exactly what it freezes now
+            doc = self._release_count(w, doc)
         # start of a count: freeze what is available of each counted balance (held)
         book: dict[str, str] = {}
         held: dict[str, str] = {}
@@ -766,10 +799,20 @@ class Documents:
         return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
 
     def _release_count(self, w: _Work, doc: Document) -> Document:
+        """Let go of the freeze of a stock count: exactly what ``attributes["held"]`` says
+        it holds (posting, cancelling and rejecting it; submitting a draft that still holds
+        some); ``held`` is then empty."""
         for n, q in doc.attributes.get("held", {}).items():
             line = doc.line(int(n))
             self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
         return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
+
+    def _on_reject(self, w: _Work, doc: Document) -> Document:
+        """A stock count sent back to draft is no longer open: its freeze is released (a new
+        submit freezes again)."""
+        if doc.doc_type != DocType.STOCK_COUNT:
+            return doc
+        return self._release_count(w, doc)
 
     def _on_approve(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type != DocType.SALES_ORDER:
@@ -1536,6 +1579,7 @@ class Documents:
             for line in doc.lines:
                 qty[line.line_no] = doc.counter(line.line_no, "quantity")
         else:
+            _check_count_lines(doc)  # a draft stored before the rule
             doc = self._release_count(w, doc)
             for line in doc.lines:
                 if line.counted is None:

@@ -24,18 +24,33 @@ def _non_negative(_: object, attribute: attrs.Attribute[Decimal], value: Decimal
     check_amount(value, attribute.name)
 
 
+def _optional_non_negative(_: object, attribute: attrs.Attribute[Decimal | None],
+                           value: Decimal | None) -> None:
+    if value is not None:
+        check_amount(value, attribute.name)
+
+
+def _text(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if type(value) is not str:
+        raise TypeError(f"{attribute.name} must be a str, got {type(value).__name__} {value!r}")
+
+
 @attrs.frozen(slots=True)
 class ReplenishmentRule:
-    """Replenishment settings of one item in one warehouse."""
+    """Replenishment settings of one item in one warehouse, checked when it is made: a number
+    that is not a Decimal or an int (``max_stock``: or ``None``) raises ``TypeError`` naming
+    the field, a negative one ``negative_amount``; ``item``, ``warehouse`` and ``supplier``
+    are texts (else ``TypeError``); a zero ``order_multiple`` or a ``max_stock`` below the
+    reorder point is a ``configuration`` error."""
 
-    item: str
-    warehouse: str
+    item: str = attrs.field(validator=_text)
+    warehouse: str = attrs.field(validator=_text)
     reorder_point: Decimal = attrs.field(validator=_non_negative)
     safety_stock: Decimal = attrs.field(default=ZERO, validator=_non_negative)
-    max_stock: Decimal | None = None
+    max_stock: Decimal | None = attrs.field(default=None, validator=_optional_non_negative)
     order_multiple: Decimal = attrs.field(default=Decimal(1), validator=_non_negative)
     min_order_qty: Decimal = attrs.field(default=ZERO, validator=_non_negative)
-    supplier: str = ""
+    supplier: str = attrs.field(default="", validator=_text)
     price: Decimal = attrs.field(default=ZERO, validator=_non_negative)
 
     def __attrs_post_init__(self) -> None:
