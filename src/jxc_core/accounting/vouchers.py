@@ -4,12 +4,15 @@
 through an :class:`~jxc_core.accounting.mapping.AccountMapping`. Each row becomes a line with
 its account, debit or credit in the book currency (``round_half_up(amount x rate)``, or the
 row's ``book_amount`` when it has one: the GRNI slice that clears the last of a receipt line's
-GRNI in a foreign currency carries the book amount left, so the account ends at exactly zero),
-the original currency, amount and rate, and the source document and line. When conversion
-rounding leaves debits and credits a few cents apart, one ``fx_difference`` line closes the
-gap, so every voucher balances exactly; anything else that does not balance is refused
-(``unbalanced_voucher``). A cancellation's rows carry negative amounts on their original side:
-a red voucher (红字凭证).
+GRNI in a foreign currency, and the settlement part that clears the last of an open item, carry
+the book amount left, so the account ends at exactly zero), the original currency, amount and
+rate, and the source document and line. A line in another currency than the book's is
+converted whatever its rate (at rate 1, 0.005 BHD is 0.01 CNY). When conversion rounding leaves
+debits and credits a few cents apart (at most half a minor unit per converted line before
+rounding), one ``fx_difference`` line closes the gap, so every voucher balances exactly;
+anything else that does not balance is refused (``unbalanced_voucher``, with each side's sum
+before rounding). A cancellation's rows carry negative amounts on their original side: a red
+voucher (红字凭证).
 """
 
 from __future__ import annotations
@@ -102,7 +105,7 @@ def build_voucher(
     first = rows[0]
     day = dt.date.fromisoformat(first["date"]) if first.get("date") else dt.date.today()
     lines: list[VoucherLine] = []
-    exact = ZERO  # debits - credits in book currency before rounding
+    exact_dr = exact_cr = ZERO  # each side in the book currency before rounding
     converted = 0
     for r in rows:
         currency = r.get("currency") or book_currency
@@ -117,11 +120,13 @@ def build_voucher(
         if book:  # the book-currency amount is given: used as it is, not converted again
             given = Decimal(book)
             book_dr, book_cr = (given, ZERO) if debit else (ZERO, given)
-            exact += given if debit else -given
         else:
             book_dr, book_cr = debit * rate, credit * rate
-            exact += (debit - credit) * rate
-        converted += rate != 1
+        exact_dr += book_dr
+        exact_cr += book_cr
+        # a line in another currency is converted, whatever its rate: at rate 1 too, 0.005 BHD
+        # is 0.01 CNY, rounded like any conversion
+        converted += currency != book_currency
         amount = debit if debit else -credit
         category = category_of(r["item"]) if category_of is not None and r.get("item") else ""
         account = mapping.account_for(r["role"], r["doc_type"], category, r.get("warehouse", ""))
@@ -133,9 +138,10 @@ def build_voucher(
     dr = sum((x.debit for x in lines), ZERO)
     cr = sum((x.credit for x in lines), ZERO)
     # only conversion rounding may separate the sides: at most half a cent per line
-    if abs(exact) > Decimal(5).scaleb(-(digits + 1)) * converted:
-        raise JxcError("unbalanced_voucher", doc_id=first["doc_id"], debit=str(dr),
-                       credit=str(cr))
+    if abs(exact_dr - exact_cr) > Decimal(5).scaleb(-(digits + 1)) * converted:
+        # the sides as they are before rounding: rounded, they may well look equal
+        raise JxcError("unbalanced_voucher", doc_id=first["doc_id"],
+                       debit=_shown(exact_dr, digits), credit=_shown(exact_cr, digits))
     if dr != cr:  # conversion rounding only: close it on the exchange difference account
         gap = dr - cr
         account = mapping.account_for("fx_difference", first["doc_type"])
@@ -146,6 +152,15 @@ def build_voucher(
                                  first["doc_id"], 0, "fx_difference"))
     return Voucher(number, day, day.strftime("%Y-%m"), first["doc_type"], first["doc_id"],
                    tuple(_net_out(lines)))
+
+
+def _shown(amount: Decimal, digits: int) -> str:
+    """``amount`` at the book currency's digits when that is exact (10 -> ``10.00``), else
+    with all the digits it has (0.005 -> ``0.005``, 71.234000 -> ``71.234``)."""
+    quantum = Decimal(1).scaleb(-digits)
+    if amount == amount.quantize(quantum):
+        return f"{amount.quantize(quantum):f}"
+    return f"{amount.normalize():f}"
 
 
 def _net_out(lines: list[VoucherLine]) -> list[VoucherLine]:
