@@ -156,6 +156,17 @@ def period_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
             dt.datetime(year, month, last, 23, 59, 59, 999999))
 
 
+def _book_of(r: JournalRow, book_currency: str, digits: int) -> Decimal:
+    """Debit minus credit of a journal row in the book currency, as its voucher line books it
+    (:func:`~jxc_core.accounting.vouchers.build_voucher`): its ``book_amount`` when it has
+    one, else each side converted at the row's rate and rounded."""
+    if r.book_amount:
+        given = Decimal(r.book_amount)
+        return given if r.debit else -given
+    rate = Decimal(1) if r.currency == book_currency else Decimal(r.rate or 1)
+    return round_money(r.debit * rate, digits) - round_money(r.credit * rate, digits)
+
+
 def locked_until(w: _Work) -> dt.datetime | None:
     return w.locked_until()
 
@@ -227,22 +238,32 @@ class Accounting:
         """Invoices not fully settled (receivable: sales invoices; payable: purchase ones)."""
         with self.jxc.storage.unit_of_work() as uow:
             rows = [JournalRow.from_data(r) for r in uow.journal.all()]
-        return self._open_items(rows, kind, party)
+        return self._open_items(rows, kind, party)[0]
 
-    @staticmethod
-    def _open_items(rows: Sequence[JournalRow], kind: str, party: str | None) -> list[OpenItem]:
+    def _open_items(self, rows: Sequence[JournalRow], kind: str, party: str | None
+                    ) -> tuple[list[OpenItem], dict[str, Decimal]]:
+        """The open items, and what each one still holds in the book currency: the book
+        amounts its rows booked (as their voucher lines do, :func:`_book_of`) less those its
+        settlements cleared — receivable debit positive, payable credit positive."""
         if kind not in ("receivable", "payable"):
             raise JxcError("configuration", reason=f"kind is receivable or payable: {kind}")
+        book_currency, digits = self.jxc.book_currency, self.jxc.currency_digits
         items: dict[str, OpenItem] = {}
         settled: dict[str, Decimal] = {}
+        book_left: dict[str, Decimal] = {}
         for r in rows:
             if r.role != kind or (party is not None and r.party != party):
                 continue
             amount = r.debit - r.credit if kind == "receivable" else r.credit - r.debit
+            book = _book_of(r, book_currency, digits)
+            if kind == "payable":
+                book = -book
             if r.ref:
                 settled[r.ref] = settled.get(r.ref, ZERO) - amount
+                book_left[r.ref] = book_left.get(r.ref, ZERO) + book
                 continue
             doc = r.doc_id[:-2] if r.doc_id.endswith("-R") else r.doc_id
+            book_left[doc] = book_left.get(doc, ZERO) + book
             found = items.get(doc)
             if found is None:
                 items[doc] = OpenItem(doc, r.party, dt.date.fromisoformat(r.date), r.currency,
@@ -250,7 +271,7 @@ class Accounting:
             else:
                 items[doc] = attrs.evolve(found, amount=found.amount + amount)
         out = [attrs.evolve(i, settled=settled.get(i.doc_id, ZERO)) for i in items.values()]
-        return [i for i in out if i.open]
+        return [i for i in out if i.open], book_left
 
     def settle(
         self,
@@ -268,7 +289,10 @@ class Accounting:
         ``amount`` in ``currency`` against the party's open invoices — the ones named, else the
         oldest first. Partial settlement is fine; more than is open is refused
         (``over_settlement``). In a foreign currency the invoices are cleared at their own rate,
-        the bank at today's rate, and the difference is an exchange difference.
+        the bank at today's rate, and the difference is an exchange difference. The part that
+        clears an invoice (its last open amount) clears what the invoice still holds in the
+        book currency (``book_amount`` on its row when that is not the part's own conversion),
+        so that a fully settled invoice leaves exactly 0 on its account in both currencies.
 
         ``currency`` must be one the service knows (``unknown_currency``), and ``amount`` may
         not have more decimals than it (``invalid_amount_precision``: 10.5 JPY, 10.005 USD);
@@ -288,7 +312,8 @@ class Accounting:
         def body(w: _Work) -> list[JournalRow]:
             self._check_open(w, date)
             rows = [JournalRow.from_data(r) for r in w.uow.journal.all()]
-            items = [i for i in self._open_items(rows, kind, party) if i.currency == cur]
+            found, book_left = self._open_items(rows, kind, party)
+            items = [i for i in found if i.currency == cur]
             if invoices:
                 by_id = {i.doc_id: i for i in items}
                 items = [by_id[d] for d in invoices if d in by_id]
@@ -317,11 +342,17 @@ class Accounting:
                 take = min(left, item.open)
                 left -= take
                 dr, cr = (ZERO, take) if kind == "receivable" else (take, ZERO)
+                # the item's part at the rate it was booked at; the part that clears the item
+                # clears what it holds in the book currency, so that its account ends at 0.00
+                # in both currencies (37.66 USD at 7.1234 booked 268.27; 10.00 + 10.00 +
+                # 17.66 clear 71.23 + 71.23 + 125.81, not 125.80)
+                converted = round_money(take * item.rate, digits)
+                booked = book_left[item.doc_id] if take == item.open else converted
                 out.append(JournalRow(doc_type, number, len(out) + 1, kind, dr, cr, "", "",
                                       party, date.isoformat(), cur, "", str(item.rate),
-                                      item.doc_id))
+                                      item.doc_id,
+                                      str(booked) if booked != converted else ""))
                 # exchange difference: what the invoice was booked at vs what the bank got
-                booked = round_money(take * item.rate, digits)
                 paid = round_money(take * rate, digits)
                 fx += (booked - paid) if kind == "receivable" else (paid - booked)
             bank_dr, bank_cr = (amount, ZERO) if kind == "receivable" else (ZERO, amount)
