@@ -335,7 +335,7 @@ class Accounting:
             doc_type = "receipt" if kind == "receivable" else "payment"
             out: list[JournalRow] = []
             left = amount
-            fx = ZERO
+            booked_total = ZERO
             for item in items:
                 if not left:
                     break
@@ -352,9 +352,12 @@ class Accounting:
                                       party, date.isoformat(), cur, "", str(item.rate),
                                       item.doc_id,
                                       str(booked) if booked != converted else ""))
-                # exchange difference: what the invoice was booked at vs what the bank got
-                paid = round_money(take * rate, digits)
-                fx += (booked - paid) if kind == "receivable" else (paid - booked)
+                booked_total += booked
+            # exchange difference: what the invoices were booked at vs what the bank got, the
+            # bank converted once as its voucher line is (not part by part: two parts of
+            # 10.02 USD at 7.75 are 77.66 each, the bank 20.04 x 7.75 = 155.31)
+            paid = round_money(amount * rate, digits)
+            fx = (booked_total - paid) if kind == "receivable" else (paid - booked_total)
             bank_dr, bank_cr = (amount, ZERO) if kind == "receivable" else (ZERO, amount)
             out.append(JournalRow(doc_type, number, len(out) + 1, "bank", bank_dr, bank_cr, "",
                                   "", party, date.isoformat(), cur, "", str(rate)))
