@@ -2,12 +2,13 @@
 property over random sequences of periods."""
 
 import json
+import math
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from jxc_core.costing import MonthlyAverageValuation, ReturnCost, valuation_from_state
@@ -19,6 +20,13 @@ D = Decimal
 
 def half_up(x: Decimal, digits: int = 2) -> Decimal:
     return x.quantize(D(1).scaleb(-digits), ROUND_HALF_UP)
+
+
+def money(x: Fraction | Decimal) -> Decimal:
+    """An exact amount rounded half up (away from zero) to the cent."""
+    x = Fraction(x)
+    cents = math.floor(abs(x) * 100 + Fraction(1, 2))
+    return (D(cents) if x >= 0 else -D(cents)).scaleb(-2) + 0
 
 
 def with_opening(
@@ -203,6 +211,8 @@ def test_negative_opening_filled_exactly_closes_at_zero_value() -> None:
 
 
 def test_negative_pool_with_receipts_is_not_valued_at_zero() -> None:
+    """-3 @ -30.00, then 1 @ 12.00 received and 1 issued: all at 12.00, the 3 owed included
+    (36.00: 6.00 settled); the issue costs 12.00 (it took the 6.00 too: 18.00)."""
     m = MonthlyAverageValuation(allow_negative=True)
     m.receive(D(1), D("10.00"))
     m.issue(D(4), ref="a")
@@ -211,9 +221,135 @@ def test_negative_pool_with_receipts_is_not_valued_at_zero() -> None:
     m.receive(D(1), D("12.00"))
     m.issue(D(1), ref="x")
     res = m.close_period()
-    assert res.closing_quantity == D(-3)
-    assert res.closing_value < 0
-    assert res.issues[0].cost > 0
+    assert (res.closing_quantity, res.closing_value) == (D(-3), D("-36.00"))
+    assert [i.cost for i in res.issues] == [D("12.00")]
+    assert res.settled == D("6.00")
+
+
+def short_opening(qty: str, value: str) -> MonthlyAverageValuation:
+    """A valuation (allow_negative) whose open period starts ``qty`` units short at the estimate
+    ``value`` (both given as positive): ``qty`` received worth ``value``, twice that issued."""
+    m = MonthlyAverageValuation(allow_negative=True)
+    m.receive(D(qty), D(0), "before", value=D(value))
+    m.issue(2 * D(qty), ref="short")
+    res = m.close_period()
+    assert (res.closing_quantity, res.closing_value) == (-D(qty), -D(value))
+    return m
+
+
+# A negative opening (units owed at an estimate) under the monthly average: the month's receipts
+# fill it, so the month's unit cost is their own average; the units owed are worth that
+# (round_half_up(opening qty x unit cost)), the estimate's difference is ``settled`` (to COGS),
+# and the month's issues and closing stock take the same unit cost. Averaging the estimate in
+# (the old rule) left its error in the closing stock: the figures it gave are in the comments.
+# opening short (qty, estimate), receipts [(qty, unit)], issues [qty], unit cost, issue costs,
+# settled, closing (qty, value)
+NEGATIVE_OPENING = [
+    pytest.param(  # the review's case; was unit 45, settled 0.00, closing 10 @ 450.00
+        ("10", "150.00"), [("10", "30.00"), ("10", "30.00")], [],
+        "30", [], "150.00", ("10", "300.00"), id="refilled_beyond_the_shortage",
+    ),
+    pytest.param(  # unchanged
+        ("10", "150.00"), [("10", "30.00")], [],
+        "30", [], "150.00", ("0", "0.00"), id="refilled_to_zero",
+    ),
+    pytest.param(  # was unit 55: 275.00, 165.00, closing 2 @ 110.00, settled 0.00
+        ("10", "150.00"), [("10", "30.00"), ("10", "40.00")], ["5", "3"],
+        "35", ["175.00", "105.00"], "200.00", ("2", "70.00"), id="beyond_with_issues",
+    ),
+    pytest.param(  # was the issue 270.00 (it took the 150.00 of the estimate too)
+        ("10", "150.00"), [("10", "30.00")], ["4"],
+        "30", ["120.00"], "150.00", ("-4", "-120.00"), id="refilled_to_zero_then_issued",
+    ),
+    pytest.param(  # was the issue 240.00 for 3 units
+        ("10", "150.00"), [("5", "30.00")], ["3"],
+        "30", ["90.00"], "150.00", ("-8", "-240.00"), id="still_short_with_an_issue",
+    ),
+    pytest.param(  # the estimate was too high: COGS comes down; was 10 @ 90.00 (unit 9)
+        ("10", "150.00"), [("20", "12.00")], [],
+        "12", [], "-30.00", ("10", "120.00"), id="estimate_too_high",
+    ),
+    pytest.param(  # 11.00 / 7: the 3 owed 4.71, 1.57, closing 3.14, the last issue the
+        # residue 6.29 - 1.57 - 3.14; was unit 1.00 / 4 = 0.25: 0.25, 0.25, closing 0.50
+        ("3", "10.00"), [("3", "1.00"), ("4", "2.00")], ["1", "1"],
+        None, ["1.57", "1.58"], "-5.29", ("2", "3.14"), id="rounded",
+    ),
+    pytest.param(  # no receipt: the estimate stands, nothing settles (unchanged)
+        ("10", "150.00"), [], ["2"],
+        "15", ["30.00"], "0.00", ("-12", "-180.00"), id="no_receipt",
+    ),
+    pytest.param(  # -1 @ -0.01 (unit 0.01), 2 @ 0.005 (0.01): the one owed is worth -0.005,
+        # -0.01 half up; 1 left at 0.005, 0.01; the settlement takes the rounding cent (was
+        # unit 0.00 / 1: 1 @ 0.00)
+        ("1", "0.01"), [("2", "0.005")], [],
+        "0.005", [], "-0.01", ("1", "0.01"), id="half_cent",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("short", "receipts", "issues", "unit", "costs", "settled", "closing"), NEGATIVE_OPENING
+)
+def test_a_negative_opening_is_filled_at_the_month_unit_cost(
+    short: tuple[str, str],
+    receipts: list[tuple[str, str]],
+    issues: list[str],
+    unit: str | None,
+    costs: list[str],
+    settled: str,
+    closing: tuple[str, str],
+) -> None:
+    m = short_opening(*short)
+    rec_q, rec_v = D(0), D(0)
+    for i, (q, c) in enumerate(receipts):
+        rec_q += D(q)
+        rec_v += m.receive(D(q), D(c), f"r{i}")
+    for i, q in enumerate(issues):
+        m.issue(D(q), ref=f"i{i}")
+    preview = m.preview_unit_cost()
+    res = m.close_period()
+    assert res.unit_cost == preview
+    if unit is not None:
+        assert res.unit_cost == D(unit)
+    if rec_q:  # the receipts' own average
+        assert abs(res.unit_cost * rec_q - rec_v) < D("1e-50")
+    assert [i.cost for i in res.issues] == [D(c) for c in costs]
+    assert res.settled == D(settled)
+    assert (res.closing_quantity, res.closing_value) == (D(closing[0]), D(closing[1]))
+    assert (res.opening_quantity, res.opening_value) == (-D(short[0]), -D(short[1]))
+    # value in = value out + closing, exactly
+    assert (res.opening_value + res.receipt_value - res.issue_value - res.settled
+            == res.closing_value)
+    # the closing stock is at the month's unit cost
+    assert res.closing_value == half_up(res.closing_quantity * res.unit_cost)
+    # and the next month goes on from there
+    m.receive(D(1), D("1.00"))
+    nxt = m.close_period()
+    assert (nxt.opening_quantity, nxt.opening_value) == (res.closing_quantity,
+                                                         res.closing_value)
+
+
+def test_the_review_case_november_short_december_refilled_beyond() -> None:
+    """November: 10 @ 10.00, 10 @ 20.00, issue 30: 450.00, -10 @ -150.00 (the estimate, 15.00
+    a unit). December: 10 @ 30.00 twice (the first posted before November closes). The 10 owed
+    cost 30.00 each: 150.00 more settles November's issue, and the 10 on hand are worth 300.00
+    (they were 450.00, 45.00 each, with the 150.00 left in stock). Value in 900.00 = out
+    450.00 + 150.00 + closing 300.00."""
+    m = MonthlyAverageValuation(allow_negative=True)
+    m.receive(D(10), D("10.00"), "R1", period="2026-11")
+    m.receive(D(10), D("20.00"), "R2", period="2026-11")
+    m.issue(D(30), ref="S1", period="2026-11")
+    m.receive(D(10), D("30.00"), "R3", period="2026-12")  # posted before November closes
+    assert m.preview_unit_cost("2026-12") == D(30)
+    nov = m.close_period("2026-11")
+    assert [i.cost for i in nov.issues] == [D("450.00")]
+    assert (nov.closing_quantity, nov.closing_value, nov.settled) == (D(-10), D("-150.00"), 0)
+    m.receive(D(10), D("30.00"), "R4", period="2026-12")
+    assert m.preview_unit_cost("2026-12") == D(30)
+    dec = m.close_period("2026-12")
+    assert (dec.unit_cost, dec.settled) == (D(30), D("150.00"))
+    assert (dec.closing_quantity, dec.closing_value) == (D(10), D("300.00"))
+    assert nov.issue_value + dec.settled + dec.closing_value == D("900.00")
 
 
 def test_receive_by_value_and_bad_input() -> None:
@@ -620,6 +756,14 @@ class _Model:
     scale=qty_scale,
     allow_negative=st.booleans(),
 )
+@example(  # 10 short at 10.00, then 15 @ 30.00 and an issue of 2: refilled beyond the shortage
+    periods=[[(("r", 10, 1000), 1), (("i", 20, 0), 1)],
+             [(("r", 15, 3000), 1), (("i", 2, 0), 1), (("b", 1, 0), 1)]],
+    scale=0, allow_negative=True)
+@example(  # 1 short at 0.00 (p00 holds the receipts of p01, posted early), refilled in p01
+    periods=[[(("r", 1, 0), 0), (("r", 1, 1), 0), (("i", 1, 0), 0), (("i", 1, 0), 1),
+              (("i", 2, 0), 0)], []],
+    scale=0, allow_negative=True)
 def test_monthly_average_conserves_value(
     periods: list[list[tuple[tuple[str, int, int], int]]], scale: int, allow_negative: bool
 ) -> None:
@@ -630,6 +774,7 @@ def test_monthly_average_conserves_value(
     each period closes with its own."""
     m = MonthlyAverageValuation(allow_negative=allow_negative)
     open_q, open_v = D(0), D("0")
+    value_in = value_out = D(0)  # receipts; issues net of returns, and settlements
     later = _Model()
     store: dict[int, Any] = {}  # a store that keeps the rows apart and writes the changes
 
@@ -743,28 +888,49 @@ def test_monthly_average_conserves_value(
             assert back_v[r] == cost_of[r]
         avail_q, avail_v = open_q + now.rec_q, open_v + now.rec_v
         residue = [ic for ic in res.issues if ic.ref not in whole][-1:]
-        if res.issues and avail_q > 0:
-            # within half a cent of the exact q x V / Q (exact halves: a test above), but the
-            # issue that takes the residue and the return that completes an issue
+        # the month's unit cost: after a negative opening (units owed at an estimate) the
+        # receipts' own average, whatever the quantities; else (opening + receipts) / quantity
+        if open_q < 0 and now.rec_q > 0:
+            unit: Fraction | None = Fraction(now.rec_v) / Fraction(now.rec_q)
+        elif avail_q > 0:
+            unit = Fraction(avail_v) / Fraction(avail_q)
+        else:
+            unit = None
+        if open_q >= 0:
+            assert res.settled == 0
+        if unit is not None:
+            assert abs(Fraction(res.unit_cost) - unit) < Fraction(1, 10**50)
+            # the closing stock is at the month's unit cost, exactly round_half_up(q x unit)
+            assert res.closing_value == money(Fraction(res.closing_quantity) * unit)
+            if open_q < 0:
+                # the units owed are worth the month's unit cost; the estimate's difference
+                # settles the earlier issues (with no issue left to take the rounding residue,
+                # the settlement takes it: a cent at most)
+                owed = money(Fraction(open_q) * unit)
+                assert abs(res.settled - (open_v - owed)) <= D("0.01")
+                if res.issues and residue:
+                    assert res.settled == open_v - owed
+            # within half a cent of the exact q x unit (exact halves: the tables above), but
+            # the issue that takes the residue and the return that completes an issue
             half_cent = Fraction(1, 200)
-            exact = Fraction(res.closing_quantity) * Fraction(avail_v) / Fraction(avail_q)
-            assert abs(Fraction(res.closing_value) - exact) <= half_cent
             for ic in res.issues:
                 if ic not in residue:
-                    exact = Fraction(ic.quantity) * Fraction(avail_v) / Fraction(avail_q)
-                    assert abs(Fraction(ic.cost) - exact) <= half_cent
+                    assert abs(Fraction(ic.cost) - Fraction(ic.quantity) * unit) <= half_cent
             taken: dict[str, Decimal] = {}
             for rc in res.returns:
                 taken[rc.issue_ref] = taken.get(rc.issue_ref, D(0)) + rc.quantity
                 if taken[rc.issue_ref] != qty_of[rc.issue_ref]:
-                    exact = Fraction(rc.quantity) * Fraction(avail_v) / Fraction(avail_q)
-                    assert abs(Fraction(rc.cost) - exact) <= half_cent
+                    assert abs(Fraction(rc.cost) - Fraction(rc.quantity) * unit) <= half_cent
+        value_in += now.rec_v
+        value_out += res.issue_value - res.return_value + res.settled
         assert res.closing_value == half_up(res.closing_value)
         open_q, open_v = res.closing_quantity, res.closing_value
         assert (m.opening_quantity, m.opening_value) == (open_q, open_v)
         # the next period's movements are still open, as posted
         assert m.quantity == open_q + later.net()
         assert m.value == open_v + later.rec_v
+        # over all the closed periods: value in = value out + closing value
+        assert value_in == value_out + open_v
 
 
 def test_preview_unit_cost_of_a_later_open_period_starts_from_the_earlier_closing() -> None:

@@ -16,6 +16,16 @@ Under ``allow_negative=False`` an issue beyond ``opening + receipts so far - iss
 refused. Under ``allow_negative=True`` the closing quantity may be negative; it is then valued at
 the period's unit cost (or, with no receipts and no opening stock, at ``default_cost``, else 0).
 
+A negative opening is units owed at an estimate (the unit cost of the period that issued them
+short), not a cost: the receipts of the next period fill it. So a period that opens negative
+and has receipts takes the receipts' own average as its unit cost, whatever the quantities (back
+to zero, beyond it, or still short): the units owed are worth ``round_half_up(opening qty x unit
+cost)``, the estimate's difference is ``settled`` (a cost adjustment of the earlier issues, to
+cost of goods sold), and the period's issues, returns and closing stock are valued at that same
+unit cost from the opening so restated. Averaging the estimate in with the receipts would leave
+its error in the closing stock. With no receipts the opening's own unit cost stands and nothing
+settles.
+
 A receipt of an open period may be cancelled (:meth:`MonthlyAverageValuation.cancel_receipt`,
 the reversal of a purchase receipt, of an adjustment or a stock count that brought units in):
 it leaves that period's receipts with its quantity and its value, so the period's unit cost is
@@ -83,7 +93,9 @@ class PeriodCloseResult:
     """What closing a period computed.
 
     ``settled`` is value that left with no issue of this period to carry it: a negative
-    opening filled back to exactly zero settles the earlier issues (to cost of goods sold).
+    opening restated at the period's unit cost (the receipts' own average), less its estimate,
+    settles the earlier issues (to cost of goods sold; negative when the estimate was too
+    high).
     ``returns`` are the issues of the period taken back, valued at the period's unit cost.
     Always ``opening + receipts - issues + returns - settled == closing``. ``period`` names
     the period closed (``""`` for the unnamed one).
@@ -568,8 +580,9 @@ class MonthlyAverageValuation(ValuationBase):
 
     def preview_unit_cost(self, period: str | None = None) -> Decimal:
         """The unit cost ``period`` (the earliest open one when ``None``) would close at now
-        (unrounded): (opening + its receipts) value over quantity; with no positive pool, the
-        receipts' own average, else the opening's, else ``default_cost``, else 0. The opening
+        (unrounded): (opening + its receipts) value over quantity; after a negative opening,
+        the receipts' own average (they fill it); with no receipts and no positive pool, the
+        opening's, else ``default_cost``, else 0. The opening
         of a later period is the closing the open periods before it would have now, each at
         its own unit cost (the unnamed movements go with the first). Running totals only: no
         movement list is copied or scanned."""
@@ -584,14 +597,10 @@ class MonthlyAverageValuation(ValuationBase):
                 break
             p = self._periods[k]
             q, v = rec_q + p.rec_q, rec_v + p.rec_v
-            unit = self._unit_of(open_q, open_v, q, v)
+            num, den = self._basis(open_q, open_v, q, v)
             closing_q = open_q + q - pending - p.pending()
-            if closing_q == 0:
-                closing_v = ZERO
-            elif open_q + q > 0:
-                closing_v = DIVISION_CONTEXT.divide(closing_q * (open_v + v), open_q + q)
-            else:
-                closing_v = DIVISION_CONTEXT.multiply(closing_q, unit)
+            closing_v = (ZERO if closing_q == 0
+                         else DIVISION_CONTEXT.divide(closing_q * num, den))
             open_q, open_v = closing_q, closing_v.quantize(self._quantum, ROUND_HALF_UP)
             rec_q = rec_v = pending = ZERO
         found = self._periods.get(target) if target else None
@@ -599,30 +608,32 @@ class MonthlyAverageValuation(ValuationBase):
             rec_q, rec_v = rec_q + found.rec_q, rec_v + found.rec_v
         return self._unit_of(open_q, open_v, rec_q, rec_v)
 
-    def _unit(self, p: _Open) -> Decimal:
-        return self._unit_of(self._open_q, self._open_v, p.rec_q, p.rec_v)
-
     def _unit_of(self, open_q: Decimal, open_v: Decimal, rec_q: Decimal, rec_v: Decimal
                  ) -> Decimal:
+        num, den = self._basis(open_q, open_v, rec_q, rec_v)
+        return DIVISION_CONTEXT.divide(num, den)
+
+    def _basis(self, open_q: Decimal, open_v: Decimal, rec_q: Decimal, rec_v: Decimal
+               ) -> tuple[Decimal, Decimal]:
+        """The period's unit cost as a value over a quantity, so that ``qty x unit`` is
+        computed as ``(qty x value) / quantity`` and an exact half cent stays exact.
+
+        A negative opening (units issued short in earlier periods, valued at an estimate) is
+        no cost: the period's receipts fill it, so with receipts the unit cost is their own
+        average, whatever the quantities; the estimate's difference is settled at the close.
+        Otherwise (opening + receipts) value over quantity when that quantity is positive;
+        with no receipts and a negative opening, the opening's own unit cost (the estimate
+        stands); else ``default_cost``, else 0."""
+        if open_q < 0 and rec_q > 0:
+            return rec_v, rec_q
         q = open_q + rec_q
         if q > 0:
-            return DIVISION_CONTEXT.divide(open_v + rec_v, q)
-        if rec_q > 0:
-            return DIVISION_CONTEXT.divide(rec_v, rec_q)
+            return open_v + rec_v, q
         if open_q < 0 and open_v:
-            return DIVISION_CONTEXT.divide(open_v, open_q)
+            return open_v, open_q
         if self._default_cost is not None:
-            return self._default_cost
-        return ZERO
-
-    def _value_of(self, qty: Decimal, unit: Decimal, p: _Open) -> Decimal:
-        """qty x (V / Q) computed as (qty x V) / Q, so an exact half cent stays exact."""
-        q = self._open_q + p.rec_q
-        if q > 0:
-            return DIVISION_CONTEXT.divide(qty * (self._open_v + p.rec_v), q)
-        if p.rec_q > 0 and unit == DIVISION_CONTEXT.divide(p.rec_v, p.rec_q):
-            return DIVISION_CONTEXT.divide(qty * p.rec_v, p.rec_q)
-        return DIVISION_CONTEXT.multiply(qty, unit)
+            return self._default_cost, Decimal(1)
+        return ZERO, Decimal(1)
 
     def closing_data(self, period: str | None = None) -> dict[str, Any]:
         """What :meth:`reopen` needs to put back the period ``close_period(period)`` would close
@@ -667,14 +678,24 @@ class MonthlyAverageValuation(ValuationBase):
         the opening of the next period. The movements of later periods stay open. Closing a
         period while an earlier one is open is refused (``invalid_transition``)."""
         key, p = self._earliest(period)
-        unit = self._unit(p)
+        num, den = self._basis(self._open_q, self._open_v, p.rec_q, p.rec_v)
+        unit = DIVISION_CONTEXT.divide(num, den)
         quantum = self._quantum
-        avail_v = self._open_v + p.rec_v
+
+        def value(qty: Decimal) -> Decimal:  # round_half_up(qty x unit); 0.00, never -0.00
+            return DIVISION_CONTEXT.divide(qty * num, den).quantize(quantum, ROUND_HALF_UP) + 0
+
+        # A negative opening is units owed at an estimate: they are worth the period's unit
+        # cost (the receipts that fill them); the estimate's difference settles the earlier
+        # issues, and the period goes on from the opening at that cost.
+        open_v = self._open_v
+        settled = ZERO
+        if self._open_q < 0:
+            open_v = value(self._open_q)
+            settled = self._open_v - open_v
+        avail_v = open_v + p.rec_v
         closing_q = self._open_q + p.rec_q - p.pending()
-        if closing_q == 0:
-            closing_v = ZERO.quantize(quantum)
-        else:  # (+ 0: a negative quantity at no cost is 0.00, not -0.00)
-            closing_v = self._value_of(closing_q, unit, p).quantize(quantum, ROUND_HALF_UP) + 0
+        closing_v = ZERO.quantize(quantum) if closing_q == 0 else value(closing_q)
         issued: dict[str | None, Decimal] = {}
         for ref, q in p.issues:
             issued[ref] = issued.get(ref, ZERO) + q
@@ -687,8 +708,7 @@ class MonthlyAverageValuation(ValuationBase):
         costs: list[Decimal] = []
         cost_of: dict[str | None, Decimal] = {}
         for i, (ref, q) in enumerate(p.issues):
-            cost = (ZERO if i == last
-                    else self._value_of(q, unit, p).quantize(quantum, ROUND_HALF_UP))
+            cost = ZERO if i == last else value(q)
             costs.append(cost)
             cost_of[ref] = cost_of.get(ref, ZERO) + cost
         returns: list[ReturnCost] = []
@@ -698,17 +718,14 @@ class MonthlyAverageValuation(ValuationBase):
             if tq + q == issued[issue_ref]:  # the whole issue is back: exactly its cost
                 cost = cost_of[issue_ref] - tv
             else:
-                cost = self._value_of(q, unit, p).quantize(quantum, ROUND_HALF_UP)
+                cost = value(q)
             taken[issue_ref] = (tq + q, tv + cost)
             returns.append(ReturnCost(ref, issue_ref, q, cost))
-        settled = ZERO
-        if last is None:  # no issue left once the returns are taken back
-            if closing_q == 0:  # nothing left: whatever value remains settles earlier issues
-                settled = avail_v
-            elif closing_q < 0:  # still short: at the unit cost, the rest settles earlier issues
-                settled = avail_v - closing_v
-            else:
-                closing_v = avail_v
+        if last is None:  # no issue left once the returns are taken back: the closing is
+            # at the unit cost (0.00 for nothing left) and what remains of the value settles
+            # earlier issues (a positive pool leaves nothing: its closing is all of its value;
+            # a restated opening may leave a rounding cent)
+            settled += avail_v - closing_v
         else:
             costs[last] = (avail_v - sum(costs, ZERO) + sum((r.cost for r in returns), ZERO)
                            - closing_v)
