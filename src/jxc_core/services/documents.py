@@ -94,7 +94,8 @@ class JournalRow:
     on the same side and with the same sign as its amount, when it is not
     ``round_half_up(amount x rate)`` — the GRNI slice that clears the last of a foreign-currency
     receipt line's GRNI, or the settlement part that clears a foreign-currency invoice, takes
-    the book amount left, not its own conversion. The voucher uses it as it is (:func:`~jxc_core.accounting.vouchers.build_voucher`)."""
+    the book amount left, not its own conversion. The voucher uses it as it is
+    (:func:`~jxc_core.accounting.vouchers.build_voucher`)."""
 
     doc_type: str
     doc_id: str
