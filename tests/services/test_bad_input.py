@@ -118,6 +118,16 @@ TYPE_ERRORS: list[tuple[str, Call, type[Exception], str]] = [
     ("nan_issue", lambda j: j.issue("A", "W", D("NaN")), ValueError, "quantity"),
     ("infinity_reserve", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D("Infinity"))]),
      ValueError, "quantity"),
+    ("float_unit_cost_adjust", lambda j: j.adjust("A", "W", D(1),
+                                                  unit_cost=0.0),  # type: ignore[arg-type]
+     TypeError, "unit_cost"),
+    ("float_unit_cost_adjust_out", lambda j: j.adjust("A", "W", D(-1),
+                                                      unit_cost=2.5),  # type: ignore[arg-type]
+     TypeError, "unit_cost"),
+    ("float_quantity_adjust", lambda j: j.adjust("A", "W", -1.0),  # type: ignore[arg-type]
+     TypeError, "quantity"),
+    ("str_quantity_adjust", lambda j: j.adjust("A", "W", "-1"),  # type: ignore[arg-type]
+     TypeError, "quantity"),
 ]
 
 
@@ -166,3 +176,20 @@ def test_stock_in_one_expired_lot_is_not_available(jxc: Jxc, reserved: bool) -> 
         jxc.issue("ONE", "W", D(1))
     assert err.value.code == "insufficient_stock"
     assert state(jxc) == before
+
+
+def test_adjust_takes_an_int_quantity_both_ways(jxc: Jxc) -> None:
+    """DOMAIN section 1: an int is a number like a Decimal, negative ones included."""
+    out = jxc.adjust("A", "W", -1, doc_id="TZ-1")
+    assert [(e.quantity, e.value, e.kind) for e in out.entries] == [
+        (D(-1), D("-2.50"), "adjustment_out")]
+    back = jxc.adjust("A", "W", 2, unit_cost=3, doc_id="TZ-2")
+    assert [(e.quantity, e.value, e.kind) for e in back.entries] == [
+        (D(2), D("6.00"), "adjustment_in")]
+    b = jxc.balance("A", "W")
+    assert (b.on_hand, b.value) == (D(11), D("28.50"))
+
+
+def test_adjust_without_unit_cost_receives_at_zero(jxc: Jxc) -> None:
+    (e,) = jxc.adjust("A", "W", D(1)).entries
+    assert e.value == D("0.00")

@@ -1008,10 +1008,16 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Other in/out (其他出入库): ``quantity`` > 0 receives at ``unit_cost``, < 0 issues."""
+        """Other in/out (其他出入库): ``quantity`` (a Decimal or an int) > 0 receives at
+        ``unit_cost`` (default 0), < 0 issues (``unit_cost`` is not used; it is checked all
+        the same). A float or a str, as quantity or as unit cost, is refused naming the
+        field; a quantity of 0 is ``invalid_quantity``."""
         doc = _doc_id("TZ", doc_id, idempotency_key)
-        if not isinstance(quantity, Decimal) or quantity >= 0:
-            line = StockLine(item, warehouse, quantity, IN, unit_cost=unit_cost or ZERO, lot=lot,
+        if unit_cost is not None:
+            check_amount(unit_cost, "unit_cost")
+        if check_number(quantity, "quantity") >= 0:
+            line = StockLine(item, warehouse, quantity, IN,
+                             unit_cost=ZERO if unit_cost is None else unit_cost, lot=lot,
                              kind="adjustment_in")
         else:
             line = StockLine(item, warehouse, -quantity, OUT, lot=lot, kind="adjustment_out")
