@@ -18,6 +18,8 @@ from jxc_core.stock import Item, Warehouse
 
 D = Decimal
 NOW = dt.datetime(2026, 3, 1, 10, 0)
+#: NOW with a UTC offset: the clock of these tests is naive
+AWARE = NOW.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 class FixedClock:
@@ -86,6 +88,31 @@ REFUSALS: list[tuple[str, Call, str]] = [
     ("reservation_short", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1)),
                                                ReserveLine("SO-2/2", "A", "W", D(50))],
                                               partial=False), "reservation_short"),
+    # posted_at: a datetime, naive as the clock is, on every command that takes it
+    ("posted_at_str_receive", lambda j: j.receive("A", "W", D(1), D(1),
+                                                  posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_date_issue", lambda j: j.issue("A", "W", D(1),
+                                               posted_at=dt.date(2026, 3, 1)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_str_post", lambda j: j.post("receipt", "RK-X", [
+        StockLine("A", "W", D(1), unit_cost=D(1))], posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_date_transfer", lambda j: j.transfer("A", "W", "V", D(1),
+                                                     posted_at=dt.date(2026, 3, 1)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_str_adjust", lambda j: j.adjust("A", "W", D(-1),
+                                                posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_aware_receive", lambda j: j.receive("A", "W", D(1), D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_issue", lambda j: j.issue("A", "W", D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_transfer", lambda j: j.transfer("A", "W", "V", D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_adjust", lambda j: j.adjust("A", "W", D(2), unit_cost=D(1),
+                                                  posted_at=AWARE),
+     "timezone_mismatch"),
 ]
 
 

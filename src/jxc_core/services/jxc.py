@@ -468,6 +468,43 @@ def fingerprint(command: str, payload: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _moment(value: object, field: str) -> dt.datetime:
+    """``value`` as a posting or expiry moment: a ``datetime.datetime`` (a ``date``, a ``str``
+    or anything else is refused, ``invalid_date``), a timezone-aware one converted to UTC so
+    that every stored moment has one offset and ISO text sorts as time does (SQLite orders
+    the ledger by that text, the memory adapter by time)."""
+    if not isinstance(value, dt.datetime):
+        raise JxcError("invalid_date", field=field, expected="datetime.datetime",
+                       kind=type(value).__name__, value=value)
+    if value.tzinfo is None:
+        return value
+    if value.utcoffset() is None:  # a tzinfo that gives no offset: naive, as Python has it
+        return value.replace(tzinfo=None)
+    return value.astimezone(dt.UTC)
+
+
+def _optional_moment(value: object, field: str) -> dt.datetime | None:
+    return None if value is None else _moment(value, field)
+
+
+def _same_awareness(value: dt.datetime, now: dt.datetime, field: str) -> None:
+    """Naive with a naive clock, aware with an aware one (else ``timezone_mismatch``): the
+    two are compared and stored side by side."""
+    if (value.utcoffset() is None) != (now.utcoffset() is None):
+        raise JxcError("timezone_mismatch", field=field, value=value.isoformat(),
+                       now=now.isoformat())
+
+
+def _posting_moment(w: _Work, posted_at: object) -> dt.datetime:
+    """The moment of a posting: ``posted_at`` (default: the service clock's now), checked
+    (:func:`_moment`, :func:`_same_awareness`) and, when aware, in UTC."""
+    if posted_at is None:
+        return _moment(w.now, "clock.now()")
+    when = _moment(posted_at, "posted_at")
+    _same_awareness(when, w.now, "posted_at")
+    return when
+
+
 _NO_LOCK: Any = object()
 #: record kind of the receipt costs (landed cost, invoice price difference) applied, by the
 #: entry_no of their ``landed_cost`` ledger entry: what a back-dated movement splits again
@@ -910,7 +947,12 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Post stock lines as one unit of work: all lines or nothing."""
+        """Post stock lines as one unit of work: all lines or nothing.
+
+        ``posted_at`` (default: the service clock's now) is a ``datetime.datetime``, naive
+        when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
+        is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
+        posted_at = _optional_moment(posted_at, "posted_at")
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
@@ -984,6 +1026,7 @@ class Jxc:
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
+        posted_at = _optional_moment(posted_at, "posted_at")
         payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, list(serials),
                    posted_at)
 
@@ -1036,7 +1079,7 @@ class Jxc:
     ) -> Posting:
         if not lines:
             raise JxcError("empty_posting")
-        when = posted_at or w.now
+        when = _posting_moment(w, posted_at)
         w.check_open(when)
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
@@ -1181,6 +1224,7 @@ class Jxc:
         ``landed_cost`` entry, then the corrections, with those of the transfers that took the
         receipt's units further, :meth:`_follow_transfers`).
         """
+        when = _posting_moment(w, when)
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
         v = self._scope_at(w, item, warehouse, when, replays)
