@@ -88,6 +88,21 @@ REFUSALS: list[tuple[str, Call, str]] = [
     ("reservation_short", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1)),
                                                ReserveLine("SO-2/2", "A", "W", D(50))],
                                               partial=False), "reservation_short"),
+    # expires_at: a datetime, naive as the clock is, after now
+    ("expires_at_str", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                           expires_at="tomorrow"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("expires_at_date", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                            expires_at=dt.date(2026, 3, 2)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("expires_at_aware", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                             expires_at=AWARE + dt.timedelta(days=1)),
+     "timezone_mismatch"),
+    ("expires_at_now", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                           expires_at=NOW), "expiry_not_in_future"),
+    ("expires_at_past", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                            expires_at=NOW - dt.timedelta(minutes=1)),
+     "expiry_not_in_future"),
     # posted_at: a datetime, naive as the clock is, on every command that takes it
     ("posted_at_str_receive", lambda j: j.receive("A", "W", D(1), D(1),
                                                   posted_at="2026-03-01"),  # type: ignore[arg-type]
@@ -220,3 +235,17 @@ def test_adjust_takes_an_int_quantity_both_ways(jxc: Jxc) -> None:
 def test_adjust_without_unit_cost_receives_at_zero(jxc: Jxc) -> None:
     (e,) = jxc.adjust("A", "W", D(1)).entries
     assert e.value == D("0.00")
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", dt.date(2026, 3, 2), AWARE + dt.timedelta(days=1),
+                                 NOW], ids=["str", "date", "aware", "now"])
+def test_refused_expiry_leaves_later_commands_working(jxc: Jxc, bad: object) -> None:
+    """A refused expires_at is not stored: the commands after it read the reservations as
+    before (a stored str or aware time broke every one of them)."""
+    with pytest.raises(JxcError):
+        jxc.reserve([ReserveLine("CART-1", "A", "W", D(1))], expires_at=bad)  # type: ignore[arg-type]
+    assert jxc.issue("A", "W", D(1)).value == D("-2.50")
+    r = jxc.reserve([ReserveLine("CART-2", "A", "W", D(1))],
+                    expires_at=NOW + dt.timedelta(hours=1))
+    assert r.granted == (D(1),)
+    assert jxc.balance("A", "W").reserved == D(4)  # SO-1/1 3 + CART-2 1

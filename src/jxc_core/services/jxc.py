@@ -1663,12 +1663,16 @@ class Jxc:
         ``partial=True`` grants what is available and reports the short lines (and a
         ``reservation_short`` event); ``partial=False`` grants nothing when any line is short
         and raises :class:`ReservationShortError` listing every short line. ``expires_at``
-        makes soft reservations that lapse by themselves.
+        makes soft reservations that lapse by themselves: a ``datetime.datetime`` after the
+        service clock's now (else ``invalid_date``, ``expiry_not_in_future``), naive or aware
+        as that now is (else ``timezone_mismatch``); an aware one is kept in UTC. A refusal
+        reserves nothing.
         """
-        payload = (list(lines), partial, expires_at)
+        expires = _optional_moment(expires_at, "expires_at")
+        payload = (list(lines), partial, expires)
 
         def body(w: _Work) -> ReservationResult:
-            return self._reserve(w, lines, partial, expires_at)
+            return self._reserve(w, lines, partial, expires)
 
         result: ReservationResult = self._run(
             "reserve", payload, idempotency_key, body,
@@ -1677,6 +1681,12 @@ class Jxc:
 
     def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
                  expires_at: dt.datetime | None) -> ReservationResult:
+        if expires_at is not None:
+            expires_at = _moment(expires_at, "expires_at")
+            _same_awareness(expires_at, w.now, "expires_at")
+            if expires_at <= w.now:  # it would be granted and lapse at once
+                raise JxcError("expiry_not_in_future", expires_at=expires_at.isoformat(),
+                               now=w.now.isoformat())
         wanted: list[tuple[int, Decimal, Decimal]] = []
         taken: dict[tuple[str, str, str], Decimal] = {}
         taken_all: dict[tuple[str, str], Decimal] = {}
@@ -1722,7 +1732,9 @@ class Jxc:
         )
 
     def release(self, demand: str, *, idempotency_key: str | None = None) -> Decimal:
-        """Release every reservation of ``demand`` (cancel); returns the quantity released."""
+        """Release every reservation of ``demand`` (cancel); returns the quantity released:
+        what was actively reserved for it (base units). Soft reservations that had already
+        lapsed are removed too but count for nothing: their stock was free already."""
 
         def body(w: _Work) -> Decimal:
             return self._release(w, demand)
@@ -1734,10 +1746,12 @@ class Jxc:
     @staticmethod
     def _release(w: _Work, demand: str) -> Decimal:
         total = ZERO
+        now = w.now
         for r in w.uow.reservations.for_demand(demand):
             w.uow.reservations.remove(r.reservation_id)
             w.forget_reservations(r.item, r.warehouse)
-            total += r.quantity
+            if r.active(now):
+                total += r.quantity
         return total
 
     def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
