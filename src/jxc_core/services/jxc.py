@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -788,6 +789,8 @@ class Jxc:
         self.checkpoint_every = checkpoint_every
         #: deliveries after a command that failed (the events stay pending for the next one)
         self.delivery_failures = 0
+        #: per thread: a delivery is handing events to the notifier (see deliver_events)
+        self._delivering = threading.local()
         #: ledger entries replayed by back-dated postings so far (for measurement)
         self.replayed = 0
         self.notifier = notifier
@@ -884,28 +887,50 @@ class Jxc:
     def deliver_events(self, limit: int = 1000) -> int:
         """Hand pending outbox events to the notifier; returns how many were delivered.
 
-        Called after every command. A notifier that raises leaves the event (and the ones after
-        it) pending; the next call delivers them again: at least once, in order.
+        Called after every command. The pending events are read in one unit of work, handed
+        to the notifier outside any (so a notifier may read from, or call, this service), and
+        the ones it took are marked delivered in another. A notifier that raises leaves the
+        event (and the ones after it) pending; the next call delivers them again: at least
+        once, in order. An event is delivered more than once when the marking fails, or when
+        two deliveries (threads, processes) overlap: consumers drop duplicates by event id.
+
+        Called from inside the notifier (a command the notifier runs delivers after its
+        commit), it returns 0 at once: the events of that command stay pending for the next
+        delivery, and the ones being handed out are not handed out again in between.
         """
-        if self.notifier is None:
+        notifier = self.notifier
+        if notifier is None:
+            return 0
+        state = self._delivering
+        if getattr(state, "active", False):
             return 0
         with self.storage.unit_of_work() as uow:
+            pending = uow.outbox.pending(limit)
+        if not pending:
+            return 0
+        done: list[str] = []
+        state.active = True
+        try:
+            for e in pending:
+                notifier.notify(e)
+                done.append(e.event_id)
+        finally:
+            state.active = False
+            if done:
+                self._mark_delivered(done)
+        return len(done)
+
+    def _mark_delivered(self, event_ids: list[str]) -> None:
+        with self.storage.unit_of_work() as uow:
+            # the state this unit of work starts from: if it is the one the last command left
+            # (nobody committed since, the notifier included), the rows kept for the next
+            # command stay valid after this commit, which changes the outbox only
             warm = self._warm
             before = uow.stamp() if warm is not None else None
-            pending = uow.outbox.pending(limit)
-            done: list[str] = []
-            try:
-                for e in pending:
-                    self.notifier.notify(e)
-                    done.append(e.event_id)
-            finally:
-                if done:
-                    uow.outbox.mark_delivered(done)
-                    uow.commit()
-                    # only the outbox changed: what the last command left is still current
-                    if warm is not None and before is not None and before == warm.stamp:
-                        warm.stamp = uow.stamp()
-        return len(done)
+            uow.outbox.mark_delivered(event_ids)
+            uow.commit()
+            if warm is not None and before is not None and before == warm.stamp:
+                warm.stamp = uow.stamp()
 
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
