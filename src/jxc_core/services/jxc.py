@@ -1043,21 +1043,28 @@ class Jxc:
         unit: str | None = None,
         lot: str = "",
         serials: Sequence[str] = (),
+        demand: str | None = None,
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
         """Move stock between warehouses at its cost (调拨). To go through in-transit, transfer
-        into a warehouse defined with ``in_transit=True`` and later from it to the target."""
+        into a warehouse defined with ``in_transit=True`` and later from it to the target.
+
+        ``demand`` names the transfer line (``"DB-1/1"``) whose reservations in
+        ``from_warehouse`` the transfer may take and consumes, as an issue for a demand does;
+        without it the transfer sees only the stock nobody reserved."""
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
         posted_at = _optional_moment(posted_at, "posted_at")
-        payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, list(serials),
-                   posted_at)
+        payload: tuple[Any, ...] = (doc, item, from_warehouse, to_warehouse, quantity, unit,
+                                    lot, list(serials), posted_at)
+        if demand is not None:  # appended only when given: the keys of earlier calls still hold
+            payload += (demand,)
 
         def body(w: _Work) -> Posting:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
-                            serials=tuple(serials), kind="transfer_out")
+                            serials=tuple(serials), demand=demand, kind="transfer_out")
             return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse)
 
         result: Posting = self._run("transfer", payload, idempotency_key, body,
@@ -1162,16 +1169,17 @@ class Jxc:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
                         amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
                     signed_q, signed_v = qty, amount
-                elif transfer_to is not None and org:
-                    # inside one organisation scope a transfer moves no value: shown at average
-                    amount = _average_value(v, qty, self.currency_digits)
-                    signed_q, signed_v = -qty, -amount
                 else:
-                    from_ref = lot if lot_costed else (line.from_ref or "")
-                    amount = v.issue(qty, from_ref or None,
-                                     ref=_group_ref(doc_type, doc_id, line_no))
+                    if transfer_to is not None and org:
+                        # inside one organisation scope a transfer moves no value: shown at
+                        # average
+                        amount = _average_value(v, qty, self.currency_digits)
+                    else:
+                        from_ref = lot if lot_costed else (line.from_ref or "")
+                        amount = v.issue(qty, from_ref or None,
+                                         ref=_group_ref(doc_type, doc_id, line_no))
                     signed_q, signed_v = -qty, -amount
-                    if line.demand is not None:
+                    if line.demand is not None:  # an issue or a transfer for its demand line
                         self._consume_reservations(w, line, item.code, lot, qty)
                 key = (item.code, line.warehouse, location, lot)
                 moved[key] = moved.get(key, ZERO) + signed_q
