@@ -143,6 +143,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Cannot reserve: {count} line(s) short (wanted > available): {summary}",
         "无法锁库：{count} 行库存不足（需求 > 可用）：{summary}",
     ),
+    "invalid_date": (
+        "{field} must be a {expected}, got {kind} {value!r}",
+        "{field} 必须是 {expected}，实际为 {kind} {value!r}",
+    ),
+    "timezone_mismatch": (
+        "{field} {value} and the service clock's now() {now} must both be naive or both "
+        "timezone-aware",
+        "{field} {value} 与服务时钟的当前时间 {now} 必须同为不带时区（naive）或同为带时区（aware）",
+    ),
+    "expiry_not_in_future": (
+        "expires_at {expires_at} is not after the service clock's now() {now}: a soft "
+        "reservation must lapse in the future",
+        "软锁库的到期时间 {expires_at} 不晚于服务时钟的当前时间 {now}：到期时间必须在将来",
+    ),
     "empty_posting": (
         "A posting needs at least one line",
         "过账至少需要一行",

@@ -18,6 +18,8 @@ from jxc_core.stock import Item, Warehouse
 
 D = Decimal
 NOW = dt.datetime(2026, 3, 1, 10, 0)
+#: NOW with a UTC offset: the clock of these tests is naive
+AWARE = NOW.replace(tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 class FixedClock:
@@ -86,6 +88,46 @@ REFUSALS: list[tuple[str, Call, str]] = [
     ("reservation_short", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1)),
                                                ReserveLine("SO-2/2", "A", "W", D(50))],
                                               partial=False), "reservation_short"),
+    # expires_at: a datetime, naive as the clock is, after now
+    ("expires_at_str", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                           expires_at="tomorrow"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("expires_at_date", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                            expires_at=dt.date(2026, 3, 2)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("expires_at_aware", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                             expires_at=AWARE + dt.timedelta(days=1)),
+     "timezone_mismatch"),
+    ("expires_at_now", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                           expires_at=NOW), "expiry_not_in_future"),
+    ("expires_at_past", lambda j: j.reserve([ReserveLine("CART-1", "A", "W", D(1))],
+                                            expires_at=NOW - dt.timedelta(minutes=1)),
+     "expiry_not_in_future"),
+    # posted_at: a datetime, naive as the clock is, on every command that takes it
+    ("posted_at_str_receive", lambda j: j.receive("A", "W", D(1), D(1),
+                                                  posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_date_issue", lambda j: j.issue("A", "W", D(1),
+                                               posted_at=dt.date(2026, 3, 1)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_str_post", lambda j: j.post("receipt", "RK-X", [
+        StockLine("A", "W", D(1), unit_cost=D(1))], posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_date_transfer", lambda j: j.transfer("A", "W", "V", D(1),
+                                                     posted_at=dt.date(2026, 3, 1)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_str_adjust", lambda j: j.adjust("A", "W", D(-1),
+                                                posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("posted_at_aware_receive", lambda j: j.receive("A", "W", D(1), D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_issue", lambda j: j.issue("A", "W", D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_transfer", lambda j: j.transfer("A", "W", "V", D(1), posted_at=AWARE),
+     "timezone_mismatch"),
+    ("posted_at_aware_adjust", lambda j: j.adjust("A", "W", D(2), unit_cost=D(1),
+                                                  posted_at=AWARE),
+     "timezone_mismatch"),
 ]
 
 
@@ -118,6 +160,16 @@ TYPE_ERRORS: list[tuple[str, Call, type[Exception], str]] = [
     ("nan_issue", lambda j: j.issue("A", "W", D("NaN")), ValueError, "quantity"),
     ("infinity_reserve", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D("Infinity"))]),
      ValueError, "quantity"),
+    ("float_unit_cost_adjust", lambda j: j.adjust("A", "W", D(1),
+                                                  unit_cost=0.0),  # type: ignore[arg-type]
+     TypeError, "unit_cost"),
+    ("float_unit_cost_adjust_out", lambda j: j.adjust("A", "W", D(-1),
+                                                      unit_cost=2.5),  # type: ignore[arg-type]
+     TypeError, "unit_cost"),
+    ("float_quantity_adjust", lambda j: j.adjust("A", "W", -1.0),  # type: ignore[arg-type]
+     TypeError, "quantity"),
+    ("str_quantity_adjust", lambda j: j.adjust("A", "W", "-1"),  # type: ignore[arg-type]
+     TypeError, "quantity"),
 ]
 
 
@@ -166,3 +218,34 @@ def test_stock_in_one_expired_lot_is_not_available(jxc: Jxc, reserved: bool) -> 
         jxc.issue("ONE", "W", D(1))
     assert err.value.code == "insufficient_stock"
     assert state(jxc) == before
+
+
+def test_adjust_takes_an_int_quantity_both_ways(jxc: Jxc) -> None:
+    """DOMAIN section 1: an int is a number like a Decimal, negative ones included."""
+    out = jxc.adjust("A", "W", -1, doc_id="TZ-1")
+    assert [(e.quantity, e.value, e.kind) for e in out.entries] == [
+        (D(-1), D("-2.50"), "adjustment_out")]
+    back = jxc.adjust("A", "W", 2, unit_cost=3, doc_id="TZ-2")
+    assert [(e.quantity, e.value, e.kind) for e in back.entries] == [
+        (D(2), D("6.00"), "adjustment_in")]
+    b = jxc.balance("A", "W")
+    assert (b.on_hand, b.value) == (D(11), D("28.50"))
+
+
+def test_adjust_without_unit_cost_receives_at_zero(jxc: Jxc) -> None:
+    (e,) = jxc.adjust("A", "W", D(1)).entries
+    assert e.value == D("0.00")
+
+
+@pytest.mark.parametrize("bad", ["tomorrow", dt.date(2026, 3, 2), AWARE + dt.timedelta(days=1),
+                                 NOW], ids=["str", "date", "aware", "now"])
+def test_refused_expiry_leaves_later_commands_working(jxc: Jxc, bad: object) -> None:
+    """A refused expires_at is not stored: the commands after it read the reservations as
+    before (a stored str or aware time broke every one of them)."""
+    with pytest.raises(JxcError):
+        jxc.reserve([ReserveLine("CART-1", "A", "W", D(1))], expires_at=bad)  # type: ignore[arg-type]
+    assert jxc.issue("A", "W", D(1)).value == D("-2.50")
+    r = jxc.reserve([ReserveLine("CART-2", "A", "W", D(1))],
+                    expires_at=NOW + dt.timedelta(hours=1))
+    assert r.granted == (D(1),)
+    assert jxc.balance("A", "W").reserved == D(4)  # SO-1/1 3 + CART-2 1

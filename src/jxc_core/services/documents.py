@@ -49,6 +49,7 @@ from jxc_core.services.jxc import (
     ReserveLine,
     StockLine,
     _group_ref,
+    _moment,
     _period_of,
     _Work,
 )
@@ -411,7 +412,11 @@ class Documents:
         ``Jxc.digits_of(currency)`` decimals, kept as ``Document.digits``. Refused, writing
         nothing: an unknown currency (``unknown_currency``); a line whose source document is
         in another currency (``currency_mismatch``); an adjustment, stock count or transfer
-        in another currency than the book currency (``book_currency_required``)."""
+        in another currency than the book currency (``book_currency_required``). ``date``
+        is a ``datetime.date`` (not a datetime, not a str; else ``invalid_date``)."""
+        if date is not None and (not isinstance(date, dt.date) or isinstance(date, dt.datetime)):
+            raise JxcError("invalid_date", field="date", expected="datetime.date",
+                           kind=type(date).__name__, value=date)
         kind = DocType(doc_type)
         if currency is None:
             currency = self.jxc.book_currency
@@ -730,10 +735,12 @@ class Documents:
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
         """Stock moves on the document's date (its vouchers carry that date too): a document
-        dated another day posts at that day's end-of-business moment of ``now``'s time."""
+        dated another day posts at that day's end-of-business moment of ``now``'s time. The
+        rule of ``Jxc.post``'s ``posted_at``: naive or aware as the clock's ``now`` is (the
+        time keeps its timezone), and in UTC when aware."""
         if doc.date is None or doc.date == now.date():
-            return now
-        return dt.datetime.combine(doc.date, now.time())
+            return _moment(now, "clock.now()")
+        return _moment(dt.datetime.combine(doc.date, now.timetz()), "date")
 
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:

@@ -18,6 +18,7 @@ import hashlib
 import itertools
 import json
 import os
+import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -468,6 +469,43 @@ def fingerprint(command: str, payload: Any) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _moment(value: object, field: str) -> dt.datetime:
+    """``value`` as a posting or expiry moment: a ``datetime.datetime`` (a ``date``, a ``str``
+    or anything else is refused, ``invalid_date``), a timezone-aware one converted to UTC so
+    that every stored moment has one offset and ISO text sorts as time does (SQLite orders
+    the ledger by that text, the memory adapter by time)."""
+    if not isinstance(value, dt.datetime):
+        raise JxcError("invalid_date", field=field, expected="datetime.datetime",
+                       kind=type(value).__name__, value=value)
+    if value.tzinfo is None:
+        return value
+    if value.utcoffset() is None:  # a tzinfo that gives no offset: naive, as Python has it
+        return value.replace(tzinfo=None)
+    return value.astimezone(dt.UTC)
+
+
+def _optional_moment(value: object, field: str) -> dt.datetime | None:
+    return None if value is None else _moment(value, field)
+
+
+def _same_awareness(value: dt.datetime, now: dt.datetime, field: str) -> None:
+    """Naive with a naive clock, aware with an aware one (else ``timezone_mismatch``): the
+    two are compared and stored side by side."""
+    if (value.utcoffset() is None) != (now.utcoffset() is None):
+        raise JxcError("timezone_mismatch", field=field, value=value.isoformat(),
+                       now=now.isoformat())
+
+
+def _posting_moment(w: _Work, posted_at: object) -> dt.datetime:
+    """The moment of a posting: ``posted_at`` (default: the service clock's now), checked
+    (:func:`_moment`, :func:`_same_awareness`) and, when aware, in UTC."""
+    if posted_at is None:
+        return _moment(w.now, "clock.now()")
+    when = _moment(posted_at, "posted_at")
+    _same_awareness(when, w.now, "posted_at")
+    return when
+
+
 _NO_LOCK: Any = object()
 #: record kind of the receipt costs (landed cost, invoice price difference) applied, by the
 #: entry_no of their ``landed_cost`` ledger entry: what a back-dated movement splits again
@@ -753,6 +791,8 @@ class Jxc:
         self.checkpoint_every = checkpoint_every
         #: deliveries after a command that failed (the events stay pending for the next one)
         self.delivery_failures = 0
+        #: per thread: a delivery is handing events to the notifier (see deliver_events)
+        self._delivering = threading.local()
         #: ledger entries replayed by back-dated postings so far (for measurement)
         self.replayed = 0
         self.notifier = notifier
@@ -849,28 +889,50 @@ class Jxc:
     def deliver_events(self, limit: int = 1000) -> int:
         """Hand pending outbox events to the notifier; returns how many were delivered.
 
-        Called after every command. A notifier that raises leaves the event (and the ones after
-        it) pending; the next call delivers them again: at least once, in order.
+        Called after every command. The pending events are read in one unit of work, handed
+        to the notifier outside any (so a notifier may read from, or call, this service), and
+        the ones it took are marked delivered in another. A notifier that raises leaves the
+        event (and the ones after it) pending; the next call delivers them again: at least
+        once, in order. An event is delivered more than once when the marking fails, or when
+        two deliveries (threads, processes) overlap: consumers drop duplicates by event id.
+
+        Called from inside the notifier (a command the notifier runs delivers after its
+        commit), it returns 0 at once: the events of that command stay pending for the next
+        delivery, and the ones being handed out are not handed out again in between.
         """
-        if self.notifier is None:
+        notifier = self.notifier
+        if notifier is None:
+            return 0
+        state = self._delivering
+        if getattr(state, "active", False):
             return 0
         with self.storage.unit_of_work() as uow:
+            pending = uow.outbox.pending(limit)
+        if not pending:
+            return 0
+        done: list[str] = []
+        state.active = True
+        try:
+            for e in pending:
+                notifier.notify(e)
+                done.append(e.event_id)
+        finally:
+            state.active = False
+            if done:
+                self._mark_delivered(done)
+        return len(done)
+
+    def _mark_delivered(self, event_ids: list[str]) -> None:
+        with self.storage.unit_of_work() as uow:
+            # the state this unit of work starts from: if it is the one the last command left
+            # (nobody committed since, the notifier included), the rows kept for the next
+            # command stay valid after this commit, which changes the outbox only
             warm = self._warm
             before = uow.stamp() if warm is not None else None
-            pending = uow.outbox.pending(limit)
-            done: list[str] = []
-            try:
-                for e in pending:
-                    self.notifier.notify(e)
-                    done.append(e.event_id)
-            finally:
-                if done:
-                    uow.outbox.mark_delivered(done)
-                    uow.commit()
-                    # only the outbox changed: what the last command left is still current
-                    if warm is not None and before is not None and before == warm.stamp:
-                        warm.stamp = uow.stamp()
-        return len(done)
+            uow.outbox.mark_delivered(event_ids)
+            uow.commit()
+            if warm is not None and before is not None and before == warm.stamp:
+                warm.stamp = uow.stamp()
 
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
@@ -996,7 +1058,12 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Post stock lines as one unit of work: all lines or nothing."""
+        """Post stock lines as one unit of work: all lines or nothing.
+
+        ``posted_at`` (default: the service clock's now) is a ``datetime.datetime``, naive
+        when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
+        is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
+        posted_at = _optional_moment(posted_at, "posted_at")
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
@@ -1062,20 +1129,28 @@ class Jxc:
         unit: str | None = None,
         lot: str = "",
         serials: Sequence[str] = (),
+        demand: str | None = None,
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
         """Move stock between warehouses at its cost (调拨). To go through in-transit, transfer
-        into a warehouse defined with ``in_transit=True`` and later from it to the target."""
+        into a warehouse defined with ``in_transit=True`` and later from it to the target.
+
+        ``demand`` names the transfer line (``"DB-1/1"``) whose reservations in
+        ``from_warehouse`` the transfer may take and consumes, as an issue for a demand does;
+        without it the transfer sees only the stock nobody reserved."""
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
-        payload = (doc, item, from_warehouse, to_warehouse, quantity, unit, lot, list(serials),
-                   posted_at)
+        posted_at = _optional_moment(posted_at, "posted_at")
+        payload: tuple[Any, ...] = (doc, item, from_warehouse, to_warehouse, quantity, unit,
+                                    lot, list(serials), posted_at)
+        if demand is not None:  # appended only when given: the keys of earlier calls still hold
+            payload += (demand,)
 
         def body(w: _Work) -> Posting:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
-                            serials=tuple(serials), kind="transfer_out")
+                            serials=tuple(serials), demand=demand, kind="transfer_out")
             return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse)
 
         result: Posting = self._run("transfer", payload, idempotency_key, body,
@@ -1094,10 +1169,16 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Other in/out (其他出入库): ``quantity`` > 0 receives at ``unit_cost``, < 0 issues."""
+        """Other in/out (其他出入库): ``quantity`` (a Decimal or an int) > 0 receives at
+        ``unit_cost`` (default 0), < 0 issues (``unit_cost`` is not used; it is checked all
+        the same). A float or a str, as quantity or as unit cost, is refused naming the
+        field; a quantity of 0 is ``invalid_quantity``."""
         doc = _doc_id("TZ", doc_id, idempotency_key)
-        if not isinstance(quantity, Decimal) or quantity >= 0:
-            line = StockLine(item, warehouse, quantity, IN, unit_cost=unit_cost or ZERO, lot=lot,
+        if unit_cost is not None:
+            check_amount(unit_cost, "unit_cost")
+        if check_number(quantity, "quantity") >= 0:
+            line = StockLine(item, warehouse, quantity, IN,
+                             unit_cost=ZERO if unit_cost is None else unit_cost, lot=lot,
                              kind="adjustment_in")
         else:
             line = StockLine(item, warehouse, -quantity, OUT, lot=lot, kind="adjustment_out")
@@ -1116,7 +1197,7 @@ class Jxc:
     ) -> Posting:
         if not lines:
             raise JxcError("empty_posting")
-        when = posted_at or w.now
+        when = _posting_moment(w, posted_at)
         w.check_open(when)
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
@@ -1174,16 +1255,17 @@ class Jxc:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
                         amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
                     signed_q, signed_v = qty, amount
-                elif transfer_to is not None and org:
-                    # inside one organisation scope a transfer moves no value: shown at average
-                    amount = _average_value(v, qty, self.currency_digits)
-                    signed_q, signed_v = -qty, -amount
                 else:
-                    from_ref = lot if lot_costed else (line.from_ref or "")
-                    amount = v.issue(qty, from_ref or None,
-                                     ref=_group_ref(doc_type, doc_id, line_no))
+                    if transfer_to is not None and org:
+                        # inside one organisation scope a transfer moves no value: shown at
+                        # average
+                        amount = _average_value(v, qty, self.currency_digits)
+                    else:
+                        from_ref = lot if lot_costed else (line.from_ref or "")
+                        amount = v.issue(qty, from_ref or None,
+                                         ref=_group_ref(doc_type, doc_id, line_no))
                     signed_q, signed_v = -qty, -amount
-                    if line.demand is not None:
+                    if line.demand is not None:  # an issue or a transfer for its demand line
                         self._consume_reservations(w, line, item.code, lot, qty)
                 key = (item.code, line.warehouse, location, lot)
                 moved[key] = moved.get(key, ZERO) + signed_q
@@ -1261,6 +1343,7 @@ class Jxc:
         ``landed_cost`` entry, then the corrections, with those of the transfers that took the
         receipt's units further, :meth:`_follow_transfers`).
         """
+        when = _posting_moment(w, when)
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
         v = self._scope_at(w, item, warehouse, when, replays)
@@ -1722,12 +1805,16 @@ class Jxc:
         ``partial=True`` grants what is available and reports the short lines (and a
         ``reservation_short`` event); ``partial=False`` grants nothing when any line is short
         and raises :class:`ReservationShortError` listing every short line. ``expires_at``
-        makes soft reservations that lapse by themselves.
+        makes soft reservations that lapse by themselves: a ``datetime.datetime`` after the
+        service clock's now (else ``invalid_date``, ``expiry_not_in_future``), naive or aware
+        as that now is (else ``timezone_mismatch``); an aware one is kept in UTC. A refusal
+        reserves nothing.
         """
-        payload = (list(lines), partial, expires_at)
+        expires = _optional_moment(expires_at, "expires_at")
+        payload = (list(lines), partial, expires)
 
         def body(w: _Work) -> ReservationResult:
-            return self._reserve(w, lines, partial, expires_at)
+            return self._reserve(w, lines, partial, expires)
 
         result: ReservationResult = self._run(
             "reserve", payload, idempotency_key, body,
@@ -1736,6 +1823,12 @@ class Jxc:
 
     def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
                  expires_at: dt.datetime | None) -> ReservationResult:
+        if expires_at is not None:
+            expires_at = _moment(expires_at, "expires_at")
+            _same_awareness(expires_at, w.now, "expires_at")
+            if expires_at <= w.now:  # it would be granted and lapse at once
+                raise JxcError("expiry_not_in_future", expires_at=expires_at.isoformat(),
+                               now=w.now.isoformat())
         wanted: list[tuple[int, Decimal, Decimal]] = []
         taken: dict[tuple[str, str, str], Decimal] = {}
         taken_all: dict[tuple[str, str], Decimal] = {}
@@ -1781,7 +1874,9 @@ class Jxc:
         )
 
     def release(self, demand: str, *, idempotency_key: str | None = None) -> Decimal:
-        """Release every reservation of ``demand`` (cancel); returns the quantity released."""
+        """Release every reservation of ``demand`` (cancel); returns the quantity released:
+        what was actively reserved for it (base units). Soft reservations that had already
+        lapsed are removed too but count for nothing: their stock was free already."""
 
         def body(w: _Work) -> Decimal:
             return self._release(w, demand)
@@ -1793,10 +1888,12 @@ class Jxc:
     @staticmethod
     def _release(w: _Work, demand: str) -> Decimal:
         total = ZERO
+        now = w.now
         for r in w.uow.reservations.for_demand(demand):
             w.uow.reservations.remove(r.reservation_id)
             w.forget_reservations(r.item, r.warehouse)
-            total += r.quantity
+            if r.active(now):
+                total += r.quantity
         return total
 
     @staticmethod

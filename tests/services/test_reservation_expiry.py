@@ -1,0 +1,104 @@
+"""Soft reservations, on both adapters: ``expires_at`` must lapse in the future (granted and
+lapsed at once, it reserved nothing while it reported a grant), an aware one is kept in UTC,
+and ``release`` returns only what was still reserved, not what had lapsed already. The
+refusals of a wrong type or timezone are in test_bad_input.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
+from jxc_core.services import Jxc, ReserveLine
+from jxc_core.stock import Item, Warehouse
+
+D = Decimal
+NOW = dt.datetime(2026, 3, 1, 10, 0)
+CST = dt.timezone(dt.timedelta(hours=8))  # China Standard Time
+
+
+class Clock:
+    """A clock a test moves by hand."""
+
+    def __init__(self, at: dt.datetime) -> None:
+        self.at = at
+
+    def now(self) -> dt.datetime:
+        return self.at
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
+    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
+        str(tmp_path / "expiry.db"))
+    yield s
+    s.close()
+
+
+def shop(storage: Storage, clock: Clock) -> Jxc:
+    j = Jxc(storage, clock=clock)
+    j.define_item(Item("F", "fifo"))
+    j.define_warehouse(Warehouse("W", "main"))
+    return j
+
+
+# -- release and expiry ---------------------------------------------------------------------
+def test_release_returns_only_what_was_still_reserved(storage: Storage) -> None:
+    clock = Clock(NOW)
+    j = shop(storage, clock)
+    j.receive("F", "W", D(10), D(1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(2))])  # hard
+    j.reserve([ReserveLine("CART-2", "F", "W", D(3))], expires_at=NOW + dt.timedelta(hours=3))
+    clock.at = NOW + dt.timedelta(hours=2)  # the first cart's 4 have lapsed, CART-2 has not
+    assert j.release("CART-1") == D(2)
+    assert j.release("CART-1") == D(0)
+    assert j.release("CART-2") == D(3)
+    with storage.unit_of_work() as u:  # the lapsed record is purged too
+        assert u.reservations.for_demand("CART-1") == []
+    b = j.balance("F", "W")
+    assert (b.reserved, b.available) == (D(0), D(10))
+
+
+def test_release_of_lapsed_reservations_only_returns_zero(storage: Storage) -> None:
+    clock = Clock(NOW)
+    j = shop(storage, clock)
+    j.receive("F", "W", D(10), D(1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
+    clock.at = NOW + dt.timedelta(hours=1)  # lapses at expires_at itself
+    assert j.release("CART-1", idempotency_key="REL-1") == D(0)
+    assert j.release("CART-1", idempotency_key="REL-1") == D(0)
+
+
+def test_expiry_must_be_in_the_future(storage: Storage) -> None:
+    j = shop(storage, Clock(NOW))
+    j.receive("F", "W", D(10), D(1))
+    for at in (NOW, NOW - dt.timedelta(seconds=1)):
+        with pytest.raises(JxcError) as info:
+            j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=at)
+        assert info.value.code == "expiry_not_in_future"
+        assert info.value.data == {"expires_at": at.isoformat(), "now": NOW.isoformat()}
+    assert j.reservations() == []
+    r = j.reserve([ReserveLine("CART-1", "F", "W", D(4))],
+                  expires_at=NOW + dt.timedelta(microseconds=1))
+    assert r.granted == (D(4),) and j.balance("F", "W").reserved == D(4)
+
+
+def test_aware_expiry_beside_an_aware_clock_is_kept_in_utc(storage: Storage) -> None:
+    j = shop(storage, Clock(dt.datetime(2026, 3, 2, 20, 0, tzinfo=CST)))
+    j.receive("F", "W", D(2), D(1))
+    expires = dt.datetime(2026, 3, 2, 21, 0, tzinfo=CST)
+    j.reserve([ReserveLine("CART-1", "F", "W", D(1))], expires_at=expires)
+    (r,) = j.reservations()
+    assert r.expires_at == expires and r.expires_at.utcoffset() == dt.timedelta(0)
+    with pytest.raises(JxcError) as info:  # a naive time beside an aware clock
+        j.reserve([ReserveLine("CART-2", "F", "W", D(1))],
+                  expires_at=dt.datetime(2026, 3, 3, 9, 0))
+    assert info.value.code == "timezone_mismatch"
+    assert [x.demand for x in j.reservations()] == ["CART-1"]
