@@ -149,11 +149,18 @@ class PeriodClose:
     monthly_issues: int = 0
 
 
-def period_bounds(year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
-    """[first moment, last moment] of a month."""
+def period_bounds(year: int, month: int, tz: dt.tzinfo | None = None
+                  ) -> tuple[dt.datetime, dt.datetime]:
+    """[first moment, last moment] of a month (naive, or in ``tz``)."""
     last = calendar.monthrange(year, month)[1]
-    return (dt.datetime(year, month, 1),
-            dt.datetime(year, month, last, 23, 59, 59, 999999))
+    return (dt.datetime(year, month, 1, tzinfo=tz),
+            dt.datetime(year, month, last, 23, 59, 59, 999999, tzinfo=tz))
+
+
+def _bounds(w: _Work, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+    """The month's bounds as the service's moments are: naive with a naive clock; with an
+    aware one in UTC, as aware moments are kept (months are UTC months)."""
+    return period_bounds(year, month, None if w.now.tzinfo is None else dt.UTC)
 
 
 def _book_of(r: JournalRow, book_currency: str, digits: int) -> Decimal:
@@ -395,10 +402,10 @@ class Accounting:
     def close_period(self, year: int, month: int, *, user: str = "",
                      strict: bool = False) -> PeriodClose:
         """Close a month: voucher everything, snapshot the balances, lock the period."""
-        _, end = period_bounds(year, month)
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> PeriodClose:
+            _, end = _bounds(w, year, month)
             lock = locked_until(w)
             if lock is not None and end <= lock:
                 raise PeriodClosedError(date=period)
@@ -511,7 +518,7 @@ class Accounting:
                     "scope": list(scope), "closing": inner.closing_data(month), "entries": [],
                     "counted": [], "journal": []}
                 result = inner.close_period(month)
-                at = period_bounds(int(month[:4]), int(month[5:7]))[1]
+                at = _bounds(w, int(month[:4]), int(month[5:7]))[1]
                 doc_id = f"YJ-{month}"
                 posting = rows.setdefault(month, [])
                 # (ref, value leaving stock, is a return): a return brings its value back
@@ -684,7 +691,7 @@ class Accounting:
             inner.reopen([r["closing"] for _, r in records])
             self._store_monthly(w, scope, inner, state)
             for month, record in records:
-                end = period_bounds(int(month[:4]), int(month[5:7]))[1]
+                end = _bounds(w, int(month[:4]), int(month[5:7]))[1]
                 for g_type, g_doc, g_line, value in record["entries"]:
                     entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO,
                                                -Decimal(value), end, "period_cost", g_type,
@@ -705,10 +712,10 @@ class Accounting:
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
         """Reopen a closed month (and every later one): explicit and recorded."""
-        start, end = period_bounds(year, month)
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> None:
+            start, end = _bounds(w, year, month)
             lock = locked_until(w)
             if lock is None or end > lock:
                 raise JxcError("invalid_transition", state="open", action="reopen")
@@ -721,7 +728,7 @@ class Accounting:
             w.uow.records.put("period", "lock", {"until": before.isoformat(), "period": ""})
             months = []  # every month from this one to the last one valued
             y, m = year, month
-            while period_bounds(y, m)[1] <= lock:
+            while _bounds(w, y, m)[1] <= lock:
                 months.append(f"{y:04d}-{m:02d}")
                 y, m = (y + 1, 1) if m == 12 else (y, m + 1)
             self._reopen_monthly(w, months, w.now.isoformat())
@@ -769,9 +776,9 @@ class Accounting:
     # -- reports ----------------------------------------------------------------------------------
     def inventory_summary(self, year: int, month: int) -> list[SummaryRow]:
         """进销存汇总表: per item and warehouse, opening, receipts and issues by kind, closing."""
-        start, end = period_bounds(year, month)
         with self.jxc.storage.unit_of_work() as uow:
             w = _Work(self.jxc, uow)
+            start, end = _bounds(w, year, month)
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
             out: list[SummaryRow] = []
             for item, wh in sorted(opening):

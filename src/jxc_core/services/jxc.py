@@ -695,6 +695,9 @@ class _Work:
             return
         at = moment if isinstance(moment, dt.datetime) else dt.datetime.combine(
             moment, dt.time())
+        if (at.utcoffset() is None) != (lock.utcoffset() is None):  # a date, or an old lock
+            at = (at.replace(tzinfo=dt.UTC) if at.utcoffset() is None
+                  else at.astimezone(dt.UTC).replace(tzinfo=None))
         if at <= lock:
             raise PeriodClosedError(date=moment.isoformat())
 
@@ -1996,6 +1999,8 @@ class Jxc:
         Costed by organisation (``org``), the value-only entries of the item's one scope
         (cost settlements, back-dating corrections, month-end costs) stand under warehouse
         ``"*"``: they count in the item's total, not in any one warehouse's."""
+        if as_of.utcoffset() is not None:  # aware: compared with the moments kept in UTC
+            as_of = as_of.astimezone(dt.UTC)
         ends = (uow.records.get("period", "closed") or {}).get("ends", [])
         end = max((e for e in ends if e <= as_of.isoformat()), default=None)
         whs = [warehouse] if warehouse is not None else sorted(
