@@ -184,10 +184,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "duplicate_count_line": (
         "Lines {first} and {line} both count {item} in {warehouse}: a stock count counts each "
-        "balance on one line (a line without a lot counts every lot of the item, whatever the "
-        "location)",
+        "balance on one line (a line without a lot counts every lot of the item, a line "
+        "without a location every location)",
         "第 {first} 行和第 {line} 行盘点的是同一库存（{warehouse} 的 {item}）：盘点单的每个余额只能"
-        "占一行（不指定批次的行盘点该存货的所有批次，不分库位）",
+        "占一行（不指定批次的行盘点该存货的所有批次，不指定库位的行盘点所有库位）",
     ),
     "invalid_document": (
         "Document {doc_id} is invalid: {reason}",

@@ -108,8 +108,10 @@ def test_count_sheets_blind_and_not(shop: Shop) -> None:
     pc = open_count(shop)
     blind = shop.docs.count_sheet(pc.doc_id)
     assert blind == [
-        {"line_no": 1, "item": "A", "warehouse": "W1", "lot": "", "counted": None},
-        {"line_no": 2, "item": "C", "warehouse": "W1", "lot": "", "counted": None}]
+        {"line_no": 1, "item": "A", "warehouse": "W1", "location": "", "lot": "",
+         "counted": None},
+        {"line_no": 2, "item": "C", "warehouse": "W1", "location": "", "lot": "",
+         "counted": None}]
     assert all("book" not in row for row in blind)
     shop.docs.record_count(pc.doc_id, {2: D(6)})
     open_sheet = shop.docs.count_sheet(pc.doc_id, blind=False)
@@ -294,7 +296,7 @@ def test_a_count_with_the_same_stock_on_two_lines_is_refused(shop: Shop) -> None
                                   Line(2, "C", D(0), warehouse="W1")])
     assert err.value.code == "duplicate_count_line"
     assert err.value.data == {"doc_id": "", "line": 2, "first": 1, "item": "C",
-                              "warehouse": "W1", "lot": ""}
+                              "warehouse": "W1", "lot": "", "location": ""}
     assert "1" in err.value.message("zh_CN") and "2" in err.value.message("zh_CN")
     assert shop.snapshot() == before
     assert (shop.qty("C"), shop.jxc.balance("C", "W1").held) == (10, 0)
@@ -304,7 +306,8 @@ def test_a_count_with_the_same_stock_on_two_lines_is_refused(shop: Shop) -> None
 OVERLAPS = [
     ({}, True),
     ({"unit": "个"}, True),  # the same item in its base unit named
-    ({"location": "L2"}, True),  # the on hand counted is the warehouse's, any location
+    ({"location": "L2"}, False),  # another location's stock
+    ({"location": ""}, True),  # no location: the whole warehouse, L1 too
     ({"lot": "L1"}, True),  # the 1st line (no lot) counts every lot, L1 too
     ({"item": "B"}, False),
     ({"warehouse": "W2"}, False),

@@ -40,7 +40,7 @@ from jxc_core.documents.codec import document_from_data, document_to_data
 from jxc_core.documents.lifecycle import Action, State, next_state
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
-from jxc_core.errors import JxcError, NotFoundError
+from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
 from jxc_core.services.jxc import (
     IN,
     OUT,
@@ -60,6 +60,7 @@ from jxc_core.stock.replenishment import (
     group_by_supplier,
     suggest_quantity,
 )
+from jxc_core.stock.rules import fefo_order
 from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
 
 __all__ = ["PREFIXES", "Documents", "JournalRow"]
@@ -193,19 +194,30 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
 def _check_count_lines(doc: Document) -> None:
     """Each line of a stock count counts stock that no other line counts, else
     ``duplicate_count_line``: a line books ``counted - on hand`` of its item in its warehouse
-    (of its lot; without a lot, of every lot), so two lines of the same stock would book the
-    variance twice (on hand 10, two lines counted 8: on hand 6). The on hand a line compares
-    with is the warehouse's, whatever the line's location: lines that differ only by location
-    count the same stock."""
+    (of its lot; without a lot, of every lot) and of its location (without a location, of every
+    location), so two lines of the same stock would book the variance twice (on hand 10, two
+    lines counted 8: on hand 6). Two lines of one item and warehouse overlap when their lots
+    overlap (the same lot, or one of them without a lot) and their locations overlap (the same
+    location, or one of them without a location)."""
     seen: dict[tuple[str, str], list[Line]] = {}
     for line in doc.lines:
         same = seen.setdefault((line.item, line.warehouse), [])
         for other in same:
-            if not line.lot or not other.lot or line.lot == other.lot:
+            if (not line.lot or not other.lot or line.lot == other.lot) and (
+                    not line.location or not other.location
+                    or line.location == other.location):
                 raise JxcError("duplicate_count_line", doc_id=doc.doc_id, line=line.line_no,
                                first=other.line_no, item=line.item, warehouse=line.warehouse,
-                               lot=line.lot)
+                               lot=line.lot, location=line.location)
         same.append(line)
+
+
+def _counts(line: Line, b: Balance) -> bool:
+    """Whether count line ``line`` counts balance row ``b`` (of its item and warehouse): of
+    its lot (without a lot, every lot) and of its location (without a location, every
+    location)."""
+    return (not line.lot or b.lot == line.lot) and (
+        not line.location or b.location == line.location)
 
 
 #: a foreign-currency receipt line's counter: the book amounts its GRNI slices cleared
@@ -484,7 +496,10 @@ class Documents:
                 if not line.warehouse:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no} has no warehouse")
-                w.warehouse(line.warehouse)
+                wh = w.warehouse(line.warehouse)
+                if kind == DocType.STOCK_COUNT and line.location and wh.locations and \
+                        line.location not in wh.locations:  # a count of no location's stock
+                    raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
             if kind == DocType.TRANSFER:
                 w.warehouse(line.to_warehouse)
                 if line.to_warehouse == line.warehouse:
@@ -744,14 +759,15 @@ class Documents:
 
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:
-        """The count sheet (盘点表); a blind one does not show the book quantity."""
+        """The count sheet (盘点表): per line where to count (item, warehouse, location, lot)
+        and what was counted; a blind one does not show the book quantity."""
         doc = self.get(doc_id)
         book = doc.attributes.get("book", {})
         out = []
         for line in doc.lines:
             row: dict[str, Any] = {"line_no": line.line_no, "item": line.item,
-                                   "warehouse": line.warehouse, "lot": line.lot,
-                                   "counted": line.counted}
+                                   "warehouse": line.warehouse, "location": line.location,
+                                   "lot": line.lot, "counted": line.counted}
             if not blind:
                 row["book"] = Decimal(book.get(str(line.line_no), "0"))
             out.append(row)
@@ -796,23 +812,48 @@ class Documents:
             doc = self._release_count(w, doc)
         # start of a count: freeze what is available of each counted balance (held)
         book: dict[str, str] = {}
-        held: dict[str, str] = {}
+        held: dict[str, Any] = {}
         for line in doc.lines:
-            on_hand = self._on_hand(w, line.item, line.warehouse, line.lot)
-            book[str(line.line_no)] = str(on_hand)
+            book[str(line.line_no)] = str(self._count_on_hand(w, line))
+            if line.location:
+                rows = self._freeze_location(w, line)
+                if rows:
+                    held[str(line.line_no)] = rows
+                continue
             free = self.jxc._available(w, line.item, line.warehouse, line.lot)
             if free > 0:
                 self.jxc._hold(w, line.item, line.warehouse, free, line.lot)
                 held[str(line.line_no)] = str(free)
         return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
 
+    def _freeze_location(self, w: _Work, line: Line) -> list[list[str]]:
+        """Freeze what is available of the rows a located count line counts (the usable lots
+        of its location with stock, first expired first): on each row its on hand - held, no
+        more than the warehouse has available of that lot (reservations are per warehouse and
+        lot, not per location). Returns the rows held: ``[location, lot, quantity]``."""
+        rows = [b for b in w.group(line.item, line.warehouse).values() if _counts(line, b)]
+        held: list[list[str]] = []
+        for b in fefo_order(rows, w.lots_of(line.item, rows), w.now.date()):
+            free = min(b.on_hand - b.held,
+                       self.jxc._available(w, line.item, line.warehouse, b.lot))
+            if free > 0:
+                self.jxc._hold(w, line.item, line.warehouse, free, b.lot, b.location)
+                held.append([b.location, b.lot, str(free)])
+        return held
+
     def _release_count(self, w: _Work, doc: Document) -> Document:
         """Let go of the freeze of a stock count: exactly what ``attributes["held"]`` says
         it holds (posting, cancelling and rejecting it; submitting a draft that still holds
-        some); ``held`` is then empty."""
+        some); ``held`` is then empty. Per line, ``held`` is either a quantity, held on the
+        row of the line's lot without a location (a line without a location), or the rows
+        held, ``[location, lot, quantity]`` (a line with a location)."""
         for n, q in doc.attributes.get("held", {}).items():
             line = doc.line(int(n))
-            self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
+            if isinstance(q, list):
+                for location, lot, part in q:
+                    self.jxc._hold(w, line.item, line.warehouse, -Decimal(part), lot, location)
+            else:
+                self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
         return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
 
     def _on_reject(self, w: _Work, doc: Document) -> Document:
@@ -849,9 +890,11 @@ class Documents:
             self._order_effect(w, doc, -1, remaining_only=True)
         return doc
 
-    def _on_hand(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
-        return sum((b.on_hand for b in w.group(item, warehouse).values()
-                    if not lot or b.lot == lot), ZERO)
+    @staticmethod
+    def _count_on_hand(w: _Work, line: Line) -> Decimal:
+        """The on hand a count line counts (:func:`_counts`): its book quantity."""
+        return sum((b.on_hand for b in w.group(line.item, line.warehouse).values()
+                    if _counts(line, b)), ZERO)
 
     def _order_effect(self, w: _Work, doc: Document, sign: int,
                       remaining_only: bool = False) -> None:
@@ -959,13 +1002,16 @@ class Documents:
         return f"{doc.doc_id}-R" if reverse else doc.doc_id
 
     def _stock(self, w: _Work, doc: Document, lines: list[StockLine], when: dt.datetime,
-               reverse: bool, transfer_to: str | None = None, book: _Book | None = None
-               ) -> dict[int, Decimal]:
-        """Post stock lines; returns the signed value per document line."""
+               reverse: bool, transfer_to: str | None = None, book: _Book | None = None,
+               posted: list[LedgerEntry] | None = None) -> dict[int, Decimal]:
+        """Post stock lines; returns the signed value per document line (and adds the
+        posting's ledger entries to ``posted``, when given)."""
         if not lines:
             return {}
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to)
+        if posted is not None:
+            posted.extend(posting.entries)
         if book is not None:
             self._book_cost_entries(book, posting.entries)
         values: dict[int, Decimal] = {}
@@ -1537,15 +1583,31 @@ class Documents:
 
     def _signed_lines(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                       reverse: bool, role: str, qty: Mapping[int, Decimal],
-                      unit_cost: Mapping[int, Decimal]) -> Document:
-        """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts)."""
+                      unit_cost: Mapping[int, Decimal],
+                      rows: Mapping[int, Sequence[Sequence[str]]] | None = None,
+                      posted: list[LedgerEntry] | None = None) -> Document:
+        """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts).
+
+        ``rows``: per line that removes stock, the balance rows it takes its quantity from,
+        ``[location, lot, quantity]`` (a count's loss in a location); cancelled, the line puts
+        it back on those rows, ``[location, lot, quantity, value]``. ``posted`` receives the
+        ledger entries."""
         stock: list[StockLine] = []
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
             if not q:
                 continue
             going_in = (q > 0) != reverse
-            if going_in and reverse:  # under the monthly average: takes back its issue
+            taken = (rows or {}).get(line.line_no)
+            if going_in and reverse and taken:  # back where it was taken, row by row
+                group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
+                for location, lot, part, part_value in taken:
+                    stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
+                                           value=Decimal(part_value), unit=line.unit, lot=lot,
+                                           location=location, from_ref=group,
+                                           kind=f"{doc.doc_type.value}_reversal",
+                                           line_no=line.line_no))
+            elif going_in and reverse:  # under the monthly average: takes back its issue
                 stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
                                        value=doc.counter(line.line_no, "value"),
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -1559,6 +1621,12 @@ class Documents:
                                        unit=line.unit, lot=line.lot, expiry=line.expiry,
                                        location=line.location, kind=f"{doc.doc_type.value}_in",
                                        line_no=line.line_no))
+            elif taken and not reverse:
+                for location, lot, part in taken:
+                    stock.append(StockLine(line.item, line.warehouse, Decimal(part), OUT,
+                                           unit=line.unit, lot=lot, location=location,
+                                           kind=f"{doc.doc_type.value}_out",
+                                           line_no=line.line_no))
             else:
                 from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
                             else None)
@@ -1566,7 +1634,7 @@ class Documents:
                                        lot=line.lot, location=line.location, from_ref=from_ref,
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse, book=book)
+        values = self._stock(w, doc, stock, when, reverse, book=book, posted=posted)
         counters = {}
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
@@ -1583,9 +1651,13 @@ class Documents:
                      reverse: bool) -> Document:
         qty: dict[int, Decimal] = {}
         cost: dict[int, Decimal] = {}
+        #: a loss of a located line: the rows of its location it leaves (and, cancelled, the
+        #: rows it goes back to with the value each took: ``attributes["loss_rows"]``)
+        rows: dict[int, list[list[str]]] = {}
         if reverse:
             for line in doc.lines:
                 qty[line.line_no] = doc.counter(line.line_no, "quantity")
+            rows = {int(n): r for n, r in doc.attributes.get("loss_rows", {}).items()}
         else:
             _check_count_lines(doc)  # a draft stored before the rule
             doc = self._release_count(w, doc)
@@ -1595,8 +1667,9 @@ class Documents:
                                    reason=f"line {line.line_no} has not been counted")
                 item = w.item(line.item)
                 counted = item.to_base(line.counted, line.unit)
-                qty[line.line_no] = counted - self._on_hand(w, line.item, line.warehouse,
-                                                            line.lot)
+                qty[line.line_no] = counted - self._count_on_hand(w, line)
+                if line.location and qty[line.line_no] < 0:
+                    rows[line.line_no] = self._count_loss_rows(w, line, -qty[line.line_no])
                 v = w.valuation(item, line.warehouse)
                 if isinstance(v, MonthlyScope):  # the count month's unit cost as it stands:
                     # the value leaves out the open months' issues, not valued before close
@@ -1604,8 +1677,47 @@ class Documents:
                 else:
                     cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
                                           if v.quantity > 0 else ZERO)
-        out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost)
-        return attrs.evolve(out, attributes=doc.attributes)
+        posted: list[LedgerEntry] = []
+        out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost,
+                                 rows, posted)
+        if reverse or not rows:
+            return attrs.evolve(out, attributes=doc.attributes)
+        taken: dict[tuple[int, str, str], Decimal] = {}
+        for e in posted:
+            if e.kind == "stock_count_out" and e.line_no in rows:
+                k = (e.line_no, e.location, e.lot)
+                taken[k] = taken.get(k, ZERO) - e.value
+        loss_rows = {str(n): [[loc, lot, q, str(taken.get((n, loc, lot), ZERO))]
+                              for loc, lot, q in r] for n, r in rows.items()}
+        return attrs.evolve(out, attributes={**doc.attributes, "loss_rows": loss_rows})
+
+    def _count_loss_rows(self, w: _Work, line: Line, qty: Decimal) -> list[list[str]]:
+        """The rows the loss ``qty`` of a count line with a location leaves from: the rows of
+        its location — of its lot, or, without a lot, lot by lot first expired first out (as
+        issues pick lots: expired lots left out) — each up to its on hand - held. What they
+        do not have is refused (``insufficient_stock`` naming the location), unless the item
+        allows negative stock: then the last row taken (or the line's lot) takes it. Returns
+        ``[location, lot, quantity]`` per row."""
+        rows = [b for b in w.group(line.item, line.warehouse).values() if _counts(line, b)]
+        if not line.lot:
+            rows = fefo_order(rows, w.lots_of(line.item, rows), w.now.date())
+        parts: dict[str, Decimal] = {}
+        left = qty
+        for b in rows:
+            take = min(left, b.on_hand - b.held)
+            if take > 0:
+                parts[b.lot] = take
+                left -= take
+            if not left:
+                break
+        if left:
+            if not w.item(line.item).allow_negative:
+                raise InsufficientStockError(item=line.item, warehouse=line.warehouse,
+                                             location=line.location, lot=line.lot, needed=qty,
+                                             on_hand=qty - left, short=left)
+            last = next(reversed(parts), line.lot)
+            parts[last] = parts.get(last, ZERO) + left
+        return [[line.location, lot, str(q)] for lot, q in parts.items()]
 
     def _landed_cost(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                      reverse: bool) -> Document:
