@@ -62,7 +62,7 @@ def test_a_location_counted_right_books_nothing(shop: Shop) -> None:
     assert (c.on_hand, c.held, c.available) == (10, 5, 5)
     assert shop.docs.count_sheet(pc.doc_id, blind=False) == [
         {"line_no": 1, "item": "C", "warehouse": "W1", "location": "L1", "lot": "",
-         "counted": None, "book": D(5)}]
+         "counted": None, "unit": "个", "book": D(5), "book_unit": "个"}]
     shop.docs.record_count(pc.doc_id, {1: D(5)})
     shop.docs.approve(pc.doc_id, BOSS)
     pc = shop.docs.post(pc.doc_id, BOSS)

@@ -109,9 +109,9 @@ def test_count_sheets_blind_and_not(shop: Shop) -> None:
     blind = shop.docs.count_sheet(pc.doc_id)
     assert blind == [
         {"line_no": 1, "item": "A", "warehouse": "W1", "location": "", "lot": "",
-         "counted": None},
+         "counted": None, "unit": "个"},
         {"line_no": 2, "item": "C", "warehouse": "W1", "location": "", "lot": "",
-         "counted": None}]
+         "counted": None, "unit": "个"}]
     assert all("book" not in row for row in blind)
     shop.docs.record_count(pc.doc_id, {2: D(6)})
     open_sheet = shop.docs.count_sheet(pc.doc_id, blind=False)
@@ -561,4 +561,27 @@ def test_a_backdated_receipt_revalues_an_earlier_transfer_in_the_books(shop: Sho
                       if r.role == "inventory" and r.warehouse == wh), D(0))
         assert booked == shop.value("A", wh) + shop.value("B", wh) + shop.value("C", wh) \
             + shop.value("KG", wh)
+    shop.check_books()
+
+
+@pytest.mark.parametrize(("counted_boxes", "on_hand", "value"), [
+    (D(2), D(24), D("240.00")),  # a gain of 4 units at the average 10.00
+    (D(1), D(12), D("120.00")),  # a loss of 8 units
+])
+def test_count_in_another_unit_moves_base_units(shop: Shop, counted_boxes: Decimal,
+                                                on_hand: Decimal, value: Decimal) -> None:
+    """A (箱 = 12): 20 on hand, counted in boxes; the variance is worked out and moved in
+    base units (it was converted twice: 2 boxes counted ended with 68 on hand)."""
+    shop.stock_in("A", D(20), D(10))
+    pc = shop.make("stock_count", [Line(1, "A", D(0), warehouse="W1", unit="箱")])
+    shop.docs.submit(pc.doc_id, BOSS)
+    sheet = shop.docs.count_sheet(pc.doc_id, blind=False)
+    assert [(r["unit"], r["book"], r["book_unit"]) for r in sheet] == [("箱", D(20), "个")]
+    shop.docs.record_count(pc.doc_id, {1: counted_boxes})
+    shop.docs.approve(pc.doc_id, BOSS)
+    shop.docs.post(pc.doc_id, BOSS)
+    assert (shop.qty("A"), shop.value("A")) == (on_hand, value)
+    shop.check_books()
+    shop.docs.cancel(pc.doc_id, BOSS)  # the reversal moves the same base units back
+    assert (shop.qty("A"), shop.value("A")) == (D(20), D("200.00"))
     shop.check_books()

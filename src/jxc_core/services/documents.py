@@ -765,11 +765,14 @@ class Documents:
         book = doc.attributes.get("book", {})
         out = []
         for line in doc.lines:
+            base_unit = self.jxc.item(line.item).base_unit
             row: dict[str, Any] = {"line_no": line.line_no, "item": line.item,
                                    "warehouse": line.warehouse, "location": line.location,
-                                   "lot": line.lot, "counted": line.counted}
-            if not blind:
+                                   "lot": line.lot, "counted": line.counted,
+                                   "unit": line.unit or base_unit}
+            if not blind:  # in the item's base unit
                 row["book"] = Decimal(book.get(str(line.line_no), "0"))
+                row["book_unit"] = base_unit
             out.append(row)
         return out
 
@@ -1585,8 +1588,12 @@ class Documents:
                       reverse: bool, role: str, qty: Mapping[int, Decimal],
                       unit_cost: Mapping[int, Decimal],
                       rows: Mapping[int, Sequence[Sequence[str]]] | None = None,
-                      posted: list[LedgerEntry] | None = None) -> Document:
+                      posted: list[LedgerEntry] | None = None, base: bool = False
+                      ) -> Document:
         """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts).
+
+        ``qty`` and ``unit_cost`` are in each line's unit, or in the item's base unit with
+        ``base=True`` (a count's variance, worked out in base units).
 
         ``rows``: per line that removes stock, the balance rows it takes its quantity from,
         ``[location, lot, quantity]`` (a count's loss in a location); cancelled, the line puts
@@ -1597,20 +1604,21 @@ class Documents:
             q = qty.get(line.line_no, ZERO)
             if not q:
                 continue
+            unit = None if base else line.unit
             going_in = (q > 0) != reverse
             taken = (rows or {}).get(line.line_no)
             if going_in and reverse and taken:  # back where it was taken, row by row
                 group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 for location, lot, part, part_value in taken:
                     stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
-                                           value=Decimal(part_value), unit=line.unit, lot=lot,
+                                           value=Decimal(part_value), unit=unit, lot=lot,
                                            location=location, from_ref=group,
                                            kind=f"{doc.doc_type.value}_reversal",
                                            line_no=line.line_no))
             elif going_in and reverse:  # under the monthly average: takes back its issue
                 stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
                                        value=doc.counter(line.line_no, "value"),
-                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       unit=unit, lot=line.lot, location=line.location,
                                        from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
                                                            line.line_no),
                                        kind=f"{doc.doc_type.value}_reversal",
@@ -1618,19 +1626,19 @@ class Documents:
             elif going_in:
                 stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
                                        unit_cost=unit_cost.get(line.line_no, ZERO),
-                                       unit=line.unit, lot=line.lot, expiry=line.expiry,
+                                       unit=unit, lot=line.lot, expiry=line.expiry,
                                        location=line.location, kind=f"{doc.doc_type.value}_in",
                                        line_no=line.line_no))
             elif taken and not reverse:
                 for location, lot, part in taken:
                     stock.append(StockLine(line.item, line.warehouse, Decimal(part), OUT,
-                                           unit=line.unit, lot=lot, location=location,
+                                           unit=unit, lot=lot, location=location,
                                            kind=f"{doc.doc_type.value}_out",
                                            line_no=line.line_no))
             else:
                 from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
                             else None)
-                stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=line.unit,
+                stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
                                        lot=line.lot, location=line.location, from_ref=from_ref,
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
@@ -1651,6 +1659,9 @@ class Documents:
                      reverse: bool) -> Document:
         qty: dict[int, Decimal] = {}
         cost: dict[int, Decimal] = {}
+        # the variance is in base units (``count_base``: counts posted before it moved it in the
+        # line's unit, and are reversed as they were posted)
+        base = not reverse or bool(doc.attributes.get("count_base"))
         #: a loss of a located line: the rows of its location it leaves (and, cancelled, the
         #: rows it goes back to with the value each took: ``attributes["loss_rows"]``)
         rows: dict[int, list[list[str]]] = {}
@@ -1679,7 +1690,9 @@ class Documents:
                                           if v.quantity > 0 else ZERO)
         posted: list[LedgerEntry] = []
         out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost,
-                                 rows, posted)
+                                 rows, posted, base=base)
+        if not reverse:
+            doc = attrs.evolve(doc, attributes={**doc.attributes, "count_base": True})
         if reverse or not rows:
             return attrs.evolve(out, attributes=doc.attributes)
         taken: dict[tuple[int, str, str], Decimal] = {}
