@@ -60,9 +60,11 @@ from jxc_core.stock.model import (
 )
 from jxc_core.stock.rules import (
     AvailabilityLine,
+    FreeStock,
     ReservationShortError,
     ShortLine,
-    fefo_order,
+    consumption_order,
+    free_stock,
     lot_usable,
     plan_reservations,
 )
@@ -240,8 +242,9 @@ class StockLine:
     count out, a purchase return), which matters under the monthly average only
     (:class:`MonthlyScope`). Out: ``demand`` names the demand line whose reservations it
     consumes first; ``from_ref`` names the receipt a supplier return or a cancellation leaves
-    from. ``unit`` converts ``quantity`` to the item's base unit. ``lot`` may be left empty on
-    an out line of a lot-tracked item: FEFO picks the lots.
+    from. ``unit`` converts ``quantity`` to the item's base unit. An out line that leaves its
+    ``lot`` or ``location`` empty takes the rows that have stock among those it names: its
+    demand's reserved lots first, then FEFO (see :class:`_Pick`), one ledger entry per row.
     """
 
     item: str
@@ -348,12 +351,17 @@ class StockBalance:
     demand: Decimal
     value: Decimal
     unusable: Decimal = ZERO
+    #: reserved or held quantity that no usable stock of its lot covers (a reservation of an
+    #: expired lot, or beyond its lot's stock): short, it takes nothing from the other lots
+    uncovered: Decimal = ZERO
 
     @property
     def available(self) -> Decimal:
-        """on hand - reserved - held - stock in expired lots; below zero only where stock is
-        (an item that allows negative stock)."""
-        return self.on_hand - self.reserved - self.held - self.unusable
+        """on hand - reserved - held - stock in expired lots + the uncovered claims (counted
+        in reserved or held, and not free anyway); below zero where reservations without a
+        lot exceed the usable stock (its lots expired) or stock is negative (an item that
+        allows it)."""
+        return self.on_hand - self.reserved - self.held - self.unusable + self.uncovered
 
     @property
     def projected(self) -> Decimal:
@@ -739,6 +747,250 @@ class _Work:
         inactive = self.inactive
         for key, active in self.reservations.items():
             stored[key] = inactive[key] + active if key in inactive else active.copy()
+
+
+#: what an out line takes: (lot, location, quantity) per balance row
+_Parts = list[tuple[str, str, Decimal]]
+_FAR = dt.date.max
+
+
+class _Pick:
+    """The out lines of one posting for one (item, warehouse): the balance rows each line
+    takes, and whether together they take only what is free (:meth:`short`).
+
+    The lines are walked in the order the posting moves them (:meth:`take`); each sees the
+    rows and the reservations as the lines before it leave them. A line naming both its lot
+    and its location takes that row. Otherwise it takes, among the rows that match what it
+    names and have stock (never those of an expired lot):
+
+    1. for a demand line, the lots that the demand's own reservations name, up to what they
+       still reserve there;
+    2. then the rows without a lot, then the lots first expired first out (lots without an
+       expiry last, then by code);
+    3. within a lot, the row without a location first, then the warehouse's locations in the
+       order it lists them, then any other by name.
+
+    A lot gives a line at most what is free in it for that line (its stock less the claims
+    of others: reservations naming it, holds); a row at most its on hand less its hold. What
+    no row can give stays on the last row taken (else on the row named): the stock check
+    refuses it unless the item allows negative stock.
+    """
+
+    __slots__ = ("_free", "_lots", "item", "left", "only", "only_taken", "reservations",
+                 "rows", "started", "taken_lots", "taken_rows", "today", "total",
+                 "used_bound", "used_floating", "w", "warehouse")
+
+    today: dt.date
+    _lots: dict[str, Lot | None] | None
+    _free: FreeStock | None
+    #: taken so far by the posting's lines: per row (location, lot), per lot, in all
+    taken_rows: dict[tuple[str, str], Decimal]
+    taken_lots: dict[str, Decimal]
+    total: Decimal
+    #: what the lines so far leave of each reservation (by id) when they consume them
+    left: dict[str, Decimal]
+    #: reservations consumed so far: those naming a lot (by lot), those without one
+    used_bound: dict[str, Decimal]
+    used_floating: Decimal
+
+    def __init__(self, w: _Work, item: Item, warehouse: str) -> None:
+        self.w = w
+        self.item = item
+        self.warehouse = warehouse
+        self.rows = rows = w.group(item.code, warehouse)
+        self.reservations = w.active_reservations(item.code, warehouse)
+        #: the common case: the group's one row has no lot and nothing is reserved; as long
+        #: as the lines name that row they need no picking, they only add up (``only_taken``)
+        self.only: tuple[str, str] | None = None
+        self.only_taken = ZERO
+        self.started = False
+        if len(rows) == 1 and not self.reservations:
+            key = next(iter(rows))
+            if not key[1]:
+                self.only = key
+
+    def _start(self) -> None:
+        """Set up picking and checking beyond the common case (what the lines took from the
+        one row counts as any take from then on)."""
+        if self.started:
+            return
+        self.started = True
+        self.today = self.w.now.date()
+        self._lots = self._free = None
+        self.taken_rows, self.taken_lots, self.total = {}, {}, ZERO
+        self.left, self.used_bound, self.used_floating = {}, {}, ZERO
+        if self.only is not None:
+            location, lot = self.only
+            self.only = None
+            if self.only_taken:
+                self._apply(None, lot, location, self.only_taken)
+
+    # -- what the store holds ------------------------------------------------------------------
+    def lots(self) -> dict[str, Lot | None]:
+        if self._lots is None:
+            self._lots = self.w.lots_of(self.item.code, list(self.rows.values()))
+        return self._lots
+
+    def free(self) -> FreeStock:
+        """Stock and claims before the posting."""
+        if self._free is None:
+            self._free = free_stock(list(self.rows.values()), self.lots(), self.reservations,
+                                    self.today)
+        return self._free
+
+    # -- picking -------------------------------------------------------------------------------
+    def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
+        """The rows ``line`` takes ``qty`` (base units) from, counted as taken: ``parts`` (the
+        row named) itself when there is nothing to choose."""
+        lot, location = line.lot, line.location
+        if (location, lot) == self.only:
+            self.only_taken += qty
+            return parts
+        self._start()
+        rows = self.rows
+        if (lot and location) or not rows or (len(rows) == 1 and (location, lot) in rows):
+            self._apply(line.demand, lot, location, qty)  # nothing to choose
+            return parts
+        return self._pick(line, qty)
+
+    def _pick(self, line: StockLine, qty: Decimal) -> _Parts:
+        lot, location, demand = line.lot, line.location, line.demand
+        lots = self.lots()
+        today = self.today
+        places = {code: n for n, code in enumerate(self.w.warehouse(self.warehouse).locations)}
+
+        def order(b: Balance) -> tuple[int, dt.date, str, int, int, str]:
+            found = lots.get(b.lot)
+            expiry = found.expiry if found is not None and found.expiry else _FAR
+            loc = b.location
+            place = places.get(loc)
+            rank = 0 if not loc else 1 if place is not None else 2
+            return (1 if b.lot else 0, expiry, b.lot, rank, place or 0, loc)
+
+        rows = sorted((b for b in self.rows.values()
+                       if (not lot or b.lot == lot) and (not location or b.location == location)
+                       and b.on_hand - b.held > self.taken_rows.get((b.location, b.lot), ZERO)
+                       and (not b.lot or lot_usable(lots.get(b.lot), today))), key=order)
+        parts: dict[tuple[str, str], Decimal] = {}
+        left = qty
+        passes = [True, False] if demand is not None else [False]
+        for own_only in passes:  # first the lots of the demand's own reservations
+            for b in rows:
+                if not left:
+                    break
+                if own_only and not b.lot:
+                    continue
+                room = min(left, b.on_hand - b.held - self.taken_rows.get(
+                    (b.location, b.lot), ZERO), self._room(b.lot, demand))
+                if own_only:
+                    room = min(room, self._own(demand, b.lot))
+                if room <= 0:
+                    continue
+                key = (b.lot, b.location)
+                parts[key] = parts.get(key, ZERO) + room
+                self._apply(demand, b.lot, b.location, room)
+                left -= room
+        if left:  # not enough free: on the last row taken, else the row named
+            key = next(reversed(parts)) if parts else (lot, location)
+            parts[key] = parts.get(key, ZERO) + left
+            self._apply(demand, key[0], key[1], left)
+        return [(lt, loc, q) for (lt, loc), q in parts.items()]
+
+    def _room(self, lot: str, demand: str | None) -> Decimal:
+        """What ``lot`` can still give a line of ``demand``: its stock less what the lines so
+        far took, less the claims on it still standing, except the demand's own."""
+        free = self.free()
+        room = free.stock.get(lot, ZERO) - self.taken_lots.get(lot, ZERO)
+        if not lot:
+            return room
+        room -= free.bound.get(lot, ZERO) - self.used_bound.get(lot, ZERO)
+        return room + self._own(demand, lot) if demand is not None else room
+
+    def _own(self, demand: str | None, lot: str) -> Decimal:
+        """What the reservations of ``demand`` naming ``lot`` still reserve."""
+        left = self.left
+        return sum((left.get(r.reservation_id, r.quantity) for r in self.reservations
+                    if r.demand == demand and r.lot == lot), ZERO)
+
+    def _apply(self, demand: str | None, lot: str, location: str, qty: Decimal) -> None:
+        """Count ``qty`` taken from the row, and the demand's reservations it consumes (as
+        :meth:`Jxc._consume_reservations` will)."""
+        key = (location, lot)
+        self.taken_rows[key] = self.taken_rows.get(key, ZERO) + qty
+        self.taken_lots[lot] = self.taken_lots.get(lot, ZERO) + qty
+        self.total += qty
+        if demand is None or not self.reservations:
+            return
+        want = qty
+        for r in consumption_order(self.reservations, demand, lot):
+            have = self.left.get(r.reservation_id, r.quantity)
+            use = min(want, have)
+            if use <= 0:
+                continue
+            self.left[r.reservation_id] = have - use
+            if r.lot:
+                self.used_bound[r.lot] = self.used_bound.get(r.lot, ZERO) + use
+            else:
+                self.used_floating += use
+            want -= use
+            if not want:
+                break
+
+    # -- the check -----------------------------------------------------------------------------
+    def short(self) -> list[ShortLine]:
+        """What the lines take beyond what is free for them, at the first level that fails:
+        the warehouse, else each lot, else each row (the rows only when negative stock is
+        forbidden). Empty when the lines may go through.
+
+        Free for the posting: what is free (:class:`FreeStock`) plus the reservations its
+        lines consume. Negative stock forbidden: no more than that, and no row below zero.
+        Allowed: a level may go below zero, but while its stock covers claims of others the
+        lines may not take them either."""
+        item, wh = self.item.code, self.warehouse
+        forbid = not self.item.allow_negative
+        rows = self.rows
+        if self.only is not None:  # every line took the one row, nothing is reserved
+            b = rows[self.only]
+            have = max(b.on_hand - b.held, ZERO)
+            taken = self.only_taken
+            if taken > have and (forbid or (b.held > 0 and b.on_hand > 0)):
+                return [ShortLine(item, wh, taken, have)]
+            return []
+        self._start()
+        free = self.free()
+        used_bound = self.used_bound
+        used = sum(used_bound.values(), ZERO) + self.used_floating
+        have = max(free.total(), ZERO)
+        if self.total - used > have and (forbid or self._protected(None)):
+            return [ShortLine(item, wh, self.total, have + used)]
+        out = []
+        for lot, q in self.taken_lots.items():
+            if not lot:
+                continue
+            mine = used_bound.get(lot, ZERO)
+            have = max(free.lot(lot), ZERO)
+            if q - mine > have and (forbid or self._protected(lot)):
+                out.append(ShortLine(item, wh, q, have + mine, lot))
+        if out or not forbid:
+            return out
+        for (location, lot), q in self.taken_rows.items():
+            row = rows.get((location, lot))
+            have = max(row.on_hand, ZERO) if row is not None else ZERO
+            if q > have:
+                out.append(ShortLine(item, wh, q, have, lot, location))
+        return out
+
+    def _protected(self, lot: str | None) -> bool:
+        """Whether stock of ``lot`` (None: the warehouse) covers claims that the posting
+        leaves standing: then negative stock allowed or not, the lines may not take them."""
+        free = self.free()
+        used_bound = self.used_bound
+        if lot is not None:
+            return (free.stock.get(lot, ZERO) > 0
+                    and free.bound.get(lot, ZERO) - used_bound.get(lot, ZERO) > 0)
+        standing = free.floating - self.used_floating + sum(
+            (q - used_bound.get(k, ZERO) for k, q in free.bound.items()), ZERO)
+        return standing > 0 and sum(free.stock.values(), ZERO) > 0
 
 
 def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
@@ -1649,28 +1901,8 @@ class Jxc:
             lot = w.uow.master.get_lot(item.code, line.lot)
             if lot is not None and not lot_usable(lot, w.now.date()):
                 raise JxcError("lot_expired", item=item.code, lot=line.lot, expiry=lot.expiry)
-            return line_no, line, item, [(line.lot, line.location, qty)]
-        if item.lot_tracked:
-            return line_no, line, item, self._pick_fefo(w, item, line, qty)
-        return line_no, line, item, [("", line.location, qty)]
-
-    def _pick_fefo(self, w: _Work, item: Item, line: StockLine, qty: Decimal
-                   ) -> list[tuple[str, str, Decimal]]:
-        rows = list(w.group(item.code, line.warehouse).values())
-        lots = w.lots_of(item.code, rows)
-        parts: list[tuple[str, str, Decimal]] = []
-        left = qty
-        for b in fefo_order(rows, lots, w.now.date()):
-            take = min(left, b.on_hand - b.held)
-            if take <= 0:
-                continue
-            parts.append((b.lot, b.location, take))
-            left -= take
-            if not left:
-                return parts
-        # not enough in usable lots: the stock check reports it
-        parts.append((parts[-1][0] if parts else "", line.location, left))
-        return parts
+        # the row named; a lot or a location left open is picked by _check_stock
+        return line_no, line, item, [(line.lot, line.location, qty)]
 
     def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
@@ -1678,84 +1910,77 @@ class Jxc:
     def _check_stock(
         self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]]
     ) -> None:
-        """Refuse every out line that would take more than is available (all at once).
+        """Pick the balance rows of the out lines (their parts in ``plans`` are replaced by
+        the rows taken, see :class:`_Pick`), then refuse every out line that would take what
+        is not free, all at once.
 
-        A line for a demand may also take that demand's own reservation, but only up to what
-        the lines of that demand ask for: another line never takes someone else's stock."""
-        need: dict[tuple[str, str, str], Decimal] = {}
-        by_demand: dict[tuple[str, str, str, str], Decimal] = {}
-        for _, line, item, parts in plans:
-            if line.direction != OUT or item.allow_negative:
+        Per (item, warehouse) the lines of a posting together, per lot and (negative stock
+        forbidden) per row: no more than is free (usable on hand less the reservations and
+        holds of the warehouse and of the lot) plus the reservations the lines consume: a line
+        for a demand consumes that demand's reservations, each counted once, and the stock
+        check credits exactly those. Negative stock allowed: beyond that too, except while on
+        hand covers claims of others (:meth:`_Pick.short`)."""
+        picks: dict[tuple[str, str], _Pick] = {}
+        for n, (line_no, line, item, parts) in enumerate(plans):
+            if line.direction != OUT:
                 continue
-            for lot, _, qty in parts:
-                k = (item.code, line.warehouse, lot)
-                need[k] = need.get(k, ZERO) + qty
-                if line.demand is not None:
-                    kd = (*k, line.demand)
-                    by_demand[kd] = by_demand.get(kd, ZERO) + qty
-        own: dict[tuple[str, str, str], Decimal] = {}
-        for (item_code, wh, lot, demand), qty in by_demand.items():
-            mine = sum((r.quantity for r in w.active_reservations(item_code, wh)
-                        if r.demand == demand and (not r.lot or r.lot == lot)), ZERO)
-            k = (item_code, wh, lot)
-            own[k] = own.get(k, ZERO) + min(mine, qty)
-        short: list[ShortLine] = []
-        for (item_code, wh, lot), qty in need.items():
-            avail = self._available(w, item_code, wh, lot) + own.get((item_code, wh, lot), ZERO)
-            if qty > avail:
-                short.append(ShortLine(item_code, wh, qty, avail, lot))
+            key = (item.code, line.warehouse)
+            pick = picks.get(key)
+            if pick is None:
+                pick = picks[key] = _Pick(w, item, line.warehouse)
+            qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
+            taken = pick.take(line, qty, parts)
+            if taken is not parts:
+                plans[n] = (line_no, line, item, taken)
+        short = [s for pick in picks.values() for s in pick.short()]
         if short:
             s = short[0]
+            where = {k: v for k, v in (("lot", s.lot), ("location", s.location)) if v}
             raise InsufficientStockError(
                 item=s.item, warehouse=s.warehouse, needed=s.wanted, on_hand=s.available,
-                short=s.short, lines=[x.to_data() for x in short],
+                short=s.short, lines=[x.to_data() for x in short], **where,
             )
 
     def _available(self, w: _Work, item: str, warehouse: str, lot: str = "") -> Decimal:
-        """Available of (item, warehouse), or of one lot: usable on hand - held - reserved."""
+        """Free of (item, warehouse), or of one lot of it (no more than the warehouse's):
+        usable on hand less the active reservations and holds (:class:`FreeStock`); a
+        reservation or hold of an expired lot, or beyond its lot's stock, takes nothing from
+        the other lots. An expired lot has nothing free."""
         group = w.group(item, warehouse)
         res = w.active_reservations(item, warehouse)
-        if len(group) == 1 and not lot:  # the common case: one row
+        if len(group) == 1 and not lot:  # the common case: one row without a lot
             b = next(iter(group.values()))
-            if not b.lot or lot_usable(w.lots_of(item, [b])[b.lot], w.now.date()):
+            if not b.lot and not any(r.lot for r in res):
                 total = b.on_hand - b.held
-            else:
-                total = ZERO
-            return total - sum((r.quantity for r in res), ZERO) if res else total
+                return total - sum((r.quantity for r in res), ZERO) if res else total
         rows = list(group.values())
-        usable = rows  # no lots: every row is usable
-        if any(b.lot for b in rows):
-            lots = w.lots_of(item, rows)
-            today = w.now.date()
-            usable = [b for b in rows if lot_usable(lots.get(b.lot), today)]
-        total = sum((b.on_hand - b.held for b in usable), ZERO) - sum(
-            (r.quantity for r in res), ZERO)
-        if not lot:
-            return total
-        in_lot = sum((b.on_hand - b.held for b in usable if b.lot == lot), ZERO) - sum(
-            (r.quantity for r in res if r.lot == lot), ZERO)
-        return min(total, in_lot)
+        lots = w.lots_of(item, rows) if any(b.lot for b in rows) else {}
+        free = free_stock(rows, lots, res, w.now.date())
+        total = free.total()
+        return min(total, free.lot(lot)) if lot else total
 
     def _consume_reservations(self, w: _Work, line: StockLine, item: str, lot: str,
                               qty: Decimal) -> None:
+        """The reservations of the line's demand that ``qty`` taken from ``lot`` uses up: those
+        naming the lot, then those without one (:func:`consumption_order`, the order the stock
+        check counted them in)."""
         if line.demand is None:
             return
         left = qty
         active = w.active_reservations(item, line.warehouse)
-        for r in list(active):
+        for r in consumption_order(active, line.demand, lot):
             if left <= 0:
                 break
-            if r.demand != line.demand or (r.lot and r.lot != lot):
-                continue
             take = min(left, r.quantity)
             left -= take
-            active.remove(r)
+            n = active.index(r)
             if take == r.quantity:
+                del active[n]
                 w.uow.reservations.remove(r.reservation_id)
             else:
                 smaller = attrs.evolve(r, quantity=r.quantity - take)
                 w.uow.reservations.replace(smaller)
-                active.append(smaller)
+                active[n] = smaller
 
     def _serials(self, w: _Work, line: StockLine, item: Item,
                  transfer_to: str | None = None) -> None:
@@ -1964,10 +2189,14 @@ class Jxc:
             if lot is not None:
                 rows = [b for b in rows if b.lot == lot]
             whs = sorted({b.warehouse for b in rows}) if warehouse is None else [warehouse]
-            reserved = sum((r.quantity for wh in whs for r in w.active_reservations(item, wh)
-                            if lot is None or r.lot == lot), ZERO)
             lots = w.lots_of(item, rows)
             today = w.now.date()
+            reserved = uncovered = ZERO
+            for wh in whs:
+                res = [r for r in w.active_reservations(item, wh) if lot is None or r.lot == lot]
+                reserved += sum((r.quantity for r in res), ZERO)
+                uncovered += free_stock([b for b in rows if b.warehouse == wh], lots, res,
+                                        today).uncovered
             unusable = sum((b.on_hand for b in rows if not lot_usable(lots.get(b.lot), today)),
                            ZERO)
             value = ZERO
@@ -1987,7 +2216,7 @@ class Jxc:
                 sum((b.on_hand for b in rows), ZERO), reserved,
                 sum((b.held for b in rows), ZERO), sum((b.on_order for b in rows), ZERO),
                 sum((b.demand for b in rows), ZERO),
-                value.quantize(money_quantum(self.currency_digits)), unusable,
+                value.quantize(money_quantum(self.currency_digits)), unusable, uncovered,
             )
 
     @staticmethod

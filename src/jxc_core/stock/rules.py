@@ -9,7 +9,7 @@ from decimal import Decimal
 import attrs
 
 from jxc_core.errors import JxcError
-from jxc_core.stock.model import Balance, Lot
+from jxc_core.stock.model import Balance, Lot, Reservation
 from jxc_core.values import ZERO
 
 __all__ = [
@@ -30,15 +30,20 @@ class ShortLine:
     wanted: Decimal
     available: Decimal
     lot: str = ""
+    #: the location (库位) of a stock check that failed on one balance row
+    location: str = ""
 
     @property
     def short(self) -> Decimal:
         return self.wanted - self.available
 
     def to_data(self) -> dict[str, str]:
-        return {"item": self.item, "warehouse": self.warehouse, "lot": self.lot,
+        data = {"item": self.item, "warehouse": self.warehouse, "lot": self.lot,
                 "wanted": str(self.wanted), "available": str(self.available),
                 "short": str(self.short)}
+        if self.location:
+            data["location"] = self.location
+        return data
 
 
 @attrs.frozen(slots=True)
@@ -92,6 +97,96 @@ def fefo_order(rows: Sequence[Balance], lots: dict[str, Lot | None], today: dt.d
         return (lot.expiry if lot is not None and lot.expiry else far, b.lot, b.location)
 
     return sorted(usable, key=key)
+
+
+@attrs.frozen(slots=True)
+class FreeStock:
+    """The usable stock of one (item, warehouse) and what is claimed of it, lot by lot.
+
+    ``stock``: on hand of each usable lot, its rows at every location summed (``""``: the
+    rows without a lot). ``bound``: claims on one lot — active reservations naming it and the
+    quantity held on its rows. ``floating``: claims on the warehouse as a whole — reservations
+    without a lot and the quantity held on rows without a lot. A hold counts for its lot
+    whatever the location of the row that records it.
+
+    A claim no usable stock can back is short (``uncovered``): one on an expired lot, or the
+    part of a lot's claims beyond its stock. It takes nothing from the other lots. Floating
+    claims are never short here: any usable lot can serve them, so beyond the stock they
+    make :meth:`total` negative.
+    """
+
+    stock: dict[str, Decimal]
+    bound: dict[str, Decimal]
+    floating: Decimal
+    #: claims on expired lots (reservations, holds)
+    expired_claims: Decimal = ZERO
+
+    def lot(self, lot: str) -> Decimal:
+        """Free in ``lot``: its usable stock less the claims on it (0 for an expired lot;
+        below 0 when its claims exceed its stock)."""
+        return self.stock.get(lot, ZERO) - self.bound.get(lot, ZERO)
+
+    def total(self) -> Decimal:
+        """Free in the warehouse: each usable lot gives its stock less the claims on it that
+        the stock covers (a lot claimed beyond its stock gives 0, a lot below zero its
+        negative stock), less the floating claims."""
+        bound = self.bound
+        free = ZERO
+        for lot, qty in self.stock.items():
+            claimed = bound.get(lot)
+            free += qty if not claimed else qty - min(claimed, max(qty, ZERO))
+        return free - self.floating
+
+    @property
+    def uncovered(self) -> Decimal:
+        """Claims on lots that their usable stock does not cover (short reservations and
+        holds of expired lots, or beyond a lot's stock)."""
+        stock = self.stock
+        return self.expired_claims + sum(
+            (max(ZERO, claimed - max(stock.get(lot, ZERO), ZERO))
+             for lot, claimed in self.bound.items()), ZERO)
+
+
+def free_stock(rows: Sequence[Balance], lots: dict[str, Lot | None],
+               reservations: Sequence[Reservation], today: dt.date) -> FreeStock:
+    """The :class:`FreeStock` of the balance rows of one (item, warehouse) and its active
+    reservations; ``lots`` gives the lots of the rows (a lot missing is usable)."""
+    stock: dict[str, Decimal] = {}
+    bound: dict[str, Decimal] = {}
+    floating = expired = ZERO
+    usable: dict[str, bool] = {"": True}
+    for b in rows:
+        lot = b.lot
+        ok = usable.get(lot)
+        if ok is None:
+            ok = usable[lot] = lot_usable(lots.get(lot), today)
+        if not ok:
+            expired += b.held
+            continue
+        stock[lot] = stock.get(lot, ZERO) + b.on_hand
+        if b.held:
+            if lot:
+                bound[lot] = bound.get(lot, ZERO) + b.held
+            else:
+                floating += b.held
+    for r in reservations:
+        lot = r.lot
+        if not lot:
+            floating += r.quantity
+        elif usable.get(lot, True):
+            bound[lot] = bound.get(lot, ZERO) + r.quantity
+        else:
+            expired += r.quantity
+    return FreeStock(stock, bound, floating, expired)
+
+
+def consumption_order(reservations: Sequence[Reservation], demand: str, lot: str
+                      ) -> list[Reservation]:
+    """The reservations of ``demand`` that an out line of it taking ``lot`` consumes, in the
+    order it consumes them: those naming that lot first, then those without a lot (a
+    reservation of another lot is not touched: its units are still there)."""
+    named = [r for r in reservations if r.demand == demand and lot and r.lot == lot]
+    return named + [r for r in reservations if r.demand == demand and not r.lot]
 
 
 def plan_reservations(
