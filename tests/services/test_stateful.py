@@ -3,9 +3,22 @@
 A hypothesis state machine receives (sometimes in 箱 = 12 base units), issues (sometimes for a
 reservation's demand), transfers between warehouses, reserves (partial or all-or-nothing) and
 releases, on FIFO and moving-average items that forbid negative stock and one item that allows
-it. The machine keeps its own model of on hand and of reservations, predicts which commands
-must be refused, and after every step checks the service against the model and against its
-own ledger (on hand and value = sums of the ledger, quantity 0 -> value 0, ...).
+it; and, on a lot-tracked item (lots with expiry dates, the clock moving on by whole days so
+that lots expire) and an item kept at locations (库位, sometimes with a lot), receives into lots
+and locations, issues naming a lot, a location or neither (the service picks the rows),
+reserves lots and delivers demands whose reservations name lots.
+
+The machine keeps its own model of the balance rows (item, warehouse, location, lot) and of the
+reservations (demand, item, warehouse, lot), predicts which commands must be refused (and the
+shortage reported), and after every step checks the service against the model and against its
+own ledger (on hand and value = sums of the ledger, quantity 0 -> value 0, ...). The rules the
+model predicts (docs/reservations.md): free = usable on hand less the reservations (a
+reservation of an expired lot, or beyond its lot's stock, is short and takes nothing from the
+other lots); an out line takes no more than free plus the reservations of its own demand that
+it consumes (those naming the lot it takes, then those without a lot), per warehouse and per
+lot, and no row goes below zero; an item that allows negative stock may go below zero, but not
+while on hand covers reservations of others. Commands never make reservations shorter than
+they are (only the clock does, when lots expire).
 """
 
 from __future__ import annotations
@@ -31,7 +44,7 @@ from hypothesis.stateful import (
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services import Jxc, ReserveLine
+from jxc_core.services import Jxc, Posting, ReserveLine
 from jxc_core.stock import Balance, Item, Reservation, ReservationShortError, Warehouse
 
 D = Decimal
@@ -39,18 +52,34 @@ ZERO = D(0)
 BOX = "箱"
 BOX_FACTOR = D(12)
 WAREHOUSES = ("W1", "W2", "W3")
+LOCATIONS = ("A", "B")
 #: item code -> costing method of the items that forbid negative stock
 FORBID = {"F": "fifo", "M": "moving_average"}
 NEG = "N"  # the item that allows negative stock (its method is drawn)
-ITEMS = (*FORBID, NEG)
+PLAIN = (*FORBID, NEG)  # items without lots or locations
+LOTTED = "L"  # lot-tracked, FIFO, forbids negative stock
+PLACED = "P"  # not lot-tracked, kept at locations, sometimes received with lot PL
+ITEMS = (*PLAIN, LOTTED, PLACED)
+START = dt.datetime(2026, 3, 1, 8, 0, 0)
+#: the lots of L and their expiry (the clock starts on 1 March and moves on by days)
+LOT_EXPIRY: dict[str, dt.date | None] = {
+    "L1": dt.date(2026, 3, 1), "L2": dt.date(2026, 3, 2), "L3": dt.date(2026, 3, 4),
+    "L4": None,
+}
+PLACED_LOT = "PL"
 DEMANDS = ("SO-1", "SO-2", "SO-3", "SO-4")
 
 Key = tuple[str, str]  # (item, warehouse)
-ResKey = tuple[str, str, str]  # (demand, item, warehouse)
+RowKey = tuple[str, str, str, str]  # (item, warehouse, location, lot)
+ResKey = tuple[str, str, str, str]  # (demand, item, warehouse, lot)
 Snapshot = tuple[list[Balance], list[Reservation], dict[Key, int], dict[Key, Decimal]]
 
-items_st = st.sampled_from(ITEMS)
+items_st = st.sampled_from(PLAIN)
+all_items_st = st.sampled_from(ITEMS)
 whs_st = st.sampled_from(WAREHOUSES)
+#: lots and locations mostly in one warehouse, so that lines split over its rows
+rows_whs_st = st.sampled_from(("W1", "W1", "W1", *WAREHOUSES))
+lots_st = st.sampled_from(sorted(LOT_EXPIRY))
 costs_st = st.one_of(
     st.integers(0, 99_999),
     st.sampled_from([1, 17, 23, 33, 67, 100, 101]),
@@ -58,14 +87,21 @@ costs_st = st.one_of(
 
 
 class TickingClock:
-    """A clock that moves one second forward on every reading (deterministic, increasing)."""
+    """A clock that moves one second forward on every reading (deterministic, increasing);
+    :meth:`next_day` moves it on by a day."""
 
     def __init__(self) -> None:
-        self._now = dt.datetime(2026, 3, 1, 8, 0, 0)
+        self._now = START
 
     def now(self) -> dt.datetime:
         self._now += dt.timedelta(seconds=1)
         return self._now
+
+    def today(self) -> dt.date:
+        return self._now.date()
+
+    def next_day(self) -> None:
+        self._now += dt.timedelta(days=1)
 
 
 class JxcMachine(RuleBasedStateMachine):
@@ -75,10 +111,16 @@ class JxcMachine(RuleBasedStateMachine):
         super().__init__()
         self.tmp = tempfile.mkdtemp(prefix="jxc-stateful-")
         self.storage = self.make_storage(Path(self.tmp))
-        self.jxc = Jxc(self.storage, clock=TickingClock())
+        self.clock = TickingClock()
+        self.jxc = Jxc(self.storage, clock=self.clock)
         self.allow_negative: dict[str, bool] = {}
-        self.on_hand: dict[Key, Decimal] = {}
+        self.rows: dict[RowKey, Decimal] = {}
         self.reserved: dict[ResKey, Decimal] = {}
+        #: shortage of the reservations per (item, warehouse) after the last step
+        self.shortage: dict[Key, Decimal] = {}
+        self.days = 0
+        #: the lots received so far (the service knows their expiry from then on)
+        self.lots: set[str] = set()
 
     def make_storage(self, tmp: Path) -> Storage:
         raise NotImplementedError
@@ -90,29 +132,145 @@ class JxcMachine(RuleBasedStateMachine):
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- model helpers -------------------------------------------------------------------
+    def usable(self, lot: str) -> bool:
+        """A lot is usable up to its expiry; one never received has no record: usable."""
+        expiry = LOT_EXPIRY.get(lot)
+        return lot not in self.lots or expiry is None or expiry >= self.clock.today()
+
     def model_on_hand(self, item: str, wh: str) -> Decimal:
-        return self.on_hand.get((item, wh), ZERO)
+        return sum((q for (i, w, _, _), q in self.rows.items() if (i, w) == (item, wh)), ZERO)
 
     def model_reserved(self, item: str, wh: str) -> Decimal:
-        return sum((q for (_, i, w), q in self.reserved.items() if (i, w) == (item, wh)), ZERO)
+        return sum((q for (_, i, w, _), q in self.reserved.items() if (i, w) == (item, wh)),
+                   ZERO)
 
-    def model_available(self, item: str, wh: str) -> Decimal:
-        return self.model_on_hand(item, wh) - self.model_reserved(item, wh)
+    def stock(self, item: str, wh: str) -> dict[str, Decimal]:
+        """Usable on hand per lot."""
+        out: dict[str, Decimal] = {}
+        for (i, w, _, lot), q in self.rows.items():
+            if (i, w) == (item, wh) and self.usable(lot):
+                out[lot] = out.get(lot, ZERO) + q
+        return out
 
-    def add_on_hand(self, item: str, wh: str, qty: Decimal) -> None:
-        self.on_hand[(item, wh)] = self.model_on_hand(item, wh) + qty
+    def bound(self, item: str, wh: str) -> dict[str, Decimal]:
+        """Reserved per usable lot (reservations naming it)."""
+        out: dict[str, Decimal] = {}
+        for (_, i, w, lot), q in self.reserved.items():
+            if (i, w) == (item, wh) and lot and self.usable(lot):
+                out[lot] = out.get(lot, ZERO) + q
+        return out
 
-    def consume(self, demand: str | None, item: str, wh: str, qty: Decimal) -> None:
-        """An issue for ``demand`` uses that demand's reservations of (item, wh) first."""
-        if demand is None:
-            return
-        key = (demand, item, wh)
-        own = self.reserved.get(key, ZERO)
-        left = own - min(own, qty)
-        if left > 0:
-            self.reserved[key] = left
+    def floating(self, item: str, wh: str) -> Decimal:
+        return sum((q for (_, i, w, lot), q in self.reserved.items()
+                    if (i, w) == (item, wh) and not lot), ZERO)
+
+    def model_free(self, item: str, wh: str) -> Decimal:
+        """Free in the warehouse: each usable lot's stock less the reservations of it that it
+        covers, less the reservations without a lot."""
+        bound = self.bound(item, wh)
+        return sum((s - min(bound.get(lot, ZERO), max(s, ZERO))
+                    for lot, s in self.stock(item, wh).items()), ZERO) - self.floating(item, wh)
+
+    def model_lot_free(self, item: str, wh: str, lot: str) -> Decimal:
+        if not self.usable(lot):
+            return ZERO
+        return self.stock(item, wh).get(lot, ZERO) - self.bound(item, wh).get(lot, ZERO)
+
+    def shortage_of(self, item: str, wh: str) -> Decimal:
+        """Reserved quantity that usable stock does not cover."""
+        stock, bound = self.stock(item, wh), self.bound(item, wh)
+        short = sum((q for (_, i, w, lot), q in self.reserved.items()
+                     if (i, w) == (item, wh) and lot and not self.usable(lot)), ZERO)
+        short += sum((max(ZERO, b - max(stock.get(lot, ZERO), ZERO))
+                      for lot, b in bound.items()), ZERO)
+        spare = sum((max(ZERO, s - bound.get(lot, ZERO)) for lot, s in stock.items()), ZERO)
+        return short + max(ZERO, self.floating(item, wh) - spare)
+
+    def own(self, demand: str, item: str, wh: str, lot: str) -> Decimal:
+        """What ``demand``'s reservations give an out line: those without a lot, and those
+        naming ``lot`` (no lot: any usable lot)."""
+        total = ZERO
+        for (d, i, w, r_lot), q in self.reserved.items():
+            if (d, i, w) != (demand, item, wh):
+                continue
+            if not r_lot or (r_lot == lot if lot else self.usable(r_lot)):
+                total += q
+        return total
+
+    def add_row(self, key: RowKey, qty: Decimal) -> None:
+        left = self.rows.get(key, ZERO) + qty
+        if left:
+            self.rows[key] = left
         else:
-            self.reserved.pop(key, None)
+            self.rows.pop(key, None)
+
+    def apply_entries(self, posting: Posting) -> None:
+        for e in posting.entries:
+            if e.quantity:
+                self.add_row((e.item, e.warehouse, e.location, e.lot), e.quantity)
+
+    def consume(self, demand: str | None, posting: Posting) -> Decimal:
+        """An issue for ``demand`` uses that demand's reservations, entry by entry: those naming
+        the entry's lot first, then those without a lot. Returns the quantity consumed."""
+        if demand is None:
+            return ZERO
+        used = ZERO
+        for e in posting.entries:
+            want = -e.quantity
+            if want <= 0:
+                continue
+            keys = [(demand, e.item, e.warehouse, e.lot)]
+            if e.lot:
+                keys.append((demand, e.item, e.warehouse, ""))
+            for key in keys:
+                have = self.reserved.get(key, ZERO)
+                take = min(have, want)
+                if take:
+                    want -= take
+                    used += take
+                    if have - take:
+                        self.reserved[key] = have - take
+                    else:
+                        del self.reserved[key]
+        return used
+
+    def predict_out(self, item: str, wh: str, base: Decimal, demand: str | None,
+                    lot: str = "", location: str = ""
+                    ) -> tuple[str | None, Decimal | None, Decimal]:
+        """(the refusal an out line must meet or None, the shortage it reports if known, the
+        reservations of ``demand`` it consumes)."""
+        if lot and not self.usable(lot):
+            return "lot_expired", None, ZERO
+        forbid = not self.allow_negative[item]
+        use = mine = ZERO
+        if demand is not None:
+            use = min(base, self.own(demand, item, wh, lot))
+            if lot:
+                mine = min(base, self.reserved.get((demand, item, wh, lot), ZERO))
+        stock, bound = self.stock(item, wh), self.bound(item, wh)
+        standing = sum(bound.values(), ZERO) + self.floating(item, wh) - use
+        have = max(self.model_free(item, wh), ZERO)
+        if base - use > have and (forbid or (standing > 0 and sum(stock.values(), ZERO) > 0)):
+            return "insufficient_stock", base - have - use, use
+        if lot:
+            have = max(self.model_lot_free(item, wh, lot), ZERO)
+            if base - mine > have and (forbid or (bound.get(lot, ZERO) - mine > 0
+                                                  and stock.get(lot, ZERO) > 0)):
+                return "insufficient_stock", base - have - mine, use
+        if forbid and not lot:  # the rows the service can pick from: free for this line
+            mine_by_lot = {r_lot: q for (d, i, w, r_lot), q in self.reserved.items()
+                           if (d, i, w) == (demand, item, wh) and r_lot}
+            room = sum((max(ZERO, s - bound.get(r_lot, ZERO) + mine_by_lot.get(r_lot, ZERO))
+                        for r_lot, s in stock.items()), ZERO)
+            if base > room:
+                return "insufficient_stock", None, use
+        if forbid and location:
+            at = sum((max(q, ZERO) for (i, w, loc, r_lot), q in self.rows.items()
+                      if (i, w, loc) == (item, wh, location) and self.usable(r_lot)
+                      and (not lot or r_lot == lot)), ZERO)
+            if base > at:
+                return "insufficient_stock", None, use
+        return None, None, use
 
     def snapshot(self) -> Snapshot:
         counts: dict[Key, int] = {}
@@ -136,8 +294,9 @@ class JxcMachine(RuleBasedStateMachine):
         raise AssertionError(f"expected a {code} refusal, the command went through")
 
     # -- set up --------------------------------------------------------------------------
-    @initialize(neg_method=st.sampled_from(["fifo", "moving_average"]))
-    def define(self, neg_method: str) -> None:
+    @initialize(neg_method=st.sampled_from(["fifo", "moving_average"]),
+                seed=st.lists(st.integers(0, 12), min_size=6, max_size=6))
+    def define(self, neg_method: str, seed: list[int]) -> None:
         units = {BOX: BOX_FACTOR}
         for code, method in FORBID.items():
             self.jxc.define_item(Item(code, f"item {code}", units=units, costing_method=method))
@@ -145,8 +304,18 @@ class JxcMachine(RuleBasedStateMachine):
         self.jxc.define_item(Item(NEG, "negative ok", units=units, costing_method=neg_method,
                                   allow_negative=True))
         self.allow_negative[NEG] = True
+        self.jxc.define_item(Item(LOTTED, "perishable", lot_tracked=True))
+        self.jxc.define_item(Item(PLACED, "kept at locations"))
+        self.allow_negative[LOTTED] = self.allow_negative[PLACED] = False
         for wh in WAREHOUSES:
-            self.jxc.define_warehouse(Warehouse(wh, f"warehouse {wh}"))
+            self.jxc.define_warehouse(Warehouse(wh, f"warehouse {wh}", locations=LOCATIONS))
+        # rows to pick from in W1: three lots of L, three places of P (0: none)
+        self.receive_rows("W1", False, D("1.00"), [
+            (q, lot, "", False) for q, lot in zip(seed[:3], ("L2", "L3", "L4"), strict=True)
+            if q])
+        self.receive_rows("W1", True, D("2.00"), [
+            (q, "", loc, loc == "B") for q, loc in zip(seed[3:], ("", "A", "B"), strict=True)
+            if q])
 
     # -- commands ------------------------------------------------------------------------
     @rule(item=items_st, wh=whs_st, qty=st.integers(1, 20), boxes=st.booleans(),
@@ -165,24 +334,56 @@ class JxcMachine(RuleBasedStateMachine):
                                     ).quantize(D("0.01"))
         if self.model_on_hand(item, wh) < 0:
             event("receipt fills a shortage")
-        self.add_on_hand(item, wh, base)
+        self.add_row((item, wh, "", ""), base)
+
+    @rule(wh=rows_whs_st, placed=st.booleans(), cost=costs_st,
+          rows=st.lists(st.tuples(st.integers(1, 20), lots_st,
+                                  st.sampled_from(("", *LOCATIONS)), st.booleans()),
+                        min_size=1, max_size=3))
+    def receive_rows(self, wh: str, placed: bool, cost: Decimal,
+                     rows: list[tuple[int, str, str, bool]]) -> None:
+        """L into lots with their expiry; P at locations, sometimes with a lot."""
+        for qty, lot, location, with_lot in rows:
+            if placed:
+                item, lot, expiry = PLACED, PLACED_LOT if with_lot else "", None
+            else:
+                item, location, expiry = LOTTED, "", LOT_EXPIRY[lot]
+            posting = self.jxc.receive(item, wh, D(qty), cost, lot=lot, expiry=expiry,
+                                       location=location)
+            assert [(e.location, e.lot, e.quantity) for e in posting.entries] == [
+                (location, lot, D(qty))]
+            if lot:
+                self.lots.add(lot)
+            if not self.usable(lot):
+                event("receipt into an expired lot")
+            self.add_row((item, wh, location, lot), D(qty))
 
     def _issue(self, item: str, wh: str, base: Decimal, demand: str | None,
-               command: Callable[[], Any]) -> None:
-        own = ZERO if demand is None else self.reserved.get((demand, item, wh), ZERO)
-        limit = self.model_available(item, wh) + own
-        if not self.allow_negative[item] and base > limit:
-            exc = self.expect_refused("insufficient_stock", command)
-            assert D(str(exc.data["short"])) == base - limit
+               command: Callable[[], Posting], lot: str = "", location: str = "") -> None:
+        code, short, use = self.predict_out(item, wh, base, demand, lot, location)
+        if code is not None:
+            exc = self.expect_refused(code, command)
+            if short is not None:
+                assert D(str(exc.data["short"])) == short, (exc.data, short)
             return
+        reserved_before = self.model_reserved(item, wh)
         posting = command()
-        assert sum((e.quantity for e in posting.entries), ZERO) == -base
-        if own:
+        out = [e for e in posting.entries if e.quantity < 0]
+        assert sum((e.quantity for e in out), ZERO) == -base
+        assert all(e.location == location for e in out if location)
+        assert all(e.lot == lot for e in out if lot)
+        assert all(self.usable(e.lot) for e in out), "an expired lot was picked"
+        assert len({(e.location, e.lot) for e in out}) == len(out), "one entry per row"
+        if len(out) > 1:
+            event("an out line split over rows")
+        if use:
             event("issue consumes its demand's reservation")
         if base > self.model_on_hand(item, wh):
             event("issue goes negative")
-        self.add_on_hand(item, wh, -base)
-        self.consume(demand, item, wh, base)
+        if self.allow_negative[item] and reserved_before - use > 0:
+            event("negative stock allowed beside reservations of others")
+        self.apply_entries(posting)
+        assert self.consume(demand, posting) == use, "the demand's reservations consumed"
 
     @rule(item=items_st, wh=whs_st, qty=st.integers(1, 40), boxes=st.booleans())
     def issue(self, item: str, wh: str, qty: int, boxes: bool) -> None:
@@ -193,55 +394,79 @@ class JxcMachine(RuleBasedStateMachine):
         else:
             self._issue(item, wh, D(qty), None, lambda: self.jxc.issue(item, wh, D(qty)))
 
+    @rule(wh=rows_whs_st, qty=st.integers(1, 30), placed=st.booleans(),
+          lot=st.none() | lots_st, location=st.sampled_from(("", "", *LOCATIONS)),
+          share=st.none() | st.sampled_from((D("0.5"), D("0.8"), D(1))))
+    def issue_rows(self, wh: str, qty: int, placed: bool, lot: str | None,
+                   location: str, share: Decimal | None) -> None:
+        """L naming a lot or not (FEFO); P naming a location or not. ``share``: that share of
+        what is free instead of ``qty``, so that lines go through and split over rows."""
+        item = PLACED if placed else LOTTED
+        lot_named = "" if placed or lot is None else lot
+        loc = location if placed else ""
+        base = D(qty)
+        if share is not None:
+            base = max(D(1), (self.model_free(item, wh) * share).to_integral_value())
+        self._issue(item, wh, base, None,
+                    lambda: self.jxc.issue(item, wh, base, lot=lot_named, location=loc),
+                    lot_named, loc)
+
     @precondition(lambda self: bool(self.reserved))
-    @rule(data=st.data(), extra=st.integers(-30, 30), any_item=st.booleans())
-    def issue_for_demand(self, data: st.DataObject, extra: int, any_item: bool) -> None:
-        demand, item, wh = data.draw(st.sampled_from(sorted(self.reserved)), label="reserved")
+    @rule(data=st.data(), extra=st.integers(-30, 30), any_item=st.booleans(),
+          name_lot=st.booleans())
+    def issue_for_demand(self, data: st.DataObject, extra: int, any_item: bool,
+                         name_lot: bool) -> None:
+        demand, item, wh, lot = data.draw(st.sampled_from(sorted(self.reserved)),
+                                          label="reserved")
         if any_item:  # the demand exists but may hold nothing of this (item, warehouse)
-            item = data.draw(items_st, label="item")
+            item = data.draw(all_items_st, label="item")
             wh = data.draw(whs_st, label="warehouse")
-        own = self.reserved.get((demand, item, wh), ZERO)
+        if item != LOTTED or not name_lot:
+            lot = ""
+        own = self.own(demand, item, wh, lot)
         base = max(D(1), own + extra)
         self._issue(item, wh, base, demand,
-                    lambda: self.jxc.issue(item, wh, base, demand=demand))
+                    lambda: self.jxc.issue(item, wh, base, demand=demand, lot=lot), lot)
 
-    @rule(item=items_st, src=whs_st, dst=whs_st, qty=st.integers(1, 30))
+    @rule(item=all_items_st, src=whs_st, dst=whs_st, qty=st.integers(1, 30))
     def transfer(self, item: str, src: str, dst: str, qty: int) -> None:
         if src == dst:
             dst = WAREHOUSES[(WAREHOUSES.index(src) + 1) % len(WAREHOUSES)]
         base = D(qty)
-        if not self.allow_negative[item] and base > self.model_available(item, src):
-            self.expect_refused("insufficient_stock",
-                                lambda: self.jxc.transfer(item, src, dst, base))
+        code, short, _ = self.predict_out(item, src, base, None)
+        if code is not None:
+            exc = self.expect_refused(code, lambda: self.jxc.transfer(item, src, dst, base))
+            assert short is None or D(str(exc.data["short"])) == short
             return
         posting = self.jxc.transfer(item, src, dst, base)
         moved = [e for e in posting.entries if e.quantity]
-        assert sorted((e.warehouse, e.quantity) for e in moved) == sorted(
-            [(src, -base), (dst, base)])
+        assert sum((e.quantity for e in moved if e.warehouse == src), ZERO) == -base
+        assert sum((e.quantity for e in moved if e.warehouse == dst), ZERO) == base
+        # each row taken arrives in the target with its lot, at no location
+        assert sorted((e.lot, -e.quantity) for e in moved if e.warehouse == src) == sorted(
+            (e.lot, e.quantity) for e in moved if e.warehouse == dst)
+        assert all(e.location == "" for e in moved if e.warehouse == dst)
         # a transfer moves value, it does not create or destroy it
         assert sum((e.value for e in moved), ZERO) == ZERO
-        self.add_on_hand(item, src, -base)
-        self.add_on_hand(item, dst, base)
+        self.apply_entries(posting)
 
-    @rule(
-        lines=st.lists(st.tuples(st.sampled_from(DEMANDS), items_st, whs_st,
-                                 st.integers(1, 30), st.booleans()),
-                       min_size=1, max_size=3),
-        partial=st.booleans(),
-    )
-    def reserve(self, lines: list[tuple[str, str, str, int, bool]], partial: bool) -> None:
-        req = [ReserveLine(d, i, w, D(1) if boxes else D(q), unit=BOX if boxes else None)
-               for d, i, w, q, boxes in lines]
-        bases = [BOX_FACTOR if boxes else D(q) for _, _, _, q, boxes in lines]
+    def _reserve(self, req: list[ReserveLine], bases: list[Decimal], partial: bool) -> None:
         taken: dict[Key, Decimal] = {}
+        taken_lot: dict[tuple[str, str, str], Decimal] = {}
         grants: list[Decimal] = []
         short = 0
         for line, base in zip(req, bases, strict=True):
             k = (line.item, line.warehouse)
-            avail = max(self.model_available(*k) - taken.get(k, ZERO), ZERO)
-            got = min(base, avail)
+            avail = self.model_free(*k) - taken.get(k, ZERO)
+            if line.lot:
+                k3 = (*k, line.lot)
+                avail = min(avail, min(self.model_free(*k), self.model_lot_free(*k3))
+                            - taken_lot.get(k3, ZERO))
+            got = min(base, max(avail, ZERO))
             short += got < base
             taken[k] = taken.get(k, ZERO) + got
+            if line.lot:
+                taken_lot[(*k, line.lot)] = taken_lot.get((*k, line.lot), ZERO) + got
             grants.append(got)
         if short and not partial:
             exc = self.expect_refused("reservation_short",
@@ -258,26 +483,70 @@ class JxcMachine(RuleBasedStateMachine):
             g for g in grants if g > 0)
         for line, got in zip(req, grants, strict=True):
             if got > 0:
-                k3 = (line.demand, line.item, line.warehouse)
-                self.reserved[k3] = self.reserved.get(k3, ZERO) + got
+                k4 = (line.demand, line.item, line.warehouse, line.lot)
+                self.reserved[k4] = self.reserved.get(k4, ZERO) + got
+                if line.lot:
+                    event("reservation of a lot")
 
-    @precondition(lambda self: any(q > 0 for q in self.on_hand.values()))
+    @rule(
+        lines=st.lists(st.tuples(st.sampled_from(DEMANDS), all_items_st, whs_st,
+                                 st.integers(1, 30), st.booleans(), st.none() | lots_st),
+                       min_size=1, max_size=3),
+        partial=st.booleans(),
+    )
+    def reserve(self, lines: list[tuple[str, str, str, int, bool, str | None]],
+                partial: bool) -> None:
+        req: list[ReserveLine] = []
+        bases: list[Decimal] = []
+        for d, i, w, q, boxes, lot in lines:
+            boxes = boxes and i in PLAIN
+            req.append(ReserveLine(d, i, w, D(1) if boxes else D(q),
+                                   lot=lot if lot is not None and i == LOTTED else "",
+                                   unit=BOX if boxes else None))
+            bases.append(BOX_FACTOR if boxes else D(q))
+        self._reserve(req, bases, partial)
+
+    @precondition(lambda self: any(q > 0 for q in self.rows.values()))
     @rule(data=st.data(), demand=st.sampled_from(DEMANDS), qty=st.integers(1, 30),
-          partial=st.booleans())
+          partial=st.booleans(), name_lot=st.booleans())
     def reserve_in_stock(self, data: st.DataObject, demand: str, qty: int,
-                         partial: bool) -> None:
-        """Reserve where there is stock, so that reservations are actually granted."""
-        stocked = sorted(k for k, q in self.on_hand.items() if q > 0)
-        item, wh = data.draw(st.sampled_from(stocked), label="stocked")
-        self.reserve([(demand, item, wh, qty, False)], partial)
+                         partial: bool, name_lot: bool) -> None:
+        """Reserve where there is stock (of a lot: naming it), so that reservations are
+        actually granted."""
+        stocked = sorted(k for k, q in self.rows.items() if q > 0)
+        item, wh, _, lot = data.draw(st.sampled_from(stocked), label="stocked")
+        lot = lot if item == LOTTED and name_lot else ""
+        self._reserve([ReserveLine(demand, item, wh, D(qty), lot=lot)], [D(qty)], partial)
+
+    @precondition(lambda self: any(q > 0 and k[0] == LOTTED and self.usable(k[3])
+                                   for k, q in self.rows.items()))
+    @rule(data=st.data(), demand=st.sampled_from(DEMANDS), qty=st.integers(1, 10))
+    def reserve_lot(self, data: st.DataObject, demand: str, qty: int) -> None:
+        """Reserve part of a lot that has usable stock."""
+        stocked = sorted(k for k, q in self.rows.items()
+                         if q > 0 and k[0] == LOTTED and self.usable(k[3]))
+        item, wh, _, lot = data.draw(st.sampled_from(stocked), label="lot")
+        self._reserve([ReserveLine(demand, item, wh, D(qty), lot=lot)], [D(qty)], True)
 
     @rule(demand=st.sampled_from(DEMANDS))
     def release(self, demand: str) -> None:
-        expected = sum((q for (d, _, _), q in self.reserved.items() if d == demand), ZERO)
+        expected = sum((q for (d, _, _, _), q in self.reserved.items() if d == demand), ZERO)
         assert self.jxc.release(demand) == expected
         for k in [k for k in self.reserved if k[0] == demand]:
             del self.reserved[k]
         assert self.jxc.reservations(demand) == []
+
+    @precondition(lambda self: self.days < 4)
+    @rule()
+    def next_day(self) -> None:
+        """The clock moves on a day: lots expire (their stock and reservations are short)."""
+        self.clock.next_day()
+        self.days += 1
+        for item, wh in {(i, w) for (i, w, _, lot) in self.rows if lot}:
+            if any(not self.usable(lot) and q > 0 for (i, w, _, lot), q in self.rows.items()
+                   if (i, w) == (item, wh)):
+                event("stock in an expired lot")
+        self.shortage.clear()  # expiry may make reservations short: start again
 
     # -- invariants ----------------------------------------------------------------------
     @invariant()
@@ -294,16 +563,42 @@ class JxcMachine(RuleBasedStateMachine):
                 assert b.value == v, f"{where}: value {b.value} != ledger {v}"
                 if b.on_hand == 0:
                     assert b.value == 0, f"{where}: quantity 0 but value {b.value}"
-                if not self.allow_negative[item]:
-                    assert b.available >= 0, f"{where}: available {b.available} < 0"
-                    res = sum((r.quantity for r in active
-                               if (r.item, r.warehouse) == (item, wh)), ZERO)
-                    assert res <= b.on_hand, f"{where}: reserved {res} > on hand {b.on_hand}"
+                res = sum((r.quantity for r in active if (r.item, r.warehouse) == (item, wh)),
+                          ZERO)
+                if item != LOTTED:  # lots expire: their reservations become short
+                    if not self.allow_negative[item]:
+                        assert b.available >= 0, f"{where}: available {b.available} < 0"
+                    assert res == 0 or res <= b.on_hand, (
+                        f"{where}: reserved {res} > on hand {b.on_hand}")
                 # the machine's own model of what the successful commands did
                 assert b.on_hand == self.model_on_hand(item, wh), (
                     f"{where}: on hand {b.on_hand} != model {self.model_on_hand(item, wh)}")
                 assert b.reserved == self.model_reserved(item, wh), (
                     f"{where}: reserved {b.reserved} != model {self.model_reserved(item, wh)}")
+                free = self.model_free(item, wh)
+                assert b.available == free, f"{where}: available {b.available} != {free}"
+                [line] = self.jxc.availability([(item, wh, D(1))])
+                assert line.available == free, f"{where}: availability {line.available}"
+                # commands never make reservations shorter than they were
+                short = self.shortage_of(item, wh)
+                before = self.shortage.get((item, wh))
+                assert before is None or short <= before, (
+                    f"{where}: reservations short by {short}, were {before}")
+                self.shortage[(item, wh)] = short
+
+    @invariant()
+    def rows_and_reservations_match_model(self) -> None:
+        rows = {(b.item, b.warehouse, b.location, b.lot): b.on_hand
+                for b in self.jxc.balances() if b.on_hand}
+        assert rows == self.rows
+        for key, q in rows.items():
+            if not self.allow_negative[key[0]]:
+                assert q > 0, f"row {key} below zero: {q}"
+        got: dict[ResKey, Decimal] = {}
+        for r in self.jxc.reservations():
+            k = (r.demand, r.item, r.warehouse, r.lot)
+            got[k] = got.get(k, ZERO) + r.quantity
+        assert got == self.reserved
 
 
 class MachineMemory(JxcMachine):
