@@ -244,7 +244,8 @@ class StockLine:
     consumes first; ``from_ref`` names the receipt a supplier return or a cancellation leaves
     from. ``unit`` converts ``quantity`` to the item's base unit. An out line that leaves its
     ``lot`` or ``location`` empty takes the rows that have stock among those it names: its
-    demand's reserved lots first, then FEFO (see :class:`_Pick`), one ledger entry per row.
+    demand's reserved lots first, then FEFO, rows without a location first (docs/stock-ledger.md,
+    "Locations"), one ledger entry per row.
     """
 
     item: str
