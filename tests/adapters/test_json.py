@@ -46,3 +46,36 @@ def test_payload_writes_other_values_as_text() -> None:
     data = {"q": Decimal("1.50"), "d": dt.date(2026, 1, 1), "s": "库"}
     assert _json.payload(data) == json.dumps(data, ensure_ascii=False, default=str)
     assert json.loads(_json.payload(data)) == {"q": "1.50", "d": "2026-01-01", "s": "库"}
+
+
+#: beside plain data: what JSON turns into something else (tuples, int and bool keys)
+_loose = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text()
+    | st.floats(allow_nan=False, allow_infinity=False),
+    lambda inner: (st.lists(inner, max_size=4) | st.tuples(inner, inner)
+                   | st.dictionaries(st.text(), inner, max_size=4)
+                   | st.dictionaries(st.integers(), inner, max_size=3)),
+    max_leaves=20,
+)
+
+
+@given(_loose)
+def test_plain_is_what_json_gives_back(data: Any) -> None:
+    """``plain`` (the memory adapter keeps valuation states with it) equals a JSON round trip,
+    and is a copy: changing it changes nothing given."""
+    got = _json.plain(data)
+    assert got == json.loads(_json.dumps(data))
+    if isinstance(got, (dict, list)) and got:
+        before = json.loads(_json.dumps(data))
+        if isinstance(got, dict):
+            got.clear()
+        else:
+            got.append("x")
+        assert json.loads(_json.dumps(data)) == before
+
+
+@pytest.mark.parametrize("bad", [Decimal("1.5"), dt.date(2026, 1, 1), {1, 2}, object(),
+                                 {"a": [Decimal(1)]}, [{"b": {1, 2}}]])
+def test_plain_refuses_what_json_refuses(bad: object) -> None:
+    with pytest.raises(TypeError):
+        _json.plain(bad)

@@ -49,3 +49,25 @@ dumps = _encoder(True, _refuse, True)
 text = _encoder(False, _refuse, True)
 #: event payloads: non-ASCII kept, anything else as ``str`` (Decimals, dates)
 payload = _encoder(False, str, False)
+
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
+def plain(o: Any) -> Any:
+    """``json.loads(dumps(o))`` without the text: a deep copy of plain data (dicts with str
+    keys, lists, str, int, float, bool, None), what JSON gives back for the rest (a tuple as a
+    list, an int key as a str), and JSON's ``TypeError`` for what it cannot carry (a Decimal,
+    a set). For an adapter that keeps data as SQLite would, without encoding it."""
+    t = type(o)
+    if t is dict:
+        out = {}
+        for k, v in o.items():
+            if type(k) is not str:  # JSON turns other keys into text: as it does
+                return json.loads(dumps(o))
+            out[k] = v if type(v) in _SCALARS else plain(v)
+        return out
+    if t is list:
+        return [v if type(v) in _SCALARS else plain(v) for v in o]
+    if t in _SCALARS:
+        return o
+    return json.loads(dumps(o))

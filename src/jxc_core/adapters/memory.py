@@ -95,30 +95,31 @@ class _RowChanges:
 
     __slots__ = ("base", "changes")
 
-    def __init__(self, base: dict[int, str]) -> None:
+    def __init__(self, base: dict[int, Any]) -> None:
         self.base = base
-        self.changes: dict[int, str | None] = {}
+        self.changes: dict[int, Any] = {}
 
-    def merged(self) -> dict[int, str]:
+    def merged(self) -> dict[int, Any]:
         """A copy of the committed rows with the changes made."""
         return self._onto(dict(self.base))
 
-    def applied(self) -> dict[int, str]:
+    def applied(self) -> dict[int, Any]:
         """The committed rows with the changes made (in place: the commit's)."""
         return self._onto(self.base)
 
-    def _onto(self, rows: dict[int, str]) -> dict[int, str]:
-        for k, text in self.changes.items():
-            if text is None:
+    def _onto(self, rows: dict[int, Any]) -> dict[int, Any]:
+        for k, data in self.changes.items():
+            if data is None:
                 rows.pop(k, None)
             else:
-                rows[k] = text
+                rows[k] = data
         return rows
 
 
-#: a stored valuation: (version, header as JSON, rows by key as JSON); staged by a unit of
-#: work, the rows may be its changes over the committed ones
-_Stored = tuple[int, str, "dict[int, str] | _RowChanges"]
+#: a stored valuation: (version, header, rows by key), header and rows as JSON would give them
+#: back (:func:`_json.plain`); staged by a unit of work, the rows may be its changes over the
+#: committed ones
+_Stored = tuple[int, dict[str, Any], "dict[int, Any] | _RowChanges"]
 _Entry = tuple[Any, ...]
 
 
@@ -132,14 +133,16 @@ def _copy(value: Any) -> Any:
     return value
 
 
-_dumps = _json.dumps
+_plain = _json.plain
 _dumps_any = _json.payload
 _text = _json.text
 
 
 def _loads(text: str) -> Any:
-    """Valuation states and checkpoints are kept as JSON text, as SQLite keeps them: what is
-    read back is always a fresh copy, and state that JSON cannot carry fails here too."""
+    """Documents, journal rows and event payloads are kept as JSON text, as SQLite keeps them
+    (valuation states and checkpoints as :func:`_json.plain` data, what JSON would give back):
+    what is read back is always a fresh copy, and data that JSON cannot carry fails on the
+    way in, as on SQLite."""
     return json.loads(text)
 
 
@@ -401,11 +404,11 @@ class _Valuations(_Repo):
         found: _Stored | None = self.u._get("valuations", scope)
         if found is None:
             return None
-        state: dict[str, Any] = _loads(found[1])
+        state: dict[str, Any] = _plain(found[1])
         kept = found[2]
         rows = kept.merged() if isinstance(kept, _RowChanges) else kept
         if rows:
-            state["rows"] = [[k, _loads(rows[k])] for k in sorted(rows)]
+            state["rows"] = [[k, _plain(rows[k])] for k in sorted(rows)]
         return state
 
     def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
@@ -429,7 +432,7 @@ class _Valuations(_Repo):
         for c in changes:
             scope = c.scope
             found = stored[scope]  # a scope may come twice: the latest
-            rows: dict[int, str] | _RowChanges
+            rows: dict[int, Any] | _RowChanges
             if c.whole or found is None:
                 rows = {}
             else:
@@ -441,14 +444,14 @@ class _Valuations(_Repo):
             if isinstance(rows, _RowChanges):
                 changed = rows.changes
                 for k, d in c.rows:
-                    changed[k] = None if d is None else _dumps(d)
+                    changed[k] = None if d is None else _plain(d)
             else:  # rows made by this unit of work
                 for k, d in c.rows:
                     if d is None:
                         rows.pop(k, None)
                     else:
-                        rows[k] = _dumps(d)
-            made: _Stored = ((found[0] if found else 0) + 1, _dumps(c.header), rows)
+                        rows[k] = _plain(d)
+            made: _Stored = ((found[0] if found else 0) + 1, _plain(c.header), rows)
             stored[scope] = staged[scope] = made
 
     def version(self, scope: tuple[str, str]) -> int | None:
@@ -459,7 +462,7 @@ class _Valuations(_Repo):
 class _Checkpoints(_Repo):
     def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
             state: dict[str, Any]) -> None:
-        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = _dumps(state)
+        self.u._cow("checkpoints", scope)[(posted_at, entry_no)] = _plain(state)
 
     def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
                ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
@@ -468,7 +471,7 @@ class _Checkpoints(_Repo):
         if not keys:
             return None
         best = max(keys)
-        return best[0], best[1], _loads(group[best])
+        return best[0], best[1], _plain(group[best])
 
     def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
         group = self.u._cow("checkpoints", scope)

@@ -537,6 +537,33 @@ class StorageContract(abc.ABC):
             assert u.valuations.get(("NEW", "W")) is None
             assert u.valuations.version(known) == 1
 
+    def test_valuation_state_is_kept_as_json_gives_it_back(self, storage: Storage) -> None:
+        """Valuation states go through JSON on both adapters: a tuple comes back as a list,
+        a state changed after the write or after a read changes nothing stored, and a value
+        JSON cannot carry (a Decimal) is refused with ``TypeError``."""
+        scope = ("JSON", "W")
+        state: dict[str, Any] = {"q": "1", "last": ("2", "3"), "rows": [[0, ["1", "x"]]]}
+        with storage.unit_of_work() as u:
+            u.valuations.put(scope, state)
+            u.commit()
+        state["q"] = "9"
+        state["rows"][0][1].append("y")
+        expected = {"q": "1", "last": ["2", "3"], "rows": [[0, ["1", "x"]]]}
+        with storage.unit_of_work() as u:
+            read = u.valuations.get(scope)
+            assert read == expected
+            assert read is not None
+            read["last"].append("4")
+            read["rows"][0][1].clear()
+            assert u.valuations.get(scope) == expected
+            with pytest.raises(TypeError):
+                u.valuations.put(scope, {"q": Decimal("2")})
+            with pytest.raises(TypeError):
+                u.valuations.write([ValuationChange(scope, {"q": "2"},
+                                                    ((1, [Decimal("1")]),))])
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(scope) == expected
+
     # -- unit of work -----------------------------------------------------------------------
     @pytest.mark.parametrize("write", WRITE_FNS, ids=WRITE_IDS)
     def test_exception_rolls_back(self, seeded: Storage, write: Write) -> None:
