@@ -154,6 +154,8 @@ class MemoryUnitOfWork:
         self._d = storage._data
         self._stage: dict[str, dict[Any, Any]] = {}
         self._ledger_new: list[LedgerEntry] = []
+        #: the next order number of a new row, per table (see :meth:`_next_order`)
+        self._orders: dict[str, int] = {}
         self._active = False
         self.master: MasterDataRepository = self
         self.ledger: LedgerRepository = _Ledger(self)
@@ -177,6 +179,7 @@ class MemoryUnitOfWork:
         self._stage = {}
         self._ledger_new = []
         self._journal_new = []
+        self._orders = {}
         return self
 
     def __exit__(
@@ -195,6 +198,7 @@ class MemoryUnitOfWork:
         self._stage = {}
         self._ledger_new = []
         self._journal_new = []
+        self._orders = {}
 
     def commit(self) -> None:
         fault = self._storage.fault
@@ -225,6 +229,7 @@ class MemoryUnitOfWork:
         self._stage = {}
         self._ledger_new = []
         self._journal_new = []
+        self._orders = {}
 
     def stamp(self) -> Hashable | None:
         """The number of commits of the storage (its lock is held while this is open)."""
@@ -270,8 +275,12 @@ class MemoryUnitOfWork:
     def _next_order(self, table: str) -> int:
         """The order number of a new row of ``table`` (rows are never deleted from it): the
         stored rows and the new ones staged, counted without copying the table."""
-        stored = getattr(self._d, table)
-        return len(stored) + sum(1 for k in self._stage.get(table, {}) if k not in stored)
+        n = self._orders.get(table)
+        if n is None:  # counted once per unit of work, then one more per new row
+            stored = getattr(self._d, table)
+            n = len(stored) + sum(1 for k in self._stage.get(table, {}) if k not in stored)
+        self._orders[table] = n + 1
+        return n
 
     def _merged(self, table: str) -> dict[Any, Any]:
         out = dict(getattr(self._d, table))

@@ -1689,10 +1689,10 @@ class Jxc:
             kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
             out.append(LedgerEntry(first + k, item_code, wh, "", "", ZERO, -a.amount, at, kind,
                                    g_type, g_doc, g_line))
-            if a.issue_ref:
-                changed[a.issue_ref] = changed.get(a.issue_ref, ZERO) + a.amount
+            if g_type == "delivery":  # the issues customer returns take back
+                changed[a.issue_ref or ""] = changed.get(a.issue_ref or "", ZERO) + a.amount
         records = w.uow.records
-        for ref, amount in changed.items():  # what the issue costs now, for its returns
+        for ref, amount in changed.items():  # what the delivery costs now, for its returns
             total = Jxc._cost_change(w, ref) + amount
             records.put(_ISSUE_COST, ref, {"amount": str(total)})
         return out
@@ -1700,8 +1700,10 @@ class Jxc:
     @staticmethod
     def _cost_change(w: _Work, issue_ref: str) -> Decimal:
         """What cost adjustments (shortage settlements, back-dating corrections) added to the
-        cost of the issue ``issue_ref`` (a group ref) after it was posted: the issue now costs
-        its ledger value plus this."""
+        cost of the delivery line ``issue_ref`` (a group ref) after it was posted: it now costs
+        its ledger value plus this. Kept for deliveries only (doc type ``delivery``), the
+        issues that customer returns and delivery cancellations take back: other issues
+        read 0."""
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
         return Decimal(found["amount"]) if found else ZERO
 
