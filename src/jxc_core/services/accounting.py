@@ -31,8 +31,8 @@ from jxc_core.accounting.vouchers import Voucher, build_voucher
 from jxc_core.costing import MonthlyAverageValuation, PeriodCloseResult
 from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
-from jxc_core.errors import JxcError, PeriodClosedError
-from jxc_core.services.documents import LATE_RETURN, Documents, JournalRow
+from jxc_core.errors import JxcError, NotFoundError, PeriodClosedError
+from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
 from jxc_core.services.jxc import Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import (
@@ -161,6 +161,20 @@ def _bounds(w: _Work, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     """The month's bounds as the service's moments are: naive with a naive clock; with an
     aware one in UTC, as aware moments are kept (months are UTC months)."""
     return period_bounds(year, month, None if w.now.tzinfo is None else dt.UTC)
+
+
+def _count_settled(w: _Work, rows: Sequence[JournalRow]) -> None:
+    """Keep, per invoice, what settlements cleared (``settled`` records; a reversal's rows
+    count negative): an invoice with settlements standing cannot be cancelled."""
+    cleared: dict[str, Decimal] = {}
+    for r in rows:
+        if r.ref and r.role in ("receivable", "payable"):
+            part = r.credit - r.debit if r.role == "receivable" else r.debit - r.credit
+            cleared[r.ref] = cleared.get(r.ref, ZERO) + part
+    for ref, amount in cleared.items():
+        found = w.uow.records.get(SETTLED, ref)
+        total = (Decimal(found["amount"]) if found else ZERO) + amount
+        w.uow.records.put(SETTLED, ref, {"amount": str(total)})
 
 
 def _book_of(r: JournalRow, book_currency: str, digits: int) -> Decimal:
@@ -373,12 +387,44 @@ class Accounting:
                                       fx if fx > 0 else ZERO, -fx if fx < 0 else ZERO, "", "",
                                       party, date.isoformat(), self.jxc.book_currency, "", "1"))
             w.uow.journal.append([r.to_data() for r in out])
+            _count_settled(w, out)
             w.event("settled", {"doc_id": number, "party": party, "amount": str(amount),
                                 "currency": cur})
             return out
 
         result: list[JournalRow] = self.jxc._run(
             "settle", payload, idempotency_key, body,
+            lambda rows: {"rows": [r.to_data() for r in rows]},
+            lambda d: [JournalRow.from_data(r) for r in d["rows"]])
+        return result
+
+    def cancel_settlement(self, number: str, *, date: dt.date | None = None,
+                          idempotency_key: str | None = None) -> list[JournalRow]:
+        """Reverse a settlement (反核销): its rows again with debit and credit swapped, under
+        ``{number}-R`` dated ``date`` (default: the settlement's own date; not in a closed
+        period): the invoices it cleared are open again by what it cleared, in both
+        currencies, and the bank and exchange difference are taken back. An unknown number is
+        ``not_found``; one already reversed, or itself a reversal, ``invalid_transition``."""
+        payload = (number, date)
+
+        def body(w: _Work) -> list[JournalRow]:
+            rows = [JournalRow.from_data(r) for r in w.uow.journal.all(number)]
+            if not rows or rows[0].doc_type not in ("receipt", "payment"):
+                raise NotFoundError(kind="settlement", key=number)
+            if number.endswith("-R") or w.uow.journal.all(f"{number}-R"):
+                raise JxcError("invalid_transition", state="reversed",
+                               action="cancel_settlement")
+            day = date or dt.date.fromisoformat(rows[0].date)
+            self._check_open(w, day)
+            out = [attrs.evolve(r, doc_id=f"{number}-R", debit=r.credit, credit=r.debit,
+                                date=day.isoformat()) for r in rows]
+            w.uow.journal.append([r.to_data() for r in out])
+            _count_settled(w, out)
+            w.event("settlement_cancelled", {"doc_id": number})
+            return out
+
+        result: list[JournalRow] = self.jxc._run(
+            "cancel_settlement", payload, idempotency_key, body,
             lambda rows: {"rows": [r.to_data() for r in rows]},
             lambda d: [JournalRow.from_data(r) for r in d["rows"]])
         return result

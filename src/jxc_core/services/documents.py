@@ -137,6 +137,9 @@ _ONE = Decimal(1)
 #: record kind: a return of a delivery of a closed month under the monthly average (it follows
 #: the delivery's cost if that month is reopened and valued anew)
 LATE_RETURN = "late_return"
+#: record kind: what settlements (收付款核销, ``Accounting.settle``) cleared of an invoice, in
+#: its currency, by invoice id: an invoice with settlements standing is not cancelled
+SETTLED = "settled"
 
 
 def _posted_month(doc: Document) -> str:
@@ -953,6 +956,12 @@ class Documents:
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason="later documents (returns, invoices, landed costs) refer to "
                                   "it: cancel them first")
+        if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
+            found = w.uow.records.get(SETTLED, doc.doc_id)
+            if found and Decimal(found["amount"]):
+                raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                               reason=f"settlements clear {found['amount']} of it: cancel them "
+                                      "first (Accounting.cancel_settlement)")
         book = self._book(doc, -1, when)
         doc = self._post_rules(w, doc, when, book, reverse=True)
         w.uow.journal.append(book.check())
