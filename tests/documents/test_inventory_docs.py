@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import attrs
@@ -10,6 +11,7 @@ import pytest
 from jxc_core.documents import Document, Line, State
 from jxc_core.documents.codec import document_to_data
 from jxc_core.errors import JxcError
+from jxc_core.stock import Item
 
 from .support import BOSS, Shop
 
@@ -585,3 +587,26 @@ def test_count_in_another_unit_moves_base_units(shop: Shop, counted_boxes: Decim
     shop.docs.cancel(pc.doc_id, BOSS)  # the reversal moves the same base units back
     assert (shop.qty("A"), shop.value("A")) == (D(20), D("200.00"))
     shop.check_books()
+
+
+def test_count_loss_of_a_lot_tracked_item_without_lot_is_cancelled_back_into_its_lots(
+        shop: Shop) -> None:
+    """A count line without a lot counts every lot; its loss leaves lot by lot (first expired
+    first). Cancelled, the units go back into the lots they left, at their values (it was
+    refused: a lot-tracked item needs a lot)."""
+    shop.jxc.define_item(Item("M", "milk", lot_tracked=True))
+    shop.jxc.receive("M", "W1", D(10), D(1), lot="LA", expiry=dt.date(2027, 1, 1))
+    shop.jxc.receive("M", "W1", D(10), D(2), lot="LB", expiry=dt.date(2027, 2, 1))
+    pc = shop.make("stock_count", [Line(1, "M", D(0), warehouse="W1")])
+    shop.docs.submit(pc.doc_id, BOSS)
+    shop.docs.record_count(pc.doc_id, {1: D(5)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    posted = shop.docs.post(pc.doc_id, BOSS)
+    assert posted.attributes["loss_rows"] == {"1": [["", "LA", "10", "10.00"],
+                                                     ["", "LB", "5", "10.00"]]}
+    lots = {b.lot: b.on_hand for b in shop.jxc.balances() if b.item == "M" and b.lot}
+    assert lots == {"LA": D(0), "LB": D(5)}
+    shop.docs.cancel(pc.doc_id, BOSS)
+    lots = {b.lot: b.on_hand for b in shop.jxc.balances() if b.item == "M" and b.lot}
+    assert lots == {"LA": D(10), "LB": D(10)}
+    assert shop.jxc.balance("M", "W1").value == D("30.00")

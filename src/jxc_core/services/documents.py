@@ -1702,15 +1702,22 @@ class Documents:
                                  rows, posted, base=base)
         if not reverse:
             doc = attrs.evolve(doc, attributes={**doc.attributes, "count_base": True})
-        if reverse or not rows:
+        if reverse:
             return attrs.evolve(out, attributes=doc.attributes)
-        taken: dict[tuple[int, str, str], Decimal] = {}
+        # every loss, located or not, keeps the rows it left and the value each took, so that
+        # a cancellation puts them back where they were (a line without a lot of a
+        # lot-tracked item leaves lot by lot: it cannot come back without its lots)
+        taken: dict[tuple[int, str, str], list[Decimal]] = {}
         for e in posted:
-            if e.kind == "stock_count_out" and e.line_no in rows:
-                k = (e.line_no, e.location, e.lot)
-                taken[k] = taken.get(k, ZERO) - e.value
-        loss_rows = {str(n): [[loc, lot, q, str(taken.get((n, loc, lot), ZERO))]
-                              for loc, lot, q in r] for n, r in rows.items()}
+            if e.kind == "stock_count_out":
+                pair = taken.setdefault((e.line_no, e.location, e.lot), [ZERO, ZERO])
+                pair[0] -= e.quantity
+                pair[1] -= e.value
+        if not taken:
+            return attrs.evolve(out, attributes=doc.attributes)
+        loss_rows: dict[str, list[list[str]]] = {}
+        for (n, loc, lot), (q, value) in taken.items():
+            loss_rows.setdefault(str(n), []).append([loc, lot, str(q), str(value)])
         return attrs.evolve(out, attributes={**doc.attributes, "loss_rows": loss_rows})
 
     def _count_loss_rows(self, w: _Work, line: Line, qty: Decimal) -> list[list[str]]:
