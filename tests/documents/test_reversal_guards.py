@@ -11,12 +11,14 @@ reservations it could not consume.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from jxc_core.documents import Line, State
 from jxc_core.errors import JxcError
+from jxc_core.stock import Item, Warehouse
 
 from .support import BOSS, Shop
 
@@ -110,3 +112,50 @@ def test_delivery_of_all_from_another_warehouse_leaves_no_reservation(shop: Shop
     assert _reserved(shop) == {}
     b1 = shop.jxc.balance("C", "W1")
     assert (b1.on_hand, b1.reserved, b1.available, b1.demand) == (10, 0, 10, 0)
+
+
+# -- cancelling a delivery picked from several rows --------------------------------------------
+def _rows(shop: Shop, item: str) -> dict[tuple[str, str], Decimal]:
+    return {(b.location, b.lot): b.on_hand for b in shop.jxc.balances()
+            if b.item == item and (b.on_hand or b.lot or b.location)}
+
+
+@pytest.mark.parametrize("method", ["fifo", "moving_average", "monthly_average"])
+def test_a_delivery_picked_by_fefo_is_cancelled_back_into_its_lots(shop: Shop,
+                                                                   method: str) -> None:
+    """A delivery line without a lot of a lot-tracked item is picked lot by lot (FEFO); its
+    cancellation puts the units back into those lots at what they left with (it was refused:
+    a lot-tracked item needs a lot)."""
+    shop.jxc.define_item(Item("M", "milk", lot_tracked=True, costing_method=method))
+    shop.receipt([Line(1, "M", D(10), D("1.00"), warehouse="W1", lot="LA",
+                       expiry=dt.date(2027, 1, 1)),
+                  Line(2, "M", D(10), D("2.00"), warehouse="W1", lot="LB",
+                       expiry=dt.date(2027, 2, 1))])
+    dl = shop.run("delivery", [Line(1, "M", D(15), D("5.00"), warehouse="W1")], "C1")
+    assert [r[:3] for r in dl.attributes["picked"]["1"]] == [["", "LA", "10"],
+                                                             ["", "LB", "5"]]
+    assert _rows(shop, "M") == {("", "LA"): 0, ("", "LB"): 5}
+    shop.docs.cancel(dl.doc_id, BOSS)
+    assert _rows(shop, "M") == {("", "LA"): 10, ("", "LB"): 10}
+    assert shop.jxc.balance("M", "W1").value == D("30.00")
+    assert shop.net("cogs") == 0
+    inventory = sum((r.debit - r.credit for r in shop.journal()
+                     if r.role == "inventory" and r.item == "M"), D(0))
+    assert inventory == D("30.00")
+
+
+def test_a_delivery_picked_from_two_locations_goes_back_to_them(shop: Shop) -> None:
+    shop.jxc.define_warehouse(Warehouse("W3", "located", locations=("A", "B")))
+    shop.receipt([Line(1, "C", D(5), D("1.00"), warehouse="W3", location="A"),
+                  Line(2, "C", D(5), D("3.00"), warehouse="W3", location="B")])
+    dl = shop.run("delivery", [Line(1, "C", D(8), D("5.00"), warehouse="W3")], "C1")
+    assert _rows(shop, "C") == {("A", ""): 0, ("B", ""): 2}
+    shop.docs.cancel(dl.doc_id, BOSS)
+    assert _rows(shop, "C") == {("A", ""): 5, ("B", ""): 5}
+    assert shop.jxc.balance("C", "W3").value == D("20.00")
+
+
+def test_a_delivery_of_its_own_row_keeps_no_picked_rows(shop: Shop) -> None:
+    shop.stock_in("C", D(10), D("2.00"))
+    dl = shop.run("delivery", [Line(1, "C", D(4), D("5.00"), warehouse="W1")], "C1")
+    assert "picked" not in dl.attributes

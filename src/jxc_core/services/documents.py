@@ -182,6 +182,28 @@ def _with_digits(jxc: Jxc, doc: Document) -> Document:
     return attrs.evolve(doc, digits=digits)
 
 
+def _picked_rows(doc: Document, posted: Sequence[LedgerEntry]) -> dict[str, list[list[str]]]:
+    """Per line of a delivery, the rows its out entries left — ``[location, lot, quantity,
+    value]``, base units, positive — when they are not just the line's own lot and location
+    (the stock service picked lots by FEFO, or rows of several locations): a cancellation puts
+    the units back there."""
+    found: dict[int, dict[tuple[str, str], list[Decimal]]] = {}
+    for e in posted:
+        if e.quantity < 0 and e.kind == "delivery":
+            pair = found.setdefault(e.line_no, {}).setdefault((e.location, e.lot), [ZERO, ZERO])
+            pair[0] -= e.quantity
+            pair[1] -= e.value
+    out: dict[str, list[list[str]]] = {}
+    for line in doc.lines:
+        rows = found.get(line.line_no, {})
+        if len(rows) == 1 and next(iter(rows)) == (line.location, line.lot):
+            continue
+        if rows:
+            out[str(line.line_no)] = [[loc, lot, str(q), str(v)]
+                                      for (loc, lot), (q, v) in rows.items()]
+    return out
+
+
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
     """Open quantity of an order line: what is still to receive or deliver, never below 0."""
     return max(ZERO, ordered - done)
@@ -1391,6 +1413,8 @@ class Documents:
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         bases = {line.line_no: self._base(w, line) for line in doc.lines}
+        #: the rows a line was picked from, when not just its own lot and location
+        picked: dict[str, list[list[str]]] = doc.attributes.get("picked", {})
         for line in doc.lines:
             q = bases[line.line_no]
             demand = None
@@ -1401,17 +1425,21 @@ class Documents:
             if reverse:  # under the monthly average: takes back the issue if still open
                 # at what the line costs now: its cost when posted and any later adjustment
                 own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
+                value = max(ZERO, doc.counter(line.line_no, "cost") + Jxc._cost_change(w, own))
+                rows = picked.get(str(line.line_no))
+                if rows:  # back into the rows (lots, locations) it was picked from
+                    stock += self._back_into(line, rows, value, own)
+                    continue
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=max(ZERO, doc.counter(line.line_no, "cost")
-                                                 + Jxc._cost_change(w, own)),
-                                       unit=line.unit, lot=line.lot, location=line.location,
-                                       from_ref=own, kind="delivery_reversal",
-                                       line_no=line.line_no))
+                                       value=value, unit=line.unit, lot=line.lot,
+                                       location=line.location, from_ref=own,
+                                       kind="delivery_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        demand=demand, kind="delivery", line_no=line.line_no))
-        values = self._stock(w, doc, stock, when, reverse, book=book)
+        posted: list[LedgerEntry] = []
+        values = self._stock(w, doc, stock, when, reverse, book=book, posted=posted)
         if not reverse:
             self._trim_elsewhere(w, doc, cache)
         counters = {}
@@ -1422,7 +1450,32 @@ class Documents:
             counters[line.line_no] = {"delivered": bases[line.line_no], "cost": cost,
                                       "demand": taken.get(line.line_no, ZERO)}
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        if reverse:
+            return doc
+        picked_now = _picked_rows(doc, posted)
+        if picked_now:
+            return attrs.evolve(doc, counters=counters,
+                                attributes={**doc.attributes, "picked": picked_now})
+        return attrs.evolve(doc, counters=counters)
+
+    def _back_into(self, line: Line, rows: Sequence[Sequence[str]], value: Decimal, own: str
+                   ) -> list[StockLine]:
+        """The reversal of a delivery line picked from several rows: a line per row, in base
+        units, its value the row's share of ``value`` (by the value each row left with, else
+        by quantity; the last row takes the rest)."""
+        weights = [Decimal(r[3]) for r in rows]
+        if not sum(weights, ZERO):
+            weights = [Decimal(r[2]) for r in rows]
+        total, left = sum(weights, ZERO), value
+        out = []
+        for k, (location, lot, qty, _) in enumerate(rows):
+            share = left if k == len(rows) - 1 else round_money(
+                DIVISION_CONTEXT.divide(value * weights[k], total), self.jxc.currency_digits)
+            left -= share
+            out.append(StockLine(line.item, line.warehouse, Decimal(qty), IN, value=share,
+                                 lot=lot, location=location, from_ref=own,
+                                 kind="delivery_reversal", line_no=line.line_no))
+        return out
 
     def _trim_elsewhere(self, w: _Work, doc: Document, cache: dict[str, Document]) -> None:
         """A delivery line from another warehouse (or naming a lot) than its order line's
