@@ -159,3 +159,22 @@ def test_a_delivery_of_its_own_row_keeps_no_picked_rows(shop: Shop) -> None:
     shop.stock_in("C", D(10), D("2.00"))
     dl = shop.run("delivery", [Line(1, "C", D(4), D("5.00"), warehouse="W1")], "C1")
     assert "picked" not in dl.attributes
+
+
+def test_an_adjustment_out_picked_by_fefo_is_cancelled_back_into_its_lots(shop: Shop) -> None:
+    shop.jxc.define_item(Item("M", "milk", lot_tracked=True, units={"箱": D(5)}))
+    shop.receipt([Line(1, "M", D(10), D("1.00"), warehouse="W1", lot="LA",
+                       expiry=dt.date(2027, 1, 1)),
+                  Line(2, "M", D(10), D("2.00"), warehouse="W1", lot="LB",
+                       expiry=dt.date(2027, 2, 1))])
+    # 3 boxes of 5 out, no lot named: 10 from LA, 5 from LB
+    out = shop.run("adjustment", [Line(1, "M", D(-3), D(0), warehouse="W1", unit="箱")])
+    assert [r[:3] for r in out.attributes["picked"]["1"]] == [["", "LA", "10"],
+                                                              ["", "LB", "5"]]
+    assert _rows(shop, "M") == {("", "LA"): 0, ("", "LB"): 5}
+    shop.docs.cancel(out.doc_id, BOSS)
+    assert _rows(shop, "M") == {("", "LA"): 10, ("", "LB"): 10}
+    assert shop.jxc.balance("M", "W1").value == D("30.00")
+    inventory = sum((r.debit - r.credit for r in shop.journal()
+                     if r.role == "inventory" and r.item == "M"), D(0))
+    assert inventory == D("30.00")

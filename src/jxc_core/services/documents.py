@@ -182,14 +182,15 @@ def _with_digits(jxc: Jxc, doc: Document) -> Document:
     return attrs.evolve(doc, digits=digits)
 
 
-def _picked_rows(doc: Document, posted: Sequence[LedgerEntry]) -> dict[str, list[list[str]]]:
+def _picked_rows(doc: Document, posted: Sequence[LedgerEntry], kind: str = "delivery"
+                 ) -> dict[str, list[list[str]]]:
     """Per line of a delivery, the rows its out entries left — ``[location, lot, quantity,
     value]``, base units, positive — when they are not just the line's own lot and location
     (the stock service picked lots by FEFO, or rows of several locations): a cancellation puts
     the units back there."""
     found: dict[int, dict[tuple[str, str], list[Decimal]]] = {}
     for e in posted:
-        if e.quantity < 0 and e.kind == "delivery":
+        if e.quantity < 0 and e.kind == kind:
             pair = found.setdefault(e.line_no, {}).setdefault((e.location, e.lot), [ZERO, ZERO])
             pair[0] -= e.quantity
             pair[1] -= e.value
@@ -1642,9 +1643,18 @@ class Documents:
     def _adjustment(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                     reverse: bool) -> Document:
         role = str(doc.attributes.get("account_role", "adjustment"))
-        return self._signed_lines(w, doc, when, book, reverse, role,
-                                  {line.line_no: line.quantity for line in doc.lines},
-                                  {line.line_no: line.price for line in doc.lines})
+        # an out line picked from other rows than its own (FEFO lots, locations) goes back
+        # into them when cancelled (``attributes["picked"]``, as a delivery)
+        rows = ({int(n): r for n, r in doc.attributes.get("picked", {}).items()} if reverse
+                else None)
+        posted: list[LedgerEntry] = []
+        out = self._signed_lines(w, doc, when, book, reverse, role,
+                                 {line.line_no: line.quantity for line in doc.lines},
+                                 {line.line_no: line.price for line in doc.lines}, rows, posted)
+        picked = {} if reverse else _picked_rows(doc, posted, "adjustment_out")
+        if picked:
+            return attrs.evolve(out, attributes={**out.attributes, "picked": picked})
+        return out
 
     def _signed_lines(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                       reverse: bool, role: str, qty: Mapping[int, Decimal],
@@ -1673,7 +1683,7 @@ class Documents:
                 group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 for location, lot, part, part_value in taken:
                     stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
-                                           value=Decimal(part_value), unit=unit, lot=lot,
+                                           value=Decimal(part_value), lot=lot,  # base units
                                            location=location, from_ref=group,
                                            kind=f"{doc.doc_type.value}_reversal",
                                            line_no=line.line_no))
@@ -1694,7 +1704,7 @@ class Documents:
             elif taken and not reverse:
                 for location, lot, part in taken:
                     stock.append(StockLine(line.item, line.warehouse, Decimal(part), OUT,
-                                           unit=unit, lot=lot, location=location,
+                                           lot=lot, location=location,  # base units
                                            kind=f"{doc.doc_type.value}_out",
                                            line_no=line.line_no))
             else:
