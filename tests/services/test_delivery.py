@@ -10,13 +10,11 @@ marking only if nobody else committed."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.ports import Event, Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item, Warehouse
@@ -45,14 +43,6 @@ class CallingBack:
     def notify(self, event: Event) -> None:
         self.seen.append(self.react(event))
         self.delivered.append(event)
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "delivery.db"))
-    yield s
-    s.close()
 
 
 def service(storage: Storage, notifier: CallingBack | None = None) -> Jxc:

@@ -9,18 +9,15 @@ test_bad_input.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services import Documents, Jxc
-from jxc_core.stock import Item, Warehouse
+from jxc_core.services import Documents
+from tests.services.support import HandClock, fifo_shop
 
 D = Decimal
 UTC = dt.UTC
@@ -29,35 +26,12 @@ NOW = dt.datetime(2026, 3, 1, 10, 0)
 BOSS = User("boss", frozenset({"all"}))
 
 
-class Clock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "moments.db"))
-    yield s
-    s.close()
-
-
-def shop(storage: Storage, clock: Clock) -> Jxc:
-    j = Jxc(storage, clock=clock)
-    j.define_item(Item("F", "fifo"))
-    j.define_warehouse(Warehouse("W", "main"))
-    return j
 
 
 # -- aware moments ----------------------------------------------------------------------------
 def test_aware_moments_are_kept_in_utc(storage: Storage) -> None:
-    clock = Clock(dt.datetime(2026, 3, 2, 20, 0, tzinfo=CST))
-    j = shop(storage, clock)
+    clock = HandClock(dt.datetime(2026, 3, 2, 20, 0, tzinfo=CST))
+    j = fifo_shop(storage, clock)
     (default,) = j.receive("F", "W", D(1), D(1)).entries  # at the clock's now
     assert default.posted_at == clock.at and default.posted_at.utcoffset() == dt.timedelta(0)
     given = dt.datetime(2026, 3, 2, 19, 0, tzinfo=CST)
@@ -78,7 +52,7 @@ def test_offsets_do_not_change_the_order_of_the_ledger(storage: Storage) -> None
     back-dated to 02:30Z: by time the issue took the 02:00Z layer (10.00) and still does. Kept
     with their offsets, SQLite sorted "03:00+00:00" before "10:00+08:00", replayed the
     back-dated receipt before the first one and gave the issue the new layer (30.00)."""
-    j = shop(storage, Clock(dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)))
+    j = fifo_shop(storage, HandClock(dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)))
     j.receive("F", "W", D(1), D(10), doc_id="RK-A",
               posted_at=dt.datetime(2026, 3, 1, 10, 0, tzinfo=CST))
     j.receive("F", "W", D(1), D(20), doc_id="RK-B",
@@ -95,7 +69,7 @@ def test_offsets_do_not_change_the_order_of_the_ledger(storage: Storage) -> None
 
 
 def test_one_moment_in_two_offsets_is_one_command(storage: Storage) -> None:
-    j = shop(storage, Clock(dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)))
+    j = fifo_shop(storage, HandClock(dt.datetime(2026, 3, 2, 12, 0, tzinfo=UTC)))
     first = j.receive("F", "W", D(1), D(1), idempotency_key="RK-K",
                       posted_at=dt.datetime(2026, 3, 2, 10, 0, tzinfo=CST))
     again = j.receive("F", "W", D(1), D(1), idempotency_key="RK-K",
@@ -110,7 +84,7 @@ def test_one_moment_in_two_offsets_is_one_command(storage: Storage) -> None:
 def test_document_date_is_a_date(storage: Storage, bad: object) -> None:
     """A str broke the numbering; a datetime was stored as text that does not read back as a
     date."""
-    j = shop(storage, Clock(NOW))
+    j = fifo_shop(storage, HandClock(NOW))
     docs = Documents(j)
     with pytest.raises(JxcError) as info:
         docs.create("adjustment", [Line(1, "F", D(1), D(1), warehouse="W")],
@@ -123,8 +97,8 @@ def test_document_date_is_a_date(storage: Storage, bad: object) -> None:
 def test_document_dated_another_day_under_an_aware_clock(storage: Storage) -> None:
     """It posts at its date and the clock's time of day, aware like the clock and in UTC (the
     time of day lost its timezone, and the naive moment broke the next comparison)."""
-    clock = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST))
-    j = shop(storage, clock)
+    clock = HandClock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=CST))
+    j = fifo_shop(storage, clock)
     docs = Documents(j)
     today = docs.create("adjustment", [Line(1, "F", D(5), D(1), warehouse="W")])
     docs.approve_through(today.doc_id, [BOSS])

@@ -6,52 +6,26 @@ refusals of a wrong type or timezone are in test_bad_input.py."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services import Jxc, ReserveLine
-from jxc_core.stock import Item, Warehouse
+from jxc_core.services import ReserveLine
+from tests.services.support import HandClock, fifo_shop
 
 D = Decimal
 NOW = dt.datetime(2026, 3, 1, 10, 0)
 CST = dt.timezone(dt.timedelta(hours=8))  # China Standard Time
 
 
-class Clock:
-    """A clock a test moves by hand."""
-
-    def __init__(self, at: dt.datetime) -> None:
-        self.at = at
-
-    def now(self) -> dt.datetime:
-        return self.at
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "expiry.db"))
-    yield s
-    s.close()
-
-
-def shop(storage: Storage, clock: Clock) -> Jxc:
-    j = Jxc(storage, clock=clock)
-    j.define_item(Item("F", "fifo"))
-    j.define_warehouse(Warehouse("W", "main"))
-    return j
 
 
 # -- release and expiry ---------------------------------------------------------------------
 def test_release_returns_only_what_was_still_reserved(storage: Storage) -> None:
-    clock = Clock(NOW)
-    j = shop(storage, clock)
+    clock = HandClock(NOW)
+    j = fifo_shop(storage, clock)
     j.receive("F", "W", D(10), D(1))
     j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
     j.reserve([ReserveLine("CART-1", "F", "W", D(2))])  # hard
@@ -67,8 +41,8 @@ def test_release_returns_only_what_was_still_reserved(storage: Storage) -> None:
 
 
 def test_release_of_lapsed_reservations_only_returns_zero(storage: Storage) -> None:
-    clock = Clock(NOW)
-    j = shop(storage, clock)
+    clock = HandClock(NOW)
+    j = fifo_shop(storage, clock)
     j.receive("F", "W", D(10), D(1))
     j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
     clock.at = NOW + dt.timedelta(hours=1)  # lapses at expires_at itself
@@ -77,7 +51,7 @@ def test_release_of_lapsed_reservations_only_returns_zero(storage: Storage) -> N
 
 
 def test_expiry_must_be_in_the_future(storage: Storage) -> None:
-    j = shop(storage, Clock(NOW))
+    j = fifo_shop(storage, HandClock(NOW))
     j.receive("F", "W", D(10), D(1))
     for at in (NOW, NOW - dt.timedelta(seconds=1)):
         with pytest.raises(JxcError) as info:
@@ -91,7 +65,7 @@ def test_expiry_must_be_in_the_future(storage: Storage) -> None:
 
 
 def test_aware_expiry_beside_an_aware_clock_is_kept_in_utc(storage: Storage) -> None:
-    j = shop(storage, Clock(dt.datetime(2026, 3, 2, 20, 0, tzinfo=CST)))
+    j = fifo_shop(storage, HandClock(dt.datetime(2026, 3, 2, 20, 0, tzinfo=CST)))
     j.receive("F", "W", D(2), D(1))
     expires = dt.datetime(2026, 3, 2, 21, 0, tzinfo=CST)
     j.reserve([ReserveLine("CART-1", "F", "W", D(1))], expires_at=expires)

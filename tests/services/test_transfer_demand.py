@@ -5,13 +5,10 @@ with either costing scope."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc, ReserveLine
@@ -24,14 +21,6 @@ NOW = dt.datetime(2026, 3, 1, 10, 0)
 class FixedClock:
     def now(self) -> dt.datetime:
         return NOW
-
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "transfer.db"))
-    yield s
-    s.close()
 
 
 @pytest.fixture(params=[False, True], ids=["by_warehouse", "by_organisation"])
