@@ -163,6 +163,15 @@ def _bounds(w: _Work, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return period_bounds(year, month, None if w.now.tzinfo is None else dt.UTC)
 
 
+def _rows_data(rows: Sequence[JournalRow]) -> dict[str, Any]:
+    """The journal rows a command returned, as stored for its idempotency key."""
+    return {"rows": [r.to_data() for r in rows]}
+
+
+def _rows_of(data: dict[str, Any]) -> list[JournalRow]:
+    return [JournalRow.from_data(r) for r in data["rows"]]
+
+
 def _count_settled(w: _Work, rows: Sequence[JournalRow]) -> None:
     """Keep, per invoice, what settlements cleared (``settled`` records; a reversal's rows
     count negative): an invoice with settlements standing cannot be cancelled."""
@@ -394,8 +403,7 @@ class Accounting:
 
         result: list[JournalRow] = self.jxc._run(
             "settle", payload, idempotency_key, body,
-            lambda rows: {"rows": [r.to_data() for r in rows]},
-            lambda d: [JournalRow.from_data(r) for r in d["rows"]])
+            _rows_data, _rows_of)
         return result
 
     def cancel_settlement(self, number: str, *, date: dt.date | None = None,
@@ -425,8 +433,7 @@ class Accounting:
 
         result: list[JournalRow] = self.jxc._run(
             "cancel_settlement", payload, idempotency_key, body,
-            lambda rows: {"rows": [r.to_data() for r in rows]},
-            lambda d: [JournalRow.from_data(r) for r in d["rows"]])
+            _rows_data, _rows_of)
         return result
 
     def aging(self, kind: str = "receivable", *, as_of: dt.date) -> list[AgingRow]:

@@ -462,21 +462,8 @@ class Documents:
                    doc_id)
 
         def body(w: _Work) -> Document:
-            digits = self.jxc.digits_of(currency)  # first: an unknown currency writes nothing
-            day = date or w.now.date()
-            doc = Document(kind, doc_id or "", party, day, currency, tuple(lines),
-                           created_by=user, attributes=dict(attributes or {}), digits=digits)
-            self._validate(w, doc)
-            number = doc_id
-            if number is None:
-                pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
-                scope = format_number(pattern, day, 0)
-                number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
-            if w.uow.documents.get(number) is not None:
-                raise JxcError("duplicate_key", table="documents", key=number)
-            doc = attrs.evolve(doc, doc_id=number)
-            self._save(w, doc)
-            return doc
+            return self._create_in(w, kind, lines, party, date or w.now.date(), currency, user,
+                                   dict(attributes or {}), doc_id)
 
         return self._run("create_document", payload, idempotency_key, body)
 
@@ -727,6 +714,26 @@ class Documents:
                                               b.projected, qty, rule.price))
         return out
 
+    def _create_in(self, w: _Work, kind: DocType, lines: Sequence[Line], party: str,
+                   day: dt.date, currency: str, user: str, attributes: dict[str, Any],
+                   doc_id: str | None) -> Document:
+        """A draft inside the unit of work of ``w``: validated, numbered (``doc_id``, else
+        the numbering pattern), a taken number refused (``duplicate_key``), saved."""
+        digits = self.jxc.digits_of(currency)  # first: an unknown currency writes nothing
+        doc = Document(kind, doc_id or "", party, day, currency, tuple(lines), created_by=user,
+                       attributes=attributes, digits=digits)
+        self._validate(w, doc)
+        number = doc_id
+        if number is None:
+            pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
+            scope = format_number(pattern, day, 0)
+            number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
+        if w.uow.documents.get(number) is not None:
+            raise JxcError("duplicate_key", table="documents", key=number)
+        doc = attrs.evolve(doc, doc_id=number)
+        self._save(w, doc)
+        return doc
+
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
                               user: str = "", tax_rate: Decimal = ZERO) -> list[Document]:
         """One draft purchase order per preferred supplier from the suggestions, in the book
@@ -745,26 +752,15 @@ class Documents:
         payload = (orders, user, currency)
 
         def body(w: _Work) -> list[Document]:
-            digits = self.jxc.digits_of(currency)
             day = w.now.date()
-            pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
-            scope = format_number(pattern, day, 0)
             made = []
             for supplier, lines in orders:
-                try:  # as the body of create(): validate, number, refuse a taken number, save
-                    doc = Document(kind, "", supplier, day, currency, lines, created_by=user,
-                                   attributes={"origin": "replenishment"}, digits=digits)
-                    self._validate(w, doc)
-                    number = format_number(pattern, day,
-                                           w.uow.sequences.next(f"doc:{scope}"))
-                    if w.uow.documents.get(number) is not None:
-                        raise JxcError("duplicate_key", table="documents", key=number)
-                    doc = attrs.evolve(doc, doc_id=number)
-                    self._save(w, doc)
+                try:
+                    made.append(self._create_in(w, kind, lines, supplier, day, currency, user,
+                                                {"origin": "replenishment"}, None))
                 except JxcError as exc:
                     exc.data.setdefault("supplier", supplier)
                     raise
-                made.append(doc)
             return made
 
         result: list[Document] = self.jxc._run(
