@@ -451,3 +451,16 @@ def test_mermaid_shows_the_steps(wf: Workflow) -> None:
     assert "    posted --> cancelled: cancel (buyer, manager)" in chart
     assert "    submitted --> draft: reject" in chart
     assert "    approved --> posted: post (buyer)" in chart
+
+
+@pytest.mark.parametrize(("guards", "field"), [
+    ({"new_supplier": "not callable"}, "guards.new_supplier"),
+    ({"new_supplier": new_supplier, 7: new_supplier}, "guards.7"),
+    (["new_supplier"], "guards"),
+])
+def test_guards_that_cannot_be_called_are_refused_at_load(guards: Any, field: str) -> None:
+    """A guard is checked when the workflow is loaded, not when a document first meets it."""
+    with pytest.raises(JxcError) as e:
+        Workflow.from_data(example(), guards)
+    assert e.value.code == "invalid_workflow"
+    assert e.value.data["field"] == field

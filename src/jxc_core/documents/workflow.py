@@ -138,6 +138,13 @@ class Workflow:
         """Load and check a workflow given as data (see the module docstring); a bad one is
         refused with ``invalid_workflow`` (``reason``, and ``field`` for a value at fault)."""
         guards = guards or {}
+        if not isinstance(guards, Mapping):
+            raise _bad("guards is a mapping of name to a callable(document) -> bool",
+                       field="guards")
+        for key, fn in guards.items():
+            if not isinstance(key, str) or not callable(fn):
+                raise _bad(f"guards[{key!r}] must be a callable(document) -> bool, got "
+                           f"{type(fn).__name__}", field=f"guards.{key}")
         if not isinstance(data, Mapping):
             raise _bad("a workflow is a mapping")
         unknown = set(data) - {"name", "doc_types", "steps", "actions"}
