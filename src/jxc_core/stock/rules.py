@@ -14,9 +14,12 @@ from jxc_core.values import ZERO
 
 __all__ = [
     "AvailabilityLine",
+    "FreeStock",
     "ReservationShortError",
     "ShortLine",
+    "consumption_order",
     "fefo_order",
+    "free_stock",
     "plan_reservations",
 ]
 
