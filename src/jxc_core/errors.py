@@ -273,7 +273,21 @@ class JxcError(Exception):
 
 
 class InsufficientStockError(JxcError):
+    """Short stock; when the short part is one lot or one location (``lot``, ``location`` in
+    the data) the message names them too."""
+
     default_code = "insufficient_stock"
+
+    def message(self, locale: str | Locale = "en") -> str:
+        text = super().message(locale)
+        lot, location = self.data.get("lot") or "", self.data.get("location") or ""
+        if not (lot or location):
+            return text
+        if _is_chinese(locale):
+            parts = ([f"批次 {lot}"] if lot else []) + ([f"库位 {location}"] if location else [])
+            return f"{text}（{'，'.join(parts)}）"
+        parts = ([f"lot {lot}"] if lot else []) + ([f"location {location}"] if location else [])
+        return f"{text} ({', '.join(parts)})"
 
 
 class InvalidQuantityError(JxcError):

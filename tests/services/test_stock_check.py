@@ -171,6 +171,8 @@ def test_an_out_line_without_location_picks_the_rows_with_stock(
     assert rows(j, "P") == {("SH", "A", ""): D(4), ("BJ", "", ""): D(4)}
     err = refused(lambda: j.issue("P", "SH", D(1), location="B"))
     assert (err.data["location"], err.data["needed"], err.data["on_hand"]) == ("B", D(1), D(0))
+    assert err.message_en.endswith("short 1 (location B)")  # the message names it too
+    assert err.message_zh.endswith("缺 1（库位 B）")
     refused(lambda: j.issue("P", "SH", D(5)))
 
 
