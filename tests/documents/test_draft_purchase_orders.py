@@ -72,3 +72,16 @@ def test_a_refused_supplier_leaves_no_order_behind(shop: Shop, second: list[Purc
     [po] = shop.docs.draft_purchase_orders([suggestion("A", "S1")])
     assert po.doc_id == "CG20260302-0001"
     assert shop.docs.ids() == [po.doc_id]
+
+
+def test_the_same_key_returns_the_first_orders(shop: Shop) -> None:
+    wanted = [suggestion("A", "S1"), suggestion("C", "BOTH")]
+    first = shop.docs.draft_purchase_orders(wanted, idempotency_key="plan-1")
+    again = shop.docs.draft_purchase_orders(wanted, idempotency_key="plan-1")
+    assert [d.doc_id for d in again] == [d.doc_id for d in first]
+    assert len(shop.docs.ids(DocType.PURCHASE_ORDER.value)) == 2
+    with pytest.raises(JxcError) as e:
+        shop.docs.draft_purchase_orders([suggestion("A", "S1", qty="11")],
+                                        idempotency_key="plan-1")
+    assert e.value.code == "idempotency_conflict"
+    assert len(shop.docs.ids(DocType.PURCHASE_ORDER.value)) == 2

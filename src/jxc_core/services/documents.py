@@ -735,12 +735,15 @@ class Documents:
         return doc
 
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
-                              user: str = "", tax_rate: Decimal = ZERO) -> list[Document]:
+                              user: str = "", tax_rate: Decimal = ZERO,
+                              idempotency_key: str | None = None) -> list[Document]:
         """One draft purchase order per preferred supplier from the suggestions, in the book
         currency, made as :meth:`create` makes one — all of them in one unit of work: the first
         refusal (a supplier that is unknown or not a supplier, an unknown item or warehouse, a
         bad quantity) refuses them all and writes nothing, with ``supplier`` (the group
-        refused) added to the error's data."""
+        refused) added to the error's data. ``idempotency_key``: the same key with the same
+        suggestions returns the first orders without making more (other suggestions:
+        ``idempotency_conflict``)."""
         groups = group_by_supplier(suggestions)
         if not groups:
             return []
@@ -764,7 +767,7 @@ class Documents:
             return made
 
         result: list[Document] = self.jxc._run(
-            "draft_purchase_orders", payload, None, body,
+            "draft_purchase_orders", payload, idempotency_key, body,
             lambda docs: {"documents": [document_to_data(d) for d in docs]},
             lambda data: [document_from_data(d) for d in data["documents"]])
         return result
