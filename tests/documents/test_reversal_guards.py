@@ -115,6 +115,12 @@ def test_delivery_of_all_from_another_warehouse_leaves_no_reservation(shop: Shop
 
 
 # -- cancelling a delivery picked from several rows --------------------------------------------
+def _inventory(shop: Shop, item: str) -> Decimal:
+    """The journal's inventory (debit - credit) of one item."""
+    return sum((r.debit - r.credit for r in shop.journal()
+                if r.role == "inventory" and r.item == item), D(0))
+
+
 def _rows(shop: Shop, item: str) -> dict[tuple[str, str], Decimal]:
     return {(b.location, b.lot): b.on_hand for b in shop.jxc.balances()
             if b.item == item and (b.on_hand or b.lot or b.location)}
@@ -139,9 +145,7 @@ def test_a_delivery_picked_by_fefo_is_cancelled_back_into_its_lots(shop: Shop,
     assert _rows(shop, "M") == {("", "LA"): 10, ("", "LB"): 10}
     assert shop.jxc.balance("M", "W1").value == D("30.00")
     assert shop.net("cogs") == 0
-    inventory = sum((r.debit - r.credit for r in shop.journal()
-                     if r.role == "inventory" and r.item == "M"), D(0))
-    assert inventory == D("30.00")
+    assert _inventory(shop, "M") == D("30.00")
 
 
 def test_a_delivery_picked_from_two_locations_goes_back_to_them(shop: Shop) -> None:
@@ -175,6 +179,4 @@ def test_an_adjustment_out_picked_by_fefo_is_cancelled_back_into_its_lots(shop: 
     shop.docs.cancel(out.doc_id, BOSS)
     assert _rows(shop, "M") == {("", "LA"): 10, ("", "LB"): 10}
     assert shop.jxc.balance("M", "W1").value == D("30.00")
-    inventory = sum((r.debit - r.credit for r in shop.journal()
-                     if r.role == "inventory" and r.item == "M"), D(0))
-    assert inventory == D("30.00")
+    assert _inventory(shop, "M") == D("30.00")

@@ -182,6 +182,15 @@ def _with_digits(jxc: Jxc, doc: Document) -> Document:
     return attrs.evolve(doc, digits=digits)
 
 
+def _docs_data(docs: Sequence[Document]) -> dict[str, Any]:
+    """The documents a command returned, as stored for its idempotency key."""
+    return {"documents": [document_to_data(d) for d in docs]}
+
+
+def _docs_of(data: dict[str, Any]) -> list[Document]:
+    return [document_from_data(d) for d in data["documents"]]
+
+
 def _picked_rows(doc: Document, posted: Sequence[LedgerEntry], kind: str = "delivery"
                  ) -> dict[str, list[list[str]]]:
     """Per line of a delivery, the rows its out entries left — ``[location, lot, quantity,
@@ -630,8 +639,7 @@ class Documents:
 
         result: list[Document] = self.jxc._run(
             "document_post_many", payload, idempotency_key, body,
-            lambda docs: {"documents": [document_to_data(d) for d in docs]},
-            lambda data: [document_from_data(d) for d in data["documents"]])
+            _docs_data, _docs_of)
         return result
 
     def _act(self, doc_id: str, action: Action, user: User, comment: str,
@@ -768,8 +776,7 @@ class Documents:
 
         result: list[Document] = self.jxc._run(
             "draft_purchase_orders", payload, idempotency_key, body,
-            lambda docs: {"documents": [document_to_data(d) for d in docs]},
-            lambda data: [document_from_data(d) for d in data["documents"]])
+            _docs_data, _docs_of)
         return result
 
     @staticmethod
