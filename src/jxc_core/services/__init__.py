@@ -11,6 +11,7 @@ from jxc_core.services.accounting import (
 )
 from jxc_core.services.documents import PREFIXES, Documents, JournalRow
 from jxc_core.services.jxc import (
+    EXPIRED_LOT_KINDS,
     Jxc,
     LedgerLine,
     Posting,
@@ -21,6 +22,7 @@ from jxc_core.services.jxc import (
 )
 
 __all__ = [
+    "EXPIRED_LOT_KINDS",
     "PREFIXES",
     "Accounting",
     "AgingRow",

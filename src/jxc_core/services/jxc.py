@@ -232,6 +232,22 @@ Valuation = (
 IN = "in"
 OUT = "out"
 
+#: The kinds of out line (``StockLine.kind``) that may name an expired lot: they take stock off
+#: the books or move it, they do not sell it — a write-off (其他出库/报损), a supplier return, a
+#: transfer (to a quarantine or scrap warehouse, say), a count loss, and the cancellations (红冲)
+#: that take stock out again: of an adjustment in, of a receipt, of a customer return, of a
+#: count gain. Any other out line naming an expired lot is refused (``lot_expired``): a
+#: delivery, an issue (``"issue"``, the default of an out line), an embedder's own kind. A line
+#: that names no lot never picks an expired lot, whatever its kind; reserving one stays
+#: refused. See docs/stock-ledger.md, "Lots and expiry".
+EXPIRED_LOT_KINDS: frozenset[str] = frozenset({
+    "adjustment_out", "adjustment_reversal",
+    "purchase_return", "receipt_reversal",
+    "return_reversal",  # the cancellation of a customer return (out again)
+    "stock_count_out", "stock_count_reversal",
+    "transfer_out",
+})
+
 
 @attrs.frozen(slots=True)
 class StockLine:
@@ -762,7 +778,8 @@ class _Pick:
     The lines are walked in the order the posting moves them (:meth:`take`); each sees the
     rows and the reservations as the lines before it leave them. A line naming both its lot
     and its location takes that row. Otherwise it takes, among the rows that match what it
-    names and have stock (never those of an expired lot):
+    names and have stock (never those of an expired lot, unless the line names that lot and
+    its kind is in :data:`EXPIRED_LOT_KINDS`):
 
     1. for a demand line, the lots that the demand's own reservations name, up to what they
        still reserve there;
@@ -775,15 +792,22 @@ class _Pick:
     of others: reservations naming it, holds); a row at most its on hand less its hold. What
     no row can give stays on the last row taken (else on the row named): the stock check
     refuses it unless the item allows negative stock.
+
+    An expired lot taken by name (:data:`EXPIRED_LOT_KINDS`) is checked on its own
+    (:meth:`stale`): it gives its on hand less the claims of others on it (holds, reservations
+    naming it), and it neither counts against nor makes room in the usable stock of the
+    warehouse.
     """
 
-    __slots__ = ("_free", "_lots", "item", "left", "only", "only_taken", "reservations",
+    __slots__ = ("_free", "_lots", "_stale", "item", "left", "only", "only_taken", "reservations",
                  "rows", "started", "taken_lots", "taken_rows", "today", "total",
                  "used_bound", "used_floating", "w", "warehouse")
 
     today: dt.date
     _lots: dict[str, Lot | None] | None
     _free: FreeStock | None
+    #: the expired lots, once a line takes one by name (:meth:`stale`)
+    _stale: FreeStock | None
     #: taken so far by the posting's lines: per row (location, lot), per lot, in all
     taken_rows: dict[tuple[str, str], Decimal]
     taken_lots: dict[str, Decimal]
@@ -817,7 +841,7 @@ class _Pick:
             return
         self.started = True
         self.today = self.w.now.date()
-        self._lots = self._free = None
+        self._lots = self._free = self._stale = None
         self.taken_rows, self.taken_lots, self.total = {}, {}, ZERO
         self.left, self.used_bound, self.used_floating = {}, {}, ZERO
         if self.only is not None:
@@ -839,6 +863,26 @@ class _Pick:
                                     self.today)
         return self._free
 
+    def stale(self) -> FreeStock:
+        """The stock of the expired lots and the claims on them (holds on their rows,
+        reservations naming them) before the posting, lot by lot, for the lines that may take
+        them by name. The usable stock (:meth:`free`) leaves them out."""
+        if self._stale is None:
+            lots, today = self.lots(), self.today
+            rows = [b for b in self.rows.values()
+                    if b.lot and not lot_usable(lots.get(b.lot), today)]
+            expired = {b.lot for b in rows}
+            # no lots given: free_stock counts each of these lots as it counts a usable one
+            self._stale = free_stock(rows, {}, [r for r in self.reservations
+                                                if r.lot in expired], today)
+        return self._stale
+
+    def _lot_stock(self, lot: str) -> FreeStock:
+        """The :class:`FreeStock` that holds ``lot``: the expired lots once taken by name,
+        else the usable stock."""
+        stale = self._stale
+        return stale if stale is not None and lot in stale.stock else self.free()
+
     # -- picking -------------------------------------------------------------------------------
     def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
         """The rows ``line`` takes ``qty`` (base units) from, counted as taken: ``parts`` (the
@@ -848,13 +892,22 @@ class _Pick:
             self.only_taken += qty
             return parts
         self._start()
+        expired = False
+        if lot and line.kind in EXPIRED_LOT_KINDS:  # _validate checked the other kinds
+            known = self._lots
+            found = (known[lot] if known is not None and lot in known
+                     else self.w.uow.master.get_lot(self.item.code, lot))
+            expired = not lot_usable(found, self.today)
+            if expired:
+                self.stale()
         rows = self.rows
         if (lot and location) or not rows or (len(rows) == 1 and (location, lot) in rows):
             self._apply(line.demand, lot, location, qty)  # nothing to choose
             return parts
-        return self._pick(line, qty)
+        return self._pick(line, qty, expired)
 
-    def _pick(self, line: StockLine, qty: Decimal) -> _Parts:
+    def _pick(self, line: StockLine, qty: Decimal, expired: bool = False) -> _Parts:
+        """``expired``: the line names an expired lot that it may take."""
         lot, location, demand = line.lot, line.location, line.demand
         lots = self.lots()
         today = self.today
@@ -871,7 +924,8 @@ class _Pick:
         rows = sorted((b for b in self.rows.values()
                        if (not lot or b.lot == lot) and (not location or b.location == location)
                        and b.on_hand - b.held > self.taken_rows.get((b.location, b.lot), ZERO)
-                       and (not b.lot or lot_usable(lots.get(b.lot), today))), key=order)
+                       and (not b.lot or expired or lot_usable(lots.get(b.lot), today))),
+                      key=order)
         parts: dict[tuple[str, str], Decimal] = {}
         left = qty
         passes = [True, False] if demand is not None else [False]
@@ -900,7 +954,7 @@ class _Pick:
     def _room(self, lot: str, demand: str | None) -> Decimal:
         """What ``lot`` can still give a line of ``demand``: its stock less what the lines so
         far took, less the claims on it still standing, except the demand's own."""
-        free = self.free()
+        free = self._lot_stock(lot) if lot else self.free()
         room = free.stock.get(lot, ZERO) - self.taken_lots.get(lot, ZERO)
         if not lot:
             return room
@@ -961,15 +1015,21 @@ class _Pick:
         free = self.free()
         used_bound = self.used_bound
         used = sum(used_bound.values(), ZERO) + self.used_floating
+        total = self.total
+        stale = self._stale
+        if stale is not None:  # expired lots taken by name: checked lot by lot only
+            for lot in stale.stock:
+                total -= self.taken_lots.get(lot, ZERO)
+                used -= used_bound.get(lot, ZERO)
         have = max(free.total(), ZERO)
-        if self.total - used > have and (forbid or self._protected(None)):
-            return [ShortLine(item, wh, self.total, have + used)]
+        if total - used > have and (forbid or self._protected(None)):
+            return [ShortLine(item, wh, total, have + used)]
         out = []
         for lot, q in self.taken_lots.items():
             if not lot:
                 continue
             mine = used_bound.get(lot, ZERO)
-            have = max(free.lot(lot), ZERO)
+            have = max(self._lot_stock(lot).lot(lot), ZERO)
             if q - mine > have and (forbid or self._protected(lot)):
                 out.append(ShortLine(item, wh, q, have + mine, lot))
         if out or not forbid:
@@ -984,7 +1044,7 @@ class _Pick:
     def _protected(self, lot: str | None) -> bool:
         """Whether stock of ``lot`` (None: the warehouse) covers claims that the posting
         leaves standing: then negative stock allowed or not, the lines may not take them."""
-        free = self.free()
+        free = self.free() if lot is None else self._lot_stock(lot)
         used_bound = self.used_bound
         if lot is not None:
             return (free.stock.get(lot, ZERO) > 0
@@ -1900,7 +1960,7 @@ class Jxc:
                     raise JxcError("configuration",
                                    reason=f"lot {line.lot} of {item.code} has expiry {lot.expiry}")
             return line_no, line, item, [(line.lot, line.location, qty)]
-        if line.lot:
+        if line.lot and line.kind not in EXPIRED_LOT_KINDS:  # a sale: never an expired lot
             lot = w.uow.master.get_lot(item.code, line.lot)
             if lot is not None and not lot_usable(lot, w.now.date()):
                 raise JxcError("lot_expired", item=item.code, lot=line.lot, expiry=lot.expiry)
