@@ -1,9 +1,10 @@
 """The service layer: the face most users call.
 
 ``Jxc(storage=SqliteStorage("shop.db"))`` (or ``MemoryStorage()``) offers the use cases:
-define master data, receive, issue, transfer, adjust, reserve, release, hold, and the queries
-(balances, ledger, availability). Each command is one unit of work: validate, call the pure
-domain (costing, stock rules), save, record events in the outbox, commit — all or nothing.
+define master data, receive, issue, transfer, move (between locations), adjust, reserve, release,
+hold, and the queries (balances, ledger, availability). Each command is one unit of work:
+validate, call the pure domain (costing, stock rules), save, record events in the outbox,
+commit — all or nothing.
 Events reach the notifier after commit, at least once, each with a stable id.
 
 Every command takes an optional ``idempotency_key``: the same key with the same payload returns
