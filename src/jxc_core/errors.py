@@ -165,6 +165,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A transfer needs two different warehouses, got {warehouse} twice",
         "调拨的调出仓与调入仓不能相同：{warehouse}",
     ),
+    "same_location": (
+        "A location move needs two different locations of {warehouse}, got {location!r} twice "
+        "('' is the stock without a location)",
+        "移库的移出库位与移入库位不能相同：{warehouse} 的 {location!r}（'' 表示无库位的库存）",
+    ),
     "backdated_posting": (
         "{item} in {warehouse}: cannot post back-dated at {posted_at}: {reason}",
         "{item} 在 {warehouse}：不能补录到 {posted_at}：{reason}",

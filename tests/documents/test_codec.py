@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 
+import attrs
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -38,7 +39,7 @@ lines = st.builds(
     price_includes_tax=st.booleans(), unit=st.none() | texts, warehouse=texts,
     to_warehouse=texts, location=texts, lot=texts, expiry=st.none() | dates,
     source=st.none() | st.tuples(texts, st.integers(1, 999)),
-    counted=st.none() | decimals, weight=decimals, volume=decimals,
+    counted=st.none() | decimals, weight=decimals, volume=decimals, to_location=texts,
 )
 records = st.builds(
     ActionRecord, action=texts, user=texts,
@@ -111,3 +112,21 @@ def test_line_fields_are_the_line_model_in_order() -> None:
     import attrs
 
     assert tuple(f.name for f in attrs.fields(Line)) == LINE_FIELDS
+
+
+def test_lines_stored_before_to_location_read_with_none() -> None:
+    """Lines written before ``Line.to_location`` existed (one field fewer, compact or full)
+    read back with an empty ``to_location``."""
+    doc = Document(DocType.TRANSFER, "DB-1", lines=(
+        Line(1, "A", D(2), warehouse="W1", to_warehouse="W1", location="L1",
+             to_location="L2"),))
+    for compact in (False, True):
+        data = document_to_data(doc, compact=compact)
+        assert document_from_data(data) == doc
+        old = json.loads(json.dumps(data))
+        line = old["lines"][0]
+        if compact:
+            line.pop()
+        else:
+            del line["to_location"]
+        assert document_from_data(old).lines[0] == attrs.evolve(doc.lines[0], to_location="")

@@ -1,7 +1,8 @@
 """Stateful property test of the Jxc service on both storage adapters.
 
 A hypothesis state machine receives (sometimes in 箱 = 12 base units), issues (sometimes for a
-reservation's demand), transfers between warehouses, reserves (partial or all-or-nothing) and
+reservation's demand), transfers between warehouses, moves between locations of a warehouse
+(库位移动: the rows change, the valuation does not), reserves (partial or all-or-nothing) and
 releases, on FIFO and moving-average items that forbid negative stock and one item that allows
 it; and, on a lot-tracked item (lots with expiry dates, the clock moving on by whole days so
 that lots expire) and an item kept at locations (库位, sometimes with a lot), receives into lots
@@ -448,6 +449,107 @@ class JxcMachine(RuleBasedStateMachine):
         assert all(e.location == "" for e in moved if e.warehouse == dst)
         # a transfer moves value, it does not create or destroy it
         assert sum((e.value for e in moved), ZERO) == ZERO
+        self.apply_entries(posting)
+
+    def predict_move(self, item: str, wh: str, base: Decimal, lot: str, location: str
+                     ) -> tuple[str | None, Decimal | None]:
+        """(the refusal a location move must meet or None, the shortage it reports if known).
+
+        Checked as an out line without a demand (free in the warehouse, then in the lot
+        named), but its rows are those of ``location`` only (``""``: the rows without a
+        location): the lot named, else each usable lot there, each row giving no more than
+        its own stock and what is free in its lot."""
+        if lot and not self.usable(lot):
+            return "lot_expired", None
+        have = max(self.model_free(item, wh), ZERO)
+        if base > have:
+            return "insufficient_stock", base - have
+        stock, bound = self.stock(item, wh), self.bound(item, wh)
+        there = {r_lot: q for (i, w, loc, r_lot), q in self.rows.items()
+                 if (i, w, loc) == (item, wh, location) and q > 0 and self.usable(r_lot)}
+        if lot:
+            have = max(self.model_lot_free(item, wh, lot), ZERO)
+            if base > have:
+                return "insufficient_stock", base - have
+            room = there.get(lot, ZERO)
+        else:
+            room = sum((min(q, max(ZERO, stock.get(r_lot, ZERO) - bound.get(r_lot, ZERO)))
+                        for r_lot, q in there.items()), ZERO)
+        if base > room:
+            return "insufficient_stock", None
+        return None, None
+
+    @rule(item=st.sampled_from((*FORBID, LOTTED, PLACED)), wh=rows_whs_st,
+          src=st.sampled_from(("", *LOCATIONS)), dst=st.sampled_from(("", *LOCATIONS)),
+          qty=st.integers(1, 30), lot=st.none() | lots_st,
+          share=st.none() | st.sampled_from((D("0.5"), D(1))))
+    def move(self, item: str, wh: str, src: str, dst: str, qty: int, lot: str | None,
+             share: Decimal | None) -> None:
+        """A location move (库位移动) of a plain item (its stock has no location), of L (in
+        lots, without a location) and of P (at locations, sometimes in lot PL): on hand moves
+        between the rows, the scope's value and valuation state stay as they are."""
+        lot_named = ""
+        if item == LOTTED and lot is not None:
+            lot_named = lot
+        elif item == PLACED and lot is not None:
+            lot_named = PLACED_LOT
+        base = D(qty)
+        if share is not None:  # that share of the source rows, so that moves go through
+            at = sum((q for (i, w, loc, r_lot), q in self.rows.items()
+                      if (i, w, loc) == (item, wh, src) and (not lot_named or r_lot == lot_named)
+                      ), ZERO)
+            base = max(D(1), (at * share).to_integral_value())
+        self._move(item, wh, src, dst, base, lot_named)
+
+    @precondition(lambda self: any(q > 0 and k[0] != NEG for k, q in self.rows.items()))
+    @rule(data=st.data(), name_lot=st.booleans(),
+          share=st.sampled_from((D("0.5"), D(1), D(1), D("1.5"))))
+    def move_stocked(self, data: st.DataObject, name_lot: bool, share: Decimal) -> None:
+        """Move a share of a row that has stock (its lot named or not) to another location,
+        so that moves go through (or just fail at the row) often."""
+        stocked = sorted(k for k, q in self.rows.items() if q > 0 and k[0] != NEG)
+        item, wh, src, lot = data.draw(st.sampled_from(stocked), label="row")
+        dst = data.draw(st.sampled_from([x for x in ("", *LOCATIONS) if x != src]), label="to")
+        base = max(D(1), (self.rows[(item, wh, src, lot)] * share).to_integral_value())
+        self._move(item, wh, src, dst, base, lot if name_lot else "")
+
+    def _move(self, item: str, wh: str, src: str, dst: str, base: Decimal,
+              lot_named: str) -> None:
+        def command() -> Posting:
+            return self.jxc.move(item, wh, base, from_location=src, to_location=dst,
+                                 lot=lot_named)
+
+        if src == dst:
+            self.expect_refused("same_location", command)
+            return
+        code, short = self.predict_move(item, wh, base, lot_named, src)
+        if code is not None:
+            exc = self.expect_refused(code, command)
+            if short is not None:
+                assert D(str(exc.data["short"])) == short, (exc.data, short)
+            return
+        scope = (item, wh)
+        with self.storage.unit_of_work() as uow:
+            before = uow.valuations.get(scope), uow.valuations.version(scope)
+        value = self.jxc.balance(item, wh).value
+        posting = command()
+        outs = [e for e in posting.entries if e.kind == "move_out"]
+        ins = [e for e in posting.entries if e.kind == "move_in"]
+        assert len(outs) == len(ins) == len(posting.entries) // 2
+        assert sum((e.quantity for e in outs), ZERO) == -base
+        assert all(e.location == src for e in outs) and all(e.location == dst for e in ins)
+        assert all(e.lot == lot_named for e in outs if lot_named)
+        assert all(self.usable(e.lot) for e in outs), "an expired lot was moved"
+        # pairwise: the same lot, the same quantity and value, in and out
+        assert [(e.lot, -e.quantity, -e.value) for e in outs] == [
+            (e.lot, e.quantity, e.value) for e in ins]
+        event(f"move of {item} went through")
+        if len(outs) > 1:
+            event("a move split over lots")
+        with self.storage.unit_of_work() as uow:
+            after = uow.valuations.get(scope), uow.valuations.version(scope)
+        assert after == before, "a move changed the valuation"
+        assert self.jxc.balance(item, wh).value == value
         self.apply_entries(posting)
 
     def _reserve(self, req: list[ReserveLine], bases: list[Decimal], partial: bool) -> None:

@@ -20,7 +20,9 @@ __all__ = ["LINE_FIELDS", "document_from_data", "document_to_data"]
 #: the fields of a line, in the order of a compact line array
 LINE_FIELDS = ("line_no", "item", "quantity", "price", "tax_rate", "price_includes_tax", "unit",
                "warehouse", "to_warehouse", "location", "lot", "expiry", "source", "counted",
-               "weight", "volume")
+               "weight", "volume", "to_location")
+
+_OLD_FIELDS = LINE_FIELDS[:-1]
 
 _DEC: dict[str, Decimal] = {}  # the few texts most lines share ("0", tax rates), parsed once
 
@@ -44,7 +46,7 @@ def _line_values(line: Line) -> list[Any]:
         line.price_includes_tax, line.unit, line.warehouse, line.to_warehouse, line.location,
         line.lot, None if line.expiry is None else line.expiry.isoformat(),
         None if line.source is None else [line.source[0], line.source[1]],
-        _d(line.counted), str(line.weight), str(line.volume),
+        _d(line.counted), str(line.weight), str(line.volume), line.to_location,
     ]
 
 
@@ -53,15 +55,20 @@ def _line_to(line: Line) -> dict[str, Any]:
 
 
 def _line_from(d: dict[str, Any] | list[Any]) -> Line:
+    # lines stored before they had a to_location (the last field) lack it
+    values = d if isinstance(d, list) else [*(d[k] for k in _OLD_FIELDS),
+                                            d.get("to_location", "")]
+    if len(values) == len(_OLD_FIELDS):
+        values = [*values, ""]
     (line_no, item, quantity, price, tax_rate, includes, unit, warehouse, to_warehouse,
-     location, lot, expiry, source, counted, weight, volume) = (
-        d if isinstance(d, list) else [d[k] for k in LINE_FIELDS])
+     location, lot, expiry, source, counted, weight, volume, to_location) = values
     return Line(
         line_no, item, Decimal(quantity), _dec(price), _dec(tax_rate), includes, unit,
         warehouse, to_warehouse, location, lot,
         None if expiry is None else dt.date.fromisoformat(expiry),
         None if source is None else (source[0], source[1]),
         None if counted is None else Decimal(counted), _dec(weight), _dec(volume),
+        to_location,
     )
 
 

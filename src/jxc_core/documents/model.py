@@ -86,6 +86,9 @@ class Line:
 
     ``counted`` is the counted quantity of a stock count line; ``quantity`` of an adjustment
     line is signed (+ in, - out); ``weight``/``volume`` serve landed-cost allocation.
+    ``to_location`` is the target of a transfer line inside one warehouse (``to_warehouse`` the
+    same as ``warehouse``): a location move (库位移动) from ``location`` (``""``: the stock
+    without a location) to ``to_location``.
     """
 
     line_no: int
@@ -104,6 +107,7 @@ class Line:
     counted: Decimal | None = None
     weight: Decimal = ZERO
     volume: Decimal = ZERO
+    to_location: str = ""
 
     def amounts(self, digits: int = 2) -> LineAmounts:
         return line_amounts(abs(self.quantity), self.price, self.tax_rate,

@@ -33,7 +33,7 @@ from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, NotFoundError, PeriodClosedError
 from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
-from jxc_core.services.jxc import Jxc, Posting, _doc_id, _split_group, _Work
+from jxc_core.services.jxc import _MOVE_KINDS, Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import (
     DIVISION_CONTEXT,
@@ -828,7 +828,8 @@ class Accounting:
 
     # -- reports ----------------------------------------------------------------------------------
     def inventory_summary(self, year: int, month: int) -> list[SummaryRow]:
-        """进销存汇总表: per item and warehouse, opening, receipts and issues by kind, closing."""
+        """进销存汇总表: per item and warehouse, opening, receipts and issues by kind, closing.
+        Location moves (``move_out``/``move_in``, inside one warehouse) are neither."""
         with self.jxc.storage.unit_of_work() as uow:
             w = _Work(self.jxc, uow)
             start, end = _bounds(w, year, month)
@@ -847,6 +848,8 @@ class Accounting:
                                           1 << 62):
                     if e.posted_at > end:
                         break
+                    if e.kind in _MOVE_KINDS:  # between locations: neither in nor out
+                        continue
                     if not e.quantity:
                         if e.kind == "period_cost":
                             costs.append(e)

@@ -53,7 +53,7 @@ from jxc_core.services.jxc import (
     _period_of,
     _Work,
 )
-from jxc_core.stock.model import Balance, LedgerEntry
+from jxc_core.stock.model import Balance, LedgerEntry, Warehouse
 from jxc_core.stock.replenishment import (
     PurchaseSuggestion,
     ReplenishmentRule,
@@ -189,6 +189,27 @@ def _docs_data(docs: Sequence[Document]) -> dict[str, Any]:
 
 def _docs_of(data: dict[str, Any]) -> list[Document]:
     return [document_from_data(d) for d in data["documents"]]
+
+
+def _check_transfer_line(doc: Document, line: Line, source: Warehouse,
+                         target: Warehouse) -> None:
+    """A transfer line goes to another warehouse (its ``to_location`` left empty: the units
+    arrive without a location), or to another location of its own warehouse (a location
+    move: ``location`` -> ``to_location``, either may be ``""``, the stock without a
+    location; a location the warehouse does not list is ``not_found``)."""
+    if target.code != source.code:
+        if line.to_location:
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"line {line.line_no}: to_location is for a transfer "
+                                  "between locations of one warehouse")
+        return
+    if not line.location and not line.to_location:
+        raise JxcError("same_warehouse", warehouse=source.code)
+    if line.location == line.to_location:
+        raise JxcError("same_location", warehouse=source.code, location=line.location)
+    for loc in (line.location, line.to_location):
+        if loc and source.locations and loc not in source.locations:
+            raise NotFoundError(kind="location", key=f"{source.code}/{loc}")
 
 
 def _picked_rows(doc: Document, posted: Sequence[LedgerEntry], kind: str = "delivery"
@@ -523,9 +544,11 @@ class Documents:
                         line.location not in wh.locations:  # a count of no location's stock
                     raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
             if kind == DocType.TRANSFER:
-                w.warehouse(line.to_warehouse)
-                if line.to_warehouse == line.warehouse:
-                    raise JxcError("same_warehouse", warehouse=line.warehouse)
+                _check_transfer_line(doc, line, wh, w.warehouse(line.to_warehouse))
+            elif line.to_location:
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"line {line.line_no}: to_location is for a transfer "
+                                      "between locations of one warehouse")
             need = _NEEDS_SOURCE.get(kind)
             if need is not None and line.source is None:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -1631,7 +1654,14 @@ class Documents:
     def _transfer(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                   reverse: bool) -> Document:
         counters = {}
+        moved: dict[str, list[list[str]]] = {}
         for line in doc.lines:
+            if line.to_warehouse == line.warehouse:  # a location move: no accounting effect
+                rows, value = self._move_line(w, doc, line, when, reverse)
+                if rows:
+                    moved[str(line.line_no)] = rows
+                counters[line.line_no] = {"moved": self._base(w, line), "value": value}
+                continue
             src, dst = (line.to_warehouse, line.warehouse) if reverse else (
                 line.warehouse, line.to_warehouse)
             from_ref = self._intact(w, doc.doc_id, line, "transfer") if reverse else None
@@ -1644,7 +1674,41 @@ class Documents:
             book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
             book.add(line, "inventory", value, debit=False, warehouse=line.warehouse)
             counters[line.line_no] = {"moved": self._base(w, line), "value": value}
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        if reverse:
+            return doc
+        if moved:
+            return attrs.evolve(doc, counters=counters,
+                                attributes={**doc.attributes, "moved": moved})
+        return attrs.evolve(doc, counters=counters)
+
+    def _move_line(self, w: _Work, doc: Document, line: Line, when: dt.datetime,
+                   reverse: bool) -> tuple[list[list[str]], Decimal]:
+        """A transfer line inside one warehouse: a location move (:meth:`Jxc.move`) from
+        ``line.location`` to ``line.to_location``. Returns the rows it took when they are not
+        just the line's own lot (``[lot, quantity]``, base units: lots picked FEFO), and the
+        value moved. Cancelled, it moves what it moved back: each lot it took, from
+        ``to_location`` to ``location`` (refused when those units are no longer there)."""
+        if not reverse:
+            sl = StockLine(line.item, line.warehouse, line.quantity, OUT, unit=line.unit,
+                           lot=line.lot, location=line.location, kind="move_out",
+                           line_no=line.line_no)
+            posting = self.jxc._move(w, doc.doc_type.value, doc.doc_id,
+                                     [(sl, line.to_location)], when)
+            taken: dict[str, Decimal] = {}
+            for e in posting.entries:
+                if e.quantity < 0:
+                    taken[e.lot] = taken.get(e.lot, ZERO) - e.quantity
+            rows = ([] if list(taken) == [line.lot] else
+                    [[lot, str(q)] for lot, q in taken.items()])
+            return rows, sum((e.value for e in posting.entries if e.quantity > 0), ZERO)
+        picked = doc.attributes.get("moved", {}).get(str(line.line_no))
+        parts = ([(lot, Decimal(q)) for lot, q in picked] if picked else
+                 [(line.lot, self._base(w, line))])
+        back = [(StockLine(line.item, line.warehouse, q, OUT, lot=lot,  # base units
+                           location=line.to_location, kind="move_out",
+                           line_no=line.line_no), line.location) for lot, q in parts]
+        posting = self.jxc._move(w, doc.doc_type.value, self._doc_ref(doc, reverse), back, when)
+        return [], sum((e.value for e in posting.entries if e.quantity > 0), ZERO)
 
     def _adjustment(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                     reverse: bool) -> Document:

@@ -1,9 +1,10 @@
 """The service layer: the face most users call.
 
 ``Jxc(storage=SqliteStorage("shop.db"))`` (or ``MemoryStorage()``) offers the use cases:
-define master data, receive, issue, transfer, adjust, reserve, release, hold, and the queries
-(balances, ledger, availability). Each command is one unit of work: validate, call the pure
-domain (costing, stock rules), save, record events in the outbox, commit — all or nothing.
+define master data, receive, issue, transfer, move (between locations), adjust, reserve, release,
+hold, and the queries (balances, ledger, availability). Each command is one unit of work:
+validate, call the pure domain (costing, stock rules), save, record events in the outbox,
+commit — all or nothing.
 Events reach the notifier after commit, at least once, each with a stable id.
 
 Every command takes an optional ``idempotency_key``: the same key with the same payload returns
@@ -1054,6 +1055,75 @@ class _Pick:
         return standing > 0 and sum(free.stock.values(), ZERO) > 0
 
 
+#: ledger kinds of a location move (库位移动): a pair of entries of one costing scope with equal
+#: and opposite value; they move on hand between rows and leave the valuation as it is (a
+#: back-dated replay skips them, the 进销存汇总表 does not count them as receipts or issues)
+MOVE_OUT = "move_out"
+MOVE_IN = "move_in"
+_MOVE_KINDS = frozenset({MOVE_OUT, MOVE_IN})
+
+
+class _MovePick(_Pick):
+    """The source rows of the lines of a location move: always the location named, ``""``
+    being the row without a location (an issue line without a location may take any). A line
+    naming its lot takes that row; one without takes the rows of the location: the row
+    without a lot first, then the usable lots first expired first out. The checks are those of
+    :class:`_Pick` (what is free in the warehouse and in each lot for the line, no row below
+    zero when negative stock is forbidden); :meth:`Jxc._move` adds the holds of each row."""
+
+    __slots__ = ()
+
+    def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
+        self._start()
+        lot, location, demand = line.lot, line.location, line.demand
+        if lot:  # the row named
+            self._apply(demand, lot, location, qty)
+            return parts
+        lots = self.lots()
+        today = self.today
+
+        def order(b: Balance) -> tuple[int, dt.date, str]:
+            found = lots.get(b.lot)
+            expiry = found.expiry if found is not None and found.expiry else _FAR
+            return (1 if b.lot else 0, expiry, b.lot)
+
+        rows = sorted((b for b in self.rows.values()
+                       if b.location == location
+                       and b.on_hand - b.held > self.taken_rows.get((location, b.lot), ZERO)
+                       and (not b.lot or lot_usable(lots.get(b.lot), today))), key=order)
+        out: dict[str, Decimal] = {}
+        left = qty
+        for b in rows:
+            if not left:
+                break
+            room = min(left, b.on_hand - b.held - self.taken_rows.get((location, b.lot), ZERO),
+                       self._room(b.lot, demand))
+            if room <= 0:
+                continue
+            out[b.lot] = out.get(b.lot, ZERO) + room
+            self._apply(demand, b.lot, location, room)
+            left -= room
+        if left:  # not enough free: on the last row taken, else the row named
+            key = next(reversed(out)) if out else lot
+            out[key] = out.get(key, ZERO) + left
+            self._apply(demand, key, location, left)
+        return [(lt, location, q) for lt, q in out.items()]
+
+    def held_short(self) -> list[ShortLine]:
+        """The rows the lines take more from than their on hand less their hold (held stock,
+        a quality hold or a count freeze, stays where it is); with negative stock allowed, only
+        rows that hold some."""
+        out = []
+        forbid = not self.item.allow_negative
+        for (location, lot), q in self.taken_rows.items():
+            row = self.rows.get((location, lot))
+            held = row.held if row is not None else ZERO
+            have = max(row.on_hand - held, ZERO) if row is not None else ZERO
+            if q > have and (forbid or held > 0):
+                out.append(ShortLine(self.item.code, self.warehouse, q, have, lot, location))
+        return out
+
+
 def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
                               currency_digits: int) -> dict[str, int]:
     out: dict[str, int] = {}
@@ -1501,6 +1571,191 @@ class Jxc:
         return self.post("adjustment", doc, [line], posted_at=posted_at,
                          idempotency_key=idempotency_key)
 
+    def move(
+        self,
+        item: str,
+        warehouse: str,
+        quantity: Decimal,
+        *,
+        from_location: str,
+        to_location: str,
+        doc_id: str | None = None,
+        unit: str | None = None,
+        lot: str = "",
+        serials: Sequence[str] = (),
+        demand: str | None = None,
+        posted_at: dt.datetime | None = None,
+        idempotency_key: str | None = None,
+    ) -> Posting:
+        """Move stock between two locations of one warehouse (库位移动, 移库): a ``move_out``
+        entry from the row at ``from_location`` and a ``move_in`` entry into the row at
+        ``to_location`` per row taken, with the lot kept, in the same costing scope and of
+        equal and opposite value. On hand per row changes; the scope's quantity, value and
+        valuation state (FIFO/LIFO layers and their order, averages, the month's figures,
+        each lot's cost) do not, and nothing is booked (no cost adjustment, no journal).
+
+        ``""`` is the row without a location (stock not put away yet): ``from_location=""``
+        puts it away, ``to_location=""`` takes it back there. Without ``lot`` the rows of
+        ``from_location`` are taken as :class:`_MovePick` picks them. The units leave
+        ``from_location`` only: no more than its on hand less its hold there (negative stock
+        forbidden), nor what reservations of others and holds claim in the warehouse or the lot
+        (``insufficient_stock``); ``demand`` names a demand line whose reservations it may
+        move (they stay as they are: reservations are per warehouse and lot, not per
+        location). A location the warehouse does not list is ``not_found``; the same location
+        twice is ``same_location``. Serial-tracked items list ``quantity`` serials on hand in
+        the warehouse (they stay there; serials are kept per warehouse). The value of each
+        pair: the units at the scope's unit cost (specific identification: at their lot's
+        cost; monthly average: at the month's unit cost so far), see
+        docs/stock-ledger.md, "Location moves".
+        """
+        for name, value in (("from_location", from_location), ("to_location", to_location)):
+            if type(value) is not str:
+                raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+        if from_location == to_location:
+            raise JxcError("same_location", warehouse=warehouse, location=from_location)
+        doc = _doc_id("YK", doc_id, idempotency_key)
+        posted_at = _optional_moment(posted_at, "posted_at")
+        payload = (doc, item, warehouse, from_location, to_location, quantity, unit, lot,
+                   list(serials), demand, posted_at)
+
+        def body(w: _Work) -> Posting:
+            out = StockLine(item, warehouse, quantity, OUT, unit=unit, lot=lot,
+                            location=from_location, serials=tuple(serials), demand=demand,
+                            kind=MOVE_OUT)
+            return self._move(w, "move", doc, [(out, to_location)], posted_at)
+
+        result: Posting = self._run("move", payload, idempotency_key, body,
+                                    Posting.to_data, Posting.from_data)
+        return result
+
+    # -- location moves -------------------------------------------------------------------------
+    def _move(
+        self,
+        w: _Work,
+        doc_type: str,
+        doc_id: str,
+        lines: Sequence[tuple[StockLine, str]],
+        posted_at: dt.datetime | None,
+    ) -> Posting:
+        """Post location moves: per pair, the out line (its ``location`` the source, ``""``
+        the row without a location) and the target location. All lines or nothing; the
+        valuation of no scope is loaded for change, nor written (see :meth:`move`)."""
+        if not lines:
+            raise JxcError("empty_posting")
+        when = _posting_moment(w, posted_at)
+        w.check_open(when)
+        plans = []
+        targets: list[str] = []
+        for n, (line, to_location) in enumerate(lines, start=1):
+            if line.direction != OUT:
+                raise JxcError("configuration", reason="a move is given its out lines")
+            plan = self._validate(w, line.line_no or n, line)
+            house = w.warehouse(line.warehouse)
+            if type(to_location) is not str:
+                raise TypeError(f"to_location must be a str, got {type(to_location).__name__} "
+                                f"{to_location!r}")
+            if to_location == line.location:
+                raise JxcError("same_location", warehouse=house.code, location=to_location)
+            if to_location and house.locations and to_location not in house.locations:
+                raise NotFoundError(kind="location", key=f"{house.code}/{to_location}")
+            plans.append(plan)
+            targets.append(to_location)
+        picks: dict[tuple[str, str], _MovePick] = {}
+        for n, (line_no, line, item, parts) in enumerate(plans):
+            group = (item.code, line.warehouse)
+            pick = picks.get(group)
+            if pick is None:
+                pick = picks[group] = _MovePick(w, item, line.warehouse)
+            plans[n] = (line_no, line, item, pick.take(line, parts[0][2], parts))
+        short = [s for pick in picks.values() for s in pick.short()]
+        if not short:
+            short = [s for pick in picks.values() for s in pick.held_short()]
+        if short:
+            s = short[0]
+            where = {k: v for k, v in (("lot", s.lot), ("location", s.location)) if v}
+            raise InsufficientStockError(
+                item=s.item, warehouse=s.warehouse, needed=s.wanted, on_hand=s.available,
+                short=s.short, lines=[x.to_data() for x in short], **where,
+            )
+        for _, line, item, _ in plans:
+            for serial in line.serials:  # on hand in the warehouse; they stay there
+                if w.uow.serials.where(item.code, serial) != line.warehouse:
+                    raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
+                                   warehouse=line.warehouse)
+        count = sum(len(parts) for _, _, _, parts in plans)
+        no = w.uow.sequences.next("ledger", 2 * count)
+        entries: list[LedgerEntry] = []
+        moved: dict[tuple[str, str, str, str], Decimal] = {}
+        views: dict[tuple[str, str], Valuation] = {}
+        for (line_no, line, item, parts), to_location in zip(plans, targets, strict=True):
+            wh = line.warehouse
+            scope = w.scope(item, wh)
+            v = views.get(scope)
+            if v is None:
+                v = views[scope] = self._peek_valuation(w, item, wh)
+            for lot, location, qty in parts:
+                value = self._move_value(v, item, lot, qty, when)
+                for loc, q, val, kind in ((location, -qty, -value, MOVE_OUT),
+                                          (to_location, qty, value, MOVE_IN)):
+                    entries.append(LedgerEntry(no, item.code, wh, loc, lot, q, val, when, kind,
+                                               doc_type, doc_id, line_no))
+                    no += 1
+                    key = (item.code, wh, loc, lot)
+                    moved[key] = moved.get(key, ZERO) + q
+        for key, q in moved.items():
+            item_code, wh, location, lot = key
+            b = w.group(item_code, wh).get((location, lot))
+            w.set_row(Balance(item_code, wh, location, lot, q) if b is None else
+                      attrs.evolve(b, on_hand=b.on_hand + q))
+        w.uow.ledger.append(entries)
+        w.event("stock_changed", {
+            "doc_type": doc_type, "doc_id": doc_id,
+            "lines": [[e.item, e.warehouse, e.lot, str(e.quantity), str(e.value)]
+                      for e in entries],
+            "locations": [e.location for e in entries],
+        })
+        return Posting(doc_type, doc_id, tuple(entries), ())
+
+    def _peek_valuation(self, w: _Work, item: Item, warehouse: str) -> Valuation:
+        """The valuation of the scope of (item, warehouse) as it stands, to read only: the one
+        this unit of work holds, else the live one of the last that wrote it while the store
+        still has its version, else the stored state. Unlike :meth:`_Work.valuation` it is not
+        taken into the unit of work, so nothing of it is written."""
+        scope = w.scope(item, warehouse)
+        found = w.valuations.get(scope)
+        if found is not None:
+            return found
+        cached = self._cache.get(scope)
+        if cached is not None and cached[0] == w.uow.valuations.version(scope):
+            return cached[1]
+        state = w.uow.valuations.get(scope)
+        if state is None:
+            return self._new_valuation(item)
+        restored = valuation_from_state(state)
+        return MonthlyScope(restored) if isinstance(restored, MonthlyAverageValuation) \
+            else restored
+
+    def _move_value(self, v: Valuation, item: Item, lot: str, qty: Decimal,
+                    when: dt.datetime) -> Decimal:
+        """The value a move of ``qty`` units shows on both its entries: under specific
+        identification at the lot's own cost (all of the lot: exactly its value); under the
+        monthly average at the unit cost the month of ``when`` would close at now; otherwise at
+        the scope's unit cost now (value / quantity; all of the scope: exactly its value).
+        0.00 when the scope (or lot) has no positive quantity."""
+        digits = self.currency_digits
+        if isinstance(v, SpecificLotValuation):
+            lot_q, lot_v = v.lot(lot)
+            if lot_q <= 0:
+                return round_money(ZERO, digits)
+            if qty >= lot_q:
+                return round_money(lot_v, digits)
+            return round_money(DIVISION_CONTEXT.divide(qty * lot_v, lot_q), digits)
+        if type(v) is MonthlyScope:
+            return round_money(qty * v.preview_unit_cost(_period_of(when)), digits)
+        if v.quantity > 0 and qty >= v.quantity:
+            return round_money(v.value, digits)
+        return _average_value(v, qty, digits)
+
     # -- the posting engine -------------------------------------------------------------------
     def _post(
         self,
@@ -1837,8 +2092,8 @@ class Jxc:
         lot_costed = item.costing_method == "specific_lot"
         org = self.organisation_scope
         for e in entries:
-            if org and e.kind in ("transfer_out", "transfer_in"):
-                continue
+            if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
+                continue  # no value moved between scopes (a move: not even between layers)
             if e.kind == "standard_revaluation":  # (a checkpoint keeps replays after it)
                 assert isinstance(v, StandardCostValuation)
                 v.set_standard(Decimal(e.from_ref))
@@ -1875,7 +2130,8 @@ class Jxc:
         for e in replay.window:
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
                     or e.entry_no in replay.receipt_costs):
-                if self.organisation_scope and e.kind == "transfer_out":
+                if e.kind == MOVE_OUT or (self.organisation_scope
+                                          and e.kind == "transfer_out"):
                     continue
                 g = _group_ref(e.doc_type, e.doc_id, e.line_no)
                 old[g] = old.get(g, ZERO) - e.value
