@@ -331,14 +331,27 @@ def test_a_located_count_submitted_by_an_earlier_version_releases_its_freeze(
     shop.check_books()
 
 
-def test_an_item_that_may_go_negative_loses_held_units_of_its_location(shop: Shop) -> None:
-    """The same loss of an item that allows negative stock is booked: the units the rows
-    cannot give come out of the last row taken (here L1's), as issues do."""
+def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop) -> None:
+    """Negative stock allowed or not, a loss never takes what a row holds: the same loss of
+    an item that allows negative stock is refused naming L1, nothing written; once the quality
+    hold is released, the count posts and L1 is empty."""
     shop.jxc.define_warehouse(Warehouse("W1", "main", locations=("L1", "L2")))
     shop.jxc.define_item(Item("N", "nail", allow_negative=True))
     shop.run("adjustment", [Line(1, "N", D(5), D(1), warehouse="W1", location="L1"),
                             Line(2, "N", D(5), D(1), warehouse="W1", location="L2")])
     shop.jxc.hold("N", "W1", D(3), location="L1")
-    pc = count(shop, [Line(1, "N", D(0), warehouse="W1", location="L1")], {1: D(0)})
+    pc = count(shop, [Line(1, "N", D(0), warehouse="W1", location="L1")])
+    shop.docs.record_count(pc.doc_id, {1: D(0)})
+    shop.docs.approve(pc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(pc.doc_id, BOSS)
+    assert err.value.code == "insufficient_stock"
+    assert {k: v for k, v in err.value.data.items() if k != "lines"} == {
+        "item": "N", "warehouse": "W1", "location": "L1", "needed": D(5), "on_hand": D(2),
+        "short": D(3)}
+    assert shop.snapshot() == before
+    shop.jxc.hold("N", "W1", D(-3), location="L1")
+    pc = shop.docs.post(pc.doc_id, BOSS)
     assert pc.attributes["loss_rows"] == {"1": [["L1", "", "5", "5.00"]]}
-    assert rows(shop, "N") == {("L1", ""): (0, 3), ("L2", ""): (5, 0)}
+    assert rows(shop, "N") == {("L2", ""): (5, 0)}

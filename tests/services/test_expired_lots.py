@@ -83,7 +83,8 @@ def out(qty: int, kind: str, lot: str = "", location: str = "", line_no: int = 1
 def test_the_kinds_that_may_take_an_expired_lot() -> None:
     assert EXPIRED_LOT_KINDS == frozenset({
         "adjustment_out", "adjustment_reversal", "purchase_return", "receipt_reversal",
-        "return_reversal", "stock_count_out", "stock_count_reversal", "transfer_out"})
+        "return_reversal", "stock_count_out", "stock_count_reversal", "transfer_out",
+        "move_out"})
     assert not {"delivery", "issue", ""} & EXPIRED_LOT_KINDS
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from jxc_core.errors import JxcError
 from jxc_core.ports import Event, Storage
-from jxc_core.services import Accounting, Jxc, ReserveLine
+from jxc_core.services import Accounting, Jxc, ReserveLine, StockLine
 from jxc_core.stock import Item, Warehouse
 
 from .support import HandClock
@@ -179,17 +179,34 @@ def test_lots_keep_their_lot_and_are_picked_fefo_at_the_location(storage: Storag
     j.receive("X", "W", D(3), D("1.00"), lot="L-SOON", expiry=dt.date(2026, 4, 1),
               location="A")
     j.receive("X", "W", D(3), D("1.00"), lot="L-OLD", expiry=dt.date(2026, 3, 1),
-              location="A")  # expired on 2 March: not moved unless named (then refused)
+              location="A")  # expired on 2 March: not moved unless named
     j.receive("X", "W", D(9), D("1.00"), lot="L-FIRST", expiry=dt.date(2026, 3, 20),
               location="B")  # another location: not taken
     p = j.move("X", "W", D(4), from_location="A", to_location="B")
     assert [(e.kind, e.location, e.lot, e.quantity) for e in p.entries] == [
         ("move_out", "A", "L-SOON", D(-3)), ("move_in", "B", "L-SOON", D(3)),
         ("move_out", "A", "L-LATE", D(-1)), ("move_in", "B", "L-LATE", D(1))]
-    refused(j, storage, "lot_expired",
-            lambda: j.move("X", "W", D(1), from_location="A", to_location="B", lot="L-OLD"))
     refused(j, storage, "insufficient_stock",  # two usable units are left at A
             lambda: j.move("X", "W", D(3), from_location="A", to_location="B"))
+
+
+def test_an_expired_lot_named_moves_to_quarantine(storage: Storage) -> None:
+    """An expired lot leaves its location by name (to a quarantine location, 不合格品区),
+    checked on its own: no more than its stock there, and the usable stock is not touched."""
+    j, _ = shop(storage, lot_tracked=True)
+    j.define_warehouse(Warehouse("W", "main", locations=("A", "Q")))
+    j.receive("X", "W", D(3), D("1.00"), lot="L-OLD", expiry=dt.date(2026, 3, 1),
+              location="A")  # expired on 2 March
+    j.receive("X", "W", D(5), D("2.00"), lot="L-NEW", expiry=dt.date(2026, 9, 1),
+              location="A")
+    refused(j, storage, "insufficient_stock",  # its own 3, not the 5 units of L-NEW
+            lambda: j.move("X", "W", D(4), from_location="A", to_location="Q", lot="L-OLD"))
+    p = j.move("X", "W", D(3), from_location="A", to_location="Q", lot="L-OLD")
+    assert [(e.location, e.lot, e.quantity, e.value) for e in p.entries] == [
+        ("A", "L-OLD", D(-3), D("-4.88")), ("Q", "L-OLD", D(3), D("4.88"))]  # 13.00 / 8 each
+    assert rows(j) == {("A", "L-NEW"): D(5), ("Q", "L-OLD"): D(3)}
+    refused(j, storage, "lot_expired",  # moved, it still cannot be sold
+            lambda: j.issue("X", "W", D(1), lot="L-OLD"))
 
 
 def test_units_convert_and_serials_stay_in_the_warehouse(storage: Storage) -> None:
@@ -350,3 +367,16 @@ def test_the_stock_changed_event_names_the_locations(storage: Storage) -> None:
     assert e.payload["doc_id"] == "YK-9"
     assert e.payload["locations"] == ["A", "B"]
     assert [line[3] for line in e.payload["lines"]] == ["-2", "2"]
+
+
+@pytest.mark.parametrize("kind", ["move_out", "move_in"])
+def test_a_move_kind_is_posted_by_move_only(storage: Storage, kind: str) -> None:
+    """A lone line of a move kind through ``post`` would be skipped by back-dated replays and
+    the 进销存汇总表 as if it moved nothing: refused, nothing written."""
+    j, _ = shop(storage)
+    j.receive("X", "W", D(5), D("1.00"), location="A")
+    direction = "out" if kind == "move_out" else "in"
+    err = refused(j, storage, "configuration", lambda: j.post(
+        "issue", "CK-1", [StockLine("X", "W", D(1), direction, unit_cost=D("1.00"),
+                                    location="A", kind=kind)]))
+    assert kind in err.data["reason"]

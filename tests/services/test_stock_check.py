@@ -274,3 +274,32 @@ def test_negative_stock_does_not_take_what_is_held(shop: tuple[Jxc, Clock]) -> N
     j.hold("N", "SH", D(-4))
     j.issue("N", "SH", D(9))
     assert j.balance("N", "SH").on_hand == -5
+
+
+def test_a_line_naming_a_held_row_takes_only_what_the_row_does_not_hold(
+        shop: tuple[Jxc, Clock]) -> None:
+    """The freeze of one location (a count of it, a quality hold there) is not taken by a line
+    that names that location, though the warehouse has free stock elsewhere."""
+    j, _ = shop
+    j.define_item(Item("P", "plate"))
+    j.receive("P", "SH", D(10), D("1.00"), location="A", doc_id="RK-PA")
+    j.receive("P", "SH", D(10), D("1.00"), location="B", doc_id="RK-PB")
+    j.hold("P", "SH", D(8), location="A")
+    err = refused(lambda: j.issue("P", "SH", D(3), location="A"))
+    assert (err.data["location"], err.data["needed"], err.data["on_hand"]) == ("A", D(3), D(2))
+    assert [(e.location, e.quantity) for e in j.issue("P", "SH", D(2), location="A").entries] \
+        == [("A", D(-2))]
+    assert [(e.location, e.quantity) for e in j.issue("P", "SH", D(3)).entries] == [("B", D(-3))]
+    assert rows(j, "P") == {("SH", "A", ""): D(8), ("SH", "B", ""): D(7)}
+
+
+def test_negative_stock_does_not_take_a_held_row_named(shop: tuple[Jxc, Clock]) -> None:
+    j, _ = shop
+    j.define_item(Item("N", "nail", allow_negative=True))
+    j.receive("N", "SH", D(10), D("1.00"), location="A")
+    j.hold("N", "SH", D(4), location="A")
+    j.receive("N", "SH", D(5), D("1.00"), location="B")
+    err = refused(lambda: j.issue("N", "SH", D(7), location="A"))  # 11 free, 6 of them at A
+    assert (err.data["location"], err.data["on_hand"]) == ("A", D(6))
+    j.issue("N", "SH", D(8), location="B")  # a row that holds nothing may go below zero
+    assert rows(j, "N") == {("SH", "A", ""): D(10), ("SH", "B", ""): D(-3)}

@@ -235,7 +235,8 @@ OUT = "out"
 
 #: The kinds of out line (``StockLine.kind``) that may name an expired lot: they take stock off
 #: the books or move it, they do not sell it — a write-off (其他出库/报损), a supplier return, a
-#: transfer (to a quarantine or scrap warehouse, say), a count loss, and the cancellations (红冲)
+#: transfer (to a quarantine or scrap warehouse, say), a location move (``"move_out"``: to a
+#: quarantine location of the warehouse), a count loss, and the cancellations (红冲)
 #: that take stock out again: of an adjustment in, of a receipt, of a customer return, of a
 #: count gain. Any other out line naming an expired lot is refused (``lot_expired``): a
 #: delivery, an issue (``"issue"``, the default of an out line), an embedder's own kind. A line
@@ -246,7 +247,7 @@ EXPIRED_LOT_KINDS: frozenset[str] = frozenset({
     "purchase_return", "receipt_reversal",
     "return_reversal",  # the cancellation of a customer return (out again)
     "stock_count_out", "stock_count_reversal",
-    "transfer_out",
+    "transfer_out", "move_out",
 })
 
 
@@ -893,19 +894,27 @@ class _Pick:
             self.only_taken += qty
             return parts
         self._start()
-        expired = False
-        if lot and line.kind in EXPIRED_LOT_KINDS:  # _validate checked the other kinds
-            known = self._lots
-            found = (known[lot] if known is not None and lot in known
-                     else self.w.uow.master.get_lot(self.item.code, lot))
-            expired = not lot_usable(found, self.today)
-            if expired:
-                self.stale()
+        expired = self._named_expired(line)
         rows = self.rows
         if (lot and location) or not rows or (len(rows) == 1 and (location, lot) in rows):
             self._apply(line.demand, lot, location, qty)  # nothing to choose
             return parts
         return self._pick(line, qty, expired)
+
+    def _named_expired(self, line: StockLine) -> bool:
+        """Whether ``line`` names an expired lot it may take (its kind is in
+        :data:`EXPIRED_LOT_KINDS`; :meth:`Jxc._validate` refused the other kinds): then that
+        lot is checked on its own (:meth:`stale`)."""
+        lot = line.lot
+        if not lot or line.kind not in EXPIRED_LOT_KINDS:
+            return False
+        known = self._lots
+        found = (known[lot] if known is not None and lot in known
+                 else self.w.uow.master.get_lot(self.item.code, lot))
+        if lot_usable(found, self.today):
+            return False
+        self.stale()
+        return True
 
     def _pick(self, line: StockLine, qty: Decimal, expired: bool = False) -> _Parts:
         """``expired``: the line names an expired lot that it may take."""
@@ -1001,7 +1010,8 @@ class _Pick:
         Free for the posting: what is free (:class:`FreeStock`) plus the reservations its
         lines consume. Negative stock forbidden: no more than that, and no row below zero.
         Allowed: a level may go below zero, but while its stock covers claims of others the
-        lines may not take them either."""
+        lines may not take them either. Either way a row gives no more than its on hand less
+        its hold: what a row holds (a count freeze, a quality hold) stays there."""
         item, wh = self.item.code, self.warehouse
         forbid = not self.item.allow_negative
         rows = self.rows
@@ -1033,12 +1043,16 @@ class _Pick:
             have = max(self._lot_stock(lot).lot(lot), ZERO)
             if q - mine > have and (forbid or self._protected(lot)):
                 out.append(ShortLine(item, wh, q, have + mine, lot))
-        if out or not forbid:
+        if out:
             return out
         for (location, lot), q in self.taken_rows.items():
             row = rows.get((location, lot))
-            have = max(row.on_hand, ZERO) if row is not None else ZERO
-            if q > have:
+            if row is None:
+                if forbid:
+                    out.append(ShortLine(item, wh, q, ZERO, lot, location))
+                continue
+            have = max(row.on_hand - row.held, ZERO)  # what a row holds stays where it is
+            if q > have and (forbid or row.held > 0):
                 out.append(ShortLine(item, wh, q, have, lot, location))
         return out
 
@@ -1069,14 +1083,15 @@ class _MovePick(_Pick):
     naming its lot takes that row; one without takes the rows of the location: the row
     without a lot first, then the usable lots first expired first out. The checks are those of
     :class:`_Pick` (what is free in the warehouse and in each lot for the line, no row below
-    zero when negative stock is forbidden); :meth:`Jxc._move` adds the holds of each row."""
+    zero when negative stock is forbidden, nothing a row holds)."""
 
     __slots__ = ()
 
     def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
         self._start()
         lot, location, demand = line.lot, line.location, line.demand
-        if lot:  # the row named
+        if lot:  # the row named (an expired lot too: to a quarantine location, say)
+            self._named_expired(line)
             self._apply(demand, lot, location, qty)
             return parts
         lots = self.lots()
@@ -1108,20 +1123,6 @@ class _MovePick(_Pick):
             out[key] = out.get(key, ZERO) + left
             self._apply(demand, key, location, left)
         return [(lt, location, q) for lt, q in out.items()]
-
-    def held_short(self) -> list[ShortLine]:
-        """The rows the lines take more from than their on hand less their hold (held stock,
-        a quality hold or a count freeze, stays where it is); with negative stock allowed, only
-        rows that hold some."""
-        out = []
-        forbid = not self.item.allow_negative
-        for (location, lot), q in self.taken_rows.items():
-            row = self.rows.get((location, lot))
-            held = row.held if row is not None else ZERO
-            have = max(row.on_hand - held, ZERO) if row is not None else ZERO
-            if q > have and (forbid or held > 0):
-                out.append(ShortLine(self.item.code, self.warehouse, q, have, lot, location))
-        return out
 
 
 def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
@@ -1668,8 +1669,6 @@ class Jxc:
                 pick = picks[group] = _MovePick(w, item, line.warehouse)
             plans[n] = (line_no, line, item, pick.take(line, parts[0][2], parts))
         short = [s for pick in picks.values() for s in pick.short()]
-        if not short:
-            short = [s for pick in picks.values() for s in pick.held_short()]
         if short:
             s = short[0]
             where = {k: v for k, v in (("lot", s.lot), ("location", s.location)) if v}
@@ -1770,6 +1769,10 @@ class Jxc:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
         w.check_open(when)
+        for line in lines:  # a lone move entry would pass as a move: valuations skip moves
+            if line.kind in _MOVE_KINDS:
+                raise JxcError("configuration",
+                               reason=f"kind {line.kind!r} is posted by Jxc.move only")
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
         if transfer_to is not None:
