@@ -84,6 +84,18 @@ def test_bad_unit_cost_type_is_refused_naming_it(
     before = v.to_state()
     with pytest.raises(exc, match="unit_cost"):
         v.receive(D(1), bad)  # type: ignore[arg-type]
+    with pytest.raises(exc, match="unit_cost"):  # ignored for the value, checked all the same
+        v.receive(D(1), bad, value=D("1.00"))  # type: ignore[arg-type]
+    assert v.to_state() == before
+
+
+@pytest.mark.parametrize("cls", CLASSES)
+def test_a_negative_unit_cost_is_refused_with_a_value_too(cls: ValuationClass) -> None:
+    v = stocked(cls)
+    before = v.to_state()
+    with pytest.raises(JxcError) as err:
+        v.receive(D(1), D(-1), value=D("1.00"))
+    assert err.value.code == "negative_amount"
     assert v.to_state() == before
 
 

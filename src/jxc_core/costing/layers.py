@@ -100,8 +100,8 @@ class _LayerValuation(ValuationBase):
             if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
-        else:
-            if type(unit_cost) is not _D:
+        else:  # the unit cost is not used, but checked as the other methods check it
+            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
                 unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
