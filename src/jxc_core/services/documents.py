@@ -60,7 +60,7 @@ from jxc_core.stock.replenishment import (
     group_by_supplier,
     suggest_quantity,
 )
-from jxc_core.stock.rules import fefo_order
+from jxc_core.stock.rules import fefo_order, lot_usable
 from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
 
 __all__ = ["PREFIXES", "Documents", "JournalRow"]
@@ -868,34 +868,53 @@ class Documents:
             # rejecting released it): let go of that freeze first, so that the count holds
             # exactly what it freezes now
             doc = self._release_count(w, doc)
-        # start of a count: freeze what is available of each counted balance (held)
+        # start of a count: freeze what is available of each counted balance (held), and
+        # what is free in the expired lots it counts (nothing moves them during the count)
         book: dict[str, str] = {}
         held: dict[str, Any] = {}
         for line in doc.lines:
             book[str(line.line_no)] = str(self._count_on_hand(w, line))
             if line.location:
-                rows = self._freeze_location(w, line)
+                rows = self._freeze_rows(w, line, self._count_rows(w, line))
                 if rows:
                     held[str(line.line_no)] = rows
                 continue
             free = self.jxc._available(w, line.item, line.warehouse, line.lot)
             if free > 0:
                 self.jxc._hold(w, line.item, line.warehouse, free, line.lot)
+            stale = self._freeze_rows(w, line, self._count_rows(w, line, expired_only=True))
+            if stale:  # rows: the usable part (if any) on the line's own row, as before
+                usable = [["", line.lot, str(free)]] if free > 0 else []
+                held[str(line.line_no)] = usable + stale
+            elif free > 0:
                 held[str(line.line_no)] = str(free)
         return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
 
-    def _freeze_location(self, w: _Work, line: Line) -> list[list[str]]:
-        """Freeze what is available of the rows a located count line counts (the usable lots
-        of its location with stock, first expired first): on each row its on hand - held, no
-        more than the warehouse has available of that lot (reservations are per warehouse and
-        lot, not per location). Returns the rows held: ``[location, lot, quantity]``."""
+    @staticmethod
+    def _count_rows(w: _Work, line: Line, expired_only: bool = False) -> list[Balance]:
+        """The rows with stock that count line ``line`` counts (:func:`_counts`), first
+        expired first out, expired lots included (they come first: they expired first);
+        ``expired_only``: the rows of expired lots only."""
         rows = [b for b in w.group(line.item, line.warehouse).values() if _counts(line, b)]
+        lots = w.lots_of(line.item, rows)
+        today = w.now.date()
+        return [b for b in fefo_order(rows, lots, today, expired=True)
+                if not expired_only or (b.lot and not lot_usable(lots.get(b.lot), today))]
+
+    def _freeze_rows(self, w: _Work, line: Line, rows: Sequence[Balance]
+                     ) -> list[list[str]]:
+        """Freeze what is free of each of ``rows`` (rows a count line counts): on each its
+        on hand - held, no more than is free in its lot in the warehouse — of a usable lot
+        what the warehouse has available of it (reservations are per warehouse and lot, not
+        per location), of an expired lot its stock less the holds and reservations naming it.
+        Returns the rows held: ``[location, lot, quantity]``."""
         held: list[list[str]] = []
-        for b in fefo_order(rows, w.lots_of(line.item, rows), w.now.date()):
+        for b in rows:
             free = min(b.on_hand - b.held,
-                       self.jxc._available(w, line.item, line.warehouse, b.lot))
+                       self.jxc._lot_free(w, line.item, line.warehouse, b.lot))
             if free > 0:
-                self.jxc._hold(w, line.item, line.warehouse, free, b.lot, b.location)
+                self.jxc._hold(w, line.item, line.warehouse, free, b.lot, b.location,
+                               expired=True)
                 held.append([b.location, b.lot, str(free)])
         return held
 
@@ -903,8 +922,11 @@ class Documents:
         """Let go of the freeze of a stock count: exactly what ``attributes["held"]`` says
         it holds (posting, cancelling and rejecting it; submitting a draft that still holds
         some); ``held`` is then empty. Per line, ``held`` is either a quantity, held on the
-        row of the line's lot without a location (a line without a location), or the rows
-        held, ``[location, lot, quantity]`` (a line with a location)."""
+        row of the line's lot without a location (a line without a location that froze no
+        expired lot, and every such line of a count submitted before expired lots were
+        frozen), or the rows held, ``[location, lot, quantity]`` (a line with a location; a
+        line without one that froze expired lots: its usable part on the row of its lot
+        without a location, then the rows of the expired lots)."""
         for n, q in doc.attributes.get("held", {}).items():
             line = doc.line(int(n))
             if isinstance(q, list):
@@ -1804,8 +1826,10 @@ class Documents:
         # the variance is in base units (``count_base``: counts posted before it moved it in the
         # line's unit, and are reversed as they were posted)
         base = not reverse or bool(doc.attributes.get("count_base"))
-        #: a loss of a located line: the rows of its location it leaves (and, cancelled, the
-        #: rows it goes back to with the value each took: ``attributes["loss_rows"]``)
+        #: a loss of a located line: the rows of its location it leaves; of a line without a
+        #: location or lot that counts expired lots: those lots, by name, then the rest
+        #: (``["", "", quantity]``: the usable lots, picked by the stock service). Cancelled,
+        #: the rows it goes back to with the value each took: ``attributes["loss_rows"]``
         rows: dict[int, list[list[str]]] = {}
         if reverse:
             for line in doc.lines:
@@ -1823,6 +1847,10 @@ class Documents:
                 qty[line.line_no] = counted - self._count_on_hand(w, line)
                 if line.location and qty[line.line_no] < 0:
                     rows[line.line_no] = self._count_loss_rows(w, line, -qty[line.line_no])
+                elif not line.lot and qty[line.line_no] < 0:
+                    parts = self._count_expired_parts(w, line, -qty[line.line_no])
+                    if parts:
+                        rows[line.line_no] = parts
                 v = w.valuation(item, line.warehouse)
                 if isinstance(v, MonthlyScope):  # the count month's unit cost as it stands:
                     # the value leaves out the open months' issues, not valued before close
@@ -1855,14 +1883,16 @@ class Documents:
 
     def _count_loss_rows(self, w: _Work, line: Line, qty: Decimal) -> list[list[str]]:
         """The rows the loss ``qty`` of a count line with a location leaves from: the rows of
-        its location — of its lot, or, without a lot, lot by lot first expired first out (as
-        issues pick lots: expired lots left out) — each up to its on hand - held. What they
-        do not have is refused (``insufficient_stock`` naming the location), unless the item
-        allows negative stock: then the last row taken (or the line's lot) takes it. Returns
-        ``[location, lot, quantity]`` per row."""
+        its location — of its lot, or, without a lot, lot by lot first expired first out,
+        the expired lots included (they come first: they expired first, and they are what
+        was thrown away) — each up to its on hand - held. What they do not have is refused
+        (``insufficient_stock`` naming the location), unless the item allows negative stock:
+        then the last row taken (or the line's lot) takes it. Returns ``[location, lot,
+        quantity]`` per row (the stock service checks the claims of others on each lot:
+        reservations naming it, holds)."""
         rows = [b for b in w.group(line.item, line.warehouse).values() if _counts(line, b)]
         if not line.lot:
-            rows = fefo_order(rows, w.lots_of(line.item, rows), w.now.date())
+            rows = self._count_rows(w, line)
         parts: dict[str, Decimal] = {}
         left = qty
         for b in rows:
@@ -1880,6 +1910,28 @@ class Documents:
             last = next(reversed(parts), line.lot)
             parts[last] = parts.get(last, ZERO) + left
         return [[line.location, lot, str(q)] for lot, q in parts.items()]
+
+    def _count_expired_parts(self, w: _Work, line: Line, qty: Decimal) -> list[list[str]]:
+        """The loss ``qty`` of a count line without a location or lot, when it counts expired
+        lots with stock: those lots first expired first out, each up to its on hand - held
+        (summed over its locations), named (``["", lot, quantity]``: the stock service takes
+        an expired lot a ``stock_count_out`` line names, and checks the claims of others on
+        it: reservations naming it, holds), then what is left as a line without a lot
+        (``["", "", quantity]``: the usable lots, picked as before). Empty when the line
+        counts no expired stock that is free of holds: the line goes through as it is."""
+        parts: dict[str, Decimal] = {}
+        left = qty
+        for b in self._count_rows(w, line, expired_only=True):
+            take = min(left, b.on_hand - b.held)
+            if take > 0:
+                parts[b.lot] = parts.get(b.lot, ZERO) + take
+                left -= take
+            if not left:
+                break
+        if not parts:
+            return []
+        out = [["", lot, str(q)] for lot, q in parts.items()]
+        return [*out, ["", "", str(left)]] if left else out
 
     def _landed_cost(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                      reverse: bool) -> Document:

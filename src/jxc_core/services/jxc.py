@@ -2281,6 +2281,24 @@ class Jxc:
         total = free.total()
         return min(total, free.lot(lot)) if lot else total
 
+    def _expired_free(self, w: _Work, item: str, warehouse: str, lot: str) -> Decimal | None:
+        """Free in ``lot`` when it has expired (None when it has not, or no lot is named):
+        its on hand at every location less the holds on its rows and the active reservations
+        naming it — what an out line naming it may take (``_Pick.stale``)."""
+        if not lot:
+            return None
+        if lot_usable(w.uow.master.get_lot(item, lot), w.now.date()):
+            return None
+        rows = [b for b in w.group(item, warehouse).values() if b.lot == lot]
+        res = [r for r in w.active_reservations(item, warehouse) if r.lot == lot]
+        return free_stock(rows, {}, res, w.now.date()).lot(lot)
+
+    def _lot_free(self, w: _Work, item: str, warehouse: str, lot: str) -> Decimal:
+        """Free in ``lot`` for a count's freeze: :meth:`_expired_free` of an expired lot,
+        else :meth:`_available`."""
+        stale = self._expired_free(w, item, warehouse, lot)
+        return stale if stale is not None else self._available(w, item, warehouse, lot)
+
     def _consume_reservations(self, w: _Work, line: StockLine, item: str, lot: str,
                               qty: Decimal) -> None:
         """The reservations of the line's demand that ``qty`` taken from ``lot`` uses up: those
@@ -2478,7 +2496,11 @@ class Jxc:
         self._run("hold", None, None, body, lambda _: {}, lambda _: None)
 
     def _hold(self, w: _Work, item: str, warehouse: str, quantity: Decimal, lot: str = "",
-              location: str = "") -> None:
+              location: str = "", *, expired: bool = False) -> None:
+        """Hold ``quantity`` on a row (negative: release it), no more than is free
+        (:meth:`_available`: an expired lot has nothing free). ``expired``: a hold naming an
+        expired lot may take what is free in that lot (:meth:`_expired_free`) — a count
+        freezes the expired stock it counts, so that nothing moves it during the count."""
         w.item(item)
         w.warehouse(warehouse)
         check_number(quantity, "quantity")
@@ -2486,7 +2508,9 @@ class Jxc:
         if quantity < 0 and -quantity > b.held:
             raise JxcError("invalid_quantity", field="quantity", value=quantity)
         if quantity > 0:
-            available = self._available(w, item, warehouse, lot)
+            stale = self._expired_free(w, item, warehouse, lot) if expired else None
+            available = (stale if stale is not None
+                         else self._available(w, item, warehouse, lot))
             if quantity > available:
                 raise InsufficientStockError(item=item, warehouse=warehouse,
                                              needed=quantity, on_hand=available,

@@ -89,10 +89,13 @@ def lot_usable(lot: Lot | None, today: dt.date) -> bool:
     return lot is None or lot.expiry is None or lot.expiry >= today
 
 
-def fefo_order(rows: Sequence[Balance], lots: dict[str, Lot | None], today: dt.date
-               ) -> list[Balance]:
-    """Rows to pick from, first expired first out (no expiry last), expired lots left out."""
-    usable = [b for b in rows if b.on_hand > 0 and lot_usable(lots.get(b.lot), today)]
+def fefo_order(rows: Sequence[Balance], lots: dict[str, Lot | None], today: dt.date,
+               *, expired: bool = False) -> list[Balance]:
+    """Rows to pick from, first expired first out (no expiry last), expired lots left out —
+    or, with ``expired``, included: they come first, they expired first (a count's loss
+    without a lot, the freeze of a count)."""
+    usable = [b for b in rows
+              if b.on_hand > 0 and (expired or lot_usable(lots.get(b.lot), today))]
     far = dt.date.max
 
     def key(b: Balance) -> tuple[dt.date, str, str]:
