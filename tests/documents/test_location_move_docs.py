@@ -116,8 +116,9 @@ def test_cancelling_is_refused_when_the_units_have_gone_on(shop: Shop) -> None:
      "not_found"),
     (Line(1, "A", D(1), warehouse="W3", to_warehouse="W3", location="Z", to_location="R1"),
      "not_found"),
-    (Line(1, "A", D(1), warehouse="W1", to_warehouse="W2", to_location="L1"),
-     "invalid_document"),
+    # between warehouses: the location of each is checked against its own warehouse
+    (Line(1, "A", D(1), warehouse="W1", to_warehouse="W3", to_location="Z"), "not_found"),
+    (Line(1, "A", D(1), warehouse="W3", to_warehouse="W1", location="Z"), "not_found"),
     (Line(1, "A", D(1), warehouse="W1", to_location="L1"), "invalid_document"),
 ])
 def test_bad_move_lines_are_refused_at_creation(shop: Shop, line: Line, code: str) -> None:

@@ -429,24 +429,38 @@ class JxcMachine(RuleBasedStateMachine):
         self._issue(item, wh, base, demand,
                     lambda: self.jxc.issue(item, wh, base, demand=demand, lot=lot), lot)
 
-    @rule(item=all_items_st, src=whs_st, dst=whs_st, qty=st.integers(1, 30))
-    def transfer(self, item: str, src: str, dst: str, qty: int) -> None:
+    @rule(item=all_items_st, src=whs_st, dst=whs_st, qty=st.integers(1, 30),
+          from_location=st.sampled_from(("", "", *LOCATIONS)),
+          to_location=st.sampled_from(("", "", *LOCATIONS)))
+    def transfer(self, item: str, src: str, dst: str, qty: int, from_location: str,
+                 to_location: str) -> None:
+        """Between warehouses, from the rows anywhere in ``src`` or from one location only
+        (strictly, as an issue naming it), landing at ``to_location`` of ``dst``."""
         if src == dst:
             dst = WAREHOUSES[(WAREHOUSES.index(src) + 1) % len(WAREHOUSES)]
         base = D(qty)
-        code, short, _ = self.predict_out(item, src, base, None)
+        code, short, _ = self.predict_out(item, src, base, None, location=from_location)
+
+        def command() -> Posting:
+            return self.jxc.transfer(item, src, dst, base, from_location=from_location,
+                                     to_location=to_location)
+
         if code is not None:
-            exc = self.expect_refused(code, lambda: self.jxc.transfer(item, src, dst, base))
+            exc = self.expect_refused(code, command)
             assert short is None or D(str(exc.data["short"])) == short
             return
-        posting = self.jxc.transfer(item, src, dst, base)
+        posting = command()
         moved = [e for e in posting.entries if e.quantity]
         assert sum((e.quantity for e in moved if e.warehouse == src), ZERO) == -base
         assert sum((e.quantity for e in moved if e.warehouse == dst), ZERO) == base
-        # each row taken arrives in the target with its lot, at no location
+        # each row taken arrives in the target with its lot, at the location named
         assert sorted((e.lot, -e.quantity) for e in moved if e.warehouse == src) == sorted(
             (e.lot, e.quantity) for e in moved if e.warehouse == dst)
-        assert all(e.location == "" for e in moved if e.warehouse == dst)
+        assert all(e.location == from_location for e in moved
+                   if e.warehouse == src and from_location)
+        assert all(e.location == to_location for e in moved if e.warehouse == dst)
+        if from_location:
+            event("a transfer from a location")
         # a transfer moves value, it does not create or destroy it
         assert sum((e.value for e in moved), ZERO) == ZERO
         self.apply_entries(posting)

@@ -193,15 +193,15 @@ def _docs_of(data: dict[str, Any]) -> list[Document]:
 
 def _check_transfer_line(doc: Document, line: Line, source: Warehouse,
                          target: Warehouse) -> None:
-    """A transfer line goes to another warehouse (its ``to_location`` left empty: the units
-    arrive without a location), or to another location of its own warehouse (a location
-    move: ``location`` -> ``to_location``, either may be ``""``, the stock without a
-    location; a location the warehouse does not list is ``not_found``)."""
+    """A transfer line goes to another warehouse (from ``location`` of its own, ``""``: rows
+    anywhere in it, to ``to_location`` of the target, ``""``: the row without a location),
+    or to another location of its own warehouse (a location move: ``location`` ->
+    ``to_location``, either may be ``""``, the stock without a location). A location the
+    warehouse does not list is ``not_found``."""
     if target.code != source.code:
-        if line.to_location:
-            raise JxcError("invalid_document", doc_id=doc.doc_id,
-                           reason=f"line {line.line_no}: to_location is for a transfer "
-                                  "between locations of one warehouse")
+        for house, loc in ((source, line.location), (target, line.to_location)):
+            if loc and house.locations and loc not in house.locations:
+                raise NotFoundError(kind="location", key=f"{house.code}/{loc}")
         return
     if not line.location and not line.to_location:
         raise JxcError("same_warehouse", warehouse=source.code)
@@ -233,6 +233,18 @@ def _picked_rows(doc: Document, posted: Sequence[LedgerEntry], kind: str = "deli
             out[str(line.line_no)] = [[loc, lot, str(q), str(v)]
                                       for (loc, lot), (q, v) in rows.items()]
     return out
+
+
+def _sent_rows(entries: Sequence[LedgerEntry], warehouse: str) -> list[list[str]]:
+    """The rows of ``warehouse`` the ``transfer_out`` entries of a transfer line left,
+    ``[location, lot, quantity]`` (base units, positive, in the order taken): its
+    cancellation puts the units back there. Kept for every line between warehouses, so
+    that a document posted before lines had locations is told apart (it has none)."""
+    found: dict[tuple[str, str], Decimal] = {}
+    for e in entries:
+        if e.kind == "transfer_out" and e.warehouse == warehouse and e.quantity < 0:
+            found[(e.location, e.lot)] = found.get((e.location, e.lot), ZERO) - e.quantity
+    return [[loc, lot, str(q)] for (loc, lot), q in found.items()]
 
 
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
@@ -1677,6 +1689,10 @@ class Documents:
                   reverse: bool) -> Document:
         counters = {}
         moved: dict[str, list[list[str]]] = {}
+        #: per line between warehouses, the source rows it took (see :func:`_sent_rows`);
+        #: documents posted before lines had locations have none
+        sent: dict[str, list[list[str]]] = dict(doc.attributes.get("sent", {})) if reverse \
+            else {}
         for line in doc.lines:
             if line.to_warehouse == line.warehouse:  # a location move: no accounting effect
                 rows, value = self._move_line(w, doc, line, when, reverse)
@@ -1684,13 +1700,19 @@ class Documents:
                     moved[str(line.line_no)] = rows
                 counters[line.line_no] = {"moved": self._base(w, line), "value": value}
                 continue
-            src, dst = (line.to_warehouse, line.warehouse) if reverse else (
-                line.warehouse, line.to_warehouse)
-            from_ref = self._intact(w, doc.doc_id, line, "transfer") if reverse else None
-            sl = StockLine(line.item, src, line.quantity, OUT, unit=line.unit, lot=line.lot,
-                           from_ref=from_ref, kind="transfer_out", line_no=line.line_no)
-            posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), [sl],
-                                     when, dst)
+            if reverse:
+                stock, landing = self._transfer_back(w, doc, line, sent.get(str(line.line_no)))
+                src, dst = line.to_warehouse, line.warehouse
+            else:
+                stock = [StockLine(line.item, line.warehouse, line.quantity, OUT,
+                                   unit=line.unit, lot=line.lot, location=line.location,
+                                   kind="transfer_out", line_no=line.line_no)]
+                landing = [line.to_location]
+                src, dst = line.warehouse, line.to_warehouse
+            posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), stock,
+                                     when, dst, landing)
+            if not reverse:
+                sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(book, posting.entries)
             value = sum((e.value for e in posting.entries if e.kind == "transfer_in"), ZERO)
             book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
@@ -1698,10 +1720,31 @@ class Documents:
             counters[line.line_no] = {"moved": self._base(w, line), "value": value}
         if reverse:
             return doc
-        if moved:
-            return attrs.evolve(doc, counters=counters,
-                                attributes={**doc.attributes, "moved": moved})
+        extra = {k: v for k, v in (("moved", moved), ("sent", sent)) if v}
+        if extra:
+            return attrs.evolve(doc, counters=counters, attributes={**doc.attributes, **extra})
         return attrs.evolve(doc, counters=counters)
+
+    def _transfer_back(self, w: _Work, doc: Document, line: Line,
+                       rows: Sequence[Sequence[str]] | None
+                       ) -> tuple[list[StockLine], list[str]]:
+        """The cancellation of a transfer line between warehouses: out of ``to_warehouse``
+        at ``to_location`` (where the units landed), back into ``warehouse`` on the rows the
+        line took (``rows``: ``[location, lot, quantity]``, base units), a line per row, each
+        taking its units from the layer the transfer made there (refused when some of it has
+        left, :meth:`_intact`). Without ``rows`` (a document posted before transfers kept
+        them): the line out of ``to_warehouse`` as it was (any row there) into the row
+        without a location. Returns the out lines and where each lands."""
+        from_ref = self._intact(w, doc.doc_id, line, "transfer")
+        if not rows:
+            return [StockLine(line.item, line.to_warehouse, line.quantity, OUT, unit=line.unit,
+                              lot=line.lot, from_ref=from_ref, kind="transfer_out",
+                              line_no=line.line_no)], [""]
+        return ([StockLine(line.item, line.to_warehouse, Decimal(qty), OUT, lot=lot,
+                           location=line.to_location, from_ref=from_ref,  # base units
+                           kind="transfer_out", line_no=line.line_no)
+                 for _, lot, qty in rows],
+                [location for location, _, _ in rows])
 
     def _move_line(self, w: _Work, doc: Document, line: Line, when: dt.datetime,
                    reverse: bool) -> tuple[list[list[str]], Decimal]:

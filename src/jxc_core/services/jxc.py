@@ -1515,6 +1515,8 @@ class Jxc:
         doc_id: str | None = None,
         unit: str | None = None,
         lot: str = "",
+        from_location: str = "",
+        to_location: str = "",
         serials: Sequence[str] = (),
         demand: str | None = None,
         posted_at: dt.datetime | None = None,
@@ -1525,20 +1527,37 @@ class Jxc:
 
         ``demand`` names the transfer line (``"DB-1/1"``) whose reservations in
         ``from_warehouse`` the transfer may take and consumes, as an issue for a demand does;
-        without it the transfer sees only the stock nobody reserved."""
+        without it the transfer sees only the stock nobody reserved.
+
+        ``from_location`` (default ``""``: rows anywhere in ``from_warehouse``, picked as an
+        issue without a location picks them) takes the units from that location only, as an
+        issue naming a location does: what it lacks there is ``insufficient_stock`` naming
+        it, whatever other locations hold. ``to_location`` (default ``""``: the row without a
+        location) is where they land in ``to_warehouse``; a location a warehouse does not
+        list is ``not_found`` (kind ``location``), nothing written."""
+        for name, value in (("from_location", from_location), ("to_location", to_location)):
+            if type(value) is not str:
+                raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
         posted_at = _optional_moment(posted_at, "posted_at")
         payload: tuple[Any, ...] = (doc, item, from_warehouse, to_warehouse, quantity, unit,
                                     lot, list(serials), posted_at)
-        if demand is not None:  # appended only when given: the keys of earlier calls still hold
+        # appended only when given: the keys of earlier calls still hold
+        if demand is not None:
             payload += (demand,)
+        located = {k: v for k, v in (("from_location", from_location),
+                                     ("to_location", to_location)) if v}
+        if located:  # a mapping: never taken for a demand (a str) appended before it
+            payload += (located,)
 
         def body(w: _Work) -> Posting:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
-                            serials=tuple(serials), demand=demand, kind="transfer_out")
-            return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse)
+                            location=from_location, serials=tuple(serials), demand=demand,
+                            kind="transfer_out")
+            return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse,
+                              landing=[to_location])
 
         result: Posting = self._run("transfer", payload, idempotency_key, body,
                                     Posting.to_data, Posting.from_data)
@@ -1764,7 +1783,12 @@ class Jxc:
         lines: Sequence[StockLine],
         posted_at: dt.datetime | None,
         transfer_to: str | None = None,
+        landing: Sequence[str] | None = None,
     ) -> Posting:
+        """Post stock lines as one unit of work (see :meth:`post`). With ``transfer_to`` every
+        line is an out line whose units go on into that warehouse: a ``transfer_in`` entry
+        per row taken, with its lot, at the line's location in ``landing`` (one per line,
+        in order; default ``""`` for all: the row without a location)."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -1775,8 +1799,19 @@ class Jxc:
                                reason=f"kind {line.kind!r} is posted by Jxc.move only")
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
+        lands: list[str] = [""] * len(plans)
         if transfer_to is not None:
-            w.warehouse(transfer_to)
+            target = w.warehouse(transfer_to)
+            if landing is not None:
+                if len(landing) != len(plans):
+                    raise JxcError("configuration", reason="one landing location per line")
+                lands = list(landing)
+            for loc in lands:
+                if type(loc) is not str:
+                    raise TypeError(f"to_location must be a str, got {type(loc).__name__} "
+                                    f"{loc!r}")
+                if loc and target.locations and loc not in target.locations:
+                    raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
         self._check_stock(w, plans)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
@@ -1789,7 +1824,7 @@ class Jxc:
         scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
-        for line_no, line, item, parts in plans:
+        for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
             if transfer_to is not None and item.costing_method == "monthly_average" and \
                     not self.organisation_scope:
                 raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
@@ -1852,9 +1887,9 @@ class Jxc:
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         got = v_to.receive(qty, ZERO, ref_to, value=amount)
-                    key = (item.code, transfer_to, "", lot)
+                    key = (item.code, transfer_to, land, lot)
                     moved[key] = moved.get(key, ZERO) + qty
-                    entries.append(LedgerEntry(no, item.code, transfer_to, "", lot, qty, got,
+                    entries.append(LedgerEntry(no, item.code, transfer_to, land, lot, qty, got,
                                                when, "transfer_in", doc_type, doc_id, line_no))
                     no += 1
             if line.serials:
@@ -2487,13 +2522,18 @@ class Jxc:
         return released
 
     def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
-             location: str = "") -> None:
-        """Freeze quantity (quality hold, count freeze); negative ``quantity`` releases."""
+             location: str = "", idempotency_key: str | None = None) -> None:
+        """Freeze quantity (quality hold, count freeze); negative ``quantity`` releases.
+
+        ``idempotency_key``: the same key with the same item, warehouse, quantity, lot and
+        location again does nothing (the first call froze it); with any of them different it
+        is ``idempotency_conflict``, nothing written."""
 
         def body(w: _Work) -> None:
             self._hold(w, item, warehouse, quantity, lot, location)
 
-        self._run("hold", None, None, body, lambda _: {}, lambda _: None)
+        payload = (item, warehouse, quantity, lot, location)
+        self._run("hold", payload, idempotency_key, body, lambda _: {}, lambda _: None)
 
     def _hold(self, w: _Work, item: str, warehouse: str, quantity: Decimal, lot: str = "",
               location: str = "", *, expired: bool = False) -> None:
