@@ -745,6 +745,7 @@ class _Model:
         self.issue_refs: list[str] = []
         self.return_refs: list[str] = []
         self.receipts: dict[str, list[Decimal]] = {}
+        self.received = 0  # receipts made: a ref is never used twice, even after a cancel
 
     def net(self) -> Decimal:
         return self.rec_q - self.issued + self.returned
@@ -760,6 +761,14 @@ class _Model:
     periods=[[(("r", 10, 1000), 1), (("i", 20, 0), 1)],
              [(("r", 15, 3000), 1), (("i", 2, 0), 1), (("b", 1, 0), 1)]],
     scale=0, allow_negative=True)
+@example(  # a receipt made after another was cancelled whole gets a ref of its own
+    periods=[[(("r", 1, 0), 0), (("r", 1, 0), 0)],
+             [(("x", 1, 0), 1), (("r", 1, 0), 1), (("x", 2, 0), 1)]],
+    scale=0, allow_negative=False)
+@example(  # the same, and the last receipt cancelled whole returns exactly its own value
+    periods=[[(("r", 1, 0), 0), (("r", 1, 1), 0)],
+             [(("x", 1, 0), 1), (("r", 1, 0), 1), (("x", 1, 0), 1)]],
+    scale=0, allow_negative=False)
 @example(  # 1 short at 0.00 (p00 holds the receipts of p01, posted early), refilled in p01
     periods=[[(("r", 1, 0), 0), (("r", 1, 1), 0), (("i", 1, 0), 0), (("i", 1, 0), 1),
               (("i", 2, 0), 0)], []],
@@ -801,7 +810,8 @@ def test_monthly_average_conserves_value(
             q = D(n).scaleb(-scale)
             short = q > room and not allow_negative
             if kind == "r":
-                ref = f"{key}r{len(p.receipts)}"
+                ref = f"{key}r{p.received}"
+                p.received += 1
                 got = m.receive(q, D(k).scaleb(-2), ref, period=key)
                 assert got == half_up(q * D(k).scaleb(-2))
                 p.rec_q += q
