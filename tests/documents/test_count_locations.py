@@ -189,6 +189,18 @@ def test_a_located_freeze_is_capped_by_what_the_warehouse_has_available(shop: Sh
     assert rows(shop) == {("L1", ""): (5, 0), ("L2", ""): (5, 0)}
 
 
+def counted_empty_and_refused(shop: Shop, doc_id: str) -> pytest.ExceptionInfo[JxcError]:
+    """Count line 1 as empty, approve, and post: refused for stock, and nothing written."""
+    shop.docs.record_count(doc_id, {1: D(0)})
+    shop.docs.approve(doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(doc_id, BOSS)
+    assert err.value.code == "insufficient_stock"
+    assert shop.snapshot() == before
+    return err
+
+
 def test_a_located_loss_of_held_stock_is_refused(shop: Shop) -> None:
     """L1 has 5, 3 of them on a quality hold: counted 0, the loss of 5 would take held units
     (the warehouse as a whole has 7 free): refused, naming the location; nothing written."""
@@ -196,15 +208,9 @@ def test_a_located_loss_of_held_stock_is_refused(shop: Shop) -> None:
     shop.jxc.hold("C", "W1", D(3), location="L1")
     pc = count(shop, [Line(1, "C", D(0), warehouse="W1", location="L1")])
     assert pc.attributes["held"] == {"1": [["L1", "", "2"]]}
-    shop.docs.record_count(pc.doc_id, {1: D(0)})
-    shop.docs.approve(pc.doc_id, BOSS)
-    before = shop.snapshot()
-    with pytest.raises(JxcError) as err:
-        shop.docs.post(pc.doc_id, BOSS)
-    assert err.value.code == "insufficient_stock"
+    err = counted_empty_and_refused(shop, pc.doc_id)
     assert err.value.data == {"item": "C", "warehouse": "W1", "location": "L1", "lot": "",
                               "needed": D(5), "on_hand": D(2), "short": D(3)}
-    assert shop.snapshot() == before
     assert rows(shop) == {("L1", ""): (5, 5), ("L2", ""): (5, 0)}
 
 
@@ -341,16 +347,10 @@ def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop
                             Line(2, "N", D(5), D(1), warehouse="W1", location="L2")])
     shop.jxc.hold("N", "W1", D(3), location="L1")
     pc = count(shop, [Line(1, "N", D(0), warehouse="W1", location="L1")])
-    shop.docs.record_count(pc.doc_id, {1: D(0)})
-    shop.docs.approve(pc.doc_id, BOSS)
-    before = shop.snapshot()
-    with pytest.raises(JxcError) as err:
-        shop.docs.post(pc.doc_id, BOSS)
-    assert err.value.code == "insufficient_stock"
+    err = counted_empty_and_refused(shop, pc.doc_id)
     assert {k: v for k, v in err.value.data.items() if k != "lines"} == {
         "item": "N", "warehouse": "W1", "location": "L1", "needed": D(5), "on_hand": D(2),
         "short": D(3)}
-    assert shop.snapshot() == before
     shop.jxc.hold("N", "W1", D(-3), location="L1")
     pc = shop.docs.post(pc.doc_id, BOSS)
     assert pc.attributes["loss_rows"] == {"1": [["L1", "", "5", "5.00"]]}
