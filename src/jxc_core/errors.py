@@ -241,6 +241,9 @@ class JxcError(Exception):
 
     def __init__(self, code: str | None = None, /, **data: Any) -> None:
         self.code: str = code or self.default_code
+        #: the Chinese text of a free ``reason`` (given as ``reason_zh=``, kept out of ``data``:
+        #: programs read the English ``reason``, people read the message of their language)
+        self.reason_zh: str | None = data.pop("reason_zh", None)
         self.data: dict[str, Any] = data
         super().__init__(self.message("en"))
 
@@ -249,9 +252,13 @@ class JxcError(Exception):
         templates = MESSAGES.get(self.code)
         if templates is None:
             return f"{self.code}: {self.data}"
-        template = templates[1] if _is_chinese(locale) else templates[0]
+        chinese = _is_chinese(locale)
+        template = templates[1] if chinese else templates[0]
+        data = self.data
+        if chinese and self.reason_zh is not None and "reason" in data:
+            data = {**data, "reason": self.reason_zh}
         try:
-            return template.format(**self.data)
+            return template.format(**data)
         except (KeyError, IndexError):
             return f"{template} {self.data}"
 

@@ -68,33 +68,38 @@ class AccountMapping:
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any], roles: Sequence[str] = ROLES) -> AccountMapping:
-        def bad(reason: str) -> JxcError:
-            return JxcError("invalid_mapping", reason=reason)
+        def bad(reason: str, zh: str) -> JxcError:
+            return JxcError("invalid_mapping", reason=reason, reason_zh=zh)
 
         if not isinstance(data, Mapping):
-            raise bad("a mapping is a dict")
+            raise bad("a mapping is a dict", "映射应为字典")
         accounts = data.get("accounts")
         if not isinstance(accounts, Mapping) or not accounts:
-            raise bad("accounts: a dict of code -> name is required")
+            raise bad("accounts: a dict of code -> name is required",
+                      "accounts：须为科目代码 -> 名称的字典")
         rules: list[MappingRule] = []
         for i, raw in enumerate(data.get("rules") or []):
             if not isinstance(raw, Mapping):
-                raise bad(f"rules[{i}] is not a dict")
+                raise bad(f"rules[{i}] is not a dict", f"rules[{i}] 不是字典")
             extra = set(raw) - {"role", "account", "doc_type", "category", "warehouse"}
             if extra:
-                raise bad(f"rules[{i}]: unknown keys {sorted(extra)}")
+                raise bad(f"rules[{i}]: unknown keys {sorted(extra)}",
+                          f"rules[{i}]：未知的键 {sorted(extra)}")
             rule = MappingRule(str(raw.get("role", "")), str(raw.get("account", "")),
                                str(raw.get("doc_type", "")), str(raw.get("category", "")),
                                str(raw.get("warehouse", "")))
             if rule.role not in roles:
-                raise bad(f"rules[{i}]: unknown role {rule.role!r}")
+                raise bad(f"rules[{i}]: unknown role {rule.role!r}",
+                          f"rules[{i}]：未知的角色 {rule.role!r}")
             if rule.account not in accounts:
-                raise bad(f"rules[{i}]: account {rule.account!r} is not in the chart")
+                raise bad(f"rules[{i}]: account {rule.account!r} is not in the chart",
+                          f"rules[{i}]：科目 {rule.account!r} 不在科目表中")
             rules.append(rule)
         defaults = {r.role for r in rules if not (r.doc_type or r.category or r.warehouse)}
         missing = [r for r in roles if r not in defaults]
         if missing:
-            raise bad(f"no default account for roles {missing}")
+            raise bad(f"no default account for roles {missing}",
+                      f"以下角色没有默认科目：{missing}")
         return cls(str(data.get("name", "")), {str(k): str(v) for k, v in accounts.items()},
                    rules)
 
@@ -112,7 +117,8 @@ class AccountMapping:
             if score > best_score:
                 best, best_score = rule, score
         if best is None:
-            raise JxcError("invalid_mapping", reason=f"role {role!r} has no account")
+            raise JxcError("invalid_mapping", reason=f"role {role!r} has no account",
+                           reason_zh=f"角色 {role!r} 没有对应科目")
         return best.account
 
     def name_of(self, account: str) -> str:

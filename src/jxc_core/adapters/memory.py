@@ -251,7 +251,8 @@ class MemoryUnitOfWork:
         """The staged rows of ``table``, for a repository that writes several at once: the
         checks of :meth:`_put` made once."""
         if not self._active:
-            raise JxcError("configuration", reason="unit of work used outside its with-block")
+            raise JxcError("configuration", reason="unit of work used outside its with-block",
+                           reason_zh="工作单元在其 with 块之外被使用")
         fault = self._storage.fault
         if fault is not None:
             fault(table)

@@ -781,10 +781,12 @@ class SqliteStorage:
     def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50,
                  checkpoints: str = "background") -> None:
         if path == ":memory:":
-            raise JxcError("configuration", reason="use MemoryStorage for an in-memory store")
+            raise JxcError("configuration", reason="use MemoryStorage for an in-memory store",
+                           reason_zh="内存存储请使用 MemoryStorage")
         if checkpoints not in ("background", "inline"):
             raise JxcError("configuration",
-                           reason=f"checkpoints must be 'background' or 'inline': {checkpoints}")
+                           reason=f"checkpoints must be 'background' or 'inline': {checkpoints}",
+                           reason_zh=f"checkpoints 须为 'background' 或 'inline'：{checkpoints}")
         self.path = path
         self.busy_timeout_ms = busy_timeout_ms
         self.retries = retries
@@ -828,7 +830,8 @@ class SqliteStorage:
                     raise
                 if attempt == self.retries:
                     raise JxcError("configuration",
-                                   reason=f"database still locked after {attempt} retries") from exc
+                                   reason=f"database still locked after {attempt} retries",
+                                   reason_zh=f"重试 {attempt} 次后数据库仍被锁定") from exc
                 time.sleep(delay * (1 + random.random()))
                 delay = min(delay * 2, 0.5)
 

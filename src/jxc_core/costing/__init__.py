@@ -75,11 +75,13 @@ def valuation_from_state(state: dict[str, Any]) -> Valuation:
     method = state.get("method") if isinstance(state, dict) else None
     cls = METHODS.get(method) if isinstance(method, str) else None
     if cls is None:
-        raise StateError(reason=f"unknown costing method {method!r}")
+        raise StateError(reason=f"unknown costing method {method!r}",
+                         reason_zh=f"未知的计价方法 {method!r}")
     try:
         result: Valuation = cls.from_state(state)
     except StateError:
         raise
     except (KeyError, IndexError, TypeError, ValueError, ArithmeticError) as exc:
-        raise StateError(reason=f"{type(exc).__name__}: {exc}") from None
+        raise StateError(reason=f"{type(exc).__name__}: {exc}",
+                         reason_zh=f"数据无法读取（{type(exc).__name__}: {exc}）") from None
     return result

@@ -261,20 +261,25 @@ def base_state(method: str, digits: int, allow_negative: bool) -> dict[str, Any]
 def expect_method(state: dict[str, Any], method: str) -> None:
     if not isinstance(state, dict) or state.get("method") != method:
         got = state.get("method") if isinstance(state, dict) else type(state).__name__
-        raise StateError(reason=f"expected method {method!r}, got {got!r}")
+        raise StateError(reason=f"expected method {method!r}, got {got!r}",
+                         reason_zh=f"计价方法应为 {method!r}，实际为 {got!r}")
     if state.get("version") != 1:
-        raise StateError(reason=f"unknown state version {state.get('version')!r}")
+        raise StateError(reason=f"unknown state version {state.get('version')!r}",
+                         reason_zh=f"未知的状态版本 {state.get('version')!r}")
 
 
 def dec(s: object) -> Decimal:
     if not isinstance(s, str):
-        raise StateError(reason=f"expected a decimal string, got {s!r}")
+        raise StateError(reason=f"expected a decimal string, got {s!r}",
+                         reason_zh=f"应为十进制数字的文本，实际为 {s!r}")
     try:
         d = Decimal(s)
     except ArithmeticError:
-        raise StateError(reason=f"{s!r} is not a decimal") from None
+        raise StateError(reason=f"{s!r} is not a decimal",
+                         reason_zh=f"{s!r} 不是十进制数") from None
     if not d.is_finite():
-        raise StateError(reason=f"{s!r} is not a finite decimal")
+        raise StateError(reason=f"{s!r} is not a finite decimal",
+                         reason_zh=f"{s!r} 不是有限的十进制数")
     return d
 
 

@@ -153,7 +153,8 @@ class MovingAverageValuation(ValuationBase):
         amount = check_money(amount, self._quantum, "amount")
         if received_quantity is None:
             raise JxcError("configuration",
-                           reason=f"moving average needs the quantity received by {ref}")
+                           reason=f"moving average needs the quantity received by {ref}",
+                           reason_zh=f"移动加权平均法需要 {ref} 的入库数量")
         received = check_quantity(received_quantity, "received_quantity")
         on_hand = self._qty if self._qty < received else received
         if on_hand < 0:

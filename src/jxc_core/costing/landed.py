@@ -66,10 +66,12 @@ def allocate(
     quantum = money_quantum(currency_digits)
     if amount.quantize(quantum) != amount:
         raise JxcError("invalid_allocation", reason=f"amount {amount} has more than "
-                       f"{currency_digits} decimals")
+                       f"{currency_digits} decimals",
+                       reason_zh=f"金额 {amount} 的小数位多于 {currency_digits} 位")
     total = sum(ws, ZERO)
     if not ws or total <= 0:
-        raise JxcError("invalid_allocation", reason="the basis adds up to zero")
+        raise JxcError("invalid_allocation", reason="the basis adds up to zero",
+                       reason_zh="分摊依据合计为零")
     sign = -1 if amount < 0 else 1
     units = int(abs(amount) / quantum)  # amount in minor units
     exact = [DIVISION_CONTEXT.divide(DIVISION_CONTEXT.multiply(w, units), total) for w in ws]
@@ -89,9 +91,11 @@ def allocate_landed_cost(
 ) -> dict[str, Decimal]:
     """Allocate ``amount`` over receipt ``lines`` by ``basis``; returns ``{ref: share}``."""
     if not lines:
-        raise JxcError("invalid_allocation", reason="no receipt lines")
+        raise JxcError("invalid_allocation", reason="no receipt lines",
+                       reason_zh="没有入库行")
     refs = [line.ref for line in lines]
     if len(set(refs)) != len(refs):
-        raise JxcError("invalid_allocation", reason="a receipt line is named twice")
+        raise JxcError("invalid_allocation", reason="a receipt line is named twice",
+                       reason_zh="同一入库行被列出两次")
     shares = allocate(amount, [line.basis(basis) for line in lines], currency_digits)
     return dict(zip(refs, shares, strict=True))

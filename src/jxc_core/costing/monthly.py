@@ -305,15 +305,19 @@ class _Open:
     def check_return(self, ref: object, issue_ref: object, q: Decimal) -> None:
         """A return read back from a stored state must be open on its issue."""
         if not isinstance(issue_ref, str) or not (ref is None or isinstance(ref, str)):
-            raise StateError(reason=f"bad return {[ref, issue_ref, q]!r}")
+            raise StateError(reason=f"bad return {[ref, issue_ref, q]!r}",
+                             reason_zh=f"退回数据有误 {[ref, issue_ref, q]!r}")
         if q <= 0 or q > self.issued(issue_ref) - self.taken_back(issue_ref):
-            raise StateError(reason=f"return {ref!r} of {q} is not open on issue {issue_ref!r}")
+            raise StateError(reason=f"return {ref!r} of {q} is not open on issue {issue_ref!r}",
+                             reason_zh=f"退回 {ref!r}（{q}）在发出 {issue_ref!r} 上没有未退数量")
 
     def check_receipt(self, ref: object, q: Decimal) -> None:
         if not isinstance(ref, str) or ref in self.receipts:
-            raise StateError(reason=f"bad receipt ref {ref!r}")
+            raise StateError(reason=f"bad receipt ref {ref!r}",
+                             reason_zh=f"入库引用有误 {ref!r}")
         if q <= 0:
-            raise StateError(reason=f"receipt {ref!r} of {q} is not open")
+            raise StateError(reason=f"receipt {ref!r} of {q} is not open",
+                             reason_zh=f"入库 {ref!r}（{q}）没有未结数量")
 
     @classmethod
     def from_data(cls, data: dict[str, Any], key: str, rows: _Rows) -> _Open:
@@ -325,14 +329,16 @@ class _Open:
             p.add_issue(r, dec(q))
         returns = data.get("returns", [])  # absent from states of the earliest form
         if not isinstance(returns, list):
-            raise StateError(reason=f"returns must be a list, got {returns!r}")
+            raise StateError(reason=f"returns must be a list, got {returns!r}",
+                             reason_zh=f"returns 应为列表，实际为 {returns!r}")
         for r, i, q in returns:
             q = dec(q)
             p.check_return(r, i, q)
             p.add_return(r, i, q)
         refs = data.get("receipt_refs", [])
         if not isinstance(refs, list):
-            raise StateError(reason=f"receipt_refs must be a list, got {refs!r}")
+            raise StateError(reason=f"receipt_refs must be a list, got {refs!r}",
+                             reason_zh=f"receipt_refs 应为列表，实际为 {refs!r}")
         for r, q, v in refs:
             q = dec(q)
             p.check_receipt(r, q)
@@ -666,7 +672,9 @@ class MonthlyAverageValuation(ValuationBase):
         except BaseException as exc:
             rows.next, rows.changed = mark, changed  # nothing changed
             if isinstance(exc, (KeyError, IndexError, TypeError, ValueError, ArithmeticError)):
-                raise StateError(reason=f"closing data: {type(exc).__name__}: {exc}") from None
+                raise StateError(reason=f"closing data: {type(exc).__name__}: {exc}",
+                                 reason_zh=f"结账数据无法读取（{type(exc).__name__}: "
+                                           f"{exc}）") from None
             raise
         self._open_q, self._open_v = open_q, open_v
         for p in periods:
@@ -798,14 +806,17 @@ class MonthlyAverageValuation(ValuationBase):
         rows = v._rows
         months = state["months"]
         if not isinstance(months, list):
-            raise StateError(reason=f"months must be a list, got {months!r}")
+            raise StateError(reason=f"months must be a list, got {months!r}",
+                             reason_zh=f"months 应为列表，实际为 {months!r}")
         before: str | None = None
         for entry in months:
             if not isinstance(entry, list) or len(entry) != 3:
-                raise StateError(reason=f"bad period {entry!r}")
+                raise StateError(reason=f"bad period {entry!r}",
+                                 reason_zh=f"期间数据有误 {entry!r}")
             key = entry[0]
             if not isinstance(key, str) or (before is not None and key <= before):
-                raise StateError(reason=f"bad period {key!r}")
+                raise StateError(reason=f"bad period {key!r}",
+                                 reason_zh=f"期间有误 {key!r}")
             p = v._periods[key] = _Open(key, rows)
             p.rec_q, p.rec_v = dec(entry[1]), dec(entry[2])
             before = key
@@ -813,20 +824,24 @@ class MonthlyAverageValuation(ValuationBase):
         for entry in state.get("rows", []):
             k, data = entry
             if type(k) is not int or k <= last or not isinstance(data, list) or not data:
-                raise StateError(reason=f"bad row {entry!r}")
+                raise StateError(reason=f"bad row {entry!r}",
+                                 reason_zh=f"行数据有误 {entry!r}")
             last = k
             kind, key = data[0], data[1] if len(data) > 1 else None
             found = v._periods.get(key) if isinstance(key, str) else None
             if found is None:
-                raise StateError(reason=f"row {k} of a period not open: {key!r}")
+                raise StateError(reason=f"row {k} of a period not open: {key!r}",
+                                 reason_zh=f"第 {k} 行属于未打开的期间：{key!r}")
             p = found
             if kind == "i" and len(data) == 4:
                 ref = data[2]
                 if not (ref is None or isinstance(ref, str)):
-                    raise StateError(reason=f"bad issue {data!r}")
+                    raise StateError(reason=f"bad issue {data!r}",
+                                     reason_zh=f"发出数据有误 {data!r}")
                 q = dec(data[3])
                 if q <= 0:
-                    raise StateError(reason=f"bad issue {data!r}")
+                    raise StateError(reason=f"bad issue {data!r}",
+                                     reason_zh=f"发出数据有误 {data!r}")
                 p.add_issue(ref, q, k)
             elif kind == "r" and len(data) == 5:
                 q = dec(data[4])
@@ -838,14 +853,17 @@ class MonthlyAverageValuation(ValuationBase):
                 p.receipts[data[2]] = [q, dec(data[4])]
                 p.receipt_keys[data[2]] = k
             else:
-                raise StateError(reason=f"bad row {entry!r}")
+                raise StateError(reason=f"bad row {entry!r}",
+                                 reason_zh=f"行数据有误 {entry!r}")
         nxt = state["next"]
         if type(nxt) is not int or nxt <= last:
-            raise StateError(reason=f"next must be an int after the rows, got {nxt!r}")
+            raise StateError(reason=f"next must be an int after the rows, got {nxt!r}",
+                             reason_zh=f"next 应为大于各行号的整数，实际为 {nxt!r}")
         rows.next = nxt
         idle = [k for k, p in v._periods.items() if p.empty()]
         if idle:
-            raise StateError(reason=f"period {idle[0]!r} listed with no movement")
+            raise StateError(reason=f"period {idle[0]!r} listed with no movement",
+                             reason_zh=f"期间 {idle[0]!r} 已列出但没有任何业务")
         return v
 
     def _load_earlier(self, state: dict[str, Any]) -> None:
@@ -854,13 +872,16 @@ class MonthlyAverageValuation(ValuationBase):
             self._periods[""] = unnamed
         named = state.get("periods", [])  # absent from states of the earliest form
         if not isinstance(named, list):
-            raise StateError(reason=f"periods must be a list, got {named!r}")
+            raise StateError(reason=f"periods must be a list, got {named!r}",
+                             reason_zh=f"periods 应为列表，实际为 {named!r}")
         before = ""
         for entry in named:
             if not isinstance(entry, list) or len(entry) != 2:
-                raise StateError(reason=f"bad period {entry!r}")
+                raise StateError(reason=f"bad period {entry!r}",
+                                 reason_zh=f"期间数据有误 {entry!r}")
             key, data = entry
             if not isinstance(key, str) or key <= before or not isinstance(data, dict):
-                raise StateError(reason=f"bad period {key!r}")
+                raise StateError(reason=f"bad period {key!r}",
+                                 reason_zh=f"期间有误 {key!r}")
             self._periods[key] = _Open.from_data(data, key, self._rows)
             before = key

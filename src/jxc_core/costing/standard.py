@@ -110,7 +110,8 @@ class StandardCostValuation(ValuationBase):
     def add_kept_cost(self, ref: str, kept: Decimal) -> None:
         """Stock stays at standard: a replayed receipt cost never has an on-hand share."""
         if check_money(kept, self._quantum, "kept"):
-            raise JxcError("configuration", reason="standard cost keeps no receipt cost")
+            raise JxcError("configuration", reason="standard cost keeps no receipt cost",
+                           reason_zh="标准成本法不保留入库成本差异")
 
     def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
         """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""

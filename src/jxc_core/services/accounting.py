@@ -276,7 +276,8 @@ class Accounting:
         amounts its rows booked (as their voucher lines do, :func:`_book_of`) less those its
         settlements cleared — receivable debit positive, payable credit positive."""
         if kind not in ("receivable", "payable"):
-            raise JxcError("configuration", reason=f"kind is receivable or payable: {kind}")
+            raise JxcError("configuration", reason=f"kind is receivable or payable: {kind}",
+                           reason_zh=f"类型应为 receivable（应收）或 payable（应付）：{kind}")
         book_currency, digits = self.jxc.book_currency, self.jxc.currency_digits
         items: dict[str, OpenItem] = {}
         settled: dict[str, Decimal] = {}
@@ -357,7 +358,8 @@ class Accounting:
                 rate = Decimal(1)
             elif self.jxc.rates is None:
                 raise JxcError("configuration",
-                               reason=f"a settlement in {cur} needs exchange rates (Jxc(rates=))")
+                               reason=f"a settlement in {cur} needs exchange rates (Jxc(rates=))",
+                               reason_zh=f"以 {cur} 核销需要汇率（Jxc(rates=)）")
             else:
                 rate = check_number(self.jxc.rates.rate(cur, self.jxc.book_currency, date),
                                     "rate")
@@ -889,7 +891,8 @@ class Accounting:
         monthly-average items it is their month-end cost, there once their month is closed (the
         close names the customer on those ``period_close`` rows; before it: no cost)."""
         if by not in ("item", "customer"):
-            raise JxcError("configuration", reason=f"gross profit by item or customer: {by}")
+            raise JxcError("configuration", reason=f"gross profit by item or customer: {by}",
+                           reason_zh=f"毛利按 item（商品）或 customer（客户）统计：{by}")
         with self.jxc.storage.unit_of_work() as uow:
             rows = [JournalRow.from_data(r) for r in uow.journal.all()]
         sums: dict[str, list[Decimal]] = {}

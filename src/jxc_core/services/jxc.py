@@ -1130,14 +1130,18 @@ def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
     out: dict[str, int] = {}
     for code, digits in given.items():
         if type(code) is not str or not code:
-            raise JxcError("configuration", reason=f"digits_by_currency: bad code {code!r}")
+            raise JxcError("configuration", reason=f"digits_by_currency: bad code {code!r}",
+                                            reason_zh=f"digits_by_currency：币种代码有误 {code!r}")
         if type(digits) is not int or digits < 0:
             raise JxcError("configuration", reason=f"digits_by_currency: {code} needs a "
-                           f"non-negative int, got {digits!r}")
+                           f"non-negative int, got {digits!r}",
+                           reason_zh=f"digits_by_currency：{code} 需要非负整数，实际为 {digits!r}")
         if code == book_currency and digits != currency_digits:
             raise JxcError("configuration", reason=f"digits_by_currency gives {code} {digits} "
                            f"digits, but the book currency has currency_digits="
-                           f"{currency_digits}")
+                           f"{currency_digits}",
+                           reason_zh=f"digits_by_currency 给 {code} {digits} 位小数，但记账本位币"
+                                     f"的 currency_digits={currency_digits}")
         out[code] = digits
     return out
 
@@ -1329,13 +1333,16 @@ class Jxc:
             if old is not None and old.costing_method != item.costing_method:
                 if uow.balances.for_item(item.code):
                     raise JxcError("configuration",
-                                   reason=f"item {item.code} has stock: costing method is fixed")
+                                   reason=f"item {item.code} has stock: costing method is fixed",
+                                   reason_zh=f"商品 {item.code} 已有库存：计价方法不能再改")
             if (old is not None and old.costing_method == "standard"
                     and item.costing_method == "standard"
                     and old.standard_cost != item.standard_cost
                     and uow.balances.for_item(item.code)):
                 raise JxcError("configuration", reason=f"item {item.code} has stock: change its "
-                               "standard cost with set_standard_cost (it revalues the stock)")
+                               "standard cost with set_standard_cost (it revalues the stock)",
+                               reason_zh=f"商品 {item.code} 已有库存：请用 set_standard_cost 修改"
+                                         f"标准成本（会对库存重估）")
             uow.master.put_item(item)
             uow.commit()
 
@@ -1395,7 +1402,9 @@ class Jxc:
         item = w.item(item_code)
         if item.costing_method != "standard":
             raise JxcError("configuration", reason=f"{item_code} is costed by "
-                           f"{item.costing_method}, not at standard cost")
+                           f"{item.costing_method}, not at standard cost",
+                           reason_zh=f"{item_code} 的计价方法是 {item.costing_method}，"
+                                     f"不是标准成本")
         new = check_amount(standard_cost, "standard_cost")
         w.check_open(when)
         if self.organisation_scope:
@@ -1411,11 +1420,13 @@ class Jxc:
                 raise JxcError("backdated_posting", item=item_code, warehouse=wh,
                                posted_at=when.isoformat(),
                                reason="a change of standard cost cannot be dated before later "
-                                      "movements")
+                                      "movements",
+                                      reason_zh="标准成本的变更不能早于其后的出入库")
             state = v.to_state()
             if state.get("shortages"):
                 raise JxcError("configuration", reason=f"{item_code} in {wh} has negative stock "
-                               "waiting for settlement: receive it first")
+                               "waiting for settlement: receive it first",
+                               reason_zh=f"{item_code} 在 {wh} 有等待结算的负库存：请先入库")
             assert isinstance(v, StandardCostValuation)
             delta = v.set_standard(new, ref=_group_ref("standard_revaluation", doc_id, k + 1))
             v.take_adjustments()  # the revaluation is the entry below
@@ -1668,7 +1679,8 @@ class Jxc:
         targets: list[str] = []
         for n, (line, to_location) in enumerate(lines, start=1):
             if line.direction != OUT:
-                raise JxcError("configuration", reason="a move is given its out lines")
+                raise JxcError("configuration", reason="a move is given its out lines",
+                                                reason_zh="移库须给出其出库行")
             plan = self._validate(w, line.line_no or n, line)
             house = w.warehouse(line.warehouse)
             if type(to_location) is not str:
@@ -1796,7 +1808,8 @@ class Jxc:
         for line in lines:  # a lone move entry would pass as a move: valuations skip moves
             if line.kind in _MOVE_KINDS:
                 raise JxcError("configuration",
-                               reason=f"kind {line.kind!r} is posted by Jxc.move only")
+                               reason=f"kind {line.kind!r} is posted by Jxc.move only",
+                               reason_zh=f"类型 {line.kind!r} 只能通过 Jxc.move 过账")
         plans = [self._validate(w, line.line_no or n, line)
                  for n, line in enumerate(lines, start=1)]
         lands: list[str] = [""] * len(plans)
@@ -1804,7 +1817,8 @@ class Jxc:
             target = w.warehouse(transfer_to)
             if landing is not None:
                 if len(landing) != len(plans):
-                    raise JxcError("configuration", reason="one landing location per line")
+                    raise JxcError("configuration", reason="one landing location per line",
+                                                    reason_zh="每行须有一个入库库位")
                 lands = list(landing)
             for loc in lands:
                 if type(loc) is not str:
@@ -1829,7 +1843,9 @@ class Jxc:
                     not self.organisation_scope:
                 raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
                                "average per warehouse: its transfers would move a value "
-                               "known only at month end (use organisation_scope)")
+                               "known only at month end (use organisation_scope)",
+                               reason_zh=f"{item.code} 按仓库采用月末一次加权平均：其调拨要移动的"
+                                         f"金额到月末才知道（请用 organisation_scope）")
             v = scoped.get((item.code, line.warehouse))
             if v is None:
                 v = scoped[(item.code, line.warehouse)] = self._scope_at(
@@ -1965,7 +1981,8 @@ class Jxc:
             raise JxcError("backdated_posting", item=item_code, warehouse=warehouse,
                            posted_at=when.isoformat(),
                            reason=f"a receipt cost cannot be dated before its receipt "
-                                  f"{receipt_ref}")
+                                  f"{receipt_ref}",
+                                  reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
         kept = v.add_landed_cost(receipt_ref, amount, received_quantity=received_quantity)
         taken = v.take_adjustments()
         issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
@@ -2094,7 +2111,8 @@ class Jxc:
             window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
             restored = valuation_from_state(cp[2])
             if isinstance(restored, MonthlyAverageValuation):
-                raise JxcError("configuration", reason="monthly average scope in the engine")
+                raise JxcError("configuration", reason="monthly average scope in the engine",
+                               reason_zh="引擎中不应出现月末一次加权平均的核算范围")
             rewound = restored
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest)
@@ -2110,7 +2128,8 @@ class Jxc:
                 # written before receipt costs were recorded: its split cannot be redone
                 raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
                                posted_at=when.isoformat(),
-                               reason="a landed cost was applied to the scope after that date")
+                               reason="a landed cost was applied to the scope after that date",
+                               reason_zh="该日期之后此核算范围已分摊过到岸成本")
         split = 0
         while split < len(window) and window[split].posted_at <= when:
             split += 1
@@ -2118,7 +2137,8 @@ class Jxc:
         if any(e.kind == "standard_revaluation" for e in replay.later):
             raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
                            posted_at=when.isoformat(),
-                           reason="the standard cost was changed after that date")
+                           reason="the standard cost was changed after that date",
+                           reason_zh="该日期之后标准成本已变更")
         self._replay_entries(rewound, window[:split], replay, item)
         w.valuations[scope] = rewound
         w.synced.discard(scope)
@@ -2225,7 +2245,8 @@ class Jxc:
         item = w.items.get(line.item) or w.item(line.item)
         wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
         if line.direction not in (IN, OUT):
-            raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}")
+            raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
+                                            reason_zh=f"方向须为 in 或 out：{line.direction}")
         q = line.quantity
         if type(q) is not Decimal or not q.is_finite() or q <= 0:  # the common case is fine
             q = check_quantity(q, "quantity")
@@ -2252,7 +2273,9 @@ class Jxc:
                     w.uow.master.put_lot(Lot(item.code, line.lot, line.expiry))
                 elif line.expiry is not None and lot.expiry != line.expiry:
                     raise JxcError("configuration",
-                                   reason=f"lot {line.lot} of {item.code} has expiry {lot.expiry}")
+                                   reason=f"lot {line.lot} of {item.code} has expiry {lot.expiry}",
+                                   reason_zh=f"商品 {item.code} 的批次 {line.lot} "
+                                             f"有效期为 {lot.expiry}")
             return line_no, line, item, [(line.lot, line.location, qty)]
         if line.lot and line.kind not in EXPIRED_LOT_KINDS:  # a sale: never an expired lot
             lot = w.uow.master.get_lot(item.code, line.lot)

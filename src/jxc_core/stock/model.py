@@ -62,9 +62,11 @@ class Item:
 
     def __attrs_post_init__(self) -> None:
         if self.costing_method not in COSTING_METHODS:
-            raise JxcError("configuration", reason=f"unknown costing method {self.costing_method}")
+            raise JxcError("configuration", reason=f"unknown costing method {self.costing_method}",
+                           reason_zh=f"未知的计价方法 {self.costing_method}")
         if self.costing_method == "standard" and self.standard_cost is None:
-            raise JxcError("configuration", reason="standard costing needs standard_cost")
+            raise JxcError("configuration", reason="standard costing needs standard_cost",
+                           reason_zh="标准成本法需要 standard_cost")
 
     def to_base(self, quantity: Decimal, unit: str | None) -> Decimal:
         """``quantity`` of ``unit`` in base units, exact to ``quantity_digits`` or refused."""
@@ -130,7 +132,8 @@ class Party:
 
     def __attrs_post_init__(self) -> None:
         if self.kind not in ("supplier", "customer", "both"):
-            raise JxcError("configuration", reason=f"party kind {self.kind!r}")
+            raise JxcError("configuration", reason=f"party kind {self.kind!r}",
+                           reason_zh=f"往来单位类型无效 {self.kind!r}")
 
     def is_supplier(self) -> bool:
         return self.kind in ("supplier", "both")
