@@ -2,12 +2,12 @@
 
 A workflow is plain data — a dict or JSON a low-code platform can store — layered on the frozen
 core lifecycle (:mod:`jxc_core.documents.lifecycle`). It is checked when loaded: an unknown
-state, action or document type, a step that can never apply (its amount range is empty), a guard
-name that is not registered, a duplicate step, a step with no role, and a value of the wrong type
-(a role that is not a string, ``doc_types`` given as one string, ``actions`` as a list, a float
-amount, ...) are errors (``invalid_workflow``, with ``field`` naming the value at fault). Nothing
-is converted: ``str(["a", "b"])`` never becomes a role. An optional key given as ``null`` is
-the same as an absent one.
+state, action or document type, a step that can never apply (its amount range is empty, or a
+bound is negative), a guard name that is not registered, a duplicate step, a step with no role,
+and a value of the wrong type (a role that is not a string, ``doc_types`` given as one string,
+``actions`` as a list, a float amount, ...) are errors (``invalid_workflow``, with ``field``
+naming the value at fault). Nothing is converted: ``str(["a", "b"])`` never becomes a role.
+An optional key given as ``null`` is the same as an absent one.
 
 Example::
 
@@ -30,7 +30,7 @@ to ``approved``. ``reject`` sends it back to draft and clears the approvals.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -45,10 +45,36 @@ __all__ = ["Step", "User", "Workflow", "lifecycle_data"]
 Guard = Callable[[Document], bool]
 
 
+def _roles(raw: Iterable[str]) -> frozenset[str]:
+    """``User.roles``: any iterable of non-empty strings, kept as a frozenset. A bare string
+    (or bytes) is refused, not split into characters or matched as a substring; so are a
+    mapping, a member that is not a string and a blank one (no workflow role is blank)."""
+    def bad(reason: str) -> JxcError:
+        return JxcError("configuration", field="roles", reason=f"roles {reason}")
+
+    if isinstance(raw, (str, bytes, bytearray)):
+        raise bad(f"must be a set or list of role names, not the single {type(raw).__name__} "
+                  f"{raw!r}")
+    if isinstance(raw, Mapping):
+        raise bad(f"must be a set or list of role names, not a mapping {raw!r}")
+    try:
+        members = list(raw)
+    except TypeError:
+        raise bad(f"must be a set or list of role names, got {raw!r}") from None
+    for role in members:
+        if not isinstance(role, str) or not role.strip():
+            raise bad(f"must be non-empty strings, got {role!r}")
+    return frozenset(members)
+
+
 @attrs.frozen(slots=True)
 class User:
+    """Who acts, with the roles they hold. ``roles`` takes any iterable of non-empty strings
+    (a set, a list, a tuple) and keeps a frozenset; a bare string, a mapping, a member that is
+    not a string or a blank one is a ``configuration`` error with ``field="roles"``."""
+
     name: str
-    roles: frozenset[str] = frozenset()
+    roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
 
 
 @attrs.frozen(slots=True)
@@ -113,6 +139,9 @@ def _amount(raw: object, field: str) -> Decimal | None:
         raise _bad(f"{field}: {raw!r} is not a number", field) from None
     if not value.is_finite():
         raise _bad(f"{field}: {raw!r} is not finite", field)
+    if value < 0:
+        raise _bad(f"{field}: {raw!r} is negative (a gross amount is never below zero)",
+                   field)
     return value
 
 
@@ -228,8 +257,13 @@ class Workflow:
                 if s.applies(doc, self.guards) and s.name not in doc.approvals_done]
 
     def allowed(self, doc: Document, user: User, action: str) -> bool:
-        """May ``user`` take ``action`` on ``doc`` now?"""
+        """May ``user`` take ``action`` on ``doc`` now? An action that is not one of the
+        lifecycle's is ``invalid_transition`` naming the document's state and the action."""
         state = State(doc.state)
+        try:
+            action = Action(action).value
+        except (ValueError, TypeError):
+            raise JxcError("invalid_transition", state=state.value, action=str(action)) from None
         if action in ("approve", "reject"):
             if state != State.SUBMITTED:
                 return False
@@ -268,17 +302,25 @@ class Workflow:
         return json.dumps(self.to_data(), ensure_ascii=False, indent=2)
 
     def to_mermaid(self) -> str:
-        """The lifecycle with this workflow's approval steps, as a Mermaid state diagram."""
+        """The lifecycle with this workflow's approval steps, as a Mermaid state diagram.
+
+        The core states keep their names as ids. A step's name is free text (a space, a
+        hyphen, Chinese), so each step gets a generated id, ``s0``, ``s1``, ... in step order,
+        declared once with ``state "<name>" as s0``; a double quote in a name is written
+        ``#quot;`` (Mermaid's entity) and a line break as a space."""
         out = ["stateDiagram-v2", "    [*] --> draft"]
         for (state, action), target in TRANSITIONS.items():
             if action == Action.APPROVE and self.steps:
                 continue
             roles = self.actions.get(action.value)
             label = action.value + (f" ({', '.join(sorted(roles))})" if roles else "")
-            out.append(f"    {state.value} --> {target.value}: {label}")
+            out.append(_mermaid_text(f"    {state.value} --> {target.value}: {label}"))
         if self.steps:
+            for i, s in enumerate(self.steps):
+                name = _mermaid_text(s.name).replace('"', "#quot;")
+                out.append(f'    state "{name}" as s{i}')
             previous = "submitted"
-            for s in self.steps:
+            for i, s in enumerate(self.steps):
                 cond = []
                 if s.min_amount is not None:
                     cond.append(f">= {s.min_amount}")
@@ -286,14 +328,19 @@ class Workflow:
                     cond.append(f"<= {s.max_amount}")
                 if s.guard:
                     cond.append(f"if {s.guard}")
-                node = f"step_{s.name}"
-                out.append(f"    {previous} --> {node}: approve by {s.role}"
-                           + (f" [{' '.join(cond)}]" if cond else ""))
+                node = f"s{i}"
+                out.append(_mermaid_text(f"    {previous} --> {node}: approve by {s.role}"
+                                         + (f" [{' '.join(cond)}]" if cond else "")))
                 previous = node
             out.append(f"    {previous} --> approved: last approval")
         out.append("    closed --> [*]")
         out.append("    cancelled --> [*]")
         return "\n".join(out)
+
+
+def _mermaid_text(text: str) -> str:
+    """One line of a Mermaid diagram: a line break in a name, role or guard becomes a space."""
+    return " ".join(text.splitlines())
 
 
 def lifecycle_data() -> list[dict[str, str]]:
