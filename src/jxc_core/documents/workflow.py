@@ -49,21 +49,25 @@ def _roles(raw: Iterable[str]) -> frozenset[str]:
     """``User.roles``: any iterable of non-empty strings, kept as a frozenset. A bare string
     (or bytes) is refused, not split into characters or matched as a substring; so are a
     mapping, a member that is not a string and a blank one (no workflow role is blank)."""
-    def bad(reason: str) -> JxcError:
-        return JxcError("configuration", field="roles", reason=f"roles {reason}")
+    def bad(reason: str, zh: str) -> JxcError:
+        return JxcError("configuration", field="roles", reason=f"roles {reason}",
+                        reason_zh=f"roles（角色）{zh}")
 
     if isinstance(raw, (str, bytes, bytearray)):
         raise bad(f"must be a set or list of role names, not the single {type(raw).__name__} "
-                  f"{raw!r}")
+                  f"{raw!r}", f"须为角色名的集合或列表，不能是单个 {type(raw).__name__} {raw!r}")
     if isinstance(raw, Mapping):
-        raise bad(f"must be a set or list of role names, not a mapping {raw!r}")
+        raise bad(f"must be a set or list of role names, not a mapping {raw!r}",
+                  f"须为角色名的集合或列表，不能是映射 {raw!r}")
     try:
         members = list(raw)
     except TypeError:
-        raise bad(f"must be a set or list of role names, got {raw!r}") from None
+        raise bad(f"must be a set or list of role names, got {raw!r}",
+                  f"须为角色名的集合或列表，实际为 {raw!r}") from None
     for role in members:
         if not isinstance(role, str) or not role.strip():
-            raise bad(f"must be non-empty strings, got {role!r}")
+            raise bad(f"must be non-empty strings, got {role!r}",
+                      f"须为非空字符串，实际为 {role!r}")
     return frozenset(members)
 
 
@@ -94,33 +98,37 @@ class Step:
         return self.guard is None or guards[self.guard](doc)
 
 
-def _bad(reason: str, field: str | None = None) -> JxcError:
+def _bad(reason: str, zh: str, field: str | None = None) -> JxcError:
+    """``invalid_workflow`` with its reason in English and in Chinese."""
     if field is None:
-        return JxcError("invalid_workflow", reason=reason)
-    return JxcError("invalid_workflow", reason=reason, field=field)
+        return JxcError("invalid_workflow", reason=reason, reason_zh=zh)
+    return JxcError("invalid_workflow", reason=reason, reason_zh=zh, field=field)
 
 
 def _text(raw: object, field: str, why: str = "") -> str:
     """A required non-empty string: absent, ``null`` or blank is missing; any other type is
     refused, never converted with ``str()``."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
-        raise _bad(f"{field} is required{why}", field)
+        raise _bad(f"{field} is required{why}", f"缺少 {field}{_WHY_ZH.get(why, '')}", field)
     if not isinstance(raw, str):
-        raise _bad(f"{field} must be a non-empty string, got {raw!r}", field)
+        raise _bad(f"{field} must be a non-empty string, got {raw!r}",
+                   f"{field} 须为非空字符串，实际为 {raw!r}", field)
     return raw
 
 
 def _name(raw: object, field: str) -> str:
     """A non-empty string inside a list or under an optional key (a role, a guard)."""
     if not isinstance(raw, str) or not raw.strip():
-        raise _bad(f"{field} must be a non-empty string, got {raw!r}", field)
+        raise _bad(f"{field} must be a non-empty string, got {raw!r}",
+                   f"{field} 须为非空字符串，实际为 {raw!r}", field)
     return raw
 
 
 def _list(raw: object, field: str, what: str) -> list[Any] | tuple[Any, ...]:
     """A list (a tuple too, in Python data): not a string, not a mapping."""
     if not isinstance(raw, (list, tuple)):
-        raise _bad(f"{field} must be a list of {what}, got {raw!r}", field)
+        raise _bad(f"{field} must be a list of {what}, got {raw!r}",
+                   f"{field} 须为列表，实际为 {raw!r}", field)
     return raw
 
 
@@ -132,18 +140,23 @@ def _amount(raw: object, field: str) -> Decimal | None:
     if raw is None:
         return None
     if isinstance(raw, (float, bool)) or not isinstance(raw, (str, int, Decimal)):
-        raise _bad(f"{field}: amounts are strings or ints, got {raw!r}", field)
+        raise _bad(f"{field}: amounts are strings or ints, got {raw!r}",
+                   f"{field}：金额须为字符串或整数，实际为 {raw!r}", field)
     try:
         value = Decimal(raw)
     except InvalidOperation:
-        raise _bad(f"{field}: {raw!r} is not a number", field) from None
+        raise _bad(f"{field}: {raw!r} is not a number", f"{field}：{raw!r} 不是数字",
+                   field) from None
     if not value.is_finite():
-        raise _bad(f"{field}: {raw!r} is not finite", field)
+        raise _bad(f"{field}: {raw!r} is not finite", f"{field}：{raw!r} 不是有限数", field)
     if value < 0:
         raise _bad(f"{field}: {raw!r} is negative (a gross amount is never below zero)",
-                   field)
+                   f"{field}：{raw!r} 为负数（含税金额不会小于零）", field)
     return value
 
+
+#: the Chinese of the explanations that follow "is required"
+_WHY_ZH = {": a step needs a name and a role": "：审批步骤需要名称和角色"}
 
 _ACTIONS = frozenset(a.value for a in Action) - {"approve", "reject"}
 _STATES = frozenset(s.value for s in State)
@@ -169,16 +182,18 @@ class Workflow:
         guards = guards or {}
         if not isinstance(guards, Mapping):
             raise _bad("guards is a mapping of name to a callable(document) -> bool",
-                       field="guards")
+                       "guards 须为名称到 callable(document) -> bool 的映射", field="guards")
         for key, fn in guards.items():
             if not isinstance(key, str) or not callable(fn):
                 raise _bad(f"guards[{key!r}] must be a callable(document) -> bool, got "
+                           f"{type(fn).__name__}",
+                           f"guards[{key!r}] 须为 callable(document) -> bool，实际为 "
                            f"{type(fn).__name__}", field=f"guards.{key}")
         if not isinstance(data, Mapping):
-            raise _bad("a workflow is a mapping")
+            raise _bad("a workflow is a mapping", "审批流须为映射")
         unknown = set(data) - {"name", "doc_types", "steps", "actions"}
         if unknown:
-            raise _bad(f"unknown keys {_unknown(unknown)}")
+            raise _bad(f"unknown keys {_unknown(unknown)}", f"未知的键 {_unknown(unknown)}")
         name = _text(data.get("name"), "name")
         doc_types: list[str] = []
         raw_types = data.get("doc_types")
@@ -186,20 +201,24 @@ class Workflow:
             for i, kind in enumerate(_list(raw_types, "doc_types", "document types")):
                 field = f"doc_types[{i}]"
                 if _name(kind, field) not in _DOC_TYPES:
-                    raise _bad(f"{field}: unknown document type {kind!r}", field)
+                    raise _bad(f"{field}: unknown document type {kind!r}",
+                               f"{field}：未知的单据类型 {kind!r}", field)
                 doc_types.append(DocType(kind).value)
         actions: dict[str, frozenset[str]] = {}
         raw_actions = data.get("actions")
         if raw_actions is not None and not isinstance(raw_actions, Mapping):
             raise _bad("actions must be a mapping of action to a list of roles, "
-                       f"got {raw_actions!r}", "actions")
+                       f"got {raw_actions!r}",
+                       f"actions 须为动作到角色列表的映射，实际为 {raw_actions!r}", "actions")
         for action, roles in (raw_actions or {}).items():
             if not isinstance(action, str) or action not in _ACTIONS:
                 raise _bad(f"actions: unknown action {action!r} (approve/reject belong to steps)",
+                           f"actions：未知的动作 {action!r}（approve/reject 属于审批步骤）",
                            "actions")
             field = f"actions.{action}"
             if not isinstance(roles, (list, tuple)) or not roles:
-                raise _bad(f"{field} needs a list of roles, got {roles!r}", field)
+                raise _bad(f"{field} needs a list of roles, got {roles!r}",
+                           f"{field} 需要角色列表，实际为 {roles!r}", field)
             actions[action] = frozenset(_name(r, f"{field}[{j}]") for j, r in enumerate(roles))
         steps: list[Step] = []
         raw_steps = data.get("steps")
@@ -207,18 +226,22 @@ class Workflow:
                                 else _list(raw_steps, "steps", "steps (mappings)")):
             where = f"steps[{i}]"
             if not isinstance(raw, Mapping):
-                raise _bad(f"{where} is not a mapping", where)
+                raise _bad(f"{where} is not a mapping", f"{where} 不是映射", where)
             extra = set(raw) - {"name", "role", "min_amount", "max_amount", "guard", "state"}
             if extra:
-                raise _bad(f"{where}: unknown keys {_unknown(extra)}")
+                raise _bad(f"{where}: unknown keys {_unknown(extra)}",
+                           f"{where}：未知的键 {_unknown(extra)}")
             state = raw.get("state")
             if state is not None:
                 _name(state, f"{where}.state")
                 if state not in _STATES:
-                    raise _bad(f"{where}.state: unknown state {state!r}", f"{where}.state")
+                    raise _bad(f"{where}.state: unknown state {state!r}",
+                               f"{where}.state：未知的状态 {state!r}", f"{where}.state")
                 if state != State.SUBMITTED.value:
                     raise _bad(f"{where}.state: approval steps act on submitted documents, "
-                               f"not {state!r}", f"{where}.state")
+                               f"not {state!r}",
+                               f"{where}.state：审批步骤作用于已提交的单据，不是 {state!r}",
+                               f"{where}.state")
             why = ": a step needs a name and a role"
             guard = raw.get("guard")
             step = Step(
@@ -229,15 +252,18 @@ class Workflow:
                 guard=None if guard is None else _name(guard, f"{where}.guard"),
             )
             if any(s.name == step.name for s in steps):
-                raise _bad(f"{where}.name: duplicate step {step.name!r}", f"{where}.name")
+                raise _bad(f"{where}.name: duplicate step {step.name!r}",
+                           f"{where}.name：步骤 {step.name!r} 重复", f"{where}.name")
             if (step.min_amount is not None and step.max_amount is not None
                     and step.min_amount > step.max_amount):
                 raise _bad(f"{where}: step {step.name!r} is unreachable "
                            f"(min_amount {step.min_amount} > max_amount {step.max_amount})",
+                           f"{where}：步骤 {step.name!r} 永远不会被执行"
+                           f"（min_amount {step.min_amount} > max_amount {step.max_amount}）",
                            where)
             if step.guard is not None and step.guard not in guards:
                 raise _bad(f"{where}.guard: guard {step.guard!r} is not registered",
-                           f"{where}.guard")
+                           f"{where}.guard：条件 {step.guard!r} 未注册", f"{where}.guard")
             steps.append(step)
         return cls(name, tuple(doc_types), tuple(steps), actions, guards)
 
@@ -247,7 +273,7 @@ class Workflow:
         try:
             data = json.loads(text)
         except ValueError as exc:  # JSONDecodeError, or bytes that are not UTF-8/16/32
-            raise _bad(f"not valid JSON: {exc}") from None
+            raise _bad(f"not valid JSON: {exc}", f"不是有效的 JSON：{exc}") from None
         return cls.from_data(data, guards)
 
     # -- decisions ------------------------------------------------------------------------
