@@ -40,11 +40,11 @@ def test_one_draft_order_per_supplier_numbered_in_turn(shop: Shop) -> None:
     assert shop.docs.draft_purchase_orders([]) == []
 
 
-#: (id, the second supplier's suggestions, the error code, what the error names)
+#: (id, the second supplier's suggestions, the error code, what the error names); a suggestion
+#: without a supplier is not refused but reported (test_document_events.py)
 REFUSED = [
     ("customer_only", [suggestion("B", "C1")], "invalid_document", "C1 is not a supplier"),
     ("unknown_party", [suggestion("B", "S9")], "not_found", "S9"),
-    ("no_supplier", [suggestion("B", "")], "not_found", ""),
     ("unknown_item", [suggestion("NOPE", "BOTH")], "not_found", "NOPE"),
     ("unknown_warehouse", [suggestion("B", "BOTH", warehouse="W9")], "not_found", "W9"),
     ("zero_quantity", [suggestion("B", "BOTH", qty="0")], "invalid_quantity", "quantity"),

@@ -9,7 +9,14 @@ from jxc_core.services.accounting import (
     SummaryRow,
     TrialRow,
 )
-from jxc_core.services.documents import PREFIXES, Documents, JournalRow
+from jxc_core.services.documents import (
+    APPROVAL_STEP_EVENT,
+    LIFECYCLE_EVENTS,
+    PREFIXES,
+    Documents,
+    DraftedOrders,
+    JournalRow,
+)
 from jxc_core.services.jxc import (
     EXPIRED_LOT_KINDS,
     Jxc,
@@ -22,11 +29,14 @@ from jxc_core.services.jxc import (
 )
 
 __all__ = [
+    "APPROVAL_STEP_EVENT",
     "EXPIRED_LOT_KINDS",
+    "LIFECYCLE_EVENTS",
     "PREFIXES",
     "Accounting",
     "AgingRow",
     "Documents",
+    "DraftedOrders",
     "GrossProfitRow",
     "JournalRow",
     "Jxc",

@@ -29,8 +29,9 @@ from __future__ import annotations
 import datetime as dt
 import operator
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -53,17 +54,19 @@ from jxc_core.services.jxc import (
     _period_of,
     _Work,
 )
-from jxc_core.stock.model import Balance, LedgerEntry, Warehouse
+from jxc_core.stock.model import Balance, Item, LedgerEntry, Warehouse
 from jxc_core.stock.replenishment import (
     PurchaseSuggestion,
     ReplenishmentRule,
     group_by_supplier,
     suggest_quantity,
+    without_supplier,
 )
 from jxc_core.stock.rules import fefo_order, lot_usable
 from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
 
-__all__ = ["PREFIXES", "Documents", "JournalRow"]
+__all__ = ["APPROVAL_STEP_EVENT", "LIFECYCLE_EVENTS", "PREFIXES", "Documents", "DraftedOrders",
+           "JournalRow"]
 
 #: default number prefixes (CG = 采购, XS = 销售, ...)
 PREFIXES: dict[DocType, str] = {
@@ -86,6 +89,55 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
                DocType.DELIVERY: DocType.SALES_ORDER}
 #: documents without a counterparty: their prices are book-currency unit costs
 _INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRANSFER})
+
+
+#: the event each action that changes a document records (domain rules 8), one per action
+LIFECYCLE_EVENTS: Mapping[Action, str] = MappingProxyType({
+    Action.SUBMIT: "document_submitted", Action.APPROVE: "document_approved",
+    Action.REJECT: "document_rejected", Action.POST: "document_posted",
+    Action.CLOSE: "document_closed", Action.CANCEL: "document_cancelled",
+})
+#: an approval of a workflow step after which other steps still wait: the document stays
+#: ``submitted`` (``from`` and ``to`` are both ``submitted``; ``step`` names the step done)
+APPROVAL_STEP_EVENT = "document_approval_step"
+
+
+def _lifecycle_payload(doc: Document, action: Action, before: State, target: State,
+                       user: User, comment: str, step: str) -> dict[str, Any]:
+    """The payload of a lifecycle event: ``doc_id`` (the document's number), ``doc_type``,
+    ``action``, ``from`` and ``to`` (states), ``user`` (the name); ``comment`` when one was
+    given, ``step`` when an approval step was done."""
+    data: dict[str, Any] = {"doc_id": doc.doc_id, "doc_type": doc.doc_type.value,
+                            "action": action.value, "from": before.value, "to": target.value,
+                            "user": user.name}
+    if comment:
+        data["comment"] = comment
+    if step:
+        data["step"] = step
+    return data
+
+
+def _may(wf: Workflow, user: User, action: Action) -> bool:
+    """Whether ``user`` holds a role the workflow lists for ``action`` (any user when it lists
+    none), whatever the document's state: the permission part of ``Workflow.allowed``."""
+    roles = wf.actions.get(action.value)
+    return roles is None or bool(roles & user.roles)
+
+
+class DraftedOrders(list[Document]):
+    """What :meth:`Documents.draft_purchase_orders` returns: the draft purchase orders made
+    (a list, one per supplier, in order of first appearance), and ``unassigned``: the
+    suggestions that name no supplier, for which no order was drafted."""
+
+    unassigned: tuple[PurchaseSuggestion, ...]
+
+    def __init__(self, orders: Iterable[Document] = (),
+                 unassigned: Iterable[PurchaseSuggestion] = ()) -> None:
+        super().__init__(orders)
+        self.unassigned = tuple(unassigned)
+
+    def __repr__(self) -> str:
+        return f"DraftedOrders({list(self)!r}, unassigned={list(self.unassigned)!r})"
 
 
 @attrs.frozen(slots=True)
@@ -688,11 +740,21 @@ class Documents:
 
     def _act_in(self, w: _Work, doc_id: str, action: Action, user: User,
                 comment: str) -> Document:
-        """One action on one document inside the unit of work of ``w``."""
+        """One action on one document inside the unit of work of ``w``.
+
+        The permission comes first: a user the workflow does not allow to ``post`` is
+        refused (``not_allowed``) even when the document is posted already and posting
+        again would change nothing. Every action that changes the document records one
+        lifecycle event (:data:`LIFECYCLE_EVENTS`, :func:`_lifecycle_payload`) after the
+        events of its effects (stock, reservations) and before the ``approval_requested``
+        of the next step, all in the outbox of this unit of work."""
         doc = self._load(w, doc_id)
-        if action == Action.POST and doc.state in (State.POSTED, State.CLOSED):
-            return doc  # posting twice changes nothing
         wf = self.workflows.get(doc.doc_type.value)
+        if action == Action.POST and doc.state in (State.POSTED, State.CLOSED):
+            if wf is not None and not _may(wf, user, action):
+                raise JxcError("not_allowed", user=user.name, action=action.value,
+                               doc_id=doc_id, state=doc.state.value)
+            return doc  # posting twice changes nothing (no history record, no event)
         target = next_state(doc.state, action)
         if wf is not None and not wf.allowed(doc, user, action.value):
             raise JxcError("not_allowed", user=user.name, action=action.value,
@@ -713,30 +775,33 @@ class Documents:
         if action in (Action.POST, Action.CANCEL) and (
                 action == Action.POST or doc.state == State.POSTED):
             w.check_open(doc.date or when)
+        requested: dict[str, Any] | None = None  # the approval_requested of the next step
         if action == Action.SUBMIT:
             doc = self._on_submit(w, doc)
             if wf is not None:
                 pending = wf.pending_steps(doc)
                 if pending:
-                    w.event("approval_requested", {"doc_id": doc_id, "step": pending[0].name,
-                                                   "role": pending[0].role})
+                    requested = {"doc_id": doc_id, "step": pending[0].name,
+                                 "role": pending[0].role}
         elif action == Action.APPROVE and target == State.APPROVED:
             doc = self._on_approve(w, doc)
         elif action == Action.APPROVE and wf is not None:
             rest = [st for st in wf.pending_steps(doc) if st.name not in approvals]
             if rest:
-                w.event("approval_requested", {"doc_id": doc_id, "step": rest[0].name,
-                                               "role": rest[0].role})
+                requested = {"doc_id": doc_id, "step": rest[0].name, "role": rest[0].role}
         elif action == Action.POST:
             doc = self._on_post(w, doc, when)
-            w.event("document_posted", {"doc_id": doc_id, "doc_type": doc.doc_type.value})
         elif action == Action.CANCEL:
             doc = self._on_cancel(w, doc, when)
-            w.event("document_cancelled", {"doc_id": doc_id, "from": before.value})
         elif action == Action.REJECT:
             doc = self._on_reject(w, doc)
         elif action == Action.CLOSE:
             doc = self._on_close(w, doc)
+        kind = (APPROVAL_STEP_EVENT if action == Action.APPROVE and target == State.SUBMITTED
+                else LIFECYCLE_EVENTS[action])
+        w.event(kind, _lifecycle_payload(doc, action, before, target, user, comment, step))
+        if requested is not None:
+            w.event("approval_requested", requested)
         record = ActionRecord(action.value, user.name, when, before.value, target.value,
                               comment, step)
         doc = attrs.evolve(doc, state=target, history=(*doc.history, record),
@@ -747,14 +812,44 @@ class Documents:
     # -- replenishment ----------------------------------------------------------------------
     def suggest_purchases(self, rules: Sequence[ReplenishmentRule]) -> list[PurchaseSuggestion]:
         """Purchase suggestions from the projected quantity of each rule's item/warehouse
-        (a read: low-stock events come from the postings that cross the levels)."""
+        (a read: low-stock events come from the postings that cross the levels).
+
+        A purchase order counts as on order from its posting; before that (draft,
+        submitted, approved) its lines count here as ``pending_orders``: the rule is
+        applied to ``projected + pending_orders``, so that asking again after
+        :meth:`draft_purchase_orders` does not suggest the same quantity again. The orders
+        not posted are read before the balances: an order posted in between is counted
+        twice (a smaller suggestion), never missed (a double order)."""
+        pending = self._unposted_purchases()
         out: list[PurchaseSuggestion] = []
         for rule in rules:
             b = self.jxc.balance(rule.item, rule.warehouse)
-            qty = suggest_quantity(rule, b.projected)
+            coming = pending.get((rule.item, rule.warehouse), ZERO)
+            qty = suggest_quantity(rule, b.projected + coming)
             if qty:
                 out.append(PurchaseSuggestion(rule.item, rule.warehouse, rule.supplier,
-                                              b.projected, qty, rule.price))
+                                              b.projected, qty, rule.price, coming))
+        return out
+
+    def _unposted_purchases(self) -> dict[tuple[str, str], Decimal]:
+        """Per (item, warehouse), the base quantity of the lines of purchase orders that are
+        not posted yet and not cancelled (draft, submitted, approved)."""
+        out: dict[tuple[str, str], Decimal] = {}
+        with self.jxc.storage.unit_of_work() as uow:
+            items: dict[str, Item | None] = {}
+            for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
+                for doc_id in uow.documents.ids(DocType.PURCHASE_ORDER.value, state.value):
+                    data = uow.documents.get(doc_id)
+                    if data is None:
+                        continue
+                    for line in document_from_data(data).lines:
+                        if line.item not in items:
+                            items[line.item] = uow.master.get_item(line.item)
+                        item = items[line.item]
+                        if item is None:  # (a draft is checked when made: never)
+                            continue
+                        key = (line.item, line.warehouse)
+                        out[key] = out.get(key, ZERO) + item.to_base(line.quantity, line.unit)
         return out
 
     def _create_in(self, w: _Work, kind: DocType, lines: Sequence[Line], party: str,
@@ -779,17 +874,23 @@ class Documents:
 
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
                               user: str = "", tax_rate: Decimal = ZERO,
-                              idempotency_key: str | None = None) -> list[Document]:
+                              idempotency_key: str | None = None) -> DraftedOrders:
         """One draft purchase order per preferred supplier from the suggestions, in the book
         currency, made as :meth:`create` makes one — all of them in one unit of work: the first
         refusal (a supplier that is unknown or not a supplier, an unknown item or warehouse, a
         bad quantity) refuses them all and writes nothing, with ``supplier`` (the group
         refused) added to the error's data. ``idempotency_key``: the same key with the same
         suggestions returns the first orders without making more (other suggestions:
-        ``idempotency_conflict``)."""
-        groups = group_by_supplier(suggestions)
+        ``idempotency_conflict``).
+
+        A suggestion without a supplier (``supplier == ""``: its rule names none) drafts no
+        order and refuses nothing: the orders of the others are drafted, and it comes back
+        in the result's ``unassigned`` (:class:`DraftedOrders`, a list of the orders made),
+        for someone to choose its supplier."""
+        unassigned = tuple(without_supplier(suggestions))
+        groups = group_by_supplier(s for s in suggestions if s.supplier)
         if not groups:
-            return []
+            return DraftedOrders((), unassigned)
         kind, currency = DocType.PURCHASE_ORDER, self.jxc.book_currency
         orders = [(supplier, tuple(Line(n, s.item, s.quantity, s.price, tax_rate,
                                         warehouse=s.warehouse)
@@ -812,7 +913,7 @@ class Documents:
         result: list[Document] = self.jxc._run(
             "draft_purchase_orders", payload, idempotency_key, body,
             _docs_data, _docs_of)
-        return result
+        return DraftedOrders(result, unassigned)
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
@@ -956,26 +1057,50 @@ class Documents:
         return self._release_count(w, doc)
 
     def _on_approve(self, w: _Work, doc: Document) -> Document:
+        """An approved sales order reserves its lines (``reserve_on_approve``), else checks
+        them. Its short lines are kept in ``attributes["short"]`` and reported by one
+        ``reservation_short`` event that names the order: ``doc_id``, ``doc_type`` and, per
+        short line, ``line_no`` (a text) and ``demand`` (``"{doc_id}/{line_no}"``, the
+        demand its reservations carry) besides item, warehouse, lot, wanted, available and
+        short (base units)."""
         if doc.doc_type != DocType.SALES_ORDER:
             return doc
         lines = [ReserveLine(f"{doc.doc_id}/{line.line_no}", line.item, line.warehouse,
                              line.quantity, line.lot, line.unit) for line in doc.lines]
+        short: list[dict[str, str]] = []
         if self.reserve_on_approve:
+            mark = len(w.events)
             result = self.jxc._reserve(w, lines, True, None)
-            short = [s.to_data() for s in result.short]
+            # a line is short when it was granted less than it wants: the short lines come
+            # in the order of the order's lines (ShortLine does not carry its demand)
+            wanted = [w.item(line.item).to_base(line.quantity, line.unit)
+                      for line in doc.lines]
+            short_at = [i for i, got in enumerate(result.granted) if got < wanted[i]]
+            for i, s in zip(short_at, result.short, strict=True):
+                short.append({**s.to_data(), "line_no": str(doc.lines[i].line_no),
+                              "demand": lines[i].demand})
+            # the stock service's own event does not know the order: name it there
+            for n in range(mark, len(w.events)):
+                if w.events[n].type == "reservation_short":
+                    w.events[n] = attrs.evolve(w.events[n], payload=self._short_payload(
+                        doc, short))
         else:
-            short = []
-            for line in doc.lines:
+            for line, rl in zip(doc.lines, lines, strict=True):
                 item = w.item(line.item)
                 want = item.to_base(line.quantity, line.unit)
                 have = self.jxc._available(w, line.item, line.warehouse, line.lot)
                 if want > have:
                     short.append({"item": line.item, "warehouse": line.warehouse,
-                                  "wanted": str(want), "available": str(have),
-                                  "short": str(want - have), "line_no": str(line.line_no)})
+                                  "lot": line.lot, "wanted": str(want),
+                                  "available": str(have), "short": str(want - have),
+                                  "line_no": str(line.line_no), "demand": rl.demand})
             if short:
-                w.event("reservation_short", {"doc_id": doc.doc_id, "lines": short})
+                w.event("reservation_short", self._short_payload(doc, short))
         return attrs.evolve(doc, attributes={**doc.attributes, "short": short})
+
+    @staticmethod
+    def _short_payload(doc: Document, short: list[dict[str, str]]) -> dict[str, Any]:
+        return {"doc_id": doc.doc_id, "doc_type": doc.doc_type.value, "lines": short}
 
     def _on_close(self, w: _Work, doc: Document) -> Document:
         if doc.doc_type in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):

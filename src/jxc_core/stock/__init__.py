@@ -14,6 +14,7 @@ from jxc_core.stock.replenishment import (
     ReplenishmentRule,
     group_by_supplier,
     suggest_quantity,
+    without_supplier,
 )
 from jxc_core.stock.rules import (
     AvailabilityLine,
@@ -40,4 +41,5 @@ __all__ = [
     "group_by_supplier",
     "plan_reservations",
     "suggest_quantity",
+    "without_supplier",
 ]

@@ -5,6 +5,12 @@ A :class:`ReplenishmentRule` is plain data per (item, warehouse). When the *proj
 ordering up to ``max_stock`` (min-max), or, without a maximum, up to
 ``reorder_point + safety_stock``. The quantity is raised to ``min_order_qty`` and then rounded
 *up* to a multiple of ``order_multiple``.
+
+``Documents.suggest_purchases`` applies the rule to the projected quantity plus the purchase
+orders not posted yet (draft, submitted, approved: not on order until posted), so that asking
+twice does not order the same quantity twice. A rule without ``supplier`` (``""``) still
+suggests; ``Documents.draft_purchase_orders`` drafts no order for such a suggestion and
+reports it as ``unassigned`` (:func:`without_supplier`).
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ import attrs
 from jxc_core.errors import JxcError
 from jxc_core.values import ZERO, check_amount
 
-__all__ = ["PurchaseSuggestion", "ReplenishmentRule", "group_by_supplier", "suggest_quantity"]
+__all__ = ["PurchaseSuggestion", "ReplenishmentRule", "group_by_supplier", "suggest_quantity",
+           "without_supplier"]
 
 
 def _non_negative(_: object, attribute: attrs.Attribute[Decimal], value: Decimal) -> None:
@@ -63,12 +70,21 @@ class ReplenishmentRule:
 
 @attrs.frozen(slots=True)
 class PurchaseSuggestion:
+    """One suggested purchase of ``quantity`` (base units) of ``item`` into ``warehouse`` from
+    the preferred ``supplier`` (``""``: none, the rule names no supplier) at ``price``.
+
+    ``projected``: the balance's projected quantity (on hand + on order - open demand);
+    ``pending_orders``: what purchase orders not posted yet (draft, submitted, approved)
+    bring of the item into the warehouse. The quantity is the rule's for
+    ``projected + pending_orders``."""
+
     item: str
     warehouse: str
     supplier: str
     projected: Decimal
     quantity: Decimal
     price: Decimal = ZERO
+    pending_orders: Decimal = ZERO
 
 
 def suggest_quantity(rule: ReplenishmentRule, projected: Decimal) -> Decimal:
@@ -91,3 +107,9 @@ def group_by_supplier(suggestions: Iterable[PurchaseSuggestion]
     for s in suggestions:
         out.setdefault(s.supplier, []).append(s)
     return out
+
+
+def without_supplier(suggestions: Iterable[PurchaseSuggestion]) -> list[PurchaseSuggestion]:
+    """The suggestions that name no supplier (``supplier == ""``), in order: no purchase
+    order can be drafted for them until someone chooses the supplier."""
+    return [s for s in suggestions if not s.supplier]
