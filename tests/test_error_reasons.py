@@ -95,10 +95,6 @@ def _reason_sites() -> list[tuple[str, int, ast.Call]]:
     return sites
 
 
-#: files still to be given their Chinese reasons (being edited elsewhere at the time)
-PENDING = {"services/documents.py", "stock/replenishment.py"}
-
-
 def test_every_refusal_with_a_reason_gives_it_in_chinese_too() -> None:
     """Every ``...Error(..., reason=...)`` in the library passes ``reason_zh=`` as well, and
     a literal one is Chinese (a name passed on, as in a local ``bad(reason, zh)``, is checked
@@ -107,8 +103,6 @@ def test_every_refusal_with_a_reason_gives_it_in_chinese_too() -> None:
     assert len(sites) > 50  # the scan finds the refusals
     missing, english = [], []
     for where, line, call in sites:
-        if where in PENDING:
-            continue
         zh = [k.value for k in call.keywords if k.arg == "reason_zh"]
         if not zh:
             missing.append(f"{where}:{line}")

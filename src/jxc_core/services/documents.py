@@ -200,7 +200,8 @@ def _posted_month(doc: Document) -> str:
     day = doc.date or next((r.at.date() for r in reversed(doc.history)
                             if r.to_state == State.POSTED.value), None)
     if day is None:
-        raise JxcError("invalid_document", doc_id=doc.doc_id, reason="not posted")
+        raise JxcError("invalid_document", doc_id=doc.doc_id, reason="not posted",
+                       reason_zh="未过账")
     return f"{day.year:04d}-{day.month:02d}"
 
 #: documents kept between commands (the most recently saved or read), per service
@@ -425,7 +426,8 @@ class _Book:
         if abs(diff) > slack:  # a bug, never bad input: the rules always balance
             dr = sum((x for x in self._rates if x > 0), ZERO)
             raise JxcError("invalid_document", doc_id=self.doc.doc_id,
-                           reason=f"journal does not balance: {dr} != {dr - diff}")
+                           reason=f"journal does not balance: {dr} != {dr - diff}",
+                           reason_zh=f"会计分录借贷不平：{dr} != {dr - diff}")
         return self.rows
 
 
@@ -452,17 +454,23 @@ class Documents:
         if workflows is not None and not isinstance(workflows, Mapping):
             raise JxcError("configuration", field="workflows",
                            reason="workflows is a mapping of document type to Workflow, "
-                                  f"got {type(workflows).__name__}")
+                                  f"got {type(workflows).__name__}",
+                                  reason_zh=f"workflows 应为单据类型到 Workflow 的映射，实际"
+                                            f"为 {type(workflows).__name__}")
         known = [t.value for t in DocType]
         for key, wf in (workflows or {}).items():
             if key not in known:
                 raise JxcError("configuration", field="workflows", doc_type=key,
                                reason=f"workflows: unknown document type {key!r} "
-                                      f"(one of {', '.join(known)})")
+                                      f"(one of {', '.join(known)})",
+                                      reason_zh=f"workflows：未知的单据类型 {key!r}（可选"
+                                                f"：{', '.join(known)}）")
             if not isinstance(wf, Workflow):
                 raise JxcError("configuration", field="workflows", doc_type=key,
                                reason=f"workflows[{key!r}] is a {type(wf).__name__}, not a "
-                                      "Workflow: load it with Workflow.from_data")
+                                      "Workflow: load it with Workflow.from_data",
+                                      reason_zh=f"workflows[{key!r}] 是 {type(wf).__name__}，不是 "
+                                                f"Workflow：请用 Workflow.from_data 加载")
             self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
         self.reserve_on_approve = reserve_on_approve
@@ -471,11 +479,16 @@ class Documents:
             if key not in known:
                 raise JxcError("configuration", field="numbering", doc_type=key,
                                reason=f"numbering: unknown document type {key!r} "
-                                      f"(one of {', '.join(known)})")
+                                      f"(one of {', '.join(known)})",
+                                      reason_zh=f"numbering：未知的单据类型 {key!r}（可选"
+                                                f"：{', '.join(known)}）")
             if not isinstance(pattern, str) or not re.search(r"\{seq(?::0?\d+)?\}", pattern):
                 raise JxcError("configuration", field="numbering", doc_type=key,
                                reason=f"numbering[{key!r}] must be a text with {{seq}} (e.g. "
-                                      f"'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}")
+                                      f"'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}",
+                                      reason_zh=f"numbering[{key!r}] 须为含 {{seq}} 的文本（如 "
+                                                f"'CG{{yyyyMMdd}}-{{seq:04}}'），实际"
+                                                f"为 {pattern!r}")
             self.numbering[DocType(key)] = pattern
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -565,22 +578,26 @@ class Documents:
         kind = doc.doc_type
         self._check_book_currency(doc)
         if not doc.lines:
-            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="it has no lines")
+            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="it has no lines",
+                           reason_zh="单据没有明细行")
         if kind in _SUPPLIER_DOCS or kind in _CUSTOMER_DOCS:
             party = w.uow.master.get_party(doc.party) if doc.party else None
             if party is None:
                 raise NotFoundError(kind="party", key=doc.party)
             if kind in _SUPPLIER_DOCS and not party.is_supplier():
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"{doc.party} is not a supplier")
+                               reason=f"{doc.party} is not a supplier",
+                               reason_zh=f"{doc.party} 不是供应商")
             if kind in _CUSTOMER_DOCS and not party.is_customer():
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"{doc.party} is not a customer")
+                               reason=f"{doc.party} is not a customer",
+                               reason_zh=f"{doc.party} 不是客户")
         for line in doc.lines:  # the fields' types and ranges first (line_no: an int)
             line.check()
         numbers = [line.line_no for line in doc.lines]
         if len(set(numbers)) != len(numbers):
-            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no")
+            raise JxcError("invalid_document", doc_id=doc.doc_id, reason="duplicate line_no",
+                           reason_zh="行号重复")
         for line in doc.lines:
             if kind == DocType.LANDED_COST:  # lines are charges (freight, duty), not items
                 if line.quantity <= 0:
@@ -602,7 +619,8 @@ class Documents:
             if kind not in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
                 if not line.warehouse:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"line {line.line_no} has no warehouse")
+                                   reason=f"line {line.line_no} has no warehouse",
+                                   reason_zh=f"第 {line.line_no} 行没有仓库")
                 wh = w.warehouse(line.warehouse)
                 if kind == DocType.STOCK_COUNT and line.location and wh.locations and \
                         line.location not in wh.locations:  # a count of no location's stock
@@ -612,43 +630,55 @@ class Documents:
             elif line.to_location:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"line {line.line_no}: to_location is for a transfer "
-                                      "between locations of one warehouse")
+                                      "between locations of one warehouse",
+                                      reason_zh=f"第 {line.line_no} 行：to_location 只用于同一仓库"
+                                                f"内库位之间的调拨")
             need = _NEEDS_SOURCE.get(kind)
             if need is not None and line.source is None:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"line {line.line_no} must name its {need.value} line")
+                               reason=f"line {line.line_no} must name its {need.value} line",
+                               reason_zh=f"第 {line.line_no} 行须指明其 {need.value} 行")
             if line.source is not None:
                 src = self._load(w, line.source[0])
                 expected = need or _MAY_SOURCE.get(kind)
                 if expected is None or src.doc_type != expected:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: {src.doc_id} is a "
-                                          f"{src.doc_type.value}")
+                                          f"{src.doc_type.value}",
+                                   reason_zh=f"第 {line.line_no} 行：{src.doc_id} "
+                                             f"是 {src.doc_type.value}")
                 self._same_currency(doc, line, src)
                 src_line = src.line(line.source[1])
                 if src_line.item != line.item:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"line {line.line_no}: item differs from its source")
+                                   reason=f"line {line.line_no}: item differs from its source",
+                                   reason_zh=f"第 {line.line_no} 行：商品与来源行不同")
                 if (src_line.unit or "") != (line.unit or ""):
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"line {line.line_no}: unit differs from its source")
+                                   reason=f"line {line.line_no}: unit differs from its source",
+                                   reason_zh=f"第 {line.line_no} 行：单位与来源行不同")
         if kind == DocType.STOCK_COUNT:
             _check_count_lines(doc)
         if kind == DocType.LANDED_COST:
             receipts = doc.attributes.get("receipts")
             if not receipts:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason="a landed cost names the receipts it goes to")
+                               reason="a landed cost names the receipts it goes to",
+                               reason_zh="到岸成本须指明要分摊到的入库单")
             try:
                 AllocationBasis(doc.attributes.get("basis", "value"))
             except ValueError:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"unknown basis {doc.attributes.get('basis')!r}: "
-                                      "quantity, value, weight or volume") from None
+                                      "quantity, value, weight or volume",
+                                      reason_zh=f"未知的分摊依据 {doc.attributes.get('basis')!r}："
+                                                f"可选 quantity（数量）、value（金额）、weight（重"
+                                                f"量）或 volume（体积）") from None
             for rid in receipts:
                 if self._load(w, rid).doc_type != DocType.PURCHASE_RECEIPT:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"{rid} is not a purchase receipt")
+                                   reason=f"{rid} is not a purchase receipt",
+                                   reason_zh=f"{rid} 不是采购入库单")
 
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, doc: Document | str, user: User) -> list[str]:
@@ -711,7 +741,8 @@ class Documents:
         one :meth:`post` per document."""
         ids = list(doc_ids)
         if not ids:
-            raise JxcError("invalid_document", doc_id="", reason="no documents to post")
+            raise JxcError("invalid_document", doc_id="", reason="no documents to post",
+                           reason_zh="没有要过账的单据")
         payload = (ids, Action.POST.value, user.name, sorted(user.roles), comment)
 
         def body(w: _Work) -> list[Document]:
@@ -1156,9 +1187,11 @@ class Documents:
             return doc
         if kind in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):
             done = "received" if kind == DocType.PURCHASE_ORDER else "delivered"
+            done_zh = "入库" if kind == DocType.PURCHASE_ORDER else "发货"
             if any(doc.counter(line.line_no, done) for line in doc.lines):
                 raise JxcError("reversal_impossible", doc_id=doc.doc_id,
-                               reason=f"it has been {done} in part: close it instead")
+                               reason=f"it has been {done} in part: close it instead",
+                               reason_zh=f"它已部分{done_zh}：请改为关闭")
             self._order_effect(w, doc, -1)
             return doc
         if kind in (DocType.PURCHASE_RECEIPT, DocType.DELIVERY) and any(
@@ -1166,13 +1199,17 @@ class Documents:
                 for k, v in counters.items() if k in ("returned", "invoiced", "landed")):
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason="later documents (returns, invoices, landed costs) refer to "
-                                  "it: cancel them first")
+                                  "it: cancel them first",
+                                  reason_zh="有后续单据（退货、发票、到岸成本）引用它：请先红冲它"
+                                            "们")
         if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
             found = w.uow.records.get(SETTLED, doc.doc_id)
             if found and Decimal(found["amount"]):
                 raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                                reason=f"settlements clear {found['amount']} of it: cancel them "
-                                      "first (Accounting.cancel_settlement)")
+                                      "first (Accounting.cancel_settlement)",
+                                      reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
+                                                f"（Accounting.cancel_settlement）")
         book = self._book(doc, -1, when)
         doc = self._post_rules(w, doc, when, book, reverse=True)
         w.uow.journal.append(book.check())
@@ -1189,11 +1226,13 @@ class Documents:
             return Decimal(1)
         if self.jxc.rates is None:
             raise JxcError("configuration",
-                           reason=f"{doc.doc_id} is in {doc.currency}: no exchange rates given")
+                           reason=f"{doc.doc_id} is in {doc.currency}: no exchange rates given",
+                           reason_zh=f"{doc.doc_id} 的币种是 {doc.currency}：未提供汇率")
         rate = check_number(self.jxc.rates.rate(doc.currency, self.jxc.book_currency, day),
                             "rate")
         if rate <= 0:
-            raise JxcError("configuration", reason=f"rate {rate} for {doc.currency}")
+            raise JxcError("configuration", reason=f"rate {rate} for {doc.currency}",
+                           reason_zh=f"{doc.currency} 的汇率 {rate} 无效")
         return rate
 
     def _book_amount(self, doc: Document, amount: Decimal) -> Decimal:
@@ -1266,7 +1305,8 @@ class Documents:
         takes back what was posted as it was)."""
         if src.state != State.POSTED:
             raise JxcError("invalid_document", doc_id=doc.doc_id,
-                           reason=f"{src.doc_id} is {src.state.value}, not posted")
+                           reason=f"{src.doc_id} is {src.state.value}, not posted",
+                           reason_zh=f"{src.doc_id} 的状态是 {src.state.value}，未过账")
         if same_currency:
             Documents._same_currency(doc, line, src)
 
@@ -1380,7 +1420,9 @@ class Documents:
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
-                                      "have left stock already")
+                                      "have left stock already",
+                                      reason_zh=f"第 {line.line_no} 行：其中 {received - left} 个"
+                                                f"单位已出库")
         return ref
 
     # purchase --------------------------------------------------------------------------------
@@ -1778,7 +1820,10 @@ class Documents:
             raise JxcError("configuration", reason=f"{item.code} is costed by monthly average "
                            f"per warehouse: a return of a delivery of the open month goes back "
                            f"to {delivered_from}, where its cost is known at month end (or "
-                           "use organisation_scope)")
+                           "use organisation_scope)",
+                           reason_zh=f"{item.code} 按仓库采用月末一次加权平均：本月未结账期间的销"
+                                     f"售退货须退回 {delivered_from}，其成本到月末才知道（或用 "
+                                     f"organisation_scope）")
 
     def _sales_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                        reverse: bool) -> Document:
@@ -2009,7 +2054,8 @@ class Documents:
             for line in doc.lines:
                 if line.counted is None:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
-                                   reason=f"line {line.line_no} has not been counted")
+                                   reason=f"line {line.line_no} has not been counted",
+                                   reason_zh=f"第 {line.line_no} 行尚未盘点")
                 item = w.item(line.item)
                 counted = item.to_base(line.counted, line.unit)
                 qty[line.line_no] = counted - self._count_on_hand(w, line)
@@ -2112,7 +2158,8 @@ class Documents:
             cache[rid] = rc
             if rc.state != State.POSTED:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"{rid} is {rc.state.value}, not posted")
+                               reason=f"{rid} is {rc.state.value}, not posted",
+                               reason_zh=f"{rid} 的状态是 {rc.state.value}，未过账")
             targets += [(rc, line) for line in rc.lines]
         # the basis "value" is each receipt line's value in the book currency: its net at the
         # receipt's rate, what it entered stock at (receipts in several currencies, or in one

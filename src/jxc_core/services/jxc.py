@@ -1131,7 +1131,7 @@ def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
     for code, digits in given.items():
         if type(code) is not str or not code:
             raise JxcError("configuration", reason=f"digits_by_currency: bad code {code!r}",
-                                            reason_zh=f"digits_by_currency：币种代码有误 {code!r}")
+                           reason_zh=f"digits_by_currency：币种代码有误 {code!r}")
         if type(digits) is not int or digits < 0:
             raise JxcError("configuration", reason=f"digits_by_currency: {code} needs a "
                            f"non-negative int, got {digits!r}",
@@ -1680,7 +1680,7 @@ class Jxc:
         for n, (line, to_location) in enumerate(lines, start=1):
             if line.direction != OUT:
                 raise JxcError("configuration", reason="a move is given its out lines",
-                                                reason_zh="移库须给出其出库行")
+                               reason_zh="移库须给出其出库行")
             plan = self._validate(w, line.line_no or n, line)
             house = w.warehouse(line.warehouse)
             if type(to_location) is not str:
@@ -1818,7 +1818,7 @@ class Jxc:
             if landing is not None:
                 if len(landing) != len(plans):
                     raise JxcError("configuration", reason="one landing location per line",
-                                                    reason_zh="每行须有一个入库库位")
+                                   reason_zh="每行须有一个入库库位")
                 lands = list(landing)
             for loc in lands:
                 if type(loc) is not str:
@@ -2246,7 +2246,7 @@ class Jxc:
         wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
         if line.direction not in (IN, OUT):
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
-                                            reason_zh=f"方向须为 in 或 out：{line.direction}")
+                           reason_zh=f"方向须为 in 或 out：{line.direction}")
         q = line.quantity
         if type(q) is not Decimal or not q.is_finite() or q <= 0:  # the common case is fine
             q = check_quantity(q, "quantity")
