@@ -1860,7 +1860,7 @@ class Jxc:
                 scope_key = (item.code, "*" if org else transfer_to)
                 counts[scope_key] = counts.get(scope_key, 0) + len(parts)
             lot_costed = item.costing_method == "specific_lot"
-            watched = item.safety_stock is not None or item.reorder_point is not None
+            watched = item.watched
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
                     for pair in ((item.code, line.warehouse), (item.code, transfer_to or "")):
@@ -2409,8 +2409,9 @@ class Jxc:
         for (item_code, wh), old in before.items():
             item = w.items[item_code]
             new = self._on_hand(w, item_code, wh)
-            for level_name, level in (("below_safety_stock", item.safety_stock),
-                                      ("below_reorder_point", item.reorder_point)):
+            levels = item.levels_in(wh)
+            for level_name, level in (("below_safety_stock", levels.safety_stock),
+                                      ("below_reorder_point", levels.reorder_point)):
                 if level is not None and new < level <= old:
                     w.event(level_name, {"item": item_code, "warehouse": wh,
                                          "on_hand": str(new), "level": str(level)})

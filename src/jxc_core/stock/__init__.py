@@ -7,6 +7,7 @@ from jxc_core.stock.model import (
     Lot,
     Party,
     Reservation,
+    StockLevels,
     Warehouse,
 )
 from jxc_core.stock.replenishment import (
@@ -36,6 +37,7 @@ __all__ = [
     "Reservation",
     "ReservationShortError",
     "ShortLine",
+    "StockLevels",
     "Warehouse",
     "fefo_order",
     "group_by_supplier",

@@ -22,6 +22,7 @@ __all__ = [
     "Lot",
     "Party",
     "Reservation",
+    "StockLevels",
     "Warehouse",
 ]
 
@@ -36,6 +37,43 @@ def _check_units(_: object, __: attrs.Attribute[Any], units: dict[str, Decimal])
             raise JxcError("invalid_quantity", field=f"units[{name}]", value=f)
 
 
+def _level(value: object, field: str) -> Decimal | None:
+    """A stock level: ``None`` (no alert) or a non-negative number."""
+    if value is None:
+        return None
+    level = check_number(value, field)
+    if level < 0:
+        raise JxcError("negative_amount", field=field, value=level)
+    return level
+
+
+@attrs.frozen(slots=True)
+class StockLevels:
+    """The low-stock levels of an item in one warehouse (``None``: no alert on that level)."""
+
+    safety_stock: Decimal | None = None
+    reorder_point: Decimal | None = None
+
+    def __attrs_post_init__(self) -> None:  # an int is kept as the Decimal it means
+        object.__setattr__(self, "safety_stock", _level(self.safety_stock, "safety_stock"))
+        object.__setattr__(self, "reorder_point", _level(self.reorder_point, "reorder_point"))
+
+
+def _check_levels(_: object, __: attrs.Attribute[Any], levels: dict[str, StockLevels]) -> None:
+    if not isinstance(levels, dict):
+        raise TypeError(f"levels must be a dict of warehouse -> StockLevels, got "
+                        f"{type(levels).__name__}")
+    for warehouse, found in levels.items():
+        if not isinstance(warehouse, str) or not warehouse:
+            raise JxcError("configuration", field="levels",
+                           reason=f"levels: a warehouse code is a non-empty text, got "
+                                  f"{warehouse!r}",
+                           reason_zh=f"levels：仓库代码须为非空文本，实际为 {warehouse!r}")
+        if not isinstance(found, StockLevels):
+            raise TypeError(f"levels[{warehouse!r}] must be a StockLevels, got "
+                            f"{type(found).__name__}")
+
+
 @attrs.frozen(slots=True)
 class Item:
     """An item (存货). ``units`` maps other units to base units: ``{"箱": Decimal(12)}``.
@@ -43,7 +81,11 @@ class Item:
     ``quantity_digits`` is the precision of the base unit (0 for pieces, 3 for kg).
     ``costing_method`` is one of fifo, lifo, moving_average, standard, specific_lot;
     ``allow_negative`` is the negative-stock policy of the item. ``safety_stock`` and
-    ``reorder_point`` trigger low-stock events (None: no alert).
+    ``reorder_point`` trigger low-stock events (None: no alert) in every warehouse that
+    ``levels`` does not name; ``levels`` gives the levels of one warehouse
+    (``{"SH": StockLevels(safety_stock=Decimal(5), reorder_point=Decimal(8))}``), which replace
+    the item's own there (a ``StockLevels()`` of two ``None``: no alert in that warehouse).
+    A negative level is ``negative_amount``.
     """
 
     code: str
@@ -59,8 +101,11 @@ class Item:
     category: str = ""
     safety_stock: Decimal | None = None
     reorder_point: Decimal | None = None
+    levels: dict[str, StockLevels] = attrs.field(factory=dict, validator=_check_levels)
 
     def __attrs_post_init__(self) -> None:
+        object.__setattr__(self, "safety_stock", _level(self.safety_stock, "safety_stock"))
+        object.__setattr__(self, "reorder_point", _level(self.reorder_point, "reorder_point"))
         if self.costing_method not in COSTING_METHODS:
             raise JxcError("configuration", reason=f"unknown costing method {self.costing_method}",
                            reason_zh=f"未知的计价方法 {self.costing_method}")
@@ -88,11 +133,30 @@ class Item:
             )
         return base
 
+    def levels_in(self, warehouse: str) -> StockLevels:
+        """The low-stock levels that hold in ``warehouse``: its own, else the item's."""
+        found = self.levels.get(warehouse)
+        if found is not None:
+            return found
+        return StockLevels(self.safety_stock, self.reorder_point)
+
+    @property
+    def watched(self) -> bool:
+        """Whether any low-stock level is set, for some warehouse or for all."""
+        return (self.safety_stock is not None or self.reorder_point is not None
+                or bool(self.levels))
+
     def to_data(self) -> dict[str, Any]:
-        d = attrs.asdict(self)
+        d = attrs.asdict(self, recurse=False)
         d["units"] = {k: str(v) for k, v in self.units.items()}
         for k in ("standard_cost", "safety_stock", "reorder_point"):
             d[k] = None if d[k] is None else str(d[k])
+        if self.levels:
+            d["levels"] = {wh: [None if v is None else str(v)
+                                for v in (lv.safety_stock, lv.reorder_point)]
+                           for wh, lv in self.levels.items()}
+        else:
+            del d["levels"]  # the stored form of items without levels is unchanged
         return d
 
     @classmethod
@@ -101,6 +165,8 @@ class Item:
         d["units"] = {k: Decimal(v) for k, v in d["units"].items()}
         for k in ("standard_cost", "safety_stock", "reorder_point"):
             d[k] = None if d[k] is None else Decimal(d[k])
+        d["levels"] = {wh: StockLevels(*(None if v is None else Decimal(v) for v in pair))
+                       for wh, pair in (d.get("levels") or {}).items()}
         return cls(**d)
 
 

@@ -21,6 +21,7 @@ from decimal import ROUND_CEILING, Decimal
 import attrs
 
 from jxc_core.errors import JxcError
+from jxc_core.stock.model import StockLevels
 from jxc_core.values import ZERO, check_amount
 
 __all__ = ["PurchaseSuggestion", "ReplenishmentRule", "group_by_supplier", "suggest_quantity",
@@ -59,6 +60,12 @@ class ReplenishmentRule:
     min_order_qty: Decimal = attrs.field(default=ZERO, validator=_non_negative)
     supplier: str = attrs.field(default="", validator=_text)
     price: Decimal = attrs.field(default=ZERO, validator=_non_negative)
+
+    def stock_levels(self) -> StockLevels:
+        """The rule's levels as the low-stock levels of its warehouse, for
+        ``Item(levels={rule.warehouse: rule.stock_levels()})``: the stock service then alerts
+        on the same figures as the suggestions use."""
+        return StockLevels(self.safety_stock, self.reorder_point)
 
     def __attrs_post_init__(self) -> None:
         if self.order_multiple <= 0:
