@@ -455,22 +455,22 @@ class Documents:
             raise JxcError("configuration", field="workflows",
                            reason="workflows is a mapping of document type to Workflow, "
                                   f"got {type(workflows).__name__}",
-                                  reason_zh=f"workflows 应为单据类型到 Workflow 的映射，实际"
-                                            f"为 {type(workflows).__name__}")
+                           reason_zh=f"workflows 应为单据类型到 Workflow 的映射，实际"
+                                     f"为 {type(workflows).__name__}")
         known = [t.value for t in DocType]
         for key, wf in (workflows or {}).items():
             if key not in known:
                 raise JxcError("configuration", field="workflows", doc_type=key,
                                reason=f"workflows: unknown document type {key!r} "
                                       f"(one of {', '.join(known)})",
-                                      reason_zh=f"workflows：未知的单据类型 {key!r}（可选"
-                                                f"：{', '.join(known)}）")
+                               reason_zh=f"workflows：未知的单据类型 {key!r}（可选"
+                                         f"：{', '.join(known)}）")
             if not isinstance(wf, Workflow):
                 raise JxcError("configuration", field="workflows", doc_type=key,
                                reason=f"workflows[{key!r}] is a {type(wf).__name__}, not a "
                                       "Workflow: load it with Workflow.from_data",
-                                      reason_zh=f"workflows[{key!r}] 是 {type(wf).__name__}，不是 "
-                                                f"Workflow：请用 Workflow.from_data 加载")
+                               reason_zh=f"workflows[{key!r}] 是 {type(wf).__name__}，不是 "
+                                         f"Workflow：请用 Workflow.from_data 加载")
             self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
         self.reserve_on_approve = reserve_on_approve
@@ -480,15 +480,15 @@ class Documents:
                 raise JxcError("configuration", field="numbering", doc_type=key,
                                reason=f"numbering: unknown document type {key!r} "
                                       f"(one of {', '.join(known)})",
-                                      reason_zh=f"numbering：未知的单据类型 {key!r}（可选"
-                                                f"：{', '.join(known)}）")
+                               reason_zh=f"numbering：未知的单据类型 {key!r}（可选"
+                                         f"：{', '.join(known)}）")
             if not isinstance(pattern, str) or not re.search(r"\{seq(?::0?\d+)?\}", pattern):
                 raise JxcError("configuration", field="numbering", doc_type=key,
                                reason=f"numbering[{key!r}] must be a text with {{seq}} (e.g. "
                                       f"'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}",
-                                      reason_zh=f"numbering[{key!r}] 须为含 {{seq}} 的文本（如 "
-                                                f"'CG{{yyyyMMdd}}-{{seq:04}}'），实际"
-                                                f"为 {pattern!r}")
+                               reason_zh=f"numbering[{key!r}] 须为含 {{seq}} 的文本（如 "
+                                         f"'CG{{yyyyMMdd}}-{{seq:04}}'），实际"
+                                         f"为 {pattern!r}")
             self.numbering[DocType(key)] = pattern
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -631,8 +631,8 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"line {line.line_no}: to_location is for a transfer "
                                       "between locations of one warehouse",
-                                      reason_zh=f"第 {line.line_no} 行：to_location 只用于同一仓库"
-                                                f"内库位之间的调拨")
+                               reason_zh=f"第 {line.line_no} 行：to_location 只用于同一仓库"
+                                         f"内库位之间的调拨")
             need = _NEEDS_SOURCE.get(kind)
             if need is not None and line.source is None:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -671,9 +671,9 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"unknown basis {doc.attributes.get('basis')!r}: "
                                       "quantity, value, weight or volume",
-                                      reason_zh=f"未知的分摊依据 {doc.attributes.get('basis')!r}："
-                                                f"可选 quantity（数量）、value（金额）、weight（重"
-                                                f"量）或 volume（体积）") from None
+                               reason_zh=f"未知的分摊依据 {doc.attributes.get('basis')!r}："
+                                         f"可选 quantity（数量）、value（金额）、weight（重"
+                                         f"量）或 volume（体积）") from None
             for rid in receipts:
                 if self._load(w, rid).doc_type != DocType.PURCHASE_RECEIPT:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -1200,16 +1200,16 @@ class Documents:
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason="later documents (returns, invoices, landed costs) refer to "
                                   "it: cancel them first",
-                                  reason_zh="有后续单据（退货、发票、到岸成本）引用它：请先红冲它"
-                                            "们")
+                           reason_zh="有后续单据（退货、发票、到岸成本）引用它：请先红冲它"
+                                     "们")
         if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
             found = w.uow.records.get(SETTLED, doc.doc_id)
             if found and Decimal(found["amount"]):
                 raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                                reason=f"settlements clear {found['amount']} of it: cancel them "
                                       "first (Accounting.cancel_settlement)",
-                                      reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
-                                                f"（Accounting.cancel_settlement）")
+                               reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
+                                         f"（Accounting.cancel_settlement）")
         book = self._book(doc, -1, when)
         doc = self._post_rules(w, doc, when, book, reverse=True)
         w.uow.journal.append(book.check())
@@ -1421,8 +1421,8 @@ class Documents:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
                                       "have left stock already",
-                                      reason_zh=f"第 {line.line_no} 行：其中 {received - left} 个"
-                                                f"单位已出库")
+                               reason_zh=f"第 {line.line_no} 行：其中 {received - left} 个"
+                                         f"单位已出库")
         return ref
 
     # purchase --------------------------------------------------------------------------------

@@ -1421,7 +1421,7 @@ class Jxc:
                                posted_at=when.isoformat(),
                                reason="a change of standard cost cannot be dated before later "
                                       "movements",
-                                      reason_zh="标准成本的变更不能早于其后的出入库")
+                               reason_zh="标准成本的变更不能早于其后的出入库")
             state = v.to_state()
             if state.get("shortages"):
                 raise JxcError("configuration", reason=f"{item_code} in {wh} has negative stock "
@@ -1982,7 +1982,7 @@ class Jxc:
                            posted_at=when.isoformat(),
                            reason=f"a receipt cost cannot be dated before its receipt "
                                   f"{receipt_ref}",
-                                  reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
+                           reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
         kept = v.add_landed_cost(receipt_ref, amount, received_quantity=received_quantity)
         taken = v.take_adjustments()
         issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
