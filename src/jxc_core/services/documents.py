@@ -1102,14 +1102,11 @@ class Documents:
         if self.reserve_on_approve:
             mark = len(w.events)
             result = self.jxc._reserve(w, lines, True, None)
-            # a line is short when it was granted less than it wants: the short lines come
-            # in the order of the order's lines (ShortLine does not carry its demand)
-            wanted = [w.item(line.item).to_base(line.quantity, line.unit)
-                      for line in doc.lines]
-            short_at = [i for i, got in enumerate(result.granted) if got < wanted[i]]
-            for i, s in zip(short_at, result.short, strict=True):
-                short.append({**s.to_data(), "line_no": str(doc.lines[i].line_no),
-                              "demand": lines[i].demand})
+            line_of = {rl.demand: line.line_no for rl, line in zip(lines, doc.lines,
+                                                                    strict=True)}
+            for s in result.short:  # each short line names its demand: the order's line
+                assert s.demand is not None
+                short.append({**s.to_data(), "line_no": str(line_of[s.demand])})
             # the stock service's own event does not know the order: name it there
             for n in range(mark, len(w.events)):
                 if w.events[n].type == "reservation_short":

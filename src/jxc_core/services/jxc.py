@@ -352,7 +352,8 @@ class ReservationResult:
             tuple(_res_from(r) for r in d["reservations"]),
             tuple(
                 ShortLine(s["item"], s["warehouse"], Decimal(s["wanted"]),
-                          Decimal(s["available"]), s["lot"]) for s in d["short"]
+                          Decimal(s["available"]), s["lot"], demand=s.get("demand"))
+                for s in d["short"]
             ),
         )
 
@@ -2482,7 +2483,7 @@ class Jxc:
                 taken[k] = taken.get(k, ZERO) + got
         grant, short_idx = plan_reservations(wanted, partial)
         short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
-                           lines[i].lot) for i in short_idx]
+                           lines[i].lot, demand=lines[i].demand) for i in short_idx]
         if short and not partial:
             raise ReservationShortError(short)
         made: list[Reservation] = []

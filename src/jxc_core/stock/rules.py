@@ -35,6 +35,8 @@ class ShortLine:
     lot: str = ""
     #: the location (库位) of a stock check that failed on one balance row
     location: str = ""
+    #: the demand line of a reservation that is short (``ReserveLine.demand``)
+    demand: str | None = None
 
     @property
     def short(self) -> Decimal:
@@ -46,6 +48,8 @@ class ShortLine:
                 "short": str(self.short)}
         if self.location:
             data["location"] = self.location
+        if self.demand is not None:
+            data["demand"] = self.demand
         return data
 
 
