@@ -14,7 +14,13 @@ import pytest
 from jxc_core.documents import Document, Line, State, User, Workflow
 from jxc_core.errors import JxcError
 from jxc_core.ports import Event
-from jxc_core.services import APPROVAL_STEP_EVENT, LIFECYCLE_EVENTS, Documents, DraftedOrders
+from jxc_core.services import (
+    APPROVAL_STEP_EVENT,
+    CREATED_EVENT,
+    LIFECYCLE_EVENTS,
+    Documents,
+    DraftedOrders,
+)
 from jxc_core.stock import PurchaseSuggestion, ReplenishmentRule
 
 from .support import BOSS, Shop
@@ -66,7 +72,9 @@ def lifecycle(doc: Document, action: str, src: str, dst: str, user: User,
 
 def test_every_action_records_its_lifecycle_event(shop: Shop) -> None:
     po = shop.make("purchase_order", po_lines(), "S1")
-    assert new_events(shop, []) == []  # creating a draft changes no state: no event
+    assert new_events(shop, []) == [(CREATED_EVENT, {  # a new draft is announced
+        "doc_id": po.doc_id, "doc_type": "purchase_order", "action": "create", "from": None,
+        "to": "draft", "user": po.created_by, "party": "S1"})]
     steps = [("submit", "draft", "submitted", "please"), ("approve", "submitted", "approved", ""),
              ("post", "approved", "posted", "ok"), ("close", "posted", "closed", "done")]
     for action, src, dst, comment in steps:
@@ -164,7 +172,8 @@ def test_the_notifier_gets_the_events_after_the_commit(shop: Shop) -> None:
     shop.docs.submit(so.doc_id, BOSS)
     shop.docs.approve(so.doc_id, BOSS)
     shop.docs.cancel(so.doc_id, BOSS)
-    assert seen == [("document_submitted", "submitted", "submitted"),
+    assert seen == [("document_created", "draft", "draft"),
+                    ("document_submitted", "submitted", "submitted"),
                     ("document_rejected", "draft", "draft"),
                     ("document_submitted", "submitted", "submitted"),
                     ("document_approved", "approved", "approved"),
@@ -219,10 +228,13 @@ def suggestion(item: str, supplier: str, qty: str = "10") -> PurchaseSuggestion:
 def test_suggestions_without_supplier_are_reported_not_drafted(shop: Shop) -> None:
     wanted = [suggestion("A", "S1"), suggestion("B", ""), suggestion("C", "S1"),
               suggestion("KG", "")]
+    before = pending(shop)
     made = shop.docs.draft_purchase_orders(wanted, idempotency_key="plan-1")
     assert isinstance(made, DraftedOrders)
     [po] = made
     assert (po.party, [line.item for line in po.lines]) == ("S1", ["A", "C"])
+    assert [(t, p["doc_id"], p["party"]) for t, p in new_events(shop, before)] == [
+        (CREATED_EVENT, po.doc_id, "S1")]
     assert made.unassigned == (wanted[1], wanted[3])
     assert shop.docs.ids("purchase_order") == [po.doc_id]
     again = shop.docs.draft_purchase_orders(wanted, idempotency_key="plan-1")

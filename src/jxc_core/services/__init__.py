@@ -11,6 +11,7 @@ from jxc_core.services.accounting import (
 )
 from jxc_core.services.documents import (
     APPROVAL_STEP_EVENT,
+    CREATED_EVENT,
     LIFECYCLE_EVENTS,
     PREFIXES,
     Documents,
@@ -30,6 +31,7 @@ from jxc_core.services.jxc import (
 
 __all__ = [
     "APPROVAL_STEP_EVENT",
+    "CREATED_EVENT",
     "EXPIRED_LOT_KINDS",
     "LIFECYCLE_EVENTS",
     "PREFIXES",

@@ -65,8 +65,8 @@ from jxc_core.stock.replenishment import (
 from jxc_core.stock.rules import fefo_order, lot_usable
 from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
 
-__all__ = ["APPROVAL_STEP_EVENT", "LIFECYCLE_EVENTS", "PREFIXES", "Documents", "DraftedOrders",
-           "JournalRow"]
+__all__ = ["APPROVAL_STEP_EVENT", "CREATED_EVENT", "LIFECYCLE_EVENTS", "PREFIXES", "Documents",
+           "DraftedOrders", "JournalRow"]
 
 #: default number prefixes (CG = 采购, XS = 销售, ...)
 PREFIXES: dict[DocType, str] = {
@@ -97,6 +97,8 @@ LIFECYCLE_EVENTS: Mapping[Action, str] = MappingProxyType({
     Action.REJECT: "document_rejected", Action.POST: "document_posted",
     Action.CLOSE: "document_closed", Action.CANCEL: "document_cancelled",
 })
+#: a draft made (:meth:`Documents.create`, drafting from suggestions): ``from`` is ``None``
+CREATED_EVENT = "document_created"
 #: an approval of a workflow step after which other steps still wait: the document stays
 #: ``submitted`` (``from`` and ``to`` are both ``submitted``; ``step`` names the step done)
 APPROVAL_STEP_EVENT = "document_approval_step"
@@ -901,6 +903,9 @@ class Documents:
             raise JxcError("duplicate_key", table="documents", key=number)
         doc = attrs.evolve(doc, doc_id=number)
         self._save(w, doc)
+        w.event(CREATED_EVENT, {"doc_id": number, "doc_type": kind.value, "action": "create",
+                                "from": None, "to": State.DRAFT.value, "user": user,
+                                "party": party})
         return doc
 
     def draft_purchase_orders(self, suggestions: Sequence[PurchaseSuggestion], *,
