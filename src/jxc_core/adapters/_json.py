@@ -64,9 +64,17 @@ def plain(o: Any) -> Any:
         for k, v in o.items():
             if type(k) is not str:  # JSON turns other keys into text: as it does
                 return json.loads(dumps(o))
-            out[k] = v if type(v) in _SCALARS else plain(v)
+            tv = type(v)
+            if tv in _SCALARS:
+                out[k] = v
+            elif tv is list and _SCALARS.issuperset(map(type, v)):  # a flat list: a copy
+                out[k] = v.copy()
+            else:
+                out[k] = plain(v)
         return out
     if t is list:
+        if _SCALARS.issuperset(map(type, o)):  # flat (the common case): copied in C
+            return o.copy()
         return [v if type(v) in _SCALARS else plain(v) for v in o]
     if t in _SCALARS:
         return o

@@ -12,6 +12,7 @@ import bisect
 import datetime as dt
 import itertools
 import json
+import operator
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import TracebackType
@@ -86,6 +87,8 @@ class _Data:
 
 
 _MISSING = object()
+#: not staged by the unit of work (staged ``_MISSING``: deleted by it)
+_UNSTAGED = object()
 
 class _RowChanges:
     """The rows of a stored valuation as an open unit of work changed them: its changes
@@ -121,6 +124,10 @@ class _RowChanges:
 #: committed ones
 _Stored = tuple[int, dict[str, Any], "dict[int, Any] | _RowChanges"]
 _Entry = tuple[Any, ...]
+#: the fields of a LedgerEntry in order, as a tuple (one C call)
+_entry_row: Callable[[LedgerEntry], _Entry] = operator.attrgetter(
+    "entry_no", "item", "warehouse", "location", "lot", "quantity", "value", "posted_at",
+    "kind", "doc_type", "doc_id", "line_no", "from_ref")
 
 
 def _copy(value: Any) -> Any:
@@ -215,12 +222,19 @@ class MemoryUnitOfWork:
                     target[key] = (value[0], value[1], value[2].applied())
                 else:
                     target[key] = value
-        for e in self._ledger_new:
-            row = (e.entry_no, e.item, e.warehouse, e.location, e.lot, e.quantity, e.value,
-                   e.posted_at, e.kind, e.doc_type, e.doc_id, e.line_no, e.from_ref)
-            d.ledger.append(row)
-            d.entry_nos.add(e.entry_no)
-            d.ledger_by_scope.setdefault((e.item, e.warehouse), []).append(row)
+        new = self._ledger_new
+        if new:
+            rows = list(map(_entry_row, new))
+            d.ledger += rows
+            d.entry_nos.update([r[0] for r in rows])
+            by_scope = d.ledger_by_scope
+            for row in rows:
+                scope = (row[1], row[2])
+                found = by_scope.get(scope)
+                if found is None:
+                    by_scope[scope] = [row]
+                else:
+                    found.append(row)
         for part in self._journal_new:
             d.journal.append(part)
             d.journal_pos.append(part[0])
@@ -432,35 +446,39 @@ class _Valuations(_Repo):
         for c in changes:  # every scope first: a refusal stages nothing
             scope = c.scope
             if scope not in stored:
-                if scope in staged:
-                    found = staged[scope]
-                    stored[scope] = None if found is _MISSING else found
-                else:
-                    stored[scope] = base.get(scope)
+                found = staged.get(scope, _UNSTAGED)
+                if found is _UNSTAGED:
+                    found = base.get(scope)
+                elif found is _MISSING:
+                    found = None
+                stored[scope] = found
             if not c.whole and stored[scope] is None:
                 raise JxcError("not_found", kind="valuation", key=list(scope))
         for c in changes:
             scope = c.scope
             found = stored[scope]  # a scope may come twice: the latest
+            given = c.rows
             rows: dict[int, Any] | _RowChanges
             if c.whole or found is None:
                 rows = {}
             else:
                 rows = found[2]
-                committed = base.get(scope)
-                if c.rows and committed is not None and rows is committed[2] and isinstance(
-                        rows, dict):
-                    rows = _RowChanges(rows)  # committed rows change only at the commit
-            if isinstance(rows, _RowChanges):
-                changed = rows.changes
-                for k, d in c.rows:
-                    changed[k] = None if d is None else _plain(d)
-            else:  # rows made by this unit of work
-                for k, d in c.rows:
-                    if d is None:
-                        rows.pop(k, None)
-                    else:
-                        rows[k] = _plain(d)
+                if given and type(rows) is dict:
+                    committed = base.get(scope)
+                    if committed is not None and rows is committed[2]:
+                        rows = _RowChanges(rows)  # committed rows change only at the commit
+            if given:
+                if type(rows) is _RowChanges:
+                    changed = rows.changes
+                    for k, d in given:
+                        changed[k] = None if d is None else _plain(d)
+                else:  # rows made by this unit of work
+                    assert isinstance(rows, dict)
+                    for k, d in given:
+                        if d is None:
+                            rows.pop(k, None)
+                        else:
+                            rows[k] = _plain(d)
             made: _Stored = ((found[0] if found else 0) + 1, _plain(c.header), rows)
             stored[scope] = staged[scope] = made
 

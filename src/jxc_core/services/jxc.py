@@ -672,8 +672,11 @@ class _Work:
     def scope(self, item: Item, warehouse: str) -> tuple[str, str]:
         return (item.code, "*" if self.jxc.organisation_scope else warehouse)
 
-    def valuation(self, item: Item, warehouse: str) -> Valuation:
-        scope = self.scope(item, warehouse)
+    def valuation(self, item: Item, warehouse: str,
+                  scope: tuple[str, str] | None = None) -> Valuation:
+        """``scope``: :meth:`scope` of the two, when the caller has it already."""
+        if scope is None:
+            scope = self.scope(item, warehouse)
         found = self.valuations.get(scope)
         if found is None:
             cached = self.jxc._cache.get(scope)
@@ -744,20 +747,22 @@ class _Work:
         iso: dict[dt.datetime, str] = {}  # the scopes of a posting share their moment
         versions, synced, posted_until, moves = (self.versions, self.synced, self.posted_until,
                                                  self.moves)
+        append = changes.append
         for scope, v in self.valuations.items():
             header, rows = v.take_changes()
             if scope in synced:
                 change = ValuationChange(scope, header, tuple(rows))
             else:  # new, or rewound by a back-dated replay: stored whole
                 change = ValuationChange.of_state(scope, v.to_state())
+                header = change.header
             until = posted_until.get(scope)
             if until is not None:
                 at = iso.get(until)
                 if at is None:
                     at = iso[until] = until.isoformat()
-                change.header["posted_until"] = at
-            change.header["moves"] = moves.get(scope, 0)
-            changes.append(change)
+                header["posted_until"] = at
+            header["moves"] = moves.get(scope, 0)
+            append(change)
             versions[scope] = versions.get(scope, 0) + 1
         if changes:
             uow.valuations.write(changes)
@@ -1839,37 +1844,43 @@ class Jxc:
         scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
+        transfer = transfer_to is not None
+        append = entries.append
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
-            if transfer_to is not None and item.costing_method == "monthly_average" and \
-                    not self.organisation_scope:
-                raise JxcError("configuration", reason=f"{item.code} is costed by monthly "
+            code = item.code
+            wh = line.warehouse
+            if transfer and item.costing_method == "monthly_average" and not org:
+                raise JxcError("configuration", reason=f"{code} is costed by monthly "
                                "average per warehouse: its transfers would move a value "
                                "known only at month end (use organisation_scope)",
-                               reason_zh=f"{item.code} 按仓库采用月末一次加权平均：其调拨要移动的"
+                               reason_zh=f"{code} 按仓库采用月末一次加权平均：其调拨要移动的"
                                          f"金额到月末才知道（请用 organisation_scope）")
-            v = scoped.get((item.code, line.warehouse))
+            pair = (code, wh)
+            v = scoped.get(pair)
             if v is None:
-                v = scoped[(item.code, line.warehouse)] = self._scope_at(
-                    w, item, line.warehouse, when, replays)
+                v = scoped[pair] = self._scope_at(w, item, wh, when, replays)
             v_to = v
             if transfer_to is not None:
                 v_to = self._scope_at(w, item, transfer_to, when, replays)
-            kind = line.kind or ("receipt" if line.direction == IN else "issue")
-            scope_key = (item.code, "*" if org else line.warehouse)
+            direction_in = line.direction == IN
+            kind = line.kind or ("receipt" if direction_in else "issue")
+            scope_key = (code, "*") if org else pair
             counts[scope_key] = counts.get(scope_key, 0) + len(parts)
             if transfer_to is not None:
-                scope_key = (item.code, "*" if org else transfer_to)
+                scope_key = (code, "*" if org else transfer_to)
                 counts[scope_key] = counts.get(scope_key, 0) + len(parts)
             lot_costed = item.costing_method == "specific_lot"
             watched = item.watched
+            monthly = type(v) is MonthlyScope
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
-                    for pair in ((item.code, line.warehouse), (item.code, transfer_to or "")):
-                        if pair[1] and pair not in before:
-                            before[pair] = self._on_hand(w, *pair)
+                    for on in (pair, (code, transfer_to or "")):
+                        if on[1] and on not in before:
+                            before[on] = self._on_hand(w, *on)
                 from_ref = ""
-                if line.direction == IN:
-                    if type(v) is MonthlyScope:
+                if direction_in:
+                    if monthly:
+                        assert isinstance(v, MonthlyScope)
                         own = _group_ref(doc_type, doc_id, line_no)
                         if line.from_ref and v.can_take_back(line.from_ref):
                             # a return of an issue of the month (冲减本月发出): valued at close
@@ -1882,32 +1893,31 @@ class Jxc:
                         amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
                     signed_q, signed_v = qty, amount
                 else:
-                    if transfer_to is not None and org:
+                    if transfer and org:
                         # inside one organisation scope a transfer moves no value: shown at
                         # average
                         amount = _average_value(v, qty, self.currency_digits)
                     else:
                         from_ref = lot if lot_costed else (line.from_ref or "")
                         amount = v.issue(qty, from_ref or None,
-                                         ref=_group_ref(doc_type, doc_id, line_no))
+                                         ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                     signed_q, signed_v = -qty, -amount
                     if line.demand is not None:  # an issue or a transfer for its demand line
-                        self._consume_reservations(w, line, item.code, lot, qty)
-                key = (item.code, line.warehouse, location, lot)
+                        self._consume_reservations(w, line, code, lot, qty)
+                key = (code, wh, location, lot)
                 moved[key] = moved.get(key, ZERO) + signed_q
-                entries.append(LedgerEntry(no, item.code, line.warehouse, location, lot,
-                                           signed_q, signed_v, when, kind, doc_type, doc_id,
-                                           line_no, from_ref))
+                append(LedgerEntry(no, code, wh, location, lot, signed_q, signed_v, when, kind,
+                                   doc_type, doc_id, line_no, from_ref))
                 no += 1
                 if transfer_to is not None:
                     got = amount
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         got = v_to.receive(qty, ZERO, ref_to, value=amount)
-                    key = (item.code, transfer_to, land, lot)
+                    key = (code, transfer_to, land, lot)
                     moved[key] = moved.get(key, ZERO) + qty
-                    entries.append(LedgerEntry(no, item.code, transfer_to, land, lot, qty, got,
-                                               when, "transfer_in", doc_type, doc_id, line_no))
+                    append(LedgerEntry(no, code, transfer_to, land, lot, qty, got,
+                                       when, "transfer_in", doc_type, doc_id, line_no))
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to)
@@ -2090,8 +2100,8 @@ class Jxc:
         (:meth:`_finish_replay`). The work is proportional to the entries of this scope after
         the checkpoint, never to the ledger.
         """
-        scope = w.scope(item, warehouse)
-        v = w.valuation(item, warehouse)
+        scope = (item.code, "*" if self.organisation_scope else warehouse)  # w.scope()
+        v = w.valuation(item, warehouse, scope)
         if type(v) is MonthlyScope:
             v.period = _period_of(when)  # the month the movement belongs to
         if scope in replays:
@@ -2251,16 +2261,21 @@ class Jxc:
         q = line.quantity
         if type(q) is not Decimal or not q.is_finite() or q <= 0:  # the common case is fine
             q = check_quantity(q, "quantity")
-        qty = item.to_base(q, line.unit)
+        unit = line.unit
+        if (unit is None and not item.quantity_digits and q == q.to_integral_value()):
+            qty = q  # the common case of Item.to_base: whole pieces of the base unit
+        else:
+            qty = item.to_base(q, unit)
         if line.location and wh.locations and line.location not in wh.locations:
             raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
         if item.serial_tracked and len(line.serials) != qty:
             raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=qty)
         if line.direction == IN:
             if line.value is None:
-                cost = check_amount(line.unit_cost if line.unit_cost is not None else ZERO,
-                                    "unit_cost")
-                if qty != line.quantity:
+                cost = line.unit_cost if line.unit_cost is not None else ZERO
+                if type(cost) is not Decimal or not cost.is_finite() or cost < 0:
+                    cost = check_amount(cost, "unit_cost")  # refused, or an int or subclass
+                if qty is not q and qty != line.quantity:
                     # the price is per the unit given: value the line in that unit
                     line = attrs.evolve(line, value=round_money(line.quantity * cost,
                                                                 self.currency_digits))
@@ -2301,19 +2316,47 @@ class Jxc:
         for a demand consumes that demand's reservations, each counted once, and the stock
         check credits exactly those. Negative stock allowed: beyond that too, except while on
         hand covers claims of others (:meth:`_Pick.short`)."""
-        picks: dict[tuple[str, str], _Pick] = {}
+        # per (item, warehouse), in the order of the lines: its _Pick, or, in the common case
+        # that _Pick.only stands for (one row without a lot, nothing reserved, every line so
+        # far naming that row), [row key, quantity taken, item] without a _Pick
+        picks: dict[tuple[str, str], _Pick | list[Any]] = {}
         for n, (line_no, line, item, parts) in enumerate(plans):
             if line.direction != OUT:
                 continue
             key = (item.code, line.warehouse)
+            qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
             pick = picks.get(key)
             if pick is None:
+                rows = w.group(item.code, line.warehouse)
+                if len(rows) == 1 and not w.active_reservations(item.code, line.warehouse):
+                    row = next(iter(rows))
+                    if not row[1]:
+                        pick = picks[key] = [row, ZERO, item]
+                if pick is None:
+                    pick = picks[key] = _Pick(w, item, line.warehouse)
+            if type(pick) is list:
+                if (line.location, line.lot) == pick[0]:
+                    pick[1] += qty
+                    continue
+                taken_so_far = pick[1]  # from here on as _Pick picks, with what was taken
                 pick = picks[key] = _Pick(w, item, line.warehouse)
-            qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
+                pick.only_taken = taken_so_far
+            assert isinstance(pick, _Pick)
             taken = pick.take(line, qty, parts)
             if taken is not parts:
                 plans[n] = (line_no, line, item, taken)
-        short = [s for pick in picks.values() for s in pick.short()]
+        short: list[ShortLine] = []
+        for key, pick in picks.items():
+            if type(pick) is list:  # _Pick.short of its one row
+                b = w.group(*key)[pick[0]]
+                have = max(b.on_hand - b.held, ZERO)
+                taken = pick[1]
+                if taken > have and (not pick[2].allow_negative
+                                     or (b.held > 0 and b.on_hand > 0)):
+                    short.append(ShortLine(key[0], key[1], taken, have))
+            else:
+                assert isinstance(pick, _Pick)
+                short += pick.short()
         if short:
             s = short[0]
             where = {k: v for k, v in (("lot", s.lot), ("location", s.location)) if v}
