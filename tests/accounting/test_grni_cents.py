@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jxc_core.accounting import build_voucher, chinese_mapping
@@ -289,6 +289,11 @@ SCENARIOS: dict[str, tuple[str, int, str, str, str, str, int, str, str]] = {
     # book currency: the last return takes exactly the GRNI left (0.01 for 2 units, the
     # invoice took 0.01 already; 0.005 rounded up again would leave -0.01)
     "cny-last-return": ("CNY", 2, "CNY", "1", "1", "A", 2, "0.005", "i1 r1"),
+    # 5 x 0.001 USD = 0.01 USD (0.06 CNY); the invoice that clears the GRNI left costs 0.00, so
+    # -0.06 goes to the 3 units on hand (-0.02): the last return takes -0.01 of stock, and its
+    # voucher debits 1405 0.01 (it was credited: the stock value's sign was dropped)
+    "usd-cny-negative-layer": ("CNY", 2, "USD", "6.0000", "6.0000", "A", 5, "0.001",
+                               "i1 r2 i1 r1"),
 }
 
 
@@ -358,6 +363,9 @@ def flows(draw: st.DrawFn) -> dict[str, Any]:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(flow=flows())
+@example(flow={"book_currency": "CNY", "digits": 2, "currency": "USD",  # a negative layer
+               "rates": (D("6.0000"), D("6.0000")), "item": "A", "qty": 5, "price": "0.001",
+               "steps": "i1 r2 i1 r1"})
 def test_property_grni_ends_at_zero_in_both_currencies(flow: Mapping[str, Any]) -> None:
     storage = MemoryStorage()
     r1, r2 = flow["rates"]
@@ -401,3 +409,43 @@ def test_a_priced_return_of_the_last_open_units_clears_the_grni_left(books: Make
     assert grni_left(acc) == (ZERO, ZERO)
     assert acc.account_balance("6401") == ZERO
     check_books(j, acc)
+
+
+def test_stock_of_a_negative_value_leaves_with_its_sign(books: MakeBooks) -> None:
+    """The 3 units left of the negative-layer scenario are worth -0.02: a delivery of all
+    three costs -0.02 (COGS credited, 1405 debited; it was booked as +0.02, leaving 1405 0.04
+    off the stock). Its customer return, and the cancellation of the delivery, come back at
+    0.00: a movement into stock never brings a negative value (their cost is kept at or above
+    zero), so the -0.02 stays in COGS. 1405 equals the stock value after every step."""
+    j, docs, acc = books(Rates(D("6.0000")))
+    play(j, docs, acc, "USD", "A", 5, "0.001", "i1 r2 i1")
+    assert (j.balance("A", "W").on_hand, j.balance("A", "W").value) == (D(3), D("-0.02"))
+    dl = run(docs, "delivery", [Line(1, "A", D(3), D("1.00"), warehouse="W")], "CNY",
+             INVOICED)
+    check_books(j, acc)
+    assert dl.counters[1]["cost"] == D("-0.02")
+    assert j.balance("A", "W").value == ZERO
+    back = run(docs, "sales_return", [Line(1, "A", D(3), D("1.00"), warehouse="W",
+                                           source=(dl.doc_id, 1))], "CNY", INVOICED)
+    check_books(j, acc)
+    assert back.counters[1]["value"] == ZERO
+    for doc in (back, dl):
+        docs.cancel(doc.doc_id, BOSS)
+        check_books(j, acc)
+    assert (j.balance("A", "W").on_hand, j.balance("A", "W").value) == (D(3), ZERO)
+
+
+def test_a_return_of_stock_of_a_negative_value_is_cancelled_at_zero(books: MakeBooks) -> None:
+    """Cancelling the last return of the negative-layer scenario (it took -0.01 out) puts
+    its unit back at 0.00, as a delivery's cancellation does: nothing enters stock below zero
+    (it was refused, ``negative_amount``). The books still hold: 1405 is the stock value."""
+    j, docs, acc = books(Rates(D("6.0000")))
+    play(j, docs, acc, "USD", "A", 5, "0.001", "i1 r2 i1 r1")
+    before = j.balance("A", "W")
+    assert (before.on_hand, before.value) == (D(2), D("-0.01"))
+    play_cancel = [e.entry for e in j.ledger("A", "W")][-1]
+    assert (play_cancel.kind, play_cancel.value) == ("purchase_return", D("0.01"))
+    docs.cancel(play_cancel.doc_id, BOSS)
+    check_books(j, acc)
+    after = j.balance("A", "W")
+    assert (after.on_hand, after.value) == (D(3), D("-0.01"))

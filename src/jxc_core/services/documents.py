@@ -119,6 +119,15 @@ def _lifecycle_payload(doc: Document, action: Action, before: State, target: Sta
     return data
 
 
+def _cost(values: Mapping[int, Decimal], line_no: int, out: bool) -> Decimal:
+    """The stock value of a document line as it was first posted, from the signed value its
+    ledger entries moved now (``out``: they left stock now). Not ``abs``: a line can move a
+    negative value (stock whose layers went below zero through a price difference), and its
+    voucher must carry that sign, or the inventory account leaves the stock valuation."""
+    moved = values.get(line_no, ZERO)
+    return -moved if out else moved
+
+
 def _may(wf: Workflow, user: User, action: Action) -> bool:
     """Whether ``user`` holds a role the workflow lists for ``action`` (any user when it lists
     none), whatever the document's state: the permission part of ``Workflow.allowed``."""
@@ -1456,7 +1465,7 @@ class Documents:
                                        kind="purchase_receipt", line_no=line.line_no))
         values = self._stock(w, doc, stock, when, reverse, book=book)
         for line in doc.lines:
-            value = abs(values.get(line.line_no, ZERO))
+            value = _cost(values, line.line_no, out=reverse)
             net = nets[line.line_no]
             book.add(line, "inventory", value, debit=True)
             book.add(line, "grni", net, debit=False)
@@ -1553,8 +1562,11 @@ class Documents:
             src_line = rc.line(n)
             self._reopen(w, src_line, q, sign, cache, "received", "on_order")
             if reverse:  # under the monthly average: takes back the issue of its month
+                # at the value it took out; stock of a negative value (a price difference
+                # beyond it) comes back at 0.00: nothing enters stock below zero
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=doc.counter(line.line_no, "stock_value"),
+                                       value=max(ZERO, doc.counter(line.line_no,
+                                                                   "stock_value")),
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
                                                            line.line_no),
@@ -1567,7 +1579,7 @@ class Documents:
         values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
-            value = abs(values.get(line.line_no, ZERO))
+            value = _cost(values, line.line_no, out=not reverse)
             sv = supplier_value[line.line_no]
             book_sv = grni_book[line.line_no]
             book.add(line, "grni", sv, debit=True, rate=receipt_rate[line.line_no],
@@ -1677,7 +1689,7 @@ class Documents:
             self._trim_elsewhere(w, doc, cache)
         counters = {}
         for line in doc.lines:
-            cost = abs(values.get(line.line_no, ZERO))
+            cost = _cost(values, line.line_no, out=not reverse)
             book.add(line, "cogs", cost, debit=True)
             book.add(line, "inventory", cost, debit=False)
             counters[line.line_no] = {"delivered": bases[line.line_no], "cost": cost,
@@ -1778,7 +1790,7 @@ class Documents:
         values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
-            value = abs(values.get(line.line_no, ZERO))
+            value = _cost(values, line.line_no, out=reverse)
             book.add(line, "inventory", value, debit=True)
             book.add(line, "cogs", value, debit=False)
             counters[line.line_no] = {"returned": self._base(w, line), "value": value}
