@@ -417,17 +417,24 @@ def _res_from(d: list[Any]) -> Reservation:
                        None if d[6] is None else dt.datetime.fromisoformat(d[6]))
 
 
-def _canonical(value: Any) -> Any:
+def _canonical(value: Any, legacy: bool = False) -> Any:
+    """``value`` as plain JSON data: a number by its value, so that ``3``, ``Decimal(3)`` and
+    ``Decimal("3.00")`` are the same payload (the library takes an int wherever it takes a
+    Decimal). ``legacy``: ints as they were kept before (as JSON ints), to recognise the
+    fingerprints stored by earlier versions."""
     if isinstance(value, Decimal):
         return ["D", str(value.normalize())]
+    if type(value) is int and not legacy:  # not a bool: True is not the number 1 here
+        return ["D", str(Decimal(value).normalize())]
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if attrs.has(type(value)):
-        return {k: _canonical(v) for k, v in attrs.asdict(value, recurse=False).items()}
+        return {k: _canonical(v, legacy)
+                for k, v in attrs.asdict(value, recurse=False).items()}
     if isinstance(value, dict):
-        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+        return {str(k): _canonical(v, legacy) for k, v in sorted(value.items())}
     if isinstance(value, (list, tuple)):
-        return [_canonical(v) for v in value]
+        return [_canonical(v, legacy) for v in value]
     return value
 
 
@@ -491,9 +498,12 @@ def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
-def fingerprint(command: str, payload: Any) -> str:
-    """Stable hash of a command and its payload (Decimals by value, not by exponent)."""
-    raw = json.dumps([command, _canonical(payload)], sort_keys=True, default=str)
+def fingerprint(command: str, payload: Any, *, legacy: bool = False) -> str:
+    """Stable hash of a command and its payload (numbers by value: an int and the Decimal
+    of the same value alike, ``Decimal("3")`` and ``Decimal("3.0")`` alike). ``legacy``: the
+    hash as versions before 2026-12-06 made it (ints apart from Decimals), which a key stored
+    by them still matches."""
+    raw = json.dumps([command, _canonical(payload, legacy)], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -1243,7 +1253,7 @@ class Jxc:
                 fp = fingerprint(command, payload)
                 seen = uow.idempotency.get(key)
                 if seen is not None:
-                    if seen[0] != fp:
+                    if seen[0] != fp and seen[0] != fingerprint(command, payload, legacy=True):
                         raise JxcError("idempotency_conflict", key=key)
                     return decode(seen[1])
             work = _Work(self, uow, self._take_warm(uow))
@@ -2595,9 +2605,24 @@ class Jxc:
 
         ``idempotency_key``: the same key with the same item, warehouse, quantity, lot and
         location again does nothing (the first call froze it); with any of them different it
-        is ``idempotency_conflict``, nothing written."""
+        is ``idempotency_conflict``, nothing written.
+
+        ``location``: the hold is on that row, so it takes no more than the row's on hand
+        less what it already holds (``insufficient_stock`` naming the location), and the
+        location must be one of the warehouse's when it lists them (``not_found``). Without
+        a location the hold is on the warehouse's row of the lot without a location and takes
+        what is available in the warehouse (the freeze of a count of a whole warehouse).
+        ``lot`` and ``location`` are texts (``TypeError`` otherwise, as for a float quantity).
+        """
+        for name, text in (("lot", lot), ("location", location)):
+            if not isinstance(text, str):
+                raise TypeError(f"{name} must be a str ('' for none), got "
+                                f"{type(text).__name__} {text!r}")
 
         def body(w: _Work) -> None:
+            house = w.warehouse(warehouse)
+            if location and house.locations and location not in house.locations:
+                raise NotFoundError(kind="location", key=f"{warehouse}/{location}")
             self._hold(w, item, warehouse, quantity, lot, location)
 
         payload = (item, warehouse, quantity, lot, location)
@@ -2615,6 +2640,12 @@ class Jxc:
         b = w.row(item, warehouse, location, lot)
         if quantity < 0 and -quantity > b.held:
             raise JxcError("invalid_quantity", field="quantity", value=quantity)
+        if quantity > 0 and location and quantity > b.on_hand - b.held:
+            # a hold on a row holds units of that row: no more than it has free
+            free = max(ZERO, b.on_hand - b.held)
+            raise InsufficientStockError(item=item, warehouse=warehouse, needed=quantity,
+                                         on_hand=free, short=quantity - free, lot=lot,
+                                         location=location)
         if quantity > 0:
             stale = self._expired_free(w, item, warehouse, lot) if expired else None
             available = (stale if stale is not None
