@@ -163,11 +163,131 @@ _STATES = frozenset(s.value for s in State)
 _DOC_TYPES = frozenset(t.value for t in DocType)
 
 
-class Workflow:
-    """A validated approval workflow. Build it with :meth:`from_data` or :meth:`from_json`."""
+def _parse(data: Mapping[str, Any], guards: Mapping[str, Guard] | None
+           ) -> tuple[str, tuple[str, ...], tuple[Step, ...], dict[str, frozenset[str]],
+                      Mapping[str, Guard]]:
+    """The checked parts of a workflow given as data (:meth:`Workflow.from_data`)."""
+    guards = guards or {}
+    if not isinstance(guards, Mapping):
+        raise _bad("guards is a mapping of name to a callable(document) -> bool",
+                   "guards 须为名称到 callable(document) -> bool 的映射", field="guards")
+    for key, fn in guards.items():
+        if not isinstance(key, str) or not callable(fn):
+            raise _bad(f"guards[{key!r}] must be a callable(document) -> bool, got "
+                       f"{type(fn).__name__}",
+                       f"guards[{key!r}] 须为 callable(document) -> bool，实际为 "
+                       f"{type(fn).__name__}", field=f"guards.{key}")
+    if not isinstance(data, Mapping):
+        raise _bad("a workflow is a mapping", "审批流须为映射")
+    unknown = set(data) - {"name", "doc_types", "steps", "actions"}
+    if unknown:
+        raise _bad(f"unknown keys {_unknown(unknown)}", f"未知的键 {_unknown(unknown)}")
+    name = _text(data.get("name"), "name")
+    doc_types: list[str] = []
+    raw_types = data.get("doc_types")
+    if raw_types is not None:
+        for i, kind in enumerate(_list(raw_types, "doc_types", "document types")):
+            field = f"doc_types[{i}]"
+            if _name(kind, field) not in _DOC_TYPES:
+                raise _bad(f"{field}: unknown document type {kind!r}",
+                           f"{field}：未知的单据类型 {kind!r}", field)
+            doc_types.append(DocType(kind).value)
+    actions: dict[str, frozenset[str]] = {}
+    raw_actions = data.get("actions")
+    if raw_actions is not None and not isinstance(raw_actions, Mapping):
+        raise _bad("actions must be a mapping of action to a list of roles, "
+                   f"got {raw_actions!r}",
+                   f"actions 须为动作到角色列表的映射，实际为 {raw_actions!r}", "actions")
+    for action, roles in (raw_actions or {}).items():
+        if not isinstance(action, str) or action not in _ACTIONS:
+            raise _bad(f"actions: unknown action {action!r} (approve/reject belong to steps)",
+                       f"actions：未知的动作 {action!r}（approve/reject 属于审批步骤）",
+                       "actions")
+        field = f"actions.{action}"
+        if not isinstance(roles, (list, tuple)) or not roles:
+            raise _bad(f"{field} needs a list of roles, got {roles!r}",
+                       f"{field} 需要角色列表，实际为 {roles!r}", field)
+        actions[action] = frozenset(_name(r, f"{field}[{j}]") for j, r in enumerate(roles))
+    steps: list[Step] = []
+    raw_steps = data.get("steps")
+    for i, raw in enumerate(() if raw_steps is None
+                            else _list(raw_steps, "steps", "steps (mappings)")):
+        where = f"steps[{i}]"
+        if not isinstance(raw, Mapping):
+            raise _bad(f"{where} is not a mapping", f"{where} 不是映射", where)
+        extra = set(raw) - {"name", "role", "min_amount", "max_amount", "guard", "state"}
+        if extra:
+            raise _bad(f"{where}: unknown keys {_unknown(extra)}",
+                       f"{where}：未知的键 {_unknown(extra)}")
+        state = raw.get("state")
+        if state is not None:
+            _name(state, f"{where}.state")
+            if state not in _STATES:
+                raise _bad(f"{where}.state: unknown state {state!r}",
+                           f"{where}.state：未知的状态 {state!r}", f"{where}.state")
+            if state != State.SUBMITTED.value:
+                raise _bad(f"{where}.state: approval steps act on submitted documents, "
+                           f"not {state!r}",
+                           f"{where}.state：审批步骤作用于已提交的单据，不是 {state!r}",
+                           f"{where}.state")
+        why = ": a step needs a name and a role"
+        guard = raw.get("guard")
+        step = Step(
+            name=_text(raw.get("name"), f"{where}.name", why),
+            role=_text(raw.get("role"), f"{where}.role", why),
+            min_amount=_amount(raw.get("min_amount"), f"{where}.min_amount"),
+            max_amount=_amount(raw.get("max_amount"), f"{where}.max_amount"),
+            guard=None if guard is None else _name(guard, f"{where}.guard"),
+        )
+        if any(s.name == step.name for s in steps):
+            raise _bad(f"{where}.name: duplicate step {step.name!r}",
+                       f"{where}.name：步骤 {step.name!r} 重复", f"{where}.name")
+        if (step.min_amount is not None and step.max_amount is not None
+                and step.min_amount > step.max_amount):
+            raise _bad(f"{where}: step {step.name!r} is unreachable "
+                       f"(min_amount {step.min_amount} > max_amount {step.max_amount})",
+                       f"{where}：步骤 {step.name!r} 永远不会被执行"
+                       f"（min_amount {step.min_amount} > max_amount {step.max_amount}）",
+                       where)
+        if step.guard is not None and step.guard not in guards:
+            raise _bad(f"{where}.guard: guard {step.guard!r} is not registered",
+                       f"{where}.guard：条件 {step.guard!r} 未注册", f"{where}.guard")
+        steps.append(step)
+    return name, tuple(doc_types), tuple(steps), actions, guards
 
-    def __init__(self, name: str, doc_types: tuple[str, ...], steps: tuple[Step, ...],
-                 actions: dict[str, frozenset[str]], guards: Mapping[str, Guard]) -> None:
+
+class Workflow:
+    """A validated approval workflow. Build it with :meth:`from_data` or :meth:`from_json`,
+    or in code: ``Workflow(name, doc_types=(), steps=(), actions=None, guards=None)`` with
+    :class:`Step` objects and ``actions`` mapping an action to its roles — checked as the
+    data form is (``invalid_workflow``), so no workflow in use has skipped the checks."""
+
+    def __init__(self, name: str, doc_types: Iterable[str] = (), steps: Iterable[Step] = (),
+                 actions: Mapping[str, Iterable[str]] | None = None,
+                 guards: Mapping[str, Guard] | None = None) -> None:
+        step_data: list[Any] = []
+        for i, step in enumerate(() if isinstance(steps, (str, Mapping)) else steps):
+            if not isinstance(step, Step):
+                raise _bad(f"steps[{i}] must be a Step, got {step!r}",
+                           f"steps[{i}] 须为 Step，实际为 {step!r}", f"steps[{i}]")
+            step_data.append({"name": step.name, "role": step.role,
+                              "min_amount": step.min_amount, "max_amount": step.max_amount,
+                              "guard": step.guard})
+        data: dict[str, Any] = {
+            "name": name,
+            "doc_types": (doc_types if isinstance(doc_types, (str, Mapping))
+                          else list(doc_types)),  # one string stays one: refused
+            "steps": steps if isinstance(steps, (str, Mapping)) else step_data,
+        }
+        if actions is not None:
+            data["actions"] = (actions if not isinstance(actions, Mapping) else
+                               {a: (r if isinstance(r, str) else sorted(r) if
+                                    isinstance(r, (set, frozenset)) else list(r))
+                                for a, r in actions.items()})
+        self._set(*_parse(data, guards))
+
+    def _set(self, name: str, doc_types: tuple[str, ...], steps: tuple[Step, ...],
+             actions: dict[str, frozenset[str]], guards: Mapping[str, Guard]) -> None:
         self.name = name
         self.doc_types = doc_types
         self.steps = steps
@@ -179,93 +299,9 @@ class Workflow:
                   ) -> Workflow:
         """Load and check a workflow given as data (see the module docstring); a bad one is
         refused with ``invalid_workflow`` (``reason``, and ``field`` for a value at fault)."""
-        guards = guards or {}
-        if not isinstance(guards, Mapping):
-            raise _bad("guards is a mapping of name to a callable(document) -> bool",
-                       "guards 须为名称到 callable(document) -> bool 的映射", field="guards")
-        for key, fn in guards.items():
-            if not isinstance(key, str) or not callable(fn):
-                raise _bad(f"guards[{key!r}] must be a callable(document) -> bool, got "
-                           f"{type(fn).__name__}",
-                           f"guards[{key!r}] 须为 callable(document) -> bool，实际为 "
-                           f"{type(fn).__name__}", field=f"guards.{key}")
-        if not isinstance(data, Mapping):
-            raise _bad("a workflow is a mapping", "审批流须为映射")
-        unknown = set(data) - {"name", "doc_types", "steps", "actions"}
-        if unknown:
-            raise _bad(f"unknown keys {_unknown(unknown)}", f"未知的键 {_unknown(unknown)}")
-        name = _text(data.get("name"), "name")
-        doc_types: list[str] = []
-        raw_types = data.get("doc_types")
-        if raw_types is not None:
-            for i, kind in enumerate(_list(raw_types, "doc_types", "document types")):
-                field = f"doc_types[{i}]"
-                if _name(kind, field) not in _DOC_TYPES:
-                    raise _bad(f"{field}: unknown document type {kind!r}",
-                               f"{field}：未知的单据类型 {kind!r}", field)
-                doc_types.append(DocType(kind).value)
-        actions: dict[str, frozenset[str]] = {}
-        raw_actions = data.get("actions")
-        if raw_actions is not None and not isinstance(raw_actions, Mapping):
-            raise _bad("actions must be a mapping of action to a list of roles, "
-                       f"got {raw_actions!r}",
-                       f"actions 须为动作到角色列表的映射，实际为 {raw_actions!r}", "actions")
-        for action, roles in (raw_actions or {}).items():
-            if not isinstance(action, str) or action not in _ACTIONS:
-                raise _bad(f"actions: unknown action {action!r} (approve/reject belong to steps)",
-                           f"actions：未知的动作 {action!r}（approve/reject 属于审批步骤）",
-                           "actions")
-            field = f"actions.{action}"
-            if not isinstance(roles, (list, tuple)) or not roles:
-                raise _bad(f"{field} needs a list of roles, got {roles!r}",
-                           f"{field} 需要角色列表，实际为 {roles!r}", field)
-            actions[action] = frozenset(_name(r, f"{field}[{j}]") for j, r in enumerate(roles))
-        steps: list[Step] = []
-        raw_steps = data.get("steps")
-        for i, raw in enumerate(() if raw_steps is None
-                                else _list(raw_steps, "steps", "steps (mappings)")):
-            where = f"steps[{i}]"
-            if not isinstance(raw, Mapping):
-                raise _bad(f"{where} is not a mapping", f"{where} 不是映射", where)
-            extra = set(raw) - {"name", "role", "min_amount", "max_amount", "guard", "state"}
-            if extra:
-                raise _bad(f"{where}: unknown keys {_unknown(extra)}",
-                           f"{where}：未知的键 {_unknown(extra)}")
-            state = raw.get("state")
-            if state is not None:
-                _name(state, f"{where}.state")
-                if state not in _STATES:
-                    raise _bad(f"{where}.state: unknown state {state!r}",
-                               f"{where}.state：未知的状态 {state!r}", f"{where}.state")
-                if state != State.SUBMITTED.value:
-                    raise _bad(f"{where}.state: approval steps act on submitted documents, "
-                               f"not {state!r}",
-                               f"{where}.state：审批步骤作用于已提交的单据，不是 {state!r}",
-                               f"{where}.state")
-            why = ": a step needs a name and a role"
-            guard = raw.get("guard")
-            step = Step(
-                name=_text(raw.get("name"), f"{where}.name", why),
-                role=_text(raw.get("role"), f"{where}.role", why),
-                min_amount=_amount(raw.get("min_amount"), f"{where}.min_amount"),
-                max_amount=_amount(raw.get("max_amount"), f"{where}.max_amount"),
-                guard=None if guard is None else _name(guard, f"{where}.guard"),
-            )
-            if any(s.name == step.name for s in steps):
-                raise _bad(f"{where}.name: duplicate step {step.name!r}",
-                           f"{where}.name：步骤 {step.name!r} 重复", f"{where}.name")
-            if (step.min_amount is not None and step.max_amount is not None
-                    and step.min_amount > step.max_amount):
-                raise _bad(f"{where}: step {step.name!r} is unreachable "
-                           f"(min_amount {step.min_amount} > max_amount {step.max_amount})",
-                           f"{where}：步骤 {step.name!r} 永远不会被执行"
-                           f"（min_amount {step.min_amount} > max_amount {step.max_amount}）",
-                           where)
-            if step.guard is not None and step.guard not in guards:
-                raise _bad(f"{where}.guard: guard {step.guard!r} is not registered",
-                           f"{where}.guard：条件 {step.guard!r} 未注册", f"{where}.guard")
-            steps.append(step)
-        return cls(name, tuple(doc_types), tuple(steps), actions, guards)
+        wf = cls.__new__(cls)
+        wf._set(*_parse(data, guards))
+        return wf
 
     @classmethod
     def from_json(cls, text: str, guards: Mapping[str, Guard] | None = None) -> Workflow:
