@@ -427,6 +427,17 @@ class _Book:
         self.rows.append(row)
         self._rates.append(exact if debit else -exact)
 
+    def take_since(self, mark: int) -> tuple[list[dict[str, Any]], list[Decimal]]:
+        """Take out the rows added since there were ``mark`` (to add them back in another
+        order, :meth:`put_back`)."""
+        taken = self.rows[mark:], self._rates[mark:]
+        del self.rows[mark:], self._rates[mark:]
+        return taken
+
+    def put_back(self, rows: list[dict[str, Any]], rates: list[Decimal]) -> None:
+        self.rows.extend(rows)
+        self._rates.extend(rates)
+
     def check(self) -> list[dict[str, Any]]:
         """The rows, once checked to balance (debit - credit at each row's rate)."""
         diff = sum(self._rates, ZERO)
@@ -1871,22 +1882,32 @@ class Documents:
     # inventory documents -----------------------------------------------------------------------
     def _transfer(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                   reverse: bool) -> Document:
+        """Post the lines in order; cancelled, undo them last first: a line may move on
+        units an earlier line brought (moved from A to B, then sent from B to another
+        warehouse), so each is undone while its units are where it put them. The red
+        voucher keeps the rows in the order of the lines (the posted voucher, mirrored)."""
         counters = {}
         moved: dict[str, list[list[str]]] = {}
         #: per line between warehouses, the source rows it took (see :func:`_sent_rows`);
         #: documents posted before lines had locations have none
         sent: dict[str, list[list[str]]] = dict(doc.attributes.get("sent", {})) if reverse \
             else {}
-        for line in doc.lines:
+        #: per line cancelled, its voucher rows (taken out of ``book`` as they come)
+        red: dict[int, tuple[list[dict[str, Any]], list[Decimal]]] = {}
+        for line in (reversed(doc.lines) if reverse else doc.lines):
             if line.to_warehouse == line.warehouse:  # a location move: no accounting effect
                 rows, value = self._move_line(w, doc, line, when, reverse)
                 if rows:
                     moved[str(line.line_no)] = rows
                 counters[line.line_no] = {"moved": self._base(w, line), "value": value}
                 continue
+            mark = len(book.rows)
+            exact = False
             if reverse:
-                stock, landing = self._transfer_back(w, doc, line, sent.get(str(line.line_no)))
+                back = sent.get(str(line.line_no))
+                stock, landing = self._transfer_back(w, doc, line, back)
                 src, dst = line.to_warehouse, line.warehouse
+                exact = bool(back)  # the rows it filled (a document without them: any row)
             else:
                 stock = [StockLine(line.item, line.warehouse, line.quantity, OUT,
                                    unit=line.unit, lot=line.lot, location=line.location,
@@ -1894,7 +1915,7 @@ class Documents:
                 landing = [line.to_location]
                 src, dst = line.warehouse, line.to_warehouse
             posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), stock,
-                                     when, dst, landing)
+                                     when, dst, landing, exact_rows=exact)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(book, posting.entries)
@@ -1902,7 +1923,12 @@ class Documents:
             book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
             book.add(line, "inventory", value, debit=False, warehouse=line.warehouse)
             counters[line.line_no] = {"moved": self._base(w, line), "value": value}
+            if reverse:
+                red[line.line_no] = book.take_since(mark)
         if reverse:
+            for line in doc.lines:
+                if line.line_no in red:
+                    book.put_back(*red[line.line_no])
             return doc
         extra = {k: v for k, v in (("moved", moved), ("sent", sent)) if v}
         if extra:
@@ -1916,7 +1942,9 @@ class Documents:
         at ``to_location`` (where the units landed), back into ``warehouse`` on the rows the
         line took (``rows``: ``[location, lot, quantity]``, base units), a line per row, each
         taking its units from the layer the transfer made there (refused when some of it has
-        left, :meth:`_intact`). Without ``rows`` (a document posted before transfers kept
+        left, :meth:`_intact`). Each out line takes exactly the row it names (posted with
+        ``exact_rows``: lot ``""`` or ``to_location`` ``""`` is the row without one, never
+        another lot or location). Without ``rows`` (a document posted before transfers kept
         them): the line out of ``to_warehouse`` as it was (any row there) into the row
         without a location. Returns the out lines and where each lands."""
         from_ref = self._intact(w, doc.doc_id, line, "transfer")
@@ -1936,7 +1964,9 @@ class Documents:
         ``line.location`` to ``line.to_location``. Returns the rows it took when they are not
         just the line's own lot (``[lot, quantity]``, base units: lots picked FEFO), and the
         value moved. Cancelled, it moves what it moved back: each lot it took, from
-        ``to_location`` to ``location`` (refused when those units are no longer there)."""
+        ``to_location`` to ``location``, taking exactly those rows (lot ``""`` the row without
+        a lot, never another lot lying there; refused when those units are no longer
+        there)."""
         if not reverse:
             sl = StockLine(line.item, line.warehouse, line.quantity, OUT, unit=line.unit,
                            lot=line.lot, location=line.location, kind="move_out",
@@ -1956,7 +1986,8 @@ class Documents:
         back = [(StockLine(line.item, line.warehouse, q, OUT, lot=lot,  # base units
                            location=line.to_location, kind="move_out",
                            line_no=line.line_no), line.location) for lot, q in parts]
-        posting = self.jxc._move(w, doc.doc_type.value, self._doc_ref(doc, reverse), back, when)
+        posting = self.jxc._move(w, doc.doc_type.value, self._doc_ref(doc, reverse), back, when,
+                                 exact_rows=True)
         return [], sum((e.value for e in posting.entries if e.quantity > 0), ZERO)
 
     def _adjustment(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,

@@ -902,9 +902,12 @@ class _Pick:
         return stale if stale is not None and lot in stale.stock else self.free()
 
     # -- picking -------------------------------------------------------------------------------
-    def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
+    def take(self, line: StockLine, qty: Decimal, parts: _Parts,
+             exact: bool = False) -> _Parts:
         """The rows ``line`` takes ``qty`` (base units) from, counted as taken: ``parts`` (the
-        row named) itself when there is nothing to choose."""
+        row named) itself when there is nothing to choose. ``exact``: the row named even when
+        its lot or location is ``""`` (the row without one), never another (a reversal takes
+        back what its posting put on that row, :meth:`Jxc._post`)."""
         lot, location = line.lot, line.location
         if (location, lot) == self.only:
             self.only_taken += qty
@@ -912,7 +915,8 @@ class _Pick:
         self._start()
         expired = self._named_expired(line)
         rows = self.rows
-        if (lot and location) or not rows or (len(rows) == 1 and (location, lot) in rows):
+        if exact or (lot and location) or not rows or (
+                len(rows) == 1 and (location, lot) in rows):
             self._apply(line.demand, lot, location, qty)  # nothing to choose
             return parts
         return self._pick(line, qty, expired)
@@ -1099,14 +1103,16 @@ class _MovePick(_Pick):
     naming its lot takes that row; one without takes the rows of the location: the row
     without a lot first, then the usable lots first expired first out. The checks are those of
     :class:`_Pick` (what is free in the warehouse and in each lot for the line, no row below
-    zero when negative stock is forbidden, nothing a row holds)."""
+    zero when negative stock is forbidden, nothing a row holds). ``exact``: the row named,
+    ``""`` being the row without a lot (a reversal, :meth:`Jxc._move`)."""
 
     __slots__ = ()
 
-    def take(self, line: StockLine, qty: Decimal, parts: _Parts) -> _Parts:
+    def take(self, line: StockLine, qty: Decimal, parts: _Parts,
+             exact: bool = False) -> _Parts:
         self._start()
         lot, location, demand = line.lot, line.location, line.demand
-        if lot:  # the row named (an expired lot too: to a quarantine location, say)
+        if lot or exact:  # the row named (an expired lot too: to a quarantine location, say)
             self._named_expired(line)
             self._apply(demand, lot, location, qty)
             return parts
@@ -1683,10 +1689,14 @@ class Jxc:
         doc_id: str,
         lines: Sequence[tuple[StockLine, str]],
         posted_at: dt.datetime | None,
+        *,
+        exact_rows: bool = False,
     ) -> Posting:
         """Post location moves: per pair, the out line (its ``location`` the source, ``""``
         the row without a location) and the target location. All lines or nothing; the
-        valuation of no scope is loaded for change, nor written (see :meth:`move`)."""
+        valuation of no scope is loaded for change, nor written (see :meth:`move`).
+        ``exact_rows`` (internal, for reversals): each line takes the row it names, its lot
+        ``""`` being the row without a lot, never picking among the lots (:class:`_MovePick`)."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -1714,7 +1724,7 @@ class Jxc:
             pick = picks.get(group)
             if pick is None:
                 pick = picks[group] = _MovePick(w, item, line.warehouse)
-            plans[n] = (line_no, line, item, pick.take(line, parts[0][2], parts))
+            plans[n] = (line_no, line, item, pick.take(line, parts[0][2], parts, exact_rows))
         short = [s for pick in picks.values() for s in pick.short()]
         if short:
             s = short[0]
@@ -1812,11 +1822,16 @@ class Jxc:
         posted_at: dt.datetime | None,
         transfer_to: str | None = None,
         landing: Sequence[str] | None = None,
+        *,
+        exact_rows: bool = False,
     ) -> Posting:
         """Post stock lines as one unit of work (see :meth:`post`). With ``transfer_to`` every
         line is an out line whose units go on into that warehouse: a ``transfer_in`` entry
         per row taken, with its lot, at the line's location in ``landing`` (one per line,
-        in order; default ``""`` for all: the row without a location)."""
+        in order; default ``""`` for all: the row without a location). ``exact_rows``
+        (internal, for reversals; not a field of :class:`StockLine`, whose public posts it
+        would change): each out line takes the row (location, lot) it names, ``""`` being
+        the row without one, never picking among rows (:meth:`_Pick.take`)."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -1842,7 +1857,7 @@ class Jxc:
                                     f"{loc!r}")
                 if loc and target.locations and loc not in target.locations:
                     raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
-        self._check_stock(w, plans)
+        self._check_stock(w, plans, exact_rows)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
@@ -2314,11 +2329,12 @@ class Jxc:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
 
     def _check_stock(
-        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]]
+        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
+        exact_rows: bool = False,
     ) -> None:
         """Pick the balance rows of the out lines (their parts in ``plans`` are replaced by
-        the rows taken, see :class:`_Pick`), then refuse every out line that would take what
-        is not free, all at once.
+        the rows taken, see :class:`_Pick`; with ``exact_rows`` each takes the row it names),
+        then refuse every out line that would take what is not free, all at once.
 
         Per (item, warehouse) the lines of a posting together, per lot and (negative stock
         forbidden) per row: no more than is free (usable on hand less the reservations and
@@ -2352,7 +2368,7 @@ class Jxc:
                 pick = picks[key] = _Pick(w, item, line.warehouse)
                 pick.only_taken = taken_so_far
             assert isinstance(pick, _Pick)
-            taken = pick.take(line, qty, parts)
+            taken = pick.take(line, qty, parts, exact_rows)
             if taken is not parts:
                 plans[n] = (line_no, line, item, taken)
         short: list[ShortLine] = []
