@@ -214,6 +214,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{party}: {amount} is more than the open items {open}",
         "{party}：金额 {amount} 超过未核销余额 {open}",
     ),
+    "period_not_started": (
+        "Period {period} has not begun (now {now}): a month can be closed from its first day on",
+        "会计期间 {period} 尚未开始（当前 {now}）：月份自其第一天起才能结账",
+    ),
     "drafts_in_period": (
         "Period {period} still has {count} draft document(s): {docs}",
         "会计期间 {period} 仍有 {count} 张未过账单据：{docs}",

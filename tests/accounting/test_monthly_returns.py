@@ -180,6 +180,7 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                         r[1] += brought[d][1]
             except JxcError as err:  # short of stock, a document with later ones: refused
                 assert err.code in ("insufficient_stock", "reversal_impossible"), err
+        clock.at = max(clock.at, dt.datetime(year, month, 28, 18))  # closed from within it
         acc.close_period(year, month)
         if reopen:  # reopened (反结账) and closed again with nothing new: the same figures
             before = figures(j, docs, acc, list(month_of), (year, month))

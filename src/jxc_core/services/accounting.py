@@ -460,10 +460,12 @@ class Accounting:
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> PeriodClose:
-            _, end = _bounds(w, year, month)
+            start, end = _bounds(w, year, month)
             lock = locked_until(w)
             if lock is not None and end <= lock:
                 raise PeriodClosedError(date=period)
+            if start > w.now:  # a month to come: its lock would refuse today's postings
+                raise JxcError("period_not_started", period=period, now=w.now.isoformat())
             drafts = []
             for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
                 for doc_id in w.uow.documents.ids(state=state.value):

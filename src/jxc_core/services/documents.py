@@ -1224,7 +1224,9 @@ class Documents:
                                   "it: cancel them first",
                            reason_zh="有后续单据（退货、发票、到岸成本）引用它：请先红冲它"
                                      "们")
-        if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
+        if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE, DocType.LANDED_COST):
+            # an open item (a landed cost is one on payables): cancelled with settlements
+            # standing, it would leave a negative open item that blocks the party's others
             found = w.uow.records.get(SETTLED, doc.doc_id)
             if found and Decimal(found["amount"]):
                 raise JxcError("reversal_impossible", doc_id=doc.doc_id,
