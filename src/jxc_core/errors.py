@@ -229,6 +229,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+#: the messages of a refusal that names no document yet (``doc_id`` ``""``: a new document
+#: refused before it was numbered, or no document at all)
+_NO_NUMBER: dict[str, tuple[str, str]] = {
+    "invalid_document": ("Invalid document: {reason}", "单据无效：{reason}"),
+}
+
+
 def _is_chinese(locale: str | Locale) -> bool:
     if isinstance(locale, Locale):
         return locale.language == "zh"
@@ -257,8 +264,10 @@ class JxcError(Exception):
         if templates is None:
             return f"{self.code}: {self.data}"
         chinese = _is_chinese(locale)
-        template = templates[1] if chinese else templates[0]
         data = self.data
+        if data.get("doc_id") == "" and self.code in _NO_NUMBER:  # refused before numbering
+            templates = _NO_NUMBER[self.code]
+        template = templates[1] if chinese else templates[0]
         if chinese and self.reason_zh is not None and "reason" in data:
             data = {**data, "reason": self.reason_zh}
         try:

@@ -203,6 +203,31 @@ def test_unknown_landed_cost_basis_is_a_coded_error(shop: Shop) -> None:
     assert shop.snapshot() == before
 
 
+@pytest.mark.parametrize(("receipts", "why"), [
+    (["{rc}", "{rc}"], "named twice"),
+    ("{rc}", "list of receipt numbers"),
+    ([1], "list of receipt numbers"),
+])
+def test_landed_cost_receipts_are_refused_at_creation(shop: Shop, receipts: object,
+                                                      why: str) -> None:
+    """Named twice (it was refused only at posting, leaving an approved document that could
+    never post), or not a list of numbers: refused when created, nothing written."""
+    w = world(shop)
+    rc = w["rc"].doc_id
+    given = (receipts.format(rc=rc) if isinstance(receipts, str) else
+             [r.format(rc=rc) if isinstance(r, str) else r for r in receipts]  # type: ignore[attr-defined]
+             )
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.create("landed_cost", [Line(1, "freight", D(1), D(5))], party="S1",
+                         attributes={"receipts": given, "basis": "quantity"})
+    assert err.value.code == "invalid_document" and why in err.value.data["reason"]
+    assert err.value.data["doc_id"] == ""
+    assert err.value.message_en.startswith("Invalid document: ")  # no number yet
+    assert err.value.message_zh.startswith("单据无效：")
+    assert shop.snapshot() == before
+
+
 def test_unknown_document_type_and_id(shop: Shop) -> None:
     with pytest.raises(ValueError, match="invoice"):
         shop.docs.create("invoice", [Line(1, "A", D(1), warehouse="W1")])

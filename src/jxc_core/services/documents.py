@@ -687,6 +687,17 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason="a landed cost names the receipts it goes to",
                                reason_zh="到岸成本须指明要分摊到的入库单")
+            if not isinstance(receipts, (list, tuple)) or not all(
+                    isinstance(r, str) for r in receipts):
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"receipts is a list of receipt numbers, got "
+                                      f"{receipts!r}",
+                               reason_zh=f"receipts 须为入库单号的列表，实际为 {receipts!r}")
+            twice = sorted({r for r in receipts if receipts.count(r) > 1})
+            if twice:  # refused at posting otherwise: an approved document that never posts
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"receipt {twice[0]} is named twice",
+                               reason_zh=f"入库单 {twice[0]} 被指明了两次")
             try:
                 AllocationBasis(doc.attributes.get("basis", "value"))
             except ValueError:
