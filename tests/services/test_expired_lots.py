@@ -247,3 +247,18 @@ def test_negative_stock_allowed_still_leaves_what_others_reserved_of_the_expired
     p = j.adjust("N", "W", D(-7), lot="NX", doc_id="TZ-N")  # below zero, as the item allows
     assert [(e.lot, e.quantity) for e in p.entries] == [("NX", D(-7))]
     assert j.balance("N", "W").on_hand == D(-2)
+
+
+def test_an_expired_lot_without_stock_here_is_short_by_the_whole_line(jxc: Jxc) -> None:
+    """An expired lot named where it has no stock (received in another warehouse) is checked
+    on its own there too: short by the whole line, naming the lot — not measured against the
+    warehouse's usable stock (a stateful draw found the short part reported as 1 of 2)."""
+    jxc.define_item(Item("N", "cream", lot_tracked=True))
+    jxc.receive("N", "Q", D(1), D("1.00"), lot="NX", expiry=dt.date(2026, 3, 10), doc_id="RK-N")
+    jxc.receive("N", "W", D(1), D("1.00"), lot="NF", expiry=dt.date(2026, 6, 1), doc_id="RK-NF")
+    err = refused(jxc, "insufficient_stock", lambda: jxc.move(
+        "N", "W", D(2), from_location="A", to_location="", lot="NX"))
+    assert (err.data["lot"], err.data["short"], err.data["on_hand"]) == ("NX", D(2), D(0))
+    err = refused(jxc, "insufficient_stock", lambda: jxc.post("scrap", "BS-N", [StockLine(
+        "N", "W", D(2), "out", lot="NX", kind="adjustment_out")]))
+    assert (err.data["lot"], err.data["short"]) == ("NX", D(2))

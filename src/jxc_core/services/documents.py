@@ -104,6 +104,11 @@ CREATED_EVENT = "document_created"
 APPROVAL_STEP_EVENT = "document_approval_step"
 
 
+#: the documents whose posting moves stock (orders and invoices do not)
+_MOVES_STOCK = frozenset({DocType.PURCHASE_RECEIPT, DocType.PURCHASE_RETURN, DocType.DELIVERY,
+                          DocType.SALES_RETURN, DocType.TRANSFER, DocType.ADJUSTMENT,
+                          DocType.STOCK_COUNT})
+
 def _lifecycle_payload(doc: Document, action: Action, before: State, target: State,
                        user: User, comment: str, step: str) -> dict[str, Any]:
     """The payload of a lifecycle event: ``doc_id`` (the document's number), ``doc_type``,
@@ -626,6 +631,16 @@ class Documents:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
                 continue
             item = w.item(line.item)
+            if item.serial_tracked and kind in _MOVES_STOCK:
+                # document lines carry no serial numbers yet: refused now rather than at
+                # posting (``serial_count``), which left an approved document that never posts
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"line {line.line_no}: {item.code} is serial-tracked; "
+                                      "documents do not carry serial numbers: move it with "
+                                      "Jxc.receive/issue/transfer(serials=...)",
+                               reason_zh=f"第 {line.line_no} 行：{item.code} 启用序列号管理，"
+                                         "单据尚不记录序列号：请用 Jxc.receive/issue/transfer"
+                                         "(serials=...) 收发")
             if kind == DocType.ADJUSTMENT:
                 if not line.quantity:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -634,6 +649,8 @@ class Documents:
                 if line.quantity < 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
                 item.to_base(line.quantity, line.unit)  # the unit must be known now
+                if line.counted is not None:  # exact now, not refused at posting
+                    item.to_base(line.counted, line.unit)
             else:
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -925,6 +942,9 @@ class Documents:
         doc = Document(kind, doc_id or "", party, day, currency, tuple(lines), created_by=user,
                        attributes=attributes, digits=digits)
         self._validate(w, doc)
+        if kind == DocType.STOCK_COUNT and any(ln.counted is not None for ln in doc.lines):
+            doc = self._with_counted_book(w, doc, [ln.line_no for ln in doc.lines
+                                                   if ln.counted is not None])
         number = doc_id
         if number is None:
             pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
@@ -1032,13 +1052,29 @@ class Documents:
                     q = check_number(counted[line.line_no], "counted")
                     if q < 0:
                         raise JxcError("invalid_quantity", field="counted", value=q)
+                    # exact in base units now: refused at posting, the count would be stuck
+                    # (approved, no longer open to a corrected figure) with its stock held
+                    w.item(line.item).to_base(q, line.unit)
                     line = attrs.evolve(line, counted=q)
                 lines.append(line)
-            doc = attrs.evolve(doc, lines=tuple(lines))
+            doc = self._with_counted_book(w, attrs.evolve(doc, lines=tuple(lines)),
+                                          list(counted))
             self._save(w, doc)
             return doc
 
         return self._run("record_count", payload, idempotency_key, body)
+
+    @classmethod
+    def _with_counted_book(cls, w: _Work, doc: Document, numbers: Sequence[int]) -> Document:
+        """``doc`` with the book quantity of lines ``numbers`` as it stands now, when their
+        counted figures are entered (``attributes["counted_book"]``, base units): the variance
+        posted is counted - that, so that what moves after the count (a delivery of reserved
+        units, an issue of units a lapsed reservation freed, a receipt) is not taken for a
+        gain or a loss."""
+        book = dict(doc.attributes.get("counted_book", {}))
+        for n in numbers:
+            book[str(n)] = str(cls._count_on_hand(w, doc.line(n)))
+        return attrs.evolve(doc, attributes={**doc.attributes, "counted_book": book})
 
     # -- effects of the actions -------------------------------------------------------------
     def _on_submit(self, w: _Work, doc: Document) -> Document:
@@ -1212,7 +1248,7 @@ class Documents:
     def _on_cancel(self, w: _Work, doc: Document, when: dt.datetime) -> Document:
         kind = doc.doc_type
         if doc.state != State.POSTED:
-            if kind == DocType.SALES_ORDER:
+            if kind in (DocType.SALES_ORDER, DocType.TRANSFER):  # demands: let go of theirs
                 for line in doc.lines:
                     self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
             if kind == DocType.STOCK_COUNT:
@@ -1591,13 +1627,17 @@ class Documents:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=max(ZERO, doc.counter(line.line_no,
                                                                    "stock_value")),
-                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       unit=line.unit, lot=line.lot or src_line.lot,
+                                       location=line.location,
                                        from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
                                                            line.line_no),
                                        kind="return_reversal", line_no=line.line_no))
             else:
+                # the units of its receipt line: its lot when the return names none (else
+                # the lots would be picked FEFO, and another lot than the receipt's leave)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
-                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       unit=line.unit, lot=line.lot or src_line.lot,
+                                       location=line.location,
                                        from_ref=self._receipt_ref(w, rc.doc_id, src_line),
                                        kind="purchase_return", line_no=line.line_no))
         values = self._stock(w, doc, stock, when, reverse, book=book)
@@ -1922,8 +1962,11 @@ class Documents:
                 src, dst = line.to_warehouse, line.warehouse
                 exact = bool(back)  # the rows it filled (a document without them: any row)
             else:
+                # the line is a demand (DOMAIN 4): it may take and consumes the units
+                # reserved for it, as ``Jxc.transfer(..., demand=...)`` does
                 stock = [StockLine(line.item, line.warehouse, line.quantity, OUT,
                                    unit=line.unit, lot=line.lot, location=line.location,
+                                   demand=f"{doc.doc_id}/{line.line_no}",
                                    kind="transfer_out", line_no=line.line_no)]
                 landing = [line.to_location]
                 src, dst = line.warehouse, line.to_warehouse
@@ -2116,7 +2159,11 @@ class Documents:
                                    reason_zh=f"第 {line.line_no} 行尚未盘点")
                 item = w.item(line.item)
                 counted = item.to_base(line.counted, line.unit)
-                qty[line.line_no] = counted - self._count_on_hand(w, line)
+                # against the book when the figure was entered (counts entered before it was
+                # kept: the book now)
+                entered = doc.attributes.get("counted_book", {}).get(str(line.line_no))
+                qty[line.line_no] = counted - (Decimal(entered) if entered is not None
+                                               else self._count_on_hand(w, line))
                 if line.location and qty[line.line_no] < 0:
                     rows[line.line_no] = self._count_loss_rows(w, line, -qty[line.line_no])
                 elif not line.lot and qty[line.line_no] < 0:

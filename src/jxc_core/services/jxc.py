@@ -933,7 +933,9 @@ class _Pick:
                  else self.w.uow.master.get_lot(self.item.code, lot))
         if lot_usable(found, self.today):
             return False
-        self.stale()
+        # checked on its own even without stock here (received elsewhere): short by all of
+        # the line in that lot, not counted against the warehouse's usable stock
+        self.stale().stock.setdefault(lot, ZERO)
         return True
 
     def _pick(self, line: StockLine, qty: Decimal, expired: bool = False) -> _Parts:

@@ -131,7 +131,11 @@ class Item:
                 unit=unit or self.base_unit,
                 digits=self.quantity_digits,
             )
-        return base
+        if base is quantity:
+            return base
+        # a converted quantity carries the precision of the base unit: 0.5 箱 is 6 个, not
+        # 6.0 (DOMAIN 1), so balances and counters show it as a whole number
+        return base.quantize(quantum)
 
     def levels_in(self, warehouse: str) -> StockLevels:
         """The low-stock levels that hold in ``warehouse``: its own, else the item's."""

@@ -1,0 +1,71 @@
+"""A purchase return that names no lot takes the lot of its receipt line (DOMAIN.md 2: the
+return takes the returned receipt's own layer), on both adapters and under FIFO and specific
+identification: it picked lots FEFO, so another lot left (FIFO: the receipt's cost posted on
+another lot; specific lot: that lot's cost and a false price difference). Cancelling it puts
+the units back into that lot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.documents import Document, Line, User
+from jxc_core.services import Documents, Jxc
+from jxc_core.stock import Item, Party, Warehouse
+
+D = Decimal
+BOSS = User("boss", frozenset())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 2, 9, 0)
+
+    def now(self) -> dt.datetime:
+        self.t += dt.timedelta(minutes=1)
+        return self.t
+
+
+@pytest.fixture(params=[("memory", "fifo"), ("sqlite", "fifo"), ("memory", "specific_lot"),
+                        ("sqlite", "specific_lot")], ids=lambda p: "-".join(p))
+def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jxc, Documents]]:
+    adapter, method = request.param
+    storage = MemoryStorage() if adapter == "memory" else SqliteStorage(
+        str(tmp_path / "shop.db"))
+    jxc = Jxc(storage, clock=Clock())
+    jxc.define_warehouse(Warehouse("SH", "上海"))
+    jxc.define_item(Item("MILK", "牛奶", lot_tracked=True, costing_method=method))
+    jxc.define_party(Party("S", "供应商", "both"))
+    yield jxc, Documents(jxc)
+    storage.close()
+
+
+def run(docs: Documents, kind: str, line: Line) -> Document:
+    return docs.approve_through(docs.create(kind, [line], party="S").doc_id, [BOSS])
+
+
+def lots(jxc: Jxc) -> dict[str, Decimal]:
+    return {b.lot: b.on_hand for b in jxc.balances() if b.item == "MILK"}
+
+
+def test_a_return_without_lot_takes_its_receipts_lot(shop: tuple[Jxc, Documents]) -> None:
+    jxc, docs = shop
+    r1 = run(docs, "purchase_receipt", Line(1, "MILK", D(10), D("3.00"), warehouse="SH",
+                                            lot="LA", expiry=dt.date(2027, 6, 1)))
+    run(docs, "purchase_receipt", Line(1, "MILK", D(10), D("4.00"), warehouse="SH",
+                                       lot="LB", expiry=dt.date(2027, 1, 1)))  # FEFO first
+    ret = run(docs, "purchase_return", Line(1, "MILK", D(4), warehouse="SH",
+                                            source=(r1.doc_id, 1)))
+    assert lots(jxc) == {"LA": D(6), "LB": D(10)}
+    assert ret.counter(1, "stock_value") == D("12.00") == ret.counter(1, "supplier_value")
+    assert jxc.balance("MILK", "SH", lot="LA").value == D("18.00")
+    assert jxc.balance("MILK", "SH", lot="LB").value == D("40.00")
+    docs.cancel(ret.doc_id, BOSS)
+    assert lots(jxc) == {"LA": D(10), "LB": D(10)}
+    assert jxc.balance("MILK", "SH", lot="LA").value == D("30.00")
+    assert jxc.balance("MILK", "SH").value == D("70.00")

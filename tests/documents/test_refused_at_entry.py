@@ -1,0 +1,96 @@
+"""What a posting would refuse is refused when it is entered (docs/lifecycle.md), on both
+adapters: an approved document that can never post is a dead end (a count keeps its stock
+held, a figure can no longer be corrected).
+
+- a counted quantity that is not a whole number of base units (``unit_conversion_inexact``)
+  at ``create`` and at ``record_count``, nothing written;
+- a serial-tracked item on a document that moves stock (``invalid_document``: document lines
+  carry no serial numbers); orders and invoices of it are fine.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.documents import Line, User
+from jxc_core.errors import JxcError
+from jxc_core.services import Documents, Jxc
+from jxc_core.stock import Item, Party, Warehouse
+
+D = Decimal
+BOSS = User("boss", frozenset())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 2, 9, 0)
+
+    def now(self) -> dt.datetime:
+        self.t += dt.timedelta(minutes=1)
+        return self.t
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jxc, Documents]]:
+    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
+        str(tmp_path / "shop.db"))
+    jxc = Jxc(storage, clock=Clock())
+    jxc.define_warehouse(Warehouse("SH", "上海"))
+    jxc.define_warehouse(Warehouse("BJ", "北京"))
+    jxc.define_item(Item("CUP", "杯子", units={"箱": D(12)}))
+    jxc.define_item(Item("PHONE", "手机", serial_tracked=True))
+    jxc.define_party(Party("S", "供应商", "both"))
+    jxc.receive("CUP", "SH", D(20), D("1.00"), doc_id="RK-1")
+    yield jxc, Documents(jxc)
+    storage.close()
+
+
+def test_an_inexact_counted_quantity_is_refused_when_entered(
+        shop: tuple[Jxc, Documents]) -> None:
+    jxc, docs = shop
+    with pytest.raises(JxcError) as err:
+        docs.create("stock_count", [Line(1, "CUP", D(0), warehouse="SH", unit="箱",
+                                         counted=D("0.1"))])
+    assert err.value.code == "unit_conversion_inexact"
+    assert docs.ids() == []
+    count = docs.create("stock_count", [Line(1, "CUP", D(0), warehouse="SH", unit="箱")])
+    docs.submit(count.doc_id, BOSS)
+    with pytest.raises(JxcError) as err:
+        docs.record_count(count.doc_id, {1: D("1.6")})  # 19.2 pieces
+    assert err.value.code == "unit_conversion_inexact"
+    assert docs.get(count.doc_id).line(1).counted is None
+    docs.record_count(count.doc_id, {1: D("1.5")})  # 18 pieces: can be corrected and posted
+    docs.approve_through(count.doc_id, [BOSS])
+    assert jxc.balance("CUP", "SH").on_hand == 18
+    assert jxc.balance("CUP", "SH").held == 0
+
+
+@pytest.mark.parametrize(("kind", "line"), [
+    ("purchase_receipt", Line(1, "PHONE", D(1), D("100.00"), warehouse="SH")),
+    ("adjustment", Line(1, "PHONE", D(1), D("100.00"), warehouse="SH")),
+    ("transfer", Line(1, "PHONE", D(1), warehouse="SH", to_warehouse="BJ")),
+    ("stock_count", Line(1, "PHONE", D(0), warehouse="SH", counted=D(0))),
+])
+def test_a_serial_tracked_item_is_refused_on_documents_that_move_stock(
+        shop: tuple[Jxc, Documents], kind: str, line: Line) -> None:
+    _, docs = shop
+    party = "S" if kind == "purchase_receipt" else ""
+    with pytest.raises(JxcError) as err:
+        docs.create(kind, [line], party=party)
+    assert err.value.code == "invalid_document"
+    assert "serial" in err.value.data["reason"] and "序列号" in err.value.message_zh
+    assert docs.ids() == []
+
+
+def test_a_serial_tracked_item_may_be_ordered(shop: tuple[Jxc, Documents]) -> None:
+    jxc, docs = shop
+    po = docs.approve_through(docs.create("purchase_order", [
+        Line(1, "PHONE", D(2), D("100.00"), warehouse="SH")], party="S").doc_id, [BOSS])
+    assert po.state == "posted"
+    assert jxc.balance("PHONE", "SH").on_order == 2
