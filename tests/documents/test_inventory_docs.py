@@ -387,8 +387,9 @@ def test_adjustment_against_a_chosen_role_and_unit(shop: Shop) -> None:
                    attributes={"account_role": "samples"})
     assert (shop.qty("A"), shop.value("A")) == (12, D("120.00"))
     assert shop.roles(adj.doc_id) == {"inventory": D("120.00"), "samples": D("-120.00")}
+    assert adj.counters[1]["quantity"] == 12  # counters are in base units (1 箱 = 12)
     out = shop.run("adjustment", [Line(1, "A", D(-1), unit="箱", warehouse="W1")])
-    assert out.counters[1]["value"] == D("120.00")
+    assert out.counters[1] == {"quantity": -12, "value": D("120.00")}
     assert shop.qty("A") == 0
     shop.check_books()
 

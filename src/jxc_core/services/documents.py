@@ -2130,6 +2130,9 @@ class Documents:
             if value or q:
                 book.add(line, "inventory", value, debit=True)
                 book.add(line, role, value, debit=False)
+            if not base and q and line.unit is not None:  # counters are in base units
+                b = w.item(line.item).to_base(abs(q), line.unit)
+                q = b if q > 0 else -b
             counters[line.line_no] = {"quantity": q, "value": abs(value)}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
