@@ -141,6 +141,12 @@ def _copy(value: Any) -> Any:
 
 
 _plain = _json.plain
+
+
+def _kept(o: Any) -> Any:
+    """Data handed over (``ValuationChange.owned``): kept as it is, not copied."""
+    return o
+
 _dumps_any = _json.payload
 _text = _json.text
 
@@ -467,19 +473,21 @@ class _Valuations(_Repo):
                     committed = base.get(scope)
                     if committed is not None and rows is committed[2]:
                         rows = _RowChanges(rows)  # committed rows change only at the commit
+            # data handed over (``owned``) is kept as it is: its maker never touches it again
+            copy = _kept if c.owned else _plain
             if given:
                 if type(rows) is _RowChanges:
                     changed = rows.changes
                     for k, d in given:
-                        changed[k] = None if d is None else _plain(d)
+                        changed[k] = None if d is None else copy(d)
                 else:  # rows made by this unit of work
                     assert isinstance(rows, dict)
                     for k, d in given:
                         if d is None:
                             rows.pop(k, None)
                         else:
-                            rows[k] = _plain(d)
-            made: _Stored = ((found[0] if found else 0) + 1, _plain(c.header), rows)
+                            rows[k] = copy(d)
+            made: _Stored = ((found[0] if found else 0) + 1, copy(c.header), rows)
             stored[scope] = staged[scope] = made
 
     def version(self, scope: tuple[str, str]) -> int | None:

@@ -116,13 +116,17 @@ class ValuationChange:
     distinct integer keys (the layers of FIFO/LIFO), so that a posting writes only the rows it
     changed. ``header`` is the state without ``"rows"``. ``rows`` gives ``(key, data)`` to
     insert or replace and ``(key, None)`` to delete. ``whole=True``: the rows given are all the
-    rows of the scope (the others are deleted).
+    rows of the scope (the others are deleted). ``owned=True``: the caller hands ``header`` and
+    the rows' data over and never reads or changes them again, so an adapter that keeps plain
+    data in memory may keep them as they are instead of copying them (the service does so for
+    the states it has just made); an adapter that serialises them ignores it.
     """
 
     scope: tuple[str, str]
     header: dict[str, Any]
     rows: tuple[tuple[int, Any], ...] = ()
     whole: bool = False
+    owned: bool = False
 
     @classmethod
     def of_state(cls, scope: tuple[str, str], state: dict[str, Any]) -> ValuationChange:

@@ -760,11 +760,14 @@ class _Work:
         append = changes.append
         for scope, v in self.valuations.items():
             header, rows = v.take_changes()
+            # the states are made here and never touched again: handed over (``owned``)
             if scope in synced:
-                change = ValuationChange(scope, header, tuple(rows))
+                change = ValuationChange(scope, header, tuple(rows), False, True)
             else:  # new, or rewound by a back-dated replay: stored whole
-                change = ValuationChange.of_state(scope, v.to_state())
-                header = change.header
+                state = v.to_state()
+                header = {k: x for k, x in state.items() if k != "rows"}
+                change = ValuationChange(scope, header, tuple(
+                    (int(k), d) for k, d in state.get("rows", ())), True, True)
             until = posted_until.get(scope)
             if until is not None:
                 at = iso.get(until)

@@ -854,6 +854,26 @@ class StorageContract(abc.ABC):
                                                     "layers": [["R1", "1", "2.50"]]}
             assert u.idempotency.get("K") == ("fp", {"result": ["1"]})
 
+    def test_written_change_is_a_copy_unless_owned(self, storage: Storage) -> None:
+        """A ``ValuationChange`` not handed over (``owned=False``, the default): changing its
+        header or rows after ``write`` changes nothing stored. One handed over (``owned=True``)
+        is stored with the same content (the adapter may keep it without copying)."""
+        header: dict[str, Any] = {"method": "fifo", "q": ["1"]}
+        row: list[Any] = ["1", "2.50"]
+        owned_header: dict[str, Any] = {"method": "fifo", "q": ["2"]}
+        with storage.unit_of_work() as u:
+            u.valuations.write([ValuationChange(("A", "W"), header, ((0, row),), True),
+                                ValuationChange(("B", "W"), owned_header, ((0, ["3", "1.00"]),),
+                                                True, True)])
+            u.commit()
+        header["q"].append("9")
+        row.append("9.99")
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(("A", "W")) == {"method": "fifo", "q": ["1"],
+                                                    "rows": [[0, ["1", "2.50"]]]}
+            assert u.valuations.get(("B", "W")) == {"method": "fifo", "q": ["2"],
+                                                    "rows": [[0, ["3", "1.00"]]]}
+
     def test_stored_document_is_a_copy(self, storage: Storage) -> None:
         """A document's nested data (lines, counters) handed to the repository, or read from
         it, is not the stored document: changing it later changes nothing stored."""
