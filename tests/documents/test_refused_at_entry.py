@@ -94,3 +94,16 @@ def test_a_serial_tracked_item_may_be_ordered(shop: tuple[Jxc, Documents]) -> No
         Line(1, "PHONE", D(2), D("100.00"), warehouse="SH")], party="S").doc_id, [BOSS])
     assert po.state == "posted"
     assert jxc.balance("PHONE", "SH").on_order == 2
+
+
+@pytest.mark.parametrize("expiry", [dt.datetime(2027, 1, 1, 15, 30), "2027-01-01"])
+def test_a_line_expiry_that_is_not_a_date_is_refused(shop: tuple[Jxc, Documents],
+                                                     expiry: object) -> None:
+    """Stored as given, it broke every later read of the item's lots."""
+    _, docs = shop
+    with pytest.raises(JxcError) as err:
+        docs.create("purchase_receipt", [Line(1, "CUP", D(1), D("1.00"), warehouse="SH",
+                                              lot="B", expiry=expiry)],  # type: ignore[arg-type]
+                    party="S")
+    assert (err.value.code, err.value.data["field"]) == ("invalid_date", "expiry")
+    assert docs.ids() == []

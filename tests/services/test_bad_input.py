@@ -67,6 +67,12 @@ REFUSALS: list[tuple[str, Call, str]] = [
     ("unknown_warehouse_reserve",
      lambda j: j.reserve([ReserveLine("SO-2/1", "A", "NOWH", D(1))]), "not_found"),
     ("unknown_target_warehouse", lambda j: j.transfer("A", "W", "NOWH", D(1)), "not_found"),
+    ("expiry_datetime", lambda j: j.receive("LOT", "W", D(1), D(1), lot="BAD",
+                                            expiry=dt.datetime(2027, 1, 1, 15, 30)),  # type: ignore[arg-type]
+     "invalid_date"),
+    ("expiry_str", lambda j: j.receive("LOT", "W", D(1), D(1), lot="BAD",
+                                       expiry="2027-01-01"),  # type: ignore[arg-type]
+     "invalid_date"),
     ("zero_quantity_receive", lambda j: j.receive("A", "W", D(0), D(1)), "invalid_quantity"),
     ("negative_quantity_issue", lambda j: j.issue("A", "W", D(-2)), "invalid_quantity"),
     ("zero_quantity_reserve",
@@ -249,3 +255,20 @@ def test_refused_expiry_leaves_later_commands_working(jxc: Jxc, bad: object) -> 
                     expires_at=NOW + dt.timedelta(hours=1))
     assert r.granted == (D(1),)
     assert jxc.balance("A", "W").reserved == D(4)  # SO-1/1 3 + CART-2 1
+
+
+@pytest.mark.parametrize(("name", "call"), [
+    ("doc_type", lambda j: j.post(None, "RK-N", [StockLine("A", "W", D(1), unit_cost=D(1))])),
+    ("doc_id", lambda j: j.post("receipt", None, [StockLine("A", "W", D(1), unit_cost=D(1))])),
+    ("doc_id", lambda j: j.issue("A", "W", D(1), doc_id=7)),
+    ("demand", lambda j: j.reserve([ReserveLine(None, "A", "W", D(1))])),
+    ("idempotency_key", lambda j: j.issue("A", "W", D(1), idempotency_key=5)),
+])
+def test_codes_that_are_not_texts_are_refused(jxc: Jxc, name: str, call: Call) -> None:
+    """A document type or number, a demand or an idempotency key that is not a ``str`` is a
+    ``TypeError`` naming it, nothing written (memory kept a ``None``; SQLite called it a
+    duplicate key)."""
+    before = state(jxc)
+    with pytest.raises(TypeError, match=name):
+        call(jxc)
+    assert state(jxc) == before

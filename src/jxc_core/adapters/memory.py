@@ -159,6 +159,21 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
+
+def _outside() -> JxcError:
+    return JxcError("configuration", reason="unit of work used outside its with-block",
+                    reason_zh="工作单元在其 with 块之外被使用")
+
+
+def _nested() -> JxcError:
+    """A unit of work opened while this thread has one open on the same storage (a callback
+    of the service, such as a clock, calling it): refused, as on SQLite, rather than run
+    inside the other and overwritten by its commit."""
+    return JxcError("configuration",
+                    reason="a unit of work is already open on this storage in this thread",
+                    reason_zh="本线程在该存储上已有一个打开的工作单元")
+
+
 class MemoryUnitOfWork:
     """A unit of work over :class:`MemoryStorage`; see the module docstring."""
 
@@ -187,7 +202,12 @@ class MemoryUnitOfWork:
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Self:
-        self._storage._lock.acquire()
+        storage = self._storage
+        storage._lock.acquire()
+        if storage._depth:  # this thread has one open already (the lock is re-entrant)
+            storage._lock.release()
+            raise _nested()
+        storage._depth = 1
         self._active = True
         self._stage = {}
         self._ledger_new = []
@@ -205,6 +225,7 @@ class MemoryUnitOfWork:
             self.rollback()
         finally:
             self._active = False
+            self._storage._depth = 0
             self._storage._lock.release()
 
     def rollback(self) -> None:
@@ -214,6 +235,7 @@ class MemoryUnitOfWork:
         self._orders = {}
 
     def commit(self) -> None:
+        self._check_active()
         fault = self._storage.fault
         if fault is not None:
             fault("commit")
@@ -270,9 +292,7 @@ class MemoryUnitOfWork:
     def _table(self, table: str) -> dict[Any, Any]:
         """The staged rows of ``table``, for a repository that writes several at once: the
         checks of :meth:`_put` made once."""
-        if not self._active:
-            raise JxcError("configuration", reason="unit of work used outside its with-block",
-                           reason_zh="工作单元在其 with 块之外被使用")
+        self._check_active()
         fault = self._storage.fault
         if fault is not None:
             fault(table)
@@ -280,6 +300,10 @@ class MemoryUnitOfWork:
         if staged is None:
             staged = self._stage[table] = {}
         return staged
+
+    def _check_active(self) -> None:
+        if not self._active:
+            raise _outside()
 
     def _cow(self, table: str, key: Any) -> dict[Any, Any]:
         """A staged, writable copy of the dict stored under ``key`` of ``table``."""
@@ -350,6 +374,7 @@ class _Repo:
 class _Ledger(_Repo):
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         u = self.u
+        u._check_active()
         seen = {e.entry_no for e in u._ledger_new}
         for e in entries:
             if e.entry_no in u._d.entry_nos or e.entry_no in seen:
@@ -581,6 +606,7 @@ class _Documents(_Repo):
 
 class _Journal(_Repo):
     def append(self, rows: Sequence[dict[str, Any]]) -> None:
+        self.u._check_active()
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
@@ -705,6 +731,8 @@ class MemoryStorage:
     def __init__(self) -> None:
         self._data = _Data()
         self._lock = threading.RLock()
+        #: 1 while a unit of work is open (the lock is held by its thread)
+        self._depth = 0
         self._commits = 0
         self.fault: Any = None
 

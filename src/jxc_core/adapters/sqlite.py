@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import os
 import random
@@ -157,6 +158,25 @@ _text = _json.text
 _payload = _json.payload
 
 
+#: serials of the connections made in this process (see ``SqliteUnitOfWork.stamp``)
+_SERIALS = itertools.count(1)
+
+
+def _outside() -> JxcError:
+    return JxcError("configuration", reason="unit of work used outside its with-block",
+                    reason_zh="工作单元在其 with 块之外被使用")
+
+
+def _integrity(table: str, key: object, exc: sqlite3.IntegrityError) -> JxcError:
+    """``duplicate_key`` for a second record under a unique key; any other constraint (a
+    NOT NULL column given None) is not a duplicate: ``configuration`` naming the table."""
+    if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
+        return _dup(table, key)
+    return JxcError("configuration", field=table,
+                    reason=f"{table}: a row the store cannot keep ({exc})",
+                    reason_zh=f"{table}：存储无法保存的行（{exc}）")
+
+
 def _dup(table: str, key: object) -> JxcError:
     return JxcError("duplicate_key", table=table, key=key)
 
@@ -167,7 +187,11 @@ class SqliteUnitOfWork:
     def __init__(self, storage: SqliteStorage) -> None:
         self._storage = storage
         self._con = storage._connection()
+        #: the connection's serial: a connection made after close() gets a new one, whatever
+        #: its id() (a stamp must never repeat for another connection)
+        self._serial: int = storage._local.serial
         self._open = False
+        self._active = False
         self._after: Hashable | None = None
         #: PRAGMA data_version read in this transaction (the write lock is held: it holds)
         self._dv: int | None = None
@@ -186,7 +210,13 @@ class SqliteUnitOfWork:
         self.sequences: SequenceRepository = _Sequences(self)
 
     def __enter__(self) -> Self:
+        if self._con.in_transaction:  # this thread has a unit of work open on the storage
+            raise JxcError("configuration",
+                           reason="a unit of work is already open on this storage in this "
+                                  "thread",
+                           reason_zh="本线程在该存储上已有一个打开的工作单元")
         self._storage._begin(self._con)
+        self._active = True
         self._open = True
         self._dv = None
         return self
@@ -197,9 +227,12 @@ class SqliteUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._active = False
         self.rollback()
 
     def commit(self) -> None:
+        if not self._active:
+            raise _outside()
         fault = self._storage.fault
         if fault is not None:
             fault("commit")
@@ -212,7 +245,7 @@ class SqliteUnitOfWork:
             storage = self._storage
             storage._commits += 1
             con.execute("COMMIT")
-            self._after = (id(con), dv, storage._commits)
+            self._after = (self._serial, dv, storage._commits)
             self._open = False
             if storage._checkpointer is not None:
                 storage._checkpointer.committed()
@@ -225,11 +258,13 @@ class SqliteUnitOfWork:
             con = self._con
             if self._dv is None:
                 self._dv = con.execute("PRAGMA data_version").fetchone()[0]
-            return (id(con), self._dv, self._storage._commits)
+            return (self._serial, self._dv, self._storage._commits)
         return self._after
 
     def _tx(self) -> None:
         """Make sure a transaction is open before a write (after a commit it is not)."""
+        if not self._active:  # never a transaction nothing would end
+            raise _outside()
         if not self._open:
             self._storage._begin(self._con)
             self._open = True
@@ -255,7 +290,7 @@ class SqliteUnitOfWork:
             try:
                 con.execute(sql, rows[0])
             except sqlite3.IntegrityError as exc:
-                raise _dup(table, keys) from exc
+                raise _integrity(table, keys, exc) from exc
             return
         con.execute("SAVEPOINT jxc_many")
         try:
@@ -263,7 +298,7 @@ class SqliteUnitOfWork:
         except sqlite3.IntegrityError as exc:
             con.execute("ROLLBACK TO jxc_many")
             con.execute("RELEASE jxc_many")
-            raise _dup(table, keys) from exc
+            raise _integrity(table, keys, exc) from exc
         except BaseException:
             con.execute("ROLLBACK TO jxc_many")
             con.execute("RELEASE jxc_many")
@@ -511,7 +546,7 @@ class _Reservations(_Repo):
             self.u._x("reservations", "INSERT INTO reservations VALUES (?,?,?,?,?,?,?)",
                       self._row(reservation))
         except sqlite3.IntegrityError as exc:
-            raise _dup("reservations", reservation.reservation_id) from exc
+            raise _integrity("reservations", reservation.reservation_id, exc) from exc
 
     def replace(self, reservation: Reservation) -> None:
         self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES (?,?,?,?,?,?,?)",
@@ -690,7 +725,7 @@ class _Idempotency(_Repo):
             self.u._x("idempotency", "INSERT INTO idempotency VALUES (?, ?, ?)",
                       (key, fingerprint, json.dumps(result, ensure_ascii=False)))
         except sqlite3.IntegrityError as exc:
-            raise _dup("idempotency", key) from exc
+            raise _integrity("idempotency", key, exc) from exc
 
 
 class _Sequences(_Repo):
@@ -798,7 +833,11 @@ class SqliteStorage:
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
-        self._migrate()
+        try:
+            self._migrate()
+        except BaseException:  # refused: no connection or checkpoint thread left behind
+            self.close()
+            raise
 
     def _connection(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
@@ -814,6 +853,7 @@ class SqliteStorage:
             if self._checkpointer is not None:
                 con.execute(f"PRAGMA wal_autocheckpoint = {SAFETY_CHECKPOINT_PAGES}")
             self._local.con = con
+            self._local.serial = next(_SERIALS)
             with self._guard:
                 self._all.append(con)
         return con
@@ -836,10 +876,28 @@ class SqliteStorage:
                 delay = min(delay * 2, 0.5)
 
     def _migrate(self) -> None:
-        con = self._connection()
-        self._begin(con)
         try:
-            version = con.execute("PRAGMA user_version").fetchone()[0]
+            con = self._connection()
+            self._begin(con)
+        except sqlite3.Error as exc:  # no such directory, a directory, not a database, ...
+            raise JxcError("configuration", field="path",
+                           reason=f"cannot open the SQLite file {self.path!r}: {exc}",
+                           reason_zh=f"无法打开 SQLite 文件 {self.path!r}：{exc}") from exc
+        try:
+            try:
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+            except sqlite3.DatabaseError as exc:  # "file is not a database"
+                raise JxcError("configuration", field="path",
+                               reason=f"cannot open the SQLite file {self.path!r}: {exc}",
+                               reason_zh=f"无法打开 SQLite 文件 {self.path!r}：{exc}") from exc
+            if version > len(MIGRATIONS):  # written by a newer jxc_core: never write into it
+                raise JxcError("configuration", field="path",
+                               reason=f"{self.path!r} has schema version {version}; this "
+                                      f"version of jxc_core knows up to {len(MIGRATIONS)}: "
+                                      "upgrade jxc_core to open it",
+                               reason_zh=f"{self.path!r} 的数据结构版本为 {version}，本版本 "
+                                         f"jxc_core 只认识到 {len(MIGRATIONS)}：请升级 jxc_core "
+                                         "后再打开")
             for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 for statement in script.split(";"):
                     if statement.strip():

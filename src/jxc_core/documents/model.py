@@ -130,6 +130,9 @@ class Line:
                            reason_zh=f"税率 {rate} 须为小于 1 的小数")
         check_amount(self.weight, "weight")
         check_amount(self.volume, "volume")
+        if self.expiry is not None and type(self.expiry) is not dt.date:
+            raise JxcError("invalid_date", field="expiry", expected="datetime.date",
+                           kind=type(self.expiry).__name__, value=self.expiry)
         if self.counted is not None:
             counted = check_number(self.counted, "counted")
             if counted < 0:

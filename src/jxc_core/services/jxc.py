@@ -492,8 +492,10 @@ class _Replay:
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     """The document id given, else one derived from the idempotency key, else a fresh one."""
     if doc_id is not None:
+        _check_text(doc_id, "doc_id")
         return doc_id
     if key is not None:
+        _check_text(key, "idempotency_key")
         return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -505,6 +507,22 @@ def fingerprint(command: str, payload: Any, *, legacy: bool = False) -> str:
     by them still matches."""
     raw = json.dumps([command, _canonical(payload, legacy)], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _check_text(value: object, name: str) -> None:
+    """A code the caller gives (a document type or number, a demand, an idempotency key) is a
+    ``str``: anything else is a ``TypeError`` naming it, before anything is written (memory
+    kept a ``None``, SQLite refused it as a duplicate key)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+
+
+def _check_expiry(expiry: object) -> None:
+    """A lot's expiry is a ``datetime.date`` or ``None`` (a datetime or a str is
+    ``invalid_date``): stored as given, a wrong one broke every later read of the item."""
+    if expiry is not None and type(expiry) is not dt.date:
+        raise JxcError("invalid_date", field="expiry", expected="datetime.date",
+                       kind=type(expiry).__name__, value=expiry)
 
 
 def _moment(value: object, field: str) -> dt.datetime:
@@ -1258,6 +1276,8 @@ class Jxc:
     ) -> Any:
         """One command in one unit of work. ``keep_warm=False`` for commands that write rows
         the next command would otherwise take from :class:`_Warm` (period close, reopen)."""
+        if key is not None and type(key) is not str:
+            _check_text(key, "idempotency_key")
         with self.storage.unit_of_work() as uow:
             fp = ""
             if key is not None:
@@ -1489,6 +1509,8 @@ class Jxc:
         when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
         is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
         posted_at = _optional_moment(posted_at, "posted_at")
+        _check_text(doc_type, "doc_type")
+        _check_text(doc_id, "doc_id")
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
@@ -2313,6 +2335,7 @@ class Jxc:
                 check_amount(line.value, "value")
             if item.lot_tracked and not line.lot:
                 raise JxcError("lot_missing", item=item.code)
+            _check_expiry(line.expiry)
             if line.lot:
                 lot = w.uow.master.get_lot(item.code, line.lot)
                 if lot is None:
@@ -2513,6 +2536,8 @@ class Jxc:
         reserves nothing.
         """
         expires = _optional_moment(expires_at, "expires_at")
+        for line in lines:
+            _check_text(line.demand, "demand")
         payload = (list(lines), partial, expires)
 
         def body(w: _Work) -> ReservationResult:

@@ -12,6 +12,7 @@ import abc
 import contextlib
 import copy
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -609,6 +610,47 @@ class StorageContract(abc.ABC):
             u.ledger.append([entry(2)])
             u.commit()
             u.ledger.append([entry(3)])
+        with seeded.unit_of_work() as u:
+            assert [e.entry_no for e in u.ledger.entries("A")] == [1, 2]
+
+    def test_unit_of_work_outside_its_block_is_refused(self, seeded: Storage,
+                                                       tmp_path: Path) -> None:
+        """A write or a commit through a unit of work whose with-block has ended (or that was
+        never entered) is ``configuration`` and writes nothing; the storage stays usable, and
+        another storage on the same data can still write (no transaction is left open)."""
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            pass
+        never = seeded.unit_of_work()
+        for uow in (u, never):
+            calls: list[Callable[[], None]] = [
+                functools.partial(uow.ledger.append, [entry(7)]),
+                functools.partial(uow.master.put_item, Item("Z", "late")),
+                functools.partial(uow.journal.append, [{"doc_id": "J", "account": "1405"}]),
+                uow.commit]
+            for call in calls:
+                with pytest.raises(JxcError) as info:
+                    call()
+                assert info.value.code == "configuration"
+        assert snapshot(seeded) == before
+        other = self._other(seeded, tmp_path)
+        with other.unit_of_work() as o:
+            o.master.put_item(Item("Y", "after"))
+            o.commit()
+        with seeded.unit_of_work() as w:
+            assert w.master.get_item("Y") is not None
+            w.ledger.append([entry(8)])
+            w.commit()
+
+    def test_nested_unit_of_work_is_refused(self, seeded: Storage) -> None:
+        """A second unit of work opened by a thread that has one open on the same storage (a
+        clock or a notifier calling the service) is ``configuration``; the open one goes on."""
+        with seeded.unit_of_work() as outer:
+            outer.ledger.append([entry(2)])
+            with pytest.raises(JxcError) as info, seeded.unit_of_work():
+                pass
+            assert info.value.code == "configuration"
+            outer.commit()
         with seeded.unit_of_work() as u:
             assert [e.entry_no for e in u.ledger.entries("A")] == [1, 2]
 
