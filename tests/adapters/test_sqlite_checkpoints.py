@@ -59,6 +59,8 @@ def _rows_in_main_file(path: Path, tmp_path: Path) -> int:
         return int(con.execute("SELECT count(*) FROM ledger").fetchone()[0])
     except sqlite3.OperationalError:  # the tables themselves are not checkpointed yet
         return 0
+    except sqlite3.DatabaseError:  # copied while the thread was writing pages: a torn copy,
+        return 0  # looked at again by _wait
     finally:
         con.close()
 

@@ -643,7 +643,8 @@ class _Records(_Repo):
     def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
         found = self.u._get("records", (kind, key))
         order = found[0] if found is not None else self.u._next_order("records")
-        self.u._put("records", (kind, key), (order, _copy(data)))
+        # kept as SQLite keeps it: JSON's types (a tuple as a list; a Decimal refused)
+        self.u._put("records", (kind, key), (order, _plain(data)))
 
     def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
         rows = [(k[1], v) for k, v in self.u._merged("records").items()
@@ -711,7 +712,7 @@ class _Idempotency(_Repo):
     def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
         if self.get(key) is not None:
             raise JxcError("duplicate_key", table="idempotency", key=key)
-        self.u._put("idempotency", key, (fingerprint, _copy(result)))
+        self.u._put("idempotency", key, (fingerprint, _plain(result)))  # as SQLite: JSON
 
 
 class _Sequences(_Repo):

@@ -916,6 +916,23 @@ class StorageContract(abc.ABC):
             assert u.valuations.get(("B", "W")) == {"method": "fifo", "q": ["2"],
                                                     "rows": [[0, ["3", "1.00"]]]}
 
+    def test_records_and_results_are_kept_as_json_keeps_them(self, storage: Storage) -> None:
+        """A record or an idempotency result comes back as JSON gives it back (a tuple as a
+        list), and what JSON cannot carry (a Decimal) is a ``TypeError``, writing nothing."""
+        with storage.unit_of_work() as u:
+            u.records.put("k", "1", {"pair": ("a", 1), "n": 2})
+            u.idempotency.put("K1", "fp", {"rows": ("x",)})
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.records.get("k", "1") == {"pair": ["a", 1], "n": 2}
+            assert u.idempotency.get("K1") == ("fp", {"rows": ["x"]})
+        with storage.unit_of_work() as u, pytest.raises(TypeError):
+            u.records.put("k", "2", {"amount": D("1.50")})
+        with storage.unit_of_work() as u, pytest.raises(TypeError):
+            u.idempotency.put("K2", "fp", {"amount": D("1.50")})
+        with storage.unit_of_work() as u:
+            assert u.records.get("k", "2") is None and u.idempotency.get("K2") is None
+
     def test_stored_document_is_a_copy(self, storage: Storage) -> None:
         """A document's nested data (lines, counters) handed to the repository, or read from
         it, is not the stored document: changing it later changes nothing stored."""
