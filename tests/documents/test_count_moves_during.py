@@ -94,3 +94,27 @@ def test_what_moves_during_a_count_is_no_variance(shop: Shop, when: str, counted
     assert posted.counter(1, "quantity") == variance
     b = jxc.balance("TEA", "SH")
     assert (b.on_hand, b.held, b.value) == (after, D(0), after * D("10.00"))
+
+
+@pytest.mark.parametrize(("late", "after"), [(D(5), D(15)), (D(-3), D(7))])
+def test_a_late_entry_dated_before_the_figure_belongs_to_its_book(
+        shop: Shop, late: Decimal, after: Decimal) -> None:
+    """The shelf held what a movement entered late (补录) but dated before the figure had
+    brought or taken: 15 counted while the book said 10, then an earlier receipt of 5 is
+    entered, dated before the count. The count is no gain (on hand 15, not 20); a delivery of the 3
+    reserved issued then but entered late, likewise no loss."""
+    jxc, docs, so = shop
+    counted = D(10) + late
+    count = docs.submit(docs.create("stock_count", [
+        Line(1, "TEA", D(0), warehouse="SH", counted=counted)]).doc_id, BOSS)
+    before_the_count = dt.datetime(2026, 11, 2, 9, 1, 30)  # after the opening receipt
+    if late > 0:
+        jxc.receive("TEA", "SH", late, D("10.00"), posted_at=before_the_count,
+                    doc_id="RK-LATE")
+    else:  # the reserved 3, delivered then, entered now
+        jxc.issue("TEA", "SH", D(3), posted_at=before_the_count, demand=f"{so}/1",
+                  doc_id="CK-LATE")
+    docs.approve(count.doc_id, BOSS)
+    posted = docs.post(count.doc_id, BOSS)
+    assert posted.counter(1, "quantity") == 0
+    assert jxc.balance("TEA", "SH").on_hand == after

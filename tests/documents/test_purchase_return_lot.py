@@ -11,10 +11,13 @@ from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import pytest
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Document, Line, User
+from jxc_core.documents.codec import document_to_data
+from jxc_core.errors import JxcError
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
 
@@ -69,3 +72,29 @@ def test_a_return_without_lot_takes_its_receipts_lot(shop: tuple[Jxc, Documents]
     assert lots(jxc) == {"LA": D(10), "LB": D(10)}
     assert jxc.balance("MILK", "SH", lot="LA").value == D("30.00")
     assert jxc.balance("MILK", "SH").value == D("70.00")
+
+
+def test_a_return_that_took_another_lot_is_not_cancelled_into_the_receipts_lot(
+        shop: tuple[Jxc, Documents]) -> None:
+    """A return posted before returns took their receipt's lot picked lots FEFO: its line
+    names no lot but its ledger took LB. Cancelling it would put the units into LA (the
+    receipt's lot: 14 on hand of 10 received); it is refused, nothing written."""
+    jxc, docs = shop
+    r1 = run(docs, "purchase_receipt", Line(1, "MILK", D(10), D("3.00"), warehouse="SH",
+                                            lot="LA", expiry=dt.date(2027, 6, 1)))
+    run(docs, "purchase_receipt", Line(1, "MILK", D(10), D("4.00"), warehouse="SH",
+                                       lot="LB", expiry=dt.date(2027, 1, 1)))
+    ret = run(docs, "purchase_return", Line(1, "MILK", D(4), warehouse="SH", lot="LB",
+                                            source=(r1.doc_id, 1)))
+    # as an earlier version stored it: the line names no lot (its ledger took LB)
+    old = attrs.evolve(ret, lines=(attrs.evolve(ret.lines[0], lot=""),))
+    with jxc.storage.unit_of_work() as u:
+        u.documents.put(old.doc_id, old.doc_type.value, old.state.value,
+                        document_to_data(old, compact=True))
+        u.commit()
+    fresh = Documents(Jxc(jxc.storage, clock=Clock()))
+    before = lots(jxc)
+    with pytest.raises(JxcError) as err:
+        fresh.cancel(ret.doc_id, BOSS)
+    assert err.value.code == "reversal_impossible" and "LB" in err.value.data["reason"]
+    assert lots(jxc) == before == {"LA": D(10), "LB": D(6)}

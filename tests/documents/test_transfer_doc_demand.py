@@ -71,3 +71,22 @@ def test_cancelling_a_transfer_not_posted_releases_its_reservations(
     docs.cancel(db.doc_id, BOSS)
     assert jxc.reservations() == []
     assert jxc.balance("TEA", "SH").available == D(10)
+
+
+@pytest.mark.parametrize("move", [False, True])
+def test_what_is_reserved_beyond_a_posted_line_is_let_go(shop: tuple[Jxc, Documents],
+                                                         move: bool) -> None:
+    """A posted line is done: reserved for it beyond what it moved (8 for a line of 6), or
+    reserved for a location move (which consumes none), is released, not stranded."""
+    jxc, docs = shop
+    if move:
+        jxc.define_warehouse(Warehouse("SH", "上海", locations=("A",)))
+    line = (Line(1, "TEA", D(6), warehouse="SH", to_warehouse="SH", to_location="A") if move
+            else Line(1, "TEA", D(6), warehouse="SH", to_warehouse="BJ"))
+    db = docs.create("transfer", [line])
+    jxc.reserve([ReserveLine(f"{db.doc_id}/1", "TEA", "SH", D(8))])
+    docs.approve_through(db.doc_id, [BOSS])
+    assert jxc.reservations() == []
+    assert jxc.balance("TEA", "SH").available == (D(10) if move else D(4))
+    docs.cancel(db.doc_id, BOSS)
+    assert jxc.reservations() == [] and jxc.balance("TEA", "SH").on_hand == D(10)

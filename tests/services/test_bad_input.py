@@ -263,6 +263,8 @@ def test_refused_expiry_leaves_later_commands_working(jxc: Jxc, bad: object) -> 
     ("doc_id", lambda j: j.issue("A", "W", D(1), doc_id=7)),
     ("demand", lambda j: j.reserve([ReserveLine(None, "A", "W", D(1))])),
     ("idempotency_key", lambda j: j.issue("A", "W", D(1), idempotency_key=5)),
+    ("location", lambda j: j.receive("A", "W", D(1), D(1), location=None)),
+    ("lot", lambda j: j.reserve([ReserveLine("SO-9/1", "A", "W", D(1), lot=None)])),
 ])
 def test_codes_that_are_not_texts_are_refused(jxc: Jxc, name: str, call: Call) -> None:
     """A document type or number, a demand or an idempotency key that is not a ``str`` is a

@@ -192,6 +192,8 @@ class SqliteUnitOfWork:
         self._serial: int = storage._local.serial
         self._open = False
         self._active = False
+        #: the thread's slot of the storage, marked busy while this unit of work is open
+        self._local: Any = None
         self._after: Hashable | None = None
         #: PRAGMA data_version read in this transaction (the write lock is held: it holds)
         self._dv: int | None = None
@@ -210,12 +212,16 @@ class SqliteUnitOfWork:
         self.sequences: SequenceRepository = _Sequences(self)
 
     def __enter__(self) -> Self:
-        if self._con.in_transaction:  # this thread has a unit of work open on the storage
+        local = self._storage._local
+        if getattr(local, "busy", False) or self._con.in_transaction:
+            # this thread has a unit of work open on the storage (committed or not)
             raise JxcError("configuration",
                            reason="a unit of work is already open on this storage in this "
                                   "thread",
                            reason_zh="本线程在该存储上已有一个打开的工作单元")
         self._storage._begin(self._con)
+        local.busy = True
+        self._local = local
         self._active = True
         self._open = True
         self._dv = None
@@ -227,6 +233,8 @@ class SqliteUnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if self._active:
+            self._local.busy = False
         self._active = False
         self.rollback()
 

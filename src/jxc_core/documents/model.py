@@ -130,6 +130,10 @@ class Line:
                            reason_zh=f"税率 {rate} 须为小于 1 的小数")
         check_amount(self.weight, "weight")
         check_amount(self.volume, "volume")
+        for name in ("item", "warehouse", "to_warehouse", "location", "lot", "to_location"):
+            text = getattr(self, name)
+            if not isinstance(text, str):  # a None was stored, then broke every read
+                raise TypeError(f"{name} must be a str, got {type(text).__name__} {text!r}")
         if self.expiry is not None and type(self.expiry) is not dt.date:
             raise JxcError("invalid_date", field="expiry", expected="datetime.date",
                            kind=type(self.expiry).__name__, value=self.expiry)

@@ -465,7 +465,8 @@ class Accounting:
             if lock is not None and end <= lock:
                 raise PeriodClosedError(date=period)
             if start > w.now:  # a month to come: its lock would refuse today's postings
-                raise JxcError("period_not_started", period=period, now=w.now.isoformat())
+                now = w.now if w.now.tzinfo is None else w.now.astimezone(dt.UTC)
+                raise JxcError("period_not_started", period=period, now=now.isoformat())
             drafts = []
             for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
                 for doc_id in w.uow.documents.ids(state=state.value):

@@ -852,6 +852,14 @@ class Documents:
         if action == Action.REJECT:
             approvals = ()
         when = self._posting_time(doc, w.now)
+        if action == Action.CANCEL and doc.state == State.POSTED:
+            # the reversal never comes before the posting it reverses: cancelled another day,
+            # the document's date with today's time of day could (15:00 posted, 09:00 the
+            # next morning cancelled), and the reversal found no stock there
+            posted = next((r for r in reversed(doc.history) if r.action == Action.POST.value),
+                          None)
+            if posted is not None:
+                when = max(when, self._posting_time(doc, posted.at))
         before = doc.state
         if action in (Action.POST, Action.CANCEL) and (
                 action == Action.POST or doc.state == State.POSTED):
@@ -1072,9 +1080,27 @@ class Documents:
         units, an issue of units a lapsed reservation freed, a receipt) is not taken for a
         gain or a loss."""
         book = dict(doc.attributes.get("counted_book", {}))
+        # with the last ledger entry and the moment: an entry made later but dated before
+        # the figure (补录, a late receipt) belongs to the book it is compared with
+        last = w.uow.sequences.next("ledger", 0) - 1
+        at = _moment(w.now, "clock.now()").isoformat()
         for n in numbers:
-            book[str(n)] = str(cls._count_on_hand(w, doc.line(n)))
+            book[str(n)] = [str(cls._count_on_hand(w, doc.line(n))), last, at]
         return attrs.evolve(doc, attributes={**doc.attributes, "counted_book": book})
+
+    @staticmethod
+    def _entered_book(w: _Work, line: Line, entered: Any) -> Decimal:
+        """The book quantity of count line ``line`` when its figure was entered
+        (``counted_book``: ``[book, last entry_no, moment]``): the book then, plus the
+        entries made since but dated at or before that moment (back-dated ones)."""
+        if not isinstance(entered, list):  # the book alone (kept so on 2026-12-05)
+            return Decimal(entered)
+        book, last, at = entered
+        late = sum((e.quantity for e in w.uow.ledger.entries(
+            line.item, line.warehouse, until=dt.datetime.fromisoformat(at))
+            if e.entry_no > last and (not line.lot or e.lot == line.lot)
+            and (not line.location or e.location == line.location)), ZERO)
+        return Decimal(book) + late
 
     # -- effects of the actions -------------------------------------------------------------
     def _on_submit(self, w: _Work, doc: Document) -> Document:
@@ -1624,6 +1650,8 @@ class Documents:
             if reverse:  # under the monthly average: takes back the issue of its month
                 # at the value it took out; stock of a negative value (a price difference
                 # beyond it) comes back at 0.00: nothing enters stock below zero
+                if not line.lot and src_line.lot:
+                    self._returned_from(w, doc, line, src_line.lot)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=max(ZERO, doc.counter(line.line_no,
                                                                    "stock_value")),
@@ -1655,6 +1683,22 @@ class Documents:
                                       **self._slice_counter(doc, book_sv)}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    @staticmethod
+    def _returned_from(w: _Work, doc: Document, line: Line, lot: str) -> None:
+        """A return line naming no lot goes back into its receipt line's ``lot``: refused
+        (``reversal_impossible``) when its ledger entries took another lot (a return posted
+        before it took its receipt's lot picked lots FEFO), rather than put into the wrong one."""
+        taken = {e.lot for e in w.uow.ledger.entries(line.item, line.warehouse)
+                 if e.doc_id == doc.doc_id and e.line_no == line.line_no
+                 and e.kind == "purchase_return"}
+        other = sorted(taken - {lot})
+        if other:
+            raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                           reason=f"line {line.line_no} took lot(s) {', '.join(other)}, not "
+                                  f"its receipt's lot {lot}: put them back by an adjustment",
+                           reason_zh=f"第 {line.line_no} 行退出的是批次 {'、'.join(other)}，"
+                                     f"而不是其入库单的批次 {lot}：请用其他入库单调回")
 
     def _purchase_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                           reverse: bool) -> Document:
@@ -1986,6 +2030,9 @@ class Documents:
                 if line.line_no in red:
                     book.put_back(*red[line.line_no])
             return doc
+        for line in doc.lines:  # a posted line is done: what is still reserved for it (more
+            # than it moved, or for a location move, which consumes none) is let go
+            self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
         extra = {k: v for k, v in (("moved", moved), ("sent", sent)) if v}
         if extra:
             return attrs.evolve(doc, counters=counters, attributes={**doc.attributes, **extra})
@@ -2026,6 +2073,7 @@ class Documents:
         if not reverse:
             sl = StockLine(line.item, line.warehouse, line.quantity, OUT, unit=line.unit,
                            lot=line.lot, location=line.location, kind="move_out",
+                           demand=f"{doc.doc_id}/{line.line_no}",  # may move what is its own
                            line_no=line.line_no)
             posting = self.jxc._move(w, doc.doc_type.value, doc.doc_id,
                                      [(sl, line.to_location)], when)
@@ -2165,7 +2213,8 @@ class Documents:
                 # against the book when the figure was entered (counts entered before it was
                 # kept: the book now)
                 entered = doc.attributes.get("counted_book", {}).get(str(line.line_no))
-                qty[line.line_no] = counted - (Decimal(entered) if entered is not None
+                qty[line.line_no] = counted - (self._entered_book(w, line, entered)
+                                               if entered is not None
                                                else self._count_on_hand(w, line))
                 if line.location and qty[line.line_no] < 0:
                     rows[line.line_no] = self._count_loss_rows(w, line, -qty[line.line_no])

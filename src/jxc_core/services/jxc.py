@@ -2318,6 +2318,9 @@ class Jxc:
             qty = q  # the common case of Item.to_base: whole pieces of the base unit
         else:
             qty = item.to_base(q, unit)
+        if type(line.lot) is not str or type(line.location) is not str:
+            _check_text(line.lot, "lot")  # memory kept a None, then failed every read
+            _check_text(line.location, "location")
         if line.location and wh.locations and line.location not in wh.locations:
             raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
         if item.serial_tracked and len(line.serials) != qty:
@@ -2538,6 +2541,7 @@ class Jxc:
         expires = _optional_moment(expires_at, "expires_at")
         for line in lines:
             _check_text(line.demand, "demand")
+            _check_text(line.lot, "lot")
         payload = (list(lines), partial, expires)
 
         def body(w: _Work) -> ReservationResult:

@@ -651,6 +651,9 @@ class StorageContract(abc.ABC):
                 pass
             assert info.value.code == "configuration"
             outer.commit()
+            with pytest.raises(JxcError) as info, seeded.unit_of_work():
+                pass  # still inside the with-block after its commit
+            assert info.value.code == "configuration"
         with seeded.unit_of_work() as u:
             assert [e.entry_no for e in u.ledger.entries("A")] == [1, 2]
 

@@ -1,0 +1,61 @@
+"""A reversal (红冲) never comes before the posting it reverses (docs/lifecycle.md), on both
+adapters: a document posted at 15:00 and cancelled at 09:00 the next morning was reversed at
+its date with 09:00 — before its own posting — and refused (``insufficient_stock``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.documents import Line, User
+from jxc_core.services import Documents, Jxc
+from jxc_core.stock import Item, Party, Warehouse
+
+D = Decimal
+BOSS = User("boss", frozenset())
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = dt.datetime(2026, 11, 2, 15, 0)
+
+    def now(self) -> dt.datetime:
+        return self.t
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def shop(request: pytest.FixtureRequest, tmp_path: Path
+         ) -> Iterator[tuple[Jxc, Documents, Clock]]:
+    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
+        str(tmp_path / "shop.db"))
+    clock = Clock()
+    jxc = Jxc(storage, clock=clock)
+    jxc.define_warehouse(Warehouse("SH", "上海"))
+    jxc.define_warehouse(Warehouse("BJ", "北京"))
+    jxc.define_item(Item("TEA", "茶"))
+    jxc.define_party(Party("S", "供应商", "both"))
+    jxc.receive("TEA", "SH", D(10), D("1.00"), doc_id="RK-0")
+    yield jxc, Documents(jxc), clock
+    storage.close()
+
+
+def test_documents_posted_in_the_afternoon_are_cancelled_the_next_morning(
+        shop: tuple[Jxc, Documents, Clock]) -> None:
+    jxc, docs, clock = shop
+    rk = docs.approve_through(docs.create("purchase_receipt", [
+        Line(1, "TEA", D(5), D("2.00"), warehouse="SH")], party="S").doc_id, [BOSS])
+    db = docs.approve_through(docs.create("transfer", [
+        Line(1, "TEA", D(3), warehouse="SH", to_warehouse="BJ")]).doc_id, [BOSS])
+    clock.t = dt.datetime(2026, 11, 3, 9, 0)
+    docs.cancel(db.doc_id, BOSS)
+    docs.cancel(rk.doc_id, BOSS)
+    assert (jxc.balance("TEA", "SH").on_hand, jxc.balance("TEA", "BJ").on_hand) == (D(10), 0)
+    assert jxc.balance("TEA", "SH").value == D("10.00")
+    # on the document's date, after its posting
+    back = [e for e in jxc.ledger("TEA", "SH") if e.entry.doc_id.endswith("-R")]
+    assert back and all(e.entry.posted_at == dt.datetime(2026, 11, 2, 15, 0) for e in back)
