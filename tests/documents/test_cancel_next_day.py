@@ -7,12 +7,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
+from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
 
@@ -28,11 +27,8 @@ class Clock:
         return self.t
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def shop(request: pytest.FixtureRequest, tmp_path: Path
-         ) -> Iterator[tuple[Jxc, Documents, Clock]]:
-    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "shop.db"))
+@pytest.fixture
+def shop(storage: Storage) -> Iterator[tuple[Jxc, Documents, Clock]]:
     clock = Clock()
     jxc = Jxc(storage, clock=clock)
     jxc.define_warehouse(Warehouse("SH", "上海"))
@@ -41,7 +37,6 @@ def shop(request: pytest.FixtureRequest, tmp_path: Path
     jxc.define_party(Party("S", "供应商", "both"))
     jxc.receive("TEA", "SH", D(10), D("1.00"), doc_id="RK-0")
     yield jxc, Documents(jxc), clock
-    storage.close()
 
 
 def test_documents_posted_in_the_afternoon_are_cancelled_the_next_morning(

@@ -20,36 +20,30 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
+from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+
+from .support import TickingClock
 
 D = Decimal
 BOSS = User("boss", frozenset())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.t += dt.timedelta(minutes=1)
-        return self.t
+#: the clock of these tests: a minute on at every reading, from 2026-11-02 09:00
+START = dt.datetime(2026, 11, 2, 9, 0)
 
 
 Shop = tuple[Jxc, Documents, str]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
-    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "shop.db"))
-    jxc = Jxc(storage, clock=Clock())
+@pytest.fixture
+def shop(storage: Storage) -> Iterator[Shop]:
+    jxc = Jxc(storage, clock=TickingClock(START))
     jxc.define_warehouse(Warehouse("SH", "上海"))
     jxc.define_item(Item("TEA", "茶"))
     jxc.define_party(Party("C", "客户", "both"))
@@ -58,7 +52,6 @@ def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
     so = docs.approve_through(docs.create("sales_order", [
         Line(1, "TEA", D(3), D("20.00"), warehouse="SH")], party="C").doc_id, [BOSS])
     yield jxc, docs, so.doc_id
-    storage.close()
 
 
 def deliver(docs: Documents, so: str) -> None:

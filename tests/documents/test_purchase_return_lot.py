@@ -9,43 +9,35 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import attrs
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Document, Line, User
 from jxc_core.documents.codec import document_to_data
 from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+
+from .support import TickingClock
 
 D = Decimal
 BOSS = User("boss", frozenset())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.t += dt.timedelta(minutes=1)
-        return self.t
+#: the clock of these tests: a minute on at every reading, from 2026-11-02 09:00
+START = dt.datetime(2026, 11, 2, 9, 0)
 
 
-@pytest.fixture(params=[("memory", "fifo"), ("sqlite", "fifo"), ("memory", "specific_lot"),
-                        ("sqlite", "specific_lot")], ids=lambda p: "-".join(p))
-def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jxc, Documents]]:
-    adapter, method = request.param
-    storage = MemoryStorage() if adapter == "memory" else SqliteStorage(
-        str(tmp_path / "shop.db"))
-    jxc = Jxc(storage, clock=Clock())
+@pytest.fixture(params=["fifo", "specific_lot"])
+def shop(request: pytest.FixtureRequest, storage: Storage) -> Iterator[tuple[Jxc, Documents]]:
+    method = request.param
+    jxc = Jxc(storage, clock=TickingClock(START))
     jxc.define_warehouse(Warehouse("SH", "上海"))
     jxc.define_item(Item("MILK", "牛奶", lot_tracked=True, costing_method=method))
     jxc.define_party(Party("S", "供应商", "both"))
     yield jxc, Documents(jxc)
-    storage.close()
 
 
 def run(docs: Documents, kind: str, line: Line) -> Document:
@@ -92,7 +84,7 @@ def test_a_return_that_took_another_lot_is_not_cancelled_into_the_receipts_lot(
         u.documents.put(old.doc_id, old.doc_type.value, old.state.value,
                         document_to_data(old, compact=True))
         u.commit()
-    fresh = Documents(Jxc(jxc.storage, clock=Clock()))
+    fresh = Documents(Jxc(jxc.storage, clock=TickingClock(START)))
     before = lots(jxc)
     with pytest.raises(JxcError) as err:
         fresh.cancel(ret.doc_id, BOSS)

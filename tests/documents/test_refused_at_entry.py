@@ -13,34 +13,28 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
 from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+
+from .support import TickingClock
 
 D = Decimal
 BOSS = User("boss", frozenset())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.t += dt.timedelta(minutes=1)
-        return self.t
+#: the clock of these tests: a minute on at every reading, from 2026-11-02 09:00
+START = dt.datetime(2026, 11, 2, 9, 0)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jxc, Documents]]:
-    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "shop.db"))
-    jxc = Jxc(storage, clock=Clock())
+@pytest.fixture
+def shop(storage: Storage) -> Iterator[tuple[Jxc, Documents]]:
+    jxc = Jxc(storage, clock=TickingClock(START))
     jxc.define_warehouse(Warehouse("SH", "上海"))
     jxc.define_warehouse(Warehouse("BJ", "北京"))
     jxc.define_item(Item("CUP", "杯子", units={"箱": D(12)}))
@@ -48,7 +42,6 @@ def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Jxc, 
     jxc.define_party(Party("S", "供应商", "both"))
     jxc.receive("CUP", "SH", D(20), D("1.00"), doc_id="RK-1")
     yield jxc, Documents(jxc)
-    storage.close()
 
 
 def test_an_inexact_counted_quantity_is_refused_when_entered(
