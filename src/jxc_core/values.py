@@ -31,6 +31,7 @@ __all__ = [
     "check_amount",
     "check_number",
     "check_quantity",
+    "check_text",
     "currency_minor_unit",
     "money_quantum",
     "round_money",
@@ -110,6 +111,14 @@ def check_quantity(value: object, name: str = "quantity") -> Decimal:
     if q <= 0:
         raise InvalidQuantityError(field=name, value=q)
     return q
+
+
+def check_text(value: object, name: str) -> str:
+    """``value`` if it is a ``str`` (a code: a document number, a lot, a location), else a
+    ``TypeError`` naming it (a ``None`` kept by one adapter broke every later read)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    return value
 
 
 def check_amount(value: object, name: str) -> Decimal:

@@ -11,44 +11,31 @@ adapters:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Document, Line, User
 from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
 from jxc_core.services import Accounting, Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+from tests.documents.support import TickingClock
 
 D = Decimal
 BOSS = User("boss", frozenset())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 11, 2, 9, 0)
-
-    def now(self) -> dt.datetime:
-        self.t += dt.timedelta(minutes=1)
-        return self.t
-
-
 Shop = tuple[Jxc, Documents, Accounting]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shop]:
-    storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "books.db"))
-    jxc = Jxc(storage, clock=Clock())
+@pytest.fixture
+def shop(storage: Storage) -> Shop:
+    jxc = Jxc(storage, clock=TickingClock(dt.datetime(2026, 11, 2, 9, 0)))
     jxc.define_warehouse(Warehouse("SH", "上海"))
     jxc.define_item(Item("TEA", "茶"))
     jxc.define_party(Party("S", "供应商", "both"))
-    yield jxc, Documents(jxc), Accounting(jxc)
-    storage.close()
+    return jxc, Documents(jxc), Accounting(jxc)
 
 
 def run(docs: Documents, kind: str, lines: list[Line], **kw: object) -> Document:

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
-from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 
 from .support import Shop, TickingClock, setup_master
@@ -32,11 +31,3 @@ def tolerant_shop(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Sh
     """The same shop with a 10% over-receipt tolerance."""
     yield from _shop(request.param, tmp_path, Decimal("0.1"))
 
-
-@pytest.fixture(params=["memory", "sqlite"])
-def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    """An empty MemoryStorage, and an empty SqliteStorage(tmp_path / "store.db")."""
-    s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
-        str(tmp_path / "store.db"))
-    yield s
-    s.close()

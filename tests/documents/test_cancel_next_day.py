@@ -14,22 +14,15 @@ from jxc_core.documents import Line, User
 from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc
 from jxc_core.stock import Item, Party, Warehouse
+from tests.services.support import HandClock
 
 D = Decimal
 BOSS = User("boss", frozenset())
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.t = dt.datetime(2026, 11, 2, 15, 0)
-
-    def now(self) -> dt.datetime:
-        return self.t
-
-
 @pytest.fixture
-def shop(storage: Storage) -> Iterator[tuple[Jxc, Documents, Clock]]:
-    clock = Clock()
+def shop(storage: Storage) -> Iterator[tuple[Jxc, Documents, HandClock]]:
+    clock = HandClock(dt.datetime(2026, 11, 2, 15, 0))
     jxc = Jxc(storage, clock=clock)
     jxc.define_warehouse(Warehouse("SH", "上海"))
     jxc.define_warehouse(Warehouse("BJ", "北京"))
@@ -40,13 +33,13 @@ def shop(storage: Storage) -> Iterator[tuple[Jxc, Documents, Clock]]:
 
 
 def test_documents_posted_in_the_afternoon_are_cancelled_the_next_morning(
-        shop: tuple[Jxc, Documents, Clock]) -> None:
+        shop: tuple[Jxc, Documents, HandClock]) -> None:
     jxc, docs, clock = shop
     rk = docs.approve_through(docs.create("purchase_receipt", [
         Line(1, "TEA", D(5), D("2.00"), warehouse="SH")], party="S").doc_id, [BOSS])
     db = docs.approve_through(docs.create("transfer", [
         Line(1, "TEA", D(3), warehouse="SH", to_warehouse="BJ")]).doc_id, [BOSS])
-    clock.t = dt.datetime(2026, 11, 3, 9, 0)
+    clock.at = dt.datetime(2026, 11, 3, 9, 0)
     docs.cancel(db.doc_id, BOSS)
     docs.cancel(rk.doc_id, BOSS)
     assert (jxc.balance("TEA", "SH").on_hand, jxc.balance("TEA", "BJ").on_hand) == (D(10), 0)

@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from jxc_core.adapters import _json
+from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
@@ -159,21 +160,6 @@ def _loads(text: str) -> Any:
     return json.loads(text)
 
 
-
-def _outside() -> JxcError:
-    return JxcError("configuration", reason="unit of work used outside its with-block",
-                    reason_zh="工作单元在其 with 块之外被使用")
-
-
-def _nested() -> JxcError:
-    """A unit of work opened while this thread has one open on the same storage (a callback
-    of the service, such as a clock, calling it): refused, as on SQLite, rather than run
-    inside the other and overwritten by its commit."""
-    return JxcError("configuration",
-                    reason="a unit of work is already open on this storage in this thread",
-                    reason_zh="本线程在该存储上已有一个打开的工作单元")
-
-
 class MemoryUnitOfWork:
     """A unit of work over :class:`MemoryStorage`; see the module docstring."""
 
@@ -206,7 +192,7 @@ class MemoryUnitOfWork:
         storage._lock.acquire()
         if storage._depth:  # this thread has one open already (the lock is re-entrant)
             storage._lock.release()
-            raise _nested()
+            raise nested()
         storage._depth = 1
         self._active = True
         self._stage = {}
@@ -303,7 +289,7 @@ class MemoryUnitOfWork:
 
     def _check_active(self) -> None:
         if not self._active:
-            raise _outside()
+            raise outside()
 
     def _cow(self, table: str, key: Any) -> dict[Any, Any]:
         """A staged, writable copy of the dict stored under ``key`` of ``table``."""

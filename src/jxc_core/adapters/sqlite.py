@@ -32,6 +32,7 @@ from types import TracebackType
 from typing import Any, Self
 
 from jxc_core.adapters import _json
+from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
     BalanceRepository,
@@ -162,10 +163,6 @@ _payload = _json.payload
 _SERIALS = itertools.count(1)
 
 
-def _outside() -> JxcError:
-    return JxcError("configuration", reason="unit of work used outside its with-block",
-                    reason_zh="工作单元在其 with 块之外被使用")
-
 
 def _integrity(table: str, key: object, exc: sqlite3.IntegrityError) -> JxcError:
     """``duplicate_key`` for a second record under a unique key; any other constraint (a
@@ -215,10 +212,7 @@ class SqliteUnitOfWork:
         local = self._storage._local
         if getattr(local, "busy", False) or self._con.in_transaction:
             # this thread has a unit of work open on the storage (committed or not)
-            raise JxcError("configuration",
-                           reason="a unit of work is already open on this storage in this "
-                                  "thread",
-                           reason_zh="本线程在该存储上已有一个打开的工作单元")
+            raise nested()
         self._storage._begin(self._con)
         local.busy = True
         self._local = local
@@ -240,7 +234,7 @@ class SqliteUnitOfWork:
 
     def commit(self) -> None:
         if not self._active:
-            raise _outside()
+            raise outside()
         fault = self._storage.fault
         if fault is not None:
             fault("commit")
@@ -272,7 +266,7 @@ class SqliteUnitOfWork:
     def _tx(self) -> None:
         """Make sure a transaction is open before a write (after a commit it is not)."""
         if not self._active:  # never a transaction nothing would end
-            raise _outside()
+            raise outside()
         if not self._open:
             self._storage._begin(self._con)
             self._open = True

@@ -27,6 +27,7 @@ from jxc_core.values import (
     ZERO,
     check_amount,
     check_number,
+    check_text,
     currency_minor_unit,
     round_money,
 )
@@ -131,9 +132,7 @@ class Line:
         check_amount(self.weight, "weight")
         check_amount(self.volume, "volume")
         for name in ("item", "warehouse", "to_warehouse", "location", "lot", "to_location"):
-            text = getattr(self, name)
-            if not isinstance(text, str):  # a None was stored, then broke every read
-                raise TypeError(f"{name} must be a str, got {type(text).__name__} {text!r}")
+            check_text(getattr(self, name), name)  # a None was stored, then broke every read
         if self.expiry is not None and type(self.expiry) is not dt.date:
             raise JxcError("invalid_date", field="expiry", expected="datetime.date",
                            kind=type(self.expiry).__name__, value=self.expiry)

@@ -75,6 +75,7 @@ from jxc_core.values import (
     check_amount,
     check_number,
     check_quantity,
+    check_text,
     currency_minor_unit,
     money_quantum,
     round_money,
@@ -492,10 +493,10 @@ class _Replay:
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     """The document id given, else one derived from the idempotency key, else a fresh one."""
     if doc_id is not None:
-        _check_text(doc_id, "doc_id")
+        check_text(doc_id, "doc_id")
         return doc_id
     if key is not None:
-        _check_text(key, "idempotency_key")
+        check_text(key, "idempotency_key")
         return f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
@@ -507,14 +508,6 @@ def fingerprint(command: str, payload: Any, *, legacy: bool = False) -> str:
     by them still matches."""
     raw = json.dumps([command, _canonical(payload, legacy)], sort_keys=True, default=str)
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def _check_text(value: object, name: str) -> None:
-    """A code the caller gives (a document type or number, a demand, an idempotency key) is a
-    ``str``: anything else is a ``TypeError`` naming it, before anything is written (memory
-    kept a ``None``, SQLite refused it as a duplicate key)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
 
 
 def _check_expiry(expiry: object) -> None:
@@ -1277,7 +1270,7 @@ class Jxc:
         """One command in one unit of work. ``keep_warm=False`` for commands that write rows
         the next command would otherwise take from :class:`_Warm` (period close, reopen)."""
         if key is not None and type(key) is not str:
-            _check_text(key, "idempotency_key")
+            check_text(key, "idempotency_key")
         with self.storage.unit_of_work() as uow:
             fp = ""
             if key is not None:
@@ -1509,8 +1502,8 @@ class Jxc:
         when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
         is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
         posted_at = _optional_moment(posted_at, "posted_at")
-        _check_text(doc_type, "doc_type")
-        _check_text(doc_id, "doc_id")
+        check_text(doc_type, "doc_type")
+        check_text(doc_id, "doc_id")
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
@@ -2319,8 +2312,8 @@ class Jxc:
         else:
             qty = item.to_base(q, unit)
         if type(line.lot) is not str or type(line.location) is not str:
-            _check_text(line.lot, "lot")  # memory kept a None, then failed every read
-            _check_text(line.location, "location")
+            check_text(line.lot, "lot")  # memory kept a None, then failed every read
+            check_text(line.location, "location")
         if line.location and wh.locations and line.location not in wh.locations:
             raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
         if item.serial_tracked and len(line.serials) != qty:
@@ -2540,8 +2533,8 @@ class Jxc:
         """
         expires = _optional_moment(expires_at, "expires_at")
         for line in lines:
-            _check_text(line.demand, "demand")
-            _check_text(line.lot, "lot")
+            check_text(line.demand, "demand")
+            check_text(line.lot, "lot")
         payload = (list(lines), partial, expires)
 
         def body(w: _Work) -> ReservationResult:
@@ -2664,10 +2657,8 @@ class Jxc:
         what is available in the warehouse (the freeze of a count of a whole warehouse).
         ``lot`` and ``location`` are texts (``TypeError`` otherwise, as for a float quantity).
         """
-        for name, text in (("lot", lot), ("location", location)):
-            if not isinstance(text, str):
-                raise TypeError(f"{name} must be a str ('' for none), got "
-                                f"{type(text).__name__} {text!r}")
+        check_text(lot, "lot")
+        check_text(location, "location")
 
         def body(w: _Work) -> None:
             house = w.warehouse(warehouse)

@@ -11,7 +11,8 @@ from jxc_core.ports import Storage
 
 @pytest.fixture(params=["memory", "sqlite"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]:
-    """A fresh MemoryStorage, and a SqliteStorage on ``tmp_path / "store.db"``."""
+    """A fresh MemoryStorage, and a SqliteStorage on ``tmp_path / "store.db"`` (every test
+    directory; the storage contract suite has a fixture of its own)."""
     s: Storage = MemoryStorage() if request.param == "memory" else SqliteStorage(
         str(tmp_path / "store.db"))
     yield s
