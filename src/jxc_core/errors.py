@@ -40,6 +40,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{ref}: received_quantity {received} is less than the {on_hand} units of it on hand",
         "{ref}：received_quantity {received} 小于其在库数量 {on_hand}",
     ),
+    "number_out_of_range": (
+        "{field} is out of range: {value} (figures must stay below {limit} in magnitude)",
+        "{field} 超出范围：{value}（数值的绝对值须小于 {limit}）",
+    ),
+    "computation_out_of_range": (
+        "A figure computed by {command} is out of range: quantities times prices must stay "
+        "below {limit} in magnitude",
+        "{command} 计算出的数值超出范围：数量与价格之积的绝对值须小于 {limit}",
+    ),
     "negative_amount": (
         "{field} must not be negative, got {value}",
         "{field} 不能为负数，实际为 {value}",

@@ -27,6 +27,7 @@ from jxc_core.errors import InvalidQuantityError, JxcError
 
 __all__ = [
     "DIVISION_CONTEXT",
+    "MAX_MAGNITUDE",
     "ZERO",
     "check_amount",
     "check_number",
@@ -39,6 +40,12 @@ __all__ = [
 ]
 
 ZERO = Decimal(0)
+
+#: Every quantity, price, cost or amount given to jxc_core is below this in magnitude
+#: (``JxcError("number_out_of_range")``): a thousand million million. Their products (a
+#: quantity times a price) must still round to cents inside Decimal's 28 digits; a command whose
+#: figures do not is refused whole (``JxcError("computation_out_of_range")``).
+MAX_MAGNITUDE = Decimal(10) ** 15
 
 #: Context for divisions before rounding: 60 significant digits, errors trapped.
 DIVISION_CONTEXT = Context(
@@ -85,24 +92,31 @@ def round_money(value: Decimal, digits: int = 2) -> Decimal:
 
 
 def check_number(value: object, name: str) -> Decimal:
-    """Return ``value`` as a finite Decimal, or raise ``TypeError``/``ValueError`` naming it."""
+    """Return ``value`` as a finite Decimal, or raise ``TypeError``/``ValueError`` naming it;
+    ``JxcError("number_out_of_range")`` at :data:`MAX_MAGNITUDE` or beyond."""
     t = type(value)
     if t is Decimal:
         assert isinstance(value, Decimal)
         if value.is_finite():
-            return value
+            return _in_range(value, name)
         raise ValueError(f"{name} must be a finite number, got {value}")
     if t is int:
         assert isinstance(value, int)
-        return Decimal(value)
+        return _in_range(Decimal(value), name)
     if isinstance(value, Decimal):  # a subclass of Decimal
         if value.is_finite():
-            return Decimal(value)
+            return _in_range(Decimal(value), name)
         raise ValueError(f"{name} must be a finite number, got {value}")
     raise TypeError(
         f"{name} must be a Decimal or an int, got {t.__name__} {value!r}"
         " (floats and strings are refused: pass Decimal('...'))"
     )
+
+
+def _in_range(value: Decimal, name: str) -> Decimal:
+    if -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+        return value
+    raise JxcError("number_out_of_range", field=name, value=value, limit=MAX_MAGNITUDE)
 
 
 def check_quantity(value: object, name: str = "quantity") -> Decimal:

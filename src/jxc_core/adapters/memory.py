@@ -552,8 +552,21 @@ class _Reservations(_Repo):
         self.u._cow("reservations", group)[rid] = reservation
 
     def replace(self, reservation: Reservation) -> None:
+        """Insert or replace, as SQLite's upsert: an unknown id is added, and a reservation
+        that changed its demand or its (item, warehouse) is found under the new ones only."""
+        rid = reservation.reservation_id
         group = (reservation.item, reservation.warehouse)
-        self.u._cow("reservations", group)[reservation.reservation_id] = reservation
+        was: tuple[str, str] | None = self.u._get("res_ids", rid)
+        if was is not None:
+            old = (self.u._get("reservations", was) or {}).get(rid)
+            if was != group:
+                self.u._cow("reservations", was).pop(rid, None)
+            if old is not None and old.demand != reservation.demand:
+                self.u._cow("res_demand", old.demand).pop(rid, None)
+        if was != group:
+            self.u._put("res_ids", rid, group)
+        self.u._cow("res_demand", reservation.demand)[rid] = group
+        self.u._cow("reservations", group)[rid] = reservation
 
     def remove(self, reservation_id: str) -> None:
         group: tuple[str, str] | None = self.u._get("res_ids", reservation_id)

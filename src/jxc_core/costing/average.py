@@ -34,7 +34,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_quantity
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity
 
 __all__ = ["MovingAverageValuation"]
 
@@ -74,14 +74,17 @@ class MovingAverageValuation(ValuationBase):
         value: Decimal | None = None,
     ) -> Decimal:
         """Receive ``quantity`` at ``unit_cost`` (or for ``value``); returns the receipt value."""
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         if value is None:
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
+            if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
+                    or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:  # the unit cost is not used, but checked as the other methods check it
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
+            if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
+                    or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
@@ -99,7 +102,8 @@ class MovingAverageValuation(ValuationBase):
         self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
     ) -> Decimal:
         """Issue ``quantity`` at the current average; returns its cost (``from_ref`` ignored)."""
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         qty = self._qty
         if quantity < qty:

@@ -39,7 +39,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_quantity
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity
 
 __all__ = ["FifoValuation", "LifoValuation"]
 
@@ -94,14 +94,17 @@ class _LayerValuation(ValuationBase):
         ``value`` (keyword) gives the receipt's total value instead, e.g. a customer return at
         the cost its delivery left with; ``unit_cost`` is then ignored.
         """
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         if value is None:
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
+            if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
+                    or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
             val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
         else:  # the unit cost is not used, but checked as the other methods check it
-            if type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO:
+            if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
+                    or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
@@ -161,7 +164,8 @@ class _LayerValuation(ValuationBase):
         ``ref`` names this issue in the cost adjustments that may follow it.
         Beyond stock with ``allow_negative=False``: ``InsufficientStockError``, nothing changed.
         """
-        if type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO:
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         qty = self._qty
         if quantity > qty:

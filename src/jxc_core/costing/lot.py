@@ -24,7 +24,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError, LotError
-from jxc_core.values import ZERO, check_quantity
+from jxc_core.values import MAX_MAGNITUDE, ZERO, check_quantity
 
 __all__ = ["SpecificLotValuation"]
 
@@ -79,7 +79,8 @@ class SpecificLotValuation(ValuationBase):
         self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
     ) -> Decimal:
         """Issue ``quantity`` from lot ``from_ref`` (required); returns its cost."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+        if (type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         if from_ref is None:
             raise LotError()

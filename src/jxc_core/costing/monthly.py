@@ -63,7 +63,7 @@ from jxc_core.costing._common import (
     opt_dec,
 )
 from jxc_core.errors import JxcError, StateError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_number
 
 __all__ = ["IssueCost", "MonthlyAverageValuation", "PeriodCloseResult", "ReturnCost"]
 
@@ -139,7 +139,8 @@ def _key(period: str | None) -> str:
 
 
 def _check_qty(quantity: object) -> Decimal:
-    if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+    if (type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0
+            or quantity >= MAX_MAGNITUDE):
         return bad_quantity(quantity)
     return quantity
 

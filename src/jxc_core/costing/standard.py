@@ -27,7 +27,7 @@ from jxc_core.costing._common import (
     insufficient,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import ZERO, check_amount
+from jxc_core.values import MAX_MAGNITUDE, ZERO, check_amount
 
 __all__ = ["StandardCostValuation"]
 
@@ -83,7 +83,8 @@ class StandardCostValuation(ValuationBase):
         self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
     ) -> Decimal:
         """Issue at standard; returns the cost. ``from_ref`` is ignored."""
-        if type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0:
+        if (type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0
+                or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
         if quantity > self._qty and not self._allow:
             raise insufficient(self.item, self.warehouse, quantity, self._qty)

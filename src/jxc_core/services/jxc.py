@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, DecimalException
 from typing import Any
 
 import attrs
@@ -71,6 +71,7 @@ from jxc_core.stock.rules import (
 )
 from jxc_core.values import (
     DIVISION_CONTEXT,
+    MAX_MAGNITUDE,
     ZERO,
     check_amount,
     check_number,
@@ -1287,9 +1288,12 @@ class Jxc:
                 if key is not None:
                     uow.idempotency.put(key, fp, encode(result))
                 uow.commit()
-            except BaseException:
+            except BaseException as e:
                 for scope in work.valuations:  # they may be half-changed: never reuse them
                     self._cache.pop(scope, None)
+                if isinstance(e, DecimalException):  # a product beyond 28 digits, nothing kept
+                    raise JxcError("computation_out_of_range", command=command,
+                                   limit=MAX_MAGNITUDE) from e
                 raise
             for scope, v in work.valuations.items():
                 if scope in work.versions:
@@ -2304,7 +2308,7 @@ class Jxc:
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
                            reason_zh=f"方向须为 in 或 out：{line.direction}")
         q = line.quantity
-        if type(q) is not Decimal or not q.is_finite() or q <= 0:  # the common case is fine
+        if type(q) is not Decimal or not q.is_finite() or q <= 0 or q >= MAX_MAGNITUDE:
             q = check_quantity(q, "quantity")
         unit = line.unit
         if (unit is None and not item.quantity_digits and q == q.to_integral_value()):
@@ -2321,7 +2325,8 @@ class Jxc:
         if line.direction == IN:
             if line.value is None:
                 cost = line.unit_cost if line.unit_cost is not None else ZERO
-                if type(cost) is not Decimal or not cost.is_finite() or cost < 0:
+                if (type(cost) is not Decimal or not cost.is_finite() or cost < 0
+                            or cost >= MAX_MAGNITUDE):
                     cost = check_amount(cost, "unit_cost")  # refused, or an int or subclass
                 if qty is not q and qty != line.quantity:
                     # the price is per the unit given: value the line in that unit

@@ -803,6 +803,29 @@ class StorageContract(abc.ABC):
             assert sorted(u.reservations.all(), key=lambda r: r.reservation_id) == [
                 smaller, r2, r4]
 
+    def test_reservation_replace_is_an_upsert(self, storage: Storage) -> None:
+        """``replace`` of an unknown id adds it (found by demand, removable); a replacement
+        that names another demand or (item, warehouse) is found under the new ones only."""
+        r1 = Reservation("R1", "A", "W", "", "SO-1/1", D(2))
+        with storage.unit_of_work() as u:
+            u.reservations.replace(r1)
+            u.commit()
+        moved = Reservation("R1", "A", "V", "", "SO-9/1", D(1))
+        with storage.unit_of_work() as u:
+            assert u.reservations.for_demand("SO-1/1") == [r1]
+            u.reservations.replace(moved)
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.reservations.for_demand("SO-1/1") == []
+            assert u.reservations.for_demand("SO-9/1") == [moved]
+            assert u.reservations.for_item("A", "W") == []
+            assert u.reservations.for_item("A", "V") == [moved]
+            u.reservations.remove("R1")
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.reservations.all() == []
+            assert u.reservations.for_demand("SO-9/1") == []
+
     # -- outbox -------------------------------------------------------------------------------
     def test_outbox_pending_in_insertion_order(self, storage: Storage) -> None:
         with storage.unit_of_work() as u:

@@ -1,0 +1,105 @@
+"""Figures beyond what Decimal keeps to the cent: a coded JxcError, never a raw
+``decimal.InvalidOperation``, and nothing written (domain rules section 1)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jxc_core.costing import FifoValuation, MovingAverageValuation
+from jxc_core.documents import Line
+from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
+from jxc_core.services import Documents, Jxc, StockLine
+from jxc_core.stock import Item, Party, Warehouse
+from jxc_core.values import MAX_MAGNITUDE, check_amount, check_quantity
+
+D = Decimal
+
+
+def shop(storage: Storage) -> Jxc:
+    j = Jxc(storage)
+    j.define_item(Item("A", "apple"))
+    j.define_item(Item("B", "bolt", costing_method="moving_average"))
+    j.define_warehouse(Warehouse("W1", "main"))
+    j.define_party(Party("S1", "supplier", "supplier"))
+    return j
+
+
+def nothing_written(j: Jxc) -> None:
+    assert j.balances() == [] or all(b.on_hand == 0 for b in j.balances())
+    with j.storage.unit_of_work() as uow:
+        assert uow.ledger.count() == 0
+        assert uow.outbox.pending() == []
+
+
+@pytest.mark.parametrize("value", [MAX_MAGNITUDE, -MAX_MAGNITUDE, D("1E+30"), 10 ** 20])
+def test_one_figure_beyond_the_limit_is_refused_naming_it(value: object) -> None:
+    with pytest.raises(JxcError) as e:
+        check_amount(value, "price")
+    assert e.value.code == "number_out_of_range"
+    assert e.value.data["field"] == "price"
+    assert "超出范围" in e.value.message_zh
+
+
+def test_the_largest_figure_below_the_limit_is_kept() -> None:
+    top = MAX_MAGNITUDE - D("0.000001")
+    assert check_quantity(top) == top
+
+
+@pytest.mark.parametrize("item", ["A", "B"])
+@pytest.mark.parametrize(("qty", "cost", "field"), [
+    (D("1E+30"), D(1), "quantity"), (D("1E+15"), D(1), "quantity"),
+    (D(1), D("1E+20"), "unit_cost"),
+])
+def test_a_huge_quantity_or_cost_is_refused_and_nothing_written(
+        storage: Storage, item: str, qty: Decimal, cost: Decimal, field: str) -> None:
+    j = shop(storage)
+    with pytest.raises(JxcError) as e:
+        j.post("receipt", "R1", [StockLine(item, "W1", qty, "in", unit_cost=cost)])
+    assert e.value.code == "number_out_of_range"
+    assert e.value.data["field"] == field
+    nothing_written(j)
+
+
+@pytest.mark.parametrize("item", ["A", "B"])
+def test_a_product_beyond_28_digits_is_refused_whole(storage: Storage, item: str) -> None:
+    """Each figure is below the limit, their product is not kept to the cent: the whole
+    command is refused, the first line (which fits) is not kept either."""
+    j = shop(storage)
+    big = MAX_MAGNITUDE - 1
+    with pytest.raises(JxcError) as e:
+        j.post("receipt", "R1", [StockLine(item, "W1", D(1), "in", unit_cost=D(5)),
+                                 StockLine(item, "W1", big, "in", unit_cost=big)])
+    assert e.value.code == "computation_out_of_range"
+    assert e.value.data["command"] == "post"
+    assert "计算" in e.value.message_zh
+    nothing_written(j)
+    # the store is usable afterwards, and the live valuation was not kept half-changed
+    j.post("receipt", "R2", [StockLine(item, "W1", D(2), "in", unit_cost=D(5))])
+    assert j.balance(item, "W1").value == D("10.00")
+
+
+def test_a_document_whose_amount_overflows_is_refused_and_not_stored(storage: Storage) -> None:
+    j = shop(storage)
+    docs = Documents(j)
+    big = MAX_MAGNITUDE - 1
+    with pytest.raises(JxcError) as e:
+        docs.create("purchase_order", [Line(1, "A", big, big, D("0.13"), warehouse="W1")],
+                    party="S1")
+    assert e.value.code in {"computation_out_of_range", "number_out_of_range"}
+    assert docs.ids() == []
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, MovingAverageValuation])
+def test_the_kernel_refuses_a_huge_figure_with_the_same_code(cls: type) -> None:
+    v = cls(2, False)
+    with pytest.raises(JxcError) as e:
+        v.receive(D("1E+20"), D(1))
+    assert e.value.code == "number_out_of_range"
+    v.receive(D(2), D("1.50"))
+    with pytest.raises(JxcError) as e:
+        v.issue(D("1E+16"))
+    assert e.value.code == "number_out_of_range"
+    assert v.quantity == 2 and v.value == D("3.00")
