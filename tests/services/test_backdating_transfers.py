@@ -151,3 +151,39 @@ def test_any_posting_order_gives_the_date_order_figures_across_transfers(
         found.append(({wh: (j.balance("A", wh).on_hand, j.balance("A", wh).value)
                        for wh in ("W1", "W2")}, costs(j)))
     assert found[0] == found[1]
+
+
+# -- transfers sent from a shortage (negative stock allowed) -----------------------------------
+
+def make_negative(kind: str, tmp: Path, method: str = "fifo") -> Jxc:
+    storage = MemoryStorage() if kind == "memory" else SqliteStorage(str(tmp / "n.db"))
+    j = Jxc(storage)
+    j.define_item(Item("A", "a", costing_method=method, allow_negative=True))
+    for code in ("W1", "W2"):
+        j.define_warehouse(Warehouse(code, code))
+    return j
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("method", ["fifo", "lifo", "moving_average"])
+@pytest.mark.parametrize("backdated", [False, True])
+def test_a_settled_shortage_of_a_transfer_goes_on_to_where_the_units_are(
+        kind: str, method: str, backdated: bool, tmp_path: Path) -> None:
+    """W1 is empty: 4 units go to W2 at an estimate of 0.00. A receipt of 10 @ 10.00 settles
+    the shortage: the 40.00 belongs to the 4 units in W2 (it went to cost of goods sold while
+    they stayed at 0.00). A receipt of 4 @ 5.00 dated before the transfer then makes it cost
+    20.00, as in date order (W2 ended at -20.00: the correction came without the settlement)."""
+    j = make_negative(kind, tmp_path, method)
+    j.transfer("A", "W1", "W2", D(4), doc_id="DB1", posted_at=at(2))
+    j.receive("A", "W1", D(10), D("10.00"), doc_id="R1", posted_at=at(3))
+    assert (j.balance("A", "W2").on_hand, j.balance("A", "W2").value) == (D(4), D("40.00"))
+    assert j.balance("A", "W1").value == D("60.00")
+    if backdated:
+        j.receive("A", "W1", D(4), D("5.00"), doc_id="R0", posted_at=at(1))
+        w1 = "100.00" if method != "moving_average" else j.balance("A", "W1").value
+        assert j.balance("A", "W2").value == D("20.00")
+        assert j.balance("A", "W1").value == D(w1)
+    books_agree(j)
+    sold = j.issue("A", "W2", D(4), doc_id="CK1", posted_at=at(5))
+    assert -sold.value == (D("20.00") if backdated else D("40.00"))
+    books_agree(j)

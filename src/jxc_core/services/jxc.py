@@ -562,6 +562,9 @@ _NO_LOCK: Any = object()
 _RECEIPT_COST = "receipt_cost"
 #: records of what cost adjustments added to an issue after it was posted, by group ref
 _ISSUE_COST = "issue_cost"
+#: records of the transfers that left their source short (negative stock allowed), by the
+#: issue ref of their out line: where the units went, for the settlement that values them
+_TRANSFER_SHORT = "transfer_short"
 
 
 class _EventIds:
@@ -1889,6 +1892,8 @@ class Jxc:
         #: on hand moved per balance row; the rows change once, after every line is costed
         moved: dict[tuple[str, str, str, str], Decimal] = {}
         counts: dict[tuple[str, str], int] = {}  # movements per scope, for the checkpoints
+        #: transfer lines sent (partly) from a shortage: (receipt ref where they land, units)
+        short_sent: dict[int, tuple[str, Decimal]] = {}
         #: the valuation of each (item, warehouse) of the lines, once rewound if back-dated
         scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
@@ -1963,6 +1968,9 @@ class Jxc:
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                        if v.quantity < 0:  # sent from a shortage, at an estimate
+                            short_sent[line_no] = (ref_to, short_sent.get(
+                                line_no, ("", ZERO))[1] + qty)
                     key = (code, transfer_to, land, lot)
                     moved[key] = moved.get(key, ZERO) + qty
                     append(LedgerEntry(no, code, transfer_to, land, lot, qty, got,
@@ -2007,6 +2015,16 @@ class Jxc:
         w.uow.ledger.append(entries)
         for scope, found, window in moved_on:  # once this posting is in the ledger
             entries += self._follow_transfers(w, scope, found, window)
+        if short_sent:
+            assert transfer_to is not None
+            at = when.isoformat()
+            for line_no, (ref_to, qty) in short_sent.items():
+                w.uow.records.put(_TRANSFER_SHORT, f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}",
+                                  {"warehouse": transfer_to, "ref": ref_to, "at": at,
+                                   "received": str(qty)})
+        for (scope, a, _) in cost_entries:
+            if a.reason == SHORTAGE_SETTLEMENT:
+                entries += self._carry_settlement(w, scope[0], a)
         self._checkpoint(w, entries, replays, counts)
         self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
@@ -2066,6 +2084,25 @@ class Jxc:
         for a in (*taken, *later):
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
         return kept, issued, variance, entries
+
+    def _carry_settlement(self, w: _Work, item_code: str, a: CostAdjustment
+                          ) -> list[LedgerEntry]:
+        """A receipt settled the shortage a transfer was sent from (its units left at an
+        estimate): the units are in the other warehouse, so the settled cost goes on with
+        them, as a receipt cost of the transfer dated when they arrived (as
+        :meth:`_follow_transfers` carries a back-dating correction): the share still on hand
+        there raises its stock, the share issued since corrects those issues. Without it the
+        settlement left the source's stock for cost of goods sold while the units stayed on
+        hand at the estimate. Returns the entries written."""
+        if not a.amount or a.issue_ref is None or self.organisation_scope:
+            return []
+        found = w.uow.records.get(_TRANSFER_SHORT, a.issue_ref)
+        if found is None:
+            return []
+        g_type, g_doc, g_line = _split_group(a.issue_ref)
+        return self._apply_receipt_cost(
+            w, item_code, found["warehouse"], found["ref"], a.amount, g_type, g_doc, g_line,
+            dt.datetime.fromisoformat(found["at"]), Decimal(found["received"]))[3]
 
     def _follow_transfers(self, w: _Work, scope: tuple[str, str],
                           found: Sequence[CostAdjustment], window: Sequence[LedgerEntry]
