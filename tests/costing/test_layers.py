@@ -18,7 +18,13 @@ from typing import NamedTuple
 
 import pytest
 
-from jxc_core.costing import CostAdjustment, FifoValuation, LifoValuation, MovingAverageValuation
+from jxc_core.costing import (
+    CostAdjustment,
+    FifoValuation,
+    LifoValuation,
+    MovingAverageValuation,
+    valuation_from_state,
+)
 from jxc_core.errors import JxcError
 
 D = Decimal
@@ -274,7 +280,8 @@ def test_fifo_layers_after_return_to_supplier() -> None:
     v = run_scenario(FifoValuation, Scenario(FIFO["return_to_supplier"].rows[:6]))
     assert isinstance(v, FifoValuation)
     assert v.layers == [(D(3), D("30.00"), "R1"), (D(10), D("300.00"), "R3")]
-    assert v.receipt_remaining("R2") == (D(0), D(0), D(10))
+    with pytest.raises(JxcError):  # returned whole: forgotten (docs/costing.md)
+        v.receipt_remaining("R2")
 
 
 def test_lifo_layers_after_issues() -> None:
@@ -340,3 +347,20 @@ def test_landed_cost_on_a_used_up_receipt_needs_its_quantity(cls: LayerClass) ->
     assert v.add_landed_cost("R1", D("7.00"), received_quantity=D(10)) == D("0.00")
     assert w.add_landed_cost("R1", D("7.00"), received_quantity=D(10)) == D("0.00")
     assert v.take_adjustments() == w.take_adjustments() != []
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, LifoValuation])
+def test_a_receipt_returned_whole_is_forgotten_alike_live_and_restored(cls: type) -> None:
+    """A supplier return (``from_ref``) that empties a receipt's layer drops it from the
+    index, as a restored state does: ``receipt_remaining`` and a landed cost on it answer
+    ``unknown_receipt`` on both (the live object said (0, 0.00, 10))."""
+    v = cls(2, False)
+    v.receive(Decimal(10), Decimal("1.00"), "R1")
+    v.receive(Decimal(5), Decimal("2.00"), "R2")
+    assert v.issue(Decimal(10), "R1") == Decimal("10.00")
+    restored = valuation_from_state(v.to_state())
+    for one in (v, restored):
+        with pytest.raises(JxcError) as e:
+            one.receipt_remaining("R1")
+        assert e.value.code == "unknown_receipt"
+        assert one.receipt_remaining("R2") == (Decimal(5), Decimal("10.00"), Decimal(5))

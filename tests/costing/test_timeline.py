@@ -353,3 +353,23 @@ def test_timeline_equals_fresh_sorted_replay(
         assert tl.issue_cost(ref) == cost, ref
     assert {a.reason for a in book.adjustments} <= {"back_dating", "shortage_settlement"}
     assert len(tl) == len(seen)
+
+
+def test_standard_cost_receipt_on_another_path_reports_its_new_value() -> None:
+    """At standard 33.333, a receipt of 2 that brought the stock from -2 to 0 entered at
+    66.66 (the rounding left in stock); a receipt dated first makes it bring -1 to 1, at
+    66.67: the insertion reports the cent (``back_dating`` naming the receipt, signed as cost
+    of goods sold sees it), so value = receipts - issues - adjustments holds (33.33 vs 33.34)."""
+    tl = CostingTimeline(lambda: StandardCostValuation(Decimal("33.333"), allow_negative=True),
+                         StandardCostValuation.from_state)
+    results = [tl.issue(dt.date(2026, 3, 2), Decimal(1), "S1"),
+               tl.issue(dt.date(2026, 3, 3), Decimal(1), "S2"),
+               tl.receive(dt.date(2026, 3, 4), Decimal(2), Decimal("33.333"), "R")]
+    inserted = tl.receive(dt.date(2026, 3, 1), Decimal(1), Decimal("33.333"), "R0")
+    assert [(a.reason, a.amount, a.issue_ref) for a in inserted.adjustments] == [
+        ("back_dating", Decimal("-0.01"), "R")]
+    receipts = results[2].amount + inserted.amount
+    issues = results[0].amount + results[1].amount
+    moved = sum((a.amount for r in (*results, inserted) for a in r.adjustments
+                 if a.reason in ("back_dating", "shortage_settlement")), Decimal(0))
+    assert receipts - issues - moved == tl.value == Decimal("33.34")

@@ -176,3 +176,32 @@ def test_organisation_scope_history_counts_its_corrections(kind: str, tmp_path: 
     after = j.balance("A", as_of=day(40))
     assert (after.on_hand, after.value) == (D(0), D("0.00"))
     assert j.balance("A", as_of=day(35)).value == D("0.00")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("order", [["r0", "s1", "s2", "r"], ["s1", "s2", "r", "r0"],
+                                   ["s1", "r0", "s2", "r"], ["s2", "r", "s1", "r0"]])
+def test_standard_cost_rounding_of_a_receipt_follows_the_stock_path(
+        kind: str, order: list[str], tmp_path: Path) -> None:
+    """At standard 33.333 a receipt that brings the stock back to exactly zero takes the
+    rounding left in it (66.66 for 2 units), another enters at 66.67. A receipt of 1 dated
+    first changes the path: the later receipt enters at 66.67, and the back-dated posting
+    books that cent (a correction naming the receipt). The ledger sum stays the valuation
+    (it was 33.33 against 33.34) and any order ends at the date-order figures."""
+    storage = MemoryStorage() if kind == "memory" else SqliteStorage(str(tmp_path / "s.db"))
+    j = Jxc(storage)
+    j.define_item(Item("A", "a", costing_method="standard", standard_cost=D("33.333"),
+                       allow_negative=True))
+    j.define_warehouse(Warehouse("W", "w"))
+    moves = {
+        "r0": lambda: j.receive("A", "W", D(1), D("33.333"), doc_id="r0", posted_at=day(1)),
+        "s1": lambda: j.issue("A", "W", D(1), doc_id="s1", posted_at=day(2)),
+        "s2": lambda: j.issue("A", "W", D(1), doc_id="s2", posted_at=day(3)),
+        "r": lambda: j.receive("A", "W", D(2), D("33.333"), doc_id="r", posted_at=day(4)),
+    }
+    for name in order:
+        moves[name]()
+    b = j.balance("A", "W")
+    lines = j.ledger("A", "W")
+    assert (b.on_hand, b.value) == (D(1), D("33.34"))
+    assert sum((x.entry.value for x in lines), D(0)) == D("33.34")

@@ -262,6 +262,7 @@ class _LayerValuation(ValuationBase):
                 break
         self._qty -= quantity - remaining
         self._val -= cost
+        self._forget(from_ref)  # all of it returned: forgotten, as a restored state has it
         if remaining:
             cost += self.issue(remaining)
         return cost

@@ -114,6 +114,10 @@ class CostingTimeline:
         self._by_seq: dict[int, _Move] = {}
         self._base: dict[int, Decimal] = {}  # issue seq -> cost when it left
         self._settled: dict[int, Decimal] = {}  # issue seq -> settlements booked for it
+        #: receipt seq -> the value it entered stock at, with the corrections reported since
+        #: (at standard cost a receipt that brings the stock back to zero takes the rounding
+        #: left in it: on another path it enters at another cent)
+        self._entered: dict[int, Decimal] = {}
         self._checkpoints: dict[int, dict[str, Any]] = {0: self.valuation.to_state()}
         self._seq = 0
         self.locked_until: When | None = None
@@ -195,7 +199,9 @@ class CostingTimeline:
         self._moves.insert(pos, move)
         self._keys.insert(pos, move.key)
         self._by_seq[move.seq] = move
-        if not move.is_receipt:
+        if move.is_receipt:
+            self._entered[move.seq] = amount
+        else:
             self._base[move.seq] = amount
 
     def _book_settlements(self, adjustments: list[CostAdjustment]) -> tuple[CostAdjustment, ...]:
@@ -216,6 +222,7 @@ class CostingTimeline:
         # settlements booked before the checkpoint are final; the replay re-books the rest
         new_settled = self._settled_before(start)
         new_base: dict[int, Decimal] = {}
+        new_entered: dict[int, Decimal] = {}
         checkpoints = {c: st for c, st in self._checkpoints.items() if c <= start}
         amount = ZERO
         own: list[CostAdjustment] = []
@@ -224,7 +231,9 @@ class CostingTimeline:
             if j and i % self._every == 0:
                 checkpoints[i] = v.to_state()
             got, adjustments = self._apply(v, m)
-            if not m.is_receipt:
+            if m.is_receipt:
+                new_entered[m.seq] = got
+            else:
                 new_base[m.seq] = got
             if m is move:
                 amount = got
@@ -240,6 +249,11 @@ class CostingTimeline:
         out: list[CostAdjustment] = list(own)  # the new movement's own events (e.g. variance)
         for m in tail:
             if m.is_receipt:
+                if m is not move and new_entered[m.seq] != self._entered[m.seq]:
+                    # entered at another value on this path: the stock changes by the
+                    # difference (signed as the cost of goods sold sees it)
+                    out.append(CostAdjustment(BACK_DATING, self._entered[m.seq]
+                                              - new_entered[m.seq], m.quantity, m.ref))
                 continue
             if m is move:
                 extra = new_settled.get(m.seq, ZERO)
@@ -264,6 +278,7 @@ class CostingTimeline:
         self.valuation = v
         self._record(move, pos, amount)
         self._base.update(new_base)
+        self._entered.update(new_entered)
         self._settled = {seq: amt for seq, amt in new_settled.items() if amt}
         self._checkpoints = checkpoints
         self._seq += 1

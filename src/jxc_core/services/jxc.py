@@ -38,7 +38,7 @@ from jxc_core.costing import (
     StandardCostValuation,
     valuation_from_state,
 )
-from jxc_core.costing._common import BACK_DATING, SHORTAGE_SETTLEMENT
+from jxc_core.costing._common import BACK_DATING, PRICE_VARIANCE, SHORTAGE_SETTLEMENT
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError, PeriodClosedError
 from jxc_core.ports import (
     Clock,
@@ -2245,6 +2245,7 @@ class Jxc:
     def _replay_entries(self, v: Valuation, entries: Sequence[LedgerEntry], replay: _Replay,
                         item: Item) -> None:
         lot_costed = item.costing_method == "specific_lot"
+        standard = type(v) is StandardCostValuation
         org = self.organisation_scope
         for e in entries:
             if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
@@ -2265,6 +2266,17 @@ class Jxc:
             elif e.quantity > 0:
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                           value=e.value)
+                if standard:
+                    # at standard a receipt that brings the stock back to zero takes the
+                    # rounding left in it: on another path it enters at another cent. That
+                    # change of its value is booked as a correction naming it (the variance
+                    # the replay reports is the ledger value less the new one)
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    for a in v.take_adjustments():
+                        if a.reason == PRICE_VARIANCE:
+                            replay.new[group] = replay.new.get(group, ZERO) + a.amount
+                        else:
+                            replay.settled.append(a)
             elif e.quantity < 0:
                 group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                 cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
