@@ -138,9 +138,14 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                     left = src.counter(1, "received") - src.counter(1, "returned")
                     if src.state != State.POSTED or not left:
                         continue
-                    d = post(docs, "purchase_return", Line(1, "Q", min(D(q), left), D(0),
-                                                           warehouse="W",
-                                                           source=(src.doc_id, 1)), "S")
+                    back = Line(1, "Q", min(D(q), left), D(0), warehouse="W",
+                                source=(src.doc_id, 1))
+                    if month_of[src.doc_id] > ym:  # dated before its receipt: refused
+                        with pytest.raises(JxcError) as err:
+                            post(docs, "purchase_return", back, "S")
+                        assert err.value.code == "invalid_document", err.value
+                        continue
+                    d = post(docs, "purchase_return", back, "S")
                 elif kind == "return" and deliveries:
                     src = docs.get(deliveries[k % len(deliveries)])
                     left = src.counter(1, "delivered") - src.counter(1, "returned")
@@ -149,6 +154,11 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                     line = Line(1, "Q", min(D(q), left), D("9.99"), warehouse="W",
                                 source=(src.doc_id, 1))
                     delivered_in = month_of[src.doc_id]
+                    if delivered_in > ym:  # dated before its delivery: refused
+                        with pytest.raises(JxcError) as err:
+                            post(docs, "sales_return", line, "C")
+                        assert err.value.code == "invalid_document", err.value
+                        continue
                     if delivered_in != ym and delivered_in not in closed:
                         # its cost is known when the delivery's month closes
                         with pytest.raises(JxcError) as err:

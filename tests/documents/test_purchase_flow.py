@@ -221,14 +221,23 @@ def test_return_after_an_invoice_takes_only_uninvoiced_units(shop: Shop) -> None
     shop.check_books()
 
 
-def test_return_priced_differently_books_the_difference(shop: Shop) -> None:
+def test_a_return_price_does_not_move_cost_into_the_units_kept(shop: Shop) -> None:
+    """Units not invoiced yet are owed at the receipt's price: a return naming 11.00 for
+    units received at 12.00 clears 60.00 of GRNI, not 55.00 (the invoice of the 5 units kept
+    at 12.00 then found 65.00 of GRNI and took 5.00 off their stock: 55.00 for 60.00
+    invoiced, and a false 5.00 price difference on the return)."""
     r1 = receive(shop, None, 10, "12.00")
     pr = shop.run("purchase_return", [Line(1, "A", D(5), D("11.00"), warehouse="W1",
                                            source=(r1.doc_id, 1))], "S1")
-    assert pr.net_total == D("55.00")
-    assert sorted(rows(shop, pr.doc_id)) == [("grni", D("55.00"), D(0)),
-                                             ("inventory", D(0), D("60.00")),
-                                             ("price_difference", D("5.00"), D(0))]
+    assert pr.net_total == D("55.00")  # the document's own amount, as typed
+    assert sorted(rows(shop, pr.doc_id)) == [("grni", D("60.00"), D(0)),
+                                             ("inventory", D(0), D("60.00"))]
+    inv = shop.run("purchase_invoice", [Line(1, "A", D(5), D("12.00"), T13,
+                                             source=(r1.doc_id, 1))], "S1")
+    assert shop.roles(inv.doc_id).get("inventory", D(0)) == 0
+    assert shop.value("A") == D("60.00")
+    assert shop.net("grni") == 0
+    shop.check_books()
 
 
 #: (invoice quantity, price, grni, input tax, payable, inventory kept, cogs)

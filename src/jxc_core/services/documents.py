@@ -89,6 +89,9 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
                DocType.DELIVERY: DocType.SALES_ORDER}
 #: documents without a counterparty: their prices are book-currency unit costs
 _INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRANSFER})
+#: documents that follow stock postings (their sources' costs): posted after them
+_FOLLOWERS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN, DocType.PURCHASE_INVOICE,
+                        DocType.SALES_INVOICE, DocType.LANDED_COST})
 
 
 #: the event each action that changes a document records (domain rules 8), one per action
@@ -699,6 +702,16 @@ class Documents:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: unit differs from its source",
                                    reason_zh=f"第 {line.line_no} 行：单位与来源行不同")
+                if (kind == DocType.PURCHASE_RETURN and line.warehouse
+                        and line.warehouse != src_line.warehouse):
+                    # the units go back from where the receipt put them: from another
+                    # warehouse the return took other receipts' stock at their cost, and
+                    # the receipt's own units stayed (its invoice then never posted)
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no}: a return leaves from its "
+                                          f"receipt's warehouse {src_line.warehouse}",
+                                   reason_zh=f"第 {line.line_no} 行：退货须从其入库仓库 "
+                                             f"{src_line.warehouse} 发出")
         if kind == DocType.STOCK_COUNT:
             _check_count_lines(doc)
         if kind == DocType.LANDED_COST:
@@ -855,6 +868,8 @@ class Documents:
         if action == Action.REJECT:
             approvals = ()
         when = self._posting_time(doc, w.now)
+        if action == Action.POST and doc.doc_type in _FOLLOWERS:
+            when = self._after_sources(w, doc, when)
         if action == Action.CANCEL and doc.state == State.POSTED:
             # the reversal never comes before the posting it reverses: cancelled another day,
             # the document's date with today's time of day could (15:00 posted, 09:00 the
@@ -1012,6 +1027,36 @@ class Documents:
             "draft_purchase_orders", payload, idempotency_key, body,
             _docs_data, _docs_of)
         return DraftedOrders(result, unassigned)
+
+    def _after_sources(self, w: _Work, doc: Document, when: dt.datetime) -> dt.datetime:
+        """A return, an invoice or a landed cost posts no earlier than the postings it follows
+        (its source receipts or deliveries): dated on their day and entered the next
+        morning, the document's date with that morning's time of day came first in the
+        ledger, and a return took another receipt's layer (FIFO), or a sales return brought
+        units back before they had left."""
+        ids = {line.source[0] for line in doc.lines if line.source is not None}
+        if doc.doc_type == DocType.LANDED_COST:
+            ids.update(r for r in doc.attributes.get("receipts", ()) if isinstance(r, str))
+        for src_id in sorted(ids):
+            src = self._load(w, src_id)
+            posted = next((r for r in reversed(src.history)
+                           if r.action == Action.POST.value), None)
+            if posted is None or src.state not in (State.POSTED, State.CLOSED):
+                continue
+            at = self._posting_time(src, posted.at)
+            if (at.utcoffset() is None) != (when.utcoffset() is None) or at <= when:
+                continue
+            if at.date() == when.date():  # its source's day: just after it
+                when = at
+            elif doc.doc_type in (DocType.PURCHASE_RETURN, DocType.SALES_RETURN):
+                raise JxcError("invalid_document", doc_id=doc.doc_id,
+                               reason=f"it is dated {when.date()}, before its source "
+                                      f"{src_id} ({at.date()})",
+                               reason_zh=f"其日期 {when.date()} 早于来源单据 {src_id}"
+                                         f"（{at.date()}）")
+            # an invoice dated before its receipt (先票后货) posts on its date; a receipt
+            # cost it carries is refused there (``backdated_posting``)
+        return when
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
@@ -1638,9 +1683,12 @@ class Documents:
                 sv = doc.counter(line.line_no, "supplier_value")
             elif q == returnable:  # the last open units: exactly the GRNI left (nothing is
                 sv = grni_left     # left to invoice, whatever price the return names)
-            elif line.price:  # the supplier's price of the return (退货单价)
-                sv = line.amounts(doc.amount_digits).net
-            else:  # no price given: the receipt's own price, a slice of its net value
+            else:
+                # units not invoiced yet are owed at the receipt's price: the slice of its net
+                # value. A price on the return line does not clear GRNI (a return at 12.00 of
+                # units received at 10.00 cleared 12.00, and the invoice of the units kept
+                # put the 2.00 a unit back into their stock); what the supplier finally
+                # charges is settled by the invoice of the units kept
                 sv = round_money(DIVISION_CONTEXT.divide(q * value_left, qty_left),
                                  rc.amount_digits)
             supplier_value[line.line_no] = sv
@@ -1680,7 +1728,11 @@ class Documents:
             book.add(line, "grni", sv, debit=True, rate=receipt_rate[line.line_no],
                      book=book_sv)
             book.add(line, "inventory", value, debit=False)
-            book.add(line, "price_difference", value - book_sv, debit=True)
+            # under standard cost the difference is the receipt's variance going back
+            # (材料成本差异), as a receipt's cancellation and an invoice book it
+            book.add(line, ("material_variance" if w.item(line.item).costing_method
+                            == "standard" else "price_difference"), value - book_sv,
+                     debit=True)
             counters[line.line_no] = {"returned": self._base(w, line), "supplier_value": sv,
                                       "stock_value": value,
                                       **self._slice_counter(doc, book_sv)}
