@@ -140,6 +140,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{item}: {count} serial numbers given for a quantity of {quantity}",
         "{item}：数量 {quantity} 与序列号个数 {count} 不符",
     ),
+    "duplicate_serial": (
+        "Serial number {serial} of {item} is listed twice: on line {first} and on line {line}",
+        "{item} 的序列号 {serial} 重复：第 {first} 行和第 {line} 行都列出了它",
+    ),
     "duplicate_key": (
         "Duplicate key {key} in {table}",
         "{table} 中的键 {key} 重复",

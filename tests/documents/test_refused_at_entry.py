@@ -4,8 +4,10 @@ held, a figure can no longer be corrected).
 
 - a counted quantity that is not a whole number of base units (``unit_conversion_inexact``)
   at ``create`` and at ``record_count``, nothing written;
-- a serial-tracked item on a document that moves stock (``invalid_document``: document lines
-  carry no serial numbers); orders and invoices of it are fine.
+- a serial-tracked item on a document that moves stock without one serial number per unit
+  (``serial_count``), or on a stock count (``invalid_document``: counts do not count serial
+  numbers); orders and invoices of it are fine (tests/documents/test_serial_documents.py has
+  the rest).
 """
 
 from __future__ import annotations
@@ -68,14 +70,25 @@ def test_an_inexact_counted_quantity_is_refused_when_entered(
     ("purchase_receipt", Line(1, "PHONE", D(1), D("100.00"), warehouse="SH")),
     ("adjustment", Line(1, "PHONE", D(1), D("100.00"), warehouse="SH")),
     ("transfer", Line(1, "PHONE", D(1), warehouse="SH", to_warehouse="BJ")),
-    ("stock_count", Line(1, "PHONE", D(0), warehouse="SH", counted=D(0))),
 ])
-def test_a_serial_tracked_item_is_refused_on_documents_that_move_stock(
+def test_a_serial_tracked_item_without_its_serials_is_refused_on_documents_that_move_stock(
         shop: tuple[Jxc, Documents], kind: str, line: Line) -> None:
     _, docs = shop
     party = "S" if kind == "purchase_receipt" else ""
     with pytest.raises(JxcError) as err:
         docs.create(kind, [line], party=party)
+    assert err.value.code == "serial_count"
+    assert err.value.data == {"item": "PHONE", "count": 0, "quantity": 1, "line": 1}
+    assert docs.ids() == []
+
+
+@pytest.mark.parametrize("serials", [(), ("SN1",)])
+def test_a_serial_tracked_item_is_refused_on_a_stock_count(
+        shop: tuple[Jxc, Documents], serials: tuple[str, ...]) -> None:
+    _, docs = shop
+    with pytest.raises(JxcError) as err:
+        docs.create("stock_count", [Line(1, "PHONE", D(0), warehouse="SH", counted=D(0),
+                                         serials=serials)])
     assert err.value.code == "invalid_document"
     assert "serial" in err.value.data["reason"] and "序列号" in err.value.message_zh
     assert docs.ids() == []

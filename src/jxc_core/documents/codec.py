@@ -4,6 +4,11 @@ Two forms of the same data. The full form (the default) gives each line as an ob
 every field named. The compact form (``compact=True``) gives each line as an array of its
 values in :data:`LINE_FIELDS` order: about half the text, quicker to write and read; the
 storage keeps documents in it. :func:`document_from_data` reads both.
+
+Lines stored by earlier versions lack the fields added since, at the end of
+:data:`LINE_FIELDS`: ``to_location`` (read as ``""``) and ``serials`` (read as ``()``). The
+compact form leaves out ``serials`` when a line has none, so that a document without serial
+numbers is stored as before (and an earlier version can still read it back).
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ __all__ = ["LINE_FIELDS", "document_from_data", "document_to_data"]
 #: the fields of a line, in the order of a compact line array
 LINE_FIELDS = ("line_no", "item", "quantity", "price", "tax_rate", "price_includes_tax", "unit",
                "warehouse", "to_warehouse", "location", "lot", "expiry", "source", "counted",
-               "weight", "volume", "to_location")
+               "weight", "volume", "to_location", "serials")
 
-_OLD_FIELDS = LINE_FIELDS[:-1]
+#: the fields of lines stored before ``to_location`` and ``serials`` existed
+_OLD_FIELDS = LINE_FIELDS[:-2]
+_NO_SERIALS = len(LINE_FIELDS) - 1  # a compact line without its serials
 
 _DEC: dict[str, Decimal] = {}  # the few texts most lines share ("0", tax rates), parsed once
 
@@ -40,14 +47,17 @@ def _d(x: Decimal | None) -> str | None:
     return None if x is None else str(x)
 
 
-def _line_values(line: Line) -> list[Any]:
-    return [
+def _line_values(line: Line, compact: bool = False) -> list[Any]:
+    values = [
         line.line_no, line.item, str(line.quantity), str(line.price), str(line.tax_rate),
         line.price_includes_tax, line.unit, line.warehouse, line.to_warehouse, line.location,
         line.lot, None if line.expiry is None else line.expiry.isoformat(),
         None if line.source is None else [line.source[0], line.source[1]],
         _d(line.counted), str(line.weight), str(line.volume), line.to_location,
     ]
+    if line.serials or not compact:
+        values.append(list(line.serials))
+    return values
 
 
 def _line_to(line: Line) -> dict[str, Any]:
@@ -55,11 +65,18 @@ def _line_to(line: Line) -> dict[str, Any]:
 
 
 def _line_from(d: dict[str, Any] | list[Any]) -> Line:
-    # lines stored before they had a to_location (the last field) lack it
-    values = d if isinstance(d, list) else [*(d[k] for k in _OLD_FIELDS),
-                                            d.get("to_location", "")]
-    if len(values) == len(_OLD_FIELDS):
-        values = [*values, ""]
+    # lines stored before they had a to_location and serials (the last fields) lack them
+    if isinstance(d, list):
+        values = d
+        if len(values) == len(_OLD_FIELDS):
+            values = [*values, ""]
+    else:
+        values = [*(d[k] for k in _OLD_FIELDS), d.get("to_location", ""),
+                  d.get("serials") or ()]
+    serials: tuple[str, ...] = ()
+    if len(values) > _NO_SERIALS:
+        serials = tuple(values[_NO_SERIALS])
+        values = values[:_NO_SERIALS]
     (line_no, item, quantity, price, tax_rate, includes, unit, warehouse, to_warehouse,
      location, lot, expiry, source, counted, weight, volume, to_location) = values
     return Line(
@@ -68,7 +85,7 @@ def _line_from(d: dict[str, Any] | list[Any]) -> Line:
         None if expiry is None else dt.date.fromisoformat(expiry),
         None if source is None else (source[0], source[1]),
         None if counted is None else Decimal(counted), _dec(weight), _dec(volume),
-        to_location,
+        to_location, serials,
     )
 
 
@@ -77,7 +94,7 @@ def document_to_data(doc: Document, *, compact: bool = False) -> dict[str, Any]:
     return {
         "doc_type": doc.doc_type.value, "doc_id": doc.doc_id, "party": doc.party,
         "date": None if doc.date is None else doc.date.isoformat(), "currency": doc.currency,
-        "lines": [_line_values(x) if compact else _line_to(x) for x in doc.lines],
+        "lines": [_line_values(x, True) if compact else _line_to(x) for x in doc.lines],
         "state": doc.state.value,
         "source": doc.source, "created_by": doc.created_by,
         "history": [[h.action, h.user, h.at.isoformat(), h.from_state, h.to_state, h.comment,

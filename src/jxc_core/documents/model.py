@@ -90,6 +90,11 @@ class Line:
     ``to_location`` is the target of a transfer line inside one warehouse (``to_warehouse`` the
     same as ``warehouse``): a location move (库位移动) from ``location`` (``""``: the stock
     without a location) to ``to_location``.
+
+    ``serials`` are the serial numbers (序列号) a line of a serial-tracked item moves: a tuple
+    of texts, one per unit of the item's base unit, on the documents that move stock
+    (receipts, returns, deliveries, transfers, adjustments; not stock counts), none on other
+    lines (see docs/purchase-and-sales.md, "Serial numbers").
     """
 
     line_no: int
@@ -109,6 +114,7 @@ class Line:
     weight: Decimal = ZERO
     volume: Decimal = ZERO
     to_location: str = ""
+    serials: tuple[str, ...] = ()
 
     def amounts(self, digits: int = 2) -> LineAmounts:
         return line_amounts(abs(self.quantity), self.price, self.tax_rate,
@@ -119,7 +125,12 @@ class Line:
         ``int``, or a number that is not a Decimal or an int, raises ``TypeError`` naming the
         field (:func:`~jxc_core.values.check_number`); a value out of range a coded error — a
         negative ``price``, ``weight`` or ``volume`` ``negative_amount``, a negative
-        ``counted`` ``invalid_quantity``, a tax rate of 1 or more ``configuration``."""
+        ``counted`` ``invalid_quantity``, a tax rate of 1 or more ``configuration``.
+
+        ``serials``: a tuple (a list or anything else is a ``TypeError``: pass ``tuple(...)``)
+        of ``str`` (else ``TypeError`` naming ``serials``), none blank (``invalid_document``),
+        none twice (``duplicate_serial``). Whether the line may carry them, and how many, is
+        the document's rule (``Documents.create``: it knows the item)."""
         if type(self.line_no) is not int:
             raise TypeError(f"line_no must be an int, got {type(self.line_no).__name__} "
                             f"{self.line_no!r}")
@@ -140,6 +151,26 @@ class Line:
             counted = check_number(self.counted, "counted")
             if counted < 0:
                 raise JxcError("invalid_quantity", field="counted", value=counted)
+        serials = self.serials
+        if type(serials) is not tuple:
+            raise TypeError(f"serials must be a tuple of str, got {type(serials).__name__} "
+                            f"{serials!r}")
+        if serials:
+            self._check_serials(serials)
+
+    def _check_serials(self, serials: tuple[str, ...]) -> None:
+        seen: set[str] = set()
+        for serial in serials:
+            check_text(serial, "serials")
+            if not serial.strip():
+                raise JxcError("invalid_document", doc_id="",
+                               reason=f"line {self.line_no}: a serial number is blank "
+                                      f"({serial!r})",
+                               reason_zh=f"第 {self.line_no} 行：序列号为空（{serial!r}）")
+            if serial in seen:
+                raise JxcError("duplicate_serial", item=self.item, serial=serial,
+                               first=self.line_no, line=self.line_no)
+            seen.add(serial)
 
 
 @attrs.frozen(slots=True)

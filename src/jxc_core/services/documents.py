@@ -319,6 +319,132 @@ def _sent_rows(entries: Sequence[LedgerEntry], warehouse: str) -> list[list[str]
     return [[loc, lot, str(q)] for (loc, lot), q in found.items()]
 
 
+#: the refusals of the stock service's serial numbers (:meth:`Jxc._serials`, ``_validate``)
+_SERIAL_CODES = frozenset({"serial_on_hand", "serial_not_on_hand", "serial_count"})
+
+
+def _check_line_serials(doc: Document, line: Line, item: Item | None) -> None:
+    """The serial numbers of a line (each a non-blank text, none twice: :meth:`Line.check`)
+    may stand only on a document that moves stock (not a stock count), for a serial-tracked
+    item (``item``; ``None``: a landed-cost charge), and there it lists one per unit of the
+    item's base unit (``serial_count``: a quantity that is not a whole number of base units
+    has no count that fits)."""
+    n = line.line_no
+    kind = doc.doc_type
+    if kind not in _MOVES_STOCK or item is None:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {n}: a {kind.value} carries no serial numbers (they go on "
+                              "the receipts, returns, deliveries, transfers and adjustments "
+                              "that move the units)",
+                       reason_zh=f"第 {n} 行：{kind.value} 不记录序列号（序列号记在收发库存的"
+                                 f"入库、退货、出库、调拨和其他出入库单上）")
+    if not item.serial_tracked:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {n}: {item.code} is not serial-tracked: its lines carry "
+                              "no serial numbers",
+                       reason_zh=f"第 {n} 行：{item.code} 未启用序列号管理，其明细行不能带序"
+                                 f"列号")
+    if kind == DocType.STOCK_COUNT:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {n}: {item.code} is serial-tracked: a stock count does "
+                              "not count serial numbers; put a difference right with an "
+                              "adjustment that lists them",
+                       reason_zh=f"第 {n} 行：{item.code} 启用序列号管理，盘点单不盘点序列号："
+                                 f"盘点差异请用列出序列号的其他出入库单调整")
+    base = item.to_base(abs(line.quantity), line.unit)
+    if len(line.serials) != base:
+        raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=base,
+                       line=n)
+
+
+def _check_serials_of_source(doc: Document, line: Line, src: Document, src_line: Line
+                             ) -> None:
+    """A return lists serial numbers its receipt or delivery line moved (when that line
+    lists any: one posted before lines had serials lists none, and is not checked)."""
+    others = [x for x in line.serials if x not in src_line.serials]
+    if others:
+        listed = ", ".join(others)
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {line.line_no}: serial number(s) {listed} are not on "
+                              f"{src.doc_id} line {src_line.line_no}",
+                       reason_zh=f"第 {line.line_no} 行：序列号 {'、'.join(others)} 不在 "
+                                 f"{src.doc_id} 第 {src_line.line_no} 行上")
+
+
+def _check_serials_once(doc: Document) -> None:
+    """A serial number stands on one line of a document (``duplicate_serial``): two lines
+    moving one unit could never both post. A transfer may list it on two lines (sent from
+    A to B by one, from B on to C by the next)."""
+    first: dict[tuple[str, str], int] = {}
+    for line in doc.lines:
+        for serial in line.serials:
+            n = first.setdefault((line.item, serial), line.line_no)
+            if n != line.line_no:
+                raise JxcError("duplicate_serial", item=line.item, serial=serial, first=n,
+                               line=line.line_no)
+
+
+def _with_serials(doc: Document, lines: list[StockLine]) -> list[StockLine]:
+    """The stock lines of ``doc`` carrying the serial numbers of their document lines (by
+    ``line_no``): all of them on a line's one stock line; a line posted as several stock
+    lines (a reversal put back row by row, in base units) gives each, in order, as many as
+    it moves. Serials are kept per warehouse, not per row or lot (:meth:`Jxc._serials`), so
+    which row takes which serial does not matter."""
+    serials = {line.line_no: line.serials for line in doc.lines if line.serials}
+    if not serials:
+        return lines
+    parts: dict[int, int] = {}
+    for sl in lines:
+        parts[sl.line_no] = parts.get(sl.line_no, 0) + 1
+    taken: dict[int, int] = {}
+    out = []
+    for sl in lines:
+        own = serials.get(sl.line_no)
+        if own and parts[sl.line_no] == 1:
+            sl = attrs.evolve(sl, serials=own)
+        elif own:
+            start = taken.get(sl.line_no, 0)
+            taken[sl.line_no] = end = start + int(sl.quantity)
+            sl = attrs.evolve(sl, serials=own[start:end])
+        out.append(sl)
+    return out
+
+
+def _serials_moved_on(doc: Document, err: JxcError) -> JxcError:
+    """The cancellation of ``doc`` refused because the serial numbers it moved are no longer
+    where it left them (``reversal_impossible``, with the stock service's reason and its
+    ``item``, ``serial`` and ``warehouse``)."""
+    where = {k: err.data[k] for k in ("item", "serial", "warehouse") if k in err.data}
+    before = err.code == "serial_count"  # posted before the item was serial-tracked
+    return JxcError(
+        "reversal_impossible", doc_id=doc.doc_id,
+        reason=f"{err.message('en')}; " + (
+            "it was posted without serial numbers, before the item was serial-tracked: put "
+            "the stock right with an adjustment that lists them" if before else
+            "the units it moved have moved on since: cancel what moved them first (a "
+            "delivery, a transfer, a return)"),
+        reason_zh=f"{err.message('zh')}；" + (
+            "它过账时没有序列号（当时该存货尚未启用序列号管理）：请用列出序列号的其他出入库单"
+            "调整库存" if before else
+            "其收发的货品此后又有变动：请先红冲移动它们的单据（出库、调拨、退货）"),
+        **where)
+
+
+def _keyed(lines: Iterable[Line]) -> list[Any]:
+    """Lines as the idempotency fingerprint of ``create`` sees them: a line without serial
+    numbers without its ``serials`` field, so that keys stored before lines had serials
+    still match their retries."""
+    out: list[Any] = []
+    for line in lines:
+        if type(line) is Line and line.serials == ():
+            data = attrs.asdict(line, recurse=False)
+            del data["serials"]
+            out.append(data)
+        else:
+            out.append(line)
+    return out
+
+
 def _open(ordered: Decimal, done: Decimal) -> Decimal:
     """Open quantity of an order line: what is still to receive or deliver, never below 0."""
     return max(ZERO, ordered - done)
@@ -588,15 +714,22 @@ class Documents:
         nothing: an unknown currency (``unknown_currency``); a line whose source document is
         in another currency (``currency_mismatch``); an adjustment, stock count or transfer
         in another currency than the book currency (``book_currency_required``). ``date``
-        is a ``datetime.date`` (not a datetime, not a str; else ``invalid_date``)."""
+        is a ``datetime.date`` (not a datetime, not a str; else ``invalid_date``).
+
+        Serial numbers (``Line.serials``): a line of a serial-tracked item on a document that
+        moves stock lists one per base unit (``serial_count``), a serial stands once on a
+        document but for a transfer (``duplicate_serial``), a return lists serials of its
+        source line; serials elsewhere (orders, invoices, landed costs, items not
+        serial-tracked) and stock counts of serial-tracked items are ``invalid_document``
+        (docs/purchase-and-sales.md, "Serial numbers")."""
         if date is not None and (not isinstance(date, dt.date) or isinstance(date, dt.datetime)):
             raise JxcError("invalid_date", field="date", expected="datetime.date",
                            kind=type(date).__name__, value=date)
         kind = DocType(doc_type)
         if currency is None:
             currency = self.jxc.book_currency
-        payload = (kind.value, list(lines), party, date, currency, user, dict(attributes or {}),
-                   doc_id)
+        payload = (kind.value, list(lines) if idempotency_key is None else _keyed(lines), party,
+                   date, currency, user, dict(attributes or {}), doc_id)
 
         def body(w: _Work) -> Document:
             return self._create_in(w, kind, lines, party, date or w.now.date(), currency, user,
@@ -635,18 +768,14 @@ class Documents:
             if kind == DocType.LANDED_COST:  # lines are charges (freight, duty), not items
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
+                if line.serials:
+                    _check_line_serials(doc, line, None)
                 continue
             item = w.item(line.item)
-            if item.serial_tracked and kind in _MOVES_STOCK:
-                # document lines carry no serial numbers yet: refused now rather than at
-                # posting (``serial_count``), which left an approved document that never posts
-                raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"line {line.line_no}: {item.code} is serial-tracked; "
-                                      "documents do not carry serial numbers: move it with "
-                                      "Jxc.receive/issue/transfer(serials=...)",
-                               reason_zh=f"第 {line.line_no} 行：{item.code} 启用序列号管理，"
-                                         "单据尚不记录序列号：请用 Jxc.receive/issue/transfer"
-                                         "(serials=...) 收发")
+            if line.serials or (item.serial_tracked and kind in _MOVES_STOCK):
+                # refused now rather than at posting (``serial_count``, ``serial_on_hand``
+                # aside), which left an approved document that never posts
+                _check_line_serials(doc, line, item)
             if kind == DocType.ADJUSTMENT:
                 if not line.quantity:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -712,6 +841,10 @@ class Documents:
                                           f"receipt's warehouse {src_line.warehouse}",
                                    reason_zh=f"第 {line.line_no} 行：退货须从其入库仓库 "
                                              f"{src_line.warehouse} 发出")
+                if line.serials and src_line.serials:  # a return: the units its source moved
+                    _check_serials_of_source(doc, line, src, src_line)
+        if kind != DocType.TRANSFER and any(line.serials for line in doc.lines):
+            _check_serials_once(doc)
         if kind == DocType.STOCK_COUNT:
             _check_count_lines(doc)
         if kind == DocType.LANDED_COST:
@@ -1009,7 +1142,7 @@ class Documents:
                                         warehouse=s.warehouse)
                                    for n, s in enumerate(group, start=1)))
                   for supplier, group in groups.items()]
-        payload = (orders, user, currency)
+        payload = ([(supplier, _keyed(lines)) for supplier, lines in orders], user, currency)
 
         def body(w: _Work) -> list[Document]:
             day = w.now.date()
@@ -1356,7 +1489,12 @@ class Documents:
                                reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
                                          f"（Accounting.cancel_settlement）")
         book = self._book(doc, -1, when)
-        doc = self._post_rules(w, doc, when, book, reverse=True)
+        try:
+            doc = self._post_rules(w, doc, when, book, reverse=True)
+        except JxcError as err:
+            if err.code in _SERIAL_CODES:  # the serials are not where the posting left them
+                raise _serials_moved_on(doc, err) from err
+            raise
         w.uow.journal.append(book.check())
         return doc
 
@@ -1415,6 +1553,7 @@ class Documents:
         posting's ledger entries to ``posted``, when given)."""
         if not lines:
             return {}
+        lines = _with_serials(doc, lines)
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to)
         if posted is not None:
@@ -2069,8 +2208,9 @@ class Documents:
                                    kind="transfer_out", line_no=line.line_no)]
                 landing = [line.to_location]
                 src, dst = line.warehouse, line.to_warehouse
-            posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), stock,
-                                     when, dst, landing, exact_rows=exact)
+            posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse),
+                                     _with_serials(doc, stock), when, dst, landing,
+                                     exact_rows=exact)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(book, posting.entries)
@@ -2129,7 +2269,7 @@ class Documents:
             sl = StockLine(line.item, line.warehouse, line.quantity, OUT, unit=line.unit,
                            lot=line.lot, location=line.location, kind="move_out",
                            demand=f"{doc.doc_id}/{line.line_no}",  # may move what is its own
-                           line_no=line.line_no)
+                           serials=line.serials, line_no=line.line_no)
             posting = self.jxc._move(w, doc.doc_type.value, doc.doc_id,
                                      [(sl, line.to_location)], when)
             taken: dict[str, Decimal] = {}
@@ -2142,9 +2282,11 @@ class Documents:
         picked = doc.attributes.get("moved", {}).get(str(line.line_no))
         parts = ([(lot, Decimal(q)) for lot, q in picked] if picked else
                  [(line.lot, self._base(w, line))])
-        back = [(StockLine(line.item, line.warehouse, q, OUT, lot=lot,  # base units
-                           location=line.to_location, kind="move_out",
-                           line_no=line.line_no), line.location) for lot, q in parts]
+        outs = _with_serials(doc, [StockLine(line.item, line.warehouse, q, OUT, lot=lot,
+                                             location=line.to_location,  # base units
+                                             kind="move_out", line_no=line.line_no)
+                                   for lot, q in parts])
+        back = [(out, line.location) for out in outs]
         posting = self.jxc._move(w, doc.doc_type.value, self._doc_ref(doc, reverse), back, when,
                                  exact_rows=True)
         return [], sum((e.value for e in posting.entries if e.quantity > 0), ZERO)
