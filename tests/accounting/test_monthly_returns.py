@@ -100,6 +100,7 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
     j.define_party(Party("C", "customer", "customer"))
     docs, acc = Documents(j), Accounting(j)
     month_of: dict[str, tuple[int, int]] = {}  # every posted document's month
+    date_of: dict[str, dt.date] = {}  # and its date
     deliveries: list[str] = []
     receipts: list[str] = []
     #: posted documents of an open month that may be cancelled, and what each brought into
@@ -140,7 +141,7 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                         continue
                     back = Line(1, "Q", min(D(q), left), D(0), warehouse="W",
                                 source=(src.doc_id, 1))
-                    if month_of[src.doc_id] > ym:  # dated before its receipt: refused
+                    if date_of[src.doc_id] > clock.at.date():  # before its receipt
                         with pytest.raises(JxcError) as err:
                             post(docs, "purchase_return", back, "S")
                         assert err.value.code == "invalid_document", err.value
@@ -154,7 +155,7 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                     line = Line(1, "Q", min(D(q), left), D("9.99"), warehouse="W",
                                 source=(src.doc_id, 1))
                     delivered_in = month_of[src.doc_id]
-                    if delivered_in > ym:  # dated before its delivery: refused
+                    if date_of[src.doc_id] > clock.at.date():  # before its delivery
                         with pytest.raises(JxcError) as err:
                             post(docs, "sales_return", line, "C")
                         assert err.value.code == "invalid_document", err.value
@@ -183,6 +184,7 @@ def run(storage: Storage, months: list[list[tuple[str, int, int, int]]],
                     continue
                 if d:
                     month_of[d] = ym
+                    date_of[d] = clock.at.date()
                     open_docs.append(d)
                     if d in brought:
                         r = rec.setdefault(ym, [D(0), D(0)])
