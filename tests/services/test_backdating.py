@@ -205,3 +205,33 @@ def test_standard_cost_rounding_of_a_receipt_follows_the_stock_path(
     lines = j.ledger("A", "W")
     assert (b.on_hand, b.value) == (D(1), D("33.34"))
     assert sum((x.entry.value for x in lines), D(0)) == D("33.34")
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_organisation_costing_refuses_a_backdated_issue_a_warehouse_could_not_give(
+        kind: str, tmp_path: Path) -> None:
+    """One costing scope for the organisation: a back-dated issue from a warehouse must have
+    been covered there then and through every later movement (negative stock forbidden), as
+    per-warehouse costing's replay already requires. W was empty on day 3: W's history went
+    to -5, the issue costed at V's layer."""
+    storage = MemoryStorage() if kind == "memory" else SqliteStorage(str(tmp_path / "o.db"))
+    j = Jxc(storage, organisation_scope=True)
+    j.define_item(Item("A", "a"))
+    for code in ("W", "V"):
+        j.define_warehouse(Warehouse(code, code))
+    j.receive("A", "V", D(10), D(10), doc_id="rv", posted_at=day(1))
+    j.receive("A", "W", D(5), D(20), doc_id="rw", posted_at=day(5))
+    j.issue("A", "W", D(2), doc_id="sw", posted_at=day(6))
+    with storage.unit_of_work() as uow:
+        before = uow.ledger.count()
+    with pytest.raises(JxcError) as e:  # nothing in W on day 3
+        j.issue("A", "W", D(1), doc_id="s3", posted_at=day(3))
+    assert e.value.code == "insufficient_stock"
+    assert e.value.data["warehouse"] == "W"
+    with pytest.raises(JxcError):  # on day 5.5 W had 5, but day 6 takes 2 of them: 3 left
+        j.issue("A", "W", D(4), doc_id="s55", posted_at=day(5) + dt.timedelta(hours=12))
+    with storage.unit_of_work() as uow:
+        assert uow.ledger.count() == before
+    p = j.issue("A", "W", D(3), doc_id="ok", posted_at=day(5) + dt.timedelta(hours=12))
+    assert p.entries[0].quantity == D(-3)
+    assert [x.running_quantity for x in j.ledger("A", "W")] == [D(5), D(2), D(0)]

@@ -1885,6 +1885,8 @@ class Jxc:
                 if loc and target.locations and loc not in target.locations:
                     raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
         self._check_stock(w, plans, exact_rows)
+        if self.organisation_scope:
+            self._check_history(w, plans, when)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
@@ -2402,6 +2404,42 @@ class Jxc:
                 raise JxcError("lot_expired", item=item.code, lot=line.lot, expiry=lot.expiry)
         # the row named; a lot or a location left open is picked by _check_stock
         return line_no, line, item, [(line.lot, line.location, qty)]
+
+    def _check_history(
+        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
+        when: dt.datetime,
+    ) -> None:
+        """Organisation-wide costing, a back-dated posting: the warehouse it takes from had the
+        units then, and keeps enough through every later movement (negative stock
+        forbidden). Per warehouse the replay of the scope's valuation refuses it; one scope
+        for the organisation replays the stock of every warehouse together, so a warehouse
+        that was empty then passed (its history went to -5, costed at another one's layer).
+        The work is proportional to the later entries of that warehouse, as the replay's."""
+        net: dict[tuple[str, str], Decimal] = {}
+        for _, line, item, parts in plans:
+            if item.allow_negative:
+                continue
+            q = sum((x[2] for x in parts), ZERO)
+            key = (item.code, line.warehouse)
+            net[key] = net.get(key, ZERO) + (q if line.direction == OUT else -q)
+        for (code, wh), out in net.items():
+            if out <= 0:
+                continue
+            item = w.items[code]
+            w.valuation(item, wh)  # loads the scope's position
+            until = w.posted_until.get(w.scope(item, wh))
+            if until is None or when >= until:
+                continue  # not back-dated: the stock check of now was enough
+            later = w.uow.ledger.after(code, wh, when, 1 << 62)
+            level = self._on_hand(w, code, wh) - sum((e.quantity for e in later), ZERO)
+            lowest = level
+            for e in later:
+                level += e.quantity
+                lowest = min(lowest, level)
+            if lowest < out:
+                have = max(lowest, ZERO)
+                raise InsufficientStockError(item=code, warehouse=wh, needed=out,
+                                             on_hand=have, short=out - have)
 
     def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
