@@ -160,6 +160,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} must be a {expected}, got {kind} {value!r}",
         "{field} 必须是 {expected}，实际为 {kind} {value!r}",
     ),
+    "store_timezone_mismatch": (
+        "{value} cannot be posted for {item}: its last posting is at {last}; one store keeps "
+        "either naive or timezone-aware moments, not both (use a clock of the store's kind)",
+        "{item} 不能在 {value} 过账：其最后一笔过账在 {last}；同一存储只能保存不带时区或带时区的"
+        "时刻之一，不能混用（请使用与存储一致的时钟）",
+    ),
     "timezone_mismatch": (
         "{field} {value} and the service clock's now() {now} must both be naive or both "
         "timezone-aware",

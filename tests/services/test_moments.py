@@ -110,3 +110,22 @@ def test_document_dated_another_day_under_an_aware_clock(storage: Storage) -> No
                        (today.doc_id, dt.datetime(2026, 3, 2, 1, 0, tzinfo=UTC))]
     assert all(at.utcoffset() == dt.timedelta(0) for _, at in moments)
     assert j.balance("F", "W").value == D("11.00")
+
+
+def test_a_clock_of_the_other_kind_on_a_store_is_refused(storage: Storage) -> None:
+    """A store posted with naive moments, then a service with an aware clock (or the other
+    way round): the moments cannot be ordered (memory raised TypeError, SQLite compared
+    the texts), so the posting is refused and writes nothing."""
+    naive = fifo_shop(storage, HandClock(dt.datetime(2026, 1, 5, 9)))
+    naive.receive("F", "W", Decimal(5), Decimal(1))
+    aware = fifo_shop(storage, HandClock(dt.datetime(2026, 1, 6, 9, tzinfo=dt.UTC)))
+    for post in (lambda: aware.issue("F", "W", Decimal(1)),
+                 lambda: aware.receive("F", "W", Decimal(1), Decimal(1),
+                                       posted_at=dt.datetime(2026, 1, 4, tzinfo=dt.UTC))):
+        with pytest.raises(JxcError) as e:
+            post()
+        assert e.value.code == "store_timezone_mismatch"
+        assert "不能混用" in e.value.message_zh
+    assert [x.entry.doc_type for x in naive.ledger("F", "W")] == ["receipt"]
+    assert naive.balance("F", "W").on_hand == Decimal(5)
+    naive.issue("F", "W", Decimal(1))  # the store's own kind still posts

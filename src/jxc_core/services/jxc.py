@@ -2195,7 +2195,15 @@ class Jxc:
         if scope in replays:
             return v
         latest = w.posted_until.get(scope)
-        if latest is None or when >= latest:
+        if latest is None:
+            w.posted_until[scope] = when
+            return v
+        if (latest.utcoffset() is None) != (when.utcoffset() is None):
+            # a clock of the other kind on this store: the moments could not be ordered
+            # (memory raised TypeError, SQLite compared the texts)
+            raise JxcError("store_timezone_mismatch", item=item.code, value=when.isoformat(),
+                           last=latest.isoformat())
+        if when >= latest:
             w.posted_until[scope] = when
             return v
         if isinstance(v, MonthlyScope):
