@@ -27,6 +27,7 @@ from jxc_core.errors import InvalidQuantityError, JxcError
 
 __all__ = [
     "DIVISION_CONTEXT",
+    "MAX_AMOUNT",
     "MAX_MAGNITUDE",
     "ZERO",
     "check_amount",
@@ -41,11 +42,16 @@ __all__ = [
 
 ZERO = Decimal(0)
 
-#: Every quantity, price, cost or amount given to jxc_core is below this in magnitude
-#: (``JxcError("number_out_of_range")``): a thousand million million. Their products (a
-#: quantity times a price) must still round to cents inside Decimal's 28 digits; a command whose
-#: figures do not is refused whole (``JxcError("computation_out_of_range")``).
+#: Every quantity and unit price (a price, a unit cost, a standard cost) given to jxc_core is
+#: below this in magnitude (``JxcError("number_out_of_range")``): a thousand million million.
+#: Their products (a quantity times a price) must still round to cents inside Decimal's 28
+#: digits; a command whose figures do not is refused whole
+#: (``JxcError("computation_out_of_range")``).
 MAX_MAGNITUDE = Decimal(10) ** 15
+#: Every amount (a line's value, a landed cost, a settlement) is below this in magnitude: room
+#: for the values of large stocks in currencies without a minor unit (10^15 VND is about 40
+#: million dollars), and for their sums to stay exact to the cent in 28 digits.
+MAX_AMOUNT = Decimal(10) ** 21
 
 #: Context for divisions before rounding: 60 significant digits, errors trapped.
 DIVISION_CONTEXT = Context(
@@ -91,21 +97,22 @@ def round_money(value: Decimal, digits: int = 2) -> Decimal:
     return value.quantize(money_quantum(digits), ROUND_HALF_UP)
 
 
-def check_number(value: object, name: str) -> Decimal:
+def check_number(value: object, name: str, limit: Decimal = MAX_AMOUNT) -> Decimal:
     """Return ``value`` as a finite Decimal, or raise ``TypeError``/``ValueError`` naming it;
-    ``JxcError("number_out_of_range")`` at :data:`MAX_MAGNITUDE` or beyond."""
+    ``JxcError("number_out_of_range")`` at ``limit`` or beyond (default :data:`MAX_AMOUNT`;
+    quantities and unit prices: :data:`MAX_MAGNITUDE`)."""
     t = type(value)
     if t is Decimal:
         assert isinstance(value, Decimal)
         if value.is_finite():
-            return _in_range(value, name)
+            return _in_range(value, name, limit)
         raise ValueError(f"{name} must be a finite number, got {value}")
     if t is int:
         assert isinstance(value, int)
-        return _in_range(Decimal(value), name)
+        return _in_range(Decimal(value), name, limit)
     if isinstance(value, Decimal):  # a subclass of Decimal
         if value.is_finite():
-            return _in_range(Decimal(value), name)
+            return _in_range(Decimal(value), name, limit)
         raise ValueError(f"{name} must be a finite number, got {value}")
     raise TypeError(
         f"{name} must be a Decimal or an int, got {t.__name__} {value!r}"
@@ -113,15 +120,15 @@ def check_number(value: object, name: str) -> Decimal:
     )
 
 
-def _in_range(value: Decimal, name: str) -> Decimal:
-    if -MAX_MAGNITUDE < value < MAX_MAGNITUDE:
+def _in_range(value: Decimal, name: str, limit: Decimal) -> Decimal:
+    if -limit < value < limit:
         return value
-    raise JxcError("number_out_of_range", field=name, value=value, limit=MAX_MAGNITUDE)
+    raise JxcError("number_out_of_range", field=name, value=value, limit=limit)
 
 
 def check_quantity(value: object, name: str = "quantity") -> Decimal:
     """A quantity strictly greater than zero, else ``InvalidQuantityError``."""
-    q = check_number(value, name)
+    q = check_number(value, name, MAX_MAGNITUDE)
     if q <= 0:
         raise InvalidQuantityError(field=name, value=q)
     return q
@@ -135,9 +142,10 @@ def check_text(value: object, name: str) -> str:
     return value
 
 
-def check_amount(value: object, name: str) -> Decimal:
-    """A money amount or price that is zero or more, else ``JxcError('negative_amount')``."""
-    a = check_number(value, name)
+def check_amount(value: object, name: str, limit: Decimal = MAX_AMOUNT) -> Decimal:
+    """A money amount or price that is zero or more, else ``JxcError('negative_amount')``
+    (below ``limit``: pass :data:`MAX_MAGNITUDE` for a unit price)."""
+    a = check_number(value, name, limit)
     if a < 0:
         raise JxcError("negative_amount", field=name, value=a)
     return a

@@ -11,7 +11,7 @@ from jxc_core.documents import Line
 from jxc_core.errors import JxcError
 from jxc_core.stock import Item
 
-from .support import Shop
+from .support import BOSS, Shop
 
 D = Decimal
 
@@ -43,4 +43,21 @@ def test_a_standard_cost_return_books_the_variance_back(shop: Shop) -> None:
     assert shop.roles(th.doc_id)["material_variance"] == D("-10.00")
     assert "price_difference" not in shop.roles(th.doc_id)
     assert shop.net("material_variance") == 0
+    shop.check_books()
+
+
+def test_a_standard_cost_transfer_books_the_cent_it_leaves_behind(shop: Shop) -> None:
+    """At standard 3.3333, 2 + 2 units enter at 6.67 each (13.34); the 4 leave at 13.34 and
+    enter the other warehouse at their standard, 13.33. The cent is a variance: the voucher
+    moved 13.33 both ways and left 13.34 on the inventory account for 13.33 of stock."""
+    shop.jxc.define_item(Item("C", "cable", costing_method="standard",
+                              standard_cost=D("3.3333")))
+    for _ in range(2):
+        shop.run("adjustment", [Line(1, "C", D(2), D("3.3333"), warehouse="W1")])
+    t = shop.run("transfer", [Line(1, "C", D(4), warehouse="W1", to_warehouse="W2")])
+    assert shop.value("C", "W2") == D("13.33")
+    assert shop.roles(t.doc_id)["material_variance"] == D("0.01")
+    shop.check_books()
+    shop.docs.cancel(t.doc_id, BOSS)
+    assert shop.value("C", "W1") == D("13.33")
     shop.check_books()

@@ -319,6 +319,18 @@ def test_a_transfer_may_send_a_serial_on_along_two_lines(sn: Shop) -> None:
     assert sn.jxc.balance("M", "W2").on_hand == 0
 
 
+def test_a_transfer_sending_a_serial_twice_from_one_place_is_refused_at_entry(
+        sn: Shop) -> None:
+    """Two lines of a transfer may name one serial only when they chain (W1 -> W2, then
+    W2 -> ...): two lines sending it from W1 could never both post, and the document was
+    approved and then failed at posting (``serial_not_on_hand``)."""
+    receipt(sn, "M", ("SN1",))
+    err = refused("duplicate_serial", lambda: sn.make("transfer", [
+        Line(1, "M", D(1), warehouse="W1", to_warehouse="W2", serials=("SN1",)),
+        Line(2, "M", D(1), warehouse="W1", to_warehouse="W2", serials=("SN1",))]))
+    assert err.data == {"item": "M", "serial": "SN1", "first": 1, "line": 2}
+
+
 def test_a_transfer_whose_serials_moved_on_cannot_be_cancelled(sn: Shop) -> None:
     receipt(sn, "M", ("SN1", "SN2"))
     receipt(sn, "M", ("SN3",), wh="W2")
@@ -359,10 +371,10 @@ def test_a_sales_return_takes_back_delivered_serials(sn: Shop) -> None:
     th = sn.run("sales_return", [Line(1, "P", D(1), D("300.00"), warehouse="W1",
                                       source=(dl.doc_id, 1), serials=("SN2",))], "C1")
     assert where(sn, "P", "SN1", "SN2") == [None, "W1"]
-    # returned already: on hand, not delivered
-    again = sn.approved("sales_return", [Line(1, "P", D(1), D("300.00"), warehouse="W1",
-                                              source=(dl.doc_id, 1), serials=("SN2",))], "C1")
-    refused("serial_on_hand", lambda: sn.docs.post(again, BOSS))
+    # returned already against that line: refused at entry
+    refused("invalid_document", lambda: sn.approved("sales_return", [
+        Line(1, "P", D(1), D("300.00"), warehouse="W1", source=(dl.doc_id, 1),
+             serials=("SN2",))], "C1"))
     sn.docs.cancel(th.doc_id, BOSS)  # its serials leave again
     assert where(sn, "P", "SN1", "SN2") == [None, None]
     books(sn)
@@ -477,3 +489,44 @@ def test_the_idempotency_key_of_a_document_without_serials_is_unchanged(sn: Shop
     refused("idempotency_conflict", lambda: sn.docs.create(
         "purchase_receipt", [Line(1, "P", D(1), D("1.00"), warehouse="W1",
                                   serials=("SN2",))], party="S1", idempotency_key="k2"))
+
+
+@pytest.mark.parametrize("side", ["sales", "purchase"])
+def test_a_serial_comes_back_once_against_its_source_line(sn: Shop, side: str) -> None:
+    """Returned, then moved again on another document, a serial was accepted a second time
+    against its first source line: that line then counted all its units back while another
+    was still out, and that one could never be returned."""
+    rk = receipt(sn, "P", ("S1", "S2"))
+    if side == "sales":
+        first = sn.run("delivery", [Line(1, "P", D(2), D("300"), warehouse="W1",
+                                         serials=("S1", "S2"))], "C1")
+        kind, party = "sales_return", "C1"
+    else:
+        first, kind, party = rk, "purchase_return", "S1"
+
+    def back(src: str) -> Document:
+        return sn.run(kind, [Line(1, "P", D(1), D("300") if side == "sales" else D("100.00"),
+                                  warehouse="W1", source=(src, 1), serials=("S1",))], party)
+
+    ret = back(first.doc_id)
+    if side == "sales":  # S1 is here again: sold on another delivery
+        sn.run("delivery", [Line(1, "P", D(1), D("300"), warehouse="W1", serials=("S1",))],
+               "C1")
+    else:  # S1 is with the supplier: received again on another receipt
+        receipt(sn, "P", ("S1",))
+    refused("invalid_document", lambda: back(first.doc_id))
+    assert sn.docs.get(ret.doc_id).state.value == "posted"
+    books(sn)
+
+
+def test_a_cancelled_return_gives_its_serials_back_to_its_source_line(sn: Shop) -> None:
+    rk = receipt(sn, "P", ("S1", "S2"))
+    line = Line(1, "P", D(1), D("100.00"), warehouse="W1", source=(rk.doc_id, 1),
+                serials=("S1",))
+    ret = sn.run("purchase_return", [line], "S1")
+    assert sn.docs.get(rk.doc_id).attributes["returned_serials"] == {"1": ["S1"]}
+    sn.docs.cancel(ret.doc_id, BOSS)
+    assert "returned_serials" not in sn.docs.get(rk.doc_id).attributes
+    sn.run("purchase_return", [line], "S1")  # and it may go back again
+    assert where(sn, "P", "S1", "S2") == [None, "W1"]
+    books(sn)

@@ -8,12 +8,12 @@ from decimal import Decimal
 import pytest
 
 from jxc_core.costing import FifoValuation, MovingAverageValuation
-from jxc_core.documents import Line
+from jxc_core.documents import Line, User
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
 from jxc_core.services import Documents, Jxc, StockLine
 from jxc_core.stock import Item, Party, Warehouse
-from jxc_core.values import MAX_MAGNITUDE, check_amount, check_quantity
+from jxc_core.values import MAX_AMOUNT, MAX_MAGNITUDE, check_amount, check_quantity
 
 D = Decimal
 
@@ -37,10 +37,18 @@ def nothing_written(j: Jxc) -> None:
 @pytest.mark.parametrize("value", [MAX_MAGNITUDE, -MAX_MAGNITUDE, D("1E+30"), 10 ** 20])
 def test_one_figure_beyond_the_limit_is_refused_naming_it(value: object) -> None:
     with pytest.raises(JxcError) as e:
-        check_amount(value, "price")
+        check_amount(value, "price", MAX_MAGNITUDE)
     assert e.value.code == "number_out_of_range"
     assert e.value.data["field"] == "price"
     assert "超出范围" in e.value.message_zh
+
+
+@pytest.mark.parametrize("value", [MAX_AMOUNT, -MAX_AMOUNT, D("1E+30")])
+def test_an_amount_beyond_its_limit_is_refused(value: object) -> None:
+    assert check_amount(MAX_MAGNITUDE, "value") == MAX_MAGNITUDE  # an amount may be larger
+    with pytest.raises(JxcError) as e:
+        check_amount(value, "value")
+    assert e.value.code == "number_out_of_range"
 
 
 def test_the_largest_figure_below_the_limit_is_kept() -> None:
@@ -103,3 +111,35 @@ def test_the_kernel_refuses_a_huge_figure_with_the_same_code(cls: type) -> None:
         v.issue(D("1E+16"))
     assert e.value.code == "number_out_of_range"
     assert v.quantity == 2 and v.value == D("3.00")
+
+
+def test_amounts_of_large_stocks_move_beyond_the_unit_limit(storage: Storage) -> None:
+    """The limit of one quantity or unit price (10^15) is not a limit on amounts: 1,200
+    units at 10^12 are worth 1.2 x 10^15 (about 50 million dollars in dong) and must still
+    transfer, sell, come back and be cancelled (all were refused as ``value`` out of range,
+    leaving the delivery impossible to reverse)."""
+    j = shop(storage)
+    j.define_warehouse(Warehouse("W2", "second"))
+    j.define_party(Party("C1", "customer", "customer"))
+    docs = Documents(j)
+    boss = User("boss", frozenset({"all"}))
+    for _ in range(2):
+        doc = docs.create("purchase_receipt", [Line(1, "A", D(600), D(10) ** 12,
+                                                    warehouse="W1")], party="S1")
+        docs.approve_through(doc.doc_id, [boss])
+    t = docs.create("transfer", [Line(1, "A", D(1200), warehouse="W1", to_warehouse="W2")])
+    docs.approve_through(t.doc_id, [boss])
+    assert j.balance("A", "W2").value == D("1200000000000000.00")
+    dl = docs.approve_through(docs.create("delivery", [Line(1, "A", D(1200), D(10) ** 12,
+                                                            warehouse="W2")],
+                                          party="C1").doc_id, [boss])
+    back = docs.approve_through(docs.create("sales_return", [Line(
+        1, "A", D(1200), D(10) ** 12, warehouse="W2", source=(dl.doc_id, 1))],
+        party="C1").doc_id, [boss])
+    assert j.balance("A", "W2").value == D("1200000000000000.00")
+    docs.cancel(back.doc_id, boss)
+    docs.cancel(dl.doc_id, boss)
+    assert j.balance("A", "W2").on_hand == D(1200)
+    with pytest.raises(JxcError) as e:  # an amount beyond its own limit is still refused
+        j.post("receipt", "R9", [StockLine("A", "W1", D(1), "in", value=MAX_AMOUNT)])
+    assert e.value.code == "number_out_of_range" and e.value.data["field"] == "value"

@@ -9,7 +9,14 @@ from typing import Any
 import attrs
 
 from jxc_core.errors import InsufficientStockError, InvalidQuantityError, JxcError, StateError
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_amount, check_number, money_quantum
+from jxc_core.values import (
+    DIVISION_CONTEXT,
+    MAX_MAGNITUDE,
+    ZERO,
+    check_amount,
+    check_number,
+    money_quantum,
+)
 
 __all__ = ["CostAdjustment"]
 
@@ -86,7 +93,8 @@ class ValuationBase:
             raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
         self._allow = allow_negative
         self._default_cost = (
-            None if default_cost is None else check_amount(default_cost, "default_cost")
+            None if default_cost is None else check_amount(default_cost, "default_cost",
+                                                               MAX_MAGNITUDE)
         )
         self.item = item
         self.warehouse = warehouse
@@ -159,14 +167,14 @@ def slice_value(taken: Decimal, qty: Decimal, value: Decimal, quantum: Decimal) 
 
 def bad_quantity(quantity: object, name: str = "quantity") -> Decimal:
     """Slow path of the inline checks: raise the right error, or return a Decimal."""
-    q = check_number(quantity, name)
+    q = check_number(quantity, name, MAX_MAGNITUDE)
     if q <= 0:
         raise InvalidQuantityError(field=name, value=q)
     return q
 
 
 def bad_cost(cost: object, name: str = "unit_cost") -> Decimal:
-    c = check_number(cost, name)
+    c = check_number(cost, name, MAX_MAGNITUDE)
     if c < 0:
         raise JxcError("negative_amount", field=name, value=c)
     return c

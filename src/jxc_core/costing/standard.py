@@ -49,7 +49,7 @@ class StandardCostValuation(ValuationBase):
         warehouse: object = None,
     ) -> None:
         super().__init__(currency_digits, allow_negative, item=item, warehouse=warehouse)
-        self._standard = check_amount(standard_cost, "standard_cost")
+        self._standard = check_amount(standard_cost, "standard_cost", MAX_MAGNITUDE)
 
     @property
     def standard_cost(self) -> Decimal:
@@ -116,7 +116,7 @@ class StandardCostValuation(ValuationBase):
 
     def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
         """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""
-        new = check_amount(standard_cost, "standard_cost")
+        new = check_amount(standard_cost, "standard_cost", MAX_MAGNITUDE)
         target = (self._qty * new).quantize(self._quantum, ROUND_HALF_UP)
         delta = target - self._val
         self._standard = new

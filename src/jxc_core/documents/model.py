@@ -24,6 +24,7 @@ from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError
 from jxc_core.values import (
     DIVISION_CONTEXT,
+    MAX_MAGNITUDE,
     ZERO,
     check_amount,
     check_number,
@@ -134,8 +135,8 @@ class Line:
         if type(self.line_no) is not int:
             raise TypeError(f"line_no must be an int, got {type(self.line_no).__name__} "
                             f"{self.line_no!r}")
-        check_number(self.quantity, "quantity")
-        check_amount(self.price, "price")
+        check_number(self.quantity, "quantity", MAX_MAGNITUDE)
+        check_amount(self.price, "price", MAX_MAGNITUDE)
         rate = check_amount(self.tax_rate, "tax_rate")
         if rate >= 1:
             raise JxcError("configuration", reason=f"tax rate {rate} must be a fraction",

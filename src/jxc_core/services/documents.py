@@ -89,6 +89,8 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
                DocType.DELIVERY: DocType.SALES_ORDER}
 #: documents without a counterparty: their prices are book-currency unit costs
 _INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRANSFER})
+#: attribute of a receipt or delivery: the serials its lines took back, by line number
+_RETURNED_SERIALS = "returned_serials"
 #: documents that follow stock postings (their sources' costs): posted after them
 _FOLLOWERS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN, DocType.PURCHASE_INVOICE,
                         DocType.SALES_INVOICE, DocType.LANDED_COST})
@@ -369,19 +371,59 @@ def _check_serials_of_source(doc: Document, line: Line, src: Document, src_line:
                               f"{src.doc_id} line {src_line.line_no}",
                        reason_zh=f"第 {line.line_no} 行：序列号 {'、'.join(others)} 不在 "
                                  f"{src.doc_id} 第 {src_line.line_no} 行上")
+    _not_returned_yet(doc, line, src, src_line.line_no)
+
+
+def _not_returned_yet(doc: Document, line: Line, src: Document, n: int) -> None:
+    """A serial comes back once against its source line (``attributes["returned_serials"]``
+    of the source, by line): returned, delivered again on another document, it was accepted
+    a second time against the first one, whose other units could then never come back."""
+    done = src.attributes.get(_RETURNED_SERIALS, {}).get(str(n), ())
+    again = [x for x in line.serials if x in done]
+    if again:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {line.line_no}: serial number(s) {', '.join(again)} came "
+                              f"back on {src.doc_id} line {n} already",
+                       reason_zh=f"第 {line.line_no} 行：序列号 {'、'.join(again)} 已按 "
+                                 f"{src.doc_id} 第 {n} 行退回过")
+
+
+def _note_returned_serials(doc: Document, line: Line, src: Document, n: int,
+                           reverse: bool) -> None:
+    """Keep on the source (changed in place: the caller saves it) the serials its line ``n``
+    took back; a cancelled return gives them up again."""
+    if not line.serials:
+        return
+    kept: dict[str, list[str]] = src.attributes.setdefault(_RETURNED_SERIALS, {})
+    if reverse:
+        left = [x for x in kept.get(str(n), ()) if x not in line.serials]
+        if left:
+            kept[str(n)] = left
+        else:
+            kept.pop(str(n), None)
+        if not kept:
+            del src.attributes[_RETURNED_SERIALS]
+        return
+    _not_returned_yet(doc, line, src, n)
+    kept[str(n)] = [*kept.get(str(n), ()), *line.serials]
 
 
 def _check_serials_once(doc: Document) -> None:
     """A serial number stands on one line of a document (``duplicate_serial``): two lines
-    moving one unit could never both post. A transfer may list it on two lines (sent from
-    A to B by one, from B on to C by the next)."""
-    first: dict[tuple[str, str], int] = {}
+    moving one unit could never both post. A transfer may list it on several lines that
+    chain (sent from A to B by one, from B on to C by the next); two lines sending it from
+    the same place could never both post either."""
+    chained = doc.doc_type == DocType.TRANSFER
+    last: dict[tuple[str, str], Line] = {}
     for line in doc.lines:
         for serial in line.serials:
-            n = first.setdefault((line.item, serial), line.line_no)
-            if n != line.line_no:
-                raise JxcError("duplicate_serial", item=line.item, serial=serial, first=n,
-                               line=line.line_no)
+            key = (line.item, serial)
+            before = last.get(key)
+            if before is not None and before.line_no != line.line_no and not (
+                    chained and (before.to_warehouse or before.warehouse) == line.warehouse):
+                raise JxcError("duplicate_serial", item=line.item, serial=serial,
+                               first=before.line_no, line=line.line_no)
+            last[key] = line
 
 
 def _with_serials(doc: Document, lines: list[StockLine]) -> list[StockLine]:
@@ -843,7 +885,7 @@ class Documents:
                                              f"{src_line.warehouse} 发出")
                 if line.serials and src_line.serials:  # a return: the units its source moved
                     _check_serials_of_source(doc, line, src, src_line)
-        if kind != DocType.TRANSFER and any(line.serials for line in doc.lines):
+        if any(line.serials for line in doc.lines):
             _check_serials_once(doc)
         if kind == DocType.STOCK_COUNT:
             _check_count_lines(doc)
@@ -1835,6 +1877,7 @@ class Documents:
                 rc, n, sv, grni_left - sv, doc, line.line_no, reverse)
             self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv,
                                          **self._cleared(rc, n, sign * book_sv)}, cache)
+            _note_returned_serials(doc, line, cache[rc.doc_id], n, reverse)
             src_line = rc.line(n)
             self._reopen(w, src_line, q, sign, cache, "received", "on_order")
             if reverse:  # under the monthly average: takes back the issue of its month
@@ -2087,6 +2130,7 @@ class Documents:
                                        from_ref=issue_ref, line_no=line.line_no))
             self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost},
                        cache)
+            _note_returned_serials(doc, line, cache[dl.doc_id], n, reverse)
             src_line = dl.line(n)
             self._reopen(w, src_line, q, sign, cache, "delivered", "demand")
         values = self._stock(w, doc, stock, when, reverse, book=book)
@@ -2215,8 +2259,19 @@ class Documents:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(book, posting.entries)
             value = sum((e.value for e in posting.entries if e.kind == "transfer_in"), ZERO)
-            book.add(line, "inventory", value, debit=True, warehouse=line.to_warehouse)
-            book.add(line, "inventory", value, debit=False, warehouse=line.warehouse)
+            left = -sum((e.value for e in posting.entries
+                         if e.quantity < 0 and e.warehouse == src), ZERO)
+            # the rows of the line as posted, those of a cancellation the same rows in red
+            # (the book turns them): in the target what arrived, out of the source what left
+            into, out = (left, value) if reverse else (value, left)
+            book.add(line, "inventory", into, debit=True, warehouse=line.to_warehouse)
+            book.add(line, "inventory", out, debit=False, warehouse=line.warehouse)
+            if into != out:
+                # at standard cost the units enter at the standard of what arrived, and leave
+                # with the rounding their warehouse kept (13.34 out, 13.33 in): the cent is a
+                # variance, not stock (it stayed on the inventory account)
+                book.add(line, "material_variance" if w.item(line.item).costing_method
+                         == "standard" else "price_difference", out - into, debit=True)
             counters[line.line_no] = {"moved": self._base(w, line), "value": value}
             if reverse:
                 red[line.line_no] = book.take_since(mark)

@@ -1452,7 +1452,7 @@ class Jxc:
                            f"{item.costing_method}, not at standard cost",
                            reason_zh=f"{item_code} 的计价方法是 {item.costing_method}，"
                                      f"不是标准成本")
-        new = check_amount(standard_cost, "standard_cost")
+        new = check_amount(standard_cost, "standard_cost", MAX_MAGNITUDE)
         w.check_open(when)
         if self.organisation_scope:
             warehouses = ["*"]
@@ -1641,8 +1641,8 @@ class Jxc:
         field; a quantity of 0 is ``invalid_quantity``."""
         doc = _doc_id("TZ", doc_id, idempotency_key)
         if unit_cost is not None:
-            check_amount(unit_cost, "unit_cost")
-        if check_number(quantity, "quantity") >= 0:
+            check_amount(unit_cost, "unit_cost", MAX_MAGNITUDE)
+        if check_number(quantity, "quantity", MAX_MAGNITUDE) >= 0:
             line = StockLine(item, warehouse, quantity, IN,
                              unit_cost=ZERO if unit_cost is None else unit_cost, lot=lot,
                              kind="adjustment_in")
@@ -2386,7 +2386,8 @@ class Jxc:
                 cost = line.unit_cost if line.unit_cost is not None else ZERO
                 if (type(cost) is not Decimal or not cost.is_finite() or cost < 0
                             or cost >= MAX_MAGNITUDE):
-                    cost = check_amount(cost, "unit_cost")  # refused, or an int or subclass
+                    # refused, or an int or subclass
+                    cost = check_amount(cost, "unit_cost", MAX_MAGNITUDE)
                 if qty is not q and qty != line.quantity:
                     # the price is per the unit given: value the line in that unit
                     line = attrs.evolve(line, value=round_money(line.quantity * cost,
