@@ -58,6 +58,8 @@ from jxc_core.stock.model import (
     Party,
     Reservation,
     Warehouse,
+    _new_balance,
+    _new_entry,
 )
 from jxc_core.stock.rules import (
     AvailabilityLine,
@@ -1962,8 +1964,8 @@ class Jxc:
                         self._consume_reservations(w, line, code, lot, qty)
                 key = (code, wh, location, lot)
                 moved[key] = moved.get(key, ZERO) + signed_q
-                append(LedgerEntry(no, code, wh, location, lot, signed_q, signed_v, when, kind,
-                                   doc_type, doc_id, line_no, from_ref))
+                append(_new_entry(no, code, wh, location, lot, signed_q, signed_v, when, kind,
+                                 doc_type, doc_id, line_no, from_ref))
                 no += 1
                 if transfer_to is not None:
                     got = amount
@@ -1975,8 +1977,8 @@ class Jxc:
                                 line_no, ("", ZERO))[1] + qty)
                     key = (code, transfer_to, land, lot)
                     moved[key] = moved.get(key, ZERO) + qty
-                    append(LedgerEntry(no, code, transfer_to, land, lot, qty, got,
-                                       when, "transfer_in", doc_type, doc_id, line_no))
+                    append(_new_entry(no, code, transfer_to, land, lot, qty, got,
+                                     when, "transfer_in", doc_type, doc_id, line_no, ""))
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to)
@@ -1987,8 +1989,8 @@ class Jxc:
             b = group.get((location, lot))
             group[(location, lot)] = (
                 Balance(item_code, wh, location, lot, q) if b is None else
-                Balance(item_code, wh, location, lot, b.on_hand + q, b.reserved, b.held,
-                        b.on_order, b.demand))
+                _new_balance(item_code, wh, location, lot, b.on_hand + q, b.reserved, b.held,
+                            b.on_order, b.demand))
             touched.add(key)
         # settlements of open shortages: a value-only entry of the issue they adjust
         for scope, val in w.valuations.items():
