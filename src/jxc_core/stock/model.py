@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from jxc_core._fast import fast_init
 from jxc_core.errors import JxcError
 from jxc_core.values import ZERO, check_number
 
@@ -292,21 +293,8 @@ class Reservation:
         return self.expires_at is None or self.expires_at > now
 
 
-def _fast_init(cls: type, names: tuple[str, ...]) -> Any:
-    """A constructor of the frozen slotted ``cls`` for the hot paths: the same object as
-    ``cls(*args)``, each slot set through its descriptor (attrs' frozen ``__init__`` goes
-    through ``object.__setattr__`` by name for each field, the larger part of building one)."""
-    params = ", ".join(names)
-    body = "\n".join(f"    _set_{n}(self, {n})" for n in names)
-    src = f"def make({params}):\n    self = _new(_cls)\n{body}\n    return self\n"
-    scope: dict[str, Any] = {"_new": object.__new__, "_cls": cls}
-    for n in names:
-        scope[f"_set_{n}"] = cls.__dict__[n].__set__
-    exec(src, scope)  # generated from the class's own field names, as attrs does
-    return scope["make"]
-
 
 #: ``LedgerEntry(...)`` with every field given, faster (the posting loop builds one per line)
-_new_entry = _fast_init(LedgerEntry, tuple(f.name for f in attrs.fields(LedgerEntry)))
+_new_entry = fast_init(LedgerEntry)
 #: ``Balance(...)`` with every field given, faster
-_new_balance = _fast_init(Balance, tuple(f.name for f in attrs.fields(Balance)))
+_new_balance = fast_init(Balance)
