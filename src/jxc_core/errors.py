@@ -255,6 +255,13 @@ _NO_NUMBER: dict[str, tuple[str, str]] = {
 }
 
 
+#: the messages of a refusal that gives a ``reason`` where its code usually gives none
+_WITH_REASON: dict[str, tuple[str, str]] = {
+    "invalid_transition": ("Action {action} is not allowed in state {state}: {reason}",
+                           "状态 {state} 下不允许执行 {action}：{reason}"),
+}
+
+
 def _is_chinese(locale: str | Locale) -> bool:
     if isinstance(locale, Locale):
         return locale.language == "zh"
@@ -286,6 +293,8 @@ class JxcError(Exception):
         data = self.data
         if data.get("doc_id") == "" and self.code in _NO_NUMBER:  # refused before numbering
             templates = _NO_NUMBER[self.code]
+        elif "reason" in data and self.code in _WITH_REASON:
+            templates = _WITH_REASON[self.code]
         template = templates[1] if chinese else templates[0]
         if chinese and self.reason_zh is not None and "reason" in data:
             data = {**data, "reason": self.reason_zh}

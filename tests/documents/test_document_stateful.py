@@ -285,6 +285,9 @@ class DocumentMachine(RuleBasedStateMachine):
             return False, {rev}
         if doc.kind == DL:
             return True, set()
+        over = self.return_back_over(doc)
+        if doc.kind == PR and over:
+            return False, {"over_receipt"}
         if doc.kind in (PR, PI, SI):
             return True, set()
         # a receipt or a customer return: its units leave stock again
@@ -293,10 +296,33 @@ class DocumentMachine(RuleBasedStateMachine):
             key = (line.item, line.warehouse)
             need[key] = need.get(key, ZERO) + base_of(line)
         if any(q > self.available(k) for k, q in need.items()):
-            return False, {rev, "insufficient_stock"}
+            return False, {rev, "insufficient_stock", *(("over_receipt",) if over else ())}
+        if over:  # a customer return's FIFO layer is checked first, line by line
+            return False, {"over_receipt", *((rev,) if any(x.item == "A" for x in doc.lines)
+                                            else ())}
         if any(x.item == "A" for x in doc.lines):
             return True, {rev}  # FIFO: its layer may have been consumed already
         return True, set()
+
+    def return_back_over(self, doc: MDoc) -> bool:
+        """Whether cancelling a posted return counts more units received / delivered on an
+        order line than ordered x (1 + tolerance) (later receipts / deliveries took the units
+        it gave back): refused with ``over_receipt``, as such a receipt / delivery."""
+        if doc.kind not in (PR, SR):
+            return False
+        done = "received" if doc.kind == PR else "delivered"
+        back: dict[tuple[str, int], Decimal] = {}
+        for line in doc.lines:
+            s, sn = self.src(line)
+            order_src = s.line(sn).source
+            if order_src is not None:
+                back[order_src] = back.get(order_src, ZERO) + base_of(line)
+        for (order_id, n), q in back.items():
+            o = self.model[order_id]
+            if o.c(n, done) - o.c(n, "returned") + q > o.c(n, "ordered") * (1 + TOL):
+                event("cancel of a return beyond the tolerance")
+                return True
+        return False
 
     # -- applying successful commands to the model ---------------------------------------
     def apply_approve_sales_order(self, doc: MDoc) -> int:

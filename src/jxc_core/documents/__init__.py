@@ -1,7 +1,14 @@
 """Documents (单据): lines with VAT, the core lifecycle, approvals as data — pure."""
 
 from jxc_core.documents.codec import LINE_FIELDS, document_from_data, document_to_data
-from jxc_core.documents.lifecycle import TRANSITIONS, Action, State, next_state
+from jxc_core.documents.lifecycle import (
+    CLOSABLE,
+    TRANSITIONS,
+    Action,
+    State,
+    next_state,
+    offered_actions,
+)
 from jxc_core.documents.model import (
     VAT_RATES,
     ActionRecord,
@@ -14,6 +21,7 @@ from jxc_core.documents.model import (
 from jxc_core.documents.workflow import Step, User, Workflow, lifecycle_data
 
 __all__ = [
+    "CLOSABLE",
     "LINE_FIELDS",
     "TRANSITIONS",
     "VAT_RATES",
@@ -32,4 +40,5 @@ __all__ = [
     "lifecycle_data",
     "line_amounts",
     "next_state",
+    "offered_actions",
 ]

@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from jxc_core.documents.lifecycle import TRANSITIONS, Action, State
+from jxc_core.documents.lifecycle import TRANSITIONS, Action, State, offered_actions
 from jxc_core.documents.model import DocType, Document
 from jxc_core.errors import JxcError
 
@@ -333,15 +333,14 @@ class Workflow:
             if not pending:
                 return action == "approve"  # no step applies: approval is automatic
             return pending[0].role in user.roles
-        if (state, Action(action)) not in TRANSITIONS:
-            return False
+        if Action(action) not in offered_actions(state, doc.doc_type):
+            return False  # not from this state, or close of a document that is no order
         roles = self.actions.get(action)
         return roles is None or bool(roles & user.roles)
 
     def available_actions(self, doc: Document, user: User) -> list[str]:
         """What a UI should offer ``user`` for ``doc`` now."""
-        state = State(doc.state)
-        candidates = [a.value for (s, a) in TRANSITIONS if s == state]
+        candidates = [a.value for a in offered_actions(doc.state, doc.doc_type)]
         return [a for a in candidates if self.allowed(doc, user, a)]
 
     # -- export ---------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -890,6 +890,14 @@ class Accounting:
     def gross_profit(self, by: str = "item", period: str | None = None) -> list[GrossProfitRow]:
         """Revenue minus cost of goods sold, by item or by customer (from the journal).
 
+        The cost is what the account mapping books to cost of sales: every ``cogs`` row, and
+        the rows of any other role that the mapping sends to the account ``cogs`` takes for the
+        same document type, item category and warehouse — with the Chinese preset the
+        ``price_difference`` of purchase returns (and their month-end cost under the monthly
+        average), which go to 6401 主营业务成本 as ``cogs`` does; with the English preset they
+        go to 5100 Purchase price variance, not to 5000, and are not counted. So the costs by
+        item add up to the cost-of-sales account of the trial balance.
+
         By customer the cost is that of the customer's own deliveries and sales returns; for
         monthly-average items it is their month-end cost, there once their month is closed (the
         close names the customer on those ``period_close`` rows; before it: no cost)."""
@@ -898,24 +906,59 @@ class Accounting:
                            reason_zh=f"毛利按 item（商品）或 customer（客户）统计：{by}")
         with self.jxc.storage.unit_of_work() as uow:
             rows = [JournalRow.from_data(r) for r in uow.journal.all()]
-        sums: dict[str, list[Decimal]] = {}
-        digits = self.jxc.currency_digits
-        for r in rows:
-            if period is not None and not r.date.startswith(period):
-                continue
-            if r.role == "revenue":
-                amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
-                key = r.item if by == "item" else r.party
-                sums.setdefault(key, [ZERO, ZERO])[0] += amount
-            elif r.role == "cogs" and (by == "item" or r.doc_type in _CUSTOMER_COST
-                                       or (r.doc_type == "period_close" and r.party)):
-                # by item: every cost of goods sold (deliveries, returns, month end, invoice
-                # price differences, landed costs of units sold); by customer: what the
-                # customer's own deliveries and returns cost, also their month-end cost under
-                # the monthly average (the close names the customer on those rows only)
-                key = r.item if by == "item" else r.party
-                sums.setdefault(key, [ZERO, ZERO])[1] += r.debit - r.credit
+            is_cost = self._cost_of_sales(_Work(self.jxc, uow))
+            sums: dict[str, list[Decimal]] = {}
+            digits = self.jxc.currency_digits
+            book = self.jxc.book_currency
+            for r in rows:
+                if period is not None and not r.date.startswith(period):
+                    continue
+                if r.role == "revenue":
+                    amount = round_money((r.credit - r.debit) * Decimal(r.rate), digits)
+                    key = r.item if by == "item" else r.party
+                    sums.setdefault(key, [ZERO, ZERO])[0] += amount
+                elif is_cost(r) and (by == "item" or r.doc_type in _CUSTOMER_COST
+                                     or (r.doc_type == "period_close" and r.party)):
+                    # by item: every cost of goods sold (deliveries, returns, month end,
+                    # invoice price differences, landed costs of units sold, what the mapping
+                    # books with them); by customer: what the customer's own deliveries and
+                    # returns cost, also their month-end cost under the monthly average (the
+                    # close names the customer on those rows only)
+                    key = r.item if by == "item" else r.party
+                    sums.setdefault(key, [ZERO, ZERO])[1] += _book_of(r, book, digits)
         return [GrossProfitRow(k, rv, c) for k, (rv, c) in sorted(sums.items())]
+
+    def _cost_of_sales(self, w: _Work) -> Callable[[JournalRow], bool]:
+        """Whether a journal row is cost of sales: a ``cogs`` row, or a row of another role
+        (not ``revenue``) that the mapping books to the account ``cogs`` would take in its
+        place (the same document type, item category and warehouse)."""
+        mapping = self.mapping
+        seen: dict[tuple[str, str, str, str], bool] = {}
+        categories: dict[str, str] = {}
+
+        def category(code: str) -> str:
+            if code not in categories:
+                try:
+                    categories[code] = w.item(code).category if code else ""
+                except NotFoundError:
+                    categories[code] = ""
+            return categories[code]
+
+        def is_cost(r: JournalRow) -> bool:
+            if r.role == "cogs":
+                return True
+            if r.role == "revenue":
+                return False
+            key = (r.role, r.doc_type, r.item, r.warehouse)
+            found = seen.get(key)
+            if found is None:
+                cat = category(r.item)
+                found = seen[key] = (
+                    mapping.account_for(r.role, r.doc_type, cat, r.warehouse)
+                    == mapping.account_for("cogs", r.doc_type, cat, r.warehouse))
+            return found
+
+        return is_cost
 
     def revalue_standard(
         self,

@@ -38,7 +38,7 @@ import attrs
 
 from jxc_core.costing import AllocationBasis, AllocationLine, allocate_landed_cost
 from jxc_core.documents.codec import document_from_data, document_to_data
-from jxc_core.documents.lifecycle import Action, State, next_state
+from jxc_core.documents.lifecycle import CLOSABLE, Action, State, next_state, offered_actions
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
@@ -233,6 +233,12 @@ _KEPT_DOCUMENTS = 64
 _DOC_FIELDS = tuple(f.name for f in attrs.fields(Document))
 _doc_values = operator.attrgetter(*_DOC_FIELDS)
 _COUNTERS, _ATTRIBUTES = _DOC_FIELDS.index("counters"), _DOC_FIELDS.index("attributes")
+
+
+def _closed_before(doc: Document) -> bool:
+    """A document that is no order but closed: earlier versions closed any posted document
+    (now only orders, :data:`CLOSABLE`); such a receipt or delivery is a source as if posted."""
+    return doc.state == State.CLOSED and doc.doc_type not in CLOSABLE
 
 
 def _own(doc: Document) -> Document:
@@ -642,7 +648,9 @@ class Documents:
         numbering: Mapping[str, str] | None = None,
     ) -> None:
         """``tolerance``: over-receipt/over-delivery allowed, as a fraction of the ordered
-        quantity (0.05 = 5%). ``reserve_on_approve``: an approved sales order reserves its
+        quantity (0.05 = 5%), a ``Decimal`` or ``int`` from 0 up to, not including, 1 (else
+        ``configuration``, ``field="tolerance"``; a float is ``TypeError``, NaN or infinity
+        ``ValueError``). ``reserve_on_approve``: an approved sales order reserves its
         lines (else it only checks availability). ``numbering``: pattern per document type.
         ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
         :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
@@ -671,6 +679,17 @@ class Documents:
                                          f"Workflow：请用 Workflow.from_data 加载")
             self.workflows[DocType(key).value] = wf
         self.tolerance = check_number(tolerance, "tolerance")
+        if not ZERO <= self.tolerance < 1:
+            # a fraction of the ordered quantity: below 0 it refused receipts within the order
+            # ("over_receipt" of 6 of 10 open); 1 or more is a percentage typed as a fraction
+            # (5 for 5% allowed six times the order), or no limit at all: receive without an
+            # order then
+            raise JxcError("configuration", field="tolerance", value=self.tolerance,
+                           reason=f"tolerance is the over-receipt allowed as a fraction of the "
+                                  f"ordered quantity, from 0 up to (not including) 1 (0.05 = 5%)"
+                                  f", got {self.tolerance}",
+                           reason_zh=f"tolerance（超收容差）是允许超出订货数量的比例，取值 0 到 1"
+                                     f"（不含 1；0.05 即 5%），实际为 {self.tolerance}")
         self.reserve_on_approve = reserve_on_approve
         self.numbering: dict[DocType, str] = {}
         for key, pattern in (numbering or {}).items():
@@ -926,10 +945,8 @@ class Documents:
         """What ``user`` may do with ``doc`` now (for a UI to show)."""
         d = self.get(doc) if isinstance(doc, str) else doc
         wf = self.workflows.get(d.doc_type.value)
-        if wf is None:
-            from jxc_core.documents.lifecycle import TRANSITIONS
-
-            return [a.value for (s, a) in TRANSITIONS if s == d.state]
+        if wf is None:  # every action of the table from its state (close: orders only)
+            return [a.value for a in offered_actions(d.state, d.doc_type)]
         return wf.available_actions(d, user)
 
     def submit(self, doc_id: str, user: User, comment: str = "",
@@ -957,7 +974,9 @@ class Documents:
 
     def close(self, doc_id: str, user: User, comment: str = "",
               idempotency_key: str | None = None) -> Document:
-        """Close a posted order: its open remainder no longer counts as on order/demand."""
+        """Close a posted order: its open remainder no longer counts as on order/demand.
+        Only orders are closed: any other document is ``invalid_transition`` (with
+        ``doc_type`` and a ``reason``), nothing written."""
         return self._act(doc_id, Action.CLOSE, user, comment, idempotency_key)
 
     def approve_through(self, doc_id: str, users: Sequence[User]) -> Document:
@@ -1027,7 +1046,7 @@ class Documents:
                 raise JxcError("not_allowed", user=user.name, action=action.value,
                                doc_id=doc_id, state=doc.state.value)
             return doc  # posting twice changes nothing (no history record, no event)
-        target = next_state(doc.state, action)
+        target = next_state(doc.state, action, doc.doc_type)  # close: orders only
         if wf is not None and not wf.allowed(doc, user, action.value):
             raise JxcError("not_allowed", user=user.name, action=action.value,
                            doc_id=doc_id, state=doc.state.value)
@@ -1628,8 +1647,10 @@ class Documents:
                        same_currency: bool = True) -> None:
         """The source of ``line`` is posted and in the document's currency (checked again
         when posting: a draft may have been stored before the currency rule; a reversal
-        takes back what was posted as it was)."""
-        if src.state != State.POSTED:
+        takes back what was posted as it was). A receipt or delivery closed by an earlier
+        version, which closed any posted document, counts as posted: its units can still be
+        invoiced or returned (a closed order takes nothing more)."""
+        if src.state != State.POSTED and not _closed_before(src):
             raise JxcError("invalid_document", doc_id=doc.doc_id,
                            reason=f"{src.doc_id} is {src.state.value}, not posted",
                            reason_zh=f"{src.doc_id} 的状态是 {src.state.value}，未过账")
@@ -1684,23 +1705,38 @@ class Documents:
         self._posted_source(doc, line, order, same_currency=not reverse)
         ordered = order.counter(n, "ordered")
         before = order.counter(n, done) - order.counter(n, "returned")
-        if not reverse and before + q > ordered * (1 + self.tolerance):
-            raise JxcError("over_receipt", order=order.doc_id, line=n, kind=kind,
-                           quantity=q, open=ordered - before, tolerance=self.tolerance)
+        if not reverse:
+            self._check_tolerance(order, n, before, q, kind)
         self._bump(w, order.doc_id, n, {done: sign * q}, cache)
         change = _open(ordered, before + sign * q) - _open(ordered, before)
         self._move_open(w, line.item, order, n, field, change)
         return -change
 
+    def _check_tolerance(self, order: Document, n: int, before: Decimal, q: Decimal,
+                         kind: str) -> None:
+        """``q`` more units received / delivered against order line ``n`` (``before`` of them
+        net of returns so far) stay within ``ordered x (1 + tolerance)``, else
+        ``over_receipt`` (``open``: what the line still takes within the ordered quantity,
+        never below 0)."""
+        ordered = order.counter(n, "ordered")
+        if before + q > ordered * (1 + self.tolerance):
+            raise JxcError("over_receipt", order=order.doc_id, line=n, kind=kind,
+                           quantity=q, open=_open(ordered, before), tolerance=self.tolerance)
+
     def _reopen(self, w: _Work, src_line: Line, q: Decimal, sign: int,
                 cache: dict[str, Document], done: str, field: str) -> None:
-        """A return of ``q`` units of a receipt/delivery line opens its order line again."""
+        """A return of ``q`` units of a receipt/delivery line opens its order line again; its
+        cancellation (``sign`` -1) counts them as received / delivered again, within the
+        tolerance as a receipt / delivery (``over_receipt``, closed order or not)."""
         if src_line.source is None:
             return
         order = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
         n = src_line.source[1]
         before = order.counter(n, done) - order.counter(n, "returned")
         ordered = order.counter(n, "ordered")
+        if sign < 0:  # later receipts / deliveries took the units the return gave back
+            self._check_tolerance(order, n, before, q,
+                                  "receipt" if done == "received" else "delivery")
         change = _open(ordered, before - sign * q) - _open(ordered, before)
         order = self._bump(w, order.doc_id, n, {"returned": sign * q}, cache)
         if order.state == State.POSTED:  # a closed order stays closed
@@ -2565,7 +2601,7 @@ class Documents:
         for rid in doc.attributes["receipts"]:
             rc = cache.get(rid) or self._load(w, rid)
             cache[rid] = rc
-            if rc.state != State.POSTED:
+            if rc.state != State.POSTED and not _closed_before(rc):
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{rid} is {rc.state.value}, not posted",
                                reason_zh=f"{rid} 的状态是 {rc.state.value}，未过账")
