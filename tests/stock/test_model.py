@@ -40,3 +40,22 @@ def test_a_fast_balance_is_the_balance_attrs_builds() -> None:
     assert fast.available == Balance(*args).available
     with pytest.raises(attrs.exceptions.FrozenInstanceError):
         fast.on_hand = Decimal(0)  # type: ignore[misc]
+
+
+def test_fast_init_refuses_a_record_with_validators() -> None:
+    from jxc_core._fast import fast_init
+    from jxc_core.ports import ValuationChange
+    from jxc_core.stock.model import StockLevels
+
+    made = fast_init(ValuationChange)(("A", "W"), {"q": "1"}, (), False, True)
+    assert made == ValuationChange(("A", "W"), {"q": "1"}, (), False, True)
+    if any(f.validator or f.converter for f in attrs.fields(StockLevels)):
+        with pytest.raises(TypeError):
+            fast_init(StockLevels)
+
+    @attrs.frozen(slots=True)
+    class Checked:
+        n: int = attrs.field(validator=attrs.validators.instance_of(int))
+
+    with pytest.raises(TypeError):
+        fast_init(Checked)
