@@ -12,6 +12,7 @@ import bisect
 import datetime as dt
 import itertools
 import json
+import operator
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from types import TracebackType
@@ -61,9 +62,8 @@ class _Data:
         self.parties: dict[str, Party] = {}
         #: committed entries as plain tuples (the fields of LedgerEntry in order): tuples of
         #: numbers and strings are not tracked by the garbage collector, entry objects are
-        #: the committed entries, shared with readers (frozen: nothing can change them)
-        self.ledger: list[LedgerEntry] = []
-        self.ledger_by_scope: dict[tuple[str, str], list[LedgerEntry]] = {}
+        self.ledger: list[_Entry] = []
+        self.ledger_by_scope: dict[tuple[str, str], list[_Entry]] = {}
         self.entry_nos: set[int] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
         self.valuations: dict[tuple[str, str], _Stored] = {}
@@ -124,6 +124,11 @@ class _RowChanges:
 #: back (:func:`_json.plain`); staged by a unit of work, the rows may be its changes over the
 #: committed ones
 _Stored = tuple[int, dict[str, Any], "dict[int, Any] | _RowChanges"]
+_Entry = tuple[Any, ...]
+#: the fields of a LedgerEntry in order, as a tuple (one C call)
+_entry_row: Callable[[LedgerEntry], _Entry] = operator.attrgetter(
+    "entry_no", "item", "warehouse", "location", "lot", "quantity", "value", "posted_at",
+    "kind", "doc_type", "doc_id", "line_no", "from_ref")
 
 
 def _copy(value: Any) -> Any:
@@ -233,16 +238,17 @@ class MemoryUnitOfWork:
                     target[key] = value
         new = self._ledger_new
         if new:
-            d.ledger += new
-            d.entry_nos.update([e.entry_no for e in new])
+            rows = list(map(_entry_row, new))
+            d.ledger += rows
+            d.entry_nos.update([r[0] for r in rows])
             by_scope = d.ledger_by_scope
-            for e in new:
-                scope = (e.item, e.warehouse)
+            for row in rows:
+                scope = (row[1], row[2])
                 found = by_scope.get(scope)
                 if found is None:
-                    by_scope[scope] = [e]
+                    by_scope[scope] = [row]
                 else:
-                    found.append(e)
+                    found.append(row)
         for part in self._journal_new:
             d.journal.append(part)
             d.journal_pos.append(part[0])
@@ -369,7 +375,7 @@ class _Ledger(_Repo):
     def _scope(self, item: str, warehouse: str | None,
                keep: Callable[[dt.datetime, int], bool] | None = None) -> list[LedgerEntry]:
         """The entries of (item[, warehouse]) for which ``keep(posted_at, entry_no)`` holds;
-        committed ones are shared (frozen), never copied."""
+        committed ones are made into entry objects only when kept."""
         u = self.u
         if warehouse is None:  # the item's scopes, not the whole ledger
             base = [r for (i, _), rows in u._d.ledger_by_scope.items() if i == item
@@ -379,8 +385,8 @@ class _Ledger(_Repo):
             base = u._d.ledger_by_scope.get((item, warehouse), [])
             new = [e for e in u._ledger_new if e.item == item and e.warehouse == warehouse]
         if keep is None:
-            return [*base, *new]
-        return ([e for e in base if keep(e.posted_at, e.entry_no)]
+            return [LedgerEntry(*r) for r in base] + new
+        return ([LedgerEntry(*r) for r in base if keep(r[7], r[0])]
                 + [e for e in new if keep(e.posted_at, e.entry_no)])
 
     def entries(
