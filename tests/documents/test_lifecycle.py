@@ -221,3 +221,17 @@ def test_lifecycle_data_is_the_table_as_plain_data() -> None:
         (s.value, a.value, t.value) for (s, a), t in EXPECTED.items()}
     assert {"from": "posted", "action": "cancel", "to": "cancelled"} in data
     assert all(set(d) == {"from", "action", "to"} for d in data)
+
+
+def test_the_exports_draw_close_only_for_orders() -> None:
+    """``close`` ends an order's life only: the table of a receipt leaves it out, and so does
+    the diagram of a workflow for receipts (they showed posted --> closed for every type)."""
+    receipt = {(d["from"], d["action"]) for d in lifecycle_data("purchase_receipt")}
+    order = {(d["from"], d["action"]) for d in lifecycle_data("purchase_order")}
+    assert ("posted", "close") not in receipt and ("posted", "close") in order
+    assert order - receipt == {("posted", "close")}
+    chart = Workflow.from_data({"name": "in", "doc_types": ["purchase_receipt"]}).to_mermaid()
+    assert "closed" not in chart and "posted --> cancelled" in chart
+    both = Workflow.from_data({"name": "buy", "doc_types": ["purchase_receipt",
+                                                            "purchase_order"]}).to_mermaid()
+    assert "posted --> closed: close" in both and "closed --> [*]" in both

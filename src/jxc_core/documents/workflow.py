@@ -36,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from jxc_core.documents.lifecycle import TRANSITIONS, Action, State, offered_actions
+from jxc_core.documents.lifecycle import CLOSABLE, TRANSITIONS, Action, State, offered_actions
 from jxc_core.documents.model import DocType, Document
 from jxc_core.errors import JxcError
 
@@ -370,8 +370,13 @@ class Workflow:
         declared once with ``state "<name>" as s0``; a double quote in a name is written
         ``#quot;`` (Mermaid's entity) and a line break as a space."""
         out = ["stateDiagram-v2", "    [*] --> draft"]
+        # ``close`` only where an order may take it: a workflow for receipts or invoices only
+        # does not draw it (one for no type in particular, or for an order, does)
+        closable = not self.doc_types or any(t in CLOSABLE for t in self.doc_types)
         for (state, action), target in TRANSITIONS.items():
             if action == Action.APPROVE and self.steps:
+                continue
+            if action == Action.CLOSE and not closable:
                 continue
             roles = self.actions.get(action.value)
             label = action.value + (f" ({', '.join(sorted(roles))})" if roles else "")
@@ -394,7 +399,8 @@ class Workflow:
                                          + (f" [{' '.join(cond)}]" if cond else "")))
                 previous = node
             out.append(f"    {previous} --> approved: last approval")
-        out.append("    closed --> [*]")
+        if closable:
+            out.append("    closed --> [*]")
         out.append("    cancelled --> [*]")
         return "\n".join(out)
 
@@ -404,8 +410,10 @@ def _mermaid_text(text: str) -> str:
     return " ".join(text.splitlines())
 
 
-def lifecycle_data() -> list[dict[str, str]]:
-    """The core transition table as plain data (for export)."""
+def lifecycle_data(doc_type: str | None = None) -> list[dict[str, str]]:
+    """The core transition table as plain data (for export). For ``doc_type`` the transitions
+    that type may take: ``close`` only for an order (:data:`CLOSABLE`)."""
     return [{"from": s.value, "action": a.value, "to": t.value}
-            for (s, a), t in TRANSITIONS.items()]
+            for (s, a), t in TRANSITIONS.items()
+            if doc_type is None or a != Action.CLOSE or doc_type in CLOSABLE]
 
