@@ -35,7 +35,7 @@ from jxc_core.documents import (
 )
 from jxc_core.errors import JxcError
 from jxc_core.services.jxc import fingerprint
-from jxc_core.stock import Item
+from jxc_core.stock import Item, Warehouse
 
 from .support import BOSS, Shop
 
@@ -329,6 +329,24 @@ def test_a_transfer_sending_a_serial_twice_from_one_place_is_refused_at_entry(
         Line(1, "M", D(1), warehouse="W1", to_warehouse="W2", serials=("SN1",)),
         Line(2, "M", D(1), warehouse="W1", to_warehouse="W2", serials=("SN1",))]))
     assert err.data == {"item": "M", "serial": "SN1", "first": 1, "line": 2}
+
+
+def test_two_location_moves_of_one_serial_must_chain_too(sn: Shop) -> None:
+    """Serials are kept per warehouse: two moves out of one row naming one serial posted,
+    and the document named that unit twice (the other one never)."""
+    sn.jxc.define_warehouse(Warehouse("WL", "racks", locations=("L1", "L2", "L3")))
+    receipt(sn, "M", ("S1", "S2"), wh="WL", location="L1")
+    refused("duplicate_serial", lambda: sn.make("transfer", [
+        Line(1, "M", D(1), warehouse="WL", location="L1", to_warehouse="WL",
+             to_location="L2", serials=("S1",)),
+        Line(2, "M", D(1), warehouse="WL", location="L1", to_warehouse="WL",
+             to_location="L3", serials=("S1",))]))
+    sn.run("transfer", [  # chained: L1 -> L2, then L2 -> L3
+        Line(1, "M", D(1), warehouse="WL", location="L1", to_warehouse="WL",
+             to_location="L2", serials=("S1",)),
+        Line(2, "M", D(1), warehouse="WL", location="L2", to_warehouse="WL",
+             to_location="L3", serials=("S1",))])
+    assert where(sn, "M", "S1", "S2") == ["WL", "WL"]
 
 
 def test_a_transfer_whose_serials_moved_on_cannot_be_cancelled(sn: Shop) -> None:

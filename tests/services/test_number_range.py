@@ -143,3 +143,26 @@ def test_amounts_of_large_stocks_move_beyond_the_unit_limit(storage: Storage) ->
     with pytest.raises(JxcError) as e:  # an amount beyond its own limit is still refused
         j.post("receipt", "R9", [StockLine("A", "W1", D(1), "in", value=MAX_AMOUNT)])
     assert e.value.code == "number_out_of_range" and e.value.data["field"] == "value"
+
+
+def test_stock_value_of_a_scope_stays_below_the_amount_limit(storage: Storage) -> None:
+    """Every amount that leaves a scope comes back within the limit (a cancellation, a return,
+    a transfer of all of it): a receipt that would take the scope's stock value to 10^21
+    is refused, nothing written (the delivery of 1.8 x 10^21 posted and could never be
+    cancelled: its value was refused coming back)."""
+    j = shop(storage)
+    price = MAX_MAGNITUDE - 1
+    j.post("receipt", "R1", [StockLine("A", "W1", D(900_000), "in", unit_cost=price)])
+    with storage.unit_of_work() as uow:
+        before = uow.ledger.count()
+    with pytest.raises(JxcError) as e:
+        j.post("receipt", "R2", [StockLine("A", "W1", D(900_000), "in", unit_cost=price)])
+    assert e.value.code == "number_out_of_range"
+    assert e.value.data["field"] == "stock value of A in W1"
+    with storage.unit_of_work() as uow:
+        assert uow.ledger.count() == before
+    assert j.balance("A", "W1").on_hand == D(900_000)
+    out = j.post("issue", "I1", [StockLine("A", "W1", D(900_000), "out")])
+    back = j.post("receipt", "I1-R", [StockLine("A", "W1", D(900_000), "in",
+                                                value=-out.value)])
+    assert back.value == -out.value

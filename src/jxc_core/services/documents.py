@@ -417,8 +417,10 @@ def _note_returned_serials(doc: Document, line: Line, src: Document, n: int,
 def _check_serials_once(doc: Document) -> None:
     """A serial number stands on one line of a document (``duplicate_serial``): two lines
     moving one unit could never both post. A transfer may list it on several lines that
-    chain (sent from A to B by one, from B on to C by the next); two lines sending it from
-    the same place could never both post either."""
+    chain (sent from A to B by one, from B on to C by the next: the next leaves from where
+    the one before put it, its location or any); two lines sending it from the same place
+    could never both post either (serials are kept per warehouse: two location moves out of
+    one row posted, naming one unit twice)."""
     chained = doc.doc_type == DocType.TRANSFER
     last: dict[tuple[str, str], Line] = {}
     for line in doc.lines:
@@ -426,7 +428,8 @@ def _check_serials_once(doc: Document) -> None:
             key = (line.item, serial)
             before = last.get(key)
             if before is not None and before.line_no != line.line_no and not (
-                    chained and (before.to_warehouse or before.warehouse) == line.warehouse):
+                    chained and (before.to_warehouse or before.warehouse) == line.warehouse
+                    and line.location in ("", before.to_location)):
                 raise JxcError("duplicate_serial", item=line.item, serial=serial,
                                first=before.line_no, line=line.line_no)
             last[key] = line
