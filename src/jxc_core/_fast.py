@@ -18,10 +18,12 @@ __all__ = ["fast_init"]
 
 def fast_init(cls: type) -> Any:
     """``cls(*args)`` for a frozen slotted attrs class, every field given positionally (no
-    defaults, no validators or converters: only for records that have none)."""
+    defaults; only for records without validators, converters or init hooks: refused)."""
     fields = attrs.fields(cls)
-    if any(f.validator is not None or f.converter is not None for f in fields):
-        raise TypeError(f"{cls.__name__} has validators or converters: use its __init__")
+    if (any(f.validator is not None or f.converter is not None for f in fields)
+            or hasattr(cls, "__attrs_post_init__") or hasattr(cls, "__attrs_pre_init__")):
+        raise TypeError(f"{cls.__name__} has validators, converters or init hooks: use its "
+                        "__init__")
     names = tuple(f.name for f in fields)
     params = ", ".join(names)
     body = "\n".join(f"    _set_{n}(self, {n})" for n in names)

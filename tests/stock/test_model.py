@@ -59,3 +59,13 @@ def test_fast_init_refuses_a_record_with_validators() -> None:
 
     with pytest.raises(TypeError):
         fast_init(Checked)
+
+    @attrs.frozen(slots=True)
+    class Hooked:
+        n: int
+
+        def __attrs_post_init__(self) -> None:
+            pass
+
+    with pytest.raises(TypeError):
+        fast_init(Hooked)

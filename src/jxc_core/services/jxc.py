@@ -1902,9 +1902,6 @@ class Jxc:
         counts: dict[tuple[str, str], int] = {}  # movements per scope, for the checkpoints
         #: transfer lines sent (partly) from a shortage: (receipt ref where they land, units)
         short_sent: dict[int, tuple[str, Decimal]] = {}
-        #: the scopes stock entered: their value must stay below MAX_AMOUNT (else a later
-        #: issue of all of it could never be reversed: its value would be refused coming back)
-        grew: list[tuple[Valuation, str, str]] = []
         #: the valuation of each (item, warehouse) of the lines, once rewound if back-dated
         scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
@@ -1989,11 +1986,9 @@ class Jxc:
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to)
-            if direction_in:
-                grew.append((v, code, wh))
-            elif transfer and not org:
-                grew.append((v_to, code, transfer_to or ""))
-        for v, code, wh in grew:  # every amount leaving a scope stays one jxc_core takes
+        # the value of every scope stays below MAX_AMOUNT: else an issue of all of it could
+        # never be reversed (its value would be refused coming back)
+        for (code, wh), v in w.valuations.items():
             if not -MAX_AMOUNT < v.value < MAX_AMOUNT:
                 raise JxcError("number_out_of_range", field=f"stock value of {code} in {wh}",
                                value=v.value, limit=MAX_AMOUNT)
