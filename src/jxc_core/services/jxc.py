@@ -1302,7 +1302,7 @@ class Jxc:
                     self._cache.pop(scope, None)
                 if isinstance(e, DecimalException):  # a product beyond 28 digits, nothing kept
                     raise JxcError("computation_out_of_range", command=command,
-                                   limit=MAX_MAGNITUDE) from e
+                                   limit=MAX_AMOUNT) from e
                 raise
             for scope, v in work.valuations.items():
                 if scope in work.versions:
