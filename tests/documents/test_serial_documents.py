@@ -548,3 +548,12 @@ def test_a_cancelled_return_gives_its_serials_back_to_its_source_line(sn: Shop) 
     sn.run("purchase_return", [line], "S1")  # and it may go back again
     assert where(sn, "P", "S1", "S2") == [None, "W1"]
     books(sn)
+
+
+def test_the_service_tells_where_a_serial_is(sn: Shop) -> None:
+    receipt(sn, "P", ("S1", "S2"))
+    sn.run("delivery", [Line(1, "P", D(1), D("300"), warehouse="W1", serials=("S2",))], "C1")
+    assert [sn.jxc.serial_warehouse("P", s) for s in ("S1", "S2", "S9")] == ["W1", None, None]
+    assert sn.jxc.serial_warehouse("M", "S1") is None  # another item's serial is another unit
+    with pytest.raises(TypeError):
+        sn.jxc.serial_warehouse("P", 1)  # type: ignore[arg-type]

@@ -2911,6 +2911,15 @@ class Jxc:
             rows += [Balance(i, wh, "", lot, reserved=q) for (i, wh, lot), q in res.items()]
             return sorted(rows, key=lambda b: (b.item, b.warehouse, b.location, b.lot))
 
+    def serial_warehouse(self, item: str, serial: str) -> str | None:
+        """The warehouse that has the serial number ``serial`` of ``item`` on hand, or
+        ``None`` (never received, or gone: delivered, returned to the supplier, written off).
+        ``item`` and ``serial`` must be texts (``TypeError``)."""
+        check_text(item, "item")
+        check_text(serial, "serial")
+        with self.storage.unit_of_work() as uow:
+            return uow.serials.where(item, serial)
+
     def reservations(self, demand: str | None = None) -> list[Reservation]:
         """Active reservations (of one demand, or all)."""
         with self.storage.unit_of_work() as uow:
