@@ -86,3 +86,18 @@ def test_refusals(shop: MakeBooks) -> None:
     with pytest.raises(JxcError) as e:  # dated in the closed month
         acc.cancel_settlement(late[0].doc_id, date=dt.date(2026, 11, 30))
     assert e.value.code == "period_closed"
+
+
+@pytest.mark.parametrize("kind", ["receivable", "payable"])
+def test_an_invoice_named_twice_is_settled_once(shop: MakeBooks, kind: str) -> None:
+    """``invoices=[inv, inv]`` counted the invoice twice at its full open amount: 200.00 was
+    accepted against 113.00 and left −87.00 open."""
+    _, docs, acc = shop(USD)
+    inv = invoice(docs, kind, [(1, "100.00")], "CNY")  # 113.00
+    journal = len(docs.journal())
+    with pytest.raises(JxcError) as e:
+        acc.settle(kind, "P", D("200.00"), date=PAID, invoices=[inv, inv])
+    assert e.value.code == "over_settlement" and e.value.data["open"] == D("113.00")
+    assert len(docs.journal()) == journal
+    acc.settle(kind, "P", D("113.00"), date=PAID, invoices=[inv, inv, inv])
+    assert acc.open_items(kind) == []

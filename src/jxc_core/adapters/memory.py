@@ -559,14 +559,11 @@ class _Reservations(_Repo):
         was: tuple[str, str] | None = self.u._get("res_ids", rid)
         if was is not None:
             old = (self.u._get("reservations", was) or {}).get(rid)
-            if was != group:
-                self.u._cow("reservations", was).pop(rid, None)
-            if old is not None and old.demand != reservation.demand:
-                self.u._cow("res_demand", old.demand).pop(rid, None)
-        if was != group:
-            self.u._put("res_ids", rid, group)
-        self.u._cow("res_demand", reservation.demand)[rid] = group
-        self.u._cow("reservations", group)[rid] = reservation
+            if was == group and old is not None and old.demand == reservation.demand:
+                self.u._cow("reservations", group)[rid] = reservation  # in its place
+                return
+            self.remove(rid)  # moved: a new one, after the others
+        self.add(reservation)
 
     def remove(self, reservation_id: str) -> None:
         group: tuple[str, str] | None = self.u._get("res_ids", reservation_id)

@@ -531,13 +531,16 @@ def _reservation(r: Sequence[Any]) -> Reservation:
 
 
 class _Reservations(_Repo):
+    # in the order they were made (rowid), as the memory adapter keeps them: which of a
+    # demand's reservations an issue consumes or a trim cuts first depends on it
     def for_item(self, item: str, warehouse: str) -> list[Reservation]:
         return [_reservation(r) for r in self.u._q(
-            "SELECT * FROM reservations WHERE item = ? AND warehouse = ?", (item, warehouse))]
+            "SELECT * FROM reservations WHERE item = ? AND warehouse = ? ORDER BY rowid",
+            (item, warehouse))]
 
     def for_demand(self, demand: str) -> list[Reservation]:
         return [_reservation(r) for r in self.u._q(
-            "SELECT * FROM reservations WHERE demand = ?", (demand,))]
+            "SELECT * FROM reservations WHERE demand = ? ORDER BY rowid", (demand,))]
 
     def _row(self, r: Reservation) -> tuple[Any, ...]:
         return (r.reservation_id, r.item, r.warehouse, r.lot, r.demand, str(r.quantity),
@@ -551,15 +554,26 @@ class _Reservations(_Repo):
             raise _integrity("reservations", reservation.reservation_id, exc) from exc
 
     def replace(self, reservation: Reservation) -> None:
-        self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES (?,?,?,?,?,?,?)",
-                  self._row(reservation))
+        """In place when it keeps its (item, warehouse) and demand (an UPDATE keeps the row's
+        place; ``INSERT OR REPLACE`` moved a partly consumed reservation behind the later
+        ones); else as a new one, after the others (as the memory adapter does)."""
+        r = reservation
+        cur = self.u._x("reservations", "UPDATE reservations SET lot = ?, quantity = ?, "
+                        "expires_at = ? WHERE reservation_id = ? AND item = ? AND "
+                        "warehouse = ? AND demand = ?",
+                        (r.lot, str(r.quantity),
+                         None if r.expires_at is None else r.expires_at.isoformat(),
+                         r.reservation_id, r.item, r.warehouse, r.demand))
+        if cur.rowcount == 0:
+            self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES "
+                      "(?,?,?,?,?,?,?)", self._row(r))
 
     def remove(self, reservation_id: str) -> None:
         self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = ?",
                   (reservation_id,))
 
     def all(self) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q("SELECT * FROM reservations")]
+        return [_reservation(r) for r in self.u._q("SELECT * FROM reservations ORDER BY rowid")]
 
 
 class _Documents(_Repo):

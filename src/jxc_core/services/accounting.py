@@ -344,10 +344,13 @@ class Accounting:
             self._check_open(w, date)
             rows = [JournalRow.from_data(r) for r in w.uow.journal.all()]
             found, book_left = self._open_items(rows, kind, party)
-            items = [i for i in found if i.currency == cur]
+            # an item with nothing open (or less: overpaid by an earlier version) takes nothing
+            items = [i for i in found if i.currency == cur and i.open > 0]
             if invoices:
                 by_id = {i.doc_id: i for i in items}
-                items = [by_id[d] for d in invoices if d in by_id]
+                # each invoice once, however often it is named (named twice, it was cleared
+                # twice at its full open amount: 200.00 paid on an invoice of 113.00)
+                items = [by_id[d] for d in dict.fromkeys(invoices) if d in by_id]
             items.sort(key=lambda i: (i.date, i.doc_id))
             total_open = sum((i.open for i in items), ZERO)
             if amount > total_open:

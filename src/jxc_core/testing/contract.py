@@ -826,6 +826,34 @@ class StorageContract(abc.ABC):
             assert u.reservations.all() == []
             assert u.reservations.for_demand("SO-9/1") == []
 
+    def test_reservations_keep_the_order_they_were_made_in(self, storage: Storage) -> None:
+        """Reads give a demand's reservations in the order they were made, a partly consumed
+        one (replaced) in its place: the service consumes and trims them in that order
+        (SQLite's INSERT OR REPLACE moved the replaced one behind the later ones)."""
+        r1 = Reservation("R1", "A", "W", "", "SO-1/1", D(6))
+        r2 = Reservation("R2", "A", "W", "", "SO-1/1", D(4), T0 + dt.timedelta(days=1))
+        r3 = Reservation("R3", "A", "W", "", "SO-2/1", D(1))
+        with storage.unit_of_work() as u:
+            for r in (r1, r2, r3):
+                u.reservations.add(r)
+            u.commit()
+        smaller = Reservation("R1", "A", "W", "", "SO-1/1", D(4))
+        with storage.unit_of_work() as u:
+            u.reservations.replace(smaller)
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [r.reservation_id for r in u.reservations.for_demand("SO-1/1")] == [
+                "R1", "R2"]
+            assert [r.reservation_id for r in u.reservations.for_item("A", "W")] == [
+                "R1", "R2", "R3"]
+            assert u.reservations.for_demand("SO-1/1")[0] == smaller
+            # another demand: a new reservation, after the others
+            u.reservations.replace(Reservation("R1", "A", "W", "", "SO-3/1", D(4)))
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [r.reservation_id for r in u.reservations.for_item("A", "W")] == [
+                "R2", "R3", "R1"]
+
     # -- outbox -------------------------------------------------------------------------------
     def test_outbox_pending_in_insertion_order(self, storage: Storage) -> None:
         with storage.unit_of_work() as u:
