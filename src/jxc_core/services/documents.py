@@ -1071,10 +1071,9 @@ class Documents:
             # the reversal never comes before the posting it reverses: cancelled another day,
             # the document's date with today's time of day could (15:00 posted, 09:00 the
             # next morning cancelled), and the reversal found no stock there
-            posted = next((r for r in reversed(doc.history) if r.action == Action.POST.value),
-                          None)
+            posted = self._posted_at(doc)
             if posted is not None:
-                when = max(when, self._posting_time(doc, posted.at))
+                when = max(when, posted)
         before = doc.state
         if action in (Action.POST, Action.CANCEL) and (
                 action == Action.POST or doc.state == State.POSTED):
@@ -1236,11 +1235,9 @@ class Documents:
             ids.update(r for r in doc.attributes.get("receipts", ()) if isinstance(r, str))
         for src_id in sorted(ids):
             src = self._load(w, src_id)
-            posted = next((r for r in reversed(src.history)
-                           if r.action == Action.POST.value), None)
-            if posted is None or src.state not in (State.POSTED, State.CLOSED):
+            at = self._posted_at(src)
+            if at is None or src.state not in (State.POSTED, State.CLOSED):
                 continue
-            at = self._posting_time(src, posted.at)
             if (at.utcoffset() is None) != (when.utcoffset() is None) or at <= when:
                 continue
             if at.date() == when.date():  # its source's day: just after it
@@ -1254,6 +1251,13 @@ class Documents:
             # an invoice dated before its receipt (先票后货) posts on its date; a receipt
             # cost it carries is refused there (``backdated_posting``)
         return when
+
+    @classmethod
+    def _posted_at(cls, doc: Document) -> dt.datetime | None:
+        """The moment ``doc``'s stock was posted at (its last ``post`` action), or ``None``."""
+        posted = next((r for r in reversed(doc.history) if r.action == Action.POST.value),
+                      None)
+        return None if posted is None else cls._posting_time(doc, posted.at)
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
