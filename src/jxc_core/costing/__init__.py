@@ -16,7 +16,7 @@ from jxc_core.costing.landed import (
     allocate,
     allocate_landed_cost,
 )
-from jxc_core.costing.layers import FifoValuation, LifoValuation
+from jxc_core.costing.layers import FifoValuation, LayerSlice, LifoValuation
 from jxc_core.costing.lot import SpecificLotValuation
 from jxc_core.costing.monthly import (
     IssueCost,
@@ -36,6 +36,7 @@ __all__ = [
     "CostingTimeline",
     "FifoValuation",
     "IssueCost",
+    "LayerSlice",
     "LifoValuation",
     "MonthlyAverageValuation",
     "MovingAverageValuation",

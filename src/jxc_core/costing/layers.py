@@ -41,12 +41,16 @@ from jxc_core.costing._common import (
 from jxc_core.errors import JxcError
 from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity
 
-__all__ = ["FifoValuation", "LifoValuation"]
+__all__ = ["FifoValuation", "LayerSlice", "LifoValuation"]
 
 _D = Decimal
 _HALF_UP = ROUND_HALF_UP
 _divide = DIVISION_CONTEXT.divide
 _multiply = DIVISION_CONTEXT.multiply
+
+#: what an issue took from one layer: (layer key, receipt ref, the layer's received quantity,
+#: quantity taken, value taken) — :meth:`FifoValuation.issue_layers`, :meth:`~FifoValuation.restore`
+LayerSlice = tuple[int, "str | None", Decimal, Decimal, Decimal]
 
 
 class _LayerValuation(ValuationBase):
@@ -266,6 +270,73 @@ class _LayerValuation(ValuationBase):
         if remaining:
             cost += self.issue(remaining)
         return cost
+
+    # -- cancelling an issue: the units go back into the layers they left -------------------
+    def issue_layers(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> tuple[Decimal, list[LayerSlice]]:
+        """:meth:`issue`, and the layers it took from: one :data:`LayerSlice` per layer, in
+        the order the issue took them (a part beyond stock, negative stock allowed, is in
+        none). Reads the whole queue: meant for the rare question "what did that issue
+        take", not for every issue."""
+        before = [(x[4], x[0], x[1], x[2], x[3]) for x in self._layers]
+        cost = self.issue(quantity, from_ref, ref=ref)
+        after = {x[4]: (x[0], x[1]) for x in self._layers}
+        taken: list[LayerSlice] = []
+        for key, q, val, layer_ref, received in before:
+            q_after, v_after = after.get(key, (ZERO, ZERO))
+            if q_after < q:
+                taken.append((key, layer_ref, received, q - q_after, val - v_after))
+        if self._front:  # LIFO took the newest first
+            taken.reverse()
+        if from_ref is not None:  # the named receipt's layers first, as the issue took them
+            taken.sort(key=lambda s: s[1] != from_ref)
+        return cost, taken
+
+    def restore(self, slices: list[LayerSlice]) -> Decimal:
+        """Put units back into the layers an issue took them from (its cancellation): each
+        ``(key, ref, received, quantity, value)`` goes back into layer ``key`` — where it still
+        is in the queue, else at its place in the queue, which stays in receipt order — so the
+        receipt's layer is whole again and the units leave in their old turn, as if never
+        issued. Returns the value restored.
+
+        With open shortages (negative stock) the units are not restored: the caller receives
+        them (they settle the shortages first), as :meth:`receive` does.
+        """
+        if self._shortages.open:
+            raise JxcError("configuration", reason="open shortages: receive the units instead",
+                           reason_zh="存在未结缺货：请改为入库")
+        total = ZERO
+        layers = self._layers
+        for key, layer_ref, received, quantity, value in slices:
+            quantity = check_quantity(quantity, "quantity")
+            value = check_value(value, self._quantum)
+            if type(key) is not int or not 0 <= key < self._next:
+                raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
+                               reason_zh=f"从未入库过层 {key!r}")
+            at = len(layers)
+            layer: list[Any] | None = None
+            for i, x in enumerate(layers):
+                if x[4] >= key:
+                    if x[4] == key:
+                        layer = x
+                    at = i
+                    break
+            if layer is None:
+                layer = [ZERO, ZERO, layer_ref, check_quantity(received, "received"), key]
+                layers.insert(at, layer)
+            layer[0] += quantity
+            layer[1] += value
+            self._changed[key] = layer
+            if layer_ref is not None:
+                found = self._by_ref.setdefault(layer_ref, [])
+                if not any(x is layer for x in found):
+                    found.append(layer)
+                    found.sort(key=lambda x: int(x[4]))
+            self._qty += quantity
+            self._val += value
+            total += value
+        return total
 
     def _estimate(self, short: Decimal, qty_before: Decimal, val_before: Decimal) -> Decimal:
         """Unrounded value of ``short`` units at the estimate: the last unit cost consumed,

@@ -1623,7 +1623,8 @@ class Documents:
             return {}
         lines = _with_serials(doc, lines)
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
-                                 when, transfer_to)
+                                 when, transfer_to,
+                                 issued_at=self._posted_at(doc) if reverse else None)
         if posted is not None:
             posted.extend(posting.entries)
         if book is not None:
@@ -2297,7 +2298,9 @@ class Documents:
                 src, dst = line.warehouse, line.to_warehouse
             posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse),
                                      _with_serials(doc, stock), when, dst, landing,
-                                     exact_rows=exact)
+                                     exact_rows=exact,
+                                     issued_at=self._posted_at(doc) if reverse else None,
+                                     reverses=doc.doc_id if reverse else None)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(book, posting.entries)

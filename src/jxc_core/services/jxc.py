@@ -32,6 +32,7 @@ from jxc_core._fast import fast_init
 from jxc_core.costing import (
     CostAdjustment,
     FifoValuation,
+    LayerSlice,
     LifoValuation,
     MonthlyAverageValuation,
     MovingAverageValuation,
@@ -39,7 +40,12 @@ from jxc_core.costing import (
     StandardCostValuation,
     valuation_from_state,
 )
-from jxc_core.costing._common import BACK_DATING, PRICE_VARIANCE, SHORTAGE_SETTLEMENT
+from jxc_core.costing._common import (
+    BACK_DATING,
+    PRICE_VARIANCE,
+    SHORTAGE_SETTLEMENT,
+    slice_value,
+)
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError, PeriodClosedError
 from jxc_core.ports import (
     Clock,
@@ -493,6 +499,58 @@ class _Replay:
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
         #: (amount, received quantity), split again when replayed
         self.receipt_costs: dict[int, tuple[Decimal, Decimal | None]] = {}
+        #: cancellations that went back into FIFO/LIFO layers, by entry_no: the layers
+        self.restored: dict[int, list[LayerSlice]] = {}
+        #: the issues (group refs) those cancellations take back, and what each took as
+        #: replayed here (what a replay changes, the cancellation follows)
+        self.wanted: set[str] = set()
+        self.took: dict[str, list[LayerSlice]] = {}
+        #: the layers of cancellations that the replay put back elsewhere than recorded
+        self.rewrite: dict[int, list[LayerSlice]] = {}
+
+
+def _share_back(found: list[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal
+                ) -> list[LayerSlice] | None:
+    """The layers ``qty`` units worth ``value`` go back into: taken from ``found`` (what the
+    issue took, in its order; what is taken is removed from it), ``value`` spread over them by
+    the value the issue took from each (else by quantity), the last taking the rest. Units
+    beyond ``found`` are left to the caller (a layer of their own, at the rest of the value).
+    ``None`` when nothing is found, or the value is below what the layers gave."""
+    take: list[LayerSlice] = []
+    left = qty
+    while found and left:
+        key, ref, received, q, val = found[0]
+        if q <= left:
+            take.append(found.pop(0))
+            left -= q
+        else:
+            part = slice_value(left, q, val, quantum)
+            take.append((key, ref, received, left, part))
+            found[0] = (key, ref, received, q - left, val - part)
+            left = ZERO
+    if not take:
+        return None
+    taken = sum((s[4] for s in take), ZERO)
+    if left:  # the rest comes back as a layer of its own, at the rest of the value
+        return take if value >= taken else None
+    if value == taken:
+        return take
+    weights = [s[4] for s in take] if taken else [s[3] for s in take]
+    left_weight, left_value = sum(weights, ZERO), value
+    out: list[LayerSlice] = []
+    for (key, ref, received, q, _), weight in zip(take, weights, strict=True):
+        part = slice_value(weight, left_weight, left_value, quantum)
+        out.append((key, ref, received, q, part))
+        left_weight -= weight
+        left_value -= part
+    return out
+
+
+def _record_restored(w: _Work, entry_no: int, layers: list[LayerSlice]) -> None:
+    """Keep the layers the cancellation entry ``entry_no`` went back into (:data:`_RESTORED`;
+    ``[]``: none, received as any receipt)."""
+    w.uow.records.put(_RESTORED, str(entry_no), {"layers": [
+        [k, r, str(rec), str(q), str(val)] for k, r, rec, q, val in layers]})
 
 
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
@@ -571,6 +629,10 @@ _ISSUE_COST = "issue_cost"
 #: records of the transfers that left their source short (negative stock allowed), by the
 #: issue ref of their out line: where the units went, for the settlement that values them
 _TRANSFER_SHORT = "transfer_short"
+#: records of the units a cancellation put back into the FIFO/LIFO layers they left, by the
+#: entry_no of its ledger entry (which names the issue in ``from_ref``): the layers, so that
+#: a replay puts them back alike (:meth:`_LayerValuation.restore`)
+_RESTORED = "restored_layers"
 
 
 class _EventIds:
@@ -1857,6 +1919,8 @@ class Jxc:
         landing: Sequence[str] | None = None,
         *,
         exact_rows: bool = False,
+        issued_at: dt.datetime | None = None,
+        reverses: str | None = None,
     ) -> Posting:
         """Post stock lines as one unit of work (see :meth:`post`). With ``transfer_to`` every
         line is an out line whose units go on into that warehouse: a ``transfer_in`` entry
@@ -1864,7 +1928,12 @@ class Jxc:
         in order; default ``""`` for all: the row without a location). ``exact_rows``
         (internal, for reversals; not a field of :class:`StockLine`, whose public posts it
         would change): each out line takes the row (location, lot) it names, ``""`` being
-        the row without one, never picking among rows (:meth:`_Pick.take`)."""
+        the row without one, never picking among rows (:meth:`_Pick.take`).
+        ``issued_at`` (internal, for cancellations): when the issues that the in lines take
+        back (their ``from_ref``, a group ref) were posted; under FIFO/LIFO the units go back
+        into the layers those issues took them from (:meth:`_restoring`). ``reverses``
+        (internal, with ``transfer_to`` and ``issued_at``): the document whose transfer lines
+        these cancel, the units coming back into the layers its out lines took."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -1906,6 +1975,8 @@ class Jxc:
         scoped: dict[tuple[str, str], Valuation] = {}
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
+        #: the layers each issue taken back took, as far as the lines so far left them
+        issued: dict[str, list[LayerSlice] | None] = {}
         transfer = transfer_to is not None
         append = entries.append
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
@@ -1952,7 +2023,18 @@ class Jxc:
                                                value=line.value)
                     else:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
-                        amount = v.receive(qty, line.unit_cost or ZERO, ref, value=line.value)
+                        back = (self._restoring(w, item, v, wh, line.from_ref, qty, line.value,
+                                                issued_at, issued)
+                                if issued_at is not None and line.from_ref
+                                and line.value is not None and not transfer else None)
+                        if back is None:
+                            amount = v.receive(qty, line.unit_cost or ZERO, ref,
+                                               value=line.value)
+                        else:
+                            assert isinstance(v, FifoValuation | LifoValuation)
+                            amount = self._restore(v, back, qty, line.value or ZERO, ref)
+                            from_ref = line.from_ref or ""
+                            _record_restored(w, no, back)
                     signed_q, signed_v = qty, amount
                 else:
                     if transfer and org:
@@ -1973,16 +2055,27 @@ class Jxc:
                 no += 1
                 if transfer_to is not None:
                     got = amount
+                    back_ref = ""
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
-                        got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                        back = (self._restoring(w, item, v_to, transfer_to, _group_ref(
+                                    doc_type, reverses, line_no), qty, amount, issued_at,
+                                    issued)
+                                if issued_at is not None and reverses is not None else None)
+                        if back is None:
+                            got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                        else:  # a cancelled transfer: back into the layers it left
+                            assert isinstance(v_to, FifoValuation | LifoValuation)
+                            got = self._restore(v_to, back, qty, amount, ref_to)
+                            back_ref = _group_ref(doc_type, reverses or "", line_no)
+                            _record_restored(w, no, back)
                         if v.quantity < 0:  # sent from a shortage, at an estimate
                             short_sent[line_no] = (ref_to, short_sent.get(
                                 line_no, ("", ZERO))[1] + qty)
                     key = (code, transfer_to, land, lot)
                     moved[key] = moved.get(key, ZERO) + qty
                     append(_new_entry(no, code, transfer_to, land, lot, qty, got,
-                                     when, "transfer_in", doc_type, doc_id, line_no, ""))
+                                     when, "transfer_in", doc_type, doc_id, line_no, back_ref))
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to)
@@ -2188,6 +2281,97 @@ class Jxc:
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
         return Decimal(found["amount"]) if found else ZERO
 
+    # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
+    def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
+                   qty: Decimal, value: Decimal, issued_at: dt.datetime,
+                   issued: dict[str, list[LayerSlice] | None]) -> list[LayerSlice] | None:
+        """The layers that ``qty`` units worth ``value`` coming into ``warehouse``, the
+        cancellation of the issue ``group`` (a group ref), go back into: the layers
+        that issue took from (:meth:`_issue_slices`), as far as earlier lines of the posting
+        that take back the same issue left them. ``None``: received as any receipt (not
+        FIFO/LIFO, open shortages, the issue not found, nothing of it in layers).
+
+        The line's value is spread over the layers by the value the issue took from each (a
+        cost adjusted since is spread with it); units beyond what the layers gave (a part
+        that left short) come back at the rest of the value as a layer of their own."""
+        if not isinstance(v, FifoValuation | LifoValuation) or v.shortages:
+            return None
+        if group.count(_SEP) != 2:
+            return None
+        if group not in issued:
+            issued[group] = self._issue_slices(w, item, w.scope(item, warehouse), group,
+                                               issued_at)
+        found = issued[group]
+        if not found:
+            return None
+        return _share_back(found, qty, value, money_quantum(self.currency_digits))
+
+    @staticmethod
+    def _restore(v: FifoValuation | LifoValuation, back: list[LayerSlice], qty: Decimal,
+                 value: Decimal, ref: str) -> Decimal:
+        """Put ``back`` into its layers; the units beyond them (``qty`` in all, ``value``)
+        are received as a layer named ``ref``. Returns the value that entered stock."""
+        restored = v.restore(back)
+        rest = qty - sum((s[3] for s in back), ZERO)
+        if rest:
+            restored += v.receive(rest, ZERO, ref, value=value - restored)
+        return restored
+
+    def _issue_slices(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
+                      issued_at: dt.datetime) -> list[LayerSlice] | None:
+        """The layers the issue ``group`` (a group ref) of the scope took from, as the ledger
+        has it now: the scope is rebuilt from its last checkpoint before ``issued_at`` and
+        its entries replayed up to that issue, whose entries are issued again to see what
+        they take (:meth:`_LayerValuation.issue_layers`). ``None`` when the issue is not in
+        the scope's ledger there. The work is that of a back-dated movement to that date."""
+        cp = w.uow.checkpoints.latest(scope, issued_at - dt.timedelta(microseconds=1))
+        wh = None if scope[1] == "*" else scope[1]
+        if cp is None:
+            window = w.uow.ledger.after(item.code, wh)
+            made: object = self._new_valuation(item)
+        else:
+            window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
+            made = valuation_from_state(cp[2])
+        if not isinstance(made, FifoValuation | LifoValuation):
+            return None
+        v = made
+        v.item, v.warehouse = item.code, scope[1]
+        replay = _Replay(window, issued_at)
+        self._window_records(w, replay, window)
+        doc_type, doc_id, line_no = _split_group(group)
+        org = self.organisation_scope
+        at = [i for i, e in enumerate(window)
+              if e.quantity < 0 and e.line_no == line_no and e.doc_id == doc_id
+              and e.doc_type == doc_type and e.kind not in _MOVE_KINDS
+              and not (org and e.kind == "transfer_out")]
+        if not at:
+            return None
+        counted = self.replayed  # not a back-dating: not counted as one
+        self._replay_entries(v, window[:at[0]], replay, item)
+        slices: list[LayerSlice] = []
+        hit = set(at)
+        for i in range(at[0], at[-1] + 1):
+            e = window[i]
+            if i in hit:
+                slices += v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1]
+            else:
+                self._replay_entries(v, [e], replay, item)
+        self.replayed = counted
+        return slices
+
+    def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry]
+                        ) -> None:
+        """What a replay of ``window`` reads besides the entries: the layers cancellations
+        went back into (:data:`_RESTORED`)."""
+        for e in window:
+            if e.quantity > 0 and e.from_ref:
+                found = w.uow.records.get(_RESTORED, str(e.entry_no))
+                if found is not None:
+                    replay.restored[e.entry_no] = [
+                        (int(k), r, Decimal(rec), Decimal(q), Decimal(val))
+                        for k, r, rec, q, val in found["layers"]]
+                    replay.wanted.add(e.from_ref)
+
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
                   replays: dict[tuple[str, str], _Replay]) -> Valuation:
@@ -2249,6 +2433,7 @@ class Jxc:
                                posted_at=when.isoformat(),
                                reason="a landed cost was applied to the scope after that date",
                                reason_zh="该日期之后此核算范围已分摊过到岸成本")
+        self._window_records(w, replay, window)
         split = 0
         while split < len(window) and window[split].posted_at <= when:
             split += 1
@@ -2268,6 +2453,7 @@ class Jxc:
                         item: Item) -> None:
         lot_costed = item.costing_method == "specific_lot"
         standard = type(v) is StandardCostValuation
+        quantum = money_quantum(self.currency_digits)
         org = self.organisation_scope
         for e in entries:
             if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
@@ -2286,8 +2472,21 @@ class Jxc:
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - kept
             elif e.quantity > 0:
-                v.receive(e.quantity, ZERO, e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
-                          value=e.value)
+                back = replay.restored.get(e.entry_no) if e.from_ref else None
+                if (back is not None and isinstance(v, FifoValuation | LifoValuation)
+                        and not v.shortages):
+                    took = replay.took.get(e.from_ref)
+                    if took is not None:  # its issue was replayed here: what it took now
+                        fresh = _share_back(took, e.quantity, e.value, quantum) or []
+                        if fresh != back:
+                            replay.rewrite[e.entry_no] = fresh
+                        back = fresh
+                    self._restore(v, list(back), e.quantity, e.value,
+                                  f"{e.doc_id}/{e.line_no}")
+                else:
+                    v.receive(e.quantity, ZERO,
+                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
+                              value=e.value)
                 if standard:
                     # at standard a receipt that brings the stock back to zero takes the
                     # rounding left in it: on another path it enters at another cent. That
@@ -2301,7 +2500,11 @@ class Jxc:
                             replay.settled.append(a)
             elif e.quantity < 0:
                 group = _group_ref(e.doc_type, e.doc_id, e.line_no)
-                cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                if group in replay.wanted and isinstance(v, FifoValuation | LifoValuation):
+                    cost, took = v.issue_layers(-e.quantity, e.from_ref or None, ref=group)
+                    replay.took.setdefault(group, []).extend(took)
+                else:
+                    cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
@@ -2339,6 +2542,8 @@ class Jxc:
             else:
                 out.append(CostAdjustment(BACK_DATING, delta, qty.get(g, ZERO), g))
         w.uow.checkpoints.drop_after(scope, when)
+        for entry_no, layers in replay.rewrite.items():  # cancellations the replay moved
+            _record_restored(w, entry_no, layers)
         return out
 
     def _checkpoint(self, w: _Work, entries: list[LedgerEntry],
