@@ -1117,3 +1117,28 @@ def test_a_later_return_follows_its_delivery_when_the_month_is_valued_anew(
     docs.cancel(back, U)
     assert sum((x.entry.value for x in j.ledger("Q", "W")
                 if x.entry.doc_id == f"{back}-R"), D(0)) == D("-52.00")
+
+
+def test_summary_shows_a_cancelled_transfer_as_a_cancellation(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """A transfer document cancelled: its red entries are transfers too (out of the target,
+    back into the source). The 进销存汇总表 shows them under ``transfer_reversal``, as the other
+    documents' cancellations (``delivery_reversal``...), not as 3 more units transferred each
+    way; a transfer posted by ``Jxc.transfer`` under an id ending in ``-R`` stays a transfer."""
+    j, docs, acc, _, _ = world
+    j.define_warehouse(Warehouse("W2", "second"))
+    j.define_item(Item("T", "tea"))
+    post(docs, "purchase_receipt", [Line(1, "T", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    tr = post(docs, "transfer", [Line(1, "T", D(3), warehouse="W", to_warehouse="W2")],
+              date=dt.date(2026, 11, 3))
+    docs.cancel(tr, U)
+    j.transfer("T", "W", "W2", D(1), doc_id="MINE-R", posted_at=dt.datetime(2026, 11, 4, 9))
+    rows = {r.warehouse: r for r in acc.inventory_summary(2026, 11) if r.item == "T"}
+    w, w2 = rows["W"], rows["W2"]
+    assert w.out_by_kind == {"transfer_out": (D(4), D("40.00"))}
+    assert w.in_by_kind == {"purchase_receipt": (D(10), D("100.00")),
+                            "transfer_reversal": (D(3), D("30.00"))}
+    assert w2.in_by_kind == {"transfer_in": (D(4), D("40.00"))}
+    assert w2.out_by_kind == {"transfer_reversal": (D(3), D("30.00"))}
+    assert (w.closing_qty, w2.closing_qty) == (D(9), D(1))

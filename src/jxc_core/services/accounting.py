@@ -32,6 +32,7 @@ from jxc_core.costing import MonthlyAverageValuation, PeriodCloseResult
 from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, NotFoundError, PeriodClosedError
+from jxc_core.ports import UnitOfWork
 from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
 from jxc_core.services.jxc import _MOVE_KINDS, Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
@@ -64,6 +65,17 @@ _MONTHLY_CLOSE = "monthly_close"
 #: the account role that takes the month-end cost of an issue, by the issuing document type
 _COUNTER_ROLE = {"delivery": "cogs", "issue": "cogs", "purchase_return": "price_difference",
                  "adjustment": "adjustment", "stock_count": "count_gain_loss"}
+
+
+def _cancelled_transfer(uow: UnitOfWork, doc_id: str, known: dict[str, bool]) -> bool:
+    """Whether ledger entries of ``doc_id`` are the cancellation (红冲, ``<id>-R``) of a
+    transfer document: its own entries are transfers too, out and in."""
+    found = known.get(doc_id)
+    if found is None:
+        data = uow.documents.get(doc_id[:-2]) if doc_id.endswith("-R") else None
+        found = known[doc_id] = data is not None and data.get("doc_type") == "transfer" and (
+            data.get("state") == "cancelled")
+    return found
 
 
 @attrs.frozen(slots=True)
@@ -842,6 +854,7 @@ class Accounting:
             w = _Work(self.jxc, uow)
             start, end = _bounds(w, year, month)
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
+            cancelled: dict[str, bool] = {}
             out: list[SummaryRow] = []
             for item, wh in sorted(opening):
                 oq, ov = opening[(item, wh)]
@@ -865,7 +878,11 @@ class Accounting:
                             adjust += e.value
                         continue
                     bucket = ins if e.quantity > 0 else outs
-                    pair = bucket.setdefault(e.kind, [ZERO, ZERO])
+                    kind = e.kind
+                    if kind in ("transfer_out", "transfer_in") and _cancelled_transfer(
+                            uow, e.doc_id, cancelled):
+                        kind = "transfer_reversal"  # as the other documents' cancellations
+                    pair = bucket.setdefault(kind, [ZERO, ZERO])
                     pair[0] += abs(e.quantity)
                     pair[1] += abs(e.value) if e.quantity > 0 else -e.value
                     moved[(e.doc_type, e.doc_id, e.line_no)] = (pair, e.quantity > 0)
