@@ -1,6 +1,13 @@
 """Documents (单据): lines with VAT, the core lifecycle, approvals as data — pure."""
 
 from jxc_core.documents.codec import LINE_FIELDS, document_from_data, document_to_data
+from jxc_core.documents.forms import (
+    FORM_FIELDS,
+    LINE_FORM_FIELDS,
+    DocumentForm,
+    document_form,
+    line_from_form,
+)
 from jxc_core.documents.lifecycle import (
     CLOSABLE,
     TRANSITIONS,
@@ -22,23 +29,28 @@ from jxc_core.documents.workflow import Step, User, Workflow, lifecycle_data
 
 __all__ = [
     "CLOSABLE",
+    "FORM_FIELDS",
     "LINE_FIELDS",
+    "LINE_FORM_FIELDS",
     "TRANSITIONS",
     "VAT_RATES",
     "Action",
     "ActionRecord",
     "DocType",
     "Document",
+    "DocumentForm",
     "Line",
     "LineAmounts",
     "State",
     "Step",
     "User",
     "Workflow",
+    "document_form",
     "document_from_data",
     "document_to_data",
     "lifecycle_data",
     "line_amounts",
+    "line_from_form",
     "next_state",
     "offered_actions",
 ]

@@ -38,6 +38,7 @@ import attrs
 
 from jxc_core.costing import AllocationBasis, AllocationLine, allocate_landed_cost
 from jxc_core.documents.codec import document_from_data, document_to_data
+from jxc_core.documents.forms import document_form
 from jxc_core.documents.lifecycle import CLOSABLE, Action, State, next_state, offered_actions
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
@@ -759,6 +760,17 @@ class Documents:
             return [JournalRow.from_data(r) for r in uow.journal.all(doc_id)]
 
     # -- creating ---------------------------------------------------------------------------
+    def create_from_form(self, form: Mapping[str, Any], *, user: str = "",
+                         idempotency_key: str | None = None) -> Document:
+        """:meth:`create` from a form: plain data as a web form or a low-code platform sends
+        it, numbers as text (:func:`jxc_core.documents.document_form`). A form that cannot be
+        read is ``invalid_document`` naming the field (``lines[2].price``); then the rules of
+        :meth:`create` apply. Nothing is written on any refusal."""
+        f = document_form(form)
+        return self.create(f.doc_type, list(f.lines), party=f.party, date=f.date,
+                           currency=f.currency, user=user, attributes=f.attributes,
+                           doc_id=f.doc_id, idempotency_key=idempotency_key)
+
     def create(
         self,
         doc_type: DocType | str,
