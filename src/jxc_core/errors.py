@@ -75,6 +75,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "The period containing {date} is closed",
         "{date} 所在的会计期间已结账",
     ),
+    "invalid_period": (
+        "Invalid period: {field} {value!r}: {reason}",
+        "会计期间无效：{field} {value!r}：{reason}",
+    ),
     "invalid_amount_precision": (
         "{field} {value} has more decimals than the currency's minor unit {quantum}",
         "{field} {value} 的小数位超过了币种最小单位 {quantum}",

@@ -229,8 +229,10 @@ def test_landed_cost_receipts_are_refused_at_creation(shop: Shop, receipts: obje
 
 
 def test_unknown_document_type_and_id(shop: Shop) -> None:
-    with pytest.raises(ValueError, match="invoice"):
+    with pytest.raises(JxcError) as unknown:
         shop.docs.create("invoice", [Line(1, "A", D(1), warehouse="W1")])
+    assert unknown.value.code == "invalid_document"
+    assert unknown.value.data["doc_type"] == "invoice"
     with pytest.raises(JxcError) as err:
         shop.docs.submit("NOPE", BOSS)
     assert err.value.code == "not_found"

@@ -31,7 +31,10 @@ def test_a_converted_quantity_has_the_base_units_precision(item: Item, quantity:
 
 
 @pytest.mark.parametrize(("item", "quantity", "unit"), [
-    (CUP, D("0.1"), "箱"), (CUP, D("1.6"), "箱"), (RICE, D("0.0001"), "袋")])
+    (CUP, D("0.1"), "箱"), (CUP, D("1.6"), "箱"), (RICE, D("0.0001"), "袋"),
+    # a fraction typed with 28 digits: its product with the factor is not rounded to 5 个 or
+    # 4 个 before the check (0.4166666666666666666666666667 x 12 = 5.0000...0004)
+    (CUP, D(5) / 12, "箱"), (CUP, D(1) / 3, "箱"), (RICE, D(1) / 3, "袋")])
 def test_an_inexact_conversion_is_refused(item: Item, quantity: Decimal, unit: str) -> None:
     with pytest.raises(JxcError) as err:
         item.to_base(quantity, unit)

@@ -19,6 +19,7 @@ from typing import Any
 
 from jxc_core.documents.lifecycle import State
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
+from jxc_core.errors import JxcError
 
 __all__ = ["LINE_FIELDS", "document_from_data", "document_to_data"]
 
@@ -106,7 +107,24 @@ def document_to_data(doc: Document, *, compact: bool = False) -> dict[str, Any]:
 
 
 def document_from_data(d: dict[str, Any]) -> Document:
-    """The document of :func:`document_to_data` data, full or compact."""
+    """The document of :func:`document_to_data` data, full or compact. Data that lacks a
+    field (``doc_id``, ``state``, a line's ``price``, ...) is ``invalid_document`` naming it
+    (``field``), not a ``KeyError``: a form of a few fields is not a document; make one with
+    ``Documents.create``."""
+    try:
+        return _document_from(d)
+    except KeyError as err:
+        field = err.args[0] if err.args else ""
+        doc_id = d.get("doc_id", "") if isinstance(d, dict) else ""
+        raise JxcError("invalid_document", doc_id=doc_id if isinstance(doc_id, str) else "",
+                       field=field,
+                       reason=f"the data has no {field!r} (document_from_data reads what "
+                              "document_to_data wrote)",
+                       reason_zh=f"数据缺少字段 {field!r}（document_from_data 读取的是 "
+                                 "document_to_data 写出的数据）") from None
+
+
+def _document_from(d: dict[str, Any]) -> Document:
     return Document(
         doc_type=DocType(d["doc_type"]), doc_id=d["doc_id"], party=d["party"],
         date=None if d["date"] is None else dt.date.fromisoformat(d["date"]),

@@ -33,6 +33,7 @@ from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, NotFoundError, PeriodClosedError
 from jxc_core.ports import UnitOfWork
+from jxc_core.services._checks import check_day, check_month, check_period
 from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
 from jxc_core.services.jxc import _MOVE_KINDS, Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
@@ -257,12 +258,16 @@ class Accounting:
         return made
 
     def vouchers(self, period: str | None = None) -> list[Voucher]:
+        """The stored vouchers, of one period (``"YYYY-MM"``) or all (``None``); any other
+        text is ``invalid_period``."""
+        check_period(period)
         with self.jxc.storage.unit_of_work() as uow:
             rows = uow.records.list("voucher", f"记-{period}" if period else "")
         return [Voucher.from_data(d) for _, d in rows]
 
     def trial_balance(self, period: str | None = None) -> list[TrialRow]:
         """Debits and credits per account over the vouchers (of one period, or all)."""
+        check_period(period)
         sums: dict[str, list[Decimal]] = {}
         for v in self.vouchers(period):
             for x in v.lines:
@@ -272,6 +277,7 @@ class Accounting:
         return [TrialRow(a, self.mapping.name_of(a), d, c) for a, (d, c) in sorted(sums.items())]
 
     def account_balance(self, account: str, period: str | None = None) -> Decimal:
+        check_period(period)
         return sum((r.balance for r in self.trial_balance(period) if r.account == account),
                    ZERO)
 
@@ -339,7 +345,10 @@ class Accounting:
 
         ``currency`` must be one the service knows (``unknown_currency``), and ``amount`` may
         not have more decimals than it (``invalid_amount_precision``: 10.5 JPY, 10.005 USD);
-        the amount is booked at the currency's digits (``Decimal("10.5")`` USD as 10.50)."""
+        the amount is booked at the currency's digits (``Decimal("10.5")`` USD as 10.50).
+        ``date`` is a ``datetime.date`` (else ``invalid_date``); an unknown party is
+        ``not_found`` (kind ``party``)."""
+        check_day(date, "date")
         amount = check_number(amount, "amount")
         if amount <= 0:
             raise JxcError("invalid_quantity", field="amount", value=amount)
@@ -353,6 +362,8 @@ class Accounting:
         payload = (kind, party, amount, date, cur, list(invoices or []), doc_id)
 
         def body(w: _Work) -> list[JournalRow]:
+            if type(party) is not str or w.uow.master.get_party(party) is None:
+                raise NotFoundError(kind="party", key=party)
             self._check_open(w, date)
             rows = [JournalRow.from_data(r) for r in w.uow.journal.all()]
             found, book_left = self._open_items(rows, kind, party)
@@ -430,6 +441,8 @@ class Accounting:
         period): the invoices it cleared are open again by what it cleared, in both
         currencies, and the bank and exchange difference are taken back. An unknown number is
         ``not_found``; one already reversed, or itself a reversal, ``invalid_transition``."""
+        if date is not None:
+            check_day(date, "date")
         payload = (number, date)
 
         def body(w: _Work) -> list[JournalRow]:
@@ -455,6 +468,7 @@ class Accounting:
 
     def aging(self, kind: str = "receivable", *, as_of: dt.date) -> list[AgingRow]:
         """Open items per party by age in days: 0-30, 31-60, 61-90, over 90."""
+        check_day(as_of, "as_of")
         buckets: dict[str, list[Decimal]] = {}
         for item in self.open_items(kind):
             days = (as_of - item.date).days
@@ -471,7 +485,10 @@ class Accounting:
 
     def close_period(self, year: int, month: int, *, user: str = "",
                      strict: bool = False) -> PeriodClose:
-        """Close a month: voucher everything, snapshot the balances, lock the period."""
+        """Close a month: voucher everything, snapshot the balances, lock the period.
+        ``year`` and ``month`` are ints (else ``TypeError``), month 1 to 12 (else
+        ``invalid_period``)."""
+        check_month(year, month)
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> PeriodClose:
@@ -785,6 +802,7 @@ class Accounting:
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
         """Reopen a closed month (and every later one): explicit and recorded."""
+        check_month(year, month)
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> None:
@@ -850,6 +868,7 @@ class Accounting:
     def inventory_summary(self, year: int, month: int) -> list[SummaryRow]:
         """进销存汇总表: per item and warehouse, opening, receipts and issues by kind, closing.
         Location moves (``move_out``/``move_in``, inside one warehouse) are neither."""
+        check_month(year, month)
         with self.jxc.storage.unit_of_work() as uow:
             w = _Work(self.jxc, uow)
             start, end = _bounds(w, year, month)
@@ -921,6 +940,7 @@ class Accounting:
         By customer the cost is that of the customer's own deliveries and sales returns; for
         monthly-average items it is their month-end cost, there once their month is closed (the
         close names the customer on those ``period_close`` rows; before it: no cost)."""
+        check_period(period)
         if by not in ("item", "customer"):
             raise JxcError("configuration", reason=f"gross profit by item or customer: {by}",
                            reason_zh=f"毛利按 item（商品）或 customer（客户）统计：{by}")

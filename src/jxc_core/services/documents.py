@@ -43,6 +43,7 @@ from jxc_core.documents.lifecycle import CLOSABLE, Action, State, next_state, of
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
+from jxc_core.services._checks import check_doc_type, check_lines, check_user
 from jxc_core.services.jxc import (
     IN,
     OUT,
@@ -797,11 +798,16 @@ class Documents:
         document but for a transfer (``duplicate_serial``), a return lists serials of its
         source line; serials elsewhere (orders, invoices, landed costs, items not
         serial-tracked) and stock counts of serial-tracked items are ``invalid_document``
-        (docs/purchase-and-sales.md, "Serial numbers")."""
+        (docs/purchase-and-sales.md, "Serial numbers").
+
+        An unknown ``doc_type`` is ``invalid_document`` (``field="doc_type"``, the reason lists
+        the types); a line that is not a :class:`Line` (a tuple of its fields) is
+        ``TypeError``."""
         if date is not None and (not isinstance(date, dt.date) or isinstance(date, dt.datetime)):
             raise JxcError("invalid_date", field="date", expected="datetime.date",
                            kind=type(date).__name__, value=date)
-        kind = DocType(doc_type)
+        kind = check_doc_type(doc_type)
+        check_lines(lines)
         if currency is None:
             currency = self.jxc.book_currency
         payload = (kind.value, list(lines) if idempotency_key is None else _keyed(lines), party,
@@ -958,6 +964,7 @@ class Documents:
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, doc: Document | str, user: User) -> list[str]:
         """What ``user`` may do with ``doc`` now (for a UI to show)."""
+        check_user(user)
         d = self.get(doc) if isinstance(doc, str) else doc
         wf = self.workflows.get(d.doc_type.value)
         if wf is None:  # every action of the table from its state (close: orders only)
@@ -996,6 +1003,8 @@ class Documents:
 
     def approve_through(self, doc_id: str, users: Sequence[User]) -> Document:
         """Submit, approve with each user in turn until approved, and post (a convenience)."""
+        for i, u in enumerate(users):
+            check_user(u, f"users[{i}]")
         doc = self.get(doc_id)
         if doc.state == State.DRAFT:
             doc = self.submit(doc_id, users[0])
@@ -1014,6 +1023,7 @@ class Documents:
         refuses the batch and leaves nothing written: the error is that document's own, with
         ``batch_doc_id`` added to its data. One commit for the batch is why it is faster than
         one :meth:`post` per document."""
+        check_user(user)
         ids = list(doc_ids)
         if not ids:
             raise JxcError("invalid_document", doc_id="", reason="no documents to post",
@@ -1037,6 +1047,7 @@ class Documents:
 
     def _act(self, doc_id: str, action: Action, user: User, comment: str,
              key: str | None) -> Document:
+        check_user(user)  # every action: submit, approve, reject, post, cancel, close
         payload = (doc_id, action.value, user.name, sorted(user.roles), comment)
 
         def body(w: _Work) -> Document:

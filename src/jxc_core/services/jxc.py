@@ -1235,6 +1235,17 @@ class _MovePick(_Pick):
         return [(lt, location, q) for lt, q in out.items()]
 
 
+def _check_setting_int(value: object, name: str, least: int) -> None:
+    """A whole-number setting of :class:`Jxc`: an int (not a bool, a float or a str: those
+    are ``TypeError``) of ``least`` or more (else ``configuration``)."""
+    if type(value) is not int:
+        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    if value < least:
+        raise JxcError("configuration", field=name, value=value,
+                       reason=f"{name} must be {least} or more, got {value}",
+                       reason_zh=f"{name} 须为不小于 {least} 的整数，实际为 {value}")
+
+
 def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
                               currency_digits: int) -> dict[str, int]:
     out: dict[str, int] = {}
@@ -1277,7 +1288,15 @@ class Jxc:
         ``digits_by_currency``; else ``unknown_currency``.
         ``digits_by_currency``: decimals of other currencies where they are not the ISO 4217
         ones babel gives (``{"HUF": 2}``), or of codes babel does not know; see
-        :meth:`digits_of`."""
+        :meth:`digits_of`.
+        ``currency_digits`` is an int of 0 or more and ``checkpoint_every`` one of 1 or more
+        (a bool, a float or a str is ``TypeError``; out of range: ``configuration``, with
+        ``field``); ``organisation_scope`` is a bool (else ``TypeError``)."""
+        _check_setting_int(currency_digits, "currency_digits", 0)
+        _check_setting_int(checkpoint_every, "checkpoint_every", 1)
+        if type(organisation_scope) is not bool:
+            raise TypeError(f"organisation_scope must be a bool, got "
+                            f"{type(organisation_scope).__name__} {organisation_scope!r}")
         by_currency = _check_digits_by_currency(digits_by_currency or {}, book_currency,
                                                 currency_digits)
         if type(book_currency) is not str or book_currency not in by_currency:

@@ -7,7 +7,7 @@ boundary (the service layer) so that records read back from storage are not re-c
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from typing import Any
 
 import attrs
@@ -29,6 +29,11 @@ __all__ = [
 
 COSTING_METHODS = ("fifo", "lifo", "moving_average", "monthly_average", "standard",
                    "specific_lot")
+
+#: multiplies exactly (no digit is ever rounded away), so that a quantity times a unit factor
+#: is checked as it is: 5/12 箱 typed as 0.4166666666666666666666666667 is 5.0000...0004 个, not
+#: the 5 that 28 digits round it to (DOMAIN 1: conversions are exact or refused)
+_EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
 def _check_units(_: object, __: attrs.Attribute[Any], units: dict[str, Decimal]) -> None:
@@ -124,7 +129,7 @@ class Item:
             factor = self.units.get(unit)
             if factor is None:
                 raise JxcError("unknown_unit", item=self.code, unit=unit)
-            base = quantity * factor
+            base = _EXACT.multiply(quantity, factor)
         quantum = Decimal(1).scaleb(-self.quantity_digits)
         if base.quantize(quantum) != base:
             raise JxcError(

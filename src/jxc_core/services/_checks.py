@@ -1,0 +1,95 @@
+"""Argument checks of the public methods of :class:`Documents` and :class:`Accounting`.
+
+House rule: a value of the wrong Python type is a ``TypeError`` naming the argument; a value of
+the right type that means nothing (month 13, the period ``"2026-3"``, a document type nobody
+knows) is a :class:`JxcError` with a stable code. Both are raised before anything is read or
+written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+
+from jxc_core.documents.model import DocType, Line
+from jxc_core.documents.workflow import User
+from jxc_core.errors import JxcError
+
+__all__ = ["check_day", "check_doc_type", "check_lines", "check_month", "check_period",
+           "check_user"]
+
+#: a period (会计期间) as the books name it: ``YYYY-MM``, month 01 to 12
+PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+
+_DOC_TYPES = tuple(t.value for t in DocType)
+
+
+def check_user(user: object, name: str = "user") -> None:
+    """``user`` is a :class:`User` (not its name), else ``TypeError``."""
+    if not isinstance(user, User):
+        raise TypeError(f"{name} must be a User, got {type(user).__name__} {user!r} "
+                        "(pass User(name, roles), not the user's name)")
+
+
+def check_doc_type(doc_type: object) -> DocType:
+    """The :class:`DocType` named by ``doc_type`` (a ``DocType`` or its value). Not a str:
+    ``TypeError``; a name that is no document type: ``invalid_document`` listing them."""
+    if not isinstance(doc_type, str):
+        raise TypeError(f"doc_type must be a DocType or a str, got {type(doc_type).__name__} "
+                        f"{doc_type!r}")
+    if doc_type not in _DOC_TYPES:
+        known = ", ".join(_DOC_TYPES)
+        raise JxcError("invalid_document", doc_id="", field="doc_type", doc_type=doc_type,
+                       reason=f"unknown document type {doc_type!r} (one of {known})",
+                       reason_zh=f"未知的单据类型 {doc_type!r}（可选：{known}）")
+    return DocType(doc_type)
+
+
+def check_lines(lines: Iterable[object]) -> None:
+    """Every line is a :class:`Line` (not a tuple or a dict of its fields), else
+    ``TypeError`` naming it."""
+    if isinstance(lines, (str, bytes)):
+        raise TypeError(f"lines must be a sequence of Line, got {type(lines).__name__}")
+    for index, line in enumerate(lines):
+        if not isinstance(line, Line):
+            raise TypeError(f"lines[{index}] must be a Line, got {type(line).__name__} "
+                            f"{line!r}")
+
+
+def check_day(value: object, name: str) -> None:
+    """``value`` is a ``datetime.date`` (not a datetime, not a str), else ``invalid_date``
+    (the rule of every date argument: ``Documents.create(date=)``, ``Jxc.receive(expiry=)``)."""
+    if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+        raise JxcError("invalid_date", field=name, expected="datetime.date",
+                       kind=type(value).__name__, value=value)
+
+
+def check_month(year: object, month: object) -> None:
+    """``year`` and ``month`` are ints (else ``TypeError``), year 1 to 9999 and month 1 to 12
+    (else ``invalid_period`` naming the field)."""
+    for name, value in (("year", year), ("month", month)):
+        if type(value) is not int:
+            raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
+    assert isinstance(year, int) and isinstance(month, int)
+    if not 1 <= year <= 9999:
+        raise JxcError("invalid_period", field="year", value=year,
+                       reason="a year is from 1 to 9999", reason_zh="年份须在 1 到 9999 之间")
+    if not 1 <= month <= 12:
+        raise JxcError("invalid_period", field="month", value=month,
+                       reason="a month is from 1 to 12", reason_zh="月份须在 1 到 12 之间")
+
+
+def check_period(period: object, name: str = "period") -> None:
+    """``period`` is ``None`` (every period) or a ``YYYY-MM`` text with a month 01 to 12:
+    ``"2026-3"``, ``"2026"`` or ``"2026-13"`` is ``invalid_period`` (a prefix matched none
+    or several months); not a str: ``TypeError``."""
+    if period is None:
+        return
+    if type(period) is not str:
+        raise TypeError(f"{name} must be a str 'YYYY-MM' or None, got {type(period).__name__} "
+                        f"{period!r}")
+    if PERIOD.fullmatch(period) is None:
+        raise JxcError("invalid_period", field=name, value=period,
+                       reason="a period is written YYYY-MM, month 01 to 12 (e.g. '2026-03')",
+                       reason_zh="会计期间的格式为 YYYY-MM，月份 01 到 12（如 '2026-03'）")
