@@ -249,6 +249,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Invalid configuration: {reason}",
         "配置无效：{reason}",
     ),
+    "invalid_text": (
+        "{field} is not valid text: {value} has a lone surrogate at position {position} "
+        "(text must be encodable as UTF-8)",
+        "{field} 不是有效文本：{value} 在第 {position} 位含有孤立的代理字符（文本须能以 UTF-8 "
+        "编码）",
+    ),
+    "storage_error": (
+        "The store {path} failed ({problem}): {reason}",
+        "存储 {path} 出错（{problem}）：{reason}",
+    ),
 }
 
 

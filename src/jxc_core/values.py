@@ -136,9 +136,17 @@ def check_quantity(value: object, name: str = "quantity") -> Decimal:
 
 def check_text(value: object, name: str) -> str:
     """``value`` if it is a ``str`` (a code: a document number, a lot, a location), else a
-    ``TypeError`` naming it (a ``None`` kept by one adapter broke every later read)."""
+    ``TypeError`` naming it (a ``None`` kept by one adapter broke every later read). A ``str``
+    that is not encodable as UTF-8 (a lone surrogate such as ``"\\ud800"``) is
+    ``JxcError("invalid_text")``: SQLite cannot store it, so no adapter is given it."""
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate: no store can keep it
+            raise JxcError("invalid_text", field=name, value=repr(value),  # printable
+                           position=exc.start) from None
     return value
 
 

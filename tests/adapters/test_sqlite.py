@@ -6,9 +6,13 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from jxc_core.adapters import SqliteStorage
 from jxc_core.adapters.sqlite import MIGRATIONS
 from jxc_core.ports import Storage
+from jxc_core.services import Jxc
+from jxc_core.stock import Item
 from jxc_core.testing import StorageContract
 
 
@@ -138,3 +142,281 @@ def test_a_file_it_cannot_open_is_a_clear_refusal(tmp_path: Path) -> None:
     con = sqlite3.connect(newer)
     assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1
     con.close()
+
+
+def _filled(path: Path) -> tuple[SqliteStorage, Jxc]:
+    from decimal import Decimal as D
+
+    from jxc_core.services import Jxc
+    from jxc_core.stock import Item, Warehouse
+
+    storage = SqliteStorage(str(path), checkpoints="inline")
+    jxc = Jxc(storage)
+    jxc.define_warehouse(Warehouse("W", "w"))
+    jxc.define_item(Item("A", "a"))
+    jxc.receive("A", "W", D(10), D("1.00"), doc_id="R0")
+    return storage, jxc
+
+
+def _fill_up(storage: SqliteStorage, spare_pages: int = 0) -> None:
+    """The file may not grow by more than ``spare_pages`` pages: a full disk."""
+    con = storage._connection()
+    pages = con.execute("PRAGMA page_count").fetchone()[0]
+    con.execute(f"PRAGMA max_page_count = {pages + spare_pages}")
+
+
+def test_a_full_disk_is_a_storage_error_and_the_next_command_works(tmp_path: Path) -> None:
+    """SQLite rolls the transaction back itself when the disk is full; rolling back again
+    (or to a savepoint) raised "cannot rollback - no transaction is active" or "no such
+    savepoint" in place of the real error. The caller now gets ``storage_error``
+    (problem ``full``, the path, SQLite's error as ``__cause__``), nothing is written, and the
+    next command works."""
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+
+    storage, jxc = _filled(tmp_path / "full.db")
+    _fill_up(storage)
+    with pytest.raises(JxcError) as info:
+        jxc.receive("A", "W", D(1), D("1.00"), doc_id="x" * 20000)
+    error = info.value
+    assert error.code == "storage_error" and error.data["problem"] == "full"
+    assert error.data["path"] == storage.path
+    assert isinstance(error.__cause__, sqlite3.OperationalError)
+    assert "full" in str(error.__cause__) and "磁盘或数据库已满" in error.message_zh
+    assert jxc.balance("A", "W").on_hand == 10
+    jxc.receive("A", "W", D(1), D("1.00"), doc_id="R1")  # a small one still fits
+    assert jxc.balance("A", "W").on_hand == 11
+    storage.close()
+
+
+def test_a_full_disk_inside_a_savepoint_loses_the_unit_of_work_clearly(tmp_path: Path) -> None:
+    """A full disk during a multi-row append (its savepoint): ``storage_error`` inside the
+    block and at its end, never "no such savepoint"; the unit of work is lost (SQLite
+    rolled it back), so a later write or commit in it is refused (``rolled_back``) instead
+    of committing half of it; the next unit of work works."""
+    import datetime as dt
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+    from jxc_core.stock.model import LedgerEntry
+
+    storage, _ = _filled(tmp_path / "full.db")
+
+    def entry(no: int, doc: str = "x" * 30000) -> LedgerEntry:
+        return LedgerEntry(no, "T", "W", "", "", D(1), D(1), dt.datetime(2026, 1, 1),
+                           "receipt", "receipt", doc, 1, "")
+
+    before = storage._connection().execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    _fill_up(storage, spare_pages=2)
+    with pytest.raises(JxcError) as at_exit, storage.unit_of_work() as u:
+        u.sequences.next("s")
+        with pytest.raises(JxcError) as inside:
+            u.ledger.append([entry(100), entry(101), entry(102)])
+        assert inside.value.code == "storage_error" and inside.value.data["problem"] == "full"
+        for write in (lambda: u.sequences.next("s"), u.commit):
+            with pytest.raises(JxcError) as later:
+                write()
+            assert later.value.data["problem"] == "rolled_back"
+            assert later.value.__cause__ is inside.value
+        raise inside.value
+    assert at_exit.value is inside.value  # the real error, not a failed rollback
+    _fill_up(storage, spare_pages=10_000)
+    with storage.unit_of_work() as u:
+        assert u.ledger.count() == before
+        assert u.sequences.next("s") == 1  # the lost unit of work kept nothing
+        u.ledger.append([entry(100, "small"), entry(101, "small")])
+        u.commit()
+    with storage.unit_of_work() as u:
+        assert u.ledger.count() == before + 2
+    storage.close()
+
+
+def test_a_relative_path_is_made_absolute(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    """The path is made absolute when the storage is made: a thread that connects after the
+    working directory changed opens the same file (it used to make an empty one in the new
+    directory and fail on "no such table")."""
+    import threading
+    from decimal import Decimal as D
+
+    from jxc_core.services import Jxc
+    from jxc_core.stock import Item, Warehouse
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir()
+    second.mkdir()
+    monkeypatch.chdir(first)
+    storage = SqliteStorage("shop.db")
+    assert storage.path == str(first / "shop.db")
+    jxc = Jxc(storage)
+    jxc.define_warehouse(Warehouse("W", "w"))
+    jxc.define_item(Item("A", "a"))
+    jxc.receive("A", "W", D(5), D(1))
+    monkeypatch.chdir(second)
+    seen: list[object] = []
+
+    def read() -> None:
+        try:
+            seen.append(jxc.balance("A", "W").on_hand)
+        except Exception as exc:  # the assertion below reports it
+            seen.append(exc)
+
+    thread = threading.Thread(target=read)
+    thread.start()
+    thread.join()
+    assert seen == [D(5)]
+    assert list(second.iterdir()) == []
+    storage.close()
+
+
+def test_text_sqlite_cannot_store_is_refused_and_writes_nothing(tmp_path: Path) -> None:
+    """At the port (below the service's checks): a lone surrogate in any row of a balances
+    put or a journal append is ``invalid_text``; neither leaves the rows before it behind
+    (each runs in a savepoint, as the other multi-row writes do)."""
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+    from jxc_core.stock.model import Balance
+
+    storage = SqliteStorage(str(tmp_path / "text.db"))
+    with storage.unit_of_work() as u:
+        u.balances.put([Balance("I", "W", "kept", "", D(2))])
+        with pytest.raises(JxcError) as info:
+            u.balances.put([Balance("I", "W", "a", "", D(1)),
+                            Balance("I", "W", "\ud800", "", D(1))])
+        assert info.value.code == "invalid_text"
+        assert isinstance(info.value.__cause__, UnicodeEncodeError)
+        with pytest.raises(JxcError) as info:
+            u.journal.append([{"doc_id": "x", "a": 1}, {"doc_id": "y", "a": 2},
+                              {"doc_id": "z\ud800", "a": 3}])
+        assert info.value.code == "invalid_text"
+        with pytest.raises(JxcError) as info:
+            u.master.put_item(Item("\udc00", "x"))
+        assert info.value.code == "invalid_text"
+        with pytest.raises(JxcError) as info:
+            u.master.get_item("\udc00")
+        assert info.value.code == "invalid_text"
+        u.commit()  # what came before the refused writes is kept
+    with storage.unit_of_work() as u:
+        assert [b.location for b in u.balances.for_item("I", "W")] == ["kept"]
+        assert u.journal.all() == []
+    storage.close()
+
+
+def test_a_damaged_page_is_a_storage_error(tmp_path: Path) -> None:
+    """A page found damaged after the file opened ("database disk image is malformed") is
+    ``storage_error`` (problem ``corrupt``, the path) for a read and for a posting."""
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+    from jxc_core.services import Jxc
+
+    path = tmp_path / "damaged.db"
+    storage, jxc = _filled(path)
+    for n in range(20):
+        jxc.receive("A", "W", D(1), D("1.00"), doc_id=f"R{n + 1}")
+    storage.close()
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    root = con.execute("SELECT rootpage FROM sqlite_master WHERE name = 'ledger'").fetchone()[0]
+    size = con.execute("PRAGMA page_size").fetchone()[0]
+    con.close()
+    data = bytearray(path.read_bytes())
+    data[(root - 1) * size:root * size] = b"\xab" * size
+    path.write_bytes(bytes(data))
+    damaged = Jxc(SqliteStorage(str(path)))
+    for command in (lambda: damaged.ledger("A", "W"),
+                    lambda: damaged.receive("A", "W", D(1), D("1.00"))):
+        with pytest.raises(JxcError) as info:
+            command()
+        assert info.value.code == "storage_error" and info.value.data["problem"] == "corrupt"
+        assert info.value.data["path"] == str(path)
+        assert isinstance(info.value.__cause__, sqlite3.DatabaseError)
+    damaged.storage.close()
+
+
+def test_a_database_it_cannot_write_is_a_storage_error(tmp_path: Path) -> None:
+    """SQLite refusing to write ("attempt to write a readonly database": a read-only file,
+    here a read-only connection, which refuses the write lock too) is ``storage_error``
+    (problem ``read_only``) for reads and postings; once the file can be written again,
+    nothing was written and the next command works."""
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+
+    storage, jxc = _filled(tmp_path / "ro.db")
+    storage._connection().execute("PRAGMA query_only = ON")
+    with pytest.raises(JxcError) as info:
+        jxc.receive("A", "W", D(1), D("1.00"))
+    assert info.value.code == "storage_error" and info.value.data["problem"] == "read_only"
+    assert "readonly" in str(info.value.__cause__)
+    with pytest.raises(JxcError) as info:
+        jxc.balance("A", "W")
+    assert info.value.data["problem"] == "read_only"
+    storage._connection().execute("PRAGMA query_only = OFF")
+    assert jxc.balance("A", "W").on_hand == 10
+    jxc.receive("A", "W", D(1), D("1.00"))
+    assert jxc.balance("A", "W").on_hand == 11
+    storage.close()
+
+
+def test_any_sqlite_error_in_a_unit_of_work_reaches_the_caller_as_a_storage_error(
+    tmp_path: Path
+) -> None:
+    """Whatever SQLite error a unit of work meets (here injected before a ledger write,
+    where no repository maps it) leaves the block as ``storage_error`` with the original as
+    ``__cause__``, and nothing is written."""
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+
+    storage, jxc = _filled(tmp_path / "any.db")
+    raised = sqlite3.OperationalError("disk I/O error")
+
+    def fail(table: str) -> None:
+        if table == "ledger":
+            raise raised
+
+    storage.fault = fail
+    with pytest.raises(JxcError) as info:
+        jxc.receive("A", "W", D(1), D("1.00"))
+    storage.fault = None
+    assert info.value.code == "storage_error" and info.value.data["problem"] == "io"
+    assert info.value.__cause__ is raised
+    assert info.value.data["path"] == storage.path
+    assert jxc.balance("A", "W").on_hand == 10
+    storage.close()
+
+
+def test_a_foreign_sqlite_file_is_refused_not_converted(tmp_path: Path) -> None:
+    """A SQLite file with tables but no jxc_core schema version (another application's) is
+    ``configuration`` naming the path, and is left as it was (it used to be converted into a
+    jxc_core database, or fail with "table items already exists"); an empty file, or one
+    without tables, becomes a jxc_core database."""
+    from jxc_core.errors import JxcError
+
+    for name, table in (("clash.db", "items"), ("other.db", "customers")):
+        path = tmp_path / name
+        con = sqlite3.connect(path)
+        con.execute(f"CREATE TABLE {table} (id INTEGER, name TEXT)")
+        con.commit()
+        con.close()
+        with pytest.raises(JxcError) as info:
+            SqliteStorage(str(path))
+        assert info.value.code == "configuration"
+        assert info.value.data["path"] == str(path) and info.value.data["field"] == "path"
+        assert "not a jxc_core database" in str(info.value) and table in str(info.value)
+        assert "不是 jxc_core 数据库" in info.value.message_zh
+        con = sqlite3.connect(path)
+        assert [r[0] for r in con.execute("SELECT name FROM sqlite_master")] == [table]
+        assert con.execute("PRAGMA user_version").fetchone()[0] == 0
+        con.close()
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    bare = tmp_path / "bare.db"
+    sqlite3.connect(bare).execute("PRAGMA page_size = 4096").close()
+    for path in (empty, bare, tmp_path / "new.db"):
+        storage = SqliteStorage(str(path))
+        assert storage.schema_version == len(MIGRATIONS)
+        storage.close()

@@ -15,8 +15,11 @@ import json
 import operator
 import threading
 from collections.abc import Callable, Hashable, Iterable, Sequence
+from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
+
+import attrs
 
 from jxc_core.adapters import _json
 from jxc_core.adapters._misuse import nested, outside
@@ -88,6 +91,7 @@ class _Data:
 
 
 _MISSING = object()
+_ZERO = Decimal(0)
 #: not staged by the unit of work (staged ``_MISSING``: deleted by it)
 _UNSTAGED = object()
 
@@ -414,8 +418,9 @@ class _Ledger(_Repo):
 class _Balances(_Repo):
     def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
         u = self.u
+        # each group is kept in (location, lot) order (put sorts a group a new row joins)
         if warehouse is None:
-            groups = [k for k in u._merged("balances") if k[0] == item]
+            groups = sorted(k for k in u._merged("balances") if k[0] == item)
             return [b for g in groups for b in self._group(g).values()]
         return list(self._group((item, warehouse)).values())
 
@@ -429,12 +434,20 @@ class _Balances(_Repo):
         u = self.u
         staged = u._table("balances")
         base = u._d.balances
+        unsorted: list[tuple[str, str]] = []
         for b in rows:
             key = (b.item, b.warehouse)
             group = staged.get(key)
             if group is None or group is _MISSING:  # copy on first write
                 group = staged[key] = dict(base.get(key) or {})
-            group[(b.location, b.lot)] = b
+            if b.reserved:  # not kept: the service counts it from the reservations
+                b = attrs.evolve(b, reserved=_ZERO)
+            place = (b.location, b.lot)
+            if place not in group and group and place < next(reversed(group)):
+                unsorted.append(key)
+            group[place] = b
+        for key in unsorted:
+            staged[key] = dict(sorted(staged[key].items()))
 
     def all(self) -> list[Balance]:
         return [b for g in self.u._merged("balances").values() for b in g.values()]

@@ -7,7 +7,13 @@
   read, so a check (is there enough stock?) still holds when it writes. Commit or rollback.
 * A versioned schema with migrations (``PRAGMA user_version``), applied when the file opens.
 * Decimals are stored as TEXT (exact); dates as ISO-8601 TEXT.
-* One connection per thread; a process may open the same file any number of times.
+* One connection per thread; a process may open the same file any number of times. The path
+  is made absolute when the storage is made, so every thread opens the same file.
+* No raw ``sqlite3`` error leaves a unit of work: a full disk, an I/O error, a damaged page or
+  a read-only file is ``JxcError("storage_error")`` (``path``, ``problem``, the original as
+  ``__cause__``); text SQLite cannot store is ``invalid_text``. When SQLite has rolled the
+  transaction back itself, the unit of work is lost: a later write or commit in it is refused.
+* A file with tables but no jxc_core schema version (another application's) is refused.
 * WAL checkpoints (copying the log back into the database file, with its ``fsync``) run on a
   background thread by default (``checkpoints="background"``): a committing command does not
   wait for the disk. The committing connections keep SQLite's own automatic checkpoint as a
@@ -17,6 +23,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -178,12 +185,68 @@ def _dup(table: str, key: object) -> JxcError:
     return JxcError("duplicate_key", table=table, key=key)
 
 
+#: SQLite's primary result codes (``sqlite_errorcode & 0xff``) -> the ``problem`` of a
+#: ``storage_error``
+_PROBLEMS = {13: "full", 10: "io", 11: "corrupt", 26: "corrupt", 8: "read_only", 3: "read_only",
+             5: "locked", 6: "locked", 14: "cannot_open"}
+#: ``problem`` -> (English, Chinese) reason
+_REASONS = {
+    "full": ("the disk or the database is full", "磁盘或数据库已满"),
+    "io": ("a disk I/O error", "磁盘读写错误"),
+    "corrupt": ("the database file is damaged", "数据库文件已损坏"),
+    "read_only": ("the database cannot be written (a read-only file or directory, or no "
+                  "permission)", "数据库不可写（文件或目录只读，或没有权限）"),
+    "locked": ("the database is locked by another connection", "数据库被其他连接锁定"),
+    "cannot_open": ("the database file cannot be opened", "无法打开数据库文件"),
+    "rolled_back": ("an earlier storage error rolled this unit of work back: start a new one",
+                    "先前的存储错误已回滚本工作单元：请重新开始一个"),
+    "other": ("SQLite refused the operation", "SQLite 拒绝了该操作"),
+}
+
+
+def _problem(exc: sqlite3.Error) -> str:
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(code, int) and (code & 0xFF) in _PROBLEMS:
+        return _PROBLEMS[code & 0xFF]
+    text = str(exc)  # an error without a result code: read its message
+    for word, problem in (("full", "full"), ("readonly", "read_only"), ("read-only", "read_only"),
+                          ("malformed", "corrupt"), ("not a database", "corrupt"),
+                          ("I/O", "io"), ("locked", "locked"), ("busy", "locked"),
+                          ("unable to open", "cannot_open")):
+        if word in text:
+            return problem
+    return "other"
+
+
+def _storage_error(path: str, exc: sqlite3.Error | None, problem: str | None = None,
+                  doing: tuple[str, str] | None = None) -> JxcError:
+    """``JxcError("storage_error")`` for a SQLite error: data ``path``, ``problem`` (``full``,
+    ``io``, ``corrupt``, ``read_only``, ``locked``, ``cannot_open``, ``rolled_back``,
+    ``other``) and ``reason`` (with SQLite's own message); raise it ``from exc``."""
+    if problem is None:
+        problem = "other" if exc is None else _problem(exc)
+    en, zh = _REASONS[problem]
+    if doing is not None:
+        en, zh = f"{doing[0]}: {en}", f"{doing[1]}：{zh}"
+    if exc is not None:
+        en, zh = f"{en} (SQLite: {exc})", f"{zh}（SQLite：{exc}）"
+    return JxcError("storage_error", path=path, problem=problem, reason=en, reason_zh=zh)
+
+
+def _unstorable(field: str, exc: UnicodeEncodeError) -> JxcError:
+    """A text SQLite cannot store (a lone surrogate): ``invalid_text``."""
+    return JxcError("invalid_text", field=field, value=repr(exc.object), position=exc.start)
+
+
 class SqliteUnitOfWork:
     """One ``BEGIN IMMEDIATE`` transaction; see the module docstring."""
 
     def __init__(self, storage: SqliteStorage) -> None:
         self._storage = storage
-        self._con = storage._connection()
+        try:
+            self._con = storage._connection()
+        except sqlite3.Error as exc:  # the file went away, or is damaged
+            raise _storage_error(storage.path, exc) from exc
         #: the connection's serial: a connection made after close() gets a new one, whatever
         #: its id() (a stamp must never repeat for another connection)
         self._serial: int = storage._local.serial
@@ -194,6 +257,8 @@ class SqliteUnitOfWork:
         self._after: Hashable | None = None
         #: PRAGMA data_version read in this transaction (the write lock is held: it holds)
         self._dv: int | None = None
+        #: the error after which SQLite rolled this unit of work's transaction back itself
+        self._lost: JxcError | None = None
         self.master: MasterDataRepository = self
         self.ledger: LedgerRepository = _Ledger(self)
         self.balances: BalanceRepository = _Balances(self)
@@ -213,7 +278,10 @@ class SqliteUnitOfWork:
         if getattr(local, "busy", False) or self._con.in_transaction:
             # this thread has a unit of work open on the storage (committed or not)
             raise nested()
-        self._storage._begin(self._con)
+        try:
+            self._storage._begin(self._con)
+        except sqlite3.Error as exc:
+            raise _storage_error(self._storage.path, exc) from exc
         local.busy = True
         self._local = local
         self._active = True
@@ -230,7 +298,16 @@ class SqliteUnitOfWork:
         if self._active:
             self._local.busy = False
         self._active = False
-        self.rollback()
+        try:
+            self.rollback()
+        except JxcError:
+            if exc is None:
+                raise
+            # the error in flight is the one the caller needs to see
+        if (isinstance(exc, sqlite3.DatabaseError)
+                and not isinstance(exc, sqlite3.IntegrityError)):
+            # raised by SQLite inside the block without passing through a repository
+            raise self._fail(exc, "unit of work") from exc
 
     def commit(self) -> None:
         if not self._active:
@@ -238,15 +315,20 @@ class SqliteUnitOfWork:
         fault = self._storage.fault
         if fault is not None:
             fault("commit")
+        if self._lost is not None:  # its writes are gone: never report them committed
+            raise _storage_error(self._storage.path, None, "rolled_back") from self._lost
         if self._open:
             con = self._con
-            # read while the write lock is held: only other connections' commits move it
-            dv = self._dv
-            if dv is None:
-                dv = con.execute("PRAGMA data_version").fetchone()[0]
             storage = self._storage
-            storage._commits += 1
-            con.execute("COMMIT")
+            try:
+                # read while the write lock is held: only other connections' commits move it
+                dv = self._dv
+                if dv is None:
+                    dv = con.execute("PRAGMA data_version").fetchone()[0]
+                storage._commits += 1
+                con.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:  # disk full, I/O error: rolled back
+                raise self._fail(exc, "commit") from exc
             self._after = (self._serial, dv, storage._commits)
             self._open = False
             if storage._checkpointer is not None:
@@ -268,47 +350,105 @@ class SqliteUnitOfWork:
         if not self._active:  # never a transaction nothing would end
             raise outside()
         if not self._open:
-            self._storage._begin(self._con)
+            if self._lost is not None:  # never a new transaction holding half of this one
+                raise _storage_error(self._storage.path, None, "rolled_back") from self._lost
+            try:
+                self._storage._begin(self._con)
+            except sqlite3.Error as exc:
+                raise _storage_error(self._storage.path, exc) from exc
             self._open = True
             self._dv = None
 
     def rollback(self) -> None:
+        self._lost = None  # asked for: what follows starts afresh
         if self._open:
-            self._con.execute("ROLLBACK")
             self._open = False
+            con = self._con
+            if not con.in_transaction:  # SQLite rolled it back itself (disk full, I/O error)
+                return
+            try:
+                con.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                # the connection cannot be trusted: drop it (closing it rolls back); the
+                # thread's next unit of work opens a new one
+                self._storage._drop(con)
+                raise _storage_error(self._storage.path, exc) from exc
+
+    def _fail(self, exc: BaseException, table: str, keys: object = None) -> BaseException:
+        """What the caller sees for ``exc``, raised by SQLite in this unit of work: an
+        ``invalid_text`` or ``storage_error`` JxcError (``duplicate_key``/``configuration``
+        for a constraint). When SQLite has rolled the transaction back itself, the unit of
+        work is marked lost: a later write or commit in it is refused."""
+        if isinstance(exc, UnicodeEncodeError):
+            return _unstorable(table, exc)
+        if isinstance(exc, sqlite3.IntegrityError):
+            return _integrity(table, keys, exc)
+        if not isinstance(exc, sqlite3.DatabaseError):
+            return exc
+        error = _storage_error(self._storage.path, exc)
+        if self._open and not self._con.in_transaction:
+            self._open = False
+            self._lost = error
+        return error
+
+    def _undo(self, savepoint: str) -> None:
+        """Roll back to ``savepoint`` and release it, unless SQLite has rolled the whole
+        transaction back itself (then neither exists: trying would replace the real error
+        with "no such savepoint"); a savepoint that cannot be rolled back to takes the whole
+        transaction with it."""
+        con = self._con
+        if not con.in_transaction:
+            return
+        try:
+            con.execute(f"ROLLBACK TO {savepoint}")
+            con.execute(f"RELEASE {savepoint}")
+        except sqlite3.Error:
+            with contextlib.suppress(sqlite3.Error):
+                con.execute("ROLLBACK")
 
     def _x(self, table: str, sql: str, args: Sequence[Any] = ()) -> sqlite3.Cursor:
         fault = self._storage.fault
         if fault is not None:
             fault(table)
         self._tx()
-        return self._con.execute(sql, args)
+        try:
+            return self._con.execute(sql, args)
+        except sqlite3.IntegrityError:
+            raise  # the repository names the key
+        except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+            raise self._fail(exc, table) from exc
 
     def _many(self, table: str, sql: str, rows: Sequence[Sequence[Any]], keys: object) -> None:
-        """executemany, all rows or none (a savepoint): a duplicate key leaves nothing."""
+        """executemany, all rows or none (a savepoint): a duplicate key, a text SQLite cannot
+        store or a row it refuses leaves nothing."""
         self._tx()
         con = self._con
         if len(rows) == 1:  # one statement is all or nothing by itself: no savepoint
             try:
                 con.execute(sql, rows[0])
-            except sqlite3.IntegrityError as exc:
-                raise _integrity(table, keys, exc) from exc
+            except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+                raise self._fail(exc, table, keys) from exc
             return
-        con.execute("SAVEPOINT jxc_many")
+        if not rows:
+            return
+        try:
+            con.execute("SAVEPOINT jxc_many")
+        except sqlite3.DatabaseError as exc:
+            raise self._fail(exc, table, keys) from exc
         try:
             con.executemany(sql, rows)
-        except sqlite3.IntegrityError as exc:
-            con.execute("ROLLBACK TO jxc_many")
             con.execute("RELEASE jxc_many")
-            raise _integrity(table, keys, exc) from exc
-        except BaseException:
-            con.execute("ROLLBACK TO jxc_many")
-            con.execute("RELEASE jxc_many")
+        except BaseException as exc:
+            self._undo("jxc_many")
+            if isinstance(exc, (sqlite3.DatabaseError, UnicodeEncodeError)):
+                raise self._fail(exc, table, keys) from exc
             raise
-        con.execute("RELEASE jxc_many")
 
     def _q(self, sql: str, args: Sequence[Any] = ()) -> list[Any]:
-        return self._con.execute(sql, args).fetchall()
+        try:
+            return self._con.execute(sql, args).fetchall()
+        except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+            raise self._fail(exc, "read") from exc
 
     # master data
     def get_item(self, code: str) -> Item | None:
@@ -415,22 +555,25 @@ def _balance(r: Sequence[Any]) -> Balance:
 
 class _Balances(_Repo):
     def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
+        # the primary key's order (the rows come out of its index in it)
         if warehouse is None:
-            rows = self.u._q("SELECT * FROM balances WHERE item = ?", (item,))
+            rows = self.u._q("SELECT * FROM balances WHERE item = ? "
+                             "ORDER BY warehouse, location, lot", (item,))
         else:
-            rows = self.u._q("SELECT * FROM balances WHERE item = ? AND warehouse = ?",
-                             (item, warehouse))
+            rows = self.u._q("SELECT * FROM balances WHERE item = ? AND warehouse = ? "
+                             "ORDER BY location, lot", (item, warehouse))
         return [_balance(r) for r in rows]
 
     def put(self, rows: Sequence[Balance]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
             fault("balances")
-        self.u._tx()
-        self.u._con.executemany(
-            "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
-            [(b.item, b.warehouse, b.location, b.lot, str(b.on_hand), str(b.held),
-              str(b.on_order), str(b.demand)) for b in rows])
+        if rows:  # all rows or none (_many)
+            self.u._many(
+                "balances", "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
+                [(b.item, b.warehouse, b.location, b.lot, str(b.on_hand), str(b.held),
+                  str(b.on_order), str(b.demand)) for b in rows],
+                None)  # an upsert: no duplicate key to name
 
     def all(self) -> list[Balance]:
         return [_balance(r) for r in self.u._q("SELECT * FROM balances")]
@@ -460,7 +603,10 @@ class _Valuations(_Repo):
         u = self.u
         u._tx()
         con = u._con
-        con.execute("SAVEPOINT jxc_valuations")
+        try:
+            con.execute("SAVEPOINT jxc_valuations")
+        except sqlite3.DatabaseError as exc:
+            raise u._fail(exc, "valuations") from exc
         try:
             partial = [(_dumps(c.header), c.scope[0], c.scope[1]) for c in changes
                        if not c.whole]
@@ -491,11 +637,12 @@ class _Valuations(_Repo):
             if deletes:
                 con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ? "
                                 "AND key = ?", deletes)
-        except BaseException:
-            con.execute("ROLLBACK TO jxc_valuations")
             con.execute("RELEASE jxc_valuations")
+        except BaseException as exc:
+            u._undo("jxc_valuations")
+            if isinstance(exc, (sqlite3.DatabaseError, UnicodeEncodeError)):
+                raise u._fail(exc, "valuations", [c.scope for c in changes]) from exc
             raise
-        con.execute("RELEASE jxc_valuations")
 
     def version(self, scope: tuple[str, str]) -> int | None:
         rows = self.u._q("SELECT version FROM valuations WHERE item = ? AND scope = ?", scope)
@@ -625,17 +772,17 @@ class _Journal(_Repo):
                 end - start))
             start = end
         if batches:
-            self.u._tx()
-            con = self.u._con
-            last = con.execute("SELECT pos + n FROM journal ORDER BY pos DESC LIMIT 1"
-                               ).fetchone()
-            pos = last[0] if last else 0
+            u = self.u
+            u._tx()
+            last = u._q("SELECT pos + n FROM journal ORDER BY pos DESC LIMIT 1")
+            pos = last[0][0] if last else 0
             placed = []
             for doc_id, text, n in batches:
                 placed.append((pos, n, doc_id, text))
                 pos += n
-            con.executemany("INSERT INTO journal (pos, n, doc_id, data) VALUES (?, ?, ?, ?)",
-                            placed)
+            # all rows or none (_many)
+            u._many("journal", "INSERT INTO journal (pos, n, doc_id, data) VALUES (?, ?, ?, ?)",
+                    placed, [p[0] for p in placed])
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         if doc_id is None:
@@ -685,8 +832,12 @@ class _Records(_Repo):
                       (kind, key, text))
 
     def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+        # a key starts with the prefix: its first len(prefix) characters are the prefix (the
+        # lower bound keeps the index; an upper bound such as prefix + "\U0010ffff" missed
+        # keys that go on with that character)
         rows = self.u._q("SELECT key, data FROM records WHERE kind = ? AND key >= ? "
-                         "AND key < ? ORDER BY seq", (kind, prefix, prefix + "\U0010ffff"))
+                         "AND substr(key, 1, ?) = ? ORDER BY seq",
+                         (kind, prefix, len(prefix), prefix))
         return [(r[0], json.loads(r[1])) for r in rows]
 
 
@@ -726,9 +877,9 @@ class _Outbox(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("outbox")
-        self.u._tx()
-        self.u._con.executemany("UPDATE outbox SET delivered = 1 WHERE event_id = ?",
-                                [(i,) for i in event_ids])
+        if event_ids:
+            self.u._many("outbox", "UPDATE outbox SET delivered = 1 WHERE event_id = ?",
+                         [(i,) for i in event_ids], list(event_ids))
 
 
 class _Idempotency(_Repo):
@@ -827,7 +978,12 @@ def _checkpoint_loop(ref: weakref.ref[_Checkpointer], wake: threading.Event) -> 
 
 
 class SqliteStorage:
-    """Storage in one SQLite file (``":memory:"`` is refused: use MemoryStorage)."""
+    """Storage in one SQLite file (``":memory:"`` is refused: use MemoryStorage).
+
+    ``path`` is made absolute when the storage is made (:attr:`path`): every connection,
+    on any thread, opens that file whatever the working directory is by then. A file of
+    another application (tables, but no jxc_core schema version) is refused, never converted.
+    """
 
     def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50,
                  checkpoints: str = "background") -> None:
@@ -838,12 +994,13 @@ class SqliteStorage:
             raise JxcError("configuration",
                            reason=f"checkpoints must be 'background' or 'inline': {checkpoints}",
                            reason_zh=f"checkpoints 须为 'background' 或 'inline'：{checkpoints}")
-        self.path = path
+        #: the file, as an absolute path
+        self.path = os.path.abspath(os.fspath(path))
         self.busy_timeout_ms = busy_timeout_ms
         self.retries = retries
         self.checkpoints = checkpoints
         self._checkpointer: _Checkpointer | None = (
-            _Checkpointer(path) if checkpoints == "background" else None)
+            _Checkpointer(self.path) if checkpoints == "background" else None)
         self.fault: Any = None
         self._commits = 0
         self._local = threading.local()
@@ -874,6 +1031,17 @@ class SqliteStorage:
                 self._all.append(con)
         return con
 
+    def _drop(self, con: sqlite3.Connection) -> None:
+        """Close a connection that cannot be trusted any more (closing rolls back what it
+        left open); the thread's next unit of work makes a new one."""
+        if getattr(self._local, "con", None) is con:
+            self._local.con = None
+        with self._guard:
+            if con in self._all:
+                self._all.remove(con)
+        with contextlib.suppress(sqlite3.Error):
+            con.close()
+
     def _begin(self, con: sqlite3.Connection) -> None:
         """BEGIN IMMEDIATE with a bounded retry: "database is locked" stays inside."""
         delay = 0.005
@@ -896,37 +1064,71 @@ class SqliteStorage:
             con = self._connection()
             self._begin(con)
         except sqlite3.Error as exc:  # no such directory, a directory, not a database, ...
-            raise JxcError("configuration", field="path",
+            raise JxcError("configuration", field="path", path=self.path,
                            reason=f"cannot open the SQLite file {self.path!r}: {exc}",
                            reason_zh=f"无法打开 SQLite 文件 {self.path!r}：{exc}") from exc
         try:
             try:
                 version = con.execute("PRAGMA user_version").fetchone()[0]
             except sqlite3.DatabaseError as exc:  # "file is not a database"
-                raise JxcError("configuration", field="path",
+                raise JxcError("configuration", field="path", path=self.path,
                                reason=f"cannot open the SQLite file {self.path!r}: {exc}",
                                reason_zh=f"无法打开 SQLite 文件 {self.path!r}：{exc}") from exc
             if version > len(MIGRATIONS):  # written by a newer jxc_core: never write into it
-                raise JxcError("configuration", field="path",
+                raise JxcError("configuration", field="path", path=self.path,
                                reason=f"{self.path!r} has schema version {version}; this "
                                       f"version of jxc_core knows up to {len(MIGRATIONS)}: "
                                       "upgrade jxc_core to open it",
                                reason_zh=f"{self.path!r} 的数据结构版本为 {version}，本版本 "
                                          f"jxc_core 只认识到 {len(MIGRATIONS)}：请升级 jxc_core "
                                          "后再打开")
-            for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        con.execute(statement)
-                con.execute(f"PRAGMA user_version = {i}")
-            con.execute("COMMIT")
+            if version == 0:
+                self._refuse_foreign(con)
+            i = version
+            try:
+                for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                    for statement in script.split(";"):
+                        if statement.strip():
+                            con.execute(statement)
+                    con.execute(f"PRAGMA user_version = {i}")
+                con.execute("COMMIT")
+            except sqlite3.DatabaseError as exc:  # full, read-only, damaged, ...
+                raise _storage_error(self.path, exc, doing=(
+                    f"cannot bring the schema to version {i}",
+                    f"无法将数据结构升级到版本 {i}")) from exc
         except BaseException:
-            con.execute("ROLLBACK")
+            if con.in_transaction:  # else SQLite rolled back itself (disk full, I/O error)
+                with contextlib.suppress(sqlite3.Error):
+                    con.execute("ROLLBACK")
             raise
+
+    def _refuse_foreign(self, con: sqlite3.Connection) -> None:
+        """A file without a jxc_core schema version (``user_version`` 0) is new or empty; one
+        that has tables belongs to another application: jxc_core never writes into it."""
+        try:
+            names = [r[0] for r in con.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name "
+                "NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name LIMIT 6").fetchall()]
+        except sqlite3.DatabaseError as exc:  # damaged
+            raise JxcError("configuration", field="path", path=self.path,
+                           reason=f"cannot open the SQLite file {self.path!r}: {exc}",
+                           reason_zh=f"无法打开 SQLite 文件 {self.path!r}：{exc}") from exc
+        if names:
+            shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+            raise JxcError("configuration", field="path", path=self.path,
+                           reason=f"{self.path!r} is not a jxc_core database: it has tables "
+                                  f"({shown}) but no jxc_core schema version; jxc_core does "
+                                  "not write into another application's database",
+                           reason_zh=f"{self.path!r} 不是 jxc_core 数据库：其中已有数据表"
+                                     f"（{shown}），但没有 jxc_core 数据结构版本；jxc_core "
+                                     "不会写入其他应用的数据库")
 
     @property
     def schema_version(self) -> int:
-        v: int = self._connection().execute("PRAGMA user_version").fetchone()[0]
+        try:
+            v: int = self._connection().execute("PRAGMA user_version").fetchone()[0]
+        except sqlite3.Error as exc:
+            raise _storage_error(self.path, exc) from exc
         return v
 
     def unit_of_work(self) -> SqliteUnitOfWork:

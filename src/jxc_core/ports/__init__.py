@@ -93,19 +93,23 @@ class LedgerRepository(Protocol):
     ) -> list[LedgerEntry]:
         """Entries of the item (in ``warehouse``; None: every warehouse) whose position
         (posted_at, entry_no) comes after (``since``, ``entry_no``), ordered by position.
-        ``since=None``: all of them."""
+        ``since=None``: all of them. Moments of one store are all naive or all aware in one
+        offset (the service keeps aware ones in UTC): adapters may order a mix differently."""
 
     def count(self) -> int: ...
 
 
 class BalanceRepository(Protocol):
     def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
-        """Detail rows (per location and lot) of ``item`` in ``warehouse`` (or everywhere)."""
+        """Detail rows (per location and lot) of ``item`` in ``warehouse`` (or everywhere),
+        ordered by warehouse, then location, then lot. ``reserved`` is not stored: it reads
+        back as 0 (the service counts it from the reservations)."""
 
     def put(self, rows: Sequence[Balance]) -> None:
-        """Insert or replace rows by (item, warehouse, location, lot)."""
+        """Insert or replace rows by (item, warehouse, location, lot): all of them or none."""
 
-    def all(self) -> list[Balance]: ...
+    def all(self) -> list[Balance]:
+        """Every row, in no particular order (``reserved`` 0, as in :meth:`for_item`)."""
 
 
 @attrs.frozen(slots=True)
@@ -201,7 +205,8 @@ class RecordRepository(Protocol):
         """Insert or replace; a new key goes after the existing ones of its kind."""
 
     def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-        """(key, data) of a kind whose key starts with ``prefix``, in insertion order."""
+        """(key, data) of a kind whose key starts with ``prefix`` (every such key, whatever
+        characters follow), in insertion order."""
 
 
 class ReservationRepository(Protocol):

@@ -707,6 +707,7 @@ class _Work:
     def item(self, code: str) -> Item:
         found = self.items.get(code)
         if found is None:
+            check_text(code, "item")
             found = self.uow.master.get_item(code)
             if found is None:
                 raise NotFoundError(kind="item", key=code)
@@ -716,6 +717,7 @@ class _Work:
     def warehouse(self, code: str) -> Warehouse:
         found = self.warehouses.get(code)
         if found is None:
+            check_text(code, "warehouse")
             found = self.uow.master.get_warehouse(code)
             if found is None:
                 raise NotFoundError(kind="warehouse", key=code)
@@ -1360,7 +1362,7 @@ class Jxc:
     ) -> Any:
         """One command in one unit of work. ``keep_warm=False`` for commands that write rows
         the next command would otherwise take from :class:`_Warm` (period close, reopen)."""
-        if key is not None and type(key) is not str:
+        if key is not None and (type(key) is not str or not key.isascii()):
             check_text(key, "idempotency_key")
         with self.storage.unit_of_work() as uow:
             fp = ""
@@ -1462,6 +1464,8 @@ class Jxc:
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
         """Create or replace an item (its costing method cannot change once it has stock)."""
+        check_text(item.code, "code")
+        check_text(item.name, "name")
         with self.storage.unit_of_work() as uow:
             old = uow.master.get_item(item.code)
             if old is not None and old.costing_method != item.costing_method:
@@ -1482,11 +1486,15 @@ class Jxc:
 
     def define_party(self, party: Party) -> None:
         """Create or replace a supplier or customer (往来单位)."""
+        check_text(party.code, "code")
+        check_text(party.name, "name")
         with self.storage.unit_of_work() as uow:
             uow.master.put_party(party)
             uow.commit()
 
     def define_warehouse(self, warehouse: Warehouse) -> None:
+        check_text(warehouse.code, "code")
+        check_text(warehouse.name, "name")
         with self.storage.unit_of_work() as uow:
             uow.master.put_warehouse(warehouse)
             uow.commit()
@@ -1683,8 +1691,7 @@ class Jxc:
         location) is where they land in ``to_warehouse``; a location a warehouse does not
         list is ``not_found`` (kind ``location``), nothing written."""
         for name, value in (("from_location", from_location), ("to_location", to_location)):
-            if type(value) is not str:
-                raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+            check_text(value, name)
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
@@ -1776,8 +1783,7 @@ class Jxc:
         docs/stock-ledger.md, "Location moves".
         """
         for name, value in (("from_location", from_location), ("to_location", to_location)):
-            if type(value) is not str:
-                raise TypeError(f"{name} must be a str, got {type(value).__name__} {value!r}")
+            check_text(value, name)
         if from_location == to_location:
             raise JxcError("same_location", warehouse=warehouse, location=from_location)
         doc = _doc_id("YK", doc_id, idempotency_key)
@@ -1823,9 +1829,7 @@ class Jxc:
                                reason_zh="移库须给出其出库行")
             plan = self._validate(w, line.line_no or n, line)
             house = w.warehouse(line.warehouse)
-            if type(to_location) is not str:
-                raise TypeError(f"to_location must be a str, got {type(to_location).__name__} "
-                                f"{to_location!r}")
+            check_text(to_location, "to_location")
             if to_location == line.location:
                 raise JxcError("same_location", warehouse=house.code, location=to_location)
             if to_location and house.locations and to_location not in house.locations:
@@ -1973,9 +1977,7 @@ class Jxc:
                                    reason_zh="每行须有一个入库库位")
                 lands = list(landing)
             for loc in lands:
-                if type(loc) is not str:
-                    raise TypeError(f"to_location must be a str, got {type(loc).__name__} "
-                                    f"{loc!r}")
+                check_text(loc, "to_location")
                 if loc and target.locations and loc not in target.locations:
                     raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
         self._check_stock(w, plans, exact_rows)
@@ -2610,7 +2612,9 @@ class Jxc:
             qty = q  # the common case of Item.to_base: whole pieces of the base unit
         else:
             qty = item.to_base(q, unit)
-        if type(line.lot) is not str or type(line.location) is not str:
+        lot_code, location = line.lot, line.location
+        if (type(lot_code) is not str or type(location) is not str
+                or not lot_code.isascii() or not location.isascii()):
             check_text(line.lot, "lot")  # memory kept a None, then failed every read
             check_text(line.location, "location")
         if line.location and wh.locations and line.location not in wh.locations:

@@ -854,6 +854,88 @@ class StorageContract(abc.ABC):
             assert [r.reservation_id for r in u.reservations.for_item("A", "W")] == [
                 "R2", "R3", "R1"]
 
+    # -- balances ------------------------------------------------------------------------------
+    def test_balances_do_not_keep_reserved(self, storage: Storage) -> None:
+        """``reserved`` is counted by the service from the reservations: a stored row reads
+        back with 0 reserved, whatever was written (the other quantities are kept)."""
+        with storage.unit_of_work() as u:
+            u.balances.put([Balance("I", "W", "", "", D(5), D(2), D(1), D(3), D(4))])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.balances.for_item("I", "W") == [
+                Balance("I", "W", "", "", D(5), D(0), D(1), D(3), D(4))]
+            assert [b.reserved for b in u.balances.all()] == [D(0)]
+
+    def test_balances_for_item_in_location_then_lot_order(self, storage: Storage) -> None:
+        """``for_item`` gives the rows by warehouse, then location, then lot, whatever order
+        they were written in (within one unit of work or across several)."""
+        with storage.unit_of_work() as u:
+            u.balances.put([Balance("J", "W", "z", "2"), Balance("J", "W", "a", "9"),
+                            Balance("J", "V", "m", ""), Balance("J", "W", "z", "1")])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.balances.put([Balance("J", "W", "", "5"), Balance("J", "W", "a", "1")])
+            places = [(b.location, b.lot) for b in u.balances.for_item("J", "W")]
+            assert places == [("", "5"), ("a", "1"), ("a", "9"), ("z", "1"), ("z", "2")]
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [(b.location, b.lot) for b in u.balances.for_item("J", "W")] == places
+            assert [(b.warehouse, b.location, b.lot) for b in u.balances.for_item("J")] == [
+                ("V", "m", ""), *[("W", loc, lot) for loc, lot in places]]
+
+    # -- records -------------------------------------------------------------------------------
+    def test_records_list_by_prefix_takes_every_key_that_starts_with_it(
+        self, storage: Storage
+    ) -> None:
+        """Keys that go on with the largest character (U+10FFFF) start with the prefix too;
+        a key that is only a prefix of the prefix does not."""
+        keys = ["a", "a\U0010ffff", "a\U0010ffffz", "ab", "b", "", "a%", "a_"]
+        with storage.unit_of_work() as u:
+            for n, key in enumerate(keys):
+                u.records.put("k", key, {"n": n})
+            u.records.put("other", "a", {"n": 99})
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [k for k, _ in u.records.list("k", "a")] == [
+                "a", "a\U0010ffff", "a\U0010ffffz", "ab", "a%", "a_"]
+            assert [k for k, _ in u.records.list("k", "a\U0010ffff")] == [
+                "a\U0010ffff", "a\U0010ffffz"]
+            assert [k for k, _ in u.records.list("k", "a%")] == ["a%"]
+            assert [k for k, _ in u.records.list("k")] == keys
+            assert u.records.list("k", "ab\U0010ffff") == []
+
+    # -- text -----------------------------------------------------------------------------------
+    def test_text_no_store_can_keep_is_refused_before_anything_is_written(
+        self, storage: Storage
+    ) -> None:
+        """A code, a lot, a location, a document number or an idempotency key with a lone
+        surrogate (not encodable as UTF-8: SQLite cannot keep it) is ``invalid_text`` on every
+        adapter, and nothing is written."""
+        jxc = setup_service(storage)
+        before = service_state(jxc)
+        bad = "\ud800"
+        attempts: list[tuple[str, Callable[[], Any]]] = [
+            ("code", lambda: jxc.define_item(Item(bad, "x"))),
+            ("name", lambda: jxc.define_warehouse(Warehouse("V2", "x" + bad))),
+            ("lot", lambda: jxc.receive("A", "W", ONE, PRICE, lot="L" + bad)),
+            ("location", lambda: jxc.receive("A", "W", ONE, PRICE, location=bad)),
+            ("doc_id", lambda: jxc.receive("A", "W", ONE, PRICE, doc_id="RK-" + bad)),
+            ("idempotency_key", lambda: jxc.receive("A", "W", ONE, PRICE, doc_id="RK-9",
+                                                    idempotency_key=bad)),
+            ("item", lambda: jxc.receive(bad, "W", ONE, PRICE)),
+            ("warehouse", lambda: jxc.issue("A", bad, ONE)),
+            ("to_location", lambda: jxc.move("A", "W", ONE, from_location="",
+                                             to_location=bad)),
+        ]
+        for field, attempt in attempts:
+            with pytest.raises(JxcError) as info:
+                attempt()
+            assert info.value.code == "invalid_text", field
+            assert info.value.data["field"] == field
+            assert "\\ud800" in str(info.value) and "\\ud800" in info.value.message_zh
+        assert service_state(jxc) == before
+        jxc.receive("A", "W", ONE, PRICE, lot="批次-1", doc_id="RK-中文")  # other text is fine
+
     # -- outbox -------------------------------------------------------------------------------
     def test_outbox_pending_in_insertion_order(self, storage: Storage) -> None:
         with storage.unit_of_work() as u:
