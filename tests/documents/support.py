@@ -136,6 +136,8 @@ class Shop:
             mine = [r for r in rows if r.doc_id == doc_id]
             assert sum((r.debit for r in mine), D(0)) == sum((r.credit for r in mine), D(0))
         assert self.net("inventory") == self.stock_value()
+        # every item, not only those above: the one-call stock valuation agrees too
+        assert sum((b.value for b in self.jxc.stock_balances()), D(0)) == self.net("inventory")
         for i in ITEMS:
             for w in WAREHOUSES:
                 ledger = self.jxc.ledger(i, w)

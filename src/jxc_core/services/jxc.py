@@ -3048,43 +3048,63 @@ class Jxc:
         """
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
-            it = w.item(item)
+            w.item(item)
             if as_of is not None:
                 q, v = self._as_of(uow, item, warehouse, lot, as_of, self.organisation_scope)
                 return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
-            rows = uow.balances.for_item(item, warehouse)
-            if lot is not None:
-                rows = [b for b in rows if b.lot == lot]
-            whs = sorted({b.warehouse for b in rows}) if warehouse is None else [warehouse]
-            lots = w.lots_of(item, rows)
-            today = w.now.date()
-            reserved = uncovered = ZERO
+            return self._balance_in(w, item, warehouse, lot)
+
+    def stock_balances(self) -> list[StockBalance]:
+        """The balance of every item in every warehouse where it has a balance row, with its
+        value, as :meth:`balance` gives each, read in one unit of work (one consistent view):
+        the stock valuation (库存余额表) to set against the inventory account, whose ``value``
+        add up to it. Costed by organisation (``organisation_scope``) the value is the
+        item's, not a warehouse's: one row per item, warehouse ``"*"``. Sorted by item, then
+        warehouse."""
+        with self.storage.unit_of_work() as uow:
+            w = _Work(self, uow)
+            org = self.organisation_scope
+            pairs = sorted({(b.item, "*" if org else b.warehouse) for b in uow.balances.all()})
+            return [self._balance_in(w, item, None if org else wh, None)
+                    for item, wh in pairs]
+
+    def _balance_in(self, w: _Work, item: str, warehouse: str | None, lot: str | None
+                    ) -> StockBalance:
+        uow = w.uow
+        it = w.item(item)
+        rows = uow.balances.for_item(item, warehouse)
+        if lot is not None:
+            rows = [b for b in rows if b.lot == lot]
+        whs = sorted({b.warehouse for b in rows}) if warehouse is None else [warehouse]
+        lots = w.lots_of(item, rows)
+        today = w.now.date()
+        reserved = uncovered = ZERO
+        for wh in whs:
+            res = [r for r in w.active_reservations(item, wh) if lot is None or r.lot == lot]
+            reserved += sum((r.quantity for r in res), ZERO)
+            uncovered += free_stock([b for b in rows if b.warehouse == wh], lots, res,
+                                    today).uncovered
+        unusable = sum((b.on_hand for b in rows if not lot_usable(lots.get(b.lot), today)),
+                       ZERO)
+        value = ZERO
+        if lot is not None:
+            # a lot's value: exact for specific identification (the lot is its layer);
+            # otherwise the value its movements carried in and out (ledger of the lot)
             for wh in whs:
-                res = [r for r in w.active_reservations(item, wh) if lot is None or r.lot == lot]
-                reserved += sum((r.quantity for r in res), ZERO)
-                uncovered += free_stock([b for b in rows if b.warehouse == wh], lots, res,
-                                        today).uncovered
-            unusable = sum((b.on_hand for b in rows if not lot_usable(lots.get(b.lot), today)),
-                           ZERO)
-            value = ZERO
-            if lot is not None:
-                # a lot's value: exact for specific identification (the lot is its layer);
-                # otherwise the value its movements carried in and out (ledger of the lot)
-                for wh in whs:
-                    value += sum((e.value for e in uow.ledger.entries(item, wh)
-                                  if e.lot == lot), ZERO)
-            else:
-                for scope in {w.scope(it, wh) for wh in whs}:
-                    state = uow.valuations.get(scope)
-                    if state is not None:
-                        value += valuation_from_state(state).value
-            return StockBalance(
-                item, warehouse or "*",
-                sum((b.on_hand for b in rows), ZERO), reserved,
-                sum((b.held for b in rows), ZERO), sum((b.on_order for b in rows), ZERO),
-                sum((b.demand for b in rows), ZERO),
-                value.quantize(money_quantum(self.currency_digits)), unusable, uncovered,
-            )
+                value += sum((e.value for e in uow.ledger.entries(item, wh)
+                              if e.lot == lot), ZERO)
+        else:
+            for scope in {w.scope(it, wh) for wh in whs}:
+                state = uow.valuations.get(scope)
+                if state is not None:
+                    value += valuation_from_state(state).value
+        return StockBalance(
+            item, warehouse or "*",
+            sum((b.on_hand for b in rows), ZERO), reserved,
+            sum((b.held for b in rows), ZERO), sum((b.on_order for b in rows), ZERO),
+            sum((b.demand for b in rows), ZERO),
+            value.quantize(money_quantum(self.currency_digits)), unusable, uncovered,
+        )
 
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,

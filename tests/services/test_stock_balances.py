@@ -1,0 +1,56 @@
+"""``Jxc.stock_balances``: the stock valuation (库存余额表) in one call, one consistent read."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.ports import Storage
+from jxc_core.services import Jxc, ReserveLine
+from jxc_core.stock import Item, Warehouse
+
+D = Decimal
+T = dt.datetime(2026, 3, 2, 9)
+
+
+def _store(kind: str, tmp_path: Path) -> Storage:
+    return MemoryStorage() if kind == "memory" else SqliteStorage(str(tmp_path / "s.db"))
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_every_item_and_warehouse_as_balance_gives_it(kind: str, tmp_path: Path) -> None:
+    j = Jxc(_store(kind, tmp_path))
+    for code, method in (("B", "moving_average"), ("A", "fifo")):
+        j.define_item(Item(code, code, costing_method=method))
+    for wh in ("W2", "W1"):
+        j.define_warehouse(Warehouse(wh, wh))
+    j.receive("B", "W2", D(4), D("2.50"), posted_at=T)
+    j.receive("A", "W1", D(10), D("1.10"), posted_at=T)
+    j.receive("A", "W2", D(3), D("7.00"), posted_at=T)
+    j.issue("A", "W1", D(4), posted_at=T)
+    j.reserve([ReserveLine("SO-1/1", "A", "W1", D(2))])
+    rows = j.stock_balances()
+    assert [(b.item, b.warehouse) for b in rows] == [("A", "W1"), ("A", "W2"), ("B", "W2")]
+    assert rows == [j.balance(b.item, b.warehouse) for b in rows]
+    assert [b.value for b in rows] == [D("6.60"), D("21.00"), D("10.00")]
+    assert rows[0].reserved == 2
+    j.storage.close()
+
+
+def test_organisation_scope_gives_one_row_per_item(tmp_path: Path) -> None:
+    j = Jxc(MemoryStorage(), organisation_scope=True)
+    j.define_item(Item("A", "a"))
+    for wh in ("W1", "W2"):
+        j.define_warehouse(Warehouse(wh, wh))
+    j.receive("A", "W1", D(10), D("1.00"), posted_at=T)
+    j.transfer("A", "W1", "W2", D(4), posted_at=T)
+    [row] = j.stock_balances()
+    assert (row.item, row.warehouse, row.on_hand, row.value) == ("A", "*", D(10), D("10.00"))
+
+
+def test_an_empty_store_has_no_rows() -> None:
+    assert Jxc(MemoryStorage()).stock_balances() == []
