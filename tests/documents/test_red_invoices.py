@@ -491,3 +491,29 @@ def test_invoiced_units_in_a_foreign_currency_are_refused() -> None:
     rt = shop.run("purchase_return", [Line(1, "A", D(4), warehouse="W1",
                                            source=(rc.doc_id, 1))], "S1", currency="USD")
     assert shop.docs.get(rt.doc_id).counters[1].get("to_credit") is None
+
+
+def test_invoiced_units_of_a_foreign_delivery_and_foreign_credit_notes_are_refused() -> None:
+    j = Jxc(MemoryStorage(), clock=TickingClock(), rates=_Rates())
+    setup_master(j)
+    shop = Shop(j, Documents(j))
+    shop.stock_in("A", D(10), D("100.00"))
+    dl = shop.run("delivery", [Line(1, "A", D(10), D("30.00"), warehouse="W1")], "C1",
+                  currency="USD")
+    shop.run("sales_invoice", [Line(1, "A", D(6), D("30.00"), source=(dl.doc_id, 1))],
+             "C1", currency="USD")
+    doc = shop.approved("sales_return", [Line(1, "A", D(5), warehouse="W1",
+                                               source=(dl.doc_id, 1))], "C1", currency="USD")
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.post(doc, BOSS)
+    assert err.value.code == "invalid_document" and "book currency" in str(err.value)
+    assert shop.snapshot() == before
+    sr = shop.run("sales_return", [Line(1, "A", D(4), warehouse="W1",
+                                        source=(dl.doc_id, 1))], "C1", currency="USD")
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:  # a red-letter invoice in USD: refused at create
+        shop.make("sales_invoice", [Line(1, "A", D(1), D("30.00"), source=(sr.doc_id, 1))],
+                  "C1", currency="USD")
+    assert err.value.code == "invalid_document" and "red-letter" in str(err.value)
+    assert shop.snapshot() == before

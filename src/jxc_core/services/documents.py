@@ -969,11 +969,11 @@ class Documents:
 
     def _credit_note(self, w: _Work, doc: Document) -> bool:
         """Whether ``doc`` (an invoice) is a red-letter invoice (红字发票): its lines name
-        return lines (:meth:`_check_credit_note` refuses a mix at creation)."""
+        return lines. The first line tells (:meth:`_check_credit_note` refuses a mix at
+        creation), so an invoice of many receipts reads no more of them than it did."""
         red = _CREDIT_SOURCE.get(doc.doc_type)
-        return red is not None and any(
-            line.source is not None and self._load(w, line.source[0]).doc_type == red
-            for line in doc.lines)
+        first = next((line.source for line in doc.lines if line.source is not None), None)
+        return red is not None and first is not None and self._load(w, first[0]).doc_type == red
 
     def _check_credit_note(self, w: _Work, doc: Document) -> None:
         """A red-letter invoice names return lines only (an invoice names receipt or delivery
