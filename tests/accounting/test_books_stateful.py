@@ -1,8 +1,9 @@
 """Stateful property test of the books (vouchers, settlement, 进销存汇总表) on both adapters.
 
 A hypothesis state machine drives random document flows through :class:`Documents` —
-purchase receipts (VAT 13%/9%/0%, prices with or without tax), supplier returns, purchase
-invoices at other prices, deliveries, customer returns, sales invoices, transfers between two
+purchase receipts (VAT 13%/9%/0%, prices with or without tax), supplier returns (of invoiced
+units too), purchase invoices at other prices, red-letter purchase invoices of the returns,
+deliveries, customer returns, sales invoices, red-letter sales invoices, transfers between two
 warehouses, adjustments in and out, cancellations of posted receipts and deliveries — and
 receipts/payments through :meth:`Accounting.settle` (partial, sometimes too much). A refused
 command (any :class:`JxcError`) must change nothing. After every step the machine vouchers
@@ -12,7 +13,10 @@ the journal (:meth:`Accounting.generate_vouchers`) and checks:
 * inventory accounts (1405 库存商品, 1403 原材料 with the Chinese preset) per item and
   warehouse == ``Jxc.balance(item, wh).value``; 1403 == the value of the material item,
   1405 == the value of the others;
-* 1122 应收账款 == the open receivable items; 2202 应付账款 == -(the open payable items);
+* 1122 应收账款 == the open receivable items; 2202 应付账款 == -(the open payable items),
+  red-letter invoices (credit notes) counting as negative open items;
+* 2202.03 待冲发票 == what the supplier returns of invoiced units still wait to have credited
+  (their ``credit_value`` less the ``credited_value`` of their red-letter invoices);
 * the 进销存汇总表 of the month: closing value per item/warehouse == the balance value,
   closing quantity == on hand.
 
@@ -93,6 +97,9 @@ class BooksMachine(RuleBasedStateMachine):
         self.j, self.docs, self.acc = make_world(self.storage)
         self.receipts: list[tuple[str, str, str]] = []  # (doc_id, item, warehouse)
         self.deliveries: list[tuple[str, str, str]] = []
+        self.returns: list[tuple[str, str]] = []  # (doc_id, item): supplier returns
+        self.customer_returns: list[tuple[str, str]] = []
+        self.credit_notes: list[tuple[str, str]] = []  # red-letter invoices (doc_id, item)
 
     def teardown(self) -> None:
         self.storage.close()
@@ -151,8 +158,78 @@ class BooksMachine(RuleBasedStateMachine):
     @rule(data=st.data(), q=qty_st)
     def supplier_return(self, data: st.DataObject, q: Decimal) -> None:
         rc, item, wh = data.draw(st.sampled_from(self.receipts))
-        self.post("purchase_return", [Line(1, item, q, warehouse=wh, source=(rc, 1))],
-                  SUPPLIER)
+        q = self.all_left(data, rc, "received", q)
+        doc = self.post("purchase_return", [Line(1, item, q, warehouse=wh, source=(rc, 1))],
+                        SUPPLIER)
+        if doc is not None:
+            self.returns.append((doc, item))
+            if self.docs.get(doc).counter(1, "to_credit"):
+                event("supplier return of invoiced units")
+
+    @precondition(lambda self: self.receipts)
+    @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans())
+    def invoice_all_then_return(self, data: st.DataObject, q: Decimal, price: Decimal,
+                                tax: Decimal, incl: bool) -> None:
+        """Invoice what is open of a receipt line, then return units of it: invoiced ones."""
+        rc, item, wh = data.draw(st.sampled_from(self.receipts))
+        c = self.docs.get(rc)
+        open_q = (c.counter(1, "received") - c.counter(1, "returned") - c.counter(1, "invoiced")
+                  + c.counter(1, "returned_invoiced"))
+        if open_q > 0:
+            self.post("purchase_invoice",
+                      [Line(1, item, open_q, price, tax, incl, source=(rc, 1))], SUPPLIER)
+        doc = self.post("purchase_return", [Line(1, item, q, warehouse=wh, source=(rc, 1))],
+                        SUPPLIER)
+        if doc is not None:
+            self.returns.append((doc, item))
+            if self.docs.get(doc).counter(1, "to_credit"):
+                event("supplier return of invoiced units")
+
+    @precondition(lambda self: self.deliveries)
+    @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans(),
+          to=wh_st)
+    def sales_invoice_all_then_return(self, data: st.DataObject, q: Decimal, price: Decimal,
+                                      tax: Decimal, incl: bool, to: str) -> None:
+        """Invoice what is open of a delivery line, then take units of it back."""
+        dl, item, _ = data.draw(st.sampled_from(self.deliveries))
+        c = self.docs.get(dl)
+        open_q = (c.counter(1, "delivered") - c.counter(1, "returned")
+                  - c.counter(1, "invoiced") + c.counter(1, "returned_invoiced"))
+        if open_q > 0:
+            self.post("sales_invoice",
+                      [Line(1, item, open_q, price, tax, incl, source=(dl, 1))], CUSTOMER)
+        doc = self.post("sales_return", [Line(1, item, q, warehouse=to, source=(dl, 1))],
+                        CUSTOMER, max(TODAY, c.date or TODAY))  # not before the delivery
+        if doc is not None:
+            self.customer_returns.append((doc, item))
+            if self.docs.get(doc).counter(1, "to_credit"):
+                event("customer return of invoiced units")
+
+    @precondition(lambda self: self.returns)
+    @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans())
+    def red_purchase_invoice(self, data: st.DataObject, q: Decimal, price: Decimal,
+                             tax: Decimal, incl: bool) -> None:
+        rt, item = data.draw(st.sampled_from(self.returns))
+        q = self.credit_quantity(data, rt, q)
+        doc = self.post("purchase_invoice",
+                        [Line(1, item, q, price, tax, incl, source=(rt, 1))], SUPPLIER)
+        if doc is not None:
+            self.credit_notes.append((doc, item))
+            event("posted a red-letter purchase invoice")
+
+    def all_left(self, data: st.DataObject, src: str, done: str, q: Decimal) -> Decimal:
+        """Sometimes all that is left of the source line (its invoiced units too), else ``q``."""
+        doc = self.docs.get(src)
+        left = doc.counter(1, done) - doc.counter(1, "returned")
+        return left if left > 0 and data.draw(st.booleans(), label="all") else q
+
+    def credit_quantity(self, data: st.DataObject, rt: str, q: Decimal) -> Decimal:
+        """Mostly what the return has left to credit (else ``q``: often too many)."""
+        doc = self.docs.get(rt)
+        left = doc.counter(1, "to_credit") - doc.counter(1, "credited")
+        if left > 0 and data.draw(st.booleans(), label="within"):
+            return D(data.draw(st.integers(1, int(left)), label="credit"))
+        return q
 
     @precondition(lambda self: self.receipts)
     @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans(),
@@ -175,7 +252,23 @@ class BooksMachine(RuleBasedStateMachine):
     @rule(data=st.data(), q=qty_st, to=wh_st)
     def customer_return(self, data: st.DataObject, q: Decimal, to: str) -> None:
         dl, item, _ = data.draw(st.sampled_from(self.deliveries))
-        self.post("sales_return", [Line(1, item, q, warehouse=to, source=(dl, 1))], CUSTOMER)
+        q = self.all_left(data, dl, "delivered", q)
+        doc = self.post("sales_return", [Line(1, item, q, warehouse=to, source=(dl, 1))],
+                        CUSTOMER)
+        if doc is not None:
+            self.customer_returns.append((doc, item))
+
+    @precondition(lambda self: self.customer_returns)
+    @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans())
+    def red_sales_invoice(self, data: st.DataObject, q: Decimal, price: Decimal,
+                          tax: Decimal, incl: bool) -> None:
+        sr, item = data.draw(st.sampled_from(self.customer_returns))
+        q = self.credit_quantity(data, sr, q)
+        doc = self.post("sales_invoice",
+                        [Line(1, item, q, price, tax, incl, source=(sr, 1))], CUSTOMER)
+        if doc is not None:
+            self.credit_notes.append((doc, item))
+            event("posted a red-letter sales invoice")
 
     @precondition(lambda self: self.deliveries)
     @rule(data=st.data(), q=qty_st, price=price_st, tax=tax_st, incl=st.booleans(),
@@ -198,7 +291,10 @@ class BooksMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.receipts or self.deliveries)
     @rule(data=st.data())
     def cancel_posted(self, data: st.DataObject) -> None:
-        doc_id, _, _ = data.draw(st.sampled_from(self.receipts + self.deliveries))
+        doc_id, _, _ = data.draw(st.sampled_from(
+            self.receipts + self.deliveries
+            + [(d, i, "") for d, i in
+               self.returns + self.customer_returns + self.credit_notes]))
         state = self.docs.get(doc_id).state.value
         before = self.snapshot()
         try:
@@ -256,6 +352,12 @@ class BooksMachine(RuleBasedStateMachine):
         ap = sum((i.open * i.rate for i in self.acc.open_items("payable")), ZERO)
         assert by_account.get("1122", ZERO) == ar
         assert by_account.get("2202", ZERO) == -ap
+        pending = ZERO
+        for rt, _ in self.returns:
+            doc = self.docs.get(rt)
+            if doc.state.value == "posted":
+                pending += doc.counter(1, "credit_value") - doc.counter(1, "credited_value")
+        assert by_account.get("2202.03", ZERO) == pending
         # 进销存汇总表 of the month closes on the balances
         rows = {(r.item, r.warehouse): r for r in self.acc.inventory_summary(YEAR, MONTH)}
         for key, b in values.items():

@@ -181,9 +181,11 @@ def test_book_currency_flows_keep_their_figures_and_counters(books: MakeBooks) -
               [Line(1, "A", D(1), D("33.00"), source=(rk.doc_id, 1))], "CNY")
           for _ in range(2)]
     # 100.00 / 3 -> 33.33; 66.67 / 2 = 33.335 -> 33.34; the last takes the 33.33 left
+    # (``invoiced_diff``: the invoice's net over the GRNI it cleared, in its currency)
     assert [docs.get(d.doc_id).counters[1] for d in (pr, *iv)] == [
         {"returned": D(1), "supplier_value": D("33.33"), "stock_value": D("33.33")},
-        {"invoiced": D(1), "grni": D("33.34")}, {"invoiced": D(1), "grni": D("33.33")}]
+        {"invoiced": D(1), "grni": D("33.34"), "invoiced_diff": D("-0.34")},
+        {"invoiced": D(1), "grni": D("33.33"), "invoiced_diff": D("-0.33")}]
     assert "grni_book_cleared" not in docs.get(rk.doc_id).counters[1]
     assert not any("book_amount" in r.to_data() for r in docs.journal())
     assert grni_left(acc) == (ZERO, ZERO)

@@ -199,25 +199,33 @@ def test_return_under_moving_average_books_a_price_difference(shop: Shop) -> Non
     shop.check_books()
 
 
-def test_return_after_an_invoice_takes_only_uninvoiced_units(shop: Shop) -> None:
-    """Invoiced units are owed to the supplier (payable, not GRNI): returning them needs the
-    invoice cancelled (or credited) first; the units not invoiced yet can go back."""
+def test_return_after_an_invoice_takes_the_uninvoiced_units_first(shop: Shop) -> None:
+    """The units not invoiced yet go back first, against GRNI at the receipt's price; the
+    rest were invoiced (payable, not GRNI): they wait for a red-letter invoice on
+    ``credit_pending`` at the invoice's price. Never more than received - returned."""
     r1 = receive(shop, None, 10, "10.00")
     shop.run("purchase_invoice", [Line(1, "A", D(6), D("11.00"), source=(r1.doc_id, 1))],
              "S1")
     # 6.00 of price difference: 10 units still on hand, all of it raises the layer
     assert shop.value("A") == D("106.00")
     with pytest.raises(JxcError) as err:
-        shop.run("purchase_return", [Line(1, "A", D(5), D("10.00"), warehouse="W1",
+        shop.run("purchase_return", [Line(1, "A", D(11), D("10.00"), warehouse="W1",
                                           source=(r1.doc_id, 1))], "S1")
-    assert err.value.code == "over_receipt" and err.value.data["open"] == D(4)
-    pr = shop.run("purchase_return", [Line(1, "A", D(4), D("10.00"), warehouse="W1",
+    assert err.value.code == "over_receipt" and err.value.data["open"] == D(10)
+    pr = shop.run("purchase_return", [Line(1, "A", D(5), D("10.00"), warehouse="W1",
                                            source=(r1.doc_id, 1))], "S1")
-    # 4 units leave at the layer's 10.60 (42.40); the supplier takes them back at 40.00
+    # 5 units leave at the layer's 10.60 (53.00): 4 not invoiced clear 40.00 of GRNI, 1
+    # invoiced at 11.00 waits for its credit note; 2.00 of price difference
     assert rows(shop, pr.doc_id) == [("grni", D("40.00"), D(0)),
-                                     ("inventory", D(0), D("42.40")),
-                                     ("price_difference", D("2.40"), D(0))]
-    assert shop.value("A") == D("63.60")
+                                     ("credit_pending", D("11.00"), D(0)),
+                                     ("inventory", D(0), D("53.00")),
+                                     ("price_difference", D("2.00"), D(0))]
+    assert shop.counters(pr.doc_id, 1, "to_credit", "credit_value") == {
+        "to_credit": D(1), "credit_value": D("11.00")}
+    assert shop.counters(r1.doc_id, 1, "returned", "returned_invoiced") == {
+        "returned": D(5), "returned_invoiced": D(1)}
+    assert shop.value("A") == D("53.00")
+    assert shop.net("grni") == 0  # the 5 units kept are all invoiced: no GRNI left
     shop.check_books()
 
 

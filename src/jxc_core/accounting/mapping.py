@@ -30,7 +30,7 @@ __all__ = [
 ROLES: tuple[str, ...] = (
     "inventory", "grni", "payable", "input_tax", "cogs", "price_difference",
     "material_variance", "count_gain_loss", "adjustment", "receivable", "revenue",
-    "output_tax", "bank", "fx_difference",
+    "output_tax", "bank", "fx_difference", "credit_pending",
 )
 
 
@@ -135,6 +135,7 @@ CHINESE_CHART: dict[str, str] = {
     "1901": "待处理财产损溢",
     "2202": "应付账款",
     "2202.02": "应付账款-暂估应付款",
+    "2202.03": "应付账款-待冲发票",
     "2221.01.01": "应交税费-应交增值税-进项税额",
     "2221.01.02": "应交税费-应交增值税-销项税额",
     "6001": "主营业务收入",
@@ -148,13 +149,14 @@ _CN_RULES = [
     ("input_tax", "2221.01.01"), ("cogs", "6401"), ("price_difference", "6401"),
     ("material_variance", "1404"), ("count_gain_loss", "1901"), ("adjustment", "1901"),
     ("receivable", "1122"), ("revenue", "6001"), ("output_tax", "2221.01.02"),
-    ("bank", "1002"), ("fx_difference", "6603"),
+    ("bank", "1002"), ("fx_difference", "6603"), ("credit_pending", "2202.03"),
 ]
 
 ENGLISH_CHART: dict[str, str] = {
     "1000": "Bank", "1200": "Accounts receivable", "1300": "Inventory",
     "1310": "Raw materials", "1410": "VAT receivable (input)", "2100": "Accounts payable",
-    "2110": "Goods received not invoiced", "2210": "VAT payable (output)", "4000": "Sales",
+    "2110": "Goods received not invoiced", "2120": "Returns awaiting credit note",
+    "2210": "VAT payable (output)", "4000": "Sales",
     "5000": "Cost of goods sold", "5100": "Purchase price variance",
     "5900": "Inventory adjustments", "7900": "Exchange differences",
 }
@@ -164,6 +166,7 @@ _EN_RULES = [
     ("cogs", "5000"), ("price_difference", "5100"), ("material_variance", "5100"),
     ("count_gain_loss", "5900"), ("adjustment", "5900"), ("receivable", "1200"),
     ("revenue", "4000"), ("output_tax", "2210"), ("bank", "1000"), ("fx_difference", "7900"),
+    ("credit_pending", "2120"),
 ]
 
 

@@ -283,7 +283,9 @@ class Accounting:
 
     # -- settlement (收付款与核销) -----------------------------------------------------------------
     def open_items(self, kind: str = "receivable", party: str | None = None) -> list[OpenItem]:
-        """Invoices not fully settled (receivable: sales invoices; payable: purchase ones)."""
+        """Invoices not fully settled (receivable: sales invoices; payable: purchase ones and
+        landed costs). A red-letter invoice (红字发票, a credit note) is an open item of a
+        negative amount until :meth:`settle` offsets it against the party's invoices."""
         with self.jxc.storage.unit_of_work() as uow:
             rows = [JournalRow.from_data(r) for r in uow.journal.all()]
         return self._open_items(rows, kind, party)[0]
@@ -347,10 +349,18 @@ class Accounting:
         not have more decimals than it (``invalid_amount_precision``: 10.5 JPY, 10.005 USD);
         the amount is booked at the currency's digits (``Decimal("10.5")`` USD as 10.50).
         ``date`` is a ``datetime.date`` (else ``invalid_date``); an unknown party is
-        ``not_found`` (kind ``party``)."""
+        ``not_found`` (kind ``party``).
+
+        Credit notes (red-letter invoices: open items of a negative amount) are offset
+        against the invoices cleared: the ones named in ``invoices``, else all of the party's
+        in ``currency``, oldest first — as much of them as the invoices take. ``amount`` is
+        then what the bank pays or receives on top (113.00 invoiced, a credit note of 45.20:
+        67.80 settles all); it may be 0 when credit notes alone clear invoices, and it may
+        not be more than the invoices left open after the credit notes (``over_settlement``,
+        ``open``: that net amount)."""
         check_day(date, "date")
         amount = check_number(amount, "amount")
-        if amount <= 0:
+        if amount < 0:
             raise JxcError("invalid_quantity", field="amount", value=amount)
         cur = self.jxc.book_currency if currency is None else currency
         quantum = money_quantum(self.jxc.digits_of(cur))  # unknown_currency
@@ -369,15 +379,25 @@ class Accounting:
             found, book_left = self._open_items(rows, kind, party)
             # an item with nothing open (or less: overpaid by an earlier version) takes nothing
             items = [i for i in found if i.currency == cur and i.open > 0]
+            credits = [i for i in found if i.currency == cur and i.open < 0]
             if invoices:
                 by_id = {i.doc_id: i for i in items}
+                credit_by_id = {i.doc_id: i for i in credits}
                 # each invoice once, however often it is named (named twice, it was cleared
                 # twice at its full open amount: 200.00 paid on an invoice of 113.00)
-                items = [by_id[d] for d in dict.fromkeys(invoices) if d in by_id]
+                named = list(dict.fromkeys(invoices))
+                items = [by_id[d] for d in named if d in by_id]
+                credits = [credit_by_id[d] for d in named if d in credit_by_id]
             items.sort(key=lambda i: (i.date, i.doc_id))
+            credits.sort(key=lambda i: (i.date, i.doc_id))
             total_open = sum((i.open for i in items), ZERO)
-            if amount > total_open:
-                raise JxcError("over_settlement", party=party, amount=amount, open=total_open)
+            # the credit notes offset as much of the invoices as they can
+            offset = min(total_open, -sum((i.open for i in credits), ZERO))
+            if not amount and not offset:
+                raise JxcError("invalid_quantity", field="amount", value=amount)
+            if amount > total_open - offset:
+                raise JxcError("over_settlement", party=party, amount=amount,
+                               open=total_open - offset)
             number = doc_id or f"{'SK' if kind == 'receivable' else 'FK'}-{date:%Y%m%d}-" \
                 f"{w.uow.sequences.next('settlement'):04d}"
             if cur == self.jxc.book_currency:
@@ -392,8 +412,22 @@ class Accounting:
             digits = self.jxc.currency_digits
             doc_type = "receipt" if kind == "receivable" else "payment"
             out: list[JournalRow] = []
-            left = amount
             booked_total = ZERO
+            left = offset
+            for item in credits:  # the credit notes first: the other side of their rows
+                if not left:
+                    break
+                take = min(left, -item.open)
+                left -= take
+                dr, cr = (take, ZERO) if kind == "receivable" else (ZERO, take)
+                converted = round_money(take * item.rate, digits)
+                booked = -book_left[item.doc_id] if take == -item.open else converted
+                out.append(JournalRow(doc_type, number, len(out) + 1, kind, dr, cr, "", "",
+                                      party, date.isoformat(), cur, "", str(item.rate),
+                                      item.doc_id,
+                                      str(booked) if booked != converted else ""))
+                booked_total -= booked
+            left = amount + offset
             for item in items:
                 if not left:
                     break
@@ -417,8 +451,10 @@ class Accounting:
             paid = round_money(amount * rate, digits)
             fx = (booked_total - paid) if kind == "receivable" else (paid - booked_total)
             bank_dr, bank_cr = (amount, ZERO) if kind == "receivable" else (ZERO, amount)
-            out.append(JournalRow(doc_type, number, len(out) + 1, "bank", bank_dr, bank_cr, "",
-                                  "", party, date.isoformat(), cur, "", str(rate)))
+            if amount:  # (credit notes alone: no money moves)
+                out.append(JournalRow(doc_type, number, len(out) + 1, "bank", bank_dr,
+                                      bank_cr, "", "", party, date.isoformat(), cur, "",
+                                      str(rate)))
             if fx:
                 out.append(JournalRow(doc_type, number, len(out) + 1, "fx_difference",
                                       fx if fx > 0 else ZERO, -fx if fx < 0 else ZERO, "", "",

@@ -9,7 +9,8 @@ are saved together or not at all. Posting a posted document again changes nothin
 Accounting events (journal rows) say what moved in money, by role, balanced per posting:
 ``inventory``, ``grni`` (暂估应付), ``payable``, ``input_tax``, ``cogs``, ``price_difference``,
 ``material_variance`` (材料成本差异), ``count_gain_loss`` (待处理财产损溢), ``adjustment``,
-``receivable``, ``revenue``, ``output_tax``. A cancellation records the same roles with negated
+``receivable``, ``revenue``, ``output_tax``, ``credit_pending`` (待冲发票: a supplier return of
+invoiced units, awaiting its red-letter invoice). A cancellation records the same roles with negated
 amounts (a red entry, 红字).
 
 Digits: a document's own amounts (line net, tax, 价税合计, the rows of party roles) are in its
@@ -89,6 +90,26 @@ _NEEDS_SOURCE = {DocType.PURCHASE_RETURN: DocType.PURCHASE_RECEIPT,
                  DocType.SALES_INVOICE: DocType.DELIVERY}
 _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
                DocType.DELIVERY: DocType.SALES_ORDER}
+#: a red-letter invoice (红字发票, a credit note): an invoice whose lines name the lines of a
+#: return that took back invoiced units (instead of receipt or delivery lines)
+_CREDIT_SOURCE = {DocType.PURCHASE_INVOICE: DocType.PURCHASE_RETURN,
+                  DocType.SALES_INVOICE: DocType.SALES_RETURN}
+_RETURNS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN})
+#: a receipt's or delivery's line counter: the invoiced units its returns took back (they
+#: count in ``returned`` and still in ``invoiced``: they wait for a red-letter invoice)
+_RETURNED_INVOICED = "returned_invoiced"
+#: a receipt's line counter: the net (its currency) of the invoiced units its returns took
+#: back, what they left awaiting a red-letter invoice (``credit_pending``)
+_RETURNED_INVOICED_VALUE = "returned_invoiced_value"
+#: a receipt's and a purchase invoice's line counter: the net (their currency) the invoice(s)
+#: charged less the GRNI they cleared (kept when not 0): the invoices' own price of the
+#: invoiced units is ``invoiced_value`` + this (invoices posted before it count at the GRNI)
+_INVOICED_DIFF = "invoiced_diff"
+#: a return's line counters: the invoiced units it took back (``to_credit``), their amount
+#: awaiting the red-letter invoice (``credit_value``, purchase returns), and what red-letter
+#: invoices credited of them (``credited`` units, ``credited_value`` of the amount)
+_TO_CREDIT, _CREDIT_VALUE, _CREDITED, _CREDITED_VALUE = (
+    "to_credit", "credit_value", "credited", "credited_value")
 #: documents without a counterparty: their prices are book-currency unit costs
 _INTERNAL_DOCS = frozenset({DocType.ADJUSTMENT, DocType.STOCK_COUNT, DocType.TRANSFER})
 #: attribute of a receipt or delivery: the serials its lines took back, by line number
@@ -546,7 +567,7 @@ _SLICE_BOOK = "grni_book"
 
 #: roles booked in the document's currency (party-facing); the others are book currency
 _PARTY_ROLES = frozenset({"grni", "payable", "input_tax", "receivable", "revenue",
-                          "output_tax", "bank"})
+                          "output_tax", "bank", "credit_pending"})
 
 
 class _Book:
@@ -897,7 +918,8 @@ class Documents:
             if line.source is not None:
                 src = self._load(w, line.source[0])
                 expected = need or _MAY_SOURCE.get(kind)
-                if expected is None or src.doc_type != expected:
+                if expected is None or (src.doc_type != expected
+                                        and src.doc_type != _CREDIT_SOURCE.get(kind)):
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no}: {src.doc_id} is a "
                                           f"{src.doc_type.value}",
@@ -925,6 +947,8 @@ class Documents:
                                              f"{src_line.warehouse} 发出")
                 if line.serials and src_line.serials:  # a return: the units its source moved
                     _check_serials_of_source(doc, line, src, src_line)
+        if kind in _CREDIT_SOURCE:
+            self._check_credit_note(w, doc)
         if any(line.serials for line in doc.lines):
             _check_serials_once(doc)
         if kind == DocType.STOCK_COUNT:
@@ -960,6 +984,46 @@ class Documents:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"{rid} is not a purchase receipt",
                                    reason_zh=f"{rid} 不是采购入库单")
+
+    def _credit_note(self, w: _Work, doc: Document) -> bool:
+        """Whether ``doc`` (an invoice) is a red-letter invoice (红字发票): its lines name
+        return lines. The first line tells (:meth:`_check_credit_note` refuses a mix at
+        creation), so an invoice of many receipts reads no more of them than it did."""
+        red = _CREDIT_SOURCE.get(doc.doc_type)
+        first = next((line.source for line in doc.lines if line.source is not None), None)
+        return red is not None and first is not None and self._load(w, first[0]).doc_type == red
+
+    def _check_credit_note(self, w: _Work, doc: Document) -> None:
+        """A red-letter invoice names return lines only (an invoice names receipt or delivery
+        lines only: one document is one open item, a charge or a credit), and is in the book
+        currency (a return of invoiced units in another currency is not supported yet)."""
+        red = _CREDIT_SOURCE[doc.doc_type]
+        kinds = {self._load(w, line.source[0]).doc_type == red
+                 for line in doc.lines if line.source is not None}
+        if len(kinds) > 1:
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"its lines name both {red.value} lines and "
+                                  f"{_NEEDS_SOURCE[doc.doc_type].value} lines: a red-letter "
+                                  "invoice (credit note) names return lines only",
+                           reason_zh=f"其明细行既有 {red.value} 行又有 "
+                                     f"{_NEEDS_SOURCE[doc.doc_type].value} 行：红字发票只能"
+                                     f"引用退货单的行")
+        if any(kinds):
+            self._credit_in_book_currency(doc)
+
+    def _credit_in_book_currency(self, doc: Document) -> None:
+        """Returns of invoiced units and their red-letter invoices are in the book currency
+        (``invalid_document``): in another, the amount awaiting the credit note would be
+        booked at the return's rate and cleared at the red-letter invoice's."""
+        book = self.jxc.book_currency
+        if doc.currency != book:
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"it is in {doc.currency}: returns of invoiced units and "
+                                  f"red-letter invoices are supported in the book currency "
+                                  f"{book} only (return units not invoiced yet, or cancel "
+                                  "the invoice first)",
+                           reason_zh=f"其币种为 {doc.currency}：已开票货物的退货及红字发票仅"
+                                     f"支持本位币 {book}（请只退未开票的数量，或先红冲发票）")
 
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, doc: Document | str, user: User) -> list[str]:
@@ -1265,7 +1329,8 @@ class Documents:
                 continue
             if at.date() == when.date():  # its source's day: just after it
                 when = at
-            elif doc.doc_type in (DocType.PURCHASE_RETURN, DocType.SALES_RETURN):
+            elif doc.doc_type in _RETURNS or src.doc_type in _RETURNS:
+                # a return, or a red-letter invoice of a return, never before its source
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"it is dated {when.date()}, before its source "
                                       f"{src_id} ({at.date()})",
@@ -1569,6 +1634,13 @@ class Documents:
                                   "it: cancel them first",
                            reason_zh="有后续单据（退货、发票、到岸成本）引用它：请先红冲它"
                                      "们")
+        if kind in _RETURNS and any(doc.counter(line.line_no, _CREDITED)
+                                    for line in doc.lines):
+            raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                           reason="red-letter invoices credit the invoiced units it took "
+                                  "back: cancel them first",
+                           reason_zh="已有红字发票冲销其退回的已开票数量：请先红冲这些红字"
+                                     "发票")
         if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE, DocType.LANDED_COST):
             # an open item (a landed cost is one on payables): cancelled with settlements
             # standing, it would leave a negative open item that blocks the party's others
@@ -1909,6 +1981,8 @@ class Documents:
         supplier_value: dict[int, Decimal] = {}
         grni_book: dict[int, Decimal] = {}  # the GRNI slice in the book currency
         receipt_rate: dict[int, Decimal] = {}
+        #: per line, the invoiced units it takes back and their amount awaiting the credit
+        pending: dict[int, tuple[Decimal, Decimal]] = {}
         for line in doc.lines:
             assert line.source is not None
             rc = cache.get(line.source[0]) or self._load(w, line.source[0])
@@ -1919,31 +1993,57 @@ class Documents:
             q = self._base(w, line)
             received = rc.counter(n, "received")
             returned = rc.counter(n, "returned")
-            returnable = received - returned - rc.counter(n, "invoiced")
-            if not reverse and q > returnable:  # invoiced units: cancel the invoice first
-                raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="return",
-                               quantity=q, open=returnable, tolerance=0)
+            back = rc.counter(n, _RETURNED_INVOICED)  # invoiced units returned before
+            invoiced = rc.counter(n, "invoiced") - back  # invoiced units still here
+            returnable = received - returned - invoiced  # not invoiced yet
+            if reverse:
+                q_inv = doc.counter(line.line_no, _TO_CREDIT)
+            else:
+                if q > received - returned:
+                    raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="return",
+                                   quantity=q, open=received - returned, tolerance=0)
+                # the units not invoiced yet go back first; the rest were invoiced: their
+                # money waits for a red-letter invoice (``credit_pending``), not GRNI
+                q_inv = q - min(q, max(ZERO, returnable))
+                if q_inv:
+                    self._credit_in_book_currency(doc)
+            q_open = q - q_inv
             # the supplier's price of the returned units: a slice of the receipt's net value
             value_left = rc.counter(n, "value") - rc.counter(n, "returned_value")
-            qty_left = received - returned
+            qty_left = received - returned + back  # the units value_left is the value of
             grni_left = value_left - rc.counter(n, "invoiced_value")  # its currency
             if reverse:
                 sv = doc.counter(line.line_no, "supplier_value")
-            elif q == returnable:  # the last open units: exactly the GRNI left (nothing is
-                sv = grni_left     # left to invoice, whatever price the return names)
+            elif q_open == returnable:  # the last open units: exactly the GRNI left (nothing
+                sv = grni_left          # is left to invoice, whatever price the return names)
             else:
                 # units not invoiced yet are owed at the receipt's price: the slice of its net
                 # value. A price on the return line does not clear GRNI (a return at 12.00 of
                 # units received at 10.00 cleared 12.00, and the invoice of the units kept
                 # put the 2.00 a unit back into their stock); what the supplier finally
                 # charges is settled by the invoice of the units kept
-                sv = round_money(DIVISION_CONTEXT.divide(q * value_left, qty_left),
+                sv = round_money(DIVISION_CONTEXT.divide(q_open * value_left, qty_left),
                                  rc.amount_digits)
             supplier_value[line.line_no] = sv
             grni_book[line.line_no] = book_sv = self._grni_book(
                 rc, n, sv, grni_left - sv, doc, line.line_no, reverse)
+            # invoiced units: at the price their invoices charged (their share of the net
+            # invoiced and not yet returned; the last of them takes what is left)
+            if reverse:
+                pv = doc.counter(line.line_no, _CREDIT_VALUE)
+            elif q_inv:
+                net_left = (rc.counter(n, "invoiced_value") + rc.counter(n, _INVOICED_DIFF)
+                            - rc.counter(n, _RETURNED_INVOICED_VALUE))
+                pv = net_left if q_inv == invoiced else round_money(
+                    DIVISION_CONTEXT.divide(q_inv * net_left, invoiced), rc.amount_digits)
+            else:
+                pv = ZERO
+            pending[line.line_no] = (q_inv, pv)
+            credit = {_RETURNED_INVOICED: sign * q_inv,
+                      _RETURNED_INVOICED_VALUE: sign * pv} if q_inv else {}
             self._bump(w, rc.doc_id, n, {"returned": sign * q, "returned_value": sign * sv,
-                                         **self._cleared(rc, n, sign * book_sv)}, cache)
+                                         **self._cleared(rc, n, sign * book_sv), **credit},
+                       cache)
             _note_returned_serials(doc, line, cache[rc.doc_id], n, reverse)
             src_line = rc.line(n)
             self._reopen(w, src_line, q, sign, cache, "received", "on_order")
@@ -1974,17 +2074,22 @@ class Documents:
             value = _cost(values, line.line_no, out=not reverse)
             sv = supplier_value[line.line_no]
             book_sv = grni_book[line.line_no]
+            q_inv, pv = pending[line.line_no]
             book.add(line, "grni", sv, debit=True, rate=receipt_rate[line.line_no],
                      book=book_sv)
+            # invoiced units: the supplier owes a red-letter invoice for them (待冲发票)
+            book.add(line, "credit_pending", pv, debit=True)
             book.add(line, "inventory", value, debit=False)
             # under standard cost the difference is the receipt's variance going back
             # (材料成本差异), as a receipt's cancellation and an invoice book it
             book.add(line, ("material_variance" if w.item(line.item).costing_method
-                            == "standard" else "price_difference"), value - book_sv,
+                            == "standard" else "price_difference"), value - book_sv - pv,
                      debit=True)
             counters[line.line_no] = {"returned": self._base(w, line), "supplier_value": sv,
                                       "stock_value": value,
                                       **self._slice_counter(doc, book_sv)}
+            if q_inv:
+                counters[line.line_no].update({_TO_CREDIT: q_inv, _CREDIT_VALUE: pv})
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
@@ -2004,8 +2109,27 @@ class Documents:
                            reason_zh=f"第 {line.line_no} 行退出的是批次 {'、'.join(other)}，"
                                      f"而不是其入库单的批次 {lot}：请用其他入库单调回")
 
+    @staticmethod
+    def _still_invoiced(doc: Document, line: Line, src: Document, q: Decimal) -> None:
+        """An invoice is cancelled only while the units it invoiced are still there: the
+        invoiced units that returns took back (``returned_invoiced`` of its source line) wait
+        for a red-letter invoice of that invoice's price; cancelling the invoice under them
+        left a credit of nothing invoiced (``reversal_impossible``)."""
+        assert line.source is not None
+        n = line.source[1]
+        back = src.counter(n, _RETURNED_INVOICED)
+        if src.counter(n, "invoiced") - q < back:
+            raise JxcError("reversal_impossible", doc_id=doc.doc_id,
+                           reason=f"line {line.line_no}: returns took back {back} invoiced "
+                                  f"units of {src.doc_id} line {n}: cancel those returns "
+                                  "(and their red-letter invoices) first",
+                           reason_zh=f"第 {line.line_no} 行：退货已退回 {src.doc_id} 第 {n} "
+                                     f"行的已开票数量 {back}：请先红冲这些退货（及其红字发票）")
+
     def _purchase_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                           reverse: bool) -> Document:
+        if self._credit_note(w, doc):
+            return self._purchase_credit_note(w, doc, book, reverse)
         cache: dict[str, Document] = {}
         sign = -1 if reverse else 1
         counters = {}
@@ -2017,10 +2141,13 @@ class Documents:
             n = line.source[1]
             q = self._base(w, line)
             open_q = (rc.counter(n, "received") - rc.counter(n, "returned")
-                      - rc.counter(n, "invoiced"))
+                      - rc.counter(n, "invoiced") + rc.counter(n, _RETURNED_INVOICED))
             if not reverse and q > open_q:
                 raise JxcError("over_receipt", order=rc.doc_id, line=n, kind="invoice",
                                quantity=q, open=open_q, tolerance=0)
+            if reverse:
+                self._still_invoiced(doc, line, rc, q)
+            amounts = line.amounts(doc.amount_digits)
             value_left = (rc.counter(n, "value") - rc.counter(n, "returned_value")
                           - rc.counter(n, "invoiced_value"))
             if reverse:
@@ -2030,13 +2157,17 @@ class Documents:
                     DIVISION_CONTEXT.divide(q * value_left, open_q), rc.amount_digits)
             grni_book = self._grni_book(rc, n, grni, value_left - grni, doc, line.line_no,
                                         reverse)
+            # the invoice's price over the GRNI it clears: the net invoiced, at the invoices'
+            # prices, is what a return of invoiced units waits to have credited
+            over = doc.counter(line.line_no, _INVOICED_DIFF) if reverse else amounts.net - grni
+            priced = {_INVOICED_DIFF: sign * over} if over else {}
             self._bump(w, rc.doc_id, n, {"invoiced": sign * q, "invoiced_value": sign * grni,
-                                         **self._cleared(rc, n, sign * grni_book)}, cache)
+                                         **self._cleared(rc, n, sign * grni_book), **priced},
+                       cache)
             src_line = rc.line(n)
             if src_line.source is not None:
                 self._bump(w, src_line.source[0], src_line.source[1], {"invoiced": sign * q},
                            cache)
-            amounts = line.amounts(doc.amount_digits)
             rc_rate = Decimal(rc.attributes.get("rate", "1"))
             # invoice net in the books less the GRNI it clears there: to the receipt's cost
             diff = self._book_amount(doc, amounts.net) - grni_book
@@ -2058,7 +2189,82 @@ class Documents:
             book.add(line, "material_variance", variance, debit=True,
                      warehouse=src_line.warehouse)
             counters[line.line_no] = {"invoiced": q, "grni": grni,
+                                      **({_INVOICED_DIFF: over} if over else {}),
                                       **self._slice_counter(doc, grni_book)}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _credit_lines(self, w: _Work, doc: Document, reverse: bool,
+                      cache: dict[str, Document]
+                      ) -> list[tuple[Line, Document, int, Decimal]]:
+        """The lines of a red-letter invoice with their return, its line number and the units
+        they credit: no more than the return line took back of invoiced units and red-letter
+        invoices did not credit yet (``over_receipt``, ``kind="credit"``)."""
+        out = []
+        for line in doc.lines:
+            assert line.source is not None
+            rt = cache.get(line.source[0]) or self._load(w, line.source[0])
+            cache[rt.doc_id] = rt
+            if not reverse:
+                self._posted_source(doc, line, rt)
+                self._credit_in_book_currency(doc)  # a draft stored in another currency
+            n = line.source[1]
+            q = self._base(w, line)
+            open_q = rt.counter(n, _TO_CREDIT) - rt.counter(n, _CREDITED)
+            if not reverse and q > open_q:
+                raise JxcError("over_receipt", order=rt.doc_id, line=n, kind="credit",
+                               quantity=q, open=open_q, tolerance=0)
+            out.append((line, rt, n, q))
+        return out
+
+    def _purchase_credit_note(self, w: _Work, doc: Document, book: _Book, reverse: bool
+                              ) -> Document:
+        """A red-letter purchase invoice (红字采购发票): per line, the invoiced units of a
+        supplier return it credits. Dr payable (the gross less), Cr input tax (进项税额转出),
+        Cr ``credit_pending`` by what the return left there for these units (all that is
+        left for the last of them), the difference between its own net and that to
+        ``price_difference`` (the goods are gone)."""
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        counters = {}
+        for line, rt, n, q in self._credit_lines(w, doc, reverse, cache):
+            open_q = rt.counter(n, _TO_CREDIT) - rt.counter(n, _CREDITED)
+            left = rt.counter(n, _CREDIT_VALUE) - rt.counter(n, _CREDITED_VALUE)
+            if reverse:
+                cleared = doc.counter(line.line_no, _CREDITED_VALUE)
+            else:
+                cleared = left if q == open_q else round_money(
+                    DIVISION_CONTEXT.divide(q * left, open_q), doc.amount_digits)
+            self._bump(w, rt.doc_id, n, {_CREDITED: sign * q, _CREDITED_VALUE: sign * cleared},
+                       cache)
+            amounts = line.amounts(doc.amount_digits)
+            warehouse = rt.line(n).warehouse
+            book.add(line, "payable", amounts.gross, debit=True, warehouse="")
+            book.add(line, "input_tax", amounts.tax, debit=False, warehouse="")
+            book.add(line, "credit_pending", cleared, debit=False, warehouse=warehouse)
+            book.add(line, "price_difference", cleared - amounts.net, debit=True,
+                     warehouse=warehouse)
+            counters[line.line_no] = {_CREDITED: q, _CREDITED_VALUE: cleared}
+        self._flush(w, cache)
+        return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    def _sales_credit_note(self, w: _Work, doc: Document, book: _Book, reverse: bool
+                           ) -> Document:
+        """A red-letter sales invoice (红字销售发票): per line, the invoiced units of a
+        customer return it credits. Dr revenue (net), Dr output tax / Cr receivable (gross):
+        the invoice's rows in red. The return itself booked only the goods coming back (Dr
+        inventory / Cr cost of goods sold): revenue, output tax and the receivable are the
+        invoices' alone, so nothing waits on an account in between."""
+        cache: dict[str, Document] = {}
+        sign = -1 if reverse else 1
+        counters = {}
+        for line, rt, n, q in self._credit_lines(w, doc, reverse, cache):
+            self._bump(w, rt.doc_id, n, {_CREDITED: sign * q}, cache)
+            amounts = line.amounts(doc.amount_digits)
+            book.add(line, "receivable", amounts.gross, debit=False, warehouse="")
+            book.add(line, "revenue", amounts.net, debit=True, warehouse="")
+            book.add(line, "output_tax", amounts.tax, debit=True, warehouse="")
+            counters[line.line_no] = {_CREDITED: q}
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
@@ -2155,6 +2361,7 @@ class Documents:
         cache: dict[str, Document] = {}
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
+        to_credit: dict[int, Decimal] = {}  # per line, the invoiced units it takes back
         for line in doc.lines:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
@@ -2164,10 +2371,20 @@ class Documents:
             q = self._base(w, line)
             delivered = dl.counter(n, "delivered")
             returned = dl.counter(n, "returned")
-            returnable = delivered - returned - dl.counter(n, "invoiced")
-            if not reverse and q > returnable:  # invoiced units: cancel the invoice first
-                raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="return",
-                               quantity=q, open=returnable, tolerance=0)
+            returnable = (delivered - returned - dl.counter(n, "invoiced")
+                          + dl.counter(n, _RETURNED_INVOICED))  # not invoiced yet
+            if reverse:
+                q_inv = doc.counter(line.line_no, _TO_CREDIT)
+            else:
+                if q > delivered - returned:
+                    raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="return",
+                                   quantity=q, open=delivered - returned, tolerance=0)
+                # the units not invoiced yet come back first; the rest were invoiced: a
+                # red-letter invoice credits them (their revenue, output tax, receivable)
+                q_inv = q - min(q, max(ZERO, returnable))
+                if q_inv:
+                    self._credit_in_book_currency(doc)
+            to_credit[line.line_no] = q_inv
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
@@ -2195,8 +2412,9 @@ class Documents:
                                        value=cost, unit=line.unit, lot=line.lot,
                                        location=line.location, kind="sales_return",
                                        from_ref=issue_ref, line_no=line.line_no))
-            self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost},
-                       cache)
+            credit = {_RETURNED_INVOICED: sign * q_inv} if q_inv else {}
+            self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost,
+                                         **credit}, cache)
             _note_returned_serials(doc, line, cache[dl.doc_id], n, reverse)
             src_line = dl.line(n)
             self._reopen(w, src_line, q, sign, cache, "delivered", "demand")
@@ -2207,6 +2425,8 @@ class Documents:
             book.add(line, "inventory", value, debit=True)
             book.add(line, "cogs", value, debit=False)
             counters[line.line_no] = {"returned": self._base(w, line), "value": value}
+            if to_credit[line.line_no]:
+                counters[line.line_no][_TO_CREDIT] = to_credit[line.line_no]
         self._flush(w, cache)
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
@@ -2254,6 +2474,8 @@ class Documents:
 
     def _sales_invoice(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                        reverse: bool) -> Document:
+        if self._credit_note(w, doc):
+            return self._sales_credit_note(w, doc, book, reverse)
         cache: dict[str, Document] = {}
         sign = -1 if reverse else 1
         for line in doc.lines:
@@ -2264,10 +2486,12 @@ class Documents:
             n = line.source[1]
             q = self._base(w, line)
             open_q = (dl.counter(n, "delivered") - dl.counter(n, "returned")
-                      - dl.counter(n, "invoiced"))
+                      - dl.counter(n, "invoiced") + dl.counter(n, _RETURNED_INVOICED))
             if not reverse and q > open_q:
                 raise JxcError("over_receipt", order=dl.doc_id, line=n, kind="invoice",
                                quantity=q, open=open_q, tolerance=0)
+            if reverse:
+                self._still_invoiced(doc, line, dl, q)
             self._bump(w, dl.doc_id, n, {"invoiced": sign * q}, cache)
             src_line = dl.line(n)
             if src_line.source is not None:
