@@ -274,3 +274,46 @@ def test_undoing_everything_newest_first_always_goes_through(
             b = j.balance(x, wh)
             assert (b.on_hand, b.value) == (0, D("0.00"))
     shop.check_books()
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo"])
+def test_a_landed_cost_on_a_sold_out_receipt_does_not_block_later_cancellations(
+        shop: Shop, method: str) -> None:
+    """Finding what the delivery took replays the scope: a landed cost on a receipt whose
+    units had all left is split again as it was (its record), not refused as unknown."""
+    x = _item(shop, method)
+    ra = _receipt(shop, x, 10, "10.00")
+    _delivery(shop, x, 10)
+    shop.run("landed_cost", [Line(1, "freight", D(1), D("7.00"))], "S1",
+             attributes={"receipts": [ra], "basis": "quantity"})
+    _receipt(shop, x, 5, "20.00")
+    dl = _delivery(shop, x, 3)
+    shop.docs.cancel(dl, BOSS)
+    b = shop.jxc.balance(x, "W1")
+    assert (b.on_hand, b.value) == (5, D("100.00"))
+    shop.check_books()
+
+
+@pytest.mark.parametrize(("method", "costs"), [
+    ("fifo", [D("10.00")] * 2 + [D("20.00")] * 10),
+    ("lifo", [D("20.00")] * 2 + [D("10.00")] * 10),
+])
+def test_a_back_dated_issue_after_a_cancellation_leaves_the_stock_as_without_it(
+        shop: Shop, method: str, costs: list[Decimal]) -> None:
+    """R1 10@10, R2 10@20; a delivery of 5 cancelled; then a delivery of 8 dated before it.
+    The replay finds that the cancelled delivery now took other layers: its cancellation goes
+    back into those, at what it took there, and the difference is a correction of the
+    cancellation (it nets the delivery's own correction). The stock is as if the cancelled
+    delivery had never been posted: 12 units, each at its receipt's cost."""
+    x = _item(shop, method)
+    clock = shop.jxc.clock
+    clock.at += dt.timedelta(days=10)  # type: ignore[attr-defined]
+    _receipt(shop, x, 10, "10.00")
+    _receipt(shop, x, 10, "20.00")
+    clock.at += dt.timedelta(days=10)  # type: ignore[attr-defined]
+    shop.docs.cancel(_delivery(shop, x, 5), BOSS)
+    _delivery(shop, x, 8, date=clock.now().date() - dt.timedelta(days=5))  # type: ignore[attr-defined]
+    b = shop.jxc.balance(x, "W1")
+    assert (b.on_hand, b.value) == (12, sum(costs, D(0)))
+    assert [_cost(shop, _delivery(shop, x, 1)) for _ in range(12)] == costs
+    shop.check_books()

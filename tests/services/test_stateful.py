@@ -266,7 +266,15 @@ class JxcMachine(RuleBasedStateMachine):
             if base > room:
                 return "insufficient_stock", None, use
         if forbid and location:
-            at = sum((max(q, ZERO) for (i, w, loc, r_lot), q in self.rows.items()
+            # each lot's row there gives no more than is free in its lot for this line
+            # (others' reservations naming the lot stay: the rest of the lot may be elsewhere)
+            mine_lots = {r_lot: q for (d, i, w, r_lot), q in self.reserved.items()
+                         if (d, i, w) == (demand, item, wh) and r_lot}
+            at = sum((min(max(q, ZERO), max(ZERO, stock.get(r_lot, ZERO)
+                                             - bound.get(r_lot, ZERO)
+                                             + mine_lots.get(r_lot, ZERO)))
+                      if r_lot else max(q, ZERO)
+                      for (i, w, loc, r_lot), q in self.rows.items()
                       if (i, w, loc) == (item, wh, location) and self.usable(r_lot)
                       and (not lot or r_lot == lot)), ZERO)
             if base > at:

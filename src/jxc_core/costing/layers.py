@@ -306,36 +306,47 @@ class _LayerValuation(ValuationBase):
         if self._shortages.open:
             raise JxcError("configuration", reason="open shortages: receive the units instead",
                            reason_zh="存在未结缺货：请改为入库")
-        total = ZERO
-        layers = self._layers
-        for key, layer_ref, received, quantity, value in slices:
-            quantity = check_quantity(quantity, "quantity")
-            value = check_value(value, self._quantum)
+        checked: list[LayerSlice] = []
+        for key, layer_ref, received, quantity, value in slices:  # all checked, then done
             if type(key) is not int or not 0 <= key < self._next:
                 raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
                                reason_zh=f"从未入库过层 {key!r}")
-            at = len(layers)
-            layer: list[Any] | None = None
-            for i, x in enumerate(layers):
-                if x[4] >= key:
-                    if x[4] == key:
-                        layer = x
-                    at = i
-                    break
-            if layer is None:
-                layer = [ZERO, ZERO, layer_ref, check_quantity(received, "received"), key]
-                layers.insert(at, layer)
+            checked.append((key, layer_ref, check_quantity(received, "received"),
+                            check_quantity(quantity, "quantity"),
+                            check_value(value, self._quantum)))
+        layers = self._layers
+        by_key = {x[4]: x for x in layers} if checked else {}
+        new: list[list[Any]] = []
+        indexed: dict[str, list[list[Any]]] = {}
+        total = ZERO
+        for key, layer_ref, received, quantity, value in checked:
+            layer = by_key.get(key)
+            if layer is None:  # it had left the queue: back at its place, below
+                layer = by_key[key] = [ZERO, ZERO, layer_ref, received, key]
+                new.append(layer)
             layer[0] += quantity
             layer[1] += value
             self._changed[key] = layer
             if layer_ref is not None:
-                found = self._by_ref.setdefault(layer_ref, [])
-                if not any(x is layer for x in found):
-                    found.append(layer)
-                    found.sort(key=lambda x: int(x[4]))
+                indexed.setdefault(layer_ref, []).append(layer)
             self._qty += quantity
             self._val += value
             total += value
+        if new:  # the queue stays in receipt order (keys), one sort whatever the slices
+            merged = sorted([*layers, *new], key=lambda x: int(x[4]))
+            layers.clear()
+            layers.extend(merged)
+        for layer_ref, back in indexed.items():
+            found = self._by_ref.setdefault(layer_ref, [])
+            known = {id(x) for x in found}
+            added = []
+            for x in back:
+                if id(x) not in known:
+                    known.add(id(x))
+                    added.append(x)
+            if added:
+                found += added
+                found.sort(key=lambda x: int(x[4]))
         return total
 
     def _estimate(self, short: Decimal, qty_before: Decimal, val_before: Decimal) -> Decimal:

@@ -22,6 +22,7 @@ import os
 import threading
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from decimal import Decimal, DecimalException
 from typing import Any
@@ -504,24 +505,26 @@ class _Replay:
         #: the issues (group refs) those cancellations take back, and what each took as
         #: replayed here (what a replay changes, the cancellation follows)
         self.wanted: set[str] = set()
-        self.took: dict[str, list[LayerSlice]] = {}
+        self.took: dict[str, deque[LayerSlice]] = {}
         #: the layers of cancellations that the replay put back elsewhere than recorded
         self.rewrite: dict[int, list[LayerSlice]] = {}
 
 
-def _share_back(found: list[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal
-                ) -> list[LayerSlice] | None:
+def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
+                *, as_taken: bool = False) -> list[LayerSlice] | None:
     """The layers ``qty`` units worth ``value`` go back into: taken from ``found`` (what the
     issue took, in its order; what is taken is removed from it), ``value`` spread over them by
     the value the issue took from each (else by quantity), the last taking the rest. Units
     beyond ``found`` are left to the caller (a layer of their own, at the rest of the value).
-    ``None`` when nothing is found, or the value is below what the layers gave."""
+    ``None`` when nothing is found, or the value is below what the layers gave.
+    ``as_taken``: each slice at the value it was taken at, ``value`` not spread (a replay,
+    which books the difference as a correction)."""
     take: list[LayerSlice] = []
     left = qty
     while found and left:
         key, ref, received, q, val = found[0]
         if q <= left:
-            take.append(found.pop(0))
+            take.append(found.popleft())
             left -= q
         else:
             part = slice_value(left, q, val, quantum)
@@ -530,6 +533,8 @@ def _share_back(found: list[LayerSlice], qty: Decimal, value: Decimal, quantum: 
             left = ZERO
     if not take:
         return None
+    if as_taken:
+        return take
     taken = sum((s[4] for s in take), ZERO)
     if left:  # the rest comes back as a layer of its own, at the rest of the value
         return take if value >= taken else None
@@ -1997,7 +2002,7 @@ class Jxc:
         no = w.uow.sequences.next("ledger", self._entry_count(plans, transfer_to))
         org = self.organisation_scope
         #: the layers each issue taken back took, as far as the lines so far left them
-        issued: dict[str, list[LayerSlice] | None] = {}
+        issued: dict[str, deque[LayerSlice] | None] = {}
         transfer = transfer_to is not None
         append = entries.append
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
@@ -2305,7 +2310,7 @@ class Jxc:
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
                    qty: Decimal, value: Decimal, issued_at: dt.datetime,
-                   issued: dict[str, list[LayerSlice] | None]) -> list[LayerSlice] | None:
+                   issued: dict[str, deque[LayerSlice] | None]) -> list[LayerSlice] | None:
         """The layers that ``qty`` units worth ``value`` coming into ``warehouse``, the
         cancellation of the issue ``group`` (a group ref), go back into: the layers
         that issue took from (:meth:`_issue_slices`), as far as earlier lines of the posting
@@ -2339,7 +2344,7 @@ class Jxc:
         return restored
 
     def _issue_slices(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
-                      issued_at: dt.datetime) -> list[LayerSlice] | None:
+                      issued_at: dt.datetime) -> deque[LayerSlice] | None:
         """The layers the issue ``group`` (a group ref) of the scope took from, as the ledger
         has it now: the scope is rebuilt from its last checkpoint before ``issued_at`` and
         its entries replayed up to that issue, whose entries are issued again to see what
@@ -2368,24 +2373,38 @@ class Jxc:
         if not at:
             return None
         counted = self.replayed  # not a back-dating: not counted as one
-        self._replay_entries(v, window[:at[0]], replay, item)
-        slices: list[LayerSlice] = []
-        hit = set(at)
-        for i in range(at[0], at[-1] + 1):
-            e = window[i]
-            if i in hit:
-                slices += v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1]
-            else:
-                self._replay_entries(v, [e], replay, item)
-        self.replayed = counted
+        slices: deque[LayerSlice] = deque()
+        try:
+            self._replay_entries(v, window[:at[0]], replay, item)
+            hit = set(at)
+            for i in range(at[0], at[-1] + 1):
+                e = window[i]
+                if i in hit:
+                    slices += v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1]
+                else:
+                    self._replay_entries(v, [e], replay, item)
+        except JxcError:
+            # the scope's history cannot be replayed to that issue (written by a version that
+            # kept less): the units come back as a layer of the cancellation, as before
+            return None
+        finally:
+            self.replayed = counted
         return slices
 
     def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry]
                         ) -> None:
-        """What a replay of ``window`` reads besides the entries: the layers cancellations
-        went back into (:data:`_RESTORED`)."""
+        """What a replay of ``window`` reads besides the entries: the receipt costs applied
+        (:data:`_RECEIPT_COST`, split again on the stock as the replay has it) and the layers
+        cancellations went back into (:data:`_RESTORED`)."""
         for e in window:
-            if e.quantity > 0 and e.from_ref:
+            if e.kind == "landed_cost":
+                cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                if cost is not None:
+                    received = cost.get("received")
+                    replay.receipt_costs[e.entry_no] = (
+                        Decimal(cost["amount"]),
+                        None if received is None else Decimal(received))
+            elif e.quantity > 0 and e.from_ref:
                 found = w.uow.records.get(_RESTORED, str(e.entry_no))
                 if found is not None:
                     replay.restored[e.entry_no] = [
@@ -2440,21 +2459,15 @@ class Jxc:
             rewound = restored
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest)
+        self._window_records(w, replay, window)
         for e in window:
-            if e.kind != "landed_cost":
-                continue
-            cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
-            if cost is not None:
-                received = cost.get("received")
-                replay.receipt_costs[e.entry_no] = (
-                    Decimal(cost["amount"]), None if received is None else Decimal(received))
-            elif (e.posted_at, e.entry_no) > (when, 1 << 62):
+            if (e.kind == "landed_cost" and e.entry_no not in replay.receipt_costs
+                    and (e.posted_at, e.entry_no) > (when, 1 << 62)):
                 # written before receipt costs were recorded: its split cannot be redone
                 raise JxcError("backdated_posting", item=item.code, warehouse=warehouse,
                                posted_at=when.isoformat(),
                                reason="a landed cost was applied to the scope after that date",
                                reason_zh="该日期之后此核算范围已分摊过到岸成本")
-        self._window_records(w, replay, window)
         split = 0
         while split < len(window) and window[split].posted_at <= when:
             split += 1
@@ -2496,18 +2509,30 @@ class Jxc:
                 back = replay.restored.get(e.entry_no) if e.from_ref else None
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
                         and not v.shortages):
+                    value = e.value
                     took = replay.took.get(e.from_ref)
-                    if took is not None:  # its issue was replayed here: what it took now
-                        fresh = _share_back(took, e.quantity, e.value, quantum) or []
+                    if took is not None:  # its issue was replayed here: what it took now,
+                        # at the cost it took it (what the value changes is a correction)
+                        fresh = _share_back(took, e.quantity, e.value, quantum,
+                                            as_taken=True) or []
                         if fresh != back:
                             replay.rewrite[e.entry_no] = fresh
+                            rest = e.quantity - sum((s[3] for s in fresh), ZERO)
+                            value = sum((s[4] for s in fresh), ZERO) + (round_money(
+                                DIVISION_CONTEXT.divide(e.value * rest, e.quantity),
+                                self.currency_digits) if rest else ZERO)
                         back = fresh
-                    self._restore(v, list(back), e.quantity, e.value,
-                                  f"{e.doc_id}/{e.line_no}")
+                    restored = self._restore(v, list(back), e.quantity, value,
+                                             f"{e.doc_id}/{e.line_no}")
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    replay.new[group] = replay.new.get(group, ZERO) - restored
                 else:
-                    v.receive(e.quantity, ZERO,
-                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
-                              value=e.value)
+                    got = v.receive(e.quantity, ZERO,
+                                    e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
+                                    value=e.value)
+                    if back is not None:  # kept as a cancellation: it counts as one
+                        group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                        replay.new[group] = replay.new.get(group, ZERO) - got
                 if standard:
                     # at standard a receipt that brings the stock back to zero takes the
                     # rounding left in it: on another path it enters at another cent. That
@@ -2522,8 +2547,8 @@ class Jxc:
             elif e.quantity < 0:
                 group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                 if group in replay.wanted and isinstance(v, FifoValuation | LifoValuation):
-                    cost, took = v.issue_layers(-e.quantity, e.from_ref or None, ref=group)
-                    replay.took.setdefault(group, []).extend(took)
+                    cost, taken = v.issue_layers(-e.quantity, e.from_ref or None, ref=group)
+                    replay.took.setdefault(group, deque()).extend(taken)
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
@@ -2542,7 +2567,7 @@ class Jxc:
         qty: dict[str, Decimal] = {}
         for e in replay.window:
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
-                    or e.entry_no in replay.receipt_costs):
+                    or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored):
                 if e.kind == MOVE_OUT or (self.organisation_scope
                                           and e.kind == "transfer_out"):
                     continue
