@@ -211,6 +211,21 @@ def test_mapping_is_checked_when_loaded() -> None:
     assert again.to_data() == m.to_data()
 
 
+def test_a_mapping_stored_before_credit_pending_books_it_to_payable() -> None:
+    """A mapping saved by an embedder before the role existed still loads: the invoiced goods
+    returned awaiting a red-letter invoice go to its payable account (a part of what is owed
+    to suppliers); one that names a default for the role keeps it."""
+    data = chinese_mapping().to_data()
+    data["rules"] = [r for r in data["rules"] if r["role"] != "credit_pending"]
+    old = AccountMapping.from_data(data)
+    assert old.account_for("credit_pending") == old.account_for("payable") == "2202"
+    assert chinese_mapping().account_for("credit_pending") == "2202.03"
+    data["rules"] = [r for r in data["rules"] if r["role"] != "payable"]
+    with pytest.raises(JxcError) as err:  # no payable either: both are missing
+        AccountMapping.from_data(data)
+    assert "payable" in err.value.message() and "credit_pending" in err.value.message()
+
+
 def test_voucher_that_would_not_balance_is_refused() -> None:
     rows = [{"doc_type": "x", "doc_id": "D1", "line_no": 1, "role": "inventory",
              "debit": "10.00", "credit": "0", "date": "2026-11-01", "currency": "CNY"},

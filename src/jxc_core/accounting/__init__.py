@@ -7,6 +7,7 @@ The use cases (generate vouchers, settle, close a period, the reports) are in
 from jxc_core.accounting.mapping import (
     CHINESE_CHART,
     ENGLISH_CHART,
+    FALLBACK_ROLES,
     ROLES,
     AccountMapping,
     MappingRule,
@@ -19,6 +20,7 @@ from jxc_core.accounting.vouchers import Voucher, VoucherLine, build_voucher
 __all__ = [
     "CHINESE_CHART",
     "ENGLISH_CHART",
+    "FALLBACK_ROLES",
     "ROLES",
     "AccountMapping",
     "Formatter",

@@ -19,6 +19,7 @@ from jxc_core.errors import JxcError
 __all__ = [
     "CHINESE_CHART",
     "ENGLISH_CHART",
+    "FALLBACK_ROLES",
     "ROLES",
     "AccountMapping",
     "MappingRule",
@@ -32,6 +33,12 @@ ROLES: tuple[str, ...] = (
     "material_variance", "count_gain_loss", "adjustment", "receivable", "revenue",
     "output_tax", "bank", "fx_difference", "credit_pending",
 )
+
+
+#: roles added after mappings were first stored, and the role whose default account takes
+#: them in a mapping that names none: the invoiced goods returned awaiting a red-letter
+#: invoice (待冲发票) are a part of what is owed to suppliers (应付账款)
+FALLBACK_ROLES: dict[str, str] = {"credit_pending": "payable"}
 
 
 @attrs.frozen(slots=True)
@@ -95,7 +102,12 @@ class AccountMapping:
                 raise bad(f"rules[{i}]: account {rule.account!r} is not in the chart",
                           f"rules[{i}]：科目 {rule.account!r} 不在科目表中")
             rules.append(rule)
-        defaults = {r.role for r in rules if not (r.doc_type or r.category or r.warehouse)}
+        defaults = {r.role: r.account for r in rules
+                    if not (r.doc_type or r.category or r.warehouse)}
+        for role, instead in FALLBACK_ROLES.items():  # a mapping made before the role
+            if role in roles and role not in defaults and instead in defaults:
+                rules.append(MappingRule(role, defaults[instead]))
+                defaults[role] = defaults[instead]
         missing = [r for r in roles if r not in defaults]
         if missing:
             raise bad(f"no default account for roles {missing}",
