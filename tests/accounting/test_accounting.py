@@ -1157,3 +1157,23 @@ def test_summary_shows_a_cancelled_transfer_as_a_cancellation(
     assert w2.in_by_kind == {"transfer_in": (D(4), D("40.00"))}
     assert w2.out_by_kind == {"transfer_reversal": (D(3), D("30.00"))}
     assert (w.closing_qty, w2.closing_qty) == (D(9), D(1))
+
+
+
+def test_summary_a_transfer_named_like_a_cancellation_stays_a_transfer(
+        world: tuple[Jxc, Documents, Accounting, Clock, Rates]) -> None:
+    """A transfer document cancelled as a draft wrote no red entries: a transfer posted
+    under its id with ``-R`` is a transfer, not a cancellation."""
+    j, docs, acc, _, _ = world
+    j.define_warehouse(Warehouse("W2", "second"))
+    j.define_item(Item("T", "tea"))
+    post(docs, "purchase_receipt", [Line(1, "T", D(10), D("10.00"), warehouse="W")], "S",
+         dt.date(2026, 11, 2))
+    draft = docs.create("transfer", [Line(1, "T", D(3), warehouse="W", to_warehouse="W2")],
+                        date=dt.date(2026, 11, 3))
+    docs.cancel(draft.doc_id, U)
+    j.transfer("T", "W", "W2", D(4), doc_id=f"{draft.doc_id}-R",
+               posted_at=dt.datetime(2026, 11, 4, 9))
+    rows = {r.warehouse: r for r in acc.inventory_summary(2026, 11) if r.item == "T"}
+    assert rows["W"].out_by_kind == {"transfer_out": (D(4), D("40.00"))}
+    assert rows["W2"].in_by_kind == {"transfer_in": (D(4), D("40.00"))}

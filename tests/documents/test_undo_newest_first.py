@@ -317,3 +317,31 @@ def test_a_back_dated_issue_after_a_cancellation_leaves_the_stock_as_without_it(
     assert (b.on_hand, b.value) == (12, sum(costs, D(0)))
     assert [_cost(shop, _delivery(shop, x, 1)) for _ in range(12)] == costs
     shop.check_books()
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_a_transfer_costed_by_organisation_can_be_cancelled(kind: str, tmp_path: object
+                                                            ) -> None:
+    """Costed by organisation a transfer moves no value and makes no layer: its cancellation
+    has no layer to check (it was always ``reversal_impossible``)."""
+    from pathlib import Path
+
+    from jxc_core.adapters import MemoryStorage, SqliteStorage
+    from jxc_core.services import Documents, Jxc
+
+    from .support import TickingClock, setup_master
+
+    storage = (MemoryStorage() if kind == "memory"
+               else SqliteStorage(str(Path(str(tmp_path)) / "org.db")))
+    j = Jxc(storage, clock=TickingClock(), organisation_scope=True)
+    setup_master(j)
+    shop = Shop(j, Documents(j))
+    r1 = shop.receipt([Line(1, "A", D(10), D("3.00"), warehouse="W1")]).doc_id
+    shop.receipt([Line(1, "A", D(5), D("7.00"), warehouse="W2")])
+    tr = shop.run("transfer", [Line(1, "A", D(2), D(0), warehouse="W1", to_warehouse="W2")])
+    shop.docs.cancel(tr.doc_id, BOSS)
+    assert (shop.qty("A", "W1"), shop.qty("A", "W2")) == (10, 5)
+    assert shop.jxc.balance("A").value == D("65.00")
+    shop.docs.cancel(r1, BOSS)  # and what it came after
+    assert shop.jxc.balance("A").value == D("35.00")
+    storage.close()

@@ -54,3 +54,17 @@ def test_organisation_scope_gives_one_row_per_item(tmp_path: Path) -> None:
 
 def test_an_empty_store_has_no_rows() -> None:
     assert Jxc(MemoryStorage()).stock_balances() == []
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_the_ledger_keeps_quantities_at_the_base_units_precision(
+        kind: str, tmp_path: Path) -> None:
+    """5.000 pieces received and 1E+0 issued are 5 and -1 in the ledger, 4 on hand."""
+    j = Jxc(_store(kind, tmp_path))
+    j.define_item(Item("P", "piece"))
+    j.define_warehouse(Warehouse("W", "w"))
+    j.receive("P", "W", D("5.000"), D("1.00"), posted_at=T)
+    j.issue("P", "W", D("1E+0"), posted_at=T)
+    assert [str(x.entry.quantity) for x in j.ledger("P", "W")] == ["5", "-1"]
+    assert str(j.balance("P", "W").on_hand) == "4"
+    j.storage.close()

@@ -49,3 +49,14 @@ def test_boxes_convert_to_whole_pieces_by_value(n: int, places: int) -> None:
         return  # not a quantity someone can type with that many places
     pieces = CUP.to_base(boxes.quantize(D(1).scaleb(-places)), "箱")
     assert pieces == n and pieces.as_tuple().exponent == 0
+
+
+def test_a_quantity_carries_the_precision_of_the_base_unit() -> None:
+    """DOMAIN 1: pieces have 0 digits. A whole quantity written another way ("5.000",
+    "1E+2") is that whole number; a 3-digit item's quantity has its 3 digits."""
+    pieces = Item("P", "piece", units={"箱": Decimal(12)})
+    assert str(pieces.to_base(Decimal("5.000"), None)) == "5"
+    assert str(pieces.to_base(Decimal("1E+2"), None)) == "100"
+    assert str(pieces.to_base(Decimal("0.50"), "箱")) == "6"
+    flour = Item("KG", "flour", base_unit="kg", quantity_digits=3)
+    assert str(flour.to_base(Decimal("2.5"), None)) == "2.500"

@@ -30,8 +30,9 @@ any document.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -46,6 +47,11 @@ FORM_FIELDS = ("doc_type", "lines", "party", "date", "currency", "attributes", "
 #: the keys of a form's line (the fields of :class:`Line`)
 LINE_FORM_FIELDS = tuple(a.name for a in attrs.fields(Line))
 
+#: a number as text: ASCII digits, an optional sign, point and exponent ("96.10", "-2", "1E+3")
+_NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?",
+                          re.ASCII)
+#: a date as text: exactly YYYY-MM-DD
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _NUMBERS = frozenset({"quantity", "price", "tax_rate", "counted", "weight", "volume"})
 _TEXTS = frozenset({"item", "warehouse", "to_warehouse", "location", "lot", "to_location"})
 
@@ -82,11 +88,9 @@ def _number(value: object, field: str) -> Decimal:
                    "json.loads(text, parse_float=Decimal) 解析 JSON")
     elif type(value) is str:
         assert isinstance(value, str)
-        try:
-            number = Decimal(value.strip()) if value.strip() == value and value else Decimal(
-                "NaN")
-        except InvalidOperation:
-            number = Decimal("NaN")
+        # ASCII digits only: Decimal() also reads "1_000", "１２" and "١٢", which a form must
+        # not turn into a number nobody typed as such
+        number = Decimal(value) if _NUMBER_TEXT.fullmatch(value) else Decimal("NaN")
     else:
         raise _bad(field, f"a number is text, an int or a Decimal, got "
                           f"{type(value).__name__} {value!r}",
@@ -110,9 +114,9 @@ def _date(value: object, field: str) -> dt.date | None:
     if type(value) is str:
         assert isinstance(value, str)
         try:
-            if len(value) == 10:
+            if _DATE_TEXT.fullmatch(value):
                 return dt.date.fromisoformat(value)
-        except ValueError:
+        except ValueError:  # 2026-02-30
             pass
     raise _bad(field, f"a date is \"YYYY-MM-DD\", got {value!r}",
                f"日期须为 \"YYYY-MM-DD\"，实际为 {value!r}")

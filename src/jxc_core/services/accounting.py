@@ -74,8 +74,11 @@ def _cancelled_transfer(uow: UnitOfWork, doc_id: str, known: dict[str, bool]) ->
     found = known.get(doc_id)
     if found is None:
         data = uow.documents.get(doc_id[:-2]) if doc_id.endswith("-R") else None
+        # cancelled after it was posted: a draft cancelled never wrote ``-R`` entries, and
+        # a transfer of its own may carry such an id
         found = known[doc_id] = data is not None and data.get("doc_type") == "transfer" and (
-            data.get("state") == "cancelled")
+            data.get("state") == "cancelled") and any(
+                h[0] == "cancel" and h[3] == "posted" for h in data.get("history", ()))
     return found
 
 

@@ -2593,7 +2593,9 @@ class Documents:
         another lot or location). Without ``rows`` (a document posted before transfers kept
         them): the line out of ``to_warehouse`` as it was (any row there) into the row
         without a location. Returns the out lines and where each lands."""
-        from_ref = self._intact(w, doc.doc_id, line, "transfer")
+        # costed by organisation a transfer moves no value and makes no layer to check
+        from_ref = (None if self.jxc.organisation_scope
+                    else self._intact(w, doc.doc_id, line, "transfer"))
         if not rows:
             return [StockLine(line.item, line.to_warehouse, line.quantity, OUT, unit=line.unit,
                               lot=line.lot, from_ref=from_ref, kind="transfer_out",

@@ -624,6 +624,7 @@ def _posting_moment(w: _Work, posted_at: object) -> dt.datetime:
 
 
 _NO_LOCK: Any = object()
+_WHOLE = Decimal(1)
 #: ``ValuationChange(...)`` with every field given, faster (one per scope of every posting)
 _new_change = fast_init(ValuationChange)
 #: record kind of the receipt costs (landed cost, invoice price difference) applied, by the
@@ -2633,8 +2634,9 @@ class Jxc:
         if type(q) is not Decimal or not q.is_finite() or q <= 0 or q >= MAX_MAGNITUDE:
             q = check_quantity(q, "quantity")
         unit = line.unit
-        if (unit is None and not item.quantity_digits and q == q.to_integral_value()):
-            qty = q  # the common case of Item.to_base: whole pieces of the base unit
+        if unit is None and not item.quantity_digits:  # the common case of Item.to_base:
+            whole = q.quantize(_WHOLE)  # whole pieces of the base unit, written as such
+            qty = whole if whole == q else item.to_base(q, unit)
         else:
             qty = item.to_base(q, unit)
         lot_code, location = line.lot, line.location

@@ -33,6 +33,7 @@ COSTING_METHODS = ("fifo", "lifo", "moving_average", "monthly_average", "standar
 #: multiplies exactly (no digit is ever rounded away), so that a quantity times a unit factor
 #: is checked as it is: 5/12 箱 typed as 0.4166666666666666666666666667 is 5.0000...0004 个, not
 #: the 5 that 28 digits round it to (DOMAIN 1: conversions are exact or refused)
+_ONE = Decimal(1)
 _EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 
 
@@ -122,8 +123,10 @@ class Item:
     def to_base(self, quantity: Decimal, unit: str | None) -> Decimal:
         """``quantity`` of ``unit`` in base units, exact to ``quantity_digits`` or refused."""
         if unit is None or unit == self.base_unit:
-            if not self.quantity_digits and quantity == quantity.to_integral_value():
-                return quantity  # the common case: whole pieces
+            if not self.quantity_digits:
+                whole = quantity.quantize(_ONE)
+                if whole == quantity:  # the common case: whole pieces, written as such
+                    return whole  # ("5.000" and "1E+2" are 5 and 100: DOMAIN 1)
             base = quantity
         else:
             factor = self.units.get(unit)
@@ -137,10 +140,8 @@ class Item:
                 unit=unit or self.base_unit,
                 digits=self.quantity_digits,
             )
-        if base is quantity:
-            return base
-        # a converted quantity carries the precision of the base unit: 0.5 箱 is 6 个, not
-        # 6.0 (DOMAIN 1), so balances and counters show it as a whole number
+        # a quantity carries the precision of the base unit: 0.5 箱 is 6 个, not 6.0, and
+        # 2.5 kg of a 3-digit item is 2.500 (DOMAIN 1), so balances and counters show it so
         return base.quantize(quantum)
 
     def levels_in(self, warehouse: str) -> StockLevels:
