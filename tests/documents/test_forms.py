@@ -112,3 +112,16 @@ def test_the_document_rules_still_apply(shop: Shop) -> None:
         shop.docs.create_from_form({"doc_type": "purchase_order", "party": "S1",
                                     "lines": [{"item": "NOPE", "quantity": "1"}]})
     assert err.value.code == "not_found"
+
+
+@pytest.mark.parametrize("doc_id", ["PO-1-R", "", "  "])
+def test_a_number_that_would_look_like_a_cancellation_or_nothing_is_refused(
+        shop: Shop, doc_id: str) -> None:
+    """``<id>-R`` is the number of the cancellation of ``<id>`` in the ledger and the journal:
+    a document of its own under it would mix with that cancellation's rows."""
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.create("purchase_order", [Line(1, "A", D(1), D("1.00"), warehouse="W1")],
+                         party="S1", doc_id=doc_id)
+    assert (err.value.code, err.value.data["field"]) == ("invalid_document", "doc_id")
+    assert shop.snapshot() == before

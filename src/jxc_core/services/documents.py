@@ -812,7 +812,9 @@ class Documents:
         nothing: an unknown currency (``unknown_currency``); a line whose source document is
         in another currency (``currency_mismatch``); an adjustment, stock count or transfer
         in another currency than the book currency (``book_currency_required``). ``date``
-        is a ``datetime.date`` (not a datetime, not a str; else ``invalid_date``).
+        is a ``datetime.date`` (not a datetime, not a str; else ``invalid_date``). A ``doc_id``
+        given may not be blank or end in ``-R``, the suffix of cancellations
+        (``invalid_document``).
 
         Serial numbers (``Line.serials``): a line of a serial-tracked item on a document that
         moves stock lists one per base unit (``serial_count``), a serial stands once on a
@@ -1255,6 +1257,12 @@ class Documents:
             doc = self._with_counted_book(w, doc, [ln.line_no for ln in doc.lines
                                                    if ln.counted is not None])
         number = doc_id
+        if number is not None and (not number.strip() or number.endswith("-R")):
+            # "<id>-R" names the cancellation (红冲) of <id> in the ledger and the journal
+            raise JxcError("invalid_document", doc_id=number, field="doc_id",
+                           reason="a document number may not be blank or end in -R (the "
+                                  "suffix of cancellations)",
+                           reason_zh="单号不能为空，也不能以 -R 结尾（红冲单据的后缀）")
         if number is None:
             pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
             scope = format_number(pattern, day, 0)
