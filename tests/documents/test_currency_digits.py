@@ -315,8 +315,9 @@ def test_digits_by_currency_declares_codes_and_is_checked(books: MakeBooks) -> N
     for bad, reason in [
             ({"CNY": 0}, "digits_by_currency gives CNY 0 digits, but the book currency has "
                          "currency_digits=2"),
-            ({"HUF": -1}, "digits_by_currency: HUF needs a non-negative int, got -1"),
-            ({"HUF": True}, "digits_by_currency: HUF needs a non-negative int, got True"),
+            ({"HUF": -1}, "digits_by_currency: HUF needs an int from 0 to 7, got -1"),
+            ({"HUF": True}, "digits_by_currency: HUF needs an int from 0 to 7, got True"),
+            ({"HUF": 8}, "digits_by_currency: HUF needs an int from 0 to 7, got 8"),
             ({"": 2}, "digits_by_currency: bad code ''")]:
         with pytest.raises(JxcError) as exc:
             books(digits_by_currency=bad)

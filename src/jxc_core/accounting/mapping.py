@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from jxc_core.errors import JxcError
+from jxc_core.values import check_text
 
 __all__ = [
     "CHINESE_CHART",
@@ -112,8 +113,12 @@ class AccountMapping:
         if missing:
             raise bad(f"no default account for roles {missing}",
                       f"以下角色没有默认科目：{missing}")
-        return cls(str(data.get("name", "")), {str(k): str(v) for k, v in accounts.items()},
-                   rules)
+        for i, r in enumerate(rules):  # a lone surrogate: invalid_text, on every store
+            for key in ("doc_type", "category", "warehouse"):
+                check_text(getattr(r, key), f"rules[{i}].{key}")
+        chart = {check_text(str(k), "accounts"): check_text(str(v), f"accounts[{str(k)!r}]")
+                 for k, v in accounts.items()}
+        return cls(check_text(str(data.get("name", "")), "name"), chart, rules)
 
     def to_data(self) -> dict[str, Any]:
         return {"name": self.name, "accounts": dict(self.accounts),

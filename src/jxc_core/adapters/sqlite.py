@@ -983,10 +983,25 @@ class SqliteStorage:
     ``path`` is made absolute when the storage is made (:attr:`path`): every connection,
     on any thread, opens that file whatever the working directory is by then. A file of
     another application (tables, but no jxc_core schema version) is refused, never converted.
+    ``path`` is a str or a path-like object (``None``: ``TypeError``); a path with a lone
+    surrogate (``"\\ud800.db"``) is ``configuration`` with ``field="path"``.
     """
 
-    def __init__(self, path: str, *, busy_timeout_ms: int = 10_000, retries: int = 50,
-                 checkpoints: str = "background") -> None:
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout_ms: int = 10_000,
+                 retries: int = 50, checkpoints: str = "background") -> None:
+        if not isinstance(path, (str, bytes, os.PathLike)):
+            raise TypeError(f"path must be a str (or a path-like object), got "
+                            f"{type(path).__name__} {path!r}")
+        name = os.fspath(path)
+        if isinstance(name, str) and not name.isascii():
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: SQLite cannot open it
+                raise JxcError("configuration", field="path", value=repr(name),
+                               reason=f"the path {name!r} is not valid text (a lone "
+                                      "surrogate): SQLite cannot open it",
+                               reason_zh=f"路径 {name!r} 不是有效文本（含孤立代理字符），"
+                                         "SQLite 无法打开") from None
         if path == ":memory:":
             raise JxcError("configuration", reason="use MemoryStorage for an in-memory store",
                            reason_zh="内存存储请使用 MemoryStorage")

@@ -18,6 +18,10 @@ What a form may carry, exactly:
 - dates (``date``, ``expiry``) as ``"YYYY-MM-DD"`` (or a ``datetime.date``);
 - ``source`` as ``[doc_id, line_no]``; ``serials`` as a list of texts;
 - ``line_no`` may be left out: the position in ``lines``, from 1;
+- ``attributes`` as an object of JSON values (text, integers, booleans, null, lists, objects);
+  a ``Decimal`` in it (``json.loads(text, parse_float=Decimal)`` of ``{"discount": 0.50}``) is
+  kept as its exact text (``"0.50"``): JSON cannot store a Decimal, and a float is refused
+  (``attributes.discount``), as ``Documents.create`` refuses both;
 - a key that is not a field (``"qty"``) is refused, not ignored, so that a typo never drops a
   value silently.
 
@@ -180,6 +184,19 @@ def line_from_form(data: Mapping[str, Any], line_no: int = 1, *, field: str = "l
     return Line(**values)
 
 
+def _decimals_as_text(value: Any) -> Any:
+    """``value`` with every ``Decimal`` in it (at any depth of dicts and lists) replaced by its
+    exact text: what ``json.loads(text, parse_float=Decimal)`` gives for ``0.50`` is kept as
+    ``"0.50"``. Anything else is left for ``Documents.create`` to accept or refuse."""
+    if type(value) is Decimal:
+        return str(value)
+    if type(value) is dict:
+        return {k: _decimals_as_text(v) for k, v in value.items()}
+    if type(value) is list:
+        return [_decimals_as_text(v) for v in value]
+    return value
+
+
 def document_form(data: Mapping[str, Any]) -> DocumentForm:
     """Read a form (see the module docstring): the arguments of ``Documents.create``."""
     data = _keys(data, FORM_FIELDS, "form")
@@ -200,5 +217,5 @@ def document_form(data: Mapping[str, Any]) -> DocumentForm:
         party=_text(data.get("party", ""), "party"),
         date=_date(data.get("date"), "date"),
         currency=None if currency is None else _text(currency, "currency"),
-        attributes=attributes,
+        attributes=None if attributes is None else _decimals_as_text(dict(attributes)),
         doc_id=None if doc_id is None else _text(doc_id, "doc_id"))

@@ -39,6 +39,7 @@ import attrs
 from jxc_core.documents.lifecycle import CLOSABLE, TRANSITIONS, Action, State, offered_actions
 from jxc_core.documents.model import DocType, Document
 from jxc_core.errors import JxcError
+from jxc_core.values import check_text
 
 __all__ = ["Step", "User", "Workflow", "lifecycle_data"]
 
@@ -64,20 +65,29 @@ def _roles(raw: Iterable[str]) -> frozenset[str]:
     except TypeError:
         raise bad(f"must be a set or list of role names, got {raw!r}",
                   f"须为角色名的集合或列表，实际为 {raw!r}") from None
-    for role in members:
+    for i, role in enumerate(members):
         if not isinstance(role, str) or not role.strip():
             raise bad(f"must be non-empty strings, got {role!r}",
                       f"须为非空字符串，实际为 {role!r}")
+        check_text(role, f"roles[{i}]")  # a lone surrogate: invalid_text, as every store says
     return frozenset(members)
+
+
+def _user_name(_: object, __: attrs.Attribute[Any], name: object) -> None:
+    """``User.name`` is a str (else ``TypeError``) that a store can keep (else
+    ``invalid_text``): it is written into every action it takes."""
+    check_text(name, "name")
 
 
 @attrs.frozen(slots=True)
 class User:
     """Who acts, with the roles they hold. ``roles`` takes any iterable of non-empty strings
     (a set, a list, a tuple) and keeps a frozenset; a bare string, a mapping, a member that is
-    not a string or a blank one is a ``configuration`` error with ``field="roles"``."""
+    not a string or a blank one is a ``configuration`` error with ``field="roles"``. ``name``
+    is a str (``User(None)``, ``User(5)``: ``TypeError``); a name or a role with a lone
+    surrogate is ``invalid_text``."""
 
-    name: str
+    name: str = attrs.field(validator=_user_name)
     roles: frozenset[str] = attrs.field(default=frozenset(), converter=_roles)
 
 

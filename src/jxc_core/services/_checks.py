@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
 
 from jxc_core.documents.model import DocType, Line
 from jxc_core.documents.workflow import User
 from jxc_core.errors import JxcError
+from jxc_core.values import check_text
 
-__all__ = ["check_day", "check_doc_type", "check_lines", "check_month", "check_period",
-           "check_user"]
+__all__ = ["check_attributes", "check_bool", "check_day", "check_doc_type", "check_lines",
+           "check_month", "check_period", "check_texts", "check_user"]
+
+#: the years a period may name: a month's first day and the first day of the month after it
+#: (and the days before it, for an opening balance) must be dates Python can hold
+YEARS = (1900, 9998)
 
 #: a period (会计期间) as the books name it: ``YYYY-MM``, month 01 to 12
 PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
@@ -30,6 +37,76 @@ def check_user(user: object, name: str = "user") -> None:
     if not isinstance(user, User):
         raise TypeError(f"{name} must be a User, got {type(user).__name__} {user!r} "
                         "(pass User(name, roles), not the user's name)")
+
+
+def check_bool(value: object, name: str) -> None:
+    """``value`` is a ``bool`` (not ``"no"``, not ``1``), else ``TypeError`` naming it."""
+    if type(value) is not bool:
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+
+
+def check_texts(values: object, name: str) -> tuple[str, ...]:
+    """A list (or tuple) of texts, each as :func:`check_text` takes it. A bare ``str`` is a
+    ``TypeError`` (it is not a list of texts: ``"L1"`` is not the locations ``L`` and ``1``)."""
+    if isinstance(values, (str, bytes, bytearray, Mapping)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of str, got {type(values).__name__} "
+                        f"{values!r}")
+    return tuple(check_text(v, f"{name}[{i}]") for i, v in enumerate(values))
+
+
+def _attribute(value: object, path: str) -> None:
+    """One value of ``Document.attributes``: what JSON keeps as it is, else
+    ``invalid_document`` naming its path."""
+    if value is None or type(value) in (bool, int):
+        return
+    if isinstance(value, str):
+        check_text(value, path)
+        return
+    if type(value) is list:
+        assert isinstance(value, list)
+        for i, v in enumerate(value):
+            _attribute(v, f"{path}[{i}]")
+        return
+    if type(value) is dict:
+        assert isinstance(value, dict)
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise JxcError(
+                    "invalid_document", doc_id="", field=path,
+                    reason=f"{path}: a key is a str, got {type(k).__name__} {k!r} (it would "
+                           f"read back as the text {str(k)!r})",
+                    reason_zh=f"{path}：键须为字符串，实际为 {type(k).__name__} {k!r}")
+            check_text(k, path)
+            _attribute(v, f"{path}.{k}")
+        return
+    kind = type(value).__name__
+    if isinstance(value, (float, Decimal)):
+        raise JxcError(
+            "invalid_document", doc_id="", field=path,
+            reason=f"{path}: {value!r} is a {kind}: pass a number as text (\"0.5\"), the "
+                   "exact digits typed (a float is not, and JSON cannot keep a Decimal)",
+            reason_zh=f"{path}：{value!r} 是 {kind}，数字请以文本传入（如 \"0.5\"）")
+    raise JxcError(
+        "invalid_document", doc_id="", field=path,
+        reason=f"{path}: a {kind} cannot be stored as it is: attributes hold str, int, bool, "
+               "None, lists and dicts with str keys (JSON)",
+        reason_zh=f"{path}：{kind} 无法原样保存；attributes 仅可含字符串、整数、布尔、None、"
+                  "列表及键为字符串的字典（JSON）")
+
+
+def check_attributes(attributes: object) -> dict[str, Any]:
+    """``Document.attributes``: ``None`` (none) or a mapping with str keys whose values are
+    str, int, bool, None, lists and dicts of them (what JSON stores and reads back as it is).
+    Not a mapping: ``TypeError``; a float, a ``Decimal``, a set, a tuple, a date or a key that
+    is not a str: ``invalid_document`` with ``field`` its path (``attributes.discount``)."""
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, Mapping):
+        raise TypeError(f"attributes must be a dict or None, got {type(attributes).__name__} "
+                        f"{attributes!r}")
+    out = dict(attributes)
+    _attribute(out, "attributes")
+    return out
 
 
 def check_doc_type(doc_type: object) -> DocType:
@@ -66,15 +143,17 @@ def check_day(value: object, name: str) -> None:
 
 
 def check_month(year: object, month: object) -> None:
-    """``year`` and ``month`` are ints (else ``TypeError``), year 1 to 9999 and month 1 to 12
-    (else ``invalid_period`` naming the field)."""
+    """``year`` and ``month`` are ints (else ``TypeError``), year 1900 to 9998 (:data:`YEARS`:
+    a month's neighbours must be dates) and month 1 to 12 (else ``invalid_period`` naming the
+    field)."""
     for name, value in (("year", year), ("month", month)):
         if type(value) is not int:
             raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     assert isinstance(year, int) and isinstance(month, int)
-    if not 1 <= year <= 9999:
+    if not YEARS[0] <= year <= YEARS[1]:
         raise JxcError("invalid_period", field="year", value=year,
-                       reason="a year is from 1 to 9999", reason_zh="年份须在 1 到 9999 之间")
+                       reason=f"a year is from {YEARS[0]} to {YEARS[1]}",
+                       reason_zh=f"年份须在 {YEARS[0]} 到 {YEARS[1]} 之间")
     if not 1 <= month <= 12:
         raise JxcError("invalid_period", field="month", value=month,
                        reason="a month is from 1 to 12", reason_zh="月份须在 1 到 12 之间")

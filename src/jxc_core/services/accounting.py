@@ -33,7 +33,13 @@ from jxc_core.documents.codec import document_from_data
 from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError, NotFoundError, PeriodClosedError
 from jxc_core.ports import UnitOfWork
-from jxc_core.services._checks import check_day, check_month, check_period
+from jxc_core.services._checks import (
+    check_bool,
+    check_day,
+    check_month,
+    check_period,
+    check_texts,
+)
 from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
 from jxc_core.services.jxc import _MOVE_KINDS, Jxc, Posting, _doc_id, _split_group, _Work
 from jxc_core.stock.model import LedgerEntry
@@ -41,6 +47,7 @@ from jxc_core.values import (
     DIVISION_CONTEXT,
     ZERO,
     check_number,
+    check_text,
     money_quantum,
     round_money,
     round_to,
@@ -362,6 +369,11 @@ class Accounting:
         not be more than the invoices left open after the credit notes (``over_settlement``,
         ``open``: that net amount)."""
         check_day(date, "date")
+        check_text(party, "party")
+        if invoices is not None:
+            invoices = list(check_texts(invoices, "invoices"))
+        if doc_id is not None:
+            check_text(doc_id, "doc_id")
         amount = check_number(amount, "amount")
         if amount < 0:
             raise JxcError("invalid_quantity", field="amount", value=amount)
@@ -480,6 +492,7 @@ class Accounting:
         period): the invoices it cleared are open again by what it cleared, in both
         currencies, and the bank and exchange difference are taken back. An unknown number is
         ``not_found``; one already reversed, or itself a reversal, ``invalid_transition``."""
+        check_text(number, "number")
         if date is not None:
             check_day(date, "date")
         payload = (number, date)
@@ -526,8 +539,10 @@ class Accounting:
                      strict: bool = False) -> PeriodClose:
         """Close a month: voucher everything, snapshot the balances, lock the period.
         ``year`` and ``month`` are ints (else ``TypeError``), month 1 to 12 (else
-        ``invalid_period``)."""
+        ``invalid_period``); ``user`` is a str, ``strict`` a bool (else ``TypeError``)."""
         check_month(year, month)
+        check_text(user, "user")
+        check_bool(strict, "strict")
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> PeriodClose:
@@ -840,8 +855,11 @@ class Accounting:
         return len(entries)
 
     def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
-        """Reopen a closed month (and every later one): explicit and recorded."""
+        """Reopen a closed month (and every later one): explicit and recorded. ``user`` and
+        ``reason`` are str (else ``TypeError``)."""
         check_month(year, month)
+        check_text(user, "user")
+        check_text(reason, "reason")
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> None:

@@ -44,7 +44,12 @@ from jxc_core.documents.lifecycle import CLOSABLE, Action, State, next_state, of
 from jxc_core.documents.model import ActionRecord, DocType, Document, Line
 from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
-from jxc_core.services._checks import check_doc_type, check_lines, check_user
+from jxc_core.services._checks import (
+    check_attributes,
+    check_doc_type,
+    check_lines,
+    check_user,
+)
 from jxc_core.services.jxc import (
     IN,
     OUT,
@@ -66,7 +71,14 @@ from jxc_core.stock.replenishment import (
     without_supplier,
 )
 from jxc_core.stock.rules import fefo_order, lot_usable
-from jxc_core.values import DIVISION_CONTEXT, ZERO, check_number, money_quantum, round_money
+from jxc_core.values import (
+    DIVISION_CONTEXT,
+    ZERO,
+    check_number,
+    check_text,
+    money_quantum,
+    round_money,
+)
 
 __all__ = ["APPROVAL_STEP_EVENT", "CREATED_EVENT", "LIFECYCLE_EVENTS", "PREFIXES", "Documents",
            "DraftedOrders", "JournalRow"]
@@ -766,6 +778,7 @@ class Documents:
             del docs[next(iter(docs))]  # the least recently used
 
     def get(self, doc_id: str) -> Document:
+        check_text(doc_id, "doc_id")
         with self.jxc.storage.unit_of_work() as uow:
             data = uow.documents.get(doc_id)
         if data is None:
@@ -831,14 +844,21 @@ class Documents:
                            kind=type(date).__name__, value=date)
         kind = check_doc_type(doc_type)
         check_lines(lines)
+        check_text(party, "party")
+        check_text(user, "user")
+        if currency is not None:
+            check_text(currency, "currency")
+        if doc_id is not None:
+            check_text(doc_id, "doc_id")
+        attributes = check_attributes(attributes)
         if currency is None:
             currency = self.jxc.book_currency
         payload = (kind.value, list(lines) if idempotency_key is None else _keyed(lines), party,
-                   date, currency, user, dict(attributes or {}), doc_id)
+                   date, currency, user, dict(attributes), doc_id)
 
         def body(w: _Work) -> Document:
             return self._create_in(w, kind, lines, party, date or w.now.date(), currency, user,
-                                   dict(attributes or {}), doc_id)
+                                   dict(attributes), doc_id)
 
         return self._run("create_document", payload, idempotency_key, body)
 
@@ -1069,8 +1089,17 @@ class Documents:
 
     def approve_through(self, doc_id: str, users: Sequence[User]) -> Document:
         """Submit, approve with each user in turn until approved, and post (a convenience)."""
+        if isinstance(users, (str, User)) or not isinstance(users, Sequence):
+            raise TypeError(f"users must be a list of User, got {type(users).__name__} "
+                            f"{users!r}")
         for i, u in enumerate(users):
             check_user(u, f"users[{i}]")
+        if not users:
+            raise JxcError("invalid_document", doc_id=check_text(doc_id, "doc_id"),
+                           field="users",
+                           reason="approve_through needs at least one user (who submits, "
+                                  "approves and posts)",
+                           reason_zh="approve_through 至少需要一个用户（提交、审批并过账）")
         doc = self.get(doc_id)
         if doc.state == State.DRAFT:
             doc = self.submit(doc_id, users[0])
@@ -1090,7 +1119,11 @@ class Documents:
         ``batch_doc_id`` added to its data. One commit for the batch is why it is faster than
         one :meth:`post` per document."""
         check_user(user)
-        ids = list(doc_ids)
+        check_text(comment, "comment")
+        if isinstance(doc_ids, (str, bytes)):
+            raise TypeError(f"doc_ids must be a list of document ids, got {type(doc_ids).__name__}"
+                            f" {doc_ids!r} (a str is one id: pass [{doc_ids!r}])")
+        ids = [check_text(d, f"doc_ids[{i}]") for i, d in enumerate(doc_ids)]
         if not ids:
             raise JxcError("invalid_document", doc_id="", reason="no documents to post",
                            reason_zh="没有要过账的单据")
@@ -1114,6 +1147,8 @@ class Documents:
     def _act(self, doc_id: str, action: Action, user: User, comment: str,
              key: str | None) -> Document:
         check_user(user)  # every action: submit, approve, reject, post, cancel, close
+        check_text(doc_id, "doc_id")
+        check_text(comment, "comment")
         payload = (doc_id, action.value, user.name, sorted(user.roles), comment)
 
         def body(w: _Work) -> Document:

@@ -58,6 +58,7 @@ from jxc_core.ports import (
     UnitOfWork,
     ValuationChange,
 )
+from jxc_core.services._checks import check_bool, check_texts
 from jxc_core.stock.model import (
     Balance,
     Item,
@@ -1243,28 +1244,46 @@ class _MovePick(_Pick):
         return [(lt, location, q) for lt, q in out.items()]
 
 
-def _check_setting_int(value: object, name: str, least: int) -> None:
+#: the most decimals an amount may have (``currency_digits``, ``digits_by_currency``): an
+#: amount below :data:`~jxc_core.values.MAX_AMOUNT` (10**21) has up to 21 digits before the
+#: point, and 21 + 7 is the 28 significant digits of Decimal arithmetic; with more, rounding
+#: a large amount to its digits fails (every posting of it would be refused)
+MAX_CURRENCY_DIGITS = 7
+
+
+def _check_setting_int(value: object, name: str, least: int, most: int | None = None) -> None:
     """A whole-number setting of :class:`Jxc`: an int (not a bool, a float or a str: those
-    are ``TypeError``) of ``least`` or more (else ``configuration``)."""
+    are ``TypeError``) of ``least`` or more, and ``most`` or less (else ``configuration``)."""
     if type(value) is not int:
         raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
     if value < least:
         raise JxcError("configuration", field=name, value=value,
                        reason=f"{name} must be {least} or more, got {value}",
                        reason_zh=f"{name} 须为不小于 {least} 的整数，实际为 {value}")
+    if most is not None and value > most:
+        raise JxcError("configuration", field=name, value=value,
+                       reason=f"{name} must be {most} or less, got {value} (an amount up to "
+                              f"10**21 keeps its digits within 28 significant digits)",
+                       reason_zh=f"{name} 须不大于 {most}，实际为 {value}（金额可达 10**21，"
+                                 f"连同小数位须在 28 位有效数字之内）")
 
 
-def _check_digits_by_currency(given: Mapping[str, int], book_currency: str,
+def _check_digits_by_currency(given: object, book_currency: str,
                               currency_digits: int) -> dict[str, int]:
+    if not isinstance(given, Mapping):
+        raise TypeError(f"digits_by_currency must be a dict of currency code -> int, got "
+                        f"{type(given).__name__} {given!r}")
     out: dict[str, int] = {}
     for code, digits in given.items():
         if type(code) is not str or not code:
             raise JxcError("configuration", reason=f"digits_by_currency: bad code {code!r}",
                            reason_zh=f"digits_by_currency：币种代码有误 {code!r}")
-        if type(digits) is not int or digits < 0:
-            raise JxcError("configuration", reason=f"digits_by_currency: {code} needs a "
-                           f"non-negative int, got {digits!r}",
-                           reason_zh=f"digits_by_currency：{code} 需要非负整数，实际为 {digits!r}")
+        check_text(code, "digits_by_currency")
+        if type(digits) is not int or not 0 <= digits <= MAX_CURRENCY_DIGITS:
+            raise JxcError("configuration", reason=f"digits_by_currency: {code} needs an int "
+                           f"from 0 to {MAX_CURRENCY_DIGITS}, got {digits!r}",
+                           reason_zh=f"digits_by_currency：{code} 需要 0 到 "
+                                     f"{MAX_CURRENCY_DIGITS} 的整数，实际为 {digits!r}")
         if code == book_currency and digits != currency_digits:
             raise JxcError("configuration", reason=f"digits_by_currency gives {code} {digits} "
                            f"digits, but the book currency has currency_digits="
@@ -1297,16 +1316,21 @@ class Jxc:
         ``digits_by_currency``: decimals of other currencies where they are not the ISO 4217
         ones babel gives (``{"HUF": 2}``), or of codes babel does not know; see
         :meth:`digits_of`.
-        ``currency_digits`` is an int of 0 or more and ``checkpoint_every`` one of 1 or more
-        (a bool, a float or a str is ``TypeError``; out of range: ``configuration``, with
-        ``field``); ``organisation_scope`` is a bool (else ``TypeError``)."""
-        _check_setting_int(currency_digits, "currency_digits", 0)
+        ``currency_digits`` is an int of 0 to :data:`MAX_CURRENCY_DIGITS` (7) and
+        ``checkpoint_every`` one of 1 or more (a bool, a float or a str is ``TypeError``; out
+        of range: ``configuration``, with ``field``); ``organisation_scope`` is a bool,
+        ``digits_by_currency`` a mapping and ``clock`` has a ``now()`` (else ``TypeError``)."""
+        _check_setting_int(currency_digits, "currency_digits", 0, MAX_CURRENCY_DIGITS)
         _check_setting_int(checkpoint_every, "checkpoint_every", 1)
         if type(organisation_scope) is not bool:
             raise TypeError(f"organisation_scope must be a bool, got "
                             f"{type(organisation_scope).__name__} {organisation_scope!r}")
-        by_currency = _check_digits_by_currency(digits_by_currency or {}, book_currency,
-                                                currency_digits)
+        if clock is not None and not callable(getattr(clock, "now", None)):
+            raise TypeError(f"clock must have a now() method (a Clock), got "
+                            f"{type(clock).__name__} {clock!r}")
+        by_currency = _check_digits_by_currency(
+            {} if digits_by_currency is None else digits_by_currency, book_currency,
+            currency_digits)
         if type(book_currency) is not str or book_currency not in by_currency:
             currency_minor_unit(book_currency)  # unknown_currency for a code ISO lacks
         self.storage = storage
@@ -1472,6 +1496,12 @@ class Jxc:
         """Create or replace an item (its costing method cannot change once it has stock)."""
         check_text(item.code, "code")
         check_text(item.name, "name")
+        check_text(item.base_unit, "base_unit")
+        check_text(item.category, "category")
+        for unit in item.units:
+            check_text(unit, "units")
+        for warehouse in item.levels:
+            check_text(warehouse, "levels")
         with self.storage.unit_of_work() as uow:
             old = uow.master.get_item(item.code)
             if old is not None and old.costing_method != item.costing_method:
@@ -1499,8 +1529,15 @@ class Jxc:
             uow.commit()
 
     def define_warehouse(self, warehouse: Warehouse) -> None:
+        """Create or replace a warehouse. ``locations`` is a list (or tuple) of str (a bare
+        str is ``TypeError``: ``"L1"`` is not the locations ``L`` and ``1``), ``in_transit`` a
+        bool (else ``TypeError``); a text with a lone surrogate is ``invalid_text``."""
         check_text(warehouse.code, "code")
         check_text(warehouse.name, "name")
+        locations = check_texts(warehouse.locations, "locations")
+        check_bool(warehouse.in_transit, "in_transit")
+        if type(warehouse.locations) is not tuple:  # kept as every store reads it back
+            warehouse = attrs.evolve(warehouse, locations=locations)
         with self.storage.unit_of_work() as uow:
             uow.master.put_warehouse(warehouse)
             uow.commit()
