@@ -273,6 +273,8 @@ _NO_NUMBER: dict[str, tuple[str, str]] = {
 _WITH_REASON: dict[str, tuple[str, str]] = {
     "invalid_transition": ("Action {action} is not allowed in state {state}: {reason}",
                            "状态 {state} 下不允许执行 {action}：{reason}"),
+    "invalid_quantity": ("{field} must be greater than zero, got {value}: {reason}",
+                         "{field} 必须大于零，实际为 {value}：{reason}"),
 }
 
 

@@ -154,8 +154,8 @@ def test_red_invoice_at_another_price_books_the_difference(shop: Shop) -> None:
 
 def test_partial_red_invoices_clear_the_pending_amount_exactly(shop: Shop) -> None:
     """100.00 for 3 units: credited 1 then 2, the last takes what is left (33.33 + 66.67)."""
-    rc = shop.receipt([Line(1, "A", D(3), D("100.00") / 3, warehouse="W1")])
-    shop.run("purchase_invoice", [Line(1, "A", D(3), D("100.00") / 3,
+    rc = shop.receipt([Line(1, "A", D(3), D("100.00") / 3, T13, warehouse="W1")])
+    shop.run("purchase_invoice", [Line(1, "A", D(3), D("100.00") / 3, T13,
                                        source=(rc.doc_id, 1))], "S1")
     rt = supplier_return(shop, rc, 3)
     assert shop.net("credit_pending") == D("100.00")
@@ -517,3 +517,183 @@ def test_invoiced_units_of_a_foreign_delivery_and_foreign_credit_notes_are_refus
                   "C1", currency="USD")
     assert err.value.code == "invalid_document" and "red-letter" in str(err.value)
     assert shop.snapshot() == before
+
+
+# -- review fixes ---------------------------------------------------------------------------
+def _refused(shop: Shop, doc_id: str, code: str, action: str = "post") -> JxcError:
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        getattr(shop.docs, action)(doc_id, BOSS)
+    assert err.value.code == code
+    assert err.value.message("zh") != err.value.message("en")
+    assert shop.snapshot() == before
+    return err.value
+
+
+@pytest.mark.parametrize("side", ["purchase", "sales"])
+def test_lines_naming_one_return_line_together_credit_no_more_than_it_took_back(
+        shop: Shop, side: str) -> None:
+    """3 + 3 against the 4 invoiced units a return took back: refused whole (it credited 6);
+    2 + 2 clears 200.00 + 200.00 of the 400.00 pending."""
+    if side == "purchase":
+        rc, _ = invoiced_receipt(shop)
+        rt, kind, party, price = supplier_return(shop, rc, 4), "purchase_invoice", "S1", "100.00"
+    else:
+        dl, _ = invoiced_delivery(shop)
+        rt, kind, party, price = customer_return(shop, dl, 4), "sales_invoice", "C1", "200.00"
+
+    def two(q: int) -> list[Line]:
+        return [Line(i, "A", D(q), D(price), T13, source=(rt.doc_id, 1)) for i in (1, 2)]
+
+    err = _refused(shop, shop.approved(kind, two(3), party), "over_receipt")
+    assert (err.data["kind"], err.data["quantity"], err.data["open"]) == ("credit", 6, 4)
+    red = shop.run(kind, two(2), party)
+    assert shop.docs.get(rt.doc_id).counters[1]["credited"] == 4
+    if side == "purchase":
+        pending = [(r.line_no, r.credit) for r in shop.journal(red.doc_id)
+                   if r.role == "credit_pending"]
+        assert pending == [(1, D("200.00")), (2, D("200.00"))]
+        assert shop.net("credit_pending") == 0
+        assert "price_difference" not in shop.roles(red.doc_id)
+    shop.check_books()
+
+
+def test_an_invoice_is_not_cancelled_while_returns_took_back_invoiced_units(shop: Shop
+                                                                            ) -> None:
+    """10 @ 10.00 invoiced 6 @ 10.00 and 4 @ 15.00; a return of 4 invoiced units leaves
+    48.00 pending at the 12.00 average: cancelling the 15.00 invoice left 6 units at 52.00
+    and booked a false price difference at the red-letter invoice."""
+    rc = shop.receipt([Line(1, "A", D(10), D("10.00"), T13, warehouse="W1")])
+    shop.run("purchase_invoice", [Line(1, "A", D(6), D("10.00"), T13,
+                                       source=(rc.doc_id, 1))], "S1")
+    i2 = shop.run("purchase_invoice", [Line(1, "A", D(4), D("15.00"), T13,
+                                            source=(rc.doc_id, 1))], "S1")
+    rt = supplier_return(shop, rc, 4)
+    assert shop.net("credit_pending") == D("48.00")
+    _refused(shop, i2.doc_id, "reversal_impossible", "cancel")
+    red = red_purchase(shop, rt, 4, "12.00")
+    # credited: still the returns first
+    _refused(shop, i2.doc_id, "reversal_impossible", "cancel")
+    shop.docs.cancel(red.doc_id, BOSS)
+    shop.docs.cancel(rt.doc_id, BOSS)
+    shop.docs.cancel(i2.doc_id, BOSS)  # nothing returned: the invoice goes
+    assert (shop.qty("A"), shop.value("A")) == (D(10), D("100.00"))
+    shop.check_books()
+
+
+def test_a_sales_invoice_is_not_cancelled_while_returns_took_back_invoiced_units(
+        shop: Shop) -> None:
+    shop.stock_in("A", D(10), D("100.00"))
+    dl = shop.run("delivery", [Line(1, "A", D(10), D("200.00"), T13, warehouse="W1")], "C1")
+    shop.run("sales_invoice", [Line(1, "A", D(6), D("200.00"), T13,
+                                    source=(dl.doc_id, 1))], "C1")
+    i2 = shop.run("sales_invoice", [Line(1, "A", D(4), D("300.00"), T13,
+                                         source=(dl.doc_id, 1))], "C1")
+    sr = customer_return(shop, dl, 4)
+    _refused(shop, i2.doc_id, "reversal_impossible", "cancel")
+    shop.docs.cancel(sr.doc_id, BOSS)
+    shop.docs.cancel(i2.doc_id, BOSS)
+    shop.check_books()
+
+
+@pytest.mark.parametrize("side", ["purchase", "sales"])
+def test_a_red_invoice_line_keeps_the_tax_rate_and_stays_within_the_invoiced_amount(
+        shop: Shop, side: str) -> None:
+    """红字发票不得超过原蓝字发票: 1 @ 5,000.00 against units invoiced at 100.00 / 200.00,
+    and 0% against a 13% invoice, are refused; the original price, or less, posts."""
+    if side == "purchase":
+        rc, _ = invoiced_receipt(shop)
+        rt, kind, party, price = supplier_return(shop, rc, 2), "purchase_invoice", "S1", "100.00"
+    else:
+        dl, _ = invoiced_delivery(shop)
+        rt, kind, party, price = customer_return(shop, dl, 2), "sales_invoice", "C1", "200.00"
+
+    def red(p: str, tax: Decimal = T13) -> str:
+        return shop.approved(kind, [Line(1, "A", D(1), D(p), tax, source=(rt.doc_id, 1))],
+                             party)
+
+    err = _refused(shop, red("5000.00"), "invalid_document")
+    assert err.data["field"] == "price" and price in str(err)
+    err = _refused(shop, red("100.02" if side == "purchase" else "200.02"),
+                   "invalid_document")
+    err = _refused(shop, red(price, D(0)), "invalid_document")
+    assert err.data["field"] == "tax_rate"
+    shop.docs.post(red(price), BOSS)
+    shop.docs.post(red("90.00"), BOSS)  # less: the supplier / we credit less
+    shop.check_books()
+
+
+def test_a_document_names_sources_of_its_own_party_only(shop: Shop) -> None:
+    """Party BOTH's red-letter invoice of S1's return, invoice of S1's receipt, return of
+    S1's receipt, and the same on the sales side: refused, naming both parties."""
+    rc, _ = invoiced_receipt(shop)
+    rt = supplier_return(shop, rc, 4)
+    dl, _ = invoiced_delivery(shop)
+    sr = customer_return(shop, dl, 4)
+    before = shop.snapshot()
+    for kind, src in (("purchase_invoice", rt), ("purchase_invoice", rc),
+                      ("purchase_return", rc), ("sales_invoice", sr),
+                      ("sales_invoice", dl), ("sales_return", dl)):
+        with pytest.raises(JxcError) as err:
+            shop.make(kind, [Line(1, "A", D(1), D("100.00"), T13, warehouse="W1",
+                                  source=(src.doc_id, 1))], "BOTH")
+        assert err.value.code == "invalid_document"
+        assert src.party in str(err.value) and "BOTH" in str(err.value)
+        assert "BOTH" in err.value.message("zh")
+    assert shop.snapshot() == before
+
+
+@pytest.mark.parametrize("side", ["purchase", "sales"])
+def test_a_credit_note_left_open_is_cleared_by_a_refund(shop: Shop, side: str) -> None:
+    """The invoice paid whole, the red-letter invoice of 4 units is a credit left open (the
+    supplier owes us / we owe the customer): ``settle`` naming it takes the money refunded
+    (Dr bank on payables, Cr bank on receivables), in parts, with another invoice, and
+    ``cancel_settlement`` opens it again."""
+    if side == "purchase":
+        rc, inv = invoiced_receipt(shop)
+        red = red_purchase(shop, supplier_return(shop, rc, 4), 4)
+        kind, party, gross, credit = "payable", "S1", D("1130.00"), D("452.00")
+    else:
+        dl, inv = invoiced_delivery(shop)
+        red = red_sales(shop, customer_return(shop, dl, 4), 4)
+        kind, party, gross, credit = "receivable", "C1", D("2260.00"), D("904.00")
+    acc = Accounting(shop.jxc)
+    acc.settle(kind, party, gross, date=MARCH, invoices=[inv.doc_id])
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:  # nothing to offset it against
+        acc.settle(kind, party, D(0), date=MARCH, invoices=[red.doc_id])
+    assert err.value.code == "invalid_quantity" and "no open invoice" in str(err.value)
+    assert "没有可冲抵" in err.value.message("zh")
+    with pytest.raises(JxcError) as err:
+        acc.settle(kind, party, credit + D("0.01"), date=MARCH, invoices=[red.doc_id])
+    assert err.value.code == "over_settlement" and err.value.data["open"] == credit
+    with pytest.raises(JxcError) as err:  # unnamed: a payment, as before
+        acc.settle(kind, party, D("1.00"), date=MARCH)
+    assert err.value.code == "over_settlement"
+    assert shop.snapshot() == before
+    out = acc.settle(kind, party, D("100.00"), date=MARCH, invoices=[red.doc_id])
+    bank_in = kind == "payable"  # the supplier refunds: the bank receives
+    assert [(r.role, r.debit, r.credit, r.ref) for r in out] == [
+        (kind, D(0) if bank_in else D("100.00"), D("100.00") if bank_in else D(0), red.doc_id),
+        ("bank", D("100.00") if bank_in else D(0), D(0) if bank_in else D("100.00"), "")]
+    assert [(i.doc_id, i.open) for i in acc.open_items(kind)] == [
+        (red.doc_id, -(credit - D("100.00")))]
+    acc.cancel_settlement(out[0].doc_id)
+    assert [(i.doc_id, i.open) for i in acc.open_items(kind)] == [(red.doc_id, -credit)]
+    # with a new invoice of 1 unit named too: the refund is the credit less that invoice
+    if side == "purchase":
+        rc2 = shop.receipt([Line(1, "A", D(1), D("100.00"), T13, warehouse="W1")])
+        inv2 = shop.run("purchase_invoice", [Line(1, "A", D(1), D("100.00"), T13,
+                                                  source=(rc2.doc_id, 1))], "S1")
+        one = D("113.00")
+    else:
+        dl2 = shop.run("delivery", [Line(1, "A", D(1), D("200.00"), T13, warehouse="W1")],
+                       "C1")
+        inv2 = shop.run("sales_invoice", [Line(1, "A", D(1), D("200.00"), T13,
+                                               source=(dl2.doc_id, 1))], "C1")
+        one = D("226.00")
+    acc.settle(kind, party, credit - one, date=MARCH, invoices=[red.doc_id, inv2.doc_id])
+    assert acc.open_items(kind) == []
+    assert shop.net(kind) == 0
+    shop.check_books()
+    check_vouchers(acc)

@@ -367,7 +367,15 @@ class Accounting:
         then what the bank pays or receives on top (113.00 invoiced, a credit note of 45.20:
         67.80 settles all); it may be 0 when credit notes alone clear invoices, and it may
         not be more than the invoices left open after the credit notes (``over_settlement``,
-        ``open``: that net amount)."""
+        ``open``: that net amount).
+
+        Refunds: when ``invoices`` names credit notes that the invoices named (if any) do not
+        take whole, ``amount`` is the money refunded — by the supplier (``"payable"``: Dr
+        bank) or to the customer (``"receivable"``: Cr bank) — and clears the rest of the
+        credit notes, oldest first, at most their net open amount (``over_settlement``,
+        ``open``: credit notes less invoices named). ``cancel_settlement`` reverses it as
+        any settlement. Naming credit notes alone with ``amount`` 0 is ``invalid_quantity``
+        (nothing to offset them against)."""
         check_day(date, "date")
         check_text(party, "party")
         if invoices is not None:
@@ -406,13 +414,24 @@ class Accounting:
             items.sort(key=lambda i: (i.date, i.doc_id))
             credits.sort(key=lambda i: (i.date, i.doc_id))
             total_open = sum((i.open for i in items), ZERO)
+            total_credit = -sum((i.open for i in credits), ZERO)
             # the credit notes offset as much of the invoices as they can
-            offset = min(total_open, -sum((i.open for i in credits), ZERO))
+            offset = min(total_open, total_credit)
+            # credit notes named that the invoices named do not take whole: ``amount`` is the
+            # money the supplier refunds (the customer is refunded), clearing the rest of them
+            refund = bool(invoices) and total_credit > total_open
             if not amount and not offset:
+                if credits:
+                    raise JxcError("invalid_quantity", field="amount", value=amount,
+                                   reason="the credit notes named have no open invoice to "
+                                          "offset them against: name the invoices too, or "
+                                          "give the amount refunded",
+                                   reason_zh="所指明的红字发票没有可冲抵的未核销发票：请同时指明"
+                                             "发票，或给出退款金额")
                 raise JxcError("invalid_quantity", field="amount", value=amount)
-            if amount > total_open - offset:
-                raise JxcError("over_settlement", party=party, amount=amount,
-                               open=total_open - offset)
+            net_open = total_credit - total_open if refund else total_open - offset
+            if amount > net_open:
+                raise JxcError("over_settlement", party=party, amount=amount, open=net_open)
             number = doc_id or f"{'SK' if kind == 'receivable' else 'FK'}-{date:%Y%m%d}-" \
                 f"{w.uow.sequences.next('settlement'):04d}"
             if cur == self.jxc.book_currency:
@@ -428,7 +447,7 @@ class Accounting:
             doc_type = "receipt" if kind == "receivable" else "payment"
             out: list[JournalRow] = []
             booked_total = ZERO
-            left = offset
+            left = offset + amount if refund else offset
             for item in credits:  # the credit notes first: the other side of their rows
                 if not left:
                     break
@@ -442,7 +461,7 @@ class Accounting:
                                       item.doc_id,
                                       str(booked) if booked != converted else ""))
                 booked_total -= booked
-            left = amount + offset
+            left = offset if refund else amount + offset
             for item in items:
                 if not left:
                     break
@@ -463,9 +482,11 @@ class Accounting:
             # exchange difference: what the invoices were booked at vs what the bank got, the
             # bank converted once as its voucher line is (not part by part: two parts of
             # 10.02 USD at 7.75 are 77.66 each, the bank 20.04 x 7.75 = 155.31)
-            paid = round_money(amount * rate, digits)
+            # a refund moves the money the other way (the bank receives on payables)
+            paid = round_money(amount * rate, digits) * (-1 if refund else 1)
             fx = (booked_total - paid) if kind == "receivable" else (paid - booked_total)
-            bank_dr, bank_cr = (amount, ZERO) if kind == "receivable" else (ZERO, amount)
+            bank_dr, bank_cr = (amount, ZERO) if (kind == "receivable") != refund else (
+                ZERO, amount)
             if amount:  # (credit notes alone: no money moves)
                 out.append(JournalRow(doc_type, number, len(out) + 1, "bank", bank_dr,
                                       bank_cr, "", "", party, date.isoformat(), cur, "",

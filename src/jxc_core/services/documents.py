@@ -948,6 +948,12 @@ class Documents:
                                    reason_zh=f"第 {line.line_no} 行：{src.doc_id} "
                                              f"是 {src.doc_type.value}")
                 self._same_currency(doc, line, src)
+                if src.party != doc.party:  # a document of one party from another's
+                    raise JxcError("invalid_document", doc_id=doc.doc_id,
+                                   reason=f"line {line.line_no}: {src.doc_id} is of "
+                                          f"{src.party or 'no party'}, not of {doc.party}",
+                                   reason_zh=f"第 {line.line_no} 行：{src.doc_id} 的往来单位"
+                                             f"是 {src.party or '（无）'}，而不是 {doc.party}")
                 src_line = src.line(line.source[1])
                 if src_line.item != line.item:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
@@ -2154,14 +2160,16 @@ class Documents:
 
     @staticmethod
     def _still_invoiced(doc: Document, line: Line, src: Document, q: Decimal) -> None:
-        """An invoice is cancelled only while the units it invoiced are still there: the
-        invoiced units that returns took back (``returned_invoiced`` of its source line) wait
-        for a red-letter invoice of that invoice's price; cancelling the invoice under them
-        left a credit of nothing invoiced (``reversal_impossible``)."""
+        """An invoice is cancelled only while no return took back invoiced units of its
+        source line (``returned_invoiced`` of the receipt or delivery line is 0): those units
+        were priced at the line's invoices (their share of ``credit_pending``, what a
+        red-letter invoice may credit), and cancelling one of them under them misvalued the
+        units left and booked a false price difference later (``reversal_impossible``).
+        Cancel the red-letter invoices and the returns first, then the invoice."""
         assert line.source is not None
         n = line.source[1]
         back = src.counter(n, _RETURNED_INVOICED)
-        if src.counter(n, "invoiced") - q < back:
+        if back:
             raise JxcError("reversal_impossible", doc_id=doc.doc_id,
                            reason=f"line {line.line_no}: returns took back {back} invoiced "
                                   f"units of {src.doc_id} line {n}: cancel those returns "
@@ -2241,9 +2249,12 @@ class Documents:
                       cache: dict[str, Document]
                       ) -> list[tuple[Line, Document, int, Decimal]]:
         """The lines of a red-letter invoice with their return, its line number and the units
-        they credit: no more than the return line took back of invoiced units and red-letter
-        invoices did not credit yet (``over_receipt``, ``kind="credit"``)."""
+        they credit: all its lines naming one return line together credit no more than that
+        line took back of invoiced units and red-letter invoices did not credit yet
+        (``over_receipt``, ``kind="credit"``), each at the tax rate of the invoices of the
+        units (:meth:`_invoice_terms`, ``invalid_document``)."""
         out = []
+        taken: dict[tuple[str, int], Decimal] = {}  # per return line, what earlier lines took
         for line in doc.lines:
             assert line.source is not None
             rt = cache.get(line.source[0]) or self._load(w, line.source[0])
@@ -2253,12 +2264,58 @@ class Documents:
                 self._credit_in_book_currency(doc)  # a draft stored in another currency
             n = line.source[1]
             q = self._base(w, line)
+            key = (rt.doc_id, n)
+            total = taken.get(key, ZERO) + q
+            taken[key] = total
             open_q = rt.counter(n, _TO_CREDIT) - rt.counter(n, _CREDITED)
-            if not reverse and q > open_q:
-                raise JxcError("over_receipt", order=rt.doc_id, line=n, kind="credit",
-                               quantity=q, open=open_q, tolerance=0)
+            if not reverse:
+                if total > open_q:
+                    raise JxcError("over_receipt", order=rt.doc_id, line=n, kind="credit",
+                                   quantity=total, open=open_q, tolerance=0)
+                rates = {rate for rate, _ in self._invoice_terms(w, doc, rt, n)}
+                if rates and line.tax_rate not in rates:
+                    shown = ", ".join(str(r) for r in sorted(rates))
+                    raise JxcError("invalid_document", doc_id=doc.doc_id, field="tax_rate",
+                                   reason=f"line {line.line_no}: tax rate {line.tax_rate} is "
+                                          f"not that of the invoiced units it credits "
+                                          f"({shown})",
+                                   reason_zh=f"第 {line.line_no} 行：税率 {line.tax_rate} 与"
+                                             f"所冲销的已开票货物的税率（{shown}）不同")
             out.append((line, rt, n, q))
         return out
+
+    def _invoice_terms(self, w: _Work, doc: Document, rt: Document, n: int
+                       ) -> list[tuple[Decimal, Decimal]]:
+        """The (tax rate, net per base unit) of the posted invoice lines of the receipt or
+        delivery line that the return line ``n`` of ``rt`` took units back from: what a
+        red-letter invoice of those units may credit (read at its posting; red-letter invoices
+        are rare, the invoices of one type are read once per posting)."""
+        src = rt.line(n).source
+        if src is None:
+            return []
+        found: list[tuple[Decimal, Decimal]] = []
+        for state in (State.POSTED, State.CLOSED):
+            for doc_id in w.uow.documents.ids(doc.doc_type.value, state.value):
+                inv = self._load(w, doc_id)
+                for inv_line in inv.lines:
+                    if inv_line.source is not None and tuple(inv_line.source) == tuple(src):
+                        net = inv_line.amounts(inv.amount_digits).net
+                        found.append((inv_line.tax_rate, DIVISION_CONTEXT.divide(
+                            net, self._base(w, inv_line))))
+        return found
+
+    @staticmethod
+    def _over_invoiced(doc: Document, line: Line, net: Decimal, bound: Decimal) -> None:
+        """A red-letter invoice line credits no more than its units were invoiced at (红字
+        发票不得超过原蓝字发票): ``net`` at most ``bound`` plus one cent of rounding (the
+        invoices rounded per line, the share of the units per return), else
+        ``invalid_document``."""
+        if net > bound + Decimal(1).scaleb(-doc.amount_digits):
+            raise JxcError("invalid_document", doc_id=doc.doc_id, field="price",
+                           reason=f"line {line.line_no}: its net {net} is more than the "
+                                  f"invoiced units it credits were invoiced at ({bound})",
+                           reason_zh=f"第 {line.line_no} 行：不含税金额 {net} 超过所冲销的"
+                                     f"已开票货物的原开票金额（{bound}）")
 
     def _purchase_credit_note(self, w: _Work, doc: Document, book: _Book, reverse: bool
                               ) -> Document:
@@ -2278,9 +2335,11 @@ class Documents:
             else:
                 cleared = left if q == open_q else round_money(
                     DIVISION_CONTEXT.divide(q * left, open_q), doc.amount_digits)
+            amounts = line.amounts(doc.amount_digits)
+            if not reverse:  # what the invoices charged for these units, their share of it
+                self._over_invoiced(doc, line, amounts.net, cleared)
             self._bump(w, rt.doc_id, n, {_CREDITED: sign * q, _CREDITED_VALUE: sign * cleared},
                        cache)
-            amounts = line.amounts(doc.amount_digits)
             warehouse = rt.line(n).warehouse
             book.add(line, "payable", amounts.gross, debit=True, warehouse="")
             book.add(line, "input_tax", amounts.tax, debit=False, warehouse="")
@@ -2304,6 +2363,11 @@ class Documents:
         for line, rt, n, q in self._credit_lines(w, doc, reverse, cache):
             self._bump(w, rt.doc_id, n, {_CREDITED: sign * q}, cache)
             amounts = line.amounts(doc.amount_digits)
+            if not reverse:  # at most the highest price the units were invoiced at
+                prices = [p for _, p in self._invoice_terms(w, doc, rt, n)]
+                if prices:
+                    self._over_invoiced(doc, line, amounts.net, round_money(
+                        q * max(prices), doc.amount_digits))
             book.add(line, "receivable", amounts.gross, debit=False, warehouse="")
             book.add(line, "revenue", amounts.net, debit=True, warehouse="")
             book.add(line, "output_tax", amounts.tax, debit=True, warehouse="")
