@@ -101,6 +101,25 @@ def test_an_unknown_document_type_is_a_coded_error_listing_the_types(shop: Shop)
     assert shop.docs.ids() == []
 
 
+def test_listing_documents_by_a_misspelt_type_or_state_is_refused_not_empty(shop: Shop
+                                                                           ) -> None:
+    po = shop.po([Line(1, "A", D(1), D(1), warehouse="W1")]).doc_id
+    assert shop.docs.ids("purchase_order", "posted") == [po]
+    assert shop.docs.ids(state="draft") == []
+    with pytest.raises(JxcError) as err:
+        shop.docs.ids("purchse_order")
+    assert (err.value.code, err.value.data["field"]) == ("invalid_document", "doc_type")
+    with pytest.raises(JxcError) as err:
+        shop.docs.ids(state="poste")
+    assert (err.value.code, err.value.data["field"]) == ("invalid_document", "state")
+    assert "draft, submitted" in str(err.value) and "未知的单据状态" in err.value.message_zh
+    with pytest.raises(TypeError, match="state must be a State or a str"):
+        shop.docs.ids(state=1)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="doc_id must be a str"):
+        shop.docs.journal(7)  # type: ignore[arg-type]
+    assert shop.docs.journal("nothing-R") == []
+
+
 @pytest.mark.parametrize("missing", ["doc_id", "state", "lines", "history"])
 def test_document_data_without_a_field_is_invalid_document_naming_it(shop: Shop, missing: str
                                                                       ) -> None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+from jxc_core.documents.lifecycle import State
 from jxc_core.documents.model import DocType, Line
 from jxc_core.documents.workflow import User
 from jxc_core.errors import JxcError
@@ -121,6 +122,23 @@ def check_doc_type(doc_type: object) -> DocType:
                        reason=f"unknown document type {doc_type!r} (one of {known})",
                        reason_zh=f"未知的单据类型 {doc_type!r}（可选：{known}）")
     return DocType(doc_type)
+
+
+_STATES = tuple(s.value for s in State)
+
+
+def check_state(state: object) -> State:
+    """The :class:`State` named by ``state`` (a ``State`` or its value). Not a str:
+    ``TypeError``; a name that is no state: ``invalid_document`` listing them."""
+    if not isinstance(state, str):
+        raise TypeError(f"state must be a State or a str, got {type(state).__name__} "
+                        f"{state!r}")
+    if state not in _STATES:
+        known = ", ".join(_STATES)
+        raise JxcError("invalid_document", doc_id="", field="state", state=state,
+                       reason=f"unknown document state {state!r} (one of {known})",
+                       reason_zh=f"未知的单据状态 {state!r}（可选：{known}）")
+    return State(state)
 
 
 def check_lines(lines: Iterable[object]) -> None:

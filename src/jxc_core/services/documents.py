@@ -48,6 +48,7 @@ from jxc_core.services._checks import (
     check_attributes,
     check_doc_type,
     check_lines,
+    check_state,
     check_user,
 )
 from jxc_core.services.jxc import (
@@ -786,11 +787,20 @@ class Documents:
         return _with_digits(self.jxc, document_from_data(data))
 
     def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
+        """The numbers of the documents stored, of one type and/or in one state. A name that
+        is no document type or no state is ``invalid_document`` listing them (a misspelt
+        filter would otherwise read as "there are none"); not a str: ``TypeError``."""
+        kind = None if doc_type is None else check_doc_type(doc_type).value
+        if state is not None:
+            check_state(state)
         with self.jxc.storage.unit_of_work() as uow:
-            return uow.documents.ids(doc_type, state)
+            return uow.documents.ids(kind, state)
 
     def journal(self, doc_id: str | None = None) -> list[JournalRow]:
-        """The accounting events recorded by postings (of one document, or all)."""
+        """The accounting events recorded by postings (of one document, or all). ``doc_id``
+        is a str (else ``TypeError``); an unknown one has no rows."""
+        if doc_id is not None:
+            check_text(doc_id, "doc_id")
         with self.jxc.storage.unit_of_work() as uow:
             return [JournalRow.from_data(r) for r in uow.journal.all(doc_id)]
 
