@@ -5,8 +5,10 @@ orders (1-3 lines, two items, two warehouses, sometimes in 箱 = 12 base units),
 receipts against open order lines (sometimes beyond the tolerance, which must be refused with
 ``over_receipt``), free receipts, supplier returns of received lines, purchase invoices at
 other prices, sales orders (approval reserves), partial deliveries, customer returns, sales
-invoices, cancels (of drafts, submitted and approved documents, posted orders, receipts,
-deliveries, returns and invoices) and posting a posted document again. Documents may stop at
+invoices, red-letter invoices (红字发票) of the invoiced units returns took back, whole
+order-line stories (order line -> receipt/delivery -> invoice -> return, each posted), cancels
+(of drafts, submitted and approved documents, posted orders, receipts, deliveries, returns and
+invoices) and posting a posted document again. Documents may stop at
 any stage of the lifecycle and be moved on later, when the world has changed.
 
 The machine keeps its own model of the successful commands (on hand per item/warehouse,
@@ -19,7 +21,8 @@ and after every step checks:
 * order and source lines: the service counters equal the model; received - returned <=
   ordered x (1 + tolerance), delivered - returned likewise; returned <= received/delivered;
   invoiced - returned_invoiced <= received/delivered - returned (a return takes back invoiced
-  units too, counted in ``returned_invoiced``: they wait for a red-letter invoice);
+  units too, counted in ``returned_invoiced`` on the source line and on its order line:
+  they wait for a red-letter invoice, which counts ``credited`` on the return line);
 * reservations equal the model and never exceed on hand;
 * on order / demand per (item, warehouse) equal the open quantity of the posted order lines
   (ordered - (received/delivered - returned)), except where a known bug made them drift;
@@ -77,16 +80,22 @@ STAGES = ("draft", "submitted", "approved", "posted")
 STOCK_SIGN = {PO: 0, RC: 1, PR: -1, PI: 0, SO: 0, DL: -1, SR: 1, SI: 0}
 #: counters the model keeps, per document type (all in base units)
 MODEL_COUNTERS = {
-    PO: ("ordered", "received", "returned", "invoiced"),
+    PO: ("ordered", "received", "returned", "invoiced", "returned_invoiced"),
     RC: ("received", "returned", "invoiced", "returned_invoiced"),
-    SO: ("ordered", "delivered", "returned", "invoiced"),
+    PR: ("returned", "to_credit", "credited"),
+    SO: ("ordered", "delivered", "returned", "invoiced", "returned_invoiced"),
     DL: ("delivered", "returned", "invoiced", "returned_invoiced"),
+    SR: ("returned", "to_credit", "credited"),
 }
+#: the lines that count receipts / deliveries (orders and their receipts / deliveries)
+FULFILLED = (PO, RC, SO, DL)
 UNSAFE = "known-bug region"
 
 Key = tuple[str, str]  # (item, warehouse)
 
 stage_st = st.sampled_from(("posted",) * 5 + ("draft", "submitted", "approved"))
+#: a quantity beyond what is left (to be refused) one time in four
+over_st = st.sampled_from((False, False, False, True))
 cents_st = st.integers(1, 5_000).map(lambda c: D(c).scaleb(-2))
 tax_st = st.tuples(st.sampled_from((D("0.13"), D("0.09"), D(0))), st.booleans())
 order_line_st = st.tuples(st.sampled_from(ITEMS), st.sampled_from(WAREHOUSES),
@@ -177,6 +186,10 @@ class DocumentMachine(RuleBasedStateMachine):
         assert line.source is not None
         return self.model[line.source[0]], line.source[1]
 
+    def is_credit_note(self, doc: MDoc) -> bool:
+        """A red-letter invoice (红字发票): an invoice whose lines name return lines."""
+        return doc.kind in (PI, SI) and self.src(doc.lines[0])[0].kind in (PR, SR)
+
     def of_kind(self, kind: str, state: str = "posted") -> list[MDoc]:
         return [d for d in self.model.values() if d.kind == kind and d.state == state]
 
@@ -234,6 +247,7 @@ class DocumentMachine(RuleBasedStateMachine):
         need: dict[Key, Decimal] = {}
         own: dict[Key, Decimal] = {}  # reservations of the delivered order lines
         usable: dict[Key, Decimal] = {}  # the part of them the lines can consume
+        credit: dict[tuple[str, int], Decimal] = {}  # per return line, a red invoice's units
         for line in doc.lines:
             b = base_of(line)
             key = (line.item, line.warehouse)
@@ -255,6 +269,11 @@ class DocumentMachine(RuleBasedStateMachine):
                 continue
             if s.state != "posted":
                 return "invalid_document"
+            if s.kind in (PR, SR):  # a red-letter invoice: what the return left to credit
+                credit[(s.doc_id, n)] = credit.get((s.doc_id, n), ZERO) + b
+                if credit[(s.doc_id, n)] > s.c(n, "to_credit") - s.c(n, "credited"):
+                    return "over_receipt"
+                continue
             done = "received" if s.kind == RC else "delivered"
             left = s.c(n, done) - s.c(n, "returned")
             if doc.kind in (PR, SR):  # invoiced units too: they wait for a red invoice
@@ -284,13 +303,16 @@ class DocumentMachine(RuleBasedStateMachine):
             return False, {rev}
         if doc.kind == DL:
             return True, set()
+        if doc.kind in (PR, SR) and any(doc.c(x.line_no, "credited") for x in doc.lines):
+            return False, {rev}  # red-letter invoices credit units it took back
+        if self.is_credit_note(doc):
+            return True, set()
         over = self.return_back_over(doc)
         if doc.kind == PR and over:
             return False, {"over_receipt"}
         if doc.kind in (PI, SI) and any(
-                self.src(x)[0].c(self.src(x)[1], "invoiced") - base_of(x)
-                < self.src(x)[0].c(self.src(x)[1], "returned_invoiced") for x in doc.lines):
-            return False, {rev}  # returns took back units it invoiced
+                self.src(x)[0].c(self.src(x)[1], "returned_invoiced") for x in doc.lines):
+            return False, {rev}  # returns took back invoiced units of its source lines
         if doc.kind in (PR, PI, SI):
             return True, set()
         # a receipt or a customer return: its units leave stock again
@@ -348,12 +370,18 @@ class DocumentMachine(RuleBasedStateMachine):
                 doc.cnt[n] = {"received": b}
             if doc.kind == DL:
                 doc.cnt[n] = {"delivered": b}
+            if doc.kind in (PR, SR):
+                doc.cnt[n] = {"returned": b}
             self.add_stock(line, STOCK_SIGN[doc.kind])
             if line.source is None:
                 continue
             s, sn = self.src(line)
+            if s.kind in (PR, SR):  # a red-letter invoice credits invoiced units returned
+                s.bump(sn, "credited", b)
+                continue
             name = {RC: "received", DL: "delivered", PR: "returned", SR: "returned",
                     PI: "invoiced", SI: "invoiced"}[doc.kind]
+            q_inv = ZERO
             if doc.kind in (PR, SR):  # the units not invoiced yet first, then invoiced ones
                 done = "received" if doc.kind == PR else "delivered"
                 uninvoiced = (s.c(sn, done) - s.c(sn, "returned") - s.c(sn, "invoiced")
@@ -378,8 +406,12 @@ class DocumentMachine(RuleBasedStateMachine):
                         del self.reserved[demand]
             if doc.kind in (PR, SR, PI, SI):  # the order line behind the source line
                 order_src = s.line(sn).source
-                if order_src is not None:
-                    self.model[order_src[0]].bump(order_src[1], name, b)
+                if order_src is not None:  # it tells the story of its receipts / deliveries
+                    order = self.model[order_src[0]]
+                    order.bump(order_src[1], name, b)
+                    order.bump(order_src[1], "returned_invoiced", q_inv)
+                    if q_inv:
+                        event("return of invoiced units of an order line")
         doc.state = "posted"
         doc.was_posted = True
 
@@ -393,15 +425,20 @@ class DocumentMachine(RuleBasedStateMachine):
                 if line.source is None:
                     continue
                 s, sn = self.src(line)
+                if s.kind in (PR, SR):  # a red-letter invoice
+                    s.bump(sn, "credited", -b)
+                    continue
                 name = {RC: "received", DL: "delivered", PR: "returned", SR: "returned",
                         PI: "invoiced", SI: "invoiced"}[doc.kind]
                 s.bump(sn, name, -b)
-                if doc.kind in (PR, SR):
-                    s.bump(sn, "returned_invoiced", -doc.c(line.line_no, "to_credit"))
+                back = doc.c(line.line_no, "to_credit") if doc.kind in (PR, SR) else ZERO
+                s.bump(sn, "returned_invoiced", -back)
                 if doc.kind in (PR, SR, PI, SI):
                     order_src = s.line(sn).source
                     if order_src is not None:
-                        self.model[order_src[0]].bump(order_src[1], name, -b)
+                        order = self.model[order_src[0]]
+                        order.bump(order_src[1], name, -b)
+                        order.bump(order_src[1], "returned_invoiced", -back)
         doc.state = "cancelled"
 
     # -- driving a document through its lifecycle ----------------------------------------
@@ -467,19 +504,20 @@ class DocumentMachine(RuleBasedStateMachine):
 
     def forward(self, data: st.DataObject, kind: str, order_kind: str, stage: str) -> None:
         done = "received" if kind == RC else "delivered"
-        picks = data.draw(st.lists(st.sampled_from(self.open_lines(order_kind) or [("", 0)]),
-                                   min_size=0, max_size=2, unique=True), label="sources")
+        # against order lines half the time, when there are some (else free lines only)
+        opens = self.open_lines(order_kind)
+        picks = data.draw(st.lists(st.sampled_from(opens), min_size=1, max_size=2, unique=True),
+                          label="sources") if opens and data.draw(
+            st.booleans(), label="against an order") else []
         lines: list[Line] = []
         for doc_id, n in picks:
-            if not doc_id:
-                continue
             order = self.model[doc_id]
             src = order.line(n)
             f = factor_of(src)
             cap = (order.c(n, "ordered") * (1 + TOL)
                    - (order.c(n, done) - order.c(n, "returned")))
             within = int(max(cap, ZERO) // f)
-            if within >= 1 and not data.draw(st.booleans(), label="over"):
+            if within >= 1 and not data.draw(over_st, label="over"):
                 q = D(data.draw(st.integers(1, within), label="qty"))
             else:
                 q = D(within + 1 + data.draw(st.integers(0, 2), label="extra"))
@@ -511,6 +549,11 @@ class DocumentMachine(RuleBasedStateMachine):
         src_kind = RC if kind in (PR, PI) else DL
         done = "received" if src_kind == RC else "delivered"
         cands = [(d.doc_id, x.line_no) for d in self.of_kind(src_kind) for x in d.lines]
+        # lines of receipts / deliveries against an order half the time, when there are
+        # some: their order lines must count what their returns and invoices count
+        ordered = [(i, n) for i, n in cands if self.model[i].line(n).source is not None]
+        if ordered and data.draw(st.booleans(), label="of an order"):
+            cands = ordered
         picks = data.draw(st.lists(st.sampled_from(cands), min_size=1, max_size=2,
                                    unique=True), label="sources")
         lines: list[Line] = []
@@ -522,7 +565,7 @@ class DocumentMachine(RuleBasedStateMachine):
             # a return may take back invoiced units too (they wait for a red invoice)
             left = int((net - s.c(n, "invoiced") + s.c(n, "returned_invoiced")) // f
                        if kind in (PI, SI) else net // f)
-            if left >= 1 and not data.draw(st.booleans(), label="over"):
+            if left >= 1 and not data.draw(over_st, label="over"):
                 q = D(data.draw(st.integers(1, left), label="qty"))
             else:
                 # beyond what is left: must be refused
@@ -550,6 +593,66 @@ class DocumentMachine(RuleBasedStateMachine):
     @rule(data=st.data(), kind=st.sampled_from((SR, SI)), stage=stage_st)
     def sales_return_or_invoice(self, data: st.DataObject, kind: str, stage: str) -> None:
         self.backward(data, kind, stage)
+
+    @precondition(lambda self: bool(self.open_lines(PO) or self.open_lines(SO)))
+    @rule(data=st.data())
+    def order_line_story(self, data: st.DataObject) -> None:
+        """An order line's story in one go, each document posted: a receipt / delivery within
+        the tolerance, an invoice of some of its units, a return of some (the invoiced ones
+        when the invoice took all that was left to invoice): the other rules, drawn one at a
+        time, seldom chain all of these on one order line."""
+        doc_id, n = data.draw(st.sampled_from(self.open_lines(PO) + self.open_lines(SO)),
+                              label="order line")
+        order = self.model[doc_id]
+        src = order.line(n)
+        fwd, inv, ret = (RC, PI, PR) if order.kind == PO else (DL, SI, SR)
+        done = "received" if order.kind == PO else "delivered"
+        f = factor_of(src)
+        cap = order.c(n, "ordered") * (1 + TOL) - (order.c(n, done) - order.c(n, "returned"))
+        within = int(max(cap, ZERO) // f)
+        if within < 1:
+            return
+        q = data.draw(st.integers(1, within), label="qty")
+        first = self.create(fwd, [Line(1, src.item, D(q), src.price, src.tax_rate,
+                                       src.price_includes_tax, unit=src.unit,
+                                       warehouse=src.warehouse, source=(doc_id, n))], "posted")
+        if first.state != "posted":
+            return
+        for kind in (inv, ret):
+            k = data.draw(st.integers(1, q), label=f"{kind} qty")
+            self.create(kind, [Line(1, src.item, D(k), src.price, src.tax_rate,
+                                    src.price_includes_tax, unit=src.unit,
+                                    warehouse=src.warehouse if kind == ret else "",
+                                    source=(first.doc_id, 1))], "posted")
+
+    def to_credit(self) -> list[tuple[str, int]]:
+        """The lines of posted returns whose invoiced units wait for a red-letter invoice."""
+        return [(d.doc_id, x.line_no) for kind in (PR, SR) for d in self.of_kind(kind)
+                for x in d.lines if d.c(x.line_no, "to_credit") > d.c(x.line_no, "credited")]
+
+    @precondition(lambda self: bool(self.to_credit()))
+    @rule(data=st.data(), stage=stage_st)
+    def red_letter_invoice(self, data: st.DataObject, stage: str) -> None:
+        """A red-letter invoice (红字发票) of the invoiced units returns took back, at price
+        0.00 (its amounts are test_red_invoices' business; here its counters are)."""
+        picks = data.draw(st.lists(st.sampled_from(self.to_credit()), min_size=1, max_size=2,
+                                   unique=True), label="returns")
+        kind = PI if self.model[picks[0][0]].kind == PR else SI
+        picks = [p for p in picks if self.model[p[0]].kind == self.model[picks[0][0]].kind]
+        lines: list[Line] = []
+        for doc_id, n in picks:
+            rt = self.model[doc_id]
+            src = rt.line(n)
+            f = factor_of(src)
+            left = int((rt.c(n, "to_credit") - rt.c(n, "credited")) // f)
+            if left >= 1 and not data.draw(over_st, label="over"):
+                q = D(data.draw(st.integers(1, left), label="qty"))
+            else:
+                q = D(left + 1)
+                event("red-letter invoice beyond what is left to credit")
+            lines.append(Line(len(lines) + 1, src.item, q, ZERO, src.tax_rate,
+                              src.price_includes_tax, unit=src.unit, source=(doc_id, n)))
+        self.create(kind, lines, stage)
 
     # -- commands: lifecycle -------------------------------------------------------------
     def pending(self) -> list[str]:
@@ -639,6 +742,11 @@ class DocumentMachine(RuleBasedStateMachine):
                     assert real.counter(n, name) == doc.c(n, name), (
                         f"{doc.doc_id}/{n} {name}: {real.counter(n, name)} != "
                         f"model {doc.c(n, name)}")
+                if doc.kind not in FULFILLED:  # a return: what red-letter invoices credited
+                    credited = real.counter(n, "credited")
+                    assert ZERO <= credited <= real.counter(n, "to_credit") <= base_of(line), (
+                        f"{doc.doc_id}/{n}: credited {credited}")
+                    continue
                 done = real.counter(n, "received") + real.counter(n, "delivered")
                 returned, invoiced = real.counter(n, "returned"), real.counter(n, "invoiced")
                 assert ZERO <= returned <= done, f"{doc.doc_id}/{n}: returned {returned}"

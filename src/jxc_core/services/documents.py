@@ -1886,10 +1886,14 @@ class Documents:
                            quantity=q, open=_open(ordered, before), tolerance=self.tolerance)
 
     def _reopen(self, w: _Work, src_line: Line, q: Decimal, sign: int,
-                cache: dict[str, Document], done: str, field: str) -> None:
+                cache: dict[str, Document], done: str, field: str,
+                q_inv: Decimal = ZERO) -> None:
         """A return of ``q`` units of a receipt/delivery line opens its order line again; its
         cancellation (``sign`` -1) counts them as received / delivered again, within the
-        tolerance as a receipt / delivery (``over_receipt``, closed order or not)."""
+        tolerance as a receipt / delivery (``over_receipt``, closed order or not). The
+        invoiced units among them (``q_inv``) count in the order line's ``returned_invoiced``
+        as in the receipt/delivery line's, so that the order line tells the same story:
+        ``invoiced − returned_invoiced`` within ``received/delivered − returned``."""
         if src_line.source is None:
             return
         order = cache.get(src_line.source[0]) or self._load(w, src_line.source[0])
@@ -1900,7 +1904,8 @@ class Documents:
             self._check_tolerance(order, n, before, q,
                                   "receipt" if done == "received" else "delivery")
         change = _open(ordered, before - sign * q) - _open(ordered, before)
-        order = self._bump(w, order.doc_id, n, {"returned": sign * q}, cache)
+        back = {_RETURNED_INVOICED: sign * q_inv} if q_inv else {}
+        order = self._bump(w, order.doc_id, n, {"returned": sign * q, **back}, cache)
         if order.state == State.POSTED:  # a closed order stays closed
             self._move_open(w, src_line.item, order, n, field, change)
 
@@ -2105,7 +2110,7 @@ class Documents:
                        cache)
             _note_returned_serials(doc, line, cache[rc.doc_id], n, reverse)
             src_line = rc.line(n)
-            self._reopen(w, src_line, q, sign, cache, "received", "on_order")
+            self._reopen(w, src_line, q, sign, cache, "received", "on_order", q_inv)
             if reverse:  # under the monthly average: takes back the issue of its month
                 # at the value it took out; stock of a negative value (a price difference
                 # beyond it) comes back at 0.00: nothing enters stock below zero
@@ -2534,7 +2539,7 @@ class Documents:
                                          **credit}, cache)
             _note_returned_serials(doc, line, cache[dl.doc_id], n, reverse)
             src_line = dl.line(n)
-            self._reopen(w, src_line, q, sign, cache, "delivered", "demand")
+            self._reopen(w, src_line, q, sign, cache, "delivered", "demand", q_inv)
         values = self._stock(w, doc, stock, when, reverse, book=book)
         counters = {}
         for line in doc.lines:
