@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jxc_core.adapters import SqliteStorage
-from jxc_core.adapters.sqlite import MIGRATIONS
+from jxc_core.adapters.sqlite import MIGRATIONS, SERIALS_IN
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item
@@ -69,6 +69,32 @@ class TestSqlite(StorageContract):
             assert [u.journal.since(n) for n in range(8)] == [rows[n:] for n in range(8)]
         table = storage._connection().execute("SELECT pos, n, doc_id FROM journal ORDER BY pos")
         assert table.fetchall() == [(0, 1, "OLD"), (1, 2, "B"), (3, 1, "OLD"), (4, 2, "NEW")]
+        storage.close()
+
+    def test_serials_of_schema_6_get_the_index_that_lists_a_warehouse(
+            self, tmp_path: Path) -> None:
+        """A file of schema 6 (serials keyed by item and serial only) is migrated: its
+        serials stay, and ``in_warehouse`` reads them through the index ``serials_place``
+        (item, warehouse, serial), in its order, not by a scan of every serial."""
+        path = str(tmp_path / "v6.db")
+        con = sqlite3.connect(path, isolation_level=None)
+        for script in MIGRATIONS[:6]:
+            for statement in script.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        con.execute("PRAGMA user_version = 6")
+        con.executemany("INSERT INTO serials VALUES (?, ?, ?)",
+                        [("P", "S2", "W"), ("P", "S1", "W"), ("P", "S3", "V"), ("Q", "S1", "W")])
+        con.close()
+        storage = SqliteStorage(path)
+        assert storage.schema_version == len(MIGRATIONS) == 7
+        with storage.unit_of_work() as u:
+            assert u.serials.in_warehouse("P", "W") == ["S1", "S2"]
+            assert u.serials.in_warehouse("P", "V") == ["S3"]
+        plan = " ".join(str(row[-1]) for row in storage._connection().execute(
+            f"EXPLAIN QUERY PLAN {SERIALS_IN}", ("P", "W")))
+        assert "INDEX serials_place" in plan, plan
+        assert "TEMP B-TREE" not in plan, plan  # read in the index's order, not sorted after
         storage.close()
 
 

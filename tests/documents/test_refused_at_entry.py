@@ -5,9 +5,10 @@ held, a figure can no longer be corrected).
 - a counted quantity that is not a whole number of base units (``unit_conversion_inexact``)
   at ``create`` and at ``record_count``, nothing written;
 - a serial-tracked item on a document that moves stock without one serial number per unit
-  (``serial_count``), or on a stock count (``invalid_document``: counts do not count serial
-  numbers); orders and invoices of it are fine (tests/documents/test_serial_documents.py has
-  the rest).
+  (``serial_count``; on a stock count, per unit counted), on a stock count line of a location
+  or lot, or of an item that is lot-tracked too (``invalid_document``); orders and invoices of
+  it are fine (tests/documents/test_serial_documents.py and test_serial_counts.py have the
+  rest).
 """
 
 from __future__ import annotations
@@ -82,15 +83,29 @@ def test_a_serial_tracked_item_without_its_serials_is_refused_on_documents_that_
     assert docs.ids() == []
 
 
-@pytest.mark.parametrize("serials", [(), ("SN1",)])
-def test_a_serial_tracked_item_is_refused_on_a_stock_count(
-        shop: tuple[Jxc, Documents], serials: tuple[str, ...]) -> None:
-    _, docs = shop
+@pytest.mark.parametrize(("line", "code", "why"), [
+    (Line(1, "PHONE", D(0), warehouse="SH", counted=D(0), serials=("SN1",)), "serial_count",
+     ""),
+    (Line(1, "PHONE", D(0), warehouse="SH", counted=D(1)), "serial_count", ""),
+    (Line(1, "PHONE", D(0), warehouse="SH", serials=("SN1",)), "invalid_document",
+     "entered with the counted quantity"),
+    (Line(1, "PHONE", D(0), warehouse="SH", lot="X"), "invalid_document",
+     "kept per warehouse, not per location or lot"),
+    (Line(1, "PAD", D(0), warehouse="SH"), "invalid_document",
+     "lot-tracked and serial-tracked"),
+])
+def test_a_serial_count_line_that_could_never_post_is_refused_on_a_stock_count(
+        shop: tuple[Jxc, Documents], line: Line, code: str, why: str) -> None:
+    """A stock count of serial-tracked items lists one serial per unit counted, none before
+    it is counted, and counts the whole warehouse; an item that is lot-tracked too is not
+    counted (tests/documents/test_serial_counts.py has the rest)."""
+    jxc, docs = shop
+    jxc.define_item(Item("PAD", "平板", lot_tracked=True, serial_tracked=True))
     with pytest.raises(JxcError) as err:
-        docs.create("stock_count", [Line(1, "PHONE", D(0), warehouse="SH", counted=D(0),
-                                         serials=serials)])
-    assert err.value.code == "invalid_document"
-    assert "serial" in err.value.data["reason"] and "序列号" in err.value.message_zh
+        docs.create("stock_count", [line])
+    assert err.value.code == code
+    if code == "invalid_document":
+        assert why in err.value.data["reason"] and "序列号" in err.value.message_zh
     assert docs.ids() == []
 
 

@@ -2,8 +2,8 @@
 
 - A line of a serial-tracked item on a document that moves stock lists one serial number per
   unit of the item's base unit (``serial_count`` at ``create``); a line of another item, an
-  order, an invoice or a landed cost lists none; a stock count of a serial-tracked item is
-  refused; a serial is listed once per document (``duplicate_serial``; a transfer may list it
+  order, an invoice or a landed cost lists none (stock counts: test_serial_counts.py); a
+  serial is listed once per document (``duplicate_serial``; a transfer may list it
   on two lines); a return lists serials its source line moved.
 - Posting moves them as ``Jxc`` does: a receipt puts them on hand (one already on hand is
   ``serial_on_hand``, nothing written), a delivery takes them from the warehouse (one not

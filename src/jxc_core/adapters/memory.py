@@ -75,6 +75,9 @@ class _Data:
         self.res_ids: dict[str, tuple[str, str]] = {}
         self.res_demand: dict[str, dict[str, tuple[str, str]]] = {}
         self.serials: dict[tuple[str, str], str] = {}
+        #: the committed serials by where they are: (item, warehouse) -> serials (kept by
+        #: the commit beside ``serials``, for ``SerialRepository.in_warehouse``)
+        self.serial_places: dict[tuple[str, str], set[str]] = {}
         self.documents: dict[str, tuple[int, str, str, str]] = {}
         #: one part per append: (position of its first row, its rows, the doc_ids in it,
         #: the rows as one JSON text, as SQLite keeps them)
@@ -232,6 +235,8 @@ class MemoryUnitOfWork:
         d = self._d
         for table, staged in self._stage.items():
             target: dict[Any, Any] = getattr(d, table)
+            if table == "serials":
+                _place_serials(d, staged)
             rows_apart = table == "valuations"
             for key, value in staged.items():
                 if value is _MISSING:
@@ -662,6 +667,22 @@ class _Records(_Repo):
         return [(k, _copy(v[1])) for k, v in rows]
 
 
+def _place_serials(d: _Data, staged: dict[Any, Any]) -> None:
+    """Keep ``serial_places`` up to date with the staged serials about to be committed
+    (before ``serials`` itself changes: the committed place of each is read from it)."""
+    places = d.serial_places
+    for (item, serial), warehouse in staged.items():
+        before = d.serials.get((item, serial))
+        if before is not None:
+            found = places.get((item, before))
+            if found is not None:
+                found.discard(serial)
+                if not found:
+                    del places[(item, before)]
+        if warehouse is not _MISSING:
+            places.setdefault((item, warehouse), set()).add(serial)
+
+
 class _Serials(_Repo):
     def where(self, item: str, serial: str) -> str | None:
         result: str | None = self.u._get("serials", (item, serial))
@@ -669,6 +690,19 @@ class _Serials(_Repo):
 
     def set(self, item: str, serial: str, warehouse: str | None) -> None:
         self.u._put("serials", (item, serial), _MISSING if warehouse is None else warehouse)
+
+    def in_warehouse(self, item: str, warehouse: str) -> list[str]:
+        """The committed serials of the place, with this unit of work's changes (only the
+        serials it staged are read, not the store's)."""
+        found = set(self.u._d.serial_places.get((item, warehouse), ()))
+        for (code, serial), where in self.u._stage.get("serials", {}).items():
+            if code != item:
+                continue
+            if where == warehouse:
+                found.add(serial)
+            else:
+                found.discard(serial)
+        return sorted(found)
 
 
 class _Outbox(_Repo):

@@ -68,7 +68,8 @@ from jxc_core.stock.model import (
     Warehouse,
 )
 
-__all__ = ["CHECKPOINT_EVERY_COMMITS", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SqliteStorage"]
+__all__ = ["CHECKPOINT_EVERY_COMMITS", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SERIALS_IN",
+           "SqliteStorage"]
 
 #: background checkpoints: one is asked for every this many commits through a storage
 CHECKPOINT_EVERY_COMMITS = 32
@@ -148,6 +149,11 @@ MIGRATIONS: list[str] = [
     DROP TABLE journal;
     ALTER TABLE journal_by_pos RENAME TO journal;
     CREATE INDEX journal_doc ON journal (doc_id);
+    """,
+    # the serials on hand in a warehouse (``SerialRepository.in_warehouse``: a count sheet
+    # of serial numbers), read from an index instead of a scan of every serial
+    """
+    CREATE INDEX serials_place ON serials (item, warehouse, serial);
     """,
 ]
 
@@ -841,6 +847,12 @@ class _Records(_Repo):
         return [(r[0], json.loads(r[1])) for r in rows]
 
 
+#: ``SerialRepository.in_warehouse``: answered by the index ``serials_place`` (item,
+#: warehouse, serial) in its order (BINARY collation orders UTF-8 bytes, which is the code
+#: point order of ``sorted``), not by a scan of every serial
+SERIALS_IN = "SELECT serial FROM serials WHERE item = ? AND warehouse = ? ORDER BY serial"
+
+
 class _Serials(_Repo):
     def where(self, item: str, serial: str) -> str | None:
         rows = self.u._q("SELECT warehouse FROM serials WHERE item = ? AND serial = ?",
@@ -854,6 +866,9 @@ class _Serials(_Repo):
         else:
             self.u._x("serials", "INSERT OR REPLACE INTO serials VALUES (?, ?, ?)",
                       (item, serial, warehouse))
+
+    def in_warehouse(self, item: str, warehouse: str) -> list[str]:
+        return [r[0] for r in self.u._q(SERIALS_IN, (item, warehouse))]
 
 
 class _Outbox(_Repo):

@@ -226,6 +226,12 @@ class SerialRepository(Protocol):
 
     def set(self, item: str, serial: str, warehouse: str | None) -> None: ...
 
+    def in_warehouse(self, item: str, warehouse: str) -> list[str]:
+        """The serial numbers of ``item`` on hand in ``warehouse``, sorted (by code point,
+        as ``sorted`` orders texts), the unit of work's own changes included. Serials are
+        kept per warehouse, not per location or lot. An adapter answers it from an index on
+        (item, warehouse), not by reading every serial of the store."""
+
 
 class OutboxRepository(Protocol):
     def add(self, events: Iterable[Event]) -> None: ...

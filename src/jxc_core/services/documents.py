@@ -49,6 +49,7 @@ from jxc_core.services._checks import (
     check_doc_type,
     check_lines,
     check_state,
+    check_texts,
     check_user,
 )
 from jxc_core.services.jxc import (
@@ -369,10 +370,10 @@ _SERIAL_CODES = frozenset({"serial_on_hand", "serial_not_on_hand", "serial_count
 
 def _check_line_serials(doc: Document, line: Line, item: Item | None) -> None:
     """The serial numbers of a line (each a non-blank text, none twice: :meth:`Line.check`)
-    may stand only on a document that moves stock (not a stock count), for a serial-tracked
-    item (``item``; ``None``: a landed-cost charge), and there it lists one per unit of the
-    item's base unit (``serial_count``: a quantity that is not a whole number of base units
-    has no count that fits)."""
+    may stand only on a document that moves stock, for a serial-tracked item (``item``;
+    ``None``: a landed-cost charge), and there it lists one per unit of the item's base unit
+    (``serial_count``: a quantity that is not a whole number of base units has no count that
+    fits) — of a stock count, one per unit counted (:func:`_check_count_serials`)."""
     n = line.line_no
     kind = doc.doc_type
     if kind not in _MOVES_STOCK or item is None:
@@ -389,13 +390,48 @@ def _check_line_serials(doc: Document, line: Line, item: Item | None) -> None:
                        reason_zh=f"第 {n} 行：{item.code} 未启用序列号管理，其明细行不能带序"
                                  f"列号")
     if kind == DocType.STOCK_COUNT:
-        raise JxcError("invalid_document", doc_id=doc.doc_id,
-                       reason=f"line {n}: {item.code} is serial-tracked: a stock count does "
-                              "not count serial numbers; put a difference right with an "
-                              "adjustment that lists them",
-                       reason_zh=f"第 {n} 行：{item.code} 启用序列号管理，盘点单不盘点序列号："
-                                 f"盘点差异请用列出序列号的其他出入库单调整")
+        _check_count_serials(doc, line, item)
+        return
     base = item.to_base(abs(line.quantity), line.unit)
+    if len(line.serials) != base:
+        raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=base,
+                       line=n)
+
+
+def _check_count_serials(doc: Document, line: Line, item: Item) -> None:
+    """A stock count line of a serial-tracked item lists the serial numbers counted, one per
+    unit of the base unit of its counted quantity (``serial_count``), and none before it is
+    counted (``invalid_document``). It counts the whole warehouse: serial numbers are kept per
+    warehouse, not per location or lot, so a line naming a location or a lot is refused
+    (``invalid_document``), and so is an item that is lot-tracked too (the remaining limit:
+    a serial found or missing could not say which lot it is of)."""
+    n = line.line_no
+    if item.lot_tracked:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {n}: {item.code} is lot-tracked and serial-tracked: a "
+                              "stock count does not count such items (serial numbers are "
+                              "kept per warehouse, not per lot: a count could not say which "
+                              "lot a serial found or missing is of); put a difference right "
+                              "with an adjustment that lists the lot and the serials",
+                       reason_zh=f"第 {n} 行：{item.code} 同时启用批次管理和序列号管理，盘点单"
+                                 f"不盘点此类存货（序列号按仓库记录，不按批次记录：盘点无法确定"
+                                 f"盘盈或盘亏的序列号属于哪个批次）：盘点差异请用列出批次和序列"
+                                 f"号的其他出入库单调整")
+    if line.location or line.lot:
+        raise JxcError("invalid_document", doc_id=doc.doc_id,
+                       reason=f"line {n}: {item.code} is serial-tracked: its serial numbers "
+                              "are kept per warehouse, not per location or lot; count the "
+                              "whole warehouse (a line without a location or lot)",
+                       reason_zh=f"第 {n} 行：{item.code} 启用序列号管理，序列号按仓库记录，"
+                                 f"不按库位或批次记录：请盘点整个仓库（不指定库位和批次的行）")
+    if line.counted is None:
+        if line.serials:
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"line {n}: serial numbers are entered with the counted "
+                                  "quantity",
+                           reason_zh=f"第 {n} 行：序列号须与实盘数量一同录入")
+        return
+    base = item.to_base(line.counted, line.unit)
     if len(line.serials) != base:
         raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=base,
                        line=n)
@@ -476,9 +512,11 @@ def _with_serials(doc: Document, lines: list[StockLine]) -> list[StockLine]:
     ``line_no``): all of them on a line's one stock line; a line posted as several stock
     lines (a reversal put back row by row, in base units) gives each, in order, as many as
     it moves. Serials are kept per warehouse, not per row or lot (:meth:`Jxc._serials`), so
-    which row takes which serial does not matter."""
+    which row takes which serial does not matter. A stock count's lines list the serials
+    counted, not those it moves: its stock lines carry their own
+    (:meth:`Documents._stock_count`)."""
     serials = {line.line_no: line.serials for line in doc.lines if line.serials}
-    if not serials:
+    if not serials or doc.doc_type == DocType.STOCK_COUNT:
         return lines
     parts: dict[int, int] = {}
     for sl in lines:
@@ -494,6 +532,18 @@ def _with_serials(doc: Document, lines: list[StockLine]) -> list[StockLine]:
             taken[sl.line_no] = end = start + int(sl.quantity)
             sl = attrs.evolve(sl, serials=own[start:end])
         out.append(sl)
+    return out
+
+
+def _spread(lines: list[StockLine], serials: tuple[str, ...]) -> list[StockLine]:
+    """``lines`` (base units, of one movement) carrying ``serials``, in order: each line as
+    many as it moves (a reversal put back row by row)."""
+    out = []
+    start = 0
+    for sl in lines:
+        end = start + int(sl.quantity)
+        out.append(attrs.evolve(sl, serials=serials[start:end]))
+        start = end
     return out
 
 
@@ -843,8 +893,10 @@ class Documents:
         moves stock lists one per base unit (``serial_count``), a serial stands once on a
         document but for a transfer (``duplicate_serial``), a return lists serials of its
         source line; serials elsewhere (orders, invoices, landed costs, items not
-        serial-tracked) and stock counts of serial-tracked items are ``invalid_document``
-        (docs/purchase-and-sales.md, "Serial numbers").
+        serial-tracked) are ``invalid_document`` (docs/purchase-and-sales.md, "Serial
+        numbers"). A stock count line of a serial-tracked item lists the serials counted,
+        one per base unit of ``counted``, and counts the whole warehouse; one of an item that
+        is lot-tracked too is ``invalid_document`` (docs/counts-and-replenishment.md).
 
         An unknown ``doc_type`` is ``invalid_document`` (``field="doc_type"``, the reason lists
         the types); a line that is not a :class:`Line` (a tuple of its fields) is
@@ -1419,37 +1471,63 @@ class Documents:
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:
         """The count sheet (盘点表): per line where to count (item, warehouse, location, lot)
-        and what was counted; a blind one does not show the book quantity."""
+        and what was counted; a blind one does not show the book quantity. A line of a
+        serial-tracked item adds ``serials``, those counted; not blind, also
+        ``book_serials``, those on hand in the warehouse now (:meth:`Jxc.serials_in`)."""
         doc = self.get(doc_id)
         book = doc.attributes.get("book", {})
         out = []
         for line in doc.lines:
-            base_unit = self.jxc.item(line.item).base_unit
+            item = self.jxc.item(line.item)
+            base_unit = item.base_unit
             row: dict[str, Any] = {"line_no": line.line_no, "item": line.item,
                                    "warehouse": line.warehouse, "location": line.location,
                                    "lot": line.lot, "counted": line.counted,
                                    "unit": line.unit or base_unit}
+            if item.serial_tracked:
+                row["serials"] = line.serials
             if not blind:  # in the item's base unit
                 row["book"] = Decimal(book.get(str(line.line_no), "0"))
                 row["book_unit"] = base_unit
+                if item.serial_tracked:
+                    row["book_serials"] = self.jxc.serials_in(line.item, line.warehouse)
             out.append(row)
         return out
 
     def record_count(self, doc_id: str, counted: Mapping[int, Decimal],
-                     idempotency_key: str | None = None) -> Document:
+                     idempotency_key: str | None = None, *,
+                     serials: Mapping[int, Sequence[str]] | None = None) -> Document:
         """Enter counted quantities (by line number) while the count is open (submitted). A
         number that is not a line of the count is refused (``not_found``, kind ``line``, key
-        ``doc_id/line_no``), writing nothing."""
-        payload = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
+        ``doc_id/line_no``), writing nothing.
+
+        A line of a serial-tracked item is entered with the serial numbers counted,
+        ``serials={line_no: [...]}`` (a list or tuple of texts; they replace those entered
+        before): one per base unit of its counted quantity (``serial_count``), none twice on
+        the count (``duplicate_serial``), none on hand in another warehouse
+        (``serial_on_hand``, naming the serial and where it is: transfer it, do not count it
+        twice). Serials for a line not entered now, or of an item that is not serial-tracked,
+        are ``invalid_document``. Any refusal enters nothing."""
+        given = {} if serials is None else dict(serials)
+        payload: tuple[Any, ...] = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
+        if given:  # (the payload of a call without serials is as it was before they existed)
+            payload += (sorted((k, list(check_texts(v, f"serials[{k}]")))
+                               for k, v in given.items()),)
 
         def body(w: _Work) -> Document:
             doc = self._load(w, doc_id)
             if doc.doc_type != DocType.STOCK_COUNT or doc.state != State.SUBMITTED:
                 raise JxcError("invalid_transition", state=doc.state.value, action="count")
             numbers = {line.line_no for line in doc.lines}
-            for n in counted:
+            for n in [*counted, *given]:
                 if n not in numbers:
                     raise NotFoundError(kind="line", key=f"{doc_id}/{n}")
+            for n in given:
+                if n not in counted:
+                    raise JxcError("invalid_document", doc_id=doc_id,
+                                   reason=f"line {n}: serial numbers are entered with the "
+                                          "counted quantity of their line",
+                                   reason_zh=f"第 {n} 行：序列号须与该行的实盘数量一同录入")
             lines = []
             for line in doc.lines:
                 if line.line_no in counted:
@@ -1458,11 +1536,19 @@ class Documents:
                         raise JxcError("invalid_quantity", field="counted", value=q)
                     # exact in base units now: refused at posting, the count would be stuck
                     # (approved, no longer open to a corrected figure) with its stock held
-                    w.item(line.item).to_base(q, line.unit)
-                    line = attrs.evolve(line, counted=q)
+                    item = w.item(line.item)
+                    item.to_base(q, line.unit)
+                    listed = check_texts(given.get(line.line_no, ()),
+                                         f"serials[{line.line_no}]")
+                    line = attrs.evolve(line, counted=q, serials=listed)
+                    if listed or item.serial_tracked:
+                        line.check()  # none blank, none twice
+                        _check_line_serials(doc, line, item)
                 lines.append(line)
-            doc = self._with_counted_book(w, attrs.evolve(doc, lines=tuple(lines)),
-                                          list(counted))
+            doc = attrs.evolve(doc, lines=tuple(lines))
+            if any(line.serials for line in doc.lines):
+                _check_serials_once(doc)
+            doc = self._with_counted_book(w, doc, list(counted))
             self._save(w, doc)
             return doc
 
@@ -1476,13 +1562,60 @@ class Documents:
         units, an issue of units a lapsed reservation freed, a receipt) is not taken for a
         gain or a loss."""
         book = dict(doc.attributes.get("counted_book", {}))
+        # a serial-tracked line: the serial numbers on hand then too (``book_serials``): the
+        # units it gained and lost are those counted but not on hand then, and the reverse
+        serial_book = dict(doc.attributes.get("book_serials", {}))
         # with the last ledger entry and the moment: an entry made later but dated before
         # the figure (补录, a late receipt) belongs to the book it is compared with
         last = w.uow.sequences.next("ledger", 0) - 1
         at = _moment(w.now, "clock.now()").isoformat()
         for n in numbers:
-            book[str(n)] = [str(cls._count_on_hand(w, doc.line(n))), last, at]
-        return attrs.evolve(doc, attributes={**doc.attributes, "counted_book": book})
+            line = doc.line(n)
+            on_hand = cls._count_on_hand(w, line)
+            book[str(n)] = [str(on_hand), last, at]
+            if w.item(line.item).serial_tracked:
+                here = cls._serials_here(w, doc, line, on_hand)
+                cls._serials_elsewhere(w, line, here)
+                serial_book[str(n)] = here
+        attributes = {**doc.attributes, "counted_book": book}
+        if serial_book:
+            attributes["book_serials"] = serial_book
+        return attrs.evolve(doc, attributes=attributes)
+
+    @staticmethod
+    def _serials_here(w: _Work, doc: Document, line: Line, on_hand: Decimal) -> list[str]:
+        """The serial numbers on hand in the warehouse that the serial-tracked count line
+        ``line`` counts (sorted), which must be as many as its book quantity ``on_hand``: a
+        unit posted before the item was serial-tracked has none, and a count of serial numbers
+        could not say which unit it is (``invalid_document``)."""
+        here = w.uow.serials.in_warehouse(line.item, line.warehouse)
+        if len(here) != on_hand:
+            n = line.line_no
+            raise JxcError("invalid_document", doc_id=doc.doc_id,
+                           reason=f"line {n}: {line.warehouse} holds {on_hand} of {line.item} "
+                                  f"on the books but {len(here)} serial numbers (units posted "
+                                  "before the item was serial-tracked have none): a count of "
+                                  "serial numbers cannot say which units those are",
+                           reason_zh=f"第 {n} 行：{line.warehouse} 账面有 {on_hand} 个 "
+                                     f"{line.item}，但只有 {len(here)} 个序列号（该存货启用序"
+                                     f"列号管理之前过账的货品没有序列号）：按序列号盘点无法确定"
+                                     f"是哪些货品")
+        return here
+
+    @staticmethod
+    def _serials_elsewhere(w: _Work, line: Line, here: Sequence[str]) -> None:
+        """A serial counted by ``line`` that is on hand in another warehouse is refused
+        (``serial_on_hand``, naming it and where it is): counted here too, it would be on hand
+        twice; the user transfers it. ``here``: the serials on hand in the line's warehouse
+        (not looked up one by one)."""
+        known = set(here)
+        for serial in line.serials:
+            if serial in known:
+                continue
+            where = w.uow.serials.where(line.item, serial)
+            if where is not None and where != line.warehouse:
+                raise JxcError("serial_on_hand", item=line.item, serial=serial,
+                               warehouse=where, line=line.line_no)
 
     @staticmethod
     def _entered_book(w: _Work, line: Line, entered: Any) -> Decimal:
@@ -2783,7 +2916,8 @@ class Documents:
                       reverse: bool, role: str, qty: Mapping[int, Decimal],
                       unit_cost: Mapping[int, Decimal],
                       rows: Mapping[int, Sequence[Sequence[str]]] | None = None,
-                      posted: list[LedgerEntry] | None = None, base: bool = False
+                      posted: list[LedgerEntry] | None = None, base: bool = False,
+                      serials: Mapping[int, tuple[Sequence[str], Sequence[str]]] | None = None
                       ) -> Document:
         """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts).
 
@@ -2793,57 +2927,46 @@ class Documents:
         ``rows``: per line that removes stock, the balance rows it takes its quantity from,
         ``[location, lot, quantity]`` (a count's loss in a location); cancelled, the line puts
         it back on those rows, ``[location, lot, quantity, value]``. ``posted`` receives the
-        ledger entries."""
+        ledger entries.
+
+        ``serials`` (a count of serial-tracked items, base units): per line, the serial
+        numbers it gains and those it loses, ``(gained, lost)``. Such a line moves both, each
+        as the line of that sign would (the loss first, so that it leaves from the stock
+        there was), each stock line carrying its serials; ``qty`` holds their net, which the
+        line books and counts as any other."""
         stock: list[StockLine] = []
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
-            if not q:
-                continue
-            unit = None if base else line.unit
-            going_in = (q > 0) != reverse
-            taken = (rows or {}).get(line.line_no)
-            if going_in and reverse and taken:  # back where it was taken, row by row
-                group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
-                for location, lot, part, part_value in taken:
-                    stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
-                                           value=Decimal(part_value), lot=lot,  # base units
-                                           location=location, from_ref=group,
-                                           kind=f"{doc.doc_type.value}_reversal",
-                                           line_no=line.line_no))
-            elif going_in and reverse:  # under the monthly average: takes back its issue
-                stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
-                                       value=doc.counter(line.line_no, "value"),
-                                       unit=unit, lot=line.lot, location=line.location,
-                                       from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
-                                                           line.line_no),
-                                       kind=f"{doc.doc_type.value}_reversal",
-                                       line_no=line.line_no))
-            elif going_in:
-                stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
-                                       unit_cost=unit_cost.get(line.line_no, ZERO),
-                                       unit=unit, lot=line.lot, expiry=line.expiry,
-                                       location=line.location, kind=f"{doc.doc_type.value}_in",
-                                       line_no=line.line_no))
-            elif taken and not reverse:
-                for location, lot, part in taken:
-                    stock.append(StockLine(line.item, line.warehouse, Decimal(part), OUT,
-                                           lot=lot, location=location,  # base units
-                                           kind=f"{doc.doc_type.value}_out",
-                                           line_no=line.line_no))
-            else:
-                from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
-                            else None)
-                stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
-                                       lot=line.lot, location=line.location, from_ref=from_ref,
-                                       kind=f"{doc.doc_type.value}_out",
-                                       line_no=line.line_no))
+            pair = (serials or {}).get(line.line_no)
+            if pair is not None:
+                gained, lost = pair
+                for signed, listed in ((-len(lost), lost), (len(gained), gained)):
+                    if listed:
+                        stock += _spread(self._signed_stock(
+                            w, doc, line, Decimal(signed), reverse, unit_cost, rows, base),
+                            tuple(listed))
+            elif q:
+                stock += self._signed_stock(w, doc, line, q, reverse, unit_cost, rows, base)
+        if serials and posted is None:
+            posted = []  # the value of each movement of a line that gains and loses
         values = self._stock(w, doc, stock, when, reverse, book=book, posted=posted)
-        counters = {}
+        counters: dict[int, dict[str, Decimal]] = {}
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
             value = values.get(line.line_no, ZERO)
             if reverse:
                 value = -value
+            pair = (serials or {}).get(line.line_no)
+            if pair is not None:  # its gain and its loss booked apart, as two lines would
+                assert posted is not None
+                gain, loss = self._moved_values(posted, line.line_no, reverse)
+                for part in (loss, gain):
+                    book.add(line, "inventory", part, debit=True)
+                    book.add(line, role, part, debit=False)
+                counters[line.line_no] = {"quantity": q, "value": abs(value),
+                                          "gained": Decimal(len(pair[0])), "gain_value": gain,
+                                          "lost": Decimal(len(pair[1])), "loss_value": -loss}
+                continue
             if value or q:
                 book.add(line, "inventory", value, debit=True)
                 book.add(line, role, value, debit=False)
@@ -2852,6 +2975,67 @@ class Documents:
                 q = b if q > 0 else -b
             counters[line.line_no] = {"quantity": q, "value": abs(value)}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    @staticmethod
+    def _moved_values(posted: Sequence[LedgerEntry], line_no: int, reverse: bool
+                      ) -> tuple[Decimal, Decimal]:
+        """(gain, loss) of a line that moves stock in and out (signed: the gain +, the loss
+        -, as :meth:`Documents._stock` counts a line's value), from its ledger entries:
+        posted, the entries in and out; reversed, the entries that take them back."""
+        into = out = ZERO
+        for e in posted:
+            if e.line_no == line_no and e.quantity:
+                if e.quantity > 0:
+                    into += e.value
+                else:
+                    out += e.value
+        return (-out, -into) if reverse else (into, out)
+
+    def _signed_stock(self, w: _Work, doc: Document, line: Line, q: Decimal, reverse: bool,
+                      unit_cost: Mapping[int, Decimal],
+                      rows: Mapping[int, Sequence[Sequence[str]]] | None, base: bool
+                      ) -> list[StockLine]:
+        """The stock lines of the signed quantity ``q`` of ``line`` (:meth:`_signed_lines`)."""
+        stock: list[StockLine] = []
+        unit = None if base else line.unit
+        going_in = (q > 0) != reverse
+        taken = (rows or {}).get(line.line_no)
+        if going_in and reverse and taken:  # back where it was taken, row by row
+            group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
+            for location, lot, part, part_value in taken:
+                stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
+                                       value=Decimal(part_value), lot=lot,  # base units
+                                       location=location, from_ref=group,
+                                       kind=f"{doc.doc_type.value}_reversal",
+                                       line_no=line.line_no))
+        elif going_in and reverse:  # under the monthly average: takes back its issue
+            stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
+                                   value=doc.counter(line.line_no, "value"),
+                                   unit=unit, lot=line.lot, location=line.location,
+                                   from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
+                                                       line.line_no),
+                                   kind=f"{doc.doc_type.value}_reversal",
+                                   line_no=line.line_no))
+        elif going_in:
+            stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
+                                   unit_cost=unit_cost.get(line.line_no, ZERO),
+                                   unit=unit, lot=line.lot, expiry=line.expiry,
+                                   location=line.location, kind=f"{doc.doc_type.value}_in",
+                                   line_no=line.line_no))
+        elif taken and not reverse:
+            for location, lot, part in taken:
+                stock.append(StockLine(line.item, line.warehouse, Decimal(part), OUT,
+                                       lot=lot, location=location,  # base units
+                                       kind=f"{doc.doc_type.value}_out",
+                                       line_no=line.line_no))
+        else:
+            from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
+                        else None)
+            stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
+                                   lot=line.lot, location=line.location, from_ref=from_ref,
+                                   kind=f"{doc.doc_type.value}_out",
+                                   line_no=line.line_no))
+        return stock
 
     def _stock_count(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
                      reverse: bool) -> Document:
@@ -2865,10 +3049,16 @@ class Documents:
         #: (``["", "", quantity]``: the usable lots, picked by the stock service). Cancelled,
         #: the rows it goes back to with the value each took: ``attributes["loss_rows"]``
         rows: dict[int, list[list[str]]] = {}
+        #: a line of a serial-tracked item: the serials it gains and loses (``_count_moves``);
+        #: cancelled, it takes back those it gained and puts back those it lost
+        #: (``attributes["count_serials"]``)
+        moves: dict[int, tuple[Sequence[str], Sequence[str]]] = {}
         if reverse:
             for line in doc.lines:
                 qty[line.line_no] = doc.counter(line.line_no, "quantity")
             rows = {int(n): r for n, r in doc.attributes.get("loss_rows", {}).items()}
+            moves = {int(n): (gained, lost) for n, (gained, lost)
+                     in doc.attributes.get("count_serials", {}).items()}
         else:
             _check_count_lines(doc)  # a draft stored before the rule
             doc = self._release_count(w, doc)
@@ -2879,6 +3069,14 @@ class Documents:
                                    reason_zh=f"第 {line.line_no} 行尚未盘点")
                 item = w.item(line.item)
                 counted = item.to_base(line.counted, line.unit)
+                if item.serial_tracked or line.serials:  # (an item serial-tracked since)
+                    _check_line_serials(doc, line, item)
+                if item.serial_tracked:
+                    gained, lost = self._count_moves(w, doc, line)
+                    moves[line.line_no] = (gained, lost)
+                    qty[line.line_no] = Decimal(len(gained) - len(lost))
+                    cost[line.line_no] = self._count_cost(w, item, line, when)
+                    continue
                 # against the book when the figure was entered (counts entered before it was
                 # kept: the book now)
                 entered = doc.attributes.get("counted_book", {}).get(str(line.line_no))
@@ -2891,18 +3089,17 @@ class Documents:
                     parts = self._count_expired_parts(w, line, -qty[line.line_no])
                     if parts:
                         rows[line.line_no] = parts
-                v = w.valuation(item, line.warehouse)
-                if isinstance(v, MonthlyScope):  # the count month's unit cost as it stands:
-                    # the value leaves out the open months' issues, not valued before close
-                    cost[line.line_no] = v.preview_unit_cost(_period_of(when))
-                else:
-                    cost[line.line_no] = (DIVISION_CONTEXT.divide(v.value, v.quantity)
-                                          if v.quantity > 0 else ZERO)
+                cost[line.line_no] = self._count_cost(w, item, line, when)
         posted: list[LedgerEntry] = []
         out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost,
-                                 rows, posted, base=base)
+                                 rows, posted, base=base, serials=moves)
         if not reverse:
-            doc = attrs.evolve(doc, attributes={**doc.attributes, "count_base": True})
+            attributes = {**doc.attributes, "count_base": True}
+            kept = {str(n): [list(gained), list(lost)] for n, (gained, lost) in moves.items()
+                    if gained or lost}
+            if kept:
+                attributes["count_serials"] = kept
+            doc = attrs.evolve(doc, attributes=attributes)
         if reverse:
             return attrs.evolve(out, attributes=doc.attributes)
         # every loss, located or not, keeps the rows it left and the value each took, so that
@@ -2920,6 +3117,38 @@ class Documents:
         for (n, loc, lot), (q, value) in taken.items():
             loss_rows.setdefault(str(n), []).append([loc, lot, str(q), str(value)])
         return attrs.evolve(out, attributes={**doc.attributes, "loss_rows": loss_rows})
+
+    @staticmethod
+    def _count_cost(w: _Work, item: Item, line: Line, when: dt.datetime) -> Decimal:
+        """The unit cost of a count line's gain: the scope's average (value ÷ quantity; 0 when
+        nothing is on hand), under the monthly average the count month's unit cost as it
+        stands."""
+        v = w.valuation(item, line.warehouse)
+        if isinstance(v, MonthlyScope):  # the value leaves out the open months' issues, not
+            # valued before close
+            return v.preview_unit_cost(_period_of(when))
+        return DIVISION_CONTEXT.divide(v.value, v.quantity) if v.quantity > 0 else ZERO
+
+    def _count_moves(self, w: _Work, doc: Document, line: Line
+                     ) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The serial numbers a count line of a serial-tracked item gains and loses, against
+        those on hand when its figure was entered (``attributes["book_serials"]``; a figure
+        entered before they were kept: those on hand now): gained, those counted that were
+        not on hand then (in the order counted); lost, those on hand then that were not
+        counted (sorted). What moved since by documents of its own is neither: a counted
+        serial on hand here now (received since) is not gained, a serial not counted that has
+        left since (delivered) is not lost. A counted serial on hand in another warehouse is
+        refused (``serial_on_hand``, naming it and where it is), nothing written."""
+        here = w.uow.serials.in_warehouse(line.item, line.warehouse)
+        entered = doc.attributes.get("book_serials", {}).get(str(line.line_no))
+        if entered is None:
+            entered = self._serials_here(w, doc, line, self._count_on_hand(w, line))
+        self._serials_elsewhere(w, line, here)
+        then, now = set(entered), set(here)
+        gained = tuple(s for s in line.serials if s not in then and s not in now)
+        counted = set(line.serials)
+        lost = tuple(s for s in entered if s not in counted and s in now)
+        return gained, lost
 
     def _count_loss_rows(self, w: _Work, line: Line, qty: Decimal) -> list[list[str]]:
         """The rows the loss ``qty`` of a count line with a location leaves from: the rows of

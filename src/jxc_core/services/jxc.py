@@ -3232,6 +3232,37 @@ class Jxc:
         with self.storage.unit_of_work() as uow:
             return uow.serials.where(item, serial)
 
+    def serials_in(self, item: str, warehouse: str, location: str | None = None
+                   ) -> tuple[str, ...]:
+        """The serial numbers of ``item`` on hand in ``warehouse``, sorted (by code point, as
+        ``sorted`` orders texts): what a count sheet of a serial-tracked item lists
+        (``SerialRepository.in_warehouse``, an indexed read). An unknown item or warehouse is
+        ``not_found``; ``item``, ``warehouse`` and ``location`` must be texts (``TypeError``).
+
+        Serials are kept per warehouse, not per location: ``location`` ``None`` (or ``""``)
+        asks for the warehouse; a location is refused (``configuration``; ``not_found`` when
+        the warehouse does not list it), rather than answered with the warehouse's serials as
+        if they all lay there."""
+        check_text(item, "item")
+        check_text(warehouse, "warehouse")
+        if location is not None:
+            check_text(location, "location")
+        with self.storage.unit_of_work() as uow:
+            w = _Work(self, uow)
+            w.item(item)
+            wh = w.warehouse(warehouse)
+            if location:
+                if wh.locations and location not in wh.locations:
+                    raise NotFoundError(kind="location", key=f"{warehouse}/{location}")
+                raise JxcError("configuration", field="location",
+                               reason=f"serial numbers are kept per warehouse, not per "
+                                      f"location: ask for the serials of {item} in "
+                                      f"{warehouse} (location=None), not in {location}",
+                               reason_zh=f"序列号按仓库记录，不按库位记录：请查询 {item} 在仓"
+                                         f"库 {warehouse} 的序列号（location=None），而不是库"
+                                         f"位 {location} 的")
+            return tuple(uow.serials.in_warehouse(item, warehouse))
+
     def reservations(self, demand: str | None = None) -> list[Reservation]:
         """Active reservations (of one demand, or all)."""
         with self.storage.unit_of_work() as uow:
