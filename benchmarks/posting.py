@@ -7,7 +7,9 @@ Run: ``.venv/bin/python benchmarks/posting.py [--repeat N] [--quick] [--seed S] 
    moving average, 2 warehouses (12 scopes). Receipt and issue postings alternate: each issue
    posting takes out exactly what the receipt posting before it brought in, on top of a seed
    stock of 100 per scope, so stock never goes below the seed. Each run uses a fresh store;
-   the workload is built before timing; only the loop of ``post`` calls is timed.
+   the workload is built before timing; only the loop of ``post`` calls is timed. With
+   ``--postgres DSN`` (or ``JXC_PG_DSN`` set) ``PostgresStorage`` is measured too, each run
+   in a new schema of that database (dropped at the end).
 2. A plain-SQL baseline on SQLite: the same ledger rows with ``sqlite3`` ``executemany`` into
    tables made by the adapter's own migrations, plus the writes the adapter makes per posting
    (sequence upsert, balances upsert, one valuation-state row per scope touched, one outbox
@@ -51,6 +53,7 @@ from decimal import Decimal
 from typing import Any
 
 from jxc_core.adapters.memory import MemoryStorage
+from jxc_core.adapters.postgres import PostgresStorage
 from jxc_core.adapters.sqlite import MIGRATIONS, SqliteStorage
 from jxc_core.costing import FifoValuation, MovingAverageValuation
 from jxc_core.errors import JxcError
@@ -126,10 +129,12 @@ def new_jxc(storage: Storage, seeded: bool = True) -> Jxc:
 class Stores:
     """Fresh stores in one temp directory (removed at the end)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pg_dsn: str | None = None) -> None:
         self.dir = tempfile.mkdtemp(prefix="jxc-bench-")
         self.n = 0
-        self.open: list[SqliteStorage] = []
+        self.open: list[Storage] = []
+        self.pg_dsn = pg_dsn
+        self.schemas: list[str] = []
 
     def path(self, name: str = "store") -> str:
         self.n += 1
@@ -138,6 +143,19 @@ class Stores:
     def make(self, kind: str) -> Storage:
         if kind == "memory":
             return MemoryStorage()
+        if kind == "postgres":
+            import psycopg
+            from psycopg.conninfo import make_conninfo
+
+            assert self.pg_dsn is not None
+            self.n += 1
+            name = f"jxc_bench_{os.getpid()}_{self.n}"
+            with psycopg.connect(self.pg_dsn, autocommit=True) as con:
+                con.execute(f"CREATE SCHEMA {name}")
+            self.schemas.append(name)
+            pg = PostgresStorage(make_conninfo(self.pg_dsn, options=f"-c search_path={name}"))
+            self.open.append(pg)
+            return pg
         # "sqlite": the default (WAL checkpoints on the adapter's background thread);
         # "sqlite-inline": checkpoints in the committing thread, as the plain-SQL baseline
         s = SqliteStorage(self.path(),
@@ -148,6 +166,12 @@ class Stores:
     def cleanup(self) -> None:
         for s in self.open:
             s.close()
+        if self.schemas:
+            import psycopg
+
+            with psycopg.connect(self.pg_dsn or "", autocommit=True) as con:
+                for name in self.schemas:
+                    con.execute(f"DROP SCHEMA {name} CASCADE")
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -526,6 +550,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true",
                         help="also cProfile one memory and one SQLite 20-line run")
     parser.add_argument("--top", type=int, default=15, help="profile rows to print")
+    parser.add_argument("--postgres", metavar="DSN", default=os.environ.get("JXC_PG_DSN"),
+                        help="also measure PostgresStorage (postings) on this database "
+                             "(default: $JXC_PG_DSN)")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be >= 1")
@@ -542,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"repeat={args.repeat}; seed={args.seed}{'; quick' if quick else ''}")
     print(f"items: {', '.join(f'{i.code} {i.costing_method}' for i in ITEMS)}; "
           f"warehouses: W1, W2 ({len(SCOPES)} scopes); seed stock {SEED_QTY} per scope")
-    stores = Stores()
+    stores = Stores(args.postgres)
     try:
         docs20 = list(gen_postings(n20, 20, args.seed))
         docs1 = list(gen_postings(n1, 1, args.seed))
@@ -554,7 +581,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"per run)")
         print(f"  {'storage, posting size':<26} {'median':>11} {'min':>11} {'max':>11}  target")
         rates: dict[tuple[str, int], Stat] = {}
-        for kind in ("memory", "sqlite"):
+        kinds = ("memory", "sqlite", "postgres") if args.postgres else ("memory", "sqlite")
+        for kind in kinds:
             for size, docs, n in ((1, docs1, n1), (20, docs20, n20)):
                 st = repeat_stat(args.repeat,
                                  lambda kind=kind, docs=docs, n=n: run_service(stores, kind,

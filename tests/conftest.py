@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -7,6 +8,7 @@ import pytest
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.ports import Storage
+from tests import pg_support
 
 
 @pytest.fixture(params=["memory", "sqlite"])
@@ -17,3 +19,28 @@ def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Storage]
         str(tmp_path / "store.db"))
     yield s
     s.close()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[str]:
+    """The DSN of a PostgreSQL server for the session: ``JXC_PG_DSN``, else a throwaway
+    cluster (see ``tests/pg_support.py``). No server and no binaries: the test fails with
+    how to install one (skips with ``JXC_SKIP_POSTGRES=1``)."""
+    dsn = os.environ.get("JXC_PG_DSN")
+    if dsn:
+        yield dsn
+        pg_support.drop_test_schemas(dsn)
+        return
+    bin_dir = pg_support.find_bin_dir()
+    if bin_dir is None:
+        if os.environ.get("JXC_SKIP_POSTGRES") == "1":
+            pytest.skip("JXC_SKIP_POSTGRES=1: no PostgreSQL server for the tests")
+        pytest.fail(pg_support.INSTALL_HINT, pytrace=False)
+    with pg_support.throwaway_cluster(bin_dir) as dsn:
+        yield dsn
+
+
+@pytest.fixture
+def pg_dsn(pg_server: str) -> str:
+    """A DSN of its own for one test: a new, empty schema on the session's server."""
+    return pg_support.fresh_dsn(pg_server)

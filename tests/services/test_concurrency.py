@@ -1,4 +1,5 @@
-"""Several OS processes reserve, issue, release and receive on one SQLite file at once.
+"""Several OS processes reserve, issue, release and receive on one store at once: a SQLite
+file, and a PostgreSQL database.
 
 Afterwards the books must add up: on hand equals the ledger and what the workers did, the
 reservations never exceed on hand, and no "database is locked" reached a worker.
@@ -15,8 +16,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from jxc_core.adapters import SqliteStorage
+import pytest
+
+from jxc_core.adapters import PostgresStorage, SqliteStorage
 from jxc_core.errors import JxcError
+from jxc_core.ports import Storage
 from jxc_core.services import Jxc, ReserveLine
 from jxc_core.stock import Item, Warehouse
 
@@ -29,7 +33,12 @@ ITERATIONS = 40
 EXPECTED_REFUSALS = {"insufficient_stock", "reservation_short"}
 
 
-def worker(path: str, wid: int, iterations: int, start: Any, results: Any) -> None:
+def open_store(kind: str, where: str) -> Storage:
+    """A SQLite file (``where`` is its path) or a PostgreSQL database (``where``: the DSN)."""
+    return SqliteStorage(where) if kind == "sqlite" else PostgresStorage(where)
+
+
+def worker(kind: str, path: str, wid: int, iterations: int, start: Any, results: Any) -> None:
     """One process: reserve (partially), then issue what was granted or release it; sometimes
     receive more. Reports what it did; every exception is reported, none escapes."""
     out: dict[str, Any] = {
@@ -39,7 +48,7 @@ def worker(path: str, wid: int, iterations: int, start: Any, results: Any) -> No
     }
     try:
         rng = random.Random(wid * 7919)
-        jxc = Jxc(SqliteStorage(path))
+        jxc = Jxc(open_store(kind, path))
         received = dict.fromkeys(ITEMS, D(0))
         issued = dict.fromkeys(ITEMS, D(0))
         left = dict.fromkeys(ITEMS, D(0))
@@ -88,9 +97,13 @@ def worker(path: str, wid: int, iterations: int, start: Any, results: Any) -> No
     results.put(out)
 
 
-def test_processes_hammering_one_file_keep_the_books(tmp_path: Path) -> None:
-    path = str(tmp_path / "shared.db")
-    setup = Jxc(SqliteStorage(path))
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_processes_hammering_one_file_keep_the_books(
+    kind: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    path = (str(tmp_path / "shared.db") if kind == "sqlite"
+            else request.getfixturevalue("pg_dsn"))
+    setup = Jxc(open_store(kind, path))
     setup.define_warehouse(Warehouse(WAREHOUSE, "main"))
     for item in ITEMS:
         setup.define_item(Item(item, f"item {item}"))
@@ -100,7 +113,7 @@ def test_processes_hammering_one_file_keep_the_books(tmp_path: Path) -> None:
     ctx = multiprocessing.get_context("spawn")
     results = ctx.Queue()
     start = ctx.Barrier(WORKERS)
-    procs = [ctx.Process(target=worker, args=(path, wid, ITERATIONS, start, results))
+    procs = [ctx.Process(target=worker, args=(kind, path, wid, ITERATIONS, start, results))
              for wid in range(WORKERS)]
     began = time.monotonic()
     for p in procs:
@@ -126,7 +139,7 @@ def test_processes_hammering_one_file_keep_the_books(tmp_path: Path) -> None:
     # the workers ran at the same time (CLOCK_MONOTONIC is shared by the processes)
     assert max(r["began"] for r in reports) < min(r["ended"] for r in reports)
 
-    jxc = Jxc(SqliteStorage(path))
+    jxc = Jxc(open_store(kind, path))
     try:
         active = jxc.reservations()
         for item in ITEMS:

@@ -32,6 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -42,11 +43,12 @@ from hypothesis.stateful import (
     rule,
 )
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
+from jxc_core.adapters import MemoryStorage, PostgresStorage, SqliteStorage
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc, Posting, ReserveLine
 from jxc_core.stock import Balance, Item, Reservation, ReservationShortError, Warehouse
+from tests import pg_support
 
 D = Decimal
 ZERO = D(0)
@@ -747,6 +749,15 @@ class MachineSqlite(JxcMachine):
         return SqliteStorage(str(tmp / "jxc.db"))
 
 
+class MachinePostgres(JxcMachine):
+    """On PostgreSQL: each example a new schema on the session's server (``pg_server``)."""
+
+    server: str = ""
+
+    def make_storage(self, tmp: Path) -> Storage:
+        return PostgresStorage(pg_support.fresh_dsn(self.server))
+
+
 _SETTINGS = settings(max_examples=100, stateful_step_count=30, deadline=None,
                      suppress_health_check=[HealthCheck.too_slow])
 
@@ -754,3 +765,13 @@ TestStatefulMemory = MachineMemory.TestCase
 TestStatefulMemory.settings = _SETTINGS
 TestStatefulSqlite = MachineSqlite.TestCase
 TestStatefulSqlite.settings = _SETTINGS
+TestStatefulPostgres = MachinePostgres.TestCase
+#: fewer examples than the embedded adapters: each one makes a schema on the server
+TestStatefulPostgres.settings = settings(_SETTINGS, max_examples=25)
+
+
+@pytest.fixture(autouse=True)
+def _postgres_server(request: pytest.FixtureRequest) -> None:
+    """The PostgreSQL machine gets the session's server (only its tests ask for one)."""
+    if request.cls is TestStatefulPostgres:
+        MachinePostgres.server = request.getfixturevalue("pg_server")

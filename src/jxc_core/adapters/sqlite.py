@@ -38,7 +38,7 @@ from decimal import Decimal
 from types import TracebackType
 from typing import Any, Self
 
-from jxc_core.adapters import _json
+from jxc_core.adapters import _json, _sql
 from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
@@ -187,27 +187,15 @@ def _integrity(table: str, key: object, exc: sqlite3.IntegrityError) -> JxcError
                     reason_zh=f"{table}：存储无法保存的行（{exc}）")
 
 
-def _dup(table: str, key: object) -> JxcError:
-    return JxcError("duplicate_key", table=table, key=key)
+_dup = _sql.dup
+_unstorable = _sql.unstorable
+_ENGINE = ("SQLite", "SQLite")
 
 
 #: SQLite's primary result codes (``sqlite_errorcode & 0xff``) -> the ``problem`` of a
 #: ``storage_error``
 _PROBLEMS = {13: "full", 10: "io", 11: "corrupt", 26: "corrupt", 8: "read_only", 3: "read_only",
              5: "locked", 6: "locked", 14: "cannot_open"}
-#: ``problem`` -> (English, Chinese) reason
-_REASONS = {
-    "full": ("the disk or the database is full", "磁盘或数据库已满"),
-    "io": ("a disk I/O error", "磁盘读写错误"),
-    "corrupt": ("the database file is damaged", "数据库文件已损坏"),
-    "read_only": ("the database cannot be written (a read-only file or directory, or no "
-                  "permission)", "数据库不可写（文件或目录只读，或没有权限）"),
-    "locked": ("the database is locked by another connection", "数据库被其他连接锁定"),
-    "cannot_open": ("the database file cannot be opened", "无法打开数据库文件"),
-    "rolled_back": ("an earlier storage error rolled this unit of work back: start a new one",
-                    "先前的存储错误已回滚本工作单元：请重新开始一个"),
-    "other": ("SQLite refused the operation", "SQLite 拒绝了该操作"),
-}
 
 
 def _problem(exc: sqlite3.Error) -> str:
@@ -231,17 +219,7 @@ def _storage_error(path: str, exc: sqlite3.Error | None, problem: str | None = N
     ``other``) and ``reason`` (with SQLite's own message); raise it ``from exc``."""
     if problem is None:
         problem = "other" if exc is None else _problem(exc)
-    en, zh = _REASONS[problem]
-    if doing is not None:
-        en, zh = f"{doing[0]}: {en}", f"{doing[1]}：{zh}"
-    if exc is not None:
-        en, zh = f"{en} (SQLite: {exc})", f"{zh}（SQLite：{exc}）"
-    return JxcError("storage_error", path=path, problem=problem, reason=en, reason_zh=zh)
-
-
-def _unstorable(field: str, exc: UnicodeEncodeError) -> JxcError:
-    """A text SQLite cannot store (a lone surrogate): ``invalid_text``."""
-    return JxcError("invalid_text", field=field, value=repr(exc.object), position=exc.start)
+    return _sql.storage_error(path, problem, _ENGINE, None if exc is None else str(exc), doing)
 
 
 class SqliteUnitOfWork:
@@ -497,9 +475,7 @@ class _Repo:
         self.u = uow
 
 
-def _entry(r: Sequence[Any]) -> LedgerEntry:
-    return LedgerEntry(r[0], r[1], r[2], r[3], r[4], _D(r[5]), _D(r[6]),
-                       dt.datetime.fromisoformat(r[7]), r[8], r[9], r[10], r[11], r[12])
+_entry = _sql.entry
 
 
 class _Ledger(_Repo):
@@ -507,15 +483,7 @@ class _Ledger(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("ledger")
-        iso: dict[dt.datetime, str] = {}  # the entries of a posting share their moment
-        rows = []
-        for e in entries:
-            at = iso.get(e.posted_at)
-            if at is None:
-                at = iso[e.posted_at] = e.posted_at.isoformat()
-            rows.append((e.entry_no, e.item, e.warehouse, e.location, e.lot, str(e.quantity),
-                         str(e.value), at, e.kind, e.doc_type, e.doc_id, e.line_no,
-                         e.from_ref))
+        rows = _sql.ledger_rows(entries)
         self.u._many("ledger", "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows,
                      [e.entry_no for e in entries])
 
@@ -555,8 +523,7 @@ class _Ledger(_Repo):
         return n
 
 
-def _balance(r: Sequence[Any]) -> Balance:
-    return Balance(r[0], r[1], r[2], r[3], _D(r[4]), _D(0), _D(r[5]), _D(r[6]), _D(r[7]))
+_balance = _sql.balance
 
 
 class _Balances(_Repo):
@@ -577,8 +544,7 @@ class _Balances(_Repo):
         if rows:  # all rows or none (_many)
             self.u._many(
                 "balances", "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
-                [(b.item, b.warehouse, b.location, b.lot, str(b.on_hand), str(b.held),
-                  str(b.on_order), str(b.demand)) for b in rows],
+                _sql.balance_rows(rows),
                 None)  # an upsert: no duplicate key to name
 
     def all(self) -> list[Balance]:
@@ -614,8 +580,8 @@ class _Valuations(_Repo):
         except sqlite3.DatabaseError as exc:
             raise u._fail(exc, "valuations") from exc
         try:
-            partial = [(_dumps(c.header), c.scope[0], c.scope[1]) for c in changes
-                       if not c.whole]
+            w = _sql.ValuationWrites(changes)
+            partial = w.partial
             if partial:
                 cur = con.executemany("UPDATE valuations SET state = ?, version = version + 1 "
                                       "WHERE item = ? AND scope = ?", partial)
@@ -624,25 +590,19 @@ class _Valuations(_Repo):
                         "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
                         c.scope).fetchone()]
                     raise JxcError("not_found", kind="valuation", key=list(missing[0]))
-            whole = [c for c in changes if c.whole]
-            if whole:
+            if w.whole:
                 con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ?",
-                                [c.scope for c in whole])
+                                w.whole)
                 con.executemany(
                     "INSERT INTO valuations (item, scope, state, version) VALUES (?, ?, ?, 1) "
                     "ON CONFLICT (item, scope) DO UPDATE SET state = excluded.state, "
-                    "version = valuations.version + 1",
-                    [(c.scope[0], c.scope[1], _dumps(c.header)) for c in whole])
-            upserts = [(c.scope[0], c.scope[1], k, _dumps(d))
-                       for c in changes for k, d in c.rows if d is not None]
-            if upserts:
+                    "version = valuations.version + 1", w.whole_rows)
+            if w.upserts:
                 con.executemany("INSERT OR REPLACE INTO valuation_rows VALUES (?, ?, ?, ?)",
-                                upserts)
-            deletes = [(c.scope[0], c.scope[1], k)
-                       for c in changes if not c.whole for k, d in c.rows if d is None]
-            if deletes:
+                                w.upserts)
+            if w.deletes:
                 con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ? "
-                                "AND key = ?", deletes)
+                                "AND key = ?", w.deletes)
             con.execute("RELEASE jxc_valuations")
         except BaseException as exc:
             u._undo("jxc_valuations")
@@ -678,9 +638,7 @@ class _Checkpoints(_Repo):
                   (scope[0], scope[1], posted_at.isoformat()))
 
 
-def _reservation(r: Sequence[Any]) -> Reservation:
-    return Reservation(r[0], r[1], r[2], r[3], r[4], _D(r[5]),
-                       None if r[6] is None else dt.datetime.fromisoformat(r[6]))
+_reservation = _sql.reservation
 
 
 class _Reservations(_Repo):
@@ -695,14 +653,10 @@ class _Reservations(_Repo):
         return [_reservation(r) for r in self.u._q(
             "SELECT * FROM reservations WHERE demand = ? ORDER BY rowid", (demand,))]
 
-    def _row(self, r: Reservation) -> tuple[Any, ...]:
-        return (r.reservation_id, r.item, r.warehouse, r.lot, r.demand, str(r.quantity),
-                None if r.expires_at is None else r.expires_at.isoformat())
-
     def add(self, reservation: Reservation) -> None:
         try:
             self.u._x("reservations", "INSERT INTO reservations VALUES (?,?,?,?,?,?,?)",
-                      self._row(reservation))
+                      _sql.reservation_row(reservation))
         except sqlite3.IntegrityError as exc:
             raise _integrity("reservations", reservation.reservation_id, exc) from exc
 
@@ -719,7 +673,7 @@ class _Reservations(_Repo):
                          r.reservation_id, r.item, r.warehouse, r.demand))
         if cur.rowcount == 0:
             self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES "
-                      "(?,?,?,?,?,?,?)", self._row(r))
+                      "(?,?,?,?,?,?,?)", _sql.reservation_row(r))
 
     def remove(self, reservation_id: str) -> None:
         self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = ?",
@@ -767,16 +721,7 @@ class _Journal(_Repo):
         fault = self.u._storage.fault
         if fault is not None:
             fault("journal")
-        batches: list[tuple[str, str, int]] = []
-        shapes = [(r.get("doc_id", ""), tuple(r)) for r in rows]  # keys in their order
-        start = 0
-        for end in range(1, len(rows) + 1):
-            if end < len(rows) and shapes[end] == shapes[start]:
-                continue
-            batches.append((shapes[start][0], _text(
-                [list(shapes[start][1]), *[list(r.values()) for r in rows[start:end]]]),
-                end - start))
-            start = end
+        batches = _sql.journal_batches(rows)
         if batches:
             u = self.u
             u._tx()
@@ -811,14 +756,7 @@ class _Journal(_Repo):
         return out
 
 
-def _journal_rows(text: str) -> list[dict[str, Any]]:
-    """The journal rows of one table row: ``[keys, values, ...]``, or one row stored alone
-    (a JSON object) by earlier versions."""
-    data = json.loads(text)
-    if isinstance(data, dict):
-        return [data]
-    keys = data[0]
-    return [dict(zip(keys, values, strict=True)) for values in data[1:]]
+_journal_rows = _sql.journal_rows
 
 
 class _Records(_Repo):
