@@ -2533,6 +2533,7 @@ class Documents:
         bases = {line.line_no: self._base(w, line) for line in doc.lines}
         #: the rows a line was picked from, when not just its own lot and location
         picked: dict[str, list[list[str]]] = doc.attributes.get("picked", {})
+        back: dict[int, Decimal] = {}  # a cancellation: the cost each line takes back
         for line in doc.lines:
             q = bases[line.line_no]
             demand = None
@@ -2544,6 +2545,7 @@ class Documents:
                 # at what the line costs now: its cost when posted and any later adjustment
                 own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 value = max(ZERO, doc.counter(line.line_no, "cost") + Jxc._cost_change(w, own))
+                back[line.line_no] = value
                 rows = picked.get(str(line.line_no))
                 if rows:  # back into the rows (lots, locations) it was picked from
                     stock += self._back_into(line, rows, value, own)
@@ -2563,7 +2565,13 @@ class Documents:
         counters = {}
         for line in doc.lines:
             cost = _cost(values, line.line_no, out=not reverse)
-            book.add(line, "cogs", cost, debit=True)
+            if reverse and w.item(line.item).costing_method == "standard":
+                # the units come back at the standard of the day; cost of goods sold takes
+                # back what the delivery cost, and a new standard since is a variance
+                book.add(line, "cogs", back[line.line_no], debit=True)
+                book.add(line, "material_variance", cost - back[line.line_no], debit=True)
+            else:
+                book.add(line, "cogs", cost, debit=True)
             book.add(line, "inventory", cost, debit=False)
             counters[line.line_no] = {"delivered": bases[line.line_no], "cost": cost,
                                       "demand": taken.get(line.line_no, ZERO)}
@@ -2617,6 +2625,7 @@ class Documents:
         sign = -1 if reverse else 1
         stock: list[StockLine] = []
         to_credit: dict[int, Decimal] = {}  # per line, the invoiced units it takes back
+        cogs: dict[int, Decimal] = {}  # per line, the delivery's cost it takes back
         for line in doc.lines:
             assert line.source is not None
             dl = cache.get(line.source[0]) or self._load(w, line.source[0])
@@ -2645,7 +2654,10 @@ class Documents:
                                        unit=line.unit, lot=line.lot, location=line.location,
                                        from_ref=self._intact(w, doc.doc_id, line, "return"),
                                        kind="return_reversal", line_no=line.line_no))
-                cost = doc.counter(line.line_no, "value")
+                # what the return credited to cost of goods sold: its own counter under
+                # standard cost (the stock value is at the standard of the day), else the value
+                cost = doc.counters.get(line.line_no, {}).get(
+                    "cogs", doc.counter(line.line_no, "value"))
                 key = f"{_posted_month(dl)}|{doc.doc_id}|{line.line_no}"
                 if w.uow.records.get(LATE_RETURN, key) is not None:  # cancelled: not followed
                     w.uow.records.put(LATE_RETURN, key, {"cancelled": True})
@@ -2667,6 +2679,7 @@ class Documents:
                                        value=cost, unit=line.unit, lot=line.lot,
                                        location=line.location, kind="sales_return",
                                        from_ref=issue_ref, line_no=line.line_no))
+            cogs[line.line_no] = cost
             credit = {_RETURNED_INVOICED: sign * q_inv} if q_inv else {}
             self._bump(w, dl.doc_id, n, {"returned": sign * q, "returned_value": sign * cost,
                                          **credit}, cache)
@@ -2678,8 +2691,18 @@ class Documents:
         for line in doc.lines:
             value = _cost(values, line.line_no, out=reverse)
             book.add(line, "inventory", value, debit=True)
-            book.add(line, "cogs", value, debit=False)
             counters[line.line_no] = {"returned": self._base(w, line), "value": value}
+            if w.item(line.item).costing_method == "standard":
+                # stock is carried at the standard of the day; cost of goods sold takes back
+                # the cost at which the delivery left stock (DOMAIN.md section 2), and a new
+                # standard since is a variance (材料成本差异), as the revaluation booked it
+                back = cogs[line.line_no]
+                book.add(line, "cogs", back, debit=False)
+                book.add(line, "material_variance", back - value, debit=True)
+                if back != value and not reverse:
+                    counters[line.line_no]["cogs"] = back
+            else:
+                book.add(line, "cogs", value, debit=False)
             if to_credit[line.line_no]:
                 counters[line.line_no][_TO_CREDIT] = to_credit[line.line_no]
         self._flush(w, cache)
