@@ -5,6 +5,10 @@ The unit cost is value / quantity after every receipt (never stored rounded). An
 value. Examples (domain rules section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue 3 -> 3.01;
 1000@0.17 + 800@0.23, issue 1000 -> 196.67, issue 800 -> 157.33.
 
+A landed cost or price difference of a receipt keeps in stock the share of
+``min(received, lowest on hand since the receipt)`` units: the pool keeps the receipts since
+on hand was last zero, grouped by that low (``"lows"`` in the state).
+
 ``from_ref`` is accepted and ignored: a return to supplier leaves at the current average and
 the difference to the supplier's price is a price-difference line of the voucher.
 
@@ -49,12 +53,61 @@ class MovingAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = ("_last_q", "_last_v", "_shortages")
+    __slots__ = ("_last_q", "_last_v", "_low", "_shortages", "_tracked")
 
     def _setup(self) -> None:
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
+        #: the receipts since on hand last fell to zero (or below), oldest first, grouped by
+        #: the lowest quantity on hand since they were received: ``[low, [refs]]``, the lows
+        #: rising from old to new. No more of a receipt than its low can still be on hand.
+        self._low: list[list[Any]] = []
+        #: whether ``_low`` names every receipt since on hand was last zero: False for a state
+        #: stored before it was kept, until on hand next falls to zero
+        self._tracked = True
+
+    def _received(self, ref: str | None) -> None:
+        """Note receipt ``ref``: its low is what is on hand now."""
+        if ref is None:
+            return
+        if self._qty <= ZERO:  # it filled shortages only: none of it is on hand
+            return
+        low = self._low
+        if low and low[-1][1][-1] == ref:  # another part of the same receipt (lots, rows)
+            low[-1][1].pop()
+            if not low[-1][1]:
+                low.pop()
+        if low and low[-1][0] == self._qty:
+            low[-1][1].append(ref)
+        else:
+            low.append([self._qty, [ref]])
+
+    def _issued(self) -> None:
+        """On hand fell to ``_qty``: the receipts' lows fall with it."""
+        qty = self._qty
+        low = self._low
+        if qty <= ZERO:  # every unit received so far is gone
+            low.clear()
+            self._tracked = True
+            return
+        if not low or low[-1][0] <= qty:
+            return
+        refs: list[str] = []
+        while low and low[-1][0] > qty:
+            refs[:0] = low.pop()[1]  # (older receipts first)
+        if low and low[-1][0] == qty:
+            low[-1][1].extend(refs)
+        else:
+            low.append([qty, refs])
+
+    def _low_of(self, ref: str) -> Decimal | None:
+        """The lowest on hand since receipt ``ref``: 0 for a receipt before on hand was last
+        zero, None when not known (a state stored before lows were kept)."""
+        for level, refs in self._low:
+            if ref in refs:
+                return Decimal(level)
+        return ZERO if self._tracked else None
 
     @property
     def unit_cost(self) -> Decimal | None:
@@ -93,9 +146,11 @@ class MovingAverageValuation(ValuationBase):
             )
             self._qty += filled + rq
             self._val += released + rv
+            self._received(ref)
             return val
         self._qty += quantity
         self._val += val
+        self._received(ref)
         return val
 
     def issue(
@@ -113,6 +168,8 @@ class MovingAverageValuation(ValuationBase):
             self._last_v = val
             self._qty = qty - quantity
             self._val = val - cost
+            if self._low:
+                self._issued()
             return cost
         if quantity == qty:  # issuing everything takes exactly the remaining value
             cost = self._val
@@ -120,6 +177,7 @@ class MovingAverageValuation(ValuationBase):
             self._last_v = cost
             self._qty = qty - quantity
             self._val = cost - cost
+            self._issued()
             return cost
         if not self._allow:
             raise insufficient(self.item, self.warehouse, quantity, qty)
@@ -141,6 +199,7 @@ class MovingAverageValuation(ValuationBase):
         self._shortages.open.append([short, est_value, ref])
         self._qty -= short
         self._val -= est_value
+        self._issued()
         return cost + est_value
 
     def add_landed_cost(
@@ -150,9 +209,11 @@ class MovingAverageValuation(ValuationBase):
         share kept in stock.
 
         The pool does not know which units are left, so the units of the receipt still on hand
-        are taken as ``min(received, on hand)``: that share raises the pool's value, the rest
-        is a ``landed_cost`` adjustment (to COGS). The pool keeps no per-receipt record, so
-        ``received_quantity`` is required.
+        are taken as ``min(received, lowest on hand since the receipt)`` — none once on hand
+        has fallen to zero after it: that share raises the pool's value, the rest is a
+        ``landed_cost`` adjustment (to COGS). The pool keeps no per-receipt quantity, so
+        ``received_quantity`` is required. (A state stored before the lows were kept counts
+        ``min(received, on hand)`` for its older receipts until on hand next falls to zero.)
         """
         amount = check_money(amount, self._quantum, "amount")
         if received_quantity is None:
@@ -161,6 +222,9 @@ class MovingAverageValuation(ValuationBase):
                            reason_zh=f"移动加权平均法需要 {ref} 的入库数量")
         received = check_quantity(received_quantity, "received_quantity")
         on_hand = self._qty if self._qty < received else received
+        low = self._low_of(ref)
+        if low is not None and low < on_hand:
+            on_hand = low
         if on_hand < 0:
             on_hand = ZERO
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
@@ -188,6 +252,8 @@ class MovingAverageValuation(ValuationBase):
             "last": None if last_q is None else [str(last_q), str(self._last_v)],
             "default_cost": None if self._default_cost is None else str(self._default_cost),
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
+            "lows": [[str(level), list(refs)] for level, refs in self._low],
+            **({} if self._tracked else {"lows_from": "later"}),
         }
 
     @classmethod
@@ -204,4 +270,10 @@ class MovingAverageValuation(ValuationBase):
         if state["last"] is not None:
             v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
         v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
+        lows = state.get("lows")
+        if lows is None:  # stored before the lows were kept: unknown until on hand is zero
+            v._tracked = v._qty <= 0
+        else:
+            v._low = [[dec(level), [str(r) for r in refs]] for level, refs in lows]
+            v._tracked = state.get("lows_from") is None
         return v
