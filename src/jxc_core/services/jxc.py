@@ -3061,6 +3061,8 @@ class Jxc:
         a location the hold is on the warehouse's row of the lot without a location and takes
         what is available in the warehouse (the freeze of a count of a whole warehouse).
         ``lot`` and ``location`` are texts (``TypeError`` otherwise, as for a float quantity).
+        ``quantity`` carries the precision of the item's base unit (``quantity_digits``):
+        a finer one (0.5 of a pieces item) is ``unit_conversion_inexact``, nothing held.
         """
         check_text(lot, "lot")
         check_text(location, "location")
@@ -3069,7 +3071,11 @@ class Jxc:
             house = w.warehouse(warehouse)
             if location and house.locations and location not in house.locations:
                 raise NotFoundError(kind="location", key=f"{warehouse}/{location}")
-            self._hold(w, item, warehouse, quantity, lot, location)
+            # a hold carries the precision of the item's base unit, as reserve and receive
+            # do: 0.5 of a pieces item is unit_conversion_inexact (DOMAIN 1), nothing held
+            qty = w.item(item).to_base(check_number(quantity, "quantity", MAX_MAGNITUDE),
+                                       None)
+            self._hold(w, item, warehouse, qty, lot, location)
 
         payload = (item, warehouse, quantity, lot, location)
         self._run("hold", payload, idempotency_key, body, lambda _: {}, lambda _: None)
