@@ -570,6 +570,17 @@ def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def _refuse_posted(w: _Work, doc_id: str) -> None:
+    """A direct posting (``post``, ``receive``, ``issue``, ``adjust``, ``transfer``,
+    ``move``) of a document number the ledger already has is ``duplicate_key`` naming it,
+    nothing written (DOMAIN 5: posting again changes nothing; 3: one entry per movement of
+    a line). A retry under the same idempotency key never gets here: it is answered with
+    the first result. Documents post through ``_post`` (their own guard is the document's
+    state; a cancellation posts ``<doc_id>-R``), which does not call this."""
+    if w.uow.ledger.has_document(doc_id):
+        raise JxcError("duplicate_key", table="ledger", key=doc_id, doc_id=doc_id)
+
+
 def fingerprint(command: str, payload: Any, *, legacy: bool = False) -> str:
     """Stable hash of a command and its payload (numbers by value: an int and the Decimal
     of the same value alike, ``Decimal("3")`` and ``Decimal("3.0")`` alike). ``legacy``: the
@@ -1652,6 +1663,7 @@ class Jxc:
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
+            _refuse_posted(w, doc_id)
             return self._post(w, doc_type, doc_id, lines, posted_at)
 
         result: Posting = self._run("post", payload, idempotency_key, body,
@@ -1753,6 +1765,7 @@ class Jxc:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
                             location=from_location, serials=tuple(serials), demand=demand,
                             kind="transfer_out")
+            _refuse_posted(w, doc)
             return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse,
                               landing=[to_location])
 
@@ -1838,6 +1851,7 @@ class Jxc:
             out = StockLine(item, warehouse, quantity, OUT, unit=unit, lot=lot,
                             location=from_location, serials=tuple(serials), demand=demand,
                             kind=MOVE_OUT)
+            _refuse_posted(w, doc)
             return self._move(w, "move", doc, [(out, to_location)], posted_at)
 
         result: Posting = self._run("move", payload, idempotency_key, body,
