@@ -130,3 +130,59 @@ def test_a_document_number_is_refused_to_a_direct_posting(storage: Storage) -> N
     docs.cancel(d.doc_id, BOSS)  # the cancellation posts "<id>-R" through the same ledger
     assert j.balance("P", "W").on_hand == D(0)
     assert [e[0] for e in _entries(j)] == [d.doc_id, f"{d.doc_id}-R"]
+
+
+# -- (8) the numbers of an item are checked when it is defined ------------------------------
+@pytest.mark.parametrize(("fields", "error", "code"), [
+    ({"costing_method": "standard", "standard_cost": 1.1}, TypeError, None),
+    ({"costing_method": "standard", "standard_cost": "1.10"}, TypeError, None),
+    ({"costing_method": "standard", "standard_cost": D("NaN")}, ValueError, None),
+    ({"costing_method": "standard", "standard_cost": D("Infinity")}, ValueError, None),
+    ({"costing_method": "standard", "standard_cost": D("-1")}, JxcError, "negative_amount"),
+    ({"costing_method": "standard", "standard_cost": D(10) ** 15}, JxcError,
+     "number_out_of_range"),
+    ({"quantity_digits": 1.5}, TypeError, None),
+    ({"quantity_digits": "2"}, TypeError, None),
+    ({"quantity_digits": True}, TypeError, None),
+    ({"quantity_digits": D(2)}, TypeError, None),
+    ({"quantity_digits": -1}, JxcError, "configuration"),
+    ({"quantity_digits": 13}, JxcError, "configuration"),
+])
+def test_an_item_with_a_bad_number_is_refused_and_not_stored(
+        storage: Storage, fields: dict[str, object], error: type[Exception],
+        code: str | None) -> None:
+    j = shop(storage)
+    with pytest.raises(error) as err:
+        j.define_item(Item("X", "bad", **fields))  # type: ignore[arg-type]
+    name = next(iter(k for k in fields if k != "costing_method"))
+    if code is None:
+        assert name in str(err.value)
+    else:
+        assert isinstance(err.value, JxcError)
+        assert err.value.code == code and err.value.data["field"] == name
+        assert err.value.message_zh
+    with pytest.raises(JxcError) as missing:
+        j.item("X")
+    assert missing.value.code == "not_found"
+
+
+def test_an_item_with_good_numbers_is_kept_as_the_decimals_they_mean(
+        storage: Storage) -> None:
+    j = shop(storage)
+    j.define_item(Item("S", "std", costing_method="standard", standard_cost=7))
+    j.define_item(Item("G", "grams", base_unit="g", quantity_digits=12))
+    assert j.item("S").standard_cost == D(7)
+    assert isinstance(j.item("S").standard_cost, Decimal)
+    assert j.receive("S", "W", D(3), D(7), doc_id="RK-S").value == D("21.00")
+    assert j.item("G").quantity_digits == 12
+
+
+@pytest.mark.parametrize("as_of", [1.5, "2026-03-02", dt.date(2026, 3, 2)])
+def test_balance_as_of_takes_a_datetime_only(storage: Storage, as_of: object) -> None:
+    j = shop(storage)
+    j.receive("P", "W", D(2), D(5), doc_id="RK-1")
+    with pytest.raises(JxcError) as err:
+        j.balance("P", "W", as_of=as_of)  # type: ignore[arg-type]
+    assert err.value.code == "invalid_date"
+    assert err.value.data["field"] == "as_of"
+    assert j.balance("P", "W", as_of=dt.datetime(2026, 3, 3)).on_hand == D(2)

@@ -1279,6 +1279,34 @@ def _check_setting_int(value: object, name: str, least: int, most: int | None = 
                                  f"连同小数位须在 28 位有效数字之内）")
 
 
+#: the most decimals of an item's base unit: a quantity below ``MAX_MAGNITUDE`` (15 digits)
+#: with them stays within Decimal's 28 significant digits
+MAX_QUANTITY_DIGITS = 12
+
+
+def _checked_item(item: Item) -> Item:
+    """``item`` with its numbers checked (see :meth:`Jxc.define_item`); an ``int`` standard
+    cost is kept as the ``Decimal`` it means."""
+    if not isinstance(item, Item):
+        raise TypeError(f"item must be an Item, got {type(item).__name__}")
+    digits = item.quantity_digits
+    if type(digits) is not int:
+        raise TypeError(f"quantity_digits must be an int, got {type(digits).__name__} "
+                        f"{digits!r}")
+    if not 0 <= digits <= MAX_QUANTITY_DIGITS:
+        raise JxcError("configuration", field="quantity_digits", value=digits,
+                       reason=f"quantity_digits of {item.code} must be from 0 to "
+                              f"{MAX_QUANTITY_DIGITS}, got {digits}",
+                       reason_zh=f"{item.code} 的 quantity_digits 须为 0 到 "
+                                 f"{MAX_QUANTITY_DIGITS} 的整数，实际为 {digits}")
+    if item.standard_cost is None:
+        return item
+    cost = check_amount(item.standard_cost, "standard_cost", MAX_MAGNITUDE)
+    if cost is item.standard_cost:
+        return item
+    return attrs.evolve(item, standard_cost=cost)
+
+
 def _check_digits_by_currency(given: object, book_currency: str,
                               currency_digits: int) -> dict[str, int]:
     if not isinstance(given, Mapping):
@@ -1504,7 +1532,14 @@ class Jxc:
 
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
-        """Create or replace an item (its costing method cannot change once it has stock)."""
+        """Create or replace an item (its costing method cannot change once it has stock).
+
+        Its numbers are checked before anything is stored: ``standard_cost`` a ``Decimal`` or
+        an ``int`` (a float or a str is ``TypeError``, NaN or Infinity ``ValueError``), zero or
+        more (``negative_amount``) and below ``MAX_MAGNITUDE`` (``number_out_of_range``), kept
+        as a ``Decimal``; ``quantity_digits`` an ``int`` (a float, str, bool or Decimal is
+        ``TypeError``) from 0 to ``MAX_QUANTITY_DIGITS`` (else ``configuration``)."""
+        item = _checked_item(item)
         check_text(item.code, "code")
         check_text(item.name, "name")
         check_text(item.base_unit, "base_unit")
@@ -3128,8 +3163,11 @@ class Jxc:
         """Aggregated balance of ``item`` in ``warehouse`` (or every warehouse) with its value.
 
         ``as_of``: quantity and value only, at that moment: the snapshot of the last closed
-        month before it plus the ledger entries after the snapshot (see :meth:`_as_of`).
+        month before it plus the ledger entries after the snapshot (see :meth:`_as_of`). A
+        ``datetime.datetime`` (a date, a str, a number: ``invalid_date``, field ``as_of``).
         """
+        if as_of is not None:  # a datetime.datetime, as posted_at (else invalid_date)
+            as_of = _moment(as_of, "as_of")
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
             w.item(item)
