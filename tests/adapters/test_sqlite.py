@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jxc_core.adapters import SqliteStorage
-from jxc_core.adapters.sqlite import MIGRATIONS, SERIALS_IN
+from jxc_core.adapters.sqlite import LEDGER_HAS_DOC, MIGRATIONS, SERIALS_IN
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item
@@ -87,7 +87,7 @@ class TestSqlite(StorageContract):
                         [("P", "S2", "W"), ("P", "S1", "W"), ("P", "S3", "V"), ("Q", "S1", "W")])
         con.close()
         storage = SqliteStorage(path)
-        assert storage.schema_version == len(MIGRATIONS) == 7
+        assert storage.schema_version == len(MIGRATIONS) == 8
         with storage.unit_of_work() as u:
             assert u.serials.in_warehouse("P", "W") == ["S1", "S2"]
             assert u.serials.in_warehouse("P", "V") == ["S3"]
@@ -95,6 +95,30 @@ class TestSqlite(StorageContract):
             f"EXPLAIN QUERY PLAN {SERIALS_IN}", ("P", "W")))
         assert "INDEX serials_place" in plan, plan
         assert "TEMP B-TREE" not in plan, plan  # read in the index's order, not sorted after
+        storage.close()
+
+    def test_a_file_of_schema_7_gets_the_ledger_index_by_document(
+            self, tmp_path: Path) -> None:
+        """A file of schema 7 is migrated: ``has_document`` finds its entries through the
+        index ``ledger_doc``, not by a scan of the ledger."""
+        path = str(tmp_path / "v7.db")
+        con = sqlite3.connect(path, isolation_level=None)
+        for script in MIGRATIONS[:7]:
+            for statement in script.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        con.execute("PRAGMA user_version = 7")
+        con.execute("INSERT INTO ledger VALUES (1, 'P', 'W', '', '', '1', '2.00', "
+                    "'2026-03-02T09:00:00', 'receipt', 'receipt', 'RK-7', 1, '')")
+        con.close()
+        storage = SqliteStorage(path)
+        assert storage.schema_version == len(MIGRATIONS) == 8
+        with storage.unit_of_work() as u:
+            assert u.ledger.has_document("RK-7")
+            assert not u.ledger.has_document("RK-8")
+        plan = " ".join(str(row[-1]) for row in storage._connection().execute(
+            f"EXPLAIN QUERY PLAN {LEDGER_HAS_DOC}", ("RK-7",)))
+        assert "INDEX ledger_doc" in plan, plan
         storage.close()
 
 

@@ -68,6 +68,8 @@ class _Data:
         self.ledger: list[_Entry] = []
         self.ledger_by_scope: dict[tuple[str, str], list[_Entry]] = {}
         self.entry_nos: set[int] = set()
+        #: the doc_ids of the committed entries (``LedgerRepository.has_document``)
+        self.ledger_docs: set[str] = set()
         self.balances: dict[tuple[str, str], dict[tuple[str, str], Balance]] = {}
         self.valuations: dict[tuple[str, str], _Stored] = {}
         self.checkpoints: dict[tuple[str, str], dict[tuple[dt.datetime, int], Any]] = {}
@@ -250,6 +252,7 @@ class MemoryUnitOfWork:
             rows = list(map(_entry_row, new))
             d.ledger += rows
             d.entry_nos.update([r[0] for r in rows])
+            d.ledger_docs.update([e.doc_id for e in new])
             by_scope = d.ledger_by_scope
             for row in rows:
                 scope = (row[1], row[2])
@@ -415,6 +418,10 @@ class _Ledger(_Repo):
         rows = self._scope(item, warehouse, None if since is None else (
             lambda at, no: (at, no) > (since, entry_no)))
         return sorted(rows, key=lambda e: (e.posted_at, e.entry_no))
+
+    def has_document(self, doc_id: str) -> bool:
+        u = self.u
+        return doc_id in u._d.ledger_docs or any(e.doc_id == doc_id for e in u._ledger_new)
 
     def count(self) -> int:
         return len(self.u._d.ledger) + len(self.u._ledger_new)

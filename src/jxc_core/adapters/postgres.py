@@ -126,6 +126,10 @@ MIGRATIONS: list[str] = [
     CREATE TABLE records (seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY, kind {_T},
                           key {_T}, data TEXT NOT NULL, UNIQUE (kind, key));
     """,
+    # the ledger by document number (``LedgerRepository.has_document``), an index lookup
+    """
+    CREATE INDEX ledger_doc ON ledger (doc_id);
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -525,6 +529,9 @@ class _Ledger(_Repo):
             args += [since.isoformat(), since.isoformat(), entry_no]
         rows = self.u._q(sql + " ORDER BY posted_at, entry_no", args)
         return [_entry(r) for r in rows]
+
+    def has_document(self, doc_id: str) -> bool:
+        return bool(self.u._q("SELECT 1 FROM ledger WHERE doc_id = %s LIMIT 1", (doc_id,)))
 
     def count(self) -> int:
         n: int = self.u._q("SELECT COUNT(*) FROM ledger")[0][0]

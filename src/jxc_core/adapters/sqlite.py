@@ -68,8 +68,8 @@ from jxc_core.stock.model import (
     Warehouse,
 )
 
-__all__ = ["CHECKPOINT_EVERY_COMMITS", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES", "SERIALS_IN",
-           "SqliteStorage"]
+__all__ = ["CHECKPOINT_EVERY_COMMITS", "LEDGER_HAS_DOC", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES",
+           "SERIALS_IN", "SqliteStorage"]
 
 #: background checkpoints: one is asked for every this many commits through a storage
 CHECKPOINT_EVERY_COMMITS = 32
@@ -154,6 +154,11 @@ MIGRATIONS: list[str] = [
     # of serial numbers), read from an index instead of a scan of every serial
     """
     CREATE INDEX serials_place ON serials (item, warehouse, serial);
+    """,
+    # the ledger by document number (``LedgerRepository.has_document``: a document number
+    # posted again is refused), read from an index instead of a scan of the ledger
+    """
+    CREATE INDEX ledger_doc ON ledger (doc_id);
     """,
 ]
 
@@ -477,6 +482,9 @@ class _Repo:
 
 _entry = _sql.entry
 
+#: whether a document number is in the ledger: read through the index ``ledger_doc``
+LEDGER_HAS_DOC = "SELECT 1 FROM ledger WHERE doc_id = ? LIMIT 1"
+
 
 class _Ledger(_Repo):
     def append(self, entries: Sequence[LedgerEntry]) -> None:
@@ -517,6 +525,9 @@ class _Ledger(_Repo):
             args += [since.isoformat(), since.isoformat(), entry_no]
         rows = self.u._q(sql + " ORDER BY posted_at, entry_no", args)
         return [_entry(r) for r in rows]
+
+    def has_document(self, doc_id: str) -> bool:
+        return bool(self.u._q(LEDGER_HAS_DOC, (doc_id,)))
 
     def count(self) -> int:
         n: int = self.u._q("SELECT COUNT(*) FROM ledger")[0][0]

@@ -96,6 +96,11 @@ class LedgerRepository(Protocol):
         ``since=None``: all of them. Moments of one store are all naive or all aware in one
         offset (the service keeps aware ones in UTC): adapters may order a mix differently."""
 
+    def has_document(self, doc_id: str) -> bool:
+        """Whether an entry carries ``doc_id`` (committed, or appended in this unit of
+        work): an indexed lookup, never a scan of the ledger (the service refuses a
+        document number posted again with it)."""
+
     def count(self) -> int: ...
 
 

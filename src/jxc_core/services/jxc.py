@@ -570,6 +570,17 @@ def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def _refuse_posted(w: _Work, doc_id: str) -> None:
+    """A direct posting (``post``, ``receive``, ``issue``, ``adjust``, ``transfer``,
+    ``move``) of a document number the ledger already has is ``duplicate_key`` naming it,
+    nothing written (DOMAIN 5: posting again changes nothing; 3: one entry per movement of
+    a line). A retry under the same idempotency key never gets here: it is answered with
+    the first result. Documents post through ``_post`` (their own guard is the document's
+    state; a cancellation posts ``<doc_id>-R``), which does not call this."""
+    if w.uow.ledger.has_document(doc_id):
+        raise JxcError("duplicate_key", table="ledger", key=doc_id, doc_id=doc_id)
+
+
 def fingerprint(command: str, payload: Any, *, legacy: bool = False) -> str:
     """Stable hash of a command and its payload (numbers by value: an int and the Decimal
     of the same value alike, ``Decimal("3")`` and ``Decimal("3.0")`` alike). ``legacy``: the
@@ -1268,6 +1279,34 @@ def _check_setting_int(value: object, name: str, least: int, most: int | None = 
                                  f"连同小数位须在 28 位有效数字之内）")
 
 
+#: the most decimals of an item's base unit: a quantity below ``MAX_MAGNITUDE`` (15 digits)
+#: with them stays within Decimal's 28 significant digits
+MAX_QUANTITY_DIGITS = 12
+
+
+def _checked_item(item: Item) -> Item:
+    """``item`` with its numbers checked (see :meth:`Jxc.define_item`); an ``int`` standard
+    cost is kept as the ``Decimal`` it means."""
+    if not isinstance(item, Item):
+        raise TypeError(f"item must be an Item, got {type(item).__name__}")
+    digits = item.quantity_digits
+    if type(digits) is not int:
+        raise TypeError(f"quantity_digits must be an int, got {type(digits).__name__} "
+                        f"{digits!r}")
+    if not 0 <= digits <= MAX_QUANTITY_DIGITS:
+        raise JxcError("configuration", field="quantity_digits", value=digits,
+                       reason=f"quantity_digits of {item.code} must be from 0 to "
+                              f"{MAX_QUANTITY_DIGITS}, got {digits}",
+                       reason_zh=f"{item.code} 的 quantity_digits 须为 0 到 "
+                                 f"{MAX_QUANTITY_DIGITS} 的整数，实际为 {digits}")
+    if item.standard_cost is None:
+        return item
+    cost = check_amount(item.standard_cost, "standard_cost", MAX_MAGNITUDE)
+    if cost is item.standard_cost:
+        return item
+    return attrs.evolve(item, standard_cost=cost)
+
+
 def _check_digits_by_currency(given: object, book_currency: str,
                               currency_digits: int) -> dict[str, int]:
     if not isinstance(given, Mapping):
@@ -1493,7 +1532,14 @@ class Jxc:
 
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
-        """Create or replace an item (its costing method cannot change once it has stock)."""
+        """Create or replace an item (its costing method cannot change once it has stock).
+
+        Its numbers are checked before anything is stored: ``standard_cost`` a ``Decimal`` or
+        an ``int`` (a float or a str is ``TypeError``, NaN or Infinity ``ValueError``), zero or
+        more (``negative_amount``) and below ``MAX_MAGNITUDE`` (``number_out_of_range``), kept
+        as a ``Decimal``; ``quantity_digits`` an ``int`` (a float, str, bool or Decimal is
+        ``TypeError``) from 0 to ``MAX_QUANTITY_DIGITS`` (else ``configuration``)."""
+        item = _checked_item(item)
         check_text(item.code, "code")
         check_text(item.name, "name")
         check_text(item.base_unit, "base_unit")
@@ -1652,6 +1698,7 @@ class Jxc:
         payload = (doc_type, doc_id, list(lines), posted_at)
 
         def body(w: _Work) -> Posting:
+            _refuse_posted(w, doc_id)
             return self._post(w, doc_type, doc_id, lines, posted_at)
 
         result: Posting = self._run("post", payload, idempotency_key, body,
@@ -1753,6 +1800,7 @@ class Jxc:
             out = StockLine(item, from_warehouse, quantity, OUT, unit=unit, lot=lot,
                             location=from_location, serials=tuple(serials), demand=demand,
                             kind="transfer_out")
+            _refuse_posted(w, doc)
             return self._post(w, "transfer", doc, [out], posted_at, transfer_to=to_warehouse,
                               landing=[to_location])
 
@@ -1838,6 +1886,7 @@ class Jxc:
             out = StockLine(item, warehouse, quantity, OUT, unit=unit, lot=lot,
                             location=from_location, serials=tuple(serials), demand=demand,
                             kind=MOVE_OUT)
+            _refuse_posted(w, doc)
             return self._move(w, "move", doc, [(out, to_location)], posted_at)
 
         result: Posting = self._run("move", payload, idempotency_key, body,
@@ -3061,6 +3110,8 @@ class Jxc:
         a location the hold is on the warehouse's row of the lot without a location and takes
         what is available in the warehouse (the freeze of a count of a whole warehouse).
         ``lot`` and ``location`` are texts (``TypeError`` otherwise, as for a float quantity).
+        ``quantity`` carries the precision of the item's base unit (``quantity_digits``):
+        a finer one (0.5 of a pieces item) is ``unit_conversion_inexact``, nothing held.
         """
         check_text(lot, "lot")
         check_text(location, "location")
@@ -3069,7 +3120,11 @@ class Jxc:
             house = w.warehouse(warehouse)
             if location and house.locations and location not in house.locations:
                 raise NotFoundError(kind="location", key=f"{warehouse}/{location}")
-            self._hold(w, item, warehouse, quantity, lot, location)
+            # a hold carries the precision of the item's base unit, as reserve and receive
+            # do: 0.5 of a pieces item is unit_conversion_inexact (DOMAIN 1), nothing held
+            qty = w.item(item).to_base(check_number(quantity, "quantity", MAX_MAGNITUDE),
+                                       None)
+            self._hold(w, item, warehouse, qty, lot, location)
 
         payload = (item, warehouse, quantity, lot, location)
         self._run("hold", payload, idempotency_key, body, lambda _: {}, lambda _: None)
@@ -3108,8 +3163,11 @@ class Jxc:
         """Aggregated balance of ``item`` in ``warehouse`` (or every warehouse) with its value.
 
         ``as_of``: quantity and value only, at that moment: the snapshot of the last closed
-        month before it plus the ledger entries after the snapshot (see :meth:`_as_of`).
+        month before it plus the ledger entries after the snapshot (see :meth:`_as_of`). A
+        ``datetime.datetime`` (a date, a str, a number: ``invalid_date``, field ``as_of``).
         """
+        if as_of is not None:  # a datetime.datetime, as posted_at (else invalid_date)
+            as_of = _moment(as_of, "as_of")
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
             w.item(item)

@@ -749,6 +749,23 @@ class StorageContract(abc.ABC):
             assert u.ledger.entries("A", "W", until=T0 + 2 * day) == [rows[0], rows[3]]
             assert u.ledger.entries("nobody") == []
 
+    def test_ledger_has_document_sees_committed_and_staged_entries(
+            self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            assert not u.ledger.has_document("DOC-1")
+            u.ledger.append([entry(1), entry(2, item="B")])
+            assert u.ledger.has_document("DOC-1") and u.ledger.has_document("DOC-2")
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.ledger.append([entry(3)])
+            assert u.ledger.has_document("DOC-3")
+            # rolled back: never committed
+        with storage.unit_of_work() as u:
+            assert u.ledger.has_document("DOC-1") and u.ledger.has_document("DOC-2")
+            assert not u.ledger.has_document("DOC-3")
+            assert not u.ledger.has_document("DOC")  # the whole number, not a prefix
+            assert not u.ledger.has_document("")
+
     def test_ledger_entries_ordered_by_entry_no(self, storage: Storage) -> None:
         with storage.unit_of_work() as u:
             u.ledger.append([entry(3), entry(1)])
