@@ -110,18 +110,26 @@ def check_attributes(attributes: object) -> dict[str, Any]:
     return out
 
 
+def _check_name(value: object, names: tuple[str, ...], field: str, type_name: str,
+                what: str, what_zh: str) -> str:
+    """``value`` if it is one of ``names``. Not a str: ``TypeError`` naming ``field``; another
+    name: ``invalid_document`` (``field``, the value under ``field``) listing ``names``."""
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a {type_name} or a str, got {type(value).__name__} "
+                        f"{value!r}")
+    if value not in names:
+        known = ", ".join(names)
+        raise JxcError("invalid_document", doc_id="", field=field, **{field: value},
+                       reason=f"unknown {what} {value!r} (one of {known})",
+                       reason_zh=f"未知的{what_zh} {value!r}（可选：{known}）")
+    return value
+
+
 def check_doc_type(doc_type: object) -> DocType:
     """The :class:`DocType` named by ``doc_type`` (a ``DocType`` or its value). Not a str:
     ``TypeError``; a name that is no document type: ``invalid_document`` listing them."""
-    if not isinstance(doc_type, str):
-        raise TypeError(f"doc_type must be a DocType or a str, got {type(doc_type).__name__} "
-                        f"{doc_type!r}")
-    if doc_type not in _DOC_TYPES:
-        known = ", ".join(_DOC_TYPES)
-        raise JxcError("invalid_document", doc_id="", field="doc_type", doc_type=doc_type,
-                       reason=f"unknown document type {doc_type!r} (one of {known})",
-                       reason_zh=f"未知的单据类型 {doc_type!r}（可选：{known}）")
-    return DocType(doc_type)
+    return DocType(_check_name(doc_type, _DOC_TYPES, "doc_type", "DocType", "document type",
+                               "单据类型"))
 
 
 _STATES = tuple(s.value for s in State)
@@ -130,15 +138,7 @@ _STATES = tuple(s.value for s in State)
 def check_state(state: object) -> State:
     """The :class:`State` named by ``state`` (a ``State`` or its value). Not a str:
     ``TypeError``; a name that is no state: ``invalid_document`` listing them."""
-    if not isinstance(state, str):
-        raise TypeError(f"state must be a State or a str, got {type(state).__name__} "
-                        f"{state!r}")
-    if state not in _STATES:
-        known = ", ".join(_STATES)
-        raise JxcError("invalid_document", doc_id="", field="state", state=state,
-                       reason=f"unknown document state {state!r} (one of {known})",
-                       reason_zh=f"未知的单据状态 {state!r}（可选：{known}）")
-    return State(state)
+    return State(_check_name(state, _STATES, "state", "State", "document state", "单据状态"))
 
 
 def check_lines(lines: Iterable[object]) -> None:
