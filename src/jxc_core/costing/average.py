@@ -6,8 +6,10 @@ value. Examples (domain rules section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue
 1000@0.17 + 800@0.23, issue 1000 -> 196.67, issue 800 -> 157.33.
 
 A landed cost or price difference of a receipt keeps in stock the share of
-``min(received, lowest on hand since the receipt)`` units: the pool keeps the receipts since
-on hand was last zero, grouped by that low (``"lows"`` in the state).
+``min(received, lowest on hand since the receipt)`` units: the pool numbers the receipts since
+on hand was last zero (one state row each, ``[number, ref]``, written once) and keeps the lows
+as a short stack of ``[low, first number]`` (``"lows"`` in the header): consecutive receipts
+share a low, so the header stays small however many receipts the stock has seen.
 
 ``from_ref`` is accepted and ignored: a return to supplier leaves at the current average and
 the difference to the supplier's price is a price-difference line of the voucher.
@@ -53,60 +55,82 @@ class MovingAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = ("_last_q", "_last_v", "_low", "_shortages", "_tracked")
+    __slots__ = ("_changed", "_last_q", "_last_v", "_low", "_next", "_refs", "_shortages",
+                 "_tracked")
 
     def _setup(self) -> None:
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
-        #: the receipts since on hand last fell to zero (or below), oldest first, grouped by
-        #: the lowest quantity on hand since they were received: ``[low, [refs]]``, the lows
-        #: rising from old to new. No more of a receipt than its low can still be on hand.
+        #: the receipts since on hand last fell to zero, by number (the state's rows)
+        self._refs: dict[int, str] = {}
+        #: the next receipt number
+        self._next = 0
+        #: rows changed since the last take_changes (None: gone)
+        self._changed: dict[int, str | None] = {}
+        #: the lows of those receipts, oldest first: ``[low, first number]``, the lows rising
+        #: from old to new; a group runs from its first number to the next group's. No more
+        #: of a receipt than its low can still be on hand.
         self._low: list[list[Any]] = []
-        #: whether ``_low`` names every receipt since on hand was last zero: False for a state
-        #: stored before it was kept, until on hand next falls to zero
+        #: whether ``_refs`` names every receipt since on hand was last zero: False for a
+        #: state stored before they were kept, until on hand next falls to zero
         self._tracked = True
 
     def _received(self, ref: str | None) -> None:
         """Note receipt ``ref``: its low is what is on hand now."""
         if ref is None:
             return
-        if self._qty <= ZERO:  # it filled shortages only: none of it is on hand
+        qty = self._qty
+        if qty <= ZERO:  # it filled shortages only: none of it is on hand
             return
+        refs = self._refs
         low = self._low
-        if low and low[-1][1][-1] == ref:  # another part of the same receipt (lots, rows)
-            low[-1][1].pop()
-            if not low[-1][1]:
+        last = self._next - 1
+        if refs.get(last) == ref:  # another part of the same receipt (lots, rows): moved
+            del refs[last]
+            self._changed[last] = None
+            if low and low[-1][1] == last:
                 low.pop()
-        if low and low[-1][0] == self._qty:
-            low[-1][1].append(ref)
-        else:
-            low.append([self._qty, [ref]])
+        n = self._next
+        self._next = n + 1
+        refs[n] = ref
+        self._changed[n] = ref
+        if not low or low[-1][0] != qty:
+            low.append([qty, n])
 
     def _issued(self) -> None:
         """On hand fell to ``_qty``: the receipts' lows fall with it."""
         qty = self._qty
         low = self._low
         if qty <= ZERO:  # every unit received so far is gone
+            if self._refs:
+                changed = self._changed
+                for n in self._refs:
+                    changed[n] = None
+                self._refs.clear()
             low.clear()
             self._tracked = True
             return
         if not low or low[-1][0] <= qty:
             return
-        refs: list[str] = []
+        first = 0
         while low and low[-1][0] > qty:
-            refs[:0] = low.pop()[1]  # (older receipts first)
-        if low and low[-1][0] == qty:
-            low[-1][1].extend(refs)
-        else:
-            low.append([qty, refs])
+            first = low.pop()[1]  # the groups above merge into one, from the oldest's start
+        if not low or low[-1][0] != qty:
+            low.append([qty, first])
 
     def _low_of(self, ref: str) -> Decimal | None:
         """The lowest on hand since receipt ``ref``: 0 for a receipt before on hand was last
         zero, None when not known (a state stored before lows were kept)."""
-        for level, refs in self._low:
-            if ref in refs:
-                return Decimal(level)
+        refs = self._refs
+        for n in reversed(refs):  # the latest part of the receipt
+            if refs[n] == ref:
+                found: Decimal = ZERO
+                for level, first in self._low:
+                    if first > n:
+                        break
+                    found = level
+                return found
         return ZERO if self._tracked else None
 
     @property
@@ -240,7 +264,7 @@ class MovingAverageValuation(ValuationBase):
         """Add the on-hand share of a receipt cost already split (a replay): to the pool."""
         self._val += check_money(kept, self._quantum, "kept")
 
-    def to_state(self) -> dict[str, Any]:
+    def _header(self) -> dict[str, Any]:
         last_q = self._last_q
         adjustments = self._adjustments
         shortages = self._shortages
@@ -252,9 +276,25 @@ class MovingAverageValuation(ValuationBase):
             "last": None if last_q is None else [str(last_q), str(self._last_v)],
             "default_cost": None if self._default_cost is None else str(self._default_cost),
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
-            "lows": [[str(level), list(refs)] for level, refs in self._low],
+            "lows": [[str(level), first] for level, first in self._low],
+            "next": self._next,
             **({} if self._tracked else {"lows_from": "later"}),
         }
+
+    def to_state(self) -> dict[str, Any]:
+        """Plain data that restores this valuation exactly; the receipts since on hand was
+        last zero are ``"rows"``: ``[number, ref]``."""
+        state = self._header()
+        state["rows"] = [[n, ref] for n, ref in self._refs.items()]
+        return state
+
+    def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
+        """The header and the receipt rows added (or gone: ``None``) since the last call."""
+        changed = self._changed
+        if not changed:
+            return self._header(), []
+        self._changed = {}
+        return self._header(), list(changed.items())
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> MovingAverageValuation:
@@ -273,7 +313,19 @@ class MovingAverageValuation(ValuationBase):
         lows = state.get("lows")
         if lows is None:  # stored before the lows were kept: unknown until on hand is zero
             v._tracked = v._qty <= 0
+        elif lows and isinstance(lows[0][1], list):  # the earlier form: [low, [refs]]
+            n = 0
+            for level, refs in lows:
+                v._low.append([dec(level), n])
+                for ref in refs:
+                    v._refs[n] = str(ref)
+                    n += 1
+            v._next = n
+            v._changed = dict(v._refs)  # every receipt is still to be a row
+            v._tracked = state.get("lows_from") is None
         else:
-            v._low = [[dec(level), [str(r) for r in refs]] for level, refs in lows]
+            v._low = [[dec(level), int(first)] for level, first in lows]
+            v._refs = {int(n): str(ref) for n, ref in state.get("rows", ())}
+            v._next = int(state.get("next", 0))
             v._tracked = state.get("lows_from") is None
         return v

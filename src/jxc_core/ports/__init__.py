@@ -122,7 +122,8 @@ class ValuationChange:
     """What one unit of work changed in the stored state of one costing scope.
 
     A state may keep rows apart under its ``"rows"`` key: a list of ``[key, data]`` pairs with
-    distinct integer keys (the layers of FIFO/LIFO), so that a posting writes only the rows it
+    distinct integer keys (the layers of FIFO/LIFO, the numbered receipts of moving average),
+    so that a posting writes only the rows it
     changed. ``header`` is the state without ``"rows"``. ``rows`` gives ``(key, data)`` to
     insert or replace and ``(key, None)`` to delete. ``whole=True``: the rows given are all the
     rows of the scope (the others are deleted). ``owned=True``: the caller hands ``header`` and
