@@ -196,8 +196,13 @@ def test_reservation_short_names_the_order_and_its_lines(shop: Shop, reserve: bo
     before = pending(shop)
     approved = docs.approve(so.doc_id, BOSS)
     got = new_events(shop, before)
-    assert [t for t, _ in got] == ["reservation_short", "document_approved"]
-    payload = got[0][1]
+    # reserving on approval: the grants are an event of their own (stock_reserved)
+    assert [t for t, _ in got] == ["stock_reserved"] * reserve + ["reservation_short",
+                                                                  "document_approved"]
+    if reserve:
+        assert [(r["demand"], r["quantity"]) for r in got[0][1]["reservations"]] == [
+            (f"{so.doc_id}/1", "2"), (f"{so.doc_id}/2", "3")]
+    payload = got[int(reserve)][1]
     assert (payload["doc_id"], payload["doc_type"]) == (so.doc_id, "sales_order")
     short = [{"item": "A", "warehouse": "W1", "lot": "", "wanted": "5", "available": "3",
               "short": "2", "line_no": "2", "demand": f"{so.doc_id}/2"},
@@ -216,7 +221,7 @@ def test_a_sales_order_served_in_full_reports_nothing_short(shop: Shop) -> None:
     shop.docs.submit(so.doc_id, BOSS)
     before = pending(shop)
     assert shop.docs.approve(so.doc_id, BOSS).attributes["short"] == []
-    assert [t for t, _ in new_events(shop, before)] == ["document_approved"]
+    assert [t for t, _ in new_events(shop, before)] == ["stock_reserved", "document_approved"]
 
 
 # -- 3. suggestions without a supplier ---------------------------------------------------------

@@ -13,7 +13,7 @@ from jxc_core.documents import DocType, Line
 from jxc_core.errors import JxcError
 from jxc_core.services import Documents
 
-from .support import Shop
+from .support import BOSS, Shop
 
 D = Decimal
 
@@ -40,3 +40,27 @@ def test_bad_patterns_are_refused(shop: Shop, numbering: dict[str, Any]) -> None
         Documents(shop.jxc, numbering=numbering)
     assert e.value.code == "configuration"
     assert e.value.data["field"] == "numbering"
+
+
+def test_a_document_may_not_post_under_a_number_a_direct_posting_used(shop: Shop) -> None:
+    """The ledger keeps one document per number: a direct posting took ``RK-7``, so the
+    receipt numbered ``RK-7`` is refused at posting (``duplicate_key``), nothing written, and
+    stays approved; the same holds for the number of a cancellation (``<doc_id>-R``)."""
+    shop.jxc.receive("A", "W1", D(1), D("1.00"), doc_id="RK-7")
+    doc_id = shop.approved("purchase_receipt", [Line(1, "A", D(2), D("2.00"), warehouse="W1")],
+                           "S1", doc_id="RK-7")
+    entries = len(shop.jxc.ledger("A", "W1"))
+    with pytest.raises(JxcError) as exc:
+        shop.docs.post(doc_id, BOSS)
+    assert exc.value.code == "duplicate_key" and exc.value.data["doc_id"] == "RK-7"
+    assert shop.docs.get(doc_id).state.value == "approved"
+    assert (shop.qty("A"), len(shop.jxc.ledger("A", "W1"))) == (D(1), entries)
+
+    posted = shop.run("purchase_receipt", [Line(1, "A", D(2), D("2.00"), warehouse="W1")],
+                      "S1", doc_id="RK-8")
+    shop.jxc.receive("A", "W1", D(1), D("1.00"), doc_id="RK-8-R")
+    with pytest.raises(JxcError) as exc:
+        shop.docs.cancel(posted.doc_id, BOSS)
+    assert exc.value.code == "duplicate_key" and exc.value.data["doc_id"] == "RK-8-R"
+    assert shop.docs.get(posted.doc_id).state.value == "posted"
+    assert shop.qty("A") == D(4)

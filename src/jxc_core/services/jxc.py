@@ -890,6 +890,23 @@ class _Work:
             stored[key] = inactive[key] + active if key in inactive else active.copy()
 
 
+def _reservation_data(r: Reservation, quantity: Decimal | None = None) -> dict[str, Any]:
+    """A reservation in an event's payload (``quantity``: the part the event is about)."""
+    return {"reservation_id": r.reservation_id, "item": r.item, "warehouse": r.warehouse,
+            "lot": r.lot, "demand": r.demand,
+            "quantity": str(r.quantity if quantity is None else quantity),
+            "expires_at": None if r.expires_at is None else r.expires_at.isoformat()}
+
+
+def _released_event(w: _Work, demand: str, reason: str,
+                    parts: list[tuple[Reservation, Decimal]]) -> None:
+    """One ``reservation_released`` event for what left the reservations of ``demand``."""
+    w.event("reservation_released", {
+        "demand": demand, "reason": reason,
+        "quantity": str(sum((q for _, q in parts), ZERO)),
+        "reservations": [_reservation_data(r, q) for r, q in parts]})
+
+
 #: what an out line takes: (lot, location, quantity) per balance row
 _Parts = list[tuple[str, str, Decimal]]
 _FAR = dt.date.max
@@ -2914,6 +2931,7 @@ class Jxc:
             return
         left = qty
         active = w.active_reservations(item, line.warehouse)
+        used: list[tuple[Reservation, Decimal]] = []
         for r in consumption_order(active, line.demand, lot):
             if left <= 0:
                 break
@@ -2927,6 +2945,9 @@ class Jxc:
                 smaller = attrs.evolve(r, quantity=r.quantity - take)
                 w.uow.reservations.replace(smaller)
                 active[n] = smaller
+            used.append((r, take))
+        if used:
+            _released_event(w, line.demand, "consumed", used)
 
     def _serials(self, w: _Work, line: StockLine, item: Item,
                  transfer_to: str | None = None) -> None:
@@ -3045,6 +3066,8 @@ class Jxc:
             w.uow.reservations.add(r)
             w.forget_reservations(r.item, r.warehouse)
             made.append(r)
+        if made:
+            w.event("stock_reserved", {"reservations": [_reservation_data(r) for r in made]})
         if short:
             w.event("reservation_short", {"lines": [s.to_data() for s in short]})
         return ReservationResult(
@@ -3067,11 +3090,15 @@ class Jxc:
     def _release(w: _Work, demand: str) -> Decimal:
         total = ZERO
         now = w.now
+        gone: list[tuple[Reservation, Decimal]] = []
         for r in w.uow.reservations.for_demand(demand):
             w.uow.reservations.remove(r.reservation_id)
             w.forget_reservations(r.item, r.warehouse)
             if r.active(now):
                 total += r.quantity
+                gone.append((r, r.quantity))
+        if gone:  # (lapsed ones are purged, not released: their stock was free already)
+            _released_event(w, demand, "released", gone)
         return total
 
     @staticmethod
@@ -3083,6 +3110,7 @@ class Jxc:
         active = [r for r in w.uow.reservations.for_demand(demand) if r.active(w.now)]
         excess = sum((r.quantity for r in active), ZERO) - max(keep, ZERO)
         released = ZERO
+        cut: list[tuple[Reservation, Decimal]] = []
         for r in reversed(active):
             if excess <= 0:
                 break
@@ -3094,6 +3122,9 @@ class Jxc:
             w.forget_reservations(r.item, r.warehouse)
             excess -= take
             released += take
+            cut.append((r, take))
+        if cut:
+            _released_event(w, demand, "trimmed", cut)
         return released
 
     def hold(self, item: str, warehouse: str, quantity: Decimal, *, lot: str = "",
@@ -3156,6 +3187,10 @@ class Jxc:
                                              needed=quantity, on_hand=available,
                                              short=quantity - available)
         w.set_row(attrs.evolve(b, held=b.held + quantity))
+        if quantity:
+            w.event("stock_held" if quantity > 0 else "hold_released", {
+                "item": item, "warehouse": warehouse, "lot": lot, "location": location,
+                "quantity": str(abs(quantity)), "held": str(b.held + quantity)})
 
     # -- queries ----------------------------------------------------------------------------
     def balance(self, item: str, warehouse: str | None = None, *, lot: str | None = None,
