@@ -113,9 +113,10 @@ AVERAGE: dict[str, Scenario] = {
         "in 10@10 R1 -> 100.00 | 10 / 100.00",
         "in 10@20 R2 -> 200.00 | 20 / 300.00",
         "out 15 -> 225.00 | 5 / 75.00",
-        "landed R1 30.00 /10 -> 15.00 | 5 / 90.00",
+        "landed R1 30.00 /10 -> 0.00 | 5 / 75.00",  # R1's units left first: all to COGS
+        "landed R2 30.00 /10 -> 15.00 | 5 / 90.00",  # 5 of R2's 10 are still here
         "out 5 -> 90.00 | 0 / 0.00",
-    ], [(LANDED, "15.00", "5", None, "R1")]),
+    ], [(LANDED, "30.00", "10", None, "R1"), (LANDED, "15.00", "5", None, "R2")]),
     "landed_cost_all_on_hand": Scenario([
         "in 10@10 R1 -> 100.00 | 10 / 100.00",
         "out 4 -> 40.00 | 6 / 60.00",

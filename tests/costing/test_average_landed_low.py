@@ -1,7 +1,9 @@
-"""Moving average: a landed cost or price difference of a receipt counts as still on hand at
-most the lowest quantity on hand since that receipt (DOMAIN.md sections 2 and 5: the share of
-units already issued goes to COGS). Units of a receipt cannot be on hand once on hand has
-fallen below them after it — in particular none once it fell to zero."""
+"""Moving average: a landed cost or price difference of a receipt keeps in stock the share of
+the receipt's units still on hand (DOMAIN.md sections 2 and 5: the share of units already issued
+goes to COGS). The pool counts units as leaving oldest first — the flow FIFO assumes, and the
+remaining quantity of receipt layers under AVCO in common ERPs — while its value stays one
+average. So the units attributed to receipts add up to the stock, and the state keeps no more
+receipts than make up the stock."""
 
 from __future__ import annotations
 
@@ -31,22 +33,33 @@ def test_receipt_all_issued_before_a_later_receipt_goes_to_cogs() -> None:
     assert (v.quantity, v.value) == (D(10), D("200.00"))  # R2's stock untouched
 
 
-def test_lowest_on_hand_since_the_receipt_bounds_the_share() -> None:
+def test_what_is_left_of_the_receipt_bounds_the_share() -> None:
     v = MovingAverageValuation()
     v.receive(D(10), D(10), "R1")
-    v.issue(D(8))  # 2 left: at most 2 of R1
+    v.issue(D(8))  # 2 left of R1
     v.receive(D(10), D(20), "R2")
     assert _landed(v, "R1", "30.00", 10) == (D("6.00"), D("24.00"))
     assert _landed(v, "R2", "10.00", 10) == (D("10.00"), D("0.00"))  # all of R2 still here
 
 
-def test_each_receipt_judged_on_its_own_as_before() -> None:
+def test_units_leave_oldest_first() -> None:
+    """15 issued of R1 10 + R2 10: R1's units are gone, 5 of R2's remain — 5 in all, as on
+    hand (the units counted for the receipts never add up to more than the stock)."""
     v = MovingAverageValuation()
     v.receive(D(10), D(10), "R1")
     v.receive(D(10), D(20), "R2")
     v.issue(D(15))
-    assert _landed(v, "R1", "30.00", 10) == (D("15.00"), D("15.00"))
+    assert _landed(v, "R1", "30.00", 10) == (D("0.00"), D("30.00"))
     assert _landed(v, "R2", "30.00", 10) == (D("15.00"), D("15.00"))
+
+
+def test_a_return_to_supplier_takes_its_own_receipts_units_first() -> None:
+    v = MovingAverageValuation()
+    v.receive(D(10), D(10), "R1")
+    v.receive(D(10), D(20), "R2")
+    assert v.issue(D(4), "R2") == D("60.00")  # at the average (15.00), as before
+    v.issue(D(10))  # R1's 10 go
+    assert _landed(v, "R2", "10.00", 10) == (D("6.00"), D("4.00"))
 
 
 def test_parts_of_one_receipt_count_together() -> None:
@@ -64,9 +77,18 @@ def test_a_receipt_that_only_filled_shortages_has_nothing_on_hand() -> None:
     v.take_adjustments()
     v.receive(D(4), D(10), "R2")
     assert _landed(v, "R1", "10.00", 10) == (D("0.00"), D("10.00"))
+    assert _landed(v, "R2", "4.00", 4) == (D("4.00"), D("0.00"))
 
 
-def test_the_lows_survive_the_state() -> None:
+def test_a_receipt_part_filling_shortages_keeps_the_rest() -> None:
+    v = MovingAverageValuation(allow_negative=True)
+    v.issue(D(3))  # 3 short
+    v.receive(D(10), D(10), "R1")  # 3 fill the shortage, 7 on hand
+    v.take_adjustments()
+    assert _landed(v, "R1", "10.00", 10) == (D("7.00"), D("3.00"))
+
+
+def test_the_receipts_survive_the_state() -> None:
     v = MovingAverageValuation()
     v.receive(D(10), D(10), "R1")
     v.issue(D(8))
@@ -77,111 +99,133 @@ def test_the_lows_survive_the_state() -> None:
     assert _landed(back, "R1", "30.00", 10) == (D("6.00"), D("24.00"))
 
 
-def test_a_state_stored_before_the_lows_keeps_the_old_rule_until_stock_is_zero() -> None:
-    v = MovingAverageValuation()
-    v.receive(D(10), D(10), "R1")
-    v.issue(D(8))
-    v.receive(D(10), D(20), "R2")
-    old = v.to_state()
-    del old["lows"]
-    back = valuation_from_state(old)
-    assert isinstance(back, MovingAverageValuation)
-    # R1 is not known: min(received, on hand), as stored states were read before
-    assert _landed(back, "R1", "10.00", 10) == (D("10.00"), D("0.00"))
-    assert "lows_from" in back.to_state()
-    back.issue(back.quantity)  # at zero everything before is gone, and known to be
-    back.receive(D(10), D(20), "R3")
-    assert "lows_from" not in back.to_state()
-    assert _landed(back, "R2", "10.00", 10) == (D("0.00"), D("10.00"))
-    assert _landed(back, "R3", "10.00", 10) == (D("10.00"), D("0.00"))
-
-
-def test_the_header_stays_small_however_many_receipts() -> None:
-    """Stock that never falls to zero: each receipt is one row written once; the header keeps
-    one low, not every receipt (it was rewritten with all of them at every posting)."""
+def test_the_rows_stay_as_few_as_the_receipts_in_stock() -> None:
+    """Stock that never falls to zero: a posting writes the header and the rows it changed,
+    and the state keeps only the receipts that make up the stock, however many there were."""
     v = MovingAverageValuation()
     v.receive(D(100), D(1), "seed")
     v.take_changes()
     for k in range(500):
         v.receive(D(5), D(2), f"R{k}")
         v.issue(D(5))
-        header, rows = v.take_changes()
-        assert rows == [(k + 1, f"R{k}")]
-    assert header["lows"] == [["100", 0]] and header["next"] == 501
-    assert len(v.to_state()["rows"]) == 501
-    # R0's units were all issued (on hand fell back to 100, the seed's): the seed's low
-    assert _landed(v, "R0", "10.00", 5) == (D("10.00"), D("0.00"))
-    v.issue(D(100))  # on hand zero: every receipt row goes
-    header, rows = v.take_changes()
-    assert header["lows"] == [] and len(rows) == 501 and all(d is None for _, d in rows)
+        _, rows = v.take_changes()
+        assert len(rows) <= 3
+    state = v.to_state()
+    # 100 units on hand: the last 20 receipts of 5 (the seed's units went first)
+    assert [ref for _, (ref, _) in state["rows"]] == [f"R{k}" for k in range(480, 500)]
+    assert sum(D(q) for _, (_, q) in state["rows"]) == v.quantity
+    assert _landed(v, "R0", "10.00", 5) == (D("0.00"), D("10.00"))  # long gone
+    assert _landed(v, "R499", "10.00", 5) == (D("10.00"), D("0.00"))
+    v.issue(D(100))  # on hand zero: every row goes
+    _, rows = v.take_changes()
+    assert rows and all(d is None for _, d in rows)
     assert v.to_state()["rows"] == []
 
 
-def test_a_state_of_the_earlier_form_is_read_and_rewritten_as_rows() -> None:
-    earlier = {"method": "moving_average", "version": 1, "currency_digits": 2,
-               "allow_negative": False, "quantity": "12", "value": "220.00",
-               "shortages": [], "last": ["10", "100.00"], "default_cost": None,
-               "adjustments": [], "lows": [["2", ["R1"]], ["12", ["R2"]]]}
-    v = valuation_from_state(earlier)
-    assert isinstance(v, MovingAverageValuation)
-    header, rows = v.take_changes()
-    assert header["lows"] == [["2", 0], ["12", 1]] and rows == [(0, "R1"), (1, "R2")]
-    assert _landed(v, "R1", "30.00", 10) == (D("6.00"), D("24.00"))
-    assert _landed(v, "R2", "10.00", 10) == (D("10.00"), D("0.00"))
+def test_a_state_stored_before_the_rows_keeps_the_old_rule_for_its_stock() -> None:
+    v = MovingAverageValuation()
+    v.receive(D(10), D(10), "R1")
+    v.issue(D(8))
+    v.receive(D(10), D(20), "R2")
+    old = v.to_state()
+    del old["rows"], old["next"]
+    back = valuation_from_state(old)
+    assert isinstance(back, MovingAverageValuation)
+    # R1 is not known: among the 12 units of unknown receipts, min(received, 12)
+    assert _landed(back, "R1", "10.00", 10) == (D("10.00"), D("0.00"))
+    assert back.to_state()["untracked"] == "12"
+    back.receive(D(10), D(20), "R3")
+    back.issue(D(12))  # the unknown units go first
+    assert "untracked" not in back.to_state()
+    assert _landed(back, "R2", "10.00", 10) == (D("0.00"), D("10.00"))
+    assert _landed(back, "R3", "10.00", 10) == (D("10.00"), D("0.00"))
+
+
+def test_the_intermediate_forms_are_read_as_unknown_receipts() -> None:
+    """Two earlier forms kept the lows of the receipts (``"lows"``): read as stock of unknown
+    receipts, their rows dropped."""
+    base = {"method": "moving_average", "version": 1, "currency_digits": 2,
+            "allow_negative": False, "quantity": "12", "value": "220.00", "shortages": [],
+            "last": ["10", "100.00"], "default_cost": None, "adjustments": []}
+    first = {**base, "lows": [["2", ["R1"]], ["12", ["R2"]]]}
+    second = {**base, "lows": [["2", 0], ["12", 1]], "next": 2, "rows": [[0, "R1"], [1, "R2"]]}
+    for state in (first, second):
+        v = valuation_from_state(state)
+        assert isinstance(v, MovingAverageValuation)
+        header, rows = v.take_changes()
+        assert header["untracked"] == "12" and "lows" not in header
+        assert all(d is None for _, d in rows) and len(rows) == len(state.get("rows", []))
+        assert _landed(v, "R1", "10.00", 10) == (D("10.00"), D("0.00"))
 
 
 @st.composite
-def _moves(draw: st.DrawFn) -> list[tuple[str, int]]:
-    """Receipts (``("in", qty)``, or ``("part", qty)``: another part of the receipt before)
-    and issues (``("out", qty)``) that never take more than is on hand."""
-    out: list[tuple[str, int]] = []
-    on_hand = 0
+def _moves(draw: st.DrawFn) -> list[tuple[str, int, int]]:
+    """Receipts (``("in", qty, 0)``, ``("part", qty, 0)``: another part of the receipt
+    before), issues (``("out", qty, 0)``) and returns to supplier of receipt k
+    (``("back", qty, k)``) that never take more than is on hand."""
+    out: list[tuple[str, int, int]] = []
+    on_hand = receipts = 0
     for _ in range(draw(st.integers(1, 30))):
-        kind = draw(st.sampled_from(["in", "in", "part", "out", "out"]))
-        if kind == "out" and on_hand:
+        kind = draw(st.sampled_from(["in", "in", "part", "out", "out", "back"]))
+        if kind in ("out", "back") and on_hand:
             q = draw(st.integers(1, on_hand))
             on_hand -= q
-        else:
-            kind = "part" if kind == "part" and out and out[-1][0] != "out" else "in"
-            q = draw(st.integers(1, 9))
-            on_hand += q
-        out.append((kind, q))
+            out.append((kind, q, draw(st.integers(1, receipts)) if kind == "back" else 0))
+            continue
+        kind = "part" if kind == "part" and out and out[-1][0] in ("in", "part") else "in"
+        receipts += kind == "in"
+        q = draw(st.integers(1, 9))
+        on_hand += q
+        out.append((kind, q, 0))
     return out
 
 
 @given(_moves(), st.data())
 @settings(max_examples=300, deadline=None)
-def test_the_share_kept_is_the_lowest_on_hand_since_the_receipt(
-        moves: list[tuple[str, int]], data: st.DataObject) -> None:
-    """Against a plain reading of the history: the units of a receipt still on hand are at most
-    its quantity and the least on hand after its last part (none once on hand reached zero),
-    also after the state has been stored and read back."""
+def test_the_share_kept_is_what_is_left_of_the_receipt(
+        moves: list[tuple[str, int, int]], data: st.DataObject) -> None:
+    """Against a plain model (a list of [ref, units left], taken oldest first, a return its
+    receipt's first), also after the state has been stored and read back."""
     v = MovingAverageValuation()
-    history: list[int] = []  # on hand after each move
-    last_part: dict[str, int] = {}  # ref -> index of its last part in history
+    model: list[list[object]] = []
     received: dict[str, int] = {}
     n = 0
-    for kind, q in moves:
-        if kind == "out":
-            v.issue(D(q))
-        else:
-            if kind == "in":
-                n += 1
+    for kind, q, k in moves:
+        if kind in ("in", "part"):
+            n += kind == "in"
             ref = f"R{n}"
             v.receive(D(q), D(3), ref)
             received[ref] = received.get(ref, 0) + q
-            last_part[ref] = len(history)
-        history.append(int(v.quantity))
+            if kind == "part":
+                model[-1][1] = int(str(model[-1][1])) + q
+            else:
+                model.append([ref, q])
+            continue
+        left = q
+        if kind == "back":
+            v.issue(D(q), f"R{k}")
+            for row in reversed(model):
+                if row[0] == f"R{k}":
+                    take = min(left, int(str(row[1])))
+                    row[1] = int(str(row[1])) - take
+                    left -= take
+        else:
+            v.issue(D(q))
+        for row in model:
+            take = min(left, int(str(row[1])))
+            row[1] = int(str(row[1])) - take
+            left -= take
+        model = [row for row in model if int(str(row[1]))]
+    assert sum(int(str(r[1])) for r in model) == v.quantity
     if not received:
         return
     ref = data.draw(st.sampled_from(sorted(received)))
-    since = history[last_part[ref]:]
-    kept_units = 0 if min(since) <= 0 else min(received[ref], min(since))
+    units = sum(int(str(r[1])) for r in model if r[0] == ref)
     if data.draw(st.booleans()):
         back = valuation_from_state(v.to_state())
         assert isinstance(back, MovingAverageValuation)
         v = back
     amount = D(received[ref] * 7)
     kept, issued = _landed(v, ref, f"{amount}.00", received[ref])
-    assert kept == (amount * kept_units / received[ref]).quantize(D("0.01"))
+    assert kept == D(7 * units).quantize(D("0.01"))
     assert kept + issued == amount

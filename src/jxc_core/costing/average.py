@@ -5,14 +5,16 @@ The unit cost is value / quantity after every receipt (never stored rounded). An
 value. Examples (domain rules section 2): receipts 1@1.00, 1@1.00, 1@1.01, issue 3 -> 3.01;
 1000@0.17 + 800@0.23, issue 1000 -> 196.67, issue 800 -> 157.33.
 
-A landed cost or price difference of a receipt keeps in stock the share of
-``min(received, lowest on hand since the receipt)`` units: the pool numbers the receipts since
-on hand was last zero (one state row each, ``[number, ref]``, written once) and keeps the lows
-as a short stack of ``[low, first number]`` (``"lows"`` in the header): consecutive receipts
-share a low, so the header stays small however many receipts the stock has seen.
+A landed cost or price difference of a receipt keeps in stock the share of the receipt's units
+still on hand, counted as if units left the pool oldest first (the flow FIFO assumes, as the
+remaining quantity of receipt layers under AVCO in common ERPs): the pool keeps the receipts
+whose units still make up its stock, ``[ref, remaining]`` each (a state row), and an issue takes
+them oldest first, a return to supplier (``from_ref``) its own receipt first. The rows never
+hold more than the stock, whatever the number of receipts the scope has seen. Values are not
+kept per receipt: the pool's value stays one average.
 
-``from_ref`` is accepted and ignored: a return to supplier leaves at the current average and
-the difference to the supplier's price is a price-difference line of the voucher.
+A return to supplier leaves at the current average and the difference to the supplier's price
+is a price-difference line of the voucher.
 
 Negative stock follows the same shortage rules as FIFO (estimate = last unit cost consumed,
 else current average, else ``default_cost``, else 0; receipts fill shortages first and emit
@@ -21,6 +23,7 @@ else current average, else ``default_cost``, else 0; receipts fill shortages fir
 
 from __future__ import annotations
 
+from collections import deque
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, ClassVar
 
@@ -55,83 +58,88 @@ class MovingAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = ("_changed", "_last_q", "_last_v", "_low", "_next", "_refs", "_shortages",
-                 "_tracked")
+    __slots__ = ("_changed", "_last_q", "_last_v", "_next", "_open", "_shortages",
+                 "_untracked")
 
     def _setup(self) -> None:
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
-        #: the receipts since on hand last fell to zero, by number (the state's rows)
-        self._refs: dict[int, str] = {}
-        #: the next receipt number
+        #: the receipts whose units make up the stock, oldest first: ``[number, ref, remaining]``
+        #: (the state's rows, by number)
+        self._open: deque[list[Any]] = deque()
+        #: the next row number
         self._next = 0
         #: rows changed since the last take_changes (None: gone)
-        self._changed: dict[int, str | None] = {}
-        #: the lows of those receipts, oldest first: ``[low, first number]``, the lows rising
-        #: from old to new; a group runs from its first number to the next group's. No more
-        #: of a receipt than its low can still be on hand.
-        self._low: list[list[Any]] = []
-        #: whether ``_refs`` names every receipt since on hand was last zero: False for a
-        #: state stored before they were kept, until on hand next falls to zero
-        self._tracked = True
+        self._changed: dict[int, Any] = {}
+        #: units on hand older than every row: of a state stored before the rows were kept
+        #: (their receipts are unknown); taken first by issues
+        self._untracked = ZERO
 
-    def _received(self, ref: str | None) -> None:
-        """Note receipt ``ref``: its low is what is on hand now."""
-        if ref is None:
+    def _received(self, ref: str | None, quantity: Decimal) -> None:
+        """``quantity`` units of receipt ``ref`` went on hand (after filling shortages)."""
+        if quantity <= ZERO:
             return
-        qty = self._qty
-        if qty <= ZERO:  # it filled shortages only: none of it is on hand
+        rows = self._open
+        if rows and rows[-1][1] == ref:  # another part of the same receipt (lots, rows)
+            last = rows[-1]
+            last[2] += quantity
+            self._changed[last[0]] = [ref, str(last[2])]
             return
-        refs = self._refs
-        low = self._low
-        last = self._next - 1
-        if refs.get(last) == ref:  # another part of the same receipt (lots, rows): moved
-            del refs[last]
-            self._changed[last] = None
-            if low and low[-1][1] == last:
-                low.pop()
         n = self._next
         self._next = n + 1
-        refs[n] = ref
-        self._changed[n] = ref
-        if not low or low[-1][0] != qty:
-            low.append([qty, n])
+        rows.append([n, ref, quantity])
+        self._changed[n] = [ref, str(quantity)]
 
-    def _issued(self) -> None:
-        """On hand fell to ``_qty``: the receipts' lows fall with it."""
-        qty = self._qty
-        low = self._low
-        if qty <= ZERO:  # every unit received so far is gone
-            if self._refs:
-                changed = self._changed
-                for n in self._refs:
-                    changed[n] = None
-                self._refs.clear()
-            low.clear()
-            self._tracked = True
+    def _taken(self, quantity: Decimal, from_ref: str | None) -> None:
+        """``quantity`` units left the pool: the receipt ``from_ref``'s first (a return to
+        supplier), then the oldest; nothing left on hand: no row left."""
+        rows = self._open
+        changed = self._changed
+        if self._qty <= ZERO:  # every unit received so far is gone
+            for row in rows:
+                changed[row[0]] = None
+            rows.clear()
+            self._untracked = ZERO
             return
-        if not low or low[-1][0] <= qty:
-            return
-        first = 0
-        while low and low[-1][0] > qty:
-            first = low.pop()[1]  # the groups above merge into one, from the oldest's start
-        if not low or low[-1][0] != qty:
-            low.append([qty, first])
+        left = quantity
+        if from_ref is not None:
+            for row in reversed(rows):
+                if left <= ZERO:
+                    break
+                if row[1] == from_ref and row[2] > ZERO:
+                    take = row[2] if row[2] < left else left
+                    row[2] -= take
+                    left -= take
+                    changed[row[0]] = [row[1], str(row[2])] if row[2] else None
+            if left != quantity:
+                self._open = rows = deque(r for r in rows if r[2])
+        if left > ZERO and self._untracked > ZERO:
+            take = self._untracked if self._untracked < left else left
+            self._untracked -= take
+            left -= take
+        while left > ZERO and rows:
+            row = rows[0]
+            if row[2] <= left:
+                left -= row[2]
+                rows.popleft()
+                changed[row[0]] = None
+            else:
+                row[2] -= left
+                changed[row[0]] = [row[1], str(row[2])]
+                left = ZERO
 
-    def _low_of(self, ref: str) -> Decimal | None:
-        """The lowest on hand since receipt ``ref``: 0 for a receipt before on hand was last
-        zero, None when not known (a state stored before lows were kept)."""
-        refs = self._refs
-        for n in reversed(refs):  # the latest part of the receipt
-            if refs[n] == ref:
-                found: Decimal = ZERO
-                for level, first in self._low:
-                    if first > n:
-                        break
-                    found = level
-                return found
-        return ZERO if self._tracked else None
+    def _on_hand_of(self, ref: str, received: Decimal) -> Decimal:
+        """The units of receipt ``ref`` still on hand: its rows' remaining; for a receipt not
+        kept, none — unless units of unknown receipts remain (a state stored before the rows
+        were kept), which it may be among: ``min(received, those units)``."""
+        remaining = ZERO
+        for row in self._open:
+            if row[1] == ref:
+                remaining += row[2]
+        if remaining or self._untracked <= ZERO:
+            return remaining if remaining < received else received
+        return self._untracked if self._untracked < received else received
 
     @property
     def unit_cost(self) -> Decimal | None:
@@ -170,17 +178,20 @@ class MovingAverageValuation(ValuationBase):
             )
             self._qty += filled + rq
             self._val += released + rv
-            self._received(ref)
+            if self._qty > ZERO:  # the part not used to fill shortages is on hand
+                self._received(ref, rq if rq < self._qty else self._qty)
             return val
         self._qty += quantity
         self._val += val
-        self._received(ref)
+        if self._qty > ZERO:
+            self._received(ref, quantity if quantity < self._qty else self._qty)
         return val
 
     def issue(
         self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
     ) -> Decimal:
-        """Issue ``quantity`` at the current average; returns its cost (``from_ref`` ignored)."""
+        """Issue ``quantity`` at the current average; returns its cost. ``from_ref`` (a return
+        to supplier) names the receipt whose units leave first; it does not change the cost."""
         if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
                 or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
@@ -192,8 +203,7 @@ class MovingAverageValuation(ValuationBase):
             self._last_v = val
             self._qty = qty - quantity
             self._val = val - cost
-            if self._low:
-                self._issued()
+            self._taken(quantity, from_ref)
             return cost
         if quantity == qty:  # issuing everything takes exactly the remaining value
             cost = self._val
@@ -201,7 +211,7 @@ class MovingAverageValuation(ValuationBase):
             self._last_v = cost
             self._qty = qty - quantity
             self._val = cost - cost
-            self._issued()
+            self._taken(quantity, from_ref)
             return cost
         if not self._allow:
             raise insufficient(self.item, self.warehouse, quantity, qty)
@@ -223,7 +233,7 @@ class MovingAverageValuation(ValuationBase):
         self._shortages.open.append([short, est_value, ref])
         self._qty -= short
         self._val -= est_value
-        self._issued()
+        self._taken(short, None)
         return cost + est_value
 
     def add_landed_cost(
@@ -232,12 +242,12 @@ class MovingAverageValuation(ValuationBase):
         """Add landed cost to receipt ``ref`` of ``received_quantity`` units; returns the
         share kept in stock.
 
-        The pool does not know which units are left, so the units of the receipt still on hand
-        are taken as ``min(received, lowest on hand since the receipt)`` — none once on hand
-        has fallen to zero after it: that share raises the pool's value, the rest is a
-        ``landed_cost`` adjustment (to COGS). The pool keeps no per-receipt quantity, so
-        ``received_quantity`` is required. (A state stored before the lows were kept counts
-        ``min(received, on hand)`` for its older receipts until on hand next falls to zero.)
+        The receipt's units still on hand are those its rows keep (units leave oldest first,
+        see the module docstring): that share raises the pool's value, the rest is a
+        ``landed_cost`` adjustment (to COGS) — all of it once the receipt's units are gone.
+        ``received_quantity`` is required (the pool keeps no received quantity). A state stored
+        before the rows were kept counts ``min(received, units of unknown receipts)`` for a
+        receipt it does not know, until those units are gone.
         """
         amount = check_money(amount, self._quantum, "amount")
         if received_quantity is None:
@@ -245,12 +255,7 @@ class MovingAverageValuation(ValuationBase):
                            reason=f"moving average needs the quantity received by {ref}",
                            reason_zh=f"移动加权平均法需要 {ref} 的入库数量")
         received = check_quantity(received_quantity, "received_quantity")
-        on_hand = self._qty if self._qty < received else received
-        low = self._low_of(ref)
-        if low is not None and low < on_hand:
-            on_hand = low
-        if on_hand < 0:
-            on_hand = ZERO
+        on_hand = self._on_hand_of(ref, received)
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
         self._val += kept
@@ -276,20 +281,19 @@ class MovingAverageValuation(ValuationBase):
             "last": None if last_q is None else [str(last_q), str(self._last_v)],
             "default_cost": None if self._default_cost is None else str(self._default_cost),
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
-            "lows": [[str(level), first] for level, first in self._low],
             "next": self._next,
-            **({} if self._tracked else {"lows_from": "later"}),
+            **({"untracked": str(self._untracked)} if self._untracked else {}),
         }
 
     def to_state(self) -> dict[str, Any]:
-        """Plain data that restores this valuation exactly; the receipts since on hand was
-        last zero are ``"rows"``: ``[number, ref]``."""
+        """Plain data that restores this valuation exactly; the receipts whose units make up
+        the stock are ``"rows"``: ``[number, [ref, remaining]]``, oldest first."""
         state = self._header()
-        state["rows"] = [[n, ref] for n, ref in self._refs.items()]
+        state["rows"] = [[n, [ref, str(q)]] for n, ref, q in self._open]
         return state
 
     def take_changes(self) -> tuple[dict[str, Any], list[tuple[int, Any]]]:
-        """The header and the receipt rows added (or gone: ``None``) since the last call."""
+        """The header and the receipt rows changed (or gone: ``None``) since the last call."""
         changed = self._changed
         if not changed:
             return self._header(), []
@@ -310,22 +314,13 @@ class MovingAverageValuation(ValuationBase):
         if state["last"] is not None:
             v._last_q, v._last_v = dec(state["last"][0]), dec(state["last"][1])
         v._adjustments = [CostAdjustment.from_data(a) for a in state["adjustments"]]
-        lows = state.get("lows")
-        if lows is None:  # stored before the lows were kept: unknown until on hand is zero
-            v._tracked = v._qty <= 0
-        elif lows and isinstance(lows[0][1], list):  # the earlier form: [low, [refs]]
-            n = 0
-            for level, refs in lows:
-                v._low.append([dec(level), n])
-                for ref in refs:
-                    v._refs[n] = str(ref)
-                    n += 1
-            v._next = n
-            v._changed = dict(v._refs)  # every receipt is still to be a row
-            v._tracked = state.get("lows_from") is None
-        else:
-            v._low = [[dec(level), int(first)] for level, first in lows]
-            v._refs = {int(n): str(ref) for n, ref in state.get("rows", ())}
-            v._next = int(state.get("next", 0))
-            v._tracked = state.get("lows_from") is None
+        if "next" in state and "lows" not in state:
+            v._next = int(state["next"])
+            v._open = deque([int(n), ref, dec(q)] for n, (ref, q) in state.get("rows", ()))
+            v._untracked = dec(state.get("untracked", "0"))
+        elif v._qty > ZERO:  # stored before the rows were kept: its receipts are unknown
+            v._untracked = v._qty
+            for n, _ in state.get("rows", ()):  # rows of an intermediate form: dropped
+                v._changed[int(n)] = None
+                v._next = max(v._next, int(n) + 1)
         return v
