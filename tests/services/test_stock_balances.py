@@ -13,6 +13,8 @@ from jxc_core.ports import Storage
 from jxc_core.services import Jxc, ReserveLine
 from jxc_core.stock import Item, Warehouse
 
+from .support import HandClock
+
 D = Decimal
 T = dt.datetime(2026, 3, 2, 9)
 
@@ -68,3 +70,22 @@ def test_the_ledger_keeps_quantities_at_the_base_units_precision(
     assert [str(x.entry.quantity) for x in j.ledger("P", "W")] == ["5", "-1"]
     assert str(j.balance("P", "W").on_hand) == "4"
     j.storage.close()
+
+
+def test_a_lot_is_valued_as_its_share_of_the_scope(storage: Storage) -> None:
+    """FIFO keeps no value per lot: picked FEFO, lot B (dearer, expiring first) goes out at
+    lot A's layer (58.00 left for 16); each lot is its share. Once A is all the stock it is
+    worth all of the scope (40.00), and B at 0 is worth 0.00 (summing the lot's ledger gave A 30.00
+    and B 10.00 at quantity 0)."""
+    j = Jxc(storage, clock=HandClock(dt.datetime(2026, 3, 2, 9)))
+    j.define_item(Item("M", "milk", lot_tracked=True))
+    j.define_warehouse(Warehouse("W", "main"))
+    j.receive("M", "W", D(10), D("3.00"), lot="A", expiry=dt.date(2027, 6, 1))
+    j.receive("M", "W", D(10), D("4.00"), lot="B", expiry=dt.date(2027, 1, 1))
+    assert [j.balance("M", "W", lot=x).value for x in "AB"] == [D("35.00"), D("35.00")]
+    j.issue("M", "W", D(4))  # FEFO: 4 of B, costed at A's layer (12.00)
+    assert [j.balance("M", "W", lot=x).value for x in "AB"] == [D("36.25"), D("21.75")]
+    j.issue("M", "W", D(6), lot="B")
+    a, b = j.balance("M", "W", lot="A"), j.balance("M", "W", lot="B")
+    assert (b.on_hand, b.value) == (D(0), D("0.00"))
+    assert (a.on_hand, a.value) == (D(10), j.balance("M", "W").value)

@@ -24,7 +24,7 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from decimal import Decimal, DecimalException
+from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
 import attrs
@@ -3245,11 +3245,7 @@ class Jxc:
                        ZERO)
         value = ZERO
         if lot is not None:
-            # a lot's value: exact for specific identification (the lot is its layer);
-            # otherwise the value its movements carried in and out (ledger of the lot)
-            for wh in whs:
-                value += sum((e.value for e in uow.ledger.entries(item, wh)
-                              if e.lot == lot), ZERO)
+            value = self._lot_value(w, it, whs, lot, rows)
         else:
             for scope in {w.scope(it, wh) for wh in whs}:
                 state = uow.valuations.get(scope)
@@ -3262,6 +3258,43 @@ class Jxc:
             sum((b.demand for b in rows), ZERO),
             value.quantize(money_quantum(self.currency_digits)), unusable, uncovered,
         )
+
+    def _lot_value(self, w: _Work, item: Item, whs: list[str], lot: str,
+                   rows: list[Balance]) -> Decimal:
+        """The value of ``lot`` in ``whs``: its share of each costing scope's value.
+
+        Specific identification: the lot is its own layer, so its value is exact (costed by
+        organisation, the warehouses' share of the lot's layer by quantity). Any other method
+        keeps no value per lot (FIFO layers follow receipts, not lots): the lot's on hand at
+        the scope's unit cost, ``round_half_up(lot qty x scope value / scope qty)``, 0.00 when
+        the scope has no positive quantity — the cost a move of the lot is shown at. A lot at
+        quantity 0 is worth 0.00, and all of a scope's stock in one lot is worth exactly the
+        scope's value. The lots of a scope may add up to its value give or take a cent of
+        rounding each."""
+        quantum = money_quantum(self.currency_digits)
+        by_scope: dict[tuple[str, str], Decimal] = {}
+        for b in rows:
+            if b.lot == lot and b.warehouse in whs:
+                scope = w.scope(item, b.warehouse)
+                by_scope[scope] = by_scope.get(scope, ZERO) + b.on_hand
+        total = ZERO
+        for scope, qty in by_scope.items():
+            if not qty:
+                continue
+            state = w.uow.valuations.get(scope)
+            if state is None:
+                continue
+            v = valuation_from_state(state)
+            if isinstance(v, SpecificLotValuation):
+                lot_qty, lot_value = v.lot(lot)
+            else:
+                lot_qty, lot_value = v.quantity, v.value
+            if lot_qty <= 0:
+                continue
+            total += (lot_value if qty == lot_qty else
+                      DIVISION_CONTEXT.divide(qty * lot_value, lot_qty).quantize(
+                          quantum, ROUND_HALF_UP))
+        return total
 
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
