@@ -2989,25 +2989,44 @@ class Documents:
             value = values.get(line.line_no, ZERO)
             if reverse:
                 value = -value
+            # cancelled at standard cost: the units move at the standard of the day, the
+            # counter role is undone at what the line booked to it (its counters)
+            booked = (doc.counters.get(line.line_no, {}) if reverse and
+                      w.item(line.item).costing_method == "standard" else {})
             pair = (serials or {}).get(line.line_no)
             if pair is not None:  # its gain and its loss booked apart, as two lines would
                 assert posted is not None
                 gain, loss = self._moved_values(posted, line.line_no, reverse)
-                for part in (loss, gain):
+                at_loss = -booked["loss_value"] if "loss_value" in booked else loss
+                for part, at in ((loss, at_loss), (gain, booked.get("gain_value", gain))):
                     book.add(line, "inventory", part, debit=True)
-                    book.add(line, role, part, debit=False)
+                    self._book_counter_role(book, line, role, part, at)
                 counters[line.line_no] = {"quantity": q, "value": abs(value),
                                           "gained": Decimal(len(pair[0])), "gain_value": gain,
                                           "lost": Decimal(len(pair[1])), "loss_value": -loss}
                 continue
             if value or q:
                 book.add(line, "inventory", value, debit=True)
-                book.add(line, role, value, debit=False)
+                at = value
+                if "value" in booked:  # (kept unsigned: the sign of the line's quantity)
+                    at = booked["value"] if q > 0 else -booked["value"]
+                self._book_counter_role(book, line, role, value, at)
             if not base and q and line.unit is not None:  # counters are in base units
                 b = w.item(line.item).to_base(abs(q), line.unit)
                 q = b if q > 0 else -b
             counters[line.line_no] = {"quantity": q, "value": abs(value)}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
+
+    @staticmethod
+    def _book_counter_role(book: _Book, line: Line, role: str, value: Decimal,
+                           booked: Decimal) -> None:
+        """The counter side of a stock ``value`` moved by an adjustment or count line (signed
+        as the line posted it: + for units in): ``role`` takes ``booked`` — the value itself
+        when posting; cancelled under standard cost, what the line booked to it when posted —
+        and the difference, the revaluation of those units by new standards since (材料成本差
+        异), goes to ``material_variance`` as for a customer return."""
+        book.add(line, role, booked, debit=False)
+        book.add(line, "material_variance", value - booked, debit=False)
 
     @staticmethod
     def _moved_values(posted: Sequence[LedgerEntry], line_no: int, reverse: bool
@@ -3108,7 +3127,8 @@ class Documents:
                     gained, lost = self._count_moves(w, doc, line)
                     moves[line.line_no] = (gained, lost)
                     qty[line.line_no] = Decimal(len(gained) - len(lost))
-                    cost[line.line_no] = self._count_cost(w, item, line, when)
+                    if gained:  # (only a gain needs a cost, see below)
+                        cost[line.line_no] = self._count_cost(w, item, line, when)
                     continue
                 # against the book when the figure was entered (counts entered before it was
                 # kept: the book now)
@@ -3122,7 +3142,13 @@ class Documents:
                     parts = self._count_expired_parts(w, line, -qty[line.line_no])
                     if parts:
                         rows[line.line_no] = parts
-                cost[line.line_no] = self._count_cost(w, item, line, when)
+                if qty[line.line_no] > 0:
+                    # only a gain needs a cost: reading it loads the scope's valuation, which
+                    # the unit of work then stores, and a line that moves nothing in a
+                    # warehouse without stock would leave a state behind there that has no
+                    # balance row — one a new standard never reaches (it revalues the
+                    # warehouses with balances), so a later receipt came in at the old one
+                    cost[line.line_no] = self._count_cost(w, item, line, when)
         posted: list[LedgerEntry] = []
         out = self._signed_lines(w, doc, when, book, reverse, "count_gain_loss", qty, cost,
                                  rows, posted, base=base, serials=moves)
