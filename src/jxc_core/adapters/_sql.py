@@ -60,6 +60,14 @@ def dup(table: str, key: object) -> JxcError:
     return JxcError("duplicate_key", table=table, key=key)
 
 
+def refused_row(table: str, exc: BaseException) -> JxcError:
+    """A row refused by a constraint other than a unique key (a NOT NULL column given None):
+    ``configuration`` naming the table."""
+    return JxcError("configuration", field=table,
+                    reason=f"{table}: a row the store cannot keep ({exc})",
+                    reason_zh=f"{table}：存储无法保存的行（{exc}）")
+
+
 def unstorable(field: str, exc: UnicodeEncodeError) -> JxcError:
     """A text the store cannot keep (a lone surrogate): ``invalid_text``."""
     return JxcError("invalid_text", field=field, value=repr(exc.object), position=exc.start)

@@ -30,44 +30,17 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import json
 import os
 import threading
 import uuid
 from collections.abc import Hashable, Iterable, Sequence
-from types import TracebackType
 from typing import Any, Self
 
-from jxc_core.adapters import _json, _sql
+from jxc_core.adapters import _json, _repos, _sql
 from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
-from jxc_core.ports import (
-    BalanceRepository,
-    CheckpointRepository,
-    DocumentRepository,
-    Event,
-    IdempotencyRepository,
-    JournalRepository,
-    LedgerRepository,
-    MasterDataRepository,
-    OutboxRepository,
-    RecordRepository,
-    ReservationRepository,
-    SequenceRepository,
-    SerialRepository,
-    ValuationChange,
-    ValuationRepository,
-)
-from jxc_core.stock.model import (
-    Balance,
-    Item,
-    LedgerEntry,
-    Lot,
-    Party,
-    Reservation,
-    Warehouse,
-)
+from jxc_core.ports import Event, ValuationChange
+from jxc_core.stock.model import LedgerEntry
 
 __all__ = ["LOCK_KEY", "MIGRATIONS", "TABLES", "PostgresStorage"]
 
@@ -137,9 +110,12 @@ TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "va
           "checkpoints", "reservations", "serials", "outbox", "idempotency", "sequences",
           "documents", "journal", "parties", "records")
 
+#: the statements of the shared repositories (``_repos``), in PostgreSQL's text
+_SQL = _repos.Statements(_repos.Dialect(
+    param="%s", replace=False, made="seq", prefix="left(key, ?::integer)",
+    undelivered="NOT delivered", unique=" ON CONFLICT DO NOTHING"))
+
 _ENGINE = ("PostgreSQL", "PostgreSQL")
-_dumps = _json.dumps
-_text = _json.text
 _payload = _json.payload
 
 #: psycopg, imported by the first PostgresStorage (``import jxc_core`` works without it)
@@ -205,11 +181,13 @@ def _nul(field: str, exc: BaseException) -> JxcError:
                     reason_zh=f"{field}：PostgreSQL 无法在文本中保存 NUL 字符（U+0000）（{exc}）")
 
 
-class PostgresUnitOfWork:
+class PostgresUnitOfWork(_repos.SqlUnitOfWork):
     """One transaction holding the advisory lock; see the module docstring."""
 
+    sql = _SQL
+
     def __init__(self, storage: PostgresStorage) -> None:
-        self._storage = storage
+        self._storage: PostgresStorage = storage
         self._con: Any = None
         self._open = False
         self._active = False
@@ -221,19 +199,7 @@ class PostgresUnitOfWork:
         self._wrote = False
         #: the error after which the transaction is lost (aborted on the server, or gone)
         self._lost: JxcError | None = None
-        self.master: MasterDataRepository = self
-        self.ledger: LedgerRepository = _Ledger(self)
-        self.balances: BalanceRepository = _Balances(self)
-        self.valuations: ValuationRepository = _Valuations(self)
-        self.checkpoints: CheckpointRepository = _Checkpoints(self)
-        self.reservations: ReservationRepository = _Reservations(self)
-        self.serials: SerialRepository = _Serials(self)
-        self.documents: DocumentRepository = _Documents(self)
-        self.journal: JournalRepository = _Journal(self)
-        self.records: RecordRepository = _Records(self)
-        self.outbox: OutboxRepository = _Outbox(self)
-        self.idempotency: IdempotencyRepository = _Idempotency(self)
-        self.sequences: SequenceRepository = _Sequences(self)
+        self._attach(_Ledger(self), _Valuations(self), _Outbox(self))
 
     def __enter__(self) -> Self:
         storage = self._storage
@@ -250,23 +216,9 @@ class PostgresUnitOfWork:
         self._lost = None
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._active:
-            self._local.busy = False
-        self._active = False
-        try:
-            self.rollback()
-        except JxcError:
-            if exc is None:
-                raise
-        if exc is not None and _pg is not None and isinstance(exc, _pg.Error):
-            # raised by psycopg inside the block without passing through a repository
-            raise self._fail(exc, "unit of work") from exc
+    def _driver_error(self, exc: BaseException) -> bool:
+        # raised by psycopg inside the block without passing through a repository
+        return _pg is not None and isinstance(exc, _pg.Error)
 
     def commit(self) -> None:
         if not self._active:
@@ -350,9 +302,7 @@ class PostgresUnitOfWork:
         if isinstance(exc, pg.errors.UniqueViolation):
             error: JxcError = _sql.dup(table, keys)
         elif isinstance(exc, pg.IntegrityError):
-            error = JxcError("configuration", field=table,
-                             reason=f"{table}: a row the store cannot keep ({exc})",
-                             reason_zh=f"{table}：存储无法保存的行（{exc}）")
+            error = _sql.refused_row(table, exc)
         elif isinstance(exc, pg.Error):
             error = _storage_error(self._storage.path, exc)
         else:
@@ -434,155 +384,21 @@ class PostgresUnitOfWork:
             raise self._fail(exc, "read") from exc
         return rows
 
-    # master data
-    def get_item(self, code: str) -> Item | None:
-        rows = self._q("SELECT data FROM items WHERE code = %s", (code,))
-        return Item.from_data(json.loads(rows[0][0])) if rows else None
 
-    def put_item(self, item: Item) -> None:
-        self._x("items", "INSERT INTO items VALUES (%s, %s) ON CONFLICT (code) "
-                "DO UPDATE SET data = excluded.data",
-                (item.code, json.dumps(item.to_data(), ensure_ascii=False)))
-
-    def get_warehouse(self, code: str) -> Warehouse | None:
-        rows = self._q("SELECT data FROM warehouses WHERE code = %s", (code,))
-        return Warehouse.from_data(json.loads(rows[0][0])) if rows else None
-
-    def put_warehouse(self, warehouse: Warehouse) -> None:
-        self._x("warehouses", "INSERT INTO warehouses VALUES (%s, %s) ON CONFLICT (code) "
-                "DO UPDATE SET data = excluded.data",
-                (warehouse.code, json.dumps(warehouse.to_data(), ensure_ascii=False)))
-
-    def get_lot(self, item: str, code: str) -> Lot | None:
-        rows = self._q("SELECT expiry FROM lots WHERE item = %s AND code = %s", (item, code))
-        if not rows:
-            return None
-        return Lot(item, code, None if rows[0][0] is None else dt.date.fromisoformat(rows[0][0]))
-
-    def put_lot(self, lot: Lot) -> None:
-        self._x("lots", "INSERT INTO lots VALUES (%s, %s, %s) ON CONFLICT (item, code) "
-                "DO UPDATE SET expiry = excluded.expiry",
-                (lot.item, lot.code, None if lot.expiry is None else lot.expiry.isoformat()))
-
-    def get_party(self, code: str) -> Party | None:
-        rows = self._q("SELECT code, name, kind FROM parties WHERE code = %s", (code,))
-        return Party(rows[0][0], rows[0][1], rows[0][2]) if rows else None
-
-    def put_party(self, party: Party) -> None:
-        self._x("parties", "INSERT INTO parties VALUES (%s, %s, %s) ON CONFLICT (code) "
-                "DO UPDATE SET name = excluded.name, kind = excluded.kind",
-                (party.code, party.name, party.kind))
-
-
-class _Repo:
-    def __init__(self, uow: PostgresUnitOfWork) -> None:
-        self.u = uow
-
-
-_LEDGER = ("entry_no, item, warehouse, location, lot, quantity, value, posted_at, kind, "
-           "doc_type, doc_id, line_no, from_ref")
-_entry = _sql.entry
-
-
-class _Ledger(_Repo):
+class _Ledger(_repos.Ledger["PostgresUnitOfWork"]):
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
             fault("ledger")
         rows = _sql.ledger_rows(entries)
-        if len(rows) == 1:
-            self.u._insert("ledger", f"INSERT INTO ledger ({_LEDGER}) VALUES "
-                           "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                           rows[0], [entries[0].entry_no])
+        if len(rows) == 1:  # no savepoint: a duplicate writes nothing and aborts nothing
+            self.u._insert("ledger", self.s.ledger_add_unique, rows[0],
+                           [entries[0].entry_no])
             return
-        self.u._many("ledger", f"INSERT INTO ledger ({_LEDGER}) VALUES "
-                     "(%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", rows,
-                     [e.entry_no for e in entries])
-
-    def entries(
-        self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
-    ) -> list[LedgerEntry]:
-        sql = f"SELECT {_LEDGER} FROM ledger WHERE item = %s"
-        args: list[Any] = [item]
-        if warehouse is not None:
-            sql += " AND warehouse = %s"
-            args.append(warehouse)
-        if until is not None:
-            sql += " AND posted_at <= %s"
-            args.append(until.isoformat())
-        return [_entry(r) for r in self.u._q(sql + " ORDER BY entry_no", args)]
-
-    def after(
-        self,
-        item: str,
-        warehouse: str | None,
-        since: dt.datetime | None = None,
-        entry_no: int = 0,
-    ) -> list[LedgerEntry]:
-        sql = f"SELECT {_LEDGER} FROM ledger WHERE item = %s"
-        args: list[Any] = [item]
-        if warehouse is not None:
-            sql += " AND warehouse = %s"
-            args.append(warehouse)
-        if since is not None:
-            sql += " AND (posted_at > %s OR (posted_at = %s AND entry_no > %s))"
-            args += [since.isoformat(), since.isoformat(), entry_no]
-        rows = self.u._q(sql + " ORDER BY posted_at, entry_no", args)
-        return [_entry(r) for r in rows]
-
-    def has_document(self, doc_id: str) -> bool:
-        return bool(self.u._q("SELECT 1 FROM ledger WHERE doc_id = %s LIMIT 1", (doc_id,)))
-
-    def count(self) -> int:
-        n: int = self.u._q("SELECT COUNT(*) FROM ledger")[0][0]
-        return n
+        self.u._many("ledger", self.s.ledger_add, rows, [e.entry_no for e in entries])
 
 
-_BALANCE = "item, warehouse, location, lot, on_hand, held, on_order, demand"
-_balance = _sql.balance
-
-
-class _Balances(_Repo):
-    def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
-        if warehouse is None:
-            rows = self.u._q(f"SELECT {_BALANCE} FROM balances WHERE item = %s "
-                             "ORDER BY warehouse, location, lot", (item,))
-        else:
-            rows = self.u._q(f"SELECT {_BALANCE} FROM balances WHERE item = %s AND "
-                             "warehouse = %s ORDER BY location, lot", (item, warehouse))
-        return [_balance(r) for r in rows]
-
-    def put(self, rows: Sequence[Balance]) -> None:
-        fault = self.u._storage.fault
-        if fault is not None:
-            fault("balances")
-        if rows:  # all rows or none (_many)
-            self.u._many(
-                "balances", f"INSERT INTO balances ({_BALANCE}) VALUES "
-                "(%s,%s,%s,%s,%s,%s,%s,%s) ON CONFLICT (item, warehouse, location, lot) DO "
-                "UPDATE SET on_hand = excluded.on_hand, held = excluded.held, "
-                "on_order = excluded.on_order, demand = excluded.demand",
-                _sql.balance_rows(rows), None)  # an upsert: no duplicate key to name
-
-    def all(self) -> list[Balance]:
-        return [_balance(r) for r in self.u._q(f"SELECT {_BALANCE} FROM balances")]
-
-
-class _Valuations(_Repo):
-    def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT state FROM valuations WHERE item = %s AND scope = %s", scope)
-        if not rows:
-            return None
-        state: dict[str, Any] = json.loads(rows[0][0])
-        parts = self.u._q("SELECT key, data FROM valuation_rows WHERE item = %s AND "
-                          "scope = %s ORDER BY key", scope)
-        if parts:
-            state["rows"] = [[k, json.loads(d)] for k, d in parts]
-        return state
-
-    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.write([ValuationChange.of_state(scope, state)])
-
+class _Valuations(_repos.Valuations["PostgresUnitOfWork"]):
     def write(self, changes: Sequence[ValuationChange]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
@@ -599,27 +415,14 @@ class _Valuations(_Repo):
             cur = con.cursor()
             if w.partial:
                 missing = []
+                update = self.s.valuation_update
                 for row in w.partial:
-                    cur.execute("UPDATE valuations SET state = %s, version = version + 1 "
-                                "WHERE item = %s AND scope = %s", row)
+                    cur.execute(update, row)
                     if cur.rowcount != 1:
                         missing.append([row[1], row[2]])
                 if missing:
                     raise JxcError("not_found", kind="valuation", key=missing[0])
-            if w.whole:
-                cur.executemany("DELETE FROM valuation_rows WHERE item = %s AND scope = %s",
-                                w.whole)
-                cur.executemany(
-                    "INSERT INTO valuations (item, scope, state, version) VALUES "
-                    "(%s, %s, %s, 1) ON CONFLICT (item, scope) DO UPDATE SET "
-                    "state = excluded.state, version = valuations.version + 1", w.whole_rows)
-            if w.upserts:
-                cur.executemany("INSERT INTO valuation_rows VALUES (%s, %s, %s, %s) "
-                                "ON CONFLICT (item, scope, key) DO UPDATE SET "
-                                "data = excluded.data", w.upserts)
-            if w.deletes:
-                cur.executemany("DELETE FROM valuation_rows WHERE item = %s AND scope = %s "
-                                "AND key = %s", w.deletes)
+            self._write_rows(cur, w)
             con.execute("RELEASE SAVEPOINT jxc_valuations")
         except BaseException as exc:
             u._undo("jxc_valuations")
@@ -627,197 +430,8 @@ class _Valuations(_Repo):
                 raise u._fail(exc, "valuations", [c.scope for c in changes]) from exc
             raise
 
-    def version(self, scope: tuple[str, str]) -> int | None:
-        rows = self.u._q("SELECT version FROM valuations WHERE item = %s AND scope = %s",
-                         scope)
-        return int(rows[0][0]) if rows else None
 
-
-class _Checkpoints(_Repo):
-    def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
-            state: dict[str, Any]) -> None:
-        self.u._x("checkpoints", "INSERT INTO checkpoints VALUES (%s, %s, %s, %s, %s) "
-                  "ON CONFLICT (item, scope, posted_at, entry_no) DO UPDATE SET "
-                  "state = excluded.state",
-                  (scope[0], scope[1], posted_at.isoformat(), entry_no, _dumps(state)))
-
-    def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
-               ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
-        rows = self.u._q(
-            "SELECT posted_at, entry_no, state FROM checkpoints WHERE item = %s AND "
-            "scope = %s AND posted_at <= %s ORDER BY posted_at DESC, entry_no DESC LIMIT 1",
-            (scope[0], scope[1], at_or_before.isoformat()))
-        if not rows:
-            return None
-        return dt.datetime.fromisoformat(rows[0][0]), rows[0][1], json.loads(rows[0][2])
-
-    def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
-        self.u._x("checkpoints",
-                  "DELETE FROM checkpoints WHERE item = %s AND scope = %s AND posted_at > %s",
-                  (scope[0], scope[1], posted_at.isoformat()))
-
-
-_RESERVATION = "reservation_id, item, warehouse, lot, demand, quantity, expires_at"
-_reservation = _sql.reservation
-
-
-class _Reservations(_Repo):
-    # in the order they were made (seq), as the memory adapter keeps them
-    def for_item(self, item: str, warehouse: str) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q(
-            f"SELECT {_RESERVATION} FROM reservations WHERE item = %s AND warehouse = %s "
-            "ORDER BY seq", (item, warehouse))]
-
-    def for_demand(self, demand: str) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q(
-            f"SELECT {_RESERVATION} FROM reservations WHERE demand = %s ORDER BY seq",
-            (demand,))]
-
-    def add(self, reservation: Reservation) -> None:
-        self.u._insert("reservations", f"INSERT INTO reservations ({_RESERVATION}) VALUES "
-                       "(%s,%s,%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING",
-                       _sql.reservation_row(reservation), reservation.reservation_id)
-
-    def replace(self, reservation: Reservation) -> None:
-        """In place when it keeps its (item, warehouse) and demand; else as a new one, after
-        the others (as the memory adapter does)."""
-        r = reservation
-        cur = self.u._x("reservations", "UPDATE reservations SET lot = %s, quantity = %s, "
-                        "expires_at = %s WHERE reservation_id = %s AND item = %s AND "
-                        "warehouse = %s AND demand = %s",
-                        (r.lot, str(r.quantity),
-                         None if r.expires_at is None else r.expires_at.isoformat(),
-                         r.reservation_id, r.item, r.warehouse, r.demand))
-        if cur.rowcount == 0:
-            self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = %s",
-                      (r.reservation_id,))
-            self.u._x("reservations", f"INSERT INTO reservations ({_RESERVATION}) VALUES "
-                      "(%s,%s,%s,%s,%s,%s,%s)", _sql.reservation_row(r))
-
-    def remove(self, reservation_id: str) -> None:
-        self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = %s",
-                  (reservation_id,))
-
-    def all(self) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q(
-            f"SELECT {_RESERVATION} FROM reservations ORDER BY seq")]
-
-
-class _Documents(_Repo):
-    def get(self, doc_id: str) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT data FROM documents WHERE doc_id = %s", (doc_id,))
-        if not rows:
-            return None
-        data: dict[str, Any] = json.loads(rows[0][0])
-        return data
-
-    def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
-        self.u._x("documents", "INSERT INTO documents (doc_id, doc_type, state, data) VALUES "
-                  "(%s, %s, %s, %s) ON CONFLICT (doc_id) DO UPDATE SET doc_type = "
-                  "excluded.doc_type, state = excluded.state, data = excluded.data",
-                  (doc_id, doc_type, state, _text(data)))
-
-    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
-        sql = "SELECT doc_id FROM documents WHERE TRUE"
-        args: list[Any] = []
-        if doc_type is not None:
-            sql += " AND doc_type = %s"
-            args.append(doc_type)
-        if state is not None:
-            sql += " AND state = %s"
-            args.append(state)
-        return [r[0] for r in self.u._q(sql + " ORDER BY seq", args)]
-
-
-class _Journal(_Repo):
-    """Stored as the SQLite adapter stores it (``_sql.journal_batches``): a table row per
-    run of rows with the same document and keys, keyed by the position of its first row."""
-
-    def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        fault = self.u._storage.fault
-        if fault is not None:
-            fault("journal")
-        batches = _sql.journal_batches(rows)
-        if batches:
-            u = self.u
-            u._tx()
-            last = u._q("SELECT pos + n FROM journal ORDER BY pos DESC LIMIT 1")
-            pos = last[0][0] if last else 0
-            placed = []
-            for doc_id, text, n in batches:
-                placed.append((pos, n, doc_id, text))
-                pos += n
-            u._many("journal", "INSERT INTO journal (pos, n, doc_id, data) VALUES "
-                    "(%s, %s, %s, %s)", placed, [p[0] for p in placed])
-
-    def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
-        if doc_id is None:
-            found = self.u._q("SELECT data FROM journal ORDER BY pos")
-        else:
-            found = self.u._q("SELECT data FROM journal WHERE doc_id = %s ORDER BY pos",
-                              (doc_id,))
-        return [r for (text,) in found for r in _sql.journal_rows(text)]
-
-    def since(self, position: int) -> list[dict[str, Any]]:
-        if position < 0:
-            raise ValueError(f"position must not be negative, got {position}")
-        found = self.u._q(
-            "SELECT pos, data FROM journal WHERE pos >= COALESCE((SELECT pos FROM journal "
-            "WHERE pos <= %s ORDER BY pos DESC LIMIT 1), 0) ORDER BY pos", (position,))
-        out: list[dict[str, Any]] = []
-        for pos, text in found:
-            rows = _sql.journal_rows(text)
-            out.extend(rows[position - pos:] if pos < position else rows)
-        return out
-
-
-class _Records(_Repo):
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT data FROM records WHERE kind = %s AND key = %s", (kind, key))
-        if not rows:
-            return None
-        data: dict[str, Any] = json.loads(rows[0][0])
-        return data
-
-    def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        self.u._x("records", "INSERT INTO records (kind, key, data) VALUES (%s, %s, %s) "
-                  "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
-                  (kind, key, _text(data)))
-
-    def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-        # the lower bound keeps the index ("C" collation: code point order); left() counts
-        # characters, as len() does
-        rows = self.u._q("SELECT key, data FROM records WHERE kind = %s AND key >= %s "
-                         "AND left(key, %s::integer) = %s ORDER BY seq",
-                         (kind, prefix, len(prefix), prefix))
-        return [(r[0], json.loads(r[1])) for r in rows]
-
-
-class _Serials(_Repo):
-    def where(self, item: str, serial: str) -> str | None:
-        rows = self.u._q("SELECT warehouse FROM serials WHERE item = %s AND serial = %s",
-                         (item, serial))
-        return rows[0][0] if rows else None
-
-    def set(self, item: str, serial: str, warehouse: str | None) -> None:
-        if warehouse is None:
-            self.u._x("serials", "DELETE FROM serials WHERE item = %s AND serial = %s",
-                      (item, serial))
-        else:
-            self.u._x("serials", "INSERT INTO serials VALUES (%s, %s, %s) ON CONFLICT "
-                      "(item, serial) DO UPDATE SET warehouse = excluded.warehouse",
-                      (item, serial, warehouse))
-
-    def in_warehouse(self, item: str, warehouse: str) -> list[str]:
-        # the index serials_place, in its order: the "C" collation orders UTF-8 bytes, the
-        # code point order of ``sorted``
-        return [r[0] for r in self.u._q("SELECT serial FROM serials WHERE item = %s AND "
-                                        "warehouse = %s ORDER BY serial", (item, warehouse))]
-
-
-class _Outbox(_Repo):
-    _SQL = "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (%s,%s,%s,%s)"
-
+class _Outbox(_repos.Outbox["PostgresUnitOfWork"]):
     def add(self, events: Iterable[Event]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
@@ -825,16 +439,10 @@ class _Outbox(_Repo):
         rows = [(e.event_id, e.type, e.occurred_at.isoformat(),
                  _payload(e.payload)) for e in events]
         if len(rows) == 1:
-            self.u._insert("outbox", self._SQL + " ON CONFLICT DO NOTHING", rows[0],
+            self.u._insert("outbox", self.s.outbox_add_unique, rows[0],
                            [rows[0][0]])
             return
-        self.u._many("outbox", self._SQL, rows, [r[0] for r in rows])
-
-    def pending(self, limit: int = 1000) -> list[Event]:
-        rows = self.u._q("SELECT event_id, type, occurred_at, payload FROM outbox "
-                         "WHERE NOT delivered ORDER BY seq LIMIT %s", (limit,))
-        return [Event(r[0], r[1], dt.datetime.fromisoformat(r[2]), json.loads(r[3]))
-                for r in rows]
+        self.u._many("outbox", self.s.outbox_add, rows, [r[0] for r in rows])
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
         fault = self.u._storage.fault
@@ -843,26 +451,6 @@ class _Outbox(_Repo):
         if event_ids:
             self.u._x("outbox", "UPDATE outbox SET delivered = TRUE WHERE event_id = ANY(%s)",
                       (list(event_ids),))
-
-
-class _Idempotency(_Repo):
-    def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        rows = self.u._q("SELECT fingerprint, result FROM idempotency WHERE key = %s", (key,))
-        return (rows[0][0], json.loads(rows[0][1])) if rows else None
-
-    def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
-        self.u._insert("idempotency", "INSERT INTO idempotency VALUES (%s, %s, %s) "
-                       "ON CONFLICT DO NOTHING",
-                       (key, fingerprint, json.dumps(result, ensure_ascii=False)), key)
-
-
-class _Sequences(_Repo):
-    def next(self, name: str, count: int = 1) -> int:
-        last: int = self.u._x(
-            "sequences", "INSERT INTO sequences VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-            "SET value = sequences.value + excluded.value RETURNING value",
-            (name, count)).fetchone()[0]
-        return last - count + 1
 
 
 class PostgresStorage:

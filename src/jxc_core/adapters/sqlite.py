@@ -24,9 +24,7 @@
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import itertools
-import json
 import os
 import random
 import sqlite3
@@ -34,39 +32,13 @@ import threading
 import time
 import weakref
 from collections.abc import Hashable, Iterable, Sequence
-from decimal import Decimal
-from types import TracebackType
 from typing import Any, Self
 
-from jxc_core.adapters import _json, _sql
+from jxc_core.adapters import _json, _repos, _sql
 from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
-from jxc_core.ports import (
-    BalanceRepository,
-    CheckpointRepository,
-    DocumentRepository,
-    Event,
-    IdempotencyRepository,
-    JournalRepository,
-    LedgerRepository,
-    MasterDataRepository,
-    OutboxRepository,
-    RecordRepository,
-    ReservationRepository,
-    SequenceRepository,
-    SerialRepository,
-    ValuationChange,
-    ValuationRepository,
-)
-from jxc_core.stock.model import (
-    Balance,
-    Item,
-    LedgerEntry,
-    Lot,
-    Party,
-    Reservation,
-    Warehouse,
-)
+from jxc_core.ports import Event, ValuationChange
+from jxc_core.stock.model import LedgerEntry
 
 __all__ = ["CHECKPOINT_EVERY_COMMITS", "LEDGER_HAS_DOC", "MIGRATIONS", "SAFETY_CHECKPOINT_PAGES",
            "SERIALS_IN", "SqliteStorage"]
@@ -168,14 +140,21 @@ TABLES = ("items", "warehouses", "lots", "ledger", "balances", "valuations", "va
           "reservations", "serials", "outbox", "idempotency", "sequences", "documents",
           "journal", "parties", "records")
 
-_D = Decimal
-
-
 # encoders made once (json.dumps builds a new encoder on every call)
-_dumps = _json.dumps
-_text = _json.text
 _payload = _json.payload
 
+
+#: the statements of the shared repositories (``_repos``), in SQLite's text
+_SQL = _repos.Statements(_repos.Dialect(
+    param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
+    undelivered="delivered = 0", unique=""))
+
+#: whether a document number is in the ledger: read through the index ``ledger_doc``
+LEDGER_HAS_DOC = _SQL.ledger_has_doc
+#: ``SerialRepository.in_warehouse``: answered by the index ``serials_place`` (item,
+#: warehouse, serial) in its order (BINARY collation orders UTF-8 bytes, which is the code
+#: point order of ``sorted``), not by a scan of every serial
+SERIALS_IN = _SQL.serials_in
 
 #: serials of the connections made in this process (see ``SqliteUnitOfWork.stamp``)
 _SERIALS = itertools.count(1)
@@ -187,9 +166,7 @@ def _integrity(table: str, key: object, exc: sqlite3.IntegrityError) -> JxcError
     NOT NULL column given None) is not a duplicate: ``configuration`` naming the table."""
     if "UNIQUE" in str(exc) or "PRIMARY KEY" in str(exc):
         return _dup(table, key)
-    return JxcError("configuration", field=table,
-                    reason=f"{table}: a row the store cannot keep ({exc})",
-                    reason_zh=f"{table}：存储无法保存的行（{exc}）")
+    return _sql.refused_row(table, exc)
 
 
 _dup = _sql.dup
@@ -227,11 +204,13 @@ def _storage_error(path: str, exc: sqlite3.Error | None, problem: str | None = N
     return _sql.storage_error(path, problem, _ENGINE, None if exc is None else str(exc), doing)
 
 
-class SqliteUnitOfWork:
+class SqliteUnitOfWork(_repos.SqlUnitOfWork):
     """One ``BEGIN IMMEDIATE`` transaction; see the module docstring."""
 
+    sql = _SQL
+
     def __init__(self, storage: SqliteStorage) -> None:
-        self._storage = storage
+        self._storage: SqliteStorage = storage
         try:
             self._con = storage._connection()
         except sqlite3.Error as exc:  # the file went away, or is damaged
@@ -248,19 +227,7 @@ class SqliteUnitOfWork:
         self._dv: int | None = None
         #: the error after which SQLite rolled this unit of work's transaction back itself
         self._lost: JxcError | None = None
-        self.master: MasterDataRepository = self
-        self.ledger: LedgerRepository = _Ledger(self)
-        self.balances: BalanceRepository = _Balances(self)
-        self.valuations: ValuationRepository = _Valuations(self)
-        self.checkpoints: CheckpointRepository = _Checkpoints(self)
-        self.reservations: ReservationRepository = _Reservations(self)
-        self.serials: SerialRepository = _Serials(self)
-        self.documents: DocumentRepository = _Documents(self)
-        self.journal: JournalRepository = _Journal(self)
-        self.records: RecordRepository = _Records(self)
-        self.outbox: OutboxRepository = _Outbox(self)
-        self.idempotency: IdempotencyRepository = _Idempotency(self)
-        self.sequences: SequenceRepository = _Sequences(self)
+        self._attach(_Ledger(self), _Valuations(self), _Outbox(self))
 
     def __enter__(self) -> Self:
         local = self._storage._local
@@ -278,25 +245,11 @@ class SqliteUnitOfWork:
         self._dv = None
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._active:
-            self._local.busy = False
-        self._active = False
-        try:
-            self.rollback()
-        except JxcError:
-            if exc is None:
-                raise
-            # the error in flight is the one the caller needs to see
-        if (isinstance(exc, sqlite3.DatabaseError)
-                and not isinstance(exc, sqlite3.IntegrityError)):
-            # raised by SQLite inside the block without passing through a repository
-            raise self._fail(exc, "unit of work") from exc
+    def _driver_error(self, exc: BaseException) -> bool:
+        # raised by SQLite inside the block without passing through a repository (an
+        # IntegrityError is the caller's own)
+        return (isinstance(exc, sqlite3.DatabaseError)
+                and not isinstance(exc, sqlite3.IntegrityError))
 
     def commit(self) -> None:
         if not self._active:
@@ -439,146 +392,24 @@ class SqliteUnitOfWork:
         except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
             raise self._fail(exc, "read") from exc
 
-    # master data
-    def get_item(self, code: str) -> Item | None:
-        rows = self._q("SELECT data FROM items WHERE code = ?", (code,))
-        return Item.from_data(json.loads(rows[0][0])) if rows else None
-
-    def put_item(self, item: Item) -> None:
-        self._x("items", "INSERT OR REPLACE INTO items VALUES (?, ?)",
-                (item.code, json.dumps(item.to_data(), ensure_ascii=False)))
-
-    def get_warehouse(self, code: str) -> Warehouse | None:
-        rows = self._q("SELECT data FROM warehouses WHERE code = ?", (code,))
-        return Warehouse.from_data(json.loads(rows[0][0])) if rows else None
-
-    def put_warehouse(self, warehouse: Warehouse) -> None:
-        self._x("warehouses", "INSERT OR REPLACE INTO warehouses VALUES (?, ?)",
-                (warehouse.code, json.dumps(warehouse.to_data(), ensure_ascii=False)))
-
-    def get_lot(self, item: str, code: str) -> Lot | None:
-        rows = self._q("SELECT expiry FROM lots WHERE item = ? AND code = ?", (item, code))
-        if not rows:
-            return None
-        return Lot(item, code, None if rows[0][0] is None else dt.date.fromisoformat(rows[0][0]))
-
-    def get_party(self, code: str) -> Party | None:
-        rows = self._q("SELECT code, name, kind FROM parties WHERE code = ?", (code,))
-        return Party(rows[0][0], rows[0][1], rows[0][2]) if rows else None
-
-    def put_party(self, party: Party) -> None:
-        self._x("parties", "INSERT OR REPLACE INTO parties VALUES (?, ?, ?)",
-                (party.code, party.name, party.kind))
-
-    def put_lot(self, lot: Lot) -> None:
-        self._x("lots", "INSERT OR REPLACE INTO lots VALUES (?, ?, ?)",
-                (lot.item, lot.code, None if lot.expiry is None else lot.expiry.isoformat()))
+    def _insert(self, table: str, sql: str, args: Sequence[Any], key: object) -> None:
+        """One row under a unique key: a duplicate is ``duplicate_key`` naming ``key``."""
+        try:
+            self._x(table, sql, args)
+        except sqlite3.IntegrityError as exc:
+            raise _integrity(table, key, exc) from exc
 
 
-class _Repo:
-    def __init__(self, uow: SqliteUnitOfWork) -> None:
-        self.u = uow
-
-
-_entry = _sql.entry
-
-#: whether a document number is in the ledger: read through the index ``ledger_doc``
-LEDGER_HAS_DOC = "SELECT 1 FROM ledger WHERE doc_id = ? LIMIT 1"
-
-
-class _Ledger(_Repo):
+class _Ledger(_repos.Ledger["SqliteUnitOfWork"]):
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
             fault("ledger")
         rows = _sql.ledger_rows(entries)
-        self.u._many("ledger", "INSERT INTO ledger VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows,
-                     [e.entry_no for e in entries])
-
-    def entries(
-        self, item: str, warehouse: str | None = None, until: dt.datetime | None = None
-    ) -> list[LedgerEntry]:
-        sql = "SELECT * FROM ledger WHERE item = ?"
-        args: list[Any] = [item]
-        if warehouse is not None:
-            sql += " AND warehouse = ?"
-            args.append(warehouse)
-        if until is not None:
-            sql += " AND posted_at <= ?"
-            args.append(until.isoformat())
-        return [_entry(r) for r in self.u._q(sql + " ORDER BY entry_no", args)]
-
-    def after(
-        self,
-        item: str,
-        warehouse: str | None,
-        since: dt.datetime | None = None,
-        entry_no: int = 0,
-    ) -> list[LedgerEntry]:
-        sql = "SELECT * FROM ledger WHERE item = ?"
-        args: list[Any] = [item]
-        if warehouse is not None:
-            sql += " AND warehouse = ?"
-            args.append(warehouse)
-        if since is not None:
-            sql += " AND (posted_at > ? OR (posted_at = ? AND entry_no > ?))"
-            args += [since.isoformat(), since.isoformat(), entry_no]
-        rows = self.u._q(sql + " ORDER BY posted_at, entry_no", args)
-        return [_entry(r) for r in rows]
-
-    def has_document(self, doc_id: str) -> bool:
-        return bool(self.u._q(LEDGER_HAS_DOC, (doc_id,)))
-
-    def count(self) -> int:
-        n: int = self.u._q("SELECT COUNT(*) FROM ledger")[0][0]
-        return n
+        self.u._many("ledger", self.s.ledger_add, rows, [e.entry_no for e in entries])
 
 
-_balance = _sql.balance
-
-
-class _Balances(_Repo):
-    def for_item(self, item: str, warehouse: str | None = None) -> list[Balance]:
-        # the primary key's order (the rows come out of its index in it)
-        if warehouse is None:
-            rows = self.u._q("SELECT * FROM balances WHERE item = ? "
-                             "ORDER BY warehouse, location, lot", (item,))
-        else:
-            rows = self.u._q("SELECT * FROM balances WHERE item = ? AND warehouse = ? "
-                             "ORDER BY location, lot", (item, warehouse))
-        return [_balance(r) for r in rows]
-
-    def put(self, rows: Sequence[Balance]) -> None:
-        fault = self.u._storage.fault
-        if fault is not None:
-            fault("balances")
-        if rows:  # all rows or none (_many)
-            self.u._many(
-                "balances", "INSERT OR REPLACE INTO balances VALUES (?,?,?,?,?,?,?,?)",
-                _sql.balance_rows(rows),
-                None)  # an upsert: no duplicate key to name
-
-    def all(self) -> list[Balance]:
-        return [_balance(r) for r in self.u._q("SELECT * FROM balances")]
-
-
-
-
-class _Valuations(_Repo):
-    def get(self, scope: tuple[str, str]) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT state FROM valuations WHERE item = ? AND scope = ?", scope)
-        if not rows:
-            return None
-        state: dict[str, Any] = json.loads(rows[0][0])
-        parts = self.u._q("SELECT key, data FROM valuation_rows WHERE item = ? AND scope = ? "
-                          "ORDER BY key", scope)
-        if parts:
-            state["rows"] = [[k, json.loads(d)] for k, d in parts]
-        return state
-
-    def put(self, scope: tuple[str, str], state: dict[str, Any]) -> None:
-        self.write([ValuationChange.of_state(scope, state)])
-
+class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
     def write(self, changes: Sequence[ValuationChange]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
@@ -594,26 +425,14 @@ class _Valuations(_Repo):
             w = _sql.ValuationWrites(changes)
             partial = w.partial
             if partial:
-                cur = con.executemany("UPDATE valuations SET state = ?, version = version + 1 "
-                                      "WHERE item = ? AND scope = ?", partial)
+                # one executemany: its rowcount is the sum of the rows it changed
+                cur = con.executemany(self.s.valuation_update, partial)
                 if cur.rowcount != len(partial):
                     missing = [c.scope for c in changes if not c.whole and not con.execute(
                         "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
                         c.scope).fetchone()]
                     raise JxcError("not_found", kind="valuation", key=list(missing[0]))
-            if w.whole:
-                con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ?",
-                                w.whole)
-                con.executemany(
-                    "INSERT INTO valuations (item, scope, state, version) VALUES (?, ?, ?, 1) "
-                    "ON CONFLICT (item, scope) DO UPDATE SET state = excluded.state, "
-                    "version = valuations.version + 1", w.whole_rows)
-            if w.upserts:
-                con.executemany("INSERT OR REPLACE INTO valuation_rows VALUES (?, ?, ?, ?)",
-                                w.upserts)
-            if w.deletes:
-                con.executemany("DELETE FROM valuation_rows WHERE item = ? AND scope = ? "
-                                "AND key = ?", w.deletes)
+            self._write_rows(con, w)
             con.execute("RELEASE jxc_valuations")
         except BaseException as exc:
             u._undo("jxc_valuations")
@@ -621,221 +440,15 @@ class _Valuations(_Repo):
                 raise u._fail(exc, "valuations", [c.scope for c in changes]) from exc
             raise
 
-    def version(self, scope: tuple[str, str]) -> int | None:
-        rows = self.u._q("SELECT version FROM valuations WHERE item = ? AND scope = ?", scope)
-        return int(rows[0][0]) if rows else None
 
-
-class _Checkpoints(_Repo):
-    def put(self, scope: tuple[str, str], posted_at: dt.datetime, entry_no: int,
-            state: dict[str, Any]) -> None:
-        self.u._x("checkpoints", "INSERT OR REPLACE INTO checkpoints VALUES (?, ?, ?, ?, ?)",
-                  (scope[0], scope[1], posted_at.isoformat(), entry_no,
-                   _dumps(state)))
-
-    def latest(self, scope: tuple[str, str], at_or_before: dt.datetime
-               ) -> tuple[dt.datetime, int, dict[str, Any]] | None:
-        rows = self.u._q(
-            "SELECT posted_at, entry_no, state FROM checkpoints WHERE item = ? AND scope = ? "
-            "AND posted_at <= ? ORDER BY posted_at DESC, entry_no DESC LIMIT 1",
-            (scope[0], scope[1], at_or_before.isoformat()))
-        if not rows:
-            return None
-        return dt.datetime.fromisoformat(rows[0][0]), rows[0][1], json.loads(rows[0][2])
-
-    def drop_after(self, scope: tuple[str, str], posted_at: dt.datetime) -> None:
-        self.u._x("checkpoints",
-                  "DELETE FROM checkpoints WHERE item = ? AND scope = ? AND posted_at > ?",
-                  (scope[0], scope[1], posted_at.isoformat()))
-
-
-_reservation = _sql.reservation
-
-
-class _Reservations(_Repo):
-    # in the order they were made (rowid), as the memory adapter keeps them: which of a
-    # demand's reservations an issue consumes or a trim cuts first depends on it
-    def for_item(self, item: str, warehouse: str) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q(
-            "SELECT * FROM reservations WHERE item = ? AND warehouse = ? ORDER BY rowid",
-            (item, warehouse))]
-
-    def for_demand(self, demand: str) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q(
-            "SELECT * FROM reservations WHERE demand = ? ORDER BY rowid", (demand,))]
-
-    def add(self, reservation: Reservation) -> None:
-        try:
-            self.u._x("reservations", "INSERT INTO reservations VALUES (?,?,?,?,?,?,?)",
-                      _sql.reservation_row(reservation))
-        except sqlite3.IntegrityError as exc:
-            raise _integrity("reservations", reservation.reservation_id, exc) from exc
-
-    def replace(self, reservation: Reservation) -> None:
-        """In place when it keeps its (item, warehouse) and demand (an UPDATE keeps the row's
-        place; ``INSERT OR REPLACE`` moved a partly consumed reservation behind the later
-        ones); else as a new one, after the others (as the memory adapter does)."""
-        r = reservation
-        cur = self.u._x("reservations", "UPDATE reservations SET lot = ?, quantity = ?, "
-                        "expires_at = ? WHERE reservation_id = ? AND item = ? AND "
-                        "warehouse = ? AND demand = ?",
-                        (r.lot, str(r.quantity),
-                         None if r.expires_at is None else r.expires_at.isoformat(),
-                         r.reservation_id, r.item, r.warehouse, r.demand))
-        if cur.rowcount == 0:
-            self.u._x("reservations", "INSERT OR REPLACE INTO reservations VALUES "
-                      "(?,?,?,?,?,?,?)", _sql.reservation_row(r))
-
-    def remove(self, reservation_id: str) -> None:
-        self.u._x("reservations", "DELETE FROM reservations WHERE reservation_id = ?",
-                  (reservation_id,))
-
-    def all(self) -> list[Reservation]:
-        return [_reservation(r) for r in self.u._q("SELECT * FROM reservations ORDER BY rowid")]
-
-
-class _Documents(_Repo):
-    def get(self, doc_id: str) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT data FROM documents WHERE doc_id = ?", (doc_id,))
-        if not rows:
-            return None
-        data: dict[str, Any] = json.loads(rows[0][0])
-        return data
-
-    def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
-        text = _text(data)
-        cur = self.u._x("documents", "UPDATE documents SET doc_type = ?, state = ?, data = ? "
-                        "WHERE doc_id = ?", (doc_type, state, text, doc_id))
-        if cur.rowcount == 0:
-            self.u._x("documents", "INSERT INTO documents (doc_id, doc_type, state, data) "
-                      "VALUES (?, ?, ?, ?)", (doc_id, doc_type, state, text))
-
-    def ids(self, doc_type: str | None = None, state: str | None = None) -> list[str]:
-        sql = "SELECT doc_id FROM documents WHERE 1 = 1"
-        args: list[Any] = []
-        if doc_type is not None:
-            sql += " AND doc_type = ?"
-            args.append(doc_type)
-        if state is not None:
-            sql += " AND state = ?"
-            args.append(state)
-        return [r[0] for r in self.u._q(sql + " ORDER BY seq", args)]
-
-
-class _Journal(_Repo):
-    """The rows of one append with the same document and the same keys (in the same order)
-    are stored as one table row, ``[keys, values, values, ...]``: one index entry and the key
-    names once per posting, not per row. A row stored alone earlier (a JSON object) reads
-    back as it is."""
-
-    def append(self, rows: Sequence[dict[str, Any]]) -> None:
-        fault = self.u._storage.fault
-        if fault is not None:
-            fault("journal")
-        batches = _sql.journal_batches(rows)
-        if batches:
-            u = self.u
-            u._tx()
-            last = u._q("SELECT pos + n FROM journal ORDER BY pos DESC LIMIT 1")
-            pos = last[0][0] if last else 0
-            placed = []
-            for doc_id, text, n in batches:
-                placed.append((pos, n, doc_id, text))
-                pos += n
-            # all rows or none (_many)
-            u._many("journal", "INSERT INTO journal (pos, n, doc_id, data) VALUES (?, ?, ?, ?)",
-                    placed, [p[0] for p in placed])
-
-    def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
-        if doc_id is None:
-            found = self.u._q("SELECT data FROM journal ORDER BY pos")
-        else:
-            found = self.u._q("SELECT data FROM journal WHERE doc_id = ? ORDER BY pos",
-                              (doc_id,))
-        return [r for (text,) in found for r in _journal_rows(text)]
-
-    def since(self, position: int) -> list[dict[str, Any]]:
-        if position < 0:
-            raise ValueError(f"position must not be negative, got {position}")
-        found = self.u._q(
-            "SELECT pos, data FROM journal WHERE pos >= COALESCE((SELECT pos FROM journal "
-            "WHERE pos <= ? ORDER BY pos DESC LIMIT 1), 0) ORDER BY pos", (position,))
-        out: list[dict[str, Any]] = []
-        for pos, text in found:
-            rows = _journal_rows(text)
-            out.extend(rows[position - pos:] if pos < position else rows)
-        return out
-
-
-_journal_rows = _sql.journal_rows
-
-
-class _Records(_Repo):
-    def get(self, kind: str, key: str) -> dict[str, Any] | None:
-        rows = self.u._q("SELECT data FROM records WHERE kind = ? AND key = ?", (kind, key))
-        if not rows:
-            return None
-        data: dict[str, Any] = json.loads(rows[0][0])
-        return data
-
-    def put(self, kind: str, key: str, data: dict[str, Any]) -> None:
-        text = _text(data)
-        cur = self.u._x("records", "UPDATE records SET data = ? WHERE kind = ? AND key = ?",
-                        (text, kind, key))
-        if cur.rowcount == 0:
-            self.u._x("records", "INSERT INTO records (kind, key, data) VALUES (?, ?, ?)",
-                      (kind, key, text))
-
-    def list(self, kind: str, prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
-        # a key starts with the prefix: its first len(prefix) characters are the prefix (the
-        # lower bound keeps the index; an upper bound such as prefix + "\U0010ffff" missed
-        # keys that go on with that character)
-        rows = self.u._q("SELECT key, data FROM records WHERE kind = ? AND key >= ? "
-                         "AND substr(key, 1, ?) = ? ORDER BY seq",
-                         (kind, prefix, len(prefix), prefix))
-        return [(r[0], json.loads(r[1])) for r in rows]
-
-
-#: ``SerialRepository.in_warehouse``: answered by the index ``serials_place`` (item,
-#: warehouse, serial) in its order (BINARY collation orders UTF-8 bytes, which is the code
-#: point order of ``sorted``), not by a scan of every serial
-SERIALS_IN = "SELECT serial FROM serials WHERE item = ? AND warehouse = ? ORDER BY serial"
-
-
-class _Serials(_Repo):
-    def where(self, item: str, serial: str) -> str | None:
-        rows = self.u._q("SELECT warehouse FROM serials WHERE item = ? AND serial = ?",
-                         (item, serial))
-        return rows[0][0] if rows else None
-
-    def set(self, item: str, serial: str, warehouse: str | None) -> None:
-        if warehouse is None:
-            self.u._x("serials", "DELETE FROM serials WHERE item = ? AND serial = ?",
-                      (item, serial))
-        else:
-            self.u._x("serials", "INSERT OR REPLACE INTO serials VALUES (?, ?, ?)",
-                      (item, serial, warehouse))
-
-    def in_warehouse(self, item: str, warehouse: str) -> list[str]:
-        return [r[0] for r in self.u._q(SERIALS_IN, (item, warehouse))]
-
-
-class _Outbox(_Repo):
+class _Outbox(_repos.Outbox["SqliteUnitOfWork"]):
     def add(self, events: Iterable[Event]) -> None:
         fault = self.u._storage.fault
         if fault is not None:
             fault("outbox")
         rows = [(e.event_id, e.type, e.occurred_at.isoformat(),
                  _payload(e.payload)) for e in events]
-        self.u._many("outbox",
-                     "INSERT INTO outbox (event_id, type, occurred_at, payload) VALUES (?,?,?,?)",
-                     rows, [r[0] for r in rows])
-
-    def pending(self, limit: int = 1000) -> list[Event]:
-        rows = self.u._q("SELECT event_id, type, occurred_at, payload FROM outbox "
-                         "WHERE delivered = 0 ORDER BY seq LIMIT ?", (limit,))
-        return [Event(r[0], r[1], dt.datetime.fromisoformat(r[2]), json.loads(r[3]))
-                for r in rows]
+        self.u._many("outbox", self.s.outbox_add, rows, [r[0] for r in rows])
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
         fault = self.u._storage.fault
@@ -844,28 +457,6 @@ class _Outbox(_Repo):
         if event_ids:
             self.u._many("outbox", "UPDATE outbox SET delivered = 1 WHERE event_id = ?",
                          [(i,) for i in event_ids], list(event_ids))
-
-
-class _Idempotency(_Repo):
-    def get(self, key: str) -> tuple[str, dict[str, Any]] | None:
-        rows = self.u._q("SELECT fingerprint, result FROM idempotency WHERE key = ?", (key,))
-        return (rows[0][0], json.loads(rows[0][1])) if rows else None
-
-    def put(self, key: str, fingerprint: str, result: dict[str, Any]) -> None:
-        try:
-            self.u._x("idempotency", "INSERT INTO idempotency VALUES (?, ?, ?)",
-                      (key, fingerprint, json.dumps(result, ensure_ascii=False)))
-        except sqlite3.IntegrityError as exc:
-            raise _integrity("idempotency", key, exc) from exc
-
-
-class _Sequences(_Repo):
-    def next(self, name: str, count: int = 1) -> int:
-        last: int = self.u._x(
-            "sequences", "INSERT INTO sequences VALUES (?, ?) ON CONFLICT (name) DO UPDATE "
-            "SET value = value + excluded.value RETURNING value", (name, count)).fetchone()[0]
-        return last - count + 1
-
 
 class _Checkpointer:
     """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` on a daemon thread of its own connection, when
