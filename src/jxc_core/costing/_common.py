@@ -125,6 +125,22 @@ class ValuationBase:
         return self._allow
 
     @property
+    def default_cost(self) -> Decimal | None:
+        """The unit cost of a shortage's estimate when no cost is known (None: 0)."""
+        return self._default_cost
+
+    def set_policy(self, allow_negative: bool, default_cost: Decimal | None = None) -> None:
+        """Adopt a negative-stock policy and a default cost for the issues from now on (the
+        owner of the scope changed them). What was issued keeps its cost; open shortages keep
+        their estimates and are settled against them."""
+        if type(allow_negative) is not bool:
+            raise TypeError(f"allow_negative must be a bool, got {allow_negative!r}")
+        cost = (None if default_cost is None
+                else check_amount(default_cost, "default_cost", MAX_MAGNITUDE))
+        self._allow = allow_negative
+        self._default_cost = cost
+
+    @property
     def adjustments(self) -> tuple[CostAdjustment, ...]:
         """Cost adjustments produced and not yet taken."""
         return tuple(self._adjustments)

@@ -43,6 +43,15 @@ class SpecificLotValuation(ValuationBase):
         self._lots: dict[str, list[Decimal]] = {}
         self._received: dict[str, Decimal] = {}
 
+    def set_policy(self, allow_negative: bool, default_cost: Decimal | None = None) -> None:
+        """Negative stock is never allowed per lot: ``allow_negative=True`` is
+        ``configuration``; a default cost has nothing to estimate here."""
+        if allow_negative is True:
+            raise JxcError("configuration", field="allow_negative",
+                           reason="specific identification never lets a lot go negative",
+                           reason_zh="个别计价下批次库存不能为负")
+        super().set_policy(allow_negative, default_cost)
+
     def lot(self, lot: str) -> tuple[Decimal, Decimal]:
         """(quantity, value) of ``lot``; (0, 0) when unknown or empty."""
         found = self._lots.get(lot)

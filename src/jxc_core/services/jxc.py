@@ -244,6 +244,24 @@ Valuation = (
     | MonthlyScope
 )
 
+
+def _align(v: Valuation, allow: bool, default_cost: Decimal | None) -> None:
+    """Give the valuation of a scope the negative-stock policy and default cost of its item
+    (and warehouse) as they are now: a stored state keeps the ones it was made with, and
+    a change of the item or the warehouse holds for the issues after it. A comparison when
+    nothing changed; specific identification never goes negative and is left as it is."""
+    target = v.inner if isinstance(v, MonthlyScope) else v
+    if isinstance(target, SpecificLotValuation):
+        return
+    if target.allow_negative is not allow or target.default_cost != default_cost:
+        target.set_policy(allow, default_cost)
+
+
+#: the record (kind; key ``"allow"``) of the warehouses defined with ``allow_negative=True``:
+#: ``{"warehouses": [code, ...]}``; an organisation-wide scope allows negative stock when
+#: there is one (:meth:`_Work.policy`)
+_NEGATIVE_WAREHOUSES = "negative_stock"
+
 IN = "in"
 OUT = "out"
 
@@ -681,8 +699,8 @@ class _Warm:
     reservations, the period lock), kept while the store's stamp shows nobody else committed
     since: the next command starts from it instead of reading the store again."""
 
-    __slots__ = ("docs", "items", "lock", "reservations", "rows", "stamp", "verified",
-                 "warehouses")
+    __slots__ = ("docs", "items", "lock", "negative", "reservations", "rows", "stamp",
+                 "verified", "warehouses")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -692,6 +710,8 @@ class _Warm:
         #: every stored reservation of an (item, warehouse), active or not
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.lock: Any = _NO_LOCK
+        #: whether some warehouse lets stock go negative (:meth:`_Work.negative_somewhere`)
+        self.negative: bool | None = None
         #: scopes whose cached live valuation was checked against the store in this chain
         self.verified: set[tuple[str, str]] = set()
         #: documents (单据) saved or read by the last commands, least recently used first
@@ -805,11 +825,12 @@ class _Work:
                 self.versions[scope] = version
                 self.valuations[scope] = made
                 self.synced.add(scope)
+                _align(made, *self.policy(item, scope))  # the policy may have changed since
                 return made
             self.versions[scope] = version or 0
             state = self.uow.valuations.get(scope)
             if state is None:
-                made = self.jxc._new_valuation(item)
+                made = self.jxc._new_valuation(item, self.policy(item, scope))
             else:
                 restored = valuation_from_state(state)
                 made = (MonthlyScope(restored) if isinstance(restored, MonthlyAverageValuation)
@@ -818,11 +839,46 @@ class _Work:
                     self.posted_until[scope] = dt.datetime.fromisoformat(state["posted_until"])
                 self.moves[scope] = int(state.get("moves", 0))
                 self.synced.add(scope)  # restored: no change pending, in step with the store
+                _align(made, *self.policy(item, scope))  # the item's policy now, not then
             made.item = item.code
             made.warehouse = scope[1]
             self.valuations[scope] = made
             return made
         return found
+
+    def allows_negative(self, item: Item, warehouse: str) -> bool:
+        """The negative-stock policy of ``item``'s stock in ``warehouse``: the warehouse's
+        ``allow_negative`` if set, else the item's (DOMAIN 2)."""
+        found = self.warehouses.get(warehouse)
+        if found is None:
+            found = self.uow.master.get_warehouse(warehouse)
+            if found is None:  # not defined (rows written by hand): the item's policy
+                return item.allow_negative
+            self.warehouses[warehouse] = found
+        own = found.allow_negative
+        return item.allow_negative if own is None else own
+
+    def negative_somewhere(self) -> bool:
+        """Whether some warehouse was defined with ``allow_negative=True`` (the record
+        :data:`_NEGATIVE_WAREHOUSES` that :meth:`Jxc.define_warehouse` keeps), read once per
+        chain of commands."""
+        found = self.warm.negative
+        if found is None:
+            kept = self.uow.records.get(_NEGATIVE_WAREHOUSES, "allow") or {}
+            found = self.warm.negative = bool(kept.get("warehouses"))
+        return found
+
+    def policy(self, item: Item, scope: tuple[str, str]) -> tuple[bool, Decimal | None]:
+        """(allow_negative, default_cost) of the valuation of ``scope``: per warehouse the
+        effective policy of (item, warehouse); for the organisation (``"*"``) negative stock
+        is allowed when the item allows it or some warehouse overrides it to allowed — the
+        stock check of each warehouse already refused what its policy forbids."""
+        wh = scope[1]
+        if wh == "*":
+            allow = item.allow_negative or self.negative_somewhere()
+        else:
+            allow = self.allows_negative(item, wh)
+        return allow, item.default_cost
 
     def locked_until(self) -> dt.datetime | None:
         """End of the last closed period (月结): nothing may be posted on or before it."""
@@ -932,7 +988,8 @@ class _Pick:
     A lot gives a line at most what is free in it for that line (its stock less the claims
     of others: reservations naming it, holds); a row at most its on hand less its hold. What
     no row can give stays on the last row taken (else on the row named): the stock check
-    refuses it unless the item allows negative stock.
+    refuses it unless negative stock is allowed for the item in the warehouse (the
+    warehouse's ``allow_negative`` if set, else the item's: :meth:`_Work.allows_negative`).
 
     An expired lot taken by name (:data:`EXPIRED_LOT_KINDS`) is checked on its own
     (:meth:`stale`): it gives its on hand less the claims of others on it (holds, reservations
@@ -1158,7 +1215,7 @@ class _Pick:
         lines may not take them either. Either way a row gives no more than its on hand less
         its hold: what a row holds (a count freeze, a quality hold) stays there."""
         item, wh = self.item.code, self.warehouse
-        forbid = not self.item.allow_negative
+        forbid = not self.w.allows_negative(self.item, wh)
         rows = self.rows
         if self.only is not None:  # every line took the one row, nothing is reserved
             b = rows[self.only]
@@ -1303,7 +1360,7 @@ MAX_QUANTITY_DIGITS = 12
 
 def _checked_item(item: Item) -> Item:
     """``item`` with its numbers checked (see :meth:`Jxc.define_item`); an ``int`` standard
-    cost is kept as the ``Decimal`` it means."""
+    or default cost is kept as the ``Decimal`` it means."""
     if not isinstance(item, Item):
         raise TypeError(f"item must be an Item, got {type(item).__name__}")
     digits = item.quantity_digits
@@ -1316,6 +1373,11 @@ def _checked_item(item: Item) -> Item:
                               f"{MAX_QUANTITY_DIGITS}, got {digits}",
                        reason_zh=f"{item.code} 的 quantity_digits 须为 0 到 "
                                  f"{MAX_QUANTITY_DIGITS} 的整数，实际为 {digits}")
+    check_bool(item.allow_negative, "allow_negative")
+    if item.default_cost is not None:
+        default = check_amount(item.default_cost, "default_cost", MAX_MAGNITUDE)
+        if default is not item.default_cost:
+            item = attrs.evolve(item, default_cost=default)
     if item.standard_cost is None:
         return item
     cost = check_amount(item.standard_cost, "standard_cost", MAX_MAGNITUDE)
@@ -1419,20 +1481,23 @@ class Jxc:
         return found if found is not None else currency_minor_unit(currency)
 
     # -- plumbing --------------------------------------------------------------------------
-    def _new_valuation(self, item: Item) -> Valuation:
+    def _new_valuation(self, item: Item, policy: tuple[bool, Decimal | None]) -> Valuation:
+        """A new valuation of a scope of ``item``; ``policy``: (allow_negative, default_cost)
+        of the scope (:meth:`_Work.policy`)."""
         d = self.currency_digits
         m = item.costing_method
+        allow, cost = policy
         if m == "fifo":
-            return FifoValuation(d, item.allow_negative)
+            return FifoValuation(d, allow, default_cost=cost)
         if m == "lifo":
-            return LifoValuation(d, item.allow_negative)
+            return LifoValuation(d, allow, default_cost=cost)
         if m == "moving_average":
-            return MovingAverageValuation(d, item.allow_negative)
+            return MovingAverageValuation(d, allow, default_cost=cost)
         if m == "standard":
             assert item.standard_cost is not None
-            return StandardCostValuation(item.standard_cost, d, item.allow_negative)
+            return StandardCostValuation(item.standard_cost, d, allow)
         if m == "monthly_average":
-            return MonthlyScope(MonthlyAverageValuation(d, item.allow_negative))
+            return MonthlyScope(MonthlyAverageValuation(d, allow, default_cost=cost))
         return SpecificLotValuation(d)
 
     def _run(
@@ -1554,8 +1619,13 @@ class Jxc:
         Its numbers are checked before anything is stored: ``standard_cost`` a ``Decimal`` or
         an ``int`` (a float or a str is ``TypeError``, NaN or Infinity ``ValueError``), zero or
         more (``negative_amount``) and below ``MAX_MAGNITUDE`` (``number_out_of_range``), kept
-        as a ``Decimal``; ``quantity_digits`` an ``int`` (a float, str, bool or Decimal is
-        ``TypeError``) from 0 to ``MAX_QUANTITY_DIGITS`` (else ``configuration``)."""
+        as a ``Decimal``; ``default_cost`` likewise (or ``None``); ``allow_negative`` a
+        ``bool`` (else ``TypeError``); ``quantity_digits`` an ``int`` (a float, str, bool or
+        Decimal is ``TypeError``) from 0 to ``MAX_QUANTITY_DIGITS`` (else ``configuration``).
+
+        A new ``allow_negative`` or ``default_cost`` holds for the issues after it, in every
+        costing scope of the item, also those whose valuation is stored already: what was
+        issued keeps its cost, open shortages keep their estimates."""
         item = _checked_item(item)
         check_text(item.code, "code")
         check_text(item.name, "name")
@@ -1594,15 +1664,32 @@ class Jxc:
     def define_warehouse(self, warehouse: Warehouse) -> None:
         """Create or replace a warehouse. ``locations`` is a list (or tuple) of str (a bare
         str is ``TypeError``: ``"L1"`` is not the locations ``L`` and ``1``), ``in_transit`` a
-        bool (else ``TypeError``); a text with a lone surrogate is ``invalid_text``."""
+        bool, ``allow_negative`` ``None`` or a bool (else ``TypeError``); a text with a lone
+        surrogate is ``invalid_text``.
+
+        ``allow_negative`` overrides the negative-stock policy of every item for its stock
+        here (``None``: each item's own); a change holds for the issues after it. Costed by
+        organisation (``organisation_scope``), an item's one valuation allows negative stock
+        when the item does or some warehouse is defined with ``allow_negative=True``; the stock
+        check still follows the policy of each warehouse."""
         check_text(warehouse.code, "code")
         check_text(warehouse.name, "name")
         locations = check_texts(warehouse.locations, "locations")
         check_bool(warehouse.in_transit, "in_transit")
+        if warehouse.allow_negative is not None:
+            check_bool(warehouse.allow_negative, "allow_negative")
         if type(warehouse.locations) is not tuple:  # kept as every store reads it back
             warehouse = attrs.evolve(warehouse, locations=locations)
         with self.storage.unit_of_work() as uow:
             uow.master.put_warehouse(warehouse)
+            kept = uow.records.get(_NEGATIVE_WAREHOUSES, "allow")
+            codes = list(kept.get("warehouses", ())) if kept else []
+            if (warehouse.code in codes) != (warehouse.allow_negative is True):
+                if warehouse.allow_negative is True:
+                    codes.append(warehouse.code)
+                else:
+                    codes.remove(warehouse.code)
+                uow.records.put(_NEGATIVE_WAREHOUSES, "allow", {"warehouses": sorted(codes)})
             uow.commit()
 
     def item(self, code: str) -> Item:
@@ -2013,7 +2100,7 @@ class Jxc:
             return cached[1]
         state = w.uow.valuations.get(scope)
         if state is None:
-            return self._new_valuation(item)
+            return self._new_valuation(item, w.policy(item, scope))
         restored = valuation_from_state(state)
         return MonthlyScope(restored) if isinstance(restored, MonthlyAverageValuation) \
             else restored
@@ -2458,13 +2545,14 @@ class Jxc:
         wh = None if scope[1] == "*" else scope[1]
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)
-            made: object = self._new_valuation(item)
+            made: object = self._new_valuation(item, w.policy(item, scope))
         else:
             window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
             made = valuation_from_state(cp[2])
         if not isinstance(made, FifoValuation | LifoValuation):
             return None
         v = made
+        _align(v, *w.policy(item, scope))  # replayed under the policy of now, as the scope
         v.item, v.warehouse = item.code, scope[1]
         replay = _Replay(window, issued_at)
         self._window_records(w, replay, window)
@@ -2553,7 +2641,7 @@ class Jxc:
         rewound: Valuation
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)
-            rewound = self._new_valuation(item)
+            rewound = self._new_valuation(item, w.policy(item, scope))
         else:
             window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
             restored = valuation_from_state(cp[2])
@@ -2561,6 +2649,7 @@ class Jxc:
                 raise JxcError("configuration", reason="monthly average scope in the engine",
                                reason_zh="引擎中不应出现月末一次加权平均的核算范围")
             rewound = restored
+            _align(rewound, *w.policy(item, scope))  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest)
         self._window_records(w, replay, window)
@@ -2796,7 +2885,7 @@ class Jxc:
         The work is proportional to the later entries of that warehouse, as the replay's."""
         net: dict[tuple[str, str], Decimal] = {}
         for _, line, item, parts in plans:
-            if item.allow_negative:
+            if w.allows_negative(item, line.warehouse):
                 continue
             q = sum((x[2] for x in parts), ZERO)
             key = (item.code, line.warehouse)
@@ -2872,7 +2961,7 @@ class Jxc:
                 b = w.group(*key)[pick[0]]
                 have = max(b.on_hand - b.held, ZERO)
                 taken = pick[1]
-                if taken > have and (not pick[2].allow_negative
+                if taken > have and (not w.allows_negative(pick[2], key[1])
                                      or (b.held > 0 and b.on_hand > 0)):
                     short.append(ShortLine(key[0], key[1], taken, have))
             else:

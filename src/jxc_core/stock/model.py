@@ -87,7 +87,10 @@ class Item:
 
     ``quantity_digits`` is the precision of the base unit (0 for pieces, 3 for kg).
     ``costing_method`` is one of fifo, lifo, moving_average, standard, specific_lot;
-    ``allow_negative`` is the negative-stock policy of the item. ``safety_stock`` and
+    ``allow_negative`` is the negative-stock policy of the item (a warehouse whose own
+    ``allow_negative`` is set overrides it there, see :class:`Warehouse`). ``default_cost``
+    (None: 0) is the unit cost of a shortage's estimate when no cost is known yet: no unit
+    consumed and no average on hand (DOMAIN 2). ``safety_stock`` and
     ``reorder_point`` trigger low-stock events (None: no alert) in every warehouse that
     ``levels`` does not name; ``levels`` gives the levels of one warehouse
     (``{"SH": StockLevels(safety_stock=Decimal(5), reorder_point=Decimal(8))}``), which replace
@@ -109,6 +112,7 @@ class Item:
     safety_stock: Decimal | None = None
     reorder_point: Decimal | None = None
     levels: dict[str, StockLevels] = attrs.field(factory=dict, validator=_check_levels)
+    default_cost: Decimal | None = None
 
     def __attrs_post_init__(self) -> None:
         object.__setattr__(self, "safety_stock", _level(self.safety_stock, "safety_stock"))
@@ -168,6 +172,10 @@ class Item:
                            for wh, lv in self.levels.items()}
         else:
             del d["levels"]  # the stored form of items without levels is unchanged
+        if self.default_cost is None:
+            del d["default_cost"]  # likewise without a default cost
+        else:
+            d["default_cost"] = str(self.default_cost)
         return d
 
     @classmethod
@@ -178,25 +186,42 @@ class Item:
             d[k] = None if d[k] is None else Decimal(d[k])
         d["levels"] = {wh: StockLevels(*(None if v is None else Decimal(v) for v in pair))
                        for wh, pair in (d.get("levels") or {}).items()}
+        cost = d.get("default_cost")  # absent from rows stored before it existed
+        d["default_cost"] = None if cost is None else Decimal(cost)
         return cls(**d)
 
 
 @attrs.frozen(slots=True)
 class Warehouse:
-    """A warehouse (仓库) with its locations (库位). ``in_transit`` marks a transit warehouse."""
+    """A warehouse (仓库) with its locations (库位). ``in_transit`` marks a transit warehouse.
+
+    ``allow_negative`` is the negative-stock policy of the stock kept here: ``None`` (the
+    default) leaves it to each item's ``allow_negative``; ``True`` or ``False`` overrides the
+    item's policy for its stock in this warehouse (DOMAIN 2: policy per item or warehouse)."""
 
     code: str
     name: str
     locations: tuple[str, ...] = ()
     in_transit: bool = False
+    allow_negative: bool | None = None
+
+    def allows_negative(self, item: Item) -> bool:
+        """The policy for ``item``'s stock here: this warehouse's if set, else the item's."""
+        own = self.allow_negative
+        return item.allow_negative if own is None else own
 
     def to_data(self) -> dict[str, Any]:
-        return {"code": self.code, "name": self.name, "locations": list(self.locations),
-                "in_transit": self.in_transit}
+        d: dict[str, Any] = {"code": self.code, "name": self.name,
+                             "locations": list(self.locations), "in_transit": self.in_transit}
+        if self.allow_negative is not None:  # the stored form without a policy is unchanged
+            d["allow_negative"] = self.allow_negative
+        return d
 
     @classmethod
     def from_data(cls, d: dict[str, Any]) -> Warehouse:
-        return cls(d["code"], d["name"], tuple(d["locations"]), bool(d["in_transit"]))
+        allow = d.get("allow_negative")  # absent from rows stored before it existed
+        return cls(d["code"], d["name"], tuple(d["locations"]), bool(d["in_transit"]),
+                   None if allow is None else bool(allow))
 
 
 @attrs.frozen(slots=True)
