@@ -337,12 +337,16 @@ def test_a_located_count_submitted_by_an_earlier_version_releases_its_freeze(
     shop.check_books()
 
 
-def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop) -> None:
+@pytest.mark.parametrize("by", ["item", "warehouse"])
+def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop, by: str
+                                                                       ) -> None:
     """Negative stock allowed or not, a loss never takes what a row holds: the same loss of
-    an item that allows negative stock is refused naming L1, nothing written; once the quality
-    hold is released, the count posts and L1 is empty."""
-    shop.jxc.define_warehouse(Warehouse("W1", "main", locations=("L1", "L2")))
-    shop.jxc.define_item(Item("N", "nail", allow_negative=True))
+    an item that allows negative stock (by its own policy, or by the warehouse's) is refused
+    naming L1, nothing written; once the quality hold is released, the count posts and L1 is
+    empty."""
+    shop.jxc.define_warehouse(Warehouse("W1", "main", locations=("L1", "L2"),
+                                        allow_negative=True if by == "warehouse" else None))
+    shop.jxc.define_item(Item("N", "nail", allow_negative=by == "item"))
     shop.run("adjustment", [Line(1, "N", D(5), D(1), warehouse="W1", location="L1"),
                             Line(2, "N", D(5), D(1), warehouse="W1", location="L2")])
     shop.jxc.hold("N", "W1", D(3), location="L1")

@@ -3231,7 +3231,7 @@ class Documents:
             if not left:
                 break
         if left:
-            if not w.item(line.item).allow_negative:
+            if not w.allows_negative(w.item(line.item), line.warehouse):
                 raise InsufficientStockError(item=line.item, warehouse=line.warehouse,
                                              location=line.location, lot=line.lot, needed=qty,
                                              on_hand=qty - left, short=left)
