@@ -232,3 +232,20 @@ def test_negative_pools_keep_the_books(months: list[list[tuple[str, int, int]]])
                         if x.entry.doc_type == "period_close"), D(0))
         assert acc.account_balance("6401") == costs + settled
         open_q, open_v = snap.on_hand, snap.value
+
+
+def test_the_close_values_issues_without_a_cost_at_the_items_default_cost_of_now(
+        books: Books) -> None:
+    """A month with deliveries and no stock, receipt or earlier cost is valued at the item's
+    ``default_cost`` — the one the item has when the month closes, not the one stored with the
+    scope's last posting (2 delivered with no default, the default set to 6.00, then the close:
+    the delivery costs 12.00, and the books agree)."""
+    j, docs, acc, _ = books
+    ck = post(docs, "delivery", 2, "50.00", dt.date(2026, 11, 4), "C")
+    j.define_item(Item("Q", "leaf", costing_method="monthly_average", allow_negative=True,
+                       default_cost=D("6.00")))
+    acc.close_period(2026, 11)
+    assert docs.get(ck).counters[1]["cost"] == D("12.00")
+    b = j.balance("Q", "W")
+    assert (b.on_hand, b.value) == (D(-2), D("-12.00"))
+    books_agree(j, acc)

@@ -676,6 +676,9 @@ class Accounting:
             if state is None:
                 continue
             inner = MonthlyAverageValuation.from_state(state)
+            # the item's policy and default cost of now, not those stored with the scope's
+            # last posting (a default cost set since values the month's issues)
+            inner.set_policy(*w.policy(w.item(scope[0]), scope))
             due = [k for k in inner.periods if k <= period]  # the unnamed one sorts first
             months = [k for k in due if k] or ([period] if due else [])
             for month in months:  # the unnamed period goes with the first
