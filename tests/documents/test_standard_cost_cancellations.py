@@ -158,35 +158,22 @@ def _count(shop: Shop, counted: Decimal) -> str:
     return pd
 
 
-@pytest.mark.parametrize(("standard", "inventory", "variance"), [
-    (D(11), D("-44.00"), D("4.00")),
-    (D(9), D("-36.00"), D("-4.00")),
-])
-def test_cancelling_a_count_gain_after_a_new_standard(
-        std: Shop, standard: Decimal, inventory: Decimal, variance: Decimal) -> None:
-    pd = _count(std, D(14))  # gain 4 at 10.00
-    assert std.roles(pd) == {"inventory": D("40.00"), "count_gain_loss": D("-40.00")}
+@pytest.mark.parametrize("standard", [D(11), D(9)])
+@pytest.mark.parametrize(("counted", "sign"), [(D(14), 1), (D(6), -1)], ids=["gain", "loss"])
+def test_cancelling_a_count_after_a_new_standard(
+        std: Shop, standard: Decimal, counted: Decimal, sign: int) -> None:
+    """A gain (counted 14 of 10) or a loss (counted 6) of 4 at 10.00, a new standard, then the
+    cancellation: the units go back at the new standard, ``count_gain_loss`` is undone at the
+    40.00 it booked, and the difference is ``material_variance`` (gain at 11: inventory
+    -44.00, count_gain_loss +40.00, variance +4.00)."""
+    pd = _count(std, counted)
+    assert std.roles(pd) == {"inventory": sign * D("40.00"),
+                             "count_gain_loss": sign * D("-40.00")}
     _revalue(std, standard)
     std.docs.cancel(pd, BOSS)
-    assert _red(std, pd) == {"inventory": inventory, "count_gain_loss": D("40.00"),
-                             "material_variance": variance}
-    assert std.net("count_gain_loss") == D(0)
-    assert (std.qty("S"), std.value("S")) == (D(10), 10 * standard)
-    _check(std, {"1901": D(0), "1404": -10 * (standard - 10)})
-
-
-@pytest.mark.parametrize(("standard", "inventory", "variance"), [
-    (D(11), D("44.00"), D("-4.00")),
-    (D(9), D("36.00"), D("4.00")),
-])
-def test_cancelling_a_count_loss_after_a_new_standard(
-        std: Shop, standard: Decimal, inventory: Decimal, variance: Decimal) -> None:
-    pd = _count(std, D(6))  # loss 4 at 10.00
-    assert std.roles(pd) == {"inventory": D("-40.00"), "count_gain_loss": D("40.00")}
-    _revalue(std, standard)
-    std.docs.cancel(pd, BOSS)
-    assert _red(std, pd) == {"inventory": inventory, "count_gain_loss": D("-40.00"),
-                             "material_variance": variance}
+    assert _red(std, pd) == {"inventory": -4 * standard * sign,
+                             "count_gain_loss": sign * D("40.00"),
+                             "material_variance": 4 * (standard - 10) * sign}
     assert std.net("count_gain_loss") == D(0)
     assert (std.qty("S"), std.value("S")) == (D(10), 10 * standard)
     _check(std, {"1901": D(0), "1404": -10 * (standard - 10)})
