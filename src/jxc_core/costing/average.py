@@ -16,6 +16,12 @@ kept per receipt: the pool's value stays one average.
 A return to supplier leaves at the current average and the difference to the supplier's price
 is a price-difference line of the voucher.
 
+The cancellation (红冲) of a receipt (:meth:`MovingAverageValuation.take_back`) takes the
+receipt's units still on hand at their original value (pro rata of the receipt's value, round
+half up), the rest at the average of what stays: a receipt whose units are all on hand leaves
+the pool as if it had never been posted (10 @ 200.00, receive 4 for 40.00, cancel it: 10 @
+200.00, not 10 @ 171.43). The own units never take more than the pool's value.
+
 Negative stock follows the same shortage rules as FIFO (estimate = last unit cost consumed,
 else current average, else ``default_cost``, else 0; receipts fill shortages first and emit
 ``shortage_settlement`` adjustments).
@@ -216,6 +222,53 @@ class MovingAverageValuation(ValuationBase):
         if not self._allow:
             raise insufficient(self.item, self.warehouse, quantity, qty)
         return self._issue_short(quantity, ref)
+
+    def take_back(
+        self,
+        quantity: Decimal,
+        from_ref: str,
+        received_quantity: Decimal,
+        received_value: Decimal,
+        *,
+        ref: str | None = None,
+    ) -> Decimal:
+        """Issue ``quantity`` as the cancellation (红冲) of receipt ``from_ref``, which brought
+        ``received_quantity`` units worth ``received_value``; returns its cost.
+
+        The receipt's units still on hand (its rows, see the module docstring), at most
+        ``quantity``, leave at their original value, ``round_half_up(own x received_value /
+        received_quantity)`` (exactly ``received_value`` for all of it); the rest at the
+        average of what stays once they are out. Clamp: the own units never take more than
+        the pool's value (nor less than 0.00), so the pool's value never goes negative while
+        units remain. Issuing everything on hand (or more: a shortage) is :meth:`issue`:
+        exactly the pool's value, the units beyond it at the shortage estimate."""
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
+            quantity = bad_quantity(quantity)
+        received = check_quantity(received_quantity, "received_quantity")
+        original = check_money(received_value, self._quantum, "received_value")
+        qty = self._qty
+        if quantity >= qty:
+            return self.issue(quantity, from_ref, ref=ref)
+        val = self._val
+        own = self._on_hand_of(from_ref, received)
+        if own > quantity:
+            own = quantity
+        own_cost = (slice_value(own, received, original, self._quantum) if own
+                    else ZERO.quantize(self._quantum))
+        if own_cost > val:  # the pool cannot give it: what keeps its value at 0.00 or more
+            own_cost = val if val > ZERO else ZERO.quantize(self._quantum)
+        rest = quantity - own
+        cost = own_cost
+        if rest:
+            cost += _divide(rest * (val - own_cost), qty - own).quantize(self._quantum,
+                                                                      _HALF_UP)
+        self._last_q = qty
+        self._last_v = val
+        self._qty = qty - quantity
+        self._val = val - cost
+        self._taken(quantity, from_ref)
+        return cost
 
     def _issue_short(self, quantity: Decimal, ref: str | None) -> Decimal:
         qty_before = self._qty

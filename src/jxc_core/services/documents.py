@@ -2990,9 +2990,13 @@ class Documents:
             if reverse:
                 value = -value
             # cancelled at standard cost: the units move at the standard of the day, the
-            # counter role is undone at what the line booked to it (its counters)
-            booked = (doc.counters.get(line.line_no, {}) if reverse and
-                      w.item(line.item).costing_method == "standard" else {})
+            # counter role is undone at what the line booked to it (its counters); so under
+            # moving average, where the units of the line no longer on hand leave at the
+            # average (the difference is a cost of goods sold correction)
+            method = w.item(line.item).costing_method if reverse else ""
+            booked = (doc.counters.get(line.line_no, {})
+                      if method in ("standard", "moving_average") else {})
+            variance = "cogs" if method == "moving_average" else "material_variance"
             pair = (serials or {}).get(line.line_no)
             if pair is not None:  # its gain and its loss booked apart, as two lines would
                 assert posted is not None
@@ -3000,7 +3004,7 @@ class Documents:
                 at_loss = -booked["loss_value"] if "loss_value" in booked else loss
                 for part, at in ((loss, at_loss), (gain, booked.get("gain_value", gain))):
                     book.add(line, "inventory", part, debit=True)
-                    self._book_counter_role(book, line, role, part, at)
+                    self._book_counter_role(book, line, role, part, at, variance)
                 counters[line.line_no] = {"quantity": q, "value": abs(value),
                                           "gained": Decimal(len(pair[0])), "gain_value": gain,
                                           "lost": Decimal(len(pair[1])), "loss_value": -loss}
@@ -3010,7 +3014,7 @@ class Documents:
                 at = value
                 if "value" in booked:  # (kept unsigned: the sign of the line's quantity)
                     at = booked["value"] if q > 0 else -booked["value"]
-                self._book_counter_role(book, line, role, value, at)
+                self._book_counter_role(book, line, role, value, at, variance)
             if not base and q and line.unit is not None:  # counters are in base units
                 b = w.item(line.item).to_base(abs(q), line.unit)
                 q = b if q > 0 else -b
@@ -3019,14 +3023,17 @@ class Documents:
 
     @staticmethod
     def _book_counter_role(book: _Book, line: Line, role: str, value: Decimal,
-                           booked: Decimal) -> None:
+                           booked: Decimal, variance: str = "material_variance") -> None:
         """The counter side of a stock ``value`` moved by an adjustment or count line (signed
         as the line posted it: + for units in): ``role`` takes ``booked`` — the value itself
-        when posting; cancelled under standard cost, what the line booked to it when posted —
-        and the difference, the revaluation of those units by new standards since (材料成本差
-        异), goes to ``material_variance`` as for a customer return."""
+        when posting; cancelled under standard cost or moving average, what the line booked
+        to it when posted — and the difference goes to ``variance``: under standard cost
+        ``material_variance``, the revaluation of those units by new standards since (材料成本
+        差异), as for a customer return; under moving average ``cogs``, the units of the line
+        that left meanwhile taken back at the average instead of their own cost (what the
+        issues that took them at the average cost too little or too much)."""
         book.add(line, role, booked, debit=False)
-        book.add(line, "material_variance", value - booked, debit=False)
+        book.add(line, variance, value - booked, debit=False)
 
     @staticmethod
     def _moved_values(posted: Sequence[LedgerEntry], line_no: int, reverse: bool

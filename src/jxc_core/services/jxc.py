@@ -527,6 +527,9 @@ class _Replay:
         self.took: dict[str, deque[LayerSlice]] = {}
         #: the layers of cancellations that the replay put back elsewhere than recorded
         self.rewrite: dict[int, list[LayerSlice]] = {}
+        #: cancellations that took back a receipt under moving average, by entry_no: the
+        #: receipt's (quantity, value) (:data:`_TAKEN_BACK`)
+        self.taken_back: dict[int, tuple[Decimal, Decimal]] = {}
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -669,6 +672,11 @@ _TRANSFER_SHORT = "transfer_short"
 #: entry_no of its ledger entry (which names the issue in ``from_ref``): the layers, so that
 #: a replay puts them back alike (:meth:`_LayerValuation.restore`)
 _RESTORED = "restored_layers"
+#: records of the receipts cancellations took back under moving average, by the entry_no of
+#: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
+#: quantity and value, so that a replay takes its units back alike
+#: (:meth:`MovingAverageValuation.take_back`)
+_TAKEN_BACK = "taken_back"
 
 
 class _EventIds:
@@ -2194,6 +2202,8 @@ class Jxc:
         org = self.organisation_scope
         #: the layers each issue taken back took, as far as the lines so far left them
         issued: dict[str, deque[LayerSlice] | None] = {}
+        #: the receipts cancelled under moving average: (quantity, value) as received
+        received: dict[tuple[str, str, str], tuple[Decimal, Decimal] | None] = {}
         transfer = transfer_to is not None
         append = entries.append
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
@@ -2260,8 +2270,20 @@ class Jxc:
                         amount = _average_value(v, qty, self.currency_digits)
                     else:
                         from_ref = lot if lot_costed else (line.from_ref or "")
-                        amount = v.issue(qty, from_ref or None,
-                                         ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                        got_back = (self._received_line(w, code, wh, from_ref, issued_at,
+                                                        received)
+                                    if issued_at is not None and from_ref
+                                    and type(v) is MovingAverageValuation else None)
+                        if got_back is None:
+                            amount = v.issue(qty, from_ref or None,
+                                             ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                        else:  # a cancelled receipt: its units on hand at their own cost
+                            assert isinstance(v, MovingAverageValuation)
+                            amount = v.take_back(
+                                qty, from_ref, *got_back,
+                                ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                            w.uow.records.put(_TAKEN_BACK, str(no), {
+                                "received": str(got_back[0]), "value": str(got_back[1])})
                     signed_q, signed_v = -qty, -amount
                     if line.demand is not None:  # an issue or a transfer for its demand line
                         self._consume_reservations(w, line, code, lot, qty)
@@ -2498,6 +2520,32 @@ class Jxc:
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
         return Decimal(found["amount"]) if found else ZERO
 
+    # -- cancelling a receipt under moving average: its own units at its own cost -----------
+    @staticmethod
+    def _received_line(w: _Work, item: str, warehouse: str, ref: str,
+                       issued_at: dt.datetime,
+                       found: dict[tuple[str, str, str], tuple[Decimal, Decimal] | None]
+                       ) -> tuple[Decimal, Decimal] | None:
+        """(quantity, value) that the receipt ``ref`` (``doc/line``, the engine's receipt ref)
+        brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
+        transfer's ``transfer_in`` in its target). ``None`` when none is found (a receipt
+        posted otherwise: taken back at the average). Cached per posting in ``found``."""
+        key = (item, warehouse, ref)
+        if key in found:
+            return found[key]
+        doc_id, _, line_no = ref.rpartition("/")
+        qty = value = ZERO
+        if doc_id and line_no.isdigit():
+            n = int(line_no)
+            for e in w.uow.ledger.after(item, warehouse, issued_at - dt.timedelta(
+                    microseconds=1), 1 << 62):
+                if (e.doc_id == doc_id and e.line_no == n and e.quantity > 0
+                        and e.warehouse == warehouse):
+                    qty += e.quantity
+                    value += e.value
+        found[key] = (qty, value) if qty > 0 and value >= 0 else None
+        return found[key]
+
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
                    qty: Decimal, value: Decimal, issued_at: dt.datetime,
@@ -2583,11 +2631,12 @@ class Jxc:
             self.replayed = counted
         return slices
 
-    def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry]
-                        ) -> None:
+    def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry],
+                        average: bool = False) -> None:
         """What a replay of ``window`` reads besides the entries: the receipt costs applied
-        (:data:`_RECEIPT_COST`, split again on the stock as the replay has it) and the layers
-        cancellations went back into (:data:`_RESTORED`)."""
+        (:data:`_RECEIPT_COST`, split again on the stock as the replay has it), the layers
+        cancellations went back into (:data:`_RESTORED`) and, under moving average
+        (``average``), the receipts cancellations took back (:data:`_TAKEN_BACK`)."""
         for e in window:
             if e.kind == "landed_cost":
                 cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
@@ -2596,6 +2645,11 @@ class Jxc:
                     replay.receipt_costs[e.entry_no] = (
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
+            elif e.quantity < 0 and e.from_ref and average:
+                taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
+                if taken is not None:
+                    replay.taken_back[e.entry_no] = (Decimal(taken["received"]),
+                                                     Decimal(taken["value"]))
             elif e.quantity > 0 and e.from_ref:
                 found = w.uow.records.get(_RESTORED, str(e.entry_no))
                 if found is not None:
@@ -2652,7 +2706,7 @@ class Jxc:
             _align(rewound, *w.policy(item, scope))  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest)
-        self._window_records(w, replay, window)
+        self._window_records(w, replay, window, item.costing_method == "moving_average")
         for e in window:
             if (e.kind == "landed_cost" and e.entry_no not in replay.receipt_costs
                     and (e.posted_at, e.entry_no) > (when, 1 << 62)):
@@ -2742,6 +2796,9 @@ class Jxc:
                 if group in replay.wanted and isinstance(v, FifoValuation | LifoValuation):
                     cost, taken = v.issue_layers(-e.quantity, e.from_ref or None, ref=group)
                     replay.took.setdefault(group, deque()).extend(taken)
+                elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
+                    cost = v.take_back(-e.quantity, e.from_ref, *replay.taken_back[e.entry_no],
+                                       ref=group)
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
