@@ -141,9 +141,11 @@ def test_a_state_stored_before_the_rows_keeps_the_old_rule_for_its_stock() -> No
     assert _landed(back, "R3", "10.00", 10) == (D("10.00"), D("0.00"))
 
 
-def test_the_intermediate_forms_are_read_as_unknown_receipts() -> None:
-    """Two earlier forms kept the lows of the receipts (``"lows"``): read as stock of unknown
-    receipts, their rows dropped."""
+def test_the_intermediate_forms_keep_what_they_knew() -> None:
+    """Two earlier forms kept the lows of the receipts since stock was last zero (``"lows"``):
+    read as stock of unknown receipts among those named, each at most its low; a receipt not
+    named is gone (its cost goes to COGS), as the lows said. The rows of the second form are
+    dropped; the names stay in the header (``"untracked_refs"``) until those units are gone."""
     base = {"method": "moving_average", "version": 1, "currency_digits": 2,
             "allow_negative": False, "quantity": "12", "value": "220.00", "shortages": [],
             "last": ["10", "100.00"], "default_cost": None, "adjustments": []}
@@ -154,8 +156,28 @@ def test_the_intermediate_forms_are_read_as_unknown_receipts() -> None:
         assert isinstance(v, MovingAverageValuation)
         header, rows = v.take_changes()
         assert header["untracked"] == "12" and "lows" not in header
+        assert header["untracked_refs"] == [["R1", "2"], ["R2", "12"]]
         assert all(d is None for _, d in rows) and len(rows) == len(state.get("rows", []))
-        assert _landed(v, "R1", "10.00", 10) == (D("10.00"), D("0.00"))
+        back = valuation_from_state(v.to_state())
+        assert isinstance(back, MovingAverageValuation)
+        assert _landed(back, "R1", "30.00", 10) == (D("6.00"), D("24.00"))  # at most 2
+        assert _landed(back, "R2", "10.00", 10) == (D("10.00"), D("0.00"))
+        assert _landed(back, "R0", "10.00", 10) == (D("0.00"), D("10.00"))  # not named: gone
+        back.issue(D(12))  # the unknown units are gone, and their names with them
+        assert "untracked_refs" not in back.to_state()
+
+
+def test_a_lows_state_whose_receipt_was_all_issued_keeps_it_gone() -> None:
+    """As the earlier form stored it: R1 10 @ 10 all issued, then R2 10 @ 20 — the lows name
+    R2 only, so R1's landed cost goes to COGS (not into R2's stock)."""
+    state = {"method": "moving_average", "version": 1, "currency_digits": 2,
+             "allow_negative": False, "quantity": "10", "value": "200.00", "shortages": [],
+             "last": ["10", "100.00"], "default_cost": None, "adjustments": [],
+             "lows": [["10", ["R2/1"]]]}
+    v = valuation_from_state(state)
+    assert isinstance(v, MovingAverageValuation)
+    assert _landed(v, "R1/1", "10.00", 10) == (D("0.00"), D("10.00"))
+    assert v.value == D("200.00")
 
 
 @st.composite

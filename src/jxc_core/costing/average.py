@@ -64,7 +64,7 @@ class MovingAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = ("_changed", "_last_q", "_last_v", "_next", "_open", "_shortages",
+    __slots__ = ("_changed", "_last_q", "_last_v", "_maybe", "_next", "_open", "_shortages",
                  "_untracked")
 
     def _setup(self) -> None:
@@ -81,6 +81,9 @@ class MovingAverageValuation(ValuationBase):
         #: units on hand older than every row: of a state stored before the rows were kept
         #: (their receipts are unknown); taken first by issues
         self._untracked = ZERO
+        #: the receipts the untracked units can be of, with the most of each that can be left
+        #: (what a state of the earlier "lows" form knew); None: any receipt
+        self._maybe: dict[str, Decimal] | None = None
 
     def _received(self, ref: str | None, quantity: Decimal) -> None:
         """``quantity`` units of receipt ``ref`` went on hand (after filling shortages)."""
@@ -107,6 +110,7 @@ class MovingAverageValuation(ValuationBase):
                 changed[row[0]] = None
             rows.clear()
             self._untracked = ZERO
+            self._maybe = None
             return
         left = quantity
         if from_ref is not None:
@@ -124,6 +128,8 @@ class MovingAverageValuation(ValuationBase):
             take = self._untracked if self._untracked < left else left
             self._untracked -= take
             left -= take
+            if not self._untracked:
+                self._maybe = None
         while left > ZERO and rows:
             row = rows[0]
             if row[2] <= left:
@@ -145,7 +151,14 @@ class MovingAverageValuation(ValuationBase):
                 remaining += row[2]
         if remaining or self._untracked <= ZERO:
             return remaining if remaining < received else received
-        return self._untracked if self._untracked < received else received
+        bound = self._untracked
+        if self._maybe is not None:  # the earlier state named the receipts still possible
+            low = self._maybe.get(ref)
+            if low is None:
+                return ZERO
+            if low < bound:
+                bound = low
+        return bound if bound < received else received
 
     @property
     def unit_cost(self) -> Decimal | None:
@@ -336,6 +349,8 @@ class MovingAverageValuation(ValuationBase):
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
             "next": self._next,
             **({"untracked": str(self._untracked)} if self._untracked else {}),
+            **({"untracked_refs": [[r, str(q)] for r, q in self._maybe.items()]}
+               if self._untracked and self._maybe is not None else {}),
         }
 
     def to_state(self) -> dict[str, Any]:
@@ -371,9 +386,29 @@ class MovingAverageValuation(ValuationBase):
             v._next = int(state["next"])
             v._open = deque([int(n), ref, dec(q)] for n, (ref, q) in state.get("rows", ()))
             v._untracked = dec(state.get("untracked", "0"))
+            refs = state.get("untracked_refs")
+            if refs is not None and v._untracked:
+                v._maybe = {str(r): dec(q) for r, q in refs}
         elif v._qty > ZERO:  # stored before the rows were kept: its receipts are unknown
             v._untracked = v._qty
-            for n, _ in state.get("rows", ()):  # rows of an intermediate form: dropped
+            lows = state.get("lows")
+            known: dict[str, Decimal] = {}
+            rows = state.get("rows", ())
+            if lows and isinstance(lows[0][1], list):  # [low, [refs]], oldest first
+                known = {str(r): dec(low) for low, refs in lows for r in refs}
+            elif lows is not None:  # [low, first number] with rows [number, ref]
+                for n, ref in rows:
+                    low = ZERO
+                    for level, first in lows:
+                        if int(first) > int(n):
+                            break
+                        low = dec(level)
+                    known[str(ref)] = low
+            if lows is not None and state.get("lows_from") is None:
+                # the lows named every receipt since stock was last zero: no other can be
+                # on hand, and none of these beyond its low
+                v._maybe = {r: q for r, q in known.items() if q > ZERO}
+            for n, _ in rows:  # rows of an intermediate form: dropped
                 v._changed[int(n)] = None
                 v._next = max(v._next, int(n) + 1)
         return v
