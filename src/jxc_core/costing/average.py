@@ -22,6 +22,14 @@ half up), the rest at the average of what stays: a receipt whose units are all o
 the pool as if it had never been posted (10 @ 200.00, receive 4 for 40.00, cancel it: 10 @
 200.00, not 10 @ 171.43). The own units never take more than the pool's value.
 
+Units that come back by the cancellation of an issue (a delivery, a transfer out) or by a
+customer return go back into the rows the issue took them from
+(:meth:`MovingAverageValuation.issue_rows`, :meth:`MovingAverageValuation.restore_rows`): a
+row gone is kept again at its place by number, so the units leave in their old turn and count
+as their receipt's on hand. Only the rows change: the units come back at the value given, into
+the one pool. The cancellation of such a return takes its units out of those rows again
+(``take_back(..., rows=...)``).
+
 Negative stock follows the same shortage rules as FIFO (estimate = last unit cost consumed,
 else current average, else ``default_cost``, else 0; receipts fill shortages first and emit
 ``shortage_settlement`` adjustments).
@@ -100,9 +108,11 @@ class MovingAverageValuation(ValuationBase):
         rows.append([n, ref, quantity])
         self._changed[n] = [ref, str(quantity)]
 
-    def _taken(self, quantity: Decimal, from_ref: str | None) -> None:
-        """``quantity`` units left the pool: the receipt ``from_ref``'s first (a return to
-        supplier), then the oldest; nothing left on hand: no row left."""
+    def _taken(self, quantity: Decimal, from_ref: str | None,
+               own: dict[int, Decimal] | None = None) -> None:
+        """``quantity`` units left the pool: those of the rows ``own`` (number: at most this
+        many of it) first, then the receipt ``from_ref``'s (a return to supplier), then the
+        oldest; nothing left on hand: no row left."""
         rows = self._open
         changed = self._changed
         if self._qty <= ZERO:  # every unit received so far is gone
@@ -113,7 +123,20 @@ class MovingAverageValuation(ValuationBase):
             self._maybe = None
             return
         left = quantity
-        if from_ref is not None:
+        if own:
+            for row in rows:
+                most = own.get(row[0])
+                if most is None or left <= ZERO or row[2] <= ZERO:
+                    continue
+                take = min(row[2], most, left)
+                row[2] -= take
+                left -= take
+                own[row[0]] = most - take  # what is left of them for a next part
+                changed[row[0]] = [row[1], str(row[2])] if row[2] else None
+            if left != quantity:
+                self._open = rows = deque(r for r in rows if r[2])
+        if from_ref is not None and left > ZERO:
+            done = left
             for row in reversed(rows):
                 if left <= ZERO:
                     break
@@ -122,7 +145,7 @@ class MovingAverageValuation(ValuationBase):
                     row[2] -= take
                     left -= take
                     changed[row[0]] = [row[1], str(row[2])] if row[2] else None
-            if left != quantity:
+            if left != done:
                 self._open = rows = deque(r for r in rows if r[2])
         if left > ZERO and self._untracked > ZERO:
             take = self._untracked if self._untracked < left else left
@@ -236,6 +259,74 @@ class MovingAverageValuation(ValuationBase):
             raise insufficient(self.item, self.warehouse, quantity, qty)
         return self._issue_short(quantity, ref)
 
+    def issue_rows(
+        self, quantity: Decimal, from_ref: str | None = None, *, ref: str | None = None
+    ) -> tuple[Decimal, list[tuple[int, str | None, Decimal]]]:
+        """:meth:`issue`, and the receipt rows it took units from: ``(number, ref, quantity)``
+        each, oldest first (units of unknown receipts, of a state stored before the rows were
+        kept, and a part beyond stock are in none). Reads every row: meant for the rare
+        question "what did that issue take" (its cancellation), not for every issue."""
+        before = [(n, r, q) for n, r, q in self._open]
+        cost = self.issue(quantity, from_ref, ref=ref)
+        after = {row[0]: row[2] for row in self._open}
+        taken = [(n, r, q - after.get(n, ZERO)) for n, r, q in before
+                 if after.get(n, ZERO) < q]
+        return cost, taken
+
+    def restore_rows(
+        self,
+        rows: list[tuple[int, str | None, Decimal]],
+        quantity: Decimal,
+        value: Decimal,
+        ref: str | None = None,
+    ) -> Decimal:
+        """Receive ``quantity`` units worth ``value`` that a cancelled issue took from
+        ``rows`` (``(number, ref, quantity)`` each, as :meth:`issue_rows` reported them): the
+        pool takes them as :meth:`receive` does (its value is one average: the value is not
+        split), but the units go back into the rows they left — a row still kept grows, a row
+        gone is kept again at its place by number — so that they leave in their old turn and
+        count as their receipt's on hand (:meth:`add_landed_cost`). Units beyond the rows
+        come back as a row named ``ref``, as any receipt. With open shortages the units are
+        received (they settle the shortages first). Returns the value that entered stock."""
+        if self._shortages.open:
+            return self.receive(quantity, ZERO, ref, value=value)
+        if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
+                or quantity >= MAX_MAGNITUDE):
+            quantity = bad_quantity(quantity)
+        val = check_value(value, self._quantum)
+        checked: list[tuple[int, str | None, Decimal]] = []
+        back = ZERO
+        for number, row_ref, q in rows:  # all checked, then done
+            if type(number) is not int or not 0 <= number < self._next:
+                raise JxcError("configuration", reason=f"no row {number!r} was ever received",
+                               reason_zh=f"从未入库过行 {number!r}")
+            q = check_quantity(q, "quantity")
+            checked.append((number, row_ref, q))
+            back += q
+        if back > quantity:
+            raise JxcError("configuration",
+                           reason=f"rows of {back} units for {quantity} units coming back",
+                           reason_zh=f"退回 {quantity} 个单位，却要放回 {back} 个单位的行")
+        self._qty += quantity
+        self._val += val
+        if checked:
+            changed = self._changed
+            by_number = {row[0]: row for row in self._open}
+            added = False
+            for number, row_ref, q in checked:
+                row = by_number.get(number)
+                if row is None:  # it had left the rows: back at its place, below
+                    row = by_number[number] = [number, row_ref, ZERO]
+                    added = True
+                row[2] += q
+                changed[number] = [row[1], str(row[2])]
+            if added:
+                self._open = deque(sorted(by_number.values(), key=lambda row: int(row[0])))
+        if quantity > back and self._qty > ZERO:
+            rest = quantity - back
+            self._received(ref, rest if rest < self._qty else self._qty)
+        return val
+
     def take_back(
         self,
         quantity: Decimal,
@@ -244,6 +335,7 @@ class MovingAverageValuation(ValuationBase):
         received_value: Decimal,
         *,
         ref: str | None = None,
+        rows: dict[int, Decimal] | None = None,
     ) -> Decimal:
         """Issue ``quantity`` as the cancellation (红冲) of receipt ``from_ref``, which brought
         ``received_quantity`` units worth ``received_value``; returns its cost.
@@ -254,7 +346,12 @@ class MovingAverageValuation(ValuationBase):
         average of what stays once they are out. Clamp: the own units never take more than
         the pool's value (nor less than 0.00), so the pool's value never goes negative while
         units remain. Issuing everything on hand (or more: a shortage) is :meth:`issue`:
-        exactly the pool's value, the units beyond it at the shortage estimate."""
+        exactly the pool's value, the units beyond it at the shortage estimate.
+
+        ``rows`` (a movement whose units went into other receipts' rows: a customer return,
+        :meth:`restore_rows`): number -> units it put there; its units on hand are then
+        ``min(units put, row's remaining)`` of each, taken out of those rows first (and
+        ``rows`` is lessened by what is taken, for a next part of the same movement)."""
         if (type(quantity) is not _D or not quantity.is_finite() or quantity <= ZERO
                 or quantity >= MAX_MAGNITUDE):
             quantity = bad_quantity(quantity)
@@ -264,7 +361,17 @@ class MovingAverageValuation(ValuationBase):
         if quantity >= qty:
             return self.issue(quantity, from_ref, ref=ref)
         val = self._val
-        own = self._on_hand_of(from_ref, received)
+        if rows:
+            own = ZERO
+            for row in self._open:
+                most = rows.get(row[0])
+                if most is not None:
+                    own += row[2] if row[2] < most else most
+            own += self._on_hand_of(from_ref, received)  # a part beyond the rows: own row
+            if own > received:
+                own = received
+        else:
+            own = self._on_hand_of(from_ref, received)
         if own > quantity:
             own = quantity
         own_cost = (slice_value(own, received, original, self._quantum) if own
@@ -280,7 +387,7 @@ class MovingAverageValuation(ValuationBase):
         self._last_v = val
         self._qty = qty - quantity
         self._val = val - cost
-        self._taken(quantity, from_ref)
+        self._taken(quantity, from_ref, rows)
         return cost
 
     def _issue_short(self, quantity: Decimal, ref: str | None) -> Decimal:

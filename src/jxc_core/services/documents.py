@@ -1913,15 +1913,18 @@ class Documents:
 
     def _stock(self, w: _Work, doc: Document, lines: list[StockLine], when: dt.datetime,
                reverse: bool, transfer_to: str | None = None, book: _Book | None = None,
-               posted: list[LedgerEntry] | None = None) -> dict[int, Decimal]:
+               posted: list[LedgerEntry] | None = None,
+               returned_at: dt.datetime | None = None) -> dict[int, Decimal]:
         """Post stock lines; returns the signed value per document line (and adds the
-        posting's ledger entries to ``posted``, when given)."""
+        posting's ledger entries to ``posted``, when given). ``returned_at``: a customer
+        return, the earliest posting moment of the deliveries it takes back (``Jxc._post``)."""
         if not lines:
             return {}
         lines = _with_serials(doc, lines)
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to,
-                                 issued_at=self._posted_at(doc) if reverse else None)
+                                 issued_at=self._posted_at(doc) if reverse else None,
+                                 returned_at=returned_at)
         if posted is not None:
             posted.extend(posting.entries)
         if book is not None:
@@ -2696,7 +2699,13 @@ class Documents:
             _note_returned_serials(doc, line, cache[dl.doc_id], n, reverse)
             src_line = dl.line(n)
             self._reopen(w, src_line, q, sign, cache, "delivered", "demand", q_inv)
-        values = self._stock(w, doc, stock, when, reverse, book=book)
+        returned_at = None
+        if not reverse:  # under moving average the units go back into the delivery's rows
+            moments = [self._posted_at(cache[line.source[0]]) for line in doc.lines
+                       if line.source is not None and line.source[0] in cache]
+            known = [m for m in moments if m is not None]
+            returned_at = min(known) if known and len(known) == len(moments) else None
+        values = self._stock(w, doc, stock, when, reverse, book=book, returned_at=returned_at)
         counters = {}
         for line in doc.lines:
             value = _cost(values, line.line_no, out=reverse)

@@ -505,6 +505,13 @@ def _average_value(v: Valuation, qty: Decimal, digits: int) -> Decimal:
     return round_money(DIVISION_CONTEXT.divide(qty * v.value, v.quantity), digits)
 
 
+#: ``(number, ref, quantity)``: units an issue took from a moving-average receipt row
+RowSlice = tuple[int, str | None, Decimal]
+#: what a movement taken back under moving average brought in: (quantity, value, the rows of
+#: other receipts its units went into, number -> units)
+_Received = tuple[Decimal, Decimal, dict[int, Decimal]]
+
+
 class _Replay:
     """A back-dated posting's work on one scope: the window of entries after the checkpoint,
     the later part still to replay, and the new costs and settlements found."""
@@ -529,7 +536,17 @@ class _Replay:
         self.rewrite: dict[int, list[LayerSlice]] = {}
         #: cancellations that took back a receipt under moving average, by entry_no: the
         #: receipt's (quantity, value) (:data:`_TAKEN_BACK`)
-        self.taken_back: dict[int, tuple[Decimal, Decimal]] = {}
+        self.taken_back: dict[int, _Received] = {}
+        #: cancellations that went back into moving-average receipt rows, by entry_no: the
+        #: rows (:data:`_RESTORED_ROWS`); what the issues they take back took from the rows as
+        #: replayed here; and those the replay put back elsewhere than recorded
+        self.rows: dict[int, list[RowSlice]] = {}
+        self.took_rows: dict[str, deque[RowSlice]] = {}
+        self.rewrite_rows: dict[int, list[RowSlice]] = {}
+        #: the rows each movement (``doc/line``) replayed here put its units into, and the
+        #: receipt cancellations whose rows the replay changed
+        self.back_rows: dict[str, dict[int, Decimal]] = {}
+        self.rewrite_taken: dict[int, _Received] = {}
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -578,6 +595,31 @@ def _record_restored(w: _Work, entry_no: int, layers: list[LayerSlice]) -> None:
     ``[]``: none, received as any receipt)."""
     w.uow.records.put(_RESTORED, str(entry_no), {"layers": [
         [k, r, str(rec), str(q), str(val)] for k, r, rec, q, val in layers]})
+
+
+def _rows_back(found: deque[RowSlice], qty: Decimal) -> list[RowSlice]:
+    """The receipt rows ``qty`` units go back into: taken from ``found`` (what the issue took,
+    oldest first; what is taken is removed from it). Units beyond ``found`` are left to the
+    caller (a row of their own)."""
+    take: list[RowSlice] = []
+    left = qty
+    while found and left:
+        number, ref, q = found[0]
+        if q <= left:
+            take.append(found.popleft())
+            left -= q
+        else:
+            take.append((number, ref, left))
+            found[0] = (number, ref, q - left)
+            left = ZERO
+    return take
+
+
+def _record_rows(w: _Work, entry_no: int, rows: list[RowSlice]) -> None:
+    """Keep the moving-average receipt rows the cancellation entry ``entry_no`` went back
+    into (:data:`_RESTORED_ROWS`)."""
+    w.uow.records.put(_RESTORED_ROWS, str(entry_no), {"rows": [
+        [n, r, str(q)] for n, r, q in rows]})
 
 
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
@@ -677,6 +719,11 @@ _RESTORED = "restored_layers"
 #: quantity and value, so that a replay takes its units back alike
 #: (:meth:`MovingAverageValuation.take_back`)
 _TAKEN_BACK = "taken_back"
+#: records of the units a cancellation of an issue put back into the moving-average receipt
+#: rows they left, by the entry_no of its ledger entry (which names the issue in
+#: ``from_ref``): the rows ``[number, ref, quantity]``, so that a replay puts them back alike
+#: (:meth:`MovingAverageValuation.restore_rows`)
+_RESTORED_ROWS = "restored_rows"
 
 
 class _EventIds:
@@ -2148,6 +2195,7 @@ class Jxc:
         exact_rows: bool = False,
         issued_at: dt.datetime | None = None,
         reverses: str | None = None,
+        returned_at: dt.datetime | None = None,
     ) -> Posting:
         """Post stock lines as one unit of work (see :meth:`post`). With ``transfer_to`` every
         line is an out line whose units go on into that warehouse: a ``transfer_in`` entry
@@ -2160,7 +2208,11 @@ class Jxc:
         back (their ``from_ref``, a group ref) were posted; under FIFO/LIFO the units go back
         into the layers those issues took them from (:meth:`_restoring`). ``reverses``
         (internal, with ``transfer_to`` and ``issued_at``): the document whose transfer lines
-        these cancel, the units coming back into the layers its out lines took."""
+        these cancel, the units coming back into the layers its out lines took.
+        ``returned_at`` (internal, for customer returns): when the deliveries that the in lines
+        take back (their ``from_ref``) were posted, the earliest; under moving average the
+        units go back into the receipt rows those deliveries took (:meth:`_restoring_rows`),
+        under the other methods they are received as any receipt."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -2202,8 +2254,10 @@ class Jxc:
         org = self.organisation_scope
         #: the layers each issue taken back took, as far as the lines so far left them
         issued: dict[str, deque[LayerSlice] | None] = {}
+        #: the same under moving average: the receipt rows each issue taken back took
+        issued_rows: dict[str, deque[RowSlice] | None] = {}
         #: the receipts cancelled under moving average: (quantity, value) as received
-        received: dict[tuple[str, str, str], tuple[Decimal, Decimal] | None] = {}
+        received: dict[tuple[str, str, str], _Received | None] = {}
         transfer = transfer_to is not None
         append = entries.append
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
@@ -2250,11 +2304,22 @@ class Jxc:
                                                value=line.value)
                     else:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
-                        back = (self._restoring(w, item, v, wh, line.from_ref, qty, line.value,
-                                                issued_at, issued)
-                                if issued_at is not None and line.from_ref
-                                and line.value is not None and not transfer else None)
-                        if back is None:
+                        back = rows = None
+                        since = issued_at if issued_at is not None else returned_at
+                        if (since is not None and line.from_ref
+                                and line.value is not None and not transfer):
+                            if type(v) is MovingAverageValuation:
+                                rows = self._restoring_rows(w, item, v, wh, line.from_ref,
+                                                            qty, since, issued_rows)
+                            elif issued_at is not None:
+                                back = self._restoring(w, item, v, wh, line.from_ref, qty,
+                                                       line.value, issued_at, issued)
+                        if rows is not None:  # moving average: back into the receipt rows
+                            assert isinstance(v, MovingAverageValuation)
+                            amount = v.restore_rows(rows, qty, line.value or ZERO, ref)
+                            from_ref = line.from_ref or ""
+                            _record_rows(w, no, rows)
+                        elif back is None:
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                         else:
@@ -2279,11 +2344,15 @@ class Jxc:
                                              ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                         else:  # a cancelled receipt: its units on hand at their own cost
                             assert isinstance(v, MovingAverageValuation)
-                            amount = v.take_back(
-                                qty, from_ref, *got_back,
-                                ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                            into = got_back[2]
                             w.uow.records.put(_TAKEN_BACK, str(no), {
-                                "received": str(got_back[0]), "value": str(got_back[1])})
+                                "received": str(got_back[0]), "value": str(got_back[1]),
+                                **({"rows": [[n, str(q)] for n, q in into.items()]}
+                                   if into else {})})
+                            amount = v.take_back(
+                                qty, from_ref, got_back[0], got_back[1],
+                                ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}",
+                                rows=into or None)
                     signed_q, signed_v = -qty, -amount
                     if line.demand is not None:  # an issue or a transfer for its demand line
                         self._consume_reservations(w, line, code, lot, qty)
@@ -2297,11 +2366,23 @@ class Jxc:
                     back_ref = ""
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
-                        back = (self._restoring(w, item, v_to, transfer_to, _group_ref(
+                        back = rows = None
+                        if issued_at is not None and reverses is not None:
+                            if type(v_to) is MovingAverageValuation:
+                                rows = self._restoring_rows(w, item, v_to, transfer_to,
+                                                            _group_ref(doc_type, reverses,
+                                                                       line_no),
+                                                            qty, issued_at, issued_rows)
+                            else:
+                                back = self._restoring(w, item, v_to, transfer_to, _group_ref(
                                     doc_type, reverses, line_no), qty, amount, issued_at,
                                     issued)
-                                if issued_at is not None and reverses is not None else None)
-                        if back is None:
+                        if rows is not None:  # moving average: back into the receipt rows
+                            assert isinstance(v_to, MovingAverageValuation)
+                            got = v_to.restore_rows(rows, qty, amount, ref_to)
+                            back_ref = _group_ref(doc_type, reverses or "", line_no)
+                            _record_rows(w, no, rows)
+                        elif back is None:
                             got = v_to.receive(qty, ZERO, ref_to, value=amount)
                         else:  # a cancelled transfer: back into the layers it left
                             assert isinstance(v_to, FifoValuation | LifoValuation)
@@ -2524,17 +2605,20 @@ class Jxc:
     @staticmethod
     def _received_line(w: _Work, item: str, warehouse: str, ref: str,
                        issued_at: dt.datetime,
-                       found: dict[tuple[str, str, str], tuple[Decimal, Decimal] | None]
-                       ) -> tuple[Decimal, Decimal] | None:
-        """(quantity, value) that the receipt ``ref`` (``doc/line``, the engine's receipt ref)
-        brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
-        transfer's ``transfer_in`` in its target). ``None`` when none is found (a receipt
-        posted otherwise: taken back at the average). Cached per posting in ``found``."""
+                       found: dict[tuple[str, str, str], _Received | None]
+                       ) -> _Received | None:
+        """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
+        ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
+        transfer's ``transfer_in`` in its target); ``rows``: the other receipts' rows its units
+        went into (a customer return, :data:`_RESTORED_ROWS`), number -> units. ``None`` when
+        none is found (a receipt posted otherwise: taken back at the average). Cached per
+        posting in ``found`` (the rows lessened as parts take them)."""
         key = (item, warehouse, ref)
         if key in found:
             return found[key]
         doc_id, _, line_no = ref.rpartition("/")
         qty = value = ZERO
+        rows: dict[int, Decimal] = {}
         if doc_id and line_no.isdigit():
             n = int(line_no)
             for e in w.uow.ledger.after(item, warehouse, issued_at - dt.timedelta(
@@ -2543,7 +2627,11 @@ class Jxc:
                         and e.warehouse == warehouse):
                     qty += e.quantity
                     value += e.value
-        found[key] = (qty, value) if qty > 0 and value >= 0 else None
+                    if e.from_ref:  # back into the rows of the receipts of an issue
+                        kept = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
+                        for number, _, q in kept["rows"] if kept else ():
+                            rows[int(number)] = rows.get(int(number), ZERO) + Decimal(q)
+        found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
@@ -2582,6 +2670,25 @@ class Jxc:
             restored += v.receive(rest, ZERO, ref, value=value - restored)
         return restored
 
+    def _restoring_rows(self, w: _Work, item: Item, v: MovingAverageValuation, warehouse: str,
+                        group: str, qty: Decimal, issued_at: dt.datetime,
+                        issued: dict[str, deque[RowSlice] | None]) -> list[RowSlice] | None:
+        """Under moving average, the receipt rows that ``qty`` units coming into ``warehouse``,
+        the cancellation of the issue ``group`` (a group ref), go back into: the rows that
+        issue took from (:meth:`_issue_rows`), as far as earlier lines of the posting that
+        take back the same issue left them. ``None``: received as any receipt (open
+        shortages, the issue not found, nothing of it in rows). The value is not split: the
+        pool's value is one average."""
+        if v.shortages or group.count(_SEP) != 2:
+            return None
+        if group not in issued:
+            issued[group] = self._issue_rows(w, item, w.scope(item, warehouse), group,
+                                             issued_at)
+        found = issued[group]
+        if not found:
+            return None
+        return _rows_back(found, qty) or None
+
     def _issue_slices(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
                       issued_at: dt.datetime) -> deque[LayerSlice] | None:
         """The layers the issue ``group`` (a group ref) of the scope took from, as the ledger
@@ -2589,6 +2696,56 @@ class Jxc:
         its entries replayed up to that issue, whose entries are issued again to see what
         they take (:meth:`_LayerValuation.issue_layers`). ``None`` when the issue is not in
         the scope's ledger there. The work is that of a back-dated movement to that date."""
+        slices: deque[LayerSlice] = deque()
+
+        def take(v: Valuation, e: LedgerEntry) -> None:
+            assert isinstance(v, FifoValuation | LifoValuation)
+            slices.extend(v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1])
+
+        if self._replay_issue(w, item, scope, group, issued_at, take, average=False) is None:
+            return None
+        return slices
+
+    def _issue_rows(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
+                    issued_at: dt.datetime) -> deque[RowSlice] | None:
+        """:meth:`_issue_slices` under moving average: the receipt rows the issue ``group``
+        took units from (:meth:`MovingAverageValuation.issue_rows`)."""
+        rows: deque[RowSlice] = deque()
+
+        def take(v: Valuation, e: LedgerEntry) -> None:
+            assert isinstance(v, MovingAverageValuation)
+            rows.extend(v.issue_rows(-e.quantity, e.from_ref or None, ref=group)[1])
+
+        done = self._replay_issue(w, item, scope, group, issued_at, take, average=True)
+        if done is None:
+            return None
+        window, replay, last = done
+        # less what earlier customer returns of the issue already put back into the rows
+        back: dict[int, Decimal] = {}
+        for e in window[last + 1:]:
+            if e.quantity > 0 and e.from_ref == group:
+                for number, _, q in replay.rows.get(e.entry_no, ()):
+                    back[number] = back.get(number, ZERO) + q
+        if back:
+            left: deque[RowSlice] = deque()
+            for number, ref, q in rows:
+                gone = back.get(number, ZERO)
+                if gone:
+                    back[number] = gone - min(gone, q)
+                if q > gone:
+                    left.append((number, ref, q - gone))
+            rows = left
+        return rows
+
+    def _replay_issue(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
+                      issued_at: dt.datetime, take: Callable[[Valuation, LedgerEntry], None],
+                      *, average: bool) -> tuple[list[LedgerEntry], _Replay, int] | None:
+        """Rebuild the scope from its last checkpoint before ``issued_at``, replay its entries
+        up to the issue ``group`` and give each entry of that issue to ``take`` (with the
+        valuation as it stands then). Returns the window replayed, its records and the index
+        of the issue's last entry in it; ``None`` when the scope is not of the method wanted
+        (``average``: moving average, else FIFO/LIFO), the issue is not in its ledger there,
+        or its history cannot be replayed."""
         cp = w.uow.checkpoints.latest(scope, issued_at - dt.timedelta(microseconds=1))
         wh = None if scope[1] == "*" else scope[1]
         if cp is None:
@@ -2597,13 +2754,16 @@ class Jxc:
         else:
             window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
             made = valuation_from_state(cp[2])
-        if not isinstance(made, FifoValuation | LifoValuation):
+        if average:
+            if type(made) is not MovingAverageValuation:
+                return None
+        elif not isinstance(made, FifoValuation | LifoValuation):
             return None
-        v = made
+        v: Valuation = made
         _align(v, *w.policy(item, scope))  # replayed under the policy of now, as the scope
         v.item, v.warehouse = item.code, scope[1]
         replay = _Replay(window, issued_at)
-        self._window_records(w, replay, window)
+        self._window_records(w, replay, window, average)
         doc_type, doc_id, line_no = _split_group(group)
         org = self.organisation_scope
         at = [i for i, e in enumerate(window)
@@ -2613,23 +2773,22 @@ class Jxc:
         if not at:
             return None
         counted = self.replayed  # not a back-dating: not counted as one
-        slices: deque[LayerSlice] = deque()
         try:
             self._replay_entries(v, window[:at[0]], replay, item)
             hit = set(at)
             for i in range(at[0], at[-1] + 1):
                 e = window[i]
                 if i in hit:
-                    slices += v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1]
+                    take(v, e)
                 else:
                     self._replay_entries(v, [e], replay, item)
         except JxcError:
             # the scope's history cannot be replayed to that issue (written by a version that
-            # kept less): the units come back as a layer of the cancellation, as before
+            # kept less): the units come back as a layer (a row) of the cancellation, as before
             return None
         finally:
             self.replayed = counted
-        return slices
+        return list(window), replay, at[-1]
 
     def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry],
                         average: bool = False) -> None:
@@ -2648,8 +2807,15 @@ class Jxc:
             elif e.quantity < 0 and e.from_ref and average:
                 taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
                 if taken is not None:
-                    replay.taken_back[e.entry_no] = (Decimal(taken["received"]),
-                                                     Decimal(taken["value"]))
+                    replay.taken_back[e.entry_no] = (
+                        Decimal(taken["received"]), Decimal(taken["value"]),
+                        {int(n): Decimal(q) for n, q in taken.get("rows", ())})
+            elif e.quantity > 0 and e.from_ref and average:
+                kept = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
+                if kept is not None:
+                    replay.rows[e.entry_no] = [(int(n), r, Decimal(q))
+                                               for n, r, q in kept["rows"]]
+                    replay.wanted.add(e.from_ref)
             elif e.quantity > 0 and e.from_ref:
                 found = w.uow.records.get(_RESTORED, str(e.entry_no))
                 if found is not None:
@@ -2752,6 +2918,20 @@ class Jxc:
                     v.take_adjustments()  # the issued share: booked as the change below
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - kept
+            elif e.quantity > 0 and e.entry_no in replay.rows and type(v) is \
+                    MovingAverageValuation:
+                # a cancellation back into receipt rows: those the issue took as replayed here
+                # (where it was), else those recorded; the value as posted (one pool)
+                into = replay.rows[e.entry_no]
+                gave = replay.took_rows.get(e.from_ref)
+                if gave is not None:
+                    again = _rows_back(gave, e.quantity)
+                    if again != into:
+                        replay.rewrite_rows[e.entry_no] = into = again
+                v.restore_rows(into, e.quantity, e.value, f"{e.doc_id}/{e.line_no}")
+                put = replay.back_rows.setdefault(f"{e.doc_id}/{e.line_no}", {})
+                for number, _, q in into:
+                    put[number] = put.get(number, ZERO) + q
             elif e.quantity > 0:
                 back = replay.restored.get(e.entry_no) if e.from_ref else None
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
@@ -2796,9 +2976,19 @@ class Jxc:
                 if group in replay.wanted and isinstance(v, FifoValuation | LifoValuation):
                     cost, taken = v.issue_layers(-e.quantity, e.from_ref or None, ref=group)
                     replay.took.setdefault(group, deque()).extend(taken)
+                elif group in replay.wanted and type(v) is MovingAverageValuation \
+                        and e.entry_no not in replay.taken_back:
+                    cost, from_rows = v.issue_rows(-e.quantity, e.from_ref or None, ref=group)
+                    replay.took_rows.setdefault(group, deque()).extend(from_rows)
                 elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
-                    cost = v.take_back(-e.quantity, e.from_ref, *replay.taken_back[e.entry_no],
-                                       ref=group)
+                    got, worth, went = replay.taken_back[e.entry_no]
+                    now_in = replay.back_rows.get(e.from_ref)
+                    if now_in is not None:  # the movement was replayed here: its rows now
+                        if now_in != went:
+                            replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
+                        went = now_in
+                    cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
+                                       rows=went or None)
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
@@ -2840,6 +3030,12 @@ class Jxc:
         w.uow.checkpoints.drop_after(scope, when)
         for entry_no, layers in replay.rewrite.items():  # cancellations the replay moved
             _record_restored(w, entry_no, layers)
+        for entry_no, rows in replay.rewrite_rows.items():
+            _record_rows(w, entry_no, rows)
+        for entry_no, (got, worth, into) in replay.rewrite_taken.items():
+            w.uow.records.put(_TAKEN_BACK, str(entry_no), {
+                "received": str(got), "value": str(worth),
+                **({"rows": [[n, str(q)] for n, q in into.items()]} if into else {})})
         return out
 
     def _checkpoint(self, w: _Work, entries: list[LedgerEntry],
