@@ -62,6 +62,7 @@ from jxc_core.services.jxc import (
     _group_ref,
     _moment,
     _period_of,
+    _refuse_posted,
     _Work,
 )
 from jxc_core.stock.model import Balance, Item, LedgerEntry, Warehouse
@@ -722,14 +723,6 @@ class _Book:
                            reason=f"journal does not balance: {dr} != {dr - diff}",
                            reason_zh=f"会计分录借贷不平：{dr} != {dr - diff}")
         return self.rows
-
-
-def _refuse_used_number(w: _Work, doc_id: str) -> None:
-    """A document posts (or its reversal posts, as ``<doc_id>-R``) under a number no direct
-    posting has used: the ledger keeps one document per number (``duplicate_key`` naming
-    it, nothing written), as a direct posting is refused a number already in the ledger."""
-    if w.uow.ledger.has_document(doc_id):
-        raise JxcError("duplicate_key", table="ledger", key=doc_id, doc_id=doc_id)
 
 
 class Documents:
@@ -1801,7 +1794,7 @@ class Documents:
                 line.quantity, line.unit)} for line in doc.lines}
             return attrs.evolve(doc, counters=counters)
         self._check_book_currency(doc)  # a draft stored before the rule
-        _refuse_used_number(w, doc.doc_id)
+        _refuse_posted(w, doc.doc_id)
         rate = self._rate(doc, doc.date or when.date())
         doc = attrs.evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
         book = self._book(doc, +1, when)
@@ -1852,7 +1845,7 @@ class Documents:
                                       "first (Accounting.cancel_settlement)",
                                reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
                                          f"（Accounting.cancel_settlement）")
-        _refuse_used_number(w, self._doc_ref(doc, True))
+        _refuse_posted(w, self._doc_ref(doc, True))
         book = self._book(doc, -1, when)
         try:
             doc = self._post_rules(w, doc, when, book, reverse=True)

@@ -638,8 +638,9 @@ def _refuse_posted(w: _Work, doc_id: str) -> None:
     ``move``) of a document number the ledger already has is ``duplicate_key`` naming it,
     nothing written (DOMAIN 5: posting again changes nothing; 3: one entry per movement of
     a line). A retry under the same idempotency key never gets here: it is answered with
-    the first result. Documents post through ``_post`` (their own guard is the document's
-    state; a cancellation posts ``<doc_id>-R``), which does not call this."""
+    the first result. Documents post through ``_post`` (guarded by the document's state);
+    ``Documents.post`` and ``cancel`` call this for the document's number and its reversal's
+    (``<doc_id>-R``), so neither shares a number with a direct posting."""
     if w.uow.ledger.has_document(doc_id):
         raise JxcError("duplicate_key", table="ledger", key=doc_id, doc_id=doc_id)
 
