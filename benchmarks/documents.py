@@ -28,17 +28,23 @@ the loop of service calls is timed (``time.perf_counter``). After every run (unt
 on-hand quantities are checked against what the run posted. Every figure is the median
 (min/max) of ``--repeat`` runs. ``--profile`` adds a cProfile of the SQLite post step of
 receipts against an order and of deliveries: the top functions of ``src/jxc_core`` by own time
-and by cumulative time.
+and by cumulative time. ``--sql`` prints, instead of the figures, where the SQLite post step's
+time goes: per document, the
+time inside ``sqlite3`` calls by statement (``COMMIT`` is the write of the WAL frames), and the
+rest (Python: the service, the costing, the adapter's own code), beside the same post step on
+memory (median of ``--repeat`` runs; the timing wrapper costs a little).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import cProfile
 import io
 import os
 import pstats
 import shutil
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -47,6 +53,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
@@ -202,15 +209,91 @@ def profile(n_docs: int, out: Callable[[str], None]) -> None:
             out(body[start:].rstrip() if start >= 0 else body.rstrip())
 
 
+class _TimedConnection:
+    """A ``sqlite3.Connection`` that adds the time of each ``execute``/``executemany`` to
+    ``spent`` under the statement's first words (everything else passes through)."""
+
+    def __init__(self, con: sqlite3.Connection, spent: collections.Counter[str]) -> None:
+        self._con = con
+        self._spent = spent
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._con, name)
+
+    def _timed(self, label: str, call: Callable[[], Any]) -> Any:
+        t0 = time.perf_counter()
+        try:
+            return call()
+        finally:
+            self._spent[label] += time.perf_counter() - t0
+
+    def execute(self, sql: str, *args: Any) -> Any:
+        return self._timed(" ".join(sql.split()[:3]), lambda: self._con.execute(sql, *args))
+
+    def executemany(self, sql: str, rows: Any) -> Any:
+        return self._timed("many: " + " ".join(sql.split()[:3]),
+                           lambda: self._con.executemany(sql, rows))
+
+
+def sql_breakdown(kind: str, n_docs: int) -> tuple[float, float, dict[str, float]]:
+    """One SQLite post-step run of ``kind`` with every statement timed: (µs per document in
+    all, µs inside sqlite3 calls, µs per statement label)."""
+    spent: collections.Counter[str] = collections.Counter()
+    with shop("sqlite") as s:
+        doc_type, source = prepare(s, kind, n_docs)
+        party = "C1" if doc_type == "delivery" else "S1"
+        ids = []
+        for k in range(n_docs):
+            doc = s.docs.create(doc_type, _lines(k, source), party=party)
+            s.docs.submit(doc.doc_id, USER)
+            ids.append(s.docs.approve(doc.doc_id, USER).doc_id)
+        storage = s.storage
+        assert isinstance(storage, SqliteStorage)
+        con = storage._connection()  # this thread's connection, which the posts use
+        storage._local.con = _TimedConnection(con, spent)
+        try:
+            t0 = time.perf_counter()
+            for doc_id in ids:
+                s.docs.post(doc_id, USER)
+            elapsed = time.perf_counter() - t0
+        finally:
+            storage._local.con = con
+    per = 1e6 / n_docs
+    return elapsed * per, sum(spent.values()) * per, {k: v * per for k, v in spent.items()}
+
+
+def print_sql(n_docs: int, repeat: int, out: Callable[[str], None]) -> None:
+    out(f"\n-- where the SQLite post step goes, µs per ten-line document (median of {repeat}; "
+        "statements above 5 µs) --")
+    for kind in KINDS:
+        runs = [sql_breakdown(kind, n_docs) for _ in range(repeat)]
+        total = statistics.median(r[0] for r in runs)
+        in_sql = statistics.median(r[1] for r in runs)
+        memory = 1e6 / measure("memory", kind, "post", n_docs, repeat)[0]
+        out(f"{kind}: {total:,.0f} in all = {in_sql:,.0f} in sqlite3 calls + "
+            f"{total - in_sql:,.0f} in Python (memory, same step: {memory:,.0f})")
+        labels = sorted({k for r in runs for k in r[2]},
+                        key=lambda k: -statistics.median(r[2].get(k, 0.0) for r in runs))
+        for label in labels:
+            us = statistics.median(r[2].get(label, 0.0) for r in runs)
+            if us >= 5:
+                out(f"  {us:>7,.0f}  {label}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (default 3)")
     parser.add_argument("--quick", action="store_true", help="fewer documents per run")
     parser.add_argument("--docs", type=int, default=None, help="documents per run")
     parser.add_argument("--profile", action="store_true", help="cProfile the SQLite post path")
+    parser.add_argument("--sql", action="store_true",
+                        help="only: where the SQLite post step's time goes, by statement")
     args = parser.parse_args(argv)
     n_docs = args.docs or (40 if args.quick else 300)
     repeat = max(1, args.repeat)
+    if args.sql:
+        print_sql(n_docs, repeat, print)
+        return 0
     print(f"Documents service: {LINES}-line documents per second, {n_docs} documents per run, "
           f"median (min-max) of {repeat} run(s); Python {sys.version.split()[0]}")
     print(f"{'adapter':<8} {'workload':<11} {'step':<6} {'docs/s':>9} {'min':>9} {'max':>9} "

@@ -3079,7 +3079,7 @@ class Jxc:
         q = line.quantity
         if type(q) is not Decimal or not q.is_finite() or q <= 0 or q >= MAX_MAGNITUDE:
             q = check_quantity(q, "quantity")
-        unit = line.unit
+        unit: str | None = line.unit
         if unit is None and not item.quantity_digits:  # the common case of Item.to_base:
             whole = q.quantize(_WHOLE)  # whole pieces of the base unit, written as such
             qty = whole if whole == q else item.to_base(q, unit)
@@ -3214,10 +3214,10 @@ class Jxc:
             if type(pick) is list:  # _Pick.short of its one row
                 b = w.group(*key)[pick[0]]
                 have = max(b.on_hand - b.held, ZERO)
-                taken = pick[1]
-                if taken > have and (not w.allows_negative(pick[2], key[1])
-                                     or (b.held > 0 and b.on_hand > 0)):
-                    short.append(ShortLine(key[0], key[1], taken, have))
+                wanted: Decimal = pick[1]
+                if wanted > have and (not w.allows_negative(pick[2], key[1])
+                                      or (b.held > 0 and b.on_hand > 0)):
+                    short.append(ShortLine(key[0], key[1], wanted, have))
             else:
                 assert isinstance(pick, _Pick)
                 short += pick.short()
