@@ -18,6 +18,7 @@ quotient is never rounded twice.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
 
@@ -28,6 +29,7 @@ from jxc_core.errors import InvalidQuantityError, JxcError
 __all__ = [
     "DIVISION_CONTEXT",
     "MAX_AMOUNT",
+    "MAX_LINE_NO",
     "MAX_MAGNITUDE",
     "ZERO",
     "check_amount",
@@ -36,6 +38,7 @@ __all__ = [
     "check_text",
     "currency_minor_unit",
     "money_quantum",
+    "period_key",
     "round_money",
     "round_to",
 ]
@@ -52,6 +55,9 @@ MAX_MAGNITUDE = Decimal(10) ** 15
 #: for the values of large stocks in currencies without a minor unit (10^15 VND is about 40
 #: million dollars), and for their sums to stay exact to the cent in 28 digits.
 MAX_AMOUNT = Decimal(10) ** 21
+#: The largest line number of a document or a stock posting: what every adapter stores in its
+#: ledger's ``line_no`` column (PostgreSQL ``INTEGER``, 2**31 - 1).
+MAX_LINE_NO = 2**31 - 1
 
 #: Context for divisions before rounding: 60 significant digits, errors trapped.
 DIVISION_CONTEXT = Context(
@@ -157,3 +163,9 @@ def check_amount(value: object, name: str, limit: Decimal = MAX_AMOUNT) -> Decim
     if a < 0:
         raise JxcError("negative_amount", field=name, value=a)
     return a
+
+
+def period_key(day: dt.date) -> str:
+    """The accounting period (月份) of a day, ``YYYY-MM`` with four digits of year also before
+    the year 1000 (``0001-01``, where ``strftime("%Y")`` writes ``1``)."""
+    return f"{day.year:04d}-{day.month:02d}"

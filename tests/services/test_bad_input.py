@@ -64,6 +64,14 @@ REFUSALS: list[tuple[str, Call, str]] = [
     ("unknown_item_in_later_line", lambda j: j.post("receipt", "RK-X", [
         StockLine("A", "W", D(1), unit_cost=D(1)), StockLine("NOPE", "W", D(1))]), "not_found"),
     ("unknown_warehouse_receive", lambda j: j.receive("A", "NOWH", D(1), D(1)), "not_found"),
+    # a line number no adapter stores (SQLite raised OverflowError from 2**63 on)
+    ("line_no_negative", lambda j: j.post("receipt", "RK-L", [
+        StockLine("A", "W", D(1), unit_cost=D(1), line_no=-1)]), "configuration"),
+    ("line_no_beyond_int4", lambda j: j.post("receipt", "RK-L", [
+        StockLine("A", "W", D(1), unit_cost=D(1)),
+        StockLine("A", "W", D(1), unit_cost=D(1), line_no=2**31)]), "configuration"),
+    ("line_no_beyond_int8", lambda j: j.post("receipt", "RK-L", [
+        StockLine("A", "W", D(1), unit_cost=D(1), line_no=2**63)]), "configuration"),
     ("unknown_warehouse_reserve",
      lambda j: j.reserve([ReserveLine("SO-2/1", "A", "NOWH", D(1))]), "not_found"),
     ("unknown_target_warehouse", lambda j: j.transfer("A", "W", "NOWH", D(1)), "not_found"),
@@ -176,6 +184,12 @@ TYPE_ERRORS: list[tuple[str, Call, type[Exception], str]] = [
      TypeError, "quantity"),
     ("str_quantity_adjust", lambda j: j.adjust("A", "W", "-1"),  # type: ignore[arg-type]
      TypeError, "quantity"),
+    ("str_line_no", lambda j: j.post("receipt", "RK-L", [StockLine(
+        "A", "W", D(1), unit_cost=D(1), line_no="1")]),  # type: ignore[arg-type]
+     TypeError, "line_no"),
+    ("bool_line_no", lambda j: j.post("receipt", "RK-L", [StockLine(
+        "A", "W", D(1), unit_cost=D(1), line_no=True)]),
+     TypeError, "line_no"),
 ]
 
 

@@ -26,7 +26,7 @@ import attrs
 
 from jxc_core.accounting.mapping import AccountMapping
 from jxc_core.errors import JxcError
-from jxc_core.values import ZERO, round_money
+from jxc_core.values import ZERO, period_key, round_money
 
 __all__ = ["Voucher", "VoucherLine", "build_voucher"]
 
@@ -150,7 +150,7 @@ def build_voucher(
                                  zero if gap > 0 else -gap, gap if gap > 0 else zero,
                                  book_currency, ZERO, Decimal(1), "rounding of conversion",
                                  first["doc_id"], 0, "fx_difference"))
-    return Voucher(number, day, day.strftime("%Y-%m"), first["doc_type"], first["doc_id"],
+    return Voucher(number, day, period_key(day), first["doc_type"], first["doc_id"],
                    tuple(_net_out(lines)))
 
 

@@ -24,6 +24,7 @@ from jxc_core.documents.lifecycle import State
 from jxc_core.errors import JxcError
 from jxc_core.values import (
     DIVISION_CONTEXT,
+    MAX_LINE_NO,
     MAX_MAGNITUDE,
     ZERO,
     check_amount,
@@ -123,10 +124,12 @@ class Line:
 
     def check(self) -> None:
         """Refuse bad fields (called by ``Documents.create``): a ``line_no`` that is not an
-        ``int``, or a number that is not a Decimal or an int, raises ``TypeError`` naming the
-        field (:func:`~jxc_core.values.check_number`); a value out of range a coded error — a
-        negative ``price``, ``weight`` or ``volume`` ``negative_amount``, a negative
-        ``counted`` ``invalid_quantity``, a tax rate of 1 or more ``configuration``.
+        ``int`` (a ``TypeError``; one outside 1 to :data:`~jxc_core.values.MAX_LINE_NO` is
+        ``invalid_document``), or a number that is not a Decimal or an int, raises
+        ``TypeError`` naming the field (:func:`~jxc_core.values.check_number`); a value out
+        of range a coded error — a negative ``price``, ``weight`` or ``volume``
+        ``negative_amount``, a negative ``counted`` ``invalid_quantity``, a tax rate of 1 or
+        more ``configuration``.
 
         ``serials``: a tuple (a list or anything else is a ``TypeError``: pass ``tuple(...)``)
         of ``str`` (else ``TypeError`` naming ``serials``), none blank (``invalid_document``),
@@ -135,6 +138,12 @@ class Line:
         if type(self.line_no) is not int:
             raise TypeError(f"line_no must be an int, got {type(self.line_no).__name__} "
                             f"{self.line_no!r}")
+        if not 1 <= self.line_no <= MAX_LINE_NO:  # as a form's line (``line_from_form``)
+            raise JxcError("invalid_document", doc_id="", field="line_no",
+                           reason=f"line_no must be a whole number from 1 to {MAX_LINE_NO}, "
+                                  f"got {self.line_no}",
+                           reason_zh=f"line_no 须为 1 到 {MAX_LINE_NO} 的整数，实际为 "
+                                     f"{self.line_no}")
         check_number(self.quantity, "quantity", MAX_MAGNITUDE)
         check_amount(self.price, "price", MAX_MAGNITUDE)
         rate = check_amount(self.tax_rate, "tax_rate")

@@ -49,6 +49,7 @@ from jxc_core.values import (
     check_number,
     check_text,
     money_quantum,
+    period_key,
     round_money,
     round_to,
 )
@@ -252,7 +253,7 @@ class Accounting:
         made: list[Voucher] = []
         for group in groups:
             day = dt.date.fromisoformat(group[0]["date"])
-            period = day.strftime("%Y-%m")
+            period = period_key(day)
             voucher = build_voucher(
                 group, self.mapping, number="",
                 book_currency=self.jxc.book_currency,

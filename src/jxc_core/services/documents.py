@@ -590,8 +590,9 @@ def _open(ordered: Decimal, done: Decimal) -> Decimal:
 
 def format_number(pattern: str, day: dt.date, seq: int) -> str:
     """``CG{yyyyMMdd}-{seq:04}`` -> ``CG20261125-0001``."""
-    out = pattern.replace("{yyyyMMdd}", day.strftime("%Y%m%d"))
-    out = out.replace("{yyyyMM}", day.strftime("%Y%m")).replace("{yyyy}", day.strftime("%Y"))
+    year = f"{day.year:04d}"  # strftime("%Y") writes the year 1 as "1"
+    out = pattern.replace("{yyyyMMdd}", f"{year}{day.month:02d}{day.day:02d}")
+    out = out.replace("{yyyyMM}", f"{year}{day.month:02d}").replace("{yyyy}", year)
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 

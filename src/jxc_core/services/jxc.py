@@ -83,6 +83,7 @@ from jxc_core.stock.rules import (
 from jxc_core.values import (
     DIVISION_CONTEXT,
     MAX_AMOUNT,
+    MAX_LINE_NO,
     MAX_MAGNITUDE,
     ZERO,
     check_amount,
@@ -91,6 +92,7 @@ from jxc_core.values import (
     check_text,
     currency_minor_unit,
     money_quantum,
+    period_key,
     round_money,
 )
 
@@ -230,9 +232,21 @@ class MonthlyScope:
         return self.inner.to_state()
 
 
+def _check_line_no(line_no: object) -> None:
+    """A stock line's ``line_no``: an int (else ``TypeError``), 0 (its position in the
+    posting) or from 1 to :data:`MAX_LINE_NO` (else ``configuration`` naming the field)."""
+    if type(line_no) is not int:
+        raise TypeError(f"line_no must be an int, got {type(line_no).__name__} {line_no!r}")
+    if not 0 <= line_no <= MAX_LINE_NO:
+        raise JxcError("configuration", field="line_no", value=line_no,
+                       reason=f"line_no is 0 (the position) or 1 to {MAX_LINE_NO}, "
+                              f"got {line_no}",
+                       reason_zh=f"line_no 须为 0（按位置）或 1 到 {MAX_LINE_NO}，实际为 {line_no}")
+
+
 def _period_of(moment: dt.datetime) -> str:
     """The month of a posting moment, the key of a monthly-average period."""
-    return f"{moment.year:04d}-{moment.month:02d}"
+    return period_key(moment)
 
 
 Valuation = (
@@ -3076,6 +3090,8 @@ class Jxc:
         if line.direction not in (IN, OUT):
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
                            reason_zh=f"方向须为 in 或 out：{line.direction}")
+        if type(line.line_no) is not int or not 0 <= line.line_no <= MAX_LINE_NO:
+            _check_line_no(line.line_no)
         q = line.quantity
         if type(q) is not Decimal or not q.is_finite() or q <= 0 or q >= MAX_MAGNITUDE:
             q = check_quantity(q, "quantity")
