@@ -530,10 +530,14 @@ class _Replay:
     """A back-dated posting's work on one scope: the window of entries after the checkpoint,
     the later part still to replay, and the new costs and settlements found."""
 
-    def __init__(self, window: list[LedgerEntry], latest: dt.datetime) -> None:
+    def __init__(self, window: list[LedgerEntry], latest: dt.datetime,
+                 relaxed: bool = False) -> None:
         self.window = window
         self.later: list[LedgerEntry] = []
         self.latest = latest
+        #: replayed with negative stock allowed although the policy of now forbids it: the
+        #: posting only adds stock to the scope (:meth:`Jxc._scope_at`, ``raises_only``)
+        self.relaxed = relaxed
         self.new: dict[str, Decimal] = {}
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
@@ -2275,6 +2279,10 @@ class Jxc:
         received: dict[tuple[str, str, str], _Received | None] = {}
         transfer = transfer_to is not None
         append = entries.append
+        #: the scopes some line of the posting takes stock from; a back-dated posting replays
+        #: the others with later shortages kept (``_scope_at``, ``raises_only``)
+        lowered = {(p[2].code, "*" if org else p[1].warehouse) for p in plans
+                   if p[1].direction == OUT}
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
             code = item.code
             wh = line.warehouse
@@ -2287,10 +2295,12 @@ class Jxc:
             pair = (code, wh)
             v = scoped.get(pair)
             if v is None:
-                v = scoped[pair] = self._scope_at(w, item, wh, when, replays)
+                v = scoped[pair] = self._scope_at(
+                    w, item, wh, when, replays, (code, "*" if org else wh) not in lowered)
             v_to = v
             if transfer_to is not None:
-                v_to = self._scope_at(w, item, transfer_to, when, replays)
+                v_to = self._scope_at(w, item, transfer_to, when, replays,
+                                      (code, "*" if org else transfer_to) not in lowered)
             direction_in = line.direction == IN
             kind = line.kind or ("receipt" if direction_in else "issue")
             scope_key = (code, "*") if org else pair
@@ -2491,7 +2501,7 @@ class Jxc:
         when = _posting_moment(w, when)
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
-        v = self._scope_at(w, item, warehouse, when, replays)
+        v = self._scope_at(w, item, warehouse, when, replays, raises_only=True)  # a cost only
         scope = w.scope(item, warehouse)
         replay = replays.get(scope)
         if replay is not None and any(
@@ -2841,7 +2851,8 @@ class Jxc:
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
-                  replays: dict[tuple[str, str], _Replay]) -> Valuation:
+                  replays: dict[tuple[str, str], _Replay], raises_only: bool = False
+                  ) -> Valuation:
         """The valuation of the scope as it stands just before ``when``.
 
         For a movement dated at or after the scope's last one that is the live valuation.
@@ -2850,6 +2861,13 @@ class Jxc:
         replayed; the entries after ``when`` are replayed once the posting's own lines are in
         (:meth:`_finish_replay`). The work is proportional to the entries of this scope after
         the checkpoint, never to the ledger.
+
+        The replay follows the negative-stock policy of now, except with ``raises_only``: the
+        posting only adds stock to the scope (in lines, the arriving side of a transfer) or
+        only changes a receipt's cost, so every later level is at least what it was. Those
+        later issues were accepted when posted; a shortage among them (the policy allowed it
+        then) stays a shortage, now partly filled, instead of refusing the posting. The
+        scope's policy of now holds again from the end of the replay on.
         """
         scope = (item.code, "*" if self.organisation_scope else warehouse)  # w.scope()
         v = w.valuation(item, warehouse, scope)
@@ -2873,10 +2891,12 @@ class Jxc:
             return v  # inside its month the order of movements changes no cost
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
+        allow, cost = w.policy(item, scope)
+        relaxed = raises_only and not allow and item.costing_method != "specific_lot"
         rewound: Valuation
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)
-            rewound = self._new_valuation(item, w.policy(item, scope))
+            rewound = self._new_valuation(item, (allow or relaxed, cost))
         else:
             window = w.uow.ledger.after(item.code, wh, cp[0], cp[1])
             restored = valuation_from_state(cp[2])
@@ -2884,9 +2904,9 @@ class Jxc:
                 raise JxcError("configuration", reason="monthly average scope in the engine",
                                reason_zh="引擎中不应出现月末一次加权平均的核算范围")
             rewound = restored
-            _align(rewound, *w.policy(item, scope))  # the checkpoint's policy was then's
+            _align(rewound, allow or relaxed, cost)  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
-        replay = _Replay(window, latest)
+        replay = _Replay(window, latest, relaxed)
         self._window_records(w, replay, window, item.costing_method == "moving_average")
         for e in window:
             if (e.kind == "landed_cost" and e.entry_no not in replay.receipt_costs
@@ -3017,6 +3037,8 @@ class Jxc:
         v = w.valuations[scope]
         replay.replayed = 0
         self._replay_entries(v, replay.later, replay, w.items[scope[0]])
+        if replay.relaxed:  # the policy of now again, for the issues after this posting
+            _align(v, *w.policy(w.items[scope[0]], scope))
         replay.settled.extend(v.take_adjustments())
         old: dict[str, Decimal] = {}
         qty: dict[str, Decimal] = {}
