@@ -2,7 +2,8 @@
 of a standard-cost item keep the books equal to the stock (DOMAIN.md sections 2, 5 and 6).
 
 A hypothesis state machine posts, on item S at standard cost in W1, adjustments in (at a random
-price: stock enters at the standard) and out, stock counts (gain or loss), new standards
+price, 0 included: stock enters at the standard, the adjustment account takes the price, the
+difference is 材料成本差异) and out, stock counts (gain or loss), new standards
 (``Accounting.revalue_standard``, in cents or thousandths) and cancellations of any of those
 documents still standing (refused when the stock is short: nothing changes). After every step
 it vouchers the journal with the Chinese preset and checks:
@@ -12,14 +13,18 @@ it vouchers the journal with the Chinese preset and checks:
   cents: under a standard in thousandths the issues round, as the costing allows);
 * on hand == the sum of the quantities of the documents still standing;
 * 1901 待处理财产损溢 (``adjustment`` and ``count_gain_loss``) == minus what the documents still
-  standing booked to it when posted: a cancellation undoes its document at the value it
-  booked, whatever the standard became since (the difference is 1404 材料成本差异).
+  standing booked to it when posted — an adjustment in its quantity x price, the others their
+  value at standard: a cancellation undoes its document at the value it booked, whatever the
+  standard became since (the difference is 1404 材料成本差异);
+* an adjustment in books to 1404 exactly the ``price_variance`` the costing published for it
+  (``cost_adjusted``), its price minus the standard value.
 """
 
 from __future__ import annotations
 
 import os
 from decimal import Decimal
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -28,6 +33,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from jxc_core.adapters import MemoryStorage
 from jxc_core.documents import Line
 from jxc_core.errors import JxcError
+from jxc_core.ports import Event
 from jxc_core.services import Accounting, Documents, Jxc
 from jxc_core.stock import Item
 
@@ -36,21 +42,37 @@ from .support import BOSS, TickingClock, setup_master
 D = Decimal
 ZERO = D(0)
 cents = st.integers(1, 3_000).map(lambda c: D(c).scaleb(-2))
+#: an adjustment's price: around the standard, or 0 (goods at no cost)
+prices = st.one_of(st.just(D("0.00")), cents)
 #: standards in cents, or in thousandths (issues round: the cent goes to 1404, never to 1901)
 standards = st.one_of(cents, st.integers(1, 30_000).map(lambda m: D(m).scaleb(-3)))
+
+
+class Events:
+    """A notifier that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.seen: list[Event] = []
+
+    def notify(self, event: Event) -> None:
+        self.seen.append(event)
+
+    def of(self, type_: str) -> list[dict[str, Any]]:
+        return [e.payload for e in self.seen if e.type == type_]
 
 
 class StandardCancellations(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.storage = MemoryStorage()
-        self.jxc = Jxc(self.storage, clock=TickingClock())
+        self.events = Events()
+        self.jxc = Jxc(self.storage, clock=TickingClock(), notifier=self.events)
         setup_master(self.jxc)
         self.jxc.define_item(Item("S", "standard item", costing_method="standard",
                                   standard_cost=D("10.00")))
         self.docs = Documents(self.jxc)
         self.books = Accounting(self.jxc)
-        #: documents posted and not cancelled: (quantity, value booked to stock when posted)
+        #: documents posted and not cancelled: (quantity, value booked to 1901 when posted)
         self.standing: dict[str, tuple[Decimal, Decimal]] = {}
 
     def teardown(self) -> None:
@@ -68,15 +90,26 @@ class StandardCancellations(RuleBasedStateMachine):
         b = self.jxc.balance("S", "W1")
         return b.on_hand, b.value, len(self.docs.journal())
 
-    def _posted(self, doc_id: str, qty: Decimal) -> None:
-        self.standing[doc_id] = (qty, self._booked(doc_id))
+    def _posted(self, doc_id: str, qty: Decimal, counter: Decimal | None = None) -> None:
+        """``counter``: what the document booked to 1901 (credit +), when it is not the value
+        it booked to stock."""
+        self.standing[doc_id] = (qty, self._booked(doc_id) if counter is None else counter)
 
     # -- rules ----------------------------------------------------------------------------------
-    @rule(qty=st.integers(1, 9).map(D), price=cents)
+    @rule(qty=st.integers(1, 9).map(D), price=prices)
     def adjust_in(self, qty: Decimal, price: Decimal) -> None:
         doc = self.docs.create("adjustment", [Line(1, "S", qty, price, warehouse="W1")])
         self.docs.approve_through(doc.doc_id, [BOSS])
-        self._posted(doc.doc_id, qty)
+        amount = qty * price  # (in cents already)
+        variance = amount - self._booked(doc.doc_id)
+        rows = self.docs.journal(doc.doc_id)
+        assert sum((r.debit - r.credit for r in rows if r.role == "material_variance"),
+                   ZERO) == variance
+        published = [D(e["amount"]) for e in self.events.of("cost_adjusted")
+                     if e["reason"] == "price_variance"
+                     and e["receipt_ref"] == f"{doc.doc_id}/1"]
+        assert published == ([variance] if variance else [])
+        self._posted(doc.doc_id, qty, amount)
 
     @precondition(lambda self: self._on_hand() > 0)
     @rule(share=st.integers(1, 100))

@@ -257,4 +257,6 @@ def test_a_count_that_finds_nothing_in_an_empty_warehouse_keeps_no_old_standard(
     _revalue(std, D("0.50"))  # W1: 10 on hand, -95.00
     std.run("adjustment", [Line(1, "S", D(1), D(7), warehouse="W2")])
     assert (std.qty("S", "W2"), std.value("S", "W2")) == (D(1), D("0.50"))
-    _check(std, {"1404": D("95.00")})
+    # the adjustment's price 7.00 is its cost: 6.50 over the standard is 1404 too
+    # (test_standard_cost_adjustment_price.py)
+    _check(std, {"1404": D("101.50"), "1901": D("-7.00")})

@@ -2942,7 +2942,8 @@ class Documents:
         posted: list[LedgerEntry] = []
         out = self._signed_lines(w, doc, when, book, reverse, role,
                                  {line.line_no: line.quantity for line in doc.lines},
-                                 {line.line_no: line.price for line in doc.lines}, rows, posted)
+                                 {line.line_no: line.price for line in doc.lines}, rows, posted,
+                                 priced=True)
         picked = {} if reverse else _picked_rows(doc, posted, "adjustment_out")
         if picked:
             return attrs.evolve(out, attributes={**out.attributes, "picked": picked})
@@ -2953,8 +2954,8 @@ class Documents:
                       unit_cost: Mapping[int, Decimal],
                       rows: Mapping[int, Sequence[Sequence[str]]] | None = None,
                       posted: list[LedgerEntry] | None = None, base: bool = False,
-                      serials: Mapping[int, tuple[Sequence[str], Sequence[str]]] | None = None
-                      ) -> Document:
+                      serials: Mapping[int, tuple[Sequence[str], Sequence[str]]] | None = None,
+                      priced: bool = False) -> Document:
         """Lines that add (+) or remove (-) stock against ``role`` (adjustments, counts).
 
         ``qty`` and ``unit_cost`` are in each line's unit, or in the item's base unit with
@@ -2969,7 +2970,15 @@ class Documents:
         numbers it gains and those it loses, ``(gained, lost)``. Such a line moves both, each
         as the line of that sign would (the loss first, so that it leaves from the stock
         there was), each stock line carrying its serials; ``qty`` holds their net, which the
-        line books and counts as any other."""
+        line books and counts as any other.
+
+        ``priced`` (an adjustment: its lines' prices are prices): a posted line that adds stock
+        of a standard-cost item books ``role`` at its own amount, ``round_money(quantity x
+        price)`` in its unit — what the costing engine took as the receipt's cost — the stock
+        at standard and the difference to ``material_variance`` (材料成本差异), as a purchase
+        receipt does; its ``value`` counter keeps that amount, what the line booked to
+        ``role``, which a cancellation undoes. A count's cost is no price: it moves at
+        standard."""
         stock: list[StockLine] = []
         for line in doc.lines:
             q = qty.get(line.line_no, ZERO)
@@ -3017,11 +3026,21 @@ class Documents:
                 at = value
                 if "value" in booked:  # (kept unsigned: the sign of the line's quantity)
                     at = booked["value"] if q > 0 else -booked["value"]
+                elif (priced and q > 0 and not reverse
+                      and w.item(line.item).costing_method == "standard"):
+                    # the price is the receipt's cost (the engine's price_variance): the
+                    # counter role at the line's amount, the rest is material_variance
+                    at = round_money(q * unit_cost.get(line.line_no, ZERO),
+                                     self.jxc.currency_digits)
                 self._book_counter_role(book, line, role, value, at, variance)
+            else:
+                at = value
             if not base and q and line.unit is not None:  # counters are in base units
                 b = w.item(line.item).to_base(abs(q), line.unit)
                 q = b if q > 0 else -b
-            counters[line.line_no] = {"quantity": q, "value": abs(value)}
+            # ``value``: what the line booked to ``role`` (the stock value but for a priced
+            # line in of a standard-cost item), which its cancellation undoes
+            counters[line.line_no] = {"quantity": q, "value": abs(at)}
         return attrs.evolve(doc, counters=counters) if not reverse else doc
 
     @staticmethod
@@ -3029,10 +3048,12 @@ class Documents:
                            booked: Decimal, variance: str = "material_variance") -> None:
         """The counter side of a stock ``value`` moved by an adjustment or count line (signed
         as the line posted it: + for units in): ``role`` takes ``booked`` — the value itself
-        when posting; cancelled under standard cost or moving average, what the line booked
-        to it when posted — and the difference goes to ``variance``: under standard cost
-        ``material_variance``, the revaluation of those units by new standards since (材料成本
-        差异), as for a customer return; under moving average ``cogs``, the units of the line
+        when posting (an adjustment line in of a standard-cost item: its quantity x price);
+        cancelled under standard cost or moving average, what the line booked to it when
+        posted — and the difference goes to ``variance``: under standard cost
+        ``material_variance``, the price variance of such a line and the revaluation of those
+        units by new standards since (材料成本差异), as for a purchase receipt and a customer
+        return; under moving average ``cogs``, the units of the line
         that left meanwhile taken back at the average instead of their own cost (what the
         issues that took them at the average cost too little or too much)."""
         book.add(line, role, booked, debit=False)
