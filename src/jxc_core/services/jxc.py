@@ -565,6 +565,9 @@ class _Replay:
         #: receipt cancellations whose rows the replay changed
         self.back_rows: dict[str, dict[int, Decimal]] = {}
         self.rewrite_taken: dict[int, _Received] = {}
+        #: the transfers out (group ref -> an out entry) that the replay left short: their
+        #: settlements go on with the units (:data:`_TRANSFER_SHORT`)
+        self.short_transfers: dict[str, LedgerEntry] = {}
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -727,7 +730,9 @@ _RECEIPT_COST = "receipt_cost"
 #: records of what cost adjustments added to an issue after it was posted, by group ref
 _ISSUE_COST = "issue_cost"
 #: records of the transfers that left their source short (negative stock allowed), by the
-#: issue ref of their out line: where the units went, for the settlement that values them
+#: issue ref of their out line: where the units went, for the settlement that values them.
+#: Written when the transfer is posted short, or when a back-dated movement's replay leaves
+#: it short (:meth:`Jxc._record_short_transfers`)
 _TRANSFER_SHORT = "transfer_short"
 #: records of the units a cancellation put back into the FIFO/LIFO layers they left, by the
 #: entry_no of its ledger entry (which names the issue in ``from_ref``): the layers, so that
@@ -2571,26 +2576,58 @@ class Jxc:
             return []
         outs = {_group_ref(e.doc_type, e.doc_id, e.line_no): e for e in window
                 if e.kind == "transfer_out"}
-        lot_costed = w.item(scope[0]).costing_method == "specific_lot"
         written: list[LedgerEntry] = []
         for a in found:
             out = outs.get(a.issue_ref or "")
             if out is None or a.reason != BACK_DATING or not a.amount:
                 continue
-            arrived = [e for e in w.uow.ledger.after(
-                out.item, None, out.posted_at - dt.timedelta(microseconds=1), 1 << 62)
-                if e.posted_at == out.posted_at and e.kind == "transfer_in"
-                and e.doc_id == out.doc_id and e.line_no == out.line_no]
-            if not arrived:
+            arrival = self._arrival(w, out)
+            if arrival is None:
                 continue
-            first = arrived[0]
-            ref = first.lot if lot_costed else f"{first.doc_id}/{first.line_no}"
-            received = sum((e.quantity for e in arrived if e.warehouse == first.warehouse),
-                           ZERO)
+            warehouse, ref, at, received = arrival
             written += self._apply_receipt_cost(
-                w, out.item, first.warehouse, ref, a.amount, out.doc_type, out.doc_id,
-                out.line_no, first.posted_at, received)[3]
+                w, out.item, warehouse, ref, a.amount, out.doc_type, out.doc_id,
+                out.line_no, at, received)[3]
         return written
+
+    @staticmethod
+    def _arrival(w: _Work, out: LedgerEntry
+                 ) -> tuple[str, str, dt.datetime, Decimal] | None:
+        """Where the units of transfer-out entry ``out`` arrived: (warehouse, the receipt ref
+        they carry there, when, the units of the line that arrived there); ``None`` when its
+        ``transfer_in`` entries are not found. Reads the item's entries from that moment on."""
+        arrived = [e for e in w.uow.ledger.after(
+            out.item, None, out.posted_at - dt.timedelta(microseconds=1), 1 << 62)
+            if e.posted_at == out.posted_at and e.kind == "transfer_in"
+            and e.doc_id == out.doc_id and e.line_no == out.line_no]
+        if not arrived:
+            return None
+        first = arrived[0]
+        lot_costed = w.item(out.item).costing_method == "specific_lot"
+        ref = first.lot if lot_costed else f"{first.doc_id}/{first.line_no}"
+        received = sum((e.quantity for e in arrived if e.warehouse == first.warehouse), ZERO)
+        return first.warehouse, ref, first.posted_at, received
+
+    def _record_short_transfers(self, w: _Work, replay: _Replay) -> None:
+        """The transfers a replay left short, recorded as a transfer posted short is
+        (:data:`_TRANSFER_SHORT`, when not already): a later receipt's settlement of their
+        shortage goes on with their units (:meth:`_carry_settlement`), as the replay's own
+        changes of their cost do (:meth:`_follow_transfers`). Without it such a settlement
+        stayed in the source's cost of goods sold, and a later replay that undid it carried
+        the undoing to the target, leaving stock there below zero in value."""
+        if self.organisation_scope:
+            return
+        records = w.uow.records
+        for group, out in replay.short_transfers.items():
+            if records.get(_TRANSFER_SHORT, group) is not None:
+                continue
+            arrival = self._arrival(w, out)
+            if arrival is None:
+                continue
+            warehouse, ref, at, received = arrival
+            records.put(_TRANSFER_SHORT, group, {"warehouse": warehouse, "ref": ref,
+                                                 "at": at.isoformat(),
+                                                 "received": str(received)})
 
     @staticmethod
     def _cost_entries(w: _Work, found: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]]
@@ -3027,6 +3064,8 @@ class Jxc:
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
+                if e.kind == "transfer_out" and v.quantity < 0:  # sent (partly) from a shortage
+                    replay.short_transfers.setdefault(group, e)
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
@@ -3065,6 +3104,7 @@ class Jxc:
             else:
                 out.append(CostAdjustment(BACK_DATING, delta, qty.get(g, ZERO), g))
         w.uow.checkpoints.drop_after(scope, when)
+        self._record_short_transfers(w, replay)
         for entry_no, layers in replay.rewrite.items():  # cancellations the replay moved
             _record_restored(w, entry_no, layers)
         for entry_no, rows in replay.rewrite_rows.items():
