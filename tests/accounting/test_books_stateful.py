@@ -341,6 +341,11 @@ class BooksMachine(RuleBasedStateMachine):
         for key, b in values.items():
             assert inv.get(key, ZERO) == b.value, (key, inv.get(key), b.value)
         assert set(inv) <= set(values), inv
+        # the same from the journal, by the service's own reconciliation (存货与总账对账)
+        assert self.acc.reconcile_inventory(differences_only=True) == []
+        for r in self.acc.reconcile_inventory():
+            assert (r.books, r.stock) == (inv.get((r.item, r.warehouse), ZERO),
+                                          values[(r.item, r.warehouse)].value)
         material = sum((b.value for (i, _), b in values.items() if i == MATERIAL), ZERO)
         goods = sum((b.value for (i, _), b in values.items() if i != MATERIAL), ZERO)
         assert by_account.get("1403", ZERO) == material

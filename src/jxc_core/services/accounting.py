@@ -58,6 +58,7 @@ __all__ = [
     "Accounting",
     "AgingRow",
     "GrossProfitRow",
+    "InventoryReconciliation",
     "OpenItem",
     "PeriodClose",
     "SummaryRow",
@@ -128,6 +129,24 @@ class TrialRow:
     @property
     def balance(self) -> Decimal:
         return self.debit - self.credit
+
+
+@attrs.frozen(slots=True)
+class InventoryReconciliation:
+    """A row of the reconciliation of the books with the stock (存货与总账对账): for one item
+    in one warehouse (``"*"`` costed by organisation), the inventory role of the journal
+    (``books``: debits less credits, book currency) and the stock valuation (``stock``)."""
+
+    item: str
+    warehouse: str
+    books: Decimal
+    stock: Decimal
+
+    @property
+    def difference(self) -> Decimal:
+        """``stock - books``: what reached the stock and not the books (a direct ``Jxc``
+        posting, which writes no journal rows), or the books and not the stock."""
+        return self.stock - self.books
 
 
 @attrs.frozen(slots=True)
@@ -286,6 +305,33 @@ class Accounting:
                 pair[0] += x.debit
                 pair[1] += x.credit
         return [TrialRow(a, self.mapping.name_of(a), d, c) for a, (d, c) in sorted(sums.items())]
+
+    def reconcile_inventory(self, *, differences_only: bool = False
+                            ) -> list[InventoryReconciliation]:
+        """The inventory role of the journal set against the stock valuation, per item and
+        warehouse (per item, warehouse ``"*"``, costed by organisation), read in one unit of
+        work. They agree when every stock movement went through documents (and month-end
+        closes); a direct ``Jxc`` posting moves the stock only, and shows here as a
+        ``difference``. The journal is what vouchers are made of, vouchered or not yet.
+        ``differences_only``: only the rows that differ. Sorted by item, then warehouse."""
+        if type(differences_only) is not bool:
+            raise TypeError(f"differences_only must be a bool, got {differences_only!r}")
+        org = self.jxc.organisation_scope
+        books: dict[tuple[str, str], Decimal] = {}
+        with self.jxc.storage.unit_of_work() as uow:
+            w = _Work(self.jxc, uow)
+            for r in uow.journal.all():
+                if r["role"] != "inventory":
+                    continue
+                key = (r["item"], "*" if org else r["warehouse"])
+                books[key] = books.get(key, ZERO) + Decimal(r["debit"]) - Decimal(r["credit"])
+            pairs = {(b.item, "*" if org else b.warehouse) for b in uow.balances.all()}
+            stock = {(i, wh): self.jxc._balance_in(w, i, None if org else wh, None).value
+                     for i, wh in pairs}
+        rows = [InventoryReconciliation(i, wh, books.get((i, wh), ZERO),
+                                        stock.get((i, wh), ZERO))
+                for i, wh in sorted(set(books) | set(stock))]
+        return [r for r in rows if r.difference] if differences_only else rows
 
     def account_balance(self, account: str, period: str | None = None) -> Decimal:
         check_period(period)
