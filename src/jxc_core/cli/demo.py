@@ -122,11 +122,14 @@ def _print_books(books: Accounting, vouchers: list[Voucher], balances: list[Stoc
     inventory = books.account_balance("1405") + books.account_balance("1403")
     valuation = sum((b.value for b in balances), D(0))
     closing = sum((r.closing_value for r in summary), D(0))
-    ok = debit == credit and inventory == valuation == closing
+    gaps = books.reconcile_inventory(differences_only=True)  # per item and warehouse
+    ok = debit == credit and inventory == valuation == closing and not gaps
     print(f"  {f.label('debits = credits', '借贷平衡')}: {f.money(debit)} = {f.money(credit)}; "
           f"{f.label('inventory accounts', '存货科目')} 1405+1403 {f.money(inventory)} = "
           f"{f.label('stock valuation', '库存金额')} {f.money(valuation)} = "
-          f"{f.label('summary closing', '汇总表结存')} {f.money(closing)}: {ok}", file=out)
+          f"{f.label('summary closing', '汇总表结存')} {f.money(closing)}; "
+          f"{f.label('per item and warehouse, differences', '按存货和仓库对账，差额')} "
+          f"{len(gaps)}: {ok}", file=out)
     return ok
 
 
