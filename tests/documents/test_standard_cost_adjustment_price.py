@@ -14,31 +14,17 @@ The base of every scenario: item S at standard 10.00, a receipt of 10 @ 10.00 in
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import pytest
 
 from jxc_core.documents import Line
-from jxc_core.ports import Event
 from jxc_core.services import Accounting
 from jxc_core.stock import Item
+from tests.services.support import Events
 
 from .support import BOSS, Shop
 
 D = Decimal
-
-
-class Events:
-    """A notifier that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.seen: list[Event] = []
-
-    def notify(self, event: Event) -> None:
-        self.seen.append(event)
-
-    def of(self, type_: str) -> list[dict[str, Any]]:
-        return [e.payload for e in self.seen if e.type == type_]
 
 
 @pytest.fixture

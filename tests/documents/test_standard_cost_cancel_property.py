@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import os
 from decimal import Decimal
-from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -33,9 +32,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from jxc_core.adapters import MemoryStorage
 from jxc_core.documents import Line
 from jxc_core.errors import JxcError
-from jxc_core.ports import Event
 from jxc_core.services import Accounting, Documents, Jxc
 from jxc_core.stock import Item
+from tests.services.support import Events
 
 from .support import BOSS, TickingClock, setup_master
 
@@ -46,19 +45,6 @@ cents = st.integers(1, 3_000).map(lambda c: D(c).scaleb(-2))
 prices = st.one_of(st.just(D("0.00")), cents)
 #: standards in cents, or in thousandths (issues round: the cent goes to 1404, never to 1901)
 standards = st.one_of(cents, st.integers(1, 30_000).map(lambda m: D(m).scaleb(-3)))
-
-
-class Events:
-    """A notifier that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.seen: list[Event] = []
-
-    def notify(self, event: Event) -> None:
-        self.seen.append(event)
-
-    def of(self, type_: str) -> list[dict[str, Any]]:
-        return [e.payload for e in self.seen if e.type == type_]
 
 
 class StandardCancellations(RuleBasedStateMachine):

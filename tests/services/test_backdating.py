@@ -18,6 +18,8 @@ from jxc_core.errors import JxcError
 from jxc_core.services import Jxc
 from jxc_core.stock import Item, Warehouse
 
+from .support import group_costs
+
 D = Decimal
 
 
@@ -32,16 +34,6 @@ def make(kind: str, tmp: Path, method: str = "fifo", allow_negative: bool = Fals
     j.define_item(Item("A", "a", costing_method=method, allow_negative=allow_negative))
     j.define_warehouse(Warehouse("W", "w"))
     return j
-
-
-def group_costs(j: Jxc) -> dict[str, Decimal]:
-    """Effective cost of every issue document: its entries plus the cost entries naming it."""
-    out: dict[str, Decimal] = {}
-    for line in j.ledger("A", "W"):
-        e = line.entry
-        if e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating"):
-            out[e.doc_id] = out.get(e.doc_id, D(0)) - e.value
-    return out
 
 
 def assert_ledger_matches(j: Jxc) -> None:

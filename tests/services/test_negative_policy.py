@@ -28,25 +28,14 @@ import pytest
 
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.errors import JxcError
-from jxc_core.ports import Event, Storage
+from jxc_core.ports import Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item, Warehouse
 from jxc_core.values import MAX_MAGNITUDE
 
+from .support import Events
+
 D = Decimal
-
-
-class Events:
-    """A notifier that keeps what it is handed."""
-
-    def __init__(self) -> None:
-        self.seen: list[Event] = []
-
-    def notify(self, event: Event) -> None:
-        self.seen.append(event)
-
-    def of(self, type_: str) -> list[dict[str, Any]]:
-        return [e.payload for e in self.seen if e.type == type_]
 
 
 def shop(storage: Storage, item: Item, *warehouses: Warehouse,
