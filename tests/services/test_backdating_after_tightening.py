@@ -178,3 +178,27 @@ def test_late_receipts_after_tightening_cost_what_they_would_have_cost_allowed(
     assert (a.on_hand, a.value) == (b.on_hand, b.value)
     assert ledger_totals(tightened) == (a.on_hand, a.value)
     assert group_costs(tightened) == group_costs(allowed)
+
+
+@pytest.mark.parametrize("method", ["fifo", "moving_average"])
+def test_costed_by_organisation_a_late_transfer_takes_nothing_from_the_item(
+        storage: Storage, method: str) -> None:
+    """Costed by organisation a transfer moves nothing of the item's one scope: after the
+    item forbids negative stock, a back-dated transfer into the history where the
+    organisation went short is accepted when its source warehouse had the units then (it was
+    refused naming the old issue); one its source warehouse could not give is still
+    refused."""
+    j = Jxc(storage, clock=_Clock(), organisation_scope=True)
+    j.define_item(Item("A", "a", costing_method=method, allow_negative=True))
+    for code in ("W1", "W2"):
+        j.define_warehouse(Warehouse(code, code))
+    j.receive("A", "W1", D(5), D(10), doc_id="R1", posted_at=T)
+    j.receive("A", "W2", D(2), D(10), doc_id="R2", posted_at=T)
+    j.issue("A", "W2", D(10), doc_id="I1", posted_at=T + 2 * DAY)  # the organisation: -3
+    j.define_item(Item("A", "a", costing_method=method, allow_negative=False))
+    j.transfer("A", "W1", "W2", D(1), doc_id="T1", posted_at=T + DAY)
+    assert (j.balance("A", "W1").on_hand, j.balance("A", "W2").on_hand) == (D(4), D(-7))
+    assert j.balance("A").on_hand == D(-3)
+    with pytest.raises(JxcError) as e:
+        j.transfer("A", "W1", "W2", D(5), doc_id="T2", posted_at=T + DAY)
+    assert e.value.code == "insufficient_stock"

@@ -2285,9 +2285,10 @@ class Jxc:
         transfer = transfer_to is not None
         append = entries.append
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
-        #: the others with later shortages kept (``_scope_at``, ``raises_only``)
-        lowered = {(p[2].code, "*" if org else p[1].warehouse) for p in plans
-                   if p[1].direction == OUT}
+        #: the others with later shortages kept (``_scope_at``, ``raises_only``). Costed by
+        #: organisation a transfer takes nothing from the item's one scope
+        lowered = set() if org and transfer else {
+            (p[2].code, "*" if org else p[1].warehouse) for p in plans if p[1].direction == OUT}
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
             code = item.code
             wh = line.warehouse
@@ -2584,7 +2585,7 @@ class Jxc:
             arrival = self._arrival(w, out)
             if arrival is None:
                 continue
-            warehouse, ref, at, received = arrival
+            warehouse, ref, at, received, _ = arrival
             written += self._apply_receipt_cost(
                 w, out.item, warehouse, ref, a.amount, out.doc_type, out.doc_id,
                 out.line_no, at, received)[3]
@@ -2592,10 +2593,12 @@ class Jxc:
 
     @staticmethod
     def _arrival(w: _Work, out: LedgerEntry
-                 ) -> tuple[str, str, dt.datetime, Decimal] | None:
+                 ) -> tuple[str, str, dt.datetime, Decimal, bool] | None:
         """Where the units of transfer-out entry ``out`` arrived: (warehouse, the receipt ref
-        they carry there, when, the units of the line that arrived there); ``None`` when its
-        ``transfer_in`` entries are not found. Reads the item's entries from that moment on."""
+        they carry there, when, the units of the line that arrived there, whether they went
+        back into the layers or rows they had left — a cancelled transfer's, whose arrival is
+        no receipt of that ref); ``None`` when its ``transfer_in`` entries are not found.
+        Reads the item's entries from that moment on."""
         arrived = [e for e in w.uow.ledger.after(
             out.item, None, out.posted_at - dt.timedelta(microseconds=1), 1 << 62)
             if e.posted_at == out.posted_at and e.kind == "transfer_in"
@@ -2606,7 +2609,8 @@ class Jxc:
         lot_costed = w.item(out.item).costing_method == "specific_lot"
         ref = first.lot if lot_costed else f"{first.doc_id}/{first.line_no}"
         received = sum((e.quantity for e in arrived if e.warehouse == first.warehouse), ZERO)
-        return first.warehouse, ref, first.posted_at, received
+        return (first.warehouse, ref, first.posted_at, received,
+                any(e.from_ref for e in arrived))
 
     def _record_short_transfers(self, w: _Work, replay: _Replay) -> None:
         """The transfers a replay left short, recorded as a transfer posted short is
@@ -2622,9 +2626,9 @@ class Jxc:
             if records.get(_TRANSFER_SHORT, group) is not None:
                 continue
             arrival = self._arrival(w, out)
-            if arrival is None:
+            if arrival is None or arrival[4]:  # none, or back into layers: no ref to carry to
                 continue
-            warehouse, ref, at, received = arrival
+            warehouse, ref, at, received, _ = arrival
             records.put(_TRANSFER_SHORT, group, {"warehouse": warehouse, "ref": ref,
                                                  "at": at.isoformat(),
                                                  "received": str(received)})
