@@ -68,8 +68,8 @@ Mutation = Callable[[str, Case, dict[str, Document]], Case | None]
 
 #: name -> (applies to, mutation, expected code)
 MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
-    "unknown_party": (SUPPLIER | CUSTOMER, lambda k, c, w: attrs.evolve(c, party="NOPE"),
-                      "not_found"),
+    # internal documents need no party, but one named must exist (no dangling code)
+    "unknown_party": (set(ALL), lambda k, c, w: attrs.evolve(c, party="NOPE"), "not_found"),
     "no_party": (SUPPLIER | CUSTOMER, lambda k, c, w: attrs.evolve(c, party=""),
                  "not_found"),
     "wrong_kind_of_party": (SUPPLIER | CUSTOMER, lambda k, c, w: attrs.evolve(
@@ -113,6 +113,9 @@ MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
                                  "not_found"),
     "same_warehouse": ({"transfer"}, lambda k, c, w: first(c, to_warehouse="W1"),
                        "same_warehouse"),
+    "line_no_zero": (set(ALL), lambda k, c, w: first(c, line_no=0), "invalid_document"),
+    "line_no_beyond_any_adapter": (set(ALL), lambda k, c, w: first(c, line_no=2**63),
+                                   "invalid_document"),
     "duplicate_line_no": (set(ALL), lambda k, c, w: attrs.evolve(
         c, lines=[c.lines[0], c.lines[0]]), "invalid_document"),
     "same_stock_counted_twice": ({"stock_count"}, lambda k, c, w: attrs.evolve(
@@ -298,3 +301,13 @@ def test_a_failing_line_leaves_no_trace_of_the_others(shop: Shop) -> None:
     assert shop.docs.get(w["so"].doc_id).counter(1, "delivered") == 5
     assert shop.jxc.reservations(f"{so.doc_id}/1")[0].quantity == 3
     assert shop.qty("A") == 5
+
+
+@pytest.mark.parametrize("kind", sorted(set(ALL) - SUPPLIER - CUSTOMER))
+@pytest.mark.parametrize("party", ["S1", "C1"])
+def test_an_internal_document_may_name_a_party_of_any_kind(shop: Shop, kind: str,
+                                                           party: str) -> None:
+    w = world(shop)
+    c = valid(kind, w)
+    doc = shop.docs.create(kind, c.lines, party=party, attributes=c.attributes)
+    assert doc.party == party

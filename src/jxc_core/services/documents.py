@@ -944,6 +944,10 @@ class Documents:
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
                                reason=f"{doc.party} is not a customer",
                                reason_zh=f"{doc.party} 不是客户")
+        elif doc.party and w.uow.master.get_party(doc.party) is None:
+            # no counterparty is needed (adjustments, counts, transfers), but one named is a
+            # party of the store (a department, a person), never a dangling code
+            raise NotFoundError(kind="party", key=doc.party)
         for line in doc.lines:  # the fields' types and ranges first (line_no: an int)
             line.check()
             # its amounts round to the cent (a product beyond 28 digits is refused whole now,
