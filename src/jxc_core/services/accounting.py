@@ -325,9 +325,7 @@ class Accounting:
                     continue
                 key = (r["item"], "*" if org else r["warehouse"])
                 books[key] = books.get(key, ZERO) + Decimal(r["debit"]) - Decimal(r["credit"])
-            pairs = {(b.item, "*" if org else b.warehouse) for b in uow.balances.all()}
-            stock = {(i, wh): self.jxc._balance_in(w, i, None if org else wh, None).value
-                     for i, wh in pairs}
+            stock = {(b.item, b.warehouse): b.value for b in self.jxc._stock_balances(w)}
         rows = [InventoryReconciliation(i, wh, books.get((i, wh), ZERO),
                                         stock.get((i, wh), ZERO))
                 for i, wh in sorted(set(books) | set(stock))]

@@ -536,7 +536,7 @@ class _Replay:
         self.later: list[LedgerEntry] = []
         self.latest = latest
         #: replayed with negative stock allowed although the policy of now forbids it: the
-        #: posting only adds stock to the scope (:meth:`Jxc._scope_at`, ``raises_only``)
+        #: posting only adds stock to the scope (:meth:`Jxc._scope_at`, ``lowered``)
         self.relaxed = relaxed
         self.new: dict[str, Decimal] = {}
         self.settled: list[CostAdjustment] = []
@@ -2285,8 +2285,8 @@ class Jxc:
         transfer = transfer_to is not None
         append = entries.append
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
-        #: the others with later shortages kept (``_scope_at``, ``raises_only``). Costed by
-        #: organisation a transfer takes nothing from the item's one scope
+        #: the others with later shortages kept (``_scope_at``). Costed by organisation a
+        #: transfer takes nothing from the item's one scope
         lowered = set() if org and transfer else {
             (p[2].code, "*" if org else p[1].warehouse) for p in plans if p[1].direction == OUT}
         for (line_no, line, item, parts), land in zip(plans, lands, strict=True):
@@ -2301,12 +2301,10 @@ class Jxc:
             pair = (code, wh)
             v = scoped.get(pair)
             if v is None:
-                v = scoped[pair] = self._scope_at(
-                    w, item, wh, when, replays, (code, "*" if org else wh) not in lowered)
+                v = scoped[pair] = self._scope_at(w, item, wh, when, replays, lowered)
             v_to = v
             if transfer_to is not None:
-                v_to = self._scope_at(w, item, transfer_to, when, replays,
-                                      (code, "*" if org else transfer_to) not in lowered)
+                v_to = self._scope_at(w, item, transfer_to, when, replays, lowered)
             direction_in = line.direction == IN
             kind = line.kind or ("receipt" if direction_in else "issue")
             scope_key = (code, "*") if org else pair
@@ -2507,7 +2505,7 @@ class Jxc:
         when = _posting_moment(w, when)
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
-        v = self._scope_at(w, item, warehouse, when, replays, raises_only=True)  # a cost only
+        v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
         scope = w.scope(item, warehouse)
         replay = replays.get(scope)
         if replay is not None and any(
@@ -2892,8 +2890,8 @@ class Jxc:
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
-                  replays: dict[tuple[str, str], _Replay], raises_only: bool = False
-                  ) -> Valuation:
+                  replays: dict[tuple[str, str], _Replay],
+                  lowered: set[tuple[str, str]] | None = None) -> Valuation:
         """The valuation of the scope as it stands just before ``when``.
 
         For a movement dated at or after the scope's last one that is the live valuation.
@@ -2903,9 +2901,10 @@ class Jxc:
         (:meth:`_finish_replay`). The work is proportional to the entries of this scope after
         the checkpoint, never to the ledger.
 
-        The replay follows the negative-stock policy of now, except with ``raises_only``: the
-        posting only adds stock to the scope (in lines, the arriving side of a transfer) or
-        only changes a receipt's cost, so every later level is at least what it was. Those
+        The replay follows the negative-stock policy of now, except for a scope not in
+        ``lowered`` (the scopes the posting takes stock from; ``None``: every scope): the
+        posting only adds stock to it (in lines, the arriving side of a transfer) or only
+        changes a receipt's cost, so every later level is at least what it was. Those
         later issues were accepted when posted; a shortage among them (the policy allowed it
         then) stays a shortage, now partly filled, instead of refusing the posting. The
         scope's policy of now holds again from the end of the replay on.
@@ -2933,7 +2932,8 @@ class Jxc:
         cp = w.uow.checkpoints.latest(scope, when)
         wh = None if scope[1] == "*" else scope[1]
         allow, cost = w.policy(item, scope)
-        relaxed = raises_only and not allow and item.costing_method != "specific_lot"
+        relaxed = (lowered is not None and scope not in lowered and not allow
+                   and item.costing_method != "specific_lot")
         rewound: Valuation
         if cp is None:
             window = w.uow.ledger.after(item.code, wh)
@@ -3644,11 +3644,13 @@ class Jxc:
         item's, not a warehouse's: one row per item, warehouse ``"*"``. Sorted by item, then
         warehouse."""
         with self.storage.unit_of_work() as uow:
-            w = _Work(self, uow)
-            org = self.organisation_scope
-            pairs = sorted({(b.item, "*" if org else b.warehouse) for b in uow.balances.all()})
-            return [self._balance_in(w, item, None if org else wh, None)
-                    for item, wh in pairs]
+            return self._stock_balances(_Work(self, uow))
+
+    def _stock_balances(self, w: _Work) -> list[StockBalance]:
+        """:meth:`stock_balances` inside the unit of work of ``w``."""
+        org = self.organisation_scope
+        pairs = sorted({(b.item, "*" if org else b.warehouse) for b in w.uow.balances.all()})
+        return [self._balance_in(w, item, None if org else wh, None) for item, wh in pairs]
 
     def _balance_in(self, w: _Work, item: str, warehouse: str | None, lot: str | None
                     ) -> StockBalance:
