@@ -155,6 +155,11 @@ class ValuationBase:
         """Plain data that restores the valuation exactly; each method defines it."""
         raise NotImplementedError
 
+    def state_rows(self) -> int:
+        """How many rows (layers, receipts, lots) :meth:`to_state` would write: its cost,
+        known without making it. 0 for a method that keeps only totals."""
+        return 0
+
     def take_adjustments(self) -> list[CostAdjustment]:
         """Return the pending cost adjustments and forget them (the caller books them)."""
         out = self._adjustments

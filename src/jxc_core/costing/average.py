@@ -460,6 +460,9 @@ class MovingAverageValuation(ValuationBase):
                if self._untracked and self._maybe is not None else {}),
         }
 
+    def state_rows(self) -> int:
+        return len(self._open)
+
     def to_state(self) -> dict[str, Any]:
         """Plain data that restores this valuation exactly; the receipts whose units make up
         the stock are ``"rows"``: ``[number, [ref, remaining]]``, oldest first."""

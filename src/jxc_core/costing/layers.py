@@ -455,6 +455,9 @@ class _LayerValuation(ValuationBase):
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
         }
 
+    def state_rows(self) -> int:
+        return len(self._layers)
+
     def to_state(self) -> dict[str, Any]:
         """Plain data (str, int, bool, None, lists, dicts) that restores this valuation exactly.
 

@@ -144,6 +144,9 @@ class SpecificLotValuation(ValuationBase):
         found[1] += kept
         self._val += kept
 
+    def state_rows(self) -> int:
+        return len(self._lots) + len(self._received)
+
     def to_state(self) -> dict[str, Any]:
         state = base_state(self.method, self._digits, False)
         state.update(lots={k: [str(q), str(v)] for k, (q, v) in self._lots.items()},

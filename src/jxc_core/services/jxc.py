@@ -3124,7 +3124,13 @@ class Jxc:
                     counts: dict[tuple[str, str], int]) -> None:
         """Every ``checkpoint_every`` movements of a scope, keep its valuation state
         (only when no shortage is open, so that a replay never has to look before it).
-        ``counts``: the movements (entries with a quantity) of the posting per scope."""
+        ``counts``: the movements (entries with a quantity) of the posting per scope.
+
+        A state of many rows (layers, open receipts, lots) is kept less often: every
+        ``checkpoint_every`` × 2**k movements, the least such span not below its row count,
+        so the rows written stay under one per movement however the stock grows, and a
+        replay reads fewer movements than the state it starts from has rows (or fewer than
+        ``checkpoint_every``)."""
         org = self.organisation_scope
         every = self.checkpoint_every
         for scope, n in counts.items():
@@ -3132,9 +3138,15 @@ class Jxc:
             w.moves[scope] = moves + n
             if (moves + n) // every == moves // every:
                 continue
-            if scope in replays or isinstance(w.valuations[scope], MonthlyScope):
+            v = w.valuations[scope]
+            if scope in replays or isinstance(v, MonthlyScope):
                 continue  # replayed tails checkpoint later; monthly scopes need none
-            state = w.valuations[scope].to_state()
+            span, rows = every, v.state_rows()
+            while span < rows:
+                span *= 2
+            if (moves + n) // span == moves // span:
+                continue
+            state = v.to_state()
             if state.get("shortages"):
                 continue
             # the position after everything this posting wrote to the scope, cost entries too
