@@ -38,6 +38,7 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from jxc_core.accounting import DOC_TYPES
 from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
 from jxc_core.errors import JxcError
@@ -330,6 +331,8 @@ class BooksMachine(RuleBasedStateMachine):
         by_account: dict[str, Decimal] = {}
         for v in vouchers:
             assert v.debit == v.credit, f"{v.number} ({v.doc_id}) does not balance"
+            # a mapping rule by document type can name every type the journal writes
+            assert v.doc_type in DOC_TYPES, v.doc_type
             for x in v.lines:
                 by_account[x.account] = by_account.get(x.account, ZERO) + x.debit - x.credit
                 if x.account in INVENTORY_ACCOUNTS:

@@ -6,6 +6,7 @@ The use cases (generate vouchers, settle, close a period, the reports) are in
 
 from jxc_core.accounting.mapping import (
     CHINESE_CHART,
+    DOC_TYPES,
     ENGLISH_CHART,
     FALLBACK_ROLES,
     ROLES,
@@ -19,6 +20,7 @@ from jxc_core.accounting.vouchers import Voucher, VoucherLine, build_voucher
 
 __all__ = [
     "CHINESE_CHART",
+    "DOC_TYPES",
     "ENGLISH_CHART",
     "FALLBACK_ROLES",
     "ROLES",

@@ -19,6 +19,7 @@ from jxc_core.values import check_text
 
 __all__ = [
     "CHINESE_CHART",
+    "DOC_TYPES",
     "ENGLISH_CHART",
     "FALLBACK_ROLES",
     "ROLES",
@@ -35,6 +36,24 @@ ROLES: tuple[str, ...] = (
     "output_tax", "bank", "fx_difference", "credit_pending",
 )
 
+
+#: the document types of journal rows, the values a rule's ``doc_type`` may name: the 12
+#: documents' (``jxc_core.documents.DocType``) and those of the books' own postings
+#: (settlements: ``receipt``/``payment``; month-end close; standard-cost revaluation)
+DOC_TYPES: tuple[str, ...] = (
+    "purchase_order", "purchase_receipt", "purchase_return", "purchase_invoice",
+    "sales_order", "delivery", "sales_return", "sales_invoice", "transfer", "stock_count",
+    "adjustment", "landed_cost", "receipt", "payment", "period_close", "standard_revaluation",
+)
+
+#: roles that one document books and another clears line by line (the stock, the goods
+#: received not invoiced, the returns awaiting a red invoice): by document type they would be
+#: booked on one account and cleared from another, and the inventory account would no longer
+#: equal the stock valuation
+_NO_DOC_TYPE = frozenset({"inventory", "grni", "credit_pending"})
+#: roles that settlements clear, whose rows name no document line, item or warehouse: no
+#: condition can hold on both sides
+_NO_CONDITION = frozenset({"payable", "receivable"})
 
 #: roles added after mappings were first stored, and the role whose default account takes
 #: them in a mapping that names none: the invoiced goods returned awaiting a red-letter
@@ -93,15 +112,45 @@ class AccountMapping:
             if extra:
                 raise bad(f"rules[{i}]: unknown keys {sorted(extra)}",
                           f"rules[{i}]：未知的键 {sorted(extra)}")
-            rule = MappingRule(str(raw.get("role", "")), str(raw.get("account", "")),
-                               str(raw.get("doc_type", "")), str(raw.get("category", "")),
-                               str(raw.get("warehouse", "")))
+            fields: dict[str, str] = {}
+            for key in ("role", "account", "doc_type", "category", "warehouse"):
+                got = raw.get(key)
+                if got is None and key not in ("role", "account"):
+                    got = ""  # a null condition (an empty cell of a stored table): none
+                if type(got) is not str:
+                    raise bad(f"rules[{i}].{key} must be text, got {got!r}",
+                              f"rules[{i}].{key} 应为文本，而不是 {got!r}")
+                fields[key] = got
+            rule = MappingRule(**fields)
             if rule.role not in roles:
                 raise bad(f"rules[{i}]: unknown role {rule.role!r}",
                           f"rules[{i}]：未知的角色 {rule.role!r}")
             if rule.account not in accounts:
                 raise bad(f"rules[{i}]: account {rule.account!r} is not in the chart",
                           f"rules[{i}]：科目 {rule.account!r} 不在科目表中")
+            if rule.doc_type and rule.doc_type not in DOC_TYPES:
+                raise bad(f"rules[{i}]: unknown doc_type {rule.doc_type!r} (one of "
+                          f"{', '.join(DOC_TYPES)})",
+                          f"rules[{i}]：未知的单据类型 {rule.doc_type!r}（应为 "
+                          f"{', '.join(DOC_TYPES)} 之一）")
+            if rule.role in _NO_CONDITION and (rule.doc_type or rule.category
+                                               or rule.warehouse):
+                raise bad(f"rules[{i}]: role {rule.role!r} takes no condition (settlements "
+                          "clear it with rows of no document type, item or warehouse)",
+                          f"rules[{i}]：角色 {rule.role!r} 不能带条件（核销冲销它的分录没有"
+                          "单据类型、存货或仓库）")
+            if rule.role in _NO_DOC_TYPE and rule.doc_type:
+                raise bad(f"rules[{i}]: role {rule.role!r} cannot depend on doc_type (one "
+                          "document books it and another clears it: the account must follow "
+                          "the item and the warehouse)",
+                          f"rules[{i}]：角色 {rule.role!r} 不能按单据类型区分（由一种单据记入、"
+                          "另一种单据冲销：科目须随存货与仓库而定）")
+            for j, earlier in enumerate(rules):
+                if (earlier.role, earlier.doc_type, earlier.category, earlier.warehouse) == (
+                        rule.role, rule.doc_type, rule.category, rule.warehouse):
+                    raise bad(f"rules[{i}]: the same role and conditions as rules[{j}] (it "
+                              "could never apply)",
+                              f"rules[{i}]：角色与条件与 rules[{j}] 相同（永远不会生效）")
             rules.append(rule)
         defaults = {r.role: r.account for r in rules
                     if not (r.doc_type or r.category or r.warehouse)}

@@ -249,7 +249,10 @@ class Accounting:
 
     def __init__(self, jxc: Jxc, *, mapping: AccountMapping | None = None) -> None:
         self.jxc = jxc
-        self.mapping = mapping or chinese_mapping()
+        if mapping is not None and not isinstance(mapping, AccountMapping):
+            raise TypeError("mapping must be an AccountMapping (AccountMapping.from_data(data) "
+                            f"loads plain data), got {type(mapping).__name__}")
+        self.mapping = mapping if mapping is not None else chinese_mapping()
 
     # -- vouchers -----------------------------------------------------------------------------
     def generate_vouchers(self) -> list[Voucher]:
@@ -479,6 +482,9 @@ class Accounting:
                 raise JxcError("over_settlement", party=party, amount=amount, open=net_open)
             number = doc_id or f"{'SK' if kind == 'receivable' else 'FK'}-{date:%Y%m%d}-" \
                 f"{w.uow.sequences.next('settlement'):04d}"
+            # one number, one settlement: a cancellation reverses what its number booked
+            if w.uow.journal.all(number) or w.uow.documents.get(number) is not None:
+                raise JxcError("duplicate_key", table="journal", key=number)
             if cur == self.jxc.book_currency:
                 rate = Decimal(1)
             elif self.jxc.rates is None:
