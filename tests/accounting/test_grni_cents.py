@@ -292,8 +292,8 @@ SCENARIOS: dict[str, tuple[str, int, str, str, str, str, int, str, str]] = {
     # invoice took 0.01 already; 0.005 rounded up again would leave -0.01)
     "cny-last-return": ("CNY", 2, "CNY", "1", "1", "A", 2, "0.005", "i1 r1"),
     # 5 x 0.001 USD = 0.01 USD (0.06 CNY); the invoice that clears the GRNI left costs 0.00, so
-    # -0.06 goes to the 3 units on hand (-0.02): the last return takes -0.01 of stock, and its
-    # voucher debits 1405 0.01 (it was credited: the stock value's sign was dropped)
+    # -0.06 is a receipt cost: the 3 units on hand give what they are worth, down to 0.00 (they
+    # went to -0.02 before: a layer with units never goes below zero), the rest goes to COGS
     "usd-cny-negative-layer": ("CNY", 2, "USD", "6.0000", "6.0000", "A", 5, "0.001",
                                "i1 r2 i1 r1"),
 }
@@ -414,18 +414,17 @@ def test_a_priced_return_of_the_last_open_units_clears_the_grni_left(books: Make
 
 
 def test_stock_of_a_negative_value_leaves_with_its_sign(books: MakeBooks) -> None:
-    """The 3 units left of the negative-layer scenario are worth -0.02: a delivery of all
-    three costs -0.02 (COGS credited, 1405 debited; it was booked as +0.02, leaving 1405 0.04
-    off the stock). Its customer return, and the cancellation of the delivery, come back at
-    0.00: a movement into stock never brings a negative value (their cost is kept at or above
-    zero), so the -0.02 stays in COGS. 1405 equals the stock value after every step."""
+    """The 3 units left of the negative-layer scenario were worth -0.02 (a negative receipt
+    cost took them below zero); they stop at 0.00 now, the rest of that cost going to COGS. A
+    delivery of all three costs 0.00, its customer return and the cancellations come back at
+    0.00. 1405 equals the stock value after every step."""
     j, docs, acc = books(Rates(D("6.0000")))
     play(j, docs, acc, "USD", "A", 5, "0.001", "i1 r2 i1")
-    assert (j.balance("A", "W").on_hand, j.balance("A", "W").value) == (D(3), D("-0.02"))
+    assert (j.balance("A", "W").on_hand, j.balance("A", "W").value) == (D(3), ZERO)
     dl = run(docs, "delivery", [Line(1, "A", D(3), D("1.00"), warehouse="W")], "CNY",
              INVOICED)
     check_books(j, acc)
-    assert dl.counters[1]["cost"] == D("-0.02")
+    assert dl.counters[1]["cost"] == ZERO
     assert j.balance("A", "W").value == ZERO
     back = run(docs, "sales_return", [Line(1, "A", D(3), D("1.00"), warehouse="W",
                                            source=(dl.doc_id, 1))], "CNY", INVOICED)
@@ -438,16 +437,16 @@ def test_stock_of_a_negative_value_leaves_with_its_sign(books: MakeBooks) -> Non
 
 
 def test_a_return_of_stock_of_a_negative_value_is_cancelled_at_zero(books: MakeBooks) -> None:
-    """Cancelling the last return of the negative-layer scenario (it took -0.01 out) puts
-    its unit back at 0.00, as a delivery's cancellation does: nothing enters stock below zero
-    (it was refused, ``negative_amount``). The books still hold: 1405 is the stock value."""
+    """Cancelling the last return of the negative-layer scenario puts its unit back at 0.00
+    (it took -0.01 out while the layer was below zero; the layer stops at 0.00 now, so the
+    return takes 0.00). The books still hold: 1405 is the stock value."""
     j, docs, acc = books(Rates(D("6.0000")))
     play(j, docs, acc, "USD", "A", 5, "0.001", "i1 r2 i1 r1")
     before = j.balance("A", "W")
-    assert (before.on_hand, before.value) == (D(2), D("-0.01"))
+    assert (before.on_hand, before.value) == (D(2), ZERO)
     play_cancel = [e.entry for e in j.ledger("A", "W")][-1]
-    assert (play_cancel.kind, play_cancel.value) == ("purchase_return", D("0.01"))
+    assert (play_cancel.kind, play_cancel.value) == ("purchase_return", ZERO)
     docs.cancel(play_cancel.doc_id, BOSS)
     check_books(j, acc)
     after = j.balance("A", "W")
-    assert (after.on_hand, after.value) == (D(3), D("-0.01"))
+    assert (after.on_hand, after.value) == (D(3), ZERO)

@@ -391,8 +391,11 @@ class _LayerValuation(ValuationBase):
 
         The share of the receipt's units still on hand raises their layers
         (``round_half_up(amount x on hand / received)``); the rest, the share of units already
-        issued, becomes a ``landed_cost`` adjustment (to COGS). A receipt whose layers are all
-        gone (and forgotten) needs ``received_quantity``: all of the amount is then issued share.
+        issued, becomes a ``landed_cost`` adjustment (to COGS). A negative share never takes
+        the layers below zero (each cost's share is rounded on its own, so costs that net to
+        0.00 can keep a cent less): what they cannot give is issued share too. A receipt whose
+        layers are all gone (and forgotten) needs ``received_quantity``: all of the amount is
+        then issued share.
         """
         amount = check_money(amount, self._quantum, "amount")
         found = self._by_ref.get(ref)
@@ -411,6 +414,10 @@ class _LayerValuation(ValuationBase):
                            on_hand=on_hand)
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
+        if kept < 0:  # never below zero: the units on hand cannot give more than they are worth
+            held = sum((layer[1] for layer in found if layer[0]), ZERO)
+            if kept < -held:
+                kept = -held if held > 0 else ZERO.quantize(self._quantum)
         self._spread(found, kept)
         issued_share = amount - kept
         if issued_share:
@@ -421,15 +428,37 @@ class _LayerValuation(ValuationBase):
 
     def _spread(self, found: list[list[Any]], kept: Decimal) -> None:
         """Add ``kept`` to the live layers of a receipt, in proportion; the last takes the
-        rest."""
+        rest. A negative share never takes a layer below zero: what a layer cannot give is
+        taken from the others of the receipt, in queue order, while they have value (only a
+        kept share replayed as booked can ask for more than they hold: the last layer takes
+        it, the stock keeps the booked value)."""
         live = [layer for layer in found if layer[0]]
+        quantum = self._quantum
         left_amount, left_qty = kept, sum((layer[0] for layer in live), ZERO)
+        parts = []
         for layer in live:
-            part = slice_value(layer[0], left_qty, left_amount, self._quantum)
-            layer[1] += part
-            self._changed[layer[4]] = layer
+            part = slice_value(layer[0], left_qty, left_amount, quantum)
+            parts.append(part)
             left_amount -= part
             left_qty -= layer[0]
+        if kept < 0:
+            floors = [-layer[1] if layer[1] > 0 else ZERO for layer in live]
+            over = ZERO
+            for i, floor in enumerate(floors):
+                if parts[i] < floor:
+                    over += parts[i] - floor
+                    parts[i] = floor
+            for i, floor in enumerate(floors):
+                if not over:
+                    break
+                take = max(over, floor - parts[i])  # both <= 0
+                parts[i] += take
+                over -= take
+            if over:
+                parts[-1] += over
+        for layer, part in zip(live, parts, strict=True):
+            layer[1] += part
+            self._changed[layer[4]] = layer
         self._val += kept
 
     def add_kept_cost(self, ref: str, kept: Decimal) -> None:
