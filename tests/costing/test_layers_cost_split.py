@@ -96,3 +96,30 @@ def test_random_cost_splits_keep_every_layer_with_units_at_zero_or_more_and_cons
         elif v.quantity:
             split(v, "R", str(D(n) / 100), received)
         assert all(value >= 0 for q, value, _ in v.layers if q > 0)
+
+
+def test_moving_average_pool_with_units_never_goes_below_zero_after_a_cost_split() -> None:
+    from jxc_core.costing import MovingAverageValuation
+
+    v = MovingAverageValuation()
+    v.receive(D(6), D(0), "T1")
+    v.issue(D(5))
+    kept = v.add_landed_cost("T1", D("-0.03"), received_quantity=D(6))
+    issued = sum((a.amount for a in v.take_adjustments()), D(0))
+    # 1/6 of -0.03 is -0.005 -> -0.01 half up: the unit worth 0.00 would be worth -0.01
+    assert (kept, issued, v.quantity, v.value) == (D("0.00"), D("-0.03"), D(1), D("0.00"))
+    v.receive(D(2), D("1.00"), "T2")
+    kept = v.add_landed_cost("T2", D("-5.00"), received_quantity=D(2))
+    issued = sum((a.amount for a in v.take_adjustments()), D(0))
+    assert (kept, issued, v.value) == (D("-2.00"), D("-3.00"), D("0.00"))
+
+
+def test_a_lot_with_units_never_goes_below_zero_after_a_cost_split() -> None:
+    from jxc_core.costing import SpecificLotValuation
+
+    v = SpecificLotValuation()
+    v.receive(D(6), D(0), "L1")
+    v.issue(D(5), "L1")
+    kept = v.add_landed_cost("L1", D("-0.03"))
+    issued = sum((a.amount for a in v.take_adjustments()), D(0))
+    assert (kept, issued, v.quantity, v.value) == (D("0.00"), D("-0.03"), D(1), D("0.00"))

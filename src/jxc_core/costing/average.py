@@ -418,6 +418,8 @@ class MovingAverageValuation(ValuationBase):
         The receipt's units still on hand are those its rows keep (units leave oldest first,
         see the module docstring): that share raises the pool's value, the rest is a
         ``landed_cost`` adjustment (to COGS) — all of it once the receipt's units are gone.
+        A negative share never takes a pool with units below zero: what it cannot give is
+        issued share too.
         ``received_quantity`` is required (the pool keeps no received quantity). A state stored
         before the rows were kept counts ``min(received, units of unknown receipts)`` for a
         receipt it does not know, until those units are gone.
@@ -431,6 +433,10 @@ class MovingAverageValuation(ValuationBase):
         on_hand = self._on_hand_of(ref, received)
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
+        if kept < 0 < self._qty and self._val + kept < 0:
+            # units on hand never go below zero in value (each cost's share is rounded on its
+            # own: costs that net to 0.00 can keep a cent less): the rest goes to COGS
+            kept = -self._val if self._val > 0 else ZERO.quantize(self._quantum)
         self._val += kept
         if amount - kept:
             self._adjustments.append(

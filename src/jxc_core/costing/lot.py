@@ -112,7 +112,8 @@ class SpecificLotValuation(ValuationBase):
 
         A lot received more than once is one layer: its units share the cost alike, so the
         share on hand is taken over everything the lot received (never more than ``amount``),
-        not over the ``received_quantity`` of the one receipt the cost belongs to."""
+        not over the ``received_quantity`` of the one receipt the cost belongs to. A negative
+        share never takes a lot with units below zero: what it cannot give is issued share."""
         amount = check_money(amount, self._quantum, "amount")
         found = self._lots.get(ref)
         if found is None and received_quantity is None:
@@ -127,6 +128,10 @@ class SpecificLotValuation(ValuationBase):
             received = lot_received if lot_received is not None else on_hand
         kept = (slice_value(on_hand, received, amount, self._quantum) if on_hand
                 else ZERO.quantize(self._quantum))
+        if found is not None and kept < 0 and found[1] + kept < 0:
+            # a lot with units never goes below zero in value (each cost's share is rounded
+            # on its own): what it cannot give goes to COGS
+            kept = -found[1] if found[1] > 0 else ZERO.quantize(self._quantum)
         if found is not None:
             found[1] += kept
         self._val += kept
