@@ -147,6 +147,24 @@ def journal_rows(text: str) -> list[dict[str, Any]]:
 
 # -- valuations ------------------------------------------------------------------------------
 
+def valuation_runs(changes: Sequence[ValuationChange]) -> list[Sequence[ValuationChange]]:
+    """``changes`` cut where a scope comes again: the statements of one run are grouped by
+    kind (headers, whole states, row upserts, row deletes), which gives what applying its
+    changes in order gives only while each scope comes once (the memory adapter applies them
+    in order: a row deleted then given again is there, a whole state after a partial change
+    replaces its rows, the later header wins)."""
+    runs: list[Sequence[ValuationChange]] = []
+    start = 0
+    seen: set[tuple[str, str]] = set()
+    for i, c in enumerate(changes):
+        if c.scope in seen:
+            runs.append(changes[start:i])
+            start, seen = i, set()
+        seen.add(c.scope)
+    runs.append(changes[start:])
+    return runs
+
+
 class ValuationWrites:
     """The statements' arguments of one ``ValuationRepository.write``: ``partial`` (header,
     item, scope) of the changes that keep their rows, ``whole`` the changes that replace
@@ -162,7 +180,9 @@ class ValuationWrites:
         #: (item, scope, header) of the whole changes
         self.whole_rows = [(c.scope[0], c.scope[1], _dumps(c.header)) for c in changes
                            if c.whole]
+        # a key given twice in one change: the last (a row deleted, then given again, is there)
+        rows = [(c, dict(c.rows).items() if len(c.rows) > 1 else c.rows) for c in changes]
         self.upserts = [(c.scope[0], c.scope[1], k, _dumps(d))
-                        for c in changes for k, d in c.rows if d is not None]
+                        for c, given in rows for k, d in given if d is not None]
         self.deletes = [(c.scope[0], c.scope[1], k)
-                        for c in changes if not c.whole for k, d in c.rows if d is None]
+                        for c, given in rows if not c.whole for k, d in given if d is None]

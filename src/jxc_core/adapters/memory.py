@@ -642,7 +642,8 @@ class _Journal(_Repo):
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         return [r for part in self.u._d.journal + self.u._journal_new
                 if doc_id is None or doc_id in part[2]
-                for r in _loads(part[3]) if doc_id is None or r.get("doc_id") == doc_id]
+                for r in _loads(part[3])
+                if doc_id is None or str(r.get("doc_id", "")) == doc_id]  # as SQL stores it
 
     def since(self, position: int) -> list[dict[str, Any]]:
         if position < 0:

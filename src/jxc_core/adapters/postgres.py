@@ -403,7 +403,8 @@ class _Valuations(_repos.Valuations["PostgresUnitOfWork"]):
         fault = self.u._storage.fault
         if fault is not None:
             fault("valuations")
-        w = _sql.ValuationWrites(changes)  # encoded before anything is written
+        # encoded before anything is written; one run unless a scope comes twice
+        writes = [_sql.ValuationWrites(run) for run in _sql.valuation_runs(changes)]
         u = self.u
         u._tx()
         con = u._con
@@ -413,16 +414,17 @@ class _Valuations(_repos.Valuations["PostgresUnitOfWork"]):
             raise u._fail(exc, "valuations") from exc
         try:
             cur = con.cursor()
-            if w.partial:
-                missing = []
-                update = self.s.valuation_update
-                for row in w.partial:
-                    cur.execute(update, row)
-                    if cur.rowcount != 1:
-                        missing.append([row[1], row[2]])
-                if missing:
-                    raise JxcError("not_found", kind="valuation", key=missing[0])
-            self._write_rows(cur, w)
+            for w in writes:
+                if w.partial:
+                    missing = []
+                    update = self.s.valuation_update
+                    for row in w.partial:
+                        cur.execute(update, row)
+                        if cur.rowcount != 1:
+                            missing.append([row[1], row[2]])
+                    if missing:
+                        raise JxcError("not_found", kind="valuation", key=missing[0])
+                self._write_rows(cur, w)
             con.execute("RELEASE SAVEPOINT jxc_valuations")
         except BaseException as exc:
             u._undo("jxc_valuations")

@@ -422,17 +422,18 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         except sqlite3.DatabaseError as exc:
             raise u._fail(exc, "valuations") from exc
         try:
-            w = _sql.ValuationWrites(changes)
-            partial = w.partial
-            if partial:
-                # one executemany: its rowcount is the sum of the rows it changed
-                cur = con.executemany(self.s.valuation_update, partial)
-                if cur.rowcount != len(partial):
-                    missing = [c.scope for c in changes if not c.whole and not con.execute(
-                        "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
-                        c.scope).fetchone()]
-                    raise JxcError("not_found", kind="valuation", key=list(missing[0]))
-            self._write_rows(con, w)
+            for run in _sql.valuation_runs(changes):  # one run unless a scope comes twice
+                w = _sql.ValuationWrites(run)
+                partial = w.partial
+                if partial:
+                    # one executemany: its rowcount is the sum of the rows it changed
+                    cur = con.executemany(self.s.valuation_update, partial)
+                    if cur.rowcount != len(partial):
+                        missing = [c.scope for c in run if not c.whole and not con.execute(
+                            "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
+                            c.scope).fetchone()]
+                        raise JxcError("not_found", kind="valuation", key=list(missing[0]))
+                self._write_rows(con, w)
             con.execute("RELEASE jxc_valuations")
         except BaseException as exc:
             u._undo("jxc_valuations")

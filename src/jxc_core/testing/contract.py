@@ -523,6 +523,44 @@ class StorageContract(abc.ABC):
             assert u.valuations.get(a) == {"q": "1", "rows": [[2, ["x"]]]}
             assert u.valuations.version(a) == 4
 
+    def test_valuation_changes_of_one_scope_in_one_write_apply_in_order(
+            self, storage: Storage) -> None:
+        """A scope may come twice in one ``write`` (and a row key twice in one change): the
+        result is that of applying them one after the other, each counting as a version."""
+        cases: dict[str, tuple[list[ValuationChange], dict[str, Any], int]] = {
+            "reinsert": ([ValuationChange(("R", "W"), {"h": 1}, ((1, None),)),
+                          ValuationChange(("R", "W"), {"h": 2}, ((1, ["new"]),))],
+                         {"h": 2, "rows": [[1, ["new"]]]}, 3),
+            "same key": ([ValuationChange(("K", "W"), {"h": 1}, ((1, None), (1, ["new"])))],
+                         {"h": 1, "rows": [[1, ["new"]]]}, 2),
+            "then whole": ([ValuationChange(("P", "W"), {"h": 1}, ((5, ["x"]),)),
+                            ValuationChange(("P", "W"), {"h": 2}, ((1, ["y"]),), True)],
+                           {"h": 2, "rows": [[1, ["y"]]]}, 3),
+            "whole first": ([ValuationChange(("H", "W"), {"h": 1}, ((1, ["y"]),), True),
+                             ValuationChange(("H", "W"), {"h": 2}, ((2, ["z"]),))],
+                            {"h": 2, "rows": [[1, ["y"]], [2, ["z"]]]}, 3),
+        }
+        for changes, expected, version in cases.values():
+            scope = changes[0].scope
+            with storage.unit_of_work() as u:
+                u.valuations.put(scope, {"h": 0, "rows": [[1, ["old"]]]})
+                u.commit()
+            with storage.unit_of_work() as u:
+                u.valuations.write(changes)
+                u.commit()
+            with storage.unit_of_work() as u:
+                assert (u.valuations.get(scope), u.valuations.version(scope)) == (
+                    expected, version)
+
+    def test_journal_rows_without_a_document_are_those_of_the_empty_one(
+            self, storage: Storage) -> None:
+        with storage.unit_of_work() as u:
+            u.journal.append([{"x": 1}, {"doc_id": "", "x": 2}, {"doc_id": "D", "x": 3}])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.journal.all("") == [{"x": 1}, {"doc_id": "", "x": 2}]
+            assert u.journal.all("D") == [{"doc_id": "D", "x": 3}]
+
     def test_valuation_change_of_an_unknown_scope_writes_nothing(self, storage: Storage
                                                                  ) -> None:
         known = ("ROWS", "W")
