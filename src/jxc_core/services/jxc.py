@@ -568,6 +568,133 @@ class _Replay:
         #: the transfers out (group ref -> an out entry) that the replay left short: their
         #: settlements go on with the units (:data:`_TRANSFER_SHORT`)
         self.short_transfers: dict[str, LedgerEntry] = {}
+        #: cancelled issues and their reversals (:func:`_void_pairs`): the entries the replay
+        #: passes over and the groups whose costs it leaves as posted
+        self.void, self.void_groups = _void_pairs(window)
+        #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
+        self.plain: set[str] = set()
+
+
+def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
+    """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
+    they are passed over, as if neither had happened, their costs left as posted (they net to
+    zero). Else a receipt cancelled back-dated before them would replay the issue without its
+    stock, its reversal coming after it, and a replay that re-costs the issue would leave its
+    reversal at the old value.
+
+    A pair is an issue line (its out entries, not a transfer) and the in entries of its
+    cancellation (``<doc_id>-R``, same document type and line), both in the window, with the
+    value-only entries of either. It is void when their quantities net to zero, lot by lot,
+    and so do their values; when nothing else takes the issue back but customer returns; and
+    when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
+    ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
+    customer return: its in entries and the out entries of its ``-R``, netting to zero), or
+    pairs overlapping it that are void with it. Passing over such a pair changes nothing for
+    the movements between (the stock they saw came back whole); a cancellation posted after
+    other movements that took stock is replayed in its place, as before. A customer return of
+    a void issue is replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation
+    taking its units back from there. Returns the entry numbers passed over and their group
+    refs."""
+    place: dict[int, int] = {}
+    issues: dict[str, list[LedgerEntry]] = {}
+    backs: dict[str, list[LedgerEntry]] = {}
+    costs: dict[str, list[LedgerEntry]] = {}
+    named: dict[str, list[LedgerEntry]] = {}
+    ins: dict[str, list[LedgerEntry]] = {}  # receipt lines and their cancellations' outs
+    outs: dict[str, list[LedgerEntry]] = {}
+    for i, e in enumerate(window):
+        place[e.entry_no] = i
+        if e.kind.startswith("transfer") or e.kind in _MOVE_KINDS:
+            continue
+        g = _group_ref(e.doc_type, e.doc_id, e.line_no)
+        reversal = e.doc_id.endswith("-R")
+        if e.quantity < 0 and not reversal:
+            issues.setdefault(g, []).append(e)
+        elif e.quantity > 0 and reversal and e.kind.endswith("_reversal"):
+            backs.setdefault(_group_ref(e.doc_type, e.doc_id[:-2], e.line_no), []).append(e)
+        elif e.quantity > 0:
+            ins.setdefault(g, []).append(e)
+        elif e.quantity < 0:
+            outs.setdefault(_group_ref(e.doc_type, e.doc_id[:-2], e.line_no), []).append(e)
+        elif e.kind in ("cost_backdating", "cost_settlement"):
+            costs.setdefault(g, []).append(e)
+        if e.from_ref:
+            named.setdefault(e.from_ref, []).append(e)
+    #: receipt lines cancelled in the window: entry number -> the span of the pair
+    closed: dict[int, tuple[int, int]] = {}
+    for g, got in ins.items():
+        gone = outs.get(g)
+        if not gone:
+            continue
+        lots: dict[str, Decimal] = {}
+        for e in got + gone:
+            lots[e.lot] = lots.get(e.lot, ZERO) + e.quantity
+        if any(lots.values()):
+            continue
+        at = [place[e.entry_no] for e in got + gone]
+        for e in got + gone:
+            closed[e.entry_no] = (min(at), max(at))
+    #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
+    pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
+    for g, out in issues.items():
+        if g not in backs:
+            continue
+        doc_type, doc_id, line_no = _split_group(g)
+        moved = out + backs[g]
+        pair = moved + costs.get(g, []) + costs.get(_group_ref(doc_type, f"{doc_id}-R", line_no),
+                                                   [])
+        lots = {}
+        for e in moved:
+            lots[e.lot] = lots.get(e.lot, ZERO) + e.quantity
+        if any(lots.values()) or sum((e.value for e in pair), ZERO):
+            continue
+        mine = {e.entry_no for e in moved}
+        if any(e.quantity <= 0 or e.doc_id.endswith("-R") for e in named.get(g, ())
+               if e.entry_no not in mine):
+            continue  # taken back otherwise than by its reversal or a customer return
+        at = [place[n] for n in mine]
+        pairs[g] = (mine, pair, min(at), max(at))
+    void: set[int] = set()
+    groups: set[str] = set()
+
+    def passes(mine: set[int], first: int, last: int) -> bool:
+        return all(e.entry_no in mine or e.entry_no in void or e.kind in _MOVE_KINDS
+                   or (not e.quantity and e.kind in ("cost_backdating", "cost_settlement"))
+                   or (e.entry_no in closed and first < closed[e.entry_no][0]
+                       and closed[e.entry_no][1] < last)
+                   for e in window[first:last + 1])
+
+    def drop(g: str) -> None:
+        void.update(e.entry_no for e in pairs[g][1])
+        doc_type, doc_id, line_no = _split_group(g)
+        groups.update((g, _group_ref(doc_type, f"{doc_id}-R", line_no)))
+        del pairs[g]
+
+    found = True
+    while found:
+        found = False
+        # inner pairs first: a pair may hold others cancelled before it
+        for g, (mine, _, first, last) in list(pairs.items()):
+            if passes(mine, first, last):
+                drop(g)
+                found = True
+        if found:
+            continue
+        # then pairs that overlap (the older issue cancelled first), as one: together they
+        # take nothing from what lies between them
+        runs: list[tuple[list[str], set[int], int, int]] = []
+        for g, (mine, _, first, last) in sorted(pairs.items(), key=lambda p: p[1][2]):
+            if runs and first <= runs[-1][3]:
+                names, held, lo, hi = runs[-1]
+                runs[-1] = ([*names, g], held | mine, lo, max(hi, last))
+            else:
+                runs.append(([g], set(mine), first, last))
+        for names, held, lo, hi in runs:
+            if len(names) > 1 and passes(held, lo, hi):
+                for g in names:
+                    drop(g)
+                found = True
+    return void, groups
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -2981,6 +3108,19 @@ class Jxc:
         for e in entries:
             if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
                 continue  # no value moved between scopes (a move: not even between layers)
+            if e.entry_no in replay.void:  # a cancelled issue or its reversal: as if never
+                replay.replayed += 1
+                continue
+            if e.quantity > 0 and e.from_ref in replay.void_groups:
+                # a customer return of a void issue: the units it took back are not in the
+                # replay's stock (nor in the rows the issue took), a receipt of their own
+                ref = f"{e.doc_id}/{e.line_no}"
+                v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=e.value)
+                replay.plain.add(ref)
+                replay.back_rows[ref] = {}
+                replay.settled.extend(v.take_adjustments())
+                replay.replayed += 1
+                continue
             if e.kind == "standard_revaluation":  # (a checkpoint keeps replays after it)
                 assert isinstance(v, StandardCostValuation)
                 v.set_standard(Decimal(e.from_ref))
@@ -3059,7 +3199,9 @@ class Jxc:
                 elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
                     got, worth, went = replay.taken_back[e.entry_no]
                     now_in = replay.back_rows.get(e.from_ref)
-                    if now_in is not None:  # the movement was replayed here: its rows now
+                    if e.from_ref in replay.plain:  # a return of a void issue, as a receipt
+                        went = {}
+                    elif now_in is not None:  # the movement was replayed here: its rows now
                         if now_in != went:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
@@ -3086,6 +3228,8 @@ class Jxc:
         old: dict[str, Decimal] = {}
         qty: dict[str, Decimal] = {}
         for e in replay.window:
+            if e.entry_no in replay.void:
+                continue  # a void pair: its costs stay as posted
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
                     or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored):
                 if e.kind == MOVE_OUT or (self.organisation_scope
