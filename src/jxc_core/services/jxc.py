@@ -2390,6 +2390,7 @@ class Jxc:
         self._check_stock(w, plans, exact_rows)
         if self.organisation_scope:
             self._check_history(w, plans, when)
+        self._check_row_history(w, plans, when)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
@@ -3400,6 +3401,59 @@ class Jxc:
                 have = max(lowest, ZERO)
                 raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                              on_hand=have, short=out - have)
+
+    def _check_row_history(
+        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
+        when: dt.datetime,
+    ) -> None:
+        """A back-dated posting that takes stock from a row (location, lot) of a warehouse:
+        the row had the units then and keeps enough through every later movement (negative
+        stock forbidden). The replay of the scope's valuation sees the warehouse's (or the
+        organisation's) stock, not its rows: a lot received only later, or a location filled
+        later, was taken below zero at the posting's moment (its running quantity -2, costed
+        from another lot's layer). Cancelled issues and their cancellations that a replay
+        passes over (:func:`_void_pairs`) are passed over here too. Back-dated means before
+        the scope's latest costed movement; the work is proportional to the later entries of
+        the warehouse, as the replay's."""
+        net: dict[tuple[str, str, str, str], Decimal] = {}
+        for _, line, item, parts in plans:
+            if w.allows_negative(item, line.warehouse):
+                continue
+            taking = line.direction == OUT
+            for lot, location, qty in parts:
+                key = (item.code, line.warehouse, location, lot)
+                net[key] = net.get(key, ZERO) + (qty if taking else -qty)
+        later: dict[tuple[str, str], tuple[list[LedgerEntry], set[int]]] = {}
+        for (code, wh, location, lot), out in net.items():
+            if out <= 0:
+                continue
+            if (code, wh) not in later:
+                item = w.items[code]
+                w.valuation(item, wh)  # loads the scope's position
+                until = w.posted_until.get(w.scope(item, wh))
+                if (until is None or (until.tzinfo is None) != (when.tzinfo is None)
+                        or when >= until):  # (moments of the other kind: refused later)
+                    later[(code, wh)] = ([], set())  # not back-dated: the check of now holds
+                else:
+                    found = w.uow.ledger.after(code, wh, when, 1 << 62)
+                    later[(code, wh)] = (found, _void_pairs(found)[0])
+            entries, void = later[(code, wh)]
+            if not entries:
+                continue
+            mine = [e for e in entries if e.location == location and e.lot == lot]
+            row = w.group(code, wh).get((location, lot))
+            level = (row.on_hand if row is not None else ZERO) - sum(
+                (e.quantity for e in mine), ZERO)
+            lowest = level
+            for e in mine:
+                if e.entry_no not in void:  # a void pair nets to zero: as if never posted
+                    level += e.quantity
+                    lowest = min(lowest, level)
+            if lowest < out:
+                have = max(lowest, ZERO)
+                where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
+                raise InsufficientStockError(item=code, warehouse=wh, needed=out,
+                                             on_hand=have, short=out - have, **where)
 
     def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
