@@ -3415,6 +3415,8 @@ class Jxc:
         passes over (:func:`_void_pairs`) are passed over here too. Back-dated means before
         the scope's latest costed movement; the work is proportional to the later entries of
         the warehouse, as the replay's."""
+        if all(p[1].direction != OUT for p in plans):
+            return  # takes nothing (a receipt)
         net: dict[tuple[str, str, str, str], Decimal] = {}
         for _, line, item, parts in plans:
             if w.allows_negative(item, line.warehouse):
