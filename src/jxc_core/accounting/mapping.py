@@ -105,6 +105,7 @@ class AccountMapping:
             raise bad("accounts: a dict of code -> name is required",
                       "accounts：须为科目代码 -> 名称的字典")
         rules: list[MappingRule] = []
+        seen: dict[tuple[str, str, str, str], int] = {}  # role and conditions -> first rule
         for i, raw in enumerate(data.get("rules") or []):
             if not isinstance(raw, Mapping):
                 raise bad(f"rules[{i}] is not a dict", f"rules[{i}] 不是字典")
@@ -145,12 +146,11 @@ class AccountMapping:
                           "the item and the warehouse)",
                           f"rules[{i}]：角色 {rule.role!r} 不能按单据类型区分（由一种单据记入、"
                           "另一种单据冲销：科目须随存货与仓库而定）")
-            for j, earlier in enumerate(rules):
-                if (earlier.role, earlier.doc_type, earlier.category, earlier.warehouse) == (
-                        rule.role, rule.doc_type, rule.category, rule.warehouse):
-                    raise bad(f"rules[{i}]: the same role and conditions as rules[{j}] (it "
-                              "could never apply)",
-                              f"rules[{i}]：角色与条件与 rules[{j}] 相同（永远不会生效）")
+            j = seen.setdefault((rule.role, rule.doc_type, rule.category, rule.warehouse), i)
+            if j != i:
+                raise bad(f"rules[{i}]: the same role and conditions as rules[{j}] (it "
+                          "could never apply)",
+                          f"rules[{i}]：角色与条件与 rules[{j}] 相同（永远不会生效）")
             rules.append(rule)
         defaults = {r.role: r.account for r in rules
                     if not (r.doc_type or r.category or r.warehouse)}

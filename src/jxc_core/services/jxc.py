@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
@@ -573,6 +573,19 @@ class _Replay:
         self.void, self.void_groups = _void_pairs(window)
         #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
         self.plain: set[str] = set()
+
+
+def _lowest(now: Decimal, entries: Sequence[LedgerEntry], skip: Container[int]) -> Decimal:
+    """The least quantity a stock whose later ``entries`` (oldest first) brought it to ``now``
+    had from before the first of them on, passing over the entries numbered in ``skip`` (void
+    pairs: they net to zero, as if never posted)."""
+    level = now - sum((e.quantity for e in entries), ZERO)
+    lowest = level
+    for e in entries:
+        if e.entry_no not in skip:
+            level += e.quantity
+            lowest = min(lowest, level)
+    return lowest
 
 
 def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
@@ -2388,9 +2401,7 @@ class Jxc:
                 if loc and target.locations and loc not in target.locations:
                     raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
         self._check_stock(w, plans, exact_rows)
-        if self.organisation_scope:
-            self._check_history(w, plans, when)
-        self._check_row_history(w, plans, when)
+        self._check_history(w, plans, when)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
         before: dict[tuple[str, str], Decimal] = {}
@@ -3370,92 +3381,72 @@ class Jxc:
         self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
         when: dt.datetime,
     ) -> None:
-        """Organisation-wide costing, a back-dated posting: the warehouse it takes from had the
-        units then, and keeps enough through every later movement (negative stock
-        forbidden). Per warehouse the replay of the scope's valuation refuses it; one scope
-        for the organisation replays the stock of every warehouse together, so a warehouse
-        that was empty then passed (its history went to -5, costed at another one's layer).
-        The work is proportional to the later entries of that warehouse, as the replay's."""
-        net: dict[tuple[str, str], Decimal] = {}
-        for _, line, item, parts in plans:
-            if w.allows_negative(item, line.warehouse):
-                continue
-            q = sum((x[2] for x in parts), ZERO)
-            key = (item.code, line.warehouse)
-            net[key] = net.get(key, ZERO) + (q if line.direction == OUT else -q)
-        for (code, wh), out in net.items():
-            if out <= 0:
-                continue
-            item = w.items[code]
-            w.valuation(item, wh)  # loads the scope's position
-            until = w.posted_until.get(w.scope(item, wh))
-            if until is None or when >= until:
-                continue  # not back-dated: the stock check of now was enough
-            later = w.uow.ledger.after(code, wh, when, 1 << 62)
-            level = self._on_hand(w, code, wh) - sum((e.quantity for e in later), ZERO)
-            lowest = level
-            for e in later:
-                level += e.quantity
-                lowest = min(lowest, level)
-            if lowest < out:
-                have = max(lowest, ZERO)
-                raise InsufficientStockError(item=code, warehouse=wh, needed=out,
-                                             on_hand=have, short=out - have)
+        """A back-dated posting that takes stock (negative stock forbidden): what it takes from
+        had the units then and keeps enough through every later movement. The replay of the
+        scope's valuation sees the stock of its scope only, so this checks what it cannot:
 
-    def _check_row_history(
-        self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
-        when: dt.datetime,
-    ) -> None:
-        """A back-dated posting that takes stock from a row (location, lot) of a warehouse:
-        the row had the units then and keeps enough through every later movement (negative
-        stock forbidden). The replay of the scope's valuation sees the warehouse's (or the
-        organisation's) stock, not its rows: a lot received only later, or a location filled
-        later, was taken below zero at the posting's moment (its running quantity -2, costed
-        from another lot's layer). Cancelled issues and their cancellations that a replay
-        passes over (:func:`_void_pairs`) are passed over here too. Back-dated means before
-        the scope's latest costed movement; the work is proportional to the later entries of
-        the warehouse, as the replay's."""
+        * costed by organisation, the warehouse: one scope replays the stock of every
+          warehouse together, so a warehouse that was empty then passed (its history went to
+          -5, costed at another one's layer);
+        * always, each row (location, lot) taken from: a lot received only later, or a
+          location filled later, was taken below zero (its running quantity -2, costed from
+          another lot's layer). Cancelled issues and their cancellations that a replay passes
+          over (:func:`_void_pairs`) are passed over here too.
+
+        Back-dated means before the scope's latest costed movement; the work is proportional to
+        the later entries of the warehouse, as the replay's."""
         if all(p[1].direction != OUT for p in plans):
             return  # takes nothing (a receipt)
-        net: dict[tuple[str, str, str, str], Decimal] = {}
+        #: per (item, warehouse): what the posting takes from each row (location, lot), net
+        taken: dict[tuple[str, str], dict[tuple[str, str], Decimal]] = {}
         for _, line, item, parts in plans:
             if w.allows_negative(item, line.warehouse):
                 continue
-            taking = line.direction == OUT
+            rows = taken.setdefault((item.code, line.warehouse), {})
+            sign = 1 if line.direction == OUT else -1
             for lot, location, qty in parts:
-                key = (item.code, line.warehouse, location, lot)
-                net[key] = net.get(key, ZERO) + (qty if taking else -qty)
-        later: dict[tuple[str, str], tuple[list[LedgerEntry], set[int]]] = {}
-        for (code, wh, location, lot), out in net.items():
-            if out <= 0:
-                continue
-            if (code, wh) not in later:
-                item = w.items[code]
-                w.valuation(item, wh)  # loads the scope's position
-                until = w.posted_until.get(w.scope(item, wh))
-                if (until is None or (until.tzinfo is None) != (when.tzinfo is None)
-                        or when >= until):  # (moments of the other kind: refused later)
-                    later[(code, wh)] = ([], set())  # not back-dated: the check of now holds
-                else:
-                    found = w.uow.ledger.after(code, wh, when, 1 << 62)
-                    later[(code, wh)] = (found, _void_pairs(found)[0])
-            entries, void = later[(code, wh)]
-            if not entries:
-                continue
-            mine = [e for e in entries if e.location == location and e.lot == lot]
-            row = w.group(code, wh).get((location, lot))
-            level = (row.on_hand if row is not None else ZERO) - sum(
-                (e.quantity for e in mine), ZERO)
-            lowest = level
-            for e in mine:
-                if e.entry_no not in void:  # a void pair nets to zero: as if never posted
-                    level += e.quantity
-                    lowest = min(lowest, level)
-            if lowest < out:
-                have = max(lowest, ZERO)
-                where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
-                raise InsufficientStockError(item=code, warehouse=wh, needed=out,
-                                             on_hand=have, short=out - have, **where)
+                rows[(location, lot)] = rows.get((location, lot), ZERO) + sign * qty
+        later: dict[tuple[str, str], list[LedgerEntry]] = {}
+        for (code, wh), rows in taken.items():
+            if any(q > 0 for q in rows.values()):
+                found = self._later(w, w.items[code], wh, when)
+                if found:
+                    later[(code, wh)] = found
+        if self.organisation_scope:
+            for (code, wh), found in later.items():
+                out = sum(taken[(code, wh)].values(), ZERO)
+                lowest = _lowest(self._on_hand(w, code, wh), found, ())
+                if out > 0 and lowest < out:
+                    have = max(lowest, ZERO)
+                    raise InsufficientStockError(item=code, warehouse=wh, needed=out,
+                                                 on_hand=have, short=out - have)
+        for (code, wh), found in later.items():
+            void = _void_pairs(found)[0]
+            group = w.group(code, wh)
+            for (location, lot), out in taken[(code, wh)].items():
+                if out <= 0:
+                    continue
+                row = group.get((location, lot))
+                lowest = _lowest(row.on_hand if row is not None else ZERO,
+                                 [e for e in found if e.location == location and e.lot == lot],
+                                 void)
+                if lowest < out:
+                    have = max(lowest, ZERO)
+                    where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
+                    raise InsufficientStockError(item=code, warehouse=wh, needed=out,
+                                                 on_hand=have, short=out - have, **where)
+
+    @staticmethod
+    def _later(w: _Work, item: Item, warehouse: str, when: dt.datetime
+               ) -> list[LedgerEntry] | None:
+        """The entries of ``item`` in ``warehouse`` after ``when``, if a posting at ``when`` is
+        back-dated (before its scope's latest costed movement); else None: the stock check of
+        now was enough. Moments of the other kind (naive against aware) are refused later."""
+        w.valuation(item, warehouse)  # loads the scope's position
+        until = w.posted_until.get(w.scope(item, warehouse))
+        if until is None or (until.tzinfo is None) != (when.tzinfo is None) or when >= until:
+            return None
+        return w.uow.ledger.after(item.code, warehouse, when, 1 << 62)
 
     def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
