@@ -217,6 +217,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "第 {first} 行和第 {line} 行盘点的是同一库存（{warehouse} 的 {item}）：盘点单的每个余额只能"
         "占一行（不指定批次的行盘点该存货的所有批次，不指定库位的行盘点所有库位）",
     ),
+    "count_overlap": (
+        "Line {line} of stock count {doc_id} counts {item} in {warehouse}, which line {first} "
+        "of open stock count {other} counts already: post or cancel that count first",
+        "盘点单 {doc_id} 第 {line} 行盘点的 {warehouse} 的 {item} 已由未完成的盘点单 {other} 第 "
+        "{first} 行盘点：请先过账或作废该盘点单",
+    ),
     "invalid_document": (
         "Document {doc_id} is invalid: {reason}",
         "单据 {doc_id} 无效：{reason}",

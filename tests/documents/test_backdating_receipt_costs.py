@@ -231,3 +231,22 @@ def test_a_receipt_cost_dated_before_its_receipt_is_refused(shop: Shop) -> None:
         shop.docs.post(lc, BOSS)
     assert err.value.code == "backdated_posting"
     assert shop.snapshot() == before
+
+
+def test_a_back_dated_receipt_re_costing_a_supplier_return_books_its_price_difference(
+        shop: Shop) -> None:
+    """Moving average: a return to the supplier leaves at the average, the difference to the
+    supplier's price on its price difference line (DOMAIN 2). A receipt back-dated before it
+    raises the average it left at (15.00 -> 23.33): the 41.67 more it removed is price
+    difference too — nothing was sold, so none of it is cost of goods sold."""
+    receipt(shop, "B", 10, "10.00", 5)
+    second = receipt(shop, "B", 10, "20.00", 6)
+    back = shop.run("purchase_return", [Line(1, "B", D(5), D("20.00"), warehouse="W1",
+                                             source=(second, 1))], "S1", date=on(8)).doc_id
+    assert shop.roles(back) == {"grni": D("100.00"), "inventory": D("-75.00"),
+                                "price_difference": D("-25.00")}
+    late = receipt(shop, "B", 10, "40.00", 1)
+    assert shop.roles(late) == {"inventory": D("400.00") - D("41.67"), "grni": D("-400.00"),
+                                "price_difference": D("41.67")}
+    assert (shop.net("cogs"), shop.net("price_difference")) == (D(0), D("16.67"))
+    shop.check_books()

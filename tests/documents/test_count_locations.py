@@ -359,3 +359,36 @@ def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop
     pc = shop.docs.post(pc.doc_id, BOSS)
     assert pc.attributes["loss_rows"] == {"1": [["L1", "", "5", "5.00"]]}
     assert rows(shop, "N") == {("L2", ""): (5, 0)}
+
+
+def test_a_count_cannot_start_on_stock_another_open_count_counts(shop: Shop) -> None:
+    """Two open counts of the same stock: the second froze nothing (the first held it all)
+    and both posted their variance (on hand 10, both counted 8: on hand 6). The second one's
+    submit is refused (``count_overlap``) and it stays a draft; counts of other stock (another
+    location, another item) start beside it; once the first is posted the second starts."""
+    located(shop)
+    first = count(shop, [Line(1, "C", D(0), warehouse="W1")])
+    second = shop.make("stock_count", [Line(1, "A", D(0), warehouse="W1"),
+                                       Line(2, "C", D(0), warehouse="W1", location="L2")])
+    with pytest.raises(JxcError) as info:
+        shop.docs.submit(second.doc_id, BOSS)
+    assert info.value.code == "count_overlap"
+    assert (info.value.data["other"], info.value.data["first"], info.value.data["line"]) == (
+        first.doc_id, 1, 2)
+    assert shop.docs.get(second.doc_id).state == State.DRAFT
+    # the first holds the warehouse's 10 on the row without a location, as before
+    assert rows(shop) == {("L1", ""): (5, 0), ("L2", ""): (5, 0), ("", ""): (0, 10)}
+    other = count(shop, [Line(1, "A", D(0), warehouse="W1")])  # other stock: fine
+    assert other.state == State.SUBMITTED
+    shop.docs.record_count(first.doc_id, {1: D(8)})
+    shop.docs.approve(first.doc_id, BOSS)
+    shop.docs.post(first.doc_id, BOSS)
+    shop.docs.cancel(other.doc_id, BOSS)
+    assert shop.qty("C") == 8
+    second = shop.docs.submit(second.doc_id, BOSS)
+    book = D(second.attributes["book"]["2"])
+    shop.docs.record_count(second.doc_id, {1: D(0), 2: D(3)})
+    shop.docs.approve(second.doc_id, BOSS)
+    shop.docs.post(second.doc_id, BOSS)
+    assert shop.qty("C") == 8 - (book - 3)  # only L2's own variance, once
+    shop.check_books()

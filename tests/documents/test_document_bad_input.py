@@ -107,6 +107,10 @@ MUTATIONS: dict[str, tuple[set[str], Mutation, str]] = {
                      lambda k, c, w: first(c, unit="袋"), "unknown_unit"),
     "unknown_warehouse": (set(ALL) - NO_WAREHOUSE, lambda k, c, w: first(c, warehouse="W9"),
                           "not_found"),
+    # an invoice needs no warehouse (its source line's counts), but one named must exist
+    "unknown_warehouse_of_an_invoice": (
+        {"purchase_invoice", "sales_invoice"}, lambda k, c, w: first(c, warehouse="W9"),
+        "not_found"),
     "no_warehouse": (set(ALL) - NO_WAREHOUSE, lambda k, c, w: first(c, warehouse=""),
                      "invalid_document"),
     "unknown_target_warehouse": ({"transfer"}, lambda k, c, w: first(c, to_warehouse="W9"),

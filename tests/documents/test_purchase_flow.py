@@ -383,3 +383,39 @@ def test_cancel_of_an_over_receipt_restores_on_order(tolerant_shop: Shop) -> Non
     shop.docs.cancel(r2.doc_id, BOSS)
     assert shop.docs.get(po.doc_id).counter(1, "received") == 90
     assert shop.jxc.balance("A", "W1").on_order == 10
+
+
+def test_order_fulfilment_derives_from_its_counters(shop: Shop) -> None:
+    """Purchase order of 10 A and 5 C: none -> partial (A 4 received) -> partial (C all
+    returned again: kept 0) -> complete (every line kept its order) -> invoiced (every line
+    invoiced for what it kept). A sales order the same by delivered; other documents: None."""
+    po = shop.po([Line(1, "A", D(10), D("10.00"), T13, warehouse="W1"),
+                  Line(2, "C", D(5), D("2.00"), T13, warehouse="W1")])
+    status = [po.fulfilment]
+    draft = shop.make("purchase_order", [Line(1, "A", D(1), D(1), warehouse="W1")], "S1")
+    status.append(draft.fulfilment)
+    r1 = shop.receipt([Line(1, "A", D(4), D("10.00"), T13, warehouse="W1",
+                            source=(po.doc_id, 1))])
+    status.append(shop.docs.get(po.doc_id).fulfilment)
+    r2 = shop.receipt([Line(1, "A", D(6), D("10.00"), T13, warehouse="W1", source=(po.doc_id, 1)),
+                       Line(2, "C", D(5), D("2.00"), T13, warehouse="W1", source=(po.doc_id, 2))])
+    status.append(shop.docs.get(po.doc_id).fulfilment)
+    back = shop.run("purchase_return", [Line(1, "C", D(5), D("2.00"), T13, warehouse="W1",
+                                             source=(r2.doc_id, 2))], "S1")
+    status.append(shop.docs.get(po.doc_id).fulfilment)
+    shop.docs.cancel(back.doc_id, BOSS)
+    status.append(shop.docs.get(po.doc_id).fulfilment)
+    for rk, n, q in ((r1, 1, 4), (r2, 1, 6), (r2, 2, 5)):
+        item = rk.lines[n - 1].item
+        shop.run("purchase_invoice", [Line(1, item, D(q), rk.lines[n - 1].price, T13,
+                                           source=(rk.doc_id, n))], "S1")
+        status.append(shop.docs.get(po.doc_id).fulfilment)
+    assert status == ["none", "none", "partial", "complete", "partial", "complete",
+                      "complete", "complete", "invoiced"]
+    assert r1.fulfilment is None
+    shop.stock_in("A", D(10), D(5))
+    so = shop.run("sales_order", [Line(1, "A", D(3), D(20), T13, warehouse="W1")], "C1")
+    assert so.fulfilment == "none"
+    shop.run("delivery", [Line(1, "A", D(3), D(20), T13, warehouse="W1", source=(so.doc_id, 1))],
+             "C1")
+    assert shop.docs.get(so.doc_id).fulfilment == "complete"

@@ -9,6 +9,7 @@ import pytest
 
 from jxc_core.documents import Document, Line, State
 from jxc_core.errors import JxcError
+from jxc_core.services import Documents
 
 from .support import BOSS, Shop
 
@@ -280,3 +281,30 @@ def test_cancel_of_a_sales_invoice_posts_a_red_entry(shop: Shop) -> None:
     shop.docs.cancel(si.doc_id, BOSS)
     assert shop.roles(si.doc_id) == {"receivable": 0, "revenue": 0, "output_tax": 0}
     assert shop.docs.get(dl.doc_id).counter(1, "invoiced") == 0
+
+
+def test_all_or_nothing_reserves_nothing_for_an_order_with_a_short_line(shop: Shop) -> None:
+    """DOMAIN 4, reserve partially or not at all (a setting): with ``reserve_partial=False``
+    an approved order with a short line reserves nothing (its stock stays free for others)
+    and reports every short line; an order served in full reserves as ever."""
+    docs = Documents(shop.jxc, reserve_partial=False)
+    shop.stock_in("A", D(100), D(10))
+    so = docs.create("sales_order", [Line(1, "A", D(30), D(20), warehouse="W1"),
+                                     Line(2, "C", D(5), D(20), warehouse="W1")], party="C1")
+    docs.submit(so.doc_id, BOSS)
+    so = docs.approve(so.doc_id, BOSS)
+    assert so.state == State.APPROVED
+    assert [(s["line_no"], s["item"], s["short"]) for s in so.attributes["short"]] == [
+        ("2", "C", "5")]
+    assert reserved(shop) == {}
+    assert shop.jxc.balance("A", "W1").available == 100
+    with shop.jxc.storage.unit_of_work() as uow:
+        named = [e.payload for e in uow.outbox.pending() if e.type == "reservation_short"]
+    assert named[-1]["doc_id"] == so.doc_id
+    assert [x["line_no"] for x in named[-1]["lines"]] == ["2"]
+    full = docs.create("sales_order", [Line(1, "A", D(30), D(20), warehouse="W1")], party="C1")
+    docs.submit(full.doc_id, BOSS)
+    full = docs.approve(full.doc_id, BOSS)
+    assert reserved(shop) == {f"{full.doc_id}/1": D(30)}
+    with pytest.raises(TypeError, match="reserve_partial"):
+        Documents(shop.jxc, reserve_partial="no")  # type: ignore[arg-type]

@@ -37,6 +37,10 @@ def jxc(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Jxc]:
     j.define_item(Item("LOT", "perishable", lot_tracked=True))
     j.define_warehouse(Warehouse("W", "main"))
     j.define_warehouse(Warehouse("V", "second"))
+    j.define_item(Item("PH", "phone", serial_tracked=True, units={"盒": D(2)}))
+    j.define_warehouse(Warehouse("R", "racked", locations=("A1", "B1")))
+    j.receive("PH", "W", D(2), D(100), serials=("S1", "S2"))
+    j.receive("A", "R", D(4), D(2), location="A1")
     j.receive("A", "W", D(10), D("2.50"), idempotency_key="K")
     j.receive("LOT", "W", D(5), D(1), lot="OLD", expiry=dt.date(2026, 2, 1))
     j.receive("LOT", "W", D(5), D(1), lot="NEW", expiry=dt.date(2027, 2, 1))
@@ -49,8 +53,11 @@ def state(j: Jxc) -> dict[str, Any]:
     with j.storage.unit_of_work() as u:
         count = u.ledger.count()
         pending = u.outbox.pending()
+        racked = u.master.get_warehouse("R")
     return {"ledger_count": count, "balances": j.balances(), "reservations": j.reservations(),
-            "pending": pending, "values": [j.balance(i).value for i in ("A", "BOX", "LOT")]}
+            "pending": pending, "values": [j.balance(i).value for i in ("A", "BOX", "LOT")],
+            "serials": j.serials_in("PH", "W"), "master": [
+                *(j.item(i) for i in ("A", "PH", "LOT")), racked]}
 
 
 Call = Callable[[Jxc], object]
@@ -139,6 +146,31 @@ REFUSALS: list[tuple[str, Call, str]] = [
      "timezone_mismatch"),
     ("posted_at_aware_transfer", lambda j: j.transfer("A", "W", "V", D(1), posted_at=AWARE),
      "timezone_mismatch"),
+    # serial numbers: of a serial-tracked item, not blank, each once on a line (a serial
+    # recorded for an item without them could never leave)
+    ("serials_of_untracked_item", lambda j: j.receive("A", "W", D(1), D(1), serials=("X",)),
+     "configuration"),
+    ("serial_blank", lambda j: j.receive("PH", "W", D(1), D(1), serials=(" ",)),
+     "configuration"),
+    ("serial_twice_received", lambda j: j.receive("PH", "W", D(2), D(1),
+                                                  serials=("S9", "S9")), "duplicate_serial"),
+    ("serial_twice_issued", lambda j: j.issue("PH", "W", D(2), serials=("S1", "S1")),
+     "duplicate_serial"),
+    # what stored quantities mean is fixed once an item has stock (units may be added)
+    ("unit_factor_changed", lambda j: j.define_item(Item(
+        "PH", "phone", serial_tracked=True, units={"盒": D(3)})), "configuration"),
+    ("unit_removed", lambda j: j.define_item(Item("PH", "phone", serial_tracked=True)),
+     "configuration"),
+    ("base_unit_changed", lambda j: j.define_item(Item("A", "apple", base_unit="kg")),
+     "configuration"),
+    ("serial_tracking_switched_on", lambda j: j.define_item(Item(
+        "A", "apple", serial_tracked=True)), "configuration"),
+    ("serial_tracking_switched_off", lambda j: j.define_item(Item(
+        "PH", "phone", units={"盒": D(2)})), "configuration"),
+    ("lot_tracking_switched_off", lambda j: j.define_item(Item("LOT", "perishable")),
+     "configuration"),
+    ("location_with_stock_removed", lambda j: j.define_warehouse(Warehouse(
+        "R", "racked", locations=("B1",))), "configuration"),
     ("posted_at_aware_adjust", lambda j: j.adjust("A", "W", D(2), unit_cost=D(1),
                                                   posted_at=AWARE),
      "timezone_mismatch"),
@@ -288,3 +320,18 @@ def test_codes_that_are_not_texts_are_refused(jxc: Jxc, name: str, call: Call) -
     with pytest.raises(TypeError, match=name):
         call(jxc)
     assert state(jxc) == before
+
+
+def test_master_data_changes_that_keep_stock_meaningful_pass(jxc: Jxc) -> None:
+    """Units may be added to an item with stock, an empty location removed, and an item
+    without stock changed freely (the refusals are above)."""
+    jxc.define_item(Item("PH", "phone", serial_tracked=True, units={"盒": D(2), "箱": D(20)}))
+    assert jxc.item("PH").units == {"盒": D(2), "箱": D(20)}
+    jxc.define_warehouse(Warehouse("R", "racked", locations=("A1",)))
+    jxc.define_warehouse(Warehouse("R", "racked"))  # no locations: any, A1 included
+    jxc.define_item(Item("BOX", "boxed", units={"箱": D(10)}, lot_tracked=True))
+    assert jxc.item("BOX").units == {"箱": D(10)}
+    jxc.issue("A", "R", D(4), location="A1")  # emptied: the location may go
+    jxc.define_warehouse(Warehouse("R", "racked", locations=("B1",)))
+    assert jxc.receive("PH", "W", D(1), D(100), unit="盒", serials=("S3", "S4")).entries[
+        0].quantity == 2

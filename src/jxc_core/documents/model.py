@@ -39,6 +39,7 @@ __all__ = [
     "ActionRecord",
     "DocType",
     "Document",
+    "Fulfilment",
     "Line",
     "LineAmounts",
     "line_amounts",
@@ -47,6 +48,21 @@ __all__ = [
 #: China's VAT rates (增值税税率)
 VAT_RATES = (Decimal("0.13"), Decimal("0.09"), Decimal("0.06"), Decimal("0.03"),
              Decimal("0.01"), Decimal("0"))
+
+
+class Fulfilment(enum.StrEnum):
+    """How far an order is fulfilled (执行状态), derived from its line counters by
+    :attr:`Document.fulfilment`: what was received (delivered) less what went back, against what
+    was ordered, and what was invoiced of it."""
+
+    #: nothing kept on any line yet (未执行): not posted, or all of it returned
+    NONE = "none"
+    #: some kept, some line still short of its ordered quantity (部分执行: a backorder remains)
+    PARTIAL = "partial"
+    #: every line kept its ordered quantity or more (全部入库 / 全部出库)
+    COMPLETE = "complete"
+    #: complete, and every line invoiced for what it kept (全部开票)
+    INVOICED = "invoiced"
 
 
 class DocType(enum.StrEnum):
@@ -256,3 +272,31 @@ class Document:
 
     def counter(self, line_no: int, name: str) -> Decimal:
         return self.counters.get(line_no, {}).get(name, ZERO)
+
+    @property
+    def fulfilment(self) -> Fulfilment | None:
+        """The fulfilment status of a purchase or sales order (None for other documents),
+        derived from its line counters (base units): per line what it kept — ``received``
+        (``delivered``) less ``returned`` — against ``ordered``, and what stays invoiced of it
+        (``invoiced`` less ``returned_invoiced``, the invoiced units returns took back). The
+        lifecycle state says where the document is (posted, closed); this says how far its
+        lines are served: a closed order may stay ``partial`` (its remainder dropped)."""
+        if self.doc_type == DocType.PURCHASE_ORDER:
+            done = "received"
+        elif self.doc_type == DocType.SALES_ORDER:
+            done = "delivered"
+        else:
+            return None
+        kept_any, complete, invoiced = False, True, True
+        for line in self.lines:
+            n = line.line_no
+            kept = self.counter(n, done) - self.counter(n, "returned")
+            kept_any = kept_any or kept > 0
+            complete = complete and kept > 0 and kept >= self.counter(n, "ordered")
+            invoiced = invoiced and (self.counter(n, "invoiced")
+                                     - self.counter(n, "returned_invoiced")) >= kept
+        if not kept_any:
+            return Fulfilment.NONE
+        if not complete:
+            return Fulfilment.PARTIAL
+        return Fulfilment.INVOICED if invoiced else Fulfilment.COMPLETE

@@ -46,6 +46,7 @@ from jxc_core.documents.workflow import User, Workflow
 from jxc_core.errors import InsufficientStockError, JxcError, NotFoundError
 from jxc_core.services._checks import (
     check_attributes,
+    check_bool,
     check_doc_type,
     check_lines,
     check_state,
@@ -73,7 +74,7 @@ from jxc_core.stock.replenishment import (
     suggest_quantity,
     without_supplier,
 )
-from jxc_core.stock.rules import fefo_order, lot_usable
+from jxc_core.stock.rules import ReservationShortError, fefo_order, lot_usable
 from jxc_core.values import (
     DIVISION_CONTEXT,
     ZERO,
@@ -596,6 +597,15 @@ def format_number(pattern: str, day: dt.date, seq: int) -> str:
     return re.sub(r"\{seq(?::0?(\d+))?\}", lambda m: str(seq).zfill(int(m.group(1) or 0)), out)
 
 
+def _overlap(a: Line, b: Line) -> bool:
+    """Whether count lines ``a`` and ``b`` count some stock both: the same item and warehouse,
+    lots that overlap (the same, or one without a lot: every lot) and locations that overlap
+    (the same, or one without a location: every location)."""
+    return (a.item == b.item and a.warehouse == b.warehouse
+            and (not a.lot or not b.lot or a.lot == b.lot)
+            and (not a.location or not b.location or a.location == b.location))
+
+
 def _check_count_lines(doc: Document) -> None:
     """Each line of a stock count counts stock that no other line counts, else
     ``duplicate_count_line``: a line books ``counted - on hand`` of its item in its warehouse
@@ -608,9 +618,7 @@ def _check_count_lines(doc: Document) -> None:
     for line in doc.lines:
         same = seen.setdefault((line.item, line.warehouse), [])
         for other in same:
-            if (not line.lot or not other.lot or line.lot == other.lot) and (
-                    not line.location or not other.location
-                    or line.location == other.location):
+            if _overlap(line, other):
                 raise JxcError("duplicate_count_line", doc_id=doc.doc_id, line=line.line_no,
                                first=other.line_no, item=line.item, warehouse=line.warehouse,
                                lot=line.lot, location=line.location)
@@ -737,12 +745,16 @@ class Documents:
         tolerance: Decimal = ZERO,
         reserve_on_approve: bool = True,
         numbering: Mapping[str, str] | None = None,
+        reserve_partial: bool = True,
     ) -> None:
         """``tolerance``: over-receipt/over-delivery allowed, as a fraction of the ordered
         quantity (0.05 = 5%), a ``Decimal`` or ``int`` from 0 up to, not including, 1 (else
         ``configuration``, ``field="tolerance"``; a float is ``TypeError``, NaN or infinity
         ``ValueError``). ``reserve_on_approve``: an approved sales order reserves its
-        lines (else it only checks availability). ``numbering``: pattern per document type.
+        lines (else it only checks availability); ``reserve_partial`` (DOMAIN 4: reserve
+        partially or not at all, a setting): ``True`` reserves what is available of each line,
+        ``False`` reserves nothing for an order with a short line (its stock stays free; the
+        short lines are reported all the same). ``numbering``: pattern per document type.
         ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
         :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
         a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``)."""
@@ -781,7 +793,10 @@ class Documents:
                                   f", got {self.tolerance}",
                            reason_zh=f"tolerance（超收容差）是允许超出订货数量的比例，取值 0 到 1"
                                      f"（不含 1；0.05 即 5%），实际为 {self.tolerance}")
+        check_bool(reserve_on_approve, "reserve_on_approve")
+        check_bool(reserve_partial, "reserve_partial")
         self.reserve_on_approve = reserve_on_approve
+        self.reserve_partial = reserve_partial
         self.numbering: dict[DocType, str] = {}
         for key, pattern in (numbering or {}).items():
             if key not in known:
@@ -983,7 +998,10 @@ class Documents:
                 if line.quantity <= 0:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
                 item.to_base(line.quantity, line.unit)
-            if kind not in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
+            if kind in (DocType.PURCHASE_INVOICE, DocType.SALES_INVOICE):
+                if line.warehouse:  # optional (the source line's counts), never a dangling code
+                    w.warehouse(line.warehouse)
+            else:
                 if not line.warehouse:
                     raise JxcError("invalid_document", doc_id=doc.doc_id,
                                    reason=f"line {line.line_no} has no warehouse",
@@ -1645,6 +1663,7 @@ class Documents:
             # rejecting released it): let go of that freeze first, so that the count holds
             # exactly what it freezes now
             doc = self._release_count(w, doc)
+        self._check_open_counts(w, doc)
         # start of a count: freeze what is available of each counted balance (held), and
         # what is free in the expired lots it counts (nothing moves them during the count)
         book: dict[str, str] = {}
@@ -1666,6 +1685,24 @@ class Documents:
             elif free > 0:
                 held[str(line.line_no)] = str(free)
         return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
+
+    def _check_open_counts(self, w: _Work, doc: Document) -> None:
+        """A count starts only on stock that no other open count (submitted or approved)
+        counts, else ``count_overlap``: the second one froze nothing (the first held it all)
+        and both posted their variance (on hand 10, both counted 8: on hand 6)."""
+        for state in (State.SUBMITTED, State.APPROVED):
+            for other_id in w.uow.documents.ids(DocType.STOCK_COUNT.value, state.value):
+                if other_id == doc.doc_id:
+                    continue
+                other = self._load(w, other_id)
+                for line in doc.lines:
+                    for theirs in other.lines:
+                        if _overlap(line, theirs):
+                            raise JxcError("count_overlap", doc_id=doc.doc_id,
+                                           line=line.line_no, other=other_id,
+                                           first=theirs.line_no, item=line.item,
+                                           warehouse=line.warehouse, lot=line.lot,
+                                           location=line.location)
 
     @staticmethod
     def _count_rows(w: _Work, line: Line, expired_only: bool = False) -> list[Balance]:
@@ -1734,10 +1771,14 @@ class Documents:
         short: list[dict[str, str]] = []
         if self.reserve_on_approve:
             mark = len(w.events)
-            result = self.jxc._reserve(w, lines, True, None)
+            try:
+                found = self.jxc._reserve(w, lines, self.reserve_partial, None).short
+            except ReservationShortError as exc:  # all or nothing: nothing reserved
+                found = exc.short_lines
+                w.event("reservation_short", {})  # named below, as the partial one
             line_of = {rl.demand: line.line_no for rl, line in zip(lines, doc.lines,
                                                                     strict=True)}
-            for s in result.short:  # each short line names its demand: the order's line
+            for s in found:  # each short line names its demand: the order's line
                 assert s.demand is not None
                 short.append({**s.to_data(), "line_no": str(line_of[s.demand])})
             # the stock service's own event does not know the order: name it there
@@ -1937,13 +1978,17 @@ class Documents:
     @staticmethod
     def _book_cost_entries(book: _Book, entries: Sequence[LedgerEntry]) -> None:
         """Costs booked after the fact by this posting (a receipt settling an earlier shortage,
-        a back-dated movement re-valuing later issues) reach cost of goods sold; the part of
-        a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of a
-        transfer) comes back from it into that warehouse's stock."""
+        a back-dated movement re-valuing later issues) reach cost of goods sold — those of a
+        return to the supplier its price difference (DOMAIN 2: the difference between the
+        stock value a supplier return removed and the supplier's price; nothing was sold); the
+        part of a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of
+        a transfer) comes back from it into that warehouse's stock."""
         for e in entries:
             if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
                     e.kind == "landed_cost" and e.doc_type == "transfer")):
-                book.add(None, "cogs", -e.value, debit=True, warehouse=e.warehouse,
+                role = ("price_difference" if e.doc_type == DocType.PURCHASE_RETURN.value
+                        else "cogs")
+                book.add(None, role, -e.value, debit=True, warehouse=e.warehouse,
                          item=e.item, as_is=True)
                 book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
                          item=e.item, as_is=True)

@@ -575,6 +575,49 @@ class _Replay:
         self.plain: set[str] = set()
 
 
+def _fixed_with_stock(old: Item, new: Item) -> list[str]:
+    """The fields of ``old`` that ``new`` changes and that stay as they are once the item has
+    stock (balance rows): what the stored quantities, reservations and open document lines
+    mean. A unit's conversion changed or removed (a sales order reserved 12 个 for its 1 箱;
+    at 箱 = 10 its delivery consumed 10 and left 2 reserved for ever), the base unit, fewer
+    quantity digits, lot or serial tracking switched (units on hand without a lot or a serial
+    could no longer leave). Adding a unit stays possible."""
+    fixed = []
+    if new.base_unit != old.base_unit:
+        fixed.append("base_unit")
+    if any(new.units.get(unit) != factor for unit, factor in old.units.items()):
+        fixed.append("units")
+    if new.quantity_digits < old.quantity_digits:
+        fixed.append("quantity_digits")
+    if new.lot_tracked != old.lot_tracked:
+        fixed.append("lot_tracked")
+    if new.serial_tracked != old.serial_tracked:
+        fixed.append("serial_tracked")
+    return fixed
+
+
+def _check_serials(item: Item, line_no: int, serials: Sequence[str]) -> None:
+    """The serial numbers of a stock line: of a serial-tracked item (else ``configuration``:
+    a serial recorded for an item without them could never leave), texts that are not blank
+    (``configuration``), each once (``duplicate_serial``, as on a document)."""
+    if not item.serial_tracked:
+        raise JxcError("configuration",
+                       reason=f"{item.code} is not serial-tracked: its lines list no serial "
+                              f"numbers",
+                       reason_zh=f"{item.code} 未启用序列号管理：其行不能列出序列号")
+    seen: set[str] = set()
+    for serial in serials:
+        check_text(serial, "serials")
+        if not serial.strip():
+            raise JxcError("configuration",
+                           reason=f"a serial number of {item.code} is blank: {serial!r}",
+                           reason_zh=f"{item.code} 的序列号为空：{serial!r}")
+        if serial in seen:
+            raise JxcError("duplicate_serial", item=item.code, serial=serial, first=line_no,
+                           line=line_no)
+        seen.add(serial)
+
+
 def _lowest(now: Decimal, entries: Sequence[LedgerEntry], skip: Container[int]) -> Decimal:
     """The least quantity a stock whose later ``entries`` (oldest first) brought it to ``now``
     had from before the first of them on, passing over the entries numbered in ``skip`` (void
@@ -1869,6 +1912,13 @@ class Jxc:
                                "standard cost with set_standard_cost (it revalues the stock)",
                                reason_zh=f"商品 {item.code} 已有库存：请用 set_standard_cost 修改"
                                          f"标准成本（会对库存重估）")
+            fixed = _fixed_with_stock(old, item) if old is not None else []
+            if fixed and uow.balances.for_item(item.code):
+                raise JxcError("configuration",
+                               reason=f"item {item.code} has stock: {', '.join(fixed)} cannot "
+                                      f"change (units may be added)",
+                               reason_zh=f"商品 {item.code} 已有库存：{'、'.join(fixed)} 不能再改"
+                                         f"（可以新增单位）")
             uow.master.put_item(item)
             uow.commit()
 
@@ -1900,6 +1950,18 @@ class Jxc:
         if type(warehouse.locations) is not tuple:  # kept as every store reads it back
             warehouse = attrs.evolve(warehouse, locations=locations)
         with self.storage.unit_of_work() as uow:
+            old = uow.master.get_warehouse(warehouse.code)
+            dropped = (set(old.locations) - set(locations)
+                       if old is not None and locations else set())
+            if dropped:  # (no locations at all: any location is accepted, the rows stay usable)
+                for b in uow.balances.all():
+                    if (b.warehouse == warehouse.code and b.location in dropped
+                            and (b.on_hand or b.held)):
+                        raise JxcError("configuration",
+                                       reason=f"location {b.location} of {warehouse.code} "
+                                              f"holds stock of {b.item}: move it first",
+                                       reason_zh=f"仓库 {warehouse.code} 的库位 {b.location} "
+                                                 f"还有 {b.item} 的库存：请先移出")
             uow.master.put_warehouse(warehouse)
             kept = uow.records.get(_NEGATIVE_WAREHOUSES, "allow")
             codes = list(kept.get("warehouses", ())) if kept else []
@@ -3342,6 +3404,8 @@ class Jxc:
             check_text(line.location, "location")
         if line.location and wh.locations and line.location not in wh.locations:
             raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
+        if line.serials:
+            _check_serials(item, line_no, line.serials)
         if item.serial_tracked and len(line.serials) != qty:
             raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=qty)
         if line.direction == IN:
@@ -3395,8 +3459,11 @@ class Jxc:
 
         Back-dated means before the scope's latest costed movement; the work is proportional to
         the later entries of the warehouse, as the replay's."""
-        if all(p[1].direction != OUT for p in plans):
-            return  # takes nothing (a receipt)
+        # the common case first: nothing taken (a receipt), or taken now, after the latest
+        # costed movement of every scope it takes from
+        if not any(p[1].direction == OUT and self._backdated(w, p[2], p[1].warehouse, when)
+                   for p in plans):
+            return
         #: per (item, warehouse): what the posting takes from each row (location, lot), net
         taken: dict[tuple[str, str], dict[tuple[str, str], Decimal]] = {}
         for _, line, item, parts in plans:
@@ -3442,11 +3509,20 @@ class Jxc:
         """The entries of ``item`` in ``warehouse`` after ``when``, if a posting at ``when`` is
         back-dated (before its scope's latest costed movement); else None: the stock check of
         now was enough. Moments of the other kind (naive against aware) are refused later."""
-        w.valuation(item, warehouse)  # loads the scope's position
-        until = w.posted_until.get(w.scope(item, warehouse))
-        if until is None or (until.tzinfo is None) != (when.tzinfo is None) or when >= until:
+        if not Jxc._backdated(w, item, warehouse, when):
             return None
         return w.uow.ledger.after(item.code, warehouse, when, 1 << 62)
+
+    @staticmethod
+    def _backdated(w: _Work, item: Item, warehouse: str, when: dt.datetime) -> bool:
+        """Whether a posting at ``when`` comes before the latest costed movement of the scope
+        of ``item`` in ``warehouse`` (of the same kind of moment: naive against aware is
+        refused later)."""
+        scope = w.scope(item, warehouse)
+        w.valuation(item, warehouse, scope)  # loads the scope's position
+        until = w.posted_until.get(scope)
+        return (until is not None and (until.tzinfo is None) == (when.tzinfo is None)
+                and when < until)
 
     def _on_hand(self, w: _Work, item: str, warehouse: str) -> Decimal:
         return sum((b.on_hand for b in w.group(item, warehouse).values()), ZERO)
