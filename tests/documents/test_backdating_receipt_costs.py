@@ -250,3 +250,47 @@ def test_a_back_dated_receipt_re_costing_a_supplier_return_books_its_price_diffe
                                 "price_difference": D("41.67")}
     assert (shop.net("cogs"), shop.net("price_difference")) == (D(0), D("16.67"))
     shop.check_books()
+
+
+def _lot_item(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A specific-lot item (its receipt cost ref is the lot code), seen by ``check_books``."""
+    from jxc_core.stock import Item
+
+    from . import support
+    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, "LOT"])
+    shop.jxc.define_item(Item("LOT", "lot item", costing_method="specific_lot",
+                              lot_tracked=True))
+    return "LOT"
+
+
+def _lot_receipt(shop: Shop, item: str, qty: int, price: str, lot: str, day: int) -> str:
+    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse="W1",
+                                              lot=lot)], "S1", date=on(day)).doc_id
+
+
+def test_a_lot_receipt_cost_is_not_refused_by_a_later_receipt_of_the_same_lot(
+        shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under specific identification the receipt cost names the lot: a later receipt of the
+    same lot by another document does not date the cost before its own receipt. A landed
+    cost dated between the two receipts posts, and its cancellation (dated at it) goes
+    through and nets to zero; one dated before the lot's first receipt is still refused."""
+    x = _lot_item(shop, monkeypatch)
+    r1 = _lot_receipt(shop, x, 10, "10.00", "L1", 20)
+    lc = landed(shop, r1, "20.00", 21)
+    r2 = _lot_receipt(shop, x, 5, "12.00", "L1", 22)
+    late = landed(shop, r1, "10.00", 21)  # dated before R2 received L1 again: accepted
+    assert (shop.qty(x), shop.value(x)) == (D(15), D("190.00"))
+    shop.check_books()
+    shop.docs.cancel(late, BOSS)
+    shop.docs.cancel(lc, BOSS)  # refused before: "dated before its receipt L1"
+    assert (shop.qty(x), shop.value(x)) == (D(15), D("160.00"))
+    for doc in (late, lc):
+        assert {k: v for k, v in shop.roles(doc).items() if v} == {}
+    shop.check_books()
+    early = shop.approved("landed_cost", [Line(1, "freight", D(1), D("5.00"))], "S1",
+                          attributes={"receipts": [r2], "basis": "quantity"}, date=on(19))
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:  # before any receipt of L1: still refused
+        shop.docs.post(early, BOSS)
+    assert err.value.code == "backdated_posting"
+    assert shop.snapshot() == before

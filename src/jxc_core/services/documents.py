@@ -1967,7 +1967,7 @@ class Documents:
         if posted is not None:
             posted.extend(posting.entries)
         if book is not None:
-            self._book_cost_entries(book, posting.entries)
+            self._book_cost_entries(w, book, posting.entries)
         values: dict[int, Decimal] = {}
         for e in posting.entries:
             if e.quantity and e.warehouse == (lines[0].warehouse if transfer_to else
@@ -1975,23 +1975,48 @@ class Documents:
                 values[e.line_no] = values.get(e.line_no, ZERO) + e.value
         return values
 
-    @staticmethod
-    def _book_cost_entries(book: _Book, entries: Sequence[LedgerEntry]) -> None:
+    def _book_cost_entries(self, w: _Work, book: _Book, entries: Sequence[LedgerEntry]
+                           ) -> None:
         """Costs booked after the fact by this posting (a receipt settling an earlier shortage,
-        a back-dated movement re-valuing later issues) reach cost of goods sold — those of a
-        return to the supplier its price difference (DOMAIN 2: the difference between the
-        stock value a supplier return removed and the supplier's price; nothing was sold); the
-        part of a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of
-        a transfer) comes back from it into that warehouse's stock."""
+        a back-dated movement re-valuing later issues) reach cost of goods sold; the part of
+        a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of a
+        transfer) comes back from it into that warehouse's stock. A back-dating correction
+        of an issue that booked its cost elsewhere goes where that issue booked it
+        (:meth:`_correction_role`): else the issue and its cancellation no longer net to
+        zero by role."""
         for e in entries:
             if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
                     e.kind == "landed_cost" and e.doc_type == "transfer")):
-                role = ("price_difference" if e.doc_type == DocType.PURCHASE_RETURN.value
-                        else "cogs")
-                book.add(None, role, -e.value, debit=True, warehouse=e.warehouse,
-                         item=e.item, as_is=True)
+                book.add(None, self._correction_role(w, e), -e.value, debit=True,
+                         warehouse=e.warehouse, item=e.item, as_is=True)
                 book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
                          item=e.item, as_is=True)
+
+    def _correction_role(self, w: _Work, e: LedgerEntry) -> str:
+        """The role taking the change of the cost of the issue a ``cost_backdating`` entry
+        re-values: the role that issue booked its stock value against. A receipt's
+        cancellation and a supplier return book the difference between the stock value and
+        the supplier's amount to ``price_difference`` (``material_variance`` under standard
+        cost); an adjustment or count line (out, or the cancellation of one in) books its
+        counter role at the value it moved, but under moving average and standard cost, where
+        a cancellation undoes the counter role at what it booked and the rest is ``cogs`` /
+        a variance. Anything else (a delivery, a transfer, a shortage settlement):
+        ``cogs``. Without this a receipt of a lot cancelled before a later receipt of the
+        same lot re-valued that one's cancellation to cost of goods sold while its price
+        difference stayed as booked: the two roles were left off by the same amount."""
+        if e.kind != "cost_backdating":
+            return "cogs"
+        method = w.item(e.item).costing_method
+        if e.doc_type in (DocType.PURCHASE_RECEIPT.value, DocType.PURCHASE_RETURN.value):
+            return "material_variance" if method == "standard" else "price_difference"
+        if method in ("standard", "moving_average"):
+            return "cogs"
+        if e.doc_type == DocType.STOCK_COUNT.value:
+            return "count_gain_loss"
+        if e.doc_type == DocType.ADJUSTMENT.value:
+            doc = self._load(w, e.doc_id.removesuffix("-R"))
+            return str(doc.attributes.get("account_role", "adjustment"))
+        return "cogs"
 
     @staticmethod
     def _posted_source(doc: Document, line: Line, src: Document, *,
@@ -2305,9 +2330,12 @@ class Documents:
                 # beyond it) comes back at 0.00: nothing enters stock below zero
                 if not line.lot and src_line.lot:
                     self._returned_from(w, doc, line, src_line.lot)
+                # at what the line costs now: its value when posted and the corrections of
+                # back-dated movements since (as a delivery's cancellation)
+                own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=max(ZERO, doc.counter(line.line_no,
-                                                                   "stock_value")),
+                                       value=max(ZERO, doc.counter(line.line_no, "stock_value")
+                                                 + Jxc._cost_change(w, own)),
                                        unit=line.unit, lot=line.lot or src_line.lot,
                                        location=line.location,
                                        from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
@@ -2432,9 +2460,10 @@ class Documents:
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
-                    rc.counter(n, "received") - rc.counter(n, "returned"))
+                    rc.counter(n, "received") - rc.counter(n, "returned"),
+                    receipt=(rc.doc_id, n))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
-                self._book_cost_entries(book, written[1:])
+                self._book_cost_entries(w, book, written[1:])
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate,
                      book=grni_book)
             book.add(line, "input_tax", amounts.tax, debit=True, warehouse="")
@@ -2890,7 +2919,7 @@ class Documents:
                                      reverses=doc.doc_id if reverse else None)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
-            self._book_cost_entries(book, posting.entries)
+            self._book_cost_entries(w, book, posting.entries)
             value = sum((e.value for e in posting.entries if e.kind == "transfer_in"), ZERO)
             left = -sum((e.value for e in posting.entries
                          if e.quantity < 0 and e.warehouse == src), ZERO)
@@ -3375,8 +3404,8 @@ class Documents:
             kept, issued, variance, written = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
-                when, self._base(w, line))
-            self._book_cost_entries(book, written[1:])
+                when, self._base(w, line), receipt=(rc.doc_id, line.line_no))
+            self._book_cost_entries(w, book, written[1:])
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)
             book.add(line, "material_variance", sign * variance, debit=True)

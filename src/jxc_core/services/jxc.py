@@ -2689,7 +2689,7 @@ class Jxc:
     def _apply_receipt_cost(
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
-        received_quantity: Decimal | None = None,
+        received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -2698,7 +2698,10 @@ class Jxc:
         cost of goods sold; under standard cost all of it is a variance (材料成本差异). Dated
         before later movements of the scope (a late invoice), the later issues that took the
         receipt's raised units cost more: ``cost_backdating`` entries, as for any back-dated
-        movement (a date before the receipt itself is refused).
+        movement (a date before the receipt itself is refused: ``receipt`` is the (document,
+        line) whose ledger entries received the units; under specific identification
+        ``receipt_ref`` is only the lot, which later receipts of other documents may receive
+        too without the cost being dated before its own receipt).
         Returns (kept in stock, issued share, variance, the entries written: the
         ``landed_cost`` entry, then the corrections, with those of the transfers that took the
         receipt's units further, :meth:`_follow_transfers`).
@@ -2709,9 +2712,11 @@ class Jxc:
         v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
         scope = w.scope(item, warehouse)
         replay = replays.get(scope)
+        lot_costed = item.costing_method == "specific_lot"
         if replay is not None and any(
-                e.quantity > 0 and (e.lot if item.costing_method == "specific_lot"
-                                    else f"{e.doc_id}/{e.line_no}") == receipt_ref
+                e.quantity > 0 and (
+                    e.lot == receipt_ref and (e.doc_id, e.line_no) == receipt if lot_costed
+                    else f"{e.doc_id}/{e.line_no}" == receipt_ref)
                 for e in replay.later):
             raise JxcError("backdated_posting", item=item_code, warehouse=warehouse,
                            posted_at=when.isoformat(),
@@ -2759,7 +2764,8 @@ class Jxc:
         g_type, g_doc, g_line = _split_group(a.issue_ref)
         return self._apply_receipt_cost(
             w, item_code, found["warehouse"], found["ref"], a.amount, g_type, g_doc, g_line,
-            dt.datetime.fromisoformat(found["at"]), Decimal(found["received"]))[3]
+            dt.datetime.fromisoformat(found["at"]), Decimal(found["received"]),
+            receipt=(g_doc, g_line))[3]
 
     def _follow_transfers(self, w: _Work, scope: tuple[str, str],
                           found: Sequence[CostAdjustment], window: Sequence[LedgerEntry]
@@ -2787,7 +2793,7 @@ class Jxc:
             warehouse, ref, at, received, _ = arrival
             written += self._apply_receipt_cost(
                 w, out.item, warehouse, ref, a.amount, out.doc_type, out.doc_id,
-                out.line_no, at, received)[3]
+                out.line_no, at, received, receipt=(out.doc_id, out.line_no))[3]
         return written
 
     @staticmethod
@@ -2848,7 +2854,10 @@ class Jxc:
             kind = "cost_settlement" if a.reason == SHORTAGE_SETTLEMENT else "cost_backdating"
             out.append(LedgerEntry(first + k, item_code, wh, "", "", ZERO, -a.amount, at, kind,
                                    g_type, g_doc, g_line))
-            if g_type == "delivery":  # the issues customer returns take back
+            # the issues customer returns take back, and those whose cancellation comes back
+            # at what they cost (a supplier return: else a re-valued return and its
+            # cancellation no longer net, and a replay can no longer pass over the pair)
+            if g_type in ("delivery", "purchase_return"):
                 changed[a.issue_ref or ""] = changed.get(a.issue_ref or "", ZERO) + a.amount
         records = w.uow.records
         for ref, amount in changed.items():  # what the delivery costs now, for its returns
@@ -2860,9 +2869,9 @@ class Jxc:
     def _cost_change(w: _Work, issue_ref: str) -> Decimal:
         """What cost adjustments (shortage settlements, back-dating corrections) added to the
         cost of the delivery line ``issue_ref`` (a group ref) after it was posted: it now costs
-        its ledger value plus this. Kept for deliveries only (doc type ``delivery``), the
-        issues that customer returns and delivery cancellations take back: other issues
-        read 0."""
+        its ledger value plus this. Kept for deliveries and supplier returns (doc types
+        ``delivery``, ``purchase_return``), the issues that customer returns and
+        cancellations take back: other issues read 0."""
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
         return Decimal(found["amount"]) if found else ZERO
 
