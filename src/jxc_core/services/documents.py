@@ -2746,13 +2746,18 @@ class Documents:
                 key = f"{_posted_month(dl)}|{doc.doc_id}|{line.line_no}"
                 if w.uow.records.get(LATE_RETURN, key) is not None:  # cancelled: not followed
                     w.uow.records.put(LATE_RETURN, key, {"cancelled": True})
+                # what back-dating added to its value is no longer taken back of the delivery
+                Jxc._return_cancelled(w, _group_ref(dl.doc_type.value, dl.doc_id, n),
+                                      _group_ref(doc.doc_type.value, doc.doc_id, line.line_no))
             else:
                 issue_ref = _group_ref(dl.doc_type.value, dl.doc_id, n)
                 # what the delivery line costs now: its cost when posted, plus what cost
                 # adjustments (shortage settlements, back-dating) added since, less the value
-                # of the units already returned (never below zero)
+                # of the units already returned, with what back-dating added to it (never
+                # below zero)
                 cost_left = max(ZERO, dl.counter(n, "cost") + Jxc._cost_change(w, issue_ref)
-                                - dl.counter(n, "returned_value"))
+                                - dl.counter(n, "returned_value")
+                                - Jxc._returned_change(w, issue_ref))
                 left = delivered - returned
                 cost = cost_left if q == left else round_money(
                     DIVISION_CONTEXT.divide(q * cost_left, left), self.jxc.currency_digits)

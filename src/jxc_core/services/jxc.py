@@ -573,6 +573,29 @@ class _Replay:
         self.void, self.void_groups = _void_pairs(window)
         #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
         self.plain: set[str] = set()
+        #: customer returns (:meth:`Jxc._return_value`): per delivery (group ref) replayed
+        #: here, the units it took, what it cost as the ledger had it so far, and the units
+        #: and value its returns replayed so far took back; the return entries valued anew,
+        #: the delivery each return (or its cancellation) takes back, by group ref, and each
+        #: return's ``doc/line`` -> (delivery, the value it brought in as replayed)
+        self.delivered: dict[str, Decimal] = {}
+        self.posted: dict[str, Decimal] = {}
+        self.returned: dict[str, tuple[Decimal, Decimal]] = {}
+        self.return_entries: set[int] = set()
+        self.returns: dict[str, str] = {}
+        self.revalued: dict[str, tuple[str, Decimal]] = {}
+        self._fixes: dict[str, Decimal] | None = None
+
+    def fixes(self, group: str) -> Decimal:
+        """What the value-only corrections of the window (``cost_backdating``,
+        ``cost_settlement``) added to the movement ``group`` (a group ref), as stock value."""
+        if self._fixes is None:
+            self._fixes = {}
+            for e in self.window:
+                if not e.quantity and e.kind in ("cost_backdating", "cost_settlement"):
+                    g = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    self._fixes[g] = self._fixes.get(g, ZERO) + e.value
+        return self._fixes.get(group, ZERO)
 
 
 def _fixed_with_stock(old: Item, new: Item) -> list[str]:
@@ -2552,6 +2575,9 @@ class Jxc:
                         elif back is None:
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
+                            if line.kind == "sales_return" and not lot_costed:
+                                # the delivery it takes back, for a replay to re-value it
+                                from_ref = line.from_ref or ""
                         else:
                             assert isinstance(v, FifoValuation | LifoValuation)
                             amount = self._restore(v, back, qty, line.value or ZERO, ref)
@@ -2861,8 +2887,9 @@ class Jxc:
                 changed[a.issue_ref or ""] = changed.get(a.issue_ref or "", ZERO) + a.amount
         records = w.uow.records
         for ref, amount in changed.items():  # what the delivery costs now, for its returns
+            kept = records.get(_ISSUE_COST, ref) or {}
             total = Jxc._cost_change(w, ref) + amount
-            records.put(_ISSUE_COST, ref, {"amount": str(total)})
+            records.put(_ISSUE_COST, ref, {**kept, "amount": str(total)})
         return out
 
     @staticmethod
@@ -2871,9 +2898,47 @@ class Jxc:
         cost of the delivery line ``issue_ref`` (a group ref) after it was posted: it now costs
         its ledger value plus this. Kept for deliveries and supplier returns (doc types
         ``delivery``, ``purchase_return``), the issues that customer returns and
-        cancellations take back: other issues read 0."""
+        cancellations take back: other issues read 0. For a customer return line (doc type
+        ``sales_return``): what back-dating corrections added to the value it brought in
+        (:meth:`_note_return_change`)."""
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
         return Decimal(found["amount"]) if found else ZERO
+
+    @staticmethod
+    def _returned_change(w: _Work, issue_ref: str) -> Decimal:
+        """What back-dating corrections of the customer returns of the delivery line
+        ``issue_ref`` (a group ref) added to the value they took back, beyond the value they
+        were posted at: the delivery's returns took back their posted value plus this."""
+        found = w.uow.records.get(_ISSUE_COST, issue_ref)
+        return Decimal(found.get("returned", "0")) if found else ZERO
+
+    @staticmethod
+    def _note_return_change(w: _Work, delivery: str, group: str, amount: Decimal) -> None:
+        """A back-dating correction added ``amount`` to the value that the customer return
+        line ``group`` (or, a negative ``amount``, its cancellation ``<doc>-R``) took back of
+        the delivery line ``delivery`` (group refs): kept with the delivery, so that its
+        later returns take back only what is left (:meth:`_returned_change`), and with the
+        return, so that its cancellation takes it out of the delivery's returns again
+        (:meth:`_return_cancelled`)."""
+        records = w.uow.records
+        kept = records.get(_ISSUE_COST, delivery) or {"amount": "0"}
+        records.put(_ISSUE_COST, delivery, {
+            **kept, "returned": str(Jxc._returned_change(w, delivery) + amount)})
+        if not _split_group(group)[1].endswith("-R"):
+            records.put(_ISSUE_COST, group,
+                        {"amount": str(Jxc._cost_change(w, group) + amount)})
+
+    @staticmethod
+    def _return_cancelled(w: _Work, delivery: str, group: str) -> None:
+        """The customer return line ``group`` of the delivery line ``delivery`` (group refs)
+        is cancelled: what corrections added to its value no longer counts as taken back."""
+        change = Jxc._cost_change(w, group)
+        if change:
+            records = w.uow.records
+            kept = records.get(_ISSUE_COST, delivery) or {"amount": "0"}
+            records.put(_ISSUE_COST, delivery, {
+                **kept, "returned": str(Jxc._returned_change(w, delivery) - change)})
+            records.put(_ISSUE_COST, group, {"amount": "0"})
 
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
     @staticmethod
@@ -2883,10 +2948,12 @@ class Jxc:
                        ) -> _Received | None:
         """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
         ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
-        transfer's ``transfer_in`` in its target); ``rows``: the other receipts' rows its units
-        went into (a customer return, :data:`_RESTORED_ROWS`), number -> units. ``None`` when
-        none is found (a receipt posted otherwise: taken back at the average). Cached per
-        posting in ``found`` (the rows lessened as parts take them)."""
+        transfer's ``transfer_in`` in its target), with the ``cost_backdating`` corrections of
+        its value since (a customer return re-valued with its delivery); ``rows``: the other
+        receipts' rows its units went into (a customer return, :data:`_RESTORED_ROWS`),
+        number -> units. ``None`` when none is found (a receipt posted otherwise: taken back
+        at the average). Cached per posting in ``found`` (the rows lessened as parts take
+        them)."""
         key = (item, warehouse, ref)
         if key in found:
             return found[key]
@@ -2905,6 +2972,9 @@ class Jxc:
                         kept = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
                         for number, _, q in kept["rows"] if kept else ():
                             rows[int(number)] = rows.get(int(number), ZERO) + Decimal(q)
+                elif (e.doc_id == doc_id and e.line_no == n and e.kind == "cost_backdating"
+                        and e.doc_type == "sales_return" and e.warehouse == warehouse):
+                    value += e.value  # a customer return re-valued by a back-dated movement
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
@@ -3204,6 +3274,9 @@ class Jxc:
                 replay.settled.extend(v.take_adjustments())
                 replay.replayed += 1
                 continue
+            # a customer return: at its share of what its delivery costs as replayed here
+            back_at = (self._return_value(v, e, replay)
+                       if e.kind == "sales_return" and e.from_ref else None)
             if e.kind == "standard_revaluation":  # (a checkpoint keeps replays after it)
                 assert isinstance(v, StandardCostValuation)
                 v.set_standard(Decimal(e.from_ref))
@@ -3227,7 +3300,8 @@ class Jxc:
                     again = _rows_back(gave, e.quantity)
                     if again != into:
                         replay.rewrite_rows[e.entry_no] = into = again
-                v.restore_rows(into, e.quantity, e.value, f"{e.doc_id}/{e.line_no}")
+                v.restore_rows(into, e.quantity, e.value if back_at is None else back_at,
+                               f"{e.doc_id}/{e.line_no}")
                 put = replay.back_rows.setdefault(f"{e.doc_id}/{e.line_no}", {})
                 for number, _, q in into:
                     put[number] = put.get(number, ZERO) + q
@@ -3255,7 +3329,7 @@ class Jxc:
                 else:
                     got = v.receive(e.quantity, ZERO,
                                     e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
-                                    value=e.value)
+                                    value=e.value if back_at is None else back_at)
                     if back is not None:  # kept as a cancellation: it counts as one
                         group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                         replay.new[group] = replay.new.get(group, ZERO) - got
@@ -3281,6 +3355,11 @@ class Jxc:
                     replay.took_rows.setdefault(group, deque()).extend(from_rows)
                 elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
                     got, worth, went = replay.taken_back[e.entry_no]
+                    revalued = replay.revalued.get(e.from_ref)
+                    if revalued is not None and revalued[1] != worth:
+                        # a customer return valued anew here: its cancellation takes that
+                        worth = revalued[1]
+                        replay.rewrite_taken[e.entry_no] = (got, worth, went)
                     now_in = replay.back_rows.get(e.from_ref)
                     if e.from_ref in replay.plain:  # a return of a void issue, as a receipt
                         went = {}
@@ -3293,11 +3372,56 @@ class Jxc:
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
+                if e.doc_type == "delivery" and not e.doc_id.endswith("-R"):
+                    replay.delivered[group] = replay.delivered.get(group, ZERO) - e.quantity
+                    replay.posted[group] = replay.posted.get(group, ZERO) - e.value
+                elif e.from_ref in replay.revalued:  # the cancellation of a customer return
+                    delivery = replay.revalued[e.from_ref][0]
+                    replay.returns[group] = delivery
+                    units, worth_back = replay.returned.get(delivery, (ZERO, ZERO))
+                    replay.returned[delivery] = (units + e.quantity, worth_back - cost)
                 if e.kind == "transfer_out" and v.quantity < 0:  # sent (partly) from a shortage
                     replay.short_transfers.setdefault(group, e)
+            elif e.doc_type == "delivery" and e.kind in ("cost_backdating", "cost_settlement"):
+                group = _group_ref(e.doc_type, e.doc_id, e.line_no)  # its cost in the ledger
+                replay.posted[group] = replay.posted.get(group, ZERO) - e.value
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
+
+    def _return_value(self, v: Valuation, e: LedgerEntry, replay: _Replay) -> Decimal | None:
+        """What the customer return entry ``e`` (its ``from_ref``: the delivery line it takes
+        back, a group ref) brings in as replayed, as :meth:`Documents._sales_return` values a
+        return when posted: its share of what the delivery costs at that point (its issue
+        as replayed here, plus the shortage settlements found so far), less what its
+        returns replayed before took back; all that is left when it takes back the rest. So a
+        back-dated movement that re-values the delivery re-values its returns, and the
+        movements after them that took the returned units. A delivery not replayed here, or
+        whose cost the replay leaves as the ledger had it at that point: the value as the
+        ledger has it (posted, with its corrections). The change is booked as a correction
+        of the return (:meth:`_finish_replay`). ``None``: not FIFO/LIFO/moving average."""
+        if not isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation):
+            return None
+        delivery = e.from_ref
+        own = _group_ref(e.doc_type, e.doc_id, e.line_no)
+        value = e.value + replay.fixes(own)  # as the ledger has it
+        units, worth = replay.returned.get(delivery, (ZERO, ZERO))
+        delivered = replay.delivered.get(delivery)
+        if delivered is not None:
+            cost = replay.new.get(delivery, ZERO) + sum(
+                (a.amount for a in replay.settled
+                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == delivery), ZERO)
+            left = delivered - units
+            if cost != replay.posted.get(delivery, ZERO) and ZERO < e.quantity <= left:
+                rest = max(ZERO, cost - worth)
+                value = rest if e.quantity == left else round_money(
+                    DIVISION_CONTEXT.divide(e.quantity * rest, left), self.currency_digits)
+        replay.returned[delivery] = (units + e.quantity, worth + value)
+        replay.return_entries.add(e.entry_no)
+        replay.returns[own] = delivery
+        replay.revalued[f"{e.doc_id}/{e.line_no}"] = (delivery, value)
+        replay.new[own] = replay.new.get(own, ZERO) - value
+        return value
 
     def _finish_replay(self, w: _Work, scope: tuple[str, str], replay: _Replay,
                        own_groups: set[str], when: dt.datetime) -> list[CostAdjustment]:
@@ -3314,7 +3438,8 @@ class Jxc:
             if e.entry_no in replay.void:
                 continue  # a void pair: its costs stay as posted
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
-                    or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored):
+                    or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored
+                    or e.entry_no in replay.return_entries):
                 if e.kind == MOVE_OUT or (self.organisation_scope
                                           and e.kind == "transfer_out"):
                     continue
@@ -3334,6 +3459,10 @@ class Jxc:
                 out.append(CostAdjustment(SHORTAGE_SETTLEMENT, delta, ZERO, g))
             else:
                 out.append(CostAdjustment(BACK_DATING, delta, qty.get(g, ZERO), g))
+        for a in out:  # customer returns valued anew (and their cancellations)
+            delivery = replay.returns.get(a.issue_ref or "")
+            if delivery is not None:
+                self._note_return_change(w, delivery, a.issue_ref or "", -a.amount)
         w.uow.checkpoints.drop_after(scope, when)
         self._record_short_transfers(w, replay)
         for entry_no, layers in replay.rewrite.items():  # cancellations the replay moved
