@@ -2885,12 +2885,19 @@ class Jxc:
             # cancellation no longer net, and a replay can no longer pass over the pair)
             if g_type in ("delivery", "purchase_return"):
                 changed[a.issue_ref or ""] = changed.get(a.issue_ref or "", ZERO) + a.amount
-        records = w.uow.records
         for ref, amount in changed.items():  # what the delivery costs now, for its returns
-            kept = records.get(_ISSUE_COST, ref) or {}
-            total = Jxc._cost_change(w, ref) + amount
-            records.put(_ISSUE_COST, ref, {**kept, "amount": str(total)})
+            Jxc._add_issue_cost(w, ref, "amount", amount)
         return out
+
+    @staticmethod
+    def _add_issue_cost(w: _Work, ref: str, field: str, amount: Decimal) -> None:
+        """Add ``amount`` to ``field`` of the :data:`_ISSUE_COST` record of the group ref
+        ``ref`` (``amount``: :meth:`_cost_change`; ``returned``: :meth:`_returned_change`),
+        keeping its other field."""
+        records = w.uow.records
+        kept = records.get(_ISSUE_COST, ref) or {"amount": "0"}
+        records.put(_ISSUE_COST, ref, {
+            **kept, field: str(Decimal(kept.get(field, "0")) + amount)})
 
     @staticmethod
     def _cost_change(w: _Work, issue_ref: str) -> Decimal:
@@ -2920,13 +2927,9 @@ class Jxc:
         later returns take back only what is left (:meth:`_returned_change`), and with the
         return, so that its cancellation takes it out of the delivery's returns again
         (:meth:`_return_cancelled`)."""
-        records = w.uow.records
-        kept = records.get(_ISSUE_COST, delivery) or {"amount": "0"}
-        records.put(_ISSUE_COST, delivery, {
-            **kept, "returned": str(Jxc._returned_change(w, delivery) + amount)})
+        Jxc._add_issue_cost(w, delivery, "returned", amount)
         if not _split_group(group)[1].endswith("-R"):
-            records.put(_ISSUE_COST, group,
-                        {"amount": str(Jxc._cost_change(w, group) + amount)})
+            Jxc._add_issue_cost(w, group, "amount", amount)
 
     @staticmethod
     def _return_cancelled(w: _Work, delivery: str, group: str) -> None:
@@ -2934,11 +2937,8 @@ class Jxc:
         is cancelled: what corrections added to its value no longer counts as taken back."""
         change = Jxc._cost_change(w, group)
         if change:
-            records = w.uow.records
-            kept = records.get(_ISSUE_COST, delivery) or {"amount": "0"}
-            records.put(_ISSUE_COST, delivery, {
-                **kept, "returned": str(Jxc._returned_change(w, delivery) - change)})
-            records.put(_ISSUE_COST, group, {"amount": "0"})
+            Jxc._add_issue_cost(w, delivery, "returned", -change)
+            Jxc._add_issue_cost(w, group, "amount", -change)
 
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
     @staticmethod
