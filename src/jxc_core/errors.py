@@ -36,6 +36,12 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "{field} must be greater than zero, got {value}",
         "{field} 必须大于零，实际为 {value}",
     ),
+    "hold_release_exceeded": (
+        "Cannot release {quantity} of {item} in {warehouse}: {held} is held there, {frozen} of "
+        "it by open stock counts (only the count releases its freeze)",
+        "无法解除 {item} 在 {warehouse} 的冻结数量 {quantity}：该处冻结 {held}，其中 {frozen} "
+        "由未完成的盘点冻结（只能由盘点解除）",
+    ),
     "received_below_on_hand": (
         "{ref}: received_quantity {received} is less than the {on_hand} units of it on hand",
         "{ref}：received_quantity {received} 小于其在库数量 {on_hand}",
@@ -279,8 +285,8 @@ _NO_NUMBER: dict[str, tuple[str, str]] = {
 _WITH_REASON: dict[str, tuple[str, str]] = {
     "invalid_transition": ("Action {action} is not allowed in state {state}: {reason}",
                            "状态 {state} 下不允许执行 {action}：{reason}"),
-    "invalid_quantity": ("{field} must be greater than zero, got {value}: {reason}",
-                         "{field} 必须大于零，实际为 {value}：{reason}"),
+    "invalid_quantity": ("{field} {value} is not a valid quantity here: {reason}",
+                         "{field} 的数量 {value} 在此无效：{reason}"),
 }
 
 

@@ -20,7 +20,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from decimal import ROUND_HALF_UP, Context, Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import (
+    MAX_EMAX,
+    MAX_PREC,
+    MIN_EMIN,
+    ROUND_HALF_UP,
+    Context,
+    Decimal,
+    DivisionByZero,
+    InvalidOperation,
+    Overflow,
+)
 
 from babel.numbers import get_currency_precision, is_currency
 
@@ -28,6 +38,7 @@ from jxc_core.errors import InvalidQuantityError, JxcError
 
 __all__ = [
     "DIVISION_CONTEXT",
+    "EXACT_CONTEXT",
     "MAX_AMOUNT",
     "MAX_LINE_NO",
     "MAX_MAGNITUDE",
@@ -38,6 +49,7 @@ __all__ = [
     "check_text",
     "currency_minor_unit",
     "money_quantum",
+    "multiply",
     "period_key",
     "round_money",
     "round_to",
@@ -63,6 +75,15 @@ MAX_LINE_NO = 2**31 - 1
 DIVISION_CONTEXT = Context(
     prec=60, rounding=ROUND_HALF_UP, traps=[InvalidOperation, DivisionByZero, Overflow]
 )
+
+#: Context for the products rounded to money (a quantity times a price, a unit cost or a rate):
+#: exact, so that the one rounding is the half-up one to the currency's digits. In Python's
+#: default 28 digits 4.515 x 0.3333333333333333333333333333 (1.50499...) was first rounded to
+#: 1.505 and then to 1.51.
+EXACT_CONTEXT = Context(prec=MAX_PREC, rounding=ROUND_HALF_UP, Emax=MAX_EMAX, Emin=MIN_EMIN,
+                        traps=[InvalidOperation, Overflow])
+#: ``multiply(a, b)``: the exact product of two Decimals (:data:`EXACT_CONTEXT`)
+multiply = EXACT_CONTEXT.multiply
 
 _QUANTA: dict[int, Decimal] = {d: Decimal(1).scaleb(-d) for d in range(0, 13)}
 

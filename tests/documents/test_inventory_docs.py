@@ -197,8 +197,8 @@ def test_count_input_is_checked(shop: Shop) -> None:
 
 
 def test_counting_a_line_the_count_does_not_have_is_refused(shop: Shop) -> None:
-    """Line 7 of a count of lines 1 and 2 (or line "1", a text): refused, naming the line,
-    and none of the other lines given is counted."""
+    """Line 7 of a count of lines 1 and 2: refused, naming the line, and none of the other
+    lines given is counted (line "1", a text, is a TypeError)."""
     pc = open_count(shop)
     shop.docs.record_count(pc.doc_id, {1: D(20)})
     before = shop.snapshot()
@@ -207,9 +207,14 @@ def test_counting_a_line_the_count_does_not_have_is_refused(shop: Shop) -> None:
     assert err.value.code == "not_found"
     assert err.value.data == {"kind": "line", "key": f"{pc.doc_id}/7"}
     assert f"{pc.doc_id}/7" in err.value.message("zh_CN")
-    with pytest.raises(JxcError) as text:
+    # a line number as text is a TypeError naming it (it used to read as "line 1 not found"
+    # while the count has a line 1), and so are a list of pairs and a float
+    with pytest.raises(TypeError, match="counted: line numbers are int, got str '1'"):
         shop.docs.record_count(pc.doc_id, {"1": D(4)})  # type: ignore[dict-item]
-    assert text.value.data == {"kind": "line", "key": f"{pc.doc_id}/1"}
+    with pytest.raises(TypeError, match="counted must be a mapping"):
+        shop.docs.record_count(pc.doc_id, [(1, D(4))])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"counted\[1\]"):
+        shop.docs.record_count(pc.doc_id, {1: 4.0})  # type: ignore[dict-item]
     assert shop.snapshot() == before
     assert [r["counted"] for r in shop.docs.count_sheet(pc.doc_id)] == [D(20), None]
 

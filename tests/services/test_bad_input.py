@@ -169,6 +169,9 @@ REFUSALS: list[tuple[str, Call, str]] = [
         "PH", "phone", units={"盒": D(2)})), "configuration"),
     ("lot_tracking_switched_off", lambda j: j.define_item(Item("LOT", "perishable")),
      "configuration"),
+    # its stock is booked on its category's accounts (1405 / 1403 with the Chinese preset)
+    ("category_changed", lambda j: j.define_item(Item("A", "apple", category="material")),
+     "configuration"),
     ("location_with_stock_removed", lambda j: j.define_warehouse(Warehouse(
         "R", "racked", locations=("B1",))), "configuration"),
     ("posted_at_aware_adjust", lambda j: j.adjust("A", "W", D(2), unit_cost=D(1),
@@ -335,3 +338,31 @@ def test_master_data_changes_that_keep_stock_meaningful_pass(jxc: Jxc) -> None:
     jxc.define_warehouse(Warehouse("R", "racked", locations=("B1",)))
     assert jxc.receive("PH", "W", D(1), D(100), unit="盒", serials=("S3", "S4")).entries[
         0].quantity == 2
+
+
+def test_post_refuses_two_lines_with_one_number_and_lines_that_are_no_stock_lines(
+        jxc: Jxc) -> None:
+    """Two lines of a posting with one line number (given, or a given one equal to another's
+    position) would leave two ledger entries that a later ``from_ref`` cannot tell apart; a
+    line that is no ``StockLine`` (a tuple, ``None``) is a TypeError naming it, not an
+    AttributeError from inside. Nothing is written."""
+    before = state(jxc)
+    twice = [StockLine("A", "W", D(1), "in", unit_cost=D(1), line_no=1),
+             StockLine("A", "W", D(2), "in", unit_cost=D(1), line_no=1)]
+    mixed = [StockLine("A", "W", D(1), "in", unit_cost=D(1)),  # position 1
+             StockLine("A", "W", D(2), "in", unit_cost=D(1), line_no=1)]
+    for lines in (twice, mixed):
+        with pytest.raises(JxcError) as err:
+            jxc.post("receipt", "DUP", lines)
+        assert err.value.code == "configuration"
+        assert "line_no 1" in err.value.message("en")
+        assert "行号 1" in err.value.message("zh_CN")
+    with pytest.raises(TypeError, match=r"lines\[1\] must be a StockLine, got NoneType"):
+        jxc.post("receipt", "BAD", [twice[0], None])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="lines must be a list of StockLine"):
+        jxc.post("receipt", "BAD", "A")  # type: ignore[arg-type]
+    assert state(jxc) == before
+    # numbered apart, the same lines post
+    posted = jxc.post("receipt", "OK", [twice[0], StockLine("A", "W", D(2), "in",
+                                                            unit_cost=D(1), line_no=2)])
+    assert [e.line_no for e in posted.entries] == [1, 2]

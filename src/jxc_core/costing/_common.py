@@ -16,6 +16,7 @@ from jxc_core.values import (
     check_amount,
     check_number,
     money_quantum,
+    multiply,
 )
 
 __all__ = ["CostAdjustment"]
@@ -175,7 +176,7 @@ class ValuationBase:
         q = bad_quantity(quantity)
         cost = bad_cost(unit_cost)
         if value is None:
-            return q, (q * cost).quantize(self._quantum, ROUND_HALF_UP)
+            return q, multiply(q, cost).quantize(self._quantum, ROUND_HALF_UP)
         return q, check_value(value, self._quantum)
 
 
@@ -183,7 +184,7 @@ def slice_value(taken: Decimal, qty: Decimal, value: Decimal, quantum: Decimal) 
     """round_half_up(taken x value / qty); exactly ``value`` when ``taken`` empties ``qty``."""
     if taken == qty:
         return value
-    return _divide(taken * value, qty).quantize(quantum, ROUND_HALF_UP)
+    return _divide(multiply(taken, value), qty).quantize(quantum, ROUND_HALF_UP)
 
 
 def bad_quantity(quantity: object, name: str = "quantity") -> Decimal:

@@ -57,7 +57,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity, multiply
 
 __all__ = ["MovingAverageValuation"]
 
@@ -208,7 +208,7 @@ class MovingAverageValuation(ValuationBase):
             if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
                     or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
-            val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
+            val = multiply(quantity, unit_cost).quantize(self._quantum, _HALF_UP)
         else:  # the unit cost is not used, but checked as the other methods check it
             if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
                     or unit_cost >= MAX_MAGNITUDE):
@@ -240,7 +240,7 @@ class MovingAverageValuation(ValuationBase):
         qty = self._qty
         if quantity < qty:
             val = self._val
-            cost = _divide(quantity * val, qty).quantize(self._quantum, _HALF_UP)
+            cost = _divide(multiply(quantity, val), qty).quantize(self._quantum, _HALF_UP)
             self._last_q = qty
             self._last_v = val
             self._qty = qty - quantity
@@ -381,7 +381,7 @@ class MovingAverageValuation(ValuationBase):
         rest = quantity - own
         cost = own_cost
         if rest:
-            cost += _divide(rest * (val - own_cost), qty - own).quantize(self._quantum,
+            cost += _divide(multiply(rest, val - own_cost), qty - own).quantize(self._quantum,
                                                                       _HALF_UP)
         self._last_q = qty
         self._last_v = val

@@ -39,7 +39,7 @@ from jxc_core.costing._common import (
     slice_value,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_quantity, multiply
 
 __all__ = ["FifoValuation", "LayerSlice", "LifoValuation"]
 
@@ -105,7 +105,7 @@ class _LayerValuation(ValuationBase):
             if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
                     or unit_cost >= MAX_MAGNITUDE):
                 unit_cost = bad_cost(unit_cost)
-            val = (quantity * unit_cost).quantize(self._quantum, _HALF_UP)
+            val = multiply(quantity, unit_cost).quantize(self._quantum, _HALF_UP)
         else:  # the unit cost is not used, but checked as the other methods check it
             if (type(unit_cost) is not _D or not unit_cost.is_finite() or unit_cost < ZERO
                     or unit_cost >= MAX_MAGNITUDE):
@@ -185,7 +185,7 @@ class _LayerValuation(ValuationBase):
         lq = layer[0]
         if quantity < lq:
             lv = layer[1]
-            s = _divide(quantity * lv, lq).quantize(self._quantum, _HALF_UP)
+            s = _divide(multiply(quantity, lv), lq).quantize(self._quantum, _HALF_UP)
             layer[0] = lq - quantity
             layer[1] = lv - s
             self._changed[layer[4]] = layer
@@ -231,7 +231,7 @@ class _LayerValuation(ValuationBase):
                     break
             else:
                 lv = layer[1]
-                s = _divide(remaining * lv, lq).quantize(self._quantum, _HALF_UP)
+                s = _divide(multiply(remaining, lv), lq).quantize(self._quantum, _HALF_UP)
                 layer[0] = lq - remaining
                 layer[1] = lv - s
                 self._changed[layer[4]] = layer

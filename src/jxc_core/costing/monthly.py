@@ -63,7 +63,7 @@ from jxc_core.costing._common import (
     opt_dec,
 )
 from jxc_core.errors import JxcError, StateError
-from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_number
+from jxc_core.values import DIVISION_CONTEXT, MAX_MAGNITUDE, ZERO, check_number, multiply
 
 __all__ = ["IssueCost", "MonthlyAverageValuation", "PeriodCloseResult", "ReturnCost"]
 
@@ -506,7 +506,7 @@ class MonthlyAverageValuation(ValuationBase):
         key, p = found
         self._check_room(quantity, key)
         q, v = p.receipts[ref]
-        taken = v if quantity == q else DIVISION_CONTEXT.divide(quantity * v, q).quantize(
+        taken = v if quantity == q else DIVISION_CONTEXT.divide(multiply(quantity, v), q).quantize(
             self._quantum, ROUND_HALF_UP)
         p.set_receipt(ref, q - quantity, v - taken)
         p.rec_q -= quantity
@@ -692,7 +692,8 @@ class MonthlyAverageValuation(ValuationBase):
         quantum = self._quantum
 
         def value(qty: Decimal) -> Decimal:  # round_half_up(qty x unit); 0.00, never -0.00
-            return DIVISION_CONTEXT.divide(qty * num, den).quantize(quantum, ROUND_HALF_UP) + 0
+            exact = DIVISION_CONTEXT.divide(multiply(qty, num), den)
+            return exact.quantize(quantum, ROUND_HALF_UP) + 0
 
         # A negative opening is units owed at an estimate: they are worth the period's unit
         # cost (the receipts that fill them); the estimate's difference settles the earlier

@@ -27,7 +27,7 @@ from jxc_core.costing._common import (
     insufficient,
 )
 from jxc_core.errors import JxcError
-from jxc_core.values import MAX_MAGNITUDE, ZERO, check_amount
+from jxc_core.values import MAX_MAGNITUDE, ZERO, check_amount, multiply
 
 __all__ = ["StandardCostValuation"]
 
@@ -68,7 +68,7 @@ class StandardCostValuation(ValuationBase):
         Returns the value entering stock (at standard); the variance is an adjustment.
         """
         quantity, actual = self._receipt(quantity, unit_cost, value)
-        at_standard = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
+        at_standard = multiply(quantity, self._standard).quantize(self._quantum, ROUND_HALF_UP)
         if self._qty + quantity == 0:  # back to zero: no rounding residue may stay in stock
             at_standard = -self._val
         if actual != at_standard:
@@ -91,7 +91,7 @@ class StandardCostValuation(ValuationBase):
         if quantity == self._qty:
             cost = self._val
         else:
-            cost = (quantity * self._standard).quantize(self._quantum, ROUND_HALF_UP)
+            cost = multiply(quantity, self._standard).quantize(self._quantum, ROUND_HALF_UP)
         self._qty -= quantity
         self._val -= cost
         return cost
@@ -117,7 +117,7 @@ class StandardCostValuation(ValuationBase):
     def set_standard(self, standard_cost: Decimal, ref: str | None = None) -> Decimal:
         """Adopt a new standard; returns the revaluation of the stock on hand (signed)."""
         new = check_amount(standard_cost, "standard_cost", MAX_MAGNITUDE)
-        target = (self._qty * new).quantize(self._quantum, ROUND_HALF_UP)
+        target = multiply(self._qty, new).quantize(self._quantum, ROUND_HALF_UP)
         delta = target - self._val
         self._standard = new
         self._val = target

@@ -31,6 +31,7 @@ from jxc_core.values import (
     check_number,
     check_text,
     currency_minor_unit,
+    multiply,
     round_money,
 )
 
@@ -91,11 +92,11 @@ def line_amounts(quantity: Decimal, price: Decimal, tax_rate: Decimal, includes_
                  digits: int = 2) -> LineAmounts:
     """Net, tax and gross of a line, rounded per line (see the module docstring)."""
     if includes_tax:
-        gross = round_money(quantity * price, digits)
+        gross = round_money(multiply(quantity, price), digits)
         net = round_money(DIVISION_CONTEXT.divide(gross, 1 + tax_rate), digits)
         return LineAmounts(net, gross - net, gross)
-    net = round_money(quantity * price, digits)
-    tax = round_money(net * tax_rate, digits)
+    net = round_money(multiply(quantity, price), digits)
+    tax = round_money(multiply(net, tax_rate), digits)
     return LineAmounts(net, tax, net + tax)
 
 

@@ -49,6 +49,7 @@ from jxc_core.values import (
     check_number,
     check_text,
     money_quantum,
+    multiply,
     period_key,
     round_money,
     round_to,
@@ -206,6 +207,35 @@ def _bounds(w: _Work, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
     return period_bounds(year, month, None if w.now.tzinfo is None else dt.UTC)
 
 
+def _announce_period_costs(w: _Work, entries: Sequence[LedgerEntry], reason: str) -> None:
+    """One ``cost_adjusted`` event per monthly-average scope and month whose stock value the
+    close (``reason`` ``period_close``) or the reopening (``period_reopen``) changed: its
+    ``period_cost`` entries together, ``amount`` the change of the stock value (negative
+    when the month's issues are valued), ``period`` the month. Without it a consumer that
+    follows stock value by events drifted from the ledger at every close."""
+    totals: dict[tuple[str, str, str], Decimal] = {}
+    for e in entries:
+        key = (e.item, e.warehouse, f"{e.posted_at.year:04d}-{e.posted_at.month:02d}")
+        totals[key] = totals.get(key, ZERO) + e.value
+    for (item, wh, month), amount in totals.items():
+        if amount:
+            w.event("cost_adjusted", {"item": item, "warehouse": wh, "reason": reason,
+                                      "amount": str(amount), "quantity": "0",
+                                      "issue_ref": None, "receipt_ref": None,
+                                      "period": month})
+
+
+def _close_data(c: PeriodClose) -> dict[str, Any]:
+    """A period close as stored for its idempotency key."""
+    return {"period": c.period, "vouchers": c.vouchers, "snapshot_rows": c.snapshot_rows,
+            "warnings": list(c.warnings), "monthly_issues": c.monthly_issues}
+
+
+def _close_of(d: dict[str, Any]) -> PeriodClose:
+    return PeriodClose(d["period"], d["vouchers"], d["snapshot_rows"], tuple(d["warnings"]),
+                       d["monthly_issues"])
+
+
 def _rows_data(rows: Sequence[JournalRow]) -> dict[str, Any]:
     """The journal rows a command returned, as stored for its idempotency key."""
     return {"rows": [r.to_data() for r in rows]}
@@ -237,7 +267,8 @@ def _book_of(r: JournalRow, book_currency: str, digits: int) -> Decimal:
         given = Decimal(r.book_amount)
         return given if r.debit else -given
     rate = Decimal(1) if r.currency == book_currency else Decimal(r.rate or 1)
-    return round_money(r.debit * rate, digits) - round_money(r.credit * rate, digits)
+    return (round_money(multiply(r.debit, rate), digits)
+            - round_money(multiply(r.credit, rate), digits))
 
 
 def locked_until(w: _Work) -> dt.datetime | None:
@@ -256,7 +287,8 @@ class Accounting:
 
     # -- vouchers -----------------------------------------------------------------------------
     def generate_vouchers(self) -> list[Voucher]:
-        """Voucher every journal event not vouchered yet: one voucher per posting."""
+        """Voucher every journal event not vouchered yet: one voucher per posting (and per
+        date, when some of its rows carry a later one: a cost correction)."""
         with self.jxc.storage.unit_of_work() as uow:
             w = _Work(self.jxc, uow)
             made = self._generate(w)
@@ -267,8 +299,10 @@ class Accounting:
         cursor = int((w.uow.records.get("accounting", "cursor") or {}).get("n", 0))
         rows = w.uow.journal.since(cursor)
         groups: list[list[dict[str, Any]]] = []
-        for r in rows:
-            if groups and groups[-1][0]["doc_id"] == r["doc_id"]:
+        for r in rows:  # a posting's rows of another date (a cost correction dated later,
+            # as its ledger entry is): a voucher of their own, on that date
+            last = groups[-1][0] if groups else None
+            if last is not None and last["doc_id"] == r["doc_id"] and last["date"] == r["date"]:
                 groups[-1].append(r)
             else:
                 groups.append([r])
@@ -505,7 +539,7 @@ class Accounting:
                 take = min(left, -item.open)
                 left -= take
                 dr, cr = (take, ZERO) if kind == "receivable" else (ZERO, take)
-                converted = round_money(take * item.rate, digits)
+                converted = round_money(multiply(take, item.rate), digits)
                 booked = -book_left[item.doc_id] if take == -item.open else converted
                 out.append(JournalRow(doc_type, number, len(out) + 1, kind, dr, cr, "", "",
                                       party, date.isoformat(), cur, "", str(item.rate),
@@ -523,7 +557,7 @@ class Accounting:
                 # clears what it holds in the book currency, so that its account ends at 0.00
                 # in both currencies (37.66 USD at 7.1234 booked 268.27; 10.00 + 10.00 +
                 # 17.66 clear 71.23 + 71.23 + 125.81, not 125.80)
-                converted = round_money(take * item.rate, digits)
+                converted = round_money(multiply(take, item.rate), digits)
                 booked = book_left[item.doc_id] if take == item.open else converted
                 out.append(JournalRow(doc_type, number, len(out) + 1, kind, dr, cr, "", "",
                                       party, date.isoformat(), cur, "", str(item.rate),
@@ -534,7 +568,7 @@ class Accounting:
             # bank converted once as its voucher line is (not part by part: two parts of
             # 10.02 USD at 7.75 are 77.66 each, the bank 20.04 x 7.75 = 155.31)
             # a refund moves the money the other way (the bank receives on payables)
-            paid = round_money(amount * rate, digits) * (-1 if refund else 1)
+            paid = round_money(multiply(amount, rate), digits) * (-1 if refund else 1)
             fx = (booked_total - paid) if kind == "receivable" else (paid - booked_total)
             bank_dr, bank_cr = (amount, ZERO) if (kind == "receivable") != refund else (
                 ZERO, amount)
@@ -599,7 +633,7 @@ class Accounting:
             row = buckets.setdefault(item.party, [ZERO, ZERO, ZERO, ZERO])
             index = 0 if days <= 30 else 1 if days <= 60 else 2 if days <= 90 else 3
             # in the book currency, at the rate each invoice was booked at
-            row[index] += round_money(item.open * item.rate, self.jxc.currency_digits)
+            row[index] += round_money(multiply(item.open, item.rate), self.jxc.currency_digits)
         return [AgingRow(p, *b) for p, b in sorted(buckets.items())]
 
     # -- month-end close (月结) -----------------------------------------------------------------
@@ -608,10 +642,12 @@ class Accounting:
         w.check_open(day)
 
     def close_period(self, year: int, month: int, *, user: str = "",
-                     strict: bool = False) -> PeriodClose:
+                     strict: bool = False, idempotency_key: str | None = None) -> PeriodClose:
         """Close a month: voucher everything, snapshot the balances, lock the period.
         ``year`` and ``month`` are ints (else ``TypeError``), month 1 to 12 (else
-        ``invalid_period``); ``user`` is a str, ``strict`` a bool (else ``TypeError``)."""
+        ``invalid_period``); ``user`` is a str, ``strict`` a bool (else ``TypeError``).
+        With ``idempotency_key``, a retry (the same key, month, user and ``strict``) returns
+        the first close's :class:`PeriodClose` instead of ``period_closed``."""
         check_month(year, month)
         check_text(user, "user")
         check_bool(strict, "strict")
@@ -654,8 +690,9 @@ class Accounting:
             w.event("period_closed", {"period": period, "user": user})
             return PeriodClose(period, len(vouchers), len(rows), tuple(warnings), valued)
 
-        result: PeriodClose = self.jxc._run("close_period", None, None, body,
-                                            lambda _: {}, lambda _: None, keep_warm=False)
+        result: PeriodClose = self.jxc._run(
+            "close_period", (period, user, strict), idempotency_key, body, _close_data,
+            _close_of, keep_warm=False)
         return result
 
     def _value_monthly(self, w: _Work, end: dt.datetime, period: str) -> int:
@@ -777,6 +814,7 @@ class Accounting:
                 continue
             self._store_monthly(w, scope, inner, state)
         self._append_numbered(w, entries)
+        _announce_period_costs(w, entries, "period_close")
         parties.update(self._add_counters(w, counted))
         for month in sorted(rows):  # one posting per month, its rows together
             if rows[month]:
@@ -923,15 +961,18 @@ class Accounting:
                 w.uow.records.put(_MONTHLY_CLOSE, f"{month}|{scope[0]}|{scope[1]}",
                                   {"scope": list(scope), "reopened": at})
         self._append_numbered(w, entries)
+        _announce_period_costs(w, entries, "period_reopen")
         for month in sorted(journal):
             n = w.uow.sequences.next(f"reopen:{month}")
             w.uow.journal.append([{**d, "doc_id": f"YJ-{month}-R{n}"} for d in journal[month]])
         self._add_counters(w, counted)
         return len(entries)
 
-    def reopen_period(self, year: int, month: int, *, user: str, reason: str) -> None:
+    def reopen_period(self, year: int, month: int, *, user: str, reason: str,
+                      idempotency_key: str | None = None) -> None:
         """Reopen a closed month (and every later one): explicit and recorded. ``user`` and
-        ``reason`` are str (else ``TypeError``)."""
+        ``reason`` are str (else ``TypeError``). With ``idempotency_key``, a retry (the same
+        key, month, user and reason) does nothing more instead of ``invalid_transition``."""
         check_month(year, month)
         check_text(user, "user")
         check_text(reason, "reason")
@@ -961,8 +1002,8 @@ class Accounting:
                 "at": w.now.isoformat()})
             w.event("period_reopened", {"period": period, "user": user, "reason": reason})
 
-        self.jxc._run("reopen_period", None, None, body, lambda _: {}, lambda _: None,
-                      keep_warm=False)
+        self.jxc._run("reopen_period", (period, user, reason), idempotency_key, body,
+                      lambda _: {}, lambda _: None, keep_warm=False)
 
     def period_log(self) -> list[dict[str, Any]]:
         with self.jxc.storage.unit_of_work() as uow:

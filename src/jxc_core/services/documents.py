@@ -81,6 +81,7 @@ from jxc_core.values import (
     check_number,
     check_text,
     money_quantum,
+    multiply,
     round_money,
 )
 
@@ -670,11 +671,12 @@ class _Book:
 
     def add(self, line: Line | None, role: str, amount: Decimal, *, debit: bool,
             warehouse: str | None = None, rate: Decimal | None = None, ref: str = "",
-            item: str | None = None, as_is: bool = False, book: Decimal | None = None
-            ) -> None:
+            item: str | None = None, as_is: bool = False, book: Decimal | None = None,
+            day: dt.date | None = None) -> None:
         """One row; ``as_is`` books the amount as it is even in a red (reversal) posting.
         ``book``: the row's book-currency amount (same sign as ``amount``) when it is not
-        ``round_half_up(amount x rate)``; kept on the row as ``book_amount``."""
+        ``round_half_up(amount x rate)``; kept on the row as ``book_amount``. ``day``: the
+        row's date when it is not the posting's (a cost correction the ledger dates later)."""
         if not amount:  # (a GRNI slice of 0 in its currency clears 0 in the books too)
             return
         if amount < 0:  # a negative debit is a credit
@@ -689,7 +691,7 @@ class _Book:
             rate_text = self._rate_text if row_rate is self.rate else str(row_rate)
         else:
             currency, row_rate, rate_text = self.book_currency, _ONE, "1"
-        if book is not None and book == round_money(amount * row_rate, self.book_digits):
+        if book is not None and book == round_money(multiply(amount, row_rate), self.book_digits):
             book = None  # its conversion says the same: nothing to keep
         row = {
             "doc_type": self._doc_type, "doc_id": self._doc_id,
@@ -698,7 +700,8 @@ class _Book:
             "item": item if item is not None else (line.item if line else ""),
             "warehouse": warehouse if warehouse is not None else (
                 line.warehouse if line else ""),
-            "party": self.doc.party, "date": self._date, "currency": currency,
+            "party": self.doc.party, "date": self._date if day is None else day.isoformat(),
+            "currency": currency,
             "tax_rate": str(line.tax_rate) if line else "", "rate": rate_text, "ref": ref}
         if book is None:
             exact = amount * row_rate
@@ -1179,27 +1182,36 @@ class Documents:
         ``doc_type`` and a ``reason``), nothing written."""
         return self._act(doc_id, Action.CLOSE, user, comment, idempotency_key)
 
-    def approve_through(self, doc_id: str, users: Sequence[User]) -> Document:
-        """Submit, approve with each user in turn until approved, and post (a convenience)."""
+    def approve_through(self, doc_id: str, users: Sequence[User],
+                        idempotency_key: str | None = None) -> Document:
+        """Submit, approve with each user in turn until approved, and post (a convenience):
+        one unit of work, all of it or nothing — a post refused (short stock, a closed
+        period) leaves the document as it was, with no lifecycle event written."""
         if isinstance(users, (str, User)) or not isinstance(users, Sequence):
             raise TypeError(f"users must be a list of User, got {type(users).__name__} "
                             f"{users!r}")
         for i, u in enumerate(users):
             check_user(u, f"users[{i}]")
+        check_text(doc_id, "doc_id")
         if not users:
-            raise JxcError("invalid_document", doc_id=check_text(doc_id, "doc_id"),
+            raise JxcError("invalid_document", doc_id=doc_id,
                            field="users",
                            reason="approve_through needs at least one user (who submits, "
                                   "approves and posts)",
                            reason_zh="approve_through 至少需要一个用户（提交、审批并过账）")
-        doc = self.get(doc_id)
-        if doc.state == State.DRAFT:
-            doc = self.submit(doc_id, users[0])
-        for u in users:
-            if doc.state != State.SUBMITTED:
-                break
-            doc = self.approve(doc_id, u)
-        return self.post(doc_id, users[-1])
+        payload = (doc_id, [(u.name, sorted(u.roles)) for u in users])
+
+        def body(w: _Work) -> Document:
+            doc = self._load(w, doc_id)
+            if doc.state == State.DRAFT:
+                doc = self._act_in(w, doc_id, Action.SUBMIT, users[0], "")
+            for u in users:
+                if doc.state != State.SUBMITTED:
+                    break
+                doc = self._act_in(w, doc_id, Action.APPROVE, u, "")
+            return self._act_in(w, doc_id, Action.POST, users[-1], "")
+
+        return self._run("document_approve_through", payload, idempotency_key, body)
 
     def post_many(self, doc_ids: Sequence[str], user: User, comment: str = "",
                   idempotency_key: str | None = None) -> list[Document]:
@@ -1532,8 +1544,19 @@ class Documents:
         (``serial_on_hand``, naming the serial and where it is: transfer it, do not count it
         twice). Serials for a line not entered now, or of an item that is not serial-tracked,
         are ``invalid_document``. Any refusal enters nothing."""
+        if not isinstance(counted, Mapping):
+            raise TypeError(f"counted must be a mapping of line number to quantity, got "
+                            f"{type(counted).__name__} {counted!r}")
+        for n, q in counted.items():
+            if type(n) is not int:
+                raise TypeError(f"counted: line numbers are int, got {type(n).__name__} {n!r}")
+            check_number(q, f"counted[{n}]")
+        if serials is not None and not isinstance(serials, Mapping):
+            raise TypeError(f"serials must be a mapping of line number to serial numbers, got "
+                            f"{type(serials).__name__} {serials!r}")
         given = {} if serials is None else dict(serials)
-        payload: tuple[Any, ...] = (doc_id, sorted((k, str(v)) for k, v in counted.items()))
+        # numbers by value (as every command's fingerprint): 5 and 5.0 are one count
+        payload: tuple[Any, ...] = (doc_id, sorted(counted.items()))
         if given:  # (the payload of a call without serials is as it was before they existed)
             payload += (sorted((k, list(check_texts(v, f"serials[{k}]")))
                                for k, v in given.items()),)
@@ -1557,7 +1580,9 @@ class Documents:
                 if line.line_no in counted:
                     q = check_number(counted[line.line_no], "counted")
                     if q < 0:
-                        raise JxcError("invalid_quantity", field="counted", value=q)
+                        raise JxcError("invalid_quantity", field="counted", value=q,
+                                       reason="a counted quantity is zero or more",
+                                       reason_zh="实盘数量须大于或等于零")
                     # exact in base units now: refused at posting, the count would be stuck
                     # (approved, no longer open to a corrected figure) with its stock held
                     item = w.item(line.item)
@@ -1677,7 +1702,7 @@ class Documents:
                 continue
             free = self.jxc._available(w, line.item, line.warehouse, line.lot)
             if free > 0:
-                self.jxc._hold(w, line.item, line.warehouse, free, line.lot)
+                self.jxc._hold(w, line.item, line.warehouse, free, line.lot, count=True)
             stale = self._freeze_rows(w, line, self._count_rows(w, line, expired_only=True))
             if stale:  # rows: the usable part (if any) on the line's own row, as before
                 usable = [["", line.lot, str(free)]] if free > 0 else []
@@ -1728,7 +1753,7 @@ class Documents:
                        self.jxc._lot_free(w, line.item, line.warehouse, b.lot))
             if free > 0:
                 self.jxc._hold(w, line.item, line.warehouse, free, b.lot, b.location,
-                               expired=True)
+                               expired=True, count=True)
                 held.append([b.location, b.lot, str(free)])
         return held
 
@@ -1745,9 +1770,10 @@ class Documents:
             line = doc.line(int(n))
             if isinstance(q, list):
                 for location, lot, part in q:
-                    self.jxc._hold(w, line.item, line.warehouse, -Decimal(part), lot, location)
+                    self.jxc._hold(w, line.item, line.warehouse, -Decimal(part), lot, location,
+                                   count=True)
             else:
-                self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot)
+                self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot, count=True)
         return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
 
     def _on_reject(self, w: _Work, doc: Document) -> Document:
@@ -1983,14 +2009,25 @@ class Documents:
         transfer) comes back from it into that warehouse's stock. A back-dating correction
         of an issue that booked its cost elsewhere goes where that issue booked it
         (:meth:`_correction_role`): else the issue and its cancellation no longer net to
-        zero by role."""
+        zero by role.
+
+        Each pair of rows carries the date of its ledger entry (a back-dating correction is
+        dated at the scope's latest movement, a re-valued transfer's cost at its arrival), so
+        that 1405 equals the stock valuation on every day: dated with the posting, a receipt
+        back-dated into November booked in November the extra cost of a December delivery.
+        Rows of another date than the posting's make a voucher of their own
+        (``Accounting.generate_vouchers`` groups a posting's rows by date)."""
+        local = w.now.tzinfo
         for e in entries:
             if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
                     e.kind == "landed_cost" and e.doc_type == "transfer")):
+                at = e.posted_at
+                moment = at if at.tzinfo is None or local is None else at.astimezone(local)
+                day: dt.date | None = None if moment.date() == book.day else moment.date()
                 book.add(None, self._correction_role(w, e), -e.value, debit=True,
-                         warehouse=e.warehouse, item=e.item, as_is=True)
+                         warehouse=e.warehouse, item=e.item, as_is=True, day=day)
                 book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
-                         item=e.item, as_is=True)
+                         item=e.item, as_is=True, day=day)
 
     def _correction_role(self, w: _Work, e: LedgerEntry) -> str:
         """The role taking the change of the cost of the issue a ``cost_backdating`` entry
@@ -2236,9 +2273,9 @@ class Documents:
         rate = Decimal(rc.attributes.get("rate", "1"))
         if reverse:
             kept = doc.counters.get(line_no, {}).get(_SLICE_BOOK)
-            return kept if kept is not None else round_money(grni * rate, digits)
+            return kept if kept is not None else round_money(multiply(grni, rate), digits)
         if left or not self._grni_tracked(rc, n):
-            return round_money(grni * rate, digits)
+            return round_money(multiply(grni, rate), digits)
         return (self._book_amount(rc, rc.counter(n, "value"))
                 - rc.counters.get(n, {}).get(_CLEARED, ZERO))
 
@@ -3113,7 +3150,7 @@ class Documents:
                       and w.item(line.item).costing_method == "standard"):
                     # the price is the receipt's cost (the engine's price_variance): the
                     # counter role at the line's amount, the rest is material_variance
-                    at = round_money(q * unit_cost.get(line.line_no, ZERO),
+                    at = round_money(multiply(q, unit_cost.get(line.line_no, ZERO)),
                                      self.jxc.currency_digits)
                 self._book_counter_role(book, line, role, value, at, variance)
             else:

@@ -92,6 +92,7 @@ from jxc_core.values import (
     check_text,
     currency_minor_unit,
     money_quantum,
+    multiply,
     period_key,
     round_money,
 )
@@ -513,7 +514,7 @@ def _average_value(v: Valuation, qty: Decimal, digits: int) -> Decimal:
     """``qty`` at the scope's unit cost now; under the monthly average the month's (its value
     leaves out the month's issues, valued at the close)."""
     if type(v) is MonthlyScope:
-        return round_money(qty * v.preview_unit_cost(v.period), digits)
+        return round_money(multiply(qty, v.preview_unit_cost(v.period)), digits)
     if v.quantity <= 0:
         return round_money(ZERO, digits)
     return round_money(DIVISION_CONTEXT.divide(qty * v.value, v.quantity), digits)
@@ -604,7 +605,9 @@ def _fixed_with_stock(old: Item, new: Item) -> list[str]:
     mean. A unit's conversion changed or removed (a sales order reserved 12 个 for its 1 箱;
     at 箱 = 10 its delivery consumed 10 and left 2 reserved for ever), the base unit, fewer
     quantity digits, lot or serial tracking switched (units on hand without a lot or a serial
-    could no longer leave). Adding a unit stays possible."""
+    could no longer leave), the category (the account mapping books its stock by category:
+    1405 kept what was booked before the change and 1403 took what left after it, neither
+    equal to the stock). Adding a unit stays possible."""
     fixed = []
     if new.base_unit != old.base_unit:
         fixed.append("base_unit")
@@ -616,7 +619,31 @@ def _fixed_with_stock(old: Item, new: Item) -> list[str]:
         fixed.append("lot_tracked")
     if new.serial_tracked != old.serial_tracked:
         fixed.append("serial_tracked")
+    if new.category != old.category:  # its stock is booked on its category's accounts
+        fixed.append("category")
     return fixed
+
+
+def _check_stock_lines(lines: object) -> list[StockLine]:
+    """The lines of :meth:`Jxc.post`: a list or tuple of :class:`StockLine` (else
+    ``TypeError`` naming ``lines[i]``), each with a number of its own (its ``line_no``, else
+    its position; else ``configuration``: the ledger entries of both would carry it, and a
+    later ``from_ref`` naming it — a return, a cancellation — could not tell them apart)."""
+    if not isinstance(lines, Sequence) or isinstance(lines, str | bytes):
+        raise TypeError(f"lines must be a list of StockLine, got {type(lines).__name__}")
+    seen: set[int] = set()
+    for n, line in enumerate(lines, start=1):
+        if not isinstance(line, StockLine):
+            raise TypeError(f"lines[{n - 1}] must be a StockLine, got {type(line).__name__} "
+                            f"{line!r}")
+        number = line.line_no or n
+        if number in seen:
+            raise JxcError("configuration",
+                           reason=f"line_no {number} is given to two lines of the posting: "
+                                  f"each line has its own number",
+                           reason_zh=f"行号 {number} 被过账中的两行使用：每行须有自己的行号")
+        seen.add(number)
+    return list(lines)
 
 
 def _check_serials(item: Item, line_no: int, serials: Sequence[str]) -> None:
@@ -939,6 +966,9 @@ _ISSUE_COST = "issue_cost"
 #: issue ref of their out line: where the units went, for the settlement that values them.
 #: Written when the transfer is posted short, or when a back-dated movement's replay leaves
 #: it short (:meth:`Jxc._record_short_transfers`)
+#: the part of a row's hold that open stock counts froze (kind of record; key item, warehouse,
+#: location and lot joined by ``_SEP``): only the count releases it (:meth:`Jxc._hold`)
+_COUNT_HOLDS = "count_hold"
 _TRANSFER_SHORT = "transfer_short"
 #: records of the units a cancellation put back into the FIFO/LIFO layers they left, by the
 #: entry_no of its ledger entry (which names the issue in ``from_ref``): the layers, so that
@@ -2103,7 +2133,8 @@ class Jxc:
         posted_at = _optional_moment(posted_at, "posted_at")
         check_text(doc_type, "doc_type")
         check_text(doc_id, "doc_id")
-        payload = (doc_type, doc_id, list(lines), posted_at)
+        lines = _check_stock_lines(lines)
+        payload = (doc_type, doc_id, lines, posted_at)
 
         def body(w: _Work) -> Posting:
             _refuse_posted(w, doc_id)
@@ -2425,7 +2456,7 @@ class Jxc:
                 return round_money(lot_v, digits)
             return round_money(DIVISION_CONTEXT.divide(qty * lot_v, lot_q), digits)
         if type(v) is MonthlyScope:
-            return round_money(qty * v.preview_unit_cost(_period_of(when)), digits)
+            return round_money(multiply(qty, v.preview_unit_cost(_period_of(when))), digits)
         if v.quantity > 0 and qty >= v.quantity:
             return round_money(v.value, digits)
         return _average_value(v, qty, digits)
@@ -3555,7 +3586,7 @@ class Jxc:
                     cost = check_amount(cost, "unit_cost", MAX_MAGNITUDE)
                 if qty is not q and qty != line.quantity:
                     # the price is per the unit given: value the line in that unit
-                    line = attrs.evolve(line, value=round_money(line.quantity * cost,
+                    line = attrs.evolve(line, value=round_money(multiply(line.quantity, cost),
                                                                 self.currency_digits))
             else:
                 check_amount(line.value, "value")
@@ -4003,17 +4034,31 @@ class Jxc:
         self._run("hold", payload, idempotency_key, body, lambda _: {}, lambda _: None)
 
     def _hold(self, w: _Work, item: str, warehouse: str, quantity: Decimal, lot: str = "",
-              location: str = "", *, expired: bool = False) -> None:
+              location: str = "", *, expired: bool = False, count: bool = False) -> None:
         """Hold ``quantity`` on a row (negative: release it), no more than is free
         (:meth:`_available`: an expired lot has nothing free). ``expired``: a hold naming an
         expired lot may take what is free in that lot (:meth:`_expired_free`) — a count
-        freezes the expired stock it counts, so that nothing moves it during the count."""
+        freezes the expired stock it counts, so that nothing moves it during the count.
+        ``count``: the freeze of a stock count, or its release, kept apart
+        (:data:`_COUNT_HOLDS`); any other release takes no more than the row holds apart
+        from counts (``hold_release_exceeded``): released from outside, the count's freeze let
+        stock move during the count, and the count could then neither post nor be cancelled
+        (its release found less held than it froze)."""
         w.item(item)
         w.warehouse(warehouse)
         check_number(quantity, "quantity")
         b = w.row(item, warehouse, location, lot)
-        if quantity < 0 and -quantity > b.held:
-            raise JxcError("invalid_quantity", field="quantity", value=quantity)
+        if quantity < 0 or count:
+            key = _SEP.join((item, warehouse, location, lot))
+            found = w.uow.records.get(_COUNT_HOLDS, key)
+            frozen = Decimal(found["held"]) if found else ZERO
+            if quantity < 0 and -quantity > b.held - (ZERO if count else frozen):
+                raise JxcError("hold_release_exceeded", item=item, warehouse=warehouse,
+                               location=location, lot=lot, quantity=-quantity, held=b.held,
+                               frozen=frozen)
+            if count:  # (a count of an earlier version froze without a record: none below 0)
+                w.uow.records.put(_COUNT_HOLDS, key,
+                                  {"held": str(max(ZERO, frozen + quantity))})
         if quantity > 0 and location and quantity > b.on_hand - b.held:
             # a hold on a row holds units of that row: no more than it has free
             free = max(ZERO, b.on_hand - b.held)
