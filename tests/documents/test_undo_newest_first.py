@@ -48,6 +48,11 @@ def _delivery(shop: Shop, item: str, qty: int, **kw: object) -> str:
                     **kw).doc_id
 
 
+def _landed(shop: Shop, receipt: str, amount: str, **kw: object) -> str:
+    return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
+                    attributes={"receipts": [receipt], "basis": "quantity"}, **kw).doc_id
+
+
 def _cost(shop: Shop, doc_id: str) -> Decimal:
     return shop.counters(doc_id, 1, "cost")["cost"]
 
@@ -213,7 +218,7 @@ def test_a_transfer_chain_through_one_warehouse_can_be_cancelled(shop: Shop) -> 
 
 # -- property: whatever was posted, undoing it newest first goes through ---------------------
 _STEP = st.tuples(st.sampled_from(["receipt", "delivery", "return", "adjust", "transfer",
-                                   "customer_return"]),
+                                   "customer_return", "landed"]),
                   st.sampled_from(["XFIFO", "XLIFO"]), st.integers(1, 9), st.integers(1, 40))
 
 
@@ -221,10 +226,11 @@ _STEP = st.tuples(st.sampled_from(["receipt", "delivery", "return", "adjust", "t
 @given(st.lists(_STEP, min_size=1, max_size=12))
 def test_undoing_everything_newest_first_always_goes_through(
         steps: list[tuple[str, str, int, int]]) -> None:
-    """Random receipts, deliveries, supplier and customer returns, adjustments out and
-    transfers of a FIFO and a LIFO item (a step stock cannot serve is skipped); then every
-    posted document is cancelled, the newest first: none is refused, and the stock ends at
-    zero units worth 0.00 in both warehouses, with the books balanced."""
+    """Random receipts, deliveries, supplier and customer returns, adjustments out,
+    transfers and landed costs of a FIFO and a LIFO item (a step stock cannot serve is
+    skipped); then every posted document is cancelled, the newest first: none is refused,
+    and the stock ends at zero units worth 0.00 in both warehouses, with the books balanced
+    and every role netting to zero."""
     from jxc_core.adapters import MemoryStorage
     from jxc_core.services import Documents, Jxc
 
@@ -260,6 +266,8 @@ def test_undoing_everything_newest_first_always_goes_through(
             doc = shop.run("sales_return", [Line(1, x, D(q), D("99.00"), warehouse="W1",
                                                  source=(src, 1))], "C1").doc_id
             deliveries[cents % len(deliveries)] = (src, item, got - q)
+        elif kind == "landed" and receipts:
+            doc = _landed(shop, receipts[cents % len(receipts)][0], f"{q}.{cents:02d}")
         elif kind == "adjust" and q <= on_hand:
             doc = shop.run("adjustment", [Line(1, x, D(-q), D(0), warehouse="W1")]).doc_id
         elif kind == "transfer" and q <= on_hand:
@@ -275,6 +283,7 @@ def test_undoing_everything_newest_first_always_goes_through(
             b = j.balance(x, wh)
             assert (b.on_hand, b.value) == (0, D("0.00"))
     shop.check_books()
+    _nets_to_zero(shop)
 
 
 @pytest.mark.parametrize("method", ["fifo", "lifo"])
@@ -526,3 +535,126 @@ def test_a_lot_adjustment_cancelled_the_same_day_leaves_cents_between_roles(
     assert (b.on_hand, b.value) == (0, D("0.00"))
     shop.check_books()
     _nets_to_zero(shop)
+
+
+# -- landed costs between an issue and its cancellation -----------------------------------
+@pytest.mark.parametrize("delivered", [0, 2])
+@pytest.mark.parametrize("item", ["C", "B"])  # FIFO, moving average
+def test_a_landed_cost_after_a_cancelled_issue_leaves_the_pair_void(
+        shop: Shop, item: str, delivered: int) -> None:
+    """A receipt of 6 (1 February); on 2 February [a delivery of 2 and] a supplier return of
+    the rest tied to the receipt, then a landed cost of 9.76 on it. Undone newest first: the
+    landed cost's cancellation and the return's are dated 2 February, after the landed cost;
+    the receipt's is dated 1 February, before all of them, and replays the scope. The return
+    and its cancellation are a void pair, passed over as never posted; the landed cost and
+    its cancellation lying between them made the pair unrecognised, so the replay took the
+    return again from a stock the receipt's cancellation had emptied: refused. A receipt
+    cost cancelled in the same span is now a void pair of its own (its splits kept as
+    posted), so none is refused, the stock ends at 0 / 0.00 and every role nets to zero."""
+    _item(shop, "fifo")  # XFIFO and XLIFO, which the books check reads too
+    posted = [shop.run("purchase_receipt", [Line(1, item, D(6), D("10.01"), warehouse="W1")],
+                       "S1", date=dt.date(2026, 2, 1)).doc_id]
+    receipt = posted[0]
+    if delivered:
+        posted.append(_delivery(shop, item, delivered, date=dt.date(2026, 2, 2)))
+    posted.append(shop.run("purchase_return", [Line(1, item, D(6 - delivered), D("9.00"),
+                                                    warehouse="W1", source=(receipt, 1))],
+                           "S1", date=dt.date(2026, 2, 2)).doc_id)
+    posted.append(_landed(shop, receipt, "9.76", date=dt.date(2026, 2, 2)))
+    for doc_id in reversed(posted):
+        shop.docs.cancel(doc_id, BOSS)
+        assert shop.docs.get(doc_id).state == State.CANCELLED
+    _empty(shop, item)
+    _nets_to_zero(shop)
+    shop.check_books()
+
+
+def test_a_cancelled_customer_return_puts_nothing_back_for_its_delivery(shop: Shop) -> None:
+    """Moving average: a receipt of 6 raised by a landed cost of 9.76, all 6 delivered and
+    returned by the customer; undone newest first. The delivery's cancellation puts its
+    units back into the receipt's row, less what its customer returns put back there — but
+    the return was cancelled already, its units out of the row again: counted anyway, the
+    units came back as a row of their own, the landed cost's cancellation found none of the
+    receipt's units on hand (its 9.76 to cost of goods sold instead of out of stock) and the
+    receipt's cancellation took the 9.76 left in stock as price difference: cogs -9.76,
+    price_difference +9.76. Now every role nets to zero."""
+    _item(shop, "fifo")  # XFIFO and XLIFO, which the books check reads too
+    r = shop.run("purchase_receipt", [Line(1, "B", D(6), D("10.00"), warehouse="W1")],
+                 "S1").doc_id
+    lc = _landed(shop, r, "9.76")
+    dl = _delivery(shop, "B", 6)
+    ret = shop.run("sales_return", [Line(1, "B", D(6), D("99.00"), warehouse="W1",
+                                         source=(dl, 1))], "C1").doc_id
+    for doc_id in (ret, dl, lc):
+        shop.docs.cancel(doc_id, BOSS)
+    assert shop.roles(lc) == {"inventory": D(0), "payable": D(0)}
+    shop.docs.cancel(r, BOSS)
+    assert shop.roles(r).get("price_difference", D(0)) == 0
+    _empty(shop, "B")
+    _nets_to_zero(shop)
+    shop.check_books()
+
+
+_LANDED_STEP = st.tuples(st.sampled_from(["receipt", "delivery", "return", "customer_return",
+                                          "landed"]),
+                         st.integers(1, 9), st.integers(1, 40), st.booleans())
+
+
+@pytest.mark.parametrize("item", ["C", "B"])  # FIFO, moving average
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(_LANDED_STEP, min_size=1, max_size=12), dated=st.booleans())
+def test_undoing_landed_costs_newest_first_nets_every_role(
+        item: str, steps: list[tuple[str, int, int, bool]], dated: bool) -> None:
+    """Receipts, deliveries, supplier and customer returns and landed costs of one item (a
+    step the stock cannot serve is skipped), either all posted now or dated in February, a
+    step on the day of the one before or the next day (so several land on one day and the
+    cancellations, dated at their documents, come before later ones and replay them); then
+    every posted document cancelled newest first: none is refused, the stock ends at
+    0 / 0.00 and every role nets to zero."""
+    from jxc_core.adapters import MemoryStorage
+    from jxc_core.services import Documents, Jxc
+
+    from .support import TickingClock, setup_master
+
+    j = Jxc(MemoryStorage(), clock=TickingClock())
+    setup_master(j)
+    shop = Shop(j, Documents(j))
+    _item(shop, "fifo")  # XFIFO and XLIFO, which the books check reads too
+    posted: list[str] = []
+    receipts: list[tuple[str, int]] = []  # (doc_id, units not returned to the supplier)
+    deliveries: list[tuple[str, int]] = []  # (doc_id, units not returned by the customer)
+    day = 1
+    for kind, q, cents, next_day in steps:
+        day += next_day
+        kw: dict[str, object] = {"date": dt.date(2026, 2, day)} if dated else {}
+        on_hand = int(j.balance(item, "W1").on_hand)
+        if kind == "receipt":
+            doc = _receipt(shop, item, q, f"{cents}.{q:02d}", **kw)
+            receipts.append((doc, q))
+        elif kind == "delivery" and q <= on_hand:
+            doc = _delivery(shop, item, q, **kw)
+            deliveries.append((doc, q))
+        elif kind == "return" and receipts and q <= on_hand:
+            src, left = receipts[cents % len(receipts)]
+            if q > left:
+                continue
+            doc = shop.run("purchase_return", [Line(1, item, D(q), D("1.00"), warehouse="W1",
+                                                    source=(src, 1))], "S1", **kw).doc_id
+            receipts[cents % len(receipts)] = (src, left - q)
+        elif kind == "customer_return" and deliveries:
+            src, left = deliveries[cents % len(deliveries)]
+            if q > left:
+                continue
+            doc = shop.run("sales_return", [Line(1, item, D(q), D("99.00"), warehouse="W1",
+                                                 source=(src, 1))], "C1", **kw).doc_id
+            deliveries[cents % len(deliveries)] = (src, left - q)
+        elif kind == "landed" and receipts:
+            doc = _landed(shop, receipts[cents % len(receipts)][0], f"{q}.{cents:02d}", **kw)
+        else:
+            continue
+        posted.append(doc)
+    for doc_id in reversed(posted):
+        shop.docs.cancel(doc_id, BOSS)
+    _empty(shop, item)
+    _nets_to_zero(shop)
+    shop.check_books()

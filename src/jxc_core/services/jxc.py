@@ -695,7 +695,14 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
     customer return: its in entries and the out entries of its ``-R``, netting to zero), or
-    pairs overlapping it that are void with it. Passing over such a pair changes nothing for
+    pairs overlapping it that are void with it. A receipt cost line (a ``landed_cost`` entry:
+    a landed cost, an invoice price difference) and its cancellation's are a void pair too
+    when what they left in stock nets to zero, their corrections counted, and only void pairs
+    lie between them: both were split on the same stock, so passing over both leaves their
+    splits as posted — and an issue cancelled around them (newest first, the cost was
+    posted and cancelled between the issue and its cancellation) is void as before. Replayed
+    instead, the cost would be split again on a stock without the void issue's units out,
+    its cancellation alike. Passing over such a pair changes nothing for
     the movements between (the stock they saw came back whole); a cancellation posted after
     other movements that took stock is replayed in its place, as before. A customer return of
     a void issue is replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation
@@ -707,6 +714,9 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     costs: dict[str, list[LedgerEntry]] = {}
     named: dict[str, list[LedgerEntry]] = {}
     ins: dict[str, list[LedgerEntry]] = {}  # receipt lines and their cancellations' outs
+    #: receipt cost lines (a landed cost, an invoice price difference: value only) and their
+    #: cancellations', by the group ref of the line cancelled
+    receipt_costs: dict[str, list[LedgerEntry]] = {}
     outs: dict[str, list[LedgerEntry]] = {}
     for i, e in enumerate(window):
         place[e.entry_no] = i
@@ -724,6 +734,10 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
             outs.setdefault(_group_ref(e.doc_type, e.doc_id[:-2], e.line_no), []).append(e)
         elif e.kind in ("cost_backdating", "cost_settlement"):
             costs.setdefault(g, []).append(e)
+        elif e.kind == "landed_cost":  # a receipt cost line, or its cancellation's
+            receipt_costs.setdefault(
+                _group_ref(e.doc_type, e.doc_id[:-2], e.line_no) if reversal else g,
+                []).append(e)
         if e.from_ref:
             named.setdefault(e.from_ref, []).append(e)
     #: receipt lines cancelled in the window: entry number -> the span of the pair
@@ -758,6 +772,21 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
         if any(e.quantity <= 0 or e.doc_id.endswith("-R") for e in named.get(g, ())
                if e.entry_no not in mine):
             continue  # taken back otherwise than by its reversal or a customer return
+        at = [place[n] for n in mine]
+        pairs[g] = (mine, pair, min(at), max(at))
+    for g, lines in receipt_costs.items():
+        # a receipt cost and its cancellation: void alike when what they left in stock nets to
+        # zero, their corrections counted, and only void pairs lie between (the stock they
+        # were split on is the same: passing over both leaves their splits as posted)
+        doc_type, doc_id, line_no = _split_group(g)
+        if not (any(e.doc_id == doc_id for e in lines)
+                and any(e.doc_id != doc_id for e in lines)):
+            continue
+        pair = lines + costs.get(g, []) + costs.get(_group_ref(doc_type, f"{doc_id}-R", line_no),
+                                                    [])
+        if sum((e.value for e in pair), ZERO):
+            continue
+        mine = {e.entry_no for e in lines}
         at = [place[n] for n in mine]
         pairs[g] = (mine, pair, min(at), max(at))
     void: set[int] = set()
@@ -3095,10 +3124,15 @@ class Jxc:
         if done is None:
             return None
         window, replay, last = done
-        # less what earlier customer returns of the issue already put back into the rows
+        # less what earlier customer returns of the issue already put back into the rows,
+        # but for those cancelled since: their cancellation took the units out of the rows
+        # again (``take_back(..., rows=...)``), nothing of the issue is back by them
+        cancelled = {(e.doc_type, e.doc_id[:-2], e.line_no) for e in window[last + 1:]
+                     if e.quantity < 0 and e.doc_id.endswith("-R")}
         back: dict[int, Decimal] = {}
         for e in window[last + 1:]:
-            if e.quantity > 0 and e.from_ref == group:
+            if (e.quantity > 0 and e.from_ref == group
+                    and (e.doc_type, e.doc_id, e.line_no) not in cancelled):
                 for number, _, q in replay.rows.get(e.entry_no, ()):
                     back[number] = back.get(number, ZERO) + q
         if back:
