@@ -299,13 +299,22 @@ class Accounting:
         cursor = int((w.uow.records.get("accounting", "cursor") or {}).get("n", 0))
         rows = w.uow.journal.since(cursor)
         groups: list[list[dict[str, Any]]] = []
-        for r in rows:  # a posting's rows of another date (a cost correction dated later,
-            # as its ledger entry is): a voucher of their own, on that date
-            last = groups[-1][0] if groups else None
-            if last is not None and last["doc_id"] == r["doc_id"] and last["date"] == r["date"]:
-                groups[-1].append(r)
+        #: the groups of the posting being read (its rows follow each other) by date: a
+        #: posting's rows of another date (a cost correction dated later, as its ledger entry
+        #: is) are a voucher of their own, on that date, wherever they lie among its rows (a
+        #: back-dated landed cost writes a later issue's correction between two receipts'
+        #: shares: grouping only neighbours split it into unbalanced vouchers)
+        dated: dict[str, list[dict[str, Any]]] = {}
+        doc: str | None = None
+        for r in rows:
+            if r["doc_id"] != doc:
+                doc, dated = r["doc_id"], {}
+            found = dated.get(r["date"])
+            if found is None:
+                found = dated[r["date"]] = [r]
+                groups.append(found)
             else:
-                groups.append([r])
+                found.append(r)
         made: list[Voucher] = []
         for group in groups:
             day = dt.date.fromisoformat(group[0]["date"])
