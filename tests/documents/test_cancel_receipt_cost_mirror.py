@@ -193,3 +193,27 @@ def test_a_charge_of_a_closed_period_is_not_cancelled() -> None:
         shop.docs.cancel(lc, BOSS)
     assert err.value.code == "period_closed"
     assert shop.snapshot() == before
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_late_invoice_reaches_units_back_from_a_cancelled_transfer(method: str) -> None:
+    """10 units received on March 2, moved to W2 on March 3 and the transfer cancelled; an
+    invoice dated March 2 then raises them by 50.00. The units are back in W1: 150.00 there,
+    nothing sold. Under moving average the carried cost went to the cancellation's own ref,
+    no receipt of W1: W1 stayed at 100.00 and cost of goods sold took 50.00."""
+    clock = TickingClock()
+    j = Jxc(MemoryStorage(), clock=clock)
+    setup_master(j)
+    shop = Shop(j, Documents(j))
+    item = METHODS[method]
+    rk = _receipt(shop, item)
+    clock.at += dt.timedelta(days=1)
+    moved = shop.run("transfer", [Line(1, item, D(10), D(0), warehouse="W1",
+                                       to_warehouse="W2")]).doc_id
+    shop.docs.cancel(moved, BOSS)
+    shop.run("purchase_invoice", [Line(1, item, D(10), D("15"), source=(rk, 1))], "S1",
+             date=dt.date(2026, 3, 2))
+    assert _stock(shop, item, "W1") == (D(10), D("150.00"))
+    assert _stock(shop, item, "W2") == (D(0), D("0.00"))
+    assert shop.net("cogs") == 0
+    shop.check_books()
