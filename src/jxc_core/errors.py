@@ -290,6 +290,8 @@ _NO_NUMBER: dict[str, tuple[str, str]] = {
 
 #: the messages of a refusal that gives a ``reason`` where its code usually gives none
 _WITH_REASON: dict[str, tuple[str, str]] = {
+    "period_closed": ("The period containing {date} is closed: {reason}",
+                      "{date} 所在的会计期间已结账：{reason}"),
     "invalid_transition": ("Action {action} is not allowed in state {state}: {reason}",
                            "状态 {state} 下不允许执行 {action}：{reason}"),
     "invalid_quantity": ("{field} {value} is not a valid quantity here: {reason}",

@@ -54,6 +54,7 @@ from jxc_core.services._checks import (
     check_user,
 )
 from jxc_core.services.jxc import (
+    _RECEIPT_COST,
     IN,
     OUT,
     Jxc,
@@ -1922,6 +1923,14 @@ class Documents:
                                reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
                                          f"（Accounting.cancel_settlement）")
         _refuse_posted(w, self._doc_ref(doc, True))
+        if kind in (DocType.LANDED_COST, DocType.PURCHASE_INVOICE):
+            # a receipt cost (a landed cost, an invoice's price difference) is taken back at
+            # the moment it was charged: split there as it was split, and taken out of every
+            # later movement it flowed into (deliveries, supplier returns, transfers)
+            charged = self._charged_at(w, doc)
+            if charged is not None:
+                self._check_charge_open(w, doc, charged)
+                when = charged
         book = self._book(w, doc, -1, when)
         try:
             doc = self._post_rules(w, doc, when, book, reverse=True)
@@ -1931,6 +1940,77 @@ class Documents:
             raise
         w.uow.journal.append(book.check())
         return doc
+
+    def _charged_at(self, w: _Work, doc: Document) -> dt.datetime | None:
+        """The moment the receipt costs of a posted landed cost or purchase invoice were
+        applied (the ``posted_at`` of their ``landed_cost`` ledger entries: a document's lines
+        share one), or ``None`` when it applied none (an invoice at the price received, a
+        red-letter invoice). Read from the ledger of the first scope it charged, from the
+        document's posting on: followers post no earlier than their sources
+        (:meth:`_after_sources`), so not before it."""
+        targets: list[tuple[str, int | None]]
+        if doc.doc_type == DocType.LANDED_COST:
+            targets = [(rid, None) for rid in doc.attributes.get("receipts", ())]
+        elif self._credit_note(w, doc):
+            return None
+        else:
+            targets = [line.source for line in doc.lines if line.source is not None]
+        posted = self._posted_at(doc)
+        since = None if posted is None else posted - dt.timedelta(seconds=1)
+        seen: set[tuple[str, str]] = set()
+        for rid, n in targets:
+            for line in self._load(w, rid).lines:
+                if (n is not None and line.line_no != n) or (line.item, line.warehouse) in seen:
+                    continue
+                seen.add((line.item, line.warehouse))
+                found = self._charge_entry(w, doc, line.item, line.warehouse, since)
+                if found is not None:
+                    return found.posted_at
+        return None
+
+    @staticmethod
+    def _charge_entry(w: _Work, doc: Document, item: str, warehouse: str,
+                      since: dt.datetime | None, line_no: int | None = None
+                      ) -> LedgerEntry | None:
+        """The first ``landed_cost`` ledger entry of ``doc`` (of its line ``line_no``) in
+        the scope, posted after ``since``."""
+        for e in w.uow.ledger.after(item, warehouse, since):
+            if (e.kind == "landed_cost" and e.doc_id == doc.doc_id
+                    and e.doc_type == doc.doc_type.value
+                    and (line_no is None or e.line_no == line_no)):
+                return e
+        return None
+
+    def _charged_received(self, w: _Work, doc: Document, line: Line, src_line: Line,
+                          charged: dt.datetime, now: Decimal) -> Decimal:
+        """The units of the receipt line that invoice line ``line`` split its price
+        difference on when it was posted at ``charged`` (received less returned then, kept
+        with the receipt cost); ``now``, what they are now, when that is not recorded. Split
+        on what they are at the cancellation, the on-hand share of a receipt that supplier
+        returns took units from since is not the charge's."""
+        e = self._charge_entry(w, doc, src_line.item, src_line.warehouse,
+                               charged - dt.timedelta(microseconds=1), line.line_no)
+        found = None if e is None else w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+        if found is None or found.get("received") is None:
+            return now
+        return Decimal(found["received"])
+
+    def _check_charge_open(self, w: _Work, doc: Document, charged: dt.datetime) -> None:
+        """A receipt cost is cancelled at the moment it was charged: in a closed period that
+        is refused (``period_closed``, with a reason), as the cancellation of any document
+        dated there is: its books cannot change, and a reversal of today would not mirror
+        the charge once the units moved."""
+        try:
+            w.check_open(charged)
+        except JxcError as err:
+            if err.code != "period_closed":
+                raise
+            raise type(err)(
+                **err.data,
+                reason=f"{doc.doc_id} charged its receipt costs in that period: its reversal "
+                       "goes there too; reopen the period to cancel it",
+                reason_zh=f"{doc.doc_id} 的入库成本计入该期间，红冲也须记入该期间：请先反结账"
+                          "再红冲") from err
 
     def _book(self, w: _Work, doc: Document, sign: int, when: dt.datetime) -> _Book:
         day = doc.date or w.day_of(when)  # undated: the day of the clock's timezone
@@ -2495,12 +2575,14 @@ class Documents:
             diff = self._book_amount(doc, amounts.net) - grni_book
             kept = issued = variance = ZERO
             if diff:
+                received = rc.counter(n, "received") - rc.counter(n, "returned")
+                if reverse:  # split as the charge was, on the units received then
+                    received = self._charged_received(w, doc, line, src_line, when, received)
                 kept, issued, variance, written = self.jxc._apply_receipt_cost(
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
-                    rc.counter(n, "received") - rc.counter(n, "returned"),
-                    receipt=(rc.doc_id, n))
+                    received, receipt=(rc.doc_id, n))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
                 self._book_cost_entries(w, book, written[1:])
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate,

@@ -566,6 +566,10 @@ class _Replay:
         #: posting only adds stock to the scope (:meth:`Jxc._scope_at`, ``lowered``)
         self.relaxed = relaxed
         self.new: dict[str, Decimal] = {}
+        #: moving average: the (units, cost) each issue took as replayed here, by group ref;
+        #: and the cancellations back into rows re-valued to it (entry numbers)
+        self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
+        self.rows_revalued: set[int] = set()
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
@@ -2956,10 +2960,49 @@ class Jxc:
             arrival = self._arrival(w, out)
             if arrival is None:
                 continue
-            warehouse, ref, at, received, _ = arrival
+            warehouse, ref, at, received, back = arrival
+            if back and w.item(out.item).costing_method == "moving_average":
+                written += self._carry_into_rows(w, out, warehouse, at, a.amount)
+                continue
             written += self._apply_receipt_cost(
                 w, out.item, warehouse, ref, a.amount, out.doc_type, out.doc_id,
                 out.line_no, at, received, receipt=(out.doc_id, out.line_no))[3]
+        return written
+
+    def _carry_into_rows(self, w: _Work, out: LedgerEntry, warehouse: str, at: dt.datetime,
+                         amount: Decimal) -> list[LedgerEntry]:
+        """Carry ``amount`` to the units of moving-average transfer-out entry ``out`` that
+        went back into the receipt rows they had left where they arrived (a cancelled
+        transfer's: :data:`_RESTORED_ROWS`): a receipt cost of each of those receipts, for
+        the units that came back into its rows, dated when they came back. Carried to the
+        transfer's own ref, there is no such receipt there: nothing stayed in stock, and the
+        source's stock was left off by the amount. Returns the entries written."""
+        arrived = [e for e in w.uow.ledger.after(
+            out.item, warehouse, at - dt.timedelta(microseconds=1), 1 << 62)
+            if e.posted_at == at and e.kind == "transfer_in"
+            and e.doc_id == out.doc_id and e.line_no == out.line_no]
+        into: dict[str, Decimal] = {}
+        for e in arrived:
+            found = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
+            rows = [] if found is None else [(r, Decimal(q)) for _, r, q in found["rows"]]
+            for r, q in rows:  # a row of an unknown receipt: as the units beyond the rows
+                key = r or f"{e.doc_id}/{e.line_no}"
+                into[key] = into.get(key, ZERO) + q
+            rest = e.quantity - sum((q for _, q in rows), ZERO)
+            if rest > 0:  # beyond the rows: a row of the cancellation's own ref
+                key = f"{e.doc_id}/{e.line_no}"
+                into[key] = into.get(key, ZERO) + rest
+        total = sum(into.values(), ZERO)
+        written: list[LedgerEntry] = []
+        left = amount
+        for k, (ref, q) in enumerate(into.items()):
+            part = left if k == len(into) - 1 else slice_value(
+                q, total, amount, money_quantum(self.currency_digits))
+            left -= part
+            if part:
+                written += self._apply_receipt_cost(
+                    w, out.item, warehouse, ref, part, out.doc_type, out.doc_id, out.line_no,
+                    at, q, receipt=(out.doc_id, out.line_no))[3]
         return written
 
     @staticmethod
@@ -3438,15 +3481,29 @@ class Jxc:
             elif e.quantity > 0 and e.entry_no in replay.rows and type(v) is \
                     MovingAverageValuation:
                 # a cancellation back into receipt rows: those the issue took as replayed here
-                # (where it was), else those recorded; the value as posted (one pool)
+                # (where it was), else those recorded; the value as posted (one pool), or
+                # what its issue took as replayed here
                 into = replay.rows[e.entry_no]
                 gave = replay.took_rows.get(e.from_ref)
+                value = e.value if back_at is None else back_at
+                took_now = replay.took_cost.get(e.from_ref)
+                revalue = (gave is not None and took_now is not None and back_at is None
+                           and e.kind != "transfer_in" and took_now[0] >= e.quantity)
                 if gave is not None:
                     again = _rows_back(gave, e.quantity)
                     if again != into:
                         replay.rewrite_rows[e.entry_no] = into = again
-                v.restore_rows(into, e.quantity, e.value if back_at is None else back_at,
-                               f"{e.doc_id}/{e.line_no}")
+                if revalue and took_now is not None:
+                    # its issue was replayed here: back at what it took now, as a cancellation
+                    # posted now would (a transfer's: the target's change is carried back)
+                    value = took_now[1] if took_now[0] == e.quantity else slice_value(
+                        e.quantity, took_now[0], took_now[1], money_quantum(self.currency_digits))
+                    replay.took_cost[e.from_ref] = (took_now[0] - e.quantity, took_now[1] - value)
+                got = v.restore_rows(into, e.quantity, value, f"{e.doc_id}/{e.line_no}")
+                if revalue:
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    replay.new[group] = replay.new.get(group, ZERO) - got
+                    replay.rows_revalued.add(e.entry_no)
                 put = replay.back_rows.setdefault(f"{e.doc_id}/{e.line_no}", {})
                 for number, _, q in into:
                     put[number] = put.get(number, ZERO) + q
@@ -3498,6 +3555,8 @@ class Jxc:
                         and e.entry_no not in replay.taken_back:
                     cost, from_rows = v.issue_rows(-e.quantity, e.from_ref or None, ref=group)
                     replay.took_rows.setdefault(group, deque()).extend(from_rows)
+                    units, worth = replay.took_cost.get(group, (ZERO, ZERO))
+                    replay.took_cost[group] = (units - e.quantity, worth + cost)
                 elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
                     got, worth, went = replay.taken_back[e.entry_no]
                     revalued = replay.revalued.get(e.from_ref)
@@ -3584,7 +3643,7 @@ class Jxc:
                 continue  # a void pair: its costs stay as posted
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
                     or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored
-                    or e.entry_no in replay.return_entries):
+                    or e.entry_no in replay.return_entries or e.entry_no in replay.rows_revalued):
                 if e.kind == MOVE_OUT or (self.organisation_scope
                                           and e.kind == "transfer_out"):
                     continue
