@@ -1955,7 +1955,7 @@ class Documents:
             return None
         else:
             targets = [line.source for line in doc.lines if line.source is not None]
-        posted = self._posted_at(doc)
+        posted = self._posted_at(doc, w.zone)
         since = None if posted is None else posted - dt.timedelta(seconds=1)
         seen: set[tuple[str, str]] = set()
         for rid, n in targets:
