@@ -703,13 +703,16 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     stock, its reversal coming after it, and a replay that re-costs the issue would leave its
     reversal at the old value.
 
-    A pair is an issue line (its out entries, not a transfer) and the in entries of its
-    cancellation (``<doc_id>-R``, same document type and line), both in the window, with the
+    A pair is an issue line (its out entries; of a transfer line, its ``transfer_out``
+    entries, in the source) and the in entries of its cancellation (``<doc_id>-R``, same
+    document type and line; of a transfer, its ``transfer_in`` back into the source), both
+    in the window, with the
     value-only entries of either. It is void when their quantities net to zero, lot by lot,
     and so do their values; when nothing else takes the issue back but customer returns; and
     when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
-    customer return: its in entries and the out entries of its ``-R``, netting to zero), or
+    customer return: its in entries and the out entries of its ``-R``, netting to zero; a
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), or
     pairs overlapping it that are void with it. A receipt cost line (a ``landed_cost`` entry:
     a landed cost, an invoice price difference) and its cancellation's are a void pair too
     when what they left in stock nets to zero, their corrections counted, and only void pairs
