@@ -272,6 +272,36 @@ class ShortageBook:
                 out.append(CostAdjustment(SHORTAGE_SETTLEMENT, real - est, take, sref, ref))
         return rq, rv, filled_q, released
 
+    def close(self, ref: str, quantity: Decimal, value: Decimal, quantum: Decimal
+              ) -> tuple[Decimal, Decimal]:
+        """Close up to ``quantity`` units of the open shortages of issue ``ref`` (its
+        cancellation, ``quantity`` units worth ``value``, brings them back: they were never
+        received, so no receipt is to settle them), the newest first, each at its estimate.
+        Nothing is closed when that would not leave the rest of ``value`` for the rest of
+        the units (every unit closed, at another value; or more released than ``value``).
+        Returns (units closed, their estimate released)."""
+        plan: list[tuple[list[Any], Decimal, Decimal]] = []
+        closed = released = ZERO
+        for s in reversed(self.open):
+            if closed >= quantity:
+                break
+            sq, sv, sref = s
+            if sref != ref or sq <= ZERO:
+                continue
+            take = min(sq, quantity - closed)
+            est = sv if take == sq else slice_value(take, sq, sv, quantum)
+            plan.append((s, take, est))
+            closed += take
+            released += est
+        if not closed or (closed == quantity and released != value) or (
+                released > value if value >= ZERO else released < value):
+            return ZERO, ZERO
+        for s, take, est in plan:
+            s[0] -= take
+            s[1] -= est
+        self.open = deque(s for s in self.open if s[0] > ZERO)
+        return closed, released
+
     def to_data(self) -> list[list[Any]]:
         return [[str(q), str(v), r] for q, v, r in self.open]
 

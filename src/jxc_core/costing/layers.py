@@ -361,6 +361,20 @@ class _LayerValuation(ValuationBase):
             return _multiply(short, self._default_cost)
         return ZERO
 
+    def close_shortage(self, ref: str, quantity: Decimal, value: Decimal
+                       ) -> tuple[Decimal, Decimal]:
+        """The cancellation of issue ``ref`` (``quantity`` units worth ``value``, see
+        :meth:`ShortageBook.close`) brings back up to ``quantity`` units of its own
+        open shortage: those units close it (at the estimate it holds) instead of settling
+        the oldest shortage as a receipt would, so no later receipt settles a shortage of a
+        cancelled issue. Returns (units closed, their value); the rest of the cancellation
+        is received or restored as usual."""
+        closed, released = self._shortages.close(ref, quantity, value, self._quantum)
+        if closed:
+            self._qty += closed
+            self._val += released
+        return closed, released
+
     def _issue_short(self, quantity: Decimal, from_ref: str | None, ref: str | None) -> Decimal:
         qty_before, val_before = self._qty, self._val
         cost = ZERO

@@ -711,6 +711,21 @@ def _lowest(now: Decimal, entries: Sequence[LedgerEntry], skip: Container[int]) 
     return lowest
 
 
+def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal) -> bool:
+    """Whether the cancellation (``qty`` units worth ``value``) of issue ``issue`` (a group
+    ref) closed the issue's own open shortage in ``v`` (FIFO, LIFO, moving average): all its
+    units went short and no receipt has settled any of them, so they come back as that
+    shortage, at its estimate (``value``), instead of a receipt that settles the oldest
+    shortage — which left the issue's own open for a later receipt to settle against a
+    cancelled document. Otherwise (none open, only part of it, another value) nothing is
+    closed and the units are received or restored as before."""
+    if not isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation):
+        return False
+    if sum((q for q, _, r in v.shortages if r == issue), ZERO) != qty:
+        return False
+    return v.close_shortage(issue, qty, value)[0] == qty
+
+
 def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
@@ -718,13 +733,16 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     stock, its reversal coming after it, and a replay that re-costs the issue would leave its
     reversal at the old value.
 
-    A pair is an issue line (its out entries, not a transfer) and the in entries of its
-    cancellation (``<doc_id>-R``, same document type and line), both in the window, with the
+    A pair is an issue line (its out entries; of a transfer line, its ``transfer_out``
+    entries, in the source) and the in entries of its cancellation (``<doc_id>-R``, same
+    document type and line; of a transfer, its ``transfer_in`` back into the source), both
+    in the window, with the
     value-only entries of either. It is void when their quantities net to zero, lot by lot,
     and so do their values; when nothing else takes the issue back but customer returns; and
     when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
-    customer return: its in entries and the out entries of its ``-R``, netting to zero), or
+    customer return: its in entries and the out entries of its ``-R``, netting to zero; a
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), or
     pairs overlapping it that are void with it. A receipt cost line (a ``landed_cost`` entry:
     a landed cost, an invoice price difference) and its cancellation's are a void pair too
     when what they left in stock nets to zero, their corrections counted, and only void pairs
@@ -750,10 +768,28 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     outs: dict[str, list[LedgerEntry]] = {}
     for i, e in enumerate(window):
         place[e.entry_no] = i
-        if e.kind.startswith("transfer") or e.kind in _MOVE_KINDS:
+        if e.kind in _MOVE_KINDS:
             continue
         g = _group_ref(e.doc_type, e.doc_id, e.line_no)
         reversal = e.doc_id.endswith("-R")
+        if e.kind in ("transfer_out", "transfer_in"):
+            # a transfer line between warehouses: out of the source an issue, whose
+            # cancellation's transfer_in brings the units back (a void pair as a delivery
+            # and its reversal); into the target a receipt, whose cancellation's
+            # transfer_out takes them away again (a receipt line cancelled there)
+            if e.quantity:
+                cancelled = _group_ref(e.doc_type, e.doc_id[:-2], e.line_no)
+                if e.kind == "transfer_out":
+                    (outs.setdefault(cancelled, []) if reversal
+                     else issues.setdefault(g, [])).append(e)
+                else:
+                    (backs.setdefault(cancelled, []) if reversal
+                     else ins.setdefault(g, [])).append(e)
+            if e.from_ref:
+                named.setdefault(e.from_ref, []).append(e)
+            continue
+        if e.kind.startswith("transfer"):
+            continue
         if e.quantity < 0 and not reversal:
             issues.setdefault(g, []).append(e)
         elif e.quantity > 0 and reversal and e.kind.endswith("_reversal"):
@@ -2703,7 +2739,13 @@ class Jxc:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
                         back = rows = None
                         since = issued_at if issued_at is not None else returned_at
-                        if (since is not None and line.from_ref
+                        # the cancellation of an issue whose units all went short and are
+                        # still open: they close its own shortage (no receipt is to settle it)
+                        closed = (issued_at is not None and bool(line.from_ref)
+                                  and not transfer and line.value is not None
+                                  and _close_own_shortage(v, line.from_ref or "", qty,
+                                                          line.value or ZERO))
+                        if (since is not None and line.from_ref and not closed
                                 and line.value is not None and not transfer):
                             if type(v) is MovingAverageValuation:
                                 rows = self._restoring_rows(w, item, v, wh, line.from_ref,
@@ -2711,7 +2753,10 @@ class Jxc:
                             elif issued_at is not None:
                                 back = self._restoring(w, item, v, wh, line.from_ref, qty,
                                                        line.value, issued_at, issued)
-                        if rows is not None:  # moving average: back into the receipt rows
+                        if closed:
+                            amount = line.value or ZERO
+                            from_ref = line.from_ref or ""
+                        elif rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v, MovingAverageValuation)
                             amount = v.restore_rows(rows, qty, line.value or ZERO, ref)
                             from_ref = line.from_ref or ""
@@ -3478,6 +3523,11 @@ class Jxc:
                     v.take_adjustments()  # the issued share: booked as the change below
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - kept
+            elif (e.quantity > 0 and e.from_ref and e.doc_id.endswith("-R")
+                  and e.kind.endswith("_reversal") and e.entry_no not in replay.rows
+                  and e.entry_no not in replay.restored
+                  and _close_own_shortage(v, e.from_ref, e.quantity, e.value)):
+                pass  # the cancellation of an issue short in full: its own shortage closed
             elif e.quantity > 0 and e.entry_no in replay.rows and type(v) is \
                     MovingAverageValuation:
                 # a cancellation back into receipt rows: those the issue took as replayed here
@@ -3824,7 +3874,7 @@ class Jxc:
         if self.organisation_scope:
             for (code, wh), found in later.items():
                 out = sum(taken[(code, wh)].values(), ZERO)
-                lowest = _lowest(self._on_hand(w, code, wh), found, ())
+                lowest = _lowest(self._on_hand(w, code, wh), found, _void_pairs(found)[0])
                 if out > 0 and lowest < out:
                     have = max(lowest, ZERO)
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
