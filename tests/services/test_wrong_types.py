@@ -191,10 +191,6 @@ CODED: dict[tuple[str, str, str], str] = {
 P = tuple[str, object]  # (kind, good value); a bare kind: the parameter's default is good
 
 
-def _any() -> object:
-    return inspect.Parameter.empty
-
-
 def _line() -> list[StockLine]:
     return [StockLine("A", "W", D(1), unit_cost=D(1))]
 
@@ -409,3 +405,21 @@ def test_a_wrong_type_is_refused_naming_it_and_writes_nothing(
         assert type(err) is TypeError, repr(err)  # a plain TypeError, not a leak from inside
         assert param in str(err), f"{param} not named: {err!r}"
     assert shop.state() == before
+
+
+@pytest.mark.parametrize(("make", "name"), [
+    (lambda: Jxc(None), "storage"),  # type: ignore[arg-type]
+    (lambda: Jxc(MemoryStorage(), notifier=print), "notifier"),  # type: ignore[arg-type]
+    (lambda: Jxc(MemoryStorage(), rates={"USD": D(7)}), "rates"),  # type: ignore[arg-type]
+    (lambda: Jxc(MemoryStorage(), clock="2026-03-10"), "clock"),  # type: ignore[arg-type]
+    (lambda: Documents(None), "jxc"),  # type: ignore[arg-type]
+    (lambda: Documents(MemoryStorage()), "jxc"),  # type: ignore[arg-type]
+    (lambda: Accounting(None), "jxc"),  # type: ignore[arg-type]
+    (lambda: Accounting(Documents(Jxc(MemoryStorage()))), "jxc"),  # type: ignore[arg-type]
+], ids=["jxc-storage", "jxc-notifier", "jxc-rates", "jxc-clock", "documents-none",
+        "documents-storage", "accounting-none", "accounting-documents"])
+def test_a_service_made_of_the_wrong_parts_is_refused_when_made(
+        make: Callable[[], object], name: str) -> None:
+    """Not an AttributeError at the first command that needs the part."""
+    with pytest.raises(TypeError, match=f"^{name} must "):
+        make()

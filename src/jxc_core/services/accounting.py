@@ -279,6 +279,8 @@ class Accounting:
     """The books side over a :class:`Jxc` service; see the module docstring."""
 
     def __init__(self, jxc: Jxc, *, mapping: AccountMapping | None = None) -> None:
+        if not isinstance(jxc, Jxc):  # (an AttributeError at the first call otherwise)
+            raise TypeError(f"jxc must be a Jxc, got {type(jxc).__name__} {jxc!r}")
         self.jxc = jxc
         if mapping is not None and not isinstance(mapping, AccountMapping):
             raise TypeError("mapping must be an AccountMapping (AccountMapping.from_data(data) "

@@ -761,7 +761,10 @@ class Documents:
         short lines are reported all the same). ``numbering``: pattern per document type.
         ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
         :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
-        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``)."""
+        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``).
+        ``jxc`` is a :class:`Jxc` (else ``TypeError``)."""
+        if not isinstance(jxc, Jxc):
+            raise TypeError(f"jxc must be a Jxc, got {type(jxc).__name__} {jxc!r}")
         self.jxc = jxc
         self.workflows: dict[str, Workflow] = {}
         if workflows is not None and not isinstance(workflows, Mapping):

@@ -1824,15 +1824,23 @@ class Jxc:
         ``currency_digits`` is an int of 0 to :data:`MAX_CURRENCY_DIGITS` (7) and
         ``checkpoint_every`` one of 1 or more (a bool, a float or a str is ``TypeError``; out
         of range: ``configuration``, with ``field``); ``organisation_scope`` is a bool,
-        ``digits_by_currency`` a mapping and ``clock`` has a ``now()`` (else ``TypeError``)."""
+        ``digits_by_currency`` a mapping and ``clock`` has a ``now()`` (else ``TypeError``);
+        ``storage`` has a ``unit_of_work()``, ``notifier`` (when given) a ``notify()`` and
+        ``rates`` a ``rate()`` (else ``TypeError``, rather than an ``AttributeError`` at the
+        first command that needs them)."""
         _check_setting_int(currency_digits, "currency_digits", 0, MAX_CURRENCY_DIGITS)
         _check_setting_int(checkpoint_every, "checkpoint_every", 1)
         if type(organisation_scope) is not bool:
             raise TypeError(f"organisation_scope must be a bool, got "
                             f"{type(organisation_scope).__name__} {organisation_scope!r}")
-        if clock is not None and not callable(getattr(clock, "now", None)):
-            raise TypeError(f"clock must have a now() method (a Clock), got "
-                            f"{type(clock).__name__} {clock!r}")
+        for name, value, method, port in (("storage", storage, "unit_of_work", "a Storage"),
+                                          ("clock", clock, "now", "a Clock"),
+                                          ("notifier", notifier, "notify", "a Notifier"),
+                                          ("rates", rates, "rate", "ExchangeRates")):
+            if (value is not None or name == "storage") and not callable(
+                    getattr(value, method, None)):
+                raise TypeError(f"{name} must have a {method}() method ({port}), got "
+                                f"{type(value).__name__} {value!r}")
         by_currency = _check_digits_by_currency(
             {} if digits_by_currency is None else digits_by_currency, book_currency,
             currency_digits)
