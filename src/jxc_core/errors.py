@@ -253,6 +253,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Period {period} has not begun (now {now}): a month can be closed from its first day on",
         "会计期间 {period} 尚未开始（当前 {now}）：月份自其第一天起才能结账",
     ),
+    "period_zone_mismatch": (
+        "The closed periods end at {until}, which the service clock's timezone reads as "
+        "{local}: not the end of a month there. The months were closed in another timezone, "
+        "and a store keeps the timezone of its closes (use a clock of that timezone)",
+        "已结账期间截止于 {until}，按服务时钟的时区为 {local}：不是该时区的月末。这些月份是在另一"
+        "时区结账的，同一存储须沿用结账时的时区（请使用该时区的时钟）",
+    ),
     "drafts_in_period": (
         "Period {period} still has {count} draft document(s): {docs}",
         "会计期间 {period} 仍有 {count} 张未过账单据：{docs}",

@@ -1,6 +1,7 @@
-"""Month end with a timezone-aware clock: moments are kept in UTC, months are UTC months, and
-closing, posting after the close, balances as of a date, the 进销存汇总表 and reopening work as
-with a naive clock (they compared naive month ends with aware moments: ``TypeError``)."""
+"""Month end with a timezone-aware clock: moments are kept in UTC, months are the clock's local
+months (see test_local_months.py), and closing, posting after the close, balances as of a
+date, the 进销存汇总表 and reopening work as with a naive clock (they compared naive month ends
+with aware moments: ``TypeError``)."""
 
 from __future__ import annotations
 

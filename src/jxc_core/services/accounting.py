@@ -18,7 +18,6 @@
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -41,7 +40,15 @@ from jxc_core.services._checks import (
     check_texts,
 )
 from jxc_core.services.documents import LATE_RETURN, SETTLED, Documents, JournalRow
-from jxc_core.services.jxc import _MOVE_KINDS, Jxc, Posting, _doc_id, _split_group, _Work
+from jxc_core.services.jxc import (
+    _MOVE_KINDS,
+    Jxc,
+    Posting,
+    _doc_id,
+    _moment,
+    _split_group,
+    _Work,
+)
 from jxc_core.stock.model import LedgerEntry
 from jxc_core.values import (
     DIVISION_CONTEXT,
@@ -193,29 +200,16 @@ class PeriodClose:
     monthly_issues: int = 0
 
 
-def period_bounds(year: int, month: int, tz: dt.tzinfo | None = None
-                  ) -> tuple[dt.datetime, dt.datetime]:
-    """[first moment, last moment] of a month (naive, or in ``tz``)."""
-    last = calendar.monthrange(year, month)[1]
-    return (dt.datetime(year, month, 1, tzinfo=tz),
-            dt.datetime(year, month, last, 23, 59, 59, 999999, tzinfo=tz))
-
-
-def _bounds(w: _Work, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
-    """The month's bounds as the service's moments are: naive with a naive clock; with an
-    aware one in UTC, as aware moments are kept (months are UTC months)."""
-    return period_bounds(year, month, None if w.now.tzinfo is None else dt.UTC)
-
-
 def _announce_period_costs(w: _Work, entries: Sequence[LedgerEntry], reason: str) -> None:
     """One ``cost_adjusted`` event per monthly-average scope and month whose stock value the
     close (``reason`` ``period_close``) or the reopening (``period_reopen``) changed: its
     ``period_cost`` entries together, ``amount`` the change of the stock value (negative
     when the month's issues are valued), ``period`` the month. Without it a consumer that
-    follows stock value by events drifted from the ledger at every close."""
+    follows stock value by events drifted from the ledger at every close. The month of an
+    entry is that of the clock's timezone (:meth:`_Work.month_of`)."""
     totals: dict[tuple[str, str, str], Decimal] = {}
     for e in entries:
-        key = (e.item, e.warehouse, f"{e.posted_at.year:04d}-{e.posted_at.month:02d}")
+        key = (e.item, e.warehouse, w.month_of(e.posted_at))
         totals[key] = totals.get(key, ZERO) + e.value
     for (item, wh, month), amount in totals.items():
         if amount:
@@ -301,13 +295,22 @@ class Accounting:
         cursor = int((w.uow.records.get("accounting", "cursor") or {}).get("n", 0))
         rows = w.uow.journal.since(cursor)
         groups: list[list[dict[str, Any]]] = []
-        for r in rows:  # a posting's rows of another date (a cost correction dated later,
-            # as its ledger entry is): a voucher of their own, on that date
-            last = groups[-1][0] if groups else None
-            if last is not None and last["doc_id"] == r["doc_id"] and last["date"] == r["date"]:
-                groups[-1].append(r)
+        #: the groups of the posting being read (its rows follow each other) by date: a
+        #: posting's rows of another date (a cost correction dated later, as its ledger entry
+        #: is) are a voucher of their own, on that date, wherever they lie among its rows (a
+        #: back-dated landed cost writes a later issue's correction between two receipts'
+        #: shares: grouping only neighbours split it into unbalanced vouchers)
+        dated: dict[str, list[dict[str, Any]]] = {}
+        doc: str | None = None
+        for r in rows:
+            if r["doc_id"] != doc:
+                doc, dated = r["doc_id"], {}
+            found = dated.get(r["date"])
+            if found is None:
+                found = dated[r["date"]] = [r]
+                groups.append(found)
             else:
-                groups.append([r])
+                found.append(r)
         made: list[Voucher] = []
         for group in groups:
             day = dt.date.fromisoformat(group[0]["date"])
@@ -670,18 +673,18 @@ class Accounting:
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> PeriodClose:
-            start, end = _bounds(w, year, month)
+            start, end = w.month_bounds(year, month)  # the month of the clock's timezone
             lock = locked_until(w)
             if lock is not None and end <= lock:
                 raise PeriodClosedError(date=period)
             if start > w.now:  # a month to come: its lock would refuse today's postings
-                now = w.now if w.now.tzinfo is None else w.now.astimezone(dt.UTC)
-                raise JxcError("period_not_started", period=period, now=now.isoformat())
+                raise JxcError("period_not_started", period=period, now=w.now.isoformat())
+            last_day = w.day_of(end)
             drafts = []
             for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
                 for doc_id in w.uow.documents.ids(state=state.value):
                     date = (w.uow.documents.get(doc_id) or {}).get("date")
-                    if date and dt.date.fromisoformat(date) <= end.date():
+                    if date and dt.date.fromisoformat(date) <= last_day:
                         drafts.append(doc_id)
             warnings = []
             if drafts:
@@ -790,7 +793,8 @@ class Accounting:
                     "scope": list(scope), "closing": inner.closing_data(month), "entries": [],
                     "counted": [], "journal": []}
                 result = inner.close_period(month)
-                at = _bounds(w, int(month[:4]), int(month[5:7]))[1]
+                at = w.month_bounds(int(month[:4]), int(month[5:7]))[1]
+                day = w.day_of(at).isoformat()  # the month's last day, as its vouchers
                 doc_id = f"YJ-{month}"
                 posting = rows.setdefault(month, [])
                 # (ref, value leaving stock, is a return): a return brings its value back
@@ -812,8 +816,7 @@ class Accounting:
                     for r, dr, cr in pair:
                         if cost:
                             posting.append((JournalRow("period_close", doc_id, n, r, dr, cr,
-                                                       scope[0], scope[1], "",
-                                                       at.date().isoformat(),
+                                                       scope[0], scope[1], "", day,
                                                        self.jxc.book_currency), g_type, g_doc))
                 for ic in result.issues:
                     count(ic.ref or "", "cost", ic.cost)
@@ -885,7 +888,7 @@ class Accounting:
             if not delta:
                 continue
             at = dt.datetime.fromisoformat(note["at"])
-            inner.add_receipt_cost(delta, note["ref"], period=f"{at.year:04d}-{at.month:02d}")
+            inner.add_receipt_cost(delta, note["ref"], period=w.month_of(at))
             g_type, g_doc, g_line = _split_group(note["ref"])
             entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO, delta, at,
                                        "period_cost", g_type, g_doc, g_line))
@@ -893,7 +896,7 @@ class Accounting:
             for role, dr, cr in (("inventory", delta, ZERO), ("cogs", ZERO, delta)):
                 rows.append(JournalRow("period_close", f"YJ-{key.split('|')[0]}-TH", n, role,
                                        dr, cr, scope[0], scope[1], note.get("party", ""),
-                                       at.date().isoformat(), self.jxc.book_currency))
+                                       w.day_of(at).isoformat(), self.jxc.book_currency))
             for ref, name in ((note["ref"], "value"), (note["issue"], "returned_value")):
                 r_type, r_doc, r_line = _split_group(ref)
                 line = counted.setdefault((r_type, r_doc), {}).setdefault(r_line, {})
@@ -964,7 +967,7 @@ class Accounting:
             inner.reopen([r["closing"] for _, r in records])
             self._store_monthly(w, scope, inner, state)
             for month, record in records:
-                end = _bounds(w, int(month[:4]), int(month[5:7]))[1]
+                end = w.month_bounds(int(month[:4]), int(month[5:7]))[1]
                 for g_type, g_doc, g_line, value in record["entries"]:
                     entries.append(LedgerEntry(0, scope[0], scope[1], "", "", ZERO,
                                                -Decimal(value), end, "period_cost", g_type,
@@ -995,7 +998,7 @@ class Accounting:
         period = f"{year:04d}-{month:02d}"
 
         def body(w: _Work) -> None:
-            start, end = _bounds(w, year, month)
+            start, end = w.month_bounds(year, month)
             lock = locked_until(w)
             if lock is None or end > lock:
                 raise JxcError("invalid_transition", state="open", action="reopen")
@@ -1008,7 +1011,7 @@ class Accounting:
             w.uow.records.put("period", "lock", {"until": before.isoformat(), "period": ""})
             months = []  # every month from this one to the last one valued
             y, m = year, month
-            while _bounds(w, y, m)[1] <= lock:
+            while w.month_bounds(y, m)[1] <= lock:
                 months.append(f"{y:04d}-{m:02d}")
                 y, m = (y + 1, 1) if m == 12 else (y, m + 1)
             self._reopen_monthly(w, months, w.now.isoformat())
@@ -1060,7 +1063,7 @@ class Accounting:
         check_month(year, month)
         with self.jxc.storage.unit_of_work() as uow:
             w = _Work(self.jxc, uow)
-            start, end = _bounds(w, year, month)
+            start, end = w.month_bounds(year, month)  # the month of the clock's timezone
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
             cancelled: dict[str, bool] = {}
             out: list[SummaryRow] = []
@@ -1204,17 +1207,18 @@ class Accounting:
         of :meth:`Jxc.set_standard_cost` and, per warehouse, Dr ``inventory`` / Cr
         ``material_variance`` (材料成本差异) for a rise, the reverse for a fall — in one unit
         of work. ``date``: the revaluation's day (default: now; a past day is the start of that
-        day, and must not be before later movements of the item)."""
+        day in the clock's timezone, and must not be before later movements of the item)."""
         if date is not None:  # a datetime.date (a datetime, a str: invalid_date)
             check_day(date, "date")
         number = _doc_id("BZ", doc_id, idempotency_key)
         payload = (number, item, standard_cost, date)
 
         def body(w: _Work) -> Posting:
-            when = w.now if date is None else dt.datetime.combine(date, dt.time())
+            # a moment as stored (in UTC when aware), its day that of the clock's timezone
+            when = _moment(w.now, "clock.now()") if date is None else w.day_start(date)
             posting = self.jxc._revalue_standard(w, item, standard_cost, number, when)
             rows: list[JournalRow] = []
-            day, book = when.date().isoformat(), self.jxc.book_currency
+            day, book = w.day_of(when).isoformat(), self.jxc.book_currency
             for e in posting.entries:
                 if not e.value:
                     continue

@@ -62,8 +62,8 @@ from jxc_core.services.jxc import (
     ReserveLine,
     StockLine,
     _group_ref,
+    _local,
     _moment,
-    _period_of,
     _refuse_posted,
     _Work,
 )
@@ -256,10 +256,10 @@ LATE_RETURN = "late_return"
 SETTLED = "settled"
 
 
-def _posted_month(doc: Document) -> str:
+def _posted_month(w: _Work, doc: Document) -> str:
     """``YYYY-MM`` of the month a posted document's movements belong to: its date, else the
-    day it was posted."""
-    day = doc.date or next((r.at.date() for r in reversed(doc.history)
+    day it was posted (in the clock's timezone, as the month of its movements)."""
+    day = doc.date or next((w.day_of(r.at) for r in reversed(doc.history)
                             if r.to_state == State.POSTED.value), None)
     if day is None:
         raise JxcError("invalid_document", doc_id=doc.doc_id, reason="not posted",
@@ -1310,7 +1310,7 @@ class Documents:
             # the reversal never comes before the posting it reverses: cancelled another day,
             # the document's date with today's time of day could (15:00 posted, 09:00 the
             # next morning cancelled), and the reversal found no stock there
-            posted = self._posted_at(doc)
+            posted = self._posted_at(doc, w.zone)
             if posted is not None:
                 when = max(when, posted)
         before = doc.state
@@ -1489,30 +1489,34 @@ class Documents:
             ids.update(r for r in doc.attributes.get("receipts", ()) if isinstance(r, str))
         for src_id in sorted(ids):
             src = self._load(w, src_id)
-            at = self._posted_at(src)
+            at = self._posted_at(src, w.zone)
             if at is None or src.state not in (State.POSTED, State.CLOSED):
                 continue
             if (at.utcoffset() is None) != (when.utcoffset() is None) or at <= when:
                 continue
-            if at.date() == when.date():  # its source's day: just after it
+            # days of the clock's timezone, as the documents are dated
+            day, src_day = w.day_of(when), w.day_of(at)
+            if src_day == day:  # its source's day: just after it
                 when = at
             elif doc.doc_type in _RETURNS or src.doc_type in _RETURNS:
                 # a return, or a red-letter invoice of a return, never before its source
                 raise JxcError("invalid_document", doc_id=doc.doc_id,
-                               reason=f"it is dated {when.date()}, before its source "
-                                      f"{src_id} ({at.date()})",
-                               reason_zh=f"其日期 {when.date()} 早于来源单据 {src_id}"
-                                         f"（{at.date()}）")
+                               reason=f"it is dated {day}, before its source "
+                                      f"{src_id} ({src_day})",
+                               reason_zh=f"其日期 {day} 早于来源单据 {src_id}"
+                                         f"（{src_day}）")
             # an invoice dated before its receipt (先票后货) posts on its date; a receipt
             # cost it carries is refused there (``backdated_posting``)
         return when
 
     @classmethod
-    def _posted_at(cls, doc: Document) -> dt.datetime | None:
-        """The moment ``doc``'s stock was posted at (its last ``post`` action), or ``None``."""
+    def _posted_at(cls, doc: Document, zone: dt.tzinfo | None) -> dt.datetime | None:
+        """The moment ``doc``'s stock was posted at (its last ``post`` action), or ``None``.
+        ``zone``: the clock's timezone (:attr:`_Work.zone`), whose day the recorded moment (in
+        UTC when aware) is set against the document's date."""
         posted = next((r for r in reversed(doc.history) if r.action == Action.POST.value),
                       None)
-        return None if posted is None else cls._posting_time(doc, posted.at)
+        return None if posted is None else cls._posting_time(doc, _local(posted.at, zone))
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
@@ -1890,9 +1894,9 @@ class Documents:
             return attrs.evolve(doc, counters=counters)
         self._check_book_currency(doc)  # a draft stored before the rule
         _refuse_posted(w, doc.doc_id)
-        rate = self._rate(doc, doc.date or when.date())
+        rate = self._rate(doc, doc.date or w.day_of(when))
         doc = attrs.evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
-        book = self._book(doc, +1, when)
+        book = self._book(w, doc, +1, when)
         doc = self._post_rules(w, doc, when, book, reverse=False)
         w.uow.journal.append(book.check())
         return doc
@@ -1941,7 +1945,7 @@ class Documents:
                                reason_zh=f"已有核销冲抵其中 {found['amount']}：请先取消核销"
                                          f"（Accounting.cancel_settlement）")
         _refuse_posted(w, self._doc_ref(doc, True))
-        book = self._book(doc, -1, when)
+        book = self._book(w, doc, -1, when)
         try:
             doc = self._post_rules(w, doc, when, book, reverse=True)
         except JxcError as err:
@@ -1951,8 +1955,8 @@ class Documents:
         w.uow.journal.append(book.check())
         return doc
 
-    def _book(self, doc: Document, sign: int, when: dt.datetime) -> _Book:
-        day = doc.date or when.date()
+    def _book(self, w: _Work, doc: Document, sign: int, when: dt.datetime) -> _Book:
+        day = doc.date or w.day_of(when)  # undated: the day of the clock's timezone
         rate = Decimal(doc.attributes.get("rate", "1"))
         return _Book(doc, sign, day, self.jxc.book_currency, rate, self.jxc.currency_digits)
 
@@ -2011,7 +2015,7 @@ class Documents:
         lines = _with_serials(doc, lines)
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to,
-                                 issued_at=self._posted_at(doc) if reverse else None,
+                                 issued_at=self._posted_at(doc, w.zone) if reverse else None,
                                  returned_at=returned_at)
         if posted is not None:
             posted.extend(posting.entries)
@@ -2040,13 +2044,11 @@ class Documents:
         back-dated into November booked in November the extra cost of a December delivery.
         Rows of another date than the posting's make a voucher of their own
         (``Accounting.generate_vouchers`` groups a posting's rows by date)."""
-        local = w.now.tzinfo
         for e in entries:
             if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
                     e.kind == "landed_cost" and e.doc_type == "transfer")):
-                at = e.posted_at
-                moment = at if at.tzinfo is None or local is None else at.astimezone(local)
-                day: dt.date | None = None if moment.date() == book.day else moment.date()
+                moment = w.day_of(e.posted_at)  # the day of the clock's timezone
+                day: dt.date | None = None if moment == book.day else moment
                 book.add(None, self._correction_role(w, e), -e.value, debit=True,
                          warehouse=e.warehouse, item=e.item, as_is=True, day=day)
                 book.add(None, "inventory", -e.value, debit=False, warehouse=e.warehouse,
@@ -2803,7 +2805,7 @@ class Documents:
                 # standard cost (the stock value is at the standard of the day), else the value
                 cost = doc.counters.get(line.line_no, {}).get(
                     "cogs", doc.counter(line.line_no, "value"))
-                key = f"{_posted_month(dl)}|{doc.doc_id}|{line.line_no}"
+                key = f"{_posted_month(w, dl)}|{doc.doc_id}|{line.line_no}"
                 if w.uow.records.get(LATE_RETURN, key) is not None:  # cancelled: not followed
                     w.uow.records.put(LATE_RETURN, key, {"cancelled": True})
                 # what back-dating added to its value is no longer taken back of the delivery
@@ -2838,7 +2840,7 @@ class Documents:
             self._reopen(w, src_line, q, sign, cache, "delivered", "demand", q_inv)
         returned_at = None
         if not reverse:  # under moving average the units go back into the delivery's rows
-            moments = [self._posted_at(cache[line.source[0]]) for line in doc.lines
+            moments = [self._posted_at(cache[line.source[0]], w.zone) for line in doc.lines
                        if line.source is not None and line.source[0] in cache]
             known = [m for m in moments if m is not None]
             returned_at = min(known) if known and len(known) == len(moments) else None
@@ -2878,7 +2880,7 @@ class Documents:
         v = w.valuation(item, dl.line(n).warehouse)
         if not isinstance(v, MonthlyScope) or v.can_take_back(issue_ref):
             return  # a delivery of an open month: taken back by quantity, valued at its close
-        month = _posted_month(dl)
+        month = _posted_month(w, dl)
         scope = w.scope(item, line.warehouse)
         w.uow.records.put(LATE_RETURN, f"{month}|{doc.doc_id}|{line.line_no}", {
             "scope": list(scope), "issue": issue_ref,
@@ -2980,7 +2982,7 @@ class Documents:
             posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse),
                                      _with_serials(doc, stock), when, dst, landing,
                                      exact_rows=exact,
-                                     issued_at=self._posted_at(doc) if reverse else None,
+                                     issued_at=self._posted_at(doc, w.zone) if reverse else None,
                                      reverses=doc.doc_id if reverse else None)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
@@ -3359,7 +3361,7 @@ class Documents:
         v = w.valuation(item, line.warehouse)
         if isinstance(v, MonthlyScope):  # the value leaves out the open months' issues, not
             # valued before close
-            return v.preview_unit_cost(_period_of(when))
+            return v.preview_unit_cost(w.month_of(when))
         return DIVISION_CONTEXT.divide(v.value, v.quantity) if v.quantity > 0 else ZERO
 
     def _count_moves(self, w: _Work, doc: Document, line: Line

@@ -113,8 +113,9 @@ class MonthlyScope:
     values the month's issues and books their cost (``period_cost`` ledger entries).
 
     Each movement belongs to the month of its posting date (:attr:`period`, set by the engine
-    before it moves the scope), so a month closes with its own movements while the next one
-    is already posting.
+    before it moves the scope; with an aware clock the month of the clock's timezone,
+    :meth:`_Work.month_of`), so a month closes with its own movements while the next one is
+    already posting.
 
     A movement that undoes another of its month undoes it in the month's figures instead of
     being a new receipt or issue. An in line whose ``from_ref`` names an issue of the month (a
@@ -245,9 +246,34 @@ def _check_line_no(line_no: object) -> None:
                        reason_zh=f"line_no 须为 0（按位置）或 1 到 {MAX_LINE_NO}，实际为 {line_no}")
 
 
-def _period_of(moment: dt.datetime) -> str:
-    """The month of a posting moment, the key of a monthly-average period."""
-    return period_key(moment)
+def _local(moment: dt.datetime, zone: dt.tzinfo | None) -> dt.datetime:
+    """A stored moment as the service clock reads it: an aware one (kept in UTC) in ``zone``,
+    the timezone of the clock's ``now()``; a naive one, or any with a naive clock (``zone``
+    ``None``), as it is."""
+    if zone is None or moment.utcoffset() is None:
+        return moment
+    return moment.astimezone(zone)
+
+
+def _period_of(moment: dt.datetime, zone: dt.tzinfo | None) -> str:
+    """The month of a posting moment in the clock's timezone ``zone`` (:func:`_local`), the
+    key of a monthly-average period."""
+    return period_key(_local(moment, zone))
+
+
+def _month_bounds(year: int, month: int, zone: dt.tzinfo | None
+                  ) -> tuple[dt.datetime, dt.datetime]:
+    """[first moment, last moment] of a month, comparable with stored moments: naive with a
+    naive clock (``zone`` ``None``); with an aware one the month of the clock's timezone,
+    its bounds in UTC as aware moments are kept (the last one is the next month's first
+    less a microsecond, so that consecutive months meet whatever the zone does at
+    midnight)."""
+    first = dt.datetime(year, month, 1)
+    after = dt.datetime(year + 1, 1, 1) if month == 12 else dt.datetime(year, month + 1, 1)
+    if zone is not None:
+        first = first.replace(tzinfo=zone).astimezone(dt.UTC)
+        after = after.replace(tzinfo=zone).astimezone(dt.UTC)
+    return first, after - dt.timedelta(microseconds=1)
 
 
 Valuation = (
@@ -1079,7 +1105,7 @@ class _Warm:
     since: the next command starts from it instead of reading the store again."""
 
     __slots__ = ("docs", "items", "lock", "negative", "reservations", "rows", "stamp",
-                 "verified", "warehouses")
+                 "verified", "warehouses", "zone")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -1089,6 +1115,8 @@ class _Warm:
         #: every stored reservation of an (item, warehouse), active or not
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.lock: Any = _NO_LOCK
+        #: (lock, clock timezone) last found to agree: the lock is a month end of that zone
+        self.zone: tuple[dt.datetime, dt.tzinfo] | None = None
         #: whether some warehouse lets stock go negative (:meth:`_Work.negative_somewhere`)
         self.negative: bool | None = None
         #: scopes whose cached live valuation was checked against the store in this chain
@@ -1120,6 +1148,36 @@ class _Work:
         self.inactive: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
         self.now = jxc.clock.now()
+        #: the clock's timezone (``None``: a naive clock): the months and days of the books,
+        #: the reports and the monthly average are those of this zone (:meth:`local`)
+        self.zone = self.now.tzinfo if self.now.utcoffset() is not None else None
+
+    def local(self, moment: dt.datetime) -> dt.datetime:
+        """A stored moment (aware ones are kept in UTC) in the clock's timezone: its day and
+        month are those of the books. Naive moments and a naive clock: as it is."""
+        return _local(moment, self.zone)
+
+    def day_of(self, moment: dt.datetime) -> dt.date:
+        """The day of a stored moment in the clock's timezone (the date of its journal rows)."""
+        return _local(moment, self.zone).date()
+
+    def month_of(self, moment: dt.datetime) -> str:
+        """``YYYY-MM`` of a stored moment in the clock's timezone: its period (monthly-average
+        period, month-end close, 进销存汇总表), as its vouchers' date has it."""
+        return _period_of(moment, self.zone)
+
+    def month_bounds(self, year: int, month: int) -> tuple[dt.datetime, dt.datetime]:
+        """[first moment, last moment] of a month of the clock's timezone, comparable with
+        stored moments (in UTC when aware): :func:`_month_bounds`."""
+        return _month_bounds(year, month, self.zone)
+
+    def day_start(self, day: dt.date) -> dt.datetime:
+        """The first moment of ``day`` in the clock's timezone, comparable with stored
+        moments (in UTC when aware; naive with a naive clock)."""
+        start = dt.datetime.combine(day, dt.time())
+        if self.zone is None:
+            return start
+        return start.replace(tzinfo=self.zone).astimezone(dt.UTC)
 
     def item(self, code: str) -> Item:
         try:
@@ -1266,20 +1324,39 @@ class _Work:
         return allow, item.default_cost
 
     def locked_until(self) -> dt.datetime | None:
-        """End of the last closed period (月结): nothing may be posted on or before it."""
+        """End of the last closed period (月结): nothing may be posted on or before it.
+
+        A store keeps the timezone its months were closed in: with an aware clock the lock
+        must be the last moment of a month of the clock's timezone, else the clock's zone is
+        not the one of the closes (``period_zone_mismatch``; the closed months, their
+        snapshots and vouchers would disagree with the months this clock makes)."""
         lock: dt.datetime | None = self.warm.lock
         if lock is _NO_LOCK:
             found = self.uow.records.get("period", "lock")
             until = found.get("until") if found else None
             lock = self.warm.lock = dt.datetime.fromisoformat(until) if until else None
+        zone = self.zone
+        if (lock is not None and zone is not None and lock.utcoffset() is not None
+                and self.warm.zone != (lock, zone)):
+            local = lock.astimezone(zone)
+            if _month_bounds(local.year, local.month, zone)[1] != lock:
+                raise JxcError("period_zone_mismatch", until=lock.isoformat(),
+                               local=local.isoformat())
+            self.warm.zone = (lock, zone)
         return lock
 
     def check_open(self, moment: dt.datetime | dt.date) -> None:
+        """Refuse a moment, or a day (its first moment in the clock's timezone), on or before
+        the end of the last closed period (``period_closed``)."""
         lock = self.locked_until()
         if lock is None:
             return
-        at = moment if isinstance(moment, dt.datetime) else dt.datetime.combine(
-            moment, dt.time())
+        if isinstance(moment, dt.datetime):
+            at = moment
+        elif self.zone is not None and lock.utcoffset() is not None:
+            at = self.day_start(moment)  # the day of the clock's timezone
+        else:
+            at = dt.datetime.combine(moment, dt.time())
         if (at.utcoffset() is None) != (lock.utcoffset() is None):  # a date, or an old lock
             at = (at.replace(tzinfo=dt.UTC) if at.utcoffset() is None
                   else at.astimezone(dt.UTC).replace(tzinfo=None))
@@ -2145,14 +2222,15 @@ class Jxc:
         ``standard_revaluation`` ledger entry per scope (value: the revaluation, + or -); the
         item's ``standard_cost`` becomes the new one. No journal: ``Accounting.revalue_standard``
         does the same and books it. See :meth:`_revalue_standard` for the rules. ``posted_at``
-        is ``None`` (now) or a ``datetime.datetime`` (else ``invalid_date``)."""
-        if posted_at is not None and not isinstance(posted_at, dt.datetime):
-            _moment(posted_at, "posted_at")  # invalid_date
+        is ``None`` (now) or a ``datetime.datetime`` (else ``invalid_date``), naive or aware
+        as the clock's now is (else ``timezone_mismatch``)."""
         doc = _doc_id("BZ", doc_id, idempotency_key)
         payload = (doc, item, standard_cost, posted_at)
 
         def body(w: _Work) -> Posting:
-            return self._revalue_standard(w, item, standard_cost, doc, posted_at or w.now)
+            # a moment as every posting's: checked, and kept in UTC when aware
+            return self._revalue_standard(w, item, standard_cost, doc,
+                                          _posting_moment(w, posted_at))
 
         result: Posting = self._run("set_standard_cost", payload, idempotency_key, body,
                                     Posting.to_data, Posting.from_data)
@@ -2515,7 +2593,7 @@ class Jxc:
             if v is None:
                 v = views[scope] = self._peek_valuation(w, item, wh)
             for lot, location, qty in parts:
-                value = self._move_value(v, item, lot, qty, when)
+                value = self._move_value(v, item, lot, qty, w.month_of(when))
                 for loc, q, val, kind in ((location, -qty, -value, MOVE_OUT),
                                           (to_location, qty, value, MOVE_IN)):
                     entries.append(LedgerEntry(no, item.code, wh, loc, lot, q, val, when, kind,
@@ -2557,10 +2635,11 @@ class Jxc:
             else restored
 
     def _move_value(self, v: Valuation, item: Item, lot: str, qty: Decimal,
-                    when: dt.datetime) -> Decimal:
+                    period: str) -> Decimal:
         """The value a move of ``qty`` units shows on both its entries: under specific
         identification at the lot's own cost (all of the lot: exactly its value); under the
-        monthly average at the unit cost the month of ``when`` would close at now; otherwise at
+        monthly average at the unit cost its month ``period`` (the move's month in the clock's
+        timezone, :meth:`_Work.month_of`) would close at now; otherwise at
         the scope's unit cost now (value / quantity; all of the scope: exactly its value).
         0.00 when the scope (or lot) has no positive quantity."""
         digits = self.currency_digits
@@ -2572,7 +2651,7 @@ class Jxc:
                 return round_money(lot_v, digits)
             return round_money(DIVISION_CONTEXT.divide(qty * lot_v, lot_q), digits)
         if type(v) is MonthlyScope:
-            return round_money(multiply(qty, v.preview_unit_cost(_period_of(when))), digits)
+            return round_money(multiply(qty, v.preview_unit_cost(period)), digits)
         if v.quantity > 0 and qty >= v.quantity:
             return round_money(v.value, digits)
         return _average_value(v, qty, digits)
@@ -3344,7 +3423,7 @@ class Jxc:
         scope = (item.code, "*" if self.organisation_scope else warehouse)  # w.scope()
         v = w.valuation(item, warehouse, scope)
         if type(v) is MonthlyScope:
-            v.period = _period_of(when)  # the month the movement belongs to
+            v.period = w.month_of(when)  # the month the movement belongs to (clock's zone)
         if scope in replays:
             return v
         latest = w.posted_until.get(scope)
