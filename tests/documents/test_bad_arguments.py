@@ -87,6 +87,106 @@ def test_a_line_given_as_a_tuple_is_a_type_error_naming_it(shop: Shop) -> None:
     assert shop.snapshot() == before
 
 
+@pytest.mark.parametrize(("source", "got"), [
+    ("CG-1", "str"),  # read as its characters: line "G" of document "C"
+    (["CG-1", 1], "list"),
+    (("CG-1", "1"), "tuple"),
+    (("CG-1",), "tuple"),
+    ((1, 1), "tuple"),
+])
+def test_a_line_source_that_is_not_a_doc_id_and_line_no_is_a_type_error(
+        shop: Shop, source: object, got: str) -> None:
+    po = shop.po([Line(1, "A", D(1), D(1), warehouse="W1")]).doc_id
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match=f"source must be None or a \\(doc_id, line_no\\) "
+                                        f"tuple of a str and an int, got {got}"):
+        shop.docs.create("purchase_receipt", [Line(1, "A", D(1), D(1), warehouse="W1",
+                                                   source=source)],  # type: ignore[arg-type]
+                         party="S1")
+    assert shop.snapshot() == before
+    shop.docs.create("purchase_receipt", [Line(1, "A", D(1), D(1), warehouse="W1",
+                                               source=(po, 1))], party="S1")
+
+
+def test_a_price_includes_tax_that_is_not_a_bool_is_a_type_error(shop: Shop) -> None:
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match="price_includes_tax must be a bool, got str"):
+        shop.docs.create("purchase_order", [Line(1, "A", D(1), D(1), warehouse="W1",
+                                                 price_includes_tax="no")],  # type: ignore[arg-type]
+                         party="S1")
+    assert shop.snapshot() == before
+
+
+def test_replenishment_arguments_of_the_wrong_type_are_type_errors(shop: Shop) -> None:
+    """``draft_purchase_orders(["x"])`` leaked an AttributeError; ``user=None`` was stored as
+    the creator of the orders (``user`` is who creates them, a str, as in ``create``)."""
+    from jxc_core.stock.replenishment import PurchaseSuggestion, ReplenishmentRule
+
+    good = PurchaseSuggestion("A", "W1", "S1", D(0), D(5), D(2))
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match=r"suggestions\[0\] must be a PurchaseSuggestion, got str"):
+        shop.docs.draft_purchase_orders(["x"])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="suggestions must be a list of PurchaseSuggestion"):
+        shop.docs.draft_purchase_orders(good)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="user must be a str, got NoneType"):
+        shop.docs.draft_purchase_orders([good], user=None)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="tax_rate must be a Decimal or an int, got float"):
+        shop.docs.draft_purchase_orders([good], tax_rate=0.13)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"rules\[0\] must be a ReplenishmentRule, got tuple"):
+        shop.docs.suggest_purchases([("A", "W1", D(10))])  # type: ignore[list-item]
+    assert shop.snapshot() == before
+    assert shop.docs.suggest_purchases([ReplenishmentRule("A", "W1", D(10))])
+    (order,) = shop.docs.draft_purchase_orders([good], user="planner")
+    assert order.created_by == "planner"
+
+
+def test_other_document_arguments_of_the_wrong_type_are_type_errors(shop: Shop) -> None:
+    doc = shop.docs.create("stock_count", [Line(1, "A", D(0), warehouse="W1")])
+    shop.docs.submit(doc.doc_id, BOSS)
+    before = shop.snapshot()
+    with pytest.raises(TypeError, match="doc must be a Document or its doc_id"):
+        shop.docs.available_actions(None, BOSS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="blind must be a bool, got str"):
+        shop.docs.count_sheet(doc.doc_id, blind="no")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="doc_id must be a str, got int"):
+        shop.docs.record_count(5, {1: D(0)})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="doc_ids must be a list of document ids, got NoneType"):
+        shop.docs.post_many(None, BOSS)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="lines must be a sequence of Line, got NoneType"):
+        shop.docs.create("purchase_order", None, party="S1")  # type: ignore[arg-type]
+    assert shop.snapshot() == before
+    assert shop.docs.available_actions(doc.doc_id, BOSS) == ["approve", "reject", "cancel"]
+
+
+def test_accounting_codes_of_the_wrong_type_are_type_errors(shop: Shop) -> None:
+    """``kind`` and ``by`` were refused as ``configuration`` whatever they were; an account,
+    a party or a currency that is not a str read nothing, or leaked ``unhashable type``."""
+    posted_invoice(shop)
+    acc = Accounting(shop.jxc)
+    before = shop.snapshot()
+    for call, text in [
+        (lambda: acc.open_items(None), "kind must be a str, got NoneType"),  # type: ignore[arg-type]
+        (lambda: acc.open_items("payable", 5), "party must be a str, got int"),  # type: ignore[arg-type]
+        (lambda: acc.aging(1, as_of=dt.date(2026, 3, 3)), "kind must be a str, got int"),  # type: ignore[arg-type]
+        (lambda: acc.gross_profit(by=["item"]), "by must be a str, got list"),  # type: ignore[arg-type]
+        (lambda: acc.account_balance(1405), "account must be a str, got int"),  # type: ignore[arg-type]
+        (lambda: acc.settle(None, "S1", D(1), date=dt.date(2026, 3, 3)),  # type: ignore[arg-type]
+         "kind must be a str, got NoneType"),
+        (lambda: acc.settle("payable", "S1", D(1), date=dt.date(2026, 3, 3),
+                            currency=["CNY"]),  # type: ignore[arg-type]
+         "currency must be a str, got list"),
+    ]:
+        with pytest.raises(TypeError, match=text):
+            call()
+    with pytest.raises(JxcError) as err:  # a datetime is not a day (it was taken as midnight)
+        acc.revalue_standard("A", D(1), date=dt.datetime(2026, 3, 3, 10, 0))  # type: ignore[arg-type]
+    assert (err.value.code, err.value.data["field"]) == ("invalid_date", "date")
+    with pytest.raises(JxcError) as err:  # a str is still a kind that is none of the two
+        acc.open_items("payables")
+    assert err.value.code == "configuration"
+    assert shop.snapshot() == before
+
+
 def test_an_unknown_document_type_is_a_coded_error_listing_the_types(shop: Shop) -> None:
     with pytest.raises(JxcError) as err:
         shop.docs.create("purchse_order", [Line(1, "A", D(1), D(1), warehouse="W1")],

@@ -366,3 +366,122 @@ def test_post_refuses_two_lines_with_one_number_and_lines_that_are_no_stock_line
     posted = jxc.post("receipt", "OK", [twice[0], StockLine("A", "W", D(2), "in",
                                                             unit_cost=D(1), line_no=2)])
     assert [e.line_no for e in posted.entries] == [1, 2]
+
+
+#: (id, call, text the TypeError must match): arguments of the wrong type that leaked an
+#: AttributeError, IndexError or ValueError from inside, or were silently accepted
+WRONG_TYPES: list[tuple[str, Call, str]] = [
+    ("define_party_none", lambda j: j.define_party(None),  # type: ignore[arg-type]
+     "party must be a Party, got NoneType"),
+    ("define_warehouse_none", lambda j: j.define_warehouse(None),  # type: ignore[arg-type]
+     "warehouse must be a Warehouse, got NoneType"),
+    ("define_item_none", lambda j: j.define_item(None),  # type: ignore[arg-type]
+     "item must be an Item, got NoneType"),
+    ("define_item_lot_tracked_str", lambda j: j.define_item(Item(
+        "N", "new", lot_tracked="no")),  # type: ignore[arg-type]
+     "lot_tracked must be a bool"),
+    ("define_item_serial_tracked_int", lambda j: j.define_item(Item(
+        "N", "new", serial_tracked=1)),  # type: ignore[arg-type]
+     "serial_tracked must be a bool"),
+    ("reserve_tuple_lines", lambda j: j.reserve([("SO-2/1", "A", "W", D(1))]),  # type: ignore[list-item]
+     r"lines\[0\] must be a ReserveLine, got tuple"),
+    ("reserve_lines_none", lambda j: j.reserve(None),  # type: ignore[arg-type]
+     "lines must be a list of ReserveLine, got NoneType"),
+    ("reserve_partial_str", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1))],
+                                                partial="no"),  # type: ignore[arg-type]
+     "partial must be a bool, got str"),
+    ("reserve_partial_int", lambda j: j.reserve([ReserveLine("SO-2/1", "A", "W", D(1))],
+                                                partial=0),  # type: ignore[arg-type]
+     "partial must be a bool, got int"),
+    ("release_int", lambda j: j.release(5),  # type: ignore[arg-type]
+     "demand must be a str, got int"),
+    ("issue_demand_int", lambda j: j.issue("A", "W", D(1), demand=3),  # type: ignore[arg-type]
+     "demand must be a str, got int"),
+    ("issue_from_ref_list", lambda j: j.issue("A", "W", D(1),
+                                              from_ref=["RK-1/1"]),  # type: ignore[arg-type]
+     "from_ref must be a str, got list"),
+    ("post_line_demand_int", lambda j: j.post("issue", "CK-N", [StockLine(
+        "A", "W", D(1), "out", demand=3)]),  # type: ignore[arg-type]
+     r"lines\[0\]\.demand must be a str, got int"),
+    ("post_line_serials_str", lambda j: j.post("receipt", "RK-N", [StockLine(
+        "PH", "W", D(1), unit_cost=D(1), serials="S9")]),  # type: ignore[arg-type]
+     r"lines\[0\]\.serials must be a tuple of str, got str"),
+    ("post_line_item_list", lambda j: j.post("receipt", "RK-N", [StockLine(
+        ["A"], "W", D(1), unit_cost=D(1))]),  # type: ignore[arg-type]
+     "item must be a str, got list"),
+    ("receive_unit_cost_none", lambda j: j.receive("A", "W", D(1), None),  # type: ignore[arg-type]
+     "unit_cost must be a Decimal or an int, got NoneType"),
+    ("receive_serials_str", lambda j: j.receive("PH", "W", D(1), D(1),
+                                                serials="S9"),  # type: ignore[arg-type]
+     "serials must be a list of str, got str"),
+    ("receive_unit_int", lambda j: j.receive("A", "W", D(1), D(1), unit=12),  # type: ignore[arg-type]
+     "unit must be a str or None, got int"),
+    ("transfer_serials_none", lambda j: j.transfer("PH", "W", "V", D(1),
+                                                   serials=None),  # type: ignore[arg-type]
+     "serials must be a list of str, got NoneType"),
+    ("transfer_serials_str", lambda j: j.transfer("PH", "W", "V", D(1),
+                                                  serials="S1"),  # type: ignore[arg-type]
+     "serials must be a list of str, got str"),
+    ("transfer_serials_int", lambda j: j.transfer("PH", "W", "V", D(1),
+                                                  serials=5),  # type: ignore[arg-type]
+     "serials must be a list of str, got int"),
+    ("transfer_serial_not_str", lambda j: j.transfer("PH", "W", "V", D(1),
+                                                     serials=[1]),  # type: ignore[list-item]
+     r"serials\[0\] must be a str, got int"),
+    ("transfer_to_warehouse_none", lambda j: j.transfer("A", "W", None, D(1)),  # type: ignore[arg-type]
+     "to_warehouse must be a str, got NoneType"),
+    ("transfer_demand_int", lambda j: j.transfer("A", "W", "V", D(1), demand=3),  # type: ignore[arg-type]
+     "demand must be a str, got int"),
+    ("availability_none", lambda j: j.availability(None),  # type: ignore[arg-type]
+     r"lines must be a list of \(item, warehouse, wanted\), got NoneType"),
+    ("availability_str", lambda j: j.availability("AW1"),  # type: ignore[arg-type]
+     r"lines must be a list of \(item, warehouse, wanted\), got str"),
+    ("availability_pair", lambda j: j.availability([("A", "W")]),  # type: ignore[list-item]
+     r"lines\[0\] must be an \(item, warehouse, wanted\) tuple, got tuple"),
+    ("availability_str_line", lambda j: j.availability(["AWx"]),  # type: ignore[list-item]
+     r"lines\[0\] must be an \(item, warehouse, wanted\) tuple, got str"),
+    ("availability_float_wanted", lambda j: j.availability([("A", "W", 1.5)]),  # type: ignore[list-item]
+     r"lines\[0\] wanted must be a Decimal or an int, got float"),
+    ("balance_warehouse_int", lambda j: j.balance("A", 5),  # type: ignore[arg-type]
+     "warehouse must be a str, got int"),
+    ("reservations_demand_int", lambda j: j.reservations(5),  # type: ignore[arg-type]
+     "demand must be a str, got int"),
+    ("ledger_item_none", lambda j: j.ledger(None),  # type: ignore[arg-type]
+     "item must be a str, got NoneType"),
+    ("item_code_none", lambda j: j.item(None),  # type: ignore[arg-type]
+     "code must be a str, got NoneType"),
+    ("digits_of_list", lambda j: j.digits_of(["USD"]),  # type: ignore[arg-type]
+     "currency must be a str, got list"),
+    ("deliver_events_str", lambda j: j.deliver_events("10"),  # type: ignore[arg-type]
+     "limit must be an int, got str"),
+]
+
+
+@pytest.mark.parametrize(("call", "text"), [(c, t) for _, c, t in WRONG_TYPES],
+                         ids=[i for i, _, _ in WRONG_TYPES])
+def test_a_wrong_type_is_a_type_error_naming_it(jxc: Jxc, call: Call, text: str) -> None:
+    """Not an AttributeError, IndexError or ValueError from inside, not a silent success
+    (``release(5)`` released nothing and answered 0; ``reserve(partial="no")`` reserved what
+    it could; ``issue(demand=3)`` issued the stock reserved for others); nothing written. The
+    sweep over every public method is tests/services/test_wrong_types.py."""
+    before = state(jxc)
+    with pytest.raises(TypeError, match=text) as info:
+        call(jxc)
+    assert type(info.value) is TypeError
+    assert state(jxc) == before
+
+
+@pytest.mark.parametrize(("call", "code"), [
+    (lambda j: j.set_standard_cost("A", D(1),
+                                   posted_at="2026-03-01"),  # type: ignore[arg-type]
+     "invalid_date"),
+    (lambda j: j.availability([("A", "NOWH", D(1))]), "not_found"),  # was 0 available
+    (lambda j: j.deliver_events(0), "configuration"),
+], ids=["set_standard_cost_posted_at_str", "availability_unknown_warehouse",
+        "deliver_events_zero"])
+def test_a_value_that_means_nothing_is_coded(jxc: Jxc, call: Call, code: str) -> None:
+    before = state(jxc)
+    with pytest.raises(JxcError) as info:
+        call(jxc)
+    assert info.value.code == code
+    assert state(jxc) == before

@@ -151,7 +151,11 @@ class Line:
         ``serials``: a tuple (a list or anything else is a ``TypeError``: pass ``tuple(...)``)
         of ``str`` (else ``TypeError`` naming ``serials``), none blank (``invalid_document``),
         none twice (``duplicate_serial``). Whether the line may carry them, and how many, is
-        the document's rule (``Documents.create``: it knows the item)."""
+        the document's rule (``Documents.create``: it knows the item).
+
+        ``price_includes_tax`` is a ``bool`` (else ``TypeError``). ``source``: ``None`` or a
+        ``(doc_id, line_no)`` tuple of a ``str`` and an ``int`` (a bare ``"CG-1"``, a list or
+        anything else is a ``TypeError`` naming ``source``)."""
         if type(self.line_no) is not int:
             raise TypeError(f"line_no must be an int, got {type(self.line_no).__name__} "
                             f"{self.line_no!r}")
@@ -163,6 +167,10 @@ class Line:
                                      f"{self.line_no}")
         check_number(self.quantity, "quantity", MAX_MAGNITUDE)
         check_amount(self.price, "price", MAX_MAGNITUDE)
+        if type(self.price_includes_tax) is not bool:  # "no" was read as true: taxed twice
+            raise TypeError(f"price_includes_tax must be a bool, got "
+                            f"{type(self.price_includes_tax).__name__} "
+                            f"{self.price_includes_tax!r}")
         rate = check_amount(self.tax_rate, "tax_rate")
         if rate >= 1:
             raise JxcError("configuration", reason=f"tax rate {rate} must be a fraction",
@@ -174,6 +182,15 @@ class Line:
         if self.expiry is not None and type(self.expiry) is not dt.date:
             raise JxcError("invalid_date", field="expiry", expected="datetime.date",
                            kind=type(self.expiry).__name__, value=self.expiry)
+        source = self.source
+        if source is not None and (type(source) is not tuple or len(source) != 2
+                                   or not isinstance(source[0], str)
+                                   or type(source[1]) is not int):
+            # a str was read as its characters: "CG-1" named the line "G" of document "C"
+            raise TypeError(f"source must be None or a (doc_id, line_no) tuple of a str and an "
+                            f"int, got {type(source).__name__} {source!r}")
+        if source is not None:
+            check_text(source[0], "source")
         if self.counted is not None:
             counted = check_number(self.counted, "counted")
             if counted < 0:

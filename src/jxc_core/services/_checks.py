@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from jxc_core.errors import JxcError
 from jxc_core.values import check_text
 
 __all__ = ["check_attributes", "check_bool", "check_day", "check_doc_type", "check_lines",
-           "check_month", "check_period", "check_texts", "check_user"]
+           "check_list_of", "check_month", "check_period", "check_texts", "check_user"]
 
 #: the years a period may name: a month's first day and the first day of the month after it
 #: (and the days before it, for an opening balance) must be dates Python can hold
@@ -44,6 +44,21 @@ def check_bool(value: object, name: str) -> None:
     """``value`` is a ``bool`` (not ``"no"``, not ``1``), else ``TypeError`` naming it."""
     if type(value) is not bool:
         raise TypeError(f"{name} must be a bool, got {type(value).__name__} {value!r}")
+
+
+def check_list_of(values: object, kind: type, name: str) -> None:
+    """``values`` is a list or tuple (a ``Sequence``, not a str) of ``kind`` (a
+    :class:`ReserveLine`, a ``PurchaseSuggestion``), else ``TypeError`` naming ``name`` or the
+    wrong element ``name[i]`` (a tuple of a line's fields, a ``None``), instead of an
+    ``AttributeError`` from inside."""
+    what = kind.__name__
+    if isinstance(values, (str, bytes, bytearray)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a list of {what}, got {type(values).__name__} "
+                        f"{values!r}")
+    for i, value in enumerate(values):
+        if not isinstance(value, kind):
+            raise TypeError(f"{name}[{i}] must be a {what}, got {type(value).__name__} "
+                            f"{value!r}")
 
 
 def check_texts(values: object, name: str) -> tuple[str, ...]:
@@ -144,8 +159,9 @@ def check_state(state: object) -> State:
 def check_lines(lines: Iterable[object]) -> None:
     """Every line is a :class:`Line` (not a tuple or a dict of its fields), else
     ``TypeError`` naming it."""
-    if isinstance(lines, (str, bytes)):
-        raise TypeError(f"lines must be a sequence of Line, got {type(lines).__name__}")
+    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
+        raise TypeError(f"lines must be a sequence of Line, got {type(lines).__name__} "
+                        f"{lines!r}")
     for index, line in enumerate(lines):
         if not isinstance(line, Line):
             raise TypeError(f"lines[{index}] must be a Line, got {type(line).__name__} "

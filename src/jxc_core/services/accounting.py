@@ -273,6 +273,8 @@ class Accounting:
     """The books side over a :class:`Jxc` service; see the module docstring."""
 
     def __init__(self, jxc: Jxc, *, mapping: AccountMapping | None = None) -> None:
+        if not isinstance(jxc, Jxc):  # (an AttributeError at the first call otherwise)
+            raise TypeError(f"jxc must be a Jxc, got {type(jxc).__name__} {jxc!r}")
         self.jxc = jxc
         if mapping is not None and not isinstance(mapping, AccountMapping):
             raise TypeError("mapping must be an AccountMapping (AccountMapping.from_data(data) "
@@ -372,6 +374,9 @@ class Accounting:
         return [r for r in rows if r.difference] if differences_only else rows
 
     def account_balance(self, account: str, period: str | None = None) -> Decimal:
+        """The balance (debit - credit) of ``account`` (a str, else ``TypeError``) over the
+        vouchers of ``period`` (``"YYYY-MM"``, else ``invalid_period``) or of all."""
+        check_text(account, "account")
         check_period(period)
         return sum((r.balance for r in self.trial_balance(period) if r.account == account),
                    ZERO)
@@ -380,7 +385,12 @@ class Accounting:
     def open_items(self, kind: str = "receivable", party: str | None = None) -> list[OpenItem]:
         """Invoices not fully settled (receivable: sales invoices; payable: purchase ones and
         landed costs). A red-letter invoice (红字发票, a credit note) is an open item of a
-        negative amount until :meth:`settle` offsets it against the party's invoices."""
+        negative amount until :meth:`settle` offsets it against the party's invoices.
+        ``kind`` is a str (``"receivable"`` or ``"payable"``, else ``configuration``) and
+        ``party`` ``None`` or a str (else ``TypeError``)."""
+        check_text(kind, "kind")
+        if party is not None:
+            check_text(party, "party")
         with self.jxc.storage.unit_of_work() as uow:
             rows = [JournalRow.from_data(r) for r in uow.journal.all()]
         return self._open_items(rows, kind, party)[0]
@@ -460,9 +470,13 @@ class Accounting:
         credit notes, oldest first, at most their net open amount (``over_settlement``,
         ``open``: credit notes less invoices named). ``cancel_settlement`` reverses it as
         any settlement. Naming credit notes alone with ``amount`` 0 is ``invalid_quantity``
-        (nothing to offset them against)."""
+        (nothing to offset them against). ``kind``, ``party`` (and ``currency``, ``doc_id``
+        when given) are str, ``invoices`` a list of str (else ``TypeError``)."""
         check_day(date, "date")
+        check_text(kind, "kind")
         check_text(party, "party")
+        if currency is not None:
+            check_text(currency, "currency")
         if invoices is not None:
             invoices = list(check_texts(invoices, "invoices"))
         if doc_id is not None:
@@ -628,7 +642,9 @@ class Accounting:
         return result
 
     def aging(self, kind: str = "receivable", *, as_of: dt.date) -> list[AgingRow]:
-        """Open items per party by age in days: 0-30, 31-60, 61-90, over 90."""
+        """Open items per party by age in days: 0-30, 31-60, 61-90, over 90. ``kind`` is a
+        str (else ``TypeError``), ``as_of`` a ``datetime.date`` (else ``invalid_date``)."""
+        check_text(kind, "kind")
         check_day(as_of, "as_of")
         buckets: dict[str, list[Decimal]] = {}
         for item in self.open_items(kind):
@@ -1115,8 +1131,10 @@ class Accounting:
 
         By customer the cost is that of the customer's own deliveries and sales returns; for
         monthly-average items it is their month-end cost, there once their month is closed (the
-        close names the customer on those ``period_close`` rows; before it: no cost)."""
+        close names the customer on those ``period_close`` rows; before it: no cost). ``by``
+        is a str (else ``TypeError``)."""
         check_period(period)
+        check_text(by, "by")
         if by not in ("item", "customer"):
             raise JxcError("configuration", reason=f"gross profit by item or customer: {by}",
                            reason_zh=f"毛利按 item（商品）或 customer（客户）统计：{by}")
@@ -1190,6 +1208,8 @@ class Accounting:
         ``material_variance`` (材料成本差异) for a rise, the reverse for a fall — in one unit
         of work. ``date``: the revaluation's day (default: now; a past day is the start of that
         day in the clock's timezone, and must not be before later movements of the item)."""
+        if date is not None:  # a datetime.date (a datetime, a str: invalid_date)
+            check_day(date, "date")
         number = _doc_id("BZ", doc_id, idempotency_key)
         payload = (number, item, standard_cost, date)
 

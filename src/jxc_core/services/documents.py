@@ -49,6 +49,7 @@ from jxc_core.services._checks import (
     check_bool,
     check_doc_type,
     check_lines,
+    check_list_of,
     check_state,
     check_texts,
     check_user,
@@ -761,7 +762,10 @@ class Documents:
         short lines are reported all the same). ``numbering``: pattern per document type.
         ``workflows``: a loaded :class:`Workflow` per document type (a type's value or a
         :class:`DocType`); an unknown type, which would govern nothing, or a value that is not
-        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``)."""
+        a ``Workflow`` is refused (``configuration``, ``field="workflows"``, ``doc_type``).
+        ``jxc`` is a :class:`Jxc` (else ``TypeError``)."""
+        if not isinstance(jxc, Jxc):
+            raise TypeError(f"jxc must be a Jxc, got {type(jxc).__name__} {jxc!r}")
         self.jxc = jxc
         self.workflows: dict[str, Workflow] = {}
         if workflows is not None and not isinstance(workflows, Mapping):
@@ -1145,8 +1149,12 @@ class Documents:
 
     # -- actions ----------------------------------------------------------------------------
     def available_actions(self, doc: Document | str, user: User) -> list[str]:
-        """What ``user`` may do with ``doc`` now (for a UI to show)."""
+        """What ``user`` may do with ``doc`` now (for a UI to show). ``doc`` is a
+        :class:`Document` or its number, ``user`` a :class:`User` (else ``TypeError``)."""
         check_user(user)
+        if not isinstance(doc, Document | str):
+            raise TypeError(f"doc must be a Document or its doc_id (a str), got "
+                            f"{type(doc).__name__} {doc!r}")
         d = self.get(doc) if isinstance(doc, str) else doc
         wf = self.workflows.get(d.doc_type.value)
         if wf is None:  # every action of the table from its state (close: orders only)
@@ -1228,6 +1236,9 @@ class Documents:
         if isinstance(doc_ids, (str, bytes)):
             raise TypeError(f"doc_ids must be a list of document ids, got {type(doc_ids).__name__}"
                             f" {doc_ids!r} (a str is one id: pass [{doc_ids!r}])")
+        if not isinstance(doc_ids, Sequence):
+            raise TypeError(f"doc_ids must be a list of document ids, got "
+                            f"{type(doc_ids).__name__} {doc_ids!r}")
         ids = [check_text(d, f"doc_ids[{i}]") for i, d in enumerate(doc_ids)]
         if not ids:
             raise JxcError("invalid_document", doc_id="", reason="no documents to post",
@@ -1351,7 +1362,9 @@ class Documents:
         applied to ``projected + pending_orders``, so that asking again after
         :meth:`draft_purchase_orders` does not suggest the same quantity again. The orders
         not posted are read before the balances: an order posted in between is counted
-        twice (a smaller suggestion), never missed (a double order)."""
+        twice (a smaller suggestion), never missed (a double order). ``rules`` is a list or
+        tuple of :class:`ReplenishmentRule` (else ``TypeError`` naming ``rules[i]``)."""
+        check_list_of(rules, ReplenishmentRule, "rules")
         pending = self._unposted_purchases()
         out: list[PurchaseSuggestion] = []
         for rule in rules:
@@ -1430,7 +1443,14 @@ class Documents:
         A suggestion without a supplier (``supplier == ""``: its rule names none) drafts no
         order and refuses nothing: the orders of the others are drafted, and it comes back
         in the result's ``unassigned`` (:class:`DraftedOrders`, a list of the orders made),
-        for someone to choose its supplier."""
+        for someone to choose its supplier.
+
+        ``suggestions`` is a list or tuple of :class:`PurchaseSuggestion` (else ``TypeError``
+        naming ``suggestions[i]``); ``user`` (who creates the orders, as in :meth:`create`) a
+        str, ``tax_rate`` a ``Decimal`` or an int (else ``TypeError``)."""
+        check_list_of(suggestions, PurchaseSuggestion, "suggestions")
+        check_text(user, "user")
+        check_number(tax_rate, "tax_rate")
         unassigned = tuple(without_supplier(suggestions))
         groups = group_by_supplier(s for s in suggestions if s.supplier)
         if not groups:
@@ -1514,7 +1534,9 @@ class Documents:
         """The count sheet (盘点表): per line where to count (item, warehouse, location, lot)
         and what was counted; a blind one does not show the book quantity. A line of a
         serial-tracked item adds ``serials``, those counted; not blind, also
-        ``book_serials``, those on hand in the warehouse now (:meth:`Jxc.serials_in`)."""
+        ``book_serials``, those on hand in the warehouse now (:meth:`Jxc.serials_in`).
+        ``blind`` is a bool (else ``TypeError``)."""
+        check_bool(blind, "blind")
         doc = self.get(doc_id)
         book = doc.attributes.get("book", {})
         out = []
@@ -1549,6 +1571,7 @@ class Documents:
         (``serial_on_hand``, naming the serial and where it is: transfer it, do not count it
         twice). Serials for a line not entered now, or of an item that is not serial-tracked,
         are ``invalid_document``. Any refusal enters nothing."""
+        check_text(doc_id, "doc_id")
         if not isinstance(counted, Mapping):
             raise TypeError(f"counted must be a mapping of line number to quantity, got "
                             f"{type(counted).__name__} {counted!r}")

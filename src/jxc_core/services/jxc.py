@@ -58,7 +58,7 @@ from jxc_core.ports import (
     UnitOfWork,
     ValuationChange,
 )
-from jxc_core.services._checks import check_bool, check_texts
+from jxc_core.services._checks import check_bool, check_list_of, check_texts
 from jxc_core.stock.model import (
     Balance,
     Item,
@@ -666,6 +666,11 @@ def _check_stock_lines(lines: object) -> list[StockLine]:
         if not isinstance(line, StockLine):
             raise TypeError(f"lines[{n - 1}] must be a StockLine, got {type(line).__name__} "
                             f"{line!r}")
+        demand, ref = line.demand, line.from_ref
+        if ((demand is not None and type(demand) is not str)
+                or (ref is not None and type(ref) is not str)
+                or type(line.kind) is not str or type(line.serials) is not tuple):
+            _check_line_texts(n - 1, line)
         number = line.line_no or n
         if number in seen:
             raise JxcError("configuration",
@@ -674,6 +679,36 @@ def _check_stock_lines(lines: object) -> list[StockLine]:
                            reason_zh=f"行号 {number} 被过账中的两行使用：每行须有自己的行号")
         seen.add(number)
     return list(lines)
+
+
+def _check_line_texts(index: int, line: StockLine) -> None:
+    """The fields of a stock line that :meth:`Jxc._validate` does not check as texts:
+    ``demand`` and ``from_ref`` ``None`` or a str, ``kind`` a str, ``serials`` a tuple (or a
+    list) of them, not a str (``"S1"`` is not the serials ``S`` and ``1``); else
+    ``TypeError`` naming ``lines[i].<field>``."""
+    for name in ("demand", "from_ref"):
+        value = getattr(line, name)
+        if value is not None:
+            check_text(value, f"lines[{index}].{name}")
+    check_text(line.kind, f"lines[{index}].kind")
+    if not isinstance(line.serials, tuple | list):
+        raise TypeError(f"lines[{index}].serials must be a tuple of str, got "
+                        f"{type(line.serials).__name__} {line.serials!r}")
+
+
+def _check_serials_arg(serials: object) -> tuple[str, ...]:
+    """The ``serials`` argument of a posting shortcut: a list or tuple of str (a bare str,
+    ``None`` or a number is ``TypeError`` naming ``serials``)."""
+    if type(serials) is tuple and not serials:
+        return ()
+    return check_texts(serials, "serials")
+
+
+def _check_optional_texts(**values: object) -> None:
+    """Each value ``None`` or a str (else ``TypeError`` naming it, :func:`check_text`)."""
+    for name, value in values.items():
+        if value is not None:
+            check_text(value, name)
 
 
 def _check_serials(item: Item, line_no: int, serials: Sequence[str]) -> None:
@@ -1185,7 +1220,10 @@ class _Work:
         return start.replace(tzinfo=self.zone).astimezone(dt.UTC)
 
     def item(self, code: str) -> Item:
-        found = self.items.get(code)
+        try:
+            found = self.items.get(code)
+        except TypeError:  # unhashable (a list): not a code
+            found = None
         if found is None:
             check_text(code, "item")
             found = self.uow.master.get_item(code)
@@ -1195,7 +1233,10 @@ class _Work:
         return found
 
     def warehouse(self, code: str) -> Warehouse:
-        found = self.warehouses.get(code)
+        try:
+            found = self.warehouses.get(code)
+        except TypeError:  # unhashable (a list): not a code
+            found = None
         if found is None:
             check_text(code, "warehouse")
             found = self.uow.master.get_warehouse(code)
@@ -1823,7 +1864,7 @@ def _checked_item(item: Item) -> Item:
     """``item`` with its numbers checked (see :meth:`Jxc.define_item`); an ``int`` standard
     or default cost is kept as the ``Decimal`` it means."""
     if not isinstance(item, Item):
-        raise TypeError(f"item must be an Item, got {type(item).__name__}")
+        raise TypeError(f"item must be an Item, got {type(item).__name__} {item!r}")
     digits = item.quantity_digits
     if type(digits) is not int:
         raise TypeError(f"quantity_digits must be an int, got {type(digits).__name__} "
@@ -1835,6 +1876,8 @@ def _checked_item(item: Item) -> Item:
                        reason_zh=f"{item.code} 的 quantity_digits 须为 0 到 "
                                  f"{MAX_QUANTITY_DIGITS} 的整数，实际为 {digits}")
     check_bool(item.allow_negative, "allow_negative")
+    check_bool(item.lot_tracked, "lot_tracked")
+    check_bool(item.serial_tracked, "serial_tracked")
     if item.default_cost is not None:
         default = check_amount(item.default_cost, "default_cost", MAX_MAGNITUDE)
         if default is not item.default_cost:
@@ -1898,15 +1941,23 @@ class Jxc:
         ``currency_digits`` is an int of 0 to :data:`MAX_CURRENCY_DIGITS` (7) and
         ``checkpoint_every`` one of 1 or more (a bool, a float or a str is ``TypeError``; out
         of range: ``configuration``, with ``field``); ``organisation_scope`` is a bool,
-        ``digits_by_currency`` a mapping and ``clock`` has a ``now()`` (else ``TypeError``)."""
+        ``digits_by_currency`` a mapping and ``clock`` has a ``now()`` (else ``TypeError``);
+        ``storage`` has a ``unit_of_work()``, ``notifier`` (when given) a ``notify()`` and
+        ``rates`` a ``rate()`` (else ``TypeError``, rather than an ``AttributeError`` at the
+        first command that needs them)."""
         _check_setting_int(currency_digits, "currency_digits", 0, MAX_CURRENCY_DIGITS)
         _check_setting_int(checkpoint_every, "checkpoint_every", 1)
         if type(organisation_scope) is not bool:
             raise TypeError(f"organisation_scope must be a bool, got "
                             f"{type(organisation_scope).__name__} {organisation_scope!r}")
-        if clock is not None and not callable(getattr(clock, "now", None)):
-            raise TypeError(f"clock must have a now() method (a Clock), got "
-                            f"{type(clock).__name__} {clock!r}")
+        for name, value, method, port in (("storage", storage, "unit_of_work", "a Storage"),
+                                          ("clock", clock, "now", "a Clock"),
+                                          ("notifier", notifier, "notify", "a Notifier"),
+                                          ("rates", rates, "rate", "ExchangeRates")):
+            if (value is not None or name == "storage") and not callable(
+                    getattr(value, method, None)):
+                raise TypeError(f"{name} must have a {method}() method ({port}), got "
+                                f"{type(value).__name__} {value!r}")
         by_currency = _check_digits_by_currency(
             {} if digits_by_currency is None else digits_by_currency, book_currency,
             currency_digits)
@@ -1935,9 +1986,11 @@ class Jxc:
     def digits_of(self, currency: str) -> int:
         """Decimals of amounts in ``currency``: ``currency_digits`` for the book currency,
         else ``digits_by_currency``, else the ISO 4217 minor unit (babel): USD 2, JPY 0,
-        BHD 3. A code none of them knows raises ``unknown_currency``."""
+        BHD 3. A code none of them knows raises ``unknown_currency``; a ``currency`` that is
+        not a str is ``TypeError``."""
         if currency == self.book_currency:
             return self.currency_digits
+        check_text(currency, "currency")
         found = self.digits_by_currency.get(currency)
         return found if found is not None else currency_minor_unit(currency)
 
@@ -2034,11 +2087,14 @@ class Jxc:
         event (and the ones after it) pending; the next call delivers them again: at least
         once, in order. An event is delivered more than once when the marking fails, or when
         two deliveries (threads, processes) overlap: consumers drop duplicates by event id.
+        ``limit`` is an int of 1 or more (else ``TypeError``, ``configuration``).
 
         Called from inside the notifier (a command the notifier runs delivers after its
         commit), it returns 0 at once: the events of that command stay pending for the next
         delivery, and the ones being handed out are not handed out again in between.
         """
+        if type(limit) is not int or limit < 1:
+            _check_setting_int(limit, "limit", 1)
         notifier = self.notifier
         if notifier is None:
             return 0
@@ -2086,7 +2142,11 @@ class Jxc:
 
         A new ``allow_negative`` or ``default_cost`` holds for the issues after it, in every
         costing scope of the item, also those whose valuation is stored already: what was
-        issued keeps its cost, open shortages keep their estimates."""
+        issued keeps its cost, open shortages keep their estimates.
+
+        ``item`` is an :class:`Item` (else ``TypeError``); ``lot_tracked`` and
+        ``serial_tracked`` are bools (else ``TypeError``: a ``"no"`` was stored, and read as
+        true)."""
         item = _checked_item(item)
         check_text(item.code, "code")
         check_text(item.name, "name")
@@ -2122,7 +2182,10 @@ class Jxc:
             uow.commit()
 
     def define_party(self, party: Party) -> None:
-        """Create or replace a supplier or customer (往来单位)."""
+        """Create or replace a supplier or customer (往来单位). ``party`` is a
+        :class:`Party` (else ``TypeError``), its code and name texts."""
+        if not isinstance(party, Party):
+            raise TypeError(f"party must be a Party, got {type(party).__name__} {party!r}")
         check_text(party.code, "code")
         check_text(party.name, "name")
         with self.storage.unit_of_work() as uow:
@@ -2139,7 +2202,11 @@ class Jxc:
         here (``None``: each item's own); a change holds for the issues after it. Costed by
         organisation (``organisation_scope``), an item's one valuation allows negative stock
         when the item does or some warehouse is defined with ``allow_negative=True``; the stock
-        check still follows the policy of each warehouse."""
+        check still follows the policy of each warehouse. ``warehouse`` is a
+        :class:`Warehouse` (else ``TypeError``)."""
+        if not isinstance(warehouse, Warehouse):
+            raise TypeError(f"warehouse must be a Warehouse, got {type(warehouse).__name__} "
+                            f"{warehouse!r}")
         check_text(warehouse.code, "code")
         check_text(warehouse.name, "name")
         locations = check_texts(warehouse.locations, "locations")
@@ -2173,6 +2240,8 @@ class Jxc:
             uow.commit()
 
     def item(self, code: str) -> Item:
+        """The item ``code`` (a str, else ``TypeError``); an unknown one is ``not_found``."""
+        check_text(code, "code")
         with self.storage.unit_of_work() as uow:
             found = uow.master.get_item(code)
         if found is None:
@@ -2192,7 +2261,9 @@ class Jxc:
         hand is revalued at it, in every costing scope of the item, by a value-only
         ``standard_revaluation`` ledger entry per scope (value: the revaluation, + or -); the
         item's ``standard_cost`` becomes the new one. No journal: ``Accounting.revalue_standard``
-        does the same and books it. See :meth:`_revalue_standard` for the rules."""
+        does the same and books it. See :meth:`_revalue_standard` for the rules. ``posted_at``
+        is ``None`` (now) or a ``datetime.datetime`` (else ``invalid_date``), naive or aware
+        as the clock's now is (else ``timezone_mismatch``)."""
         doc = _doc_id("BZ", doc_id, idempotency_key)
         payload = (doc, item, standard_cost, posted_at)
 
@@ -2308,9 +2379,13 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Receive one line (a shortcut of :meth:`post`)."""
+        """Receive one line (a shortcut of :meth:`post`). ``unit_cost`` is a ``Decimal`` or an
+        ``int`` (``None``, a float or a str is ``TypeError``); ``serials`` a list or tuple of
+        str (a bare str is ``TypeError``: ``"S1"`` is not the serials ``S`` and ``1``)."""
+        if unit_cost is None:  # (a StockLine without one is received at 0)
+            check_number(unit_cost, "unit_cost")
         line = StockLine(item, warehouse, quantity, IN, unit_cost=unit_cost, unit=unit, lot=lot,
-                         expiry=expiry, location=location, serials=tuple(serials),
+                         expiry=expiry, location=location, serials=_check_serials_arg(serials),
                          kind="receipt")
         return self.post("receipt", _doc_id("RK", doc_id, idempotency_key), [line],
                          posted_at=posted_at, idempotency_key=idempotency_key)
@@ -2331,9 +2406,12 @@ class Jxc:
         posted_at: dt.datetime | None = None,
         idempotency_key: str | None = None,
     ) -> Posting:
-        """Issue one line (a shortcut of :meth:`post`)."""
+        """Issue one line (a shortcut of :meth:`post`). ``demand`` and ``from_ref`` are
+        ``None`` or a str, ``serials`` a list or tuple of str (else ``TypeError``)."""
+        _check_optional_texts(demand=demand, from_ref=from_ref)
         line = StockLine(item, warehouse, quantity, OUT, unit=unit, lot=lot, location=location,
-                         serials=tuple(serials), demand=demand, from_ref=from_ref, kind="issue")
+                         serials=_check_serials_arg(serials), demand=demand, from_ref=from_ref,
+                         kind="issue")
         return self.post("issue", _doc_id("CK", doc_id, idempotency_key), [line],
                          posted_at=posted_at, idempotency_key=idempotency_key)
 
@@ -2366,9 +2444,14 @@ class Jxc:
         issue naming a location does: what it lacks there is ``insufficient_stock`` naming
         it, whatever other locations hold. ``to_location`` (default ``""``: the row without a
         location) is where they land in ``to_warehouse``; a location a warehouse does not
-        list is ``not_found`` (kind ``location``), nothing written."""
-        for name, value in (("from_location", from_location), ("to_location", to_location)):
+        list is ``not_found`` (kind ``location``), nothing written. The warehouses, locations
+        and ``lot`` are str, ``demand`` ``None`` or a str, ``serials`` a list or tuple of str
+        (else ``TypeError`` naming the argument)."""
+        for name, value in (("from_warehouse", from_warehouse), ("to_warehouse", to_warehouse),
+                            ("from_location", from_location), ("to_location", to_location)):
             check_text(value, name)
+        _check_optional_texts(demand=demand)
+        serials = _check_serials_arg(serials)
         if from_warehouse == to_warehouse:
             raise JxcError("same_warehouse", warehouse=from_warehouse)
         doc = _doc_id("DB", doc_id, idempotency_key)
@@ -2458,10 +2541,13 @@ class Jxc:
         the warehouse (they stay there; serials are kept per warehouse). The value of each
         pair: the units at the scope's unit cost (specific identification: at their lot's
         cost; monthly average: at the month's unit cost so far), see
-        docs/stock-ledger.md, "Location moves".
+        docs/stock-ledger.md, "Location moves". ``demand`` is ``None`` or a str, ``serials`` a
+        list or tuple of str (else ``TypeError``).
         """
         for name, value in (("from_location", from_location), ("to_location", to_location)):
             check_text(value, name)
+        _check_optional_texts(demand=demand)
+        serials = _check_serials_arg(serials)
         if from_location == to_location:
             raise JxcError("same_location", warehouse=warehouse, location=from_location)
         doc = _doc_id("YK", doc_id, idempotency_key)
@@ -3773,8 +3859,11 @@ class Jxc:
     def _validate(
         self, w: _Work, line_no: int, line: StockLine
     ) -> tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]:
-        item = w.items.get(line.item) or w.item(line.item)
-        wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
+        try:
+            item = w.items.get(line.item) or w.item(line.item)
+            wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
+        except TypeError:  # unhashable (a list): not a code, refused naming the field
+            item, wh = w.item(line.item), w.warehouse(line.warehouse)
         if line.direction not in (IN, OUT):
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
                            reason_zh=f"方向须为 in 或 out：{line.direction}")
@@ -4101,8 +4190,13 @@ class Jxc:
         service clock's now (else ``invalid_date``, ``expiry_not_in_future``), naive or aware
         as that now is (else ``timezone_mismatch``); an aware one is kept in UTC. A refusal
         reserves nothing.
+
+        ``lines`` is a list or tuple of :class:`ReserveLine` (a tuple of its fields is
+        ``TypeError`` naming ``lines[i]``); ``partial`` a bool (else ``TypeError``).
         """
         expires = _optional_moment(expires_at, "expires_at")
+        check_bool(partial, "partial")
+        check_list_of(lines, ReserveLine, "lines")
         for line in lines:
             check_text(line.demand, "demand")
             check_text(line.lot, "lot")
@@ -4173,7 +4267,9 @@ class Jxc:
     def release(self, demand: str, *, idempotency_key: str | None = None) -> Decimal:
         """Release every reservation of ``demand`` (cancel); returns the quantity released:
         what was actively reserved for it (base units). Soft reservations that had already
-        lapsed are removed too but count for nothing: their stock was free already."""
+        lapsed are removed too but count for nothing: their stock was free already.
+        ``demand`` is a str (else ``TypeError``)."""
+        check_text(demand, "demand")
 
         def body(w: _Work) -> Decimal:
             return self._release(w, demand)
@@ -4310,7 +4406,9 @@ class Jxc:
         ``as_of``: quantity and value only, at that moment: the snapshot of the last closed
         month before it plus the ledger entries after the snapshot (see :meth:`_as_of`). A
         ``datetime.datetime`` (a date, a str, a number: ``invalid_date``, field ``as_of``).
+        ``item`` is a str, ``warehouse`` and ``lot`` ``None`` or a str (else ``TypeError``).
         """
+        _check_optional_texts(warehouse=warehouse, lot=lot)
         if as_of is not None:  # a datetime.datetime, as posted_at (else invalid_date)
             as_of = _moment(as_of, "as_of")
         with self.storage.unit_of_work() as uow:
@@ -4502,14 +4600,20 @@ class Jxc:
             return tuple(uow.serials.in_warehouse(item, warehouse))
 
     def reservations(self, demand: str | None = None) -> list[Reservation]:
-        """Active reservations (of one demand, or all)."""
+        """Active reservations (of one demand, or all: ``None`` or ``""``). ``demand`` is a
+        str or ``None`` (else ``TypeError``)."""
+        _check_optional_texts(demand=demand)
         with self.storage.unit_of_work() as uow:
             now = self.clock.now()
             rows = uow.reservations.for_demand(demand) if demand else uow.reservations.all()
             return sorted((r for r in rows if r.active(now)), key=lambda r: r.reservation_id)
 
     def ledger(self, item: str, warehouse: str | None = None) -> list[LedgerLine]:
-        """The stock ledger of ``item`` (明细账) with running quantity and value."""
+        """The stock ledger of ``item`` (明细账) with running quantity and value. ``item`` is a
+        str and ``warehouse`` ``None`` or a str (else ``TypeError``); an unknown one has no
+        entries."""
+        check_text(item, "item")
+        _check_optional_texts(warehouse=warehouse)
         with self.storage.unit_of_work() as uow:
             entries = sorted(uow.ledger.entries(item, warehouse),
                              key=lambda e: (e.posted_at, e.entry_no))
@@ -4522,12 +4626,26 @@ class Jxc:
         return out
 
     def availability(self, lines: Sequence[tuple[str, str, Decimal]]) -> list[AvailabilityLine]:
-        """Available quantity for each (item, warehouse, wanted) in one call."""
+        """Available quantity for each (item, warehouse, wanted) in one call. ``lines`` is a
+        list or tuple of such triples (tuples or lists): anything else, a triple of another
+        length, codes that are not str or a ``wanted`` that is not a ``Decimal`` or an int is
+        ``TypeError`` naming ``lines[i]``; an unknown item or warehouse is ``not_found``."""
+        if not isinstance(lines, Sequence) or isinstance(lines, str | bytes):
+            raise TypeError(f"lines must be a list of (item, warehouse, wanted), got "
+                            f"{type(lines).__name__} {lines!r}")
+        for i, line in enumerate(lines):
+            if not isinstance(line, tuple | list) or len(line) != 3:
+                raise TypeError(f"lines[{i}] must be an (item, warehouse, wanted) tuple, got "
+                                f"{type(line).__name__} {line!r}")
+            check_text(line[0], f"lines[{i}] item")
+            check_text(line[1], f"lines[{i}] warehouse")
+            check_number(line[2], f"lines[{i}] wanted", MAX_MAGNITUDE)
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
             out = []
             for item, warehouse, wanted in lines:
                 w.item(item)
+                w.warehouse(warehouse)  # an unknown one had 0 available, as if it were empty
                 out.append(AvailabilityLine(item, warehouse, wanted,
                                             self._available(w, item, warehouse)))
             return out

@@ -133,8 +133,11 @@ class Item:
                     return whole  # ("5.000" and "1E+2" are 5 and 100: DOMAIN 1)
             base = quantity
         else:
-            factor = self.units.get(unit)
+            factor = self.units.get(unit) if isinstance(unit, str) else None
             if factor is None:
+                if not isinstance(unit, str):  # (a list was "unhashable", 5 an unknown unit)
+                    raise TypeError(f"unit must be a str or None, got {type(unit).__name__} "
+                                    f"{unit!r}")
                 raise JxcError("unknown_unit", item=self.code, unit=unit)
             base = _EXACT.multiply(quantity, factor)
         quantum = Decimal(1).scaleb(-self.quantity_digits)
