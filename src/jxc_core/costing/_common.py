@@ -107,6 +107,27 @@ class ValuationBase:
     def _setup(self) -> None:
         """The method's own empty state (layers, pools, shortages): override."""
 
+    def _shortage_book(self) -> ShortageBook | None:
+        """The open shortages of a method that keeps them (``None``: none kept): override."""
+        return None
+
+    def close_shortage(self, ref: str, quantity: Decimal, value: Decimal
+                       ) -> tuple[Decimal, Decimal]:
+        """The cancellation of issue ``ref`` (``quantity`` units worth ``value``, see
+        :meth:`ShortageBook.close`) brings back up to ``quantity`` units of its own
+        open shortage: those units close it (at the estimate it holds) instead of settling
+        the oldest shortage as a receipt would, so no later receipt settles a shortage of a
+        cancelled issue. Returns (units closed, their value); the rest of the cancellation
+        is received or restored as usual. A method without shortages closes none."""
+        book = self._shortage_book()
+        if book is None:
+            return ZERO, ZERO
+        closed, released = book.close(ref, quantity, value, self._quantum)
+        if closed:
+            self._qty += closed
+            self._val += released
+        return closed, released
+
     @property
     def quantity(self) -> Decimal:
         """Quantity on hand (negative while shortages are open)."""

@@ -75,6 +75,9 @@ class MovingAverageValuation(ValuationBase):
     __slots__ = ("_changed", "_last_q", "_last_v", "_maybe", "_next", "_open", "_shortages",
                  "_untracked")
 
+    def _shortage_book(self) -> ShortageBook:
+        return self._shortages
+
     def _setup(self) -> None:
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
@@ -389,20 +392,6 @@ class MovingAverageValuation(ValuationBase):
         self._val = val - cost
         self._taken(quantity, from_ref, rows)
         return cost
-
-    def close_shortage(self, ref: str, quantity: Decimal, value: Decimal
-                       ) -> tuple[Decimal, Decimal]:
-        """The cancellation of issue ``ref`` (``quantity`` units worth ``value``, see
-        :meth:`ShortageBook.close`) brings back up to ``quantity`` units of its own
-        open shortage: those units close it (at the estimate it holds) instead of settling
-        the oldest shortage as a receipt would, so no later receipt settles a shortage of a
-        cancelled issue. Returns (units closed, their value); the rest of the cancellation
-        is received or restored as usual."""
-        closed, released = self._shortages.close(ref, quantity, value, self._quantum)
-        if closed:
-            self._qty += closed
-            self._val += released
-        return closed, released
 
     def _issue_short(self, quantity: Decimal, ref: str | None) -> Decimal:
         qty_before = self._qty

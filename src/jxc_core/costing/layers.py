@@ -62,6 +62,9 @@ class _LayerValuation(ValuationBase):
     __slots__ = ("_by_ref", "_changed", "_last_q", "_last_v", "_layers", "_next", "_pop",
                  "_shortages")
 
+    def _shortage_book(self) -> ShortageBook:
+        return self._shortages
+
     def _setup(self) -> None:
         self._layers: deque[list[Any]] = deque()
         self._pop = self._layers.popleft if self._front == 0 else self._layers.pop
@@ -360,20 +363,6 @@ class _LayerValuation(ValuationBase):
         if self._default_cost is not None:
             return _multiply(short, self._default_cost)
         return ZERO
-
-    def close_shortage(self, ref: str, quantity: Decimal, value: Decimal
-                       ) -> tuple[Decimal, Decimal]:
-        """The cancellation of issue ``ref`` (``quantity`` units worth ``value``, see
-        :meth:`ShortageBook.close`) brings back up to ``quantity`` units of its own
-        open shortage: those units close it (at the estimate it holds) instead of settling
-        the oldest shortage as a receipt would, so no later receipt settles a shortage of a
-        cancelled issue. Returns (units closed, their value); the rest of the cancellation
-        is received or restored as usual."""
-        closed, released = self._shortages.close(ref, quantity, value, self._quantum)
-        if closed:
-            self._qty += closed
-            self._val += released
-        return closed, released
 
     def _issue_short(self, quantity: Decimal, from_ref: str | None, ref: str | None) -> Decimal:
         qty_before, val_before = self._qty, self._val
