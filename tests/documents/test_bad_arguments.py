@@ -152,8 +152,12 @@ def test_other_document_arguments_of_the_wrong_type_are_type_errors(shop: Shop) 
         shop.docs.record_count(5, {1: D(0)})  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="doc_ids must be a list of document ids, got NoneType"):
         shop.docs.post_many(None, BOSS)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="lines must be a sequence of Line, got NoneType"):
+    with pytest.raises(TypeError, match="lines must be a list of Line, got NoneType"):
         shop.docs.create("purchase_order", None, party="S1")  # type: ignore[arg-type]
+    # a generator was read up by the check and the document refused as having no lines
+    with pytest.raises(TypeError, match="lines must be a list of Line, got generator"):
+        shop.docs.create("purchase_order", (x for x in [Line(1, "A", D(1), D(1))]),  # type: ignore[arg-type]
+                         party="S1")
     assert shop.snapshot() == before
     assert shop.docs.available_actions(doc.doc_id, BOSS) == ["approve", "reject", "cancel"]
 

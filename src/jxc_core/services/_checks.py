@@ -15,12 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from jxc_core.documents.lifecycle import State
-from jxc_core.documents.model import DocType, Line
+from jxc_core.documents.model import DocType
 from jxc_core.documents.workflow import User
 from jxc_core.errors import JxcError
 from jxc_core.values import check_text
 
-__all__ = ["check_attributes", "check_bool", "check_day", "check_doc_type", "check_lines",
+__all__ = ["check_attributes", "check_bool", "check_day", "check_doc_type",
            "check_list_of", "check_month", "check_period", "check_texts", "check_user"]
 
 #: the years a period may name: a month's first day and the first day of the month after it
@@ -154,18 +154,6 @@ def check_state(state: object) -> State:
     """The :class:`State` named by ``state`` (a ``State`` or its value). Not a str:
     ``TypeError``; a name that is no state: ``invalid_document`` listing them."""
     return State(_check_name(state, _STATES, "state", "State", "document state", "单据状态"))
-
-
-def check_lines(lines: Iterable[object]) -> None:
-    """Every line is a :class:`Line` (not a tuple or a dict of its fields), else
-    ``TypeError`` naming it."""
-    if isinstance(lines, (str, bytes)) or not isinstance(lines, Iterable):
-        raise TypeError(f"lines must be a sequence of Line, got {type(lines).__name__} "
-                        f"{lines!r}")
-    for index, line in enumerate(lines):
-        if not isinstance(line, Line):
-            raise TypeError(f"lines[{index}] must be a Line, got {type(line).__name__} "
-                            f"{line!r}")
 
 
 def check_day(value: object, name: str) -> None:

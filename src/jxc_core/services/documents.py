@@ -48,7 +48,6 @@ from jxc_core.services._checks import (
     check_attributes,
     check_bool,
     check_doc_type,
-    check_lines,
     check_list_of,
     check_state,
     check_texts,
@@ -930,7 +929,8 @@ class Documents:
             raise JxcError("invalid_date", field="date", expected="datetime.date",
                            kind=type(date).__name__, value=date)
         kind = check_doc_type(doc_type)
-        check_lines(lines)
+        check_list_of(lines, Line, "lines")  # a list or tuple: a generator would be read
+        # up by the check and leave the document empty
         check_text(party, "party")
         check_text(user, "user")
         if currency is not None:
