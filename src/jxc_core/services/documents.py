@@ -2813,6 +2813,22 @@ class Documents:
                                 attributes={**doc.attributes, "picked": picked_now})
         return attrs.evolve(doc, counters=counters)
 
+    def _with_change(self, values: Sequence[Decimal], change: Decimal) -> list[Decimal]:
+        """``values`` (the rows an out line left from) with ``change`` spread over them by
+        their share of the total (by row when they are all 0.00; the last row takes the
+        rest), none below 0.00."""
+        if not change:
+            return list(values)
+        total = sum(values, ZERO)
+        weights = list(values) if total else [Decimal(1)] * len(values)
+        total, left, out = sum(weights, ZERO), change, []
+        for k, (value, weight) in enumerate(zip(values, weights)):
+            share = left if k == len(values) - 1 else round_money(
+                DIVISION_CONTEXT.divide(change * weight, total), self.jxc.currency_digits)
+            left -= share
+            out.append(max(ZERO, value + share))
+        return out
+
     def _back_into(self, line: Line, rows: Sequence[Sequence[str]], value: Decimal, own: str
                    ) -> list[StockLine]:
         """The reversal of a delivery line picked from several rows: a line per row, in base
@@ -3310,17 +3326,23 @@ class Documents:
         unit = None if base else line.unit
         going_in = (q > 0) != reverse
         taken = (rows or {}).get(line.line_no)
+        # what corrections (back-dating, a charge's cancellation, a shortage's settlement)
+        # added to the cost of the out line since it was posted: it comes back at that cost
+        change = (Jxc._cost_change(w, _group_ref(doc.doc_type.value, doc.doc_id,
+                                                 line.line_no))
+                  if going_in and reverse else ZERO)
         if going_in and reverse and taken:  # back where it was taken, row by row
             group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
-            for location, lot, part, part_value in taken:
+            for (location, lot, part, _), part_value in zip(
+                    taken, self._with_change([Decimal(r[3]) for r in taken], change)):
                 stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
-                                       value=Decimal(part_value), lot=lot,  # base units
+                                       value=part_value, lot=lot,  # base units
                                        location=location, from_ref=group,
                                        kind=f"{doc.doc_type.value}_reversal",
                                        line_no=line.line_no))
         elif going_in and reverse:  # under the monthly average: takes back its issue
             stock.append(StockLine(line.item, line.warehouse, abs(q), IN,
-                                   value=doc.counter(line.line_no, "value"),
+                                   value=max(ZERO, doc.counter(line.line_no, "value") + change),
                                    unit=unit, lot=line.lot, location=line.location,
                                    from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
                                                        line.line_no),

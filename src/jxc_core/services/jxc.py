@@ -3196,8 +3196,10 @@ class Jxc:
                                    g_type, g_doc, g_line))
             # the issues customer returns take back, and those whose cancellation comes back
             # at what they cost (a supplier return: else a re-valued return and its
-            # cancellation no longer net, and a replay can no longer pass over the pair)
-            if g_type in ("delivery", "purchase_return"):
+            # cancellation no longer net, and a replay can no longer pass over the pair; an
+            # adjustment's or a count's loss: else its cancellation brings the units back
+            # at what they left with before the correction, and the books keep it)
+            if g_type in ("delivery", "purchase_return", "adjustment", "stock_count"):
                 changed[a.issue_ref or ""] = changed.get(a.issue_ref or "", ZERO) + a.amount
         for ref, amount in changed.items():  # what the delivery costs now, for its returns
             Jxc._add_issue_cost(w, ref, "amount", amount)
@@ -3217,9 +3219,10 @@ class Jxc:
     def _cost_change(w: _Work, issue_ref: str) -> Decimal:
         """What cost adjustments (shortage settlements, back-dating corrections) added to the
         cost of the delivery line ``issue_ref`` (a group ref) after it was posted: it now costs
-        its ledger value plus this. Kept for deliveries and supplier returns (doc types
-        ``delivery``, ``purchase_return``), the issues that customer returns and
-        cancellations take back: other issues read 0. For a customer return line (doc type
+        its ledger value plus this. Kept for deliveries, supplier returns, adjustments and
+        counts (doc types ``delivery``, ``purchase_return``, ``adjustment``,
+        ``stock_count``), the issues that customer returns and cancellations take back:
+        other issues read 0. For a customer return line (doc type
         ``sales_return``): what back-dating corrections added to the value it brought in
         (:meth:`_note_return_change`)."""
         found = w.uow.records.get(_ISSUE_COST, issue_ref)
