@@ -2822,7 +2822,7 @@ class Documents:
         total = sum(values, ZERO)
         weights = list(values) if total else [Decimal(1)] * len(values)
         total, left, out = sum(weights, ZERO), change, []
-        for k, (value, weight) in enumerate(zip(values, weights)):
+        for k, (value, weight) in enumerate(zip(values, weights, strict=True)):
             share = left if k == len(values) - 1 else round_money(
                 DIVISION_CONTEXT.divide(change * weight, total), self.jxc.currency_digits)
             left -= share
@@ -3334,7 +3334,7 @@ class Documents:
         if going_in and reverse and taken:  # back where it was taken, row by row
             group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
             for (location, lot, part, _), part_value in zip(
-                    taken, self._with_change([Decimal(r[3]) for r in taken], change)):
+                    taken, self._with_change([Decimal(r[3]) for r in taken], change), strict=True):
                 stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
                                        value=part_value, lot=lot,  # base units
                                        location=location, from_ref=group,
