@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -131,6 +132,20 @@ MIGRATIONS: list[str] = [
     # posted again is refused), read from an index instead of a scan of the ledger
     """
     CREATE INDEX ledger_doc ON ledger (doc_id);
+    """,
+    # the outbox without AUTOINCREMENT: its rows are never deleted, so the next ``seq`` (the
+    # largest + 1) is the one AUTOINCREMENT gave, without a write of ``sqlite_sequence`` (a
+    # page of the log) in every unit of work that records an event
+    """
+    CREATE TABLE outbox_v9 (
+        seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL, occurred_at TEXT NOT NULL, payload TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO outbox_v9 (seq, event_id, type, occurred_at, payload, delivered)
+        SELECT seq, event_id, type, occurred_at, payload, delivered FROM outbox ORDER BY seq;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v9 RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox (delivered, seq);
     """,
 ]
 
@@ -373,6 +388,13 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             return
         if not rows:
             return
+        multi = _multi_row(sql, len(rows))
+        if multi is not None:  # one statement, all or nothing by itself: no savepoint
+            try:
+                con.execute(multi, [a for r in rows for a in r])
+            except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+                raise self._fail(exc, table, keys) from exc
+            return
         try:
             con.execute("SAVEPOINT jxc_many")
         except sqlite3.DatabaseError as exc:
@@ -398,6 +420,29 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             self._x(table, sql, args)
         except sqlite3.IntegrityError as exc:
             raise _integrity(table, key, exc) from exc
+
+
+#: the most rows ``_many`` writes with one multi-row ``INSERT`` (more: ``executemany`` in a
+#: savepoint); each count is a statement of its own in the connection's statement cache
+MULTI_ROWS = 16
+_MULTI: dict[tuple[str, int], str | None] = {}
+_VALUES = re.compile(r"^(INSERT (?:OR REPLACE )?INTO \w+ \([\w, ]+\) VALUES )(\(\?(?:, \?)*\))$")
+
+
+def _multi_row(sql: str, n: int) -> str | None:
+    """``sql`` (one ``INSERT ... VALUES (?, ...)``) as one statement of ``n`` rows, or
+    ``None`` (another statement, or too many rows). One statement is atomic by itself: a
+    duplicate key or a refused row in any of them leaves none, as the savepoint around an
+    ``executemany`` does, for two statements fewer (``SAVEPOINT``, ``RELEASE``); the rows are
+    applied in their order (a key given twice to ``INSERT OR REPLACE``: the last one)."""
+    if n > MULTI_ROWS:
+        return None
+    key = (sql, n)
+    text = _MULTI.get(key, "")
+    if text == "":
+        m = _VALUES.match(sql)
+        text = _MULTI[key] = None if m is None else m[1] + ", ".join([m[2]] * n)
+    return text
 
 
 class _Ledger(_repos.Ledger["SqliteUnitOfWork"]):
