@@ -192,6 +192,37 @@ def test_a_full_disk_in_a_multi_row_insert_writes_none_of_its_rows(tmp_path: Pat
     storage.close()
 
 
+def test_the_journal_keeps_the_columns_a_posting_repeats_once(tmp_path: Path) -> None:
+    """The rows of one posting share their document, party, date, ...: the table row keeps
+    those once (``[keys, {same}, values of the others, ...]``) and reads every row back as it
+    was given: the same keys in the same order, the same values of the same types (``1`` and
+    ``True`` are equal, never the same), ``since`` from any position."""
+    storage = SqliteStorage(str(tmp_path / "journal.db"))
+    rows = [{"doc_id": "D1", "line_no": n, "role": role, "debit": debit, "flag": flag,
+             "party": "S1", "ref": ""}
+            for n, role, debit, flag in ((1, "inventory", "2.00", 1), (1, "grni", "0", True),
+                                         (2, "inventory", "3.00", 1))]
+    alone = [{"doc_id": "D2", "role": "grni", "debit": "1.00"}]
+    with storage.unit_of_work() as u:
+        u.journal.append(rows)
+        u.journal.append(alone)
+        u.commit()
+    with storage.unit_of_work() as u:
+        got = u.journal.all()
+        assert got == rows + alone
+        assert [list(r) for r in got] == [list(r) for r in rows + alone]
+        assert [[type(v) for v in r.values()] for r in got] == [
+            [type(v) for v in r.values()] for r in rows + alone]
+        assert [u.journal.since(n) for n in range(5)] == [(rows + alone)[n:] for n in range(5)]
+    text = storage._connection().execute("SELECT data FROM journal WHERE doc_id = 'D1'"
+                                         ).fetchone()[0]
+    stored = json.loads(text)
+    assert stored[1] == {"doc_id": "D1", "party": "S1", "ref": ""}
+    assert stored[2:] == [[1, "inventory", "2.00", 1], [1, "grni", "0", True],
+                          [2, "inventory", "3.00", 1]]
+    storage.close()
+
+
 def test_a_storage_reopened_after_close_never_repeats_a_stamp(tmp_path: Path) -> None:
     """After ``close()`` a new connection starts its ``data_version`` at the same value and
     CPython may give it the freed connection's id(): a stamp made of id() repeated, so a

@@ -62,6 +62,9 @@ class Dialect(NamedTuple):
     prefix: str
     undelivered: str
     unique: str
+    #: the journal's table rows in the compact form of ``_sql.journal_batches`` (a schema
+    #: version that older versions of jxc_core refuse to open)
+    compact_journal: bool = False
 
     def q(self, sql: str) -> str:
         """``sql`` written with ``?`` placeholders, in this engine's."""
@@ -565,7 +568,7 @@ class Journal(Repo[U]):
         fault = u._storage.fault
         if fault is not None:
             fault("journal")
-        batches = _sql.journal_batches(rows)
+        batches = _sql.journal_batches(rows, self.s.dialect.compact_journal)
         if batches:
             u._tx()
             last = u._q(self.s.journal_end)

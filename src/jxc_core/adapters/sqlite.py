@@ -135,7 +135,9 @@ MIGRATIONS: list[str] = [
     """,
     # the outbox without AUTOINCREMENT: its rows are never deleted, so the next ``seq`` (the
     # largest + 1) is the one AUTOINCREMENT gave, without a write of ``sqlite_sequence`` (a
-    # page of the log) in every unit of work that records an event
+    # page of the log) in every unit of work that records an event. From this version on the
+    # journal's table rows may also be in the compact form (``_sql.journal_batches``), which
+    # earlier versions cannot read: they refuse the file as one of a newer jxc_core
     """
     CREATE TABLE outbox_v9 (
         seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
@@ -162,7 +164,7 @@ _payload = _json.payload
 #: the statements of the shared repositories (``_repos``), in SQLite's text
 _SQL = _repos.Statements(_repos.Dialect(
     param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
-    undelivered="delivered = 0", unique=""))
+    undelivered="delivered = 0", unique="", compact_journal=True))
 
 #: whether a document number is in the ledger: read through the index ``ledger_doc``
 LEDGER_HAS_DOC = _SQL.ledger_has_doc
