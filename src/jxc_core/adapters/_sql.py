@@ -141,11 +141,13 @@ def journal_batches(rows: Sequence[dict[str, Any]], compact: bool = False
         if compact and end - start > 1:
             same: dict[str, Any] = {}
             varying: list[int] = []
+            n = end - start
             for i, column in enumerate(zip(*values, strict=True)):
                 first = column[0]
-                # the same value, of the same type (1 and True are equal, never the same)
-                if column.count(first) == len(column) and all(
-                        type(v) is type(first) for v in column):
+                # the same value, of the same type (1 and True are equal, never the same; a
+                # text equals texts only)
+                if column.count(first) == n and (
+                        type(first) is str or len(set(map(type, column))) == 1):
                     same[keys[i]] = first
                 else:
                     varying.append(i)
