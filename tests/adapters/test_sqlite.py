@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from jxc_core.adapters import SqliteStorage
-from jxc_core.adapters.sqlite import LEDGER_HAS_DOC, MIGRATIONS, SERIALS_IN
+from jxc_core.adapters.sqlite import LEDGER_HAS_DOC, MIGRATIONS, MULTI_ROWS, SERIALS_IN
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item
@@ -87,7 +87,7 @@ class TestSqlite(StorageContract):
                         [("P", "S2", "W"), ("P", "S1", "W"), ("P", "S3", "V"), ("Q", "S1", "W")])
         con.close()
         storage = SqliteStorage(path)
-        assert storage.schema_version == len(MIGRATIONS) == 8
+        assert storage.schema_version == len(MIGRATIONS)
         with storage.unit_of_work() as u:
             assert u.serials.in_warehouse("P", "W") == ["S1", "S2"]
             assert u.serials.in_warehouse("P", "V") == ["S3"]
@@ -112,7 +112,7 @@ class TestSqlite(StorageContract):
                     "'2026-03-02T09:00:00', 'receipt', 'receipt', 'RK-7', 1, '')")
         con.close()
         storage = SqliteStorage(path)
-        assert storage.schema_version == len(MIGRATIONS) == 8
+        assert storage.schema_version == len(MIGRATIONS)
         with storage.unit_of_work() as u:
             assert u.ledger.has_document("RK-7")
             assert not u.ledger.has_document("RK-8")
@@ -120,6 +120,107 @@ class TestSqlite(StorageContract):
             f"EXPLAIN QUERY PLAN {LEDGER_HAS_DOC}", ("RK-7",)))
         assert "INDEX ledger_doc" in plan, plan
         storage.close()
+
+
+    def test_an_outbox_of_schema_8_keeps_its_order_without_autoincrement(
+            self, tmp_path: Path) -> None:
+        """A file of schema 8 (outbox with AUTOINCREMENT) is migrated: its events stay,
+        pending ones in their order and delivered ones delivered; the events recorded after
+        it come after them; and recording an event no longer writes ``sqlite_sequence``."""
+        path = str(tmp_path / "v8.db")
+        con = sqlite3.connect(path, isolation_level=None)
+        for script in MIGRATIONS[:8]:
+            for statement in script.split(";"):
+                if statement.strip():
+                    con.execute(statement)
+        con.execute("PRAGMA user_version = 8")
+        con.executemany("INSERT INTO outbox (event_id, type, occurred_at, payload, delivered) "
+                        "VALUES (?, 'stock_changed', '2026-03-02T09:00:00', '{}', ?)",
+                        [("E1", 1), ("E2", 0), ("E3", 0)])
+        con.close()
+        storage = SqliteStorage(path)
+        assert storage.schema_version == len(MIGRATIONS)
+        import datetime as dt
+
+        from jxc_core.ports import Event
+        at = dt.datetime(2026, 3, 2, 10, 0)
+        with storage.unit_of_work() as u:
+            u.outbox.add([Event("E4", "stock_changed", at, {})])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending(10)] == ["E2", "E3", "E4"]
+        con = storage._connection()
+        assert con.execute("SELECT seq, event_id FROM outbox ORDER BY seq").fetchall() == [
+            (1, "E1"), (2, "E2"), (3, "E3"), (4, "E4")]
+        assert "AUTOINCREMENT" not in con.execute(
+            "SELECT sql FROM sqlite_master WHERE name = 'outbox'").fetchone()[0]
+        assert con.execute("SELECT count(*) FROM sqlite_sequence WHERE name LIKE 'outbox%'"
+                           ).fetchone()[0] == 0
+        storage.close()
+
+
+def test_a_full_disk_in_a_multi_row_insert_writes_none_of_its_rows(tmp_path: Path) -> None:
+    """A few rows (up to ``MULTI_ROWS``) are one multi-row INSERT, all or nothing by itself:
+    a full disk is ``storage_error`` (``full``) and none of its rows is there, whether SQLite
+    rolled back the statement (the unit of work goes on and commits the rest) or the whole
+    transaction (a later write is refused as ``rolled_back``)."""
+    import datetime as dt
+    from decimal import Decimal as D
+
+    from jxc_core.errors import JxcError
+    from jxc_core.stock.model import LedgerEntry
+
+    storage, _ = _filled(tmp_path / "full.db")
+
+    def entry(no: int, doc: str = "x" * 30000) -> LedgerEntry:
+        return LedgerEntry(no, "T", "W", "", "", D(1), D(1), dt.datetime(2026, 1, 1),
+                           "receipt", "receipt", doc, 1, "")
+
+    before = storage._connection().execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    _fill_up(storage, spare_pages=2)
+    with storage.unit_of_work() as u:
+        with pytest.raises(JxcError) as inside:
+            u.ledger.append([entry(100 + i) for i in range(MULTI_ROWS)])
+        assert inside.value.code == "storage_error" and inside.value.data["problem"] == "full"
+        try:
+            u.commit()
+        except JxcError as later:
+            assert later.data["problem"] == "rolled_back"
+    _fill_up(storage, spare_pages=10_000)
+    with storage.unit_of_work() as u:
+        assert u.ledger.count() == before
+    storage.close()
+
+
+def test_the_journal_keeps_the_columns_a_posting_repeats_once(tmp_path: Path) -> None:
+    """The rows of one posting share their document, party, date, ...: the table row keeps
+    those once (``[keys, {same}, values of the others, ...]``) and reads every row back as it
+    was given: the same keys in the same order, the same values of the same types (``1`` and
+    ``True`` are equal, never the same), ``since`` from any position."""
+    storage = SqliteStorage(str(tmp_path / "journal.db"))
+    rows = [{"doc_id": "D1", "line_no": n, "role": role, "debit": debit, "flag": flag,
+             "party": "S1", "ref": ""}
+            for n, role, debit, flag in ((1, "inventory", "2.00", 1), (1, "grni", "0", True),
+                                         (2, "inventory", "3.00", 1))]
+    alone = [{"doc_id": "D2", "role": "grni", "debit": "1.00"}]
+    with storage.unit_of_work() as u:
+        u.journal.append(rows)
+        u.journal.append(alone)
+        u.commit()
+    with storage.unit_of_work() as u:
+        got = u.journal.all()
+        assert got == rows + alone
+        assert [list(r) for r in got] == [list(r) for r in rows + alone]
+        assert [[type(v) for v in r.values()] for r in got] == [
+            [type(v) for v in r.values()] for r in rows + alone]
+        assert [u.journal.since(n) for n in range(5)] == [(rows + alone)[n:] for n in range(5)]
+    text = storage._connection().execute("SELECT data FROM journal WHERE doc_id = 'D1'"
+                                         ).fetchone()[0]
+    stored = json.loads(text)
+    assert stored[1] == {"doc_id": "D1", "party": "S1", "ref": ""}
+    assert stored[2:] == [[1, "inventory", "2.00", 1], [1, "grni", "0", True],
+                          [2, "inventory", "3.00", 1]]
+    storage.close()
 
 
 def test_a_storage_reopened_after_close_never_repeats_a_stamp(tmp_path: Path) -> None:
@@ -262,7 +363,8 @@ def test_a_full_disk_inside_a_savepoint_loses_the_unit_of_work_clearly(tmp_path:
     with pytest.raises(JxcError) as at_exit, storage.unit_of_work() as u:
         u.sequences.next("s")
         with pytest.raises(JxcError) as inside:
-            u.ledger.append([entry(100), entry(101), entry(102)])
+            # more rows than one multi-row INSERT takes: executemany in its savepoint
+            u.ledger.append([entry(100 + i) for i in range(MULTI_ROWS + 1)])
         assert inside.value.code == "storage_error" and inside.value.data["problem"] == "full"
         for write in (lambda: u.sequences.next("s"), u.commit):
             with pytest.raises(JxcError) as later:

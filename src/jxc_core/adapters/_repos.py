@@ -62,6 +62,9 @@ class Dialect(NamedTuple):
     prefix: str
     undelivered: str
     unique: str
+    #: the journal's table rows in the compact form of ``_sql.journal_batches`` (a schema
+    #: version that older versions of jxc_core refuse to open)
+    compact_journal: bool = False
 
     def q(self, sql: str) -> str:
         """``sql`` written with ``?`` placeholders, in this engine's."""
@@ -164,6 +167,13 @@ class Statements:
         #: an engine whose upsert replaces the row updates first, then inserts (plain)
         self.document_update = q("UPDATE documents SET doc_type = ?, state = ?, data = ? "
                                  "WHERE doc_id = ?")
+        #: the row of a document whose type or state changes (a replacing engine: ``INSERT OR
+        #: REPLACE`` would give it a new ``seq``); ``document_data`` writes the data alone of
+        #: one whose type and state stay (an order's counters): its ``documents_type`` index
+        #: entry is not rewritten
+        self.document_moved = q("UPDATE documents SET doc_type = ?, state = ?, data = ? "
+                                "WHERE doc_id = ? AND (doc_type <> ? OR state <> ?)")
+        self.document_data = q("UPDATE documents SET data = ? WHERE doc_id = ?")
         documents = ("doc_id", "doc_type", "state", "data")
         self.document_put = (d.insert("documents", documents) if d.replace
                              else d.upsert("documents", documents, ("doc_id",)))
@@ -522,6 +532,15 @@ class Documents(Repo[U]):
     def put(self, doc_id: str, doc_type: str, state: str, data: dict[str, Any]) -> None:
         text = _text(data)
         s = self.s
+        if s.dialect.replace:
+            # a new type or state (an action) first, then the data alone (an order's counters,
+            # same type and state: its index entry stays as it is), a new document last
+            x = self.u._x
+            if (x("documents", s.document_moved,
+                  (doc_type, state, text, doc_id, doc_type, state)).rowcount == 0
+                    and x("documents", s.document_data, (text, doc_id)).rowcount == 0):
+                x("documents", s.document_put, (doc_id, doc_type, state, text))
+            return
         self._put_in_place("documents", s.document_update, (doc_type, state, text, doc_id),
                            s.document_put, (doc_id, doc_type, state, text))
 
@@ -549,7 +568,7 @@ class Journal(Repo[U]):
         fault = u._storage.fault
         if fault is not None:
             fault("journal")
-        batches = _sql.journal_batches(rows)
+        batches = _sql.journal_batches(rows, self.s.dialect.compact_journal)
         if batches:
             u._tx()
             last = u._q(self.s.journal_end)

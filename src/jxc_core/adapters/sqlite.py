@@ -27,6 +27,7 @@ import contextlib
 import itertools
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -132,6 +133,22 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ledger_doc ON ledger (doc_id);
     """,
+    # the outbox without AUTOINCREMENT: its rows are never deleted, so the next ``seq`` (the
+    # largest + 1) is the one AUTOINCREMENT gave, without a write of ``sqlite_sequence`` (a
+    # page of the log) in every unit of work that records an event. From this version on the
+    # journal's table rows may also be in the compact form (``_sql.journal_batches``), which
+    # earlier versions cannot read: they refuse the file as one of a newer jxc_core
+    """
+    CREATE TABLE outbox_v9 (
+        seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL, occurred_at TEXT NOT NULL, payload TEXT NOT NULL,
+        delivered INTEGER NOT NULL DEFAULT 0);
+    INSERT INTO outbox_v9 (seq, event_id, type, occurred_at, payload, delivered)
+        SELECT seq, event_id, type, occurred_at, payload, delivered FROM outbox ORDER BY seq;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v9 RENAME TO outbox;
+    CREATE INDEX outbox_pending ON outbox (delivered, seq);
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -147,7 +164,7 @@ _payload = _json.payload
 #: the statements of the shared repositories (``_repos``), in SQLite's text
 _SQL = _repos.Statements(_repos.Dialect(
     param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
-    undelivered="delivered = 0", unique=""))
+    undelivered="delivered = 0", unique="", compact_journal=True))
 
 #: whether a document number is in the ledger: read through the index ``ledger_doc``
 LEDGER_HAS_DOC = _SQL.ledger_has_doc
@@ -373,6 +390,13 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             return
         if not rows:
             return
+        multi = _multi_row(sql, len(rows))
+        if multi is not None:  # one statement, all or nothing by itself: no savepoint
+            try:
+                con.execute(multi, [a for r in rows for a in r])
+            except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+                raise self._fail(exc, table, keys) from exc
+            return
         try:
             con.execute("SAVEPOINT jxc_many")
         except sqlite3.DatabaseError as exc:
@@ -398,6 +422,29 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             self._x(table, sql, args)
         except sqlite3.IntegrityError as exc:
             raise _integrity(table, key, exc) from exc
+
+
+#: the most rows ``_many`` writes with one multi-row ``INSERT`` (more: ``executemany`` in a
+#: savepoint); each count is a statement of its own in the connection's statement cache
+MULTI_ROWS = 16
+_MULTI: dict[tuple[str, int], str | None] = {}
+_VALUES = re.compile(r"^(INSERT (?:OR REPLACE )?INTO \w+ \([\w, ]+\) VALUES )(\(\?(?:, \?)*\))$")
+
+
+def _multi_row(sql: str, n: int) -> str | None:
+    """``sql`` (one ``INSERT ... VALUES (?, ...)``) as one statement of ``n`` rows, or
+    ``None`` (another statement, or too many rows). One statement is atomic by itself: a
+    duplicate key or a refused row in any of them leaves none, as the savepoint around an
+    ``executemany`` does, for two statements fewer (``SAVEPOINT``, ``RELEASE``); the rows are
+    applied in their order (a key given twice to ``INSERT OR REPLACE``: the last one)."""
+    if n > MULTI_ROWS:
+        return None
+    key = (sql, n)
+    text = _MULTI.get(key, "")
+    if text == "":
+        m = _VALUES.match(sql)
+        text = _MULTI[key] = None if m is None else m[1] + ", ".join([m[2]] * n)
+    return text
 
 
 class _Ledger(_repos.Ledger["SqliteUnitOfWork"]):
