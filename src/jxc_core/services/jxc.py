@@ -3263,7 +3263,10 @@ class Jxc:
         """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
         ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
         transfer's ``transfer_in`` in its target), with the ``cost_backdating`` corrections of
-        its value since (a customer return re-valued with its delivery); ``rows``: the other
+        its value since (a customer return re-valued with its delivery) and the receipt costs
+        of the ref there (``landed_cost`` entries: a transfer's carried change of cost, a
+        charge that followed the units; the whole amount, not only the share kept then, so
+        that a transfer's cancellation takes back what the transfer carries); ``rows``: the other
         receipts' rows its units went into (a customer return, :data:`_RESTORED_ROWS`),
         number -> units. ``None`` when none is found (a receipt posted otherwise: taken back
         at the average). Cached per posting in ``found`` (the rows lessened as parts take
@@ -3289,6 +3292,13 @@ class Jxc:
                 elif (e.doc_id == doc_id and e.line_no == n and e.kind == "cost_backdating"
                         and e.doc_type == "sales_return" and e.warehouse == warehouse):
                     value += e.value  # a customer return re-valued by a back-dated movement
+                elif (e.kind == "landed_cost" and e.from_ref == ref
+                        and e.warehouse == warehouse):
+                    # a receipt cost of these units (a transfer's, carried from its source):
+                    # all of it, as split over the units received (the entry keeps the
+                    # on-hand share only)
+                    cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                    value += e.value if cost is None else Decimal(cost["amount"])
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
