@@ -2605,7 +2605,7 @@ class Documents:
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
-                    received, receipt=(rc.doc_id, n))
+                    received, receipt=(rc.doc_id, n), received_at=self._posted_at(rc, w.zone))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
                 self._book_cost_entries(w, book, written[1:])
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate,
@@ -3553,7 +3553,8 @@ class Documents:
             kept, issued, variance, written = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
-                when, self._base(w, line), receipt=(rc.doc_id, line.line_no))
+                when, self._base(w, line), receipt=(rc.doc_id, line.line_no),
+                received_at=self._posted_at(rc, w.zone))
             self._book_cost_entries(w, book, written[1:])
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)

@@ -32,7 +32,6 @@ import attrs
 from jxc_core._fast import fast_init
 from jxc_core.costing import (
     CostAdjustment,
-    allocate,
     FifoValuation,
     LayerSlice,
     LifoValuation,
@@ -40,6 +39,7 @@ from jxc_core.costing import (
     MovingAverageValuation,
     SpecificLotValuation,
     StandardCostValuation,
+    allocate,
     valuation_from_state,
 )
 from jxc_core.costing._common import (
@@ -3014,6 +3014,7 @@ class Jxc:
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
+        received_at: dt.datetime | None = None,
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -3023,7 +3024,8 @@ class Jxc:
         before later movements of the scope (a late invoice), the later issues that took the
         receipt's raised units cost more: ``cost_backdating`` entries, as for any back-dated
         movement (a date before the receipt itself is refused: ``receipt`` is the (document,
-        line) whose ledger entries received the units; under specific identification
+        line) whose ledger entries received the units, posted at ``received_at`` when known;
+        under specific identification
         ``receipt_ref`` is only the lot, which later receipts of other documents may receive
         too without the cost being dated before its own receipt).
         Returns (kept in stock, issued share, variance, the entries written: the
@@ -3047,13 +3049,14 @@ class Jxc:
                            reason=f"a receipt cost cannot be dated before its receipt "
                                   f"{receipt_ref}",
                            reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
-        here, received_here, sent = amount, received_quantity, []
+        here, received_here = amount, received_quantity
+        sent: list[_Sent] = []
         if (doc_type in _CHARGE_TYPES and received_quantity is not None
                 and not self.organisation_scope
                 and item.costing_method in ("fifo", "lifo", "moving_average")):
             here, received_here, sent = self._charge_sent(
                 w, item, warehouse, v, receipt_ref, amount, received_quantity, doc_id,
-                line_no, when, receipt)
+                line_no, when, receipt, received_at)
         kept = v.add_landed_cost(receipt_ref, here, received_quantity=received_here)
         taken = v.take_adjustments()
         # the shares sent on with transferred units count as issued here: the entries that
@@ -3089,7 +3092,7 @@ class Jxc:
     def _charge_sent(
         self, w: _Work, item: Item, warehouse: str, live: Valuation, ref: str,
         amount: Decimal, received: Decimal, doc_id: str, line_no: int, when: dt.datetime,
-        receipt: tuple[str, int],
+        receipt: tuple[str, int], received_at: dt.datetime | None = None,
     ) -> tuple[Decimal, Decimal, list[_Sent]]:
         """A charge (landed cost, invoice price difference) on receipt ``ref`` at ``when``:
         the share of the receipt's units that transfers took to other warehouses before it
@@ -3126,9 +3129,16 @@ class Jxc:
             if here + sum((x[3] for x in sent), ZERO) != amount:
                 return none  # not the charge's amount: split here as it stands
             return here, Decimal(found["received"]), sent
-        window = w.uow.ledger.after(item.code, scope[1])
+        # the scope's entries from the receipt on (followers post no earlier than their
+        # sources: a second before the document's posting moment is before its entries)
+        since = None if received_at is None else received_at - dt.timedelta(seconds=1)
+        window = w.uow.ledger.after(item.code, scope[1], since)
         start = next((k for k, e in enumerate(window)
                       if e.quantity > 0 and (e.doc_id, e.line_no) == receipt), None)
+        if start is None and since is not None:
+            window = w.uow.ledger.after(item.code, scope[1])
+            start = next((k for k, e in enumerate(window)
+                          if e.quantity > 0 and (e.doc_id, e.line_no) == receipt), None)
         if start is None or not any(e.kind == "transfer_out" and e.posted_at <= when
                                     for e in window[start:]):
             return none
@@ -3140,7 +3150,10 @@ class Jxc:
             v = self._new_valuation(item, (True, cost))
         else:
             window = w.uow.ledger.after(item.code, scope[1], cp[0], cp[1])
-            v = valuation_from_state(cp[2])
+            restored = valuation_from_state(cp[2])
+            if isinstance(restored, MonthlyAverageValuation):  # (not costed here)
+                return none
+            v = restored
             _align(v, True, cost)
         window = [e for e in window if e.posted_at <= when]
         replay = _Replay(window, when)
