@@ -177,3 +177,52 @@ def test_the_share_sent_on_is_dated_at_the_charge_not_in_a_closed_month() -> Non
     assert (j.balance("A", "W2").value, j.balance("A", "W1").value) == (D("40.00"), D("60.00"))
     assert shop.net("cogs") == 0
     shop.check_books()
+
+
+#: method -> (W1, W2, COGS) after the charge, after a back-dated delivery, after the
+#: cancellation (as without the charge: the same figures with nothing charged)
+BACKDATED = {
+    "fifo": (("190.00", "45.00", "15.00"), ("145.00", "45.00", "60.00"),
+             ("130.00", "30.00", "40.00")),
+    "moving_average": (("176.67", "55.00", "18.33"), ("121.67", "55.00", "73.33"),
+                       ("106.67", "40.00", "53.33")),
+    "lifo": (("170.00", "60.00", "20.00"), ("120.00", "45.00", "85.00"),
+             ("80.00", "45.00", "75.00")),
+}
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_back_dated_delivery_then_the_cancellation_mirrors_the_charge(
+        shop: Shop, method: str) -> None:
+    """10 @ 10.00 ("R") and 5 @ 20.00 into W1, 4 transferred to W2 and 1 of them delivered
+    there, then a landed cost of 50.00 on R: the share of R's units in W2 goes there. A
+    delivery of 3 from W1 dated before the transfer splits W1's part again (the share sent on
+    stays as applied); the cancellation then takes back exactly what the charge put where,
+    leaving every warehouse and role as without it."""
+    _setup(shop)
+    item = METHODS[method]
+    day = dt.date(2026, 2, 20)
+    rk = shop.run("purchase_receipt", [Line(1, item, D(10), D("10"), warehouse="W1")],
+                  "S1", date=day).doc_id
+    shop.run("purchase_receipt", [Line(1, item, D(5), D("20"), warehouse="W1")], "S1",
+             date=day)
+    later = day + dt.timedelta(days=2)
+    shop.run("transfer", [Line(1, item, D(4), D(0), warehouse="W1", to_warehouse="W2")],
+             date=later)
+    shop.run("delivery", [Line(1, item, D(1), D("30"), warehouse="W2")], "C1", date=later)
+    lc = _charge(shop, "landed_cost", item, rk)
+
+    def figures() -> tuple[str, str, str]:
+        return (str(shop.jxc.balance(item, "W1").value), str(shop.jxc.balance(item, "W2").value),
+                str(shop.net("cogs")))
+
+    after, backdated, cancelled = BACKDATED[method]
+    assert figures() == after
+    shop.run("delivery", [Line(1, item, D(3), D("30"), warehouse="W1")], "C1",
+             date=day + dt.timedelta(days=1))
+    assert figures() == backdated
+    _check_books(shop)
+    shop.docs.cancel(lc, BOSS)
+    assert figures() == cancelled
+    assert shop.net("payable") == 0
+    _check_books(shop)
