@@ -219,16 +219,14 @@ def test_a_late_invoice_reaches_units_back_from_a_cancelled_transfer(method: str
     shop.check_books()
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, a transfer re-valued by "
-                   "a charge's cancellation): under moving average its cancellation moves "
-                   "another value than the transfer carries")
 def test_a_transfer_re_valued_by_a_charge_cancellation_is_cancelled_at_what_it_carries(
         ) -> None:
     """Moving average: 2 @ 1.00 received, a landed cost of 10.00, 1 unit transferred to W2
     (at 6.00), the landed cost cancelled (the transfer re-valued to 1.00, the 5.00 taken out
     of W2 where the unit went), a second unit transferred (1.00), then the first transfer
-    cancelled. Without the charge both warehouses end at 1 @ 1.00; with it W1 ends at
-    2.00 and W2 at 0.00 (the total is right). Recorded, not fixed: fails until it is."""
+    cancelled. Both warehouses end at 1 @ 1.00, as without the charge (the cancellation took
+    the unit back at the 6.00 it arrived at, not at the 1.00 the transfer carries since: W1
+    ended at 2.00 and W2 at 0.00)."""
     j = Jxc(MemoryStorage(), clock=TickingClock())
     setup_master(j)
     shop = Shop(j, Documents(j))

@@ -186,6 +186,11 @@ class MovingAverageValuation(ValuationBase):
                 bound = low
         return bound if bound < received else received
 
+    def receipt_on_hand(self, ref: str, received: Decimal) -> Decimal:
+        """The units of receipt ``ref`` (of ``received`` units) still on hand, as a landed
+        cost counts them (its rows, oldest leaving first)."""
+        return self._on_hand_of(ref, received)
+
     @property
     def unit_cost(self) -> Decimal | None:
         """Current average (unrounded, 60 digits), or None when nothing is on hand."""

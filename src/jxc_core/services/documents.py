@@ -2112,8 +2112,9 @@ class Documents:
                            ) -> None:
         """Costs booked after the fact by this posting (a receipt settling an earlier shortage,
         a back-dated movement re-valuing later issues) reach cost of goods sold; the part of
-        a re-valued transfer still on hand where it arrived (a ``landed_cost`` entry of a
-        transfer) comes back from it into that warehouse's stock. A back-dating correction
+        a re-valued transfer still on hand where it arrived, or of a charge sent on to where
+        transferred units are (a ``landed_cost`` entry after the posting's own), comes back
+        from it into that warehouse's stock. A back-dating correction
         of an issue that booked its cost elsewhere goes where that issue booked it
         (:meth:`_correction_role`): else the issue and its cancellation no longer net to
         zero by role.
@@ -2125,8 +2126,7 @@ class Documents:
         Rows of another date than the posting's make a voucher of their own
         (``Accounting.generate_vouchers`` groups a posting's rows by date)."""
         for e in entries:
-            if e.value and (e.kind in ("cost_settlement", "cost_backdating") or (
-                    e.kind == "landed_cost" and e.doc_type == "transfer")):
+            if e.value and e.kind in ("cost_settlement", "cost_backdating", "landed_cost"):
                 moment = w.day_of(e.posted_at)  # the day of the clock's timezone
                 day: dt.date | None = None if moment == book.day else moment
                 book.add(None, self._correction_role(w, e), -e.value, debit=True,
@@ -2605,7 +2605,7 @@ class Documents:
                     w, src_line.item, src_line.warehouse,
                     self._receipt_ref(w, rc.doc_id, src_line), sign * diff,
                     doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no, when,
-                    received, receipt=(rc.doc_id, n))
+                    received, receipt=(rc.doc_id, n), received_at=self._posted_at(rc, w.zone))
                 kept, issued, variance = sign * kept, sign * issued, sign * variance
                 self._book_cost_entries(w, book, written[1:])
             book.add(line, "grni", grni, debit=True, warehouse=src_line.warehouse, rate=rc_rate,
@@ -3575,7 +3575,8 @@ class Documents:
             kept, issued, variance, written = self.jxc._apply_receipt_cost(
                 w, line.item, line.warehouse, self._receipt_ref(w, rc.doc_id, line),
                 sign * share, doc.doc_type.value, self._doc_ref(doc, reverse), line.line_no,
-                when, self._base(w, line), receipt=(rc.doc_id, line.line_no))
+                when, self._base(w, line), receipt=(rc.doc_id, line.line_no),
+                received_at=self._posted_at(rc, w.zone))
             self._book_cost_entries(w, book, written[1:])
             book.add(line, "inventory", sign * kept, debit=True)
             book.add(line, "cogs", sign * issued, debit=True)

@@ -39,6 +39,7 @@ from jxc_core.costing import (
     MovingAverageValuation,
     SpecificLotValuation,
     StandardCostValuation,
+    allocate,
     valuation_from_state,
 )
 from jxc_core.costing._common import (
@@ -284,6 +285,28 @@ Valuation = (
     | SpecificLotValuation
     | MonthlyScope
 )
+
+
+#: the documents whose receipt costs are charges (a landed cost, a purchase invoice's price
+#: difference): their share of transferred units goes on where the units are
+_CHARGE_TYPES = ("landed_cost", "purchase_invoice")
+
+#: a charge's share sent on with transferred units: (warehouse, receipt ref there, units
+#: received there, amount, document and line of that receipt)
+_Sent = tuple[str, str, Decimal, Decimal, str, int]
+
+
+def _units_of(v: Valuation, ref: str, received: Decimal) -> Decimal:
+    """The units of receipt ``ref`` still on hand in valuation ``v`` (FIFO/LIFO layers,
+    moving-average rows)."""
+    if isinstance(v, MovingAverageValuation):
+        return v.receipt_on_hand(ref, received)
+    if isinstance(v, FifoValuation | LifoValuation):
+        try:
+            return v.receipt_remaining(ref)[0]
+        except JxcError:
+            return ZERO
+    return ZERO
 
 
 def _align(v: Valuation, allow: bool, default_cost: Decimal | None) -> None:
@@ -2991,6 +3014,7 @@ class Jxc:
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
+        received_at: dt.datetime | None = None,
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -3000,7 +3024,8 @@ class Jxc:
         before later movements of the scope (a late invoice), the later issues that took the
         receipt's raised units cost more: ``cost_backdating`` entries, as for any back-dated
         movement (a date before the receipt itself is refused: ``receipt`` is the (document,
-        line) whose ledger entries received the units; under specific identification
+        line) whose ledger entries received the units, posted at ``received_at`` when known;
+        under specific identification
         ``receipt_ref`` is only the lot, which later receipts of other documents may receive
         too without the cost being dated before its own receipt).
         Returns (kept in stock, issued share, variance, the entries written: the
@@ -3024,18 +3049,30 @@ class Jxc:
                            reason=f"a receipt cost cannot be dated before its receipt "
                                   f"{receipt_ref}",
                            reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
-        kept = v.add_landed_cost(receipt_ref, amount, received_quantity=received_quantity)
+        here, received_here = amount, received_quantity
+        sent: list[_Sent] = []
+        if (doc_type in _CHARGE_TYPES and received_quantity is not None
+                and not self.organisation_scope
+                and item.costing_method in ("fifo", "lifo", "moving_average")):
+            here, received_here, sent = self._charge_sent(
+                w, item, warehouse, v, receipt_ref, amount, received_quantity, doc_id,
+                line_no, when, receipt, received_at)
+        kept = v.add_landed_cost(receipt_ref, here, received_quantity=received_here)
         taken = v.take_adjustments()
-        issued = sum((a.amount for a in taken if a.reason == "landed_cost"), ZERO)
+        # the shares sent on with transferred units count as issued here: the entries that
+        # raise the stock where those units are now take them back from cost of goods sold
+        issued = sum((a.amount for a in taken if a.reason == "landed_cost"), amount - here)
         variance = sum((a.amount for a in taken if a.reason == "price_variance"), ZERO)
         no = w.uow.sequences.next("ledger")
         entries = [LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
                                "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
         # what a back-dated movement needs to split the amount again (the entry keeps the
-        # on-hand share only)
+        # on-hand share only; the amount and units of this scope, without those sent on)
         w.uow.records.put(_RECEIPT_COST, str(no), {
-            "amount": str(amount),
-            "received": None if received_quantity is None else str(received_quantity)})
+            "amount": str(here),
+            "received": None if received_here is None else str(received_here),
+            **({"sent": [[wh, ref, str(q), str(part), rd, rl]
+                         for wh, ref, q, part, rd, rl in sent]} if sent else {})})
         later: list[CostAdjustment] = []
         if replay is not None:  # dated before later movements: they carry the cost from here
             later = self._finish_replay(w, scope, replay, set(), when)
@@ -3044,9 +3081,128 @@ class Jxc:
         w.uow.ledger.append(entries)
         if replay is not None:
             entries += self._follow_transfers(w, scope, later, replay.window)
+        for wh, ref, q, part, rd, rl in sent:  # where the transferred units are now
+            entries += self._apply_receipt_cost(
+                w, item_code, wh, ref, part, doc_type, doc_id, line_no, when, q,
+                receipt=(rd, rl))[3]
         for a in (*taken, *later):
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
         return kept, issued, variance, entries
+
+    def _charge_sent(
+        self, w: _Work, item: Item, warehouse: str, live: Valuation, ref: str,
+        amount: Decimal, received: Decimal, doc_id: str, line_no: int, when: dt.datetime,
+        receipt: tuple[str, int], received_at: dt.datetime | None = None,
+    ) -> tuple[Decimal, Decimal, list[_Sent]]:
+        """A charge (landed cost, invoice price difference) on receipt ``ref`` at ``when``:
+        the share of the receipt's units that transfers took to other warehouses before it
+        goes where those units went (DOMAIN 2: the share of units still on hand raises their
+        value). Returns (the amount split here, the units it is split over here, the shares
+        sent on: (warehouse, receipt ref there, units received there, amount, document and
+        line of that receipt)). Each share is applied there as a receipt cost of the
+        transfer, dated at the charge (never at the transfer's arrival: a charge writes
+        nothing into days before its own, nor into a closed period), and splits again between
+        the units on hand there and those issued since, a further transfer carrying its part
+        on in turn.
+
+        Which transfers took the receipt's units is found by replaying the scope from before
+        the receipt up to the charge on a copy of its valuation (units leave as the costing
+        method takes them: FIFO, LIFO, the rows of moving average); a transfer cancelled
+        before the charge brought its units back. A cancellation (``doc_id`` ending ``-R``)
+        sends exactly what its charge sent (kept with the charge's receipt cost record), so
+        that it mirrors the charge wherever the units moved since."""
+        none: tuple[Decimal, Decimal, list[_Sent]] = (amount, received, [])
+        scope = w.scope(item, warehouse)
+        if doc_id.endswith("-R"):
+            base = doc_id[:-2]
+            charge = next((e for e in w.uow.ledger.after(
+                item.code, scope[1], when - dt.timedelta(microseconds=1), 1 << 62)
+                if e.posted_at == when and e.kind == "landed_cost" and e.doc_id == base
+                and e.line_no == line_no and e.from_ref == ref), None)
+            found = (None if charge is None
+                     else w.uow.records.get(_RECEIPT_COST, str(charge.entry_no)))
+            if not found or not found.get("sent"):
+                return none
+            sent = [(wh, r, Decimal(q), -Decimal(part), rd, int(rl))
+                    for wh, r, q, part, rd, rl in found["sent"]]
+            here = -Decimal(found["amount"])
+            if here + sum((x[3] for x in sent), ZERO) != amount:
+                return none  # not the charge's amount: split here as it stands
+            return here, Decimal(found["received"]), sent
+        # the scope's entries from the receipt on (followers post no earlier than their
+        # sources: a second before the document's posting moment is before its entries)
+        since = None if received_at is None else received_at - dt.timedelta(seconds=1)
+        window = w.uow.ledger.after(item.code, scope[1], since)
+        start = next((k for k, e in enumerate(window)
+                      if e.quantity > 0 and (e.doc_id, e.line_no) == receipt), None)
+        if start is None and since is not None:
+            window = w.uow.ledger.after(item.code, scope[1])
+            start = next((k for k, e in enumerate(window)
+                          if e.quantity > 0 and (e.doc_id, e.line_no) == receipt), None)
+        if start is None or not any(e.kind == "transfer_out" and e.posted_at <= when
+                                    for e in window[start:]):
+            return none
+        received_at = window[start].posted_at
+        cp = w.uow.checkpoints.latest(scope, received_at - dt.timedelta(microseconds=1))
+        cost = w.policy(item, scope)[1]
+        v: Valuation
+        if cp is None:
+            v = self._new_valuation(item, (True, cost))
+        else:
+            window = w.uow.ledger.after(item.code, scope[1], cp[0], cp[1])
+            restored = valuation_from_state(cp[2])
+            if isinstance(restored, MonthlyAverageValuation):  # (not costed here)
+                return none
+            v = restored
+            _align(v, True, cost)
+        window = [e for e in window if e.posted_at <= when]
+        replay = _Replay(window, when)
+        self._window_records(w, replay, window, item.costing_method == "moving_average")
+        took: dict[str, tuple[LedgerEntry, Decimal]] = {}
+        for e in window:
+            moved = e.kind == "transfer_out" or (e.kind == "transfer_in"
+                                                 and e.doc_id.endswith("-R"))
+            before = _units_of(v, ref, received) if moved else ZERO
+            self._replay_entries(v, [e], replay, item)
+            v.take_adjustments()
+            if not moved:
+                continue
+            change = before - _units_of(v, ref, received)
+            if e.kind == "transfer_out":
+                g = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                out, q = took.get(g, (e, ZERO))
+                took[g] = (out, q + change)
+            else:  # a transfer out cancelled: its units back here
+                g = _group_ref(e.doc_type, e.doc_id[:-2], e.line_no)
+                if g in took:
+                    out, q = took[g]
+                    took[g] = (out, q + change)
+        apps: list[tuple[str, str, Decimal, Decimal, str, int]] = []
+        for out, q in took.values():
+            if q <= 0:
+                continue
+            arrival = self._arrival(w, out)
+            if arrival is None:
+                continue
+            wh, there, _, got, back = arrival
+            if not back:
+                apps.append((wh, there, got, q, out.doc_id, out.line_no))
+            elif item.costing_method == "moving_average":  # back into the rows they left
+                into = self._rows_into(w, out, wh, out.posted_at)
+                total = sum(into.values(), ZERO)
+                for r, n in into.items():
+                    rd, _, rl = r.rpartition("/")
+                    apps.append((wh, r, n, q * n / total, rd, int(rl)))
+        units_sent = sum((x[3] for x in apps), ZERO)
+        if not apps or received - units_sent < _units_of(live, ref, received):
+            return none
+        parts = allocate(amount, [*(x[3] for x in apps), received - units_sent],
+                         self.currency_digits)
+        sent = [(wh, r, got, part, rd, rl)
+                for (wh, r, got, _, rd, rl), part in zip(apps, parts, strict=False) if part]
+        # every unit sent on: nothing is split here (over the units received, as a valid
+        # split of 0.00)
+        return parts[-1], received - units_sent or received, sent
 
     def _carry_settlement(self, w: _Work, item_code: str, a: CostAdjustment
                           ) -> list[LedgerEntry]:
@@ -3108,6 +3264,26 @@ class Jxc:
         the units that came back into its rows, dated when they came back. Carried to the
         transfer's own ref, there is no such receipt there: nothing stayed in stock, and the
         source's stock was left off by the amount. Returns the entries written."""
+        into = self._rows_into(w, out, warehouse, at)
+        total = sum(into.values(), ZERO)
+        written: list[LedgerEntry] = []
+        left = amount
+        for k, (ref, q) in enumerate(into.items()):
+            part = left if k == len(into) - 1 else slice_value(
+                q, total, amount, money_quantum(self.currency_digits))
+            left -= part
+            if part:
+                written += self._apply_receipt_cost(
+                    w, out.item, warehouse, ref, part, out.doc_type, out.doc_id, out.line_no,
+                    at, q, receipt=(out.doc_id, out.line_no))[3]
+        return written
+
+    @staticmethod
+    def _rows_into(w: _Work, out: LedgerEntry, warehouse: str, at: dt.datetime
+                   ) -> dict[str, Decimal]:
+        """The receipts (refs) whose rows the units of moving-average transfer-out entry
+        ``out`` went back into where they arrived at ``at`` (a cancelled transfer's,
+        :data:`_RESTORED_ROWS`), with the units each got."""
         arrived = [e for e in w.uow.ledger.after(
             out.item, warehouse, at - dt.timedelta(microseconds=1), 1 << 62)
             if e.posted_at == at and e.kind == "transfer_in"
@@ -3123,18 +3299,7 @@ class Jxc:
             if rest > 0:  # beyond the rows: a row of the cancellation's own ref
                 key = f"{e.doc_id}/{e.line_no}"
                 into[key] = into.get(key, ZERO) + rest
-        total = sum(into.values(), ZERO)
-        written: list[LedgerEntry] = []
-        left = amount
-        for k, (ref, q) in enumerate(into.items()):
-            part = left if k == len(into) - 1 else slice_value(
-                q, total, amount, money_quantum(self.currency_digits))
-            left -= part
-            if part:
-                written += self._apply_receipt_cost(
-                    w, out.item, warehouse, ref, part, out.doc_type, out.doc_id, out.line_no,
-                    at, q, receipt=(out.doc_id, out.line_no))[3]
-        return written
+        return into
 
     @staticmethod
     def _arrival(w: _Work, out: LedgerEntry
@@ -3266,7 +3431,10 @@ class Jxc:
         """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
         ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
         transfer's ``transfer_in`` in its target), with the ``cost_backdating`` corrections of
-        its value since (a customer return re-valued with its delivery); ``rows``: the other
+        its value since (a customer return re-valued with its delivery) and the receipt costs
+        of the ref there (``landed_cost`` entries: a transfer's carried change of cost, a
+        charge that followed the units; the whole amount, not only the share kept then, so
+        that a transfer's cancellation takes back what the transfer carries); ``rows``: the other
         receipts' rows its units went into (a customer return, :data:`_RESTORED_ROWS`),
         number -> units. ``None`` when none is found (a receipt posted otherwise: taken back
         at the average). Cached per posting in ``found`` (the rows lessened as parts take
@@ -3292,6 +3460,13 @@ class Jxc:
                 elif (e.doc_id == doc_id and e.line_no == n and e.kind == "cost_backdating"
                         and e.doc_type == "sales_return" and e.warehouse == warehouse):
                     value += e.value  # a customer return re-valued by a back-dated movement
+                elif (e.kind == "landed_cost" and e.from_ref == ref
+                        and e.warehouse == warehouse):
+                    # a receipt cost of these units (a transfer's, carried from its source):
+                    # all of it, as split over the units received (the entry keeps the
+                    # on-hand share only)
+                    cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                    value += e.value if cost is None else Decimal(cost["amount"])
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
