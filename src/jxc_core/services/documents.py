@@ -2146,11 +2146,13 @@ class Documents:
         ``cogs``. Without this a receipt of a lot cancelled before a later receipt of the
         same lot re-valued that one's cancellation to cost of goods sold while its price
         difference stayed as booked: the two roles were left off by the same amount."""
-        if e.kind != "cost_backdating":
+        if e.kind not in ("cost_backdating", "cost_settlement"):
             return "cogs"
         method = w.item(e.item).costing_method
         if e.doc_type in (DocType.PURCHASE_RECEIPT.value, DocType.PURCHASE_RETURN.value):
             return "material_variance" if method == "standard" else "price_difference"
+        if e.kind == "cost_settlement":
+            return "cogs"
         if method in ("standard", "moving_average"):
             return "cogs"
         if e.doc_type == DocType.STOCK_COUNT.value:
