@@ -2136,7 +2136,9 @@ class Documents:
 
     def _correction_role(self, w: _Work, e: LedgerEntry) -> str:
         """The role taking the change of the cost of the issue a ``cost_backdating`` entry
-        re-values: the role that issue booked its stock value against. A receipt's
+        re-values, or a ``cost_settlement`` entry settles (a receipt's cancellation or a
+        supplier return that went short: price difference, as for its back-dating; any other
+        settlement: ``cogs``): the role that issue booked its stock value against. A receipt's
         cancellation and a supplier return book the difference between the stock value and
         the supplier's amount to ``price_difference`` (``material_variance`` under standard
         cost); an adjustment or count line (out, or the cancellation of one in) books its

@@ -756,23 +756,9 @@ def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal) -> 
     closed and the units are received or restored as before."""
     if not isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation):
         return False
-    own = sum((q for q, _, r in v.shortages if r == issue), ZERO)
-    if own == qty:
-        return v.close_shortage(issue, qty, value)[0] == qty
-    if not ZERO < own < qty or issue.count(_SEP) != 2:
+    if sum((q for q, _, r in v.shortages if r == issue), ZERO) != qty:
         return False
-    # part of the issue still short: that part closes its own shortage at the estimate and
-    # the rest (the units settled since, or taken from stock) is received at the rest of the
-    # value, as it would be anyway while other shortages are open (it settles them); with
-    # none open but the issue's own, the rest is restored as before
-    if not any(r != issue for _, _, r in v.shortages):
-        return False
-    closed, released = v.close_shortage(issue, qty, value)
-    if closed != own:  # (nothing closed: the estimate is more than the value)
-        return False
-    _, doc_id, line_no = _split_group(issue)
-    v.receive(qty - own, ZERO, f"{doc_id}-R/{line_no}", value=value - released)
-    return True
+    return v.close_shortage(issue, qty, value)[0] == qty
 
 
 def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
