@@ -601,7 +601,8 @@ _LANDED_STEP = st.tuples(st.sampled_from(["receipt", "delivery", "return", "cust
 
 
 @pytest.mark.parametrize("item", ["C", "B"])  # FIFO, moving average (negative stock under
-# moving average: a known limit, test_undo_transfers_newest_first.py, strict xfail)
+# moving average: a known limit, a delivery partly short cancelled on the day of its
+# settlement, test_negative_stock_undo.py, strict xfail)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(_LANDED_STEP, min_size=1, max_size=12), dated=st.booleans())
 def test_undoing_landed_costs_newest_first_nets_every_role(

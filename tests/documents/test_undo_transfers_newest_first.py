@@ -153,17 +153,14 @@ def test_a_cancelled_short_delivery_closes_its_own_shortage(
         store.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, transfers in void "
-                   "pairs): a receipt whose units settled a delivery's shortage, cancelled "
-                   "before that delivery, leaves cogs and price difference apart under moving "
-                   "average")
 def test_a_receipt_that_settled_a_shortage_cancelled_first_nets_every_role(
         tmp_path: Path) -> None:
     """Negative stock allowed, moving average: a delivery of 1 short (estimate 0.00), a receipt
     of 1 @ 2.00 the same day that settles it (2.00 to cogs), then both cancelled newest first. The
     receipt's cancellation opens a new shortage at the estimate and books its difference to
-    price difference; the delivery's cancellation settles that shortage to cogs: the two roles
-    end apart, stock at 0 / 0.00. Recorded, not fixed: this test fails until it is."""
+    price difference; the delivery's cancellation settles that shortage, and the settlement of
+    a receipt's cancellation goes to price difference as its back-dating corrections do (it
+    went to cogs: the two roles ended 2.00 apart). Stock ends at 0 / 0.00."""
     shop, _ = _shop("memory", tmp_path)
     d = shop.run("delivery", [Line(1, "NAVG", D(1), D("5.00"), warehouse="W1")], "C1",
                  date=dt.date(2026, 2, 1)).doc_id

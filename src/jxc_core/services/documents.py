@@ -2136,7 +2136,9 @@ class Documents:
 
     def _correction_role(self, w: _Work, e: LedgerEntry) -> str:
         """The role taking the change of the cost of the issue a ``cost_backdating`` entry
-        re-values: the role that issue booked its stock value against. A receipt's
+        re-values, or a ``cost_settlement`` entry settles (a receipt's cancellation or a
+        supplier return that went short: price difference, as for its back-dating; any other
+        settlement: ``cogs``): the role that issue booked its stock value against. A receipt's
         cancellation and a supplier return book the difference between the stock value and
         the supplier's amount to ``price_difference`` (``material_variance`` under standard
         cost); an adjustment or count line (out, or the cancellation of one in) books its
@@ -2146,11 +2148,13 @@ class Documents:
         ``cogs``. Without this a receipt of a lot cancelled before a later receipt of the
         same lot re-valued that one's cancellation to cost of goods sold while its price
         difference stayed as booked: the two roles were left off by the same amount."""
-        if e.kind != "cost_backdating":
+        if e.kind not in ("cost_backdating", "cost_settlement"):
             return "cogs"
         method = w.item(e.item).costing_method
         if e.doc_type in (DocType.PURCHASE_RECEIPT.value, DocType.PURCHASE_RETURN.value):
             return "material_variance" if method == "standard" else "price_difference"
+        if e.kind == "cost_settlement":
+            return "cogs"
         if method in ("standard", "moving_average"):
             return "cogs"
         if e.doc_type == DocType.STOCK_COUNT.value:

@@ -1,0 +1,188 @@
+"""Negative stock allowed (moving average and FIFO): deliveries short, receipts that settle
+them, customer and supplier returns and cancellations, on one day or on several; then every
+document still posted cancelled newest first. Every role nets to zero and the stock ends at
+0 / 0.00; all along the inventory account equals the stock valuation and vouchers balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from jxc_core.adapters import MemoryStorage
+from jxc_core.documents import Line
+from jxc_core.errors import JxcError
+from jxc_core.services import Documents, Jxc
+from jxc_core.stock import Item
+
+from . import support
+from .support import BOSS, Shop, TickingClock, setup_master
+
+D = Decimal
+
+
+@pytest.fixture(autouse=True)
+def _books_see_the_new_items(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Shop.check_books`` compares the inventory account with the stock of these items."""
+    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, "NAVG", "NFIFO"])
+
+
+def _shop() -> Shop:
+    j = Jxc(MemoryStorage(), clock=TickingClock())
+    setup_master(j)
+    for code, method in (("NFIFO", "fifo"), ("NAVG", "moving_average")):
+        j.define_item(Item(code, f"{method} item", costing_method=method, allow_negative=True))
+    return Shop(j, Documents(j))
+
+
+def _nets_to_zero(shop: Shop) -> None:
+    roles = {r.role for r in shop.journal()}
+    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+
+
+def _empty(shop: Shop, item: str) -> None:
+    b = shop.jxc.balance(item, "W1")
+    assert (b.on_hand, b.value) == (0, D("0.00"))
+
+
+def _line(x: str, qty: int, price: str, source: tuple[str, int] | None = None) -> Line:
+    return Line(1, x, D(qty), D(price), warehouse="W1", source=source)
+
+
+_STEP = st.tuples(st.sampled_from(["delivery", "receipt", "customer_return", "supplier_return",
+                                   "cancel"]),
+                  st.integers(1, 12), st.integers(0, 400), st.booleans())
+
+
+def _undo(shop: Shop, x: str, steps: list[tuple[str, int, int, bool]],
+          one_day: bool = True, any_order: bool = True) -> None:
+    posted: list[str] = []  # in posting order
+    left: dict[str, int] = {}  # units of a receipt / delivery not returned yet
+    returns: dict[str, str] = {}  # a return and the document it returns
+    day = 1
+    for kind, q, cents, next_day in steps:
+        day += next_day or not one_day
+        date = dt.date(2026, 2, day)
+        price = f"{cents // 100}.{cents % 100:02d}"
+        if kind == "delivery":
+            doc = shop.run("delivery", [_line(x, q, "5.00")], "C1", date=date).doc_id
+        elif kind == "receipt":
+            doc = shop.run("purchase_receipt", [_line(x, q, price)], "S1", date=date).doc_id
+        elif kind in ("customer_return", "supplier_return"):
+            wanted = "XSCK" if kind == "customer_return" else "CGRK"
+            sources = [d for d in posted if d.startswith(wanted) and left.get(d, 0) > 0]
+            if not sources:
+                continue
+            src = sources[cents % len(sources)]
+            q = min(q, left[src])
+            doc_type, party = (("sales_return", "C1") if kind == "customer_return"
+                               else ("purchase_return", "S1"))
+            try:
+                doc = shop.run(doc_type, [_line(x, q, price, (src, 1))], party,
+                               date=date).doc_id
+            except JxcError:
+                continue
+            left[src] -= q
+            returns[doc] = src
+        else:  # cancel one posted document, any the service lets go
+            if not posted:
+                continue
+            gone = posted[cents % len(posted) if any_order else -1]
+            try:
+                shop.docs.cancel(gone, BOSS)
+            except JxcError:
+                continue
+            posted.remove(gone)
+            if gone in returns:
+                src = returns.pop(gone)
+                left[src] = left.get(src, 0) + int(shop.docs.get(gone).lines[0].quantity)
+            left.pop(gone, None)
+            shop.check_books()
+            continue
+        posted.append(doc)
+        if kind in ("delivery", "receipt"):
+            left[doc] = q
+        shop.check_books()
+    stuck = _cancel_newest_first(shop, posted)
+    if stuck:  # FIFO: a receipt whose units filled a shortage is not cancelled (by design,
+        # docs/decisions.md): what is left of it cannot net
+        assert x == "NFIFO", stuck
+        return
+    _empty(shop, x)
+    _nets_to_zero(shop)
+
+
+def _cancel_newest_first(shop: Shop, posted: list[str]) -> list[str]:
+    """Cancel ``posted`` newest first, twice over (a refused one may go once an older one
+    went); returns those still refused (``reversal_impossible``)."""
+    for _ in range(2):
+        stuck = []
+        for doc_id in reversed(posted):
+            try:
+                shop.docs.cancel(doc_id, BOSS)
+            except JxcError as e:
+                assert e.code == "reversal_impossible", e
+                stuck.insert(0, doc_id)
+            shop.check_books()
+        posted = stuck
+    return posted
+
+
+# the known limits (the scenarios below) are left out: a moving-average issue partly short
+# cancelled on the day of its settlement, a FIFO receipt cancelled out of turn
+@pytest.mark.parametrize(("item", "one_day", "any_order"),
+                         [("NFIFO", True, False), ("NAVG", False, True)])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(_STEP, min_size=1, max_size=10))
+def test_negative_stock_undone_newest_first_nets_every_role(
+        item: str, one_day: bool, any_order: bool,
+        steps: list[tuple[str, int, int, bool]]) -> None:
+    """Random deliveries (short as often as not), receipts, customer returns (of a delivery,
+    at most what is left of it), supplier returns (of a receipt) and cancellations of any
+    posted document the service lets go, each on the day of the step before or the next;
+    then every document still posted is cancelled, the newest first: none is refused, the
+    books check after every step, and at the end the stock is 0 / 0.00 and every role nets
+    to zero."""
+    _undo(_shop(), item, steps, one_day, any_order)
+
+
+_LIMIT = ("known limit (docs/decisions.md, 2026-12-10): a moving-average delivery still partly "
+          "short, cancelled on the day a receipt settled part of it")
+
+
+@pytest.mark.xfail(strict=True, reason=_LIMIT)
+def test_a_partly_settled_delivery_cancelled_the_same_day_nets_every_role() -> None:
+    """Moving average: a delivery of 2 short (estimate 0.00), a receipt of 1 @ 0.01 the same
+    day that settles one unit; both cancelled newest first. The receipt's cancellation opens
+    a shortage of its own; the delivery's cancellation, received whole, settles the
+    delivery's own open unit and that shortage with its own units: cogs and price difference
+    end 0.01 apart (dated the next day, the replay nets them)."""
+    _undo(_shop(), "NAVG", [("delivery", 2, 0, False), ("receipt", 1, 1, False)])
+
+
+@pytest.mark.xfail(strict=True, reason=_LIMIT)
+def test_a_customer_return_of_a_short_delivery_undone_the_same_day_nets_every_role() -> None:
+    """Moving average: a delivery of 12 short, a receipt of 10 @ 1.97 that settles 10 of
+    them, a customer return of 5 of the delivery (at its share of what the delivery costs,
+    8.21: two of its units settle the delivery's own open shortage), all on one day; then
+    undone newest first: cogs and price difference end apart."""
+    _undo(_shop(), "NAVG", [("delivery", 12, 0, False), ("receipt", 10, 197, False),
+                            ("customer_return", 5, 0, False)])
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a FIFO "
+                   "receipt cancelled before the deliveries after it, then older receipts "
+                   "cancelled back-dated")
+def test_a_fifo_receipt_cancelled_out_of_turn_nets_every_role() -> None:
+    """FIFO, no shortage: receipts 1 @ 0.00 twice, a delivery (day 1); receipts 1 @ 0.00 and
+    1 @ 0.01, two deliveries (day 2); the 0.01 receipt cancelled (its unit still on hand),
+    then the rest newest first. The day-1 cancellations, dated before day 2, replay it: the
+    last delivery now takes the cancelled receipt's 0.01, booked to cogs, while that
+    receipt's cancellation is corrected through price difference."""
+    _undo(_shop(), "NFIFO", [("receipt", 1, 0, False), ("receipt", 1, 0, False),
+                             ("delivery", 1, 0, False), ("receipt", 1, 0, True),
+                             ("receipt", 1, 1, False), ("delivery", 1, 0, False),
+                             ("delivery", 1, 0, False), ("cancel", 1, 4, False)])
