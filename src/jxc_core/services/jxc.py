@@ -1144,8 +1144,8 @@ class _Warm:
     reservations, the period lock), kept while the store's stamp shows nobody else committed
     since: the next command starts from it instead of reading the store again."""
 
-    __slots__ = ("docs", "items", "lock", "negative", "reservations", "rows", "stamp",
-                 "verified", "warehouses", "zone")
+    __slots__ = ("aligned", "docs", "items", "lock", "negative", "reservations", "rows",
+                 "stamp", "verified", "warehouses", "zone")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -1163,6 +1163,9 @@ class _Warm:
         self.verified: set[tuple[str, str]] = set()
         #: documents (单据) saved or read by the last commands, least recently used first
         self.docs: dict[str, Any] = {}
+        #: per warehouse scope: (live valuation, item, warehouse) that :func:`_align` last
+        #: gave the policy of; the same three objects (master data is immutable) need none
+        self.aligned: dict[tuple[str, str], tuple[Valuation, Item, Warehouse]] = {}
 
 
 class _Work:
@@ -1308,7 +1311,15 @@ class _Work:
                 self.versions[scope] = version
                 self.valuations[scope] = made
                 self.synced.add(scope)
-                _align(made, *self.policy(item, scope))  # the policy may have changed since
+                # the policy may have changed since: aligned unless it was, for these objects
+                mark = self.warm.aligned.get(scope)
+                wh = scope[1]
+                if (mark is None or mark[0] is not made or mark[1] is not item
+                        or mark[2] is not self.warehouses.get(wh)):
+                    _align(made, *self.policy(item, scope))
+                    found_wh = self.warehouses.get(wh)
+                    if found_wh is not None and wh != "*":
+                        self.warm.aligned[scope] = (made, item, found_wh)
                 return made
             self.versions[scope] = version or 0
             state = self.uow.valuations.get(scope)
@@ -3942,8 +3953,15 @@ class Jxc:
         the later entries of the warehouse, as the replay's."""
         # the common case first: nothing taken (a receipt), or taken now, after the latest
         # costed movement of every scope it takes from
-        if not any(p[1].direction == OUT and self._backdated(w, p[2], p[1].warehouse, when)
-                   for p in plans):
+        seen: set[tuple[str, str]] = set()  # each (item, warehouse) once: lines share them
+        for _, line, item, _ in plans:
+            if line.direction == OUT:
+                pair = (item.code, line.warehouse)
+                if pair not in seen:
+                    seen.add(pair)
+                    if self._backdated(w, item, line.warehouse, when):
+                        break
+        else:
             return
         #: per (item, warehouse): what the posting takes from each row (location, lot), net
         taken: dict[tuple[str, str], dict[tuple[str, str], Decimal]] = {}
