@@ -157,7 +157,7 @@ def _kept(o: Any) -> Any:
     """Data handed over (``ValuationChange.owned``): kept as it is, not copied."""
     return o
 
-_dumps_any = _json.payload
+_dumps_any = _json.payload_compact
 _text = _json.text
 
 
@@ -380,8 +380,9 @@ class _Ledger(_Repo):
         u = self.u
         u._check_active()
         seen = {e.entry_no for e in u._ledger_new}
+        committed = u._d.entry_nos
         for e in entries:
-            if e.entry_no in u._d.entry_nos or e.entry_no in seen:
+            if e.entry_no in committed or e.entry_no in seen:
                 raise JxcError("duplicate_key", table="ledger",
                                key=[x.entry_no for x in entries])
             seen.add(e.entry_no)
