@@ -473,3 +473,30 @@ def test_postgres_keeps_the_policy(pg_dsn: str) -> None:
             again.close()
     finally:
         storage.close()
+
+
+@pytest.mark.parametrize("method", ["fifo", "moving_average"])
+def test_a_cached_scope_follows_each_policy_change_between_postings(storage: Storage,
+                                                                    method: str) -> None:
+    """One service posting on (its valuations stay live between commands): a change of the
+    item's default cost, of the item's policy or of the warehouse's holds from the next
+    posting on, and so does a change back; the stored state follows each time."""
+    j, _ = shop(storage, Item("A", "a", costing_method=method, allow_negative=True,
+                              default_cost=D("2.00")))
+    assert j.issue("A", "W", D(1)).value == D("-2.00")  # short, at the default cost
+    j.define_item(Item("A", "a", costing_method=method, allow_negative=True,
+                       default_cost=D("5.00")))
+    assert j.issue("A", "W", D(1)).value == D("-5.00")
+    assert stored_state(storage, ("A", "W"))["default_cost"] == "5.00"
+    j.define_warehouse(Warehouse("W", "main", allow_negative=False))
+    refused(lambda: j.issue("A", "W", D(1)))
+    assert stored_state(storage, ("A", "W"))["allow_negative"] is True  # nothing written
+    j.define_warehouse(Warehouse("W", "main"))  # the item's policy again: allowed
+    assert j.issue("A", "W", D(1)).value == D("-5.00")
+    assert stored_state(storage, ("A", "W"))["allow_negative"] is True
+    j.define_item(Item("A", "a", costing_method=method, default_cost=D("2.00")))
+    refused(lambda: j.issue("A", "W", D(1)))
+    j.receive("A", "W", D(10), D("3.00"))  # fills the shortages; stored forbidding them
+    assert j.balance("A", "W").on_hand == 7
+    assert stored_state(storage, ("A", "W"))["allow_negative"] is False
+    assert stored_state(storage, ("A", "W"))["default_cost"] == "2.00"

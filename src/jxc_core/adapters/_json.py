@@ -49,6 +49,9 @@ dumps = _encoder(True, _refuse, True)
 text = _encoder(False, _refuse, True)
 #: event payloads: non-ASCII kept, anything else as ``str`` (Decimals, dates)
 payload = _encoder(False, str, False)
+#: the same, compact: what JSON gives back is the same data, for a store that keeps the text
+#: only to give it back (the memory adapter's outbox)
+payload_compact = _encoder(False, str, True)
 
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 

@@ -157,7 +157,7 @@ def _kept(o: Any) -> Any:
     """Data handed over (``ValuationChange.owned``): kept as it is, not copied."""
     return o
 
-_dumps_any = _json.payload
+_dumps_any = _json.payload_compact
 _text = _json.text
 
 
@@ -243,8 +243,14 @@ class MemoryUnitOfWork:
             for key, value in staged.items():
                 if value is _MISSING:
                     target.pop(key, None)
-                elif rows_apart and isinstance(value[2], _RowChanges):
-                    target[key] = (value[0], value[1], value[2].applied())
+                elif rows_apart and type(value[2]) is _RowChanges:
+                    kept = value[2].base  # the changes applied in place (applied(), inlined)
+                    for k, data in value[2].changes.items():
+                        if data is None:
+                            kept.pop(k, None)
+                        else:
+                            kept[k] = data
+                    target[key] = (value[0], value[1], kept)
                 else:
                     target[key] = value
         new = self._ledger_new
@@ -374,8 +380,9 @@ class _Ledger(_Repo):
         u = self.u
         u._check_active()
         seen = {e.entry_no for e in u._ledger_new}
+        committed = u._d.entry_nos
         for e in entries:
-            if e.entry_no in u._d.entry_nos or e.entry_no in seen:
+            if e.entry_no in committed or e.entry_no in seen:
                 raise JxcError("duplicate_key", table="ledger",
                                key=[x.entry_no for x in entries])
             seen.add(e.entry_no)
@@ -514,8 +521,11 @@ class _Valuations(_Repo):
             if given:
                 if type(rows) is _RowChanges:
                     changed = rows.changes
-                    for k, d in given:
-                        changed[k] = None if d is None else copy(d)
+                    if c.owned:  # kept as given: (key, data or None) pairs, in order
+                        changed.update(given)
+                    else:
+                        for k, d in given:
+                            changed[k] = None if d is None else copy(d)
                 else:  # rows made by this unit of work
                     assert isinstance(rows, dict)
                     for k, d in given:
@@ -523,7 +533,8 @@ class _Valuations(_Repo):
                             rows.pop(k, None)
                         else:
                             rows[k] = copy(d)
-            made: _Stored = ((found[0] if found else 0) + 1, copy(c.header), rows)
+            made: _Stored = ((found[0] if found else 0) + 1,
+                             c.header if c.owned else _plain(c.header), rows)
             stored[scope] = staged[scope] = made
 
     def version(self, scope: tuple[str, str]) -> int | None:

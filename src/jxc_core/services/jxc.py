@@ -1167,8 +1167,8 @@ class _Warm:
     reservations, the period lock), kept while the store's stamp shows nobody else committed
     since: the next command starts from it instead of reading the store again."""
 
-    __slots__ = ("docs", "items", "lock", "negative", "reservations", "rows", "stamp",
-                 "verified", "warehouses", "zone")
+    __slots__ = ("aligned", "docs", "items", "lock", "negative", "reservations", "rows",
+                 "stamp", "verified", "warehouses", "zone")
 
     def __init__(self) -> None:
         self.stamp: Hashable | None = None
@@ -1186,6 +1186,9 @@ class _Warm:
         self.verified: set[tuple[str, str]] = set()
         #: documents (单据) saved or read by the last commands, least recently used first
         self.docs: dict[str, Any] = {}
+        #: per warehouse scope: (live valuation, item, warehouse) that :func:`_align` last
+        #: gave the policy of; the same three objects (master data is immutable) need none
+        self.aligned: dict[tuple[str, str], tuple[Valuation, Item, Warehouse]] = {}
 
 
 class _Work:
@@ -1331,7 +1334,15 @@ class _Work:
                 self.versions[scope] = version
                 self.valuations[scope] = made
                 self.synced.add(scope)
-                _align(made, *self.policy(item, scope))  # the policy may have changed since
+                # the policy may have changed since: aligned unless it was, for these objects
+                mark = self.warm.aligned.get(scope)
+                wh = scope[1]
+                if (mark is None or mark[0] is not made or mark[1] is not item
+                        or mark[2] is not self.warehouses.get(wh)):
+                    _align(made, *self.policy(item, scope))
+                    found_wh = self.warehouses.get(wh)
+                    if found_wh is not None and wh != "*":
+                        self.warm.aligned[scope] = (made, item, found_wh)
                 return made
             self.versions[scope] = version or 0
             state = self.uow.valuations.get(scope)
@@ -2797,6 +2808,8 @@ class Jxc:
         received: dict[tuple[str, str, str], _Received | None] = {}
         transfer = transfer_to is not None
         append = entries.append
+        #: the moment of the issues or deliveries that in lines take back, if any
+        since = issued_at if issued_at is not None else returned_at
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
         #: the others with later shortages kept (``_scope_at``). Costed by organisation a
         #: transfer takes nothing from the item's one scope
@@ -2847,7 +2860,6 @@ class Jxc:
                     else:
                         ref = lot if lot_costed else f"{doc_id}/{line_no}"
                         back = rows = None
-                        since = issued_at if issued_at is not None else returned_at
                         # the cancellation of an issue whose units all went short and are
                         # still open: they close its own shortage (no receipt is to settle it)
                         closed = (issued_at is not None and bool(line.from_ref)
@@ -4042,7 +4054,8 @@ class Jxc:
             wh = w.warehouses.get(line.warehouse) or w.warehouse(line.warehouse)
         except TypeError:  # unhashable (a list): not a code, refused naming the field
             item, wh = w.item(line.item), w.warehouse(line.warehouse)
-        if line.direction not in (IN, OUT):
+        direction = line.direction
+        if direction not in (IN, OUT):
             raise JxcError("configuration", reason=f"direction must be in or out: {line.direction}",
                            reason_zh=f"方向须为 in 或 out：{line.direction}")
         if type(line.line_no) is not int or not 0 <= line.line_no <= MAX_LINE_NO:
@@ -4061,13 +4074,14 @@ class Jxc:
                 or not lot_code.isascii() or not location.isascii()):
             check_text(line.lot, "lot")  # memory kept a None, then failed every read
             check_text(line.location, "location")
-        if line.location and wh.locations and line.location not in wh.locations:
-            raise NotFoundError(kind="location", key=f"{wh.code}/{line.location}")
-        if line.serials:
-            _check_serials(item, line_no, line.serials)
-        if item.serial_tracked and len(line.serials) != qty:
-            raise JxcError("serial_count", item=item.code, count=len(line.serials), quantity=qty)
-        if line.direction == IN:
+        if location and wh.locations and location not in wh.locations:
+            raise NotFoundError(kind="location", key=f"{wh.code}/{location}")
+        serials = line.serials
+        if serials:
+            _check_serials(item, line_no, serials)
+        if item.serial_tracked and len(serials) != qty:
+            raise JxcError("serial_count", item=item.code, count=len(serials), quantity=qty)
+        if direction == IN:
             if line.value is None:
                 cost = line.unit_cost if line.unit_cost is not None else ZERO
                 if (type(cost) is not Decimal or not cost.is_finite() or cost < 0
@@ -4080,9 +4094,10 @@ class Jxc:
                                                                 self.currency_digits))
             else:
                 check_amount(line.value, "value")
-            if item.lot_tracked and not line.lot:
+            if item.lot_tracked and not lot_code:
                 raise JxcError("lot_missing", item=item.code)
-            _check_expiry(line.expiry)
+            if line.expiry is not None:
+                _check_expiry(line.expiry)
             if line.lot:
                 lot = w.uow.master.get_lot(item.code, line.lot)
                 if lot is None:
@@ -4092,13 +4107,13 @@ class Jxc:
                                    reason=f"lot {line.lot} of {item.code} has expiry {lot.expiry}",
                                    reason_zh=f"商品 {item.code} 的批次 {line.lot} "
                                              f"有效期为 {lot.expiry}")
-            return line_no, line, item, [(line.lot, line.location, qty)]
-        if line.lot and line.kind not in EXPIRED_LOT_KINDS:  # a sale: never an expired lot
+            return line_no, line, item, [(lot_code, location, qty)]
+        if lot_code and line.kind not in EXPIRED_LOT_KINDS:  # a sale: never an expired lot
             lot = w.uow.master.get_lot(item.code, line.lot)
             if lot is not None and not lot_usable(lot, w.now.date()):
                 raise JxcError("lot_expired", item=item.code, lot=line.lot, expiry=lot.expiry)
         # the row named; a lot or a location left open is picked by _check_stock
-        return line_no, line, item, [(line.lot, line.location, qty)]
+        return line_no, line, item, [(lot_code, location, qty)]
 
     def _check_history(
         self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
@@ -4120,8 +4135,15 @@ class Jxc:
         the later entries of the warehouse, as the replay's."""
         # the common case first: nothing taken (a receipt), or taken now, after the latest
         # costed movement of every scope it takes from
-        if not any(p[1].direction == OUT and self._backdated(w, p[2], p[1].warehouse, when)
-                   for p in plans):
+        seen: set[tuple[str, str]] = set()  # each (item, warehouse) once: lines share them
+        for _, line, item, _ in plans:
+            if line.direction == OUT:
+                pair = (item.code, line.warehouse)
+                if pair not in seen:
+                    seen.add(pair)
+                    if self._backdated(w, item, line.warehouse, when):
+                        break
+        else:
             return
         #: per (item, warehouse): what the posting takes from each row (location, lot), net
         taken: dict[tuple[str, str], dict[tuple[str, str], Decimal]] = {}
