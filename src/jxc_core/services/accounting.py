@@ -47,6 +47,7 @@ from jxc_core.services.jxc import (
     _doc_id,
     _moment,
     _split_group,
+    _warehouse_shares,
     _Work,
 )
 from jxc_core.stock.model import LedgerEntry
@@ -157,6 +158,24 @@ class InventoryReconciliation:
         return self.stock - self.books
 
 
+def _org_shares(at: dict[tuple[str, str], tuple[Decimal, Decimal]], quantum: Decimal
+               ) -> dict[tuple[str, str], Decimal]:
+    """Costed by organisation: the value of each (item, warehouse) of ``at`` (quantity and
+    ledger value of each, ``"*"`` the item's value-only entries), its share of the item's
+    value by quantity (:func:`_warehouse_shares`); ``"*"`` holds no stock: 0.00."""
+    items: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for (item, wh), qv in at.items():
+        items.setdefault(item, {})[wh] = qv
+    out: dict[tuple[str, str], Decimal] = {}
+    for item, rows in items.items():
+        value = sum((v for _, v in rows.values()), ZERO)
+        shares = _warehouse_shares(value, {wh: q for wh, (q, _) in rows.items() if wh != "*"},
+                                   quantum)
+        for wh in rows:
+            out[(item, wh)] = shares.get(wh, ZERO.quantize(quantum))
+    return out
+
+
 @attrs.frozen(slots=True)
 class SummaryRow:
     """A row of the 进销存汇总表: one item in one warehouse over one period."""
@@ -174,6 +193,12 @@ class SummaryRow:
     in_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
     out_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
     cost_adjustments: Decimal = ZERO
+    #: costed by organisation: the change of the row's share of the item's value that its
+    #: movements do not carry (opening and closing are the warehouse's share of the scope's
+    #: value by quantity; the ``"*"`` row, holding no stock, opens and closes at 0.00), so that
+    #: opening + in − out + cost_adjustments + allocation = closing; the rows of an item add
+    #: it up to 0.00. Always 0 costed by warehouse.
+    allocation: Decimal = ZERO
 
 
 @attrs.frozen(slots=True)
@@ -1065,6 +1090,13 @@ class Accounting:
             w = _Work(self.jxc, uow)
             start, end = w.month_bounds(year, month)  # the month of the clock's timezone
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
+            org = self.jxc.organisation_scope
+            opens: dict[tuple[str, str], Decimal] = {}
+            closes: dict[tuple[str, str], Decimal] = {}
+            if org:  # each warehouse's value: its share of the item's (按存货核算)
+                quantum = money_quantum(self.jxc.currency_digits)
+                opens = _org_shares(opening, quantum)
+                closes = _org_shares(self._snapshot(w, end), quantum)
             cancelled: dict[str, bool] = {}
             out: list[SummaryRow] = []
             for item, wh in sorted(opening):
@@ -1109,13 +1141,18 @@ class Accounting:
                 in_v = sum((p[1] for p in ins.values()), ZERO)
                 out_q = sum((p[0] for p in outs.values()), ZERO)
                 out_v = sum((p[1] for p in outs.values()), ZERO)
-                if not (oq or ov or in_q or out_q or adjust):
+                cv = ov + in_v - out_v + adjust
+                allocation = ZERO
+                if org:
+                    ov = opens[(item, wh)]
+                    cv = closes[(item, wh)]
+                    allocation = cv - (ov + in_v - out_v + adjust)
+                if not (oq or ov or in_q or out_q or adjust or allocation):
                     continue
                 out.append(SummaryRow(
-                    item, wh, oq, ov, in_q, in_v, out_q, out_v, oq + in_q - out_q,
-                    ov + in_v - out_v + adjust,
+                    item, wh, oq, ov, in_q, in_v, out_q, out_v, oq + in_q - out_q, cv,
                     {k: (p[0], p[1]) for k, p in ins.items()},
-                    {k: (p[0], p[1]) for k, p in outs.items()}, adjust))
+                    {k: (p[0], p[1]) for k, p in outs.items()}, adjust, allocation))
             return out
 
     def gross_profit(self, by: str = "item", period: str | None = None) -> list[GrossProfitRow]:

@@ -468,6 +468,11 @@ class LedgerLine:
     entry: LedgerEntry
     running_quantity: Decimal
     running_value: Decimal
+    #: costed by organisation, in the ledger of one warehouse: the change of the warehouse's
+    #: share of the scope's value that this entry does not carry (the other warehouses'
+    #: movements moved the scope's unit cost), so that the previous running value + the
+    #: entry's value + ``allocation`` = ``running_value``; 0 otherwise
+    allocation: Decimal = ZERO
 
 
 def _entry_data(e: LedgerEntry) -> list[Any]:
@@ -931,6 +936,35 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
                     drop(g)
                 found = True
     return void, groups
+
+
+def _warehouse_shares(value: Decimal, quantities: Mapping[str, Decimal], quantum: Decimal
+                     ) -> dict[str, Decimal]:
+    """The warehouses' shares of the value of an organisation scope (按存货核算), by quantity.
+
+    Each warehouse ``q x value / total`` rounded to ``quantum`` (ROUND_HALF_UP), ``total`` the
+    sum of ``quantities`` — the scope's unit cost times the warehouse's quantity, the rule of
+    a lot's share (:meth:`Jxc._lot_value`). A warehouse at quantity 0 is 0.00, and so is
+    every warehouse when ``total`` is 0 (no unit cost). A warehouse below zero carries a
+    negative share at the same unit cost (what its shortage is worth). The rest of the
+    rounding goes to the last warehouse (in code order) with a positive quantity, else to the
+    last one below zero, so that the shares add up to ``value``; with every warehouse at 0 it
+    is left unallocated (the organisation's rows carry it; ``value`` is then 0.00 by DOMAIN
+    1)."""
+    order = sorted(quantities)
+    total = sum((quantities[wh] for wh in order), ZERO)
+    out = {wh: ZERO.quantize(quantum) for wh in order}
+    if total:
+        for wh in order:
+            q = quantities[wh]
+            if q:
+                out[wh] = (value if q == total else DIVISION_CONTEXT.divide(
+                    q * value, total).quantize(quantum, ROUND_HALF_UP))
+    taker = next((wh for wh in reversed(order) if quantities[wh] > 0),
+                 next((wh for wh in reversed(order) if quantities[wh]), None))
+    if taker is not None:
+        out[taker] += value - sum(out.values(), ZERO)
+    return out
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -4414,11 +4448,17 @@ class Jxc:
         _check_optional_texts(warehouse=warehouse, lot=lot)
         if as_of is not None:  # a datetime.datetime, as posted_at (else invalid_date)
             as_of = _moment(as_of, "as_of")
+        if self.organisation_scope and warehouse == "*":
+            warehouse = None  # the organisation, as the "*" row of stock_balances
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
             w.item(item)
             if as_of is not None:
-                q, v = self._as_of(uow, item, warehouse, lot, as_of, self.organisation_scope)
+                if self.organisation_scope and warehouse is not None and lot is None:
+                    q, v = self._share_as_of(uow, item, warehouse, as_of)
+                else:
+                    q, v = self._as_of(uow, item, warehouse, lot, as_of,
+                                       self.organisation_scope)
                 return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
             return self._balance_in(w, item, warehouse, lot)
 
@@ -4459,6 +4499,8 @@ class Jxc:
         value = ZERO
         if lot is not None:
             value = self._lot_value(w, it, whs, lot, rows)
+        elif self.organisation_scope and warehouse is not None:
+            value = self._share_now(w, it, warehouse)
         else:
             for scope in {w.scope(it, wh) for wh in whs}:
                 state = uow.valuations.get(scope)
@@ -4509,6 +4551,38 @@ class Jxc:
                           quantum, ROUND_HALF_UP))
         return total
 
+    def _share_now(self, w: _Work, item: Item, warehouse: str) -> Decimal:
+        """Costed by organisation: the value of ``item`` in ``warehouse`` now, its share of
+        the scope's value by quantity (:func:`_warehouse_shares`; the warehouses' shares add
+        up to the scope's value, a warehouse at quantity 0 is 0.00). ``"*"``, the
+        organisation itself, is the scope's value."""
+        state = w.uow.valuations.get(w.scope(item, warehouse))
+        if state is None:
+            return ZERO
+        value = valuation_from_state(state).value
+        if warehouse == "*":
+            return value
+        quantities: dict[str, Decimal] = {}
+        for b in w.uow.balances.for_item(item.code):
+            quantities[b.warehouse] = quantities.get(b.warehouse, ZERO) + b.on_hand
+        return _warehouse_shares(value, quantities, money_quantum(self.currency_digits)).get(
+            warehouse, ZERO)  # (quantized by StockBalance's caller)
+
+    def _share_as_of(self, uow: UnitOfWork, item: str, warehouse: str, as_of: dt.datetime
+                     ) -> tuple[Decimal, Decimal]:
+        """Costed by organisation: quantity and value of ``item`` in ``warehouse`` at
+        ``as_of``, the value its share of the organisation's value then (as
+        :meth:`_share_now`; ``"*"``: the organisation's)."""
+        whs = {b.warehouse for b in uow.balances.for_item(item)} | {warehouse, "*"}
+        at = self._as_of_rows(uow, item, sorted(whs), None, as_of)
+        value = sum((v for _, v in at.values()), ZERO)
+        if warehouse == "*":
+            return sum((q for q, _ in at.values()), ZERO), value
+        shares = _warehouse_shares(value, {wh: q for wh, (q, _) in at.items() if wh != "*"},
+                                   money_quantum(self.currency_digits))
+        return at[warehouse][0], shares.get(warehouse, ZERO.quantize(
+            money_quantum(self.currency_digits)))
+
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
                as_of: dt.datetime, org: bool = False) -> tuple[Decimal, Decimal]:
@@ -4518,14 +4592,23 @@ class Jxc:
         Costed by organisation (``org``), the value-only entries of the item's one scope
         (cost settlements, back-dating corrections, month-end costs) stand under warehouse
         ``"*"``: they count in the item's total, not in any one warehouse's."""
+        whs = [warehouse] if warehouse is not None else sorted(
+            {b.warehouse for b in uow.balances.for_item(item)} | ({"*"} if org else set()))
+        at = Jxc._as_of_rows(uow, item, whs, lot, as_of)
+        return (sum((q for q, _ in at.values()), ZERO), sum((v for _, v in at.values()), ZERO))
+
+    @staticmethod
+    def _as_of_rows(uow: UnitOfWork, item: str, whs: Sequence[str], lot: str | None,
+                    as_of: dt.datetime) -> dict[str, tuple[Decimal, Decimal]]:
+        """:meth:`_as_of` of each warehouse of ``whs``: its ledger's sums (movements at the
+        values they were posted at)."""
         if as_of.utcoffset() is not None:  # aware: compared with the moments kept in UTC
             as_of = as_of.astimezone(dt.UTC)
         ends = (uow.records.get("period", "closed") or {}).get("ends", [])
         end = max((e for e in ends if e <= as_of.isoformat()), default=None)
-        whs = [warehouse] if warehouse is not None else sorted(
-            {b.warehouse for b in uow.balances.for_item(item)} | ({"*"} if org else set()))
-        q = v = ZERO
+        out: dict[str, tuple[Decimal, Decimal]] = {}
         for wh in whs:
+            q = v = ZERO
             since = None
             if end is not None and lot is None:
                 snap = uow.records.get("snapshot", f"{end}|{item}|{wh}")
@@ -4539,7 +4622,8 @@ class Jxc:
                 if lot is None or e.lot == lot:
                     q += e.quantity
                     v += e.value
-        return q, v
+            out[wh] = (q, v)
+        return out
 
     def balances(self) -> list[Balance]:
         """Every detail balance row, with ``reserved`` filled from the active reservations.
@@ -4617,15 +4701,34 @@ class Jxc:
         entries."""
         check_text(item, "item")
         _check_optional_texts(warehouse=warehouse)
+        org = self.organisation_scope and warehouse is not None and warehouse != "*"
         with self.storage.unit_of_work() as uow:
-            entries = sorted(uow.ledger.entries(item, warehouse),
+            entries = sorted(uow.ledger.entries(item, None if org else warehouse),
                              key=lambda e: (e.posted_at, e.entry_no))
         out: list[LedgerLine] = []
         q = v = ZERO
+        if not org:
+            for e in entries:
+                q += e.quantity
+                v += e.value
+                out.append(LedgerLine(e, q, v))
+            return out
+        # costed by organisation: the warehouse's running value is its share of the scope's
+        # value after each entry (as balance gives it), what the entry does not carry shown
+        # apart (``allocation``): the other warehouses' movements moved the unit cost
+        quantum = money_quantum(self.currency_digits)
+        quantities: dict[str, Decimal] = {}
+        total = ZERO
         for e in entries:
+            total += e.value
+            if e.warehouse != "*":
+                quantities[e.warehouse] = quantities.get(e.warehouse, ZERO) + e.quantity
+            if e.warehouse != warehouse:
+                continue
             q += e.quantity
-            v += e.value
-            out.append(LedgerLine(e, q, v))
+            share = _warehouse_shares(total, quantities, quantum)[warehouse]
+            out.append(LedgerLine(e, q, share, share - v - e.value))
+            v = share
         return out
 
     def availability(self, lines: Sequence[tuple[str, str, Decimal]]) -> list[AvailabilityLine]:
