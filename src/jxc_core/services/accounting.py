@@ -47,7 +47,6 @@ from jxc_core.services.jxc import (
     _doc_id,
     _moment,
     _split_group,
-    _warehouse_shares,
     _Work,
 )
 from jxc_core.stock.model import LedgerEntry
@@ -156,24 +155,6 @@ class InventoryReconciliation:
         """``stock - books``: what reached the stock and not the books (a direct ``Jxc``
         posting, which writes no journal rows), or the books and not the stock."""
         return self.stock - self.books
-
-
-def _org_shares(at: dict[tuple[str, str], tuple[Decimal, Decimal]], quantum: Decimal
-               ) -> dict[tuple[str, str], Decimal]:
-    """Costed by organisation: the value of each (item, warehouse) of ``at`` (quantity and
-    ledger value of each, ``"*"`` the item's value-only entries), its share of the item's
-    value by quantity (:func:`_warehouse_shares`); ``"*"`` holds no stock: 0.00."""
-    items: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
-    for (item, wh), qv in at.items():
-        items.setdefault(item, {})[wh] = qv
-    out: dict[tuple[str, str], Decimal] = {}
-    for item, rows in items.items():
-        value = sum((v for _, v in rows.values()), ZERO)
-        shares = _warehouse_shares(value, {wh: q for wh, (q, _) in rows.items() if wh != "*"},
-                                   quantum)
-        for wh in rows:
-            out[(item, wh)] = shares.get(wh, ZERO.quantize(quantum))
-    return out
 
 
 @attrs.frozen(slots=True)
@@ -1091,12 +1072,10 @@ class Accounting:
             start, end = w.month_bounds(year, month)  # the month of the clock's timezone
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
             org = self.jxc.organisation_scope
-            opens: dict[tuple[str, str], Decimal] = {}
-            closes: dict[tuple[str, str], Decimal] = {}
-            if org:  # each warehouse's value: its share of the item's (按存货核算)
-                quantum = money_quantum(self.jxc.currency_digits)
-                opens = _org_shares(opening, quantum)
-                closes = _org_shares(self._snapshot(w, end), quantum)
+            #: costed by organisation, each warehouse's value at the start and the end: its
+            #: share of the item's (按存货核算); "*" holds no stock
+            shares: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
+            quantum = money_quantum(self.jxc.currency_digits)
             cancelled: dict[str, bool] = {}
             out: list[SummaryRow] = []
             for item, wh in sorted(opening):
@@ -1144,8 +1123,13 @@ class Accounting:
                 cv = ov + in_v - out_v + adjust
                 allocation = ZERO
                 if org:
-                    ov = opens[(item, wh)]
-                    cv = closes[(item, wh)]
+                    if item not in shares:
+                        it = w.item(item)
+                        shares[item] = (
+                            self.jxc._values_at(uow, it, start - dt.timedelta(microseconds=1))[1],
+                            self.jxc._values_at(uow, it, end)[1])
+                    ov = shares[item][0].get(wh, ZERO).quantize(quantum)
+                    cv = shares[item][1].get(wh, ZERO).quantize(quantum)
                     allocation = cv - (ov + in_v - out_v + adjust)
                 if not (oq or ov or in_q or out_q or adjust or allocation):
                     continue

@@ -967,6 +967,41 @@ def _warehouse_shares(value: Decimal, quantities: Mapping[str, Decimal], quantum
     return out
 
 
+def _warehouse_values(rows: Mapping[tuple[str, str], tuple[Decimal, Decimal]],
+                      quantum: Decimal) -> dict[str, Decimal]:
+    """The value of each warehouse of an organisation scope: ``rows`` gives the quantity and
+    value of each (group, warehouse) — the group a lot under specific identification (the
+    lot is its own layer), else ``""`` (the whole scope); the value may stand under
+    warehouse ``"*"`` (the scope's own, or its value-only entries). Each group's value is
+    shared over its warehouses by quantity (:func:`_warehouse_shares`); what no warehouse
+    of its group holds (a group at quantity 0 everywhere) goes to the last warehouse with a
+    positive quantity overall (else the last below zero), so that the warehouses add up to
+    the scope's value."""
+    groups: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for (group, wh), qv in rows.items():
+        groups.setdefault(group, {})[wh] = qv
+    out: dict[str, Decimal] = {}
+    every: dict[str, Decimal] = {}
+    total = ZERO
+    for group in sorted(groups):
+        whs = groups[group]
+        value = sum((v for _, v in whs.values()), ZERO)
+        total += value
+        quantities = {wh: q for wh, (q, _) in whs.items() if wh != "*"}
+        for wh, share in _warehouse_shares(value, quantities, quantum).items():
+            out[wh] = out.get(wh, ZERO) + share
+        for wh, q in quantities.items():
+            every[wh] = every.get(wh, ZERO) + q
+    rest = total - sum(out.values(), ZERO)
+    if rest:
+        order = sorted(every)
+        taker = next((wh for wh in reversed(order) if every[wh] > 0),
+                     next((wh for wh in reversed(order) if every[wh]), None))
+        if taker is not None:
+            out[taker] += rest
+    return out
+
+
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
                 *, as_taken: bool = False) -> list[LayerSlice] | None:
     """The layers ``qty`` units worth ``value`` go back into: taken from ``found`` (what the
@@ -4455,7 +4490,10 @@ class Jxc:
             w.item(item)
             if as_of is not None:
                 if self.organisation_scope and warehouse is not None and lot is None:
-                    q, v = self._share_as_of(uow, item, warehouse, as_of)
+                    quantities, values, _ = self._values_at(uow, w.item(item), as_of)
+                    q = quantities.get(warehouse, ZERO)
+                    v = values.get(warehouse, ZERO).quantize(
+                        money_quantum(self.currency_digits))
                 else:
                     q, v = self._as_of(uow, item, warehouse, lot, as_of,
                                        self.organisation_scope)
@@ -4553,35 +4591,56 @@ class Jxc:
 
     def _share_now(self, w: _Work, item: Item, warehouse: str) -> Decimal:
         """Costed by organisation: the value of ``item`` in ``warehouse`` now, its share of
-        the scope's value by quantity (:func:`_warehouse_shares`; the warehouses' shares add
-        up to the scope's value, a warehouse at quantity 0 is 0.00). ``"*"``, the
-        organisation itself, is the scope's value."""
+        the scope's value by quantity (:func:`_warehouse_values`: under specific
+        identification lot by lot; the warehouses add up to the scope's value, a warehouse at
+        quantity 0 is 0.00)."""
         state = w.uow.valuations.get(w.scope(item, warehouse))
         if state is None:
             return ZERO
-        value = valuation_from_state(state).value
-        if warehouse == "*":
-            return value
-        quantities: dict[str, Decimal] = {}
+        v = valuation_from_state(state)
+        specific = isinstance(v, SpecificLotValuation)
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         for b in w.uow.balances.for_item(item.code):
-            quantities[b.warehouse] = quantities.get(b.warehouse, ZERO) + b.on_hand
-        return _warehouse_shares(value, quantities, money_quantum(self.currency_digits)).get(
-            warehouse, ZERO)  # (quantized by StockBalance's caller)
+            key = (b.lot if specific else "", b.warehouse)
+            q, _ = rows.get(key, (ZERO, ZERO))
+            rows[key] = (q + b.on_hand, ZERO)
+        placed = ZERO
+        if isinstance(v, SpecificLotValuation):
+            for lot in sorted({g for g, _ in rows}):
+                lot_value = v.lot(lot)[1]
+                rows[(lot, "*")] = (ZERO, lot_value)
+                placed += lot_value
+        rest = rows.get(("", "*"), (ZERO, ZERO))[1]
+        rows[("", "*")] = (ZERO, rest + v.value - placed)
+        return _warehouse_values(rows, money_quantum(self.currency_digits)).get(
+            warehouse, ZERO)
 
-    def _share_as_of(self, uow: UnitOfWork, item: str, warehouse: str, as_of: dt.datetime
-                     ) -> tuple[Decimal, Decimal]:
-        """Costed by organisation: quantity and value of ``item`` in ``warehouse`` at
-        ``as_of``, the value its share of the organisation's value then (as
-        :meth:`_share_now`; ``"*"``: the organisation's)."""
-        whs = {b.warehouse for b in uow.balances.for_item(item)} | {warehouse, "*"}
-        at = self._as_of_rows(uow, item, sorted(whs), None, as_of)
-        value = sum((v for _, v in at.values()), ZERO)
-        if warehouse == "*":
-            return sum((q for q, _ in at.values()), ZERO), value
-        shares = _warehouse_shares(value, {wh: q for wh, (q, _) in at.items() if wh != "*"},
-                                   money_quantum(self.currency_digits))
-        return at[warehouse][0], shares.get(warehouse, ZERO.quantize(
-            money_quantum(self.currency_digits)))
+    def _values_at(self, uow: UnitOfWork, item: Item, as_of: dt.datetime
+                   ) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal]:
+        """Costed by organisation, at ``as_of``: the quantity and value of each warehouse of
+        ``item`` (its share of the scope's value, as :meth:`_share_now`) and the scope's
+        value (the sum of its ledger: the value-only entries stand under ``"*"``). Under
+        specific identification the lots are read from the ledger up to ``as_of``; else
+        from the month-end snapshots on (:meth:`_as_of_rows`)."""
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        if item.costing_method == "specific_lot":
+            if as_of.utcoffset() is not None:
+                as_of = as_of.astimezone(dt.UTC)
+            for e in uow.ledger.entries(item.code, None, as_of):
+                if e.posted_at > as_of:
+                    continue
+                q, v = rows.get((e.lot, e.warehouse), (ZERO, ZERO))
+                rows[(e.lot, e.warehouse)] = (q + e.quantity, v + e.value)
+        else:
+            whs = sorted({b.warehouse for b in uow.balances.for_item(item.code)} | {"*"})
+            rows = {("", wh): qv for wh, qv in
+                    self._as_of_rows(uow, item.code, whs, None, as_of).items()}
+        quantities: dict[str, Decimal] = {}
+        for (_, wh), (q, _) in rows.items():
+            if wh != "*":
+                quantities[wh] = quantities.get(wh, ZERO) + q
+        total = sum((v for _, v in rows.values()), ZERO)
+        return quantities, _warehouse_values(rows, money_quantum(self.currency_digits)), total
 
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
@@ -4702,7 +4761,13 @@ class Jxc:
         check_text(item, "item")
         _check_optional_texts(warehouse=warehouse)
         org = self.organisation_scope and warehouse is not None and warehouse != "*"
+        specific = False
         with self.storage.unit_of_work() as uow:
+            if org:
+                try:
+                    specific = _Work(self, uow).item(item).costing_method == "specific_lot"
+                except NotFoundError:
+                    org = False  # an unknown item has no entries
             entries = sorted(uow.ledger.entries(item, None if org else warehouse),
                              key=lambda e: (e.posted_at, e.entry_no))
         out: list[LedgerLine] = []
@@ -4717,18 +4782,30 @@ class Jxc:
         # value after each entry (as balance gives it), what the entry does not carry shown
         # apart (``allocation``): the other warehouses' movements moved the unit cost
         quantum = money_quantum(self.currency_digits)
-        quantities: dict[str, Decimal] = {}
-        total = ZERO
-        for e in entries:
-            total += e.value
-            if e.warehouse != "*":
-                quantities[e.warehouse] = quantities.get(e.warehouse, ZERO) + e.quantity
-            if e.warehouse != warehouse:
-                continue
-            q += e.quantity
-            share = _warehouse_shares(total, quantities, quantum)[warehouse]
-            out.append(LedgerLine(e, q, share, share - v - e.value))
-            v = share
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+
+        def apply(e: LedgerEntry) -> None:
+            key = (e.lot if specific else "", e.warehouse)
+            rq, rv = rows.get(key, (ZERO, ZERO))
+            rows[key] = (rq + e.quantity, rv + e.value)
+
+        # one moment at a time: the other warehouses' entries of the moment first (the
+        # other leg of a transfer), so that the warehouse's last line of a moment shows what
+        # balance(as_of=that moment) gives
+        here = warehouse or ""  # (a warehouse: org)
+        for _, moment in itertools.groupby(entries, key=lambda e: e.posted_at):
+            mine = []
+            for e in moment:
+                if e.warehouse == here:
+                    mine.append(e)
+                else:
+                    apply(e)
+            for e in mine:
+                apply(e)
+                q += e.quantity
+                share = _warehouse_values(rows, quantum).get(here, ZERO.quantize(quantum))
+                out.append(LedgerLine(e, q, share, share - v - e.value))
+                v = share
         return out
 
     def availability(self, lines: Sequence[tuple[str, str, Decimal]]) -> list[AvailabilityLine]:
