@@ -174,6 +174,12 @@ class SummaryRow:
     in_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
     out_by_kind: dict[str, tuple[Decimal, Decimal]] = attrs.field(factory=dict)
     cost_adjustments: Decimal = ZERO
+    #: costed by organisation: the change of the row's share of the item's value that its
+    #: movements do not carry (opening and closing are the warehouse's share of the scope's
+    #: value by quantity; the ``"*"`` row, holding no stock, opens and closes at 0.00), so that
+    #: opening + in − out + cost_adjustments + allocation = closing; the rows of an item add
+    #: it up to 0.00. Always 0 costed by warehouse.
+    allocation: Decimal = ZERO
 
 
 @attrs.frozen(slots=True)
@@ -1065,6 +1071,11 @@ class Accounting:
             w = _Work(self.jxc, uow)
             start, end = w.month_bounds(year, month)  # the month of the clock's timezone
             opening = self._snapshot(w, start - dt.timedelta(microseconds=1))
+            org = self.jxc.organisation_scope
+            #: costed by organisation, each warehouse's value at the start and the end: its
+            #: share of the item's (按存货核算); "*" holds no stock
+            shares: dict[str, tuple[dict[str, Decimal], dict[str, Decimal]]] = {}
+            quantum = money_quantum(self.jxc.currency_digits)
             cancelled: dict[str, bool] = {}
             out: list[SummaryRow] = []
             for item, wh in sorted(opening):
@@ -1109,13 +1120,23 @@ class Accounting:
                 in_v = sum((p[1] for p in ins.values()), ZERO)
                 out_q = sum((p[0] for p in outs.values()), ZERO)
                 out_v = sum((p[1] for p in outs.values()), ZERO)
-                if not (oq or ov or in_q or out_q or adjust):
+                cv = ov + in_v - out_v + adjust
+                allocation = ZERO
+                if org:
+                    if item not in shares:
+                        it = w.item(item)
+                        shares[item] = (
+                            self.jxc._values_at(uow, it, start - dt.timedelta(microseconds=1))[1],
+                            self.jxc._values_at(uow, it, end)[1])
+                    ov = shares[item][0].get(wh, ZERO).quantize(quantum)
+                    cv = shares[item][1].get(wh, ZERO).quantize(quantum)
+                    allocation = cv - (ov + in_v - out_v + adjust)
+                if not (oq or ov or in_q or out_q or adjust or allocation):
                     continue
                 out.append(SummaryRow(
-                    item, wh, oq, ov, in_q, in_v, out_q, out_v, oq + in_q - out_q,
-                    ov + in_v - out_v + adjust,
+                    item, wh, oq, ov, in_q, in_v, out_q, out_v, oq + in_q - out_q, cv,
                     {k: (p[0], p[1]) for k, p in ins.items()},
-                    {k: (p[0], p[1]) for k, p in outs.items()}, adjust))
+                    {k: (p[0], p[1]) for k, p in outs.items()}, adjust, allocation))
             return out
 
     def gross_profit(self, by: str = "item", period: str | None = None) -> list[GrossProfitRow]:

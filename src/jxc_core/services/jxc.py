@@ -491,6 +491,11 @@ class LedgerLine:
     entry: LedgerEntry
     running_quantity: Decimal
     running_value: Decimal
+    #: costed by organisation, in the ledger of one warehouse: the change of the warehouse's
+    #: share of the scope's value that this entry does not carry (the other warehouses'
+    #: movements moved the scope's unit cost), so that the previous running value + the
+    #: entry's value + ``allocation`` = ``running_value``; 0 otherwise
+    allocation: Decimal = ZERO
 
 
 def _entry_data(e: LedgerEntry) -> list[Any]:
@@ -954,6 +959,70 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
                     drop(g)
                 found = True
     return void, groups
+
+
+def _warehouse_shares(value: Decimal, quantities: Mapping[str, Decimal], quantum: Decimal
+                     ) -> dict[str, Decimal]:
+    """The warehouses' shares of the value of an organisation scope (按存货核算), by quantity.
+
+    Each warehouse ``q x value / total`` rounded to ``quantum`` (ROUND_HALF_UP), ``total`` the
+    sum of ``quantities`` — the scope's unit cost times the warehouse's quantity, the rule of
+    a lot's share (:meth:`Jxc._lot_value`). A warehouse at quantity 0 is 0.00, and so is
+    every warehouse when ``total`` is 0 (no unit cost). A warehouse below zero carries a
+    negative share at the same unit cost (what its shortage is worth). The rest of the
+    rounding goes to the last warehouse (in code order) with a positive quantity, else to the
+    last one below zero, so that the shares add up to ``value``; with every warehouse at 0 it
+    is left unallocated (the organisation's rows carry it; ``value`` is then 0.00 by DOMAIN
+    1)."""
+    order = sorted(quantities)
+    total = sum((quantities[wh] for wh in order), ZERO)
+    out = {wh: ZERO.quantize(quantum) for wh in order}
+    if total:
+        for wh in order:
+            q = quantities[wh]
+            if q:
+                out[wh] = (value if q == total else DIVISION_CONTEXT.divide(
+                    q * value, total).quantize(quantum, ROUND_HALF_UP))
+    taker = next((wh for wh in reversed(order) if quantities[wh] > 0),
+                 next((wh for wh in reversed(order) if quantities[wh]), None))
+    if taker is not None:
+        out[taker] += value - sum(out.values(), ZERO)
+    return out
+
+
+def _warehouse_values(rows: Mapping[tuple[str, str], tuple[Decimal, Decimal]],
+                      quantum: Decimal) -> dict[str, Decimal]:
+    """The value of each warehouse of an organisation scope: ``rows`` gives the quantity and
+    value of each (group, warehouse) — the group a lot under specific identification (the
+    lot is its own layer), else ``""`` (the whole scope); the value may stand under
+    warehouse ``"*"`` (the scope's own, or its value-only entries). Each group's value is
+    shared over its warehouses by quantity (:func:`_warehouse_shares`); what no warehouse
+    of its group holds (a group at quantity 0 everywhere) goes to the last warehouse with a
+    positive quantity overall (else the last below zero), so that the warehouses add up to
+    the scope's value."""
+    groups: dict[str, dict[str, tuple[Decimal, Decimal]]] = {}
+    for (group, wh), qv in rows.items():
+        groups.setdefault(group, {})[wh] = qv
+    out: dict[str, Decimal] = {}
+    every: dict[str, Decimal] = {}
+    total = ZERO
+    for group in sorted(groups):
+        whs = groups[group]
+        value = sum((v for _, v in whs.values()), ZERO)
+        total += value
+        quantities = {wh: q for wh, (q, _) in whs.items() if wh != "*"}
+        for wh, share in _warehouse_shares(value, quantities, quantum).items():
+            out[wh] = out.get(wh, ZERO) + share
+        for wh, q in quantities.items():
+            every[wh] = every.get(wh, ZERO) + q
+    rest = total - sum(out.values(), ZERO)
+    if rest:
+        order = sorted(every)
+        taker = next((wh for wh in reversed(order) if every[wh] > 0),
+                     next((wh for wh in reversed(order) if every[wh]), None))
+        if taker is not None:
+            out[taker] += rest
+    return out
 
 
 def _share_back(found: deque[LayerSlice], qty: Decimal, value: Decimal, quantum: Decimal,
@@ -4611,11 +4680,20 @@ class Jxc:
         _check_optional_texts(warehouse=warehouse, lot=lot)
         if as_of is not None:  # a datetime.datetime, as posted_at (else invalid_date)
             as_of = _moment(as_of, "as_of")
+        if self.organisation_scope and warehouse == "*":
+            warehouse = None  # the organisation, as the "*" row of stock_balances
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
             w.item(item)
             if as_of is not None:
-                q, v = self._as_of(uow, item, warehouse, lot, as_of, self.organisation_scope)
+                if self.organisation_scope and warehouse is not None and lot is None:
+                    quantities, values, _ = self._values_at(uow, w.item(item), as_of)
+                    q = quantities.get(warehouse, ZERO)
+                    v = values.get(warehouse, ZERO).quantize(
+                        money_quantum(self.currency_digits))
+                else:
+                    q, v = self._as_of(uow, item, warehouse, lot, as_of,
+                                       self.organisation_scope)
                 return StockBalance(item, warehouse or "*", q, ZERO, ZERO, ZERO, ZERO, v)
             return self._balance_in(w, item, warehouse, lot)
 
@@ -4656,6 +4734,8 @@ class Jxc:
         value = ZERO
         if lot is not None:
             value = self._lot_value(w, it, whs, lot, rows)
+        elif self.organisation_scope and warehouse is not None:
+            value = self._share_now(w, it, warehouse)
         else:
             for scope in {w.scope(it, wh) for wh in whs}:
                 state = uow.valuations.get(scope)
@@ -4706,6 +4786,59 @@ class Jxc:
                           quantum, ROUND_HALF_UP))
         return total
 
+    def _share_now(self, w: _Work, item: Item, warehouse: str) -> Decimal:
+        """Costed by organisation: the value of ``item`` in ``warehouse`` now, its share of
+        the scope's value by quantity (:func:`_warehouse_values`: under specific
+        identification lot by lot; the warehouses add up to the scope's value, a warehouse at
+        quantity 0 is 0.00)."""
+        state = w.uow.valuations.get(w.scope(item, warehouse))
+        if state is None:
+            return ZERO
+        v = valuation_from_state(state)
+        specific = isinstance(v, SpecificLotValuation)
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        for b in w.uow.balances.for_item(item.code):
+            key = (b.lot if specific else "", b.warehouse)
+            q, _ = rows.get(key, (ZERO, ZERO))
+            rows[key] = (q + b.on_hand, ZERO)
+        placed = ZERO
+        if isinstance(v, SpecificLotValuation):
+            for lot in sorted({g for g, _ in rows}):
+                lot_value = v.lot(lot)[1]
+                rows[(lot, "*")] = (ZERO, lot_value)
+                placed += lot_value
+        rest = rows.get(("", "*"), (ZERO, ZERO))[1]
+        rows[("", "*")] = (ZERO, rest + v.value - placed)
+        return _warehouse_values(rows, money_quantum(self.currency_digits)).get(
+            warehouse, ZERO)
+
+    def _values_at(self, uow: UnitOfWork, item: Item, as_of: dt.datetime
+                   ) -> tuple[dict[str, Decimal], dict[str, Decimal], Decimal]:
+        """Costed by organisation, at ``as_of``: the quantity and value of each warehouse of
+        ``item`` (its share of the scope's value, as :meth:`_share_now`) and the scope's
+        value (the sum of its ledger: the value-only entries stand under ``"*"``). Under
+        specific identification the lots are read from the ledger up to ``as_of``; else
+        from the month-end snapshots on (:meth:`_as_of_rows`)."""
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        if item.costing_method == "specific_lot":
+            if as_of.utcoffset() is not None:
+                as_of = as_of.astimezone(dt.UTC)
+            for e in uow.ledger.entries(item.code, None, as_of):
+                if e.posted_at > as_of:
+                    continue
+                q, v = rows.get((e.lot, e.warehouse), (ZERO, ZERO))
+                rows[(e.lot, e.warehouse)] = (q + e.quantity, v + e.value)
+        else:
+            whs = sorted({b.warehouse for b in uow.balances.for_item(item.code)} | {"*"})
+            rows = {("", wh): qv for wh, qv in
+                    self._as_of_rows(uow, item.code, whs, None, as_of).items()}
+        quantities: dict[str, Decimal] = {}
+        for (_, wh), (q, _) in rows.items():
+            if wh != "*":
+                quantities[wh] = quantities.get(wh, ZERO) + q
+        total = sum((v for _, v in rows.values()), ZERO)
+        return quantities, _warehouse_values(rows, money_quantum(self.currency_digits)), total
+
     @staticmethod
     def _as_of(uow: UnitOfWork, item: str, warehouse: str | None, lot: str | None,
                as_of: dt.datetime, org: bool = False) -> tuple[Decimal, Decimal]:
@@ -4715,14 +4848,23 @@ class Jxc:
         Costed by organisation (``org``), the value-only entries of the item's one scope
         (cost settlements, back-dating corrections, month-end costs) stand under warehouse
         ``"*"``: they count in the item's total, not in any one warehouse's."""
+        whs = [warehouse] if warehouse is not None else sorted(
+            {b.warehouse for b in uow.balances.for_item(item)} | ({"*"} if org else set()))
+        at = Jxc._as_of_rows(uow, item, whs, lot, as_of)
+        return (sum((q for q, _ in at.values()), ZERO), sum((v for _, v in at.values()), ZERO))
+
+    @staticmethod
+    def _as_of_rows(uow: UnitOfWork, item: str, whs: Sequence[str], lot: str | None,
+                    as_of: dt.datetime) -> dict[str, tuple[Decimal, Decimal]]:
+        """:meth:`_as_of` of each warehouse of ``whs``: its ledger's sums (movements at the
+        values they were posted at)."""
         if as_of.utcoffset() is not None:  # aware: compared with the moments kept in UTC
             as_of = as_of.astimezone(dt.UTC)
         ends = (uow.records.get("period", "closed") or {}).get("ends", [])
         end = max((e for e in ends if e <= as_of.isoformat()), default=None)
-        whs = [warehouse] if warehouse is not None else sorted(
-            {b.warehouse for b in uow.balances.for_item(item)} | ({"*"} if org else set()))
-        q = v = ZERO
+        out: dict[str, tuple[Decimal, Decimal]] = {}
         for wh in whs:
+            q = v = ZERO
             since = None
             if end is not None and lot is None:
                 snap = uow.records.get("snapshot", f"{end}|{item}|{wh}")
@@ -4736,7 +4878,8 @@ class Jxc:
                 if lot is None or e.lot == lot:
                     q += e.quantity
                     v += e.value
-        return q, v
+            out[wh] = (q, v)
+        return out
 
     def balances(self) -> list[Balance]:
         """Every detail balance row, with ``reserved`` filled from the active reservations.
@@ -4814,15 +4957,52 @@ class Jxc:
         entries."""
         check_text(item, "item")
         _check_optional_texts(warehouse=warehouse)
+        org = self.organisation_scope and warehouse is not None and warehouse != "*"
+        specific = False
         with self.storage.unit_of_work() as uow:
-            entries = sorted(uow.ledger.entries(item, warehouse),
+            if org:
+                try:
+                    specific = _Work(self, uow).item(item).costing_method == "specific_lot"
+                except NotFoundError:
+                    org = False  # an unknown item has no entries
+            entries = sorted(uow.ledger.entries(item, None if org else warehouse),
                              key=lambda e: (e.posted_at, e.entry_no))
         out: list[LedgerLine] = []
         q = v = ZERO
-        for e in entries:
-            q += e.quantity
-            v += e.value
-            out.append(LedgerLine(e, q, v))
+        if not org:
+            for e in entries:
+                q += e.quantity
+                v += e.value
+                out.append(LedgerLine(e, q, v))
+            return out
+        # costed by organisation: the warehouse's running value is its share of the scope's
+        # value after each entry (as balance gives it), what the entry does not carry shown
+        # apart (``allocation``): the other warehouses' movements moved the unit cost
+        quantum = money_quantum(self.currency_digits)
+        rows: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+
+        def apply(e: LedgerEntry) -> None:
+            key = (e.lot if specific else "", e.warehouse)
+            rq, rv = rows.get(key, (ZERO, ZERO))
+            rows[key] = (rq + e.quantity, rv + e.value)
+
+        # one moment at a time: the other warehouses' entries of the moment first (the
+        # other leg of a transfer), so that the warehouse's last line of a moment shows what
+        # balance(as_of=that moment) gives
+        here = warehouse or ""  # (a warehouse: org)
+        for _, moment in itertools.groupby(entries, key=lambda e: e.posted_at):
+            mine = []
+            for e in moment:
+                if e.warehouse == here:
+                    mine.append(e)
+                else:
+                    apply(e)
+            for e in mine:
+                apply(e)
+                q += e.quantity
+                share = _warehouse_values(rows, quantum).get(here, ZERO.quantize(quantum))
+                out.append(LedgerLine(e, q, share, share - v - e.value))
+                v = share
         return out
 
     def availability(self, lines: Sequence[tuple[str, str, Decimal]]) -> list[AvailabilityLine]:
