@@ -136,6 +136,51 @@ def test_cancelling_an_adjustment_in_takes_its_lot_units_at_their_own_cost(
     shop.jxc.storage.close()
 
 
+def _post_step(shop: Shop, step: tuple[str, str, str, int, int, int], on: dt.date,
+       wh: str, mapped: bool, twin: dict[str, str],
+       receipts: list[tuple[str, str, str, int]],
+       deliveries: list[tuple[str, str, str, int]]) -> str | None:
+    """Post one step on ``shop`` (``mapped``: the reference, its documents named in ``twin``);
+    ``None``: nothing to post."""
+    kind, lot, _, q, cents, _ = step
+
+    def m(doc: str) -> str:
+        return twin[doc] if mapped else doc
+    if kind == "receipt":
+        return shop.run("purchase_receipt", [_line(q, f"{cents}.{q:02d}", lot, wh)],
+                        "S1", date=on).doc_id
+    if kind == "delivery":
+        return shop.run("delivery", [_line(q, "99.00", lot, wh)], "C1",
+                        date=on).doc_id
+    if kind == "adjust":
+        return shop.run("adjustment", [_line(q if cents % 2 else -q, f"{cents}.00",
+                                             lot, wh)], date=on).doc_id
+    if kind == "transfer":
+        if mapped:
+            return None
+        return shop.run("transfer", [_line(q, "0", lot, wh, to_warehouse=(
+            "W2" if wh == "W1" else "W1"))], date=on).doc_id
+    if kind in ("return", "landed", "invoice") and receipts:
+        src, rlot, rwh, got = receipts[cents % len(receipts)]
+        if kind == "return":
+            return shop.run("purchase_return", [_line(
+                min(q, got), "1.00", rlot, "W1" if mapped else rwh,
+                source=(m(src), 1))], "S1", date=on).doc_id
+        if kind == "landed":
+            return shop.run("landed_cost", [Line(1, "freight", D(1), D(f"{cents}.37"))],
+                            "S1", attributes={"receipts": [m(src)],
+                                              "basis": "quantity"}, date=on).doc_id
+        return shop.run("purchase_invoice", [Line(1, X, D(min(q, got)), D(
+            f"{cents}.{q:02d}"), source=(m(src), 1))], "S1", date=on).doc_id
+    if kind == "customer_return" and deliveries:
+        src, dlot, dwh, got = deliveries[cents % len(deliveries)]
+        return shop.run("sales_return", [_line(min(q, got), "99.00", dlot,
+                                               "W1" if mapped else dwh,
+                                               source=(m(src), 1))], "C1",
+                        date=on).doc_id
+    return None
+
+
 # -- property: organisation scope against a one-warehouse reference -------------------------
 _STEP = st.tuples(st.sampled_from(["receipt", "delivery", "return", "customer_return",
                                    "adjust", "transfer", "landed", "invoice", "undo"]),
@@ -149,8 +194,9 @@ def test_specific_lots_by_organisation_match_one_warehouse_and_undo_to_zero(
         steps: list[tuple[str, str, str, int, int, int]]) -> None:
     """Receipts, deliveries, supplier and customer returns, adjustments, landed costs and
     purchase invoices of a specific-lot item in W1 and W2, some dated back, transfers
-    between them and cancellations of the newest document, on a shop costed by organisation; the same documents (every warehouse
-    mapped to W1, transfers dropped) on a one-warehouse shop. After every step the
+    between them and cancellations of the newest document, on a shop costed by organisation;
+    the same documents (every warehouse mapped to W1, transfers dropped) on a one-warehouse
+    shop. After every step the
     organisation's stock is the reference's (a transfer inside one scope moves no value) and
     the inventory account equals the stock valuation; every document cancelled newest first,
     the stock ends at 0 / 0.00 and every role nets to zero."""
@@ -159,45 +205,9 @@ def test_specific_lots_by_organisation_match_one_warehouse_and_undo_to_zero(
     twin: dict[str, str] = {}  # org document -> the reference's
     receipts: list[tuple[str, str, str, int]] = []
     deliveries: list[tuple[str, str, str, int]] = []
-    for n, (kind, lot, wh, q, cents, back) in enumerate(steps, 1):
+    for n, step in enumerate(steps, 1):
+        kind, lot, wh, q, _, back = step
         on = _feb(max(1, n - back))
-
-        def post(shop: Shop, wh: str, mapped: bool) -> str | None:
-            def m(doc: str) -> str:
-                return twin[doc] if mapped else doc
-            if kind == "receipt":
-                return shop.run("purchase_receipt", [_line(q, f"{cents}.{q:02d}", lot, wh)],
-                                "S1", date=on).doc_id
-            if kind == "delivery":
-                return shop.run("delivery", [_line(q, "99.00", lot, wh)], "C1",
-                                date=on).doc_id
-            if kind == "adjust":
-                return shop.run("adjustment", [_line(q if cents % 2 else -q, f"{cents}.00",
-                                                     lot, wh)], date=on).doc_id
-            if kind == "transfer":
-                if mapped:
-                    return None
-                return shop.run("transfer", [_line(q, "0", lot, wh, to_warehouse=(
-                    "W2" if wh == "W1" else "W1"))], date=on).doc_id
-            if kind in ("return", "landed", "invoice") and receipts:
-                src, rlot, rwh, got = receipts[cents % len(receipts)]
-                if kind == "return":
-                    return shop.run("purchase_return", [_line(
-                        min(q, got), "1.00", rlot, "W1" if mapped else rwh,
-                        source=(m(src), 1))], "S1", date=on).doc_id
-                if kind == "landed":
-                    return shop.run("landed_cost", [Line(1, "freight", D(1), D(f"{cents}.37"))],
-                                    "S1", attributes={"receipts": [m(src)],
-                                                      "basis": "quantity"}, date=on).doc_id
-                return shop.run("purchase_invoice", [Line(1, X, D(min(q, got)), D(
-                    f"{cents}.{q:02d}"), source=(m(src), 1))], "S1", date=on).doc_id
-            if kind == "customer_return" and deliveries:
-                src, dlot, dwh, got = deliveries[cents % len(deliveries)]
-                return shop.run("sales_return", [_line(min(q, got), "99.00", dlot,
-                                                       "W1" if mapped else dwh,
-                                                       source=(m(src), 1))], "C1",
-                                date=on).doc_id
-            return None
 
         if kind == "undo":  # the newest document cancelled (a void pair for a later replay)
             if posted and posted[-1] in twin:
@@ -211,13 +221,13 @@ def test_specific_lots_by_organisation_match_one_warehouse_and_undo_to_zero(
                 deliveries = [d for d in deliveries if d[0] != last]
             continue
         try:
-            doc = post(org, wh, False)
+            doc = _post_step(org, step, on, wh, False, twin, receipts, deliveries)
         except JxcError:  # a step the stock (or what is left to return) cannot serve
             continue
         if doc is None:
             continue
         posted.append(doc)
-        twin_doc = post(ref, "W1", True)
+        twin_doc = _post_step(ref, step, on, "W1", True, twin, receipts, deliveries)
         if twin_doc is not None:
             twin[doc] = twin_doc
         if kind == "receipt":
