@@ -130,3 +130,24 @@ def test_landed_cost_on_a_lot_received_twice_never_keeps_more_than_it_is(
     assert v.add_landed_cost("X", D("20.00"), received_quantity=D(10)) == D(kept)
     assert [a.amount for a in v.take_adjustments()] == ([D(cogs)] if cogs else [])
     assert v.value == (D(20) - D(issued)) * 10 + D(kept)
+
+
+def test_take_back_gives_a_cancelled_movement_its_own_cost() -> None:
+    """The cancellation of a movement into a lot takes its units at their own cost (not the
+    lot's average), clamped to the lot's value; emptying the lot takes exactly its value."""
+    v = SpecificLotValuation()
+    v.receive(D(10), D("10.00"), "L1")
+    v.receive(D(3), D("11.00"), "L1")
+    assert v.take_back(D(3), "L1", D(3), D("33.00")) == D("33.00")  # issue(): 30.69
+    assert v.lot("L1") == (D(10), D("100.00"))
+    assert v.take_back(D(1), "L1", D(3), D("33.00")) == D("11.00")  # a part of it
+    v.receive(D(2), D("500.00"), "L2")
+    assert v.take_back(D(1), "L2", D(1), D("2000.00")) == D("1000.00")  # clamped to the lot
+    assert v.lot("L2") == (D(1), D("0.00"))
+    assert v.take_back(D(1), "L2", D(1), D("7.00")) == D("0.00")  # emptying: what is left
+    assert v.take_back(D(9), "L1", D(9), D("1.00")) == D("89.00")  # emptying: exactly
+    assert (v.quantity, v.value) == (D(0), D("0.00"))
+    with pytest.raises(JxcError):
+        v.take_back(D(1), "L1", D(1), D("1.00"))  # nothing left
+    v.note_received("L3", D(4))  # counted as received, no stock moved
+    assert v.lot("L3") == (D(0), D(0)) and v.quantity == 0

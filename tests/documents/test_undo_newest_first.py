@@ -426,7 +426,9 @@ def test_a_re_valued_lot_supplier_return_comes_back_at_what_it_cost(
     posted: the pair no longer netted, so the replay of R1's cancellation (dated at R1)
     replayed the return where the lot was empty and refused it (``insufficient_stock``).
     The cancellation of a supplier return now comes back at what the return costs, its
-    corrections counted (as a delivery's cancellation does)."""
+    corrections counted (as a delivery's cancellation does). R2's cancellation takes its unit
+    at its own cost (1.01, not the lot's average 1.51): the lot is as if R2 never was, and the
+    return costs 2.01 again (a correction of -0.50), what its cancellation brings back."""
     x = _lot_item(shop, monkeypatch)
     r1 = shop.run("purchase_receipt", [_lot_line(x, 1, "2.01")], "S1",
                   date=_days_ago(shop, 3)).doc_id
@@ -439,7 +441,10 @@ def test_a_re_valued_lot_supplier_return_comes_back_at_what_it_cost(
         shop.docs.cancel(doc_id, BOSS)
     back = [e.entry.value for e in shop.jxc.ledger(x, "W1")
             if e.entry.kind == "return_reversal"]
-    assert back == [D("1.51")]
+    assert back == [D("2.01")]
+    assert sorted(e.entry.value for e in shop.jxc.ledger(x, "W1")
+                  if e.entry.kind == "cost_backdating" and e.entry.doc_id == ret) == [
+        D("-0.50"), D("0.50")]
     _nets_to_zero(shop)
     b = shop.jxc.balance(x, "W1")
     assert (b.on_hand, b.value) == (0, D("0.00"))
@@ -517,14 +522,13 @@ def _undo_lots(shop: Shop, x: str, steps: list[tuple[str, str, int, int]]) -> No
     shop.check_books()
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-07): a lot "
-                   "cancellation takes the lot's average, not its own cost")
-def test_a_lot_adjustment_cancelled_the_same_day_leaves_cents_between_roles(
+def test_a_lot_adjustment_cancelled_the_same_day_nets_every_role(
         shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
     """Three receipts of L1 at 1.01 and an adjustment in at 1.00 (4 for 4.03), all cancelled
     newest first the same day (nothing back-dated, nothing re-valued): the adjustment's
-    cancellation takes 1.01 (the lot's average), the last receipt's 1.00 (what is left):
-    adjustment +0.01, price_difference -0.01, though the stock ends at 0 / 0.00."""
+    cancellation took 1.01 (the lot's average), the last receipt's 1.00 (what was left):
+    adjustment +0.01, price_difference -0.01, though the stock ended at 0 / 0.00. Each
+    cancellation now takes its own units at their own cost: every role nets to zero."""
     x = _lot_item(shop, monkeypatch)
     docs = [shop.run("purchase_receipt", [_lot_line(x, 1, "1.01")], "S1").doc_id
             for _ in range(3)]

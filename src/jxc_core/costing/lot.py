@@ -104,6 +104,51 @@ class SpecificLotValuation(ValuationBase):
         self._val -= cost
         return cost
 
+    def take_back(
+        self,
+        quantity: Decimal,
+        from_ref: str | None,
+        received_quantity: Decimal,
+        received_value: Decimal,
+        *,
+        ref: str | None = None,
+        rows: dict[int, Decimal] | None = None,
+    ) -> Decimal:
+        """Issue ``quantity`` of lot ``from_ref`` as the cancellation (红冲) of a movement into
+        it (a receipt, an adjustment in, a customer return, a transfer in) that brought
+        ``received_quantity`` units worth ``received_value``; returns its cost.
+
+        The units leave at their own cost, ``round_half_up(quantity x received_value /
+        received_quantity)`` (exactly ``received_value`` for all of it), not at the lot's
+        average: cancelled newest first, the lot is back where it was before the movement.
+        Clamp: never more than the lot's value nor less than 0.00, so a lot with units never
+        goes below zero in value. Units beyond ``received_quantity`` leave at the average of
+        what stays. Emptying the lot is :meth:`issue`: exactly its value. ``rows`` (moving
+        average's receipt rows) has no meaning for a lot and is ignored."""
+        if (type(quantity) is not Decimal or not quantity.is_finite() or quantity <= 0
+                or quantity >= MAX_MAGNITUDE):
+            quantity = bad_quantity(quantity)
+        received = check_quantity(received_quantity, "received_quantity")
+        original = check_money(received_value, self._quantum, "received_value")
+        if from_ref is None:
+            raise LotError()
+        found = self._lots.get(from_ref)
+        if found is None or quantity >= found[0]:
+            return self.issue(quantity, from_ref, ref=ref)
+        own = quantity if quantity < received else received
+        cost = slice_value(own, received, original, self._quantum)
+        if cost > found[1]:  # the lot cannot give it: what keeps its value at 0.00 or more
+            cost = found[1] if found[1] > 0 else ZERO.quantize(self._quantum)
+        elif cost < 0:
+            cost = ZERO.quantize(self._quantum)
+        if quantity > own:
+            cost += slice_value(quantity - own, found[0] - own, found[1] - cost, self._quantum)
+        found[0] -= quantity
+        found[1] -= cost
+        self._qty -= quantity
+        self._val -= cost
+        return cost
+
     def add_landed_cost(
         self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None
     ) -> Decimal:
@@ -148,6 +193,13 @@ class SpecificLotValuation(ValuationBase):
             raise JxcError("unknown_receipt", ref=ref)
         found[1] += kept
         self._val += kept
+
+    def note_received(self, ref: str, quantity: Decimal) -> None:
+        """Count ``quantity`` units as received by lot ``ref`` without moving stock: a replay
+        passing over a void pair (an issue and its cancellation) whose units the lot received
+        when they were posted (what :meth:`add_landed_cost` shares a cost over)."""
+        quantity = check_quantity(quantity, "quantity")
+        self._received[ref] = self._received.get(ref, ZERO) + quantity
 
     def state_rows(self) -> int:
         return len(self._lots) + len(self._received)

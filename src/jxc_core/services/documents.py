@@ -2096,6 +2096,7 @@ class Documents:
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to,
                                  issued_at=self._posted_at(doc, w.zone) if reverse else None,
+                                 reverses=doc.doc_id if reverse else None,
                                  returned_at=returned_at)
         if posted is not None:
             posted.extend(posting.entries)

@@ -2825,8 +2825,10 @@ class Jxc:
         ``issued_at`` (internal, for cancellations): when the issues that the in lines take
         back (their ``from_ref``, a group ref) were posted; under FIFO/LIFO the units go back
         into the layers those issues took them from (:meth:`_restoring`). ``reverses``
-        (internal, with ``transfer_to`` and ``issued_at``): the document whose transfer lines
-        these cancel, the units coming back into the layers its out lines took.
+        (internal, with ``issued_at``): the document these lines cancel; with ``transfer_to``
+        the units come back into the layers its out lines took; under specific identification
+        an out line takes the units its line brought into the lot at their own cost
+        (:meth:`SpecificLotValuation.take_back`).
         ``returned_at`` (internal, for customer returns): when the deliveries that the in lines
         take back (their ``from_ref``) were posted, the earliest; under moving average the
         units go back into the receipt rows those deliveries took (:meth:`_restoring_rows`),
@@ -2974,11 +2976,17 @@ class Jxc:
                                                         received)
                                     if issued_at is not None and from_ref
                                     and type(v) is MovingAverageValuation else None)
+                        if lot_costed and issued_at is not None and reverses is not None:
+                            # a lot's units taken back: at their own cost (the line's units
+                            # of that lot as it brought them in), not at the lot's average
+                            got_back = self._received_line(w, code, wh,
+                                                           f"{reverses}/{line_no}",
+                                                           issued_at, received, lot)
                         if got_back is None:
                             amount = v.issue(qty, from_ref or None,
                                              ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                         else:  # a cancelled receipt: its units on hand at their own cost
-                            assert isinstance(v, MovingAverageValuation)
+                            assert isinstance(v, MovingAverageValuation | SpecificLotValuation)
                             into = got_back[2]
                             w.uow.records.put(_TAKEN_BACK, str(no), {
                                 "received": str(got_back[0]), "value": str(got_back[1]),
@@ -3507,8 +3515,8 @@ class Jxc:
     @staticmethod
     def _received_line(w: _Work, item: str, warehouse: str, ref: str,
                        issued_at: dt.datetime,
-                       found: dict[tuple[str, str, str], _Received | None]
-                       ) -> _Received | None:
+                       found: dict[tuple[str, str, str], _Received | None],
+                       lot: str | None = None) -> _Received | None:
         """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
         ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
         transfer's ``transfer_in`` in its target), with the ``cost_backdating`` corrections of
@@ -3519,8 +3527,8 @@ class Jxc:
         receipts' rows its units went into (a customer return, :data:`_RESTORED_ROWS`),
         number -> units. ``None`` when none is found (a receipt posted otherwise: taken back
         at the average). Cached per posting in ``found`` (the rows lessened as parts take
-        them)."""
-        key = (item, warehouse, ref)
+        them). ``lot`` (specific identification): only the line's entries of that lot."""
+        key = (item, warehouse, ref if lot is None else f"{ref}/{lot}")
         if key in found:
             return found[key]
         doc_id, _, line_no = ref.rpartition("/")
@@ -3531,7 +3539,7 @@ class Jxc:
             for e in w.uow.ledger.after(item, warehouse, issued_at - dt.timedelta(
                     microseconds=1), 1 << 62):
                 if (e.doc_id == doc_id and e.line_no == n and e.quantity > 0
-                        and e.warehouse == warehouse):
+                        and e.warehouse == warehouse and (lot is None or e.lot == lot)):
                     qty += e.quantity
                     value += e.value
                     if e.from_ref:  # back into the rows of the receipts of an issue
@@ -3539,7 +3547,8 @@ class Jxc:
                         for number, _, q in kept["rows"] if kept else ():
                             rows[int(number)] = rows.get(int(number), ZERO) + Decimal(q)
                 elif (e.doc_id == doc_id and e.line_no == n and e.kind == "cost_backdating"
-                        and e.doc_type == "sales_return" and e.warehouse == warehouse):
+                        and e.doc_type == "sales_return" and e.warehouse == warehouse
+                        and lot is None):
                     value += e.value  # a customer return re-valued by a back-dated movement
                 elif (e.kind == "landed_cost" and e.from_ref == ref
                         and e.warehouse == warehouse):
@@ -3713,11 +3722,12 @@ class Jxc:
         return list(window), replay, at[-1]
 
     def _window_records(self, w: _Work, replay: _Replay, window: Sequence[LedgerEntry],
-                        average: bool = False) -> None:
+                        average: bool = False, lots: bool = False) -> None:
         """What a replay of ``window`` reads besides the entries: the receipt costs applied
         (:data:`_RECEIPT_COST`, split again on the stock as the replay has it), the layers
         cancellations went back into (:data:`_RESTORED`) and, under moving average
-        (``average``), the receipts cancellations took back (:data:`_TAKEN_BACK`)."""
+        (``average``) and specific identification (``lots``), the receipts cancellations took
+        back (:data:`_TAKEN_BACK`)."""
         for e in window:
             if e.kind == "landed_cost":
                 cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
@@ -3726,7 +3736,7 @@ class Jxc:
                     replay.receipt_costs[e.entry_no] = (
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
-            elif e.quantity < 0 and e.from_ref and average:
+            elif e.quantity < 0 and e.from_ref and (average or lots):
                 taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
                 if taken is not None:
                     replay.taken_back[e.entry_no] = (
@@ -3806,7 +3816,8 @@ class Jxc:
             _align(rewound, allow or relaxed, cost)  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest, relaxed)
-        self._window_records(w, replay, window, item.costing_method == "moving_average")
+        self._window_records(w, replay, window, item.costing_method == "moving_average",
+                             item.costing_method == "specific_lot")
         for e in window:
             if (e.kind == "landed_cost" and e.entry_no not in replay.receipt_costs
                     and (e.posted_at, e.entry_no) > (when, 1 << 62)):
@@ -3840,6 +3851,9 @@ class Jxc:
             if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
                 continue  # no value moved between scopes (a move: not even between layers)
             if e.entry_no in replay.void:  # a cancelled issue or its reversal: as if never
+                if lot_costed and e.quantity > 0:  # but the lot received its units when posted
+                    assert isinstance(v, SpecificLotValuation)
+                    v.note_received(e.lot, e.quantity)
                 replay.replayed += 1
                 continue
             if e.quantity > 0 and e.from_ref in replay.void_groups:
@@ -3968,6 +3982,9 @@ class Jxc:
                         went = now_in
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
                                        rows=went or None)
+                elif e.entry_no in replay.taken_back and isinstance(v, SpecificLotValuation):
+                    got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
+                    cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
                 else:
                     cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
