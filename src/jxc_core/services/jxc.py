@@ -885,24 +885,35 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
             closed[e.entry_no] = (min(at), max(at))
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
+    #: the candidate issue pairs whose values do not net to zero by themselves (moving
+    #: average: a cancelled transfer came back at another cost than it left, a later issue's
+    #: cancellation making up the difference), with what they leave
+    unbalanced: dict[str, Decimal] = {}
     for g, out in issues.items():
         if g not in backs:
             continue
         doc_type, doc_id, line_no = _split_group(g)
         moved = out + backs[g]
-        pair = moved + costs.get(g, []) + costs.get(_group_ref(doc_type, f"{doc_id}-R", line_no),
-                                                   [])
+        # receipt costs carried with its units (a charge sent on with a transfer's units, and
+        # back with them by its cancellation): value-only entries of the pair
+        carried = receipt_costs.get(g, [])
+        pair = moved + carried + costs.get(g, []) + costs.get(
+            _group_ref(doc_type, f"{doc_id}-R", line_no), [])
         lots = {}
         for e in moved:
             lots[e.lot] = lots.get(e.lot, ZERO) + e.quantity
-        if any(lots.values()) or sum((e.value for e in pair), ZERO):
+        if any(lots.values()):
             continue
+        off = sum((e.value for e in pair), ZERO)
         mine = {e.entry_no for e in moved}
         if any(e.quantity <= 0 or e.doc_id.endswith("-R") for e in named.get(g, ())
                if e.entry_no not in mine):
             continue  # taken back otherwise than by its reversal or a customer return
         at = [place[n] for n in mine]
-        pairs[g] = (mine, pair, min(at), max(at))
+        pairs[g] = (mine | {e.entry_no for e in carried}, pair, min(at), max(at))
+        receipt_costs.pop(g, None)
+        if off:  # void only in a run of overlapping pairs whose values net to zero
+            unbalanced[g] = off
     for g, lines in receipt_costs.items():
         # a receipt cost and its cancellation: void alike when what they left in stock nets to
         # zero, their corrections counted, and only void pairs lie between (the stock they
@@ -939,25 +950,32 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
         found = False
         # inner pairs first: a pair may hold others cancelled before it
         for g, (mine, _, first, last) in list(pairs.items()):
-            if passes(mine, first, last):
+            if g not in unbalanced and passes(mine, first, last):
                 drop(g)
                 found = True
         if found:
             continue
         # then pairs that overlap (the older issue cancelled first), as one: together they
-        # take nothing from what lies between them
-        runs: list[tuple[list[str], set[int], int, int]] = []
-        for g, (mine, _, first, last) in sorted(pairs.items(), key=lambda p: p[1][2]):
-            if runs and first <= runs[-1][3]:
-                names, held, lo, hi = runs[-1]
-                runs[-1] = ([*names, g], held | mine, lo, max(hi, last))
-            else:
-                runs.append(([g], set(mine), first, last))
-        for names, held, lo, hi in runs:
-            if len(names) > 1 and passes(held, lo, hi):
-                for g in names:
-                    drop(g)
-                found = True
+        # take nothing from what lies between them, and leave nothing (their values net to
+        # zero) — first without the pairs that do not net to zero by themselves
+        for some in (False, True):
+            runs: list[tuple[list[str], set[int], int, int]] = []
+            for g, (mine, _, first, last) in sorted(pairs.items(), key=lambda p: p[1][2]):
+                if g in unbalanced and not some:
+                    continue
+                if runs and first <= runs[-1][3]:
+                    names, held, lo, hi = runs[-1]
+                    runs[-1] = ([*names, g], held | mine, lo, max(hi, last))
+                else:
+                    runs.append(([g], set(mine), first, last))
+            for names, held, lo, hi in runs:
+                if (len(names) > 1 and not sum((unbalanced.get(g, ZERO) for g in names), ZERO)
+                        and passes(held, lo, hi)):
+                    for g in names:
+                        drop(g)
+                    found = True
+            if found:
+                break
     return void, groups
 
 

@@ -1,0 +1,71 @@
+"""Charges (a landed cost, an invoice's price difference) sent on with transferred units
+(DOMAIN 2, "Landed costs"), with transfers and the charge cancelled around them (DOMAIN 5):
+every warehouse and role ends as without the charge, and the receipt can still be
+cancelled."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jxc_core.documents import Line, State
+from jxc_core.stock import Item, Warehouse
+
+from .support import BOSS, Shop
+
+D = Decimal
+METHODS = {"fifo": "A", "moving_average": "B", "lifo": "L"}
+
+
+def _setup(shop: Shop) -> None:
+    shop.jxc.define_item(Item("L", "lamp", costing_method="lifo"))
+    shop.jxc.define_warehouse(Warehouse("W3", "third"))
+    shop.jxc.define_warehouse(Warehouse("WT", "on the road", in_transit=True))
+
+
+def _receipt(shop: Shop, item: str, qty: int, price: str, **kw: object) -> str:
+    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse="W1")],
+                    "S1", **kw).doc_id
+
+
+def _transfer(shop: Shop, item: str, qty: int, src: str, dst: str) -> str:
+    return shop.run("transfer", [Line(1, item, D(qty), D(0), warehouse=src,
+                                      to_warehouse=dst)]).doc_id
+
+
+def _charge(shop: Shop, charge: str, item: str, receipt: str, amount: str, qty: int) -> str:
+    if charge == "landed_cost":
+        return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
+                        attributes={"receipts": [receipt], "basis": "quantity"}).doc_id
+    price = D(10) + D(amount) / qty
+    return shop.run("purchase_invoice", [Line(1, item, D(qty), price, source=(receipt, 1))],
+                    "S1").doc_id
+
+
+def _figures(shop: Shop, item: str, *warehouses: str) -> tuple[tuple[int, str], ...]:
+    return tuple((int(b.on_hand), str(b.value))
+                 for b in (shop.jxc.balance(item, wh) for wh in warehouses))
+
+
+@pytest.mark.parametrize("charge", ["landed_cost", "invoice"])
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_transfer_cancelled_after_a_charge_that_followed_it_leaves_the_receipt_cancellable(
+        shop: Shop, method: str, charge: str) -> None:
+    """Receipt 10 @ 10.00 (back-dated), t1 1 W1->W3, a charge of 1.60, t2 1 W1->W3, cancel
+    t1 (its unit comes back carrying the charge's share), the charge, t2: the receipt
+    cancels as without the charge (t1 and its cancellation are a void pair)."""
+    _setup(shop)
+    item = METHODS[method]
+    rk = _receipt(shop, item, 10, "10", date=dt.date(2026, 3, 1))
+    t1 = _transfer(shop, item, 1, "W1", "W3")
+    ch = _charge(shop, charge, item, rk, "1.60", 10)
+    t2 = _transfer(shop, item, 1, "W1", "W3")
+    for doc in (t1, ch, t2):
+        assert shop.docs.cancel(doc, BOSS).state == State.CANCELLED
+    assert _figures(shop, item, "W1", "W3") == ((10, "100.00"), (0, "0.00"))
+    assert shop.docs.cancel(rk, BOSS).state == State.CANCELLED
+    assert _figures(shop, item, "W1", "W3") == ((0, "0.00"), (0, "0.00"))
+    assert shop.net("inventory") == 0
+    shop.check_books()
