@@ -35,12 +35,13 @@ def _transfer(shop: Shop, item: str, qty: int, src: str, dst: str) -> str:
                                       to_warehouse=dst)]).doc_id
 
 
-def _charge(shop: Shop, charge: str, item: str, receipt: str, amount: str, qty: int) -> str:
+def _charge(shop: Shop, charge: str, item: str, receipt: str, amount: str, qty: int,
+            price: str = "10") -> str:
     if charge == "landed_cost":
         return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
                         attributes={"receipts": [receipt], "basis": "quantity"}).doc_id
-    price = D(10) + D(amount) / qty
-    return shop.run("purchase_invoice", [Line(1, item, D(qty), price, source=(receipt, 1))],
+    return shop.run("purchase_invoice", [Line(1, item, D(qty), D(price) + D(amount) / qty,
+                                              source=(receipt, 1))],
                     "S1").doc_id
 
 
@@ -103,5 +104,34 @@ def test_a_charge_reaching_a_warehouse_twice_for_one_ref_is_cancelled_share_by_s
     _check_books(shop)
     shop.docs.cancel(lc, BOSS)
     assert _figures(shop, item, "W1", "W2", "W3", "WT") == before
+    assert shop.net("cogs") == 0
+    _check_books(shop)
+
+
+@pytest.mark.parametrize("charge", ["landed_cost", "invoice"])
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_charge_on_a_receipt_after_older_stock_sends_the_transferred_share_on(
+        shop: Shop, method: str, charge: str) -> None:
+    """r1 10 @ 10.00 and r2 5 @ 30.00 into W1, 12 transferred to W2, then a charge of 45.00
+    on r2: every unit of r2 is on hand (in W1 or W2), so nothing goes to cost of goods sold
+    (FIFO: r2's 3 units left in W1 get 27.00, its 2 in W2 18.00); the cancellation leaves
+    every warehouse as before. The scope's stock before r2 counts in finding which units the
+    transfer took."""
+    _setup(shop)
+    item = METHODS[method]
+    _receipt(shop, item, 10, "10")
+    r2 = _receipt(shop, item, 5, "30")
+    _transfer(shop, item, 12, "W1", "W2")
+    before = _figures(shop, item, "W1", "W2")
+    ch = _charge(shop, charge, item, r2, "45.00", 5, "30")
+    after = _figures(shop, item, "W1", "W2")
+    assert shop.net("cogs") == 0
+    raised = [D(a[1]) - D(b[1]) for a, b in zip(after, before, strict=True)]
+    assert sum(raised, D(0)) == D("45.00")
+    if method == "fifo":
+        assert raised == [D("27.00"), D("18.00")]
+    _check_books(shop)
+    shop.docs.cancel(ch, BOSS)
+    assert _figures(shop, item, "W1", "W2") == before
     assert shop.net("cogs") == 0
     _check_books(shop)

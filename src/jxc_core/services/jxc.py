@@ -3263,8 +3263,10 @@ class Jxc:
         cp = w.uow.checkpoints.latest(scope, received_at - dt.timedelta(microseconds=1))
         cost = w.policy(item, scope)[1]
         v: Valuation
-        if cp is None:
+        if cp is None:  # the scope from its start: the stock on hand before the receipt too
             v = self._new_valuation(item, (True, cost))
+            if since is not None:
+                window = w.uow.ledger.after(item.code, scope[1])
         else:
             window = w.uow.ledger.after(item.code, scope[1], cp[0], cp[1])
             restored = valuation_from_state(cp[2])
