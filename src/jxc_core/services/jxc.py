@@ -885,24 +885,35 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
             closed[e.entry_no] = (min(at), max(at))
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
+    #: the candidate issue pairs whose values do not net to zero by themselves (moving
+    #: average: a cancelled transfer came back at another cost than it left, a later issue's
+    #: cancellation making up the difference), with what they leave
+    unbalanced: dict[str, Decimal] = {}
     for g, out in issues.items():
         if g not in backs:
             continue
         doc_type, doc_id, line_no = _split_group(g)
         moved = out + backs[g]
-        pair = moved + costs.get(g, []) + costs.get(_group_ref(doc_type, f"{doc_id}-R", line_no),
-                                                   [])
+        # receipt costs carried with its units (a charge sent on with a transfer's units, and
+        # back with them by its cancellation): value-only entries of the pair
+        carried = receipt_costs.get(g, [])
+        pair = moved + carried + costs.get(g, []) + costs.get(
+            _group_ref(doc_type, f"{doc_id}-R", line_no), [])
         lots = {}
         for e in moved:
             lots[e.lot] = lots.get(e.lot, ZERO) + e.quantity
-        if any(lots.values()) or sum((e.value for e in pair), ZERO):
+        if any(lots.values()):
             continue
+        off = sum((e.value for e in pair), ZERO)
         mine = {e.entry_no for e in moved}
         if any(e.quantity <= 0 or e.doc_id.endswith("-R") for e in named.get(g, ())
                if e.entry_no not in mine):
             continue  # taken back otherwise than by its reversal or a customer return
         at = [place[n] for n in mine]
-        pairs[g] = (mine, pair, min(at), max(at))
+        pairs[g] = (mine | {e.entry_no for e in carried}, pair, min(at), max(at))
+        receipt_costs.pop(g, None)
+        if off:  # void only in a run of overlapping pairs whose values net to zero
+            unbalanced[g] = off
     for g, lines in receipt_costs.items():
         # a receipt cost and its cancellation: void alike when what they left in stock nets to
         # zero, their corrections counted, and only void pairs lie between (the stock they
@@ -939,25 +950,32 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
         found = False
         # inner pairs first: a pair may hold others cancelled before it
         for g, (mine, _, first, last) in list(pairs.items()):
-            if passes(mine, first, last):
+            if g not in unbalanced and passes(mine, first, last):
                 drop(g)
                 found = True
         if found:
             continue
         # then pairs that overlap (the older issue cancelled first), as one: together they
-        # take nothing from what lies between them
-        runs: list[tuple[list[str], set[int], int, int]] = []
-        for g, (mine, _, first, last) in sorted(pairs.items(), key=lambda p: p[1][2]):
-            if runs and first <= runs[-1][3]:
-                names, held, lo, hi = runs[-1]
-                runs[-1] = ([*names, g], held | mine, lo, max(hi, last))
-            else:
-                runs.append(([g], set(mine), first, last))
-        for names, held, lo, hi in runs:
-            if len(names) > 1 and passes(held, lo, hi):
-                for g in names:
-                    drop(g)
-                found = True
+        # take nothing from what lies between them, and leave nothing (their values net to
+        # zero) — first without the pairs that do not net to zero by themselves
+        for some in (False, True):
+            runs: list[tuple[list[str], set[int], int, int]] = []
+            for g, (mine, _, first, last) in sorted(pairs.items(), key=lambda p: p[1][2]):
+                if g in unbalanced and not some:
+                    continue
+                if runs and first <= runs[-1][3]:
+                    names, held, lo, hi = runs[-1]
+                    runs[-1] = ([*names, g], held | mine, lo, max(hi, last))
+                else:
+                    runs.append(([g], set(mine), first, last))
+            for names, held, lo, hi in runs:
+                if (len(names) > 1 and not sum((unbalanced.get(g, ZERO) for g in names), ZERO)
+                        and passes(held, lo, hi)):
+                    for g in names:
+                        drop(g)
+                    found = True
+            if found:
+                break
     return void, groups
 
 
@@ -3103,7 +3121,7 @@ class Jxc:
         self, w: _Work, item_code: str, warehouse: str, receipt_ref: str, amount: Decimal,
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
-        received_at: dt.datetime | None = None,
+        received_at: dt.datetime | None = None, charge_entry: int | None = None,
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -3119,7 +3137,9 @@ class Jxc:
         too without the cost being dated before its own receipt).
         Returns (kept in stock, issued share, variance, the entries written: the
         ``landed_cost`` entry, then the corrections, with those of the transfers that took the
-        receipt's units further, :meth:`_follow_transfers`).
+        receipt's units further, :meth:`_follow_transfers`). A charge's cancellation applied
+        where a share was sent on names the charge's ``landed_cost`` entry there
+        (``charge_entry``), the share it mirrors.
         """
         when = _posting_moment(w, when)
         item = w.item(item_code)
@@ -3140,12 +3160,13 @@ class Jxc:
                            reason_zh=f"入库成本的日期不能早于其入库 {receipt_ref}")
         here, received_here = amount, received_quantity
         sent: list[_Sent] = []
+        links: list[int | None] = []
         if (doc_type in _CHARGE_TYPES and received_quantity is not None
                 and not self.organisation_scope
                 and item.costing_method in ("fifo", "lifo", "moving_average")):
-            here, received_here, sent = self._charge_sent(
+            here, received_here, sent, links = self._charge_sent(
                 w, item, warehouse, v, receipt_ref, amount, received_quantity, doc_id,
-                line_no, when, receipt, received_at)
+                line_no, when, receipt, received_at, charge_entry)
         kept = v.add_landed_cost(receipt_ref, here, received_quantity=received_here)
         taken = v.take_adjustments()
         # the shares sent on with transferred units count as issued here: the entries that
@@ -3157,11 +3178,9 @@ class Jxc:
                                "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
         # what a back-dated movement needs to split the amount again (the entry keeps the
         # on-hand share only; the amount and units of this scope, without those sent on)
-        w.uow.records.put(_RECEIPT_COST, str(no), {
-            "amount": str(here),
-            "received": None if received_here is None else str(received_here),
-            **({"sent": [[wh, ref, str(q), str(part), rd, rl]
-                         for wh, ref, q, part, rd, rl in sent]} if sent else {})})
+        record = {"amount": str(here),
+                  "received": None if received_here is None else str(received_here)}
+        w.uow.records.put(_RECEIPT_COST, str(no), record)
         later: list[CostAdjustment] = []
         if replay is not None:  # dated before later movements: they carry the cost from here
             later = self._finish_replay(w, scope, replay, set(), when)
@@ -3170,10 +3189,19 @@ class Jxc:
         w.uow.ledger.append(entries)
         if replay is not None:
             entries += self._follow_transfers(w, scope, later, replay.window)
-        for wh, ref, q, part, rd, rl in sent:  # where the transferred units are now
-            entries += self._apply_receipt_cost(
+        applied: list[list[object]] = []
+        for (wh, ref, q, part, rd, rl), link in zip(sent, links, strict=True):
+            # where the transferred units are now; the share's own landed_cost entry there
+            # kept with it, so that the cancellation mirrors exactly that one (a charge may
+            # reach a warehouse twice at the same moment, for the same ref)
+            there = self._apply_receipt_cost(
                 w, item_code, wh, ref, part, doc_type, doc_id, line_no, when, q,
-                receipt=(rd, rl))[3]
+                receipt=(rd, rl), charge_entry=link)[3]
+            entries += there
+            applied.append([wh, ref, str(q), str(part), rd, rl,
+                            there[0].entry_no if there else None])
+        if applied:
+            w.uow.records.put(_RECEIPT_COST, str(no), {**record, "sent": applied})
         for a in (*taken, *later):
             w.event("cost_adjusted", {"item": item_code, "warehouse": warehouse, **a.to_data()})
         return kept, issued, variance, entries
@@ -3182,7 +3210,8 @@ class Jxc:
         self, w: _Work, item: Item, warehouse: str, live: Valuation, ref: str,
         amount: Decimal, received: Decimal, doc_id: str, line_no: int, when: dt.datetime,
         receipt: tuple[str, int], received_at: dt.datetime | None = None,
-    ) -> tuple[Decimal, Decimal, list[_Sent]]:
+        charge_entry: int | None = None,
+    ) -> tuple[Decimal, Decimal, list[_Sent], list[int | None]]:
         """A charge (landed cost, invoice price difference) on receipt ``ref`` at ``when``:
         the share of the receipt's units that transfers took to other warehouses before it
         goes where those units went (DOMAIN 2: the share of units still on hand raises their
@@ -3199,25 +3228,32 @@ class Jxc:
         method takes them: FIFO, LIFO, the rows of moving average); a transfer cancelled
         before the charge brought its units back. A cancellation (``doc_id`` ending ``-R``)
         sends exactly what its charge sent (kept with the charge's receipt cost record), so
-        that it mirrors the charge wherever the units moved since."""
-        none: tuple[Decimal, Decimal, list[_Sent]] = (amount, received, [])
+        that it mirrors the charge wherever the units moved since: the charge's
+        ``landed_cost`` entry here is ``charge_entry`` when known (a share sent on), else the
+        one of its document, line and ref at ``when``. Also returns, for each share sent
+        on, the charge's ``landed_cost`` entry there that a cancellation mirrors (else
+        ``None``)."""
+        none: tuple[Decimal, Decimal, list[_Sent], list[int | None]] = (
+            amount, received, [], [])
         scope = w.scope(item, warehouse)
         if doc_id.endswith("-R"):
             base = doc_id[:-2]
             charge = next((e for e in w.uow.ledger.after(
                 item.code, scope[1], when - dt.timedelta(microseconds=1), 1 << 62)
                 if e.posted_at == when and e.kind == "landed_cost" and e.doc_id == base
-                and e.line_no == line_no and e.from_ref == ref), None)
+                and e.line_no == line_no and e.from_ref == ref
+                and charge_entry in (None, e.entry_no)), None)
             found = (None if charge is None
                      else w.uow.records.get(_RECEIPT_COST, str(charge.entry_no)))
             if not found or not found.get("sent"):
                 return none
             sent = [(wh, r, Decimal(q), -Decimal(part), rd, int(rl))
-                    for wh, r, q, part, rd, rl in found["sent"]]
+                    for wh, r, q, part, rd, rl, *_ in found["sent"]]
+            links = [None if len(x) < 7 or x[6] is None else int(x[6]) for x in found["sent"]]
             here = -Decimal(found["amount"])
             if here + sum((x[3] for x in sent), ZERO) != amount:
                 return none  # not the charge's amount: split here as it stands
-            return here, Decimal(found["received"]), sent
+            return here, Decimal(found["received"]), sent, links
         # the scope's entries from the receipt on (followers post no earlier than their
         # sources: a second before the document's posting moment is before its entries)
         since = None if received_at is None else received_at - dt.timedelta(seconds=1)
@@ -3235,8 +3271,10 @@ class Jxc:
         cp = w.uow.checkpoints.latest(scope, received_at - dt.timedelta(microseconds=1))
         cost = w.policy(item, scope)[1]
         v: Valuation
-        if cp is None:
+        if cp is None:  # the scope from its start: the stock on hand before the receipt too
             v = self._new_valuation(item, (True, cost))
+            if since is not None:
+                window = w.uow.ledger.after(item.code, scope[1])
         else:
             window = w.uow.ledger.after(item.code, scope[1], cp[0], cp[1])
             restored = valuation_from_state(cp[2])
@@ -3291,7 +3329,7 @@ class Jxc:
                 for (wh, r, got, _, rd, rl), part in zip(apps, parts, strict=False) if part]
         # every unit sent on: nothing is split here (over the units received, as a valid
         # split of 0.00)
-        return parts[-1], received - units_sent or received, sent
+        return parts[-1], received - units_sent or received, sent, [None] * len(sent)
 
     def _carry_settlement(self, w: _Work, item_code: str, a: CostAdjustment
                           ) -> list[LedgerEntry]:
