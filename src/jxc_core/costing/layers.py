@@ -363,6 +363,10 @@ class _LayerValuation(ValuationBase):
                     known.add(id(x))
                     added.append(x)
             if added:
+                # a receipt that only filled shortages is indexed without a layer in the
+                # queue (an empty one of the same key): the layer restored takes its place
+                keys = {x[4] for x in added}
+                found[:] = [x for x in found if x[4] not in keys]
                 found += added
                 found.sort(key=lambda x: int(x[4]))
         return total
