@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from jxc_core.adapters import MemoryStorage
@@ -144,6 +144,12 @@ def _cancel_newest_first(shop: Shop, posted: list[str]) -> list[str]:
                           ("NAVG", False, True)])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(_STEP, min_size=1, max_size=10))
+# a receipt that settled a delivery's shortage, cancelled once the delivery is
+@example(steps=[("receipt", 10, 1000, False), ("delivery", 12, 0, False),
+                ("receipt", 5, 1400, False)])
+# the same settled by two receipts, the first only in part
+@example(steps=[("receipt", 4, 1000, False), ("delivery", 9, 0, False),
+                ("receipt", 3, 1400, False), ("receipt", 4, 1200, False)])
 def test_negative_stock_undone_newest_first_nets_every_role(
         item: str, one_day: bool, any_order: bool,
         steps: list[tuple[str, int, int, bool]]) -> None:
