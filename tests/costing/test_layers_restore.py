@@ -160,3 +160,50 @@ def test_cancelling_any_issue_gives_the_state_without_it(
         assert left <= received
     assert v.value == sum((x[1] for x in v.layers), D(0))
     assert v.quantity == sum((x[0] for x in v.layers), D(0))
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, LifoValuation])
+def test_a_receipt_that_settled_a_shortage_names_its_layer_and_gets_the_units_back(
+        cls: Layered) -> None:
+    """``settled``: what the last receipt filling shortages settled, as slices of its own
+    layer at the real cost; restoring them (the short issue's cancellation) makes the
+    receipt's layer whole again, so it can be taken back in full."""
+    v = cls(allow_negative=True)
+    v.receive(D(10), D("10.00"), "R1")
+    _, took = v.issue_layers(D(15), ref="S1")  # 5 short, estimated at 10.00
+    assert v.shortages == [(D(5), D("50.00"), "S1")]
+    v.receive(D(10), D("14.00"), "R2")
+    [(issue, part)] = v.settled
+    assert issue == "S1"
+    assert part[1:] == ("R2", D(10), D(5), D("70.00"))
+    assert v.layers == [(D(5), D("70.00"), "R2")]
+    assert v.receipt_remaining("R2") == (D(5), D("70.00"), D(10))
+    assert v.restore([*took, part]) == D("170.00")
+    assert v.receipt_remaining("R2") == (D(10), D("140.00"), D(10))
+    assert v.issue(D(10), "R2") == D("140.00")
+    assert v.issue(D(10), "R1") == D("100.00")
+    assert (v.quantity, v.value) == (D(0), D("0.00"))
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, LifoValuation])
+def test_a_receipt_that_settles_a_whole_shortage_and_keeps_no_layer(
+        cls: Layered) -> None:
+    """A receipt used up by shortages has no layer in the queue: its units come back at its
+    place, and ``settled`` lists each shortage it filled; a state round trip leaves it
+    empty (it is not stored)."""
+    v = cls(allow_negative=True, default_cost=D("9.00"))
+    v.issue(D(2), ref="S1")
+    v.issue(D(3), ref="S2")
+    v.receive(D(4), D("11.00"), "R1")  # fills S1 (2) and 2 of S2
+    assert [(i, p[1:]) for i, p in v.settled] == [
+        ("S1", ("R1", D(4), D(2), D("22.00"))), ("S2", ("R1", D(4), D(2), D("22.00")))]
+    assert v.layers == []
+    assert v.shortages == [(D(1), D("9.00"), "S2")]
+    assert cls.from_state(v.to_state()).settled == []
+    from_r1 = [part for _, part in v.settled]
+    v.receive(D(1), D("9.00"), "R2")  # S2's last unit
+    from_r2 = [part for _, part in v.settled]
+    assert from_r2 == [(1, "R2", D(1), D(1), D("9.00"))]
+    assert v.restore(from_r1 + from_r2) == D("53.00")
+    assert v.receipt_remaining("R1") == (D(4), D("44.00"), D(4))
+    assert v.receipt_remaining("R2") == (D(1), D("9.00"), D(1))

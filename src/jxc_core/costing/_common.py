@@ -266,8 +266,10 @@ class ShortageBook:
         ref: str | None,
         quantum: Decimal,
         out: list[CostAdjustment],
+        fills: list[tuple[Any, Decimal, Decimal]] | None = None,
     ) -> tuple[Decimal, Decimal, Decimal, Decimal]:
-        """Fill shortages with ``rq`` units worth ``rv``.
+        """Fill shortages with ``rq`` units worth ``rv``; ``fills`` (when given) gets one
+        ``(issue ref, units filled, their real cost)`` per shortage filled.
 
         Returns (receipt qty left, receipt value left, qty filled, estimate released).
         """
@@ -284,6 +286,8 @@ class ShortageBook:
             rv -= real
             filled_q += take
             released += est
+            if fills is not None:
+                fills.append((sref, take, real))
             if take == sq:
                 shortages.popleft()
             else:

@@ -60,7 +60,7 @@ class _LayerValuation(ValuationBase):
     _front: ClassVar[int] = 0
 
     __slots__ = ("_by_ref", "_changed", "_last_q", "_last_v", "_layers", "_next", "_pop",
-                 "_shortages")
+                 "_settled", "_shortages")
 
     def _shortage_book(self) -> ShortageBook:
         return self._shortages
@@ -75,6 +75,8 @@ class _LayerValuation(ValuationBase):
         self._next = 0
         #: layers changed since the last take_changes, by key
         self._changed: dict[int, list[Any]] = {}
+        #: what the last receipt that filled shortages settled (not stored: see settled)
+        self._settled: list[tuple[str | None, LayerSlice]] = []
 
     # -- reading -------------------------------------------------------------------------
     @property
@@ -86,6 +88,17 @@ class _LayerValuation(ValuationBase):
     def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
         """Open shortages, oldest first: (qty, estimated value, issue ref)."""
         return [(q, v, r) for q, v, r in self._shortages.open]
+
+    @property
+    def settled(self) -> list[tuple[str | None, LayerSlice]]:
+        """What the last receipt that filled open shortages settled: ``(issue ref, slice)``
+        per shortage filled, the slice ``(key, receipt ref, received, units, real cost)``
+        naming the receipt's layer. The cancellation of that issue puts those units back into
+        the receipt's layer at that cost (:meth:`restore`), as it does with the layers the
+        issue took from, so the receipt's layer is whole again. Only meaningful right after a
+        receipt made while shortages were open (a receipt that fills none leaves it as it
+        was); not part of the stored state."""
+        return list(self._settled)
 
     # -- receiving -----------------------------------------------------------------------
     def receive(
@@ -142,13 +155,15 @@ class _LayerValuation(ValuationBase):
             del self._by_ref[ref]
 
     def _receive_filling(self, quantity: Decimal, val: Decimal, ref: str | None) -> Decimal:
+        fills: list[tuple[Any, Decimal, Decimal]] = []
         rq, rv, filled, released = self._shortages.fill(
-            quantity, val, ref, self._quantum, self._adjustments
+            quantity, val, ref, self._quantum, self._adjustments, fills
         )
         self._qty += filled
         self._val += released
         n = self._next
         self._next = n + 1
+        self._settled = [(sref, (n, ref, quantity, take, real)) for sref, take, real in fills]
         if rq > 0:
             layer = [rq, rv, ref, quantity, n]
             self._layers.append(layer)
@@ -348,6 +363,10 @@ class _LayerValuation(ValuationBase):
                     known.add(id(x))
                     added.append(x)
             if added:
+                # a receipt that only filled shortages is indexed without a layer in the
+                # queue (an empty one of the same key): the layer restored takes its place
+                keys = {x[4] for x in added}
+                found[:] = [x for x in found if x[4] not in keys]
                 found += added
                 found.sort(key=lambda x: int(x[4]))
         return total

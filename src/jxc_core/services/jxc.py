@@ -789,6 +789,35 @@ def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal) -> 
     return v.close_shortage(issue, qty, value)[0] == qty
 
 
+def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
+                    ) -> tuple[Decimal, Decimal]:
+    """The cancellation (``qty`` units worth ``value``) of issue ``issue`` (a group ref) under
+    FIFO/LIFO when the only open shortages are the issue's own and fewer than ``qty``: receipts
+    settled part of what went short (or the issue took layers too). Those still open are closed
+    at their estimate (no receipt is to settle them), so the rest can go back into the layers
+    the issue took from and the receipts that settled it (:meth:`Jxc._restoring`). Returns
+    (units closed, their value); nothing closed otherwise."""
+    if not isinstance(v, FifoValuation | LifoValuation):
+        return ZERO, ZERO
+    open_ = v.shortages
+    if not open_ or any(r != issue for _, _, r in open_) \
+            or sum((q for q, _, _ in open_), ZERO) >= qty:
+        return ZERO, ZERO
+    return v.close_shortage(issue, qty, value)
+
+
+def _note_settled(v: Valuation, replay: _Replay) -> None:
+    """After a receipt that filled open shortages in a replay: the units it settled of an
+    issue whose layers the replay follows (:attr:`_Replay.took`) count as taken from the
+    receipt's layer at their real cost, so that the issue's cancellation puts them back
+    there (:attr:`_LayerValuation.settled`)."""
+    if isinstance(v, FifoValuation | LifoValuation):
+        for issue, part in v.settled:
+            took = replay.took.get(issue) if issue is not None else None
+            if took is not None:
+                took.append(part)
+
+
 def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
@@ -2955,15 +2984,25 @@ class Jxc:
                                   and not transfer and line.value is not None
                                   and _close_own_shortage(v, line.from_ref or "", qty,
                                                           line.value or ZERO))
+                        part_q = part_v = ZERO
                         if (since is not None and line.from_ref and not closed
                                 and line.value is not None and not transfer):
                             if type(v) is MovingAverageValuation:
                                 rows = self._restoring_rows(w, item, v, wh, line.from_ref,
                                                             qty, since, issued_rows)
                             elif issued_at is not None:
-                                back = self._restoring(w, item, v, wh, line.from_ref, qty,
-                                                       line.value, issued_at, issued)
-                        if closed:
+                                # receipts settled part of its shortage: the rest is closed
+                                part_q, part_v = _close_own_part(v, line.from_ref, qty,
+                                                                 line.value)
+                                back = self._restoring(w, item, v, wh, line.from_ref,
+                                                       qty - part_q, line.value - part_v,
+                                                       issued_at, issued, when)
+                        if part_q and back is None:  # the rest received as any receipt
+                            amount = part_v + v.receive(qty - part_q, ZERO, ref,
+                                                        value=(line.value or ZERO) - part_v)
+                            from_ref = line.from_ref or ""
+                            _record_restored(w, no, [])  # a replay closes it alike
+                        elif closed:
                             amount = line.value or ZERO
                             from_ref = line.from_ref or ""
                         elif rows is not None:  # moving average: back into the receipt rows
@@ -2979,7 +3018,8 @@ class Jxc:
                                 from_ref = line.from_ref or ""
                         else:
                             assert isinstance(v, FifoValuation | LifoValuation)
-                            amount = self._restore(v, back, qty, line.value or ZERO, ref)
+                            amount = part_v + self._restore(v, back, qty - part_q,
+                                                            (line.value or ZERO) - part_v, ref)
                             from_ref = line.from_ref or ""
                             _record_restored(w, no, back)
                     signed_q, signed_v = qty, amount
@@ -3601,12 +3641,14 @@ class Jxc:
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
                    qty: Decimal, value: Decimal, issued_at: dt.datetime,
-                   issued: dict[str, deque[LayerSlice] | None]) -> list[LayerSlice] | None:
+                   issued: dict[str, deque[LayerSlice] | None],
+                   until: dt.datetime | None = None) -> list[LayerSlice] | None:
         """The layers that ``qty`` units worth ``value`` coming into ``warehouse``, the
         cancellation of the issue ``group`` (a group ref), go back into: the layers
         that issue took from (:meth:`_issue_slices`), as far as earlier lines of the posting
-        that take back the same issue left them. ``None``: received as any receipt (not
-        FIFO/LIFO, open shortages, the issue not found, nothing of it in layers).
+        that take back the same issue left them, then the layers of the receipts that settled
+        its shortage before ``until`` (the cancellation's moment). ``None``: received as any
+        receipt (not FIFO/LIFO, open shortages, the issue not found, nothing of it in layers).
 
         The line's value is spread over the layers by the value the issue took from each (a
         cost adjusted since is spread with it); units beyond what the layers gave (a part
@@ -3617,7 +3659,7 @@ class Jxc:
             return None
         if group not in issued:
             issued[group] = self._issue_slices(w, item, w.scope(item, warehouse), group,
-                                               issued_at)
+                                               issued_at, until)
         found = issued[group]
         if not found:
             return None
@@ -3654,20 +3696,45 @@ class Jxc:
         return _rows_back(found, qty) or None
 
     def _issue_slices(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
-                      issued_at: dt.datetime) -> deque[LayerSlice] | None:
+                      issued_at: dt.datetime, until: dt.datetime | None = None
+                      ) -> deque[LayerSlice] | None:
         """The layers the issue ``group`` (a group ref) of the scope took from, as the ledger
         has it now: the scope is rebuilt from its last checkpoint before ``issued_at`` and
         its entries replayed up to that issue, whose entries are issued again to see what
         they take (:meth:`_LayerValuation.issue_layers`). ``None`` when the issue is not in
-        the scope's ledger there. The work is that of a back-dated movement to that date."""
+        the scope's ledger there. The work is that of a back-dated movement to that date.
+
+        When part of the issue went short (negative stock), the replay goes on up to
+        ``until`` (the cancellation's moment) and the receipts that settled that shortage
+        count as layers it took from, at their real cost (:attr:`_LayerValuation.settled`),
+        after the layers it took when posted: its cancellation puts those units back into
+        the receipts' layers, so each receipt is whole again and can be cancelled."""
         slices: deque[LayerSlice] = deque()
+        seen: list[Valuation] = []
+        issued = ZERO
 
         def take(v: Valuation, e: LedgerEntry) -> None:
+            nonlocal issued
             assert isinstance(v, FifoValuation | LifoValuation)
             slices.extend(v.issue_layers(-e.quantity, e.from_ref or None, ref=group)[1])
+            issued -= e.quantity
+            seen[:] = [v]
 
-        if self._replay_issue(w, item, scope, group, issued_at, take, average=False) is None:
+        done = self._replay_issue(w, item, scope, group, issued_at, take, average=False)
+        if done is None:
             return None
+        window, replay, last = done
+        if seen and until is not None and sum((s[3] for s in slices), ZERO) < issued:
+            rest = [e for e in window[last + 1:] if e.posted_at < until]
+            replay.took[group] = slices
+            replay.wanted.add(group)
+            counted = self.replayed
+            try:
+                self._replay_entries(seen[0], rest, replay, item)
+            except JxcError:  # cannot be followed: the layers it took, as before
+                replay.took.pop(group, None)
+            finally:
+                self.replayed = counted
         return slices
 
     def _issue_rows(self, w: _Work, item: Item, scope: tuple[str, str], group: str,
@@ -3899,6 +3966,8 @@ class Jxc:
                 # replay's stock (nor in the rows the issue took), a receipt of their own
                 ref = f"{e.doc_id}/{e.line_no}"
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=e.value)
+                if replay.took:
+                    _note_settled(v, replay)
                 replay.plain.add(ref)
                 replay.back_rows[ref] = {}
                 replay.settled.extend(v.take_adjustments())
@@ -3956,29 +4025,38 @@ class Jxc:
                     put[number] = put.get(number, ZERO) + q
             elif e.quantity > 0:
                 back = replay.restored.get(e.entry_no) if e.from_ref else None
+                part_q = part_v = ZERO
+                if back is not None:  # receipts settled part of its shortage: rest closed
+                    part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, e.value)
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
                         and not v.shortages):
-                    value = e.value
+                    units, worth = e.quantity - part_q, e.value - part_v
+                    value = worth
                     took = replay.took.get(e.from_ref)
                     if took is not None:  # its issue was replayed here: what it took now,
                         # at the cost it took it (what the value changes is a correction)
-                        fresh = _share_back(took, e.quantity, e.value, quantum,
+                        fresh = _share_back(took, units, worth, quantum,
                                             as_taken=True) or []
                         if fresh != back:
                             replay.rewrite[e.entry_no] = fresh
-                            rest = e.quantity - sum((s[3] for s in fresh), ZERO)
+                            rest = units - sum((s[3] for s in fresh), ZERO)
                             value = sum((s[4] for s in fresh), ZERO) + (round_money(
-                                DIVISION_CONTEXT.divide(e.value * rest, e.quantity),
+                                DIVISION_CONTEXT.divide(worth * rest, units),
                                 self.currency_digits) if rest else ZERO)
                         back = fresh
-                    restored = self._restore(v, list(back), e.quantity, value,
-                                             f"{e.doc_id}/{e.line_no}")
+                    restored = part_v + self._restore(v, list(back), units, value,
+                                                      f"{e.doc_id}/{e.line_no}")
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - restored
                 else:
-                    got = v.receive(e.quantity, ZERO,
-                                    e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
-                                    value=e.value if back_at is None else back_at)
+                    filling = bool(replay.took) and isinstance(
+                        v, FifoValuation | LifoValuation) and bool(v.shortages)
+                    got = part_v + v.receive(e.quantity - part_q, ZERO,
+                                             e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
+                                             value=(e.value if back_at is None else back_at)
+                                             - part_v)
+                    if filling:
+                        _note_settled(v, replay)
                     if back is not None:  # kept as a cancellation: it counts as one
                         group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                         replay.new[group] = replay.new.get(group, ZERO) - got
