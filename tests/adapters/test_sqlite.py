@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,27 @@ from jxc_core.adapters.sqlite import LEDGER_HAS_DOC, MIGRATIONS, MULTI_ROWS, SER
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc
 from jxc_core.stock import Item
+from jxc_core.stock.model import LedgerEntry
 from jxc_core.testing import StorageContract
+
+
+def _big_entry(no: int, doc: str = "x" * 30000) -> LedgerEntry:
+    """A ledger entry of about 30 kB (its document number), to fill a disk quickly."""
+    return LedgerEntry(no, "T", "W", "", "", Decimal(1), Decimal(1), dt.datetime(2026, 1, 1),
+                       "receipt", "receipt", doc, 1, "")
+
+
+
+def _file_of_schema(path: str, version: int) -> sqlite3.Connection:
+    """A new file at ``path`` made by the first ``version`` migrations, as a jxc_core of that
+    schema left it (``user_version`` set); the open connection, for the test's own rows."""
+    con = sqlite3.connect(path, isolation_level=None)
+    for script in MIGRATIONS[:version]:
+        for statement in script.split(";"):
+            if statement.strip():
+                con.execute(statement)
+    con.execute(f"PRAGMA user_version = {version}")
+    return con
 
 
 class TestSqlite(StorageContract):
@@ -39,12 +61,7 @@ class TestSqlite(StorageContract):
         migrated; every row reads back in order, ``since`` starts at any position, and new
         appends continue the positions."""
         path = str(tmp_path / "v5.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        for script in MIGRATIONS[:5]:
-            for statement in script.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-        con.execute("PRAGMA user_version = 5")
+        con = _file_of_schema(path, 5)
         alone = {"doc_id": "OLD", "role": "inventory", "debit": "1.00", "credit": "0"}
         keys = ["doc_id", "role", "debit", "credit"]
         batch = [["B", "grni", "0", "2.00"], ["B", "inventory", "2.00", "0"]]
@@ -77,12 +94,7 @@ class TestSqlite(StorageContract):
         serials stay, and ``in_warehouse`` reads them through the index ``serials_place``
         (item, warehouse, serial), in its order, not by a scan of every serial."""
         path = str(tmp_path / "v6.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        for script in MIGRATIONS[:6]:
-            for statement in script.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-        con.execute("PRAGMA user_version = 6")
+        con = _file_of_schema(path, 6)
         con.executemany("INSERT INTO serials VALUES (?, ?, ?)",
                         [("P", "S2", "W"), ("P", "S1", "W"), ("P", "S3", "V"), ("Q", "S1", "W")])
         con.close()
@@ -102,12 +114,7 @@ class TestSqlite(StorageContract):
         """A file of schema 7 is migrated: ``has_document`` finds its entries through the
         index ``ledger_doc``, not by a scan of the ledger."""
         path = str(tmp_path / "v7.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        for script in MIGRATIONS[:7]:
-            for statement in script.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-        con.execute("PRAGMA user_version = 7")
+        con = _file_of_schema(path, 7)
         con.execute("INSERT INTO ledger VALUES (1, 'P', 'W', '', '', '1', '2.00', "
                     "'2026-03-02T09:00:00', 'receipt', 'receipt', 'RK-7', 1, '')")
         con.close()
@@ -128,12 +135,7 @@ class TestSqlite(StorageContract):
         pending ones in their order and delivered ones delivered; the events recorded after
         it come after them; and recording an event no longer writes ``sqlite_sequence``."""
         path = str(tmp_path / "v8.db")
-        con = sqlite3.connect(path, isolation_level=None)
-        for script in MIGRATIONS[:8]:
-            for statement in script.split(";"):
-                if statement.strip():
-                    con.execute(statement)
-        con.execute("PRAGMA user_version = 8")
+        con = _file_of_schema(path, 8)
         con.executemany("INSERT INTO outbox (event_id, type, occurred_at, payload, delivered) "
                         "VALUES (?, 'stock_changed', '2026-03-02T09:00:00', '{}', ?)",
                         [("E1", 1), ("E2", 0), ("E3", 0)])
@@ -164,23 +166,15 @@ def test_a_full_disk_in_a_multi_row_insert_writes_none_of_its_rows(tmp_path: Pat
     a full disk is ``storage_error`` (``full``) and none of its rows is there, whether SQLite
     rolled back the statement (the unit of work goes on and commits the rest) or the whole
     transaction (a later write is refused as ``rolled_back``)."""
-    import datetime as dt
-    from decimal import Decimal as D
-
     from jxc_core.errors import JxcError
-    from jxc_core.stock.model import LedgerEntry
 
     storage, _ = _filled(tmp_path / "full.db")
-
-    def entry(no: int, doc: str = "x" * 30000) -> LedgerEntry:
-        return LedgerEntry(no, "T", "W", "", "", D(1), D(1), dt.datetime(2026, 1, 1),
-                           "receipt", "receipt", doc, 1, "")
 
     before = storage._connection().execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
     _fill_up(storage, spare_pages=2)
     with storage.unit_of_work() as u:
         with pytest.raises(JxcError) as inside:
-            u.ledger.append([entry(100 + i) for i in range(MULTI_ROWS)])
+            u.ledger.append([_big_entry(100 + i) for i in range(MULTI_ROWS)])
         assert inside.value.code == "storage_error" and inside.value.data["problem"] == "full"
         try:
             u.commit()
@@ -346,17 +340,9 @@ def test_a_full_disk_inside_a_savepoint_loses_the_unit_of_work_clearly(tmp_path:
     block and at its end, never "no such savepoint"; the unit of work is lost (SQLite
     rolled it back), so a later write or commit in it is refused (``rolled_back``) instead
     of committing half of it; the next unit of work works."""
-    import datetime as dt
-    from decimal import Decimal as D
-
     from jxc_core.errors import JxcError
-    from jxc_core.stock.model import LedgerEntry
 
     storage, _ = _filled(tmp_path / "full.db")
-
-    def entry(no: int, doc: str = "x" * 30000) -> LedgerEntry:
-        return LedgerEntry(no, "T", "W", "", "", D(1), D(1), dt.datetime(2026, 1, 1),
-                           "receipt", "receipt", doc, 1, "")
 
     before = storage._connection().execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
     _fill_up(storage, spare_pages=2)
@@ -364,7 +350,7 @@ def test_a_full_disk_inside_a_savepoint_loses_the_unit_of_work_clearly(tmp_path:
         u.sequences.next("s")
         with pytest.raises(JxcError) as inside:
             # more rows than one multi-row INSERT takes: executemany in its savepoint
-            u.ledger.append([entry(100 + i) for i in range(MULTI_ROWS + 1)])
+            u.ledger.append([_big_entry(100 + i) for i in range(MULTI_ROWS + 1)])
         assert inside.value.code == "storage_error" and inside.value.data["problem"] == "full"
         for write in (lambda: u.sequences.next("s"), u.commit):
             with pytest.raises(JxcError) as later:
@@ -377,7 +363,7 @@ def test_a_full_disk_inside_a_savepoint_loses_the_unit_of_work_clearly(tmp_path:
     with storage.unit_of_work() as u:
         assert u.ledger.count() == before
         assert u.sequences.next("s") == 1  # the lost unit of work kept nothing
-        u.ledger.append([entry(100, "small"), entry(101, "small")])
+        u.ledger.append([_big_entry(100, "small"), _big_entry(101, "small")])
         u.commit()
     with storage.unit_of_work() as u:
         assert u.ledger.count() == before + 2
