@@ -176,3 +176,28 @@ def test_a_movement_back_dated_before_a_transfer_cancelled_around_a_charge(shop:
     shop.run("transfer", [Line(1, "A", D(5), D(0), warehouse="W1", to_warehouse="W3")],
              date=dt.date(2026, 2, 22))
     assert _figures(shop, "A", "W1", "W2", "W3")[0] == (0, "0.00")
+
+
+@pytest.mark.parametrize("item", sorted(METHODS.values()))
+@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a charge "
+                   "and its cancellation between back-dated transfers and their cancellations "
+                   "leave the receipt impossible to cancel")
+def test_receipt_cancellable_after_a_charge_and_transfers_all_cancelled(shop: Shop,
+                                                                        item: str) -> None:
+    """11 @ 10.00 into W1 (back-dated), 5 transferred W1->W3 (back-dated), 5 W1->W2, a landed
+    cost of 31.24, 2 transferred back W3->W1, the landed cost cancelled, then every transfer
+    cancelled newest first: the receipt can be cancelled, as without the charge. Today its
+    cancellation is refused (`insufficient_stock`, 6 on hand of 11 at the receipt)."""
+    _setup(shop)
+    rk = _receipt(shop, item, 11, "10", date=dt.date(2026, 2, 20))
+    t1 = shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
+                  date=dt.date(2026, 2, 24)).doc_id
+    t2 = _transfer(shop, item, 5, "W1", "W2")
+    lc = _charge(shop, "landed_cost", item, rk, "31.24", 11)
+    t3 = _transfer(shop, item, 2, "W3", "W1")
+    shop.docs.cancel(lc, BOSS)
+    for doc in (t3, t2, t1):
+        shop.docs.cancel(doc, BOSS)
+    shop.docs.cancel(rk, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (0, "0.00"), (0, "0.00"))
+    assert shop.net("cogs") == 0
