@@ -643,6 +643,11 @@ class _Replay:
         self.return_entries: set[int] = set()
         self.returns: dict[str, str] = {}
         self.revalued: dict[str, tuple[str, Decimal]] = {}
+        #: receipt costs (the whole amount, by the receipt ref) posted by the back-dated
+        #: movement this replay is for, before the later entries: under moving average a
+        #: cancellation of that receipt (a transfer's, in its target) replayed after them
+        #: takes back its recorded worth with them (:data:`_TAKEN_BACK` rewritten)
+        self.ref_costs: dict[str, Decimal] = {}
         self._fixes: dict[str, Decimal] | None = None
 
     def fixes(self, group: str) -> Decimal:
@@ -3223,6 +3228,7 @@ class Jxc:
         w.uow.records.put(_RECEIPT_COST, str(no), record)
         later: list[CostAdjustment] = []
         if replay is not None:  # dated before later movements: they carry the cost from here
+            replay.ref_costs[receipt_ref] = here
             later = self._finish_replay(w, scope, replay, set(), when)
             corrections = self._cost_entries(w, [(scope, a, replay.latest) for a in later])
             entries += corrections
@@ -4084,6 +4090,14 @@ class Jxc:
                     replay.took_cost[group] = (units - e.quantity, worth + cost)
                 elif e.entry_no in replay.taken_back and type(v) is MovingAverageValuation:
                     got, worth, went = replay.taken_back[e.entry_no]
+                    added = replay.ref_costs.get(e.from_ref)
+                    if added and e.kind == "transfer_out":
+                        # a receipt cost of the transfer's units posted before it (a charge
+                        # that followed them, or its cancellation): what the units came to
+                        # as the record had it, with that cost (the source gets the change
+                        # as a correction carried back with the units)
+                        worth = max(ZERO, worth + added)
+                        replay.rewrite_taken[e.entry_no] = (got, worth, went)
                     revalued = replay.revalued.get(e.from_ref)
                     if revalued is not None and revalued[1] != worth:
                         # a customer return valued anew here: its cancellation takes that
