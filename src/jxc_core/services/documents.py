@@ -2818,20 +2818,19 @@ class Documents:
                                 attributes={**doc.attributes, "picked": picked_now})
         return attrs.evolve(doc, counters=counters)
 
-    def _with_change(self, values: Sequence[Decimal], change: Decimal) -> list[Decimal]:
-        """``values`` (the rows an out line left from) with ``change`` spread over them by
-        their share of the total (by row when they are all 0.00; the last row takes the
-        rest), none below 0.00."""
-        if not change:
-            return list(values)
-        total = sum(values, ZERO)
-        weights = list(values) if total else [Decimal(1)] * len(values)
-        total, left, out = sum(weights, ZERO), change, []
-        for k, (value, weight) in enumerate(zip(values, weights, strict=True)):
-            share = left if k == len(values) - 1 else round_money(
-                DIVISION_CONTEXT.divide(change * weight, total), self.jxc.currency_digits)
+    def _row_shares(self, rows: Sequence[Sequence[str]], amount: Decimal) -> list[Decimal]:
+        """``amount`` split over the rows a line left from (``[location, lot, quantity,
+        value]``): by the value each row left with, else by quantity; rounded to the
+        currency, the last row taking the rest."""
+        weights = [Decimal(r[3]) for r in rows]
+        if not sum(weights, ZERO):
+            weights = [Decimal(r[2]) for r in rows]
+        total, left, out = sum(weights, ZERO), amount, []
+        for k, weight in enumerate(weights):
+            share = left if k == len(rows) - 1 else round_money(
+                DIVISION_CONTEXT.divide(amount * weight, total), self.jxc.currency_digits)
             left -= share
-            out.append(max(ZERO, value + share))
+            out.append(share)
         return out
 
     def _back_into(self, line: Line, rows: Sequence[Sequence[str]], value: Decimal, own: str
@@ -2839,15 +2838,9 @@ class Documents:
         """The reversal of a delivery line picked from several rows: a line per row, in base
         units, its value the row's share of ``value`` (by the value each row left with, else
         by quantity; the last row takes the rest)."""
-        weights = [Decimal(r[3]) for r in rows]
-        if not sum(weights, ZERO):
-            weights = [Decimal(r[2]) for r in rows]
-        total, left = sum(weights, ZERO), value
         out = []
-        for k, (location, lot, qty, _) in enumerate(rows):
-            share = left if k == len(rows) - 1 else round_money(
-                DIVISION_CONTEXT.divide(value * weights[k], total), self.jxc.currency_digits)
-            left -= share
+        for (location, lot, qty, _), share in zip(rows, self._row_shares(rows, value),
+                                                   strict=True):
             out.append(StockLine(line.item, line.warehouse, Decimal(qty), IN, value=share,
                                  lot=lot, location=location, from_ref=own,
                                  kind="delivery_reversal", line_no=line.line_no))
@@ -3338,8 +3331,10 @@ class Documents:
                   if going_in and reverse else ZERO)
         if going_in and reverse and taken:  # back where it was taken, row by row
             group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
-            for (location, lot, part, _), part_value in zip(
-                    taken, self._with_change([Decimal(r[3]) for r in taken], change), strict=True):
+            shares = self._row_shares(taken, change) if change else [ZERO] * len(taken)
+            for (location, lot, part, left_with), share in zip(taken, shares, strict=True):
+                part_value = (max(ZERO, Decimal(left_with) + share) if change
+                              else Decimal(left_with))
                 stock.append(StockLine(line.item, line.warehouse, Decimal(part), IN,
                                        value=part_value, lot=lot,  # base units
                                        location=location, from_ref=group,
