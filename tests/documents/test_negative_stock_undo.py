@@ -138,7 +138,8 @@ def _cancel_newest_first(shop: Shop, posted: list[str]) -> list[str]:
 
 
 # the known limits (the scenarios below) are left out: a moving-average issue partly short
-# cancelled on the day of its settlement, a FIFO receipt cancelled out of turn
+# cancelled on the day of its settlement, a FIFO or LIFO receipt cancelled out of turn (FIFO
+# and LIFO runs stay on one day)
 @pytest.mark.parametrize(("item", "one_day", "any_order"),
                          [("NFIFO", True, False), ("NLIFO", True, False),
                           ("NAVG", False, True)])
@@ -158,7 +159,13 @@ def test_negative_stock_undone_newest_first_nets_every_role(
     posted document the service lets go, each on the day of the step before or the next;
     then every document still posted is cancelled, the newest first: none is refused, the
     books check after every step, and at the end the stock is 0 / 0.00 and every role nets
-    to zero."""
+    to zero. FIFO and LIFO stay on one day and without customer returns: a cancellation
+    dated before later days replays them, and the replay's known limit (the scenarios below)
+    moves a cent between roles; a customer return that settled its own delivery's shortage
+    holds the receipts that settled the rest (docs/decisions.md, 2026-12-10)."""
+    if one_day:  # and no customer returns: one that settled its own delivery's shortage
+        steps = [(kind, q, cents, False) for kind, q, cents, _ in steps
+                 if kind != "customer_return"]
     _undo(_shop(), item, steps, one_day, any_order)
 
 
@@ -199,3 +206,17 @@ def test_a_fifo_receipt_cancelled_out_of_turn_nets_every_role() -> None:
                              ("delivery", 1, 0, False), ("receipt", 1, 0, True),
                              ("receipt", 1, 1, False), ("delivery", 1, 0, False),
                              ("delivery", 1, 0, False), ("cancel", 1, 4, False)])
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a FIFO "
+                   "receipt cancelled before the deliveries after it, then older receipts "
+                   "cancelled back-dated")
+def test_a_lifo_supplier_return_over_two_days_undone_nets_every_role() -> None:
+    """LIFO, the same replay limit as the FIFO case above, with a supplier return: receipts
+    1 @ 0.01 and 1 @ 0.00, a delivery, a receipt 1 @ 0.00 (day 1); a delivery, a supplier
+    return of the first receipt, a delivery and a receipt (day 2); then everything cancelled
+    newest first: cost of goods sold and price difference end 0.01 apart."""
+    _undo(_shop(), "NLIFO", [("receipt", 1, 1, False), ("receipt", 1, 0, False),
+                             ("delivery", 1, 0, False), ("receipt", 1, 0, False),
+                             ("delivery", 1, 0, True), ("supplier_return", 1, 0, False),
+                             ("delivery", 1, 0, False), ("receipt", 1, 0, False)])
