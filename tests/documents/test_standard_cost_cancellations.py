@@ -260,3 +260,37 @@ def test_a_count_that_finds_nothing_in_an_empty_warehouse_keeps_no_old_standard(
     # the adjustment's price 7.00 is its cost: 6.50 over the standard is 1404 too
     # (test_standard_cost_adjustment_price.py)
     _check(std, {"1404": D("101.50"), "1901": D("-7.00")})
+
+
+# -- receipt costs (invoice price difference, landed cost) posted before a new standard --------
+
+
+def _charge(shop: Shop, kind: str, receipt: str) -> str:
+    if kind == "purchase_invoice":
+        return shop.run("purchase_invoice", [Line(1, "S", D(10), D("10.50"), warehouse="W1",
+                                                  source=(receipt, 1))], "S1").doc_id
+    return shop.run("landed_cost", [Line(1, "freight", D(1), D("30.00"))], "S1",
+                    attributes={"receipts": [receipt], "basis": "quantity"}).doc_id
+
+
+@pytest.mark.parametrize(("kind", "variance"), [("purchase_invoice", D("5.00")),
+                                                 ("landed_cost", D("30.00"))])
+def test_a_receipt_cost_from_before_a_new_standard_can_be_cancelled(
+        std: Shop, kind: str, variance: Decimal) -> None:
+    """Under standard cost a purchase invoice's price difference or a landed cost is all
+    variance (1404) and moves no stock value, so a new standard after it changes nothing its
+    cancellation (dated at the charge's moment, before the change) would undo: it is
+    accepted (it was ``backdated_posting``, and with it the receipt could never be cancelled),
+    the variance comes back out, and then the receipt can be cancelled as well."""
+    receipt = next(e.entry.doc_id for e in std.jxc.ledger("S", "W1"))
+    charge = _charge(std, kind, receipt)
+    assert std.roles(charge)["material_variance"] == variance
+    _revalue(std, D(11))  # +10.00 on the 10 units: 1404 -10.00
+    std.docs.cancel(charge, BOSS)
+    assert _red(std, charge)["material_variance"] == -variance
+    assert std.value("S", "W1") == D("110.00")
+    _check(std, {"1404": D("-10.00")})
+    std.docs.cancel(receipt, BOSS)
+    assert (std.qty("S", "W1"), std.value("S", "W1")) == (D(0), D("0.00"))
+    _check(std, {"1404": D("0.00")})
+

@@ -3189,8 +3189,17 @@ class Jxc:
         when = _posting_moment(w, when)
         item = w.item(item_code)
         replays: dict[tuple[str, str], _Replay] = {}
-        v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
         scope = w.scope(item, warehouse)
+        v = w.valuation(item, warehouse, scope)
+        latest = w.posted_until.get(scope)
+        if (item.costing_method != "standard" or latest is None
+                or (latest.utcoffset() is None) != (when.utcoffset() is None)
+                or when >= latest):
+            v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
+        # else stock stays at standard: the whole amount is a variance and no later movement
+        # of the scope changes, so a charge (or its cancellation) dated before later ones, a
+        # change of standard among them, needs no replay (which would refuse to cross that
+        # change); documents are never dated before their source receipt
         replay = replays.get(scope)
         lot_costed = item.costing_method == "specific_lot"
         if replay is not None and any(
