@@ -78,12 +78,30 @@ def test_a_null_condition_is_no_condition() -> None:
 def test_conditions_that_keep_the_books_whole_still_load() -> None:
     m = AccountMapping.from_data(_with(
         {"role": "inventory", "account": "1405.99", "warehouse": "BJ"},
-        {"role": "grni", "account": "1405.99", "category": "material"},
-        {"role": "adjustment", "account": "1405.99", "doc_type": "adjustment"},
-        {"role": "cogs", "account": "1405.99", "doc_type": "period_close", "warehouse": "BJ"},
-        {"role": "bank", "account": "1405.99", "doc_type": "payment"}))
+        {"role": "grni", "account": "6602.99", "category": "material"},
+        {"role": "adjustment", "account": "6602.99", "doc_type": "adjustment"},
+        {"role": "cogs", "account": "6602.99", "doc_type": "period_close", "warehouse": "BJ"},
+        {"role": "bank", "account": "6602.99", "doc_type": "payment"},
+        accounts={"1405.99": "库存商品-北京", "6602.99": "其他"}))
     assert m.account_for("inventory", "delivery", "", "BJ") == "1405.99"
-    assert m.account_for("bank", "payment") == "1405.99"
+    assert m.account_for("bank", "payment") == "6602.99"
+
+
+@pytest.mark.parametrize("rule", [
+    {"role": "adjustment", "account": "1405"},  # the preset's default inventory account
+    {"role": "count_gain_loss", "account": "1405", "warehouse": "W"},
+    {"role": "cogs", "account": "1403", "category": "material"},  # the materials' one
+    {"role": "price_difference", "account": "1405.99", "doc_type": "purchase_invoice"},
+])
+def test_another_role_on_an_inventory_account_is_refused(rule: dict[str, Any]) -> None:
+    """Only the inventory role may book an account the stock is on: an adjustment booked
+    Dr 1405 / Cr 1405 nets to nothing, and the account no longer equals the valuation."""
+    data = _with({"role": "inventory", "account": "1405.99", "warehouse": "BJ"}, rule)
+    if rule["role"] == "adjustment":  # the default rule of the role, replaced
+        data["rules"] = [r for r in data["rules"] if r != {"role": "adjustment",
+                                                           "account": "1901"}]
+    says = _refused(data)
+    assert f"role {rule['role']!r} on the inventory account {rule['account']!r}" in says
 
 
 def test_every_document_type_is_a_journal_doc_type() -> None:

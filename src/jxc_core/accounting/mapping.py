@@ -158,6 +158,17 @@ class AccountMapping:
             if role in roles and role not in defaults and instead in defaults:
                 rules.append(MappingRule(role, defaults[instead]))
                 defaults[role] = defaults[instead]
+        stock = {r.account for r in rules if r.role == "inventory"}
+        for i, r in enumerate(rules):
+            if r.role != "inventory" and r.account in stock:
+                # the row of such a role would move the account the stock is on (and a
+                # posting that books the stock against it would net to nothing): the
+                # inventory account would no longer equal the stock valuation
+                raise bad(f"rules[{i}]: role {r.role!r} on the inventory account "
+                          f"{r.account!r} (only the inventory role may book it: its balance "
+                          "must equal the stock valuation)",
+                          f"rules[{i}]：角色 {r.role!r} 使用了存货科目 {r.account!r}（只有 "
+                          "inventory 角色可以记入该科目：其余额须等于存货估值）")
         missing = [r for r in roles if r not in defaults]
         if missing:
             raise bad(f"no default account for roles {missing}",
