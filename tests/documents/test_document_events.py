@@ -328,3 +328,24 @@ def test_posting_a_posted_document_again_needs_the_post_role(shop: Shop) -> None
         if state == State.POSTED:
             docs.close(po.doc_id, MANAGER)
     assert docs.post(po.doc_id, BUYER).state == State.CLOSED
+
+
+@pytest.mark.parametrize("reserve", [True, False], ids=["reserve", "check_only"])
+def test_lines_of_one_item_share_what_is_available(shop: Shop, reserve: bool) -> None:
+    """Two lines of 6 of one item against 10 on hand: the second is short by 2 whether the
+    approval reserves or only checks (the check took each line against all 10)."""
+    shop.stock_in("C", D(10), D("1.00"))
+    docs = Documents(shop.jxc, reserve_on_approve=reserve)
+    so = docs.create("sales_order", [Line(1, "C", D(6), D("9.00"), warehouse="W1"),
+                                     Line(2, "C", D(6), D("9.00"), warehouse="W1")],
+                     party="C1")
+    docs.submit(so.doc_id, BOSS)
+    before = pending(shop)
+    approved = docs.approve(so.doc_id, BOSS)
+    short = [{"item": "C", "warehouse": "W1", "lot": "", "wanted": "6", "available": "4",
+              "short": "2", "line_no": "2", "demand": f"{so.doc_id}/2"}]
+    assert approved.attributes["short"] == short
+    events = [p for t, p in new_events(shop, before) if t == "reservation_short"]
+    assert [p["lines"] for p in events] == [short]
+    assert sum((r.quantity for r in shop.jxc.reservations()), D(0)) == (D(10) if reserve
+                                                                         else D(0))

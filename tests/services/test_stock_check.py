@@ -303,3 +303,29 @@ def test_negative_stock_does_not_take_a_held_row_named(shop: tuple[Jxc, Clock]) 
     assert (err.data["location"], err.data["on_hand"]) == ("A", D(6))
     j.issue("N", "SH", D(8), location="B")  # a row that holds nothing may go below zero
     assert rows(j, "N") == {("SH", "A", ""): D(10), ("SH", "B", ""): D(-3)}
+
+
+# -- 6. availability answers as reserve would --------------------------------------------------
+@pytest.mark.parametrize(("wanted", "code"), [(D(-5), "invalid_quantity"),
+                                               (D(0), "invalid_quantity"),
+                                               (D("0.5"), "unit_conversion_inexact")])
+def test_availability_refuses_what_reserve_refuses(shop: tuple[Jxc, Clock], wanted: D,
+                                                   code: str) -> None:
+    j, _ = shop
+    j.receive("M", "BJ", D(10), D("1.00"), lot="LN", expiry=dt.date(2026, 6, 1))
+    for ask in (lambda: j.availability([("M", "BJ", D(1)), ("M", "BJ", wanted)]),
+                lambda: j.reserve([ReserveLine("T", "M", "BJ", wanted)])):
+        with pytest.raises(JxcError) as e:
+            ask()
+        assert e.value.code == code
+    assert reserved(j) == []
+
+
+def test_availability_of_lines_repeating_an_item_counts_the_earlier_ones(
+        shop: tuple[Jxc, Clock]) -> None:
+    """Two lines of 6 against 10: the second has 4 left, as reserve() would find it."""
+    j, _ = shop
+    j.receive("M", "BJ", D(10), D("1.00"), lot="LN", expiry=dt.date(2026, 6, 1))
+    got = j.availability([("M", "BJ", D(6)), ("M", "BJ", D(6))])
+    assert [(a.available, a.short, a.ok) for a in got] == [(D(10), D(0), True),
+                                                          (D(4), D(2), False)]

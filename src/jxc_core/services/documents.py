@@ -1823,35 +1823,26 @@ class Documents:
         lines = [ReserveLine(f"{doc.doc_id}/{line.line_no}", line.item, line.warehouse,
                              line.quantity, line.lot, line.unit) for line in doc.lines]
         short: list[dict[str, str]] = []
+        mark = len(w.events)
         if self.reserve_on_approve:
-            mark = len(w.events)
             try:
                 found = self.jxc._reserve(w, lines, self.reserve_partial, None).short
             except ReservationShortError as exc:  # all or nothing: nothing reserved
                 found = exc.short_lines
                 w.event("reservation_short", {})  # named below, as the partial one
-            line_of = {rl.demand: line.line_no for rl, line in zip(lines, doc.lines,
-                                                                    strict=True)}
-            for s in found:  # each short line names its demand: the order's line
-                assert s.demand is not None
-                short.append({**s.to_data(), "line_no": str(line_of[s.demand])})
-            # the stock service's own event does not know the order: name it there
-            for n in range(mark, len(w.events)):
-                if w.events[n].type == "reservation_short":
-                    w.events[n] = attrs.evolve(w.events[n], payload=self._short_payload(
-                        doc, short))
-        else:
-            for line, rl in zip(doc.lines, lines, strict=True):
-                item = w.item(line.item)
-                want = item.to_base(line.quantity, line.unit)
-                have = self.jxc._available(w, line.item, line.warehouse, line.lot)
-                if want > have:
-                    short.append({"item": line.item, "warehouse": line.warehouse,
-                                  "lot": line.lot, "wanted": str(want),
-                                  "available": str(have), "short": str(want - have),
-                                  "line_no": str(line.line_no), "demand": rl.demand})
-            if short:
-                w.event("reservation_short", self._short_payload(doc, short))
+        else:  # checked as reserve would find them: later lines after the earlier ones
+            found = tuple(self.jxc._short(w, lines))
+            if found:
+                w.event("reservation_short", {})
+        line_of = {rl.demand: line.line_no for rl, line in zip(lines, doc.lines, strict=True)}
+        for s in found:  # each short line names its demand: the order's line
+            assert s.demand is not None
+            short.append({**s.to_data(), "line_no": str(line_of[s.demand])})
+        # the stock service's own event does not know the order: name it there
+        for n in range(mark, len(w.events)):
+            if w.events[n].type == "reservation_short":
+                w.events[n] = attrs.evolve(w.events[n], payload=self._short_payload(
+                    doc, short))
         return attrs.evolve(doc, attributes={**doc.attributes, "short": short})
 
     @staticmethod

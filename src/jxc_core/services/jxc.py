@@ -4635,14 +4635,13 @@ class Jxc:
             ReservationResult.to_data, ReservationResult.from_data)
         return result
 
-    def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
-                 expires_at: dt.datetime | None) -> ReservationResult:
-        if expires_at is not None:
-            expires_at = _moment(expires_at, "expires_at")
-            _same_awareness(expires_at, w.now, "expires_at")
-            if expires_at <= w.now:  # it would be granted and lapse at once
-                raise JxcError("expiry_not_in_future", expires_at=expires_at.isoformat(),
-                               now=w.now.isoformat())
+    def _wanted(self, w: _Work, lines: Sequence[ReserveLine]
+                ) -> tuple[list[tuple[int, Decimal, Decimal]], list[Decimal]]:
+        """Each line's (index, wanted, available to it) in base units, and the wanted ones:
+        a line is available what the earlier lines of the same item and warehouse (and lot)
+        left, as they would take it (all they want, at most what was there). Unknown item
+        or warehouse ``not_found``; a bad quantity ``invalid_quantity``; a unit with no exact
+        conversion ``unit_conversion_inexact`` / ``unknown_unit``."""
         wanted: list[tuple[int, Decimal, Decimal]] = []
         taken: dict[tuple[str, str, str], Decimal] = {}
         taken_all: dict[tuple[str, str], Decimal] = {}
@@ -4667,6 +4666,25 @@ class Jxc:
             if line.lot:
                 k = (item.code, line.warehouse, line.lot)
                 taken[k] = taken.get(k, ZERO) + got
+        return wanted, bases
+
+    def _short(self, w: _Work, lines: Sequence[ReserveLine]) -> list[ShortLine]:
+        """The lines :meth:`reserve` would find short (each short line at once), reserving
+        nothing: a sales order approved with ``reserve_on_approve=False``."""
+        wanted, bases = self._wanted(w, lines)
+        return [ShortLine(lines[i].item, lines[i].warehouse, bases[i], have, lines[i].lot,
+                          demand=lines[i].demand)
+                for i, want, have in wanted if want > have]
+
+    def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
+                 expires_at: dt.datetime | None) -> ReservationResult:
+        if expires_at is not None:
+            expires_at = _moment(expires_at, "expires_at")
+            _same_awareness(expires_at, w.now, "expires_at")
+            if expires_at <= w.now:  # it would be granted and lapse at once
+                raise JxcError("expiry_not_in_future", expires_at=expires_at.isoformat(),
+                               now=w.now.isoformat())
+        wanted, bases = self._wanted(w, lines)
         grant, short_idx = plan_reservations(wanted, partial)
         short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
                            lines[i].lot, demand=lines[i].demand) for i in short_idx]
@@ -5175,13 +5193,14 @@ class Jxc:
                                 f"{type(line).__name__} {line!r}")
             check_text(line[0], f"lines[{i}] item")
             check_text(line[1], f"lines[{i}] warehouse")
-            check_number(line[2], f"lines[{i}] wanted", MAX_MAGNITUDE)
+            check_quantity(line[2], f"lines[{i}] wanted")
         with self.storage.unit_of_work() as uow:
             w = _Work(self, uow)
-            out = []
-            for item, warehouse, wanted in lines:
-                w.item(item)
-                w.warehouse(warehouse)  # an unknown one had 0 available, as if it were empty
-                out.append(AvailabilityLine(item, warehouse, wanted,
-                                            self._available(w, item, warehouse)))
-            return out
+            # as reserve() would find them: a wanted quantity that it refuses is refused
+            # (zero, negative, finer than the item's base unit), and a line repeating an
+            # item and warehouse is available what the earlier lines left
+            wanted, _ = self._wanted(w, [ReserveLine(f"lines[{i}]", item, warehouse, qty)
+                                         for i, (item, warehouse, qty) in enumerate(lines)])
+            return [AvailabilityLine(item, warehouse, qty, have)
+                    for (item, warehouse, qty), (_, _, have) in zip(lines, wanted,
+                                                                    strict=True)]
