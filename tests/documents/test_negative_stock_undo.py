@@ -214,3 +214,33 @@ def test_a_lifo_supplier_return_over_two_days_undone_nets_every_role() -> None:
                              ("delivery", 1, 0, False), ("receipt", 1, 0, False),
                              ("delivery", 1, 0, True), ("supplier_return", 1, 0, False),
                              ("delivery", 1, 0, False), ("receipt", 1, 0, False)])
+
+
+def _pairs_net(shop: Shop, x: str) -> dict[str, Decimal]:
+    """The stock value each document and its cancellation (``-R``) left, with their
+    corrections, where not 0.00: a cancellation comes back at its document's cost."""
+    left: dict[str, Decimal] = {}
+    for line in shop.jxc.ledger(x, "W1"):
+        doc = line.entry.doc_id.removesuffix("-R")
+        left[doc] = left.get(doc, D(0)) + line.entry.value
+    return {doc: value for doc, value in left.items() if value}
+
+
+@pytest.mark.parametrize(("x", "steps"), [
+    ("NFIFO", [("receipt", 1, 0, False), ("receipt", 1, 0, False), ("delivery", 1, 0, False),
+               ("receipt", 1, 0, True), ("receipt", 1, 1, False), ("delivery", 1, 0, False),
+               ("delivery", 1, 0, False), ("cancel", 1, 4, False)]),
+    ("NLIFO", [("receipt", 1, 1, False), ("receipt", 1, 0, False), ("delivery", 1, 0, False),
+               ("receipt", 1, 0, False), ("delivery", 1, 0, True),
+               ("supplier_return", 1, 0, False), ("delivery", 1, 0, False),
+               ("receipt", 1, 0, False)])])
+def test_a_replayed_cancellation_received_into_shortages_comes_back_at_its_cost(
+        x: str, steps: list[tuple[str, int, int, bool]]) -> None:
+    """The two scenarios above: a back-dated cancellation replays a delivery onto the units
+    of a receipt cancelled later, whose cancellation then goes short; the delivery's
+    cancellation, received into that shortage, comes back at what the delivery took as
+    replayed (it was booked at what it took when posted). Each document and its
+    cancellation leave nothing in stock."""
+    shop = _shop()
+    _undo(shop, x, steps)
+    assert _pairs_net(shop, x) == {}
