@@ -4066,10 +4066,16 @@ class Jxc:
                 else:
                     filling = bool(replay.took) and isinstance(
                         v, FifoValuation | LifoValuation) and bool(v.shortages)
+                    value = e.value if back_at is None else back_at
+                    if back is not None and filling:
+                        # a cancellation kept as one, received (shortages are open): at what
+                        # its issue took as replayed here, as it would have gone back
+                        value = part_v + self._took_worth(replay, e.from_ref,
+                                                          e.quantity - part_q,
+                                                          e.value - part_v, quantum)
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
-                                             value=(e.value if back_at is None else back_at)
-                                             - part_v)
+                                             value=value - part_v)
                     if filling:
                         _note_settled(v, replay)
                     if back is not None:  # kept as a cancellation: it counts as one
@@ -4143,6 +4149,22 @@ class Jxc:
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
+
+    def _took_worth(self, replay: _Replay, issue: str, units: Decimal, worth: Decimal,
+                    quantum: Decimal) -> Decimal:
+        """What ``units`` of the cancellation of ``issue`` (a group ref; ``worth`` as posted)
+        come back at in a replay that followed the issue: the layers it took as replayed
+        here, at the cost it took them (:func:`_share_back`, ``as_taken``; taken from
+        :attr:`_Replay.took` as a restore would), the units beyond them at their share of
+        ``worth``. ``worth`` itself when the issue was not followed."""
+        took = replay.took.get(issue)
+        if took is None:
+            return worth
+        fresh = _share_back(took, units, worth, quantum, as_taken=True) or []
+        rest = units - sum((s[3] for s in fresh), ZERO)
+        return sum((s[4] for s in fresh), ZERO) + (round_money(
+            DIVISION_CONTEXT.divide(worth * rest, units), self.currency_digits)
+            if rest else ZERO)
 
     def _return_value(self, v: Valuation, e: LedgerEntry, replay: _Replay) -> Decimal | None:
         """What the customer return entry ``e`` (its ``from_ref``: the delivery line it takes
