@@ -4657,13 +4657,14 @@ class Jxc:
             ReservationResult.to_data, ReservationResult.from_data)
         return result
 
-    def _wanted(self, w: _Work, lines: Sequence[ReserveLine]
+    def _wanted(self, w: _Work, lines: Sequence[ReserveLine], floor: bool = True
                 ) -> tuple[list[tuple[int, Decimal, Decimal]], list[Decimal]]:
         """Each line's (index, wanted, available to it) in base units, and the wanted ones:
         a line is available what the earlier lines of the same item and warehouse (and lot)
         left, as they would take it (all they want, at most what was there). Unknown item
         or warehouse ``not_found``; a bad quantity ``invalid_quantity``; a unit with no exact
-        conversion ``unit_conversion_inexact`` / ``unknown_unit``."""
+        conversion ``unit_conversion_inexact`` / ``unknown_unit``. ``floor=False``: what is
+        available may be below 0 (negative stock), as the balance shows it."""
         wanted: list[tuple[int, Decimal, Decimal]] = []
         taken: dict[tuple[str, str, str], Decimal] = {}
         taken_all: dict[tuple[str, str], Decimal] = {}
@@ -4680,9 +4681,10 @@ class Jxc:
                 avail = min(avail_all, self._available(w, item.code, line.warehouse,
                             line.lot) - taken.get((item.code, line.warehouse, line.lot),
                                                   ZERO))
-            avail = max(avail, ZERO)
+            if floor:
+                avail = max(avail, ZERO)
             wanted.append((i, qty, avail))
-            got = min(qty, avail)
+            got = max(min(qty, avail), ZERO)
             taken_all[(item.code, line.warehouse)] = taken_all.get(
                 (item.code, line.warehouse), ZERO) + got
             if line.lot:
@@ -5222,7 +5224,8 @@ class Jxc:
             # (zero, negative, finer than the item's base unit), and a line repeating an
             # item and warehouse is available what the earlier lines left
             wanted, _ = self._wanted(w, [ReserveLine(f"lines[{i}]", item, warehouse, qty)
-                                         for i, (item, warehouse, qty) in enumerate(lines)])
+                                         for i, (item, warehouse, qty) in enumerate(lines)],
+                                     floor=False)
             return [AvailabilityLine(item, warehouse, qty, have)
                     for (item, warehouse, qty), (_, _, have) in zip(lines, wanted,
                                                                     strict=True)]
