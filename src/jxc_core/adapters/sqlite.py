@@ -510,11 +510,8 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
                 w = _sql.ValuationWrites(run)
                 partial = w.partial
                 if partial:
-                    # one statement (or one executemany): its rowcount is the sum of the rows
-                    # it changed
-                    many = _headers_update(len(partial))
-                    cur = (con.executemany(self.s.valuation_update, partial) if many is None
-                           else con.execute(many, [a for r in partial for a in r]))
+                    # one executemany: its rowcount is the sum of the rows it changed
+                    cur = con.executemany(self.s.valuation_update, partial)
                     if cur.rowcount != len(partial):
                         missing = [c.scope for c in run if not c.whole and not con.execute(
                             "SELECT 1 FROM valuations WHERE item = ? AND scope = ?",
@@ -544,29 +541,6 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         cur.execute(multi, [a for r in upserts for a in r])
         if w.deletes:
             cur.executemany(s.valuation_row_drop, w.deletes)
-
-
-#: ``UPDATE ... FROM`` (SQLite 3.33 and later): the headers of a valuation write in one
-#: statement, a join of the given rows with the table by its primary key
-_UPDATE_FROM = sqlite3.sqlite_version_info >= (3, 33, 0)
-_HEADERS: dict[int, str | None] = {}
-
-
-def _headers_update(n: int) -> str | None:
-    """The statement that gives ``n`` valuations their new header and version (arguments:
-    header, item, scope per row, as ``valuation_update`` takes them), or ``None`` (one row,
-    more than :data:`MULTI_ROWS`, or an SQLite without ``UPDATE ... FROM``: an executemany
-    of ``valuation_update``). The scopes of one run are distinct (``valuation_runs``): each
-    row of the table joins one given row at most."""
-    if n < 2 or n > MULTI_ROWS or not _UPDATE_FROM:
-        return None
-    text = _HEADERS.get(n)
-    if text is None:
-        text = _HEADERS[n] = (
-            "UPDATE valuations SET state = v.column1, version = version + 1 FROM (VALUES "
-            + ", ".join(["(?, ?, ?)"] * n) + ") AS v WHERE valuations.item = v.column2 "
-            "AND valuations.scope = v.column3")
-    return text
 
 
 class _Outbox(_repos.Outbox["SqliteUnitOfWork"]):
