@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from jxc_core.documents import Document, DocType, Line, document_from_data, document_to_data
+from jxc_core.documents import DocType, Document, Line, document_from_data, document_to_data
 
 
 def test_lines_encoded_again_are_equal_and_not_shared() -> None:
