@@ -32,7 +32,8 @@ and by cumulative time. ``--sql`` prints, instead of the figures, where the SQLi
 time goes: per document, the
 time inside ``sqlite3`` calls by statement (``COMMIT`` is the write of the WAL frames), and the
 rest (Python: the service, the costing, the adapter's own code), beside the same post step on
-memory (median of ``--repeat`` runs; the timing wrapper costs a little).
+memory (median of ``--repeat`` runs; the timing wrapper costs a little), and the statements
+and WAL frames (pages written to the log) per document.
 """
 
 from __future__ import annotations
@@ -213,14 +214,17 @@ class _TimedConnection:
     """A ``sqlite3.Connection`` that adds the time of each ``execute``/``executemany`` to
     ``spent`` under the statement's first words (everything else passes through)."""
 
-    def __init__(self, con: sqlite3.Connection, spent: collections.Counter[str]) -> None:
+    def __init__(self, con: sqlite3.Connection, spent: collections.Counter[str],
+                 calls: collections.Counter[str]) -> None:
         self._con = con
         self._spent = spent
+        self._calls = calls
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._con, name)
 
     def _timed(self, label: str, call: Callable[[], Any]) -> Any:
+        self._calls[label] += 1
         t0 = time.perf_counter()
         try:
             return call()
@@ -235,10 +239,15 @@ class _TimedConnection:
                            lambda: self._con.executemany(sql, rows))
 
 
-def sql_breakdown(kind: str, n_docs: int) -> tuple[float, float, dict[str, float]]:
+def sql_breakdown(kind: str, n_docs: int) -> tuple[float, float, dict[str, float],
+                                                   float, float]:
     """One SQLite post-step run of ``kind`` with every statement timed: (µs per document in
-    all, µs inside sqlite3 calls, µs per statement label)."""
+    all, µs inside sqlite3 calls, µs per statement label, statements per document, WAL
+    frames per document). The frames are counted with no checkpoint during the posts (the
+    background thread stopped, SQLite's own turned off), from an empty log: the pages the
+    commits wrote, a page written by two commits twice."""
     spent: collections.Counter[str] = collections.Counter()
+    calls: collections.Counter[str] = collections.Counter()
     with shop("sqlite") as s:
         doc_type, source = prepare(s, kind, n_docs)
         party = "C1" if doc_type == "delivery" else "S1"
@@ -250,7 +259,12 @@ def sql_breakdown(kind: str, n_docs: int) -> tuple[float, float, dict[str, float
         storage = s.storage
         assert isinstance(storage, SqliteStorage)
         con = storage._connection()  # this thread's connection, which the posts use
-        storage._local.con = _TimedConnection(con, spent)
+        if storage._checkpointer is not None:
+            storage._checkpointer.stop()
+            storage._checkpointer = None
+        con.execute("PRAGMA wal_autocheckpoint = 0")
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        storage._local.con = _TimedConnection(con, spent, calls)
         try:
             t0 = time.perf_counter()
             for doc_id in ids:
@@ -258,8 +272,10 @@ def sql_breakdown(kind: str, n_docs: int) -> tuple[float, float, dict[str, float
             elapsed = time.perf_counter() - t0
         finally:
             storage._local.con = con
+        frames = con.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
     per = 1e6 / n_docs
-    return elapsed * per, sum(spent.values()) * per, {k: v * per for k, v in spent.items()}
+    return (elapsed * per, sum(spent.values()) * per, {k: v * per for k, v in spent.items()},
+            sum(calls.values()) / n_docs, frames / n_docs)
 
 
 def print_sql(n_docs: int, repeat: int, out: Callable[[str], None]) -> None:
@@ -270,8 +286,12 @@ def print_sql(n_docs: int, repeat: int, out: Callable[[str], None]) -> None:
         total = statistics.median(r[0] for r in runs)
         in_sql = statistics.median(r[1] for r in runs)
         memory = 1e6 / measure("memory", kind, "post", n_docs, repeat)[0]
+        statements = statistics.median(r[3] for r in runs)
+        frames = statistics.median(r[4] for r in runs)
         out(f"{kind}: {total:,.0f} in all = {in_sql:,.0f} in sqlite3 calls + "
-            f"{total - in_sql:,.0f} in Python (memory, same step: {memory:,.0f})")
+            f"{total - in_sql:,.0f} in Python (memory, same step: {memory:,.0f}); "
+            f"{statements:.1f} statements (an executemany counts once) and {frames:.1f} WAL "
+            "frames per document")
         labels = sorted({k for r in runs for k in r[2]},
                         key=lambda k: -statistics.median(r[2].get(k, 0.0) for r in runs))
         for label in labels:

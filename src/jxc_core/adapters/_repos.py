@@ -174,6 +174,9 @@ class Statements:
         self.document_moved = q("UPDATE documents SET doc_type = ?, state = ?, data = ? "
                                 "WHERE doc_id = ? AND (doc_type <> ? OR state <> ?)")
         self.document_data = q("UPDATE documents SET data = ? WHERE doc_id = ?")
+        #: the data alone of a document still of the type and in the state given
+        self.document_kept = q("UPDATE documents SET data = ? WHERE doc_id = ? AND "
+                               "doc_type = ? AND state = ?")
         documents = ("doc_id", "doc_type", "state", "data")
         self.document_put = (d.insert("documents", documents) if d.replace
                              else d.upsert("documents", documents, ("doc_id",)))
@@ -242,6 +245,19 @@ class SqlUnitOfWork:
     outbox: ports.OutboxRepository
     idempotency: ports.IdempotencyRepository
     sequences: ports.SequenceRepository
+
+    #: (type, state) of the documents the storage last saved, by number:
+    #: a hint for the order of the statements of ``documents.put`` (an engine whose upsert
+    #: replaces the row), never trusted as a fact
+    _kinds: dict[str, tuple[str, str]]
+
+    def _journal_end(self) -> int | None:
+        """The position after the journal's last row, when the unit of work knows it without
+        a read (else ``None``: the journal repository reads it)."""
+        return None
+
+    def _journal_appended(self, end: int) -> None:
+        """The journal's rows now end at ``end`` (written in this transaction)."""
 
     def _attach(self, ledger: ports.LedgerRepository, valuations: ports.ValuationRepository,
                 outbox: ports.OutboxRepository) -> None:
@@ -351,6 +367,10 @@ class SqlUnitOfWork:
 
 
 U = TypeVar("U", bound=SqlUnitOfWork)
+
+
+#: the most document numbers a connection keeps the (type, state) of (``SqlUnitOfWork._kinds``)
+_KINDS_KEPT = 4096
 
 
 class Repo(Generic[U]):
@@ -534,12 +554,21 @@ class Documents(Repo[U]):
         s = self.s
         if s.dialect.replace:
             # a new type or state (an action) first, then the data alone (an order's counters,
-            # same type and state: its index entry stays as it is), a new document last
+            # same type and state: its index entry stays as it is), a new document last. The
+            # other way round when the type and state this connection last saw the document
+            # in are the same (a hint: each statement checks what it relies on)
             x = self.u._x
-            if (x("documents", s.document_moved,
-                  (doc_type, state, text, doc_id, doc_type, state)).rowcount == 0
-                    and x("documents", s.document_data, (text, doc_id)).rowcount == 0):
-                x("documents", s.document_put, (doc_id, doc_type, state, text))
+            kinds = self.u._kinds
+            if (kinds.get(doc_id) != (doc_type, state)
+                    or x("documents", s.document_kept,
+                         (text, doc_id, doc_type, state)).rowcount == 0):
+                if (x("documents", s.document_moved,
+                      (doc_type, state, text, doc_id, doc_type, state)).rowcount == 0
+                        and x("documents", s.document_data, (text, doc_id)).rowcount == 0):
+                    x("documents", s.document_put, (doc_id, doc_type, state, text))
+            if len(kinds) >= _KINDS_KEPT:
+                kinds.clear()
+            kinds[doc_id] = (doc_type, state)
             return
         self._put_in_place("documents", s.document_update, (doc_type, state, text, doc_id),
                            s.document_put, (doc_id, doc_type, state, text))
@@ -571,14 +600,19 @@ class Journal(Repo[U]):
         batches = _sql.journal_batches(rows, self.s.dialect.compact_journal)
         if batches:
             u._tx()
-            last = u._q(self.s.journal_end)
-            pos = last[0][0] if last else 0
+            known = u._journal_end()
+            if known is None:
+                last = u._q(self.s.journal_end)
+                pos = last[0][0] if last else 0
+            else:
+                pos = known
             placed = []
             for doc_id, text, n in batches:
                 placed.append((pos, n, doc_id, text))
                 pos += n
             # all rows or none (_many)
             u._many("journal", self.s.journal_add, placed, [p[0] for p in placed])
+            u._journal_appended(pos)
 
     def all(self, doc_id: str | None = None) -> list[dict[str, Any]]:
         if doc_id is None:

@@ -244,6 +244,11 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         self._dv: int | None = None
         #: the error after which SQLite rolled this unit of work's transaction back itself
         self._lost: JxcError | None = None
+        self._kinds = storage._kinds
+        #: the connection's ``total_changes`` when the transaction began (see _journal_end)
+        self._changes = -1
+        #: the position after the journal's last row, once known in this transaction
+        self._jend: int | None = None
         self._attach(_Ledger(self), _Valuations(self), _Outbox(self))
 
     def __enter__(self) -> Self:
@@ -259,8 +264,30 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         self._local = local
         self._active = True
         self._open = True
-        self._dv = None
+        self._began()
         return self
+
+    def _began(self) -> None:
+        """A transaction was begun: what the last one knew is to be checked again."""
+        self._dv = None
+        self._jend = None
+        self._changes = self._con.total_changes
+
+    def _journal_end(self) -> int | None:
+        """Known without a read when the last commit of this connection left it (kept with
+        the connection, :meth:`commit`) and nothing was written since: no other connection
+        committed (``PRAGMA data_version``, already read for :meth:`stamp`, is the one read
+        then; the write lock is held) and this connection changed no row outside its units
+        of work (its ``total_changes`` is the one counted after that commit; a rolled back
+        change counts too)."""
+        if self._jend is None and self._dv is not None:
+            known = getattr(self._storage._local, "journal", None)
+            if known is not None and known[:3] == (self._serial, self._dv, self._changes):
+                self._jend = known[3]
+        return self._jend
+
+    def _journal_appended(self, end: int) -> None:
+        self._jend = end
 
     def _driver_error(self, exc: BaseException) -> bool:
         # raised by SQLite inside the block without passing through a repository (an
@@ -289,6 +316,16 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             except sqlite3.DatabaseError as exc:  # disk full, I/O error: rolled back
                 raise self._fail(exc, "commit") from exc
             self._after = (self._serial, dv, storage._commits)
+            # the journal's end, for the next unit of work of this connection (_journal_end):
+            # found or written in this transaction, else the one kept, if it still held
+            end = self._jend
+            local = storage._local
+            if end is None:
+                known = getattr(local, "journal", None)
+                if known is not None and known[:3] == (self._serial, dv, self._changes):
+                    end = known[3]
+            local.journal = None if end is None else (self._serial, dv, con.total_changes,
+                                                      end)
             self._open = False
             if storage._checkpointer is not None:
                 storage._checkpointer.committed()
@@ -316,7 +353,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
             except sqlite3.Error as exc:
                 raise _storage_error(self._storage.path, exc) from exc
             self._open = True
-            self._dv = None
+            self._began()
 
     def rollback(self) -> None:
         self._lost = None  # asked for: what follows starts afresh
@@ -489,6 +526,23 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
             raise
 
 
+    def _write_rows(self, cur: Any, w: _sql.ValuationWrites) -> None:
+        """As the shared one, with the rows upserted by one multi-row statement (up to
+        :data:`MULTI_ROWS` of them; inside the savepoint of :meth:`write`)."""
+        upserts = w.upserts
+        multi = _multi_row(self.s.valuation_row_put, len(upserts)) if len(upserts) > 1 else None
+        if multi is None:
+            super()._write_rows(cur, w)
+            return
+        s = self.s
+        if w.whole:
+            cur.executemany(s.valuation_rows_drop, w.whole)
+            cur.executemany(s.valuation_whole, w.whole_rows)
+        cur.execute(multi, [a for r in upserts for a in r])
+        if w.deletes:
+            cur.executemany(s.valuation_row_drop, w.deletes)
+
+
 class _Outbox(_repos.Outbox["SqliteUnitOfWork"]):
     def add(self, events: Iterable[Event]) -> None:
         fault = self.u._storage.fault
@@ -621,6 +675,8 @@ class SqliteStorage:
             _Checkpointer(self.path) if checkpoints == "background" else None)
         self.fault: Any = None
         self._commits = 0
+        #: (type, state) of the documents saved last, by number (``SqlUnitOfWork._kinds``)
+        self._kinds: dict[str, tuple[str, str]] = {}
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()

@@ -61,6 +61,29 @@ def _line_values(line: Line, compact: bool = False) -> list[Any]:
     return values
 
 
+#: the compact lines of the documents encoded last: ``id`` of a document's lines -> (the
+#: lines, their arrays). The lines are kept with their arrays, so an ``id`` here is never
+#: one of other lines; a document saved again with the same lines (an order whose counters
+#: change, a document moving through its lifecycle) reuses them
+_COMPACT: dict[int, tuple[tuple[Line, ...], list[list[Any]]]] = {}
+_COMPACT_KEPT = 256
+
+
+def _compact_lines(lines: tuple[Line, ...]) -> list[list[Any]]:
+    """The compact arrays of ``lines``: new lists (the caller may change them), made from
+    the ones kept when these very lines were encoded before."""
+    kept = _COMPACT.get(id(lines))
+    if kept is None or kept[0] is not lines:
+        arrays = [_line_values(x, True) for x in lines]
+        if len(_COMPACT) >= _COMPACT_KEPT:
+            _COMPACT.clear()
+        _COMPACT[id(lines)] = (lines, arrays)
+    else:
+        arrays = kept[1]
+    return [[*v[:12], None if v[12] is None else v[12].copy(), *v[13:17],
+             *([v[17].copy()] if len(v) > 17 else ())] for v in arrays]
+
+
 def _line_to(line: Line) -> dict[str, Any]:
     return dict(zip(LINE_FIELDS, _line_values(line), strict=True))
 
@@ -95,7 +118,7 @@ def document_to_data(doc: Document, *, compact: bool = False) -> dict[str, Any]:
     return {
         "doc_type": doc.doc_type.value, "doc_id": doc.doc_id, "party": doc.party,
         "date": None if doc.date is None else doc.date.isoformat(), "currency": doc.currency,
-        "lines": [_line_values(x, True) if compact else _line_to(x) for x in doc.lines],
+        "lines": _compact_lines(doc.lines) if compact else [_line_to(x) for x in doc.lines],
         "state": doc.state.value,
         "source": doc.source, "created_by": doc.created_by,
         "history": [[h.action, h.user, h.at.isoformat(), h.from_state, h.to_state, h.comment,

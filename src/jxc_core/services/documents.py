@@ -291,6 +291,22 @@ def _own(doc: Document) -> Document:
     return Document(*values)
 
 
+#: the position of each field of a document among its constructor's arguments
+_DOC_FIELD_AT = {name: i for i, name in enumerate(_DOC_FIELDS)}
+
+
+def _evolve(doc: Document, **changes: Any) -> Document:
+    """``_evolve(doc, **changes)``, built directly as :func:`_own` builds (a field that is
+    no field of a document is ``TypeError``, as there)."""
+    values = list(_doc_values(doc))
+    for name, value in changes.items():
+        at = _DOC_FIELD_AT.get(name)
+        if at is None:
+            raise TypeError(f"Document has no field {name!r}")
+        values[at] = value
+    return Document(*values)
+
+
 def _with_digits(jxc: Jxc, doc: Document) -> Document:
     """A document stored before documents kept their digits gets the service's digits for its
     currency (an unknown code stays ``None``: refused when its amounts are needed)."""
@@ -300,7 +316,7 @@ def _with_digits(jxc: Jxc, doc: Document) -> Document:
         digits = jxc.digits_of(doc.currency)
     except JxcError:
         return doc
-    return attrs.evolve(doc, digits=digits)
+    return _evolve(doc, digits=digits)
 
 
 def _docs_data(docs: Sequence[Document]) -> dict[str, Any]:
@@ -1347,7 +1363,7 @@ class Documents:
             w.event("approval_requested", requested)
         record = ActionRecord(action.value, user.name, when, before.value, target.value,
                               comment, step)
-        doc = attrs.evolve(doc, state=target, history=(*doc.history, record),
+        doc = _evolve(doc, state=target, history=(*doc.history, record),
                            approvals_done=approvals)
         self._save(w, doc)
         return doc
@@ -1422,7 +1438,7 @@ class Documents:
             number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
         if w.uow.documents.get(number) is not None:
             raise JxcError("duplicate_key", table="documents", key=number)
-        doc = attrs.evolve(doc, doc_id=number)
+        doc = _evolve(doc, doc_id=number)
         self._save(w, doc)
         w.event(CREATED_EVENT, {"doc_id": number, "doc_type": kind.value, "action": "create",
                                 "from": None, "to": State.DRAFT.value, "user": user,
@@ -1622,7 +1638,7 @@ class Documents:
                         line.check()  # none blank, none twice
                         _check_line_serials(doc, line, item)
                 lines.append(line)
-            doc = attrs.evolve(doc, lines=tuple(lines))
+            doc = _evolve(doc, lines=tuple(lines))
             if any(line.serials for line in doc.lines):
                 _check_serials_once(doc)
             doc = self._with_counted_book(w, doc, list(counted))
@@ -1657,7 +1673,7 @@ class Documents:
         attributes = {**doc.attributes, "counted_book": book}
         if serial_book:
             attributes["book_serials"] = serial_book
-        return attrs.evolve(doc, attributes=attributes)
+        return _evolve(doc, attributes=attributes)
 
     @staticmethod
     def _serials_here(w: _Work, doc: Document, line: Line, on_hand: Decimal) -> list[str]:
@@ -1737,7 +1753,7 @@ class Documents:
                 held[str(line.line_no)] = usable + stale
             elif free > 0:
                 held[str(line.line_no)] = str(free)
-        return attrs.evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
+        return _evolve(doc, attributes={**doc.attributes, "book": book, "held": held})
 
     def _check_open_counts(self, w: _Work, doc: Document) -> None:
         """A count starts only on stock that no other open count (submitted or approved)
@@ -1802,7 +1818,7 @@ class Documents:
                                    count=True)
             else:
                 self.jxc._hold(w, line.item, line.warehouse, -Decimal(q), line.lot, count=True)
-        return attrs.evolve(doc, attributes={**doc.attributes, "held": {}})
+        return _evolve(doc, attributes={**doc.attributes, "held": {}})
 
     def _on_reject(self, w: _Work, doc: Document) -> Document:
         """A stock count sent back to draft is no longer open: its freeze is released (a new
@@ -1843,7 +1859,7 @@ class Documents:
             if w.events[n].type == "reservation_short":
                 w.events[n] = attrs.evolve(w.events[n], payload=self._short_payload(
                     doc, short))
-        return attrs.evolve(doc, attributes={**doc.attributes, "short": short})
+        return _evolve(doc, attributes={**doc.attributes, "short": short})
 
     @staticmethod
     def _short_payload(doc: Document, short: list[dict[str, str]]) -> dict[str, Any]:
@@ -1883,11 +1899,11 @@ class Documents:
             self._order_effect(w, doc, +1)
             counters = {line.line_no: {"ordered": w.item(line.item).to_base(
                 line.quantity, line.unit)} for line in doc.lines}
-            return attrs.evolve(doc, counters=counters)
+            return _evolve(doc, counters=counters)
         self._check_book_currency(doc)  # a draft stored before the rule
         _refuse_posted(w, doc.doc_id)
         rate = self._rate(doc, doc.date or w.day_of(when))
-        doc = attrs.evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
+        doc = _evolve(doc, attributes={**doc.attributes, "rate": str(rate)})
         book = self._book(w, doc, +1, when)
         doc = self._post_rules(w, doc, when, book, reverse=False)
         w.uow.journal.append(book.check())
@@ -2347,7 +2363,7 @@ class Documents:
                                    "value": nets[line.line_no],
                                    "on_order": taken.get(line.line_no, ZERO)}
                     for line in doc.lines}
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     def _grni_tracked(self, rc: Document, n: int) -> bool:
         """Whether receipt line ``n`` counts the book amounts of its GRNI slices
@@ -2510,7 +2526,7 @@ class Documents:
             if q_inv:
                 counters[line.line_no].update({_TO_CREDIT: q_inv, _CREDIT_VALUE: pv})
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     @staticmethod
     def _returned_from(w: _Work, doc: Document, line: Line, lot: str) -> None:
@@ -2616,7 +2632,7 @@ class Documents:
                                       **({_INVOICED_DIFF: over} if over else {}),
                                       **self._slice_counter(doc, grni_book)}
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     def _credit_lines(self, w: _Work, doc: Document, reverse: bool,
                       cache: dict[str, Document]
@@ -2721,7 +2737,7 @@ class Documents:
                      warehouse=warehouse)
             counters[line.line_no] = {_CREDITED: q, _CREDITED_VALUE: cleared}
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     def _sales_credit_note(self, w: _Work, doc: Document, book: _Book, reverse: bool
                            ) -> Document:
@@ -2746,7 +2762,7 @@ class Documents:
             book.add(line, "output_tax", amounts.tax, debit=True, warehouse="")
             counters[line.line_no] = {_CREDITED: q}
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     # sales -----------------------------------------------------------------------------------
     def _delivery(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
@@ -2805,9 +2821,9 @@ class Documents:
             return doc
         picked_now = _picked_rows(doc, posted)
         if picked_now:
-            return attrs.evolve(doc, counters=counters,
+            return _evolve(doc, counters=counters,
                                 attributes={**doc.attributes, "picked": picked_now})
-        return attrs.evolve(doc, counters=counters)
+        return _evolve(doc, counters=counters)
 
     def _row_shares(self, rows: Sequence[Sequence[str]], amount: Decimal) -> list[Decimal]:
         """``amount`` split over the rows a line left from (``[location, lot, quantity,
@@ -2951,7 +2967,7 @@ class Documents:
             if to_credit[line.line_no]:
                 counters[line.line_no][_TO_CREDIT] = to_credit[line.line_no]
         self._flush(w, cache)
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     @staticmethod
     def _note_late_return(w: _Work, doc: Document, line: Line, dl: Document, n: int,
@@ -3026,7 +3042,7 @@ class Documents:
             book.add(line, "output_tax", amounts.tax, debit=False, warehouse="")
         self._flush(w, cache)
         counters = {line.line_no: {"invoiced": self._base(w, line)} for line in doc.lines}
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     # inventory documents -----------------------------------------------------------------------
     def _transfer(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
@@ -3101,8 +3117,8 @@ class Documents:
             self.jxc._release(w, f"{doc.doc_id}/{line.line_no}")
         extra = {k: v for k, v in (("moved", moved), ("sent", sent)) if v}
         if extra:
-            return attrs.evolve(doc, counters=counters, attributes={**doc.attributes, **extra})
-        return attrs.evolve(doc, counters=counters)
+            return _evolve(doc, counters=counters, attributes={**doc.attributes, **extra})
+        return _evolve(doc, counters=counters)
 
     def _transfer_back(self, w: _Work, doc: Document, line: Line,
                        rows: Sequence[Sequence[str]] | None
@@ -3273,7 +3289,7 @@ class Documents:
             # ``value``: what the line booked to ``role`` (the stock value but for a priced
             # line in of a standard-cost item), which its cancellation undoes
             counters[line.line_no] = {"quantity": q, "value": abs(at)}
-        return attrs.evolve(doc, counters=counters) if not reverse else doc
+        return _evolve(doc, counters=counters) if not reverse else doc
 
     @staticmethod
     def _book_counter_role(book: _Book, line: Line, role: str, value: Decimal,
@@ -3429,7 +3445,7 @@ class Documents:
                     if gained or lost}
             if kept:
                 attributes["count_serials"] = kept
-            doc = attrs.evolve(doc, attributes=attributes)
+            doc = _evolve(doc, attributes=attributes)
         if reverse:
             return attrs.evolve(out, attributes=doc.attributes)
         # every loss, located or not, keeps the rows it left and the value each took, so that
@@ -3576,6 +3592,6 @@ class Documents:
         book.add(None, "payable", net + tax, debit=False)
         self._flush(w, cache)
         if not reverse:
-            doc = attrs.evolve(doc, attributes={**doc.attributes, "shares": {
+            doc = _evolve(doc, attributes={**doc.attributes, "shares": {
                 k: str(v) for k, v in shares.items()}})
         return doc
