@@ -2207,11 +2207,11 @@ class Jxc:
                     raise JxcError("computation_out_of_range", command=command,
                                    limit=MAX_AMOUNT) from e
                 raise
+            cache, versions, until, moves = (self._cache, work.versions, work.posted_until,
+                                             work.moves)
             for scope, v in work.valuations.items():
-                if scope in work.versions:
-                    self._cache[scope] = (work.versions[scope], v,
-                                          work.posted_until.get(scope),
-                                          work.moves.get(scope, 0))
+                if scope in versions:
+                    cache[scope] = (versions[scope], v, until.get(scope), moves.get(scope, 0))
             if keep_warm:
                 stamp = uow.stamp()
                 if stamp is not None:
@@ -2505,8 +2505,10 @@ class Jxc:
         when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
         is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
         posted_at = _optional_moment(posted_at, "posted_at")
-        check_text(doc_type, "doc_type")
-        check_text(doc_id, "doc_id")
+        if type(doc_type) is not str or not doc_type.isascii():  # else check_text passes it
+            check_text(doc_type, "doc_type")
+        if type(doc_id) is not str or not doc_id.isascii():
+            check_text(doc_id, "doc_id")
         lines = _check_stock_lines(lines)
         payload = (doc_type, doc_id, lines, posted_at)
 
@@ -2933,6 +2935,11 @@ class Jxc:
         append = entries.append
         #: the moment of the issues or deliveries that in lines take back, if any
         since = issued_at if issued_at is not None else returned_at
+        #: plain in and out lines (no transfer, nothing taken back into where it came from):
+        #: each is received or issued as given (the monthly average by its own branch)
+        plain = not transfer and since is None
+        receipt_head = f"{doc_id}/"  # a receipt's ref is <doc_id>/<line_no>
+        issue_head = f"{doc_type}{_SEP}{doc_id}{_SEP}"  # an issue's, its group ref
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
         #: the others with later shortages kept (``_scope_at``). Costed by organisation a
         #: transfer takes nothing from the item's one scope
@@ -2970,7 +2977,22 @@ class Jxc:
                         if on[1] and on not in before:
                             before[on] = self._on_hand(w, *on)
                 from_ref = ""
-                if direction_in:
+                if plain and not monthly:  # received or issued as given
+                    if direction_in:
+                        amount = v.receive(qty, line.unit_cost or ZERO,
+                                           lot if lot_costed else f"{receipt_head}{line_no}",
+                                           value=line.value)
+                        if line.kind == "sales_return" and not lot_costed:
+                            # the delivery it takes back, for a replay to re-value it
+                            from_ref = line.from_ref or ""
+                        signed_q, signed_v = qty, amount
+                    else:
+                        from_ref = lot if lot_costed else (line.from_ref or "")
+                        amount = v.issue(qty, from_ref or None, ref=f"{issue_head}{line_no}")
+                        signed_q, signed_v = -qty, -amount
+                        if line.demand is not None:  # an issue for its demand line
+                            self._consume_reservations(w, line, code, lot, qty)
+                elif direction_in:
                     if monthly:
                         assert isinstance(v, MonthlyScope)
                         own = _group_ref(doc_type, doc_id, line_no)
