@@ -266,7 +266,7 @@ class MemoryUnitOfWork:
             d.ledger_docs.update(map(_doc_id_of, rows))
             by_scope = d.ledger_by_scope
             get = by_scope.get
-            for row, scope in zip(rows, map(_scope_of, rows)):
+            for row, scope in zip(rows, map(_scope_of, rows), strict=True):
                 found = get(scope)
                 if found is None:
                     by_scope[scope] = [row]
