@@ -138,6 +138,11 @@ _Entry = tuple[Any, ...]
 _entry_row: Callable[[LedgerEntry], _Entry] = operator.attrgetter(
     "entry_no", "item", "warehouse", "location", "lot", "quantity", "value", "posted_at",
     "kind", "doc_type", "doc_id", "line_no", "from_ref")
+#: of a row of ``_Data.ledger``: its entry_no, its doc_id, its (item, warehouse)
+_entry_no_of = operator.itemgetter(0)
+_doc_id_of = operator.itemgetter(10)
+_scope_of = operator.itemgetter(1, 2)
+_entry_no_attr = operator.attrgetter("entry_no")
 
 
 def _copy(value: Any) -> Any:
@@ -257,12 +262,12 @@ class MemoryUnitOfWork:
         if new:
             rows = list(map(_entry_row, new))
             d.ledger += rows
-            d.entry_nos.update([r[0] for r in rows])
-            d.ledger_docs.update([e.doc_id for e in new])
+            d.entry_nos.update(map(_entry_no_of, rows))
+            d.ledger_docs.update(map(_doc_id_of, rows))
             by_scope = d.ledger_by_scope
-            for row in rows:
-                scope = (row[1], row[2])
-                found = by_scope.get(scope)
+            get = by_scope.get
+            for row, scope in zip(rows, map(_scope_of, rows), strict=True):
+                found = get(scope)
                 if found is None:
                     by_scope[scope] = [row]
                 else:
@@ -296,7 +301,8 @@ class MemoryUnitOfWork:
     def _table(self, table: str) -> dict[Any, Any]:
         """The staged rows of ``table``, for a repository that writes several at once: the
         checks of :meth:`_put` made once."""
-        self._check_active()
+        if not self._active:  # _check_active(), inlined: once per table written
+            raise outside()
         fault = self._storage.fault
         if fault is not None:
             fault(table)
@@ -379,13 +385,12 @@ class _Ledger(_Repo):
     def append(self, entries: Sequence[LedgerEntry]) -> None:
         u = self.u
         u._check_active()
-        seen = {e.entry_no for e in u._ledger_new}
-        committed = u._d.entry_nos
-        for e in entries:
-            if e.entry_no in committed or e.entry_no in seen:
-                raise JxcError("duplicate_key", table="ledger",
-                               key=[x.entry_no for x in entries])
-            seen.add(e.entry_no)
+        nos = list(map(_entry_no_attr, entries))
+        given = set(nos)
+        # a number given twice, or one the store or this unit of work has already
+        if (len(given) != len(nos) or not u._d.entry_nos.isdisjoint(given)
+                or (u._ledger_new and not given.isdisjoint(map(_entry_no_attr, u._ledger_new)))):
+            raise JxcError("duplicate_key", table="ledger", key=nos)
         fault = u._storage.fault
         if fault is not None:
             fault("ledger")
@@ -428,7 +433,8 @@ class _Ledger(_Repo):
 
     def has_document(self, doc_id: str) -> bool:
         u = self.u
-        return doc_id in u._d.ledger_docs or any(e.doc_id == doc_id for e in u._ledger_new)
+        return doc_id in u._d.ledger_docs or (
+            bool(u._ledger_new) and any(e.doc_id == doc_id for e in u._ledger_new))
 
     def count(self) -> int:
         return len(self.u._d.ledger) + len(self.u._ledger_new)

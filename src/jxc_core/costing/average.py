@@ -460,7 +460,7 @@ class MovingAverageValuation(ValuationBase):
         last_q = self._last_q
         adjustments = self._adjustments
         shortages = self._shortages
-        return {  # base_state(), then this method's figures: one literal is the quickest
+        header = {  # base_state(), then this method's figures: one literal is the quickest
             "method": self.method, "version": 1, "currency_digits": self._digits,
             "allow_negative": self._allow,
             "quantity": str(self._qty), "value": str(self._val),
@@ -469,10 +469,12 @@ class MovingAverageValuation(ValuationBase):
             "default_cost": None if self._default_cost is None else str(self._default_cost),
             "adjustments": [a.to_data() for a in adjustments] if adjustments else [],
             "next": self._next,
-            **({"untracked": str(self._untracked)} if self._untracked else {}),
-            **({"untracked_refs": [[r, str(q)] for r, q in self._maybe.items()]}
-               if self._untracked and self._maybe is not None else {}),
         }
+        if self._untracked:  # units of a state stored before the rows were kept: rare
+            header["untracked"] = str(self._untracked)
+            if self._maybe is not None:
+                header["untracked_refs"] = [[r, str(q)] for r, q in self._maybe.items()]
+        return header
 
     def state_rows(self) -> int:
         return len(self._open)

@@ -2207,11 +2207,11 @@ class Jxc:
                     raise JxcError("computation_out_of_range", command=command,
                                    limit=MAX_AMOUNT) from e
                 raise
+            cache, versions, until, moves = (self._cache, work.versions, work.posted_until,
+                                             work.moves)
             for scope, v in work.valuations.items():
-                if scope in work.versions:
-                    self._cache[scope] = (work.versions[scope], v,
-                                          work.posted_until.get(scope),
-                                          work.moves.get(scope, 0))
+                if scope in versions:
+                    cache[scope] = (versions[scope], v, until.get(scope), moves.get(scope, 0))
             if keep_warm:
                 stamp = uow.stamp()
                 if stamp is not None:
@@ -2505,8 +2505,10 @@ class Jxc:
         when the clock's ``now()`` is naive and timezone-aware when it is aware; an aware one
         is kept in UTC. Else ``invalid_date`` or ``timezone_mismatch``, nothing written."""
         posted_at = _optional_moment(posted_at, "posted_at")
-        check_text(doc_type, "doc_type")
-        check_text(doc_id, "doc_id")
+        if type(doc_type) is not str or not doc_type.isascii():  # else check_text passes it
+            check_text(doc_type, "doc_type")
+        if type(doc_id) is not str or not doc_id.isascii():
+            check_text(doc_id, "doc_id")
         lines = _check_stock_lines(lines)
         payload = (doc_type, doc_id, lines, posted_at)
 
