@@ -108,23 +108,35 @@ def _undo(shop: Shop, x: str, steps: list[tuple[str, int, int, bool]],
         shop.check_books()
     # a FIFO/LIFO receipt whose units settled a shortage gets them back into its layer once
     # the short issue is cancelled (docs/decisions.md, 2026-12-10): none is refused, but for
-    # two known limits. A customer return whose units settled its own delivery's shortage:
-    # its units left, it holds the delivery, which holds the receipts that settled the rest.
-    # A short issue cancelled on its own earlier day, before the receipt that settled it: the
+    # two known limits. A customer return whose units settled its own delivery's shortage
+    # (docs/decisions.md, 2026-12-11): its layer is empty, so it is refused, and it holds
+    # its delivery, which holds the receipts it took from or that settled the rest. A short
+    # issue cancelled on its own earlier day, before the receipt that settled it: the
     # cancellation comes back at the cost settled since and does not close the shortage.
-    stuck = _cancel_newest_first(shop, posted)
+    # a FIFO/LIFO customer return whose units settled another delivery's shortage goes once
+    # that delivery is cancelled, which the return held (its layer is whole again): a chain
+    # of those takes more than two rounds
+    rounds = 2 if x == "NAVG" or not returns else len(posted)
+    stuck = _cancel_newest_first(shop, posted, rounds)
     if stuck:
         assert x != "NAVG", stuck
-        assert day > 1 or any(d in returns and returns[d] in stuck for d in stuck), stuck
+        held = {d for d in stuck if returns.get(d) in stuck}  # a return and its delivery
+        if day == 1:  # on one day only the first limit: those and purchase receipts
+            assert held, stuck
+            assert all(d in held or d in {returns[r] for r in held} or d.startswith("CGRK")
+                       for d in stuck), stuck
         return
     _empty(shop, x)
     _nets_to_zero(shop)
 
 
-def _cancel_newest_first(shop: Shop, posted: list[str]) -> list[str]:
-    """Cancel ``posted`` newest first, twice over (a refused one may go once an older one
-    went); returns those still refused (``reversal_impossible``)."""
-    for _ in range(2):
+def _cancel_newest_first(shop: Shop, posted: list[str], rounds: int = 2) -> list[str]:
+    """Cancel ``posted`` newest first, ``rounds`` times over (a refused one may go once an
+    older one went; stops when a round cancels nothing); returns those still refused
+    (``reversal_impossible``)."""
+    for _ in range(max(rounds, 1)):
+        if not posted:
+            break
         stuck = []
         for doc_id in reversed(posted):
             try:
@@ -133,14 +145,17 @@ def _cancel_newest_first(shop: Shop, posted: list[str]) -> list[str]:
                 assert e.code == "reversal_impossible", e
                 stuck.insert(0, doc_id)
             shop.check_books()
+        if len(stuck) == len(posted):
+            break
         posted = stuck
     return posted
 
 
-# the known limits (the scenarios below) are left out: a moving-average issue partly short
-# cancelled on the day of its settlement (moving average runs one step a day), a FIFO or
-# LIFO customer return that settled its own delivery's shortage (FIFO and LIFO runs have
-# none); FIFO and LIFO steps go on the day of the step before or the next
+# the known limits (the scenarios below and tests/documents/test_return_of_short_delivery.py)
+# are left out or allowed for: a moving-average issue partly short cancelled on the day of its
+# settlement (moving average runs one step a day); a FIFO or LIFO customer return that settled
+# its own delivery's shortage (refused, with its delivery and purchase receipts only, see
+# ``_undo``); FIFO and LIFO steps go on the day of the step before or the next
 @pytest.mark.parametrize(("item", "one_day", "any_order"),
                          [("NFIFO", True, True), ("NLIFO", True, True),
                           ("NAVG", False, True)])
@@ -160,12 +175,11 @@ def test_negative_stock_undone_newest_first_nets_every_role(
     posted document the service lets go, each on the day of the step before or the next;
     then every document still posted is cancelled, the newest first: none is refused, the
     books check after every step, and at the end the stock is 0 / 0.00 and every role nets
-    to zero. FIFO and LIFO run without customer returns: one that settled its own
-    delivery's shortage holds the receipts that settled the rest (docs/decisions.md,
-    2026-12-10); a cancellation dated before later days replays them (a receipt cancelled
-    out of turn there moved a cent between roles until 2026-12-11)."""
-    if item != "NAVG":  # no customer returns: one that settled its own delivery's shortage
-        steps = [s for s in steps if s[0] != "customer_return"]
+    to zero. FIFO and LIFO: a customer return that settled its own delivery's shortage is
+    refused, with its delivery and the purchase receipts they hold (docs/decisions.md,
+    2026-12-11; the books still check at every step); a cancellation dated before later days
+    replays them (a receipt cancelled out of turn there moved a cent between roles until
+    2026-12-11)."""
     _undo(_shop(), item, steps, one_day, any_order)
 
 
@@ -244,3 +258,27 @@ def test_a_replayed_cancellation_received_into_shortages_comes_back_at_its_cost(
     shop = _shop()
     _undo(shop, x, steps)
     assert _pairs_net(shop, x) == {}
+
+
+_MANY_SHORT = [("delivery", 1, 0, False), ("delivery", 1, 0, False), ("delivery", 4, 0, False),
+               *[("delivery", 1, 0, False)] * 5, ("receipt", 1, 0, False),
+               ("receipt", 2, 1, False)]
+_MANY_SHORT_SPLIT = [("delivery", 1, 0, False), ("delivery", 1, 0, False),
+                     ("delivery", 3, 0, False), ("receipt", 1, 0, False),
+                     *[("delivery", 1, 0, False)] * 4, ("receipt", 1, 0, False),
+                     ("receipt", 2, 1, False)]
+
+
+@pytest.mark.xfail(strict=True, reason="open (docs/decisions.md, 2026-12-11, last paragraph): "
+                   "eight or more short deliveries on one day, then receipts settling some, "
+                   "undone newest first; cause not analysed yet")
+@pytest.mark.parametrize(("item", "steps"), [("NFIFO", _MANY_SHORT), ("NLIFO", _MANY_SHORT),
+                                             ("NFIFO", _MANY_SHORT_SPLIT)])
+def test_many_short_deliveries_on_one_day_undone_nets_every_role(
+        item: str, steps: list[tuple[str, int, int, bool]]) -> None:
+    """FIFO/LIFO, one day, no return and no cancellation during the run: short deliveries
+    (eight, ten units), then a receipt 1 @ 0.00 and one of 2 @ 0.01 (the second scenario
+    with a receipt among the deliveries); undone newest first, cost of goods sold ends 0.01
+    off (first) or the first receipt is refused (second, FIFO). Within the property's
+    reach (ten steps), found by a longer run of it."""
+    _undo(_shop(), item, steps)
