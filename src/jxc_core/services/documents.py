@@ -296,8 +296,8 @@ _DOC_FIELD_AT = {name: i for i, name in enumerate(_DOC_FIELDS)}
 
 
 def _evolve(doc: Document, **changes: Any) -> Document:
-    """``_evolve(doc, **changes)``, built directly as :func:`_own` builds (a field that is
-    no field of a document is ``TypeError``, as there)."""
+    """What ``attrs.evolve(doc, **changes)`` gives, built directly as :func:`_own` builds
+    (a name that is no field of a document is ``TypeError``, as there)."""
     values = list(_doc_values(doc))
     for name, value in changes.items():
         at = _DOC_FIELD_AT.get(name)
@@ -1364,7 +1364,7 @@ class Documents:
         record = ActionRecord(action.value, user.name, when, before.value, target.value,
                               comment, step)
         doc = _evolve(doc, state=target, history=(*doc.history, record),
-                           approvals_done=approvals)
+                      approvals_done=approvals)
         self._save(w, doc)
         return doc
 
@@ -1847,7 +1847,7 @@ class Documents:
                 found = exc.short_lines
                 w.event("reservation_short", {})  # named below, as the partial one
         else:  # checked as reserve would find them: later lines after the earlier ones
-            found = tuple(self.jxc._short(w, lines))
+            found = tuple(self.jxc._short(w, lines)[1])
             if found:
                 w.event("reservation_short", {})
         line_of = {rl.demand: line.line_no for rl, line in zip(lines, doc.lines, strict=True)}

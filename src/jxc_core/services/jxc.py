@@ -4694,13 +4694,15 @@ class Jxc:
                 taken[k] = taken.get(k, ZERO) + got
         return wanted, bases
 
-    def _short(self, w: _Work, lines: Sequence[ReserveLine]) -> list[ShortLine]:
-        """The lines :meth:`reserve` would find short (each short line at once), reserving
-        nothing: a sales order approved with ``reserve_on_approve=False``."""
+    def _short(self, w: _Work, lines: Sequence[ReserveLine], partial: bool = True
+               ) -> tuple[dict[int, Decimal], list[ShortLine]]:
+        """What :func:`plan_reservations` grants each line (by index) and the lines it
+        finds short, as :class:`ShortLine`; reserves nothing (:meth:`_reserve` does, and a
+        sales order approved with ``reserve_on_approve=False`` only checks)."""
         wanted, bases = self._wanted(w, lines)
-        return [ShortLine(lines[i].item, lines[i].warehouse, bases[i], have, lines[i].lot,
-                          demand=lines[i].demand)
-                for i, want, have in wanted if want > have]
+        grant, short_idx = plan_reservations(wanted, partial)
+        return grant, [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
+                                 lines[i].lot, demand=lines[i].demand) for i in short_idx]
 
     def _reserve(self, w: _Work, lines: Sequence[ReserveLine], partial: bool,
                  expires_at: dt.datetime | None) -> ReservationResult:
@@ -4710,10 +4712,7 @@ class Jxc:
             if expires_at <= w.now:  # it would be granted and lapse at once
                 raise JxcError("expiry_not_in_future", expires_at=expires_at.isoformat(),
                                now=w.now.isoformat())
-        wanted, bases = self._wanted(w, lines)
-        grant, short_idx = plan_reservations(wanted, partial)
-        short = [ShortLine(lines[i].item, lines[i].warehouse, bases[i], wanted[i][2],
-                           lines[i].lot, demand=lines[i].demand) for i in short_idx]
+        grant, short = self._short(w, lines, partial)
         if short and not partial:
             raise ReservationShortError(short)
         made: list[Reservation] = []
@@ -5209,7 +5208,11 @@ class Jxc:
         """Available quantity for each (item, warehouse, wanted) in one call. ``lines`` is a
         list or tuple of such triples (tuples or lists): anything else, a triple of another
         length, codes that are not str or a ``wanted`` that is not a ``Decimal`` or an int is
-        ``TypeError`` naming ``lines[i]``; an unknown item or warehouse is ``not_found``."""
+        ``TypeError`` naming ``lines[i]``; an unknown item or warehouse is ``not_found``; a
+        ``wanted`` that :meth:`reserve` refuses is refused alike (``invalid_quantity``,
+        ``unit_conversion_inexact``). Each line is answered as :meth:`reserve` would find it:
+        a line repeating an item and warehouse is available what the earlier lines left (below
+        0 under negative stock, as the balance shows it)."""
         if not isinstance(lines, Sequence) or isinstance(lines, str | bytes):
             raise TypeError(f"lines must be a list of (item, warehouse, wanted), got "
                             f"{type(lines).__name__} {lines!r}")
