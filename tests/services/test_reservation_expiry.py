@@ -76,3 +76,68 @@ def test_aware_expiry_beside_an_aware_clock_is_kept_in_utc(storage: Storage) -> 
                   expires_at=dt.datetime(2026, 3, 3, 9, 0))
     assert info.value.code == "timezone_mismatch"
     assert [x.demand for x in j.reservations()] == ["CART-1"]
+
+
+# -- purging lapsed reservations ------------------------------------------------------------
+def _stored(storage: Storage) -> list[tuple[str, str, Decimal]]:
+    with storage.unit_of_work() as u:
+        return sorted((r.reservation_id, r.demand, r.quantity) for r in u.reservations.all())
+
+
+def test_purge_removes_only_lapsed_soft_reservations(storage: Storage) -> None:
+    """Two carts lapse (one at its ``expires_at`` exactly), one is still active, one
+    reservation is hard: the purge removes the two lapsed records and nothing else; the
+    balance and the events are as before it; a second purge finds nothing."""
+    clock = HandClock(NOW)
+    j = fifo_shop(storage, clock)
+    j.receive("F", "W", D(10), D(1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
+    j.reserve([ReserveLine("CART-2", "F", "W", D(1))], expires_at=NOW + dt.timedelta(hours=2))
+    j.reserve([ReserveLine("CART-3", "F", "W", D(2))], expires_at=NOW + dt.timedelta(hours=5))
+    j.reserve([ReserveLine("SO-1/1", "F", "W", D(3))])  # hard
+    clock.at = NOW + dt.timedelta(hours=2)  # CART-1 lapsed, CART-2 lapses at this moment
+    assert len(_stored(storage)) == 4
+    before = (j.balance("F", "W"), j.reservations())
+    with storage.unit_of_work() as u:
+        pending = len(u.outbox.pending())
+    assert j.purge_lapsed_reservations() == 2
+    assert _stored(storage) == [("R3", "CART-3", D(2)), ("R4", "SO-1/1", D(3))]
+    assert (j.balance("F", "W"), j.reservations()) == before
+    assert before[0].reserved == D(5) and before[0].available == D(5)
+    with storage.unit_of_work() as u:  # a lapsed reservation raises no event, nor its purge
+        assert len(u.outbox.pending()) == pending
+    assert j.purge_lapsed_reservations() == 0
+    clock.at = NOW + dt.timedelta(hours=6)
+    assert j.purge_lapsed_reservations() == 1
+    assert _stored(storage) == [("R4", "SO-1/1", D(3))]
+
+
+def test_purge_is_idempotent_with_a_key(storage: Storage) -> None:
+    clock = HandClock(NOW)
+    j = fifo_shop(storage, clock)
+    j.receive("F", "W", D(10), D(1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(4))], expires_at=NOW + dt.timedelta(hours=1))
+    clock.at = NOW + dt.timedelta(hours=1)
+    assert j.purge_lapsed_reservations(idempotency_key="PURGE-1") == 1
+    j.reserve([ReserveLine("CART-2", "F", "W", D(1))], expires_at=NOW + dt.timedelta(hours=2))
+    clock.at = NOW + dt.timedelta(hours=3)
+    assert j.purge_lapsed_reservations(idempotency_key="PURGE-1") == 1  # the first answer
+    assert _stored(storage) == [("R2", "CART-2", D(1))]  # nothing removed the second time
+    assert j.purge_lapsed_reservations() == 1
+    assert _stored(storage) == []
+
+
+def test_a_purged_cart_leaves_the_next_reservation_all_the_stock(storage: Storage) -> None:
+    """After the purge, reading the warehouse's reservations again (a warm service keeps
+    them between commands) sees none: the whole stock can be reserved and issued."""
+    clock = HandClock(NOW)
+    j = fifo_shop(storage, clock)
+    j.receive("F", "W", D(10), D(1))
+    j.reserve([ReserveLine("CART-1", "F", "W", D(10))], expires_at=NOW + dt.timedelta(hours=1))
+    clock.at = NOW + dt.timedelta(hours=1)
+    assert j.purge_lapsed_reservations() == 1
+    got = j.reserve([ReserveLine("SO-1/1", "F", "W", D(10))], partial=False)
+    assert got.granted == (D(10),)
+    j.issue("F", "W", D(10), demand="SO-1/1")
+    assert j.balance("F", "W").on_hand == D(0)
+    assert _stored(storage) == []

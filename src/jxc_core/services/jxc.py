@@ -4746,6 +4746,28 @@ class Jxc:
                                     lambda d: {"q": str(d)}, lambda d: Decimal(d["q"]))
         return result
 
+    def purge_lapsed_reservations(self, *, idempotency_key: str | None = None) -> int:
+        """Remove every soft reservation that has lapsed (``expires_at`` at or before the
+        service clock's now) from storage; returns how many were removed. A lapsed
+        reservation already counted for nothing (every read and check ignores it), so no
+        balance changes and no event is recorded; hard reservations and soft ones still
+        active stay. A job for the host to run now and then (nightly, say): lapsed records
+        otherwise stay until their demand is released. One unit of work; ``idempotency_key``
+        as for every command (the same key again returns the first count, removing
+        nothing)."""
+
+        def body(w: _Work) -> int:
+            now = w.now
+            lapsed = [r for r in w.uow.reservations.all() if not r.active(now)]
+            for r in sorted(lapsed, key=lambda r: r.reservation_id):
+                w.uow.reservations.remove(r.reservation_id)
+                w.forget_reservations(r.item, r.warehouse)
+            return len(lapsed)
+
+        result: int = self._run("purge_lapsed_reservations", None, idempotency_key, body,
+                                lambda n: {"n": n}, lambda d: int(d["n"]))
+        return result
+
     @staticmethod
     def _release(w: _Work, demand: str) -> Decimal:
         total = ZERO
