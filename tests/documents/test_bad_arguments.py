@@ -357,3 +357,18 @@ def test_a_setting_out_of_range_is_refused_at_construction(kw: dict[str, Any], f
 def test_valid_settings_construct() -> None:
     jxc = Jxc(MemoryStorage(), currency_digits=0, checkpoint_every=1, organisation_scope=True)
     assert (jxc.currency_digits, jxc.checkpoint_every, jxc.organisation_scope) == (0, 1, True)
+
+
+@pytest.mark.parametrize("rate", [D(1), D(13), D("1.00")])
+def test_a_tax_rate_of_one_or_more_names_its_field_and_line(shop: Shop, rate: Decimal) -> None:
+    """13 (percent written as a number) would tax thirteen times the price: refused when the
+    document is made, naming the field, the line and the rate (DOMAIN §9: the offending
+    fields as data); nothing written."""
+    lines = [Line(1, "A", D(1), D(1), D("0.13"), warehouse="W1"),
+             Line(2, "A", D(1), D(1), rate, warehouse="W1")]
+    with pytest.raises(JxcError) as e:
+        shop.docs.create("purchase_order", lines, party="S1")
+    assert e.value.code == "configuration"
+    assert {k: e.value.data[k] for k in ("field", "line", "value")} == {
+        "field": "tax_rate", "line": 2, "value": rate}
+    assert shop.docs.ids() == []

@@ -3,6 +3,7 @@ posting, cancel before posting, the export of the table."""
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -235,3 +236,32 @@ def test_the_exports_draw_close_only_for_orders() -> None:
     both = Workflow.from_data({"name": "buy", "doc_types": ["purchase_receipt",
                                                             "purchase_order"]}).to_mermaid()
     assert "posted --> closed: close" in both and "closed --> [*]" in both
+
+
+def test_an_action_is_recorded_at_the_clock_time_a_posting_at_its_stock_moment(
+        shop: Shop) -> None:
+    """A document dated another day (earlier, later): its submit, reject, approve and the
+    cancel of an unposted one are recorded at the service clock's time (docs/approvals.md,
+    ``at``); its posting, and the cancel of a posted document, at the moment its stock
+    moved (the document's date with the clock's time of day)."""
+    for day in (dt.date(2026, 2, 10), dt.date(2026, 3, 20)):
+        line = [Line(1, "A", D(1), D(1), warehouse="W1")]
+        doc = shop.docs.create("purchase_receipt", line, party="S1", date=day)
+        shop.docs.submit(doc.doc_id, BOSS)
+        shop.docs.reject(doc.doc_id, BOSS, "no")
+        shop.docs.submit(doc.doc_id, BOSS)
+        shop.docs.approve(doc.doc_id, BOSS)
+        if day > shop.jxc.clock.now().date():
+            shop.docs.cancel(doc.doc_id, BOSS)  # a receipt dated ahead is not posted here
+            acts = shop.docs.get(doc.doc_id).history
+            assert [h.action for h in acts] == ["submit", "reject", "submit", "approve",
+                                                 "cancel"]
+            assert all(h.at.date() == dt.date(2026, 3, 2) for h in acts)
+            continue
+        shop.docs.post(doc.doc_id, BOSS)
+        shop.docs.cancel(doc.doc_id, BOSS)
+        acts = shop.docs.get(doc.doc_id).history
+        assert [h.action for h in acts] == ["submit", "reject", "submit", "approve", "post",
+                                             "cancel"]
+        assert [h.at.date() for h in acts] == [dt.date(2026, 3, 2)] * 4 + [day] * 2
+        assert [h.at for h in acts[:4]] == sorted(h.at for h in acts[:4])

@@ -34,6 +34,9 @@ def test_patterns_number_documents(shop: Shop) -> None:
     {"purchse_order": "CG{seq}"},  # misspelt: would number nothing
     {"purchase_order": "CG-FIXED"},  # no {seq}: every order the same number
     {"purchase_order": 5},
+    {"purchase_order": "CG{yyyy}-{MM}-{seq:03}"},  # {MM} would stay in every number as is
+    {"purchase_order": "CG{seq}-{seq}"},  # two sequences
+    {"adjustment": "ADJ{seq}-R"},  # -R marks a cancellation (红冲)
 ])
 def test_bad_patterns_are_refused(shop: Shop, numbering: dict[str, Any]) -> None:
     with pytest.raises(JxcError) as e:
@@ -64,3 +67,21 @@ def test_a_document_may_not_post_under_a_number_a_direct_posting_used(shop: Shop
     assert exc.value.code == "duplicate_key" and exc.value.data["doc_id"] == "RK-8-R"
     assert shop.docs.get(posted.doc_id).state.value == "posted"
     assert shop.qty("A") == D(4)
+
+
+def test_numbering_skips_a_number_typed_by_hand(shop: Shop) -> None:
+    """A number the pattern will draw later, typed in by hand (``doc_id``), is skipped: the
+    numbered documents of that day go on around it instead of failing on it for the rest of
+    the day (``duplicate_key``, the failed create giving its number back)."""
+    line = [Line(1, "A", D(1), D(1), warehouse="W1")]
+    made = [shop.docs.create("purchase_order", line, party="S1").doc_id]
+    made.append(shop.docs.create("purchase_order", line, party="S1",
+                                 doc_id="CG20260302-0002").doc_id)
+    made.append(shop.docs.create("purchase_order", line, party="S1",
+                                 doc_id="CG20260302-0003").doc_id)
+    made += [shop.docs.create("purchase_order", line, party="S1").doc_id for _ in range(2)]
+    assert made == ["CG20260302-0001", "CG20260302-0002", "CG20260302-0003",
+                    "CG20260302-0004", "CG20260302-0005"]
+    with pytest.raises(JxcError) as e:  # a number typed twice is still refused
+        shop.docs.create("purchase_order", line, party="S1", doc_id="CG20260302-0004")
+    assert e.value.code == "duplicate_key"

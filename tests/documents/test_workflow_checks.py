@@ -182,3 +182,53 @@ def test_a_zero_bound_is_accepted() -> None:
     wf = Workflow.from_data({"name": "w", "steps": [
         {"name": "s", "role": "r", "min_amount": "0", "max_amount": 0}]})
     assert (wf.steps[0].min_amount, wf.steps[0].max_amount) == (D(0), D(0))
+
+
+# -- to_mermaid: syntax in roles and guards, the paths past conditional steps -----------------
+def test_syntax_in_roles_guards_and_names_is_written_as_entities() -> None:
+    """``;`` ends a Mermaid statement, ``:`` starts a label, ``#`` starts an entity: in a role,
+    a guard or a step name each is written as its entity code, so no line breaks apart."""
+    wf = Workflow.from_data({"name": "w", "actions": {"submit": ["buyer; clerk"]},
+                             "steps": [{"name": "a:b #1", "role": "cfo; x", "guard": "g:1"}]},
+                            guards={"g:1": lambda doc: True})
+    chart = wf.to_mermaid().splitlines()
+    assert '    state "a#58;b #35;1" as s0' in chart
+    assert "    submitted --> s0: approve by cfo#59; x [if g#58;1]" in chart
+    assert "    draft --> submitted: submit (buyer#59; clerk)" in chart
+    for line in chart[1:]:  # one statement per line, one label after the first ": "
+        assert ";" not in line.replace("#59;", "").replace("#58;", "").replace(
+            "#35;", "").replace("#quot;", ""), line
+        if "-->" in line:
+            assert TRANSITION.match(line), line
+            assert ":" not in line.split(": ", 1)[-1].replace("#58;", ""), line
+
+
+def test_the_chart_leads_past_conditional_steps() -> None:
+    """Steps: a (always), b (from 100), c (if a guard), d (always). Approved by a, the
+    document goes to b, or past b to c, or past both to d; nothing leads past d. With only
+    conditional steps one approval may approve it at once. Every step node may be rejected or
+    cancelled, as ``submitted`` may."""
+    wf = Workflow.from_data({"name": "w", "steps": [
+        {"name": "a", "role": "ra"}, {"name": "b", "role": "rb", "min_amount": "100"},
+        {"name": "c", "role": "rc", "guard": "g"}, {"name": "d", "role": "rd"}]},
+        guards={"g": lambda doc: True})
+    edges = {tuple(TRANSITION.match(line).groups()) for line in wf.to_mermaid().splitlines()
+             if "-->" in line and TRANSITION.match(line)}
+    steps = {("submitted", "s0"), ("s0", "s1"), ("s0", "s2"), ("s0", "s3"), ("s1", "s2"),
+             ("s1", "s3"), ("s2", "s3"), ("s3", "approved")}
+    among = {(a, b) for a, b in edges if a in {"submitted", "s0", "s1", "s2", "s3"}
+             and b in {"s0", "s1", "s2", "s3", "approved"}}
+    assert among == steps
+    for node in ("s0", "s1", "s2", "s3"):
+        assert {(node, "draft"), (node, "cancelled")} <= edges
+    only_conditional = Workflow.from_data({"name": "w", "steps": [
+        {"name": "big", "role": "cfo", "min_amount": "5000"}]}).to_mermaid().splitlines()
+    assert "    submitted --> approved: approve (no step applies)" in only_conditional
+    assert "    s0 --> approved: last approval" in only_conditional
+
+
+def test_a_workflow_made_in_code_with_a_set_of_mixed_roles_is_refused_as_data_would_be() -> None:
+    with pytest.raises(JxcError) as e:
+        Workflow("w", actions={"submit": {"buyer", 5}})  # type: ignore[arg-type]
+    assert e.value.code == "invalid_workflow"
+    assert e.value.data["field"].startswith("actions.submit[")

@@ -173,7 +173,8 @@ class Line:
                             f"{self.price_includes_tax!r}")
         rate = check_amount(self.tax_rate, "tax_rate")
         if rate >= 1:
-            raise JxcError("configuration", reason=f"tax rate {rate} must be a fraction",
+            raise JxcError("configuration", field="tax_rate", line=self.line_no, value=rate,
+                           reason=f"tax rate {rate} must be a fraction",
                            reason_zh=f"税率 {rate} 须为小于 1 的小数")
         check_amount(self.weight, "weight")
         check_amount(self.volume, "volume")

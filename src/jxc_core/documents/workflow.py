@@ -291,7 +291,7 @@ class Workflow:
         }
         if actions is not None:
             data["actions"] = (actions if not isinstance(actions, Mapping) else
-                               {a: (r if isinstance(r, str) else sorted(r) if
+                               {a: (r if isinstance(r, str) else sorted(r, key=repr) if
                                     isinstance(r, (set, frozenset)) else list(r))
                                 for a, r in actions.items()})
         self._set(*_parse(data, guards))
@@ -377,8 +377,13 @@ class Workflow:
 
         The core states keep their names as ids. A step's name is free text (a space, a
         hyphen, Chinese), so each step gets a generated id, ``s0``, ``s1``, ... in step order,
-        declared once with ``state "<name>" as s0``; a double quote in a name is written
-        ``#quot;`` (Mermaid's entity) and a line break as a space."""
+        declared once with ``state "<name>" as s0``; in names, roles and guards a line break
+        is written as a space and ``"``, ``;``, ``:``, ``#`` as Mermaid's entity codes
+        (``#quot;``, ``#59;``, ``#58;``, ``#35;``). A step with a condition (an amount bound or
+        a guard) is skipped when it does not apply, so each node also leads past the
+        conditional steps after it (all of them conditional: ``submitted --> approved``, one
+        approval with no step applying); from every step node, as from ``submitted``, the
+        document may be rejected or cancelled."""
         out = ["stateDiagram-v2", "    [*] --> draft"]
         # ``close`` only where an order may take it: a workflow for receipts or invoices only
         # does not draw it (one for no type in particular, or for an order, does)
@@ -389,35 +394,60 @@ class Workflow:
             if action == Action.CLOSE and not closable:
                 continue
             roles = self.actions.get(action.value)
-            label = action.value + (f" ({', '.join(sorted(roles))})" if roles else "")
-            out.append(_mermaid_text(f"    {state.value} --> {target.value}: {label}"))
+            label = action.value + (
+                f" ({', '.join(_mermaid_text(r) for r in sorted(roles))})" if roles else "")
+            out.append(f"    {state.value} --> {target.value}: {label}")
         if self.steps:
             for i, s in enumerate(self.steps):
-                name = _mermaid_text(s.name).replace('"', "#quot;")
-                out.append(f'    state "{name}" as s{i}')
-            previous = "submitted"
-            for i, s in enumerate(self.steps):
+                out.append(f'    state "{_mermaid_text(s.name)}" as s{i}')
+            labels = []
+            for s in self.steps:
                 cond = []
                 if s.min_amount is not None:
                     cond.append(f">= {s.min_amount}")
                 if s.max_amount is not None:
                     cond.append(f"<= {s.max_amount}")
                 if s.guard:
-                    cond.append(f"if {s.guard}")
-                node = f"s{i}"
-                out.append(_mermaid_text(f"    {previous} --> {node}: approve by {s.role}"
-                                         + (f" [{' '.join(cond)}]" if cond else "")))
-                previous = node
-            out.append(f"    {previous} --> approved: last approval")
+                    cond.append(f"if {_mermaid_text(s.guard)}")
+                labels.append(f"approve by {_mermaid_text(s.role)}"
+                              + (f" [{' '.join(cond)}]" if cond else ""))
+            # a step with a condition may not apply to a document: it is skipped at run time,
+            # so each node also leads past the conditional steps that follow it
+            skippable = [s.min_amount is not None or s.max_amount is not None or bool(s.guard)
+                         for s in self.steps]
+            n = len(self.steps)
+            for a in range(-1, n):
+                source = "submitted" if a < 0 else f"s{a}"
+                for b in range(a + 1, n + 1):
+                    if b < n:
+                        out.append(f"    {source} --> s{b}: {labels[b]}")
+                    else:
+                        out.append(f"    {source} --> approved: " + (
+                            "approve (no step applies)" if a < 0 else "last approval"))
+                    if b < n and not skippable[b]:
+                        break
+            for i in range(n):  # between steps the document is submitted: reject, cancel
+                for action in (Action.REJECT, Action.CANCEL):
+                    roles = self.actions.get(action.value)
+                    target = TRANSITIONS[(State.SUBMITTED, action)]
+                    out.append(f"    s{i} --> {target.value}: {action.value}" + (
+                        f" ({', '.join(_mermaid_text(r) for r in sorted(roles))})"
+                        if roles else ""))
         if closable:
             out.append("    closed --> [*]")
         out.append("    cancelled --> [*]")
         return "\n".join(out)
 
 
+#: what a name, role or guard may hold that Mermaid would read as syntax, as its entity code:
+#: ``"`` ends a quoted name, ``;`` ends a statement, ``:`` starts a label, ``#`` an entity
+_MERMAID_ENTITIES = str.maketrans({'"': "#quot;", ";": "#59;", ":": "#58;", "#": "#35;"})
+
+
 def _mermaid_text(text: str) -> str:
-    """One line of a Mermaid diagram: a line break in a name, role or guard becomes a space."""
-    return " ".join(text.splitlines())
+    """A name, role or guard inside a Mermaid diagram: a line break becomes a space (it would
+    end the statement) and the characters Mermaid reads as syntax their entity codes."""
+    return " ".join(text.splitlines()).translate(_MERMAID_ENTITIES)
 
 
 def lifecycle_data(doc_type: str | None = None) -> list[dict[str, str]]:

@@ -828,13 +828,30 @@ class Documents:
                                       f"(one of {', '.join(known)})",
                                reason_zh=f"numbering：未知的单据类型 {key!r}（可选"
                                          f"：{', '.join(known)}）")
-            if not isinstance(pattern, str) or not re.search(r"\{seq(?::0?\d+)?\}", pattern):
+            if (not isinstance(pattern, str)
+                    or len(re.findall(r"\{seq(?::0?\d+)?\}", pattern)) != 1):
                 raise JxcError("configuration", field="numbering", doc_type=key,
-                               reason=f"numbering[{key!r}] must be a text with {{seq}} (e.g. "
-                                      f"'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}",
-                               reason_zh=f"numbering[{key!r}] 须为含 {{seq}} 的文本（如 "
+                               reason=f"numbering[{key!r}] must be a text with one {{seq}} "
+                                      f"(e.g. 'CG{{yyyyMMdd}}-{{seq:04}}'), got {pattern!r}",
+                               reason_zh=f"numbering[{key!r}] 须为含一个 {{seq}} 的文本（如 "
                                          f"'CG{{yyyyMMdd}}-{{seq:04}}'），实际"
                                          f"为 {pattern!r}")
+            rest = re.sub(r"\{seq(?::0?\d+)?\}|\{yyyyMMdd\}|\{yyyyMM\}|\{yyyy\}", "",
+                          pattern)
+            if "{" in rest or "}" in rest:
+                raise JxcError("configuration", field="numbering", doc_type=key,
+                               reason=f"numbering[{key!r}]: {pattern!r} has a placeholder "
+                                      "other than {yyyyMMdd}, {yyyyMM}, {yyyy}, {seq}, "
+                                      "{seq:N} (it would stay in every number as written)",
+                               reason_zh=f"numbering[{key!r}]：{pattern!r} 含有 {{yyyyMMdd}}、"
+                                         "{yyyyMM}、{yyyy}、{seq}、{seq:N} 以外的占位符（它会"
+                                         "原样留在每个编号中）")
+            if pattern.endswith("-R"):
+                raise JxcError("configuration", field="numbering", doc_type=key,
+                               reason=f"numbering[{key!r}]: {pattern!r} makes numbers ending "
+                                      "in -R, the mark of a cancellation (红冲)",
+                               reason_zh=f"numbering[{key!r}]：{pattern!r} 生成以 -R 结尾的"
+                                         "编号，而 -R 是红冲单据的标记")
             self.numbering[DocType(key)] = pattern
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -1361,7 +1378,11 @@ class Documents:
         w.event(kind, _lifecycle_payload(doc, action, before, target, user, comment, step))
         if requested is not None:
             w.event("approval_requested", requested)
-        record = ActionRecord(action.value, user.name, when, before.value, target.value,
+        # the clock's time; a posting and the reversal of one: the moment the stock moved
+        # (the document's date), which :meth:`_posted_at` and the months read back
+        at = (when if action == Action.POST or before == State.POSTED
+              else _moment(w.now, "clock.now()"))
+        record = ActionRecord(action.value, user.name, at, before.value, target.value,
                               comment, step)
         doc = _evolve(doc, state=target, history=(*doc.history, record),
                       approvals_done=approvals)
@@ -1436,7 +1457,10 @@ class Documents:
             pattern = self.numbering.get(kind, PREFIXES[kind] + "{yyyyMMdd}-{seq:04}")
             scope = format_number(pattern, day, 0)
             number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
-        if w.uow.documents.get(number) is not None:
+            # a number typed by hand (``doc_id``) may hold the next one: skip the numbers taken
+            while w.uow.documents.get(number) is not None:
+                number = format_number(pattern, day, w.uow.sequences.next(f"doc:{scope}"))
+        elif w.uow.documents.get(number) is not None:
             raise JxcError("duplicate_key", table="documents", key=number)
         doc = _evolve(doc, doc_id=number)
         self._save(w, doc)
