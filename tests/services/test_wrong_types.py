@@ -238,6 +238,7 @@ METHODS: dict[tuple[str, str], dict[str, str | P]] = {
         "lines": (LINES, [ReserveLine("SO-2/1", "A", "W", D(1))]), "partial": BOOL,
         "expires_at": MOMENT, "idempotency_key": OPT_TEXT},
     ("jxc", "release"): {"demand": (TEXT, "SO-1/1"), "idempotency_key": OPT_TEXT},
+    ("jxc", "purge_lapsed_reservations"): {"idempotency_key": OPT_TEXT},
     ("jxc", "hold"): {
         "item": (TEXT, "A"), "warehouse": (TEXT, "W"), "quantity": (NUMBER, D(1)),
         "lot": TEXT, "location": TEXT, "idempotency_key": OPT_TEXT},
