@@ -110,9 +110,12 @@ def _undo(shop: Shop, x: str, steps: list[tuple[str, int, int, bool]],
     # the short issue is cancelled (docs/decisions.md, 2026-12-10): none is refused, but for
     # two known limits. A customer return whose units settled its own delivery's shortage
     # (docs/decisions.md, 2026-12-11): its layer is empty, so it is refused, and it holds
-    # its delivery, which holds the receipts it took from or that settled the rest. A short
-    # issue cancelled on its own earlier day, before the receipt that settled it: the
-    # cancellation comes back at the cost settled since and does not close the shortage.
+    # its delivery, which holds the receipts it took from or that settled the rest. Over
+    # several days a purchase receipt may stay refused as well (open, docs/decisions.md,
+    # 2026-12-13: ``test_a_receipt_stays_refused_over_two_days`` below); a short issue
+    # cancelled on its own earlier day, before the receipt that settled it, no longer is
+    # one (it came back at the cost settled since, and the stock was worth more than was
+    # bought: tests/documents/test_cancel_before_settlement.py).
     # a FIFO/LIFO customer return whose units settled another delivery's shortage goes once
     # that delivery is cancelled, which the return held (its layer is whole again): a chain
     # of those takes more than two rounds
@@ -282,3 +285,37 @@ def test_many_short_deliveries_on_one_day_undone_nets_every_role(
     off (first) or the first receipt is refused (second, FIFO). Within the property's
     reach (ten steps), found by a longer run of it."""
     _undo(_shop(), item, steps)
+
+
+@pytest.mark.xfail(strict=True, reason="open (docs/decisions.md, 2026-12-13): a receipt that "
+                   "settled two shortages stays refused once both deliveries are cancelled, "
+                   "when an earlier receipt lies on the day before")
+@pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
+def test_a_receipt_stays_refused_over_two_days(item: str) -> None:
+    """2 received (day 1); 6 delivered (day 2, 4 short), 1 delivered (short), 5 received
+    (settles both shortages); undone newest first: the deliveries' cancellations should put
+    the 5 units back into the last receipt's layer, but it stays refused (all on one day it
+    goes)."""
+    shop = _shop()
+    posted = [shop.run("purchase_receipt", [_line(item, 2, "0.00")], "S1",
+                       date=dt.date(2026, 2, 1)).doc_id]
+    for kind, q, party in (("delivery", 6, "C1"), ("delivery", 1, "C1"),
+                           ("purchase_receipt", 5, "S1")):
+        posted.append(shop.run(kind, [_line(item, q, "0.00")], party,
+                               date=dt.date(2026, 2, 2)).doc_id)
+    assert _cancel_newest_first(shop, posted) == []
+    _empty(shop, item)
+    _nets_to_zero(shop)
+
+
+@pytest.mark.xfail(strict=True, reason="open (docs/decisions.md, 2026-12-13): cost of goods "
+                   "sold and price difference end 0.01 apart")
+@pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
+def test_short_deliveries_over_two_days_undone_nets_every_role(item: str) -> None:
+    """1 @ 0.02 received, two short deliveries of 1, 1 @ 0.00 received (day 1); 2 and 1
+    delivered short, 1 @ 0.00 received (day 2); undone newest first: cost of goods sold
+    ends -0.01 and price difference 0.01 (found by the property over several days)."""
+    _undo(_shop(), item, [("receipt", 1, 2, False), ("delivery", 1, 0, False),
+                          ("delivery", 1, 0, False), ("receipt", 1, 0, False),
+                          ("delivery", 2, 0, True), ("delivery", 1, 0, False),
+                          ("receipt", 1, 0, False)])

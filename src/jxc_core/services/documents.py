@@ -2169,8 +2169,9 @@ class Documents:
     def _correction_role(self, w: _Work, e: LedgerEntry) -> str:
         """The role taking the change of the cost of the issue a ``cost_backdating`` entry
         re-values, or a ``cost_settlement`` entry settles (a receipt's cancellation or a
-        supplier return that went short: price difference, as for its back-dating; any other
-        settlement: ``cogs``): the role that issue booked its stock value against. A receipt's
+        supplier return that went short: price difference, as for its back-dating; of an
+        adjustment or a count, its counter role, as below; any other settlement: ``cogs``):
+        the role that issue booked its stock value against. A receipt's
         cancellation and a supplier return book the difference between the stock value and
         the supplier's amount to ``price_difference`` (``material_variance`` under standard
         cost); an adjustment or count line (out, or the cancellation of one in) books its
@@ -2185,8 +2186,6 @@ class Documents:
         method = w.item(e.item).costing_method
         if e.doc_type in (DocType.PURCHASE_RECEIPT.value, DocType.PURCHASE_RETURN.value):
             return "material_variance" if method == "standard" else "price_difference"
-        if e.kind == "cost_settlement":
-            return "cogs"
         if method in ("standard", "moving_average"):
             return "cogs"
         if e.doc_type == DocType.STOCK_COUNT.value:
@@ -2513,7 +2512,8 @@ class Documents:
                 own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
                                        value=max(ZERO, doc.counter(line.line_no, "stock_value")
-                                                 + Jxc._cost_change(w, own)),
+                                                 + Jxc._cost_change_at(w, own, line.item,
+                                                                       when)),
                                        unit=line.unit, lot=line.lot or src_line.lot,
                                        location=line.location,
                                        from_ref=_group_ref(doc.doc_type.value, doc.doc_id,
@@ -2809,7 +2809,8 @@ class Documents:
             if reverse:  # under the monthly average: takes back the issue if still open
                 # at what the line costs now: its cost when posted and any later adjustment
                 own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
-                value = max(ZERO, doc.counter(line.line_no, "cost") + Jxc._cost_change(w, own))
+                value = max(ZERO, doc.counter(line.line_no, "cost")
+                            + Jxc._cost_change_at(w, own, line.item, when))
                 back[line.line_no] = value
                 rows = picked.get(str(line.line_no))
                 if rows:  # back into the rows (lots, locations) it was picked from
@@ -2944,7 +2945,8 @@ class Documents:
                 # adjustments (shortage settlements, back-dating) added since, less the value
                 # of the units already returned, with what back-dating added to it (never
                 # below zero)
-                cost_left = max(ZERO, dl.counter(n, "cost") + Jxc._cost_change(w, issue_ref)
+                cost_left = max(ZERO, dl.counter(n, "cost")
+                                + Jxc._cost_change_at(w, issue_ref, line.item, when)
                                 - dl.counter(n, "returned_value")
                                 - Jxc._returned_change(w, issue_ref))
                 left = delivered - returned
@@ -3260,10 +3262,12 @@ class Documents:
                 for signed, listed in ((-len(lost), lost), (len(gained), gained)):
                     if listed:
                         stock += _spread(self._signed_stock(
-                            w, doc, line, Decimal(signed), reverse, unit_cost, rows, base),
+                            w, doc, line, Decimal(signed), reverse, unit_cost, rows, base,
+                            when),
                             tuple(listed))
             elif q:
-                stock += self._signed_stock(w, doc, line, q, reverse, unit_cost, rows, base)
+                stock += self._signed_stock(w, doc, line, q, reverse, unit_cost, rows, base,
+                                            when)
         if serials and posted is None:
             posted = []  # the value of each movement of a line that gains and loses
         values = self._stock(w, doc, stock, when, reverse, book=book, posted=posted)
@@ -3348,8 +3352,8 @@ class Documents:
 
     def _signed_stock(self, w: _Work, doc: Document, line: Line, q: Decimal, reverse: bool,
                       unit_cost: Mapping[int, Decimal],
-                      rows: Mapping[int, Sequence[Sequence[str]]] | None, base: bool
-                      ) -> list[StockLine]:
+                      rows: Mapping[int, Sequence[Sequence[str]]] | None, base: bool,
+                      when: dt.datetime) -> list[StockLine]:
         """The stock lines of the signed quantity ``q`` of ``line`` (:meth:`_signed_lines`)."""
         stock: list[StockLine] = []
         unit = None if base else line.unit
@@ -3357,8 +3361,8 @@ class Documents:
         taken = (rows or {}).get(line.line_no)
         # what corrections (back-dating, a charge's cancellation, a shortage's settlement)
         # added to the cost of the out line since it was posted: it comes back at that cost
-        change = (Jxc._cost_change(w, _group_ref(doc.doc_type.value, doc.doc_id,
-                                                 line.line_no))
+        change = (Jxc._cost_change_at(w, _group_ref(doc.doc_type.value, doc.doc_id,
+                                                    line.line_no), line.item, when)
                   if going_in and reverse else ZERO)
         if going_in and reverse and taken:  # back where it was taken, row by row
             group = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)

@@ -1236,6 +1236,8 @@ _new_change = fast_init(ValuationChange)
 _RECEIPT_COST = "receipt_cost"
 #: records of what cost adjustments added to an issue after it was posted, by group ref
 _ISSUE_COST = "issue_cost"
+#: an entry number past any entry's: positions after (moment, it) start at the next moment
+_LAST_ENTRY = 2**62
 #: records of the transfers that left their source short (negative stock allowed), by the
 #: issue ref of their out line: where the units went, for the settlement that values them.
 #: Written when the transfer is posted short, or when a back-dated movement's replay leaves
@@ -3012,6 +3014,10 @@ class Jxc:
                         elif closed:
                             amount = line.value or ZERO
                             from_ref = line.from_ref or ""
+                            if isinstance(v, FifoValuation | LifoValuation):
+                                # a replay that finds its shortage settled by then (by a
+                                # receipt it passes now) puts its units back into that receipt
+                                _record_restored(w, no, [])
                         elif rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v, MovingAverageValuation)
                             amount = v.restore_rows(rows, qty, line.value or ZERO, ref)
@@ -3578,6 +3584,27 @@ class Jxc:
         return Decimal(found["amount"]) if found else ZERO
 
     @staticmethod
+    def _cost_change_at(w: _Work, issue_ref: str, item: str, when: dt.datetime) -> Decimal:
+        """:meth:`_cost_change` as it stood at ``when``: less what shortage settlements dated
+        after it added (the issue's units that went short, settled by a later receipt). A
+        cancellation or a customer return dated before them takes back the issue's cost at
+        its own moment; the replay it starts works the settlements out again (a shortage the
+        cancellation closed is no longer there to settle). Back-dating corrections count
+        whatever their date: they re-cost what the issue took at its own moment, and are
+        dated at the scope's latest movement. Reads the ledger only for an issue that has
+        adjustments."""
+        found = w.uow.records.get(_ISSUE_COST, issue_ref)
+        if not found:
+            return ZERO
+        change = Decimal(found["amount"])
+        g_type, g_doc, g_line = _split_group(issue_ref)
+        for e in w.uow.ledger.after(item, None, when, _LAST_ENTRY):
+            if (not e.quantity and e.kind == "cost_settlement" and e.line_no == g_line
+                    and e.doc_id == g_doc and e.doc_type == g_type):
+                change += e.value  # the entry's value is minus what it added to the cost
+        return change
+
+    @staticmethod
     def _returned_change(w: _Work, issue_ref: str) -> Decimal:
         """What back-dating corrections of the customer returns of the delivery line
         ``issue_ref`` (a group ref) added to the value they took back, beyond the value they
@@ -4008,9 +4035,12 @@ class Jxc:
                     replay.new[group] = replay.new.get(group, ZERO) - kept
             elif (e.quantity > 0 and e.from_ref and e.doc_id.endswith("-R")
                   and e.kind.endswith("_reversal") and e.entry_no not in replay.rows
-                  and e.entry_no not in replay.restored
+                  and not replay.restored.get(e.entry_no)
                   and _close_own_shortage(v, e.from_ref, e.quantity, e.value)):
-                pass  # the cancellation of an issue short in full: its own shortage closed
+                # the cancellation of an issue short in full: its own shortage closed
+                if e.entry_no in replay.restored:  # kept as one (counted among the revalued)
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    replay.new[group] = replay.new.get(group, ZERO) - e.value
             elif e.quantity > 0 and e.entry_no in replay.rows and type(v) is \
                     MovingAverageValuation:
                 # a cancellation back into receipt rows: those the issue took as replayed here
