@@ -2807,7 +2807,8 @@ class Documents:
                                                    "delivered", "demand", "delivery")
                 demand = f"{line.source[0]}/{line.source[1]}"
             if reverse:  # under the monthly average: takes back the issue if still open
-                # at what the line costs now: its cost when posted and any later adjustment
+                # at what the line costs at the cancellation's moment: its cost when posted
+                # and the adjustments up to then (a later settlement the replay takes back)
                 own = _group_ref(doc.doc_type.value, doc.doc_id, line.line_no)
                 value = max(ZERO, doc.counter(line.line_no, "cost")
                             + Jxc._cost_change_at(w, own, line.item, when))
