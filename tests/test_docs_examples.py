@@ -133,16 +133,21 @@ def _execute(block: Block, namespace: dict[str, Any]) -> None:
     exec(compile(source, str(block.path), "exec"), namespace)
 
 
-def _run_for(block: Block, tmp_path_factory: pytest.TempPathFactory) -> FileRun:
-    """The file's state ready for ``block``: the earlier blocks have run. Tests run in order
-    do each block once; a block selected alone (or out of order) replays the earlier ones of
-    its file in a fresh namespace and directory. An earlier block that fails is that block's
-    own test's failure: here, as in a run in order, the next blocks go on after it."""
+def _run_for(block: Block, tmp_path_factory: pytest.TempPathFactory,
+             monkeypatch: pytest.MonkeyPatch) -> FileRun:
+    """The file's state ready for ``block``, in its directory: the earlier blocks have run.
+    Tests run in order do each block once; a block selected alone (or out of order) replays
+    the earlier ones of its file in a fresh namespace and directory. An earlier block that
+    fails is that block's own test's failure: here, as in a run in order, the next blocks go
+    on after it."""
     run = _runs.get(block.path)
-    if run is None or run.next_index != block.index:
+    if run is not None and run.next_index == block.index:
+        monkeypatch.chdir(run.workdir)
+    else:
         name = re.sub(r"[^\w]+", "_", block.rel)
         run = FileRun(tmp_path_factory.mktemp(name))
         _runs[block.path] = run
+        monkeypatch.chdir(run.workdir)
         for earlier in BLOCKS:
             if earlier.path == block.path and earlier.index < block.index \
                     and earlier.not_run is None:
@@ -157,8 +162,7 @@ def _run_for(block: Block, tmp_path_factory: pytest.TempPathFactory) -> FileRun:
 @pytest.mark.parametrize("block", [_param(b) for b in BLOCKS])
 def test_doc_example(block: Block, tmp_path_factory: pytest.TempPathFactory,
                      monkeypatch: pytest.MonkeyPatch) -> None:
-    run = _run_for(block, tmp_path_factory)
-    monkeypatch.chdir(run.workdir)
+    run = _run_for(block, tmp_path_factory, monkeypatch)
     run.next_index = block.index + 1
     _execute(block, run.namespace)
 
