@@ -3999,6 +3999,7 @@ class Jxc:
         for e in entries:
             if e.kind in _MOVE_KINDS or (org and e.kind in ("transfer_out", "transfer_in")):
                 continue  # no value moved between scopes (a move: not even between layers)
+            before = v.value
             if e.entry_no in replay.void:  # a cancelled issue or its reversal: as if never
                 if lot_costed and e.quantity > 0:  # but the lot received its units when posted
                     assert isinstance(v, SpecificLotValuation)
@@ -4035,12 +4036,13 @@ class Jxc:
                     replay.new[group] = replay.new.get(group, ZERO) - kept
             elif (e.quantity > 0 and e.from_ref and e.doc_id.endswith("-R")
                   and e.kind.endswith("_reversal") and e.entry_no not in replay.rows
-                  and not replay.restored.get(e.entry_no)
                   and _close_own_shortage(v, e.from_ref, e.quantity, e.value)):
-                # the cancellation of an issue short in full: its own shortage closed
+                # the cancellation of an issue short in full: its own shortage closed, also
+                # when it went back into layers as posted (its issue was settled then, by a
+                # receipt that settles older shortages in this replay)
                 if e.entry_no in replay.restored:  # kept as one (counted among the revalued)
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
-                    replay.new[group] = replay.new.get(group, ZERO) - e.value
+                    replay.new[group] = replay.new.get(group, ZERO) - (v.value - before)
             elif e.quantity > 0 and e.entry_no in replay.rows and type(v) is \
                     MovingAverageValuation:
                 # a cancellation back into receipt rows: those the issue took as replayed here
