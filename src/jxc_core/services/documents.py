@@ -1025,6 +1025,13 @@ class Documents:
                 # refused now rather than at posting (``serial_count``, ``serial_on_hand``
                 # aside), which left an approved document that never posts
                 _check_line_serials(doc, line, item)
+            if item.lot_tracked and not line.lot and (
+                    kind == DocType.PURCHASE_RECEIPT
+                    or (kind == DocType.ADJUSTMENT and line.quantity > 0)):
+                # units coming in must say their lot: refused now rather than at posting
+                # (a customer return takes its delivery's, a supplier return its receipt's)
+                raise JxcError("lot_missing", item=item.code, doc_id=doc.doc_id,
+                               line=line.line_no)
             if kind == DocType.ADJUSTMENT:
                 if not line.quantity:
                     raise JxcError("invalid_quantity", field="quantity", value=line.quantity)
@@ -2552,6 +2559,24 @@ class Documents:
         self._flush(w, cache)
         return _evolve(doc, counters=counters) if not reverse else doc
 
+    def _return_lot(self, w: _Work, line: Line, dl: Document, n: int) -> str:
+        """The lot a customer return line comes back into: its own, else (a lot-tracked item)
+        the lot its delivery line names, else the one lot that line took (picked FEFO when
+        posted). A delivery line that took several lots: ``lot_missing``, with those lots in
+        its data (``lots``): the return names which one comes back."""
+        if line.lot or not w.item(line.item).lot_tracked:
+            return line.lot
+        src = dl.line(n)
+        if src.lot:
+            return src.lot
+        since = self._posted_at(dl, w.zone)
+        lots = sorted({e.lot for e in w.uow.ledger.after(line.item, src.warehouse, since)
+                       if e.doc_id == dl.doc_id and e.line_no == n and e.quantity < 0}
+                      if since is not None else set())
+        if len(lots) != 1:
+            raise JxcError("lot_missing", item=line.item, doc_id=dl.doc_id, line=n, lots=lots)
+        return lots[0]
+
     @staticmethod
     def _returned_from(w: _Work, doc: Document, line: Line, lot: str) -> None:
         """A return line naming no lot goes back into its receipt line's ``lot``: refused
@@ -2925,9 +2950,10 @@ class Documents:
                 if q_inv:
                     self._credit_in_book_currency(doc)
             to_credit[line.line_no] = q_inv
+            lot = self._return_lot(w, line, dl, n)
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
-                                       unit=line.unit, lot=line.lot, location=line.location,
+                                       unit=line.unit, lot=lot, location=line.location,
                                        from_ref=self._intact(w, doc.doc_id, line, "return"),
                                        kind="return_reversal", line_no=line.line_no))
                 # what the return credited to cost of goods sold: its own counter under
@@ -2958,7 +2984,7 @@ class Documents:
                 self._check_monthly_return(w, line, dl.line(n).warehouse, issue_ref)
                 self._note_late_return(w, doc, line, dl, n, issue_ref, q, cost, when)
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
-                                       value=cost, unit=line.unit, lot=line.lot,
+                                       value=cost, unit=line.unit, lot=lot,
                                        location=line.location, kind="sales_return",
                                        from_ref=issue_ref, line_no=line.line_no))
             cogs[line.line_no] = cost
