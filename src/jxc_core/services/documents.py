@@ -3230,7 +3230,7 @@ class Documents:
                                    for lot, q in parts])
         back = [(out, line.location) for out in outs]
         posting = self.jxc._move(w, doc.doc_type.value, self._doc_ref(doc, reverse), back, when,
-                                 exact_rows=True)
+                                 exact_rows=True, reverses=doc.doc_id)
         return [], sum((e.value for e in posting.entries if e.quantity > 0), ZERO)
 
     def _adjustment(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,

@@ -1260,6 +1260,11 @@ _TAKEN_BACK = "taken_back"
 #: ``from_ref``): the rows ``[number, ref, quantity]``, so that a replay puts them back alike
 #: (:meth:`MovingAverageValuation.restore_rows`)
 _RESTORED_ROWS = "restored_rows"
+#: records of the movements of each serial number (kind of record; key item and serial joined
+#: by ``_SEP``): ``{"moves": [[doc_type, doc_id], ...]}``, oldest first, one per stock line
+#: that moved it. A cancellation takes its document's move off the end, and is refused when
+#: another document's is there: the unit moved on since (:meth:`Jxc._serial_moved_on`)
+_SERIAL_MOVES = "serial_moves"
 
 
 class _EventIds:
@@ -2735,12 +2740,15 @@ class Jxc:
         posted_at: dt.datetime | None,
         *,
         exact_rows: bool = False,
+        reverses: str | None = None,
     ) -> Posting:
         """Post location moves: per pair, the out line (its ``location`` the source, ``""``
         the row without a location) and the target location. All lines or nothing; the
         valuation of no scope is loaded for change, nor written (see :meth:`move`).
         ``exact_rows`` (internal, for reversals): each line takes the row it names, its lot
-        ``""`` being the row without a lot, never picking among the lots (:class:`_MovePick`)."""
+        ``""`` being the row without a lot, never picking among the lots (:class:`_MovePick`).
+        ``reverses`` (internal): the document these lines cancel; the serials they list are
+        recorded as moved by it, or as moved back by its cancellation (:meth:`_serial_moves`)."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -2777,9 +2785,12 @@ class Jxc:
             )
         for _, line, item, _ in plans:
             for serial in line.serials:  # on hand in the warehouse; they stay there
+                if reverses is not None:
+                    self._serial_moved_on(w, line, serial, doc_type, reverses)
                 if w.uow.serials.where(item.code, serial) != line.warehouse:
                     raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
                                    warehouse=line.warehouse)
+                self._serial_moves(w, item.code, serial, doc_type, doc_id, reverses)
         count = sum(len(parts) for _, _, _, parts in plans)
         no = w.uow.sequences.next("ledger", 2 * count)
         entries: list[LedgerEntry] = []
@@ -2912,6 +2923,10 @@ class Jxc:
                 check_text(loc, "to_location")
                 if loc and target.locations and loc not in target.locations:
                     raise NotFoundError(kind="location", key=f"{target.code}/{loc}")
+        if reverses is not None:  # the serials moved on since: that first (not the stock)
+            for line in lines:
+                for serial in line.serials:
+                    self._serial_moved_on(w, line, serial, doc_type, reverses)
         self._check_stock(w, plans, exact_rows)
         self._check_history(w, plans, when)
         entries: list[LedgerEntry] = []
@@ -3112,7 +3127,7 @@ class Jxc:
                                      when, "transfer_in", doc_type, doc_id, line_no, back_ref))
                     no += 1
             if line.serials:
-                self._serials(w, line, item, transfer_to)
+                self._serials(w, line, item, transfer_to, doc_type, doc_id, reverses)
         # the value of every scope stays below MAX_AMOUNT: else an issue of all of it could
         # never be reversed (its value would be refused coming back)
         for (code, wh), v in w.valuations.items():
@@ -4615,21 +4630,69 @@ class Jxc:
         if used:
             _released_event(w, line.demand, "consumed", used)
 
-    def _serials(self, w: _Work, line: StockLine, item: Item,
-                 transfer_to: str | None = None) -> None:
-        """Each serial number at most once on hand: in needs it absent, out needs it here."""
+    def _serials(self, w: _Work, line: StockLine, item: Item, transfer_to: str | None,
+                 doc_type: str, doc_id: str, reverses: str | None) -> None:
+        """Each serial number at most once on hand: in needs it absent, out needs it here.
+        The line's move of each is recorded; a cancellation (``reverses``) takes back its
+        document's, refused when the serial moved on since (:meth:`_serial_moved_on`)."""
         for serial in line.serials:
             where = w.uow.serials.where(item.code, serial)
             if line.direction == IN:
                 if where is not None:
                     raise JxcError("serial_on_hand", item=item.code, serial=serial,
                                    warehouse=where)
-                w.uow.serials.set(item.code, serial, line.warehouse)
-            else:
-                if where != line.warehouse:
-                    raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
-                                   warehouse=line.warehouse)
-                w.uow.serials.set(item.code, serial, transfer_to)
+            elif where != line.warehouse:
+                raise JxcError("serial_not_on_hand", item=item.code, serial=serial,
+                               warehouse=line.warehouse)
+            self._serial_moves(w, item.code, serial, doc_type, doc_id, reverses)
+            w.uow.serials.set(item.code, serial,
+                              line.warehouse if line.direction == IN else transfer_to)
+
+    @staticmethod
+    def _serial_moved_on(w: _Work, line: StockLine, serial: str, doc_type: str,
+                         reverses: str) -> None:
+        """Refuse the cancellation of ``reverses`` when ``serial`` (of ``line``, one of the
+        cancellation's lines) moved on after it: the last move recorded for the serial
+        (:data:`_SERIAL_MOVES`) is another document's (a delivery and a return since, a
+        transfer away and back, a location move), even when the serial happens to be where
+        the document left it. ``reversal_impossible`` naming the serial and that document
+        (``moved_by``, ``moved_by_type``); ``warehouse`` is where the serial is, or (not on
+        hand) the warehouse of the line. The later document is cancelled first. A serial
+        whose moves were never recorded (a store written before they were) is not refused
+        here: the checks of where it is stay."""
+        found = w.uow.records.get(_SERIAL_MOVES, f"{line.item}{_SEP}{serial}")
+        if not found or not found["moves"]:
+            return
+        last_type, last_id = found["moves"][-1]
+        if (last_type, last_id) == (doc_type, reverses):
+            return
+        where = w.uow.serials.where(line.item, serial)
+        raise JxcError(
+            "reversal_impossible", doc_id=reverses, item=line.item, serial=serial,
+            warehouse=line.warehouse if where is None else where,
+            moved_by=last_id, moved_by_type=last_type,
+            reason=f"serial number {serial} of {line.item} moved on after it: {last_type} "
+                   f"{last_id} moved it since; cancel {last_id} first",
+            reason_zh=f"{line.item} 的序列号 {serial} 此后又被 {last_type} {last_id} 移动："
+                      f"请先红冲 {last_id}")
+
+    @staticmethod
+    def _serial_moves(w: _Work, item: str, serial: str, doc_type: str, doc_id: str,
+                      reverses: str | None) -> None:
+        """Record a move of ``serial`` by ``doc_id`` (one record per serial: its moves,
+        oldest first, :data:`_SERIAL_MOVES`), or, for the cancellation of ``reverses``,
+        take that document's move off the end (checked before by :meth:`_serial_moved_on`;
+        a serial whose moves were never recorded has none to take off)."""
+        key = f"{item}{_SEP}{serial}"
+        found = w.uow.records.get(_SERIAL_MOVES, key)
+        moves: list[list[str]] = list(found["moves"]) if found else []
+        if reverses is None:
+            moves.append([doc_type, doc_id])
+        elif moves and moves[-1] == [doc_type, reverses]:
+            moves.pop()
+        else:
+            return
+        w.uow.records.put(_SERIAL_MOVES, key, {"moves": moves})
 
     def _events_after_posting(
         self, w: _Work, doc_type: str, doc_id: str, entries: list[LedgerEntry],
