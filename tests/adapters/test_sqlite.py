@@ -558,3 +558,46 @@ def test_a_foreign_sqlite_file_is_refused_not_converted(tmp_path: Path) -> None:
         storage = SqliteStorage(str(path))
         assert storage.schema_version == len(MIGRATIONS)
         storage.close()
+
+
+def test_a_storage_closed_under_a_unit_of_work_gives_a_storage_error(tmp_path: Path) -> None:
+    """``close()`` from another thread while a unit of work is open, or before a unit of
+    work made earlier is entered: the unit of work fails with ``storage_error`` (closing the
+    connection rolled its transaction back), never a raw ``sqlite3`` error."""
+    import threading
+
+    from jxc_core.errors import JxcError
+
+    st = SqliteStorage(str(tmp_path / "c.db"))
+    entered, closed, seen = threading.Event(), threading.Event(), []
+
+    def worker() -> None:
+        try:
+            with st.unit_of_work() as u:
+                u.sequences.next("s")
+                entered.set()
+                closed.wait()
+                u.sequences.next("s")
+                u.commit()
+            seen.append("committed")
+        except JxcError as e:
+            seen.append(e.code)
+        except Exception as e:  # what the caller would see, raw
+            seen.append(repr(e))
+
+    t = threading.Thread(target=worker)
+    t.start()
+    entered.wait()
+    st.close()
+    closed.set()
+    t.join()
+    assert seen == ["storage_error"]
+    early = st.unit_of_work()
+    st.close()
+    with pytest.raises(JxcError) as err, early:
+        pass
+    assert err.value.code == "storage_error"
+    again = SqliteStorage(str(tmp_path / "c.db"))  # nothing of the first was kept
+    with again.unit_of_work() as u:
+        assert u.sequences.next("s") == 1
+    again.close()

@@ -172,3 +172,61 @@ def test_changing_the_levels_needs_no_stock_move(storage: Storage) -> None:
     j.define_item(attrs.evolve(j.item("T"), levels={"SH": StockLevels(reorder_point=D(5))}))
     j.issue("T", "SH", D(1))
     assert alerts(notes) == [("below_reorder_point", "SH", "4", "5")]
+
+
+def _transfer_shop(storage: Storage) -> tuple[Jxc, Any, RecordingNotifier]:
+    from jxc_core.services import Documents
+    j, notes = shop(storage, Item("A", "a", safety_stock=D(10), reorder_point=D(20)))
+    for wh in ("SH", "BJ"):
+        j.receive("A", wh, D(25), D("5.00"), doc_id=f"RK-{wh}")
+    alerts(notes)
+    return j, Documents(j), notes
+
+
+def _transfer(docs: Any, *moves: tuple[str, str, int]) -> str:
+    from jxc_core.documents import Line, User
+    boss = User("boss", frozenset())
+    doc = docs.create("transfer", [Line(n, "A", D(q), D(0), warehouse=src, to_warehouse=dst)
+                                   for n, (src, dst, q) in enumerate(moves, start=1)])
+    return str(docs.approve_through(doc.doc_id, [boss]).doc_id)
+
+
+def test_a_transfer_document_alerts_once_for_all_its_lines(storage: Storage) -> None:
+    """A transfer document posts line by line; its low-stock events are those of the whole
+    document, as a delivery's: two lines of 8 out of 25 alert at 9 (not at 17 for the
+    reorder point, a level never committed)."""
+    _, docs, notes = _transfer_shop(storage)
+    _transfer(docs, ("SH", "BJ", 8), ("SH", "BJ", 8))
+    assert alerts(notes) == [("below_safety_stock", "SH", "9", "10"),
+                             ("below_reorder_point", "SH", "9", "20")]
+
+
+def test_a_transfer_there_and_back_alerts_for_where_it_ends(storage: Storage) -> None:
+    """20 out of SH and 10 back in one document: SH ends at 15, below the reorder point
+    only (line by line it went to 5 and alerted below the safety stock too)."""
+    _, docs, notes = _transfer_shop(storage)
+    _transfer(docs, ("SH", "BJ", 20), ("BJ", "SH", 10))
+    assert alerts(notes) == [("below_reorder_point", "SH", "15", "20")]
+
+
+def test_a_transfer_cancelled_alerts_once(storage: Storage) -> None:
+    """The cancellation of a transfer into SH (two lines of 8) takes SH from 41 to 25 and
+    alerts nothing; of one out of SH and back, once for where SH ends."""
+    from jxc_core.documents import User
+    boss = User("boss", frozenset())
+    _, docs, notes = _transfer_shop(storage)
+    into = _transfer(docs, ("BJ", "SH", 8), ("BJ", "SH", 8))
+    assert alerts(notes) == [("below_safety_stock", "BJ", "9", "10"),
+                             ("below_reorder_point", "BJ", "9", "20")]
+    docs.cancel(into, boss)
+    assert alerts(notes) == []
+    back = _transfer(docs, ("BJ", "SH", 10), ("SH", "BJ", 20))
+    assert alerts(notes) == [("below_reorder_point", "SH", "15", "20")]
+    docs.cancel(back, boss)  # SH 15 -> 25: nothing crossed downwards
+    assert alerts(notes) == []
+    out = _transfer(docs, ("SH", "BJ", 2))
+    assert alerts(notes) == []  # 23: not below 20
+    _transfer(docs, ("BJ", "SH", 4))
+    docs.cancel(_transfer(docs, ("SH", "BJ", 1)), boss)
+    docs.cancel(out, boss)
+    assert alerts(notes) == []

@@ -58,10 +58,10 @@ def test_suggestion_properties(reorder: int, extra: int, multiple: int, moq: int
 def test_bad_rules_are_refused() -> None:
     with pytest.raises(JxcError) as err:
         ReplenishmentRule("A", "W", D(10), max_stock=D(5))
-    assert err.value.code == "configuration"
+    assert (err.value.code, err.value.data["field"]) == ("configuration", "max_stock")
     with pytest.raises(JxcError) as err:
         ReplenishmentRule("A", "W", D(10), order_multiple=D(0))
-    assert err.value.code == "configuration"
+    assert (err.value.code, err.value.data["field"]) == ("configuration", "order_multiple")
     with pytest.raises(TypeError):
         ReplenishmentRule("A", "W", 10.0)  # type: ignore[arg-type]
 

@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from jxc_core import ports
 from jxc_core.adapters import _json, _sql
+from jxc_core.adapters._misuse import outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import Event, ValuationChange
 from jxc_core.stock.model import Balance, Item, LedgerEntry, Lot, Party, Reservation, Warehouse
@@ -594,6 +595,8 @@ class Journal(Repo[U]):
 
     def append(self, rows: Sequence[dict[str, Any]]) -> None:
         u = self.u
+        if not u._active:  # refused alike when there is nothing to write (as in memory)
+            raise outside()
         fault = u._storage.fault
         if fault is not None:
             fault("journal")

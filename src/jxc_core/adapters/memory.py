@@ -608,6 +608,7 @@ class _Reservations(_Repo):
         self.add(reservation)
 
     def remove(self, reservation_id: str) -> None:
+        self.u._check_active()  # refused alike when there is nothing to remove (as SQLite)
         group: tuple[str, str] | None = self.u._get("res_ids", reservation_id)
         if group is None:
             return
@@ -732,6 +733,7 @@ class _Serials(_Repo):
 
 class _Outbox(_Repo):
     def add(self, events: Iterable[Event]) -> None:
+        self.u._check_active()  # refused alike when there is nothing to add (as SQLite)
         batch = list(events)
         seen: set[str] = set()
         for e in batch:  # check every key first: a refused batch stages nothing
@@ -765,6 +767,7 @@ class _Outbox(_Repo):
         return out
 
     def mark_delivered(self, event_ids: Sequence[str]) -> None:
+        self.u._check_active()  # refused alike when nothing is to mark (as SQLite)
         for i in event_ids:
             found = self.u._get("outbox", i)
             if found is not None:

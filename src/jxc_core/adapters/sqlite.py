@@ -221,6 +221,16 @@ def _storage_error(path: str, exc: sqlite3.Error | None, problem: str | None = N
     return _sql.storage_error(path, problem, _ENGINE, None if exc is None else str(exc), doing)
 
 
+def _in_transaction(con: sqlite3.Connection) -> bool:
+    """Whether ``con`` has a transaction open; a connection closed meanwhile (the storage
+    closed by another thread) has none (closing it rolled back), rather than the raw
+    ``sqlite3.ProgrammingError`` reaching the caller."""
+    try:
+        return con.in_transaction
+    except sqlite3.ProgrammingError:
+        return False
+
+
 class SqliteUnitOfWork(_repos.SqlUnitOfWork):
     """One ``BEGIN IMMEDIATE`` transaction; see the module docstring."""
 
@@ -253,7 +263,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
 
     def __enter__(self) -> Self:
         local = self._storage._local
-        if getattr(local, "busy", False) or self._con.in_transaction:
+        if getattr(local, "busy", False) or _in_transaction(self._con):
             # this thread has a unit of work open on the storage (committed or not)
             raise nested()
         try:
@@ -360,7 +370,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         if self._open:
             self._open = False
             con = self._con
-            if not con.in_transaction:  # SQLite rolled it back itself (disk full, I/O error)
+            if not _in_transaction(con):  # SQLite rolled it back itself (disk full, I/O error)
                 return
             try:
                 con.execute("ROLLBACK")
@@ -382,7 +392,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         if not isinstance(exc, sqlite3.DatabaseError):
             return exc
         error = _storage_error(self._storage.path, exc)
-        if self._open and not self._con.in_transaction:
+        if self._open and not _in_transaction(self._con):
             self._open = False
             self._lost = error
         return error
@@ -393,7 +403,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         with "no such savepoint"); a savepoint that cannot be rolled back to takes the whole
         transaction with it."""
         con = self._con
-        if not con.in_transaction:
+        if not _in_transaction(con):
             return
         try:
             con.execute(f"ROLLBACK TO {savepoint}")
@@ -771,7 +781,7 @@ class SqliteStorage:
                     f"cannot bring the schema to version {i}",
                     f"无法将数据结构升级到版本 {i}")) from exc
         except BaseException:
-            if con.in_transaction:  # else SQLite rolled back itself (disk full, I/O error)
+            if _in_transaction(con):  # else SQLite rolled back itself (disk full, I/O error)
                 with contextlib.suppress(sqlite3.Error):
                     con.execute("ROLLBACK")
             raise

@@ -3112,6 +3112,9 @@ class Documents:
             else {}
         #: per line cancelled, its voucher rows (taken out of ``book`` as they come)
         red: dict[int, tuple[list[dict[str, Any]], list[Decimal]]] = {}
+        #: on hand before the document of each watched (item, warehouse): one low-stock
+        #: event per crossing by the whole document, not per line
+        low: dict[tuple[str, str], Decimal] = {}
         for line in (reversed(doc.lines) if reverse else doc.lines):
             if line.to_warehouse == line.warehouse:  # a location move: no accounting effect
                 rows, value = self._move_line(w, doc, line, when, reverse)
@@ -3139,7 +3142,8 @@ class Documents:
                                      _with_serials(doc, stock), when, dst, landing,
                                      exact_rows=exact,
                                      issued_at=self._posted_at(doc, w.zone) if reverse else None,
-                                     reverses=doc.doc_id if reverse else None)
+                                     reverses=doc.doc_id if reverse else None,
+                                     low_stock=low)
             if not reverse:
                 sent[str(line.line_no)] = _sent_rows(posting.entries, src)
             self._book_cost_entries(w, book, posting.entries)
@@ -3160,6 +3164,7 @@ class Documents:
             counters[line.line_no] = {"moved": self._base(w, line), "value": value}
             if reverse:
                 red[line.line_no] = book.take_since(mark)
+        self.jxc._low_stock_events(w, low)
         if reverse:
             for line in doc.lines:
                 if line.line_no in red:

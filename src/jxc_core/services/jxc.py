@@ -2881,6 +2881,7 @@ class Jxc:
         issued_at: dt.datetime | None = None,
         reverses: str | None = None,
         returned_at: dt.datetime | None = None,
+        low_stock: dict[tuple[str, str], Decimal] | None = None,
     ) -> Posting:
         """Post stock lines as one unit of work (see :meth:`post`). With ``transfer_to`` every
         line is an out line whose units go on into that warehouse: a ``transfer_in`` entry
@@ -2899,7 +2900,11 @@ class Jxc:
         ``returned_at`` (internal, for customer returns): when the deliveries that the in lines
         take back (their ``from_ref``) were posted, the earliest; under moving average the
         units go back into the receipt rows those deliveries took (:meth:`_restoring_rows`),
-        under the other methods they are received as any receipt."""
+        under the other methods they are received as any receipt.
+        ``low_stock`` (internal, for a document posted in several calls, a transfer line by
+        line): the on hand before the first call of each watched (item, warehouse) is kept
+        there and no low-stock event is raised; the caller raises them once for the whole
+        document (:meth:`_low_stock_events`)."""
         if not lines:
             raise JxcError("empty_posting")
         when = _posting_moment(w, posted_at)
@@ -2931,7 +2936,7 @@ class Jxc:
         self._check_history(w, plans, when)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
-        before: dict[tuple[str, str], Decimal] = {}
+        before: dict[tuple[str, str], Decimal] = {} if low_stock is None else low_stock
         replays: dict[tuple[str, str], _Replay] = {}
         #: on hand moved per balance row; the rows change once, after every line is costed
         moved: dict[tuple[str, str, str, str], Decimal] = {}
@@ -3182,7 +3187,8 @@ class Jxc:
             if a.reason == SHORTAGE_SETTLEMENT:
                 entries += self._carry_settlement(w, scope[0], a)
         self._checkpoint(w, entries, replays, counts)
-        self._events_after_posting(w, doc_type, doc_id, entries, before, adjustments)
+        self._events_after_posting(w, doc_type, doc_id, entries,
+                                   before if low_stock is None else {}, adjustments)
         return Posting(doc_type, doc_id, tuple(entries), tuple(adjustments))
 
     def _apply_receipt_cost(
@@ -4704,6 +4710,13 @@ class Jxc:
             "lines": [[e.item, e.warehouse, e.lot, str(e.quantity), str(e.value)]
                       for e in entries],
         })
+        self._low_stock_events(w, before)
+        for item_code, wh, a in adjustments:
+            w.event("cost_adjusted", {"item": item_code, "warehouse": wh, **a.to_data()})
+
+    def _low_stock_events(self, w: _Work, before: dict[tuple[str, str], Decimal]) -> None:
+        """``below_safety_stock`` / ``below_reorder_point`` for each (item, warehouse) of
+        ``before`` (its on hand before the posting) whose on hand now crossed the level."""
         for (item_code, wh), old in before.items():
             item = w.items[item_code]
             new = self._on_hand(w, item_code, wh)
@@ -4713,8 +4726,6 @@ class Jxc:
                 if level is not None and new < level <= old:
                     w.event(level_name, {"item": item_code, "warehouse": wh,
                                          "on_hand": str(new), "level": str(level)})
-        for item_code, wh, a in adjustments:
-            w.event("cost_adjusted", {"item": item_code, "warehouse": wh, **a.to_data()})
 
     # -- reservations ---------------------------------------------------------------------------
     def reserve(

@@ -69,10 +69,11 @@ class ReplenishmentRule:
 
     def __attrs_post_init__(self) -> None:
         if self.order_multiple <= 0:
-            raise JxcError("configuration", reason="order_multiple must be greater than zero",
+            raise JxcError("configuration", field="order_multiple",
+                           reason="order_multiple must be greater than zero",
                            reason_zh="order_multiple（订货倍数）须大于零")
         if self.max_stock is not None and self.max_stock < self.reorder_point:
-            raise JxcError("configuration",
+            raise JxcError("configuration", field="max_stock",
                            reason=f"max_stock {self.max_stock} is below the reorder point",
                            reason_zh=f"max_stock（最高库存）{self.max_stock} 低于再订货点")
 

@@ -667,6 +667,11 @@ class StorageContract(abc.ABC):
                 functools.partial(uow.ledger.append, [entry(7)]),
                 functools.partial(uow.master.put_item, Item("Z", "late")),
                 functools.partial(uow.journal.append, [{"doc_id": "J", "account": "1405"}]),
+                # writes that would change nothing are refused alike
+                functools.partial(uow.journal.append, []),
+                functools.partial(uow.outbox.add, []),
+                functools.partial(uow.outbox.mark_delivered, ["unknown"]),
+                functools.partial(uow.reservations.remove, "unknown"),
                 uow.commit]
             for call in calls:
                 with pytest.raises(JxcError) as info:
