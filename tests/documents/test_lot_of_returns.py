@@ -88,13 +88,11 @@ def test_a_customer_return_takes_the_lot_its_delivery_line_names(milk: Shop) -> 
 def test_a_delivery_of_several_lots_needs_the_return_to_name_one(milk: Shop) -> None:
     dl = milk.run("delivery", [Line(1, "MILK", D(7), D("3.00"), warehouse="W1")], "C1")
     assert _lots(milk) == {"LB": 3}
-    ret = milk.make("sales_return", [Line(1, "MILK", D(1), D("3.00"), warehouse="W1",
-                                          source=(dl.doc_id, 1))], "C1")
-    milk.docs.submit(ret.doc_id, BOSS)
-    milk.docs.approve(ret.doc_id, BOSS)
+    ret = milk.approved("sales_return", [Line(1, "MILK", D(1), D("3.00"), warehouse="W1",
+                                              source=(dl.doc_id, 1))], "C1")
     before = milk.snapshot()
     with pytest.raises(JxcError) as err:
-        milk.docs.post(ret.doc_id, BOSS)
+        milk.docs.post(ret, BOSS)
     assert err.value.code == "lot_missing"
     assert err.value.data["lots"] == ["LA", "LB"]
     assert milk.snapshot() == before

@@ -2562,20 +2562,19 @@ class Documents:
     def _return_lot(self, w: _Work, line: Line, dl: Document, n: int) -> str:
         """The lot a customer return line comes back into: its own, else (a lot-tracked item)
         the lot its delivery line names, else the one lot that line took (picked FEFO when
-        posted). A delivery line that took several lots: ``lot_missing``, with those lots in
-        its data (``lots``): the return names which one comes back."""
+        posted: the delivery's ``attributes["picked"]``, :func:`_picked_rows`). A delivery
+        line that took several lots (or posted before it kept what it picked):
+        ``lot_missing``, with those lots in its data (``lots``): the return names which one
+        comes back."""
         if line.lot or not w.item(line.item).lot_tracked:
             return line.lot
         src = dl.line(n)
         if src.lot:
             return src.lot
-        since = self._posted_at(dl, w.zone)
-        lots = sorted({e.lot for e in w.uow.ledger.after(line.item, src.warehouse, since)
-                       if e.doc_id == dl.doc_id and e.line_no == n and e.quantity < 0}
-                      if since is not None else set())
+        lots = sorted({row[1] for row in dl.attributes.get("picked", {}).get(str(n), ())})
         if len(lots) != 1:
             raise JxcError("lot_missing", item=line.item, doc_id=dl.doc_id, line=n, lots=lots)
-        return lots[0]
+        return str(lots[0])
 
     @staticmethod
     def _returned_from(w: _Work, doc: Document, line: Line, lot: str) -> None:
