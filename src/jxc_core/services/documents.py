@@ -113,6 +113,8 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
 _CREDIT_SOURCE = {DocType.PURCHASE_INVOICE: DocType.PURCHASE_RETURN,
                   DocType.SALES_INVOICE: DocType.SALES_RETURN}
 _RETURNS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN})
+#: the moment of a document dated an earlier day (:meth:`Documents._posting_time`)
+_DAY_END = dt.time.max
 #: a receipt's or delivery's line counter: the invoiced units its returns took back (they
 #: count in ``returned`` and still in ``invoiced``: they wait for a red-letter invoice)
 _RETURNED_INVOICED = "returned_invoiced"
@@ -1568,12 +1570,19 @@ class Documents:
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
-        """Stock moves on the document's date (its vouchers carry that date too): a document
-        dated another day posts at that day's end-of-business moment of ``now``'s time. The
-        rule of ``Jxc.post``'s ``posted_at``: naive or aware as the clock's ``now`` is (the
-        time keeps its timezone), and in UTC when aware."""
+        """Stock moves on the document's date (its vouchers carry that date too). Dated
+        today (or undated): now. Dated an earlier day: that day's last moment
+        (23:59:59.999999 of the clock's timezone), so that it comes after every movement
+        already on that day, and documents entered late for one day follow each other in the
+        order they were posted (the ledger's entry numbers break the tie). Dated a later
+        day: that day at ``now``'s time of day. The rule of ``Jxc.post``'s ``posted_at``:
+        naive or aware as the clock's ``now`` is (the time keeps its timezone), and in UTC
+        when aware."""
         if doc.date is None or doc.date == now.date():
             return _moment(now, "clock.now()")
+        if doc.date < now.date():
+            return _moment(dt.datetime.combine(doc.date, _DAY_END.replace(tzinfo=now.tzinfo)),
+                           "date")
         return _moment(dt.datetime.combine(doc.date, now.timetz()), "date")
 
     # -- stock count sheets -----------------------------------------------------------------

@@ -3790,7 +3790,7 @@ class Jxc:
             return None
         window, replay, last = done
         if seen and until is not None and sum((s[3] for s in slices), ZERO) < issued:
-            rest = [e for e in window[last + 1:] if e.posted_at < until]
+            rest = [e for e in window[last + 1:] if e.posted_at <= until]
             replay.took[group] = slices
             replay.wanted.add(group)
             counted = self.replayed
