@@ -2,7 +2,8 @@
 adapters: every action that changes a document records a lifecycle event in its unit of work
 (outbox, delivered after commit); the reservation_short of an approved sales order names the
 order and its lines; suggestions without a supplier are reported, not drafted; purchase orders
-not posted yet count against new suggestions; posting again checks the permission first."""
+not posted yet count against new suggestions, and a rule of an unknown item or warehouse is
+refused; posting again checks the permission first."""
 
 from __future__ import annotations
 
@@ -303,6 +304,31 @@ def test_any_open_purchase_order_counts_in_its_own_unit(shop: Shop) -> None:
     assert (s.projected, s.pending_orders, s.quantity) == (D(0), D(12), D(28))
     # 12 on the way is above a reorder point of 10: nothing to order
     assert shop.docs.suggest_purchases(RULES) == []
+
+
+#: (id, the rules, what is unknown): a rule of an unknown item or warehouse, alone or after
+#: a good one
+UNKNOWN = [
+    ("warehouse", [ReplenishmentRule("A", "W9", D(5), supplier="S1")], ("warehouse", "W9")),
+    ("item", [ReplenishmentRule("NOPE", "W1", D(5), supplier="S1")], ("item", "NOPE")),
+    ("warehouse_after_a_good_rule", [*RULES, ReplenishmentRule("B", "W9", D(5))],
+     ("warehouse", "W9")),
+    ("item_and_warehouse", [ReplenishmentRule("NOPE", "W9", D(5))], ("item", "NOPE")),
+]
+
+
+@pytest.mark.parametrize(("rules", "unknown"), [(r, u) for _, r, u in UNKNOWN],
+                         ids=[i for i, _, _ in UNKNOWN])
+def test_a_rule_of_an_unknown_item_or_warehouse_is_refused(
+        shop: Shop, rules: list[ReplenishmentRule], unknown: tuple[str, str]) -> None:
+    """An unknown warehouse used to give a suggestion computed from a projected 0 (a balance
+    of a warehouse that does not exist), which no order could take."""
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.suggest_purchases(rules)
+    assert err.value.code == "not_found"
+    assert (err.value.data["kind"], err.value.data["key"]) == unknown
+    assert shop.snapshot() == before
 
 
 # -- 5. posting again checks the permission first ----------------------------------------------

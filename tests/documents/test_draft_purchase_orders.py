@@ -4,11 +4,14 @@ unit of work — a refused group leaves none of the others behind (domain rules 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+import attrs
 import pytest
 
-from jxc_core.documents import DocType, State
+from jxc_core.documents import DocType, Line, State
 from jxc_core.errors import JxcError
+from jxc_core.services.jxc import fingerprint
 from jxc_core.stock import PurchaseSuggestion
 
 from .support import Shop
@@ -85,3 +88,103 @@ def test_the_same_key_returns_the_first_orders(shop: Shop) -> None:
                                         idempotency_key="plan-1")
     assert e.value.code == "idempotency_conflict"
     assert len(shop.docs.ids(DocType.PURCHASE_ORDER.value)) == 2
+
+
+# -- the idempotency key covers the suggestions without a supplier too ------------------------
+
+#: two groups and two suggestions without a supplier
+PLAN = [suggestion("A", "S1"), suggestion("B", ""), suggestion("C", "BOTH"),
+        suggestion("KG", "", qty="1.5")]
+
+#: (id, another set of the suggestions without a supplier beside the same groups)
+OTHER_UNASSIGNED = [
+    ("one_more", [*PLAN, suggestion("C", "", qty="3")]),
+    ("one_less", PLAN[:3]),
+    ("another_quantity", [PLAN[0], suggestion("B", "", qty="11"), PLAN[2], PLAN[3]]),
+    ("another_warehouse", [*PLAN[:3], suggestion("KG", "", qty="1.5", warehouse="W2")]),
+]
+
+
+def test_the_same_key_and_suggestions_return_the_first_result_once(shop: Shop) -> None:
+    first = shop.docs.draft_purchase_orders(PLAN, idempotency_key="plan-u")
+    after = shop.snapshot()
+    again = shop.docs.draft_purchase_orders(list(PLAN), idempotency_key="plan-u")
+    assert list(again) == list(first) and again.unassigned == first.unassigned == (
+        PLAN[1], PLAN[3])
+    assert shop.snapshot() == after  # no second effect
+    assert len(shop.docs.ids(DocType.PURCHASE_ORDER.value)) == 2
+
+
+@pytest.mark.parametrize("other", [o for _, o in OTHER_UNASSIGNED],
+                         ids=[i for i, _ in OTHER_UNASSIGNED])
+def test_other_suggestions_without_supplier_under_the_same_key_conflict(
+        shop: Shop, other: list[PurchaseSuggestion]) -> None:
+    """The orders drafted are the same, but the call is not: it used to return the first
+    result (the payload held the supplier groups only)."""
+    shop.docs.draft_purchase_orders(PLAN, idempotency_key="plan-u")
+    after = shop.snapshot()
+    with pytest.raises(JxcError) as err:
+        shop.docs.draft_purchase_orders(other, idempotency_key="plan-u")
+    assert (err.value.code, err.value.data) == ("idempotency_conflict", {"key": "plan-u"})
+    assert shop.snapshot() == after  # nothing written
+
+
+def test_a_key_that_drafted_nothing_is_kept(shop: Shop) -> None:
+    """Only suggestions without a supplier: nothing is drafted, but the key is bound to the
+    call, so a retry is answered alike and other suggestions under it conflict."""
+    only = [suggestion("B", "")]
+    made = shop.docs.draft_purchase_orders(only, idempotency_key="plan-0")
+    assert made == [] and made.unassigned == (only[0],)
+    again = shop.docs.draft_purchase_orders(only, idempotency_key="plan-0")
+    assert again == [] and again.unassigned == (only[0],)
+    before = shop.snapshot()
+    for other in ([suggestion("A", "S1")], [suggestion("B", "", qty="2")]):
+        with pytest.raises(JxcError) as err:
+            shop.docs.draft_purchase_orders(other, idempotency_key="plan-0")
+        assert err.value.code == "idempotency_conflict"
+    assert shop.snapshot() == before
+    assert shop.docs.ids() == []
+
+
+def _former_payload(suggestions: list[PurchaseSuggestion]) -> Any:
+    """The payload of ``draft_purchase_orders`` (no user, tax rate 0) before 2026-12-15: the
+    supplier groups as order lines (without their empty ``serials``), the user and the book
+    currency."""
+    groups: dict[str, list[Any]] = {}
+    for s in suggestions:
+        if s.supplier:
+            mine = groups.setdefault(s.supplier, [])
+            line = attrs.asdict(Line(len(mine) + 1, s.item, s.quantity, s.price, D(0),
+                                     warehouse=s.warehouse), recurse=False)
+            del line["serials"]
+            mine.append(line)
+    return (list(groups.items()), "", "CNY")
+
+
+def test_a_key_stored_before_the_change_still_matches_its_retry(shop: Shop) -> None:
+    """A key stored by a version that hashed the supplier groups only is still found by the
+    retry of its call (no second orders); a change of the groups still conflicts. A key stored
+    from now on is bound to the whole call, even if its groups hash as a former payload."""
+    made = shop.docs.draft_purchase_orders(PLAN, idempotency_key="new")
+    with shop.jxc.storage.unit_of_work() as uow:
+        stored = uow.idempotency.get("new")
+        assert stored is not None
+        assert stored[0] != fingerprint("draft_purchase_orders", _former_payload(PLAN))
+        # the same result, kept under a key as the earlier version hashed it
+        uow.idempotency.put("old", fingerprint("draft_purchase_orders", _former_payload(PLAN)),
+                            stored[1])
+        uow.commit()
+    after = shop.snapshot()
+    again = shop.docs.draft_purchase_orders(PLAN, idempotency_key="old")
+    assert list(again) == list(made) and again.unassigned == (PLAN[1], PLAN[3])
+    assert shop.snapshot() == after
+    with pytest.raises(JxcError) as err:
+        shop.docs.draft_purchase_orders([suggestion("A", "S1", qty="11"), *PLAN[1:]],
+                                        idempotency_key="old")
+    assert err.value.code == "idempotency_conflict"
+    # stored now without suggestions lacking a supplier, then retried with one: a conflict
+    shop.docs.draft_purchase_orders(PLAN[:1], idempotency_key="new-1")
+    with pytest.raises(JxcError) as err:
+        shop.docs.draft_purchase_orders([*PLAN[:1], PLAN[1]], idempotency_key="new-1")
+    assert err.value.code == "idempotency_conflict"
+    assert shop.snapshot()["ids"] == [*after["ids"], "CG20260302-0003"]

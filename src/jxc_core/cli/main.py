@@ -21,3 +21,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_demo(locale=args.locale, db_path=args.db, out=sys.stdout)
     return 2  # pragma: no cover - argparse enforces the choices
+
+
+if __name__ == "__main__":  # python -m jxc_core.cli.main demo
+    raise SystemExit(main())

@@ -1409,9 +1409,12 @@ class Documents:
         :meth:`draft_purchase_orders` does not suggest the same quantity again. The orders
         not posted are read before the balances: an order posted in between is counted
         twice (a smaller suggestion), never missed (a double order). ``rules`` is a list or
-        tuple of :class:`ReplenishmentRule` (else ``TypeError`` naming ``rules[i]``)."""
+        tuple of :class:`ReplenishmentRule` (else ``TypeError`` naming ``rules[i]``); a rule
+        naming an unknown item or warehouse refuses the call (``not_found``, ``kind`` and
+        ``key`` of the first one, in the order of the rules), with no suggestion for the
+        others: a balance of 0 there would suggest a purchase no order can take."""
         check_list_of(rules, ReplenishmentRule, "rules")
-        pending = self._unposted_purchases()
+        pending = self._unposted_purchases(rules)
         out: list[PurchaseSuggestion] = []
         for rule in rules:
             b = self.jxc.balance(rule.item, rule.warehouse)
@@ -1422,12 +1425,25 @@ class Documents:
                                               b.projected, qty, rule.price, coming))
         return out
 
-    def _unposted_purchases(self) -> dict[tuple[str, str], Decimal]:
+    def _unposted_purchases(self, rules: Sequence[ReplenishmentRule]
+                            ) -> dict[tuple[str, str], Decimal]:
         """Per (item, warehouse), the base quantity of the lines of purchase orders that are
-        not posted yet and not cancelled (draft, submitted, approved)."""
+        not posted yet and not cancelled (draft, submitted, approved); first, in the same
+        unit of work, the items and warehouses of ``rules`` are checked (an unknown one:
+        ``not_found``)."""
         out: dict[tuple[str, str], Decimal] = {}
         with self.jxc.storage.unit_of_work() as uow:
             items: dict[str, Item | None] = {}
+            houses: set[str] = set()
+            for rule in rules:
+                if rule.item not in items:
+                    items[rule.item] = uow.master.get_item(rule.item)
+                if items[rule.item] is None:
+                    raise NotFoundError(kind="item", key=rule.item)
+                if rule.warehouse not in houses:
+                    if uow.master.get_warehouse(rule.warehouse) is None:
+                        raise NotFoundError(kind="warehouse", key=rule.warehouse)
+                    houses.add(rule.warehouse)
             for state in (State.DRAFT, State.SUBMITTED, State.APPROVED):
                 for doc_id in uow.documents.ids(DocType.PURCHASE_ORDER.value, state.value):
                     data = uow.documents.get(doc_id)
@@ -1486,8 +1502,9 @@ class Documents:
         refusal (a supplier that is unknown or not a supplier, an unknown item or warehouse, a
         bad quantity) refuses them all and writes nothing, with ``supplier`` (the group
         refused) added to the error's data. ``idempotency_key``: the same key with the same
-        suggestions returns the first orders without making more (other suggestions:
-        ``idempotency_conflict``).
+        suggestions (those without a supplier included) returns the first orders without
+        making more (other suggestions: ``idempotency_conflict``); a call with a key is kept
+        under it even when it drafts no order.
 
         A suggestion without a supplier (``supplier == ""``: its rule names none) drafts no
         order and refuses nothing: the orders of the others are drafted, and it comes back
@@ -1502,14 +1519,20 @@ class Documents:
         check_number(tax_rate, "tax_rate")
         unassigned = tuple(without_supplier(suggestions))
         groups = group_by_supplier(s for s in suggestions if s.supplier)
-        if not groups:
+        if not groups and idempotency_key is None:
             return DraftedOrders((), unassigned)
         kind, currency = DocType.PURCHASE_ORDER, self.jxc.book_currency
         orders = [(supplier, tuple(Line(n, s.item, s.quantity, s.price, tax_rate,
                                         warehouse=s.warehouse)
                                    for n, s in enumerate(group, start=1)))
                   for supplier, group in groups.items()]
-        payload = ([(supplier, _keyed(lines)) for supplier, lines in orders], user, currency)
+        keyed = [(supplier, _keyed(lines)) for supplier, lines in orders]
+        # the suggestions without a supplier are part of the call: another set of them is
+        # a conflict. Versions before 2026-12-15 left them out of the payload (``former``): a
+        # key they stored still matches its retry; a payload of four parts never hashes as
+        # one of three, so a key stored from now on is compared with the whole call
+        payload = (keyed, user, currency, list(unassigned))
+        former = (keyed, user, currency)
 
         def body(w: _Work) -> list[Document]:
             day = w.now.date()
@@ -1525,7 +1548,7 @@ class Documents:
 
         result: list[Document] = self.jxc._run(
             "draft_purchase_orders", payload, idempotency_key, body,
-            _docs_data, _docs_of)
+            _docs_data, _docs_of, former=(former,))
         return DraftedOrders(result, unassigned)
 
     def _after_sources(self, w: _Work, doc: Document, when: dt.datetime) -> dt.datetime:

@@ -2186,9 +2186,15 @@ class Jxc:
         decode: Callable[[dict[str, Any]], Any],
         *,
         keep_warm: bool = True,
+        former: tuple[Any, ...] = (),
     ) -> Any:
         """One command in one unit of work. ``keep_warm=False`` for commands that write rows
-        the next command would otherwise take from :class:`_Warm` (period close, reopen)."""
+        the next command would otherwise take from :class:`_Warm` (period close, reopen).
+        ``former``: the payload of the same call as earlier versions shaped it, when the shape
+        changed: a key they stored is compared with its hash too (and with the hash of
+        ``payload`` as versions before 2026-12-06 made it) before a conflict is declared, so a
+        retry across an upgrade still finds its first result. A payload of a new shape must
+        never hash as a former one, or a stored key would match other calls."""
         if key is not None and (type(key) is not str or not key.isascii()):
             check_text(key, "idempotency_key")
         with self.storage.unit_of_work() as uow:
@@ -2197,7 +2203,10 @@ class Jxc:
                 fp = fingerprint(command, payload)
                 seen = uow.idempotency.get(key)
                 if seen is not None:
-                    if seen[0] != fp and seen[0] != fingerprint(command, payload, legacy=True):
+                    earlier = [(payload, True), *((p, legacy) for p in former
+                                                  for legacy in (False, True))]
+                    if seen[0] != fp and all(seen[0] != fingerprint(command, p, legacy=legacy)
+                                             for p, legacy in earlier):
                         raise JxcError("idempotency_conflict", key=key)
                     return decode(seen[1])
             work = _Work(self, uow, self._take_warm(uow))
