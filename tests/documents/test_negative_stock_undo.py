@@ -283,8 +283,8 @@ def test_many_short_deliveries_on_one_day_undone_nets_every_role(
     Until 2026-12-15 cost of goods sold ended 0.01 off (first) or the first receipt was
     refused (second, FIFO): the cancellations, entered the next morning, were dated at each
     document's own moment, the receipt's before the deliveries' cancellations that had
-    restored its layer; a document dated an earlier day now posts at that day's last moment,
-    in the order entered (docs/decisions.md, 2026-12-15). Found by a longer run of the
+    restored its layer; a document dated an earlier day now comes after the movements already
+    on that day, in the order entered (docs/decisions.md, 2026-12-15). Found by a longer run of the
     property below."""
     _undo(_shop(), item, steps)
 

@@ -113,8 +113,10 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
 _CREDIT_SOURCE = {DocType.PURCHASE_INVOICE: DocType.PURCHASE_RETURN,
                   DocType.SALES_INVOICE: DocType.SALES_RETURN}
 _RETURNS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN})
-#: the moment of a document dated an earlier day (:meth:`Documents._posting_time`)
+#: the last moment of a day, and the step after a movement, for a document dated an earlier
+#: day (:meth:`Documents._late_moment`)
 _DAY_END = dt.time.max
+_TICK = dt.timedelta(microseconds=1)
 #: a receipt's or delivery's line counter: the invoiced units its returns took back (they
 #: count in ``returned`` and still in ``invoiced``: they wait for a red-letter invoice)
 _RETURNED_INVOICED = "returned_invoiced"
@@ -1347,6 +1349,8 @@ class Documents:
         if action == Action.REJECT:
             approvals = ()
         when = self._posting_time(doc, w.now)
+        if action == Action.POST or (action == Action.CANCEL and doc.state == State.POSTED):
+            when = self._late_moment(w, doc, when)
         if action == Action.POST and doc.doc_type in _FOLLOWERS:
             when = self._after_sources(w, doc, when)
         if action == Action.CANCEL and doc.state == State.POSTED:
@@ -1593,20 +1597,44 @@ class Documents:
 
     @staticmethod
     def _posting_time(doc: Document, now: dt.datetime) -> dt.datetime:
-        """Stock moves on the document's date (its vouchers carry that date too). Dated
-        today (or undated): now. Dated an earlier day: that day's last moment
-        (23:59:59.999999 of the clock's timezone), so that it comes after every movement
-        already on that day, and documents entered late for one day follow each other in the
-        order they were posted (the ledger's entry numbers break the tie). Dated a later
-        day: that day at ``now``'s time of day. The rule of ``Jxc.post``'s ``posted_at``:
-        naive or aware as the clock's ``now`` is (the time keeps its timezone), and in UTC
-        when aware."""
+        """Stock moves on the document's date (its vouchers carry that date too): dated today
+        (or undated) at now, dated another day at that day with ``now``'s time of day; a
+        document dated an earlier day goes no earlier than the movements already on that day
+        (:meth:`_late_moment`). The rule of ``Jxc.post``'s ``posted_at``: naive or aware as the
+        clock's ``now`` is (the time keeps its timezone), and in UTC when aware."""
         if doc.date is None or doc.date == now.date():
             return _moment(now, "clock.now()")
-        if doc.date < now.date():
-            return _moment(dt.datetime.combine(doc.date, _DAY_END.replace(tzinfo=now.tzinfo)),
-                           "date")
         return _moment(dt.datetime.combine(doc.date, now.timetz()), "date")
+
+    def _late_moment(self, w: _Work, doc: Document, when: dt.datetime) -> dt.datetime:
+        """The moment of ``doc``, dated an earlier day than the clock's today and posted (or
+        cancelled) at ``when`` (that day with the clock's time of day): just after the last
+        movement already on that day of the items it moves or charges, when that is later,
+        and never past the day's last moment (23:59:59.999999 of the clock's timezone). A
+        document entered after midnight for the day before comes after what it followed, and
+        documents entered late for one day follow each other in the order they were posted,
+        each at a moment of its own (so that a reversal dated at one of them, such as a
+        charge's, sits right after it and before the later ones)."""
+        if doc.date is None or doc.date >= w.day_of(w.now):
+            return when
+        if doc.doc_type in (DocType.PURCHASE_ORDER, DocType.SALES_ORDER):
+            return when  # no stock of their own
+        items = {line.item for line in doc.lines}
+        if doc.doc_type == DocType.LANDED_COST:  # its lines are charges: the receipts' items
+            items = {line.item for rid in doc.attributes.get("receipts", ())
+                     if isinstance(rid, str) for line in self._load(w, rid).lines}
+        end = _moment(dt.datetime.combine(doc.date, _DAY_END.replace(tzinfo=w.now.tzinfo)),
+                      "date")
+        last: dt.datetime | None = None
+        for item in sorted(items):
+            for e in w.uow.ledger.after(item, None, when - _TICK, 1 << 62):
+                if e.posted_at > end:
+                    break
+                if last is None or e.posted_at > last:
+                    last = e.posted_at
+        if last is None or last < when:
+            return when
+        return min(last + _TICK, end)
 
     # -- stock count sheets -----------------------------------------------------------------
     def count_sheet(self, doc_id: str, *, blind: bool = True) -> list[dict[str, Any]]:
