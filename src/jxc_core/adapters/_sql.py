@@ -206,15 +206,31 @@ class ValuationWrites:
     __slots__ = ("deletes", "partial", "upserts", "whole", "whole_rows")
 
     def __init__(self, changes: Sequence[ValuationChange]) -> None:
-        self.partial = [(_dumps(c.header), c.scope[0], c.scope[1]) for c in changes
-                        if not c.whole]
-        self.whole = [c.scope for c in changes if c.whole]
+        # one pass over the changes, each list in the order of the changes (and of their rows)
+        self.partial: list[tuple[str, str, str]] = []
+        self.whole: list[tuple[str, str]] = []
         #: (item, scope, header) of the whole changes
-        self.whole_rows = [(c.scope[0], c.scope[1], _dumps(c.header)) for c in changes
-                           if c.whole]
-        # a key given twice in one change: the last (a row deleted, then given again, is there)
-        rows = [(c, dict(c.rows).items() if len(c.rows) > 1 else c.rows) for c in changes]
-        self.upserts = [(c.scope[0], c.scope[1], k, _dumps(d))
-                        for c, given in rows for k, d in given if d is not None]
-        self.deletes = [(c.scope[0], c.scope[1], k)
-                        for c, given in rows if not c.whole for k, d in given if d is None]
+        self.whole_rows: list[tuple[str, str, str]] = []
+        self.upserts: list[tuple[str, str, int, str]] = []
+        self.deletes: list[tuple[str, str, int]] = []
+        upsert = self.upserts.append
+        delete = self.deletes.append
+        for c in changes:
+            scope = c.scope
+            item, where = scope
+            whole = c.whole
+            if whole:
+                self.whole.append(scope)
+                self.whole_rows.append((item, where, _dumps(c.header)))
+            else:
+                self.partial.append((_dumps(c.header), item, where))
+            given: Any = c.rows
+            if len(given) > 1:
+                # a key given twice in one change: the last (a row deleted, then given
+                # again, is there)
+                given = dict(given).items()
+            for k, d in given:
+                if d is not None:
+                    upsert((item, where, k, _dumps(d)))
+                elif not whole:
+                    delete((item, where, k))

@@ -440,7 +440,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         multi = _multi_row(sql, len(rows))
         if multi is not None:  # one statement, all or nothing by itself: no savepoint
             try:
-                con.execute(multi, [a for r in rows for a in r])
+                con.execute(multi, _flat(rows))
             except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
                 raise self._fail(exc, table, keys) from exc
             return
@@ -473,9 +473,19 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
 
 #: the most rows ``_many`` writes with one multi-row ``INSERT`` (more: ``executemany`` in a
 #: savepoint); each count is a statement of its own in the connection's statement cache
-MULTI_ROWS = 16
+#: (:data:`STATEMENT_CACHE` statements)
+MULTI_ROWS = 32
+#: prepared statements a connection keeps (``sqlite3``'s default is 128): the row counts of
+#: the multi-row statements of the ledger, balances and valuation rows, and the rest
+STATEMENT_CACHE = 256
 _MULTI: dict[tuple[str, int], str | None] = {}
+_chain = itertools.chain.from_iterable
 _VALUES = re.compile(r"^(INSERT (?:OR REPLACE )?INTO \w+ \([\w, ]+\) VALUES )(\(\?(?:, \?)*\))$")
+
+
+def _flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """The arguments of a multi-row statement: the rows' values one after the other."""
+    return list(_chain(rows))
 
 
 def _multi_row(sql: str, n: int) -> str | None:
@@ -548,7 +558,7 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         if w.whole:
             cur.executemany(s.valuation_rows_drop, w.whole)
             cur.executemany(s.valuation_whole, w.whole_rows)
-        cur.execute(multi, [a for r in upserts for a in r])
+        cur.execute(multi, _flat(upserts))
         if w.deletes:
             cur.executemany(s.valuation_row_drop, w.deletes)
 
@@ -699,8 +709,11 @@ class SqliteStorage:
     def _connection(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
+            # a statement cache above the default 128: the multi-row statements take one
+            # entry per row count (``_multi_row``)
             con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                  timeout=self.busy_timeout_ms / 1000)
+                                  timeout=self.busy_timeout_ms / 1000,
+                                  cached_statements=STATEMENT_CACHE)
             con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = NORMAL")
