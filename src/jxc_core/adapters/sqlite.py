@@ -149,6 +149,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox_v9 RENAME TO outbox;
     CREATE INDEX outbox_pending ON outbox (delivered, seq);
     """,
+    # no change of the tables: from this version on a valuation header may be stored in the
+    # compact form ``[[key, ...], value, ...]`` (``_sql.header_text``), which earlier versions
+    # cannot read: they refuse the file as one of a newer jxc_core
+    """
+    -- valuations.state: a JSON object, or [[key, ...], value, ...]
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -164,7 +170,7 @@ _payload = _json.payload
 #: the statements of the shared repositories (``_repos``), in SQLite's text
 _SQL = _repos.Statements(_repos.Dialect(
     param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
-    undelivered="delivered = 0", unique="", compact_journal=True))
+    undelivered="delivered = 0", unique="", compact_journal=True, compact_headers=True))
 
 #: whether a document number is in the ledger: read through the index ``ledger_doc``
 LEDGER_HAS_DOC = _SQL.ledger_has_doc
@@ -526,8 +532,9 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         except sqlite3.DatabaseError as exc:
             raise u._fail(exc, "valuations") from exc
         try:
+            compact = self.s.dialect.compact_headers
             for run in _sql.valuation_runs(changes):  # one run unless a scope comes twice
-                w = _sql.ValuationWrites(run)
+                w = _sql.ValuationWrites(run, compact)
                 partial = w.partial
                 if partial:
                     # one executemany: its rowcount is the sum of the rows it changed
