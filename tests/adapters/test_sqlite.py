@@ -278,6 +278,37 @@ def test_valuation_headers_are_stored_compact_and_earlier_objects_still_read(
     storage.close()
 
 
+def test_a_sequence_number_believed_known_is_checked_by_the_store(tmp_path: Path) -> None:
+    """A storage takes the next number of a sequence it gave last by an ``UPDATE`` that
+    holds only while the row still has that value; after another storage on the file moved
+    it, or after a unit of work that took numbers was rolled back, the numbers go on from
+    the stored value, never repeating or skipping one."""
+    path = str(tmp_path / "seq.db")
+    a, b = SqliteStorage(path), SqliteStorage(path)
+    statements: list[str] = []
+
+    def next_of(storage: SqliteStorage, count: int = 1, commit: bool = True) -> int:
+        with storage.unit_of_work() as u:
+            n = u.sequences.next("s", count)
+            if commit:
+                u.commit()
+        return n
+
+    assert next_of(a) == 1
+    a._connection().set_trace_callback(statements.append)
+    assert next_of(a, 3) == 2  # from the value a gave last: no RETURNING
+    assert not any("RETURNING" in sql for sql in statements)
+    assert next_of(b) == 5
+    assert next_of(a) == 6  # b moved it: a's belief failed, the upsert read it
+    assert any("RETURNING" in sql for sql in statements)
+    assert next_of(a, commit=False) == 7  # rolled back
+    assert next_of(a) == 7
+    assert next_of(a, 0) == 8  # count 0: the next number, nothing taken
+    assert next_of(b) == 8
+    a.close()
+    b.close()
+
+
 def test_a_storage_reopened_after_close_never_repeats_a_stamp(tmp_path: Path) -> None:
     """After ``close()`` a new connection starts its ``data_version`` at the same value and
     CPython may give it the freed connection's id(): a stamp made of id() repeated, so a
