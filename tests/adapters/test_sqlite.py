@@ -12,7 +12,7 @@ import pytest
 
 from jxc_core.adapters import SqliteStorage
 from jxc_core.adapters.sqlite import LEDGER_HAS_DOC, MIGRATIONS, MULTI_ROWS, SERIALS_IN
-from jxc_core.ports import Storage
+from jxc_core.ports import Storage, ValuationChange
 from jxc_core.services import Jxc
 from jxc_core.stock import Item
 from jxc_core.stock.model import LedgerEntry
@@ -160,6 +160,32 @@ class TestSqlite(StorageContract):
                            ).fetchone()[0] == 0
         storage.close()
 
+    def test_valuations_of_schema_9_read_as_they_are_and_are_written_compact(
+            self, tmp_path: Path) -> None:
+        """A file of schema 9 (headers as JSON objects) opens at the current version, its
+        states read as they were stored, and a header written after it is compact."""
+        path = str(tmp_path / "v9.db")
+        con = _file_of_schema(path, 9)
+        header = {"method": "moving_average", "version": 1, "quantity": "5", "value": "10.00"}
+        con.execute("INSERT INTO valuations (item, scope, state, version) VALUES "
+                    "('M1', 'W1', ?, 3)", (json.dumps(header),))
+        con.execute("INSERT INTO valuation_rows VALUES ('M1', 'W1', 0, '[\"RK1/1\", \"5\"]')")
+        con.close()
+        storage = SqliteStorage(path)
+        assert storage.schema_version == len(MIGRATIONS)
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(("M1", "W1")) == {**header, "rows": [[0, ["RK1/1", "5"]]]}
+            u.valuations.write([ValuationChange(("M1", "W1"), {**header, "quantity": "4"},
+                                                ((0, ["RK1/1", "4"]),))])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.valuations.get(("M1", "W1")) == {**header, "quantity": "4",
+                                                       "rows": [[0, ["RK1/1", "4"]]]}
+            assert u.valuations.version(("M1", "W1")) == 4
+        text = storage._connection().execute("SELECT state FROM valuations").fetchone()[0]
+        assert json.loads(text) == [list(header), "moving_average", 1, "4", "10.00"]
+        storage.close()
+
 
 def test_a_full_disk_in_a_multi_row_insert_writes_none_of_its_rows(tmp_path: Path) -> None:
     """A few rows (up to ``MULTI_ROWS``) are one multi-row INSERT, all or nothing by itself:
@@ -215,6 +241,72 @@ def test_the_journal_keeps_the_columns_a_posting_repeats_once(tmp_path: Path) ->
     assert stored[2:] == [[1, "inventory", "2.00", 1], [1, "grni", "0", True],
                           [2, "inventory", "3.00", 1]]
     storage.close()
+
+
+def test_valuation_headers_are_stored_compact_and_earlier_objects_still_read(
+        tmp_path: Path) -> None:
+    """A header is stored as ``[[key, ...], value, ...]`` (schema version 10) and reads back
+    the same: the same keys in the same order, values of the same types. A header stored as a
+    JSON object (earlier versions, or rows written with SQL) reads as it is; a header with a
+    key that is not a str stays an object, so JSON turns the key into text as it always did."""
+    storage = SqliteStorage(str(tmp_path / "headers.db"))
+    header = {"method": "fifo", "version": 1, "allow_negative": False, "default_cost": None,
+              "last": ["60", "600.00"], "shortages": [], "quantity": "167", "note": "入库"}
+    rows = [[0, ["5", "50.00", "RK1/1", "5"]]]
+    with storage.unit_of_work() as u:
+        u.valuations.put(("F1", "W1"), {**header, "rows": rows})
+        u.valuations.put(("F1", "W2"), {1: "one", "two": 2})
+        u.commit()
+    con = storage._connection()
+    text = con.execute("SELECT state FROM valuations WHERE scope = 'W1'").fetchone()[0]
+    assert json.loads(text) == [list(header), *header.values()]
+    odd = con.execute("SELECT state FROM valuations WHERE scope = 'W2'").fetchone()[0]
+    assert json.loads(odd) == {"1": "one", "two": 2}
+    con.execute("INSERT INTO valuations (item, scope, state, version) VALUES "
+                "('F2', 'W1', ?, 1)", (json.dumps(header),))
+    with storage.unit_of_work() as u:
+        got = u.valuations.get(("F1", "W1"))
+        assert got == {**header, "rows": rows}
+        assert got is not None and list(got) == [*header, "rows"]
+        assert [type(v) for v in got.values()] == [type(v) for v in [*header.values(), rows]]
+        assert u.valuations.get(("F1", "W2")) == {"1": "one", "two": 2}
+        assert u.valuations.get(("F2", "W1")) == header
+        u.valuations.write([ValuationChange(("F2", "W1"), {**header, "quantity": "7"})])
+        u.commit()
+    with storage.unit_of_work() as u:
+        assert u.valuations.get(("F2", "W1")) == {**header, "quantity": "7"}
+    storage.close()
+
+
+def test_a_sequence_number_believed_known_is_checked_by_the_store(tmp_path: Path) -> None:
+    """A storage takes the next number of a sequence it gave last by an ``UPDATE`` that
+    holds only while the row still has that value; after another storage on the file moved
+    it, or after a unit of work that took numbers was rolled back, the numbers go on from
+    the stored value, never repeating or skipping one."""
+    path = str(tmp_path / "seq.db")
+    a, b = SqliteStorage(path), SqliteStorage(path)
+    statements: list[str] = []
+
+    def next_of(storage: SqliteStorage, count: int = 1, commit: bool = True) -> int:
+        with storage.unit_of_work() as u:
+            n = u.sequences.next("s", count)
+            if commit:
+                u.commit()
+        return n
+
+    assert next_of(a) == 1
+    a._connection().set_trace_callback(statements.append)
+    assert next_of(a, 3) == 2  # from the value a gave last: no RETURNING
+    assert not any("RETURNING" in sql for sql in statements)
+    assert next_of(b) == 5
+    assert next_of(a) == 6  # b moved it: a's belief failed, the upsert read it
+    assert any("RETURNING" in sql for sql in statements)
+    assert next_of(a, commit=False) == 7  # rolled back
+    assert next_of(a) == 7
+    assert next_of(a, 0) == 8  # count 0: the next number, nothing taken
+    assert next_of(b) == 8
+    a.close()
+    b.close()
 
 
 def test_a_storage_reopened_after_close_never_repeats_a_stamp(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ _entry = _sql.entry
 _balance = _sql.balance
 _reservation = _sql.reservation
 _journal_rows = _sql.journal_rows
+_header_state = _sql.header_state
 
 #: the columns of the tables read back through the row converters of ``_sql``, in order
 LEDGER_COLUMNS = ("entry_no", "item", "warehouse", "location", "lot", "quantity", "value",
@@ -66,6 +67,8 @@ class Dialect(NamedTuple):
     #: the journal's table rows in the compact form of ``_sql.journal_batches`` (a schema
     #: version that older versions of jxc_core refuse to open)
     compact_journal: bool = False
+    #: valuation headers in the compact form of ``_sql.header_text`` (likewise)
+    compact_headers: bool = False
 
     def q(self, sql: str) -> str:
         """``sql`` written with ``?`` placeholders, in this engine's."""
@@ -459,7 +462,7 @@ class Valuations(Repo[U]):
         rows = self.u._q(self.s.valuation_get, scope)
         if not rows:
             return None
-        state: dict[str, Any] = json.loads(rows[0][0])
+        state = _header_state(rows[0][0])
         parts = self.u._q(self.s.valuation_rows, scope)
         if parts:
             state["rows"] = [[k, json.loads(d)] for k, d in parts]

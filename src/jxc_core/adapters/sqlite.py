@@ -149,6 +149,12 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox_v9 RENAME TO outbox;
     CREATE INDEX outbox_pending ON outbox (delivered, seq);
     """,
+    # no change of the tables: from this version on a valuation header may be stored in the
+    # compact form ``[[key, ...], value, ...]`` (``_sql.header_text``), which earlier versions
+    # cannot read: they refuse the file as one of a newer jxc_core
+    """
+    -- valuations.state: a JSON object, or [[key, ...], value, ...]
+    """,
 ]
 
 #: every table of the schema (for tests that check nothing was half-written)
@@ -164,7 +170,7 @@ _payload = _json.payload
 #: the statements of the shared repositories (``_repos``), in SQLite's text
 _SQL = _repos.Statements(_repos.Dialect(
     param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
-    undelivered="delivered = 0", unique="", compact_journal=True))
+    undelivered="delivered = 0", unique="", compact_journal=True, compact_headers=True))
 
 #: whether a document number is in the ledger: read through the index ``ledger_doc``
 LEDGER_HAS_DOC = _SQL.ledger_has_doc
@@ -255,11 +261,13 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         #: the error after which SQLite rolled this unit of work's transaction back itself
         self._lost: JxcError | None = None
         self._kinds = storage._kinds
+        self._last = storage._sequences
         #: the connection's ``total_changes`` when the transaction began (see _journal_end)
         self._changes = -1
         #: the position after the journal's last row, once known in this transaction
         self._jend: int | None = None
         self._attach(_Ledger(self), _Valuations(self), _Outbox(self))
+        self.sequences = _Sequences(self)
 
     def __enter__(self) -> Self:
         local = self._storage._local
@@ -440,7 +448,7 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
         multi = _multi_row(sql, len(rows))
         if multi is not None:  # one statement, all or nothing by itself: no savepoint
             try:
-                con.execute(multi, [a for r in rows for a in r])
+                con.execute(multi, _flat(rows))
             except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
                 raise self._fail(exc, table, keys) from exc
             return
@@ -473,9 +481,23 @@ class SqliteUnitOfWork(_repos.SqlUnitOfWork):
 
 #: the most rows ``_many`` writes with one multi-row ``INSERT`` (more: ``executemany`` in a
 #: savepoint); each count is a statement of its own in the connection's statement cache
-MULTI_ROWS = 16
+#: (:data:`STATEMENT_CACHE` statements)
+MULTI_ROWS = 32
+#: prepared statements a connection keeps (``sqlite3``'s default is 128): the row counts of
+#: the multi-row statements of the ledger, balances and valuation rows, and the rest
+STATEMENT_CACHE = 256
 _MULTI: dict[tuple[str, int], str | None] = {}
 _VALUES = re.compile(r"^(INSERT (?:OR REPLACE )?INTO \w+ \([\w, ]+\) VALUES )(\(\?(?:, \?)*\))$")
+
+
+def _flat(rows: Sequence[Sequence[Any]]) -> list[Any]:
+    """The arguments of a multi-row statement: the rows' values one after the other (a
+    list extended by each row: quicker than ``itertools.chain`` or a comprehension)."""
+    out: list[Any] = []
+    extend = out.extend
+    for r in rows:
+        extend(r)
+    return out
 
 
 def _multi_row(sql: str, n: int) -> str | None:
@@ -516,8 +538,9 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         except sqlite3.DatabaseError as exc:
             raise u._fail(exc, "valuations") from exc
         try:
+            compact = self.s.dialect.compact_headers
             for run in _sql.valuation_runs(changes):  # one run unless a scope comes twice
-                w = _sql.ValuationWrites(run)
+                w = _sql.ValuationWrites(run, compact)
                 partial = w.partial
                 if partial:
                     # one executemany: its rowcount is the sum of the rows it changed
@@ -548,9 +571,47 @@ class _Valuations(_repos.Valuations["SqliteUnitOfWork"]):
         if w.whole:
             cur.executemany(s.valuation_rows_drop, w.whole)
             cur.executemany(s.valuation_whole, w.whole_rows)
-        cur.execute(multi, [a for r in upserts for a in r])
+        cur.execute(multi, _flat(upserts))
         if w.deletes:
             cur.executemany(s.valuation_row_drop, w.deletes)
+
+
+#: the most sequence values a storage keeps as hints (``_Sequences``)
+_SEQUENCES_KEPT = 4096
+#: a sequence moved from the value it is believed to have: no row changed when it has another
+_SEQUENCE_FROM = "UPDATE sequences SET value = ? WHERE name = ? AND value = ?"
+
+
+class _Sequences(_repos.Sequences["SqliteUnitOfWork"]):
+    """The value a sequence was last given through this storage is a hint, never a fact: the
+    next number is taken by an ``UPDATE`` that changes the row only if it still holds that
+    value (the write lock is held), which costs less than the upsert with ``RETURNING``; when
+    it changed no row (another connection, a rolled back unit of work, a sequence not seen
+    yet) the upsert reads the value as before."""
+
+    def next(self, name: str, count: int = 1) -> int:
+        u = self.u
+        fault = u._storage.fault
+        if fault is not None:
+            fault("sequences")
+        u._tx()
+        known = u._last
+        was = known.get(name)
+        con = u._con
+        try:
+            if was is not None and con.execute(_SEQUENCE_FROM,
+                                               (was + count, name, was)).rowcount == 1:
+                last: int = was + count
+            else:
+                last = con.execute(self.s.sequence_next, (name, count)).fetchone()[0]
+                if len(known) >= _SEQUENCES_KEPT:
+                    known.clear()
+        except sqlite3.IntegrityError:
+            raise  # as SqliteUnitOfWork._x
+        except (sqlite3.DatabaseError, UnicodeEncodeError) as exc:
+            raise u._fail(exc, "sequences") from exc
+        known[name] = last
+        return last - count + 1
 
 
 class _Outbox(_repos.Outbox["SqliteUnitOfWork"]):
@@ -687,6 +748,8 @@ class SqliteStorage:
         self._commits = 0
         #: (type, state) of the documents saved last, by number (``SqlUnitOfWork._kinds``)
         self._kinds: dict[str, tuple[str, str]] = {}
+        #: the value each sequence was last given through this storage (``_Sequences``)
+        self._sequences: dict[str, int] = {}
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._guard = threading.Lock()
@@ -699,8 +762,11 @@ class SqliteStorage:
     def _connection(self) -> sqlite3.Connection:
         con: sqlite3.Connection | None = getattr(self._local, "con", None)
         if con is None:
+            # a statement cache above the default 128: the multi-row statements take one
+            # entry per row count (``_multi_row``)
             con = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                  timeout=self.busy_timeout_ms / 1000)
+                                  timeout=self.busy_timeout_ms / 1000,
+                                  cached_statements=STATEMENT_CACHE)
             con.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             con.execute("PRAGMA journal_mode = WAL")
             con.execute("PRAGMA synchronous = NORMAL")
