@@ -839,9 +839,14 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
     customer return: its in entries and the out entries of its ``-R``, netting to zero; a
-    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), or
-    pairs overlapping it that are void with it. A receipt cost line (a ``landed_cost`` entry:
-    a landed cost, an invoice price difference) and its cancellation's are a void pair too
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), the
+    out entries of the cancellation of a receipt line that came in before the pair and that
+    took the line's units back at their own values (its quantities and values net to zero:
+    a line cancelled out of turn, the pair's issue a supplier return of an older receipt,
+    say; passed over, the pair leaves the line's units where they were, and its cancellation
+    takes them alike), or pairs overlapping it that are void with it. A receipt cost line
+    (a ``landed_cost`` entry: a landed cost, an invoice price difference) and its
+    cancellation's are a void pair too
     when what they left in stock nets to zero, their corrections counted, and only void pairs
     lie between them: both were split on the same stock, so passing over both leaves their
     splits as posted — and an issue cancelled around them (newest first, the cost was
@@ -905,6 +910,9 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
             named.setdefault(e.from_ref, []).append(e)
     #: receipt lines cancelled in the window: entry number -> the span of the pair
     closed: dict[int, tuple[int, int]] = {}
+    #: the out entries of those cancellations that took the line's units back at their own
+    #: values (quantities and values net to zero): entry number -> where the line came in
+    took_own: dict[int, int] = {}
     for g, got in ins.items():
         gone = outs.get(g)
         if not gone:
@@ -917,6 +925,9 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
         at = [place[e.entry_no] for e in got + gone]
         for e in got + gone:
             closed[e.entry_no] = (min(at), max(at))
+        if not sum((e.value for e in got + gone), ZERO):
+            came = max(place[e.entry_no] for e in got)
+            took_own.update((e.entry_no, came) for e in gone)
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
     #: the candidate issue pairs whose values do not net to zero by themselves (moving
@@ -971,6 +982,7 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
                    or (not e.quantity and e.kind in ("cost_backdating", "cost_settlement"))
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
                        and closed[e.entry_no][1] < last)
+                   or (e.entry_no in took_own and took_own[e.entry_no] < first)
                    for e in window[first:last + 1])
 
     def drop(g: str) -> None:
