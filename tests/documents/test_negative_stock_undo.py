@@ -341,14 +341,67 @@ def test_a_receipt_stays_refused_after_its_return_cancelled_back_dated(item: str
     _nets_to_zero(shop)
 
 
-@pytest.mark.xfail(strict=True, reason="open (docs/decisions.md, 2026-12-13): cost of goods "
-                   "sold and price difference end 0.01 apart")
 @pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
 def test_short_deliveries_over_two_days_undone_nets_every_role(item: str) -> None:
     """1 @ 0.02 received, two short deliveries of 1, 1 @ 0.00 received (day 1); 2 and 1
-    delivered short, 1 @ 0.00 received (day 2); undone newest first: cost of goods sold
-    ends -0.01 and price difference 0.01 (found by the property over several days)."""
+    delivered short, 1 @ 0.00 received (day 2); undone newest first: every role nets to
+    zero. Until 2026-12-16 cost of goods sold ended -0.01 and price difference 0.01 (found
+    by the property over several days): a replay received the cancellation of the day-2
+    delivery of 1, short in full, at its posted estimate (0.02) instead of closing its own
+    shortage at the estimate the replay held (0.00) (docs/decisions.md, 2026-12-16; worked
+    example below)."""
     _undo(_shop(), item, [("receipt", 1, 2, False), ("delivery", 1, 0, False),
                           ("delivery", 1, 0, False), ("receipt", 1, 0, False),
                           ("delivery", 2, 0, True), ("delivery", 1, 0, False),
                           ("receipt", 1, 0, False)])
+
+
+def _roles(shop: Shop) -> dict[str, Decimal]:
+    return {r: shop.net(r) for r in sorted({x.role for x in shop.journal()}) if shop.net(r)}
+
+
+@pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
+def test_a_cancellation_short_in_full_comes_back_at_the_estimate_replayed(item: str) -> None:
+    """1 @ 20.00 received and delivered (day 1); 2 delivered (short, estimate 40.00), 1
+    delivered (short, 20.00), 1 @ 10.00 received, which settles the first delivery's first
+    unit (day 2). The second delivery is cancelled (its own shortage closed at 20.00), the
+    first (its open unit closed at 20.00, the other back into the receipt's layer at 10.00),
+    then the receipt: day 2 nets to nothing. Then 1 @ 5.00 received and delivered, back-dated
+    to day 1: the last unit cost before day 2 is now 5.00, and the replay of day 2 estimates
+    its shortages at 5.00 a unit. The second delivery's cancellation closes its own shortage
+    at 5.00 there, what that delivery costs as replayed (a correction of 15.00 on each, both
+    cost of goods sold). Until 2026-12-16 it was received at its posted 20.00 and settled the
+    first delivery's open unit; that delivery's cancellation then settled the second's
+    shortage and left its other unit at 15.00 instead of the receipt's 10.00, which the
+    receipt's cancellation took out: cost of goods sold 20.00, price difference 5.00."""
+    shop = _shop()
+
+    def run(kind: str, qty: int, price: str, day: int) -> str:
+        party = "S1" if kind == "purchase_receipt" else "C1"
+        return shop.run(kind, [_line(item, qty, price)], party,
+                        date=dt.date(2026, 2, day)).doc_id
+
+    def balance() -> tuple[Decimal, Decimal]:
+        b = shop.jxc.balance(item, "W1")
+        return b.on_hand, b.value
+
+    r1, d1 = run("purchase_receipt", 1, "20.00", 1), run("delivery", 1, "50.00", 1)
+    d2, d3 = run("delivery", 2, "50.00", 2), run("delivery", 1, "50.00", 2)
+    r2 = run("purchase_receipt", 1, "10.00", 2)
+    assert balance() == (-2, D("-40.00"))
+    for doc in (d3, d2, r2):
+        shop.docs.cancel(doc, BOSS)
+        shop.check_books()
+    assert balance() == (0, D("0.00"))
+    assert _roles(shop) == {"cogs": D("20.00"), "grni": D("-20.00")}
+    r0 = run("purchase_receipt", 1, "5.00", 1)
+    d0 = run("delivery", 1, "50.00", 1)
+    shop.check_books()
+    assert balance() == (0, D("0.00"))
+    # cost of goods sold: 20.00 + 5.00 of day 1; day 2 and its cancellations net to nothing
+    assert _roles(shop) == {"cogs": D("25.00"), "grni": D("-25.00")}
+    assert _pairs_net(shop, item) == {d1: D("-20.00"), r1: D("20.00"),
+                                      d0: D("-5.00"), r0: D("5.00")}
+    assert _cancel_newest_first(shop, [r1, d1, r0, d0]) == []
+    _empty(shop, item)
+    _nets_to_zero(shop)

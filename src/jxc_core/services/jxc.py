@@ -779,18 +779,30 @@ def _lowest(now: Decimal, entries: Sequence[LedgerEntry], skip: Container[int]) 
     return lowest
 
 
-def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal) -> bool:
+def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal | None) -> bool:
     """Whether the cancellation (``qty`` units worth ``value``) of issue ``issue`` (a group
     ref) closed the issue's own open shortage in ``v`` (FIFO, LIFO, moving average): all its
     units went short and no receipt has settled any of them, so they come back as that
     shortage, at its estimate (``value``), instead of a receipt that settles the oldest
     shortage — which left the issue's own open for a later receipt to settle against a
     cancelled document. Otherwise (none open, only part of it, another value) nothing is
-    closed and the units are received or restored as before."""
+    closed and the units are received or restored as before.
+
+    ``value`` ``None``: at the estimate the shortage holds, whatever it is — a replay's
+    cancellation kept as one (:data:`_RESTORED`), whose change of value is booked as a
+    correction of it: its issue, short in full, costs that estimate as replayed, and the
+    reversal is at its issue's cost (DOMAIN §2, 红冲). At the value as posted instead, a
+    replay whose estimate moved (an earlier receipt cancelled before it) received the units
+    as a receipt: they settled an older issue's shortage at the old estimate, and the
+    difference ended in a layer that a receipt's cancellation took out (from cost of goods
+    sold to price difference, docs/decisions.md, 2026-12-16)."""
     if not isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation):
         return False
-    if sum((q for q, _, r in v.shortages if r == issue), ZERO) != qty:
+    own = [(q, est) for q, est, r in v.shortages if r == issue]
+    if sum((q for q, _ in own), ZERO) != qty:
         return False
+    if value is None:
+        value = sum((est for _, est in own), ZERO)
     return v.close_shortage(issue, qty, value)[0] == qty
 
 
@@ -4078,10 +4090,12 @@ class Jxc:
                     replay.new[group] = replay.new.get(group, ZERO) - kept
             elif (e.quantity > 0 and e.from_ref and e.doc_id.endswith("-R")
                   and e.kind.endswith("_reversal") and e.entry_no not in replay.rows
-                  and _close_own_shortage(v, e.from_ref, e.quantity, e.value)):
+                  and _close_own_shortage(v, e.from_ref, e.quantity,
+                                          None if e.entry_no in replay.restored else e.value)):
                 # the cancellation of an issue short in full: its own shortage closed, also
                 # when it went back into layers as posted (its issue was settled then, by a
-                # receipt that settles older shortages in this replay)
+                # receipt that settles older shortages in this replay); kept as one, at the
+                # estimate the replay holds (what its issue costs as replayed here)
                 if e.entry_no in replay.restored:  # kept as one (counted among the revalued)
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - (v.value - before)
