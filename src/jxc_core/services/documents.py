@@ -2394,7 +2394,11 @@ class Documents:
         return w.item(line.item).to_base(abs(line.quantity), line.unit)
 
     def _intact(self, w: _Work, doc_id: str, line: Line, what: str) -> str:
-        """The layer a reversal takes: under FIFO/LIFO it must still be whole."""
+        """The layer a reversal takes: under FIFO/LIFO it must still be whole. A customer
+        return's units that settled its own delivery's shortage count as still in it (its
+        cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
+        other units are on hand beside its layer (a shortage never stands beside layers) and
+        every movement of the scope after the return is cancelled: newest first."""
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2404,6 +2408,10 @@ class Documents:
                 left, _, received = remaining(ref)
             except JxcError:  # no layer of it is left at all
                 left, received = ZERO, self._base(w, line)
+            own = Jxc._own_record(w, ref) if what == "return" else None
+            if own is not None and v.quantity - left <= ZERO \
+                    and self.jxc._undone_since(w, item, line.warehouse, ref):
+                left += own[1]
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "

@@ -648,6 +648,13 @@ class _Replay:
         #: cancellation of that receipt (a transfer's, in its target) replayed after them
         #: takes back its recorded worth with them (:data:`_TAKEN_BACK` rewritten)
         self.ref_costs: dict[str, Decimal] = {}
+        #: FIFO/LIFO customer return lines (``doc/line``): what each settled of its own
+        #: delivery's shortage (:data:`_OWN_SHORTAGE`), as recorded or as replayed here, what
+        #: their cancellations open again taken off (:func:`_reopen_own`); and as replayed
+        #: here, for the records
+        self.own: dict[str, list[Any] | None] = {}
+        self.own_found: dict[str, list[Any] | None] = {}
+        self.own_at: dict[str, tuple[dt.datetime, int]] = {}
         self._fixes: dict[str, Decimal] | None = None
 
     def fixes(self, group: str) -> Decimal:
@@ -821,6 +828,93 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
             or sum((q for q, _, _ in open_), ZERO) >= qty:
         return ZERO, ZERO
     return v.close_shortage(issue, qty, value)
+
+
+def _own_open(v: Valuation, issue: str | None) -> tuple[Decimal, Decimal] | None:
+    """Before a customer return of ``issue`` (a group ref) is received into ``v``: the units
+    and estimate of that delivery's open shortage (FIFO/LIFO), for :func:`_own_settled`."""
+    if issue and isinstance(v, FifoValuation | LifoValuation) and v.shortages:
+        return v.open_of(issue)
+    return None
+
+
+def _own_settled(v: Valuation, issue: str | None, before: tuple[Decimal, Decimal] | None
+                 ) -> list[Any] | None:
+    """After that return was received: what its units settled of its own delivery's open
+    shortage, ``[issue, units, estimate released, real cost]`` (:data:`_OWN_SHORTAGE`);
+    ``None`` when nothing."""
+    if before is None or not before[0] or not issue:
+        return None
+    assert isinstance(v, FifoValuation | LifoValuation)
+    units, estimate = v.open_of(issue)
+    if units == before[0]:
+        return None
+    real = sum((s[4] for ref, s in v.settled if ref == issue), ZERO)
+    return [issue, before[0] - units, before[1] - estimate, real]
+
+
+def _add_own(found: dict[str, list[Any] | None], ref: str, fill: list[Any] | None) -> None:
+    """Add what a part of a customer return line ``ref`` settled of its own delivery's
+    shortage (:func:`_own_settled`) to what the line's other parts did."""
+    was = found.get(ref)
+    if fill is None:
+        found.setdefault(ref, None)
+    elif was is None:
+        found[ref] = list(fill)
+    else:
+        found[ref] = [was[0], was[1] + fill[1], was[2] + fill[2], was[3] + fill[3]]
+
+
+def _reopen_own(v: Valuation, own: list[Any] | None, qty: Decimal, from_ref: str, ref: str,
+                quantum: Decimal) -> tuple[Decimal, Decimal] | None:
+    """The cancellation (``qty`` units out) of the customer return line ``from_ref`` whose
+    units settled ``own`` (``[issue, units, estimate, real]``, what is still to open again;
+    lessened here) of its own delivery's shortage (FIFO/LIFO). A return is the reverse of
+    its delivery, and its cancellation the reverse of the return: those units go back to
+    being the delivery's open shortage, at the estimate they released, and the settlement
+    the return booked on the delivery is taken back (:meth:`FifoValuation.reopen_shortage`);
+    the rest of ``qty`` leaves the return's layer as before. So the delivery's cancellation
+    then closes its own shortage at its estimate and finds its receipts' layers whole, the
+    return and its cancellation mirror each other entry by entry, and the return's units
+    count as still "in" it though no layer holds them. Returns (the value taken out: the
+    layer's and the settled units' real cost, as the return brought them in; the units
+    opened again); ``None`` when nothing is to open, or when units would be left on hand
+    beside the shortage (a later receipt's: the return cancelled out of turn, which a live
+    cancellation is refused for first, :meth:`Documents._intact` and
+    :meth:`Jxc._undone_since`; a replay may find one dated back before the cancellation):
+    then the line is issued as any other. The shortage goes to the front of the queue, where
+    the return found it: cancelled newest first, the scope is then as before the return."""
+    if own is None or not own[1] or not isinstance(v, FifoValuation | LifoValuation):
+        return None
+    issue, units, estimate, real = own
+    take = min(qty, units)
+    rest = qty - take
+    if v.quantity - rest > ZERO:
+        return None
+    est = estimate if take == units else slice_value(take, units, estimate, quantum)
+    got = real if take == units else slice_value(take, units, real, quantum)
+    cost = v.issue(rest, from_ref, ref=ref) if rest else ZERO
+    cost += v.reopen_shortage(issue, take, est, got, ref)
+    own[1:] = [units - take, estimate - est, real - got]
+    return cost, take
+
+
+def _drop_slices(took: deque[LayerSlice], ref: str, units: Decimal, quantum: Decimal) -> None:
+    """Take ``units`` of the slices of receipt ``ref`` out of ``took`` (what an issue took as
+    replayed): a customer return's units that settled the issue's shortage, opened again by
+    the return's cancellation (:func:`_reopen_own`), are no longer the issue's."""
+    kept: list[LayerSlice] = []
+    for key, r, received, q, val in took:
+        if r == ref and units:
+            gone = min(q, units)
+            units -= gone
+            if gone < q:
+                part = slice_value(gone, q, val, quantum)
+                kept.append((key, r, received, q - gone, val - part))
+            continue
+        kept.append((key, r, received, q, val))
+    took.clear()
+    took.extend(kept)
 
 
 def _note_settled(v: Valuation, replay: _Replay) -> None:
@@ -1274,6 +1368,11 @@ _TRANSFER_SHORT = "transfer_short"
 #: entry_no of its ledger entry (which names the issue in ``from_ref``): the layers, so that
 #: a replay puts them back alike (:meth:`_LayerValuation.restore`)
 _RESTORED = "restored_layers"
+#: records of the units a FIFO/LIFO customer return settled of its own delivery's open
+#: shortage, by the return's receipt ref (``doc/line``): ``[issue, units, estimate, real]``
+#: (the delivery's group ref, the units, the estimate they released, what they settled it
+#: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
+_OWN_SHORTAGE = "return_own_shortage"
 #: records of the receipts cancellations took back under moving average, by the entry_no of
 #: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
 #: quantity and value, so that a replay takes its units back alike
@@ -2986,6 +3085,11 @@ class Jxc:
         issued_rows: dict[str, deque[RowSlice] | None] = {}
         #: the receipts cancelled under moving average: (quantity, value) as received
         received: dict[tuple[str, str, str], _Received | None] = {}
+        #: FIFO/LIFO customer return lines (``doc/line``): what they settled of their own
+        #: delivery's shortage (:data:`_OWN_SHORTAGE`); and, for cancellations of returns,
+        #: what is left to open again of it
+        owns_found: dict[str, list[Any] | None] = {}
+        owns: dict[str, list[Any] | None] = {}
         transfer = transfer_to is not None
         append = entries.append
         #: the moment of the issues or deliveries that in lines take back, if any
@@ -3077,11 +3181,16 @@ class Jxc:
                             from_ref = line.from_ref or ""
                             _record_rows(w, no, rows)
                         elif back is None:
+                            own_before = (_own_open(v, line.from_ref)
+                                          if line.kind == "sales_return" else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if line.kind == "sales_return" and not lot_costed:
                                 # the delivery it takes back, for a replay to re-value it
                                 from_ref = line.from_ref or ""
+                                if own_before is not None:  # for its cancellation
+                                    _add_own(owns_found, ref, _own_settled(
+                                        v, line.from_ref, own_before))
                         else:
                             assert isinstance(v, FifoValuation | LifoValuation)
                             amount = part_v + self._restore(v, back, qty - part_q,
@@ -3106,7 +3215,20 @@ class Jxc:
                             got_back = self._received_line(w, code, wh,
                                                            f"{reverses}/{line_no}",
                                                            issued_at, received, lot)
-                        if got_back is None:
+                        reopened = None
+                        if (got_back is None and line.kind == "return_reversal"
+                                and issued_at is not None and from_ref):
+                            # a customer return that settled its own delivery's shortage:
+                            # those units open it again (:func:`_reopen_own`)
+                            if from_ref not in owns:
+                                owns[from_ref] = self._own_record(w, from_ref)
+                            reopened = _reopen_own(
+                                v, owns[from_ref], qty, from_ref,
+                                f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}",
+                                money_quantum(self.currency_digits))
+                        if reopened is not None:
+                            amount = reopened[0]
+                        elif got_back is None:
                             amount = v.issue(qty, from_ref or None,
                                              ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                         else:  # a cancelled receipt: its units on hand at their own cost
@@ -3219,6 +3341,11 @@ class Jxc:
         for (scope, a, _) in cost_entries:
             if a.reason == SHORTAGE_SETTLEMENT:
                 entries += self._carry_settlement(w, scope[0], a)
+        for ref, fill in owns_found.items():
+            if fill is not None:
+                came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
+                        and f"{e.doc_id}/{e.line_no}" == ref]
+                self._put_own(w, ref, fill, (came[-1].posted_at, came[-1].entry_no))
         self._checkpoint(w, entries, replays, counts)
         self._events_after_posting(w, doc_type, doc_id, entries,
                                    before if low_stock is None else {}, adjustments)
@@ -3687,6 +3814,46 @@ class Jxc:
             Jxc._add_issue_cost(w, delivery, "returned", -change)
             Jxc._add_issue_cost(w, group, "amount", -change)
 
+    @staticmethod
+    def _own_record(w: _Work, ref: str) -> list[Any] | None:
+        """What the customer return line ``ref`` (``doc/line``) settled of its own delivery's
+        shortage, ``[issue, units, estimate, real]`` (:data:`_OWN_SHORTAGE`); ``None``:
+        nothing (or not FIFO/LIFO)."""
+        found = w.uow.records.get(_OWN_SHORTAGE, ref)
+        if not found or not Decimal(found["units"]):
+            return None
+        return [found["issue"], Decimal(found["units"]), Decimal(found["estimate"]),
+                Decimal(found["real"])]
+
+    @staticmethod
+    def _put_own(w: _Work, ref: str, fill: list[Any] | None,
+                 at: tuple[dt.datetime, int]) -> None:
+        """Keep (``None``: nothing) what the return line ``ref`` settled of its own delivery's
+        shortage (:data:`_OWN_SHORTAGE`), and where its (last) entry is in the ledger."""
+        issue, units, estimate, real = fill or ["", ZERO, ZERO, ZERO]
+        w.uow.records.put(_OWN_SHORTAGE, ref, {"issue": issue, "units": str(units),
+                                               "estimate": str(estimate), "real": str(real),
+                                               "at": at[0].isoformat(), "entry": at[1]})
+
+    def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str) -> bool:
+        """Whether every movement of the scope posted after the customer return line ``ref``
+        (``doc/line``, :data:`_OWN_SHORTAGE`) has been cancelled since: its cancellation is
+        then the newest, and opening its delivery's shortage again leaves the scope as before
+        the return. A later movement still posted may have been costed on the shortage being
+        closed (a receipt that settled another issue's instead): the delivery's shortage
+        opened again in front of it would take the units that issue's cancellation is to put
+        back into that receipt's layer."""
+        found = w.uow.records.get(_OWN_SHORTAGE, ref)
+        if not found or "at" not in found:
+            return False
+        scope = w.scope(item, warehouse)
+        later = w.uow.ledger.after(item.code, None if scope[1] == "*" else scope[1],
+                                   dt.datetime.fromisoformat(found["at"]), int(found["entry"]))
+        moved = [e for e in later if e.quantity and e.kind not in _MOVE_KINDS]
+        # a cancellation is never before what it cancels: it is among them too
+        undone = {(e.doc_id[:-2], e.line_no) for e in moved if e.doc_id.endswith("-R")}
+        return all(e.doc_id.endswith("-R") or (e.doc_id, e.line_no) in undone for e in moved)
+
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
     @staticmethod
     def _received_line(w: _Work, item: str, warehouse: str, ref: str,
@@ -3932,6 +4099,9 @@ class Jxc:
         (``average``) and specific identification (``lots``), the receipts cancellations took
         back (:data:`_TAKEN_BACK`)."""
         for e in window:
+            if (e.kind == "return_reversal" and e.quantity < 0 and e.from_ref
+                    and e.from_ref not in replay.own):
+                replay.own[e.from_ref] = self._own_record(w, e.from_ref)
             if e.kind == "landed_cost":
                 cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
                 if cost is not None:
@@ -4064,7 +4234,10 @@ class Jxc:
                 # a customer return of a void issue: the units it took back are not in the
                 # replay's stock (nor in the rows the issue took), a receipt of their own
                 ref = f"{e.doc_id}/{e.line_no}"
+                own_before = _own_open(v, e.from_ref) if e.kind == "sales_return" else None
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=e.value)
+                if e.kind == "sales_return":
+                    self._replayed_own(v, e, own_before, replay)
                 if replay.took:
                     _note_settled(v, replay)
                 replay.plain.add(ref)
@@ -4163,9 +4336,13 @@ class Jxc:
                         value = part_v + self._took_worth(replay, e.from_ref,
                                                           e.quantity - part_q,
                                                           e.value - part_v, quantum)
+                    own_before = (_own_open(v, e.from_ref)
+                                  if e.kind == "sales_return" and back is None else None)
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                                              value=value - part_v)
+                    if e.kind == "sales_return" and back is None and not lot_costed:
+                        self._replayed_own(v, e, own_before, replay)
                     if filling:
                         _note_settled(v, replay)
                     if back is not None:  # kept as a cancellation: it counts as one
@@ -4221,7 +4398,17 @@ class Jxc:
                     got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
                 else:
-                    cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                    reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
+                                            e.from_ref, group, quantum)
+                                if e.kind == "return_reversal" and e.from_ref else None)
+                    if reopened is None:
+                        cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                    else:  # its return's units settled the delivery: open again
+                        cost = reopened[0]
+                        own = replay.own.get(e.from_ref)
+                        took = replay.took.get(own[0]) if own is not None else None
+                        if took is not None:  # no longer settled by the return's layer
+                            _drop_slices(took, e.from_ref, reopened[1], quantum)
                 replay.new[group] = replay.new.get(group, ZERO) + cost
                 if e.doc_type == "delivery" and not e.doc_id.endswith("-R"):
                     replay.delivered[group] = replay.delivered.get(group, ZERO) - e.quantity
@@ -4239,6 +4426,20 @@ class Jxc:
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
+
+    @staticmethod
+    def _replayed_own(v: Valuation, e: LedgerEntry, before: tuple[Decimal, Decimal] | None,
+                      replay: _Replay) -> None:
+        """A customer return entry ``e`` replayed: what it settled of its own delivery's
+        shortage here (:func:`_own_settled`) is what its cancellation opens again, and what
+        its record is to say (several entries of a line add up)."""
+        ref = f"{e.doc_id}/{e.line_no}"
+        fill = _own_settled(v, e.from_ref, before)
+        if ref not in replay.own_found:
+            replay.own.pop(ref, None)
+        _add_own(replay.own_found, ref, fill)
+        _add_own(replay.own, ref, fill)
+        replay.own_at[ref] = (e.posted_at, e.entry_no)
 
     def _took_worth(self, replay: _Replay, issue: str, units: Decimal, worth: Decimal,
                     quantum: Decimal) -> Decimal:
@@ -4332,6 +4533,9 @@ class Jxc:
                 self._note_return_change(w, delivery, a.issue_ref or "", -a.amount)
         w.uow.checkpoints.drop_after(scope, when)
         self._record_short_transfers(w, replay)
+        for ref, fill in replay.own_found.items():  # what returns settled as replayed
+            if fill != self._own_record(w, ref):
+                self._put_own(w, ref, fill, replay.own_at[ref])
         for entry_no, layers in replay.rewrite.items():  # cancellations the replay moved
             _record_restored(w, entry_no, layers)
         for entry_no, rows in replay.rewrite_rows.items():
