@@ -929,7 +929,8 @@ def _note_settled(v: Valuation, replay: _Replay) -> None:
                 took.append(part)
 
 
-def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
+def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
+                ) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
     zero). Else a receipt cancelled back-dated before them would replay the issue without its
@@ -963,7 +964,14 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
     other movements that took stock is replayed in its place, as before. A customer return of
     a void issue is replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation
     taking its units back from there. Returns the entry numbers passed over and their group
-    refs."""
+    refs.
+
+    ``moved_only``: the pairs of quantities alone, values left out (no pair, receipt line or
+    cancellation between needs to net to zero in value, entries without a quantity lie
+    between freely) — for the stock check of one warehouse costed by organisation
+    (:meth:`Jxc._check_history`), where a transfer inside the one scope moves no value: it
+    is shown at the average as it leaves and as it comes back, two values that need not be
+    equal."""
     place: dict[int, int] = {}
     issues: dict[str, list[LedgerEntry]] = {}
     backs: dict[str, list[LedgerEntry]] = {}
@@ -1031,7 +1039,7 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
         at = [place[e.entry_no] for e in got + gone]
         for e in got + gone:
             closed[e.entry_no] = (min(at), max(at))
-        if not sum((e.value for e in got + gone), ZERO):
+        if moved_only or not sum((e.value for e in got + gone), ZERO):
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
@@ -1055,7 +1063,7 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
             lots[e.lot] = lots.get(e.lot, ZERO) + e.quantity
         if any(lots.values()):
             continue
-        off = sum((e.value for e in pair), ZERO)
+        off = ZERO if moved_only else sum((e.value for e in pair), ZERO)
         mine = {e.entry_no for e in moved}
         if any(e.quantity <= 0 or e.doc_id.endswith("-R") for e in named.get(g, ())
                if e.entry_no not in mine):
@@ -1085,7 +1093,8 @@ def _void_pairs(window: Sequence[LedgerEntry]) -> tuple[set[int], set[str]]:
 
     def passes(mine: set[int], first: int, last: int) -> bool:
         return all(e.entry_no in mine or e.entry_no in void or e.kind in _MOVE_KINDS
-                   or (not e.quantity and e.kind in ("cost_backdating", "cost_settlement"))
+                   or (not e.quantity and (moved_only
+                                           or e.kind in ("cost_backdating", "cost_settlement")))
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
                        and closed[e.entry_no][1] < last)
                    or (e.entry_no in took_own and took_own[e.entry_no] < first)
@@ -4670,7 +4679,9 @@ class Jxc:
         * always, each row (location, lot) taken from: a lot received only later, or a
           location filled later, was taken below zero (its running quantity -2, costed from
           another lot's layer). Cancelled issues and their cancellations that a replay passes
-          over (:func:`_void_pairs`) are passed over here too.
+          over (:func:`_void_pairs`) are passed over here too; costed by organisation, by
+          their quantities alone (``moved_only``: a transfer inside the one scope moves no
+          value, so its leg out and its way back need not net to zero in value).
 
         Back-dated means before the scope's latest costed movement; the work is proportional to
         the later entries of the warehouse, as the replay's."""
@@ -4704,13 +4715,14 @@ class Jxc:
         if self.organisation_scope:
             for (code, wh), found in later.items():
                 out = sum(taken[(code, wh)].values(), ZERO)
-                lowest = _lowest(self._on_hand(w, code, wh), found, _void_pairs(found)[0])
+                lowest = _lowest(self._on_hand(w, code, wh), found,
+                                 _void_pairs(found, moved_only=True)[0])
                 if out > 0 and lowest < out:
                     have = max(lowest, ZERO)
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                                  on_hand=have, short=out - have)
         for (code, wh), found in later.items():
-            void = _void_pairs(found)[0]
+            void = _void_pairs(found, moved_only=self.organisation_scope)[0]
             group = w.group(code, wh)
             for (location, lot), out in taken[(code, wh)].items():
                 if out <= 0:
