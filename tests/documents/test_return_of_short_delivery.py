@@ -85,6 +85,14 @@ def _newest_first(posted: list[str]) -> list[str]:
             if d.startswith(prefix)]
 
 
+
+def _ends_empty(shop: Shop, x: str) -> None:
+    """The stock of ``x`` is 0 / 0.00 and every role of the journal nets to zero."""
+    b = shop.jxc.balance(x, "W1")
+    assert (b.on_hand, b.value) == (0, D("0.00"))
+    roles = {r.role for r in shop.journal()}
+    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
 @pytest.mark.parametrize("x", ["NFIFO", "NLIFO"])
 @pytest.mark.parametrize("steps", _SCENARIOS)
@@ -96,10 +104,7 @@ def test_a_return_that_settled_its_own_delivery_undone_newest_first(
     for doc_id in _newest_first(_post(shop, x, steps)):
         shop.docs.cancel(doc_id, BOSS)
         shop.check_books()
-    b = shop.jxc.balance(x, "W1")
-    assert (b.on_hand, b.value) == (0, D("0.00"))
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+    _ends_empty(shop, x)
 
 
 def _moved(shop: Shop, doc_id: str) -> list[tuple[str, str, D, D]]:
@@ -145,10 +150,7 @@ def test_worked_example_12_short_10_received_5_returned(x: str, storage: str,
     assert (b.on_hand, b.value) == (10, D("19.70"))
     shop.docs.cancel(receipt, BOSS)
     shop.check_books()
-    b = shop.jxc.balance(x, "W1")
-    assert (b.on_hand, b.value) == (0, D("0.00"))
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+    _ends_empty(shop, x)
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
@@ -175,10 +177,7 @@ def test_cancelled_out_of_turn_the_refusal_leaves_the_books_as_they_were(
     for doc_id in (receipt, back, delivery):
         shop.docs.cancel(doc_id, BOSS)
         shop.check_books()
-    b = shop.jxc.balance(x, "W1")
-    assert (b.on_hand, b.value) == (0, D("0.00"))
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+    _ends_empty(shop, x)
 
 
 @pytest.mark.parametrize("x", ["NFIFO", "NLIFO"])
@@ -204,7 +203,4 @@ def test_a_receipt_dated_before_the_delivery_after_the_return_was_cancelled(x: s
     for doc_id in (delivery, receipt):
         shop.docs.cancel(doc_id, BOSS)
         shop.check_books()
-    b = shop.jxc.balance(x, "W1")
-    assert (b.on_hand, b.value) == (0, D("0.00"))
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+    _ends_empty(shop, x)
