@@ -4712,17 +4712,19 @@ class Jxc:
                 found = self._later(w, w.items[code], wh, when)
                 if found:
                     later[(code, wh)] = found
+        #: per (item, warehouse) the entries passed over, for both checks below
+        voids = {key: _void_pairs(found, moved_only=self.organisation_scope)[0]
+                 for key, found in later.items()}
         if self.organisation_scope:
             for (code, wh), found in later.items():
                 out = sum(taken[(code, wh)].values(), ZERO)
-                lowest = _lowest(self._on_hand(w, code, wh), found,
-                                 _void_pairs(found, moved_only=True)[0])
+                lowest = _lowest(self._on_hand(w, code, wh), found, voids[(code, wh)])
                 if out > 0 and lowest < out:
                     have = max(lowest, ZERO)
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                                  on_hand=have, short=out - have)
         for (code, wh), found in later.items():
-            void = _void_pairs(found, moved_only=self.organisation_scope)[0]
+            void = voids[(code, wh)]
             group = w.group(code, wh)
             for (location, lot), out in taken[(code, wh)].items():
                 if out <= 0:
