@@ -248,3 +248,49 @@ def test_a_receipt_whose_transfer_was_cancelled_after_another_receipt_was_by_org
     for r in docs.journal():
         net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
     assert {k: v for k, v in net.items() if v} == {}
+
+
+@pytest.mark.parametrize("method", ["fifo", "lifo", "moving_average"])
+def test_a_delivery_cancelled_around_a_transfer_cancellation_by_organisation(
+        storage: Storage, method: str) -> None:
+    """Costed by organisation: R1 2 @ 10.00 into W (03-02), R4 3 @ 20.00 into W (03-04), R5
+    2 @ 11.00 into V (03-05); 3 transferred W -> V and 2 delivered from V (03-08); the
+    transfer cancelled, then the delivery, then R5 and R4. The transfer's cancellation lies
+    between the delivery and its cancellation; inside the one scope its legs (out of V, back
+    into W) net to zero, and with the transfer's own legs the four entries are one void pair
+    (docs/decisions.md, 2026-12-17). R1's cancellation, dated 03-02, passes over both pairs:
+    everything ends 0 / 0.00 and every role nets to zero. Before, the replay of the scope
+    kept the delivery, found no stock for it and refused R1 (``insufficient_stock``)."""
+    clock = HandClock(dt.datetime(2026, 3, 20, 8, 0))
+    j = Jxc(storage, clock=clock, organisation_scope=True)
+    j.define_item(Item("X", "x", costing_method=method))
+    for wh in ("W", "V"):
+        j.define_warehouse(Warehouse(wh, wh))
+    j.define_party(Party("S", "supplier", "supplier"))
+    j.define_party(Party("C", "customer", "customer"))
+    docs = Documents(j)
+
+    def post(doc_type: str, line: Line, day: int, party: str = "") -> str:
+        clock.at += dt.timedelta(minutes=7)
+        doc = docs.create(doc_type, [line], party=party, date=dt.date(2026, 3, day))
+        return docs.approve_through(doc.doc_id, [BOSS]).doc_id
+
+    def figures() -> list[tuple[Decimal, Decimal]]:
+        return [(j.balance("X", wh).on_hand, j.balance("X", wh).value) for wh in ("W", "V")]
+
+    r1 = post("purchase_receipt", Line(1, "X", D(2), D("10.00"), warehouse="W"), 2, "S")
+    r4 = post("purchase_receipt", Line(1, "X", D(3), D("20.00"), warehouse="W"), 4, "S")
+    r5 = post("purchase_receipt", Line(1, "X", D(2), D("11.00"), warehouse="V"), 5, "S")
+    t = post("transfer", Line(1, "X", D(3), D(0), warehouse="W", to_warehouse="V"), 8)
+    i = post("delivery", Line(1, "X", D(2), D("99.00"), warehouse="V"), 8, "C")
+    for doc_id in (t, i, r5, r4):
+        clock.at += dt.timedelta(minutes=7)
+        docs.cancel(doc_id, BOSS)
+    assert figures() == [(D(2), D("20.00")), (D(0), D("0.00"))]
+    clock.at += dt.timedelta(minutes=7)
+    docs.cancel(r1, BOSS)
+    assert figures() == [(D(0), D("0.00")), (D(0), D("0.00"))]
+    net: dict[str, Decimal] = {}
+    for r in docs.journal():
+        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
+    assert {k: v for k, v in net.items() if v} == {}

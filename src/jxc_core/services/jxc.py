@@ -937,34 +937,34 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
     stock, its reversal coming after it, and a replay that re-costs the issue would leave its
     reversal at the old value.
 
-    A pair is an issue line (its out entries; of a transfer line, its ``transfer_out``
-    entries, in the source) and the in entries of its cancellation (``<doc_id>-R``, same
-    document type and line; of a transfer, its ``transfer_in`` back into the source), both
-    in the window, with the
-    value-only entries of either. It is void when their quantities net to zero, lot by lot,
-    and so do their values; when nothing else takes the issue back but customer returns; and
-    when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
+    A pair is an issue line (its out entries; of a transfer line, its ``transfer_out`` entries,
+    in the source) and the in entries of its cancellation (``<doc_id>-R``, same document type
+    and line; of a transfer, its ``transfer_in`` back into the source), both in the window, with
+    the value-only entries of either; when the window holds both warehouses of a transfer line
+    (costed by organisation), the line's ``transfer_in`` into the target and its cancellation's
+    ``transfer_out`` belong to the pair too (each leg shown at the value of the leg it pairs
+    with: the four net to zero). It is void when their quantities net to zero, lot by lot, and
+    so do their values; when nothing else takes the issue back but customer returns; and when
+    between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
     customer return: its in entries and the out entries of its ``-R``, netting to zero; a
-    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), the
-    out entries of the cancellation of a receipt line that came in before the pair and that
-    took the line's units back at their own values (its quantities and values net to zero:
-    a line cancelled out of turn, the pair's issue a supplier return of an older receipt,
-    say; passed over, the pair leaves the line's units where they were, and its cancellation
-    takes them alike), or pairs overlapping it that are void with it. A receipt cost line
-    (a ``landed_cost`` entry: a landed cost, an invoice price difference) and its
-    cancellation's are a void pair too
-    when what they left in stock nets to zero, their corrections counted, and only void pairs
-    lie between them: both were split on the same stock, so passing over both leaves their
-    splits as posted — and an issue cancelled around them (newest first, the cost was
-    posted and cancelled between the issue and its cancellation) is void as before. Replayed
-    instead, the cost would be split again on a stock without the void issue's units out,
-    its cancellation alike. Passing over such a pair changes nothing for
-    the movements between (the stock they saw came back whole); a cancellation posted after
-    other movements that took stock is replayed in its place, as before. A customer return of
-    a void issue is replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation
-    taking its units back from there. Returns the entry numbers passed over and their group
-    refs.
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), the out
+    entries of the cancellation of a receipt line that came in before the pair and that took the
+    line's units back at their own values (its quantities and values net to zero: a line
+    cancelled out of turn, the pair's issue a supplier return of an older receipt, say; passed
+    over, the pair leaves the line's units where they were, and its cancellation takes them
+    alike), or pairs overlapping it that are void with it. A receipt cost line (a
+    ``landed_cost`` entry: a landed cost, an invoice price difference) and its cancellation's
+    are a void pair too when what they left in stock nets to zero, their corrections counted,
+    and only void pairs lie between them: both were split on the same stock, so passing over
+    both leaves their splits as posted — and an issue cancelled around them (newest first, the
+    cost was posted and cancelled between the issue and its cancellation) is void as before.
+    Replayed instead, the cost would be split again on a stock without the void issue's units
+    out, its cancellation alike. Passing over such a pair changes nothing for the movements
+    between (the stock they saw came back whole); a cancellation posted after other movements
+    that took stock is replayed in its place, as before. A customer return of a void issue is
+    replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation taking its units
+    back from there. Returns the entry numbers passed over and their group refs.
 
     ``moved_only``: the pairs of quantities alone, values left out (no pair, receipt line or
     cancellation between needs to net to zero in value, entries without a quantity lie
@@ -1053,6 +1053,11 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
             continue
         doc_type, doc_id, line_no = _split_group(g)
         moved = out + backs[g]
+        if g in ins and g in outs and out[0].kind == "transfer_out":
+            # both warehouses of a transfer line in one window (costed by organisation): its
+            # legs into the target and its cancellation's out of it belong to the pair; each
+            # leg is shown at the same value as the one it pairs with, so the four net to zero
+            moved += ins[g] + outs[g]
         # receipt costs carried with its units (a charge sent on with a transfer's units, and
         # back with them by its cancellation): value-only entries of the pair
         carried = receipt_costs.get(g, [])
