@@ -28,9 +28,9 @@ __all__ = [
 #: code -> (English template, Chinese template). Templates use ``str.format`` with the data.
 MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_stock": (
-        "Insufficient stock of {item} in {warehouse}: needed {needed}, available {on_hand}, "
+        "Insufficient stock of {item} in {warehouse}: needed {needed}, available {available}, "
         "short {short}",
-        "{item} 在 {warehouse} 库存不足：需要 {needed}，可用 {on_hand}，缺 {short}",
+        "{item} 在 {warehouse} 库存不足：需要 {needed}，可用 {available}，缺 {short}",
     ),
     "invalid_quantity": (
         "{field} must be greater than zero, got {value}",
@@ -364,9 +364,18 @@ class JxcError(Exception):
 
 class InsufficientStockError(JxcError):
     """Short stock; when the short part is one lot or one location (``lot``, ``location`` in
-    the data) the message names them too."""
+    the data) the message names them too.
+
+    ``available`` in the data is what the refused line could take (free stock: on hand less
+    reservations and holds, or what a back-dated movement found at its moment); ``on_hand``
+    holds the same figure under the name the first versions gave it."""
 
     default_code = "insufficient_stock"
+
+    def __init__(self, code: str | None = None, /, **data: Any) -> None:
+        if "on_hand" in data and "available" not in data:
+            data["available"] = data["on_hand"]
+        super().__init__(code, **data)
 
     def message(self, locale: str | Locale = "en") -> str:
         text = super().message(locale)

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import pytest
 
+from jxc_core.errors import InsufficientStockError
 from jxc_core.ports import Storage
 from jxc_core.services import Jxc, ReserveLine
 from jxc_core.stock import Item, ReservationShortError, ShortLine, Warehouse
@@ -56,3 +57,18 @@ def test_a_stock_check_short_line_names_no_demand() -> None:
     """Short lines of a stock check (no demand) keep their old data."""
     data = ShortLine("T", "SH", D(4), D(2)).to_data()
     assert "demand" not in data and data["short"] == "2"
+
+
+def test_an_issue_beyond_free_stock_names_what_was_available(storage: Storage) -> None:
+    """5 on hand, 3 reserved: an issue of 4 is refused with ``available`` 2 in the data (and
+    ``on_hand``, its first name, alike) and in both messages."""
+    j, _ = shop(storage)
+    j.reserve([ReserveLine("SO-1/1", "T", "SH", D(3))])
+    with pytest.raises(InsufficientStockError) as err:
+        j.issue("T", "SH", D(4))
+    data = err.value.data
+    assert (data["needed"], data["available"], data["on_hand"], data["short"]) == (
+        D(4), D(2), D(2), D(2))
+    assert "available 2, short 2" in err.value.message_en
+    assert "可用 2，缺 2" in err.value.message_zh
+    assert j.balance("T", "SH").on_hand == D(5)
