@@ -170,6 +170,6 @@ def test_issue_beyond_stock_is_refused_with_figures() -> None:
     assert info.value.code == "insufficient_stock"
     assert info.value.data == {
         "item": "SKU-9", "warehouse": "WH-B", "needed": D(3), "on_hand": D("2.5"),
-        "short": D("0.5"),
+        "available": D("2.5"), "short": D("0.5"),
     }
     assert v.to_state() == before

@@ -210,7 +210,8 @@ def test_a_located_loss_of_held_stock_is_refused(shop: Shop) -> None:
     assert pc.attributes["held"] == {"1": [["L1", "", "2"]]}
     err = counted_empty_and_refused(shop, pc.doc_id)
     assert err.value.data == {"item": "C", "warehouse": "W1", "location": "L1", "lot": "",
-                              "needed": D(5), "on_hand": D(2), "short": D(3)}
+                              "needed": D(5), "on_hand": D(2), "available": D(2),
+                              "short": D(3)}
     assert rows(shop) == {("L1", ""): (5, 5), ("L2", ""): (5, 0)}
 
 
@@ -354,7 +355,7 @@ def test_an_item_that_may_go_negative_does_not_lose_held_units_either(shop: Shop
     err = counted_empty_and_refused(shop, pc.doc_id)
     assert {k: v for k, v in err.value.data.items() if k != "lines"} == {
         "item": "N", "warehouse": "W1", "location": "L1", "needed": D(5), "on_hand": D(2),
-        "short": D(3)}
+        "available": D(2), "short": D(3)}
     shop.jxc.hold("N", "W1", D(-3), location="L1")
     pc = shop.docs.post(pc.doc_id, BOSS)
     assert pc.attributes["loss_rows"] == {"1": [["L1", "", "5", "5.00"]]}
