@@ -207,3 +207,37 @@ def test_a_receipt_that_settles_a_whole_shortage_and_keeps_no_layer(
     assert v.restore(from_r1 + from_r2) == D("53.00")
     assert v.receipt_remaining("R1") == (D(4), D("44.00"), D(4))
     assert v.receipt_remaining("R2") == (D(1), D("9.00"), D(1))
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, LifoValuation])
+def test_restore_of_a_key_from_another_build_goes_into_the_receipts_layer(cls: Layered
+                                                                           ) -> None:
+    """The slices of an issue read from a rebuild of the scope can name a key the live queue
+    never had for that receipt (the queue was replayed since, its layers numbered anew): the
+    units go back into the receipt's own layer, which is whole again, not into a second layer
+    of it that would count its reception twice."""
+    v = cls()
+    v.receive(D(1), D(5), "R0")  # key 0, issued out: the live queue numbers R4 as key 1
+    v.issue(D(1))
+    v.receive(D(3), D("12.50"), "R4")
+    v.issue(D(1))
+    assert v.restore([(0, "R4", D(3), D(1), D("12.50"))]) == D("12.50")
+    assert v.receipt_remaining("R4") == (D(3), D("37.50"), D(3))
+    assert [(x[0], x[2]) for x in v.layers] == [(D(3), "R4")]
+    assert v.issue(D(3)) == D("37.50")
+
+
+@pytest.mark.parametrize("cls", [FifoValuation, LifoValuation])
+def test_restore_of_a_key_now_another_receipts_takes_a_key_of_its_own(cls: Layered) -> None:
+    """A key from another build that is another receipt's layer in the live queue: the units
+    of a receipt no longer indexed come back as a layer of a new key, never into the other
+    receipt's layer, and no two layers share a key."""
+    v = cls()
+    v.receive(D(2), D(10), "R1")  # key 0
+    assert v.restore([(0, "R9", D(1), D(1), D("7.00"))]) == D("7.00")
+    assert v.receipt_remaining("R1") == (D(2), D("20.00"), D(2))
+    assert v.receipt_remaining("R9") == (D(1), D("7.00"), D(1))
+    keys = [k for k, _ in v.to_state()["rows"]]
+    assert len(keys) == len(set(keys)) == 2
+    again = valuation_from_state(v.to_state())
+    assert (again.quantity, again.value) == (D(3), D("27.00"))

@@ -321,6 +321,12 @@ class _LayerValuation(ValuationBase):
 
         With open shortages (negative stock) the units are not restored: the caller receives
         them (they settle the shortages first), as :meth:`receive` does.
+
+        A key the receipt ``ref`` never had while the receipt still has layers (slices read
+        from another build of the scope, whose layers were numbered otherwise) goes into the
+        receipt's first layer in the queue with room, so its reception is never counted
+        twice; a key that is now another receipt's layer is never shared: the units come
+        back as a layer of a new key.
         """
         if self._shortages.open:
             raise JxcError("configuration", reason="open shortages: receive the units instead",
@@ -340,12 +346,25 @@ class _LayerValuation(ValuationBase):
         total = ZERO
         for key, layer_ref, received, quantity, value in checked:
             layer = by_key.get(key)
+            if layer_ref is not None and (layer is None or layer[2] != layer_ref):
+                stale = layer is not None  # the key is another receipt's layer now
+                own = self._by_ref.get(layer_ref, ())
+                layer = None
+                if own and all(x[4] != key for x in own):
+                    # a key from another build of the scope (the issue's layers were read
+                    # from a rebuild, the queue was replayed since): the receipt's layers
+                    # are these, the units go back into the first with room
+                    room = [x for x in own if x[4] in by_key and x[0] < x[3]]
+                    layer = room[0] if room else None
+                if layer is None and stale:  # never two layers of one key
+                    key = self._next
+                    self._next = key + 1
             if layer is None:  # it had left the queue: back at its place, below
                 layer = by_key[key] = [ZERO, ZERO, layer_ref, received, key]
                 new.append(layer)
             layer[0] += quantity
             layer[1] += value
-            self._changed[key] = layer
+            self._changed[layer[4]] = layer
             if layer_ref is not None:
                 indexed.setdefault(layer_ref, []).append(layer)
             self._qty += quantity
