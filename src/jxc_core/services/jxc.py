@@ -598,6 +598,9 @@ class _Replay:
         #: and the cancellations back into rows re-valued to it (entry numbers)
         self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
         self.rows_revalued: set[int] = set()
+        #: cancellations under moving average that closed their issue's open part when
+        #: posted, by entry_no: the value it closed at (:func:`_close_own_open`)
+        self.rows_closed: dict[int, Decimal] = {}
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
@@ -826,6 +829,22 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
     open_ = v.shortages
     if not open_ or any(r != issue for _, _, r in open_) \
             or sum((q for q, _, _ in open_), ZERO) >= qty:
+        return ZERO, ZERO
+    return v.close_shortage(issue, qty, value)
+
+
+def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: Decimal
+                    ) -> tuple[Decimal, Decimal]:
+    """The cancellation (``qty`` units worth ``value``) under moving average of issue
+    ``issue`` (a group ref) of which only part is still open short (receipts settled the
+    rest, or it took units on hand too): those open units are closed at their estimate (no
+    receipt is to settle them, they were never received), whatever other shortages are open;
+    the rest of the units come back as a receipt would (into the rows the issue took, or
+    settling the other shortages). Received whole, they settled the issue's own open part
+    with units worth the settlements it had, and cost of goods sold and price difference
+    ended apart (docs/decisions.md, 2026-12-17). Returns (units closed, their value)."""
+    own = sum((q for q, _, r in v.shortages if r == issue), ZERO)
+    if not own or own >= qty:
         return ZERO, ZERO
     return v.close_shortage(issue, qty, value)
 
@@ -1270,11 +1289,14 @@ def _rows_back(found: deque[RowSlice], qty: Decimal) -> list[RowSlice]:
     return take
 
 
-def _record_rows(w: _Work, entry_no: int, rows: list[RowSlice]) -> None:
+def _record_rows(w: _Work, entry_no: int, rows: list[RowSlice],
+                 closed: Decimal | None = None) -> None:
     """Keep the moving-average receipt rows the cancellation entry ``entry_no`` went back
-    into (:data:`_RESTORED_ROWS`)."""
+    into (:data:`_RESTORED_ROWS`); ``closed``: the value of the open part of its issue's
+    shortage it closed (:func:`_close_own_open`), if any."""
     w.uow.records.put(_RESTORED_ROWS, str(entry_no), {"rows": [
-        [n, r, str(q)] for n, r, q in rows]})
+        [n, r, str(q)] for n, r, q in rows], **(
+            {} if closed is None else {"closed": str(closed)})})
 
 
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
@@ -3163,8 +3185,13 @@ class Jxc:
                         if (since is not None and line.from_ref and not closed
                                 and line.value is not None and not transfer):
                             if type(v) is MovingAverageValuation:
+                                if issued_at is not None:  # its own open part closed
+                                    part_q, part_v = _close_own_open(v, line.from_ref, qty,
+                                                                     line.value)
                                 rows = self._restoring_rows(w, item, v, wh, line.from_ref,
-                                                            qty, since, issued_rows)
+                                                            qty - part_q, since, issued_rows)
+                                if part_q and rows is None:
+                                    rows = []
                             elif issued_at is not None:
                                 # receipts settled part of its shortage: the rest is closed
                                 part_q, part_v = _close_own_part(v, line.from_ref, qty,
@@ -3172,7 +3199,8 @@ class Jxc:
                                 back = self._restoring(w, item, v, wh, line.from_ref,
                                                        qty - part_q, line.value - part_v,
                                                        issued_at, issued, when)
-                        if part_q and back is None:  # the rest received as any receipt
+                        if part_q and back is None and rows is None:
+                            # the rest received as any receipt
                             amount = part_v + v.receive(qty - part_q, ZERO, ref,
                                                         value=(line.value or ZERO) - part_v)
                             from_ref = line.from_ref or ""
@@ -3186,9 +3214,12 @@ class Jxc:
                                 _record_restored(w, no, [])
                         elif rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v, MovingAverageValuation)
-                            amount = v.restore_rows(rows, qty, line.value or ZERO, ref)
+                            amount = part_v + (v.restore_rows(rows, qty - part_q,
+                                                              (line.value or ZERO) - part_v,
+                                                              ref)
+                                               if qty > part_q else ZERO)
                             from_ref = line.from_ref or ""
-                            _record_rows(w, no, rows)
+                            _record_rows(w, no, rows, part_v if part_q else None)
                         elif back is None:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
@@ -4129,6 +4160,8 @@ class Jxc:
                 if kept is not None:
                     replay.rows[e.entry_no] = [(int(n), r, Decimal(q))
                                                for n, r, q in kept["rows"]]
+                    if "closed" in kept:
+                        replay.rows_closed[e.entry_no] = Decimal(kept["closed"])
                     replay.wanted.add(e.from_ref)
             elif e.quantity > 0 and e.from_ref:
                 found = w.uow.records.get(_RESTORED, str(e.entry_no))
@@ -4290,20 +4323,36 @@ class Jxc:
                 gave = replay.took_rows.get(e.from_ref)
                 value = e.value if back_at is None else back_at
                 took_now = replay.took_cost.get(e.from_ref)
+                # a cancellation of an issue partly open short: that part closed at the
+                # estimate held here (:func:`_close_own_open`), the rest at the value as
+                # posted less the part it closed then; the change is a correction of it
+                part_q = part_v = ZERO
+                if (back_at is None and e.kind.endswith("_reversal")
+                        and e.doc_id.endswith("-R")):
+                    part_q, part_v = _close_own_open(v, e.from_ref, e.quantity, e.value)
+                    if part_q:
+                        value = e.value - replay.rows_closed.get(e.entry_no, part_v)
+                elif e.entry_no in replay.rows_closed:
+                    value -= replay.rows_closed[e.entry_no]
                 revalue = (gave is not None and took_now is not None and back_at is None
-                           and e.kind != "transfer_in" and took_now[0] >= e.quantity)
+                           and e.kind != "transfer_in" and took_now[0] >= e.quantity
+                           and not part_q and e.entry_no not in replay.rows_closed)
                 if gave is not None:
-                    again = _rows_back(gave, e.quantity)
+                    again = _rows_back(gave, e.quantity - part_q)
                     if again != into:
                         replay.rewrite_rows[e.entry_no] = into = again
+                elif sum((q for _, _, q in into), ZERO) > e.quantity - part_q:
+                    into = _rows_back(deque(into), e.quantity - part_q)
                 if revalue and took_now is not None:
                     # its issue was replayed here: back at what it took now, as a cancellation
                     # posted now would (a transfer's: the target's change is carried back)
                     value = took_now[1] if took_now[0] == e.quantity else slice_value(
                         e.quantity, took_now[0], took_now[1], money_quantum(self.currency_digits))
                     replay.took_cost[e.from_ref] = (took_now[0] - e.quantity, took_now[1] - value)
-                got = v.restore_rows(into, e.quantity, value, f"{e.doc_id}/{e.line_no}")
-                if revalue:
+                got = part_v + (v.restore_rows(into, e.quantity - part_q, value,
+                                               f"{e.doc_id}/{e.line_no}")
+                                if e.quantity > part_q else ZERO)
+                if revalue or part_q or e.entry_no in replay.rows_closed:
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - got
                     replay.rows_revalued.add(e.entry_no)
