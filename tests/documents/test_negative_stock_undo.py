@@ -191,10 +191,6 @@ def test_negative_stock_undone_newest_first_nets_every_role(
     _undo(_shop(), item, steps, one_day, any_order)
 
 
-_LIMIT = ("known limit (docs/decisions.md, 2026-12-10): a moving-average delivery still partly "
-          "short, cancelled on the day a receipt settled part of it")
-
-
 def test_a_partly_settled_delivery_cancelled_the_same_day_nets_every_role() -> None:
     """Moving average: a delivery of 2 short (estimate 0.00), a receipt of 1 @ 0.01 the same
     day that settles one unit; both cancelled newest first. The receipt's cancellation opens
@@ -276,14 +272,52 @@ def test_a_partly_short_delivery_cancelled_back_dated_nets_every_role() -> None:
                             ("cancel", 2, 231, True)])
 
 
-@pytest.mark.xfail(strict=True, reason=_LIMIT)
 def test_a_customer_return_of_a_short_delivery_undone_the_same_day_nets_every_role() -> None:
     """Moving average: a delivery of 12 short, a receipt of 10 @ 1.97 that settles 10 of
     them, a customer return of 5 of the delivery (at its share of what the delivery costs,
     8.21: two of its units settle the delivery's own open shortage), all on one day; then
-    undone newest first: cogs and price difference end apart."""
+    undone newest first: every role nets to zero. Until 2026-12-17 the return's cancellation
+    left at the average (8.22) instead of opening the delivery's shortage again, and cost of
+    goods sold and price difference ended 0.55 apart (docs/decisions.md, 2026-12-17; the
+    worked example is in tests/documents/test_return_of_short_delivery.py)."""
     _undo(_shop(), "NAVG", [("delivery", 12, 0, False), ("receipt", 10, 197, False),
                             ("customer_return", 5, 0, False)])
+
+
+def test_a_customer_return_of_a_short_delivery_cancelled_back_dated_nets_every_role() -> None:
+    """Moving average: 9 delivered short (day 2); 8 @ 2.55 received, 2 of the delivery
+    returned (one settles the delivery's last unit) (day 3); undone newest first. The
+    return's cancellation opens the delivery's unit again; the delivery's cancellation,
+    dated day 2, closes its own shortage and replays day 3, where the receipt settles nothing
+    now: the return's cancellation finds units on hand beside the shortage and takes the
+    return's units back at their value, as a cancellation out of turn does. Every role nets
+    to zero (found by a random search while the replay still opened the shortage there)."""
+    _undo(_shop(), "NAVG", [("delivery", 9, 35, True), ("receipt", 8, 255, True),
+                            ("customer_return", 2, 2, False)])
+
+
+@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-17): a "
+                   "moving-average customer return that settled its own delivery's shortage, "
+                   "cancelled out of turn")
+def test_a_customer_return_of_a_short_delivery_cancelled_out_of_turn_nets_every_role() -> None:
+    """Moving average: 12 delivered short, 10 @ 1.97 received, 5 of the delivery returned
+    (two settle its own open units), 1 @ 1.00 received; the return cancelled while that
+    receipt stands, then the rest newest first. Out of turn the return's cancellation is
+    taken out at the average (3 units and the other receipt's unit on hand, 2 short) instead
+    of opening the delivery's shortage again: cost of goods sold -0.36, price difference
+    +0.36 at the end (FIFO and LIFO refuse that cancellation)."""
+    shop = _shop()
+    day = dt.date(2026, 2, 1)
+    delivery = shop.run("delivery", [_line("NAVG", 12, "5.00")], "C1", date=day).doc_id
+    receipt = shop.run("purchase_receipt", [_line("NAVG", 10, "1.97")], "S1", date=day).doc_id
+    back = shop.run("sales_return", [_line("NAVG", 5, "5.00", (delivery, 1))], "C1",
+                    date=day).doc_id
+    other = shop.run("purchase_receipt", [_line("NAVG", 1, "1.00")], "S1", date=day).doc_id
+    shop.docs.cancel(back, BOSS)
+    shop.check_books()
+    assert _cancel_newest_first(shop, [delivery, receipt, other]) == []
+    _empty(shop, "NAVG")
+    _nets_to_zero(shop)
 
 
 def test_a_fifo_receipt_cancelled_out_of_turn_nets_every_role() -> None:

@@ -601,6 +601,10 @@ class _Replay:
         #: cancellations under moving average that closed their issue's open part when
         #: posted, by entry_no: the value it closed at (:func:`_close_own_open`)
         self.rows_closed: dict[int, Decimal] = {}
+        #: cancellations of moving-average customer returns that opened their delivery's
+        #: shortage again when posted (:func:`_reopen_own`), by entry_no: a replay tries the
+        #: same first, else takes the return's units back (:data:`_TAKEN_BACK`)
+        self.reopen: set[int] = set()
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
@@ -852,7 +856,8 @@ def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: 
 def _own_open(v: Valuation, issue: str | None) -> tuple[Decimal, Decimal] | None:
     """Before a customer return of ``issue`` (a group ref) is received into ``v``: the units
     and estimate of that delivery's open shortage (FIFO/LIFO), for :func:`_own_settled`."""
-    if issue and isinstance(v, FifoValuation | LifoValuation) and v.shortages:
+    if issue and isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation) \
+            and v.shortages:
         return v.open_of(issue)
     return None
 
@@ -864,6 +869,12 @@ def _own_settled(v: Valuation, issue: str | None, before: tuple[Decimal, Decimal
     ``None`` when nothing."""
     if before is None or not before[0] or not issue:
         return None
+    if isinstance(v, MovingAverageValuation):
+        units, estimate = v.open_of(issue)
+        if units == before[0]:
+            return None
+        real = sum((r for ref, _, r in v.settled if ref == issue), ZERO)
+        return [issue, before[0] - units, before[1] - estimate, real]
     assert isinstance(v, FifoValuation | LifoValuation)
     units, estimate = v.open_of(issue)
     if units == before[0]:
@@ -903,7 +914,8 @@ def _reopen_own(v: Valuation, own: list[Any] | None, qty: Decimal, from_ref: str
     :meth:`Jxc._undone_since`; a replay may find one dated back before the cancellation):
     then the line is issued as any other. The shortage goes to the front of the queue, where
     the return found it: cancelled newest first, the scope is then as before the return."""
-    if own is None or not own[1] or not isinstance(v, FifoValuation | LifoValuation):
+    if own is None or not own[1] or not isinstance(
+            v, FifoValuation | LifoValuation | MovingAverageValuation):
         return None
     issue, units, estimate, real = own
     take = min(qty, units)
@@ -3256,10 +3268,15 @@ class Jxc:
                                                            f"{reverses}/{line_no}",
                                                            issued_at, received, lot)
                         reopened = None
-                        if (got_back is None and line.kind == "return_reversal"
-                                and issued_at is not None and from_ref):
+                        if (line.kind == "return_reversal" and issued_at is not None
+                                and from_ref and (got_back is None or (
+                                    type(v) is MovingAverageValuation and not lot_costed
+                                    and self._own_record(w, from_ref) is not None
+                                    and self._undone_since(w, item, wh, from_ref)))):
                             # a customer return that settled its own delivery's shortage:
-                            # those units open it again (:func:`_reopen_own`)
+                            # those units open it again (:func:`_reopen_own`); under moving
+                            # average only cancelled newest first (FIFO/LIFO refuse it
+                            # otherwise, ``Documents._intact``), else taken back as before
                             if from_ref not in owns:
                                 owns[from_ref] = self._own_record(w, from_ref)
                             reopened = _reopen_own(
@@ -3268,6 +3285,12 @@ class Jxc:
                                 money_quantum(self.currency_digits))
                         if reopened is not None:
                             amount = reopened[0]
+                            if got_back is not None:  # a replay opens it again alike
+                                w.uow.records.put(_TAKEN_BACK, str(no), {
+                                    "received": str(got_back[0]),
+                                    "value": str(got_back[1]), "reopen": True,
+                                    **({"rows": [[n, str(q)] for n, q in got_back[2].items()]}
+                                       if got_back[2] else {})})
                         elif got_back is None:
                             amount = v.issue(qty, from_ref or None,
                                              ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
@@ -4155,6 +4178,8 @@ class Jxc:
                     replay.taken_back[e.entry_no] = (
                         Decimal(taken["received"]), Decimal(taken["value"]),
                         {int(n): Decimal(q) for n, q in taken.get("rows", ())})
+                    if taken.get("reopen"):
+                        replay.reopen.add(e.entry_no)
             elif e.quantity > 0 and e.from_ref and average:
                 kept = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
                 if kept is not None:
@@ -4450,8 +4475,12 @@ class Jxc:
                         if now_in != went:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
-                    cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
-                                       rows=went or None)
+                    reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
+                                            e.from_ref, group, quantum)
+                                if e.entry_no in replay.reopen else None)
+                    cost = (reopened[0] if reopened is not None else
+                            v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
+                                        rows=went or None))
                 elif e.entry_no in replay.taken_back and isinstance(v, SpecificLotValuation):
                     got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
@@ -4601,6 +4630,7 @@ class Jxc:
         for entry_no, (got, worth, into) in replay.rewrite_taken.items():
             w.uow.records.put(_TAKEN_BACK, str(entry_no), {
                 "received": str(got), "value": str(worth),
+                **({"reopen": True} if entry_no in replay.reopen else {}),
                 **({"rows": [[n, str(q)] for n, q in into.items()]} if into else {})})
         return out
 
