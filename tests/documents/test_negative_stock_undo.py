@@ -112,9 +112,10 @@ def _undo(shop: Shop, x: str, steps: list[tuple[str, int, int, bool]],
     # is cancelled only newest first (docs/decisions.md, 2026-12-16; refused in all cases
     # until then): out of turn it is refused and holds its delivery, which holds the
     # receipts it took from or that settled the rest. Over
-    # several days a purchase receipt may stay refused as well (open, docs/decisions.md,
-    # 2026-12-14: ``test_a_receipt_stays_refused_after_its_return_cancelled_back_dated``
-    # below); a short issue
+    # several days a purchase receipt may stay refused as well (the case of 2026-12-14,
+    # ``test_a_receipt_stays_refused_after_its_return_cancelled_back_dated`` below, is fixed,
+    # docs/decisions.md, 2026-12-17; random runs over several days still leave a receipt
+    # refused at times, not analysed); a short issue
     # cancelled on its own earlier day, before the receipt that settled it, no longer is
     # one (it came back at the cost settled since, and the stock was worth more than was
     # bought: tests/documents/test_cancel_before_settlement.py).
@@ -420,19 +421,17 @@ def test_a_receipt_goes_once_the_deliveries_it_settled_are_cancelled_over_two_da
     _nets_to_zero(shop)
 
 
-@pytest.mark.xfail(strict=True, reason="open (docs/decisions.md, 2026-12-14): a receipt that "
-                   "a short delivery's settlement holds through its supplier return's "
-                   "cancellation, dated back before a later day")
 @pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
 def test_a_receipt_stays_refused_after_its_return_cancelled_back_dated(item: str) -> None:
     """1 received, returned to the supplier, 1 delivered short (day 1); 1 delivered short
-    (day 2); the supplier return cancelled, then the rest undone newest first, over and over.
-    The supplier return's cancellation, dated day 1, comes in while the first delivery is
-    short: received, not back into the receipt's layer, it settles that shortage, so the
-    delivery's cancellation puts the unit into a layer of the return's cancellation and the
-    receipt stays refused ("its units have left stock"). Found by a longer run of the
-    property over several days (there a customer return of the first delivery, refused
-    until 2026-12-16, kept it posted)."""
+    (day 2); the supplier return cancelled, then the rest undone newest first, over and over:
+    none is refused, every role nets to zero. The supplier return's cancellation, dated day
+    1, comes in while the first delivery is short: its unit settles that shortage as the
+    receipt's (named by the receipt's layer), so the delivery's cancellation puts it back
+    there and the receipt is whole again. Until 2026-12-17 it was received as a layer of its
+    own, the delivery's cancellation put the unit there and the receipt stayed refused ("its
+    units have left stock"; docs/decisions.md, 2026-12-14 and 2026-12-17). Found by a longer
+    run of the property over several days."""
     shop = _shop()
     day1, day2 = dt.date(2026, 2, 1), dt.date(2026, 2, 2)
     receipt = shop.run("purchase_receipt", [_line(item, 1, "0.00")], "S1", date=day1).doc_id
@@ -443,6 +442,58 @@ def test_a_receipt_stays_refused_after_its_return_cancelled_back_dated(item: str
     shop.docs.cancel(back, BOSS)
     shop.check_books()
     assert _cancel_newest_first(shop, posted, rounds=len(posted)) == []
+    _empty(shop, item)
+    _nets_to_zero(shop)
+
+
+@pytest.mark.parametrize("item", ["NFIFO", "NLIFO"])
+def test_a_supplier_return_cancelled_into_a_shortage_settles_it_as_the_receipt(
+        item: str) -> None:
+    """The worked example of the rule above (docs/decisions.md, 2026-12-17): 1 @ 10.00
+    received and returned to the supplier at 12.00; 1 @ 4.00 received and delivered; 1
+    delivered short at the last unit cost, 4.00 (day 1); 1 delivered short, 4.00 (day 2).
+    The supplier return's cancellation (10.00, dated day 1 after the short delivery) settles
+    that delivery's shortage with the receipt's unit: +6.00 of cost of goods sold on it,
+    found by the replay of day 2. Cancelled newest first, the day-2 delivery closes its own
+    shortage, the day-1 one (10.00) puts the unit back into the receipt's layer (1 / 10.00),
+    and the receipt goes: 0 / 0.00, every role nets to zero. Before, the receipt was refused
+    and its unit stayed in stock."""
+    shop = _shop()
+    day1, day2 = dt.date(2026, 2, 1), dt.date(2026, 2, 2)
+
+    def run(kind: str, price: str, day: dt.date, source: tuple[str, int] | None = None) -> str:
+        party = "C1" if kind == "delivery" else "S1"
+        return shop.run(kind, [_line(item, 1, price, source)], party, date=day).doc_id
+
+    def balance() -> tuple[Decimal, Decimal]:
+        b = shop.jxc.balance(item, "W1")
+        return b.on_hand, b.value
+
+    receipt = run("purchase_receipt", "10.00", day1)
+    back = run("purchase_return", "12.00", day1, (receipt, 1))
+    other, first = run("purchase_receipt", "4.00", day1), run("delivery", "50.00", day1)
+    short1, short2 = run("delivery", "50.00", day1), run("delivery", "50.00", day2)
+    assert balance() == (-2, D("-8.00"))
+    assert _roles(shop) == {"cogs": D("12.00"), "grni": D("-4.00"), "inventory": D("-8.00")}
+    shop.docs.cancel(back, BOSS)
+    shop.check_books()
+    assert balance() == (-1, D("-4.00"))
+    assert _roles(shop) == {"cogs": D("18.00"), "grni": D("-14.00"), "inventory": D("-4.00")}
+    assert [(e.entry.kind, e.entry.doc_id, e.entry.quantity, e.entry.value)
+            for e in shop.jxc.ledger(item, "W1") if e.entry.entry_no > 6] == [
+        ("return_reversal", f"{back}-R", 1, D("10.00")),
+        ("cost_backdating", short1, 0, D("-6.00"))]
+    shop.docs.cancel(short2, BOSS)
+    shop.check_books()
+    assert balance() == (0, D("0.00"))
+    shop.docs.cancel(short1, BOSS)
+    shop.check_books()
+    assert balance() == (1, D("10.00"))
+    assert _roles(shop) == {"cogs": D("4.00"), "grni": D("-14.00"), "inventory": D("10.00")}
+    shop.docs.cancel(receipt, BOSS)
+    shop.check_books()
+    assert _roles(shop) == {"cogs": D("4.00"), "grni": D("-4.00")}
+    assert _cancel_newest_first(shop, [other, first]) == []
     _empty(shop, item)
     _nets_to_zero(shop)
 

@@ -3981,7 +3981,8 @@ class Jxc:
         The line's value is spread over the layers by the value the issue took from each (a
         cost adjusted since is spread with it); units beyond what the layers gave (a part
         that left short) come back at the rest of the value as a layer of their own."""
-        if not isinstance(v, FifoValuation | LifoValuation) or v.shortages:
+        if not isinstance(v, FifoValuation | LifoValuation) or (
+                v.shortages and not group.startswith(f"purchase_return{_SEP}")):
             return None
         if group.count(_SEP) != 2:
             return None
@@ -3998,7 +3999,7 @@ class Jxc:
                  value: Decimal, ref: str) -> Decimal:
         """Put ``back`` into its layers; the units beyond them (``qty`` in all, ``value``)
         are received as a layer named ``ref``. Returns the value that entered stock."""
-        restored = v.restore(back)
+        restored = v.restore_filling(back, ref) if v.shortages else v.restore(back)
         rest = qty - sum((s[3] for s in back), ZERO)
         if rest:
             restored += v.receive(rest, ZERO, ref, value=value - restored)
@@ -4390,7 +4391,10 @@ class Jxc:
                 if back is not None:  # receipts settled part of its shortage: rest closed
                     part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, e.value)
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
-                        and not v.shortages):
+                        and (not v.shortages or e.doc_type == "purchase_return")):
+                    # a supplier return's cancellation with shortages open: its units fill
+                    # them named by the receipt's layer (:meth:`FifoValuation.restore_filling`)
+                    filling = bool(v.shortages)
                     units, worth = e.quantity - part_q, e.value - part_v
                     value = worth
                     took = replay.took.get(e.from_ref)
@@ -4407,6 +4411,8 @@ class Jxc:
                         back = fresh
                     restored = part_v + self._restore(v, list(back), units, value,
                                                       f"{e.doc_id}/{e.line_no}")
+                    if filling and replay.took:
+                        _note_settled(v, replay)
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - restored
                 else:
