@@ -4388,14 +4388,21 @@ class Jxc:
             elif e.quantity > 0:
                 back = replay.restored.get(e.entry_no) if e.from_ref else None
                 part_q = part_v = ZERO
+                # a supplier return's cancellation kept as one whose own open part is closed:
+                # at its value as the ledger has it now (with the corrections of it that
+                # earlier replays booked), which that part's estimate as replayed may pass
+                now = (e.value + replay.fixes(_group_ref(e.doc_type, e.doc_id, e.line_no))
+                       if back is not None and e.doc_type == "purchase_return" else e.value)
                 if back is not None:  # receipts settled part of its shortage: rest closed
-                    part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, e.value)
+                    part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, now)
+                if not part_q:
+                    now = e.value
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
                         and (not v.shortages or e.doc_type == "purchase_return")):
                     # a supplier return's cancellation with shortages open: its units fill
                     # them named by the receipt's layer (:meth:`FifoValuation.restore_filling`)
                     filling = bool(v.shortages)
-                    units, worth = e.quantity - part_q, e.value - part_v
+                    units, worth = e.quantity - part_q, now - part_v
                     value = worth
                     took = replay.took.get(e.from_ref)
                     if took is not None:  # its issue was replayed here: what it took now,
@@ -4424,7 +4431,7 @@ class Jxc:
                         # its issue took as replayed here, as it would have gone back
                         value = part_v + self._took_worth(replay, e.from_ref,
                                                           e.quantity - part_q,
-                                                          e.value - part_v, quantum)
+                                                          now - part_v, quantum)
                     own_before = (_own_open(v, e.from_ref)
                                   if e.kind == "sales_return" and back is None else None)
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
