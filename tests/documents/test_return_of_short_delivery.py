@@ -6,7 +6,11 @@ cancellation opens that shortage again at the estimate its units released and ta
 settlement it booked on the delivery; the delivery's cancellation then closes its own
 shortage and puts the rest back into the receipts' layers (docs/decisions.md, 2026-12-16,
 "the cancellation of a return that settled its own delivery's shortage"). Until then a known
-limit (2026-12-11): the return's cancellation was refused, and it held its delivery."""
+limit (2026-12-11): the return's cancellation was refused, and it held its delivery. Moving
+average alike, newest first (docs/decisions.md, 2026-12-17, "a moving-average return that
+settled its own delivery's shortage"): the units go back into the receipts' rows, and the
+return's cancellation was taken out at the average, cost of goods sold and price difference
+ending apart."""
 
 from __future__ import annotations
 
@@ -30,7 +34,7 @@ DAY = dt.date(2026, 2, 2)
 
 @pytest.fixture(autouse=True)
 def _books_see_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, "NFIFO", "NLIFO"])
+    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, "NFIFO", "NLIFO", "NAVG"])
 
 
 def _shop(storage: str, tmp_path: Path) -> Shop:
@@ -38,7 +42,7 @@ def _shop(storage: str, tmp_path: Path) -> Shop:
              else SqliteStorage(str(tmp_path / "return.db")))
     j = Jxc(store, clock=TickingClock())
     setup_master(j)
-    for code, method in (("NFIFO", "fifo"), ("NLIFO", "lifo")):
+    for code, method in (("NFIFO", "fifo"), ("NLIFO", "lifo"), ("NAVG", "moving_average")):
         j.define_item(Item(code, f"{method} item", costing_method=method, allow_negative=True))
     return Shop(j, Documents(j))
 
@@ -94,7 +98,7 @@ def _ends_empty(shop: Shop, x: str) -> None:
     assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
-@pytest.mark.parametrize("x", ["NFIFO", "NLIFO"])
+@pytest.mark.parametrize("x", ["NFIFO", "NLIFO", "NAVG"])
 @pytest.mark.parametrize("steps", _SCENARIOS)
 def test_a_return_that_settled_its_own_delivery_undone_newest_first(
         x: str, storage: str, steps: list[tuple[str, int, str]], tmp_path: Path) -> None:
@@ -118,7 +122,7 @@ def _moved(shop: Shop, doc_id: str) -> list[tuple[str, str, D, D]]:
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
-@pytest.mark.parametrize("x", ["NFIFO", "NLIFO"])
+@pytest.mark.parametrize("x", ["NFIFO", "NLIFO", "NAVG"])
 def test_worked_example_12_short_10_received_5_returned(x: str, storage: str,
                                                         tmp_path: Path) -> None:
     """A delivery of 12 short (estimate 0.00); 10 received @ 1.97 settle 10 of it (19.70 to
@@ -127,7 +131,11 @@ def test_worked_example_12_short_10_received_5_returned(x: str, storage: str,
     cancellation takes out 8.21, its 3 units from its layer and the 2 that settled the
     delivery, whose shortage opens again at 0.00 (the settlement of 3.28 taken back): the
     stock is -2 / 0.00. The delivery's cancellation (19.70) closes those 2 at 0.00 and puts
-    10 back into the receipt's layer at 19.70, which the receipt's cancellation takes."""
+    10 back into the receipt's layer at 19.70, which the receipt's cancellation takes. Moving
+    average alike (the 3 units are the return's row of the pool, the 10 go back into the
+    receipt's row); until 2026-12-17 its return's cancellation left at the average, 3 units
+    at 4.93 and 2 short at 3.29 (8.22), and cost of goods sold and price difference ended
+    0.55 apart once everything was cancelled."""
     shop = _shop(storage, tmp_path)
     delivery, receipt, back = _post(shop, x, [("delivery", 12, ""), ("receipt", 10, "1.97"),
                                               ("return", 5, "")])

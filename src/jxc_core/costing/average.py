@@ -43,6 +43,7 @@ from typing import Any, ClassVar
 
 from jxc_core.costing._common import (
     LANDED_COST,
+    SHORTAGE_SETTLEMENT,
     CostAdjustment,
     ShortageBook,
     ValuationBase,
@@ -72,8 +73,8 @@ class MovingAverageValuation(ValuationBase):
 
     method: ClassVar[str] = "moving_average"
 
-    __slots__ = ("_changed", "_last_q", "_last_v", "_maybe", "_next", "_open", "_shortages",
-                 "_untracked")
+    __slots__ = ("_changed", "_last_q", "_last_v", "_maybe", "_next", "_open", "_settled",
+                 "_shortages", "_untracked")
 
     def _shortage_book(self) -> ShortageBook:
         return self._shortages
@@ -82,6 +83,8 @@ class MovingAverageValuation(ValuationBase):
         self._last_q: Decimal | None = None
         self._last_v: Decimal | None = None
         self._shortages = ShortageBook()
+        #: what the last receipt that filled shortages settled (not stored: see settled)
+        self._settled: list[tuple[str | None, Decimal, Decimal]] = []
         #: the receipts whose units make up the stock, oldest first: ``[number, ref, remaining]``
         #: (the state's rows, by number)
         self._open: deque[list[Any]] = deque()
@@ -200,6 +203,53 @@ class MovingAverageValuation(ValuationBase):
     def shortages(self) -> list[tuple[Decimal, Decimal, str | None]]:
         return [(q, v, r) for q, v, r in self._shortages.open]
 
+    @property
+    def settled(self) -> list[tuple[str | None, Decimal, Decimal]]:
+        """What the last receipt that filled open shortages settled: ``(issue ref, units,
+        their real cost)`` per shortage filled. Only meaningful right after a receipt made
+        while shortages were open; not part of the stored state."""
+        return list(self._settled)
+
+    def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
+        """(units, estimated value) of the open shortages of issue ``issue``."""
+        q = v = ZERO
+        for sq, sv, sref in self._shortages.open:
+            if sref == issue:
+                q += sq
+                v += sv
+        return q, v
+
+    def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
+                        real: Decimal, ref: str | None = None) -> Decimal:
+        """Open again ``quantity`` units of the shortage of issue ``issue`` that a receipt
+        settled (its cancellation: a customer return that settled its own delivery's
+        shortage), at the ``estimate`` they released; ``real`` is what they settled it with,
+        and the settlement booked then is taken back (a ``shortage_settlement`` of
+        ``estimate - real``, named by ``ref``). The units go to the front of the queue, where
+        the receipt found them (it fills the oldest first). Returns ``real`` (the value the
+        cancellation takes out, as the receipt brought it in). Only with nothing on hand (a
+        shortage never stands beside stock): else ``configuration``, nothing changed. As
+        :meth:`FifoValuation.reopen_shortage`."""
+        quantity = check_quantity(quantity, "quantity")
+        estimate = check_value(estimate, self._quantum)
+        real = check_value(real, self._quantum)
+        if self._qty > ZERO:
+            raise JxcError("configuration", reason="units on hand: a shortage cannot reopen",
+                           reason_zh="尚有库存：缺货不能重新打开")
+        open_ = self._shortages.open
+        if open_ and open_[0][2] == issue:
+            open_[0][0] += quantity
+            open_[0][1] += estimate
+        else:
+            open_.appendleft([quantity, estimate, issue])
+        self._qty -= quantity
+        self._val -= estimate
+        self._taken(quantity, None)
+        if real != estimate:
+            self._adjustments.append(
+                CostAdjustment(SHORTAGE_SETTLEMENT, estimate - real, quantity, issue, ref))
+        return real
+
     def receive(
         self,
         quantity: Decimal,
@@ -223,9 +273,11 @@ class MovingAverageValuation(ValuationBase):
                 unit_cost = bad_cost(unit_cost)
             val = check_value(value, self._quantum)
         if self._shortages.open:
+            fills: list[tuple[Any, Decimal, Decimal]] = []
             rq, rv, filled, released = self._shortages.fill(
-                quantity, val, ref, self._quantum, self._adjustments
+                quantity, val, ref, self._quantum, self._adjustments, fills
             )
+            self._settled = fills
             self._qty += filled + rq
             self._val += released + rv
             if self._qty > ZERO:  # the part not used to fill shortages is on hand

@@ -391,6 +391,48 @@ class _LayerValuation(ValuationBase):
                 found.sort(key=lambda x: int(x[4]))
         return total
 
+    def restore_filling(self, slices: list[LayerSlice], ref: str | None = None) -> Decimal:
+        """:meth:`restore` while shortages are open (negative stock): the units fill them
+        first, oldest first, as a receipt's would (``shortage_settlement`` adjustments, the
+        settling receipt named ``ref``), but what they settle is named by the layer they
+        belong to (:attr:`settled`: ``(key, layer ref, received, units, real cost)``), so
+        the cancellation of the issue they settle puts them back into that layer, which is
+        whole again; the units left once no shortage is open are restored into their
+        layers. Without open shortages it is :meth:`restore`. Returns the value of the
+        slices."""
+        if not self._shortages.open:
+            self._settled = []
+            return self.restore(slices)
+        checked: list[LayerSlice] = []
+        for key, layer_ref, received, quantity, value in slices:  # all checked, then done
+            if type(key) is not int or not 0 <= key < self._next:
+                raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
+                               reason_zh=f"从未入库过层 {key!r}")
+            checked.append((key, layer_ref, check_quantity(received, "received"),
+                            check_quantity(quantity, "quantity"),
+                            check_value(value, self._quantum)))
+        settled: list[tuple[str | None, LayerSlice]] = []
+        rest: list[LayerSlice] = []
+        total = ZERO
+        for key, layer_ref, received, quantity, value in checked:
+            total += value
+            if not self._shortages.open:
+                rest.append((key, layer_ref, received, quantity, value))
+                continue
+            fills: list[tuple[Any, Decimal, Decimal]] = []
+            rq, rv, filled, released = self._shortages.fill(
+                quantity, value, ref, self._quantum, self._adjustments, fills)
+            self._qty += filled
+            self._val += released
+            settled += [(sref, (key, layer_ref, received, take, real))
+                        for sref, take, real in fills]
+            if rq > 0:
+                rest.append((key, layer_ref, received, rq, rv))
+        self._settled = settled
+        if rest:
+            self.restore(rest)
+        return total
+
     def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
         """(units, estimated value) of the open shortages of issue ``issue``."""
         q = v = ZERO

@@ -598,6 +598,13 @@ class _Replay:
         #: and the cancellations back into rows re-valued to it (entry numbers)
         self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
         self.rows_revalued: set[int] = set()
+        #: cancellations under moving average that closed their issue's open part when
+        #: posted, by entry_no: the value it closed at (:func:`_close_own_open`)
+        self.rows_closed: dict[int, Decimal] = {}
+        #: cancellations of moving-average customer returns that opened their delivery's
+        #: shortage again when posted (:func:`_reopen_own`), by entry_no: a replay tries the
+        #: same first, else takes the return's units back (:data:`_TAKEN_BACK`)
+        self.reopen: set[int] = set()
         self.settled: list[CostAdjustment] = []
         self.replayed = 0
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
@@ -830,10 +837,27 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
     return v.close_shortage(issue, qty, value)
 
 
+def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: Decimal
+                    ) -> tuple[Decimal, Decimal]:
+    """The cancellation (``qty`` units worth ``value``) under moving average of issue
+    ``issue`` (a group ref) of which only part is still open short (receipts settled the
+    rest, or it took units on hand too): those open units are closed at their estimate (no
+    receipt is to settle them, they were never received), whatever other shortages are open;
+    the rest of the units come back as a receipt would (into the rows the issue took, or
+    settling the other shortages). Received whole, they settled the issue's own open part
+    with units worth the settlements it had, and cost of goods sold and price difference
+    ended apart (docs/decisions.md, 2026-12-17). Returns (units closed, their value)."""
+    own = sum((q for q, _, r in v.shortages if r == issue), ZERO)
+    if not own or own >= qty:
+        return ZERO, ZERO
+    return v.close_shortage(issue, qty, value)
+
+
 def _own_open(v: Valuation, issue: str | None) -> tuple[Decimal, Decimal] | None:
     """Before a customer return of ``issue`` (a group ref) is received into ``v``: the units
     and estimate of that delivery's open shortage (FIFO/LIFO), for :func:`_own_settled`."""
-    if issue and isinstance(v, FifoValuation | LifoValuation) and v.shortages:
+    if issue and isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation) \
+            and v.shortages:
         return v.open_of(issue)
     return None
 
@@ -845,6 +869,12 @@ def _own_settled(v: Valuation, issue: str | None, before: tuple[Decimal, Decimal
     ``None`` when nothing."""
     if before is None or not before[0] or not issue:
         return None
+    if isinstance(v, MovingAverageValuation):
+        units, estimate = v.open_of(issue)
+        if units == before[0]:
+            return None
+        real = sum((r for ref, _, r in v.settled if ref == issue), ZERO)
+        return [issue, before[0] - units, before[1] - estimate, real]
     assert isinstance(v, FifoValuation | LifoValuation)
     units, estimate = v.open_of(issue)
     if units == before[0]:
@@ -884,7 +914,8 @@ def _reopen_own(v: Valuation, own: list[Any] | None, qty: Decimal, from_ref: str
     :meth:`Jxc._undone_since`; a replay may find one dated back before the cancellation):
     then the line is issued as any other. The shortage goes to the front of the queue, where
     the return found it: cancelled newest first, the scope is then as before the return."""
-    if own is None or not own[1] or not isinstance(v, FifoValuation | LifoValuation):
+    if own is None or not own[1] or not isinstance(
+            v, FifoValuation | LifoValuation | MovingAverageValuation):
         return None
     issue, units, estimate, real = own
     take = min(qty, units)
@@ -1275,11 +1306,14 @@ def _rows_back(found: deque[RowSlice], qty: Decimal) -> list[RowSlice]:
     return take
 
 
-def _record_rows(w: _Work, entry_no: int, rows: list[RowSlice]) -> None:
+def _record_rows(w: _Work, entry_no: int, rows: list[RowSlice],
+                 closed: Decimal | None = None) -> None:
     """Keep the moving-average receipt rows the cancellation entry ``entry_no`` went back
-    into (:data:`_RESTORED_ROWS`)."""
+    into (:data:`_RESTORED_ROWS`); ``closed``: the value of the open part of its issue's
+    shortage it closed (:func:`_close_own_open`), if any."""
     w.uow.records.put(_RESTORED_ROWS, str(entry_no), {"rows": [
-        [n, r, str(q)] for n, r, q in rows]})
+        [n, r, str(q)] for n, r, q in rows], **(
+            {} if closed is None else {"closed": str(closed)})})
 
 
 def _doc_id(prefix: str, doc_id: str | None, key: str | None) -> str:
@@ -3168,8 +3202,13 @@ class Jxc:
                         if (since is not None and line.from_ref and not closed
                                 and line.value is not None and not transfer):
                             if type(v) is MovingAverageValuation:
+                                if issued_at is not None:  # its own open part closed
+                                    part_q, part_v = _close_own_open(v, line.from_ref, qty,
+                                                                     line.value)
                                 rows = self._restoring_rows(w, item, v, wh, line.from_ref,
-                                                            qty, since, issued_rows)
+                                                            qty - part_q, since, issued_rows)
+                                if part_q and rows is None:
+                                    rows = []
                             elif issued_at is not None:
                                 # receipts settled part of its shortage: the rest is closed
                                 part_q, part_v = _close_own_part(v, line.from_ref, qty,
@@ -3177,7 +3216,8 @@ class Jxc:
                                 back = self._restoring(w, item, v, wh, line.from_ref,
                                                        qty - part_q, line.value - part_v,
                                                        issued_at, issued, when)
-                        if part_q and back is None:  # the rest received as any receipt
+                        if part_q and back is None and rows is None:
+                            # the rest received as any receipt
                             amount = part_v + v.receive(qty - part_q, ZERO, ref,
                                                         value=(line.value or ZERO) - part_v)
                             from_ref = line.from_ref or ""
@@ -3191,9 +3231,12 @@ class Jxc:
                                 _record_restored(w, no, [])
                         elif rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v, MovingAverageValuation)
-                            amount = v.restore_rows(rows, qty, line.value or ZERO, ref)
+                            amount = part_v + (v.restore_rows(rows, qty - part_q,
+                                                              (line.value or ZERO) - part_v,
+                                                              ref)
+                                               if qty > part_q else ZERO)
                             from_ref = line.from_ref or ""
-                            _record_rows(w, no, rows)
+                            _record_rows(w, no, rows, part_v if part_q else None)
                         elif back is None:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
@@ -3230,10 +3273,15 @@ class Jxc:
                                                            f"{reverses}/{line_no}",
                                                            issued_at, received, lot)
                         reopened = None
-                        if (got_back is None and line.kind == "return_reversal"
-                                and issued_at is not None and from_ref):
+                        if (line.kind == "return_reversal" and issued_at is not None
+                                and from_ref and (got_back is None or (
+                                    type(v) is MovingAverageValuation and not lot_costed
+                                    and self._own_record(w, from_ref) is not None
+                                    and self._undone_since(w, item, wh, from_ref)))):
                             # a customer return that settled its own delivery's shortage:
-                            # those units open it again (:func:`_reopen_own`)
+                            # those units open it again (:func:`_reopen_own`); under moving
+                            # average only cancelled newest first (FIFO/LIFO refuse it
+                            # otherwise, ``Documents._intact``), else taken back as before
                             if from_ref not in owns:
                                 owns[from_ref] = self._own_record(w, from_ref)
                             reopened = _reopen_own(
@@ -3242,6 +3290,12 @@ class Jxc:
                                 money_quantum(self.currency_digits))
                         if reopened is not None:
                             amount = reopened[0]
+                            if got_back is not None:  # a replay opens it again alike
+                                w.uow.records.put(_TAKEN_BACK, str(no), {
+                                    "received": str(got_back[0]),
+                                    "value": str(got_back[1]), "reopen": True,
+                                    **({"rows": [[n, str(q)] for n, q in got_back[2].items()]}
+                                       if got_back[2] else {})})
                         elif got_back is None:
                             amount = v.issue(qty, from_ref or None,
                                              ref=f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
@@ -3932,7 +3986,8 @@ class Jxc:
         The line's value is spread over the layers by the value the issue took from each (a
         cost adjusted since is spread with it); units beyond what the layers gave (a part
         that left short) come back at the rest of the value as a layer of their own."""
-        if not isinstance(v, FifoValuation | LifoValuation) or v.shortages:
+        if not isinstance(v, FifoValuation | LifoValuation) or (
+                v.shortages and not group.startswith(f"purchase_return{_SEP}")):
             return None
         if group.count(_SEP) != 2:
             return None
@@ -3949,7 +4004,7 @@ class Jxc:
                  value: Decimal, ref: str) -> Decimal:
         """Put ``back`` into its layers; the units beyond them (``qty`` in all, ``value``)
         are received as a layer named ``ref``. Returns the value that entered stock."""
-        restored = v.restore(back)
+        restored = v.restore_filling(back, ref) if v.shortages else v.restore(back)
         rest = qty - sum((s[3] for s in back), ZERO)
         if rest:
             restored += v.receive(rest, ZERO, ref, value=value - restored)
@@ -4129,11 +4184,15 @@ class Jxc:
                     replay.taken_back[e.entry_no] = (
                         Decimal(taken["received"]), Decimal(taken["value"]),
                         {int(n): Decimal(q) for n, q in taken.get("rows", ())})
+                    if taken.get("reopen"):
+                        replay.reopen.add(e.entry_no)
             elif e.quantity > 0 and e.from_ref and average:
                 kept = w.uow.records.get(_RESTORED_ROWS, str(e.entry_no))
                 if kept is not None:
                     replay.rows[e.entry_no] = [(int(n), r, Decimal(q))
                                                for n, r, q in kept["rows"]]
+                    if "closed" in kept:
+                        replay.rows_closed[e.entry_no] = Decimal(kept["closed"])
                     replay.wanted.add(e.from_ref)
             elif e.quantity > 0 and e.from_ref:
                 found = w.uow.records.get(_RESTORED, str(e.entry_no))
@@ -4295,20 +4354,36 @@ class Jxc:
                 gave = replay.took_rows.get(e.from_ref)
                 value = e.value if back_at is None else back_at
                 took_now = replay.took_cost.get(e.from_ref)
+                # a cancellation of an issue partly open short: that part closed at the
+                # estimate held here (:func:`_close_own_open`), the rest at the value as
+                # posted less the part it closed then; the change is a correction of it
+                part_q = part_v = ZERO
+                if (back_at is None and e.kind.endswith("_reversal")
+                        and e.doc_id.endswith("-R")):
+                    part_q, part_v = _close_own_open(v, e.from_ref, e.quantity, e.value)
+                    if part_q:
+                        value = e.value - replay.rows_closed.get(e.entry_no, part_v)
+                elif e.entry_no in replay.rows_closed:
+                    value -= replay.rows_closed[e.entry_no]
                 revalue = (gave is not None and took_now is not None and back_at is None
-                           and e.kind != "transfer_in" and took_now[0] >= e.quantity)
+                           and e.kind != "transfer_in" and took_now[0] >= e.quantity
+                           and not part_q and e.entry_no not in replay.rows_closed)
                 if gave is not None:
-                    again = _rows_back(gave, e.quantity)
+                    again = _rows_back(gave, e.quantity - part_q)
                     if again != into:
                         replay.rewrite_rows[e.entry_no] = into = again
+                elif sum((q for _, _, q in into), ZERO) > e.quantity - part_q:
+                    into = _rows_back(deque(into), e.quantity - part_q)
                 if revalue and took_now is not None:
                     # its issue was replayed here: back at what it took now, as a cancellation
                     # posted now would (a transfer's: the target's change is carried back)
                     value = took_now[1] if took_now[0] == e.quantity else slice_value(
                         e.quantity, took_now[0], took_now[1], money_quantum(self.currency_digits))
                     replay.took_cost[e.from_ref] = (took_now[0] - e.quantity, took_now[1] - value)
-                got = v.restore_rows(into, e.quantity, value, f"{e.doc_id}/{e.line_no}")
-                if revalue:
+                got = part_v + (v.restore_rows(into, e.quantity - part_q, value,
+                                               f"{e.doc_id}/{e.line_no}")
+                                if e.quantity > part_q else ZERO)
+                if revalue or part_q or e.entry_no in replay.rows_closed:
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - got
                     replay.rows_revalued.add(e.entry_no)
@@ -4318,11 +4393,21 @@ class Jxc:
             elif e.quantity > 0:
                 back = replay.restored.get(e.entry_no) if e.from_ref else None
                 part_q = part_v = ZERO
+                # a supplier return's cancellation kept as one whose own open part is closed:
+                # at its value as the ledger has it now (with the corrections of it that
+                # earlier replays booked), which that part's estimate as replayed may pass
+                now = (e.value + replay.fixes(_group_ref(e.doc_type, e.doc_id, e.line_no))
+                       if back is not None and e.doc_type == "purchase_return" else e.value)
                 if back is not None:  # receipts settled part of its shortage: rest closed
-                    part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, e.value)
+                    part_q, part_v = _close_own_part(v, e.from_ref, e.quantity, now)
+                if not part_q:
+                    now = e.value
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
-                        and not v.shortages):
-                    units, worth = e.quantity - part_q, e.value - part_v
+                        and (not v.shortages or e.doc_type == "purchase_return")):
+                    # a supplier return's cancellation with shortages open: its units fill
+                    # them named by the receipt's layer (:meth:`FifoValuation.restore_filling`)
+                    filling = bool(v.shortages)
+                    units, worth = e.quantity - part_q, now - part_v
                     value = worth
                     took = replay.took.get(e.from_ref)
                     if took is not None:  # its issue was replayed here: what it took now,
@@ -4338,6 +4423,8 @@ class Jxc:
                         back = fresh
                     restored = part_v + self._restore(v, list(back), units, value,
                                                       f"{e.doc_id}/{e.line_no}")
+                    if filling and replay.took:
+                        _note_settled(v, replay)
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - restored
                 else:
@@ -4349,7 +4436,7 @@ class Jxc:
                         # its issue took as replayed here, as it would have gone back
                         value = part_v + self._took_worth(replay, e.from_ref,
                                                           e.quantity - part_q,
-                                                          e.value - part_v, quantum)
+                                                          now - part_v, quantum)
                     own_before = (_own_open(v, e.from_ref)
                                   if e.kind == "sales_return" and back is None else None)
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
@@ -4406,8 +4493,12 @@ class Jxc:
                         if now_in != went:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
-                    cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
-                                       rows=went or None)
+                    reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
+                                            e.from_ref, group, quantum)
+                                if e.entry_no in replay.reopen else None)
+                    cost = (reopened[0] if reopened is not None else
+                            v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
+                                        rows=went or None))
                 elif e.entry_no in replay.taken_back and isinstance(v, SpecificLotValuation):
                     got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
@@ -4557,6 +4648,7 @@ class Jxc:
         for entry_no, (got, worth, into) in replay.rewrite_taken.items():
             w.uow.records.put(_TAKEN_BACK, str(entry_no), {
                 "received": str(got), "value": str(worth),
+                **({"reopen": True} if entry_no in replay.reopen else {}),
                 **({"rows": [[n, str(q)] for n, q in into.items()]} if into else {})})
         return out
 
