@@ -180,9 +180,6 @@ def test_moving_average_transfer_after_the_charge_cancelled_then_the_charge(shop
     assert shop.net("cogs") == D("10.00")
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a "
-                   "charge between a transfer and its cancellation keeps the pair from "
-                   "being void")
 def test_a_movement_back_dated_before_a_transfer_cancelled_around_a_charge(shop: Shop) -> None:
     """9 @ 10.00 into W1 (back-dated), 2 transferred to W2, a landed cost, the transfer
     cancelled, 4 transferred dated before it, then 5 transferred dated earlier still: W1
@@ -197,6 +194,41 @@ def test_a_movement_back_dated_before_a_transfer_cancelled_around_a_charge(shop:
     shop.run("transfer", [Line(1, "A", D(5), D(0), warehouse="W1", to_warehouse="W3")],
              date=dt.date(2026, 2, 22))
     assert _figures(shop, "A", "W1", "W2", "W3")[0] == (0, "0.00")
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_transfer_cancelled_around_a_charge_gives_its_share_back_to_the_charge(
+        shop: Shop, method: str) -> None:
+    """9 @ 10.00 into W1 (back-dated), 2 transferred to W2, a landed cost of 55.00 (7 units
+    in W1 get 42.78, the 2 in W2 12.22), the transfer cancelled (its units back with the
+    12.22): W1 9 / 145.00. Then 4 transferred to W2 dated before the transfer (they count
+    as issued before the charge: their share, 24.44 of 55.00, goes to cost of goods sold):
+    W1 5 / 80.56 (5 @ 10.00 and 5/9 of 55.00), W2 4 / 40.00. Then 5 to W3 dated earlier
+    still: W1 0 / 0.00, W3 5 / 50.00, all of the charge in cost of goods sold. The cancelled
+    transfer and its cancellation are passed over, the charge split again as if it had sent
+    nothing with them. Before: W1 5 / 68.33 after the first back-dated transfer (the 12.22
+    brought back went to cost of goods sold although its units were on hand), and the
+    second refused (W1 seen at 3 units)."""
+    _setup(shop)
+    item = METHODS[method]
+    rk = _receipt(shop, item, 9, "10", date=dt.date(2026, 2, 20))
+    t1 = _transfer(shop, item, 2, "W1", "W2")
+    _charge(shop, "landed_cost", item, rk, "55.00", 9)
+    assert _figures(shop, item, "W1", "W2") == ((7, "112.78"), (2, "32.22"))
+    shop.docs.cancel(t1, BOSS)
+    assert _figures(shop, item, "W1", "W2") == ((9, "145.00"), (0, "0.00"))
+    shop.run("transfer", [Line(1, item, D(4), D(0), warehouse="W1", to_warehouse="W2")],
+             date=dt.date(2026, 2, 27))
+    assert _figures(shop, item, "W1", "W2", "W3") == ((5, "80.56"), (4, "40.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs")) == (D("120.56"), D("24.44"))
+    _check_books(shop)
+    shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 22))
+    assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (4, "40.00"), (5, "50.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("90.00"), D("55.00"), D(0))
+    assert (shop.net("grni"), shop.net("payable")) == (D("-90.00"), D("-55.00"))
+    _check_books(shop)
 
 
 @pytest.mark.parametrize("item", sorted(METHODS.values()))

@@ -294,6 +294,11 @@ _CHARGE_TYPES = ("landed_cost", "purchase_invoice")
 #: a charge's share sent on with transferred units: (warehouse, receipt ref there, units
 #: received there, amount, document and line of that receipt)
 _Sent = tuple[str, str, Decimal, Decimal, str, int]
+#: per charge (the entry_no of its ``landed_cost`` entry in a source): the shares it sent on
+#: with the transfer lines that took the receipt's units, by the transfer's (document, line):
+#: (amount, units of the receipt the transfer took) — from the eighth element of a ``sent``
+#: share (:meth:`Jxc._sent_shares`)
+_Shares = dict[int, dict[tuple[str, int], tuple[Decimal, Decimal]]]
 
 
 def _units_of(v: Valuation, ref: str, received: Decimal) -> Decimal:
@@ -630,6 +635,9 @@ class _Replay:
         #: cancelled issues and their reversals (:func:`_void_pairs`): the entries the replay
         #: passes over and the groups whose costs it leaves as posted
         self.void, self.void_groups = _void_pairs(window)
+        #: charges whose shares sent with the units of a void transfer pair are split here
+        #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
+        self.unsent: dict[int, Decimal] = {}
         #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
         self.plain: set[str] = set()
         #: customer returns (:meth:`Jxc._return_value`): per delivery (group ref) replayed
@@ -929,7 +937,22 @@ def _note_settled(v: Valuation, replay: _Replay) -> None:
                 took.append(part)
 
 
-def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
+def _shares_of(cost: Mapping[str, Any]) -> dict[tuple[str, int], tuple[Decimal, Decimal]]:
+    """The shares a charge's receipt cost record (:data:`_RECEIPT_COST`) sent on with
+    transfer lines, by the transfer's (document, line): (amount, units of the receipt it
+    took); shares recorded without those units are left out."""
+    found: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
+    for x in cost.get("sent") or ():
+        if len(x) > 7:
+            key = (str(x[4]), int(x[5]))
+            had = found.get(key, (ZERO, ZERO))
+            found[key] = (had[0] + Decimal(x[3]), had[1] + Decimal(x[7]))
+    return found
+
+
+def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
+                charges: _Shares | None = None,
+                unsent: dict[int, tuple[Decimal, Decimal]] | None = None
                 ) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
@@ -971,7 +994,33 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
     between freely) — for the stock check of one warehouse costed by organisation
     (:meth:`Jxc._check_history`), where a transfer inside the one scope moves no value: it
     is shown at the average as it leaves and as it comes back, two values that need not be
-    equal."""
+    equal.
+
+    ``charges``: the shares charges of the window sent on with transfer lines
+    (:meth:`Jxc._sent_shares`). A transfer cancelled after such a charge brought its units
+    back with the share, so in the source its leg out and its way back are apart by it; with
+    the charge between them (and not cancelled in the window) the pair is void all the same
+    when the shares sent with it make up the difference: passed over, its units never left,
+    and the charge is split again as if it had sent nothing with them — ``unsent`` gets, by
+    the charge's entry, the amount and units to add to its split (and to what it left in
+    stock). Only for pairs that are not void without this (their replay stays as it was)."""
+    void, groups, _ = _void_in(window, moved_only, None)
+    if charges and not moved_only:
+        void2, groups2, found = _void_in(window, moved_only, charges)
+        if found and not found.keys() & groups:
+            for shares in found.values():
+                for no, (amount, units) in shares.items():
+                    if unsent is not None:
+                        had = unsent.get(no, (ZERO, ZERO))
+                        unsent[no] = (had[0] + amount, had[1] + units)
+            return void2, groups2
+    return void, groups
+
+
+def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None
+             ) -> tuple[set[int], set[str], dict[str, dict[int, tuple[Decimal, Decimal]]]]:
+    """:func:`_void_pairs`, with the pairs void by the shares of ``charges`` sent with them,
+    by group ref: the charge's entry -> (amount, units) of its shares."""
     place: dict[int, int] = {}
     issues: dict[str, list[LedgerEntry]] = {}
     backs: dict[str, list[LedgerEntry]] = {}
@@ -1044,6 +1093,14 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
             took_own.update((e.entry_no, came) for e in gone)
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
+    #: the receipt cost lines cancelled in the window (their split is passed over with their
+    #: cancellation's, not split again)
+    both = {g for g, lines in receipt_costs.items()
+            if len({e.doc_id.removesuffix("-R") for e in lines}) == 1
+            and len({e.doc_id for e in lines}) == 2}
+    #: pairs void by the shares charges between them sent with their units
+    by_shares: dict[str, dict[int, tuple[Decimal, Decimal]]] = {}
+    unsent: dict[str, dict[int, tuple[Decimal, Decimal]]] = {}
     #: the candidate issue pairs whose values do not net to zero by themselves (moving
     #: average: a cancelled transfer came back at another cost than it left, a later issue's
     #: cancellation making up the difference), with what they leave
@@ -1069,7 +1126,20 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
                if e.entry_no not in mine):
             continue  # taken back otherwise than by its reversal or a customer return
         at = [place[n] for n in mine]
-        pairs[g] = (mine | {e.entry_no for e in carried}, pair, min(at), max(at))
+        first, last = min(at), max(at)
+        allowed: set[int] = set()
+        if off and charges:
+            # the charges between that sent a share with the transfer's units: back with them
+            shares = {e.entry_no: share for e in window[first + 1:last]
+                      if e.kind == "landed_cost" and not e.quantity
+                      and _group_ref(e.doc_type, e.doc_id, e.line_no) not in both
+                      and (share := charges.get(e.entry_no, {}).get((doc_id, line_no)))
+                      is not None}
+            if shares and sum((x for x, _ in shares.values()), ZERO) == off:
+                off = ZERO
+                allowed = set(shares)
+                by_shares[g] = shares
+        pairs[g] = (mine | {e.entry_no for e in carried} | allowed, pair, first, last)
         receipt_costs.pop(g, None)
         if off:  # void only in a run of overlapping pairs whose values net to zero
             unbalanced[g] = off
@@ -1102,6 +1172,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
 
     def drop(g: str) -> None:
         void.update(e.entry_no for e in pairs[g][1])
+        if g in by_shares:
+            unsent[g] = by_shares[g]
         doc_type, doc_id, line_no = _split_group(g)
         groups.update((g, _group_ref(doc_type, f"{doc_id}-R", line_no)))
         del pairs[g]
@@ -1137,7 +1209,7 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
                     found = True
             if found:
                 break
-    return void, groups
+    return void, groups, unsent
 
 
 def _warehouse_shares(value: Decimal, quantities: Mapping[str, Decimal], quantum: Decimal
@@ -3413,10 +3485,11 @@ class Jxc:
         here, received_here = amount, received_quantity
         sent: list[_Sent] = []
         links: list[int | None] = []
+        units: list[Decimal | None] = []
         if (doc_type in _CHARGE_TYPES and received_quantity is not None
                 and not self.organisation_scope
                 and item.costing_method in ("fifo", "lifo", "moving_average")):
-            here, received_here, sent, links = self._charge_sent(
+            here, received_here, sent, links, units = self._charge_sent(
                 w, item, warehouse, v, receipt_ref, amount, received_quantity, doc_id,
                 line_no, when, receipt, received_at, charge_entry)
         kept = v.add_landed_cost(receipt_ref, here, received_quantity=received_here)
@@ -3443,7 +3516,7 @@ class Jxc:
         if replay is not None:
             entries += self._follow_transfers(w, scope, later, replay.window)
         applied: list[list[object]] = []
-        for (wh, ref, q, part, rd, rl), link in zip(sent, links, strict=True):
+        for (wh, ref, q, part, rd, rl), link, took in zip(sent, links, units, strict=True):
             # where the transferred units are now; the share's own landed_cost entry there
             # kept with it, so that the cancellation mirrors exactly that one (a charge may
             # reach a warehouse twice at the same moment, for the same ref)
@@ -3452,7 +3525,8 @@ class Jxc:
                 receipt=(rd, rl), charge_entry=link)[3]
             entries += there
             applied.append([wh, ref, str(q), str(part), rd, rl,
-                            there[0].entry_no if there else None])
+                            there[0].entry_no if there else None,
+                            *(() if took is None else (str(took),))])
         if applied:
             w.uow.records.put(_RECEIPT_COST, str(no), {**record, "sent": applied})
         for a in (*taken, *later):
@@ -3464,7 +3538,7 @@ class Jxc:
         amount: Decimal, received: Decimal, doc_id: str, line_no: int, when: dt.datetime,
         receipt: tuple[str, int], received_at: dt.datetime | None = None,
         charge_entry: int | None = None,
-    ) -> tuple[Decimal, Decimal, list[_Sent], list[int | None]]:
+    ) -> tuple[Decimal, Decimal, list[_Sent], list[int | None], list[Decimal | None]]:
         """A charge (landed cost, invoice price difference) on receipt ``ref`` at ``when``:
         the share of the receipt's units that transfers took to other warehouses before it
         goes where those units went (DOMAIN 2: the share of units still on hand raises their
@@ -3485,9 +3559,10 @@ class Jxc:
         ``landed_cost`` entry here is ``charge_entry`` when known (a share sent on), else the
         one of its document, line and ref at ``when``. Also returns, for each share sent
         on, the charge's ``landed_cost`` entry there that a cancellation mirrors (else
-        ``None``)."""
-        none: tuple[Decimal, Decimal, list[_Sent], list[int | None]] = (
-            amount, received, [], [])
+        ``None``), and the units of the receipt its transfer took (the weight of its share;
+        ``None`` where not known: a cancellation of a charge recorded without them)."""
+        none: tuple[Decimal, Decimal, list[_Sent], list[int | None], list[Decimal | None]] = (
+            amount, received, [], [], [])
         scope = w.scope(item, warehouse)
         if doc_id.endswith("-R"):
             base = doc_id[:-2]
@@ -3503,10 +3578,11 @@ class Jxc:
             sent = [(wh, r, Decimal(q), -Decimal(part), rd, int(rl))
                     for wh, r, q, part, rd, rl, *_ in found["sent"]]
             links = [None if len(x) < 7 or x[6] is None else int(x[6]) for x in found["sent"]]
+            units = [Decimal(x[7]) if len(x) > 7 else None for x in found["sent"]]
             here = -Decimal(found["amount"])
             if here + sum((x[3] for x in sent), ZERO) != amount:
                 return none  # not the charge's amount: split here as it stands
-            return here, Decimal(found["received"]), sent, links
+            return here, Decimal(found["received"]), sent, links, units
         # the scope's entries from the receipt on (followers post no earlier than their
         # sources: a second before the document's posting moment is before its entries)
         since = None if received_at is None else received_at - dt.timedelta(seconds=1)
@@ -3558,6 +3634,7 @@ class Jxc:
                     out, q = took[g]
                     took[g] = (out, q + change)
         apps: list[tuple[str, str, Decimal, Decimal, str, int]] = []
+        direct: set[tuple[str, int]] = set()
         for out, q in took.values():
             if q <= 0:
                 continue
@@ -3567,6 +3644,7 @@ class Jxc:
             wh, there, _, got, back = arrival
             if not back:
                 apps.append((wh, there, got, q, out.doc_id, out.line_no))
+                direct.add((out.doc_id, out.line_no))
             elif item.costing_method == "moving_average":  # back into the rows they left
                 into = self._rows_into(w, out, wh, out.posted_at)
                 total = sum(into.values(), ZERO)
@@ -3578,11 +3656,12 @@ class Jxc:
             return none
         parts = allocate(amount, [*(x[3] for x in apps), received - units_sent],
                          self.currency_digits)
-        sent = [(wh, r, got, part, rd, rl)
-                for (wh, r, got, _, rd, rl), part in zip(apps, parts, strict=False) if part]
+        kept = [(x, part) for x, part in zip(apps, parts, strict=False) if part]
+        sent = [(wh, r, got, part, rd, rl) for (wh, r, got, _, rd, rl), part in kept]
         # every unit sent on: nothing is split here (over the units received, as a valid
-        # split of 0.00)
-        return parts[-1], received - units_sent or received, sent, [None] * len(sent)
+        # split of 0.00); the units of a share sent with a transfer (not back into rows)
+        return (parts[-1], received - units_sent or received, sent, [None] * len(sent),
+                [x[3] if (x[4], x[5]) in direct else None for x, _ in kept])
 
     def _carry_settlement(self, w: _Work, item_code: str, a: CostAdjustment
                           ) -> list[LedgerEntry]:
@@ -4106,7 +4185,10 @@ class Jxc:
         (:data:`_RECEIPT_COST`, split again on the stock as the replay has it), the layers
         cancellations went back into (:data:`_RESTORED`) and, under moving average
         (``average``) and specific identification (``lots``), the receipts cancellations took
-        back (:data:`_TAKEN_BACK`)."""
+        back (:data:`_TAKEN_BACK`). A charge's shares sent on with a transfer whose
+        cancellation brought them back may make that pair void (:func:`_void_pairs`,
+        ``charges``): the charge is then split again with them."""
+        charges: _Shares = {}
         for e in window:
             if (e.kind == "return_reversal" and e.quantity < 0 and e.from_ref
                     and e.from_ref not in replay.own):
@@ -4118,6 +4200,9 @@ class Jxc:
                     replay.receipt_costs[e.entry_no] = (
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
+                    shares = _shares_of(cost)
+                    if shares:
+                        charges[e.entry_no] = shares
             elif e.quantity < 0 and e.from_ref and (average or lots):
                 taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
                 if taken is not None:
@@ -4137,6 +4222,16 @@ class Jxc:
                         (int(k), r, Decimal(rec), Decimal(q), Decimal(val))
                         for k, r, rec, q, val in found["layers"]]
                     replay.wanted.add(e.from_ref)
+        if charges:
+            unsent: dict[int, tuple[Decimal, Decimal]] = {}
+            replay.void, replay.void_groups = _void_pairs(window, charges=charges,
+                                                          unsent=unsent)
+            for no, (amount, units) in unsent.items():
+                here, received = replay.receipt_costs[no]
+                if received is None:  # (never: a charge sent on is split over its units)
+                    continue
+                replay.receipt_costs[no] = (here + amount, received + units)
+                replay.unsent[no] = amount
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
@@ -4521,7 +4616,9 @@ class Jxc:
                                           and e.kind == "transfer_out"):
                     continue
                 g = _group_ref(e.doc_type, e.doc_id, e.line_no)
-                old[g] = old.get(g, ZERO) - e.value
+                # (a charge split again with the shares it sent with a void transfer pair's
+                # units: they came back with the pair, left as posted, into this stock)
+                old[g] = old.get(g, ZERO) - e.value - replay.unsent.get(e.entry_no, ZERO)
                 qty[g] = qty.get(g, ZERO) - e.quantity
         new = dict(replay.new)
         for a in replay.settled:
@@ -4713,7 +4810,8 @@ class Jxc:
                 if found:
                     later[(code, wh)] = found
         #: per (item, warehouse) the entries passed over, for both checks below
-        voids = {key: _void_pairs(found, moved_only=self.organisation_scope)[0]
+        voids = {key: _void_pairs(found, moved_only=self.organisation_scope,
+                                  charges=self._sent_shares(w, found))[0]
                  for key, found in later.items()}
         if self.organisation_scope:
             for (code, wh), found in later.items():
@@ -4738,6 +4836,19 @@ class Jxc:
                     where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                                  on_hand=have, short=out - have, **where)
+
+    @staticmethod
+    def _sent_shares(w: _Work, entries: Sequence[LedgerEntry]) -> _Shares:
+        """The shares the charges of ``entries`` sent on with transfer lines
+        (:func:`_void_pairs`, ``charges``)."""
+        found: _Shares = {}
+        for e in entries:
+            if e.kind == "landed_cost" and not e.quantity:
+                cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                shares = None if cost is None else _shares_of(cost)
+                if shares:
+                    found[e.entry_no] = shares
+        return found
 
     @staticmethod
     def _later(w: _Work, item: Item, warehouse: str, when: dt.datetime
