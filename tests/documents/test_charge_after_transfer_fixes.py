@@ -232,15 +232,13 @@ def test_a_transfer_cancelled_around_a_charge_gives_its_share_back_to_the_charge
 
 
 @pytest.mark.parametrize("item", sorted(METHODS.values()))
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a charge "
-                   "and its cancellation between back-dated transfers and their cancellations "
-                   "leave the receipt impossible to cancel")
 def test_receipt_cancellable_after_a_charge_and_transfers_all_cancelled(shop: Shop,
                                                                         item: str) -> None:
     """11 @ 10.00 into W1 (back-dated), 5 transferred W1->W3 (back-dated), 5 W1->W2, a landed
     cost of 31.24, 2 transferred back W3->W1, the landed cost cancelled, then every transfer
-    cancelled newest first: the receipt can be cancelled, as without the charge. Today its
-    cancellation is refused (`insufficient_stock`, 6 on hand of 11 at the receipt)."""
+    cancelled newest first: the receipt can be cancelled, as without the charge. Before
+    2026-12-17 its cancellation was refused (`insufficient_stock`, 6 on hand of 11 at the
+    receipt)."""
     _setup(shop)
     rk = _receipt(shop, item, 11, "10", date=dt.date(2026, 2, 20))
     t1 = shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
@@ -254,3 +252,43 @@ def test_receipt_cancellable_after_a_charge_and_transfers_all_cancelled(shop: Sh
     shop.docs.cancel(rk, BOSS)
     assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (0, "0.00"), (0, "0.00"))
     assert shop.net("cogs") == 0
+
+
+@pytest.mark.parametrize("item", sorted(METHODS.values()))
+def test_a_transfer_back_carrying_a_charge_cancelled_lies_inside_an_older_pair(
+        shop: Shop, item: str) -> None:
+    """The flow above, step by step: 11 @ 10.00 into W1 (back-dated), 5 to W3 (back-dated), 5
+    to W2, a landed cost of 31.24 (2.84 a unit: W1 12.84, W2 and W3 64.20 each), 2 back from
+    W3 (38.52 into W1), the landed cost cancelled (the 5.68 the two units carried taken from
+    W1 as a receipt cost of the transfer back), then the transfers cancelled newest first and
+    the receipt: every warehouse and role ends at zero. In W1 the transfer back and its
+    cancellation lie between the transfer to W2 and its cancellation with the charge's
+    cancellation share they carried: a receipt line cancelled inside the pair, its receipt
+    cost with it, so the pair is passed over."""
+    _setup(shop)
+    rk = _receipt(shop, item, 11, "10", date=dt.date(2026, 2, 20))
+    t1 = shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
+                  date=dt.date(2026, 2, 24)).doc_id
+    t2 = _transfer(shop, item, 5, "W1", "W2")
+    lc = _charge(shop, "landed_cost", item, rk, "31.24", 11)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (1, "12.84"), (5, "64.20"), (5, "64.20"))
+    t3 = _transfer(shop, item, 2, "W3", "W1")
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (3, "38.52"), (5, "64.20"), (3, "38.52"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (3, "30.00"), (5, "50.00"), (3, "30.00"))
+    _check_books(shop)
+    steps = [((1, "10.00"), (5, "50.00"), (5, "50.00")),
+             ((6, "60.00"), (0, "0.00"), (5, "50.00")),
+             ((11, "110.00"), (0, "0.00"), (0, "0.00"))]
+    for doc, figures in zip((t3, t2, t1), steps, strict=True):
+        assert shop.docs.cancel(doc, BOSS).state == State.CANCELLED
+        assert _figures(shop, item, "W1", "W2", "W3") == figures
+        assert (shop.net("cogs"), shop.net("price_difference")) == (0, 0)
+    assert shop.docs.cancel(rk, BOSS).state == State.CANCELLED
+    assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (0, "0.00"), (0, "0.00"))
+    for role in ("inventory", "cogs", "price_difference", "grni", "payable"):
+        assert shop.net(role) == 0
+    _check_books(shop)

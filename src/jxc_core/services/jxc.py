@@ -969,7 +969,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     when between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
     customer return: its in entries and the out entries of its ``-R``, netting to zero; a
-    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), the
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``, with
+    the receipt costs carried to the line's units while they were there), the
     out entries of the cancellation of a receipt line that came in before the pair and that
     took the line's units back at their own values (its quantities and values net to zero:
     a line cancelled out of turn, the pair's issue a supplier return of an older receipt,
@@ -1088,6 +1089,12 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         at = [place[e.entry_no] for e in got + gone]
         for e in got + gone:
             closed[e.entry_no] = (min(at), max(at))
+        for e in receipt_costs.get(g, ()):
+            # a receipt cost carried with the line's units while they were here (a charge's
+            # share, or its cancellation's, sent on with a transfer into here): replayed
+            # with the line, it lies between a pair as the line does
+            if not e.doc_id.endswith("-R") and min(at) < place[e.entry_no] < max(at):
+                closed[e.entry_no] = (min(at), max(at))
         if moved_only or not sum((e.value for e in got + gone), ZERO):
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
