@@ -292,3 +292,34 @@ def test_a_transfer_back_carrying_a_charge_cancelled_lies_inside_an_older_pair(
     for role in ("inventory", "cogs", "price_difference", "grni", "payable"):
         assert shop.net(role) == 0
     _check_books(shop)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_charge_cancelled_after_a_transfer_on_that_carried_its_share_came_back(
+        shop: Shop, method: str) -> None:
+    """9 @ 10.00 into W1 (back-dated), 1 to W2 and on to W3, 1 to W3 dated before them, a
+    landed cost of 77.76 (8.64 a unit: W1 7 / 130.48, both units in W3 18.64), the transfer
+    W2 -> W3 cancelled (its unit back in W2 with its 8.64), then the landed cost cancelled:
+    as without the charge, W1 7 / 70.00, W2 1 / 10.00, W3 1 / 10.00, nothing in cost of goods
+    sold. The cancellation sends back what the charge sent (the share W2 sent on with the
+    cancelled transfer included): its own replay does not pass the transfer and its
+    cancellation over by that share (W2 was left at 5.68, cost of goods sold 4.32)."""
+    _setup(shop)
+    item = METHODS[method]
+    rk = _receipt(shop, item, 9, "10", date=dt.date(2026, 2, 20))
+    _transfer(shop, item, 1, "W1", "W2")
+    t2 = _transfer(shop, item, 1, "W2", "W3")
+    shop.run("transfer", [Line(1, item, D(1), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 24))
+    lc = _charge(shop, "landed_cost", item, rk, "77.76", 9)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "130.48"), (0, "0.00"), (2, "37.28"))
+    shop.docs.cancel(t2, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "130.48"), (1, "18.64"), (1, "18.64"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "70.00"), (1, "10.00"), (1, "10.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("90.00"), D(0), D(0))
+    _check_books(shop)

@@ -638,6 +638,9 @@ class _Replay:
         #: charges whose shares sent with the units of a void transfer pair are split here
         #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
         self.unsent: dict[int, Decimal] = {}
+        #: the charge (document) whose cancellation this replay is for: its shares are
+        #: mirrored as sent, so they make no pair void here
+        self.cancelling: str | None = None
         #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
         self.plain: set[str] = set()
         #: customer returns (:meth:`Jxc._return_value`): per delivery (group ref) replayed
@@ -3472,7 +3475,10 @@ class Jxc:
         if (item.costing_method != "standard" or latest is None
                 or (latest.utcoffset() is None) != (when.utcoffset() is None)
                 or when >= latest):
-            v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
+            # a cost only; a charge's cancellation mirrors the shares its charge sent
+            v = self._scope_at(w, item, warehouse, when, replays, lowered=set(),
+                               cancelling=doc_id[:-2] if doc_type in _CHARGE_TYPES
+                               and doc_id.endswith("-R") else None)
         # else stock stays at standard: the whole amount is a variance and no later movement
         # of the scope changes, so a charge (or its cancellation) dated before later ones, a
         # change of standard among them, needs no replay (which would refuse to cross that
@@ -4208,7 +4214,7 @@ class Jxc:
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
                     shares = _shares_of(cost)
-                    if shares:
+                    if shares and e.doc_id != replay.cancelling:
                         charges[e.entry_no] = shares
             elif e.quantity < 0 and e.from_ref and (average or lots):
                 taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
@@ -4243,7 +4249,8 @@ class Jxc:
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
                   replays: dict[tuple[str, str], _Replay],
-                  lowered: set[tuple[str, str]] | None = None) -> Valuation:
+                  lowered: set[tuple[str, str]] | None = None,
+                  cancelling: str | None = None) -> Valuation:
         """The valuation of the scope as it stands just before ``when``.
 
         For a movement dated at or after the scope's last one that is the live valuation.
@@ -4300,6 +4307,7 @@ class Jxc:
             _align(rewound, allow or relaxed, cost)  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
         replay = _Replay(window, latest, relaxed)
+        replay.cancelling = cancelling
         self._window_records(w, replay, window, item.costing_method == "moving_average",
                              item.costing_method == "specific_lot")
         for e in window:
