@@ -159,14 +159,11 @@ def test_moving_average_transfer_cancelled_then_the_charge(shop: Shop, item: str
     _check_books(shop)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): moving "
-                   "average, a transfer after the charge cancelled before the charge: its "
-                   "unit's share is taken out twice")
 def test_moving_average_transfer_after_the_charge_cancelled_then_the_charge(shop: Shop) -> None:
     """Moving average: 9 @ 10.00 into W1, 1 transferred to W2, a landed cost of 77.76 (8.64 a
     unit), a second unit transferred (at 18.64), 1 delivered from W2, the second transfer
     cancelled, then the landed cost cancelled: as without the charge, W1 8 / 80.00 and cost
-    of goods sold 10.00 (FIFO gets it). Recorded, not fixed: W1 ends at 75.68 and cost of
+    of goods sold 10.00 (FIFO gets it). Before 2026-12-17 W1 ended at 75.68 and cost of
     goods sold at 14.32."""
     _setup(shop)
     rk = _receipt(shop, "B", 9, "10")
@@ -322,4 +319,76 @@ def test_a_charge_cancelled_after_a_transfer_on_that_carried_its_share_came_back
         (7, "70.00"), (1, "10.00"), (1, "10.00"))
     assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
         D("90.00"), D(0), D(0))
+    _check_books(shop)
+
+
+
+def test_moving_average_transfer_after_the_charge_and_everything_undone(shop: Shop) -> None:
+    """The flow above, every role at each step, then the delivery, the first transfer and
+    the receipt cancelled: every role back to zero. The charge's cancellation replays W1
+    from the charge with the cancelled transfer in it: the transfer costs 10.00 there (its
+    8.64 less goes on with its unit into W2, where the delivery took the average, and back
+    with the unit by the transfer's cancellation)."""
+    _setup(shop)
+    rk = _receipt(shop, "B", 9, "10")
+    t1 = _transfer(shop, "B", 1, "W1", "W2")
+    lc = _charge(shop, "landed_cost", "B", rk, "77.76", 9)
+    t2 = _transfer(shop, "B", 1, "W1", "W2")
+    dl = shop.run("delivery", [Line(1, "B", D(1), D("30"), warehouse="W2")], "C1").doc_id
+    assert _figures(shop, "B", "W1", "W2") == ((7, "130.48"), (1, "18.64"))
+    assert shop.net("cogs") == D("18.64")
+    shop.docs.cancel(t2, BOSS)
+    assert _figures(shop, "B", "W1", "W2") == ((8, "149.12"), (0, "0.00"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, "B", "W1", "W2") == ((8, "80.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    assert shop.net("payable") == 0
+    _check_books(shop)
+    steps = [((8, "80.00"), (1, "10.00")), ((9, "90.00"), (0, "0.00")),
+             ((0, "0.00"), (0, "0.00"))]
+    for doc, figures in zip((dl, t1, rk), steps, strict=True):
+        assert shop.docs.cancel(doc, BOSS).state == State.CANCELLED
+        assert _figures(shop, "B", "W1", "W2") == figures
+        assert (shop.net("cogs"), shop.net("price_difference")) == (0, 0)
+        _check_books(shop)
+    for role in ("inventory", "grni", "payable"):
+        assert shop.net(role) == 0
+
+
+def test_moving_average_transfers_there_and_back_around_a_charge_then_back_dated(
+        shop: Shop) -> None:
+    """Moving average: 9 @ 10.00 into W1 (back-dated), 3 to W3, a landed cost of 77.76 (8.64 a
+    unit, 25.92 of it sent on to W3), the 3 back to W1, 1 delivered from W1 (18.64), the
+    transfer back cancelled, the first transfer cancelled, then the landed cost: W1
+    8 / 80.00, cost of goods sold 10.00, as without the charge (were 77.12 and 12.88). Then 4
+    transferred W1 -> W3 dated before all of it: W1 and W3 4 / 40.00 each, cost of goods
+    sold 10.00. The change the charge's cancellation makes to the transfer back goes back
+    with its units into the rows of the first transfer in W3; the first transfer's
+    cancellation takes those rows back at their worth without it (it makes up for what the
+    transfer back took and brought back, which the worth leaves out too): counted there,
+    the back-dated transfer's replay took them back at 4.08 (W1 14.08, W3 65.92)."""
+    _setup(shop)
+    rk = _receipt(shop, "B", 9, "10", date=dt.date(2026, 2, 20))
+    t0 = _transfer(shop, "B", 3, "W1", "W3")
+    lc = _charge(shop, "landed_cost", "B", rk, "77.76", 9)
+    assert _figures(shop, "B", "W1", "W3") == ((6, "111.84"), (3, "55.92"))
+    t4 = _transfer(shop, "B", 3, "W3", "W1")
+    shop.run("delivery", [Line(1, "B", D(1), D("30"), warehouse="W1")], "C1")
+    assert _figures(shop, "B", "W1", "W3") == ((8, "149.12"), (0, "0.00"))
+    shop.docs.cancel(t4, BOSS)
+    shop.docs.cancel(t0, BOSS)
+    assert _figures(shop, "B", "W1", "W3") == ((8, "149.12"), (0, "0.00"))
+    assert shop.net("cogs") == D("18.64")
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, "B", "W1", "W3") == ((8, "80.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    _check_books(shop)
+    shop.run("transfer", [Line(1, "B", D(4), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 22))
+    assert _figures(shop, "B", "W1", "W3") == ((4, "40.00"), (4, "40.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    assert shop.net("payable") == 0
     _check_books(shop)

@@ -591,7 +591,8 @@ class _Replay:
     the later part still to replay, and the new costs and settlements found."""
 
     def __init__(self, window: list[LedgerEntry], latest: dt.datetime,
-                 relaxed: bool = False) -> None:
+                 relaxed: bool = False,
+                 replayed_after: tuple[dt.datetime, Decimal] | None = None) -> None:
         self.window = window
         self.later: list[LedgerEntry] = []
         self.latest = latest
@@ -634,7 +635,10 @@ class _Replay:
         self.short_transfers: dict[str, LedgerEntry] = {}
         #: cancelled issues and their reversals (:func:`_void_pairs`): the entries the replay
         #: passes over and the groups whose costs it leaves as posted
-        self.void, self.void_groups = _void_pairs(window)
+        #: transfers out after this moment replayed even when cancelled, and the quantity the
+        #: window starts from (:func:`_void_pairs`)
+        self.replayed_after = replayed_after
+        self.void, self.void_groups = _void_pairs(window, replayed_after=replayed_after)
         #: charges whose shares sent with the units of a void transfer pair are split here
         #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
         self.unsent: dict[int, Decimal] = {}
@@ -955,7 +959,8 @@ def _shares_of(cost: Mapping[str, Any]) -> dict[tuple[str, int], tuple[Decimal, 
 
 def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
                 charges: _Shares | None = None,
-                unsent: dict[int, tuple[Decimal, Decimal]] | None = None
+                unsent: dict[int, tuple[Decimal, Decimal]] | None = None,
+                replayed_after: tuple[dt.datetime, Decimal] | None = None
                 ) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
@@ -1007,10 +1012,17 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     when the shares sent with it make up the difference: passed over, its units never left,
     and the charge is split again as if it had sent nothing with them — ``unsent`` gets, by
     the charge's entry, the amount and units to add to its split (and to what it left in
-    stock). Only for pairs that are not void without this (their replay stays as it was)."""
-    void, groups, _ = _void_in(window, moved_only, None)
+    stock). Only for pairs that are not void without this (their replay stays as it was).
+
+    ``replayed_after``: (a moment, the quantity on hand where the window starts): transfer
+    lines out posted after that moment are not void (nor what holds them) when the scope
+    keeps stock through them, every entry of the window counted: the replay of a receipt
+    cost (a charge, or its cancellation) dated before them under moving average re-costs
+    them, the change going on with their units (:meth:`Jxc._scope_at`, ``cost_only``). A
+    pair whose units a back-dated movement has taken since is passed over as before."""
+    void, groups, _ = _void_in(window, moved_only, None, replayed_after)
     if charges and not moved_only:
-        void2, groups2, found = _void_in(window, moved_only, charges)
+        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after)
         if found and not found.keys() & groups:
             for shares in found.values():
                 for no, (amount, units) in shares.items():
@@ -1021,7 +1033,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     return void, groups
 
 
-def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None
+def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None,
+             replayed_after: tuple[dt.datetime, Decimal] | None = None
              ) -> tuple[set[int], set[str], dict[str, dict[int, tuple[Decimal, Decimal]]]]:
     """:func:`_void_pairs`, with the pairs void by the shares of ``charges`` sent with them,
     by group ref: the charge's entry -> (amount, units) of its shares."""
@@ -1101,6 +1114,13 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         if moved_only or not sum((e.value for e in got + gone), ZERO):
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
+    #: the running quantity after each entry, every entry counted (``replayed_after``)
+    level: list[Decimal] = []
+    if replayed_after is not None:
+        running = replayed_after[1]
+        for e in window:
+            running += e.quantity
+            level.append(running)
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
     #: the receipt cost lines cancelled in the window (their split is passed over with their
@@ -1118,6 +1138,11 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
     for g, out in issues.items():
         if g not in backs:
             continue
+        if replayed_after is not None and any(
+                e.kind == "transfer_out" and e.posted_at > replayed_after[0] for e in out):
+            at = [place[e.entry_no] for e in out + backs[g]]
+            if min(level[min(at):max(at) + 1]) >= 0:
+                continue  # replayed: re-costed, the change going on with its units
         doc_type, doc_id, line_no = _split_group(g)
         moved = out + backs[g]
         # receipt costs carried with its units (a charge sent on with a transfer's units, and
@@ -3447,6 +3472,7 @@ class Jxc:
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
         received_at: dt.datetime | None = None, charge_entry: int | None = None,
+        into_rows: bool = False,
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -3476,9 +3502,10 @@ class Jxc:
                 or (latest.utcoffset() is None) != (when.utcoffset() is None)
                 or when >= latest):
             # a cost only; a charge's cancellation mirrors the shares its charge sent
+            cancelling = (doc_id[:-2] if doc_type in _CHARGE_TYPES and doc_id.endswith("-R")
+                          else None)
             v = self._scope_at(w, item, warehouse, when, replays, lowered=set(),
-                               cancelling=doc_id[:-2] if doc_type in _CHARGE_TYPES
-                               and doc_id.endswith("-R") else None)
+                               cost_only=True, cancelling=cancelling)
         # else stock stays at standard: the whole amount is a variance and no later movement
         # of the scope changes, so a charge (or its cancellation) dated before later ones, a
         # change of standard among them, needs no replay (which would refuse to cross that
@@ -3516,12 +3543,15 @@ class Jxc:
                                "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
         # what a back-dated movement needs to split the amount again (the entry keeps the
         # on-hand share only; the amount and units of this scope, without those sent on)
-        record = {"amount": str(here),
-                  "received": None if received_here is None else str(received_here)}
+        record: dict[str, Any] = {
+            "amount": str(here),
+            "received": None if received_here is None else str(received_here),
+            **({"rows": True} if into_rows else {})}
         w.uow.records.put(_RECEIPT_COST, str(no), record)
         later: list[CostAdjustment] = []
         if replay is not None:  # dated before later movements: they carry the cost from here
-            replay.ref_costs[receipt_ref] = here
+            if not into_rows:  # (a change of the units back in those rows: not the ref's)
+                replay.ref_costs[receipt_ref] = here
             later = self._finish_replay(w, scope, replay, set(), when)
             corrections = self._cost_entries(w, [(scope, a, replay.latest) for a in later])
             entries += corrections
@@ -3747,7 +3777,7 @@ class Jxc:
             if part:
                 written += self._apply_receipt_cost(
                     w, out.item, warehouse, ref, part, out.doc_type, out.doc_id, out.line_no,
-                    at, q, receipt=(out.doc_id, out.line_no))[3]
+                    at, q, receipt=(out.doc_id, out.line_no), into_rows=True)[3]
         return written
 
     @staticmethod
@@ -4000,7 +4030,11 @@ class Jxc:
                     # all of it, as split over the units received (the entry keeps the
                     # on-hand share only)
                     cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
-                    value += e.value if cost is None else Decimal(cost["amount"])
+                    if cost is None or not cost.get("rows"):
+                        # (not a change carried back with a cancelled transfer's units into
+                        # these rows: it makes up for what that transfer took and brought
+                        # back, which is not counted here either)
+                        value += e.value if cost is None else Decimal(cost["amount"])
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
@@ -4237,8 +4271,8 @@ class Jxc:
                     replay.wanted.add(e.from_ref)
         if charges:
             unsent: dict[int, tuple[Decimal, Decimal]] = {}
-            replay.void, replay.void_groups = _void_pairs(window, charges=charges,
-                                                          unsent=unsent)
+            replay.void, replay.void_groups = _void_pairs(
+                window, charges=charges, unsent=unsent, replayed_after=replay.replayed_after)
             for no, (amount, units) in unsent.items():
                 here, received = replay.receipt_costs[no]
                 if received is None:  # (never: a charge sent on is split over its units)
@@ -4250,7 +4284,7 @@ class Jxc:
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
                   replays: dict[tuple[str, str], _Replay],
                   lowered: set[tuple[str, str]] | None = None,
-                  cancelling: str | None = None) -> Valuation:
+                  cost_only: bool = False, cancelling: str | None = None) -> Valuation:
         """The valuation of the scope as it stands just before ``when``.
 
         For a movement dated at or after the scope's last one that is the live valuation.
@@ -4267,6 +4301,12 @@ class Jxc:
         later issues were accepted when posted; a shortage among them (the policy allowed it
         then) stays a shortage, now partly filled, instead of refusing the posting. The
         scope's policy of now holds again from the end of the replay on.
+
+        ``cost_only``: the posting is a receipt cost (a charge, its cancellation, a carried
+        change), which moves no units: under moving average the transfers out after it are
+        replayed even when cancelled since (:func:`_void_pairs`, ``replayed_after``), so
+        that what they cost goes on with their units into the warehouse they reached.
+        ``cancelling``: the charge (document) the posting cancels (:attr:`_Replay.cancelling`).
         """
         scope = (item.code, "*" if self.organisation_scope else warehouse)  # w.scope()
         v = w.valuation(item, warehouse, scope)
@@ -4306,7 +4346,10 @@ class Jxc:
             rewound = restored
             _align(rewound, allow or relaxed, cost)  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
-        replay = _Replay(window, latest, relaxed)
+        replay = _Replay(window, latest, relaxed,
+                         (when, rewound.quantity) if cost_only
+                         and item.costing_method == "moving_average"
+                         and not self.organisation_scope else None)
         replay.cancelling = cancelling
         self._window_records(w, replay, window, item.costing_method == "moving_average",
                              item.costing_method == "specific_lot")
