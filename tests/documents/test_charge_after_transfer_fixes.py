@@ -159,14 +159,11 @@ def test_moving_average_transfer_cancelled_then_the_charge(shop: Shop, item: str
     _check_books(shop)
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): moving "
-                   "average, a transfer after the charge cancelled before the charge: its "
-                   "unit's share is taken out twice")
 def test_moving_average_transfer_after_the_charge_cancelled_then_the_charge(shop: Shop) -> None:
     """Moving average: 9 @ 10.00 into W1, 1 transferred to W2, a landed cost of 77.76 (8.64 a
     unit), a second unit transferred (at 18.64), 1 delivered from W2, the second transfer
     cancelled, then the landed cost cancelled: as without the charge, W1 8 / 80.00 and cost
-    of goods sold 10.00 (FIFO gets it). Recorded, not fixed: W1 ends at 75.68 and cost of
+    of goods sold 10.00 (FIFO gets it). Before 2026-12-17 W1 ended at 75.68 and cost of
     goods sold at 14.32."""
     _setup(shop)
     rk = _receipt(shop, "B", 9, "10")
@@ -180,9 +177,6 @@ def test_moving_average_transfer_after_the_charge_cancelled_then_the_charge(shop
     assert shop.net("cogs") == D("10.00")
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a "
-                   "charge between a transfer and its cancellation keeps the pair from "
-                   "being void")
 def test_a_movement_back_dated_before_a_transfer_cancelled_around_a_charge(shop: Shop) -> None:
     """9 @ 10.00 into W1 (back-dated), 2 transferred to W2, a landed cost, the transfer
     cancelled, 4 transferred dated before it, then 5 transferred dated earlier still: W1
@@ -199,16 +193,49 @@ def test_a_movement_back_dated_before_a_transfer_cancelled_around_a_charge(shop:
     assert _figures(shop, "A", "W1", "W2", "W3")[0] == (0, "0.00")
 
 
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_transfer_cancelled_around_a_charge_gives_its_share_back_to_the_charge(
+        shop: Shop, method: str) -> None:
+    """9 @ 10.00 into W1 (back-dated), 2 transferred to W2, a landed cost of 55.00 (7 units
+    in W1 get 42.78, the 2 in W2 12.22), the transfer cancelled (its units back with the
+    12.22): W1 9 / 145.00. Then 4 transferred to W2 dated before the transfer (they count
+    as issued before the charge: their share, 24.44 of 55.00, goes to cost of goods sold):
+    W1 5 / 80.56 (5 @ 10.00 and 5/9 of 55.00), W2 4 / 40.00. Then 5 to W3 dated earlier
+    still: W1 0 / 0.00, W3 5 / 50.00, all of the charge in cost of goods sold. The cancelled
+    transfer and its cancellation are passed over, the charge split again as if it had sent
+    nothing with them. Before: W1 5 / 68.33 after the first back-dated transfer (the 12.22
+    brought back went to cost of goods sold although its units were on hand), and the
+    second refused (W1 seen at 3 units)."""
+    _setup(shop)
+    item = METHODS[method]
+    rk = _receipt(shop, item, 9, "10", date=dt.date(2026, 2, 20))
+    t1 = _transfer(shop, item, 2, "W1", "W2")
+    _charge(shop, "landed_cost", item, rk, "55.00", 9)
+    assert _figures(shop, item, "W1", "W2") == ((7, "112.78"), (2, "32.22"))
+    shop.docs.cancel(t1, BOSS)
+    assert _figures(shop, item, "W1", "W2") == ((9, "145.00"), (0, "0.00"))
+    shop.run("transfer", [Line(1, item, D(4), D(0), warehouse="W1", to_warehouse="W2")],
+             date=dt.date(2026, 2, 27))
+    assert _figures(shop, item, "W1", "W2", "W3") == ((5, "80.56"), (4, "40.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs")) == (D("120.56"), D("24.44"))
+    _check_books(shop)
+    shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 22))
+    assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (4, "40.00"), (5, "50.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("90.00"), D("55.00"), D(0))
+    assert (shop.net("grni"), shop.net("payable")) == (D("-90.00"), D("-55.00"))
+    _check_books(shop)
+
+
 @pytest.mark.parametrize("item", sorted(METHODS.values()))
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-10): a charge "
-                   "and its cancellation between back-dated transfers and their cancellations "
-                   "leave the receipt impossible to cancel")
 def test_receipt_cancellable_after_a_charge_and_transfers_all_cancelled(shop: Shop,
                                                                         item: str) -> None:
     """11 @ 10.00 into W1 (back-dated), 5 transferred W1->W3 (back-dated), 5 W1->W2, a landed
     cost of 31.24, 2 transferred back W3->W1, the landed cost cancelled, then every transfer
-    cancelled newest first: the receipt can be cancelled, as without the charge. Today its
-    cancellation is refused (`insufficient_stock`, 6 on hand of 11 at the receipt)."""
+    cancelled newest first: the receipt can be cancelled, as without the charge. Before
+    2026-12-17 its cancellation was refused (`insufficient_stock`, 6 on hand of 11 at the
+    receipt)."""
     _setup(shop)
     rk = _receipt(shop, item, 11, "10", date=dt.date(2026, 2, 20))
     t1 = shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
@@ -222,3 +249,146 @@ def test_receipt_cancellable_after_a_charge_and_transfers_all_cancelled(shop: Sh
     shop.docs.cancel(rk, BOSS)
     assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (0, "0.00"), (0, "0.00"))
     assert shop.net("cogs") == 0
+
+
+@pytest.mark.parametrize("item", sorted(METHODS.values()))
+def test_a_transfer_back_carrying_a_charge_cancelled_lies_inside_an_older_pair(
+        shop: Shop, item: str) -> None:
+    """The flow above, step by step: 11 @ 10.00 into W1 (back-dated), 5 to W3 (back-dated), 5
+    to W2, a landed cost of 31.24 (2.84 a unit: W1 12.84, W2 and W3 64.20 each), 2 back from
+    W3 (38.52 into W1), the landed cost cancelled (the 5.68 the two units carried taken from
+    W1 as a receipt cost of the transfer back), then the transfers cancelled newest first and
+    the receipt: every warehouse and role ends at zero. In W1 the transfer back and its
+    cancellation lie between the transfer to W2 and its cancellation with the charge's
+    cancellation share they carried: a receipt line cancelled inside the pair, its receipt
+    cost with it, so the pair is passed over."""
+    _setup(shop)
+    rk = _receipt(shop, item, 11, "10", date=dt.date(2026, 2, 20))
+    t1 = shop.run("transfer", [Line(1, item, D(5), D(0), warehouse="W1", to_warehouse="W3")],
+                  date=dt.date(2026, 2, 24)).doc_id
+    t2 = _transfer(shop, item, 5, "W1", "W2")
+    lc = _charge(shop, "landed_cost", item, rk, "31.24", 11)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (1, "12.84"), (5, "64.20"), (5, "64.20"))
+    t3 = _transfer(shop, item, 2, "W3", "W1")
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (3, "38.52"), (5, "64.20"), (3, "38.52"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (3, "30.00"), (5, "50.00"), (3, "30.00"))
+    _check_books(shop)
+    steps = [((1, "10.00"), (5, "50.00"), (5, "50.00")),
+             ((6, "60.00"), (0, "0.00"), (5, "50.00")),
+             ((11, "110.00"), (0, "0.00"), (0, "0.00"))]
+    for doc, figures in zip((t3, t2, t1), steps, strict=True):
+        assert shop.docs.cancel(doc, BOSS).state == State.CANCELLED
+        assert _figures(shop, item, "W1", "W2", "W3") == figures
+        assert (shop.net("cogs"), shop.net("price_difference")) == (0, 0)
+    assert shop.docs.cancel(rk, BOSS).state == State.CANCELLED
+    assert _figures(shop, item, "W1", "W2", "W3") == ((0, "0.00"), (0, "0.00"), (0, "0.00"))
+    for role in ("inventory", "cogs", "price_difference", "grni", "payable"):
+        assert shop.net(role) == 0
+    _check_books(shop)
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_a_charge_cancelled_after_a_transfer_on_that_carried_its_share_came_back(
+        shop: Shop, method: str) -> None:
+    """9 @ 10.00 into W1 (back-dated), 1 to W2 and on to W3, 1 to W3 dated before them, a
+    landed cost of 77.76 (8.64 a unit: W1 7 / 130.48, both units in W3 18.64), the transfer
+    W2 -> W3 cancelled (its unit back in W2 with its 8.64), then the landed cost cancelled:
+    as without the charge, W1 7 / 70.00, W2 1 / 10.00, W3 1 / 10.00, nothing in cost of goods
+    sold. The cancellation sends back what the charge sent (the share W2 sent on with the
+    cancelled transfer included): its own replay does not pass the transfer and its
+    cancellation over by that share (W2 was left at 5.68, cost of goods sold 4.32)."""
+    _setup(shop)
+    item = METHODS[method]
+    rk = _receipt(shop, item, 9, "10", date=dt.date(2026, 2, 20))
+    _transfer(shop, item, 1, "W1", "W2")
+    t2 = _transfer(shop, item, 1, "W2", "W3")
+    shop.run("transfer", [Line(1, item, D(1), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 24))
+    lc = _charge(shop, "landed_cost", item, rk, "77.76", 9)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "130.48"), (0, "0.00"), (2, "37.28"))
+    shop.docs.cancel(t2, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "130.48"), (1, "18.64"), (1, "18.64"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, item, "W1", "W2", "W3") == (
+        (7, "70.00"), (1, "10.00"), (1, "10.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("90.00"), D(0), D(0))
+    _check_books(shop)
+
+
+
+def test_moving_average_transfer_after_the_charge_and_everything_undone(shop: Shop) -> None:
+    """The flow above, every role at each step, then the delivery, the first transfer and
+    the receipt cancelled: every role back to zero. The charge's cancellation replays W1
+    from the charge with the cancelled transfer in it: the transfer costs 10.00 there (its
+    8.64 less goes on with its unit into W2, where the delivery took the average, and back
+    with the unit by the transfer's cancellation)."""
+    _setup(shop)
+    rk = _receipt(shop, "B", 9, "10")
+    t1 = _transfer(shop, "B", 1, "W1", "W2")
+    lc = _charge(shop, "landed_cost", "B", rk, "77.76", 9)
+    t2 = _transfer(shop, "B", 1, "W1", "W2")
+    dl = shop.run("delivery", [Line(1, "B", D(1), D("30"), warehouse="W2")], "C1").doc_id
+    assert _figures(shop, "B", "W1", "W2") == ((7, "130.48"), (1, "18.64"))
+    assert shop.net("cogs") == D("18.64")
+    shop.docs.cancel(t2, BOSS)
+    assert _figures(shop, "B", "W1", "W2") == ((8, "149.12"), (0, "0.00"))
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, "B", "W1", "W2") == ((8, "80.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    assert shop.net("payable") == 0
+    _check_books(shop)
+    steps = [((8, "80.00"), (1, "10.00")), ((9, "90.00"), (0, "0.00")),
+             ((0, "0.00"), (0, "0.00"))]
+    for doc, figures in zip((dl, t1, rk), steps, strict=True):
+        assert shop.docs.cancel(doc, BOSS).state == State.CANCELLED
+        assert _figures(shop, "B", "W1", "W2") == figures
+        assert (shop.net("cogs"), shop.net("price_difference")) == (0, 0)
+        _check_books(shop)
+    for role in ("inventory", "grni", "payable"):
+        assert shop.net(role) == 0
+
+
+def test_moving_average_transfers_there_and_back_around_a_charge_then_back_dated(
+        shop: Shop) -> None:
+    """Moving average: 9 @ 10.00 into W1 (back-dated), 3 to W3, a landed cost of 77.76 (8.64 a
+    unit, 25.92 of it sent on to W3), the 3 back to W1, 1 delivered from W1 (18.64), the
+    transfer back cancelled, the first transfer cancelled, then the landed cost: W1
+    8 / 80.00, cost of goods sold 10.00, as without the charge (were 77.12 and 12.88). Then 4
+    transferred W1 -> W3 dated before all of it: W1 and W3 4 / 40.00 each, cost of goods
+    sold 10.00. The change the charge's cancellation makes to the transfer back goes back
+    with its units into the rows of the first transfer in W3; the first transfer's
+    cancellation takes those rows back at their worth without it (it makes up for what the
+    transfer back took and brought back, which the worth leaves out too): counted there,
+    the back-dated transfer's replay took them back at 4.08 (W1 14.08, W3 65.92)."""
+    _setup(shop)
+    rk = _receipt(shop, "B", 9, "10", date=dt.date(2026, 2, 20))
+    t0 = _transfer(shop, "B", 3, "W1", "W3")
+    lc = _charge(shop, "landed_cost", "B", rk, "77.76", 9)
+    assert _figures(shop, "B", "W1", "W3") == ((6, "111.84"), (3, "55.92"))
+    t4 = _transfer(shop, "B", 3, "W3", "W1")
+    shop.run("delivery", [Line(1, "B", D(1), D("30"), warehouse="W1")], "C1")
+    assert _figures(shop, "B", "W1", "W3") == ((8, "149.12"), (0, "0.00"))
+    shop.docs.cancel(t4, BOSS)
+    shop.docs.cancel(t0, BOSS)
+    assert _figures(shop, "B", "W1", "W3") == ((8, "149.12"), (0, "0.00"))
+    assert shop.net("cogs") == D("18.64")
+    shop.docs.cancel(lc, BOSS)
+    assert _figures(shop, "B", "W1", "W3") == ((8, "80.00"), (0, "0.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    _check_books(shop)
+    shop.run("transfer", [Line(1, "B", D(4), D(0), warehouse="W1", to_warehouse="W3")],
+             date=dt.date(2026, 2, 22))
+    assert _figures(shop, "B", "W1", "W3") == ((4, "40.00"), (4, "40.00"))
+    assert (shop.net("inventory"), shop.net("cogs"), shop.net("price_difference")) == (
+        D("80.00"), D("10.00"), D(0))
+    assert shop.net("payable") == 0
+    _check_books(shop)

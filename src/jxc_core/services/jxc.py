@@ -294,6 +294,11 @@ _CHARGE_TYPES = ("landed_cost", "purchase_invoice")
 #: a charge's share sent on with transferred units: (warehouse, receipt ref there, units
 #: received there, amount, document and line of that receipt)
 _Sent = tuple[str, str, Decimal, Decimal, str, int]
+#: per charge (the entry_no of its ``landed_cost`` entry in a source): the shares it sent on
+#: with the transfer lines that took the receipt's units, by the transfer's (document, line):
+#: (amount, units of the receipt the transfer took) — from the eighth element of a ``sent``
+#: share (:meth:`Jxc._sent_shares`)
+_Shares = dict[int, dict[tuple[str, int], tuple[Decimal, Decimal]]]
 
 
 def _units_of(v: Valuation, ref: str, received: Decimal) -> Decimal:
@@ -586,7 +591,8 @@ class _Replay:
     the later part still to replay, and the new costs and settlements found."""
 
     def __init__(self, window: list[LedgerEntry], latest: dt.datetime,
-                 relaxed: bool = False) -> None:
+                 relaxed: bool = False,
+                 replayed_after: tuple[dt.datetime, Decimal] | None = None) -> None:
         self.window = window
         self.later: list[LedgerEntry] = []
         self.latest = latest
@@ -636,7 +642,16 @@ class _Replay:
         self.short_transfers: dict[str, LedgerEntry] = {}
         #: cancelled issues and their reversals (:func:`_void_pairs`): the entries the replay
         #: passes over and the groups whose costs it leaves as posted
-        self.void, self.void_groups = _void_pairs(window)
+        #: transfers out after this moment replayed even when cancelled, and the quantity the
+        #: window starts from (:func:`_void_pairs`)
+        self.replayed_after = replayed_after
+        self.void, self.void_groups = _void_pairs(window, replayed_after=replayed_after)
+        #: charges whose shares sent with the units of a void transfer pair are split here
+        #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
+        self.unsent: dict[int, Decimal] = {}
+        #: the charge (document) whose cancellation this replay is for: its shares are
+        #: mirrored as sent, so they make no pair void here
+        self.cancelling: str | None = None
         #: the customer returns (``doc/line``) of void issues, replayed as plain receipts
         self.plain: set[str] = set()
         #: customer returns (:meth:`Jxc._return_value`): per delivery (group ref) replayed
@@ -960,7 +975,23 @@ def _note_settled(v: Valuation, replay: _Replay) -> None:
                 took.append(part)
 
 
-def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
+def _shares_of(cost: Mapping[str, Any]) -> dict[tuple[str, int], tuple[Decimal, Decimal]]:
+    """The shares a charge's receipt cost record (:data:`_RECEIPT_COST`) sent on with
+    transfer lines, by the transfer's (document, line): (amount, units of the receipt it
+    took); shares recorded without those units are left out."""
+    found: dict[tuple[str, int], tuple[Decimal, Decimal]] = {}
+    for x in cost.get("sent") or ():
+        if len(x) > 7:
+            key = (str(x[4]), int(x[5]))
+            had = found.get(key, (ZERO, ZERO))
+            found[key] = (had[0] + Decimal(x[3]), had[1] + Decimal(x[7]))
+    return found
+
+
+def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
+                charges: _Shares | None = None,
+                unsent: dict[int, tuple[Decimal, Decimal]] | None = None,
+                replayed_after: tuple[dt.datetime, Decimal] | None = None
                 ) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
@@ -979,30 +1010,67 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
     between its first and last entry lie only void pairs, corrections (``cost_backdating``,
     ``cost_settlement``), location moves, receipt lines cancelled there too (a receipt, a
     customer return: its in entries and the out entries of its ``-R``, netting to zero; a
-    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``), the out
-    entries of the cancellation of a receipt line that came in before the pair and that took the
-    line's units back at their own values (its quantities and values net to zero: a line
-    cancelled out of turn, the pair's issue a supplier return of an older receipt, say; passed
-    over, the pair leaves the line's units where they were, and its cancellation takes them
-    alike), or pairs overlapping it that are void with it. A receipt cost line (a
-    ``landed_cost`` entry: a landed cost, an invoice price difference) and its cancellation's
-    are a void pair too when what they left in stock nets to zero, their corrections counted,
-    and only void pairs lie between them: both were split on the same stock, so passing over
-    both leaves their splits as posted — and an issue cancelled around them (newest first, the
-    cost was posted and cancelled between the issue and its cancellation) is void as before.
-    Replayed instead, the cost would be split again on a stock without the void issue's units
-    out, its cancellation alike. Passing over such a pair changes nothing for the movements
-    between (the stock they saw came back whole); a cancellation posted after other movements
-    that took stock is replayed in its place, as before. A customer return of a void issue is
-    replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation taking its units
-    back from there. Returns the entry numbers passed over and their group refs.
+    transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``, with
+    the receipt costs carried to the line's units while they were there), the
+    out entries of the cancellation of a receipt line that came in before the pair and that
+    took the line's units back at their own values (its quantities and values net to zero:
+    a line cancelled out of turn, the pair's issue a supplier return of an older receipt,
+    say; passed over, the pair leaves the line's units where they were, and its cancellation
+    takes them alike), or pairs overlapping it that are void with it. A receipt cost line
+    (a ``landed_cost`` entry: a landed cost, an invoice price difference) and its
+    cancellation's are a void pair too
+    when what they left in stock nets to zero, their corrections counted, and only void pairs
+    lie between them: both were split on the same stock, so passing over both leaves their
+    splits as posted — and an issue cancelled around them (newest first, the cost was
+    posted and cancelled between the issue and its cancellation) is void as before. Replayed
+    instead, the cost would be split again on a stock without the void issue's units out,
+    its cancellation alike. Passing over such a pair changes nothing for
+    the movements between (the stock they saw came back whole); a cancellation posted after
+    other movements that took stock is replayed in its place, as before. A customer return of
+    a void issue is replayed as a receipt of its own (:attr:`_Replay.plain`), its cancellation
+    taking its units back from there. Returns the entry numbers passed over and their group
+    refs.
 
     ``moved_only``: the pairs of quantities alone, values left out (no pair, receipt line or
     cancellation between needs to net to zero in value, entries without a quantity lie
     between freely) — for the stock check of one warehouse costed by organisation
     (:meth:`Jxc._check_history`), where a transfer inside the one scope moves no value: it
     is shown at the average as it leaves and as it comes back, two values that need not be
-    equal."""
+    equal.
+
+    ``charges``: the shares charges of the window sent on with transfer lines
+    (:meth:`Jxc._sent_shares`). A transfer cancelled after such a charge brought its units
+    back with the share, so in the source its leg out and its way back are apart by it; with
+    the charge between them (and not cancelled in the window) the pair is void all the same
+    when the shares sent with it make up the difference: passed over, its units never left,
+    and the charge is split again as if it had sent nothing with them — ``unsent`` gets, by
+    the charge's entry, the amount and units to add to its split (and to what it left in
+    stock). Only for pairs that are not void without this (their replay stays as it was).
+
+    ``replayed_after``: (a moment, the quantity on hand where the window starts): transfer
+    lines out posted after that moment are not void (nor what holds them) when the scope
+    keeps stock through them, every entry of the window counted: the replay of a receipt
+    cost (a charge, or its cancellation) dated before them under moving average re-costs
+    them, the change going on with their units (:meth:`Jxc._scope_at`, ``cost_only``). A
+    pair whose units a back-dated movement has taken since is passed over as before."""
+    void, groups, _ = _void_in(window, moved_only, None, replayed_after)
+    if charges and not moved_only:
+        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after)
+        if found and not found.keys() & groups:
+            for shares in found.values():
+                for no, (amount, units) in shares.items():
+                    if unsent is not None:
+                        had = unsent.get(no, (ZERO, ZERO))
+                        unsent[no] = (had[0] + amount, had[1] + units)
+            return void2, groups2
+    return void, groups
+
+
+def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None,
+             replayed_after: tuple[dt.datetime, Decimal] | None = None
+             ) -> tuple[set[int], set[str], dict[str, dict[int, tuple[Decimal, Decimal]]]]:
+    """:func:`_void_pairs`, with the pairs void by the shares of ``charges`` sent with them,
+    by group ref: the charge's entry -> (amount, units) of its shares."""
     place: dict[int, int] = {}
     issues: dict[str, list[LedgerEntry]] = {}
     backs: dict[str, list[LedgerEntry]] = {}
@@ -1070,11 +1138,32 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
         at = [place[e.entry_no] for e in got + gone]
         for e in got + gone:
             closed[e.entry_no] = (min(at), max(at))
+        for e in receipt_costs.get(g, ()):
+            # a receipt cost carried with the line's units while they were here (a charge's
+            # share, or its cancellation's, sent on with a transfer into here): replayed
+            # with the line, it lies between a pair as the line does
+            if not e.doc_id.endswith("-R") and min(at) < place[e.entry_no] < max(at):
+                closed[e.entry_no] = (min(at), max(at))
         if moved_only or not sum((e.value for e in got + gone), ZERO):
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
+    #: the running quantity after each entry, every entry counted (``replayed_after``)
+    level: list[Decimal] = []
+    if replayed_after is not None:
+        running = replayed_after[1]
+        for e in window:
+            running += e.quantity
+            level.append(running)
     #: the candidate pairs: group ref -> (their entries with a quantity, all, first, last)
     pairs: dict[str, tuple[set[int], list[LedgerEntry], int, int]] = {}
+    #: the receipt cost lines cancelled in the window (their split is passed over with their
+    #: cancellation's, not split again)
+    both = {g for g, lines in receipt_costs.items()
+            if len({e.doc_id.removesuffix("-R") for e in lines}) == 1
+            and len({e.doc_id for e in lines}) == 2}
+    #: pairs void by the shares charges between them sent with their units
+    by_shares: dict[str, dict[int, tuple[Decimal, Decimal]]] = {}
+    unsent: dict[str, dict[int, tuple[Decimal, Decimal]]] = {}
     #: the candidate issue pairs whose values do not net to zero by themselves (moving
     #: average: a cancelled transfer came back at another cost than it left, a later issue's
     #: cancellation making up the difference), with what they leave
@@ -1082,6 +1171,11 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
     for g, out in issues.items():
         if g not in backs:
             continue
+        if replayed_after is not None and any(
+                e.kind == "transfer_out" and e.posted_at > replayed_after[0] for e in out):
+            at = [place[e.entry_no] for e in out + backs[g]]
+            if min(level[min(at):max(at) + 1]) >= 0:
+                continue  # replayed: re-costed, the change going on with its units
         doc_type, doc_id, line_no = _split_group(g)
         moved = out + backs[g]
         if g in ins and g in outs and out[0].kind == "transfer_out":
@@ -1105,7 +1199,20 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
                if e.entry_no not in mine):
             continue  # taken back otherwise than by its reversal or a customer return
         at = [place[n] for n in mine]
-        pairs[g] = (mine | {e.entry_no for e in carried}, pair, min(at), max(at))
+        first, last = min(at), max(at)
+        allowed: set[int] = set()
+        if off and charges:
+            # the charges between that sent a share with the transfer's units: back with them
+            shares = {e.entry_no: share for e in window[first + 1:last]
+                      if e.kind == "landed_cost" and not e.quantity
+                      and _group_ref(e.doc_type, e.doc_id, e.line_no) not in both
+                      and (share := charges.get(e.entry_no, {}).get((doc_id, line_no)))
+                      is not None}
+            if shares and sum((x for x, _ in shares.values()), ZERO) == off:
+                off = ZERO
+                allowed = set(shares)
+                by_shares[g] = shares
+        pairs[g] = (mine | {e.entry_no for e in carried} | allowed, pair, first, last)
         receipt_costs.pop(g, None)
         if off:  # void only in a run of overlapping pairs whose values net to zero
             unbalanced[g] = off
@@ -1138,6 +1245,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
 
     def drop(g: str) -> None:
         void.update(e.entry_no for e in pairs[g][1])
+        if g in by_shares:
+            unsent[g] = by_shares[g]
         doc_type, doc_id, line_no = _split_group(g)
         groups.update((g, _group_ref(doc_type, f"{doc_id}-R", line_no)))
         del pairs[g]
@@ -1173,7 +1282,7 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False
                     found = True
             if found:
                 break
-    return void, groups
+    return void, groups, unsent
 
 
 def _warehouse_shares(value: Decimal, quantities: Mapping[str, Decimal], quantum: Decimal
@@ -3424,6 +3533,7 @@ class Jxc:
         doc_type: str, doc_id: str, line_no: int, when: dt.datetime,
         received_quantity: Decimal | None = None, *, receipt: tuple[str, int],
         received_at: dt.datetime | None = None, charge_entry: int | None = None,
+        into_rows: bool = False,
     ) -> tuple[Decimal, Decimal, Decimal, list[LedgerEntry]]:
         """Add ``amount`` to the cost of a receipt (landed cost, invoice price difference).
 
@@ -3452,7 +3562,11 @@ class Jxc:
         if (item.costing_method != "standard" or latest is None
                 or (latest.utcoffset() is None) != (when.utcoffset() is None)
                 or when >= latest):
-            v = self._scope_at(w, item, warehouse, when, replays, lowered=set())  # a cost only
+            # a cost only; a charge's cancellation mirrors the shares its charge sent
+            cancelling = (doc_id[:-2] if doc_type in _CHARGE_TYPES and doc_id.endswith("-R")
+                          else None)
+            v = self._scope_at(w, item, warehouse, when, replays, lowered=set(),
+                               cost_only=True, cancelling=cancelling)
         # else stock stays at standard: the whole amount is a variance and no later movement
         # of the scope changes, so a charge (or its cancellation) dated before later ones, a
         # change of standard among them, needs no replay (which would refuse to cross that
@@ -3472,10 +3586,11 @@ class Jxc:
         here, received_here = amount, received_quantity
         sent: list[_Sent] = []
         links: list[int | None] = []
+        units: list[Decimal | None] = []
         if (doc_type in _CHARGE_TYPES and received_quantity is not None
                 and not self.organisation_scope
                 and item.costing_method in ("fifo", "lifo", "moving_average")):
-            here, received_here, sent, links = self._charge_sent(
+            here, received_here, sent, links, units = self._charge_sent(
                 w, item, warehouse, v, receipt_ref, amount, received_quantity, doc_id,
                 line_no, when, receipt, received_at, charge_entry)
         kept = v.add_landed_cost(receipt_ref, here, received_quantity=received_here)
@@ -3489,12 +3604,15 @@ class Jxc:
                                "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
         # what a back-dated movement needs to split the amount again (the entry keeps the
         # on-hand share only; the amount and units of this scope, without those sent on)
-        record = {"amount": str(here),
-                  "received": None if received_here is None else str(received_here)}
+        record: dict[str, Any] = {
+            "amount": str(here),
+            "received": None if received_here is None else str(received_here),
+            **({"rows": True} if into_rows else {})}
         w.uow.records.put(_RECEIPT_COST, str(no), record)
         later: list[CostAdjustment] = []
         if replay is not None:  # dated before later movements: they carry the cost from here
-            replay.ref_costs[receipt_ref] = here
+            if not into_rows:  # (a change of the units back in those rows: not the ref's)
+                replay.ref_costs[receipt_ref] = here
             later = self._finish_replay(w, scope, replay, set(), when)
             corrections = self._cost_entries(w, [(scope, a, replay.latest) for a in later])
             entries += corrections
@@ -3502,7 +3620,7 @@ class Jxc:
         if replay is not None:
             entries += self._follow_transfers(w, scope, later, replay.window)
         applied: list[list[object]] = []
-        for (wh, ref, q, part, rd, rl), link in zip(sent, links, strict=True):
+        for (wh, ref, q, part, rd, rl), link, took in zip(sent, links, units, strict=True):
             # where the transferred units are now; the share's own landed_cost entry there
             # kept with it, so that the cancellation mirrors exactly that one (a charge may
             # reach a warehouse twice at the same moment, for the same ref)
@@ -3511,7 +3629,8 @@ class Jxc:
                 receipt=(rd, rl), charge_entry=link)[3]
             entries += there
             applied.append([wh, ref, str(q), str(part), rd, rl,
-                            there[0].entry_no if there else None])
+                            there[0].entry_no if there else None,
+                            *(() if took is None else (str(took),))])
         if applied:
             w.uow.records.put(_RECEIPT_COST, str(no), {**record, "sent": applied})
         for a in (*taken, *later):
@@ -3523,7 +3642,7 @@ class Jxc:
         amount: Decimal, received: Decimal, doc_id: str, line_no: int, when: dt.datetime,
         receipt: tuple[str, int], received_at: dt.datetime | None = None,
         charge_entry: int | None = None,
-    ) -> tuple[Decimal, Decimal, list[_Sent], list[int | None]]:
+    ) -> tuple[Decimal, Decimal, list[_Sent], list[int | None], list[Decimal | None]]:
         """A charge (landed cost, invoice price difference) on receipt ``ref`` at ``when``:
         the share of the receipt's units that transfers took to other warehouses before it
         goes where those units went (DOMAIN 2: the share of units still on hand raises their
@@ -3544,9 +3663,10 @@ class Jxc:
         ``landed_cost`` entry here is ``charge_entry`` when known (a share sent on), else the
         one of its document, line and ref at ``when``. Also returns, for each share sent
         on, the charge's ``landed_cost`` entry there that a cancellation mirrors (else
-        ``None``)."""
-        none: tuple[Decimal, Decimal, list[_Sent], list[int | None]] = (
-            amount, received, [], [])
+        ``None``), and the units of the receipt its transfer took (the weight of its share;
+        ``None`` where not known: a cancellation of a charge recorded without them)."""
+        none: tuple[Decimal, Decimal, list[_Sent], list[int | None], list[Decimal | None]] = (
+            amount, received, [], [], [])
         scope = w.scope(item, warehouse)
         if doc_id.endswith("-R"):
             base = doc_id[:-2]
@@ -3562,10 +3682,11 @@ class Jxc:
             sent = [(wh, r, Decimal(q), -Decimal(part), rd, int(rl))
                     for wh, r, q, part, rd, rl, *_ in found["sent"]]
             links = [None if len(x) < 7 or x[6] is None else int(x[6]) for x in found["sent"]]
+            units = [Decimal(x[7]) if len(x) > 7 else None for x in found["sent"]]
             here = -Decimal(found["amount"])
             if here + sum((x[3] for x in sent), ZERO) != amount:
                 return none  # not the charge's amount: split here as it stands
-            return here, Decimal(found["received"]), sent, links
+            return here, Decimal(found["received"]), sent, links, units
         # the scope's entries from the receipt on (followers post no earlier than their
         # sources: a second before the document's posting moment is before its entries)
         since = None if received_at is None else received_at - dt.timedelta(seconds=1)
@@ -3617,6 +3738,7 @@ class Jxc:
                     out, q = took[g]
                     took[g] = (out, q + change)
         apps: list[tuple[str, str, Decimal, Decimal, str, int]] = []
+        direct: set[tuple[str, int]] = set()
         for out, q in took.values():
             if q <= 0:
                 continue
@@ -3626,6 +3748,7 @@ class Jxc:
             wh, there, _, got, back = arrival
             if not back:
                 apps.append((wh, there, got, q, out.doc_id, out.line_no))
+                direct.add((out.doc_id, out.line_no))
             elif item.costing_method == "moving_average":  # back into the rows they left
                 into = self._rows_into(w, out, wh, out.posted_at)
                 total = sum(into.values(), ZERO)
@@ -3637,11 +3760,12 @@ class Jxc:
             return none
         parts = allocate(amount, [*(x[3] for x in apps), received - units_sent],
                          self.currency_digits)
-        sent = [(wh, r, got, part, rd, rl)
-                for (wh, r, got, _, rd, rl), part in zip(apps, parts, strict=False) if part]
+        kept = [(x, part) for x, part in zip(apps, parts, strict=False) if part]
+        sent = [(wh, r, got, part, rd, rl) for (wh, r, got, _, rd, rl), part in kept]
         # every unit sent on: nothing is split here (over the units received, as a valid
-        # split of 0.00)
-        return parts[-1], received - units_sent or received, sent, [None] * len(sent)
+        # split of 0.00); the units of a share sent with a transfer (not back into rows)
+        return (parts[-1], received - units_sent or received, sent, [None] * len(sent),
+                [x[3] if (x[4], x[5]) in direct else None for x, _ in kept])
 
     def _carry_settlement(self, w: _Work, item_code: str, a: CostAdjustment
                           ) -> list[LedgerEntry]:
@@ -3714,7 +3838,7 @@ class Jxc:
             if part:
                 written += self._apply_receipt_cost(
                     w, out.item, warehouse, ref, part, out.doc_type, out.doc_id, out.line_no,
-                    at, q, receipt=(out.doc_id, out.line_no))[3]
+                    at, q, receipt=(out.doc_id, out.line_no), into_rows=True)[3]
         return written
 
     @staticmethod
@@ -3967,7 +4091,11 @@ class Jxc:
                     # all of it, as split over the units received (the entry keeps the
                     # on-hand share only)
                     cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
-                    value += e.value if cost is None else Decimal(cost["amount"])
+                    if cost is None or not cost.get("rows"):
+                        # (not a change carried back with a cancelled transfer's units into
+                        # these rows: it makes up for what that transfer took and brought
+                        # back, which is not counted here either)
+                        value += e.value if cost is None else Decimal(cost["amount"])
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
 
@@ -4166,7 +4294,10 @@ class Jxc:
         (:data:`_RECEIPT_COST`, split again on the stock as the replay has it), the layers
         cancellations went back into (:data:`_RESTORED`) and, under moving average
         (``average``) and specific identification (``lots``), the receipts cancellations took
-        back (:data:`_TAKEN_BACK`)."""
+        back (:data:`_TAKEN_BACK`). A charge's shares sent on with a transfer whose
+        cancellation brought them back may make that pair void (:func:`_void_pairs`,
+        ``charges``): the charge is then split again with them."""
+        charges: _Shares = {}
         for e in window:
             if (e.kind == "return_reversal" and e.quantity < 0 and e.from_ref
                     and e.from_ref not in replay.own):
@@ -4178,6 +4309,9 @@ class Jxc:
                     replay.receipt_costs[e.entry_no] = (
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
+                    shares = _shares_of(cost)
+                    if shares and e.doc_id != replay.cancelling:
+                        charges[e.entry_no] = shares
             elif e.quantity < 0 and e.from_ref and (average or lots):
                 taken = w.uow.records.get(_TAKEN_BACK, str(e.entry_no))
                 if taken is not None:
@@ -4201,11 +4335,22 @@ class Jxc:
                         (int(k), r, Decimal(rec), Decimal(q), Decimal(val))
                         for k, r, rec, q, val in found["layers"]]
                     replay.wanted.add(e.from_ref)
+        if charges:
+            unsent: dict[int, tuple[Decimal, Decimal]] = {}
+            replay.void, replay.void_groups = _void_pairs(
+                window, charges=charges, unsent=unsent, replayed_after=replay.replayed_after)
+            for no, (amount, units) in unsent.items():
+                here, received = replay.receipt_costs[no]
+                if received is None:  # (never: a charge sent on is split over its units)
+                    continue
+                replay.receipt_costs[no] = (here + amount, received + units)
+                replay.unsent[no] = amount
 
     # -- costing in date order: back-dated movements ----------------------------------------
     def _scope_at(self, w: _Work, item: Item, warehouse: str, when: dt.datetime,
                   replays: dict[tuple[str, str], _Replay],
-                  lowered: set[tuple[str, str]] | None = None) -> Valuation:
+                  lowered: set[tuple[str, str]] | None = None,
+                  cost_only: bool = False, cancelling: str | None = None) -> Valuation:
         """The valuation of the scope as it stands just before ``when``.
 
         For a movement dated at or after the scope's last one that is the live valuation.
@@ -4222,6 +4367,12 @@ class Jxc:
         later issues were accepted when posted; a shortage among them (the policy allowed it
         then) stays a shortage, now partly filled, instead of refusing the posting. The
         scope's policy of now holds again from the end of the replay on.
+
+        ``cost_only``: the posting is a receipt cost (a charge, its cancellation, a carried
+        change), which moves no units: under moving average the transfers out after it are
+        replayed even when cancelled since (:func:`_void_pairs`, ``replayed_after``), so
+        that what they cost goes on with their units into the warehouse they reached.
+        ``cancelling``: the charge (document) the posting cancels (:attr:`_Replay.cancelling`).
         """
         scope = (item.code, "*" if self.organisation_scope else warehouse)  # w.scope()
         v = w.valuation(item, warehouse, scope)
@@ -4261,7 +4412,11 @@ class Jxc:
             rewound = restored
             _align(rewound, allow or relaxed, cost)  # the checkpoint's policy was then's
         rewound.item, rewound.warehouse = item.code, scope[1]
-        replay = _Replay(window, latest, relaxed)
+        replay = _Replay(window, latest, relaxed,
+                         (when, rewound.quantity) if cost_only
+                         and item.costing_method == "moving_average"
+                         and not self.organisation_scope else None)
+        replay.cancelling = cancelling
         self._window_records(w, replay, window, item.costing_method == "moving_average",
                              item.costing_method == "specific_lot")
         for e in window:
@@ -4617,7 +4772,9 @@ class Jxc:
                                           and e.kind == "transfer_out"):
                     continue
                 g = _group_ref(e.doc_type, e.doc_id, e.line_no)
-                old[g] = old.get(g, ZERO) - e.value
+                # (a charge split again with the shares it sent with a void transfer pair's
+                # units: they came back with the pair, left as posted, into this stock)
+                old[g] = old.get(g, ZERO) - e.value - replay.unsent.get(e.entry_no, ZERO)
                 qty[g] = qty.get(g, ZERO) - e.quantity
         new = dict(replay.new)
         for a in replay.settled:
@@ -4810,7 +4967,8 @@ class Jxc:
                 if found:
                     later[(code, wh)] = found
         #: per (item, warehouse) the entries passed over, for both checks below
-        voids = {key: _void_pairs(found, moved_only=self.organisation_scope)[0]
+        voids = {key: _void_pairs(found, moved_only=self.organisation_scope,
+                                  charges=self._sent_shares(w, found))[0]
                  for key, found in later.items()}
         if self.organisation_scope:
             for (code, wh), found in later.items():
@@ -4835,6 +4993,19 @@ class Jxc:
                     where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                                  on_hand=have, short=out - have, **where)
+
+    @staticmethod
+    def _sent_shares(w: _Work, entries: Sequence[LedgerEntry]) -> _Shares:
+        """The shares the charges of ``entries`` sent on with transfer lines
+        (:func:`_void_pairs`, ``charges``)."""
+        found: _Shares = {}
+        for e in entries:
+            if e.kind == "landed_cost" and not e.quantity:
+                cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                shares = None if cost is None else _shares_of(cost)
+                if shares:
+                    found[e.entry_no] = shares
+        return found
 
     @staticmethod
     def _later(w: _Work, item: Item, warehouse: str, when: dt.datetime
