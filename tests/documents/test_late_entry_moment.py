@@ -159,10 +159,7 @@ def test_a_charge_cancelled_before_a_delivery_entered_after_it_for_its_day(
 
 
 @pytest.mark.parametrize(("item", "price"), [
-    ("F", "10.00"), ("F", "12.50"),
-    pytest.param("M", "12.50", marks=pytest.mark.xfail(
-        strict=True, raises=JxcError, reason="known limit (docs/decisions.md, 2026-12-16): "
-        "moving average, R8's reversal took the average left, not its own value"))])
+    ("F", "10.00"), ("F", "12.50"), ("M", "12.50")])
 def test_a_receipt_whose_return_was_cancelled_after_another_receipt_was(
         storage: Storage, item: str, price: str) -> None:
     """R4 (03-04) and R8 (03-08, at ``price``) received, R4's 3 units returned to the supplier
@@ -174,9 +171,11 @@ def test_a_receipt_whose_return_was_cancelled_after_another_receipt_was(
     zero, R8 came in before the return), so R4 goes through and every role nets to zero.
     Until 2026-12-16 the pair was replayed: the return took R8's units there, R8's reversal
     went short, and R4 was refused (``insufficient_stock``) though its 3 units were on hand.
-    Moving average still is: R8's reversal emptied the stock and took the 45.71 left there
-    (the return had left at the average), not R8's own 50.00, so passing over the pair would
-    re-cost it, and the pair is replayed."""
+    Moving average alike since 2026-12-17: R8's reversal emptied the stock and took the 45.71
+    left there (the return had left at the average), less than R8's own 50.00; the pair is
+    passed over all the same and the replay takes R8's units back at their own 50.00 (a
+    correction of -4.29 of R8's reversal, its price difference taken back). Until then the
+    pair was replayed and R4 refused."""
     clock = HandClock(dt.datetime(2026, 3, 8, 7, 0))
     j, docs = _shop(storage, clock)
     r4 = _post(docs, "purchase_receipt", item, 3, "10.00", "S", date=dt.date(2026, 3, 4))
@@ -200,6 +199,51 @@ def test_a_receipt_whose_return_was_cancelled_after_another_receipt_was(
     assert (b.on_hand, b.value) == (D(3), D("30.00") if item == "F" else D("34.29"))
     docs.cancel(r4, BOSS)
     b = j.balance(item, "W")
+    assert (b.on_hand, b.value) == (D(0), D("0.00"))
+    net: dict[str, Decimal] = {}
+    for r in docs.journal():
+        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
+    assert {k: v for k, v in net.items() if v} == {}
+
+
+def test_moving_average_the_reversal_between_the_pair_is_taken_back_at_its_own_value(
+        storage: Storage) -> None:
+    """The moving-average case above, figure by figure (docs/decisions.md, 2026-12-17): R4 3 @
+    10.00, R8 4 @ 12.50 (7 / 80.00); R4's units returned at the average (34.29); R8's
+    reversal takes the 45.71 left (price difference -4.29); the return's reversal brings the
+    34.29 back. R4's cancellation, dated 03-04, passes over the return and its reversal: R8's
+    reversal, replayed on R8's units alone, takes their own 50.00 (a correction of -4.29,
+    booked with R4's cancellation, which takes R4's 30.00 and the 4.29 back from price
+    difference). Every role nets to zero, the stock is 0 / 0.00."""
+    clock = HandClock(dt.datetime(2026, 3, 8, 7, 0))
+    j, docs = _shop(storage, clock)
+    r4 = _post(docs, "purchase_receipt", "M", 3, "10.00", "S", date=dt.date(2026, 3, 4))
+    clock.at = dt.datetime(2026, 3, 8, 7, 43)
+    r8 = _post(docs, "purchase_receipt", "M", 4, "12.50", "S")
+    clock.at = dt.datetime(2026, 3, 8, 19, 18)
+    th = docs.create("purchase_return", [Line(1, "M", D(3), D("11.00"), warehouse="W",
+                                              source=(r4, 1))], party="S")
+    docs.approve_through(th.doc_id, [BOSS])
+    for doc_id, day in ((r8, 9), (th.doc_id, 10), (r4, 10)):
+        clock.at = dt.datetime(2026, 3, day, 10, 0)
+        docs.cancel(doc_id, BOSS)
+
+    def booked(doc_id: str) -> dict[str, Decimal]:
+        rows = [r for r in docs.journal() if r.doc_id == doc_id]
+        return {role: sum((r.debit - r.credit for r in rows if r.role == role), D(0))
+                for role in sorted({r.role for r in rows})}
+
+    assert [(e.entry.kind, e.entry.doc_id, e.entry.quantity, e.entry.value)
+            for e in j.ledger("M", "W") if e.entry.doc_id.endswith("-R")] == [
+        ("receipt_reversal", f"{r4}-R", -3, D("-30.00")),
+        ("receipt_reversal", f"{r8}-R", -4, D("-45.71")),
+        ("return_reversal", f"{th.doc_id}-R", 3, D("34.29")),
+        ("cost_backdating", f"{r8}-R", 0, D("-4.29"))]
+    assert booked(f"{r8}-R") == {"grni": D("50.00"), "inventory": D("-45.71"),
+                                 "price_difference": D("-4.29")}
+    assert booked(f"{r4}-R") == {"grni": D("30.00"), "inventory": D("-34.29"),
+                                 "price_difference": D("4.29")}
+    b = j.balance("M", "W")
     assert (b.on_hand, b.value) == (D(0), D("0.00"))
     net: dict[str, Decimal] = {}
     for r in docs.journal():

@@ -1013,16 +1013,19 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``, with
     the receipt costs carried to the line's units while they were there), the
     out entries of the cancellation of a receipt line that came in before the pair and that
-    took the line's units back at their own values (its quantities and values net to zero:
-    a line cancelled out of turn, the pair's issue a supplier return of an older receipt,
-    say; passed over, the pair leaves the line's units where they were, and its cancellation
-    takes them alike), or pairs overlapping it that are void with it. A receipt cost line
-    (a ``landed_cost`` entry: a landed cost, an invoice price difference) and its
-    cancellation's are a void pair too
-    when what they left in stock nets to zero, their corrections counted, and only void pairs
-    lie between them: both were split on the same stock, so passing over both leaves their
-    splits as posted — and an issue cancelled around them (newest first, the cost was
-    posted and cancelled between the issue and its cancellation) is void as before. Replayed
+    took the line's units back at their own values (its quantities net to zero and its
+    values too: a line cancelled out of turn, the pair's issue a supplier return of an older
+    receipt, say; passed over, the pair leaves the line's units where they were, and its
+    cancellation takes them alike) or for less (moving average: the cancellation emptied a
+    stock worth less than the line, the pair's issue having left at the average; passed
+    over, the pair leaves more value there and the replay re-costs the cancellation at the
+    line's own value, a correction of it), or pairs overlapping it that are void with it. A
+    receipt cost line (a ``landed_cost`` entry: a landed cost, an invoice price difference) and
+    its cancellation's are a void pair too when what they left in stock nets to zero, their
+    corrections counted, and only void pairs lie between them: both were split on the same
+    stock, so passing over both leaves their splits as posted — and an issue cancelled
+    around them (newest first, the cost was posted and cancelled between the issue and its
+    cancellation) is void as before. Replayed
     instead, the cost would be split again on a stock without the void issue's units out,
     its cancellation alike. Passing over such a pair changes nothing for
     the movements between (the stock they saw came back whole); a cancellation posted after
@@ -1144,7 +1147,11 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
             # with the line, it lies between a pair as the line does
             if not e.doc_id.endswith("-R") and min(at) < place[e.entry_no] < max(at):
                 closed[e.entry_no] = (min(at), max(at))
-        if moved_only or not sum((e.value for e in got + gone), ZERO):
+        # at their own values, or for less: a moving-average (or lot) cancellation that
+        # emptied a stock worth less than its line (the pair's issue had left at the average)
+        # takes at most what is there; passed over, the pair leaves that value in stock and
+        # the replay takes the line's units back at their own value (a correction of it)
+        if moved_only or sum((e.value for e in got + gone), ZERO) >= ZERO:
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
     #: the running quantity after each entry, every entry counted (``replayed_after``)
