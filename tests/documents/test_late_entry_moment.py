@@ -42,6 +42,44 @@ def _post(docs: Documents, doc_type: str, item: str, qty: int, price: str, party
     return docs.approve_through(doc.doc_id, [BOSS]).doc_id
 
 
+def _unbalanced_roles(docs: Documents) -> dict[str, Decimal]:
+    """The roles of the journal that do not net to zero, with what they leave."""
+    net: dict[str, Decimal] = {}
+    for r in docs.journal():
+        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
+    return {k: v for k, v in net.items() if v}
+
+
+class _OrgShop:
+    """Item ``X`` of ``method`` costed by organisation in warehouses W and V, a supplier S
+    and a customer C; each document posted or cancelled 7 minutes after the one before."""
+
+    def __init__(self, storage: Storage, method: str) -> None:
+        self.clock = HandClock(dt.datetime(2026, 3, 20, 8, 0))
+        self.j = Jxc(storage, clock=self.clock, organisation_scope=True)
+        self.j.define_item(Item("X", "x", costing_method=method))
+        for wh in ("W", "V"):
+            self.j.define_warehouse(Warehouse(wh, wh))
+        self.j.define_party(Party("S", "supplier", "supplier"))
+        self.j.define_party(Party("C", "customer", "customer"))
+        self.docs = Documents(self.j)
+
+    def post(self, doc_type: str, line: Line, day: int, party: str = "") -> str:
+        self.clock.at += dt.timedelta(minutes=7)
+        doc = self.docs.create(doc_type, [line], party=party, date=dt.date(2026, 3, day))
+        return self.docs.approve_through(doc.doc_id, [BOSS]).doc_id
+
+    def cancel(self, *doc_ids: str) -> None:
+        for doc_id in doc_ids:
+            self.clock.at += dt.timedelta(minutes=7)
+            self.docs.cancel(doc_id, BOSS)
+
+    def figures(self) -> list[tuple[Decimal, Decimal]]:
+        """(on hand, value) of X in W, then in V."""
+        return [(self.j.balance("X", wh).on_hand, self.j.balance("X", wh).value)
+                for wh in ("W", "V")]
+
+
 def _moments(j: Jxc, item: str) -> list[tuple[str, dt.datetime]]:
     return [(x.entry.doc_id, x.entry.posted_at) for x in j.ledger(item, "W")]
 
@@ -152,10 +190,7 @@ def test_a_charge_cancelled_before_a_delivery_entered_after_it_for_its_day(
         docs.cancel(doc_id, BOSS)
     b = j.balance("F", "W")
     assert (b.on_hand, b.value) == (D(0), D("0.00"))
-    net: dict[str, Decimal] = {}
-    for r in docs.journal():
-        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
-    assert {k: v for k, v in net.items() if v} == {}
+    assert _unbalanced_roles(docs) == {}
 
 
 @pytest.mark.parametrize(("item", "price"), [
@@ -200,10 +235,7 @@ def test_a_receipt_whose_return_was_cancelled_after_another_receipt_was(
     docs.cancel(r4, BOSS)
     b = j.balance(item, "W")
     assert (b.on_hand, b.value) == (D(0), D("0.00"))
-    net: dict[str, Decimal] = {}
-    for r in docs.journal():
-        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
-    assert {k: v for k, v in net.items() if v} == {}
+    assert _unbalanced_roles(docs) == {}
 
 
 def test_moving_average_the_reversal_between_the_pair_is_taken_back_at_its_own_value(
@@ -245,10 +277,7 @@ def test_moving_average_the_reversal_between_the_pair_is_taken_back_at_its_own_v
                                  "price_difference": D("4.29")}
     b = j.balance("M", "W")
     assert (b.on_hand, b.value) == (D(0), D("0.00"))
-    net: dict[str, Decimal] = {}
-    for r in docs.journal():
-        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
-    assert {k: v for k, v in net.items() if v} == {}
+    assert _unbalanced_roles(docs) == {}
 
 
 @pytest.mark.parametrize("method", ["fifo", "lifo", "moving_average"])
@@ -261,37 +290,16 @@ def test_a_receipt_whose_transfer_was_cancelled_after_another_receipt_was_by_org
     net to zero in value; the stock check of W passes over it by quantities (docs/decisions.md,
     2026-12-16) and R4 goes: W and V end 0 / 0.00 and every role nets to zero. Before, R4 was
     refused (``insufficient_stock``) though W held its 3 units."""
-    clock = HandClock(dt.datetime(2026, 3, 20, 8, 0))
-    j = Jxc(storage, clock=clock, organisation_scope=True)
-    j.define_item(Item("X", "x", costing_method=method))
-    for wh in ("W", "V"):
-        j.define_warehouse(Warehouse(wh, wh))
-    j.define_party(Party("S", "supplier", "supplier"))
-    docs = Documents(j)
-
-    def post(doc_type: str, line: Line, day: int, party: str = "") -> str:
-        clock.at += dt.timedelta(minutes=7)
-        doc = docs.create(doc_type, [line], party=party, date=dt.date(2026, 3, day))
-        return docs.approve_through(doc.doc_id, [BOSS]).doc_id
-
-    def figures() -> list[tuple[Decimal, Decimal]]:
-        return [(j.balance("X", wh).on_hand, j.balance("X", wh).value) for wh in ("W", "V")]
-
-    r4 = post("purchase_receipt", Line(1, "X", D(3), D("10.00"), warehouse="W"), 4, "S")
-    r8 = post("purchase_receipt", Line(1, "X", D(4), D("12.50"), warehouse="W"), 8, "S")
-    t = post("transfer", Line(1, "X", D(3), D(0), warehouse="W", to_warehouse="V"), 8)
-    assert figures() == [(D(4), D("45.71")), (D(3), D("34.29"))]  # at the average
-    for doc_id in (r8, t):
-        clock.at += dt.timedelta(minutes=7)
-        docs.cancel(doc_id, BOSS)
-    assert figures() == [(D(3), D("30.00")), (D(0), D("0.00"))]
-    clock.at += dt.timedelta(minutes=7)
-    docs.cancel(r4, BOSS)
-    assert figures() == [(D(0), D("0.00")), (D(0), D("0.00"))]
-    net: dict[str, Decimal] = {}
-    for r in docs.journal():
-        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
-    assert {k: v for k, v in net.items() if v} == {}
+    shop = _OrgShop(storage, method)
+    r4 = shop.post("purchase_receipt", Line(1, "X", D(3), D("10.00"), warehouse="W"), 4, "S")
+    r8 = shop.post("purchase_receipt", Line(1, "X", D(4), D("12.50"), warehouse="W"), 8, "S")
+    t = shop.post("transfer", Line(1, "X", D(3), D(0), warehouse="W", to_warehouse="V"), 8)
+    assert shop.figures() == [(D(4), D("45.71")), (D(3), D("34.29"))]  # at the average
+    shop.cancel(r8, t)
+    assert shop.figures() == [(D(3), D("30.00")), (D(0), D("0.00"))]
+    shop.cancel(r4)
+    assert shop.figures() == [(D(0), D("0.00")), (D(0), D("0.00"))]
+    assert _unbalanced_roles(shop.docs) == {}
 
 
 @pytest.mark.parametrize("method", ["fifo", "lifo", "moving_average"])
@@ -305,36 +313,14 @@ def test_a_delivery_cancelled_around_a_transfer_cancellation_by_organisation(
     (docs/decisions.md, 2026-12-17). R1's cancellation, dated 03-02, passes over both pairs:
     everything ends 0 / 0.00 and every role nets to zero. Before, the replay of the scope
     kept the delivery, found no stock for it and refused R1 (``insufficient_stock``)."""
-    clock = HandClock(dt.datetime(2026, 3, 20, 8, 0))
-    j = Jxc(storage, clock=clock, organisation_scope=True)
-    j.define_item(Item("X", "x", costing_method=method))
-    for wh in ("W", "V"):
-        j.define_warehouse(Warehouse(wh, wh))
-    j.define_party(Party("S", "supplier", "supplier"))
-    j.define_party(Party("C", "customer", "customer"))
-    docs = Documents(j)
-
-    def post(doc_type: str, line: Line, day: int, party: str = "") -> str:
-        clock.at += dt.timedelta(minutes=7)
-        doc = docs.create(doc_type, [line], party=party, date=dt.date(2026, 3, day))
-        return docs.approve_through(doc.doc_id, [BOSS]).doc_id
-
-    def figures() -> list[tuple[Decimal, Decimal]]:
-        return [(j.balance("X", wh).on_hand, j.balance("X", wh).value) for wh in ("W", "V")]
-
-    r1 = post("purchase_receipt", Line(1, "X", D(2), D("10.00"), warehouse="W"), 2, "S")
-    r4 = post("purchase_receipt", Line(1, "X", D(3), D("20.00"), warehouse="W"), 4, "S")
-    r5 = post("purchase_receipt", Line(1, "X", D(2), D("11.00"), warehouse="V"), 5, "S")
-    t = post("transfer", Line(1, "X", D(3), D(0), warehouse="W", to_warehouse="V"), 8)
-    i = post("delivery", Line(1, "X", D(2), D("99.00"), warehouse="V"), 8, "C")
-    for doc_id in (t, i, r5, r4):
-        clock.at += dt.timedelta(minutes=7)
-        docs.cancel(doc_id, BOSS)
-    assert figures() == [(D(2), D("20.00")), (D(0), D("0.00"))]
-    clock.at += dt.timedelta(minutes=7)
-    docs.cancel(r1, BOSS)
-    assert figures() == [(D(0), D("0.00")), (D(0), D("0.00"))]
-    net: dict[str, Decimal] = {}
-    for r in docs.journal():
-        net[r.role] = net.get(r.role, D(0)) + r.debit - r.credit
-    assert {k: v for k, v in net.items() if v} == {}
+    shop = _OrgShop(storage, method)
+    r1 = shop.post("purchase_receipt", Line(1, "X", D(2), D("10.00"), warehouse="W"), 2, "S")
+    r4 = shop.post("purchase_receipt", Line(1, "X", D(3), D("20.00"), warehouse="W"), 4, "S")
+    r5 = shop.post("purchase_receipt", Line(1, "X", D(2), D("11.00"), warehouse="V"), 5, "S")
+    t = shop.post("transfer", Line(1, "X", D(3), D(0), warehouse="W", to_warehouse="V"), 8)
+    i = shop.post("delivery", Line(1, "X", D(2), D("99.00"), warehouse="V"), 8, "C")
+    shop.cancel(t, i, r5, r4)
+    assert shop.figures() == [(D(2), D("20.00")), (D(0), D("0.00"))]
+    shop.cancel(r1)
+    assert shop.figures() == [(D(0), D("0.00")), (D(0), D("0.00"))]
+    assert _unbalanced_roles(shop.docs) == {}

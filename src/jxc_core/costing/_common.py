@@ -259,6 +259,15 @@ class ShortageBook:
     def __init__(self) -> None:
         self.open: deque[list[Any]] = deque()
 
+    def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
+        """(units, estimated value) of the open shortages of issue ``issue``."""
+        q = v = ZERO
+        for sq, sv, sref in self.open:
+            if sref == issue:
+                q += sq
+                v += sv
+        return q, v
+
     def fill(
         self,
         rq: Decimal,

@@ -212,12 +212,7 @@ class MovingAverageValuation(ValuationBase):
 
     def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
         """(units, estimated value) of the open shortages of issue ``issue``."""
-        q = v = ZERO
-        for sq, sv, sref in self._shortages.open:
-            if sref == issue:
-                q += sq
-                v += sv
-        return q, v
+        return self._shortages.open_of(issue)
 
     def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
                         real: Decimal, ref: str | None = None) -> Decimal:

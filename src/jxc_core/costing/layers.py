@@ -312,6 +312,18 @@ class _LayerValuation(ValuationBase):
             taken.sort(key=lambda s: s[1] != from_ref)
         return cost, taken
 
+    def _checked(self, slices: list[LayerSlice]) -> list[LayerSlice]:
+        """``slices`` with their figures checked: each names a layer ever received here."""
+        checked: list[LayerSlice] = []
+        for key, layer_ref, received, quantity, value in slices:
+            if type(key) is not int or not 0 <= key < self._next:
+                raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
+                               reason_zh=f"从未入库过层 {key!r}")
+            checked.append((key, layer_ref, check_quantity(received, "received"),
+                            check_quantity(quantity, "quantity"),
+                            check_value(value, self._quantum)))
+        return checked
+
     def restore(self, slices: list[LayerSlice]) -> Decimal:
         """Put units back into the layers an issue took them from (its cancellation): each
         ``(key, ref, received, quantity, value)`` goes back into layer ``key`` — where it still
@@ -331,14 +343,7 @@ class _LayerValuation(ValuationBase):
         if self._shortages.open:
             raise JxcError("configuration", reason="open shortages: receive the units instead",
                            reason_zh="存在未结缺货：请改为入库")
-        checked: list[LayerSlice] = []
-        for key, layer_ref, received, quantity, value in slices:  # all checked, then done
-            if type(key) is not int or not 0 <= key < self._next:
-                raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
-                               reason_zh=f"从未入库过层 {key!r}")
-            checked.append((key, layer_ref, check_quantity(received, "received"),
-                            check_quantity(quantity, "quantity"),
-                            check_value(value, self._quantum)))
+        checked = self._checked(slices)  # all checked, then done
         layers = self._layers
         by_key = {x[4]: x for x in layers} if checked else {}
         new: list[list[Any]] = []
@@ -403,14 +408,7 @@ class _LayerValuation(ValuationBase):
         if not self._shortages.open:
             self._settled = []
             return self.restore(slices)
-        checked: list[LayerSlice] = []
-        for key, layer_ref, received, quantity, value in slices:  # all checked, then done
-            if type(key) is not int or not 0 <= key < self._next:
-                raise JxcError("configuration", reason=f"no layer {key!r} was ever received",
-                               reason_zh=f"从未入库过层 {key!r}")
-            checked.append((key, layer_ref, check_quantity(received, "received"),
-                            check_quantity(quantity, "quantity"),
-                            check_value(value, self._quantum)))
+        checked = self._checked(slices)  # all checked, then done
         settled: list[tuple[str | None, LayerSlice]] = []
         rest: list[LayerSlice] = []
         total = ZERO
@@ -435,12 +433,7 @@ class _LayerValuation(ValuationBase):
 
     def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
         """(units, estimated value) of the open shortages of issue ``issue``."""
-        q = v = ZERO
-        for sq, sv, sref in self._shortages.open:
-            if sref == issue:
-                q += sq
-                v += sv
-        return q, v
+        return self._shortages.open_of(issue)
 
     def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
                         real: Decimal, ref: str | None = None) -> Decimal:
