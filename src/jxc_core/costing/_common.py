@@ -259,6 +259,22 @@ class ShortageBook:
     def __init__(self) -> None:
         self.open: deque[list[Any]] = deque()
 
+    def reopen(self, issue: str, quantity: Decimal, estimate: Decimal, real: Decimal,
+               ref: str | None, out: list[CostAdjustment]) -> None:
+        """Open again ``quantity`` units of issue ``issue``'s shortage at the front (joining
+        its open part there), at ``estimate``; a receipt had settled them with ``real``: that
+        settlement is taken back (a ``shortage_settlement`` of ``estimate - real`` in
+        ``out``, named by ``ref``). The caller checks the figures and moves its stock."""
+        open_ = self.open
+        if open_ and open_[0][2] == issue:
+            open_[0][0] += quantity
+            open_[0][1] += estimate
+        else:
+            open_.appendleft([quantity, estimate, issue])
+        if real != estimate:
+            out.append(CostAdjustment(SHORTAGE_SETTLEMENT, estimate - real, quantity, issue,
+                                      ref))
+
     def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
         """(units, estimated value) of the open shortages of issue ``issue``."""
         q = v = ZERO

@@ -43,7 +43,6 @@ from typing import Any, ClassVar
 
 from jxc_core.costing._common import (
     LANDED_COST,
-    SHORTAGE_SETTLEMENT,
     CostAdjustment,
     ShortageBook,
     ValuationBase,
@@ -231,18 +230,10 @@ class MovingAverageValuation(ValuationBase):
         if self._qty > ZERO:
             raise JxcError("configuration", reason="units on hand: a shortage cannot reopen",
                            reason_zh="尚有库存：缺货不能重新打开")
-        open_ = self._shortages.open
-        if open_ and open_[0][2] == issue:
-            open_[0][0] += quantity
-            open_[0][1] += estimate
-        else:
-            open_.appendleft([quantity, estimate, issue])
+        self._shortages.reopen(issue, quantity, estimate, real, ref, self._adjustments)
         self._qty -= quantity
         self._val -= estimate
         self._taken(quantity, None)
-        if real != estimate:
-            self._adjustments.append(
-                CostAdjustment(SHORTAGE_SETTLEMENT, estimate - real, quantity, issue, ref))
         return real
 
     def receive(
