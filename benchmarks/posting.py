@@ -7,7 +7,8 @@ Run: ``.venv/bin/python benchmarks/posting.py [--repeat N] [--quick] [--seed S] 
    moving average, 2 warehouses (12 scopes). Receipt and issue postings alternate: each issue
    posting takes out exactly what the receipt posting before it brought in, on top of a seed
    stock of 100 per scope, so stock never goes below the seed. Each run uses a fresh store;
-   the workload is built before timing; only the loop of ``post`` calls is timed. With
+   the workload is built before timing; only the loop of ``post`` calls is timed. Apart from
+   the targets: the same 20-line postings through ``Jxc.post_many``, ``BATCH`` per call. With
    ``--postgres DSN`` (or ``JXC_PG_DSN`` set) ``PostgresStorage`` is measured too, each run
    in a new schema of that database (dropped at the end).
 2. A plain-SQL baseline on SQLite: the same ledger rows with ``sqlite3`` ``executemany`` into
@@ -58,12 +59,13 @@ from jxc_core.adapters.sqlite import MIGRATIONS, SqliteStorage
 from jxc_core.costing import FifoValuation, MovingAverageValuation
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services.jxc import Jxc, StockLine
+from jxc_core.services.jxc import Jxc, StockLine, StockPosting
 from jxc_core.stock.model import Item, Warehouse
 
 TARGET_MEMORY = 100_000  # lines/s, memory storage
 TARGET_SQLITE_20 = 20_000  # lines/s, SQLite, 20-line postings
 TARGET_BASELINE_RATIO = 0.40  # adapter / plain-SQL baseline
+BATCH = 50  # postings per Jxc.post_many call (the batch rows, apart from the targets)
 
 ITEMS = [Item(f"F{i}", f"fifo item {i}", costing_method="fifo") for i in (1, 2, 3)] + [
     Item(f"M{i}", f"moving average item {i}", costing_method="moving_average") for i in (1, 2, 3)
@@ -228,6 +230,23 @@ def run_service(stores: Stores, kind: str, docs: Sequence[Doc], n_lines: int) ->
         post(doc_type, doc_id, lines)
     elapsed = time.perf_counter() - t0
     check_store(jxc, n_lines + len(SCOPES), f"{kind} postings")
+    storage.close()
+    return n_lines / elapsed
+
+
+def run_batches(stores: Stores, kind: str, docs: Sequence[Doc], n_lines: int) -> float:
+    """``run_service`` through ``Jxc.post_many``: ``BATCH`` postings per call (one unit of
+    work each); the batches are built before timing."""
+    storage = stores.make(kind)
+    jxc = new_jxc(storage)
+    batches = [[StockPosting(t, d, lines) for t, d, lines in docs[i:i + BATCH]]
+               for i in range(0, len(docs), BATCH)]
+    post_many = jxc.post_many
+    t0 = time.perf_counter()
+    for batch in batches:
+        post_many(batch)
+    elapsed = time.perf_counter() - t0
+    check_store(jxc, n_lines + len(SCOPES), f"{kind} batches")
     storage.close()
     return n_lines / elapsed
 
@@ -594,6 +613,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 elif size == 20:
                     target = f">= {TARGET_SQLITE_20:,} {verdict(st.median >= TARGET_SQLITE_20)}"
                 print(rate_row(f"{kind}, {size}-line", st, target))
+        print(f"  apart from the targets (one posting per unit of work): Jxc.post_many, "
+              f"{BATCH} 20-line postings per call (批量过账, one unit of work each)")
+        for kind in kinds:
+            st = repeat_stat(args.repeat, lambda kind=kind: run_batches(stores, kind, docs20,
+                                                                        n20))
+            print(rate_row(f"{kind}, 20-line x {BATCH}", st))
 
         # 2 ---------------------------------------------------------------------------------
         print()

@@ -190,6 +190,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "A posting needs at least one line",
         "过账至少需要一行",
     ),
+    "empty_batch": (
+        "A batch needs at least one posting",
+        "批量过账至少需要一笔过账",
+    ),
     "same_warehouse": (
         "A transfer needs two different warehouses, got {warehouse} twice",
         "调拨的调出仓与调入仓不能相同：{warehouse}",

@@ -29,7 +29,7 @@ from jxc_core.adapters import MemoryStorage, SqliteStorage
 from jxc_core.documents import Line, User
 from jxc_core.errors import JxcError
 from jxc_core.ports import Storage
-from jxc_core.services import Accounting, Documents, Jxc, ReserveLine, StockLine
+from jxc_core.services import Accounting, Documents, Jxc, ReserveLine, StockLine, StockPosting
 from jxc_core.stock import Item, Party, Warehouse
 from jxc_core.stock.replenishment import PurchaseSuggestion, ReplenishmentRule
 
@@ -210,6 +210,9 @@ METHODS: dict[tuple[str, str], dict[str, str | P]] = {
     ("jxc", "post"): {
         "doc_type": (TEXT, "receipt"), "doc_id": (TEXT, "RK-N"), "lines": (LINES, _line()),
         "posted_at": MOMENT, "idempotency_key": OPT_TEXT},
+    ("jxc", "post_many"): {
+        "postings": (LINES, [StockPosting("receipt", "RK-M", _line())]),
+        "idempotency_key": OPT_TEXT},
     ("jxc", "receive"): {
         "item": (TEXT, "A"), "warehouse": (TEXT, "W"), "quantity": (NUMBER, D(1)),
         "unit_cost": (NUMBER, D(1)), "doc_id": OPT_TEXT, "unit": OPT_TEXT, "lot": TEXT,

@@ -143,6 +143,7 @@ _entry_no_of = operator.itemgetter(0)
 _doc_id_of = operator.itemgetter(10)
 _scope_of = operator.itemgetter(1, 2)
 _entry_no_attr = operator.attrgetter("entry_no")
+_doc_id_attr = operator.attrgetter("doc_id")
 
 
 def _copy(value: Any) -> Any:
@@ -182,6 +183,10 @@ class MemoryUnitOfWork:
         self._d = storage._data
         self._stage: dict[str, dict[Any, Any]] = {}
         self._ledger_new: list[LedgerEntry] = []
+        # the entry numbers and document numbers of ``_ledger_new`` (a batch of postings in
+        # one unit of work checks each posting against them without a scan)
+        self._new_nos: set[int] = set()
+        self._new_docs: set[str] = set()
         #: the next order number of a new row, per table (see :meth:`_next_order`)
         self._orders: dict[str, int] = {}
         self._active = False
@@ -211,6 +216,8 @@ class MemoryUnitOfWork:
         self._active = True
         self._stage = {}
         self._ledger_new = []
+        self._new_nos = set()
+        self._new_docs = set()
         self._journal_new = []
         self._orders = {}
         return self
@@ -231,6 +238,8 @@ class MemoryUnitOfWork:
     def rollback(self) -> None:
         self._stage = {}
         self._ledger_new = []
+        self._new_nos = set()
+        self._new_docs = set()
         self._journal_new = []
         self._orders = {}
 
@@ -279,6 +288,8 @@ class MemoryUnitOfWork:
         self._storage._commits += 1
         self._stage = {}
         self._ledger_new = []
+        self._new_nos = set()
+        self._new_docs = set()
         self._journal_new = []
         self._orders = {}
 
@@ -389,12 +400,14 @@ class _Ledger(_Repo):
         given = set(nos)
         # a number given twice, or one the store or this unit of work has already
         if (len(given) != len(nos) or not u._d.entry_nos.isdisjoint(given)
-                or (u._ledger_new and not given.isdisjoint(map(_entry_no_attr, u._ledger_new)))):
+                or not u._new_nos.isdisjoint(given)):
             raise JxcError("duplicate_key", table="ledger", key=nos)
         fault = u._storage.fault
         if fault is not None:
             fault("ledger")
         u._ledger_new.extend(entries)
+        u._new_nos |= given
+        u._new_docs.update(map(_doc_id_attr, entries))
 
     def _scope(self, item: str, warehouse: str | None,
                keep: Callable[[dt.datetime, int], bool] | None = None) -> list[LedgerEntry]:
@@ -433,8 +446,7 @@ class _Ledger(_Repo):
 
     def has_document(self, doc_id: str) -> bool:
         u = self.u
-        return doc_id in u._d.ledger_docs or (
-            bool(u._ledger_new) and any(e.doc_id == doc_id for e in u._ledger_new))
+        return doc_id in u._d.ledger_docs or doc_id in u._new_docs
 
     def count(self) -> int:
         return len(self.u._d.ledger) + len(self.u._ledger_new)

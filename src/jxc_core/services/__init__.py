@@ -28,6 +28,7 @@ from jxc_core.services.jxc import (
     ReserveLine,
     StockBalance,
     StockLine,
+    StockPosting,
 )
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "ReserveLine",
     "StockBalance",
     "StockLine",
+    "StockPosting",
     "SummaryRow",
     "TrialRow",
 ]
