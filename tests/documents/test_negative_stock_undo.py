@@ -297,16 +297,14 @@ def test_a_customer_return_of_a_short_delivery_cancelled_back_dated_nets_every_r
                             ("customer_return", 2, 2, False)])
 
 
-@pytest.mark.xfail(strict=True, reason="known limit (docs/decisions.md, 2026-12-17): a "
-                   "moving-average customer return that settled its own delivery's shortage, "
-                   "cancelled out of turn")
-def test_a_customer_return_of_a_short_delivery_cancelled_out_of_turn_nets_every_role() -> None:
+def test_a_customer_return_of_a_short_delivery_is_not_cancelled_out_of_turn() -> None:
     """Moving average: 12 delivered short, 10 @ 1.97 received, 5 of the delivery returned
-    (two settle its own open units), 1 @ 1.00 received; the return cancelled while that
-    receipt stands, then the rest newest first. Out of turn the return's cancellation is
-    taken out at the average (3 units and the other receipt's unit on hand, 2 short) instead
-    of opening the delivery's shortage again: cost of goods sold -0.36, price difference
-    +0.36 at the end (FIFO and LIFO refuse that cancellation)."""
+    (two settle its own open units), 1 @ 1.00 received. The return's cancellation while that
+    receipt stands is refused (``reversal_impossible``, nothing written): out of turn its
+    units would leave at the average (3 units and the other receipt's unit on hand, 2 short)
+    instead of opening the delivery's shortage again, and cost of goods sold and price
+    difference ended -0.36 / +0.36 apart (until 2026-12-17; FIFO and LIFO refuse it too).
+    Newest first, everything is undone and every role nets to zero."""
     shop = _shop()
     day = dt.date(2026, 2, 1)
     delivery = shop.run("delivery", [_line("NAVG", 12, "5.00")], "C1", date=day).doc_id
@@ -314,9 +312,13 @@ def test_a_customer_return_of_a_short_delivery_cancelled_out_of_turn_nets_every_
     back = shop.run("sales_return", [_line("NAVG", 5, "5.00", (delivery, 1))], "C1",
                     date=day).doc_id
     other = shop.run("purchase_receipt", [_line("NAVG", 1, "1.00")], "S1", date=day).doc_id
-    shop.docs.cancel(back, BOSS)
-    shop.check_books()
-    assert _cancel_newest_first(shop, [delivery, receipt, other]) == []
+    before = shop.snapshot()
+    with pytest.raises(JxcError) as e:
+        shop.docs.cancel(back, BOSS)
+    assert e.value.code == "reversal_impossible"
+    assert "settled its delivery's shortage" in e.value.message_en
+    assert shop.snapshot() == before
+    assert _cancel_newest_first(shop, [delivery, receipt, back, other]) == []
     _empty(shop, "NAVG")
     _nets_to_zero(shop)
 

@@ -37,7 +37,12 @@ from typing import Any
 
 import attrs
 
-from jxc_core.costing import AllocationBasis, AllocationLine, allocate_landed_cost
+from jxc_core.costing import (
+    AllocationBasis,
+    AllocationLine,
+    MovingAverageValuation,
+    allocate_landed_cost,
+)
 from jxc_core.documents.codec import document_from_data, document_to_data
 from jxc_core.documents.forms import document_form
 from jxc_core.documents.lifecycle import CLOSABLE, Action, State, next_state, offered_actions
@@ -2398,7 +2403,8 @@ class Documents:
         return's units that settled its own delivery's shortage count as still in it (its
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
         other units are on hand beside its layer (a shortage never stands beside layers) and
-        every movement of the scope after the return is cancelled: newest first."""
+        every movement of the scope after the return is cancelled: newest first. Under moving
+        average (no layer to check) such a return is refused until then too."""
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2418,6 +2424,21 @@ class Documents:
                                       "have left stock already",
                                reason_zh=f"第 {line.line_no} 行：其中 {received - left} 个"
                                          f"单位已出库")
+        elif what == "return" and isinstance(v, MovingAverageValuation):
+            # moving average keeps no layer to check, but a return whose units settled its
+            # own delivery's shortage opens it again only as the newest movement of its
+            # scope; out of turn it would leave at the average and the settlement it booked
+            # would stay (cost of goods sold and price difference apart): refused, as FIFO/LIFO
+            # refuse it above
+            own = Jxc._own_record(w, ref)
+            if own is not None and not self.jxc._undone_since(w, item, line.warehouse, ref):
+                raise JxcError("reversal_impossible", doc_id=doc_id,
+                               reason=f"line {line.line_no}: {own[1]} of its units settled "
+                                      f"its delivery's shortage; cancel the later movements "
+                                      f"of {item.code} in {line.warehouse} first",
+                               reason_zh=f"第 {line.line_no} 行：其中 {own[1]} 个单位已冲抵"
+                                         f"原销售出库的缺货；请先红冲 {line.warehouse} 中 "
+                                         f"{item.code} 之后的出入库")
         return ref
 
     # purchase --------------------------------------------------------------------------------
