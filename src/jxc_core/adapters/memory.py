@@ -214,12 +214,7 @@ class MemoryUnitOfWork:
             raise nested()
         storage._depth = 1
         self._active = True
-        self._stage = {}
-        self._ledger_new = []
-        self._new_nos = set()
-        self._new_docs = set()
-        self._journal_new = []
-        self._orders = {}
+        self._clear()
         return self
 
     def __exit__(
@@ -236,6 +231,10 @@ class MemoryUnitOfWork:
             self._storage._lock.release()
 
     def rollback(self) -> None:
+        self._clear()
+
+    def _clear(self) -> None:
+        """Nothing staged: the state of a unit of work that begins, rolls back or commits."""
         self._stage = {}
         self._ledger_new = []
         self._new_nos = set()
@@ -286,12 +285,7 @@ class MemoryUnitOfWork:
             d.journal_pos.append(part[0])
             d.journal_size = part[0] + part[1]
         self._storage._commits += 1
-        self._stage = {}
-        self._ledger_new = []
-        self._new_nos = set()
-        self._new_docs = set()
-        self._journal_new = []
-        self._orders = {}
+        self._clear()
 
     def stamp(self) -> Hashable | None:
         """The number of commits of the storage (its lock is held while this is open)."""
