@@ -1,7 +1,10 @@
 """FIFO/LIFO with negative stock: a receipt whose units settled an issue's shortage is
 cancelled once that issue is. The issue's cancellation puts the units the receipt settled back
 into the receipt's layer, at the receipt's cost, so the receipt's layer is whole again: every
-document goes, every role nets to zero and the stock ends at 0 / 0.00."""
+document goes, every role nets to zero and the stock ends at 0 / 0.00. Since 2026-12-17 the
+newest such receipt may be cancelled first as well (it opens the shortages again,
+tests/documents/test_settled_shortage_undo.py); these tests keep the other order, the issue
+first."""
 
 from __future__ import annotations
 
@@ -60,7 +63,6 @@ def test_a_receipt_that_settled_a_delivery_is_cancelled_after_it(shop: Shop,
     r2 = _receipt(shop, 10, "14.00")  # settles the 5 at 14.00: +20.00
     assert (shop.qty("C"), shop.value("C")) == (D(5), D("70.00"))
     assert shop.net("cogs") == D("170.00")
-    _refused(shop, r2)  # 5 of its units are still out with the delivery
     shop.docs.cancel(d, BOSS)
     # the 5 units it settled are back in its layer, at its cost
     assert (shop.qty("C"), shop.value("C")) == (D(20), D("240.00"))
@@ -79,7 +81,6 @@ def test_a_receipt_that_settled_a_return_or_an_adjustment_is_cancelled_after_it(
     else:
         issue = shop.run(out, [_line(-10)]).doc_id
     r2 = _receipt(shop, 10, "12.00")
-    _refused(shop, r2)
     shop.docs.cancel(issue, BOSS)
     shop.check_books()
     # the settlement of an adjustment's shortage is booked to cogs, its cancellation to the
@@ -93,7 +94,6 @@ def test_a_shortage_settled_in_part_and_by_two_receipts(shop: Shop, method: str)
     r1 = _receipt(shop, 10, "10.00")
     d = shop.run("delivery", [_line(15, "30")], "C1").doc_id  # 5 short
     r2 = _receipt(shop, 3, "14.00")  # settles 3 of the 5: 2 still open
-    _refused(shop, r2)
     shop.docs.cancel(d, BOSS)  # its 2 open units closed, 3 back into R2, 10 into R1
     assert (shop.qty("C"), shop.value("C")) == (D(13), D("142.00"))
     _all_undone(shop, [r2, r1])
@@ -103,7 +103,6 @@ def test_a_shortage_settled_in_part_and_by_two_receipts(shop: Shop, method: str)
     r4 = _receipt(shop, 3, "14.00")
     r5 = _receipt(shop, 2, "12.00")  # the two settle all 5
     _refused(shop, r4)
-    _refused(shop, r5)
     shop.docs.cancel(d, BOSS)
     assert (shop.qty("C"), shop.value("C")) == (D(9), D("106.00"))
     _all_undone(shop, [r5, r4, r3])

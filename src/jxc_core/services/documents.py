@@ -2404,7 +2404,9 @@ class Documents:
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
         other units are on hand beside its layer (a shortage never stands beside layers) and
         every movement of the scope after the return is cancelled: newest first. Under moving
-        average (no layer to check) such a return is refused until then too."""
+        average (no layer to check) such a return is refused until then too. Alike under
+        FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's) units that settled
+        open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``), cancelled newest first."""
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2418,6 +2420,16 @@ class Documents:
             if own is not None and v.quantity - left <= ZERO \
                     and self.jxc._undone_since(w, item, line.warehouse, ref):
                 left += own[1]
+            elif what in ("receipt", "transfer") and left < received:
+                # a receipt (a transfer's arrival) whose units settled open shortages: they
+                # count as still in its layer when it is cancelled newest first (its
+                # cancellation opens them again, ``Jxc``'s ``_reopen_settled``)
+                wh = line.to_warehouse if what == "transfer" else line.warehouse
+                fills = Jxc._settled_record(w, wh or "", ref)
+                units = sum((f[1] for f in fills), ZERO)
+                if fills and v.quantity - left <= ZERO and left + units == received \
+                        and self.jxc._undone_since(w, item, wh or "", ref, settled=True):
+                    left += units
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "

@@ -967,6 +967,73 @@ def _reopen_own(v: Valuation, own: list[Any] | None, qty: Decimal, from_ref: str
     return cost, take
 
 
+def _open_before(v: Valuation) -> dict[str, tuple[Decimal, Decimal]] | None:
+    """Before a receipt or a transfer's arrival is received into ``v`` (FIFO/LIFO): the units
+    and estimate of each issue's open shortage, for :func:`_settled_by`; ``None``: none open."""
+    if not isinstance(v, FifoValuation | LifoValuation) or not v.shortages:
+        return None
+    return {r: v.open_of(r) for r in dict.fromkeys(r for _, _, r in v.shortages if r)}
+
+
+def _settled_by(v: Valuation, before: dict[str, tuple[Decimal, Decimal]] | None
+                ) -> list[list[Any]]:
+    """After that receipt: what its units settled of each issue's open shortage, oldest
+    first, ``[issue, units, estimate released, real cost]`` (:data:`_SETTLED_SHORTAGE`)."""
+    if not before or not isinstance(v, FifoValuation | LifoValuation):
+        return []
+    out: list[list[Any]] = []
+    for issue, (units, estimate) in before.items():
+        now_q, now_v = v.open_of(issue)
+        if now_q == units:
+            continue
+        real = sum((s[4] for ref, s in v.settled if ref == issue), ZERO)
+        out.append([issue, units - now_q, estimate - now_v, real])
+    return out
+
+
+def _reopens(v: Valuation, settled: list[list[Any]], qty: Decimal) -> bool:
+    """Whether :func:`_reopen_settled` would open those shortages again (``qty`` units
+    out): nothing would be left on hand beside them."""
+    units = sum((s[1] for s in settled), ZERO)
+    return (bool(settled) and isinstance(v, FifoValuation | LifoValuation) and units <= qty
+            and v.quantity - (qty - units) <= ZERO)
+
+
+def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_ref: str,
+                    ref: str) -> Decimal | None:
+    """The cancellation (``qty`` units out, newest first) of a receipt or a transfer's
+    arrival ``from_ref`` whose units settled the open shortages ``settled`` (FIFO/LIFO,
+    :data:`_SETTLED_SHORTAGE`): as :func:`_reopen_own` for a customer return, those units
+    open each shortage again at the estimate they released, taking back the settlement
+    booked, the newest settled first so that the oldest ends in front of the queue, where
+    the receipt found it; the rest of ``qty`` leaves the receipt's layer. Returns the value
+    taken out; ``None`` when units would be left on hand beside the shortages (then the
+    line is issued as any other)."""
+    if not _reopens(v, settled, qty):
+        return None
+    assert isinstance(v, FifoValuation | LifoValuation)
+    rest = qty - sum((s[1] for s in settled), ZERO)
+    cost = v.issue(rest, from_ref, ref=ref) if rest else ZERO
+    for issue, q, estimate, real in reversed(settled):
+        cost += v.reopen_shortage(issue, q, estimate, real, ref)
+    return cost
+
+
+def _add_settled(found: dict[tuple[str, str], tuple[int, list[list[Any]]]],
+                 key: tuple[str, str], entry_no: int, fills: list[list[Any]]) -> None:
+    """Add what a part of a receipt line settled (:func:`_settled_by`) to the line's other
+    parts, issue by issue, and keep the number of its last entry."""
+    kept = found.get(key, (entry_no, []))[1]
+    for fill in fills:
+        for was in kept:
+            if was[0] == fill[0]:
+                was[1:] = [was[1] + fill[1], was[2] + fill[2], was[3] + fill[3]]
+                break
+        else:
+            kept.append(list(fill))
+    found[key] = (entry_no, kept)
+
+
 def _drop_slices(took: deque[LayerSlice], ref: str, units: Decimal, quantum: Decimal) -> None:
     """Take ``units`` of the slices of receipt ``ref`` out of ``took`` (what an issue took as
     replayed): a customer return's units that settled the issue's shortage, opened again by
@@ -1559,6 +1626,12 @@ _RESTORED = "restored_layers"
 #: (the delivery's group ref, the units, the estimate they released, what they settled it
 #: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
 _OWN_SHORTAGE = "return_own_shortage"
+#: FIFO/LIFO purchase receipt lines and transfer arrivals (``doc/line`` in a warehouse) whose
+#: units settled open shortages as posted live: ``{"warehouse", "settled": [[issue, units,
+#: estimate, real], ...], "at", "entry"}``, so that their cancellation, newest first, opens
+#: those shortages again (:func:`_reopen_settled`); dropped (as if nothing) once a back-dated
+#: posting replays the receipt
+_SETTLED_SHORTAGE = "receipt_settled_shortage"
 #: records of the receipts cancellations took back under moving average, by the entry_no of
 #: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
 #: quantity and value, so that a replay takes its units back alike
@@ -3327,6 +3400,9 @@ class Jxc:
         #: what is left to open again of it
         owns_found: dict[str, list[Any] | None] = {}
         owns: dict[str, list[Any] | None] = {}
+        #: FIFO/LIFO receipt lines and transfer arrivals (ref, warehouse): what they settled
+        #: of open shortages (:data:`_SETTLED_SHORTAGE`) and the number of their last entry
+        settled_found: dict[tuple[str, str], tuple[int, list[list[Any]]]] = {}
         transfer = transfer_to is not None
         append = entries.append
         #: the moment of the issues or deliveries that in lines take back, if any
@@ -3429,8 +3505,14 @@ class Jxc:
                         elif back is None:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
+                            open_before = (_open_before(v) if line.kind == "purchase_receipt"
+                                           and not lot_costed and pair not in replays
+                                           else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
+                            if open_before is not None:  # for its cancellation
+                                _add_settled(settled_found, (ref, wh), no,
+                                             _settled_by(v, open_before))
                             if line.kind == "sales_return" and not lot_costed:
                                 # the delivery it takes back, for a replay to re-value it
                                 from_ref = line.from_ref or ""
@@ -3477,7 +3559,33 @@ class Jxc:
                                 v, owns[from_ref], qty, from_ref,
                                 f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}",
                                 money_quantum(self.currency_digits))
-                        if reopened is not None:
+                        settled_cost = None
+                        if (reopened is None and issued_at is not None and from_ref
+                                and got_back is None and not lot_costed
+                                and (line.kind == "receipt_reversal"
+                                     or (transfer and reverses is not None
+                                         and line.kind == "transfer_out"))
+                                and self._undone_since(w, item, wh, from_ref, settled=True)):
+                            # a receipt (or a transfer's arrival) that settled open shortages,
+                            # cancelled newest first: they open again (:func:`_reopen_settled`)
+                            fills = self._settled_record(w, wh, from_ref)
+                            if pair in replays and _reopens(v, fills, qty):
+                                # back-dated, it would replay later movements that a replay
+                                # cannot reproduce yet: refused, as before 2026-12-17
+                                raise JxcError(
+                                    "reversal_impossible", doc_id=doc_id,
+                                    reason=f"line {line_no}: {qty} units of {code} settled "
+                                           f"open shortages in {wh}; its cancellation, dated "
+                                           "before later movements, cannot open them again",
+                                    reason_zh=f"第 {line_no} 行：{wh} 中 {code} 的 {qty} 个"
+                                              "单位已冲抵缺货；其红冲日期早于之后的出入库，"
+                                              "不能重新打开这些缺货")
+                            settled_cost = _reopen_settled(
+                                v, fills, qty, from_ref,
+                                f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                        if settled_cost is not None:
+                            amount = settled_cost
+                        elif reopened is not None:
                             amount = reopened[0]
                             if got_back is not None:  # a replay opens it again alike
                                 w.uow.records.put(_TAKEN_BACK, str(no), {
@@ -3529,7 +3637,13 @@ class Jxc:
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                             _record_rows(w, no, rows)
                         elif back is None:
+                            open_before = (_open_before(v_to) if reverses is None
+                                           and not lot_costed
+                                           and (code, transfer_to) not in replays else None)
                             got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                            if open_before is not None:  # for its cancellation
+                                _add_settled(settled_found, (ref_to, transfer_to), no,
+                                             _settled_by(v_to, open_before))
                         else:  # a cancelled transfer: back into the layers it left
                             assert isinstance(v_to, FifoValuation | LifoValuation)
                             got = self._restore(v_to, back, qty, amount, ref_to)
@@ -3598,6 +3712,11 @@ class Jxc:
         for (scope, a, _) in cost_entries:
             if a.reason == SHORTAGE_SETTLEMENT:
                 entries += self._carry_settlement(w, scope[0], a)
+        for (ref, wh_of), (entry_no, fills) in settled_found.items():
+            if fills:
+                w.uow.records.put(_SETTLED_SHORTAGE, f"{wh_of}{_SEP}{ref}", {
+                    "warehouse": wh_of, "at": when.isoformat(), "entry": entry_no,
+                    "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
         for ref, fill in owns_found.items():
             if fill is not None:
                 came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
@@ -4107,7 +4226,17 @@ class Jxc:
                                                "estimate": str(estimate), "real": str(real),
                                                "at": at[0].isoformat(), "entry": at[1]})
 
-    def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str) -> bool:
+    @staticmethod
+    def _settled_record(w: _Work, warehouse: str, ref: str) -> list[list[Any]]:
+        """What the receipt line or transfer arrival ``ref`` (``doc/line``) in ``warehouse``
+        settled of open shortages (:data:`_SETTLED_SHORTAGE`), oldest first; ``[]``: none."""
+        found = w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}")
+        if not found:
+            return []
+        return [[i, Decimal(q), Decimal(e), Decimal(r)] for i, q, e, r in found["settled"]]
+
+    def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
+                      settled: bool = False) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
         (``doc/line``, :data:`_OWN_SHORTAGE`) has been cancelled since: its cancellation is
         then the newest, and opening its delivery's shortage again leaves the scope as before
@@ -4115,15 +4244,20 @@ class Jxc:
         closed (a receipt that settled another issue's instead): the delivery's shortage
         opened again in front of it would take the units that issue's cancellation is to put
         back into that receipt's layer."""
-        found = w.uow.records.get(_OWN_SHORTAGE, ref)
+        found = (w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}") if settled
+                 else w.uow.records.get(_OWN_SHORTAGE, ref))
         if not found or "at" not in found:
             return False
         scope = w.scope(item, warehouse)
+        if settled and scope[1] == "*":
+            return False
         later = w.uow.ledger.after(item.code, None if scope[1] == "*" else scope[1],
                                    dt.datetime.fromisoformat(found["at"]), int(found["entry"]))
         moved = [e for e in later if e.quantity and e.kind not in _MOVE_KINDS]
         # a cancellation is never before what it cancels: it is among them too
         undone = {(e.doc_id[:-2], e.line_no) for e in moved if e.doc_id.endswith("-R")}
+        if settled and not undone <= {(e.doc_id, e.line_no) for e in moved}:
+            return False  # an older movement cancelled since (its units back in the layer)
         return all(e.doc_id.endswith("-R") or (e.doc_id, e.line_no) in undone for e in moved)
 
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
@@ -4835,6 +4969,11 @@ class Jxc:
                        own_groups: set[str], when: dt.datetime) -> list[CostAdjustment]:
         """Replay the later entries and book what changed, issue by issue."""
         v = w.valuations[scope]
+        for e in replay.window:  # what receipts settled may change: no longer reopened
+            if e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in"):
+                key = f"{scope[1]}{_SEP}{e.doc_id}/{e.line_no}"
+                if w.uow.records.get(_SETTLED_SHORTAGE, key):
+                    w.uow.records.put(_SETTLED_SHORTAGE, key, {})
         replay.replayed = 0
         self._replay_entries(v, replay.later, replay, w.items[scope[0]])
         if replay.relaxed:  # the policy of now again, for the issues after this posting
