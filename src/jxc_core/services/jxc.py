@@ -1019,8 +1019,8 @@ def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_r
     return cost
 
 
-def _add_settled(found: dict[tuple[str, str], tuple[int, list[list[Any]]]],
-                 key: tuple[str, str], entry_no: int, fills: list[list[Any]]) -> None:
+def _add_settled(found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]],
+                 key: tuple[str, str, str], entry_no: int, fills: list[list[Any]]) -> None:
     """Add what a part of a receipt line settled (:func:`_settled_by`) to the line's other
     parts, issue by issue, and keep the number of its last entry."""
     kept = found.get(key, (entry_no, []))[1]
@@ -1632,6 +1632,9 @@ _OWN_SHORTAGE = "return_own_shortage"
 #: those shortages again (:func:`_reopen_settled`); dropped (as if nothing) once a back-dated
 #: posting replays the receipt
 _SETTLED_SHORTAGE = "receipt_settled_shortage"
+#: the scopes (``item<sep>warehouse``) with :data:`_SETTLED_SHORTAGE` records: a back-dated
+#: replay of another scope need not look its receipts up
+_SETTLED_SCOPES = "settled_shortage_scope"
 #: records of the receipts cancellations took back under moving average, by the entry_no of
 #: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
 #: quantity and value, so that a replay takes its units back alike
@@ -3402,7 +3405,7 @@ class Jxc:
         owns: dict[str, list[Any] | None] = {}
         #: FIFO/LIFO receipt lines and transfer arrivals (ref, warehouse): what they settled
         #: of open shortages (:data:`_SETTLED_SHORTAGE`) and the number of their last entry
-        settled_found: dict[tuple[str, str], tuple[int, list[list[Any]]]] = {}
+        settled_found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]] = {}
         transfer = transfer_to is not None
         append = entries.append
         #: the moment of the issues or deliveries that in lines take back, if any
@@ -3511,7 +3514,7 @@ class Jxc:
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
-                                _add_settled(settled_found, (ref, wh), no,
+                                _add_settled(settled_found, (code, ref, wh), no,
                                              _settled_by(v, open_before))
                             if line.kind == "sales_return" and not lot_costed:
                                 # the delivery it takes back, for a replay to re-value it
@@ -3642,7 +3645,7 @@ class Jxc:
                                            and (code, transfer_to) not in replays else None)
                             got = v_to.receive(qty, ZERO, ref_to, value=amount)
                             if open_before is not None:  # for its cancellation
-                                _add_settled(settled_found, (ref_to, transfer_to), no,
+                                _add_settled(settled_found, (code, ref_to, transfer_to), no,
                                              _settled_by(v_to, open_before))
                         else:  # a cancelled transfer: back into the layers it left
                             assert isinstance(v_to, FifoValuation | LifoValuation)
@@ -3712,11 +3715,13 @@ class Jxc:
         for (scope, a, _) in cost_entries:
             if a.reason == SHORTAGE_SETTLEMENT:
                 entries += self._carry_settlement(w, scope[0], a)
-        for (ref, wh_of), (entry_no, fills) in settled_found.items():
+        for (code_of, ref, wh_of), (entry_no, fills) in settled_found.items():
             if fills:
                 w.uow.records.put(_SETTLED_SHORTAGE, f"{wh_of}{_SEP}{ref}", {
                     "warehouse": wh_of, "at": when.isoformat(), "entry": entry_no,
                     "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
+                # the scope has such records: a replay of it looks them up (else it need not)
+                w.uow.records.put(_SETTLED_SCOPES, f"{code_of}{_SEP}{wh_of}", {"any": True})
         for ref, fill in owns_found.items():
             if fill is not None:
                 came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
@@ -4969,7 +4974,9 @@ class Jxc:
                        own_groups: set[str], when: dt.datetime) -> list[CostAdjustment]:
         """Replay the later entries and book what changed, issue by issue."""
         v = w.valuations[scope]
-        for e in replay.window:  # what receipts settled may change: no longer reopened
+        settled = w.uow.records.get(_SETTLED_SCOPES, f"{scope[0]}{_SEP}{scope[1]}")
+        for e in replay.window if settled else ():  # what receipts settled may change:
+            # no longer reopened (a scope none of whose receipts recorded any: nothing to do)
             if e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in"):
                 key = f"{scope[1]}{_SEP}{e.doc_id}/{e.line_no}"
                 if w.uow.records.get(_SETTLED_SHORTAGE, key):
