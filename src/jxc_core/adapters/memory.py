@@ -237,8 +237,8 @@ class MemoryUnitOfWork:
         """Nothing staged: the state of a unit of work that begins, rolls back or commits."""
         self._stage = {}
         self._ledger_new = []
-        self._new_nos = set()
-        self._new_docs = set()
+        self._new_nos.clear()  # never handed out: emptied, not made anew
+        self._new_docs.clear()
         self._journal_new = []
         self._orders = {}
 
