@@ -15,6 +15,7 @@ from jxc_core.values import (
     ZERO,
     check_amount,
     check_number,
+    check_quantity,
     money_quantum,
     multiply,
 )
@@ -127,6 +128,44 @@ class ValuationBase:
             self._qty += closed
             self._val += released
         return closed, released
+
+    def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
+        """(units, estimated value) of the open shortages of issue ``issue`` (none for a
+        method without shortages)."""
+        book = self._shortage_book()
+        return (ZERO, ZERO) if book is None else book.open_of(issue)
+
+    def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
+                        real: Decimal, ref: str | None = None) -> Decimal:
+        """Open again ``quantity`` units of the shortage of issue ``issue`` that a receipt
+        settled (its cancellation: a customer return that settled its own delivery's
+        shortage, a receipt that settled open shortages), at the ``estimate`` they released;
+        ``real`` is what they settled it with, and the settlement booked then is taken back
+        (a ``shortage_settlement`` of ``estimate - real``, named by ``ref``). The units go
+        to the front of the queue, where the receipt found them (it fills the oldest first),
+        joining the issue's open part if that is there. Returns ``real`` (the value the
+        cancellation takes out, as the receipt brought it in). Only with nothing on hand (a
+        shortage never stands beside stock) and for a method that keeps shortages: else
+        ``configuration``, nothing changed."""
+        book = self._shortage_book()
+        if book is None:
+            raise JxcError("configuration", reason="this method keeps no shortages",
+                           reason_zh="该计价方法不保留缺货")
+        quantity = check_quantity(quantity, "quantity")
+        estimate = check_value(estimate, self._quantum)
+        real = check_value(real, self._quantum)
+        if self._qty > ZERO:
+            raise JxcError("configuration", reason="units on hand: a shortage cannot reopen",
+                           reason_zh="尚有库存：缺货不能重新打开")
+        book.reopen(issue, quantity, estimate, real, ref, self._adjustments)
+        self._qty -= quantity
+        self._val -= estimate
+        self._reopened(quantity)
+        return real
+
+    def _reopened(self, quantity: Decimal) -> None:
+        """After :meth:`reopen_shortage`: ``quantity`` units left what the method keeps of
+        its receipts (a pool's rows); override where that is kept apart."""
 
     @property
     def quantity(self) -> Decimal:

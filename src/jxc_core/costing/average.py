@@ -209,32 +209,8 @@ class MovingAverageValuation(ValuationBase):
         while shortages were open; not part of the stored state."""
         return list(self._settled)
 
-    def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
-        """(units, estimated value) of the open shortages of issue ``issue``."""
-        return self._shortages.open_of(issue)
-
-    def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
-                        real: Decimal, ref: str | None = None) -> Decimal:
-        """Open again ``quantity`` units of the shortage of issue ``issue`` that a receipt
-        settled (its cancellation: a customer return that settled its own delivery's
-        shortage), at the ``estimate`` they released; ``real`` is what they settled it with,
-        and the settlement booked then is taken back (a ``shortage_settlement`` of
-        ``estimate - real``, named by ``ref``). The units go to the front of the queue, where
-        the receipt found them (it fills the oldest first). Returns ``real`` (the value the
-        cancellation takes out, as the receipt brought it in). Only with nothing on hand (a
-        shortage never stands beside stock): else ``configuration``, nothing changed. As
-        :meth:`FifoValuation.reopen_shortage`."""
-        quantity = check_quantity(quantity, "quantity")
-        estimate = check_value(estimate, self._quantum)
-        real = check_value(real, self._quantum)
-        if self._qty > ZERO:
-            raise JxcError("configuration", reason="units on hand: a shortage cannot reopen",
-                           reason_zh="尚有库存：缺货不能重新打开")
-        self._shortages.reopen(issue, quantity, estimate, real, ref, self._adjustments)
-        self._qty -= quantity
-        self._val -= estimate
-        self._taken(quantity, None)
-        return real
+    def _reopened(self, quantity: Decimal) -> None:
+        self._taken(quantity, None)  # the units reopened leave the pool's receipt rows
 
     def receive(
         self,

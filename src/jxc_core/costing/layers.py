@@ -430,32 +430,6 @@ class _LayerValuation(ValuationBase):
             self.restore(rest)
         return total
 
-    def open_of(self, issue: str) -> tuple[Decimal, Decimal]:
-        """(units, estimated value) of the open shortages of issue ``issue``."""
-        return self._shortages.open_of(issue)
-
-    def reopen_shortage(self, issue: str, quantity: Decimal, estimate: Decimal,
-                        real: Decimal, ref: str | None = None) -> Decimal:
-        """Open again ``quantity`` units of the shortage of issue ``issue`` that a receipt
-        settled (its cancellation: a customer return that settled its own delivery's
-        shortage), at the ``estimate`` they released; ``real`` is what they settled it with,
-        and the settlement booked then is taken back (a ``shortage_settlement`` of
-        ``estimate - real``, named by ``ref``). The units go to the front of the queue, where
-        the receipt found them (it fills the oldest first), joining the issue's open part if
-        that is there. Returns ``real`` (the value the cancellation takes out, as the receipt
-        brought it in). Only with nothing on hand (a shortage never stands beside layers):
-        else ``configuration``, nothing changed."""
-        quantity = check_quantity(quantity, "quantity")
-        estimate = check_value(estimate, self._quantum)
-        real = check_value(real, self._quantum)
-        if self._qty > ZERO:
-            raise JxcError("configuration", reason="units on hand: a shortage cannot reopen",
-                           reason_zh="尚有库存：缺货不能重新打开")
-        self._shortages.reopen(issue, quantity, estimate, real, ref, self._adjustments)
-        self._qty -= quantity
-        self._val -= estimate
-        return real
-
     def _estimate(self, short: Decimal, qty_before: Decimal, val_before: Decimal) -> Decimal:
         """Unrounded value of ``short`` units at the estimate: the last unit cost consumed,
         else the current average, else ``default_cost``, else 0 (short x value / qty, so an

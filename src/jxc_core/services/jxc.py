@@ -906,18 +906,8 @@ def _own_settled(v: Valuation, issue: str | None, before: tuple[Decimal, Decimal
     ``None`` when nothing."""
     if before is None or not before[0] or not issue:
         return None
-    if isinstance(v, MovingAverageValuation):
-        units, estimate = v.open_of(issue)
-        if units == before[0]:
-            return None
-        real = sum((r for ref, _, r in v.settled if ref == issue), ZERO)
-        return [issue, before[0] - units, before[1] - estimate, real]
-    assert isinstance(v, FifoValuation | LifoValuation)
-    units, estimate = v.open_of(issue)
-    if units == before[0]:
-        return None
-    real = sum((s[4] for ref, s in v.settled if ref == issue), ZERO)
-    return [issue, before[0] - units, before[1] - estimate, real]
+    found = _settled_by(v, {issue: before})
+    return found[0] if found else None
 
 
 def _add_own(found: dict[str, list[Any] | None], ref: str, fill: list[Any] | None) -> None:
@@ -978,15 +968,22 @@ def _open_before(v: Valuation) -> dict[str, tuple[Decimal, Decimal]] | None:
 def _settled_by(v: Valuation, before: dict[str, tuple[Decimal, Decimal]] | None
                 ) -> list[list[Any]]:
     """After that receipt: what its units settled of each issue's open shortage, oldest
-    first, ``[issue, units, estimate released, real cost]`` (:data:`_SETTLED_SHORTAGE`)."""
-    if not before or not isinstance(v, FifoValuation | LifoValuation):
+    first, ``[issue, units, estimate released, real cost]`` (:data:`_SETTLED_SHORTAGE`;
+    one issue of a customer return: :func:`_own_settled`)."""
+    if not before:
+        return []
+    if isinstance(v, MovingAverageValuation):  # (issue ref, units, real cost) per fill
+        fills = [(ref, real) for ref, _, real in v.settled]
+    elif isinstance(v, FifoValuation | LifoValuation):  # (issue ref, slice of the receipt)
+        fills = [(ref, s[4]) for ref, s in v.settled]
+    else:
         return []
     out: list[list[Any]] = []
     for issue, (units, estimate) in before.items():
         now_q, now_v = v.open_of(issue)
         if now_q == units:
             continue
-        real = sum((s[4] for ref, s in v.settled if ref == issue), ZERO)
+        real = sum((r for ref, r in fills if ref == issue), ZERO)
         out.append([issue, units - now_q, estimate - now_v, real])
     return out
 
