@@ -614,7 +614,8 @@ class _Replay:
 
     def __init__(self, window: list[LedgerEntry], latest: dt.datetime,
                  relaxed: bool = False,
-                 replayed_after: tuple[dt.datetime, Decimal] | None = None) -> None:
+                 replayed_after: tuple[dt.datetime, Decimal] | None = None,
+                 start: Decimal | None = None) -> None:
         self.window = window
         self.later: list[LedgerEntry] = []
         self.latest = latest
@@ -667,7 +668,10 @@ class _Replay:
         #: transfers out after this moment replayed even when cancelled, and the quantity the
         #: window starts from (:func:`_void_pairs`)
         self.replayed_after = replayed_after
-        self.void, self.void_groups = _void_pairs(window, replayed_after=replayed_after)
+        #: the quantity on hand where the window starts, when known (:func:`_void_pairs`)
+        self.start = start
+        self.void, self.void_groups = _void_pairs(window, replayed_after=replayed_after,
+                                                  start=start)
         #: charges whose shares sent with the units of a void transfer pair are split here
         #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
         self.unsent: dict[int, Decimal] = {}
@@ -1077,8 +1081,8 @@ def _shares_of(cost: Mapping[str, Any]) -> dict[tuple[str, int], tuple[Decimal, 
 def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
                 charges: _Shares | None = None,
                 unsent: dict[int, tuple[Decimal, Decimal]] | None = None,
-                replayed_after: tuple[dt.datetime, Decimal] | None = None
-                ) -> tuple[set[int], set[str]]:
+                replayed_after: tuple[dt.datetime, Decimal] | None = None,
+                start: Decimal | None = None) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
     zero). Else a receipt cancelled back-dated before them would replay the issue without its
@@ -1141,10 +1145,17 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     keeps stock through them, every entry of the window counted: the replay of a receipt
     cost (a charge, or its cancellation) dated before them under moving average re-costs
     them, the change going on with their units (:meth:`Jxc._scope_at`, ``cost_only``). A
-    pair whose units a back-dated movement has taken since is passed over as before."""
-    void, groups, _ = _void_in(window, moved_only, None, replayed_after)
+    pair whose units a back-dated movement has taken since is passed over as before.
+
+    A receipt line that came in between a pair's entries and whose cancellation lies after
+    the pair (in the window: a receipt line cancelled there) lies between it freely
+    when it cannot have settled a shortage of the pair's issue: the pair has no corrections,
+    or the stock before it came in was not below zero (``start``: the quantity on hand
+    where the window starts, when known). It took nothing from the stock the pair passes
+    over, so it is replayed alike either way."""
+    void, groups, _ = _void_in(window, moved_only, None, replayed_after, start)
     if charges and not moved_only:
-        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after)
+        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after, start)
         if found and not found.keys() & groups:
             for shares in found.values():
                 for no, (amount, units) in shares.items():
@@ -1156,7 +1167,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
 
 
 def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None,
-             replayed_after: tuple[dt.datetime, Decimal] | None = None
+             replayed_after: tuple[dt.datetime, Decimal] | None = None,
+             start: Decimal | None = None
              ) -> tuple[set[int], set[str], dict[str, dict[int, tuple[Decimal, Decimal]]]]:
     """:func:`_void_pairs`, with the pairs void by the shares of ``charges`` sent with them,
     by group ref: the charge's entry -> (amount, units) of its shares."""
@@ -1240,6 +1252,15 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         if moved_only or sum((e.value for e in got + gone), ZERO) >= ZERO:
             came = max(place[e.entry_no] for e in got)
             took_own.update((e.entry_no, came) for e in gone)
+    #: receipt lines cancelled later whose stock before them was not below zero: they settled
+    #: no shortage, so they may lie between a pair cancelled before them (``passes``)
+    settled_none: set[int] = set()
+    if start is not None:
+        running = start
+        for e in window:
+            if running >= 0 and e.quantity > 0 and e.entry_no in closed:
+                settled_none.add(e.entry_no)
+            running += e.quantity
     #: the running quantity after each entry, every entry counted (``replayed_after``)
     level: list[Decimal] = []
     if replayed_after is not None:
@@ -1261,6 +1282,9 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
     #: average: a cancelled transfer came back at another cost than it left, a later issue's
     #: cancellation making up the difference), with what they leave
     unbalanced: dict[str, Decimal] = {}
+    #: the candidate issue pairs without corrections (no shortage settled, nothing
+    #: back-dated): a receipt line between them cannot have settled what they left short
+    uncorrected: set[str] = set()
     for g, out in issues.items():
         if g not in backs:
             continue
@@ -1306,6 +1330,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                 allowed = set(shares)
                 by_shares[g] = shares
         pairs[g] = (mine | {e.entry_no for e in carried} | allowed, pair, first, last)
+        if not (costs.get(g) or costs.get(_group_ref(doc_type, f"{doc_id}-R", line_no))):
+            uncorrected.add(g)
         receipt_costs.pop(g, None)
         if off:  # void only in a run of overlapping pairs whose values net to zero
             unbalanced[g] = off
@@ -1327,12 +1353,15 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
     void: set[int] = set()
     groups: set[str] = set()
 
-    def passes(mine: set[int], first: int, last: int) -> bool:
+    def passes(mine: set[int], first: int, last: int, spill: bool = False) -> bool:
+        # ``spill``: a receipt line that came in between may be cancelled after the last
+        # entry (the pair has no corrections; else only where it settled no shortage)
         return all(e.entry_no in mine or e.entry_no in void or e.kind in _MOVE_KINDS
                    or (not e.quantity and (moved_only
                                            or e.kind in ("cost_backdating", "cost_settlement")))
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
-                       and closed[e.entry_no][1] < last)
+                       and (closed[e.entry_no][1] < last or (e.quantity > 0 and (
+                           spill or e.entry_no in settled_none))))
                    or (e.entry_no in took_own and took_own[e.entry_no] < first)
                    for e in window[first:last + 1])
 
@@ -1349,7 +1378,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         found = False
         # inner pairs first: a pair may hold others cancelled before it
         for g, (mine, _, first, last) in list(pairs.items()):
-            if g not in unbalanced and passes(mine, first, last):
+            if g not in unbalanced and passes(mine, first, last, g in uncorrected):
                 drop(g)
                 found = True
         if found:
@@ -1369,7 +1398,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                     runs.append(([g], set(mine), first, last))
             for names, held, lo, hi in runs:
                 if (len(names) > 1 and not sum((unbalanced.get(g, ZERO) for g in names), ZERO)
-                        and passes(held, lo, hi)):
+                        and passes(held, lo, hi, all(g in uncorrected for g in names))):
                     for g in names:
                         drop(g)
                     found = True
@@ -4554,7 +4583,8 @@ class Jxc:
         if charges:
             unsent: dict[int, tuple[Decimal, Decimal]] = {}
             replay.void, replay.void_groups = _void_pairs(
-                window, charges=charges, unsent=unsent, replayed_after=replay.replayed_after)
+                window, charges=charges, unsent=unsent, replayed_after=replay.replayed_after,
+                start=replay.start)
             for no, (amount, units) in unsent.items():
                 here, received = replay.receipt_costs[no]
                 if received is None:  # (never: a charge sent on is split over its units)
@@ -4631,7 +4661,7 @@ class Jxc:
         replay = _Replay(window, latest, relaxed,
                          (when, rewound.quantity) if cost_only
                          and item.costing_method == "moving_average"
-                         and not self.organisation_scope else None)
+                         and not self.organisation_scope else None, rewound.quantity)
         replay.cancelling = cancelling
         self._window_records(w, replay, window, item.costing_method == "moving_average",
                              item.costing_method == "specific_lot")
