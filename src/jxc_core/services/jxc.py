@@ -878,6 +878,27 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
     return v.close_shortage(issue, qty, value)
 
 
+def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item: str,
+                     when: dt.datetime) -> StockLine:
+    """The cancellation ``line`` of a delivery line (its group ref ``line.from_ref``) under
+    moving average, received into ``v`` as the scope stands at its moment ``when``. It comes
+    with the delivery's cost as of that moment (:meth:`Jxc._cost_change_at`): less the
+    shortage settlements dated after it, which the replay the cancellation starts is to take
+    back — true while the delivery's shortage is still open at ``when``. A back-dated receipt
+    can have settled it before ``when`` since (a replay re-settles it without moving the
+    settlement's date, and at the same cost without any entry): nothing of it is open then, and
+    nothing takes those settlements back, so the cancellation takes them back with the rest
+    of the delivery's cost (else they stayed in cost of goods sold, and the units came back
+    short of them, a price difference the other way)."""
+    issue = line.from_ref or ""
+    if any(r == issue for _, _, r in v.shortages):
+        return line
+    excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
+    if not excluded:
+        return line
+    return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded))
+
+
 def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: Decimal
                     ) -> tuple[Decimal, Decimal]:
     """The cancellation (``qty`` units worth ``value``) under moving average of issue
@@ -3467,6 +3488,10 @@ class Jxc:
             lot_costed = item.costing_method == "specific_lot"
             watched = item.watched
             monthly = type(v) is MonthlyScope
+            if (direction_in and issued_at is not None and line.from_ref
+                    and line.value is not None and line.kind == "delivery_reversal"
+                    and type(v) is MovingAverageValuation and len(parts) == 1):
+                line = _settled_by_then(w, v, line, code, when)
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
                     for on in (pair, (code, transfer_to or "")):
