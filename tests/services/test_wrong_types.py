@@ -200,6 +200,7 @@ METHODS: dict[tuple[str, str], dict[str, str | P]] = {
     # -- Jxc --------------------------------------------------------------------------------
     ("jxc", "digits_of"): {"currency": (TEXT, "USD")},
     ("jxc", "deliver_events"): {"limit": INT},
+    ("jxc", "purge_events"): {"occurred_before": (MOMENT, NOW), "limit": INT},
     ("jxc", "define_item"): {"item": (OBJECT, Item("N", "new"))},
     ("jxc", "define_party"): {"party": (OBJECT, Party("N", "new", "customer"))},
     ("jxc", "define_warehouse"): {"warehouse": (OBJECT, Warehouse("N", "new"))},

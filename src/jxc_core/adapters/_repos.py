@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from jxc_core import ports
-from jxc_core.adapters import _json, _sql
+from jxc_core.adapters import _json, _outbox, _sql
 from jxc_core.adapters._misuse import outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import Event, ValuationChange
@@ -69,6 +69,8 @@ class Dialect(NamedTuple):
     compact_journal: bool = False
     #: valuation headers in the compact form of ``_sql.header_text`` (likewise)
     compact_headers: bool = False
+    #: the condition on the outbox's ``delivered`` column that takes the delivered events
+    delivered: str = "delivered"
 
     def q(self, sql: str) -> str:
         """``sql`` written with ``?`` placeholders, in this engine's."""
@@ -216,6 +218,11 @@ class Statements:
         self.outbox_add_unique = self.outbox_add + d.unique
         self.outbox_pending = q("SELECT event_id, type, occurred_at, payload FROM outbox "
                                 f"WHERE {d.undelivered} ORDER BY seq LIMIT ?")
+        #: the delivered events' moments, for ``purge`` (which compares them as datetimes:
+        #: ISO text sorts as time does only within one offset)
+        self.outbox_delivered = (f"SELECT seq, occurred_at FROM outbox WHERE {d.delivered} "
+                                 "ORDER BY seq")
+        self.outbox_purge = q("DELETE FROM outbox WHERE seq = ?")
         self.idempotency_get = q("SELECT fingerprint, result FROM idempotency WHERE key = ?")
         self.idempotency_put = d.insert("idempotency", ("key", "fingerprint", "result")) \
             + d.unique
@@ -679,6 +686,25 @@ class Outbox(Repo[U]):
         rows = self.u._q(self.s.outbox_pending, (limit,))
         return [Event(r[0], r[1], dt.datetime.fromisoformat(r[2]), json.loads(r[3]))
                 for r in rows]
+
+    def purge(self, occurred_before: dt.datetime, limit: int = 1000) -> int:
+        purged = _outbox.purge_rule(occurred_before, limit)
+        u = self.u
+        fault = u._storage.fault
+        if fault is not None:
+            fault("outbox")
+        u._tx()  # refused alike when nothing is to purge
+        # the delivered rows by ``seq``, their moments compared here (see purge_rule)
+        fromiso = dt.datetime.fromisoformat
+        seqs: list[tuple[int]] = []
+        for seq, at in u._q(self.s.outbox_delivered):
+            if purged(fromiso(at)):
+                seqs.append((seq,))
+                if len(seqs) >= limit:
+                    break
+        if seqs:
+            u._many("outbox", self.s.outbox_purge, seqs, [s[0] for s in seqs])
+        return len(seqs)
 
 
 class Idempotency(Repo[U]):

@@ -21,7 +21,7 @@ from typing import Any, Self
 
 import attrs
 
-from jxc_core.adapters import _json
+from jxc_core.adapters import _json, _outbox
 from jxc_core.adapters._misuse import nested, outside
 from jxc_core.errors import JxcError
 from jxc_core.ports import (
@@ -779,6 +779,22 @@ class _Outbox(_Repo):
             if found is not None:
                 self.u._put("outbox", i, (*found[:4], True))
                 self.u._put("outbox_pending", i, _MISSING)
+
+    def purge(self, occurred_before: dt.datetime, limit: int = 1000) -> int:
+        purged = _outbox.purge_rule(occurred_before, limit)
+        u = self.u
+        staged = u._table("outbox")  # refused alike when nothing is to purge (as SQLite)
+        stored = u._d.outbox
+        done = 0
+        # the committed events in the order they were added, then the unit of work's own
+        for i in itertools.chain(list(stored), [k for k in staged if k not in stored]):
+            if done >= limit:
+                break
+            found = u._get("outbox", i)
+            if found is not None and found[4] and purged(found[2]):
+                staged[i] = _MISSING
+                done += 1
+        return done
 
 
 class _Idempotency(_Repo):

@@ -133,9 +133,11 @@ MIGRATIONS: list[str] = [
     """
     CREATE INDEX ledger_doc ON ledger (doc_id);
     """,
-    # the outbox without AUTOINCREMENT: its rows are never deleted, so the next ``seq`` (the
-    # largest + 1) is the one AUTOINCREMENT gave, without a write of ``sqlite_sequence`` (a
-    # page of the log) in every unit of work that records an event. From this version on the
+    # the outbox without AUTOINCREMENT: the next ``seq`` is the largest + 1, without a write
+    # of ``sqlite_sequence`` (a page of the log) in every unit of work that records an event.
+    # Delivered rows may be deleted (``OutboxRepository.purge``): a ``seq`` is then given
+    # again only above every row left, so a new event still comes after every pending one,
+    # and nothing refers to a ``seq`` (events are marked by id). From this version on the
     # journal's table rows may also be in the compact form (``_sql.journal_batches``), which
     # earlier versions cannot read: they refuse the file as one of a newer jxc_core
     """
@@ -170,7 +172,8 @@ _payload = _json.payload
 #: the statements of the shared repositories (``_repos``), in SQLite's text
 _SQL = _repos.Statements(_repos.Dialect(
     param="?", replace=True, made="rowid", prefix="substr(key, 1, ?)",
-    undelivered="delivered = 0", unique="", compact_journal=True, compact_headers=True))
+    undelivered="delivered = 0", unique="", compact_journal=True, compact_headers=True,
+    delivered="delivered = 1"))
 
 #: whether a document number is in the ledger: read through the index ``ledger_doc``
 LEDGER_HAS_DOC = _SQL.ledger_has_doc

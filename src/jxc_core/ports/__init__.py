@@ -244,6 +244,18 @@ class OutboxRepository(Protocol):
     def pending(self, limit: int = 1000) -> list[Event]: ...
     def mark_delivered(self, event_ids: Sequence[str]) -> None: ...
 
+    def purge(self, occurred_before: dt.datetime, limit: int = 1000) -> int:
+        """Delete up to ``limit`` DELIVERED events whose ``occurred_at`` is before
+        ``occurred_before``, the first added first; returns how many. A pending event is
+        never deleted, and the order of the pending ones and of those added later is kept.
+
+        Moments are compared as ``datetime`` compares them: timezone-aware ones as instants
+        (whatever their offsets), naive ones as they are; an event of the other kind (naive
+        when ``occurred_before`` is aware, or the reverse) is kept. Part of the unit of work:
+        applied at its commit, undone by its rollback. ``occurred_before`` not a ``datetime``,
+        or ``limit`` not an ``int``, is ``TypeError``; ``limit`` below 1 ``configuration``.
+        A purged event's id may be used again."""
+
 
 class IdempotencyRepository(Protocol):
     def get(self, key: str) -> tuple[str, dict[str, Any]] | None:

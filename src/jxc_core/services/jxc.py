@@ -2732,6 +2732,35 @@ class Jxc:
             if warm is not None and before is not None and before == warm.stamp:
                 warm.stamp = uow.stamp()
 
+    def purge_events(self, *, occurred_before: dt.datetime, limit: int = 1000) -> int:
+        """Delete delivered outbox events that occurred before ``occurred_before`` (at most
+        ``limit`` of them, the oldest first) in one unit of work; returns how many.
+
+        The retention tool of the outbox: delivered events are kept until purged, pending
+        ones are never purged (they are delivered first, in order, whatever is purged). Call
+        it again while it returns ``limit``. ``occurred_before`` is a ``datetime.datetime``
+        (else ``invalid_date``), naive with a naive clock and aware with an aware one (else
+        ``timezone_mismatch``; aware moments compare as instants, whatever their offsets);
+        ``limit`` an int of 1 or more (else ``TypeError``, ``configuration``). No
+        idempotency key: a retried purge deletes only what the first one left (delivered and
+        before the moment), so a retry is harmless, and a key kept per purge would be one
+        more thing that grows without bound.
+        """
+        when = _moment(occurred_before, "occurred_before")
+        if type(limit) is not int or limit < 1:
+            _check_setting_int(limit, "limit", 1)
+        _same_awareness(when, self.clock.now(), "occurred_before")
+        with self.storage.unit_of_work() as uow:
+            warm = self._warm
+            before = uow.stamp() if warm is not None else None
+            count = uow.outbox.purge(when, limit)
+            uow.commit()
+            # as _mark_delivered: a commit that changes the outbox only keeps the rows of
+            # the last command valid
+            if warm is not None and before is not None and before == warm.stamp:
+                warm.stamp = uow.stamp()
+        return count
+
     # -- master data -----------------------------------------------------------------------
     def define_item(self, item: Item) -> None:
         """Create or replace an item (its costing method cannot change once it has stock).

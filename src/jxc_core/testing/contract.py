@@ -663,7 +663,7 @@ class StorageContract(abc.ABC):
             pass
         never = seeded.unit_of_work()
         for uow in (u, never):
-            calls: list[Callable[[], None]] = [
+            calls: list[Callable[[], object]] = [
                 functools.partial(uow.ledger.append, [entry(7)]),
                 functools.partial(uow.master.put_item, Item("Z", "late")),
                 functools.partial(uow.journal.append, [{"doc_id": "J", "account": "1405"}]),
@@ -671,6 +671,7 @@ class StorageContract(abc.ABC):
                 functools.partial(uow.journal.append, []),
                 functools.partial(uow.outbox.add, []),
                 functools.partial(uow.outbox.mark_delivered, ["unknown"]),
+                functools.partial(uow.outbox.purge, T0),
                 functools.partial(uow.reservations.remove, "unknown"),
                 uow.commit]
             for call in calls:
@@ -1071,6 +1072,172 @@ class StorageContract(abc.ABC):
                 u.outbox.add([event("aa", 4)])
             assert info.value.code == "duplicate_key"
 
+    # -- outbox: purge --------------------------------------------------------------------------
+    def _outbox_of(self, storage: Storage, delivered: list[str], n: int = 5) -> None:
+        """Events ``e1`` .. ``e<n>`` (``e<k>`` occurred k minutes after T0), ``delivered``
+        marked delivered, committed."""
+        with storage.unit_of_work() as u:
+            u.outbox.add([event(f"e{k}", k) for k in range(1, n + 1)])
+            u.outbox.mark_delivered(delivered)
+            u.commit()
+
+    @staticmethod
+    def _ids_used(storage: Storage, ids: list[str]) -> list[str]:
+        """Which of ``ids`` the committed outbox holds (adding one again is
+        ``duplicate_key``), tried one by one in units of work never committed."""
+        used = []
+        for i in ids:
+            with storage.unit_of_work() as u:
+                try:
+                    u.outbox.add([event(i, 99)])
+                except JxcError as exc:
+                    assert exc.code == "duplicate_key"
+                    used.append(i)
+        return used
+
+    def test_outbox_purge_takes_only_delivered_events_before_the_moment(
+        self, storage: Storage
+    ) -> None:
+        """Delivered events that occurred strictly before the moment go; the pending one
+        before it and the delivered one at it stay; the count is returned."""
+        self._outbox_of(storage, ["e1", "e2", "e4", "e5"])
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(T0 + dt.timedelta(minutes=4)) == 2  # e1, e2
+            assert u.outbox.purge(T0 + dt.timedelta(minutes=4)) == 0  # its own purge seen
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e3"]
+        assert self._ids_used(storage, ["e1", "e2", "e3", "e4", "e5"]) == ["e3", "e4", "e5"]
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 2  # e4, e5; never e3
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e3"]
+            assert u.outbox.pending()[0] == event("e3", 3)
+        assert self._ids_used(storage, ["e1", "e3", "e4", "e5"]) == ["e3"]
+
+    def test_outbox_purge_takes_at_most_limit_the_first_added_first(
+        self, storage: Storage
+    ) -> None:
+        self._outbox_of(storage, ["e1", "e2", "e4", "e5"])
+        end = T0 + dt.timedelta(days=1)
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(end, limit=1) == 1
+            u.commit()
+        assert self._ids_used(storage, ["e1", "e2", "e4", "e5"]) == ["e2", "e4", "e5"]
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(end, limit=2) == 2
+            u.commit()
+        assert self._ids_used(storage, ["e2", "e4", "e5"]) == ["e5"]
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(end, limit=5) == 1
+            assert u.outbox.purge(end) == 0
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e3"]
+
+    @pytest.mark.parametrize("end", ["exception", "no_commit", "rollback"])
+    def test_outbox_purge_is_rolled_back_with_the_unit_of_work(
+        self, storage: Storage, end: str
+    ) -> None:
+        self._outbox_of(storage, ["e1", "e2"])
+        with contextlib.suppress(Boom), storage.unit_of_work() as u:
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 2
+            if end == "exception":
+                raise Boom
+            if end == "rollback":
+                u.rollback()
+                u.commit()
+        assert self._ids_used(storage, ["e1", "e2"]) == ["e1", "e2"]
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e3", "e4", "e5"]
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 2
+
+    def test_outbox_events_added_after_a_purge_come_after_the_older_pending_ones(
+        self, storage: Storage
+    ) -> None:
+        """The newest events purged (the largest positions gone), then new ones added, in
+        the same unit of work and in later ones: every new event is still handed out after
+        the older pending ones, in the order added."""
+        self._outbox_of(storage, ["e2", "e3", "e4", "e5"])  # e1 pending, the rest delivered
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 4
+            u.outbox.add([event("n1", 6)])
+            u.commit()
+        with storage.unit_of_work() as u:
+            u.outbox.add([event("n2", 7), event("e5", 8)])  # a purged id may be used again
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e1", "n1", "n2", "e5"]
+            u.outbox.mark_delivered(["n1", "n2", "e5"])
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 3
+            u.outbox.add([event("n3", 9)])
+            assert [e.event_id for e in u.outbox.pending()] == ["e1", "n3"]
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e1", "n3"]
+
+    def test_outbox_purge_compares_moments_as_datetimes(self, storage: Storage) -> None:
+        """Aware moments compare as instants whatever their offsets (10:00 at +08:00 is
+        before 03:00 UTC, though its ISO text sorts after it); naive events are kept under
+        an aware moment, aware ones under a naive moment."""
+        cst = dt.timezone(dt.timedelta(hours=8))
+        day = dt.datetime(2026, 1, 5)
+        evs = [Event("cst", "t", day.replace(hour=10, tzinfo=cst), {}),  # 02:00 UTC
+               Event("utc", "t", day.replace(hour=2, minute=30, tzinfo=dt.UTC), {}),
+               Event("late", "t", day.replace(hour=11, minute=30, tzinfo=cst), {}),  # 03:30
+               Event("naive", "t", day.replace(hour=1), {})]
+        with storage.unit_of_work() as u:
+            u.outbox.add(evs)
+            u.outbox.mark_delivered([e.event_id for e in evs])
+            u.commit()
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(day.replace(hour=3, tzinfo=dt.UTC)) == 2
+            u.commit()
+        assert self._ids_used(storage, ["cst", "utc", "late", "naive"]) == ["late", "naive"]
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(day.replace(hour=3)) == 1  # naive: the naive one only
+            u.commit()
+        assert self._ids_used(storage, ["late", "naive"]) == ["late"]
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(day.replace(hour=12, tzinfo=cst)) == 1
+            u.commit()
+
+    def test_outbox_purge_refuses_wrong_arguments(self, seeded: Storage) -> None:
+        with seeded.unit_of_work() as u:
+            u.outbox.mark_delivered(["E1"])
+            u.commit()
+        before = snapshot(seeded)
+        with seeded.unit_of_work() as u:
+            for moment, limit in ((T0.isoformat(), 1), (T0.date(), 1), (None, 1),
+                                  (T0, "1"), (T0, 1.0), (T0, True), (T0, None)):
+                with pytest.raises(TypeError):
+                    u.outbox.purge(moment, limit)  # type: ignore[arg-type]
+            for limit in (0, -1):
+                with pytest.raises(JxcError) as info:
+                    u.outbox.purge(T0 + dt.timedelta(days=1), limit)
+                assert info.value.code == "configuration"
+        assert snapshot(seeded) == before
+        assert self._ids_used(seeded, ["E1"]) == ["E1"]  # nothing purged
+
+    def test_outbox_purge_survives_restart(self, storage: Storage, tmp_path: Path) -> None:
+        self._outbox_of(storage, ["e1", "e3", "e5"])
+        with storage.unit_of_work() as u:
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 3
+            u.commit()
+        with storage.unit_of_work() as u:  # purged, never committed
+            u.outbox.mark_delivered(["e2"])
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 1
+        again = self.restart(storage, tmp_path)
+        assert self._ids_used(again, ["e1", "e2", "e3", "e4", "e5"]) == ["e2", "e4"]
+        with again.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e2", "e4"]
+            assert u.outbox.purge(T0 + dt.timedelta(days=1)) == 0
+            u.outbox.add([event("n1", 6)])
+            u.commit()
+        with again.unit_of_work() as u:
+            assert [e.event_id for e in u.outbox.pending()] == ["e2", "e4", "n1"]
+
     # -- exact values -------------------------------------------------------------------------
     def _write_exact(self, storage: Storage) -> None:
         with storage.unit_of_work() as u:
@@ -1374,6 +1541,41 @@ class StorageContract(abc.ABC):
         docs = [e.payload["doc_id"] for e in notifier.delivered if e.type == "stock_changed"]
         assert docs[-5:] == [f"RK-{n}" for n in range(5)]  # in order
         assert [e.type for e in notifier.delivered].count("reservation_short") == 5
+
+    def test_purge_events_keeps_what_is_pending_and_delivers_it_in_order(
+        self, storage: Storage
+    ) -> None:
+        """Through the service, with a clock and a notifier: a purge deletes the delivered
+        events of the days before the moment and returns their number; events the notifier
+        refused stay pending across purges and are delivered afterwards, in order, before the
+        ones recorded after the purge."""
+        notifier = RecordingNotifier()
+        clock = MovingClock(NOW)
+        jxc = Jxc(storage, notifier=notifier, clock=clock)
+        jxc.define_item(Item("A", "apple"))
+        jxc.define_warehouse(Warehouse("W", "main"))
+        jxc.receive("A", "W", D(10), PRICE, doc_id="RK-1")  # delivered, day 0
+        clock.at = NOW + dt.timedelta(days=1)
+        jxc.receive("A", "W", D(1), PRICE, doc_id="RK-2")  # delivered, day 1
+        notifier.down = True
+        clock.at = NOW + dt.timedelta(days=2)
+        jxc.receive("A", "W", D(1), PRICE, doc_id="RK-3")  # pending, day 2
+        assert jxc.delivery_failures == 1
+        clock.at = NOW + dt.timedelta(days=30)
+        assert jxc.purge_events(occurred_before=NOW + dt.timedelta(days=1)) == 1
+        assert jxc.purge_events(occurred_before=NOW + dt.timedelta(days=1)) == 0
+        assert jxc.purge_events(occurred_before=clock.at) == 1  # RK-2's, never RK-3's
+        jxc.receive("A", "W", D(1), PRICE, doc_id="RK-4")  # pending, after the purge
+        notifier.down = False
+        assert jxc.deliver_events() == 2
+        docs = [e.payload.get("doc_id") for e in notifier.delivered if e.type == "stock_changed"]
+        assert docs == ["RK-1", "RK-2", "RK-3", "RK-4"]
+        assert jxc.purge_events(occurred_before=clock.at, limit=1) == 1
+        assert jxc.purge_events(occurred_before=clock.at + dt.timedelta(seconds=1)) == 1
+        with storage.unit_of_work() as u:
+            assert u.outbox.pending() == []
+            assert u.outbox.purge(dt.datetime.max) == 0
+        assert jxc.balance("A", "W").on_hand == D(13)  # the stock is not the outbox's
 
     # -- service level: restart -----------------------------------------------------------------
     def test_service_state_survives_restart(self, storage: Storage, tmp_path: Path) -> None:
