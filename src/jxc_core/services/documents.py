@@ -2428,6 +2428,7 @@ class Documents:
                 fills = Jxc._settled_record(w, wh or "", ref)
                 units = sum((f[1] for f in fills), ZERO)
                 if fills and v.quantity - left <= ZERO and left + units == received \
+                        and not Jxc._settled_issue_cancelled(w, fills) \
                         and self.jxc._undone_since(w, item, wh or "", ref, settled=True):
                     left += units
             if left != received:

@@ -703,6 +703,14 @@ class _Replay:
         self.own: dict[str, list[Any] | None] = {}
         self.own_found: dict[str, list[Any] | None] = {}
         self.own_at: dict[str, tuple[dt.datetime, int]] = {}
+        #: FIFO/LIFO purchase receipt lines and transfer arrivals replayed here, by (item,
+        #: ``doc/line``, warehouse): what each settled of open shortages as replayed
+        #: (:data:`_SETTLED_SHORTAGE`) with the number of its last entry, and the moment of
+        #: that entry, for the records; and by ``doc/line``, what their cancellations in the
+        #: window are to open again (as replayed here, else as recorded: :func:`_reopen_settled`)
+        self.settled_found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]] = {}
+        self.settled_at: dict[tuple[str, str, str], dt.datetime] = {}
+        self.to_reopen: dict[str, list[list[Any]]] = {}
         self._fixes: dict[str, Decimal] | None = None
 
     def fixes(self, group: str) -> Decimal:
@@ -1039,6 +1047,14 @@ def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_r
     for issue, q, estimate, real in reversed(settled):
         cost += v.reopen_shortage(issue, q, estimate, real, ref)
     return cost
+
+
+def _cancels_receipt(e: LedgerEntry) -> bool:
+    """Whether ``e`` is the out entry of a purchase receipt line's cancellation or of a
+    transfer's cancellation leaving the transfer's target (the arrival it cancels: its
+    ``from_ref``)."""
+    return e.kind == "receipt_reversal" or (e.kind == "transfer_out"
+                                            and e.doc_id.endswith("-R"))
 
 
 def _add_settled(found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]],
@@ -1674,10 +1690,11 @@ _RESTORED = "restored_layers"
 #: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
 _OWN_SHORTAGE = "return_own_shortage"
 #: FIFO/LIFO purchase receipt lines and transfer arrivals (``doc/line`` in a warehouse) whose
-#: units settled open shortages as posted live: ``{"warehouse", "settled": [[issue, units,
-#: estimate, real], ...], "at", "entry"}``, so that their cancellation, newest first, opens
-#: those shortages again (:func:`_reopen_settled`); dropped (as if nothing) once a back-dated
-#: posting replays the receipt
+#: units settled open shortages: ``{"warehouse", "settled": [[issue, units, estimate, real],
+#: ...], "at", "entry"}`` (the moment and number of the line's last entry), so that their
+#: cancellation, newest first, opens those shortages again (:func:`_reopen_settled`); written
+#: as posted (back-dated too), and again by a back-dated posting that replays the receipt, as
+#: it settles there (:meth:`Jxc._record_settled`; ``{}`` when nothing any more)
 _SETTLED_SHORTAGE = "receipt_settled_shortage"
 #: the scopes (``item<sep>warehouse``) with :data:`_SETTLED_SHORTAGE` records: a back-dated
 #: replay of another scope need not look its receipts up
@@ -3589,8 +3606,7 @@ class Jxc:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
                             open_before = (_open_before(v) if line.kind == "purchase_receipt"
-                                           and not lot_costed and pair not in replays
-                                           else None)
+                                           and not lot_costed and not org else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
@@ -3652,17 +3668,9 @@ class Jxc:
                             # a receipt (or a transfer's arrival) that settled open shortages,
                             # cancelled newest first: they open again (:func:`_reopen_settled`)
                             fills = self._settled_record(w, wh, from_ref)
-                            if pair in replays and _reopens(v, fills, qty):
-                                # back-dated, it would replay later movements that a replay
-                                # cannot reproduce yet: refused, as before 2026-12-17
-                                raise JxcError(
-                                    "reversal_impossible", doc_id=doc_id,
-                                    reason=f"line {line_no}: {qty} units of {code} settled "
-                                           f"open shortages in {wh}; its cancellation, dated "
-                                           "before later movements, cannot open them again",
-                                    reason_zh=f"第 {line_no} 行：{wh} 中 {code} 的 {qty} 个"
-                                              "单位已冲抵缺货；其红冲日期早于之后的出入库，"
-                                              "不能重新打开这些缺货")
+                            # dated before later movements (all cancelled since, else
+                            # ``_undone_since`` answers no): the replay of them reopens and
+                            # settles alike (``_Replay.to_reopen``)
                             settled_cost = _reopen_settled(
                                 v, fills, qty, from_ref,
                                 f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
@@ -3721,8 +3729,7 @@ class Jxc:
                             _record_rows(w, no, rows)
                         elif back is None:
                             open_before = (_open_before(v_to) if reverses is None
-                                           and not lot_costed
-                                           and (code, transfer_to) not in replays else None)
+                                           and not lot_costed else None)
                             got = v_to.receive(qty, ZERO, ref_to, value=amount)
                             if open_before is not None:  # for its cancellation
                                 _add_settled(settled_found, (code, ref_to, transfer_to), no,
@@ -4320,6 +4327,19 @@ class Jxc:
             return []
         return [[i, Decimal(q), Decimal(e), Decimal(r)] for i, q, e, r in found["settled"]]
 
+    @staticmethod
+    def _settled_issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
+        """Whether an issue whose shortage a receipt settled (``settled``,
+        :data:`_SETTLED_SHORTAGE`) is cancelled already: its cancellation, dated before the
+        receipt (or replayed before it), may have left its shortage to the receipt while
+        its own units settled another's; opened again, that shortage would stand for an
+        issue no longer there. The receipt then waits, as before 2026-12-17."""
+        for s in settled:
+            doc = w.uow.documents.get(_split_group(s[0])[1])
+            if doc is not None and doc.get("state") == "cancelled":
+                return True
+        return False
+
     def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
                       settled: bool = False) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
@@ -4597,10 +4617,23 @@ class Jxc:
         cancellation brought them back may make that pair void (:func:`_void_pairs`,
         ``charges``): the charge is then split again with them."""
         charges: _Shares = {}
+        marked: bool | None = None  # the scope has receipts that settled shortages
         for e in window:
             if (e.kind == "return_reversal" and e.quantity < 0 and e.from_ref
                     and e.from_ref not in replay.own):
                 replay.own[e.from_ref] = self._own_record(w, e.from_ref)
+            if (e.quantity < 0 and e.from_ref and _cancels_receipt(e) and not average
+                    and not lots and not self.organisation_scope
+                    and e.from_ref not in replay.to_reopen):
+                # a receipt's cancellation: what the receipt settled (its receipt may lie
+                # before the window), for a replay to open it again; looked up only in a
+                # scope with such records
+                if marked is None:
+                    marked = bool(w.uow.records.get(_SETTLED_SCOPES,
+                                                    f"{e.item}{_SEP}{e.warehouse}"))
+                if marked:
+                    replay.to_reopen[e.from_ref] = self._settled_record(w, e.warehouse,
+                                                                        e.from_ref)
             if e.kind == "landed_cost":
                 cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
                 if cost is not None:
@@ -4894,9 +4927,18 @@ class Jxc:
                                                           now - part_v, quantum)
                     own_before = (_own_open(v, e.from_ref)
                                   if e.kind == "sales_return" and back is None else None)
+                    # a purchase receipt or a transfer's arrival: what it settles here, for
+                    # its cancellation (:data:`_SETTLED_SHORTAGE`, as the live path records)
+                    receipt = (back is None and not lot_costed and not org and not e.from_ref
+                               and not e.doc_id.endswith("-R")
+                               and e.kind in ("purchase_receipt", "transfer_in")
+                               and isinstance(v, FifoValuation | LifoValuation))
+                    open_before = _open_before(v) if receipt else None
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                                              value=value - part_v)
+                    if receipt:
+                        self._replayed_settled(v, e, open_before, replay)
                     if e.kind == "sales_return" and back is None and not lot_costed:
                         self._replayed_own(v, e, own_before, replay)
                     if filling:
@@ -4961,7 +5003,23 @@ class Jxc:
                     reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
                                             e.from_ref, group, quantum)
                                 if e.kind == "return_reversal" and e.from_ref else None)
-                    if reopened is None:
+                    fills = (replay.to_reopen.get(e.from_ref) if reopened is None
+                             and e.from_ref and _cancels_receipt(e) else None)
+                    reopen = (fills is not None and not lot_costed and not org
+                              and _reopens(v, fills, -e.quantity))
+                    if reopen:
+                        # a receipt that settled open shortages, cancelled with nothing else
+                        # on hand beside its layer: they open again, as when posted
+                        assert fills is not None
+                        got_back = _reopen_settled(v, fills, -e.quantity, e.from_ref, group)
+                        assert got_back is not None
+                        cost = got_back
+                        del replay.to_reopen[e.from_ref]
+                        for issue, q, _, _ in fills:  # no longer settled by its layer
+                            took = replay.took.get(issue)
+                            if took is not None:
+                                _drop_slices(took, e.from_ref, q, quantum)
+                    elif reopened is None:
                         cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
                     else:  # its return's units settled the delivery: open again
                         cost = reopened[0]
@@ -5000,6 +5058,19 @@ class Jxc:
         _add_own(replay.own_found, ref, fill)
         _add_own(replay.own, ref, fill)
         replay.own_at[ref] = (e.posted_at, e.entry_no)
+
+    @staticmethod
+    def _replayed_settled(v: Valuation, e: LedgerEntry,
+                          before: dict[str, tuple[Decimal, Decimal]] | None,
+                          replay: _Replay) -> None:
+        """A purchase receipt or transfer arrival entry ``e`` replayed (FIFO/LIFO): what it
+        settled of open shortages here (:func:`_settled_by`) is what its record is to say
+        (several entries of a line add up) and what its cancellation opens again."""
+        ref = f"{e.doc_id}/{e.line_no}"
+        key = (e.item, ref, e.warehouse)
+        _add_settled(replay.settled_found, key, e.entry_no, _settled_by(v, before))
+        replay.settled_at[key] = e.posted_at
+        replay.to_reopen[ref] = [list(f) for f in replay.settled_found[key][1]]
 
     def _took_worth(self, replay: _Replay, issue: str, units: Decimal, worth: Decimal,
                     quantum: Decimal) -> Decimal:
@@ -5055,15 +5126,9 @@ class Jxc:
                        own_groups: set[str], when: dt.datetime) -> list[CostAdjustment]:
         """Replay the later entries and book what changed, issue by issue."""
         v = w.valuations[scope]
-        settled = w.uow.records.get(_SETTLED_SCOPES, f"{scope[0]}{_SEP}{scope[1]}")
-        for e in replay.window if settled else ():  # what receipts settled may change:
-            # no longer reopened (a scope none of whose receipts recorded any: nothing to do)
-            if e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in"):
-                key = f"{scope[1]}{_SEP}{e.doc_id}/{e.line_no}"
-                if w.uow.records.get(_SETTLED_SHORTAGE, key):
-                    w.uow.records.put(_SETTLED_SHORTAGE, key, {})
         replay.replayed = 0
         self._replay_entries(v, replay.later, replay, w.items[scope[0]])
+        self._record_settled(w, scope, replay)
         if replay.relaxed:  # the policy of now again, for the issues after this posting
             _align(v, *w.policy(w.items[scope[0]], scope))
         replay.settled.extend(v.take_adjustments())
@@ -5115,6 +5180,36 @@ class Jxc:
                 **({"reopen": True} if entry_no in replay.reopen else {}),
                 **({"rows": [[n, str(q)] for n, q in into.items()]} if into else {})})
         return out
+
+    @staticmethod
+    def _record_settled(w: _Work, scope: tuple[str, str], replay: _Replay) -> None:
+        """What the purchase receipts and transfer arrivals of a replayed scope settled of
+        open shortages, as replayed (:data:`_SETTLED_SHORTAGE`): kept, with the moment and
+        number of each line's last entry, as the live path keeps it; a record the replay no
+        longer finds is dropped (nothing to open again). Only a scope with such records
+        (:data:`_SETTLED_SCOPES`) is looked up receipt by receipt."""
+        found = replay.settled_found
+        marker = f"{scope[0]}{_SEP}{scope[1]}"
+        marked = bool(w.uow.records.get(_SETTLED_SCOPES, marker))
+        any_fills = False
+        for (_, ref, wh), (entry_no, fills) in found.items():
+            key = f"{wh}{_SEP}{ref}"
+            if fills:
+                any_fills = True
+                w.uow.records.put(_SETTLED_SHORTAGE, key, {
+                    "warehouse": wh, "at": replay.settled_at[(scope[0], ref, wh)].isoformat(),
+                    "entry": entry_no,
+                    "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
+            elif marked and w.uow.records.get(_SETTLED_SHORTAGE, key):
+                w.uow.records.put(_SETTLED_SHORTAGE, key, {})
+        for e in replay.window if marked else ():  # receipts not replayed (passed over)
+            if (e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in")
+                    and (e.item, f"{e.doc_id}/{e.line_no}", e.warehouse) not in found):
+                key = f"{e.warehouse}{_SEP}{e.doc_id}/{e.line_no}"
+                if w.uow.records.get(_SETTLED_SHORTAGE, key):
+                    w.uow.records.put(_SETTLED_SHORTAGE, key, {})
+        if any_fills and not marked:  # a replay of the scope looks its receipts up now
+            w.uow.records.put(_SETTLED_SCOPES, marker, {"any": True})
 
     def _checkpoint(self, w: _Work, entries: list[LedgerEntry],
                     replays: dict[tuple[str, str], _Replay],
