@@ -127,6 +127,15 @@ class Shop:
             "values": [self.jxc.balance(i, w).value for i in ITEMS for w in WAREHOUSES],
         }
 
+    def assert_all_undone(self, item: str) -> None:
+        """Every warehouse at 0 / 0.00 for ``item`` and every role netting to zero (after
+        every document was cancelled)."""
+        for wh in WAREHOUSES:
+            b = self.jxc.balance(item, wh)
+            assert (b.on_hand, b.value) == (D(0), D("0.00")), wh
+        roles = {r.role for r in self.journal()}
+        assert {role: self.net(role) for role in roles if self.net(role)} == {}
+
     def check_books(self) -> None:
         """Debits == credits (overall and per document); inventory role == valuation;
         on hand == ledger sum per item and warehouse."""

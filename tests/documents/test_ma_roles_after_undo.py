@@ -67,11 +67,7 @@ def _cancel(shop: Shop, doc_id: str) -> None:
 
 
 def _all_undone(shop: Shop) -> None:
-    """Every warehouse at 0 / 0.00 and every role netting to zero."""
-    for wh in ("W1", "W2"):
-        b = shop.jxc.balance(X, wh)
-        assert (b.on_hand, b.value) == (0, D("0.00")), wh
-    assert _roles(shop) == {}
+    shop.assert_all_undone(X)
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])

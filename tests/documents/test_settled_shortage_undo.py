@@ -51,12 +51,7 @@ def _undo_all(shop: Shop, x: str, posted: list[str]) -> None:
 
 
 def _all_undone(shop: Shop, x: str) -> None:
-    """Every warehouse at 0 / 0.00 and every role netting to zero."""
-    for wh in ("W1", "W2"):
-        b = shop.jxc.balance(x, wh)
-        assert (b.on_hand, b.value) == (0, D("0.00")), wh
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
+    shop.assert_all_undone(x)
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])
