@@ -70,6 +70,7 @@ from jxc_core.services.jxc import (
     _local,
     _moment,
     _refuse_posted,
+    _split_group,
     _Work,
 )
 from jxc_core.stock.model import Balance, Item, LedgerEntry, Warehouse
@@ -761,6 +762,20 @@ class _Book:
                            reason=f"journal does not balance: {dr} != {dr - diff}",
                            reason_zh=f"会计分录借贷不平：{dr} != {dr - diff}")
         return self.rows
+
+
+def _issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
+    """Whether an issue whose shortage a receipt settled (``settled``: ``Jxc``'s
+    ``_SETTLED_SHORTAGE`` record, issue group refs first) is a cancelled document already:
+    its cancellation, dated before the receipt (or replayed before it), may have left its
+    shortage to the receipt while its own units settled another's; opened again, that
+    shortage would stand for an issue no longer there. The receipt then waits, as before
+    2026-12-17."""
+    for s in settled:
+        doc = w.uow.documents.get(_split_group(s[0])[1])
+        if doc is not None and doc.get("state") == State.CANCELLED.value:
+            return True
+    return False
 
 
 class Documents:
@@ -2428,7 +2443,7 @@ class Documents:
                 fills = Jxc._settled_record(w, wh or "", ref)
                 units = sum((f[1] for f in fills), ZERO)
                 if fills and v.quantity - left <= ZERO and left + units == received \
-                        and not Jxc._settled_issue_cancelled(w, fills) \
+                        and not _issue_cancelled(w, fills) \
                         and self.jxc._undone_since(w, item, wh or "", ref, settled=True):
                     left += units
             if left != received:

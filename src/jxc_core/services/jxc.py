@@ -4327,19 +4327,6 @@ class Jxc:
             return []
         return [[i, Decimal(q), Decimal(e), Decimal(r)] for i, q, e, r in found["settled"]]
 
-    @staticmethod
-    def _settled_issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
-        """Whether an issue whose shortage a receipt settled (``settled``,
-        :data:`_SETTLED_SHORTAGE`) is cancelled already: its cancellation, dated before the
-        receipt (or replayed before it), may have left its shortage to the receipt while
-        its own units settled another's; opened again, that shortage would stand for an
-        issue no longer there. The receipt then waits, as before 2026-12-17."""
-        for s in settled:
-            doc = w.uow.documents.get(_split_group(s[0])[1])
-            if doc is not None and doc.get("state") == "cancelled":
-                return True
-        return False
-
     def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
                       settled: bool = False) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
