@@ -3712,16 +3712,22 @@ class Jxc:
                     if not org:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         back = rows = None
+                        part_q = part_v = ZERO
                         if issued_at is not None and reverses is not None:
+                            sent = _group_ref(doc_type, reverses, line_no)
                             if type(v_to) is MovingAverageValuation:
-                                rows = self._restoring_rows(w, item, v_to, transfer_to,
-                                                            _group_ref(doc_type, reverses,
-                                                                       line_no),
+                                rows = self._restoring_rows(w, item, v_to, transfer_to, sent,
                                                             qty, issued_at, issued_rows)
                             else:
-                                back = self._restoring(w, item, v_to, transfer_to, _group_ref(
-                                    doc_type, reverses, line_no), qty, amount, issued_at,
-                                    issued)
+                                # the part of its shortage still open is closed, the rest
+                                # goes back into the layers it took and the receipts that
+                                # settled it, as a delivery's cancellation does
+                                part_q, part_v = _close_own_part(v_to, sent, qty, amount)
+                                back = self._restoring(w, item, v_to, transfer_to, sent,
+                                                       qty - part_q, amount - part_v,
+                                                       issued_at, issued, when)
+                                if part_q and back is None:
+                                    back = []
                         if rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v_to, MovingAverageValuation)
                             got = v_to.restore_rows(rows, qty, amount, ref_to)
@@ -3736,7 +3742,8 @@ class Jxc:
                                              _settled_by(v_to, open_before))
                         else:  # a cancelled transfer: back into the layers it left
                             assert isinstance(v_to, FifoValuation | LifoValuation)
-                            got = self._restore(v_to, back, qty, amount, ref_to)
+                            got = part_v + self._restore(v_to, back, qty - part_q,
+                                                         amount - part_v, ref_to)
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                             _record_restored(w, no, back)
                         if v.quantity < 0:  # sent from a shortage, at an estimate
