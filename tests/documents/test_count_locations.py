@@ -90,8 +90,9 @@ def test_losses_and_gains_go_to_the_lines_locations_and_cancel_takes_them_back(
     assert shop.roles(pc.doc_id) == {"inventory": D("1.00"), "count_gain_loss": D("-1.00")}
     shop.check_books()
     shop.docs.cancel(pc.doc_id, BOSS)
-    assert moves(shop, f"{pc.doc_id}-R") == [("L1", "", D(2), D("2.00")),
-                                             ("L2", "", D(-2), D("-3.00"))]
+    # the cancellation undoes the lines last first (the mirror of the posting)
+    assert moves(shop, f"{pc.doc_id}-R") == [("L2", "", D(-2), D("-3.00")),
+                                             ("L1", "", D(2), D("2.00"))]
     assert rows(shop) == {("L1", ""): (5, 0), ("L2", ""): (5, 0)}
     assert (shop.qty("C"), shop.value("C")) == (10, D("15.00"))
     assert shop.roles(pc.doc_id) == {"inventory": D(0), "count_gain_loss": D(0)}

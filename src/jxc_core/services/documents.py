@@ -2211,6 +2211,14 @@ class Documents:
         if not lines:
             return {}
         lines = _with_serials(doc, lines)
+        if reverse and len({line.line_no for line in lines}) > 1:
+            # a cancellation undoes the document's lines last first, the mirror of the
+            # posting: a later line's shortage is closed before an earlier line's units go
+            # back into the layers they took (else they filled it, and those layers stayed
+            # empty). The stock lines of one document line keep their order
+            order = {n: k for k, n in enumerate(dict.fromkeys(
+                line.line_no for line in reversed(lines)))}
+            lines = sorted(lines, key=lambda line: order[line.line_no])
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when, transfer_to,
                                  issued_at=self._posted_at(doc, w.zone) if reverse else None,
