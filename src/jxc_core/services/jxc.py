@@ -3713,11 +3713,17 @@ class Jxc:
                         ref_to = lot if lot_costed else f"{doc_id}/{line_no}"
                         back = rows = None
                         part_q = part_v = ZERO
+                        closed_own = False
                         if issued_at is not None and reverses is not None:
                             sent = _group_ref(doc_type, reverses, line_no)
                             if type(v_to) is MovingAverageValuation:
                                 rows = self._restoring_rows(w, item, v_to, transfer_to, sent,
                                                             qty, issued_at, issued_rows)
+                            elif _close_own_shortage(v_to, sent, qty, amount):
+                                # all its units went short and are still open: they close
+                                # its own shortage, whatever other shortages are open (a
+                                # receipt would settle the oldest), as a delivery's does
+                                closed_own = True
                             else:
                                 # the part of its shortage still open is closed, the rest
                                 # goes back into the layers it took and the receipts that
@@ -3733,6 +3739,8 @@ class Jxc:
                             got = v_to.restore_rows(rows, qty, amount, ref_to)
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                             _record_rows(w, no, rows)
+                        elif closed_own:  # named by the transfer it takes back
+                            back_ref = _group_ref(doc_type, reverses or "", line_no)
                         elif back is None:
                             open_before = (_open_before(v_to) if reverses is None
                                            and not lot_costed else None)
