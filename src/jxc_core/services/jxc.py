@@ -887,7 +887,7 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
 
 
 def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item: str,
-                     when: dt.datetime) -> StockLine:
+                     when: dt.datetime, replay: _Replay | None = None) -> StockLine:
     """The cancellation ``line`` of a delivery line (its group ref ``line.from_ref``) under
     moving average, received into ``v`` as the scope stands at its moment ``when``. It comes
     with the delivery's cost as of that moment (:meth:`Jxc._cost_change_at`): less the
@@ -900,11 +900,39 @@ def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item:
     short of them, a price difference the other way)."""
     issue = line.from_ref or ""
     if any(r == issue for _, _, r in v.shortages):
-        return line
+        # part of it still open at ``when``: a back-dated receipt can have settled the rest
+        # before then since, and the replay that did it booked the change as one back-dating
+        # correction dated later, which also takes back part of a settlement the
+        # cancellation leaves out. It takes back what the delivery costs as replayed up to
+        # ``when`` (:func:`_replayed_change`)
+        moved = _replayed_change(replay, issue) if replay is not None else ZERO
+        if not moved:
+            return line
+        excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
+        return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded + moved))
     excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
     if not excluded:
         return line
     return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded))
+
+
+def _replayed_change(replay: _Replay, group: str) -> Decimal:
+    """What the movement ``group`` (a group ref) costs as the replay of its scope found it up
+    to the moment of the posting (its issue replayed, the shortage settlements found), less
+    what the window's entries of it hold in the ledger (its issue and its corrections, also
+    those dated later): the correction the replay is to book for it when nothing after that
+    moment changes it any more. 0 when the two agree (the usual case)."""
+    new = replay.new.get(group, ZERO) + sum(
+        (a.amount for a in replay.settled
+         if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == group), ZERO)
+    old = ZERO
+    for e in replay.window:
+        if (e.entry_no in replay.void or e.kind == MOVE_OUT
+                or not (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating"))):
+            continue
+        if _group_ref(e.doc_type, e.doc_id, e.line_no) == group:
+            old -= e.value
+    return new - old
 
 
 def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: Decimal
@@ -3537,7 +3565,8 @@ class Jxc:
             if (direction_in and issued_at is not None and line.from_ref
                     and line.value is not None and line.kind == "delivery_reversal"
                     and type(v) is MovingAverageValuation and len(parts) == 1):
-                line = _settled_by_then(w, v, line, code, when)
+                line = _settled_by_then(w, v, line, code, when,
+                                        replays.get((code, "*") if org else pair))
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
                     for on in (pair, (code, transfer_to or "")):
