@@ -627,6 +627,9 @@ class _Replay:
         #: and the cancellations back into rows re-valued to it (entry numbers)
         self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
         self.rows_revalued: set[int] = set()
+        #: moving average: the shortage settlements of each issue (group ref) found so far
+        #: that its re-valued cancellations have taken back (:func:`_settled_since_taken`)
+        self.settled_taken: dict[str, Decimal] = {}
         #: cancellations under moving average that closed their issue's open part when
         #: posted, by entry_no: the value it closed at (:func:`_close_own_open`)
         self.rows_closed: dict[int, Decimal] = {}
@@ -1116,6 +1119,20 @@ def _drop_slices(took: deque[LayerSlice], ref: str, units: Decimal, quantum: Dec
         kept.append((key, r, received, q, val))
     took.clear()
     took.extend(kept)
+
+
+def _settled_since_taken(replay: _Replay, v: Valuation, issue: str) -> Decimal:
+    """Under moving average, in a replay: the shortage settlements of ``issue`` (a group
+    ref) the replay has found so far (booked, or still in ``v``) that no re-valued
+    cancellation of it has taken back yet; counted as taken now. A cancellation of an issue
+    whose shortage receipts settled before it comes back at the issue's cost by then, as the
+    live path values it (:func:`_settled_by_then`), not at the estimate it went short at."""
+    found = sum((a.amount for a in itertools.chain(replay.settled, v.adjustments)
+                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == issue), ZERO)
+    new = found - replay.settled_taken.get(issue, ZERO)
+    if new:
+        replay.settled_taken[issue] = found
+    return new
 
 
 def _note_settled(v: Valuation, replay: _Replay) -> None:
@@ -4895,10 +4912,12 @@ class Jxc:
                     into = _rows_back(deque(into), e.quantity - part_q)
                 if revalue and took_now is not None:
                     # its issue was replayed here: back at what it took now, as a cancellation
-                    # posted now would (a transfer's: the target's change is carried back)
-                    value = took_now[1] if took_now[0] == e.quantity else slice_value(
-                        e.quantity, took_now[0], took_now[1], money_quantum(self.currency_digits))
-                    replay.took_cost[e.from_ref] = (took_now[0] - e.quantity, took_now[1] - value)
+                    # posted now would (a transfer's: the target's change is carried back),
+                    # with what receipts settled of its shortage since (its cost by then)
+                    worth = took_now[1] + _settled_since_taken(replay, v, e.from_ref)
+                    value = worth if took_now[0] == e.quantity else slice_value(
+                        e.quantity, took_now[0], worth, money_quantum(self.currency_digits))
+                    replay.took_cost[e.from_ref] = (took_now[0] - e.quantity, worth - value)
                 got = part_v + (v.restore_rows(into, e.quantity - part_q, value,
                                                f"{e.doc_id}/{e.line_no}")
                                 if e.quantity > part_q else ZERO)
