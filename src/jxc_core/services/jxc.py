@@ -1121,7 +1121,8 @@ def _drop_slices(took: deque[LayerSlice], ref: str, units: Decimal, quantum: Dec
     took.extend(kept)
 
 
-def _settled_since_taken(replay: _Replay, v: Valuation, issue: str) -> Decimal:
+def _settled_since_taken(replay: _Replay, v: MovingAverageValuation, issue: str
+                         ) -> Decimal:
     """Under moving average, in a replay: the shortage settlements of ``issue`` (a group
     ref) the replay has found so far (booked, or still in ``v``) that no re-valued
     cancellation of it has taken back yet; counted as taken now. A cancellation of an issue
