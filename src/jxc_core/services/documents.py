@@ -2428,8 +2428,9 @@ class Documents:
         other units are on hand beside its layer (a shortage never stands beside layers) and
         every movement of the scope after the return is cancelled: newest first. Under moving
         average (no layer to check) such a return is refused until then too. Alike under
-        FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's) units that settled
-        open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``), cancelled newest first."""
+        FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's, a customer
+        return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
+        return's, of other issues too), cancelled newest first."""
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2440,20 +2441,20 @@ class Documents:
             except JxcError:  # no layer of it is left at all
                 left, received = ZERO, self._base(w, line)
             own = Jxc._own_record(w, ref) if what == "return" else None
-            if own is not None and v.quantity - left <= ZERO \
+            # a receipt (a transfer's arrival, a customer return) whose units settled open
+            # shortages: they count as still in its layer when it is cancelled newest first
+            # (its cancellation opens them again, ``Jxc``'s ``_reopen_settled``)
+            wh = (line.to_warehouse if what == "transfer" else line.warehouse) or ""
+            fills = (Jxc._settled_record(w, wh, ref)
+                     if what in ("receipt", "transfer", "return") and left < received else [])
+            units = sum((f[1] for f in fills), ZERO)
+            if fills and v.quantity - left <= ZERO and left + units == received \
+                    and not _issue_cancelled(w, fills) \
+                    and self.jxc._undone_since(w, item, wh, ref, settled=True):
+                left += units
+            elif own is not None and v.quantity - left <= ZERO \
                     and self.jxc._undone_since(w, item, line.warehouse, ref):
                 left += own[1]
-            elif what in ("receipt", "transfer") and left < received:
-                # a receipt (a transfer's arrival) whose units settled open shortages: they
-                # count as still in its layer when it is cancelled newest first (its
-                # cancellation opens them again, ``Jxc``'s ``_reopen_settled``)
-                wh = line.to_warehouse if what == "transfer" else line.warehouse
-                fills = Jxc._settled_record(w, wh or "", ref)
-                units = sum((f[1] for f in fills), ZERO)
-                if fills and v.quantity - left <= ZERO and left + units == received \
-                        and not _issue_cancelled(w, fills) \
-                        and self.jxc._undone_since(w, item, wh or "", ref, settled=True):
-                    left += units
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "

@@ -706,7 +706,7 @@ class _Replay:
         self.own: dict[str, list[Any] | None] = {}
         self.own_found: dict[str, list[Any] | None] = {}
         self.own_at: dict[str, tuple[dt.datetime, int]] = {}
-        #: FIFO/LIFO purchase receipt lines and transfer arrivals replayed here, by (item,
+        #: FIFO/LIFO purchase receipt lines, transfer arrivals and returns replayed, by (item,
         #: ``doc/line``, warehouse): what each settled of open shortages as replayed
         #: (:data:`_SETTLED_SHORTAGE`) with the number of its last entry, and the moment of
         #: that entry, for the records; and by ``doc/line``, what their cancellations in the
@@ -1062,9 +1062,10 @@ def _reopens(v: Valuation, settled: list[list[Any]], qty: Decimal) -> bool:
 
 def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_ref: str,
                     ref: str) -> Decimal | None:
-    """The cancellation (``qty`` units out, newest first) of a receipt or a transfer's
-    arrival ``from_ref`` whose units settled the open shortages ``settled`` (FIFO/LIFO,
-    :data:`_SETTLED_SHORTAGE`): as :func:`_reopen_own` for a customer return, those units
+    """The cancellation (``qty`` units out, newest first) of a receipt, a transfer's
+    arrival or a customer return ``from_ref`` whose units settled the open shortages
+    ``settled`` (FIFO/LIFO, :data:`_SETTLED_SHORTAGE`; a return's own delivery's among them
+    in its place): as :func:`_reopen_own` for a return of its own delivery alone, those units
     open each shortage again at the estimate they released, taking back the settlement
     booked, the newest settled first so that the oldest ends in front of the queue, where
     the receipt found it; the rest of ``qty`` leaves the receipt's layer. Returns the value
@@ -1081,11 +1082,22 @@ def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_r
 
 
 def _cancels_receipt(e: LedgerEntry) -> bool:
-    """Whether ``e`` is the out entry of a purchase receipt line's cancellation or of a
-    transfer's cancellation leaving the transfer's target (the arrival it cancels: its
-    ``from_ref``)."""
-    return e.kind == "receipt_reversal" or (e.kind == "transfer_out"
-                                            and e.doc_id.endswith("-R"))
+    """Whether ``e`` is the out entry of a purchase receipt line's cancellation, of a
+    customer return line's, or of a transfer's cancellation leaving the transfer's target
+    (the arrival it cancels: its ``from_ref``): the lines that may have settled open
+    shortages (:data:`_SETTLED_SHORTAGE`)."""
+    return e.kind in ("receipt_reversal", "return_reversal") or (
+        e.kind == "transfer_out" and e.doc_id.endswith("-R"))
+
+
+def _settled_others(fills: list[list[Any]], own: list[Any] | None) -> list[list[Any]]:
+    """What a receipt line settled of open shortages (:func:`_settled_by`), as its
+    :data:`_SETTLED_SHORTAGE` record is to keep it: ``[]`` when it is a customer return
+    that settled only its own delivery's shortage (``own``, :data:`_OWN_SHORTAGE`; that
+    record alone opens it again, :func:`_reopen_own`). A return that settled other issues'
+    shortages too keeps them all, its own delivery's in its place in the queue, for its
+    cancellation to open them again in order (:func:`_reopen_settled`)."""
+    return [] if own is not None and [f[0] for f in fills] == [own[0]] else fills
 
 
 def _add_settled(found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]],
@@ -1735,12 +1747,14 @@ _RESTORED = "restored_layers"
 #: (the delivery's group ref, the units, the estimate they released, what they settled it
 #: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
 _OWN_SHORTAGE = "return_own_shortage"
-#: FIFO/LIFO purchase receipt lines and transfer arrivals (``doc/line`` in a warehouse) whose
-#: units settled open shortages: ``{"warehouse", "settled": [[issue, units, estimate, real],
-#: ...], "at", "entry"}`` (the moment and number of the line's last entry), so that their
-#: cancellation, newest first, opens those shortages again (:func:`_reopen_settled`); written
-#: as posted (back-dated too), and again by a back-dated posting that replays the receipt, as
-#: it settles there (:meth:`Jxc._record_settled`; ``{}`` when nothing any more)
+#: FIFO/LIFO purchase receipt lines, transfer arrivals and customer return lines (``doc/line``
+#: in a warehouse) whose units settled open shortages: ``{"warehouse", "settled": [[issue,
+#: units, estimate, real], ...], "at", "entry"}`` (the moment and number of the line's last
+#: entry), so that their cancellation, newest first, opens those shortages again
+#: (:func:`_reopen_settled`); written as posted (back-dated too), and again by a back-dated
+#: posting that replays the receipt, as it settles there (:meth:`Jxc._record_settled`; ``{}``
+#: when nothing any more). A return that settled only its own delivery's shortage has none
+#: (:data:`_OWN_SHORTAGE` alone, :func:`_settled_others`)
 _SETTLED_SHORTAGE = "receipt_settled_shortage"
 #: the scopes (``item<sep>warehouse``) with :data:`_SETTLED_SHORTAGE` records: a back-dated
 #: replay of another scope need not look its receipts up
@@ -3652,8 +3666,9 @@ class Jxc:
                         elif back is None:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
-                            open_before = (_open_before(v) if line.kind == "purchase_receipt"
-                                           and not lot_costed and not org else None)
+                            open_before = (_open_before(v) if line.kind in (
+                                "purchase_receipt", "sales_return") and not lot_costed
+                                and not org else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
@@ -3689,8 +3704,28 @@ class Jxc:
                             got_back = self._received_line(w, code, wh,
                                                            f"{reverses}/{line_no}",
                                                            issued_at, received, lot)
+                        settled_cost = None
+                        if (issued_at is not None and from_ref
+                                and got_back is None and not lot_costed
+                                and (line.kind in ("receipt_reversal", "return_reversal")
+                                     or (transfer and reverses is not None
+                                         and line.kind == "transfer_out"))
+                                and self._undone_since(w, item, wh, from_ref, settled=True)):
+                            # a receipt (a transfer's arrival, a customer return) that settled
+                            # open shortages, cancelled newest first: they open again
+                            # (:func:`_reopen_settled`; a return's own delivery's among them)
+                            fills = self._settled_record(w, wh, from_ref)
+                            # dated before later movements (all cancelled since, else
+                            # ``_undone_since`` answers no): the replay of them reopens and
+                            # settles alike (``_Replay.to_reopen``)
+                            settled_cost = _reopen_settled(
+                                v, fills, qty, from_ref,
+                                f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
+                            if settled_cost is not None:
+                                owns[from_ref] = None
                         reopened = None
-                        if (line.kind == "return_reversal" and issued_at is not None
+                        if (settled_cost is None and line.kind == "return_reversal"
+                                and issued_at is not None
                                 and from_ref and (got_back is None or (
                                     type(v) is MovingAverageValuation and not lot_costed
                                     and self._own_record(w, from_ref) is not None
@@ -3705,22 +3740,6 @@ class Jxc:
                                 v, owns[from_ref], qty, from_ref,
                                 f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}",
                                 money_quantum(self.currency_digits))
-                        settled_cost = None
-                        if (reopened is None and issued_at is not None and from_ref
-                                and got_back is None and not lot_costed
-                                and (line.kind == "receipt_reversal"
-                                     or (transfer and reverses is not None
-                                         and line.kind == "transfer_out"))
-                                and self._undone_since(w, item, wh, from_ref, settled=True)):
-                            # a receipt (or a transfer's arrival) that settled open shortages,
-                            # cancelled newest first: they open again (:func:`_reopen_settled`)
-                            fills = self._settled_record(w, wh, from_ref)
-                            # dated before later movements (all cancelled since, else
-                            # ``_undone_since`` answers no): the replay of them reopens and
-                            # settles alike (``_Replay.to_reopen``)
-                            settled_cost = _reopen_settled(
-                                v, fills, qty, from_ref,
-                                f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                         if settled_cost is not None:
                             amount = settled_cost
                         elif reopened is not None:
@@ -3865,6 +3884,7 @@ class Jxc:
             if a.reason == SHORTAGE_SETTLEMENT:
                 entries += self._carry_settlement(w, scope[0], a)
         for (code_of, ref, wh_of), (entry_no, fills) in settled_found.items():
+            fills = _settled_others(fills, owns_found.get(ref))
             if fills:
                 w.uow.records.put(_SETTLED_SHORTAGE, f"{wh_of}{_SEP}{ref}", {
                     "warehouse": wh_of, "at": when.isoformat(), "entry": entry_no,
@@ -4978,20 +4998,22 @@ class Jxc:
                                                           now - part_v, quantum)
                     own_before = (_own_open(v, e.from_ref)
                                   if e.kind == "sales_return" and back is None else None)
-                    # a purchase receipt or a transfer's arrival: what it settles here, for
-                    # its cancellation (:data:`_SETTLED_SHORTAGE`, as the live path records)
-                    receipt = (back is None and not lot_costed and not org and not e.from_ref
+                    # a purchase receipt, a transfer's arrival or a customer return: what it
+                    # settles here, for its cancellation (:data:`_SETTLED_SHORTAGE`, as the
+                    # live path records)
+                    receipt = (back is None and not lot_costed and not org
+                               and (not e.from_ref or e.kind == "sales_return")
                                and not e.doc_id.endswith("-R")
-                               and e.kind in ("purchase_receipt", "transfer_in")
+                               and e.kind in ("purchase_receipt", "transfer_in", "sales_return")
                                and isinstance(v, FifoValuation | LifoValuation))
                     open_before = _open_before(v) if receipt else None
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                                              value=value - part_v)
-                    if receipt:
-                        self._replayed_settled(v, e, open_before, replay)
                     if e.kind == "sales_return" and back is None and not lot_costed:
                         self._replayed_own(v, e, own_before, replay)
+                    if receipt:
+                        self._replayed_settled(v, e, open_before, replay)
                     if filling:
                         _note_settled(v, replay)
                     if back is not None:  # kept as a cancellation: it counts as one
@@ -5051,13 +5073,14 @@ class Jxc:
                     got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
                 else:
-                    reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
-                                            e.from_ref, group, quantum)
-                                if e.kind == "return_reversal" and e.from_ref else None)
-                    fills = (replay.to_reopen.get(e.from_ref) if reopened is None
-                             and e.from_ref and _cancels_receipt(e) else None)
+                    fills = (replay.to_reopen.get(e.from_ref)
+                             if e.from_ref and _cancels_receipt(e) else None)
                     reopen = (fills is not None and not lot_costed and not org
                               and _reopens(v, fills, -e.quantity))
+                    reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
+                                            e.from_ref, group, quantum)
+                                if not reopen and e.kind == "return_reversal" and e.from_ref
+                                else None)
                     if reopen:
                         # a receipt that settled open shortages, cancelled with nothing else
                         # on hand beside its layer: they open again, as when posted
@@ -5066,6 +5089,7 @@ class Jxc:
                         assert got_back is not None
                         cost = got_back
                         del replay.to_reopen[e.from_ref]
+                        replay.own[e.from_ref] = None  # a return's own delivery's among them
                         for issue, q, _, _ in fills:  # no longer settled by its layer
                             took = replay.took.get(issue)
                             if took is not None:
@@ -5121,7 +5145,8 @@ class Jxc:
         key = (e.item, ref, e.warehouse)
         _add_settled(replay.settled_found, key, e.entry_no, _settled_by(v, before))
         replay.settled_at[key] = e.posted_at
-        replay.to_reopen[ref] = [list(f) for f in replay.settled_found[key][1]]
+        replay.to_reopen[ref] = [list(f) for f in _settled_others(
+            replay.settled_found[key][1], replay.own_found.get(ref))]
 
     def _took_worth(self, replay: _Replay, issue: str, units: Decimal, worth: Decimal,
                     quantum: Decimal) -> Decimal:
@@ -5245,6 +5270,7 @@ class Jxc:
         any_fills = False
         for (_, ref, wh), (entry_no, fills) in found.items():
             key = f"{wh}{_SEP}{ref}"
+            fills = _settled_others(fills, replay.own_found.get(ref))
             if fills:
                 any_fills = True
                 w.uow.records.put(_SETTLED_SHORTAGE, key, {
@@ -5254,7 +5280,8 @@ class Jxc:
             elif marked and w.uow.records.get(_SETTLED_SHORTAGE, key):
                 w.uow.records.put(_SETTLED_SHORTAGE, key, {})
         for e in replay.window if marked else ():  # receipts not replayed (passed over)
-            if (e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in")
+            if (e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in",
+                                              "sales_return")
                     and (e.item, f"{e.doc_id}/{e.line_no}", e.warehouse) not in found):
                 key = f"{e.warehouse}{_SEP}{e.doc_id}/{e.line_no}"
                 if w.uow.records.get(_SETTLED_SHORTAGE, key):
