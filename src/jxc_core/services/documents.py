@@ -2202,7 +2202,7 @@ class Documents:
         return f"{doc.doc_id}-R" if reverse else doc.doc_id
 
     def _stock(self, w: _Work, doc: Document, lines: list[StockLine], when: dt.datetime,
-               reverse: bool, transfer_to: str | None = None, book: _Book | None = None,
+               reverse: bool, book: _Book | None = None,
                posted: list[LedgerEntry] | None = None,
                returned_at: dt.datetime | None = None) -> dict[int, Decimal]:
         """Post stock lines; returns the signed value per document line (and adds the
@@ -2220,7 +2220,7 @@ class Documents:
                 line.line_no for line in reversed(lines)))}
             lines = sorted(lines, key=lambda line: order[line.line_no])
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
-                                 when, transfer_to,
+                                 when,
                                  issued_at=self._posted_at(doc, w.zone) if reverse else None,
                                  reverses=doc.doc_id if reverse else None,
                                  returned_at=returned_at)
@@ -2230,8 +2230,7 @@ class Documents:
             self._book_cost_entries(w, book, posting.entries)
         values: dict[int, Decimal] = {}
         for e in posting.entries:
-            if e.quantity and e.warehouse == (lines[0].warehouse if transfer_to else
-                                               e.warehouse) and e.kind != "transfer_in":
+            if e.quantity and e.kind != "transfer_in":
                 values[e.line_no] = values.get(e.line_no, ZERO) + e.value
         return values
 

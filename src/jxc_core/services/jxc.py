@@ -23,7 +23,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Container, Hashable, Mapping, Sequence
+from collections.abc import Callable, Container, Hashable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, DecimalException
 from typing import Any
 
@@ -902,6 +902,7 @@ def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item:
     of the delivery's cost (else they stayed in cost of goods sold, and the units came back
     short of them, a price difference the other way)."""
     issue = line.from_ref or ""
+    moved = ZERO
     if any(r == issue for _, _, r in v.shortages):
         # part of it still open at ``when``: a back-dated receipt can have settled the rest
         # before then since, and the replay that did it booked the change as one back-dating
@@ -911,12 +912,17 @@ def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item:
         moved = _replayed_change(replay, issue) if replay is not None else ZERO
         if not moved:
             return line
-        excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
-        return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded + moved))
     excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
-    if not excluded:
+    if not excluded and not moved:
         return line
-    return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded))
+    return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded + moved))
+
+
+def _settlements_of(adjustments: Iterable[CostAdjustment], issue: str) -> Decimal:
+    """The sum of the shortage settlements of issue ``issue`` (a group ref) among
+    ``adjustments``."""
+    return sum((a.amount for a in adjustments
+                if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == issue), ZERO)
 
 
 def _replayed_change(replay: _Replay, group: str) -> Decimal:
@@ -925,9 +931,7 @@ def _replayed_change(replay: _Replay, group: str) -> Decimal:
     what the window's entries of it hold in the ledger (its issue and its corrections, also
     those dated later): the correction the replay is to book for it when nothing after that
     moment changes it any more. 0 when the two agree (the usual case)."""
-    new = replay.new.get(group, ZERO) + sum(
-        (a.amount for a in replay.settled
-         if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == group), ZERO)
+    new = replay.new.get(group, ZERO) + _settlements_of(replay.settled, group)
     old = ZERO
     for e in replay.window:
         if (e.entry_no in replay.void or e.kind == MOVE_OUT
@@ -1140,8 +1144,7 @@ def _settled_since_taken(replay: _Replay, v: MovingAverageValuation, issue: str
     cancellation of it has taken back yet; counted as taken now. A cancellation of an issue
     whose shortage receipts settled before it comes back at the issue's cost by then, as the
     live path values it (:func:`_settled_by_then`), not at the estimate it went short at."""
-    found = sum((a.amount for a in itertools.chain(replay.settled, v.adjustments)
-                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == issue), ZERO)
+    found = _settlements_of(itertools.chain(replay.settled, v.adjustments), issue)
     new = found - replay.settled_taken.get(issue, ZERO)
     if new:
         replay.settled_taken[issue] = found
@@ -4402,8 +4405,9 @@ class Jxc:
 
     @staticmethod
     def _settled_record(w: _Work, warehouse: str, ref: str) -> list[list[Any]]:
-        """What the receipt line or transfer arrival ``ref`` (``doc/line``) in ``warehouse``
-        settled of open shortages (:data:`_SETTLED_SHORTAGE`), oldest first; ``[]``: none."""
+        """What the receipt line, transfer arrival or customer return line ``ref``
+        (``doc/line``) in ``warehouse`` settled of open shortages (:data:`_SETTLED_SHORTAGE`),
+        oldest first; ``[]``: none."""
         found = w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}")
         if not found:
             return []
@@ -4412,12 +4416,13 @@ class Jxc:
     def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
                       settled: bool = False) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
-        (``doc/line``, :data:`_OWN_SHORTAGE`) has been cancelled since: its cancellation is
-        then the newest, and opening its delivery's shortage again leaves the scope as before
-        the return. A later movement still posted may have been costed on the shortage being
-        closed (a receipt that settled another issue's instead): the delivery's shortage
-        opened again in front of it would take the units that issue's cancellation is to put
-        back into that receipt's layer."""
+        (``doc/line``, :data:`_OWN_SHORTAGE`) — with ``settled``, after the receipt line,
+        transfer arrival or customer return line that settled open shortages
+        (:data:`_SETTLED_SHORTAGE`) — has been cancelled since: its cancellation is then the
+        newest, and opening the shortages again leaves the scope as before it. A later movement
+        still posted may have been costed on the shortage being closed (a receipt that settled
+        another issue's instead): the delivery's shortage opened again in front of it would take
+        the units that issue's cancellation is to put back into that receipt's layer."""
         found = (w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}") if settled
                  else w.uow.records.get(_OWN_SHORTAGE, ref))
         if not found or "at" not in found:
@@ -5183,9 +5188,7 @@ class Jxc:
         units, worth = replay.returned.get(delivery, (ZERO, ZERO))
         delivered = replay.delivered.get(delivery)
         if delivered is not None:
-            cost = replay.new.get(delivery, ZERO) + sum(
-                (a.amount for a in replay.settled
-                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == delivery), ZERO)
+            cost = replay.new.get(delivery, ZERO) + _settlements_of(replay.settled, delivery)
             left = delivered - units
             if cost != replay.posted.get(delivery, ZERO) and ZERO < e.quantity <= left:
                 rest = max(ZERO, cost - worth)
