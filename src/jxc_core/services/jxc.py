@@ -4867,10 +4867,18 @@ class Jxc:
                 continue
             if e.quantity > 0 and e.from_ref in replay.void_groups:
                 # a customer return of a void issue: the units it took back are not in the
-                # replay's stock (nor in the rows the issue took), a receipt of their own
+                # replay's stock (nor in the rows the issue took), a receipt of their own; at
+                # its value as the ledger has it, its corrections counted in (the first entry
+                # of the line takes them), as the pair keeps its costs: no change is booked,
+                # and its cancellation takes back what it brought in as recorded
                 ref = f"{e.doc_id}/{e.line_no}"
                 own_before = _own_open(v, e.from_ref) if e.kind == "sales_return" else None
-                v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=e.value)
+                value = e.value
+                if ref not in replay.plain:
+                    line = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    value += replay.fixes(line)
+                    replay.new[line] = replay.new.get(line, ZERO) - replay.fixes(line)
+                v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=value)
                 if e.kind == "sales_return":
                     self._replayed_own(v, e, own_before, replay)
                 if replay.took:
