@@ -20,7 +20,7 @@ import pytest
 from jxc_core.documents import Line
 
 from .support import BOSS
-from .test_ma_open_part_resettled import X, _books_see_the_items, _day, _receipt, _shop
+from .test_ma_roles_after_undo import X, _books_see_the_items, _day, _receipt, _shop
 
 D = Decimal
 __all__ = ["_books_see_the_items"]  # the fixture (autouse) applies here too

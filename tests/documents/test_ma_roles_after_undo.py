@@ -32,10 +32,10 @@ def _books_see_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, X])
 
 
-def _shop(storage: str, tmp_path: Path) -> Shop:
+def _shop(storage: str, tmp_path: Path, org: bool = False) -> Shop:
     store = (MemoryStorage() if storage == "memory"
              else SqliteStorage(str(tmp_path / "ma_roles.db")))
-    j = Jxc(store, clock=TickingClock(dt.datetime(2026, 3, 20, 8, 0)))
+    j = Jxc(store, clock=TickingClock(dt.datetime(2026, 3, 20, 8, 0)), organisation_scope=org)
     setup_master(j)
     j.define_item(Item(X, "moving average item", costing_method="moving_average",
                        allow_negative=True))

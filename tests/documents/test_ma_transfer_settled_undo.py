@@ -25,7 +25,7 @@ import pytest
 from jxc_core.documents import Line
 
 from .support import Shop
-from .test_ma_open_part_resettled import (
+from .test_ma_roles_after_undo import (
     X,
     _books_see_the_items,
     _cancel,
