@@ -4876,8 +4876,9 @@ class Jxc:
                 value = e.value
                 if ref not in replay.plain:
                     line = _group_ref(e.doc_type, e.doc_id, e.line_no)
-                    value += replay.fixes(line)
-                    replay.new[line] = replay.new.get(line, ZERO) - replay.fixes(line)
+                    fixed = replay.fixes(line)
+                    value += fixed
+                    replay.new[line] = replay.new.get(line, ZERO) - fixed
                 v.receive(e.quantity, ZERO, e.lot if lot_costed else ref, value=value)
                 if e.kind == "sales_return":
                     self._replayed_own(v, e, own_before, replay)
