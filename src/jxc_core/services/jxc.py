@@ -872,6 +872,18 @@ def _close_own_shortage(v: object, issue: str, qty: Decimal, value: Decimal | No
     return v.close_shortage(issue, qty, value)[0] == qty
 
 
+def _may_fill(v: FifoValuation | LifoValuation, issue: str) -> bool:
+    """Whether the cancellation of ``issue`` (a group ref) under FIFO/LIFO goes back into
+    the layers it took (:meth:`Jxc._restoring`) as the scope stands: no shortage open, or
+    a supplier return's, or only shortages of other issues open, which its units then
+    settle named by those layers (:meth:`FifoValuation.restore_filling`). With a part of its
+    own still open (:func:`_close_own_part` closes none beside other issues' shortages, nor
+    for more than the cancellation is worth) it is received as any receipt: its units are
+    not to settle its own shortage as taken from one of its layers."""
+    return (not v.shortages or issue.startswith(f"purchase_return{_SEP}")
+            or all(r != issue for _, _, r in v.shortages))
+
+
 def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
                     ) -> tuple[Decimal, Decimal]:
     """The cancellation (``qty`` units worth ``value``) of issue ``issue`` (a group ref) under
@@ -4502,13 +4514,14 @@ class Jxc:
         that issue took from (:meth:`_issue_slices`), as far as earlier lines of the posting
         that take back the same issue left them, then the layers of the receipts that settled
         its shortage before ``until`` (the cancellation's moment). ``None``: received as any
-        receipt (not FIFO/LIFO, open shortages, the issue not found, nothing of it in layers).
+        receipt (not FIFO/LIFO, a part of its own shortage open beside others' (:func:`_may_fill`),
+        the issue not found, nothing of it in layers). With other issues' shortages open its
+        units settle them named by the layers (:meth:`_restore`).
 
         The line's value is spread over the layers by the value the issue took from each (a
         cost adjusted since is spread with it); units beyond what the layers gave (a part
         that left short) come back at the rest of the value as a layer of their own."""
-        if not isinstance(v, FifoValuation | LifoValuation) or (
-                v.shortages and not group.startswith(f"purchase_return{_SEP}")):
+        if not isinstance(v, FifoValuation | LifoValuation) or not _may_fill(v, group):
             return None
         if group.count(_SEP) != 2:
             return None
@@ -4976,9 +4989,9 @@ class Jxc:
                 if not part_q:
                     now = e.value
                 if (back is not None and isinstance(v, FifoValuation | LifoValuation)
-                        and (not v.shortages or e.doc_type == "purchase_return")):
-                    # a supplier return's cancellation with shortages open: its units fill
-                    # them named by the receipt's layer (:meth:`FifoValuation.restore_filling`)
+                        and (e.doc_type == "purchase_return" or _may_fill(v, e.from_ref))):
+                    # a cancellation with other issues' shortages open: its units fill them
+                    # named by the layers (:meth:`FifoValuation.restore_filling`)
                     filling = bool(v.shortages)
                     units, worth = e.quantity - part_q, now - part_v
                     value = worth
