@@ -205,10 +205,11 @@ def test_a_partly_settled_delivery_cancelled_the_same_day_nets_every_role() -> N
 def test_a_partly_settled_delivery_cancelled_closes_its_open_part_at_its_estimate() -> None:
     """Moving average, the worked example of the test above (docs/decisions.md,
     2026-12-17): 2 delivered short (estimate 0.00), 1 @ 0.01 received (settles one unit:
-    +0.01 cost of goods sold); the receipt cancelled (goes short, estimate 0.00: price
-    difference -0.01), then the delivery: its cancellation (0.01, what the delivery costs)
-    closes its open unit at 0.00 and brings the other back at 0.01, which settles the
-    receipt cancellation's shortage (+0.01 price difference). Each document nets with its
+    +0.01 cost of goods sold); the receipt cancelled: its unit opens the delivery's shortage
+    again at 0.00 and takes the settlement back (-0.01 cost of goods sold; until 2026-12-20
+    it went short at 0.00 under its own name, a price difference of -0.01 that the
+    delivery's cancellation settled back, docs/decisions.md); then the delivery: its
+    cancellation closes its own shortage of 2 at 0.00. Each document nets with its
     cancellation; the ledger keeps no settlement of the delivery by its own cancellation.
     Then 1 @ 5.00 received back-dated to the day before: the cancelled pairs are passed
     over, the stock is that unit and nothing else changes."""
@@ -230,7 +231,7 @@ def test_a_partly_settled_delivery_cancelled_closes_its_open_part_at_its_estimat
     shop.docs.cancel(r, BOSS)
     shop.check_books()
     assert balance() == (-2, D("0.00"))
-    assert _roles(shop) == {"cogs": D("0.01"), "price_difference": D("-0.01")}
+    assert _roles(shop) == {}
     shop.docs.cancel(d, BOSS)
     shop.check_books()
     assert balance() == (0, D("0.00"))
@@ -238,19 +239,17 @@ def test_a_partly_settled_delivery_cancelled_closes_its_open_part_at_its_estimat
     def booked(doc: str) -> dict[str, Decimal]:
         return {role: shop.net(role, doc) for role in sorted({x.role for x in shop.journal(doc)})}
 
-    # the receipt books the settlement of the delivery (cost of goods sold), the delivery's
-    # cancellation that of the receipt's cancellation (price difference)
+    # the receipt books the settlement of the delivery (cost of goods sold), its
+    # cancellation takes it back
     assert booked(d) == {}  # it cost 0.00: no voucher rows
     assert booked(r) == {"cogs": D("0.01"), "inventory": D("0.00"), "grni": D("-0.01")}
-    assert booked(f"{r}-R") == {"price_difference": D("-0.01"), "grni": D("0.01")}
-    assert booked(f"{d}-R") == {"cogs": D("-0.01"), "price_difference": D("0.01"),
-                                "inventory": D("0.00")}
+    assert booked(f"{r}-R") == {"cogs": D("-0.01"), "inventory": D("0.00"), "grni": D("0.01")}
+    assert booked(f"{d}-R") == {}
     assert [(e.entry.kind, e.entry.doc_id, e.entry.quantity, e.entry.value)
             for e in shop.jxc.ledger("NAVG", "W1")] == [
         ("delivery", d, -2, D("0.00")), ("purchase_receipt", r, 1, D("0.01")),
-        ("cost_settlement", d, 0, D("-0.01")), ("receipt_reversal", f"{r}-R", -1, D("0.00")),
-        ("delivery_reversal", f"{d}-R", 2, D("0.01")),
-        ("cost_settlement", f"{r}-R", 0, D("-0.01"))]
+        ("cost_settlement", d, 0, D("-0.01")), ("receipt_reversal", f"{r}-R", -1, D("-0.01")),
+        ("cost_settlement", d, 0, D("0.01")), ("delivery_reversal", f"{d}-R", 2, D("0.00"))]
     r0 = run("purchase_receipt", 1, "5.00", 1)
     shop.check_books()
     assert balance() == (1, D("5.00"))

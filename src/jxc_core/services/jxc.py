@@ -706,7 +706,7 @@ class _Replay:
         self.own: dict[str, list[Any] | None] = {}
         self.own_found: dict[str, list[Any] | None] = {}
         self.own_at: dict[str, tuple[dt.datetime, int]] = {}
-        #: FIFO/LIFO purchase receipt lines, transfer arrivals and returns replayed, by (item,
+        #: purchase receipt lines, transfer arrivals and returns replayed, by (item,
         #: ``doc/line``, warehouse): what each settled of open shortages as replayed
         #: (:data:`_SETTLED_SHORTAGE`) with the number of its last entry, and the moment of
         #: that entry, for the records; and by ``doc/line``, what their cancellations in the
@@ -1038,9 +1038,11 @@ def _reopen_own(v: Valuation, own: list[Any] | None, qty: Decimal, from_ref: str
 
 
 def _open_before(v: Valuation) -> dict[str, tuple[Decimal, Decimal]] | None:
-    """Before a receipt or a transfer's arrival is received into ``v`` (FIFO/LIFO): the units
-    and estimate of each issue's open shortage, for :func:`_settled_by`; ``None``: none open."""
-    if not isinstance(v, FifoValuation | LifoValuation) or not v.shortages:
+    """Before a receipt or a transfer's arrival is received into ``v`` (FIFO/LIFO, moving
+    average): the units and estimate of each issue's open shortage, for :func:`_settled_by`;
+    ``None``: none open."""
+    if not isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation) \
+            or not v.shortages:
         return None
     return {r: v.open_of(r) for r in dict.fromkeys(r for _, _, r in v.shortages if r)}
 
@@ -1072,7 +1074,8 @@ def _reopens(v: Valuation, settled: list[list[Any]], qty: Decimal) -> bool:
     """Whether :func:`_reopen_settled` would open those shortages again (``qty`` units
     out): nothing would be left on hand beside them."""
     units = sum((s[1] for s in settled), ZERO)
-    return (bool(settled) and isinstance(v, FifoValuation | LifoValuation) and units <= qty
+    return (bool(settled) and isinstance(v, FifoValuation | LifoValuation
+                                         | MovingAverageValuation) and units <= qty
             and v.quantity - (qty - units) <= ZERO)
 
 
@@ -1080,16 +1083,17 @@ def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_r
                     ref: str) -> Decimal | None:
     """The cancellation (``qty`` units out, newest first) of a receipt, a transfer's
     arrival or a customer return ``from_ref`` whose units settled the open shortages
-    ``settled`` (FIFO/LIFO, :data:`_SETTLED_SHORTAGE`; a return's own delivery's among them
+    ``settled`` (:data:`_SETTLED_SHORTAGE`; a return's own delivery's among them
     in its place): as :func:`_reopen_own` for a return of its own delivery alone, those units
     open each shortage again at the estimate they released, taking back the settlement
     booked, the newest settled first so that the oldest ends in front of the queue, where
-    the receipt found it; the rest of ``qty`` leaves the receipt's layer. Returns the value
+    the receipt found it; the rest of ``qty`` leaves the receipt's layer (under moving
+    average the pool, of which it is all that is on hand). Returns the value
     taken out; ``None`` when units would be left on hand beside the shortages (then the
     line is issued as any other)."""
     if not _reopens(v, settled, qty):
         return None
-    assert isinstance(v, FifoValuation | LifoValuation)
+    assert isinstance(v, FifoValuation | LifoValuation | MovingAverageValuation)
     rest = qty - sum((s[1] for s in settled), ZERO)
     cost = v.issue(rest, from_ref, ref=ref) if rest else ZERO
     for issue, q, estimate, real in reversed(settled):
@@ -1762,8 +1766,9 @@ _RESTORED = "restored_layers"
 #: (the delivery's group ref, the units, the estimate they released, what they settled it
 #: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
 _OWN_SHORTAGE = "return_own_shortage"
-#: FIFO/LIFO purchase receipt lines, transfer arrivals and customer return lines (``doc/line``
-#: in a warehouse) whose units settled open shortages: ``{"warehouse", "settled": [[issue,
+#: purchase receipt lines, transfer arrivals and customer return lines (``doc/line`` in a
+#: warehouse; under moving average receipt lines and arrivals only) whose units settled open
+#: shortages, costed per warehouse: ``{"warehouse", "settled": [[issue,
 #: units, estimate, real], ...], "at", "entry"}`` (the moment and number of the line's last
 #: entry), so that their cancellation, newest first, opens those shortages again
 #: (:func:`_reopen_settled`); written as posted (back-dated too), and again by a back-dated
@@ -3571,7 +3576,7 @@ class Jxc:
         #: what is left to open again of it
         owns_found: dict[str, list[Any] | None] = {}
         owns: dict[str, list[Any] | None] = {}
-        #: FIFO/LIFO receipt lines and transfer arrivals (ref, warehouse): what they settled
+        #: receipt lines and transfer arrivals (ref, warehouse): what they settled
         #: of open shortages (:data:`_SETTLED_SHORTAGE`) and the number of their last entry
         settled_found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]] = {}
         transfer = transfer_to is not None
@@ -3681,9 +3686,13 @@ class Jxc:
                         elif back is None:
                             own_before = (_own_open(v, line.from_ref)
                                           if line.kind == "sales_return" else None)
-                            open_before = (_open_before(v) if line.kind in (
-                                "purchase_receipt", "sales_return") and not lot_costed
-                                and not org else None)
+                            # (under moving average receipt lines only: a customer
+                            # return's cancellation opens its own delivery's, _OWN_SHORTAGE)
+                            open_before = (_open_before(v) if (
+                                line.kind == "purchase_receipt" or (
+                                    line.kind == "sales_return"
+                                    and type(v) is not MovingAverageValuation))
+                                and not lot_costed and not org else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
@@ -3720,8 +3729,8 @@ class Jxc:
                                                            f"{reverses}/{line_no}",
                                                            issued_at, received, lot)
                         settled_cost = None
-                        if (issued_at is not None and from_ref
-                                and got_back is None and not lot_costed
+                        if (issued_at is not None and from_ref and not lot_costed
+                                and (got_back is None or type(v) is MovingAverageValuation)
                                 and (line.kind in ("receipt_reversal", "return_reversal")
                                      or (transfer and reverses is not None
                                          and line.kind == "transfer_out"))
@@ -3757,6 +3766,13 @@ class Jxc:
                                 money_quantum(self.currency_digits))
                         if settled_cost is not None:
                             amount = settled_cost
+                            if got_back is not None:  # moving average: a replay that cannot
+                                # open them again takes the receipt's units back instead
+                                w.uow.records.put(_TAKEN_BACK, str(no), {
+                                    "received": str(got_back[0]),
+                                    "value": str(got_back[1]),
+                                    **({"rows": [[n, str(q)] for n, q in got_back[2].items()]}
+                                       if got_back[2] else {})})
                         elif reopened is not None:
                             amount = reopened[0]
                             if got_back is not None:  # a replay opens it again alike
@@ -4709,7 +4725,7 @@ class Jxc:
             if (e.kind == "return_reversal" and e.quantity < 0 and e.from_ref
                     and e.from_ref not in replay.own):
                 replay.own[e.from_ref] = self._own_record(w, e.from_ref)
-            if (e.quantity < 0 and e.from_ref and _cancels_receipt(e) and not average
+            if (e.quantity < 0 and e.from_ref and _cancels_receipt(e)
                     and not lots and not self.organisation_scope
                     and e.from_ref not in replay.to_reopen):
                 # a receipt's cancellation: what the receipt settled (its receipt may lie
@@ -5032,7 +5048,9 @@ class Jxc:
                                and (not e.from_ref or e.kind == "sales_return")
                                and not e.doc_id.endswith("-R")
                                and e.kind in ("purchase_receipt", "transfer_in", "sales_return")
-                               and isinstance(v, FifoValuation | LifoValuation))
+                               and (isinstance(v, FifoValuation | LifoValuation)
+                                    or (type(v) is MovingAverageValuation
+                                        and e.kind != "sales_return")))
                     open_before = _open_before(v) if receipt else None
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
@@ -5090,10 +5108,20 @@ class Jxc:
                         if now_in != went:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
+                    fills = (replay.to_reopen.get(e.from_ref)
+                             if not org and _cancels_receipt(e) else None)
+                    settled_cost = (_reopen_settled(v, fills, -e.quantity, e.from_ref, group)
+                                    if fills else None)
+                    if settled_cost is not None:
+                        # a receipt (a transfer's arrival) that settled open shortages: they
+                        # open again, as when posted (:func:`_reopen_settled`)
+                        del replay.to_reopen[e.from_ref]
                     reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
                                             e.from_ref, group, quantum)
-                                if e.entry_no in replay.reopen else None)
-                    cost = (reopened[0] if reopened is not None else
+                                if e.entry_no in replay.reopen and settled_cost is None
+                                else None)
+                    cost = (settled_cost if settled_cost is not None else
+                            reopened[0] if reopened is not None else
                             v.take_back(-e.quantity, e.from_ref, got, worth, ref=group,
                                         rows=went or None))
                 elif e.entry_no in replay.taken_back and isinstance(v, SpecificLotValuation):
@@ -5165,7 +5193,7 @@ class Jxc:
     def _replayed_settled(v: Valuation, e: LedgerEntry,
                           before: dict[str, tuple[Decimal, Decimal]] | None,
                           replay: _Replay) -> None:
-        """A purchase receipt or transfer arrival entry ``e`` replayed (FIFO/LIFO): what it
+        """A purchase receipt or transfer arrival entry ``e`` replayed: what it
         settled of open shortages here (:func:`_settled_by`) is what its record is to say
         (several entries of a line add up) and what its cancellation opens again."""
         ref = f"{e.doc_id}/{e.line_no}"
