@@ -901,33 +901,77 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
     return v.close_shortage(issue, qty, value)
 
 
-def _settled_by_then(w: _Work, v: MovingAverageValuation, line: StockLine, item: str,
-                     when: dt.datetime, replay: _Replay | None = None) -> StockLine:
+def _settled_by_then(w: _Work, v: MovingAverageValuation | FifoValuation | LifoValuation,
+                     line: StockLine, item: str, when: dt.datetime,
+                     replay: _Replay | None = None) -> StockLine:
     """The cancellation ``line`` of a delivery line (its group ref ``line.from_ref``) under
-    moving average, received into ``v`` as the scope stands at its moment ``when``. It comes
-    with the delivery's cost as of that moment (:meth:`Jxc._cost_change_at`): less the
-    shortage settlements dated after it, which the replay the cancellation starts is to take
-    back — true while the delivery's shortage is still open at ``when``. A back-dated receipt
-    can have settled it before ``when`` since (a replay re-settles it without moving the
-    settlement's date, and at the same cost without any entry): nothing of it is open then, and
-    nothing takes those settlements back, so the cancellation takes them back with the rest
-    of the delivery's cost (else they stayed in cost of goods sold, and the units came back
-    short of them, a price difference the other way)."""
+    moving average, FIFO or LIFO, received into ``v`` as the scope stands at its moment
+    ``when``. It comes with the delivery's cost as of that moment
+    (:meth:`Jxc._cost_change_at`): less the shortage settlements dated after it, which the
+    replay the cancellation starts is to take back — true while the delivery's shortage is
+    still open at ``when``. A back-dated receipt can have settled it before ``when`` since
+    (a replay re-settles it without moving the settlement's date, and at the same cost
+    without any entry): nothing of it is open then, and nothing takes those settlements
+    back, so the cancellation takes them back with the rest of the delivery's cost (else
+    they stayed in cost of goods sold, and the units came back short of them, a price
+    difference the other way).
+
+    Under FIFO/LIFO alike: a movement dated before a delivery posted earlier and short (a
+    transfer's or a receipt's units the delivery takes in the replay) re-costs the delivery
+    at its moment and changes its later settlements in one back-dating correction, which
+    :meth:`Jxc._cost_change_at` counts whole; the cancellation takes back what the delivery
+    costs as replayed up to ``when``, and its units go back into the layers it took there
+    (else they came back at a cost of nothing, and the layer of that movement stayed empty:
+    it could never be cancelled). The cost as replayed, not the ledger's cost changed by what
+    the replay changed since: the back-dating correction also takes back part of the later
+    settlements, and the ledger's cost less them can even be held at zero by the caller."""
     issue = line.from_ref or ""
-    moved = ZERO
     if any(r == issue for _, _, r in v.shortages):
         # part of it still open at ``when``: a back-dated receipt can have settled the rest
         # before then since, and the replay that did it booked the change as one back-dating
         # correction dated later, which also takes back part of a settlement the
         # cancellation leaves out. It takes back what the delivery costs as replayed up to
-        # ``when`` (:func:`_replayed_change`)
-        moved = _replayed_change(replay, issue) if replay is not None else ZERO
-        if not moved:
+        # ``when`` (:func:`_replayed_cost`), when the replay saw it
+        cost = _replayed_cost(replay, issue) if replay is not None else None
+        if cost is None or cost == line.value:
             return line
-    excluded = Jxc._cost_change(w, issue) - Jxc._cost_change_at(w, issue, item, when)
-    if not excluded and not moved:
+        return attrs.evolve(line, value=max(ZERO, cost))
+    at = Jxc._cost_change_at(w, issue, item, when)
+    excluded = Jxc._cost_change(w, issue) - at
+    if not excluded:
         return line
-    return attrs.evolve(line, value=max(ZERO, (line.value or ZERO) + excluded + moved))
+    value = line.value or ZERO
+    if not value and replay is not None:
+        # the caller holds a cost below zero at zero (nothing enters stock below it): what
+        # it was, for the settlements to be added to
+        value = _below_zero(replay, issue, at)
+    return attrs.evolve(line, value=max(ZERO, value + excluded))
+
+
+def _below_zero(replay: _Replay, group: str, change: Decimal) -> Decimal:
+    """The cost of the issue ``group`` (a group ref) as posted, from its entries in the
+    replay's window, plus ``change`` (its cost adjustments up to a moment), when that is
+    below zero; else (or the issue is not in the window) 0."""
+    posted = ZERO
+    found = False
+    for e in replay.window:
+        if (e.quantity < 0 and e.kind != MOVE_OUT and e.entry_no not in replay.void
+                and _group_ref(e.doc_type, e.doc_id, e.line_no) == group):
+            posted -= e.value
+            found = True
+    return min(ZERO, posted + change) if found else ZERO
+
+
+def _replayed_cost(replay: _Replay, group: str) -> Decimal | None:
+    """What the issue ``group`` (a group ref) costs as the replay of its scope found it up to
+    the moment of the posting: its issue replayed and the shortage settlements found (not
+    those dated later). ``None`` when its entries are not in the replay's window (the
+    replay started after it)."""
+    if not any(e.quantity < 0 and e.kind != MOVE_OUT and e.entry_no not in replay.void
+               and _group_ref(e.doc_type, e.doc_id, e.line_no) == group
+               for e in replay.window):
+        return None
+    return replay.new.get(group, ZERO) + _settlements_of(replay.settled, group)
 
 
 def _settlements_of(adjustments: Iterable[CostAdjustment], issue: str) -> Decimal:
@@ -935,23 +979,6 @@ def _settlements_of(adjustments: Iterable[CostAdjustment], issue: str) -> Decima
     ``adjustments``."""
     return sum((a.amount for a in adjustments
                 if a.reason == SHORTAGE_SETTLEMENT and a.issue_ref == issue), ZERO)
-
-
-def _replayed_change(replay: _Replay, group: str) -> Decimal:
-    """What the movement ``group`` (a group ref) costs as the replay of its scope found it up
-    to the moment of the posting (its issue replayed, the shortage settlements found), less
-    what the window's entries of it hold in the ledger (its issue and its corrections, also
-    those dated later): the correction the replay is to book for it when nothing after that
-    moment changes it any more. 0 when the two agree (the usual case)."""
-    new = replay.new.get(group, ZERO) + _settlements_of(replay.settled, group)
-    old = ZERO
-    for e in replay.window:
-        if (e.entry_no in replay.void or e.kind == MOVE_OUT
-                or not (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating"))):
-            continue
-        if _group_ref(e.doc_type, e.doc_id, e.line_no) == group:
-            old -= e.value
-    return new - old
 
 
 def _close_own_open(v: MovingAverageValuation, issue: str, qty: Decimal, value: Decimal
@@ -3616,7 +3643,8 @@ class Jxc:
             monthly = type(v) is MonthlyScope
             if (direction_in and issued_at is not None and line.from_ref
                     and line.value is not None and line.kind == "delivery_reversal"
-                    and type(v) is MovingAverageValuation and len(parts) == 1):
+                    and isinstance(v, MovingAverageValuation | FifoValuation | LifoValuation)
+                    and len(parts) == 1):
                 line = _settled_by_then(w, v, line, code, when,
                                         replays.get((code, "*") if org else pair))
             for lot, location, qty in parts:
