@@ -1293,7 +1293,11 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     when it cannot have settled a shortage of the pair's issue: the pair has no corrections,
     or the stock before it came in was not below zero (``start``: the quantity on hand
     where the window starts, when known). It took nothing from the stock the pair passes
-    over, so it is replayed alike either way."""
+    over, so it is replayed alike either way. The stock check of a back-dated posting
+    (:meth:`Jxc._check_history`) gives the same ``start`` for a warehouse costed alone, so
+    that it passes over the pairs the replay passes over (a pair with a correction, a
+    landed cost back-dated before its issue say, around such a receipt line: else the check
+    saw the stock dip between the issue and its reversal and refused)."""
     void, groups, _ = _void_in(window, moved_only, None, replayed_after, start)
     if charges and not moved_only:
         void2, groups2, found = _void_in(window, moved_only, charges, replayed_after, start)
@@ -5494,9 +5498,11 @@ class Jxc:
         * always, each row (location, lot) taken from: a lot received only later, or a
           location filled later, was taken below zero (its running quantity -2, costed from
           another lot's layer). Cancelled issues and their cancellations that a replay passes
-          over (:func:`_void_pairs`) are passed over here too; costed by organisation, by
-          their quantities alone (``moved_only``: a transfer inside the one scope moves no
-          value, so its leg out and its way back need not net to zero in value).
+          over (:func:`_void_pairs`) are passed over here too, found alike (a warehouse
+          costed alone: from the quantity it had then, as its replay starts from); costed by
+          organisation, by their quantities alone (``moved_only``: a transfer inside the one
+          scope moves no value, so its leg out and its way back need not net to zero in
+          value).
 
         Back-dated means before the scope's latest costed movement; the work is proportional to
         the later entries of the warehouse, as the replay's."""
@@ -5527,10 +5533,16 @@ class Jxc:
                 found = self._later(w, w.items[code], wh, when)
                 if found:
                     later[(code, wh)] = found
-        #: per (item, warehouse) the entries passed over, for both checks below
-        voids = {key: _void_pairs(found, moved_only=self.organisation_scope,
-                                  charges=self._sent_shares(w, found))[0]
-                 for key, found in later.items()}
+        #: per (item, warehouse) the entries passed over, for both checks below. A warehouse
+        #: costed alone is its scope: the pairs are found as its replay finds them, from the
+        #: quantity it had where the later entries start (:func:`_void_pairs`, ``start``);
+        #: costed by organisation its replay counts every warehouse, so that is not known here
+        voids = {
+            key: _void_pairs(
+                found, moved_only=self.organisation_scope, charges=self._sent_shares(w, found),
+                start=None if self.organisation_scope
+                else self._on_hand(w, *key) - sum((e.quantity for e in found), ZERO))[0]
+            for key, found in later.items()}
         if self.organisation_scope:
             for (code, wh), found in later.items():
                 out = sum(taken[(code, wh)].values(), ZERO)
