@@ -4990,16 +4990,24 @@ class Jxc:
                 # estimate held here (:func:`_close_own_open`), the rest at the value as
                 # posted less the part it closed then; the change is a correction of it
                 part_q = part_v = ZERO
+                # the open part it closed when posted is settled as replayed here (a receipt
+                # the replay passes settles this issue now): back at what its issue costs
+                # by then, as a cancellation posted now would, not at the value as posted
+                settled_since = False
                 if (back_at is None and e.kind.endswith("_reversal")
                         and e.doc_id.endswith("-R")):
                     part_q, part_v = _close_own_open(v, e.from_ref, e.quantity, e.value)
                     if part_q:
                         value = e.value - replay.rows_closed.get(e.entry_no, part_v)
+                    else:
+                        settled_since = (e.entry_no in replay.rows_closed
+                                         and not v.open_of(e.from_ref)[0])
                 elif e.entry_no in replay.rows_closed:
                     value -= replay.rows_closed[e.entry_no]
                 revalue = (gave is not None and took_now is not None and back_at is None
                            and e.kind != "transfer_in" and took_now[0] >= e.quantity
-                           and not part_q and e.entry_no not in replay.rows_closed)
+                           and not part_q and (e.entry_no not in replay.rows_closed
+                                               or settled_since))
                 if gave is not None:
                     again = _rows_back(gave, e.quantity - part_q)
                     if again != into:
