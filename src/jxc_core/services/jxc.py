@@ -1244,13 +1244,13 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     transfer's ``transfer_in`` in its target and its cancellation's ``transfer_out``, with
     the receipt costs carried to the line's units while they were there), the
     out entries of the cancellation of a receipt line that came in before the pair and that
-    took the line's units back at their own values (its quantities net to zero and its
-    values too: a line cancelled out of turn, the pair's issue a supplier return of an older
-    receipt, say; passed over, the pair leaves the line's units where they were, and its
-    cancellation takes them alike) or for less (moving average: the cancellation emptied a
-    stock worth less than the line, the pair's issue having left at the average; passed
-    over, the pair leaves more value there and the replay re-costs the cancellation at the
-    line's own value, a correction of it), or pairs overlapping it that are void with it. A
+    took the line's units back (its quantities net to zero: a line cancelled out of turn,
+    the pair's issue a supplier return of an older receipt, say; passed over, the pair
+    leaves the line's units where they were, and its cancellation takes them alike), at
+    their own values or not (moving average: the cancellation emptied the stock and took
+    the value left there, less or more than the line's, the pair's issue having left at
+    the average; passed over, the replay re-costs the cancellation at the line's own value,
+    a correction of it), or pairs overlapping it that are void with it. A
     receipt cost line (a ``landed_cost`` entry: a landed cost, an invoice price difference) and
     its cancellation's are a void pair too when what they left in stock nets to zero, their
     corrections counted, and only void pairs lie between them: both were split on the same
@@ -1369,9 +1369,9 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
             named.setdefault(e.from_ref, []).append(e)
     #: receipt lines cancelled in the window: entry number -> the span of the pair
     closed: dict[int, tuple[int, int]] = {}
-    #: the out entries of those cancellations that took the line's units back at their own
-    #: values (quantities and values net to zero): entry number -> where the line came in
-    took_own: dict[int, int] = {}
+    #: the out entries of those cancellations (they took the line's units back: its
+    #: quantities net to zero, lot by lot): entry number -> where the line came in
+    took_line: dict[int, int] = {}
     for g, got in ins.items():
         gone = outs.get(g)
         if not gone:
@@ -1390,13 +1390,12 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
             # with the line, it lies between a pair as the line does
             if not e.doc_id.endswith("-R") and min(at) < place[e.entry_no] < max(at):
                 closed[e.entry_no] = (min(at), max(at))
-        # at their own values, or for less: a moving-average (or lot) cancellation that
-        # emptied a stock worth less than its line (the pair's issue had left at the average)
-        # takes at most what is there; passed over, the pair leaves that value in stock and
-        # the replay takes the line's units back at their own value (a correction of it)
-        if moved_only or sum((e.value for e in got + gone), ZERO) >= ZERO:
-            came = max(place[e.entry_no] for e in got)
-            took_own.update((e.entry_no, came) for e in gone)
+        # at their own values or not: a moving-average (or lot) cancellation that emptied
+        # the stock took the value left there, less or more than its line's (the pair's
+        # issue had left at the average); passed over, the pair leaves the line's units
+        # where they were and the replay takes them back at their own value (a correction)
+        came = max(place[e.entry_no] for e in got)
+        took_line.update((e.entry_no, came) for e in gone)
     #: receipt lines cancelled later whose stock before them was not below zero: they settled
     #: no shortage, so they may lie between a pair cancelled before them (``passes``)
     settled_none: set[int] = set()
@@ -1507,7 +1506,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
                        and (closed[e.entry_no][1] < last or (e.quantity > 0 and (
                            spill or e.entry_no in settled_none))))
-                   or (e.entry_no in took_own and took_own[e.entry_no] < first)
+                   or (e.entry_no in took_line and took_line[e.entry_no] < first)
                    for e in window[first:last + 1])
 
     def drop(g: str) -> None:
