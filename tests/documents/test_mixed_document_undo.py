@@ -28,11 +28,12 @@ from .support import BOSS, Shop, TickingClock, setup_master
 
 D = Decimal
 METHODS = {"XF": "fifo", "XL": "lifo", "XM": "moving_average"}
+LOTS = {"XT": "moving_average"}  # lot-tracked
 
 
 @pytest.fixture(autouse=True)
 def _books_see_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, *METHODS])
+    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, *METHODS, *LOTS])
 
 
 def _shop(storage: str, tmp_path: Path) -> Shop:
@@ -42,6 +43,8 @@ def _shop(storage: str, tmp_path: Path) -> Shop:
     setup_master(j)
     for code, method in METHODS.items():
         j.define_item(Item(code, f"{method} item", costing_method=method))
+    for code, method in LOTS.items():
+        j.define_item(Item(code, f"{method} lots", costing_method=method, lot_tracked=True))
     return Shop(j, Documents(j))
 
 
@@ -151,3 +154,27 @@ def test_back_dated_receipts_cancelled_before_an_adjustment_that_adds_and_remove
             left.remove(doc_id)
     assert left == []
     shop.assert_all_undone(x)
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_a_lot_line_cancelled_takes_its_whole_quantity(storage: str, tmp_path: Path) -> None:
+    """Lot-tracked, moving average: 4 @ 10.00 of lot LA and 1 @ 12.00 of lot LB received in
+    W2 (day 13); an adjustment dated day 9 adds 2 @ 9.00 of LA and removes 1 of LA. Its
+    cancellation puts the removed unit back, then takes the 2 added: all 2, from lot LA's
+    row (the row the line names, for its whole quantity; the unit put back is only not
+    counted against the stock before), so W2 is back at 5 / 52.00 and, the receipt
+    cancelled, at 0 / 0.00 with every role at zero. Counting the unit put back by picking
+    rows for the rest alone posted the rest alone: 1 unit at 9.00 stayed in stock."""
+    shop = _shop(storage, tmp_path)
+    r = shop.run("purchase_receipt", [Line(1, "XT", D(4), D("10.00"), warehouse="W2",
+                                           lot="LA"),
+                                      Line(2, "XT", D(1), D("12.00"), warehouse="W2",
+                                           lot="LB")], "S1", date=dt.date(2026, 3, 13)).doc_id
+    a = shop.run("adjustment", [Line(1, "XT", D(2), D("9.00"), warehouse="W2", lot="LA"),
+                                Line(2, "XT", D(-1), D("9.00"), warehouse="W2", lot="LA")],
+                 date=dt.date(2026, 3, 9)).doc_id
+    assert (shop.qty("XT", "W2"), shop.value("XT", "W2")) == (6, D("61.00"))
+    _cancel(shop, a)
+    assert (shop.qty("XT", "W2"), shop.value("XT", "W2")) == (5, D("52.00"))
+    _cancel(shop, r)
+    shop.assert_all_undone("XT")

@@ -2325,6 +2325,18 @@ class _Pick:
             return parts
         return self._pick(line, qty, expired)
 
+    def give_back(self, location: str, lot: str, qty: Decimal) -> None:
+        """Count ``qty`` of what a line took from the row (``location``, ``lot``) as not
+        taken from the stock before the posting: the posting's earlier lines put it back
+        there (a document's cancellation, :meth:`Jxc._check_stock`)."""
+        if self.only is not None and (location, lot) == self.only:
+            self.only_taken -= qty
+            return
+        key = (location, lot)
+        self.taken_rows[key] -= qty
+        self.taken_lots[lot] -= qty
+        self.total -= qty
+
     def _named_expired(self, line: StockLine) -> bool:
         """Whether ``line`` names an expired lot it may take (its kind is in
         :data:`EXPIRED_LOT_KINDS`; :meth:`Jxc._validate` refused the other kinds): then that
@@ -5638,15 +5650,12 @@ class Jxc:
                 continue
             key = (item.code, line.warehouse)
             qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
-            if back:
-                for lot, location, q in parts:
-                    row_key = (item.code, line.warehouse, location, lot)
-                    use = min(back.get(row_key, ZERO), q)
-                    if use > 0:
-                        back[row_key] -= use
-                        qty -= use
-                if not qty:
-                    continue
+            use = ZERO  # of what the cancellation's earlier lines put back on its row
+            if back and len(parts) == 1:
+                row_key = (item.code, line.warehouse, parts[0][1], parts[0][0])
+                use = min(back.get(row_key, ZERO), qty)
+                if use > 0:
+                    back[row_key] -= use
             pick = picks.get(key)
             if pick is None:
                 rows = w.group(item.code, line.warehouse)
@@ -5658,13 +5667,16 @@ class Jxc:
                     pick = picks[key] = _Pick(w, item, line.warehouse)
             if type(pick) is list:
                 if (line.location, line.lot) == pick[0]:
-                    pick[1] += qty
+                    pick[1] += qty - use
                     continue
                 taken_so_far = pick[1]  # from here on as _Pick picks, with what was taken
                 pick = picks[key] = _Pick(w, item, line.warehouse)
                 pick.only_taken = taken_so_far
             assert isinstance(pick, _Pick)
-            taken = pick.take(line, qty, parts, exact_rows)
+            # taking what was put back on its row: that row, as the line names it
+            taken = pick.take(line, qty, parts, exact_rows or use > 0)
+            if use:
+                pick.give_back(parts[0][1], parts[0][0], use)
             if taken is not parts:
                 plans[n] = (line_no, line, item, taken)
         short: list[ShortLine] = []
