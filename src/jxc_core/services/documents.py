@@ -2420,7 +2420,8 @@ class Documents:
     def _base(self, w: _Work, line: Line) -> Decimal:
         return w.item(line.item).to_base(abs(line.quantity), line.unit)
 
-    def _intact(self, w: _Work, doc_id: str, line: Line, what: str) -> str:
+    def _intact(self, w: _Work, doc_id: str, line: Line, what: str,
+                doc: Document | None = None) -> str:
         """The layer a reversal takes: under FIFO/LIFO it must still be whole. A customer
         return's units that settled its own delivery's shortage count as still in it (its
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
@@ -2429,7 +2430,12 @@ class Documents:
         average (no layer to check) such a return is refused until then too. Alike under
         FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's, a customer
         return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
-        return's, of other issues too), cancelled newest first."""
+        return's, of other issues too), cancelled newest first.
+
+        ``doc`` (an adjustment or a count, whose lines add and remove stock): units of the
+        line's layer that later lines of the same document took count as still in it: the
+        cancellation undoes the lines last first, so they are back in the layer when this
+        line's reversal takes it (:meth:`_taken_by_later_lines`)."""
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2454,6 +2460,8 @@ class Documents:
             elif own is not None and v.quantity - left <= ZERO \
                     and self.jxc._undone_since(w, item, line.warehouse, ref):
                 left += own[1]
+            if left < received and doc is not None:
+                left += min(received - left, self._taken_by_later_lines(w, doc, line, ref))
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
@@ -2476,6 +2484,28 @@ class Documents:
                                          f"原销售出库的缺货；请先红冲 {line.warehouse} 中 "
                                          f"{item.code} 之后的出入库")
         return ref
+
+    def _taken_by_later_lines(self, w: _Work, doc: Document, line: Line, ref: str) -> Decimal:
+        """Under FIFO/LIFO, the units of the layer ``ref`` (the in line ``line`` of ``doc``)
+        that the document's later lines took out when it was posted, as the ledger has it
+        now (:meth:`Jxc._issue_slices`): an adjustment that adds 1 and removes 1 of an item
+        in one warehouse, say, whose removal took the added unit (LIFO, or FIFO with nothing
+        older on hand). Their reversals come first and put them back."""
+        at = self._posted_at(doc, w.zone)
+        if at is None:
+            return ZERO
+        item = w.item(line.item)
+        scope = w.scope(item, line.warehouse)
+        later = sorted({e.line_no for e in w.uow.ledger.after(
+            item.code, line.warehouse, at - dt.timedelta(microseconds=1), 1 << 62)
+            if e.doc_id == doc.doc_id and e.quantity < 0 and e.line_no > line.line_no
+            and e.posted_at == at})
+        taken = ZERO
+        for n in later:
+            slices = self.jxc._issue_slices(w, item, scope,
+                                            _group_ref(doc.doc_type.value, doc.doc_id, n), at)
+            taken += sum((s[3] for s in slices or () if s[1] == ref), ZERO)
+        return taken
 
     # purchase --------------------------------------------------------------------------------
     def _purchase_receipt(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
@@ -3552,7 +3582,7 @@ class Documents:
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
         else:
-            from_ref = (self._intact(w, doc.doc_id, line, "adjustment") if reverse
+            from_ref = (self._intact(w, doc.doc_id, line, "adjustment", doc=doc) if reverse
                         else None)
             stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
                                    lot=line.lot, location=line.location, from_ref=from_ref,

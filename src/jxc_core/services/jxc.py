@@ -2324,6 +2324,18 @@ class _Pick:
             return parts
         return self._pick(line, qty, expired)
 
+    def give_back(self, location: str, lot: str, qty: Decimal) -> None:
+        """Count ``qty`` of what a line took from the row (``location``, ``lot``) as not
+        taken from the stock before the posting: the posting's earlier lines put it back
+        there (a document's cancellation, :meth:`Jxc._check_stock`)."""
+        if self.only is not None and (location, lot) == self.only:
+            self.only_taken -= qty
+            return
+        key = (location, lot)
+        self.taken_rows[key] -= qty
+        self.taken_lots[lot] -= qty
+        self.total -= qty
+
     def _named_expired(self, line: StockLine) -> bool:
         """Whether ``line`` names an expired lot it may take (its kind is in
         :data:`EXPIRED_LOT_KINDS`; :meth:`Jxc._validate` refused the other kinds): then that
@@ -3580,7 +3592,7 @@ class Jxc:
             for line in lines:
                 for serial in line.serials:
                     self._serial_moved_on(w, line, serial, doc_type, reverses)
-        self._check_stock(w, plans, exact_rows)
+        self._check_stock(w, plans, exact_rows, undo=reverses is not None)
         self._check_history(w, plans, when)
         entries: list[LedgerEntry] = []
         adjustments: list[tuple[str, str, CostAdjustment]] = []
@@ -5613,7 +5625,7 @@ class Jxc:
 
     def _check_stock(
         self, w: _Work, plans: list[tuple[int, StockLine, Item, list[tuple[str, str, Decimal]]]],
-        exact_rows: bool = False,
+        exact_rows: bool = False, undo: bool = False,
     ) -> None:
         """Pick the balance rows of the out lines (their parts in ``plans`` are replaced by
         the rows taken, see :class:`_Pick`; with ``exact_rows`` each takes the row it names),
@@ -5624,16 +5636,33 @@ class Jxc:
         holds of the warehouse and of the lot) plus the reservations the lines consume: a line
         for a demand consumes that demand's reservations, each counted once, and the stock
         check credits exactly those. Negative stock allowed: beyond that too, except while on
-        hand covers claims of others (:meth:`_Pick.short`)."""
+        hand covers claims of others (:meth:`_Pick.short`). ``undo`` (a document's
+        cancellation): an out line may also take what the posting's earlier in lines put back
+        on its row."""
         # per (item, warehouse), in the order of the lines: its _Pick, or, in the common case
         # that _Pick.only stands for (one row without a lot, nothing reserved, every line so
         # far naming that row), [row key, quantity taken, item] without a _Pick
         picks: dict[tuple[str, str], _Pick | list[Any]] = {}
+        #: a document's cancellation (``undo``): what its in lines put back on each row so
+        #: far, which its later out lines may take (a document that added and removed the
+        #: same stock, undone last line first: the removal's units are back before the
+        #: addition leaves). A posting's out lines take from the stock before it otherwise
+        back: dict[tuple[str, str, str, str], Decimal] | None = {} if undo else None
         for n, (line_no, line, item, parts) in enumerate(plans):
             if line.direction != OUT:
+                if back is not None:
+                    for lot, location, q in parts:
+                        row_key = (item.code, line.warehouse, location, lot)
+                        back[row_key] = back.get(row_key, ZERO) + q
                 continue
             key = (item.code, line.warehouse)
             qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
+            use = ZERO  # of what the cancellation's earlier lines put back on its row
+            if back and len(parts) == 1:
+                row_key = (item.code, line.warehouse, parts[0][1], parts[0][0])
+                use = min(back.get(row_key, ZERO), qty)
+                if use > 0:
+                    back[row_key] -= use
             pick = picks.get(key)
             if pick is None:
                 rows = w.group(item.code, line.warehouse)
@@ -5645,13 +5674,16 @@ class Jxc:
                     pick = picks[key] = _Pick(w, item, line.warehouse)
             if type(pick) is list:
                 if (line.location, line.lot) == pick[0]:
-                    pick[1] += qty
+                    pick[1] += qty - use
                     continue
                 taken_so_far = pick[1]  # from here on as _Pick picks, with what was taken
                 pick = picks[key] = _Pick(w, item, line.warehouse)
                 pick.only_taken = taken_so_far
             assert isinstance(pick, _Pick)
-            taken = pick.take(line, qty, parts, exact_rows)
+            # taking what was put back on its row: that row, as the line names it
+            taken = pick.take(line, qty, parts, exact_rows or use > 0)
+            if use:
+                pick.give_back(parts[0][1], parts[0][0], use)
             if taken is not parts:
                 plans[n] = (line_no, line, item, taken)
         short: list[ShortLine] = []
