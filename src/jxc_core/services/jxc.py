@@ -3621,6 +3621,10 @@ class Jxc:
         #: receipt lines and transfer arrivals (ref, warehouse): what they settled
         #: of open shortages (:data:`_SETTLED_SHORTAGE`) and the number of their last entry
         settled_found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]] = {}
+        #: FIFO/LIFO transfer cancellations that reopened the shortages their arrival settled
+        #: and went back into the source's layers at more (or less) than that took out: the
+        #: difference, a correction of the cancellation where its units arrive
+        taken_fixes: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]] = []
         transfer = transfer_to is not None
         append = entries.append
         #: the moment of the issues or deliveries that in lines take back, if any
@@ -3668,6 +3672,7 @@ class Jxc:
                         if on[1] and on not in before:
                             before[on] = self._on_hand(w, *on)
                 from_ref = ""
+                reopened_out = False  # a transfer's cancellation out of reopened shortages
                 if direction_in:
                     if monthly:
                         assert isinstance(v, MonthlyScope)
@@ -3809,6 +3814,7 @@ class Jxc:
                                 money_quantum(self.currency_digits))
                         if settled_cost is not None:
                             amount = settled_cost
+                            reopened_out = transfer
                             if got_back is not None:  # moving average: a replay that cannot
                                 # open them again takes the receipt's units back instead
                                 w.uow.records.put(_TAKEN_BACK, str(no), {
@@ -3854,6 +3860,7 @@ class Jxc:
                         back = rows = None
                         part_q = part_v = ZERO
                         closed_own = False
+                        worth = amount  # what it puts back into the layers
                         if issued_at is not None and reverses is not None:
                             sent = _group_ref(doc_type, reverses, line_no)
                             if type(v_to) is MovingAverageValuation:
@@ -3869,11 +3876,23 @@ class Jxc:
                                 # goes back into the layers it took and the receipts that
                                 # settled it, as a delivery's cancellation does
                                 part_q, part_v = _close_own_part(v_to, sent, qty, amount)
+                                # its arrival's units filled shortages in the target, opened
+                                # again: it took out what they settled them with, not a cost
+                                # carried to those units since (to cost of goods sold); its
+                                # units go back at what the transfer took from each layer
+                                # (:func:`_share_back`, ``as_taken``), the difference a
+                                # correction of it here
+                                as_taken = reopened_out and not part_q
                                 back = self._restoring(w, item, v_to, transfer_to, sent,
                                                        qty - part_q, amount - part_v,
-                                                       issued_at, issued, when)
+                                                       issued_at, issued, when,
+                                                       as_taken=as_taken)
                                 if part_q and back is None:
                                     back = []
+                                if as_taken and back is not None and sum(
+                                        (sl[3] for sl in back), ZERO) == qty:
+                                    # (all its units in those layers: else as before)
+                                    worth = sum((sl[4] for sl in back), ZERO)
                         if rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v_to, MovingAverageValuation)
                             got = v_to.restore_rows(rows, qty, amount, ref_to)
@@ -3891,9 +3910,16 @@ class Jxc:
                         else:  # a cancelled transfer: back into the layers it left
                             assert isinstance(v_to, FifoValuation | LifoValuation)
                             got = part_v + self._restore(v_to, back, qty - part_q,
-                                                         amount - part_v, ref_to)
+                                                         worth - part_v, ref_to)
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                             _record_restored(w, no, back)
+                            if got != amount and worth != amount:
+                                # the arrival entry moves what left the target; the rest a
+                                # correction (cost of goods sold, where the carried cost went)
+                                taken_fixes.append(((code, transfer_to), CostAdjustment(
+                                    BACK_DATING, amount - got, ZERO,
+                                    _group_ref(doc_type, doc_id, line_no)), when))
+                                got = amount
                         if v.quantity < 0:  # sent from a shortage, at an estimate
                             short_sent[line_no] = (ref_to, short_sent.get(
                                 line_no, ("", ZERO))[1] + qty)
@@ -3943,6 +3969,9 @@ class Jxc:
                 adjustments.append((scope[0], scope[1], a))
                 cost_entries.append((scope, a, replay.latest))
             moved_on.append((scope, found, replay.window))
+        for fix in taken_fixes:
+            adjustments.append((fix[0][0], fix[0][1], fix[1]))
+            cost_entries.append(fix)
         entries += self._cost_entries(w, cost_entries)
         w.uow.ledger.append(entries)
         for scope, found, window in moved_on:  # once this posting is in the ledger
@@ -4567,7 +4596,8 @@ class Jxc:
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
                    qty: Decimal, value: Decimal, issued_at: dt.datetime,
                    issued: dict[str, deque[LayerSlice] | None],
-                   until: dt.datetime | None = None) -> list[LayerSlice] | None:
+                   until: dt.datetime | None = None, *, as_taken: bool = False
+                   ) -> list[LayerSlice] | None:
         """The layers that ``qty`` units worth ``value`` coming into ``warehouse``, the
         cancellation of the issue ``group`` (a group ref), go back into: the layers
         that issue took from (:meth:`_issue_slices`), as far as earlier lines of the posting
@@ -4590,7 +4620,11 @@ class Jxc:
         found = issued[group]
         if not found:
             return None
-        return _share_back(found, qty, value, money_quantum(self.currency_digits))
+        # ``as_taken``: each layer at the value the issue took from it, when they give all
+        # ``qty`` units (else the value spread over them, as always)
+        as_taken = as_taken and sum((s[3] for s in found), ZERO) >= qty
+        return _share_back(found, qty, value, money_quantum(self.currency_digits),
+                           as_taken=as_taken)
 
     @staticmethod
     def _restore(v: FifoValuation | LifoValuation, back: list[LayerSlice], qty: Decimal,
