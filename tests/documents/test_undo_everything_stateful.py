@@ -1,8 +1,9 @@
 """Every posted document can be cancelled again (红冲), whatever happened since, and cancelling
 them all leaves nothing behind: a hypothesis state machine (DOMAIN.md §2, §5, §6).
 
-Random multi-line purchase receipts, deliveries, transfers, supplier and customer returns,
-landed costs and purchase invoices of FIFO, LIFO, moving-average and standard-cost items in two
+Random multi-line purchase receipts, deliveries, adjustments (lines adding and removing
+stock, of one item and warehouse too), transfers, supplier and customer returns, landed costs
+and purchase invoices of FIFO, LIFO, moving-average and standard-cost items in two
 warehouses, dated on random days of the month (so many are back-dated before later
 movements), some cancelled out of turn (a refusal is fine). After every step the journal
 balances and its inventory role equals the stock valuation. The last step cancels every
@@ -45,6 +46,8 @@ item_st = st.sampled_from(ITEMS)
 wh_st = st.sampled_from(WAREHOUSES)
 in_line_st = st.tuples(item_st, wh_st, st.integers(1, 6), st.sampled_from(PRICES))
 out_line_st = st.tuples(item_st, wh_st, st.integers(1, 2))
+adjust_line_st = st.tuples(item_st, wh_st, st.sampled_from((-2, -1, 1, 2)),
+                           st.sampled_from(("9.00", "11.00")))
 
 
 class UndoMachine(RuleBasedStateMachine):
@@ -111,6 +114,25 @@ class UndoMachine(RuleBasedStateMachine):
     def delivery(self, spec: list[tuple[str, str, int]], day: int) -> None:
         self.post("delivery", [Line(n, i, D(q), D("99.00"), warehouse=wh)
                                for n, (i, wh, q) in enumerate(spec, start=1)], "C1", day)
+
+    @precondition(lambda self: not self.done)
+    @rule(spec=st.lists(adjust_line_st, min_size=1, max_size=3), day=out_day_st)
+    def adjustment(self, spec: list[tuple[str, str, int, str]], day: int) -> None:
+        """其他出入库: lines adding and removing stock, the same item and warehouse possibly
+        on both sides (a later line may take what an earlier one added)."""
+        self.post("adjustment", [Line(n, i, D(q), D(p), warehouse=wh)
+                                 for n, (i, wh, q, p) in enumerate(spec, start=1)], "", day)
+
+    @precondition(lambda self: not self.done)
+    @rule(item=item_st, wh=wh_st, added=st.integers(1, 2), removed=st.integers(1, 3),
+          day=out_day_st)
+    def adjustment_in_and_out(self, item: str, wh: str, added: int, removed: int,
+                              day: int) -> None:
+        """One item and warehouse added then removed in one document (the removal may take
+        the added units: LIFO, or FIFO with nothing older on hand)."""
+        self.post("adjustment", [Line(1, item, D(added), D("11.00"), warehouse=wh),
+                                 Line(2, item, D(-removed), D("11.00"), warehouse=wh)], "",
+                  day)
 
     @precondition(lambda self: not self.done)
     @rule(item=item_st, src=wh_st, q=st.integers(1, 3), day=out_day_st)
