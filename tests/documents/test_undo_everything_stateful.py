@@ -1,16 +1,16 @@
 """Every posted document can be cancelled again (红冲), whatever happened since, and cancelling
 them all leaves nothing behind: a hypothesis state machine (DOMAIN.md §2, §5, §6).
 
-Random multi-line purchase receipts, deliveries, adjustments (lines adding and removing
-stock, of one item and warehouse too), stock counts (gains and losses), transfers, supplier and customer returns, landed costs
-and purchase invoices of FIFO, LIFO, moving-average and standard-cost items in two
-warehouses, dated on random days of the month (so many are back-dated before later
-movements), some cancelled out of turn (a refusal is fine). After every step the journal
-balances and its inventory role equals the stock valuation. The last step cancels every
-document still posted, newest first, pass after pass while any cancellation goes through: each
-must end cancelled (no document that can never be cancelled), every warehouse must be back at
-0 / 0.00 and every accounting role must net to zero. Negative stock forbidden (the default
-policy); costed per warehouse, and by organisation."""
+Random multi-line purchase receipts, deliveries, adjustments (lines adding and removing stock,
+of one item and warehouse too), stock counts (gains and losses), transfers, supplier and
+customer returns, landed costs and purchase invoices of FIFO, LIFO, moving-average and
+standard-cost items in two warehouses, dated on random days of the month (so many are
+back-dated before later movements), some cancelled out of turn (a refusal is fine). After every
+step the journal balances and its inventory role equals the stock valuation. The last step
+cancels every document still posted, newest first, pass after pass while any cancellation goes
+through: each must end cancelled (no document that can never be cancelled), every warehouse
+must be back at 0 / 0.00 and every accounting role must net to zero. Negative stock forbidden
+(the default policy); costed per warehouse, and by organisation."""
 
 from __future__ import annotations
 
