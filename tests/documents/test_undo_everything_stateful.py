@@ -1,16 +1,16 @@
 """Every posted document can be cancelled again (红冲), whatever happened since, and cancelling
 them all leaves nothing behind: a hypothesis state machine (DOMAIN.md §2, §5, §6).
 
-Random multi-line purchase receipts, deliveries, adjustments (lines adding and removing
-stock, of one item and warehouse too), transfers, supplier and customer returns, landed costs
-and purchase invoices of FIFO, LIFO, moving-average and standard-cost items in two
-warehouses, dated on random days of the month (so many are back-dated before later
-movements), some cancelled out of turn (a refusal is fine). After every step the journal
-balances and its inventory role equals the stock valuation. The last step cancels every
-document still posted, newest first, pass after pass while any cancellation goes through: each
-must end cancelled (no document that can never be cancelled), every warehouse must be back at
-0 / 0.00 and every accounting role must net to zero. Negative stock forbidden (the default
-policy); costed per warehouse, and by organisation."""
+Random multi-line purchase receipts, deliveries, adjustments (lines adding and removing stock,
+of one item and warehouse too), stock counts (gains and losses), transfers, supplier and
+customer returns, landed costs and purchase invoices of FIFO, LIFO, moving-average and
+standard-cost items in two warehouses, dated on random days of the month (so many are
+back-dated before later movements), some cancelled out of turn (a refusal is fine). After every
+step the journal balances and its inventory role equals the stock valuation. The last step
+cancels every document still posted, newest first, pass after pass while any cancellation goes
+through: each must end cancelled (no document that can never be cancelled), every warehouse
+must be back at 0 / 0.00 and every accounting role must net to zero. Negative stock forbidden
+(the default policy); costed per warehouse, and by organisation."""
 
 from __future__ import annotations
 
@@ -133,6 +133,31 @@ class UndoMachine(RuleBasedStateMachine):
         self.post("adjustment", [Line(1, item, D(added), D("11.00"), warehouse=wh),
                                  Line(2, item, D(-removed), D("11.00"), warehouse=wh)], "",
                   day)
+
+    @precondition(lambda self: not self.done)
+    @rule(spec=st.lists(st.tuples(item_st, st.sampled_from((-2, -1, 1, 2))), min_size=1,
+                        max_size=2, unique_by=lambda t: t[0]),
+          wh=wh_st, day=out_day_st)
+    def stock_count(self, spec: list[tuple[str, int]], wh: str, day: int) -> None:
+        """盘点: started, counted at the book quantity plus a gain or a loss, posted; a count
+        that cannot be posted (a loss back-dated before its stock) is cancelled, releasing
+        its freeze."""
+        doc = self.docs.create("stock_count", [Line(n, i, D(0), warehouse=wh)
+                                               for n, (i, _) in enumerate(spec, start=1)],
+                               date=dt.date(2026, 3, day))
+        try:
+            self.docs.submit(doc.doc_id, U)
+            counted = {n: max(ZERO, self.jxc.balance(i, wh).on_hand + d)
+                       for n, (i, d) in enumerate(spec, start=1)}
+            self.docs.record_count(doc.doc_id, counted)
+            self.docs.approve(doc.doc_id, U)
+            self.docs.post(doc.doc_id, U)
+        except JxcError as err:
+            event(f"stock_count refused: {err.code}")
+            self.docs.cancel(doc.doc_id, U)
+            return
+        event("posted stock_count")
+        self.posted.append((doc.doc_id, "stock_count", []))
 
     @precondition(lambda self: not self.done)
     @rule(item=item_st, src=wh_st, q=st.integers(1, 3), day=out_day_st)
