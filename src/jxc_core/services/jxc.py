@@ -5691,12 +5691,13 @@ class Jxc:
                 continue
             key = (item.code, line.warehouse)
             qty = parts[0][2] if len(parts) == 1 else sum((q for _, _, q in parts), ZERO)
-            use = ZERO  # of what the cancellation's earlier lines put back on its row
+            use = None  # of what the cancellation's earlier lines put back on its row
             if back and len(parts) == 1:
                 row_key = (item.code, line.warehouse, parts[0][1], parts[0][0])
-                use = min(back.get(row_key, ZERO), qty)
-                if use > 0:
-                    back[row_key] -= use
+                found = min(back.get(row_key, ZERO), qty)
+                if found > 0:
+                    back[row_key] -= found
+                    use = found
             pick = picks.get(key)
             if pick is None:
                 rows = w.group(item.code, line.warehouse)
@@ -5708,15 +5709,15 @@ class Jxc:
                     pick = picks[key] = _Pick(w, item, line.warehouse)
             if type(pick) is list:
                 if (line.location, line.lot) == pick[0]:
-                    pick[1] += qty - use
+                    pick[1] += qty if use is None else qty - use
                     continue
                 taken_so_far = pick[1]  # from here on as _Pick picks, with what was taken
                 pick = picks[key] = _Pick(w, item, line.warehouse)
                 pick.only_taken = taken_so_far
             assert isinstance(pick, _Pick)
             # taking what was put back on its row: that row, as the line names it
-            taken = pick.take(line, qty, parts, exact_rows or use > 0)
-            if use:
+            taken = pick.take(line, qty, parts, exact_rows if use is None else True)
+            if use is not None:
                 pick.give_back(parts[0][1], parts[0][0], use)
             if taken is not parts:
                 plans[n] = (line_no, line, item, taken)
