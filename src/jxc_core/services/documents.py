@@ -2417,11 +2417,50 @@ class Documents:
         item = w.item(line.item)
         return line.lot if item.costing_method == "specific_lot" else f"{doc_id}/{line.line_no}"
 
+    def _returns_kept(self, w: _Work, item: Item, warehouse: str, doc_id: str, line: Line,
+                      posted_at: dt.datetime) -> None:
+        """Under moving average (negative stock forbidden), a line in (a receipt, a customer
+        return, a transfer's arrival, an adjustment in) cancelled while customer returns posted
+        after it stand: its cancellation takes its units from the pool, which may hold the units
+        those returns brought back, and a return's cancellation takes them out again while its
+        delivery cannot be cancelled before it. Cancelled newest first, the movements after the
+        line come undone back to each return, which then finds the stock on hand just before it
+        was posted (only what still stands counted) plus its own units: so the line's
+        cancellation is refused (until those returns are cancelled) when that stock, without
+        the line's units, is below zero for one of them. FIFO/LIFO refuse it too (the line's
+        layer is not whole). ``posted_at``: the line's moment; the movements dated from then
+        are counted."""
+        entries = w.uow.ledger.after(item.code, warehouse,
+                                     posted_at - dt.timedelta(microseconds=1), 1 << 62)
+        own = [e.entry_no for e in entries
+               if e.doc_id == doc_id and e.line_no == line.line_no and e.quantity > 0]
+        if not own:
+            return
+        first = min(own)
+        undone = {(e.doc_id[:-2], e.line_no) for e in entries if e.doc_id.endswith("-R")}
+        #: the movements still standing posted after the line, in posting order
+        standing = sorted((e for e in entries if e.entry_no > first and e.quantity
+                           and not e.doc_id.endswith("-R")
+                           and (e.doc_id, e.line_no) not in undone),
+                          key=operator.attrgetter("entry_no"))
+        if not any(e.kind == "sales_return" and e.quantity > 0 for e in standing):
+            return
+        level = self.jxc._on_hand(w, item.code, warehouse) - self._base(w, line)
+        for e in reversed(standing):  # back through them, newest first
+            level -= e.quantity
+            if e.kind == "sales_return" and e.quantity > 0 and level < 0:
+                raise JxcError("reversal_impossible", doc_id=doc_id,
+                               reason=f"line {line.line_no}: the customer return {e.doc_id} "
+                                      f"posted after it would find no units to take back: "
+                                      f"cancel it first",
+                               reason_zh=f"第 {line.line_no} 行：其后的客户退货 {e.doc_id} "
+                                         f"红冲时将无库存可退：请先红冲它")
+
     def _base(self, w: _Work, line: Line) -> Decimal:
         return w.item(line.item).to_base(abs(line.quantity), line.unit)
 
     def _intact(self, w: _Work, doc_id: str, line: Line, what: str,
-                doc: Document | None = None) -> str:
+                posted_at: dt.datetime | None = None, doc: Document | None = None) -> str:
         """The layer a reversal takes: under FIFO/LIFO it must still be whole. A customer
         return's units that settled its own delivery's shortage count as still in it (its
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
@@ -2432,6 +2471,10 @@ class Documents:
         return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
         return's, of other issues too), cancelled newest first.
 
+        ``posted_at`` (the line's moment): under moving average, negative stock forbidden,
+        the cancellation is refused while a customer return posted after the line would be
+        left without the units it takes back (:meth:`_returns_kept`).
+
         ``doc`` (an adjustment or a count, whose lines add and remove stock): units of the
         line's layer that later lines of the same document took count as still in it: the
         cancellation undoes the lines last first, so they are back in the layer when this
@@ -2440,6 +2483,12 @@ class Documents:
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
         remaining = getattr(v, "receipt_remaining", None)
+        into = (line.to_warehouse if what == "transfer" else line.warehouse) or ""
+        if (posted_at is not None and isinstance(v, MovingAverageValuation)
+                and not item.serial_tracked and not w.allows_negative(item, into)):
+            # (serials name the units: a line's cancellation takes its own, and one a later
+            # movement moved on is refused for that, ``Jxc``'s serial check)
+            self._returns_kept(w, item, into, doc_id, line, posted_at)
         if remaining is not None:
             try:
                 left, _, received = remaining(ref)
@@ -2449,7 +2498,7 @@ class Documents:
             # a receipt (a transfer's arrival, a customer return) whose units settled open
             # shortages: they count as still in its layer when it is cancelled newest first
             # (its cancellation opens them again, ``Jxc``'s ``_reopen_settled``)
-            wh = (line.to_warehouse if what == "transfer" else line.warehouse) or ""
+            wh = into
             fills = (Jxc._settled_record(w, wh, ref)
                      if what in ("receipt", "transfer", "return") and left < received else [])
             units = sum((f[1] for f in fills), ZERO)
@@ -2526,7 +2575,9 @@ class Documents:
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
-                                       from_ref=self._intact(w, doc.doc_id, line, "receipt"),
+                                       from_ref=self._intact(
+                                           w, doc.doc_id, line, "receipt",
+                                           self._posted_at(doc, w.zone)),
                                        kind="receipt_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
@@ -3108,7 +3159,9 @@ class Documents:
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=lot, location=line.location,
-                                       from_ref=self._intact(w, doc.doc_id, line, "return"),
+                                       from_ref=self._intact(
+                                           w, doc.doc_id, line, "return",
+                                           self._posted_at(doc, w.zone)),
                                        kind="return_reversal", line_no=line.line_no))
                 # what the return credited to cost of goods sold: its own counter under
                 # standard cost (the stock value is at the standard of the day), else the value
@@ -3346,7 +3399,8 @@ class Documents:
         without a location. Returns the out lines and where each lands."""
         # costed by organisation a transfer moves no value and makes no layer to check
         from_ref = (None if self.jxc.organisation_scope
-                    else self._intact(w, doc.doc_id, line, "transfer"))
+                    else self._intact(w, doc.doc_id, line, "transfer",
+                                      self._posted_at(doc, w.zone)))
         if not rows:
             return [StockLine(line.item, line.to_warehouse, line.quantity, OUT, unit=line.unit,
                               lot=line.lot, from_ref=from_ref, kind="transfer_out",
@@ -3582,7 +3636,8 @@ class Documents:
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
         else:
-            from_ref = (self._intact(w, doc.doc_id, line, "adjustment", doc=doc) if reverse
+            from_ref = (self._intact(w, doc.doc_id, line, "adjustment",
+                                     self._posted_at(doc, w.zone), doc=doc) if reverse
                         else None)
             stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
                                    lot=line.lot, location=line.location, from_ref=from_ref,
