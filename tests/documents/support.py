@@ -154,3 +154,26 @@ class Shop:
                 assert self.qty(i, w) == on_hand
                 if on_hand == 0:
                     assert self.value(i, w) == D(0)
+
+
+def day(n: int) -> dt.date:
+    """A day of March 2026, the month the document scenarios post in."""
+    return dt.date(2026, 3, n)
+
+
+def receipt(shop: Shop, item: str, qty: int, price: str, on: int, wh: str = "W1") -> str:
+    """A one-line purchase receipt from S1 dated day ``on``: its document id."""
+    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse=wh)],
+                    "S1", date=day(on)).doc_id
+
+
+def delivery(shop: Shop, item: str, qty: int, on: int, wh: str = "W1") -> str:
+    """A one-line delivery to C1 dated day ``on`` (at 99.00 a unit): its document id."""
+    return shop.run("delivery", [Line(1, item, D(qty), D("99.00"), warehouse=wh)], "C1",
+                    date=day(on)).doc_id
+
+
+def stock(shop: Shop, item: str, wh: str = "W1") -> tuple[Decimal, Decimal]:
+    """(on hand, value) of ``item`` in ``wh``."""
+    b = shop.jxc.balance(item, wh)
+    return b.on_hand, b.value

@@ -12,7 +12,6 @@ delivery's cancellation settles other deliveries' shortages as the layer's units
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -20,29 +19,15 @@ import pytest
 
 from jxc_core.documents import Line
 
-from .support import BOSS, Shop
+from .support import BOSS
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
+from .support import stock as _stock
 from .test_settled_shortage_undo import _books_see_the_items, _shop, _undo_all
 
 D = Decimal
 __all__ = ["_books_see_the_items"]  # the fixture (autouse) applies here too
-
-
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, x: str, qty: int, price: str, day: int, wh: str = "W1") -> str:
-    return shop.run("purchase_receipt", [Line(1, x, D(qty), D(price), warehouse=wh)], "S1",
-                    date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, x: str, qty: int, day: int, wh: str = "W1") -> str:
-    return shop.run("delivery", [Line(1, x, D(qty), D("99.00"), warehouse=wh)], "C1",
-                    date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, x: str, wh: str = "W1") -> tuple[Decimal, Decimal]:
-    return shop.qty(x, wh), shop.value(x, wh)
 
 
 @pytest.mark.parametrize("storage", ["memory", "sqlite"])

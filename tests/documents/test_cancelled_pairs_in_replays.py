@@ -25,6 +25,10 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
+from .support import stock as _stock
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -40,25 +44,6 @@ def _books_see_the_new_items(monkeypatch: pytest.MonkeyPatch) -> None:
 def _items(shop: Shop) -> None:
     for method, code in CODES.items():
         shop.jxc.define_item(Item(code, f"{method} item", costing_method=method))
-
-
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, item: str, qty: int, price: str, day: int) -> str:
-    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse="W1")],
-                    "S1", date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, item: str, qty: int, day: int) -> str:
-    return shop.run("delivery", [Line(1, item, D(qty), D("99.00"), warehouse="W1")], "C1",
-                    date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, item: str) -> tuple[Decimal, Decimal]:
-    b = shop.jxc.balance(item, "W1")
-    return b.on_hand, b.value
 
 
 def _pair_values(shop: Shop, item: str) -> dict[str, Decimal]:

@@ -20,7 +20,6 @@ Found in a random flow that also held a landed cost on R dated before R (refused
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -31,6 +30,10 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
+from .support import stock as _stock
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -48,20 +51,6 @@ def _items(shop: Shop) -> None:
         shop.jxc.define_item(Item(code, f"{method} item", costing_method=method))
 
 
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, item: str, qty: int, price: str, day: int, wh: str = "W1") -> str:
-    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse=wh)],
-                    "S1", date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, item: str, qty: int, day: int) -> str:
-    return shop.run("delivery", [Line(1, item, D(qty), D("99.00"), warehouse="W1")], "C1",
-                    date=_day(day)).doc_id
-
-
 def _customer_return(shop: Shop, item: str, delivery: str, qty: int, day: int) -> str:
     return shop.run("sales_return", [Line(1, item, D(qty), D("99.00"), warehouse="W1",
                                           source=(delivery, 1))], "C1",
@@ -71,11 +60,6 @@ def _customer_return(shop: Shop, item: str, delivery: str, qty: int, day: int) -
 def _transfer(shop: Shop, item: str, qty: int, day: int) -> str:
     return shop.run("transfer", [Line(1, item, D(qty), D(0), warehouse="W2",
                                       to_warehouse="W1")], date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, item: str, wh: str = "W1") -> tuple[Decimal, Decimal]:
-    b = shop.jxc.balance(item, wh)
-    return b.on_hand, b.value
 
 
 def _refused(shop: Shop, doc_id: str) -> str:

@@ -19,7 +19,6 @@ FIFO and LIFO take a receipt's own layer back, so the same flow cancels there as
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -29,6 +28,9 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import receipt as _receipt
+from .support import stock as _stock
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -46,24 +48,10 @@ def _items(shop: Shop) -> None:
         shop.jxc.define_item(Item(code, f"{method} item", costing_method=method))
 
 
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, item: str, qty: int, price: str, day: int) -> str:
-    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse="W1")],
-                    "S1", date=_day(day)).doc_id
-
-
 def _return(shop: Shop, item: str, receipt: str, qty: int, price: str, day: int) -> str:
     return shop.run("purchase_return", [Line(1, item, D(qty), D(price), warehouse="W1",
                                              source=(receipt, 1))], "S1",
                     date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, item: str) -> tuple[Decimal, Decimal]:
-    b = shop.jxc.balance(item, "W1")
-    return b.on_hand, b.value
 
 
 def _booked(shop: Shop, doc_id: str) -> dict[str, Decimal]:

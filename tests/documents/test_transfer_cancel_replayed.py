@@ -13,7 +13,6 @@ into the source's layers at what it took from them")."""
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,24 +22,13 @@ from jxc_core.documents import Line
 from jxc_core.errors import JxcError
 
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
 from .test_settled_shortage_undo import _books_see_the_items, _shop, _undo_all
 
 D = Decimal
 __all__ = ["_books_see_the_items"]  # the fixture (autouse) applies here too
-
-
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, x: str, qty: int, price: str, day: int, wh: str = "W1") -> str:
-    return shop.run("purchase_receipt", [Line(1, x, D(qty), D(price), warehouse=wh)], "S1",
-                    date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, x: str, qty: int, day: int, wh: str = "W1") -> str:
-    return shop.run("delivery", [Line(1, x, D(qty), D("99.00"), warehouse=wh)], "C1",
-                    date=_day(day)).doc_id
 
 
 def _transfer(shop: Shop, x: str, qty: int, day: int, source: str, target: str) -> str:

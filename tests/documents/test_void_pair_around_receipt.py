@@ -14,7 +14,6 @@ as the replay passes it over, and every document cancels.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,10 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
+from .support import stock as _stock
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -42,29 +45,10 @@ def _items(shop: Shop) -> None:
         shop.jxc.define_item(Item(code, f"{method} item", costing_method=method))
 
 
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, item: str, qty: int, price: str, day: int) -> str:
-    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse="W1")],
-                    "S1", date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, item: str, qty: int, day: int) -> str:
-    return shop.run("delivery", [Line(1, item, D(qty), D("99.00"), warehouse="W1")], "C1",
-                    date=_day(day)).doc_id
-
-
 def _landed(shop: Shop, receipt: str, amount: str, day: int) -> str:
     return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
                     attributes={"receipts": [receipt], "basis": "quantity"},
                     date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, item: str) -> tuple[Decimal, Decimal]:
-    b = shop.jxc.balance(item, "W1")
-    return b.on_hand, b.value
 
 
 def _flow(shop: Shop, x: str) -> tuple[str, str, str, str]:
