@@ -51,8 +51,8 @@ def _receipt(shop: Shop, qty: int, price: str, day: int, wh: str = "W1") -> str:
                     date=_day(day)).doc_id
 
 
-def _delivery(shop: Shop, qty: int, day: int) -> str:
-    return shop.run("delivery", [Line(1, X, D(qty), D("99.00"), warehouse="W1")], "C1",
+def _delivery(shop: Shop, qty: int, day: int, wh: str = "W1") -> str:
+    return shop.run("delivery", [Line(1, X, D(qty), D("99.00"), warehouse=wh)], "C1",
                     date=_day(day)).doc_id
 
 

@@ -11,66 +11,27 @@ ended apart by the settlement that moved to the delivery (docs/decisions.md, 202
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from jxc_core.adapters import MemoryStorage, SqliteStorage
-from jxc_core.documents import Line
-from jxc_core.services import Documents, Jxc
-from jxc_core.stock import Item
-
-from . import support
-from .support import BOSS, Shop, TickingClock, setup_master
+from .support import BOSS, Shop
+from .test_ma_receipt_settled_shortages import (
+    _books_see_the_items,
+    _delivery,
+    _receipt,
+    _roles,
+    _shop,
+    _stock,
+    _transfer,
+)
 
 D = Decimal
 X = "NAVG"
 
 
-@pytest.fixture(autouse=True)
-def _books_see_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, X])
-
-
-def _shop(storage: str, tmp_path: Path) -> Shop:
-    store = (MemoryStorage() if storage == "memory"
-             else SqliteStorage(str(tmp_path / "ma_open_part.db")))
-    j = Jxc(store, clock=TickingClock(dt.datetime(2026, 3, 20, 8, 0)))
-    setup_master(j)
-    j.define_item(Item(X, "moving average item", costing_method="moving_average",
-                       allow_negative=True))
-    return Shop(j, Documents(j))
-
-
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, qty: int, price: str, day: int, wh: str = "W1") -> str:
-    return shop.run("purchase_receipt", [Line(1, X, D(qty), D(price), warehouse=wh)], "S1",
-                    date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, qty: int, day: int, wh: str = "W1") -> str:
-    return shop.run("delivery", [Line(1, X, D(qty), D("99.00"), warehouse=wh)], "C1",
-                    date=_day(day)).doc_id
-
-
-def _transfer(shop: Shop, qty: int, day: int, source: str, target: str) -> str:
-    return shop.run("transfer", [Line(1, X, D(qty), D(0), warehouse=source,
-                                      to_warehouse=target)], date=_day(day)).doc_id
-
-
-def _stock(shop: Shop, wh: str) -> tuple[Decimal, Decimal]:
-    b = shop.jxc.balance(X, wh)
-    return b.on_hand, b.value
-
-
-def _roles(shop: Shop) -> dict[str, Decimal]:
-    roles = {r.role for r in shop.journal()}
-    return {role: shop.net(role) for role in roles if shop.net(role)}
+__all__ = ["_books_see_the_items"]  # the fixture (autouse) applies here too
 
 
 def _cancel(shop: Shop, doc_id: str) -> None:
