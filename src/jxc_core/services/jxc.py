@@ -3767,7 +3767,7 @@ class Jxc:
                     else:
                         from_ref = lot if lot_costed else (line.from_ref or "")
                         got_back = (self._received_line(w, code, wh, from_ref, issued_at,
-                                                        received)
+                                                        received, until=when)
                                     if issued_at is not None and from_ref
                                     and type(v) is MovingAverageValuation else None)
                         if lot_costed and issued_at is not None and reverses is not None:
@@ -4544,7 +4544,8 @@ class Jxc:
     def _received_line(w: _Work, item: str, warehouse: str, ref: str,
                        issued_at: dt.datetime,
                        found: dict[tuple[str, str, str], _Received | None],
-                       lot: str | None = None) -> _Received | None:
+                       lot: str | None = None, *, until: dt.datetime | None = None
+                       ) -> _Received | None:
         """(quantity, value, rows) that the receipt ``ref`` (``doc/line``, the engine's receipt
         ref) brought into ``warehouse`` when posted at ``issued_at``: its ledger entries in (a
         transfer's ``transfer_in`` in its target), with the ``cost_backdating`` corrections of
@@ -4555,7 +4556,11 @@ class Jxc:
         receipts' rows its units went into (a customer return, :data:`_RESTORED_ROWS`),
         number -> units. ``None`` when none is found (a receipt posted otherwise: taken back
         at the average). Cached per posting in ``found`` (the rows lessened as parts take
-        them). ``lot`` (specific identification): only the line's entries of that lot."""
+        them). ``lot`` (specific identification): only the line's entries of that lot.
+        ``until`` (the cancellation's moment): receipt costs positioned after it are not
+        counted: a cancellation dated before a charge that followed the units takes them
+        back at what they carry at its moment, and the charge, replayed after it, finds
+        them gone (as FIFO/LIFO take back the layer at its value then)."""
         key = (item, warehouse, ref if lot is None else f"{ref}/{lot}")
         if key in found:
             return found[key]
@@ -4579,7 +4584,8 @@ class Jxc:
                         and lot is None):
                     value += e.value  # a customer return re-valued by a back-dated movement
                 elif (e.kind == "landed_cost" and e.from_ref == ref
-                        and e.warehouse == warehouse):
+                        and e.warehouse == warehouse
+                        and (until is None or e.posted_at <= until)):
                     # a receipt cost of these units (a transfer's, carried from its source):
                     # all of it, as split over the units received (the entry keeps the
                     # on-hand share only)
