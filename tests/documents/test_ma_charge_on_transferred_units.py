@@ -20,7 +20,6 @@ landed cost's cancellation takes it back. Moving average now does the same.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -30,6 +29,9 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
+from .support import day as _day
+from .support import delivery as _delivery
+from .support import receipt as _receipt
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -48,15 +50,6 @@ def _item(shop: Shop, method: str) -> str:
     return CODES[method]
 
 
-def _day(n: int) -> dt.date:
-    return dt.date(2026, 3, n)
-
-
-def _receipt(shop: Shop, item: str, qty: int, price: str, day: int, wh: str) -> str:
-    return shop.run("purchase_receipt", [Line(1, item, D(qty), D(price), warehouse=wh)],
-                    "S1", date=_day(day)).doc_id
-
-
 def _transfer(shop: Shop, item: str, qty: int, day: int) -> str:
     return shop.run("transfer", [Line(1, item, D(qty), D(0), warehouse="W1",
                                       to_warehouse="W2")], date=_day(day)).doc_id
@@ -65,11 +58,6 @@ def _transfer(shop: Shop, item: str, qty: int, day: int) -> str:
 def _landed(shop: Shop, receipt: str, amount: str, day: int) -> str:
     return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
                     attributes={"receipts": [receipt], "basis": "quantity"},
-                    date=_day(day)).doc_id
-
-
-def _delivery(shop: Shop, item: str, qty: int, day: int, wh: str) -> str:
-    return shop.run("delivery", [Line(1, item, D(qty), D("99.00"), warehouse=wh)], "C1",
                     date=_day(day)).doc_id
 
 
