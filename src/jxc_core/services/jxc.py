@@ -642,6 +642,9 @@ class _Replay:
         #: receipt costs (landed cost, invoice price difference) of the window by entry_no:
         #: (amount, received quantity), split again when replayed
         self.receipt_costs: dict[int, tuple[Decimal, Decimal | None]] = {}
+        #: those of them that are a change carried back with a cancelled moving-average
+        #: transfer's units into the rows they went back into (:meth:`Jxc._carry_into_rows`)
+        self.carried_back: set[int] = set()
         #: cancellations that went back into FIFO/LIFO layers, by entry_no: the layers
         self.restored: dict[int, list[LayerSlice]] = {}
         #: the issues (group refs) those cancellations take back, and what each took as
@@ -4827,6 +4830,8 @@ class Jxc:
                     replay.receipt_costs[e.entry_no] = (
                         Decimal(cost["amount"]),
                         None if received is None else Decimal(received))
+                    if cost.get("rows"):
+                        replay.carried_back.add(e.entry_no)
                     shares = _shares_of(cost)
                     if shares and e.doc_id != replay.cancelling:
                         charges[e.entry_no] = shares
@@ -5012,6 +5017,15 @@ class Jxc:
                 split = replay.receipt_costs.get(e.entry_no)
                 if split is None:  # not recorded (earlier than the date): its on-hand share
                     v.add_kept_cost(e.from_ref, e.value)
+                elif (e.entry_no in replay.carried_back and v.quantity > 0
+                      and v.value + split[0] >= 0):
+                    # a change carried back with a cancelled transfer's units: part of what
+                    # they came back at (its pair's), kept in stock whole as their way back
+                    # is, not a cost of the receipt whose rows they went into (cancelled
+                    # since, it would find no units and send it to cost of goods sold)
+                    v.add_kept_cost(e.from_ref, split[0])
+                    group = _group_ref(e.doc_type, e.doc_id, e.line_no)
+                    replay.new[group] = replay.new.get(group, ZERO) - split[0]
                 else:
                     kept = v.add_landed_cost(e.from_ref, split[0], received_quantity=split[1])
                     v.take_adjustments()  # the issued share: booked as the change below
