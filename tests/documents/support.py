@@ -177,3 +177,18 @@ def stock(shop: Shop, item: str, wh: str = "W1") -> tuple[Decimal, Decimal]:
     """(on hand, value) of ``item`` in ``wh``."""
     b = shop.jxc.balance(item, wh)
     return b.on_hand, b.value
+
+
+def transfer(shop: Shop, item: str, qty: int, on: int, source: str = "W1",
+             target: str = "W2") -> str:
+    """A one-line transfer dated day ``on``: its document id."""
+    return shop.run("transfer", [Line(1, item, D(qty), D(0), warehouse=source,
+                                      to_warehouse=target)], date=day(on)).doc_id
+
+
+def landed_cost(shop: Shop, receipt_id: str, amount: str, on: int) -> str:
+    """A landed cost (freight from S1) on the receipt ``receipt_id``, split by quantity,
+    dated day ``on``: its document id."""
+    return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
+                    attributes={"receipts": [receipt_id], "basis": "quantity"},
+                    date=day(on)).doc_id

@@ -24,14 +24,14 @@ from decimal import Decimal
 
 import pytest
 
-from jxc_core.documents import Line
 from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop
-from .support import day as _day
 from .support import delivery as _delivery
+from .support import landed_cost as _landed
 from .support import receipt as _receipt
+from .support import transfer as _transfer
 
 D = Decimal
 METHODS = ("fifo", "lifo", "moving_average")
@@ -48,17 +48,6 @@ def _item(shop: Shop, method: str) -> str:
     for m, code in CODES.items():  # all of them: ``Shop.check_books`` reads each
         shop.jxc.define_item(Item(code, f"{m} item", costing_method=m))
     return CODES[method]
-
-
-def _transfer(shop: Shop, item: str, qty: int, day: int) -> str:
-    return shop.run("transfer", [Line(1, item, D(qty), D(0), warehouse="W1",
-                                      to_warehouse="W2")], date=_day(day)).doc_id
-
-
-def _landed(shop: Shop, receipt: str, amount: str, day: int) -> str:
-    return shop.run("landed_cost", [Line(1, "freight", D(1), D(amount))], "S1",
-                    attributes={"receipts": [receipt], "basis": "quantity"},
-                    date=_day(day)).doc_id
 
 
 def _stock(shop: Shop, item: str) -> tuple[tuple[Decimal, Decimal], tuple[Decimal, Decimal]]:
