@@ -36,10 +36,10 @@ def _books_see_the_items(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, *METHODS, *LOTS])
 
 
-def _shop(storage: str, tmp_path: Path) -> Shop:
+def _shop(storage: str, tmp_path: Path, organisation: bool = False) -> Shop:
     store = (MemoryStorage() if storage == "memory"
              else SqliteStorage(str(tmp_path / "mixed.db")))
-    j = Jxc(store, clock=TickingClock())
+    j = Jxc(store, clock=TickingClock(), organisation_scope=organisation)
     setup_master(j)
     for code, method in METHODS.items():
         j.define_item(Item(code, f"{method} item", costing_method=method))
@@ -178,3 +178,23 @@ def test_a_lot_line_cancelled_takes_its_whole_quantity(storage: str, tmp_path: P
     assert (shop.qty("XT", "W2"), shop.value("XT", "W2")) == (5, D("52.00"))
     _cancel(shop, r)
     shop.assert_all_undone("XT")
+
+
+@pytest.mark.parametrize("storage", ["memory", "sqlite"])
+def test_by_organisation_the_removal_in_another_warehouse_gives_the_unit_back(
+        storage: str, tmp_path: Path) -> None:
+    """Costed by organisation (one LIFO layer queue for both warehouses): 4 @ 8.00 received
+    in W1; an adjustment adds 2 at 11.00 in W2 and removes 1 in W1, which takes one of the
+    added units (the newest layer, though it is in another warehouse). The adjustment, the
+    newest document, cancels (before, refused for good: its addition's layer was read in W2
+    only, where no later line took from it), then the receipt: 0 / 0.00 everywhere."""
+    shop = _shop(storage, tmp_path, organisation=True)
+    r = shop.run("purchase_receipt", [Line(1, "XL", D(4), D("8.00"), warehouse="W1")],
+                 "S1").doc_id
+    a = shop.run("adjustment", [Line(1, "XL", D(2), D("11.00"), warehouse="W2"),
+                                Line(2, "XL", D(-1), D("11.00"), warehouse="W1")]).doc_id
+    assert (shop.qty("XL", "W1"), shop.qty("XL", "W2")) == (3, 2)
+    _cancel(shop, a)
+    assert (shop.qty("XL", "W1"), shop.qty("XL", "W2")) == (4, 0)
+    _cancel(shop, r)
+    shop.assert_all_undone("XL")

@@ -2545,8 +2545,10 @@ class Documents:
             return ZERO
         item = w.item(line.item)
         scope = w.scope(item, line.warehouse)
+        # costed by organisation the later lines may take from the layer in any warehouse
+        wh = None if scope[1] == "*" else line.warehouse
         later = sorted({e.line_no for e in w.uow.ledger.after(
-            item.code, line.warehouse, at - dt.timedelta(microseconds=1), 1 << 62)
+            item.code, wh, at - dt.timedelta(microseconds=1), 1 << 62)
             if e.doc_id == doc.doc_id and e.quantity < 0 and e.line_no > line.line_no
             and e.posted_at == at})
         taken = ZERO
