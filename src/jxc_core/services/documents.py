@@ -2459,8 +2459,7 @@ class Documents:
     def _base(self, w: _Work, line: Line) -> Decimal:
         return w.item(line.item).to_base(abs(line.quantity), line.unit)
 
-    def _intact(self, w: _Work, doc_id: str, line: Line, what: str,
-                posted_at: dt.datetime | None = None, doc: Document | None = None) -> str:
+    def _intact(self, w: _Work, doc: Document, line: Line, what: str) -> str:
         """The layer a reversal takes: under FIFO/LIFO it must still be whole. A customer
         return's units that settled its own delivery's shortage count as still in it (its
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
@@ -2471,14 +2470,16 @@ class Documents:
         return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
         return's, of other issues too), cancelled newest first.
 
-        ``posted_at`` (the line's moment): under moving average, negative stock forbidden,
-        the cancellation is refused while a customer return posted after the line would be
-        left without the units it takes back (:meth:`_returns_kept`).
+        Under moving average, negative stock forbidden, the cancellation is refused while a
+        customer return posted after the line would be left without the units it takes back
+        (:meth:`_returns_kept`).
 
-        ``doc`` (an adjustment or a count, whose lines add and remove stock): units of the
-        line's layer that later lines of the same document took count as still in it: the
-        cancellation undoes the lines last first, so they are back in the layer when this
-        line's reversal takes it (:meth:`_taken_by_later_lines`)."""
+        An adjustment or a count (``what`` ``"adjustment"``: lines that add and remove stock):
+        units of the line's layer that later lines of the same document took count as still
+        in it: the cancellation undoes the lines last first, so they are back in the layer
+        when this line's reversal takes it (:meth:`_taken_by_later_lines`)."""
+        doc_id = doc.doc_id
+        posted_at = self._posted_at(doc, w.zone)
         item = w.item(line.item)
         ref = self._receipt_ref(w, doc_id, line)
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
@@ -2509,8 +2510,9 @@ class Documents:
             elif own is not None and v.quantity - left <= ZERO \
                     and self.jxc._undone_since(w, item, line.warehouse, ref):
                 left += own[1]
-            if left < received and doc is not None:
-                left += min(received - left, self._taken_by_later_lines(w, doc, line, ref))
+            if left < received and what == "adjustment" and posted_at is not None:
+                left += min(received - left,
+                            self._taken_by_later_lines(w, doc, line, ref, posted_at))
             if left != received:
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
@@ -2534,15 +2536,14 @@ class Documents:
                                          f"{item.code} 之后的出入库")
         return ref
 
-    def _taken_by_later_lines(self, w: _Work, doc: Document, line: Line, ref: str) -> Decimal:
+    def _taken_by_later_lines(self, w: _Work, doc: Document, line: Line, ref: str,
+                              at: dt.datetime) -> Decimal:
         """Under FIFO/LIFO, the units of the layer ``ref`` (the in line ``line`` of ``doc``)
         that the document's later lines took out when it was posted, as the ledger has it
         now (:meth:`Jxc._issue_slices`): an adjustment that adds 1 and removes 1 of an item
         in one warehouse, say, whose removal took the added unit (LIFO, or FIFO with nothing
-        older on hand). Their reversals come first and put them back."""
-        at = self._posted_at(doc, w.zone)
-        if at is None:
-            return ZERO
+        older on hand). Their reversals come first and put them back. ``at``: the document's
+        moment."""
         item = w.item(line.item)
         scope = w.scope(item, line.warehouse)
         # costed by organisation the later lines may take from the layer in any warehouse
@@ -2577,9 +2578,7 @@ class Documents:
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=line.lot, location=line.location,
-                                       from_ref=self._intact(
-                                           w, doc.doc_id, line, "receipt",
-                                           self._posted_at(doc, w.zone)),
+                                       from_ref=self._intact(w, doc, line, "receipt"),
                                        kind="receipt_reversal", line_no=line.line_no))
             else:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, IN,
@@ -3161,9 +3160,7 @@ class Documents:
             if reverse:
                 stock.append(StockLine(line.item, line.warehouse, line.quantity, OUT,
                                        unit=line.unit, lot=lot, location=line.location,
-                                       from_ref=self._intact(
-                                           w, doc.doc_id, line, "return",
-                                           self._posted_at(doc, w.zone)),
+                                       from_ref=self._intact(w, doc, line, "return"),
                                        kind="return_reversal", line_no=line.line_no))
                 # what the return credited to cost of goods sold: its own counter under
                 # standard cost (the stock value is at the standard of the day), else the value
@@ -3401,8 +3398,7 @@ class Documents:
         without a location. Returns the out lines and where each lands."""
         # costed by organisation a transfer moves no value and makes no layer to check
         from_ref = (None if self.jxc.organisation_scope
-                    else self._intact(w, doc.doc_id, line, "transfer",
-                                      self._posted_at(doc, w.zone)))
+                    else self._intact(w, doc, line, "transfer"))
         if not rows:
             return [StockLine(line.item, line.to_warehouse, line.quantity, OUT, unit=line.unit,
                               lot=line.lot, from_ref=from_ref, kind="transfer_out",
@@ -3638,9 +3634,7 @@ class Documents:
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
         else:
-            from_ref = (self._intact(w, doc.doc_id, line, "adjustment",
-                                     self._posted_at(doc, w.zone), doc=doc) if reverse
-                        else None)
+            from_ref = (self._intact(w, doc, line, "adjustment") if reverse else None)
             stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
                                    lot=line.lot, location=line.location, from_ref=from_ref,
                                    kind=f"{doc.doc_type.value}_out",

@@ -951,18 +951,23 @@ def _settled_by_then(w: _Work, v: MovingAverageValuation | FifoValuation | LifoV
     return attrs.evolve(line, value=max(ZERO, value + excluded))
 
 
-def _below_zero(replay: _Replay, group: str, change: Decimal) -> Decimal:
-    """The cost of the issue ``group`` (a group ref) as posted, from its entries in the
-    replay's window, plus ``change`` (its cost adjustments up to a moment), when that is
-    below zero; else (or the issue is not in the window) 0."""
-    posted = ZERO
-    found = False
+def _posted_cost(replay: _Replay, group: str) -> Decimal | None:
+    """The cost of the issue ``group`` (a group ref) as posted, from its out entries in the
+    replay's window; ``None`` when none is there (the replay started after it)."""
+    posted: Decimal | None = None
     for e in replay.window:
         if (e.quantity < 0 and e.kind != MOVE_OUT and e.entry_no not in replay.void
                 and _group_ref(e.doc_type, e.doc_id, e.line_no) == group):
-            posted -= e.value
-            found = True
-    return min(ZERO, posted + change) if found else ZERO
+            posted = (posted or ZERO) - e.value
+    return posted
+
+
+def _below_zero(replay: _Replay, group: str, change: Decimal) -> Decimal:
+    """The cost of the issue ``group`` as posted (:func:`_posted_cost`) plus ``change`` (its
+    cost adjustments up to a moment), when that is below zero; else (or the issue is not in
+    the window) 0."""
+    posted = _posted_cost(replay, group)
+    return ZERO if posted is None else min(ZERO, posted + change)
 
 
 def _replayed_cost(replay: _Replay, group: str) -> Decimal | None:
@@ -970,9 +975,7 @@ def _replayed_cost(replay: _Replay, group: str) -> Decimal | None:
     the moment of the posting: its issue replayed and the shortage settlements found (not
     those dated later). ``None`` when its entries are not in the replay's window (the
     replay started after it)."""
-    if not any(e.quantity < 0 and e.kind != MOVE_OUT and e.entry_no not in replay.void
-               and _group_ref(e.doc_type, e.doc_id, e.line_no) == group
-               for e in replay.window):
+    if _posted_cost(replay, group) is None:
         return None
     return replay.new.get(group, ZERO) + _settlements_of(replay.settled, group)
 
