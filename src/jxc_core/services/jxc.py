@@ -1378,6 +1378,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
     #: the out entries of those cancellations (they took the line's units back: its
     #: quantities net to zero, lot by lot): entry number -> where the line came in
     took_line: dict[int, int] = {}
+    #: the receipt costs carried with those lines' units (entry number): the line's in entries
+    carried_by: dict[int, list[LedgerEntry]] = {}
     for g, got in ins.items():
         gone = outs.get(g)
         if not gone:
@@ -1396,6 +1398,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
             # with the line, it lies between a pair as the line does
             if not e.doc_id.endswith("-R") and min(at) < place[e.entry_no] < max(at):
                 closed[e.entry_no] = (min(at), max(at))
+                carried_by[e.entry_no] = got
         # at their own values or not: a moving-average (or lot) cancellation that emptied
         # the stock took the value left there, less or more than its line's (the pair's
         # issue had left at the average); passed over, the pair leaves the line's units
@@ -1411,6 +1414,9 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
             if running >= 0 and e.quantity > 0 and e.entry_no in closed:
                 settled_none.add(e.entry_no)
             running += e.quantity
+        # a receipt cost carried with such a line's units lies between as the line does
+        settled_none.update(no for no, got in carried_by.items()
+                            if all(e.entry_no in settled_none for e in got))
     #: the running quantity after each entry, every entry counted (``replayed_after``)
     level: list[Decimal] = []
     if replayed_after is not None:
@@ -1510,8 +1516,9 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                    or (not e.quantity and (moved_only
                                            or e.kind in ("cost_backdating", "cost_settlement")))
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
-                       and (closed[e.entry_no][1] < last or (e.quantity > 0 and (
-                           spill or e.entry_no in settled_none))))
+                       and (closed[e.entry_no][1] < last or (
+                           (e.quantity > 0 or e.entry_no in carried_by)
+                           and (spill or e.entry_no in settled_none))))
                    or (e.entry_no in took_line and took_line[e.entry_no] < first)
                    for e in window[first:last + 1])
 
