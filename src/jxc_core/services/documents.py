@@ -2468,7 +2468,9 @@ class Documents:
         average (no layer to check) such a return is refused until then too. Alike under
         FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's, a customer
         return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
-        return's, of other issues too), cancelled newest first.
+        return's, of other issues too, by organisation as well), cancelled newest first.
+        The document's later lines count as undone (:meth:`_later_lines`): its cancellation
+        takes the lines last first.
 
         Under moving average, negative stock forbidden, the cancellation is refused while a
         customer return posted after the line would be left without the units it takes back
@@ -2503,12 +2505,21 @@ class Documents:
             fills = (Jxc._settled_record(w, wh, ref)
                      if what in ("receipt", "transfer", "return") and left < received else [])
             units = sum((f[1] for f in fills), ZERO)
-            if fills and v.quantity - left <= ZERO and left + units == received \
+            on_hand = v.quantity
+            undoing: set[tuple[str, int]] = set()
+            if (fills or own is not None) and what != "transfer":
+                # the document's later lines in the scope: the cancellation undoes them first
+                # (last first), their units out of stock before this line's reversal (a
+                # transfer's are posted line by line: already undone when it comes)
+                later_q, undoing = self._later_lines(w, doc, line, item, into)
+                on_hand -= later_q
+            if fills and on_hand - left <= ZERO and left + units == received \
                     and not _issue_cancelled(w, fills) \
-                    and self.jxc._undone_since(w, item, wh, ref, settled=True):
+                    and self.jxc._undone_since(w, item, wh, ref, settled=True,
+                                               undoing=undoing):
                 left += units
-            elif own is not None and v.quantity - left <= ZERO \
-                    and self.jxc._undone_since(w, item, line.warehouse, ref):
+            elif own is not None and on_hand - left <= ZERO \
+                    and self.jxc._undone_since(w, item, line.warehouse, ref, undoing=undoing):
                 left += own[1]
             if left < received and what == "adjustment" and posted_at is not None:
                 left += min(received - left,
@@ -2526,7 +2537,9 @@ class Documents:
             # would stay (cost of goods sold and price difference apart): refused, as FIFO/LIFO
             # refuse it above
             own = Jxc._own_record(w, ref)
-            if own is not None and not self.jxc._undone_since(w, item, line.warehouse, ref):
+            if own is not None and not self.jxc._undone_since(
+                    w, item, line.warehouse, ref,
+                    undoing=self._later_lines(w, doc, line, item, into)[1]):
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {own[1]} of its units settled "
                                       f"its delivery's shortage; cancel the later movements "
@@ -2535,6 +2548,20 @@ class Documents:
                                          f"原销售出库的缺货；请先红冲 {line.warehouse} 中 "
                                          f"{item.code} 之后的出入库")
         return ref
+
+    def _later_lines(self, w: _Work, doc: Document, line: Line, item: Item, into: str
+                     ) -> tuple[Decimal, set[tuple[str, int]]]:
+        """The lines of ``doc`` (a receipt, a customer return) after ``line`` that bring
+        ``item`` into the scope of ``into`` (its warehouse; any, costed by organisation):
+        their units (in the base unit) and their (``doc_id``, ``line_no``). Its cancellation
+        undoes them before ``line`` in the same posting (last first), so that, cancelled as
+        the newest document, the line's reversal finds their units gone and their movements
+        undone (``Jxc``'s ``_undone_since``)."""
+        org = w.scope(item, into)[1] == "*"
+        later = [n for n in doc.lines if n.line_no > line.line_no and n.item == line.item
+                 and (org or n.warehouse == into)]
+        return (sum((self._base(w, n) for n in later), ZERO),
+                {(doc.doc_id, n.line_no) for n in later})
 
     def _taken_by_later_lines(self, w: _Work, doc: Document, line: Line, ref: str,
                               at: dt.datetime) -> Decimal:

@@ -1811,15 +1811,17 @@ _RESTORED = "restored_layers"
 _OWN_SHORTAGE = "return_own_shortage"
 #: purchase receipt lines, transfer arrivals and customer return lines (``doc/line`` in a
 #: warehouse; under moving average receipt lines and arrivals only) whose units settled open
-#: shortages, costed per warehouse: ``{"warehouse", "settled": [[issue,
-#: units, estimate, real], ...], "at", "entry"}`` (the moment and number of the line's last
+#: shortages, costed per warehouse (by organisation customer return lines only): ``{"warehouse",
+#: "settled": [[issue, units, estimate, real], ...], "at", "entry"}`` (the moment and number of
+#: the line's last
 #: entry), so that their cancellation, newest first, opens those shortages again
 #: (:func:`_reopen_settled`); written as posted (back-dated too), and again by a back-dated
 #: posting that replays the receipt, as it settles there (:meth:`Jxc._record_settled`; ``{}``
 #: when nothing any more). A return that settled only its own delivery's shortage has none
 #: (:data:`_OWN_SHORTAGE` alone, :func:`_settled_others`)
 _SETTLED_SHORTAGE = "receipt_settled_shortage"
-#: the scopes (``item<sep>warehouse``) with :data:`_SETTLED_SHORTAGE` records: a back-dated
+#: the scopes (``item<sep>warehouse``, ``item<sep>*`` by organisation) with
+#: :data:`_SETTLED_SHORTAGE` records: a back-dated
 #: replay of another scope need not look its receipts up
 _SETTLED_SCOPES = "settled_shortage_scope"
 #: records of the receipts cancellations took back under moving average, by the entry_no of
@@ -3640,6 +3642,9 @@ class Jxc:
         taken_fixes: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]] = []
         transfer = transfer_to is not None
         append = entries.append
+        #: a cancellation: the lines (``reverses``, line_no) of the document it undid so far
+        #: (last first), whose entries are not in the ledger yet (:meth:`_undone_since`)
+        undoing: set[tuple[str, int]] = set()
         #: the moment of the issues or deliveries that in lines take back, if any
         since = issued_at if issued_at is not None else returned_at
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
@@ -3753,7 +3758,8 @@ class Jxc:
                                 line.kind == "purchase_receipt" or (
                                     line.kind == "sales_return"
                                     and type(v) is not MovingAverageValuation))
-                                and not lot_costed and not org else None)
+                                and not lot_costed
+                                and (not org or line.kind == "sales_return") else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
@@ -3795,7 +3801,8 @@ class Jxc:
                                 and (line.kind in ("receipt_reversal", "return_reversal")
                                      or (transfer and reverses is not None
                                          and line.kind == "transfer_out"))
-                                and self._undone_since(w, item, wh, from_ref, settled=True)):
+                                and self._undone_since(w, item, wh, from_ref, settled=True,
+                                                       undoing=undoing)):
                             # a receipt (a transfer's arrival, a customer return) that settled
                             # open shortages, cancelled newest first: they open again
                             # (:func:`_reopen_settled`; a return's own delivery's among them)
@@ -3814,7 +3821,8 @@ class Jxc:
                                 and from_ref and (got_back is None or (
                                     type(v) is MovingAverageValuation and not lot_costed
                                     and self._own_record(w, from_ref) is not None
-                                    and self._undone_since(w, item, wh, from_ref)))):
+                                    and self._undone_since(w, item, wh, from_ref,
+                                                           undoing=undoing)))):
                             # a customer return that settled its own delivery's shortage:
                             # those units open it again (:func:`_reopen_own`); under moving
                             # average only cancelled newest first (FIFO/LIFO refuse it
@@ -3943,6 +3951,8 @@ class Jxc:
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to, doc_type, doc_id, reverses)
+            if reverses is not None:
+                undoing.add((reverses, line_no))
         # the value of every scope stays below MAX_AMOUNT: else an issue of all of it could
         # never be reversed (its value would be refused coming back)
         for (code, wh), v in w.valuations.items():
@@ -4006,7 +4016,8 @@ class Jxc:
                     "warehouse": wh_of, "at": when.isoformat(), "entry": entry_no,
                     "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
                 # the scope has such records: a replay of it looks them up (else it need not)
-                w.uow.records.put(_SETTLED_SCOPES, f"{code_of}{_SEP}{wh_of}", {"any": True})
+                w.uow.records.put(_SETTLED_SCOPES, f"{code_of}{_SEP}{'*' if org else wh_of}",
+                                  {"any": True})
         for ref, fill in owns_found.items():
             if fill is not None:
                 came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
@@ -4527,7 +4538,8 @@ class Jxc:
         return [[i, Decimal(q), Decimal(e), Decimal(r)] for i, q, e, r in found["settled"]]
 
     def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
-                      settled: bool = False) -> bool:
+                      settled: bool = False,
+                      undoing: Container[tuple[str, int]] = ()) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
         (``doc/line``, :data:`_OWN_SHORTAGE`) — with ``settled``, after the receipt line,
         transfer arrival or customer return line that settled open shortages
@@ -4535,14 +4547,16 @@ class Jxc:
         newest, and opening the shortages again leaves the scope as before it. A later movement
         still posted may have been costed on the shortage being closed (a receipt that settled
         another issue's instead): the delivery's shortage opened again in front of it would take
-        the units that issue's cancellation is to put back into that receipt's layer."""
+        the units that issue's cancellation is to put back into that receipt's layer.
+
+        ``undoing``: the lines (``doc_id``, ``line_no``) of the line's own document posted
+        after it that the same cancellation undoes first (it takes the lines last first):
+        their movements count as cancelled."""
         found = (w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}") if settled
                  else w.uow.records.get(_OWN_SHORTAGE, ref))
         if not found or "at" not in found:
             return False
         scope = w.scope(item, warehouse)
-        if settled and scope[1] == "*":
-            return False
         later = w.uow.ledger.after(item.code, None if scope[1] == "*" else scope[1],
                                    dt.datetime.fromisoformat(found["at"]), int(found["entry"]))
         moved = [e for e in later if e.quantity and e.kind not in _MOVE_KINDS]
@@ -4550,7 +4564,8 @@ class Jxc:
         undone = {(e.doc_id[:-2], e.line_no) for e in moved if e.doc_id.endswith("-R")}
         if settled and not undone <= {(e.doc_id, e.line_no) for e in moved}:
             return False  # an older movement cancelled since (its units back in the layer)
-        return all(e.doc_id.endswith("-R") or (e.doc_id, e.line_no) in undone for e in moved)
+        return all(e.doc_id.endswith("-R") or (e.doc_id, e.line_no) in undone
+                   or (e.doc_id, e.line_no) in undoing for e in moved)
 
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
     @staticmethod
@@ -4822,14 +4837,15 @@ class Jxc:
                     and e.from_ref not in replay.own):
                 replay.own[e.from_ref] = self._own_record(w, e.from_ref)
             if (e.quantity < 0 and e.from_ref and _cancels_receipt(e)
-                    and not lots and not self.organisation_scope
+                    and not lots
+                    and (not self.organisation_scope or e.kind == "return_reversal")
                     and e.from_ref not in replay.to_reopen):
                 # a receipt's cancellation: what the receipt settled (its receipt may lie
                 # before the window), for a replay to open it again; looked up only in a
                 # scope with such records
                 if marked is None:
-                    marked = bool(w.uow.records.get(_SETTLED_SCOPES,
-                                                    f"{e.item}{_SEP}{e.warehouse}"))
+                    marked = bool(w.uow.records.get(_SETTLED_SCOPES, f"{e.item}{_SEP}" + (
+                        "*" if self.organisation_scope else e.warehouse)))
                 if marked:
                     replay.to_reopen[e.from_ref] = self._settled_record(w, e.warehouse,
                                                                         e.from_ref)
@@ -5159,7 +5175,8 @@ class Jxc:
                     # a purchase receipt, a transfer's arrival or a customer return: what it
                     # settles here, for its cancellation (:data:`_SETTLED_SHORTAGE`, as the
                     # live path records)
-                    receipt = (back is None and not lot_costed and not org
+                    receipt = (back is None and not lot_costed
+                               and (not org or e.kind == "sales_return")
                                and (not e.from_ref or e.kind == "sales_return")
                                and not e.doc_id.endswith("-R")
                                and e.kind in ("purchase_receipt", "transfer_in", "sales_return")
@@ -5224,7 +5241,8 @@ class Jxc:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
                     fills = (replay.to_reopen.get(e.from_ref)
-                             if not org and _cancels_receipt(e) else None)
+                             if (not org or e.kind == "return_reversal")
+                             and _cancels_receipt(e) else None)
                     settled_cost = (_reopen_settled(v, fills, -e.quantity, e.from_ref, group)
                                     if fills else None)
                     if settled_cost is not None:
