@@ -778,6 +778,31 @@ def _issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
     return False
 
 
+def _why_settled_stay(w: _Work, doc_id: str, settled: list[list[Any]], beside: bool
+                      ) -> tuple[str, str]:
+    """Why the units of a receipt line (a transfer's arrival) that settled open shortages
+    (``settled``: ``Jxc``'s ``_SETTLED_SHORTAGE`` record) cannot count as still in its
+    layer, when that is for good (docs/stock-ledger.md, "Known limits"): one of those
+    shortages is of a document cancelled since (:func:`_issue_cancelled`; opened again it
+    would stand for an issue no longer there), or of another line of the same document
+    while stock is on hand beside (``beside``: a shortage never stands beside stock, and
+    the cancellation undoes the other line only after this one). ``("", "")`` otherwise:
+    the units left, and cancelling what took them lets this line go."""
+    gone = sorted({_split_group(s[0])[1] for s in settled if _issue_cancelled(w, [s])})
+    if gone:
+        names = ", ".join(gone)
+        return (f"; they settled the shortage of {names}, cancelled since, which cannot be "
+                "opened again", f"；这些单位冲抵了已红冲的 {names} 的缺货，该缺货无法重新打开")
+    own = sorted({_split_group(s[0])[2] for s in settled
+                  if _split_group(s[0])[1] == doc_id})
+    if own and beside:
+        lines = ", ".join(str(n) for n in own)
+        return (f"; they settled the shortage of line {lines} of this document, which cannot "
+                "be opened again beside the stock on hand",
+                f"；这些单位冲抵了本单第 {lines} 行的缺货，现有库存时该缺货无法重新打开")
+    return "", ""
+
+
 class Documents:
     """Document use cases over a :class:`Jxc` service. See the module docstring."""
 
@@ -2525,11 +2550,12 @@ class Documents:
                 left += min(received - left,
                             self._taken_by_later_lines(w, doc, line, ref, posted_at))
             if left != received:
+                why, why_zh = _why_settled_stay(w, doc_id, fills, v.quantity - left > ZERO)
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {received - left} of its units "
-                                      "have left stock already",
+                                      f"have left stock already{why}",
                                reason_zh=f"第 {line.line_no} 行：其中 {received - left} 个"
-                                         f"单位已出库")
+                                         f"单位已出库{why_zh}")
         elif what == "return" and isinstance(v, MovingAverageValuation):
             # moving average keeps no layer to check, but a return whose units settled its
             # own delivery's shortage opens it again only as the newest movement of its

@@ -904,6 +904,29 @@ def _close_own_part(v: object, issue: str, qty: Decimal, value: Decimal
     return v.close_shortage(issue, qty, value)
 
 
+def _close_reopened_own(v: object, issue: str, qty: Decimal
+                        ) -> tuple[Decimal, Decimal] | None:
+    """The cancellation (``qty`` units) of transfer line ``issue`` (a group ref) under
+    FIFO/LIFO, coming back into the warehouse it left, where the only open shortages are its
+    own and fewer than ``qty``, opened again by an earlier line of the same cancellation (a
+    transfer both ways, whose other line's arrival had settled them): they are closed at the
+    estimate they hold whatever the cancellation brings (:func:`_close_own_part` closes none
+    for more than that), as the transfer's own units, never received. Its other units go back
+    into the layers it took, at what it took from each; what left the other warehouse differs
+    by the cost the transfer carried to cost of goods sold since. Returns (units closed,
+    their estimate); ``None`` when nothing was closed."""
+    if not isinstance(v, FifoValuation | LifoValuation):
+        return None
+    open_ = v.shortages
+    if not open_ or any(r != issue for _, _, r in open_):
+        return None
+    units, estimate = v.open_of(issue)
+    if not ZERO < units < qty:
+        return None
+    closed = v.close_shortage(issue, units, estimate)
+    return closed if closed[0] else None
+
+
 def _settled_by_then(w: _Work, v: MovingAverageValuation | FifoValuation | LifoValuation,
                      line: StockLine, item: str, when: dt.datetime,
                      replay: _Replay | None = None) -> StockLine:
@@ -1915,6 +1938,10 @@ class _Work:
         self.reservations: dict[tuple[str, str], list[Reservation]] = {}
         self.inactive: dict[tuple[str, str], list[Reservation]] = {}
         self.events: list[Event] = []
+        #: a transfer's cancellation (its lines posted one by one, last first): the
+        #: shortages of its own lines (group refs) that the cancellation of a later line
+        #: opened again, its arrival having settled them (a transfer both ways)
+        self.own_reopened: set[str] = set()
         self.now = jxc.clock.now()
         #: the clock's timezone (``None``: a naive clock): the months and days of the books,
         #: the reports and the monthly average are those of this zone (:meth:`local`)
@@ -3815,6 +3842,8 @@ class Jxc:
                                 f"{doc_type}{_SEP}{doc_id}{_SEP}{line_no}")
                             if settled_cost is not None:
                                 owns[from_ref] = None
+                                if transfer:
+                                    w.own_reopened.update(str(f[0]) for f in fills)
                         reopened = None
                         if (settled_cost is None and line.kind == "return_reversal"
                                 and issued_at is not None
@@ -3897,13 +3926,23 @@ class Jxc:
                                 # goes back into the layers it took and the receipts that
                                 # settled it, as a delivery's cancellation does
                                 part_q, part_v = _close_own_part(v_to, sent, qty, amount)
+                                # its own shortage here opened again by an earlier line of
+                                # this cancellation (a transfer both ways: that line's
+                                # arrival had settled it), worth more than comes back: closed
+                                # at its estimate all the same, the rest back into the layers
+                                # at what the transfer took (:func:`_close_reopened_own`)
+                                reopened_own = sent in w.own_reopened
+                                forced = (not part_q and reopened_own
+                                          and _close_reopened_own(v_to, sent, qty))
+                                if forced:
+                                    part_q, part_v = forced
                                 # its arrival's units filled shortages in the target, opened
                                 # again: it took out what they settled them with, not a cost
                                 # carried to those units since (to cost of goods sold); its
                                 # units go back at what the transfer took from each layer
                                 # (:func:`_share_back`, ``as_taken``), the difference a
                                 # correction of it here
-                                as_taken = reopened_out and not part_q
+                                as_taken = (reopened_out and not part_q) or reopened_own
                                 back = self._restoring(w, item, v_to, transfer_to, sent,
                                                        qty - part_q, amount - part_v,
                                                        issued_at, issued, when,
@@ -3911,9 +3950,9 @@ class Jxc:
                                 if part_q and back is None:
                                     back = []
                                 if as_taken and back is not None and sum(
-                                        (sl[3] for sl in back), ZERO) == qty:
+                                        (sl[3] for sl in back), ZERO) == qty - part_q:
                                     # (all its units in those layers: else as before)
-                                    worth = sum((sl[4] for sl in back), ZERO)
+                                    worth = part_v + sum((sl[4] for sl in back), ZERO)
                         if rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v_to, MovingAverageValuation)
                             got = v_to.restore_rows(rows, qty, amount, ref_to)
