@@ -2484,18 +2484,18 @@ class Documents:
     def _base(self, w: _Work, line: Line) -> Decimal:
         return w.item(line.item).to_base(abs(line.quantity), line.unit)
 
-    def _intact(self, w: _Work, doc: Document, line: Line, what: str) -> str:
+    def _intact(self, w: _Work, doc: Document, line: Line, what: str,
+                until: dt.datetime | None = None) -> str:
         """The layer a reversal takes: under FIFO/LIFO it must still be whole. A customer
         return's units that settled its own delivery's shortage count as still in it (its
         cancellation opens that shortage again, ``Jxc``'s ``_reopen_own``), as long as no
         other units are on hand beside its layer (a shortage never stands beside layers) and
         every movement of the scope after the return is cancelled: newest first. Under moving
         average (no layer to check) such a return is refused until then too. Alike under
-        FIFO/LIFO per warehouse, a purchase receipt's (a transfer arrival's, a customer
-        return's) units that settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a
-        return's, of other issues too, by organisation as well), cancelled newest first.
-        The document's later lines count as undone (:meth:`_later_lines`): its cancellation
-        takes the lines last first.
+        FIFO/LIFO (per warehouse or by organisation), a purchase receipt's (a transfer
+        arrival's, a customer return's, an adjustment's or a count's line in) units that
+        settled open shortages (``Jxc``'s ``_SETTLED_SHORTAGE``; a return's, of other issues
+        too), cancelled newest first (the document's later lines undone before it).
 
         Under moving average, negative stock forbidden, the cancellation is refused while a
         customer return posted after the line would be left without the units it takes back
@@ -2504,7 +2504,10 @@ class Documents:
         An adjustment or a count (``what`` ``"adjustment"``: lines that add and remove stock):
         units of the line's layer that later lines of the same document took count as still
         in it: the cancellation undoes the lines last first, so they are back in the layer
-        when this line's reversal takes it (:meth:`_taken_by_later_lines`)."""
+        when this line's reversal takes it (:meth:`_later_lines`), and so do the units of the
+        layer that settled their shortages since, up to ``until`` (the cancellation's moment):
+        an issue the line settled, cancelled out of turn, put its units back into the layer
+        while a later line's shortage was open, which they settled named by the layer."""
         doc_id = doc.doc_id
         posted_at = self._posted_at(doc, w.zone)
         item = w.item(line.item)
@@ -2523,32 +2526,30 @@ class Documents:
             except JxcError:  # no layer of it is left at all
                 left, received = ZERO, self._base(w, line)
             own = Jxc._own_record(w, ref) if what == "return" else None
-            # a receipt (a transfer's arrival, a customer return) whose units settled open
-            # shortages: they count as still in its layer when it is cancelled newest first
-            # (its cancellation opens them again, ``Jxc``'s ``_reopen_settled``)
+            # the document's later lines, undone first: the units they took from the layer
+            # (an adjustment or count), and what they moved in the scope on balance
+            taken = moved = ZERO
+            if left < received and what != "transfer" and posted_at is not None:
+                taken, moved = self._later_lines(w, doc, line, ref, posted_at,
+                                                 what == "adjustment", until)
+                taken = min(received - left, taken)
+            # a receipt (a transfer's arrival, a customer return, an adjustment's or a count's
+            # line in) whose units settled open shortages: they count as still in its layer
+            # when it is cancelled newest first (its cancellation opens them again, ``Jxc``'s
+            # ``_reopen_settled``), its document's later lines undone before it
             wh = into
-            fills = (Jxc._settled_record(w, wh, ref)
-                     if what in ("receipt", "transfer", "return") and left < received else [])
+            fills = (Jxc._settled_record(w, wh, ref) if left + taken < received else [])
             units = sum((f[1] for f in fills), ZERO)
-            on_hand = v.quantity
-            undoing: set[tuple[str, int]] = set()
-            if (fills or own is not None) and what != "transfer":
-                # the document's later lines in the scope: the cancellation undoes them first
-                # (last first), their units out of stock before this line's reversal (a
-                # transfer's are posted line by line: already undone when it comes)
-                later_q, undoing = self._later_lines(w, doc, line, item, into)
-                on_hand -= later_q
-            if fills and on_hand - left <= ZERO and left + units == received \
+            if fills and v.quantity - moved - left - taken <= ZERO \
+                    and left + taken + units == received \
                     and not _issue_cancelled(w, fills) \
                     and self.jxc._undone_since(w, item, wh, ref, settled=True,
-                                               undoing=undoing):
+                                               undoing=None if what == "transfer" else doc_id):
                 left += units
-            elif own is not None and on_hand - left <= ZERO \
-                    and self.jxc._undone_since(w, item, line.warehouse, ref, undoing=undoing):
+            elif own is not None and v.quantity - moved - left <= ZERO \
+                    and self.jxc._undone_since(w, item, line.warehouse, ref, undoing=doc_id):
                 left += own[1]
-            if left < received and what == "adjustment" and posted_at is not None:
-                left += min(received - left,
-                            self._taken_by_later_lines(w, doc, line, ref, posted_at))
+            left += taken
             if left != received:
                 why, why_zh = _why_settled_stay(w, doc_id, fills, v.quantity - left > ZERO)
                 raise JxcError("reversal_impossible", doc_id=doc_id,
@@ -2563,9 +2564,8 @@ class Documents:
             # would stay (cost of goods sold and price difference apart): refused, as FIFO/LIFO
             # refuse it above
             own = Jxc._own_record(w, ref)
-            if own is not None and not self.jxc._undone_since(
-                    w, item, line.warehouse, ref,
-                    undoing=self._later_lines(w, doc, line, item, into)[1]):
+            if own is not None and not self.jxc._undone_since(w, item, line.warehouse, ref,
+                                                              undoing=doc_id):
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: {own[1]} of its units settled "
                                       f"its delivery's shortage; cancel the later movements "
@@ -2575,42 +2575,34 @@ class Documents:
                                          f"{item.code} 之后的出入库")
         return ref
 
-    def _later_lines(self, w: _Work, doc: Document, line: Line, item: Item, into: str
-                     ) -> tuple[Decimal, set[tuple[str, int]]]:
-        """The lines of ``doc`` (a receipt, a customer return) after ``line`` that bring
-        ``item`` into the scope of ``into`` (its warehouse; any, costed by organisation):
-        their units (in the base unit) and their (``doc_id``, ``line_no``). Its cancellation
-        undoes them before ``line`` in the same posting (last first), so that, cancelled as
-        the newest document, the line's reversal finds their units gone and their movements
-        undone (``Jxc``'s ``_undone_since``)."""
-        org = w.scope(item, into)[1] == "*"
-        later = [n for n in doc.lines if n.line_no > line.line_no and n.item == line.item
-                 and (org or n.warehouse == into)]
-        return (sum((self._base(w, n) for n in later), ZERO),
-                {(doc.doc_id, n.line_no) for n in later})
-
-    def _taken_by_later_lines(self, w: _Work, doc: Document, line: Line, ref: str,
-                              at: dt.datetime) -> Decimal:
-        """Under FIFO/LIFO, the units of the layer ``ref`` (the in line ``line`` of ``doc``)
-        that the document's later lines took out when it was posted, as the ledger has it
-        now (:meth:`Jxc._issue_slices`): an adjustment that adds 1 and removes 1 of an item
-        in one warehouse, say, whose removal took the added unit (LIFO, or FIFO with nothing
-        older on hand). Their reversals come first and put them back. ``at``: the document's
-        moment."""
+    def _later_lines(self, w: _Work, doc: Document, line: Line, ref: str,
+                     at: dt.datetime, slices: bool, until: dt.datetime | None = None
+                     ) -> tuple[Decimal, Decimal]:
+        """What the lines of ``doc`` after ``line`` (an in line, its layer ``ref``) did in
+        the line's scope when it was posted at ``at``: (the units of the layer they took,
+        as the ledger has it now, :meth:`Jxc._issue_slices`, looked up with ``slices``
+        only, with the units of the layer that settled their shortages up to ``until``;
+        the quantity they moved there on balance). The cancellation undoes them first: an
+        adjustment that adds 1 and removes 1 of an item in one warehouse, say, whose
+        removal took the added unit (LIFO, or FIFO with nothing older on hand), has it back
+        in the layer when the addition's reversal takes it, and a later line in has left
+        the scope again."""
         item = w.item(line.item)
         scope = w.scope(item, line.warehouse)
         # costed by organisation the later lines may take from the layer in any warehouse
         wh = None if scope[1] == "*" else line.warehouse
-        later = sorted({e.line_no for e in w.uow.ledger.after(
+        later = [e for e in w.uow.ledger.after(
             item.code, wh, at - dt.timedelta(microseconds=1), 1 << 62)
-            if e.doc_id == doc.doc_id and e.quantity < 0 and e.line_no > line.line_no
-            and e.posted_at == at})
+            if e.doc_id == doc.doc_id and e.quantity and e.line_no > line.line_no
+            and e.posted_at == at]
+        moved = sum((e.quantity for e in later), ZERO)
         taken = ZERO
-        for n in later:
-            slices = self.jxc._issue_slices(w, item, scope,
-                                            _group_ref(doc.doc_type.value, doc.doc_id, n), at)
-            taken += sum((s[3] for s in slices or () if s[1] == ref), ZERO)
-        return taken
+        for n in sorted({e.line_no for e in later if e.quantity < 0}) if slices else ():
+            found = self.jxc._issue_slices(w, item, scope,
+                                           _group_ref(doc.doc_type.value, doc.doc_id, n), at,
+                                           until)
+            taken += sum((s[3] for s in found or () if s[1] == ref), ZERO)
+        return taken, moved
 
     # purchase --------------------------------------------------------------------------------
     def _purchase_receipt(self, w: _Work, doc: Document, when: dt.datetime, book: _Book,
@@ -3687,7 +3679,7 @@ class Documents:
                                        kind=f"{doc.doc_type.value}_out",
                                        line_no=line.line_no))
         else:
-            from_ref = (self._intact(w, doc, line, "adjustment") if reverse else None)
+            from_ref = (self._intact(w, doc, line, "adjustment", when) if reverse else None)
             stock.append(StockLine(line.item, line.warehouse, abs(q), OUT, unit=unit,
                                    lot=line.lot, location=line.location, from_ref=from_ref,
                                    kind=f"{doc.doc_type.value}_out",

@@ -1157,13 +1157,27 @@ def _reopen_settled(v: Valuation, settled: list[list[Any]], qty: Decimal, from_r
     return cost
 
 
+#: the kinds of in line (``StockLine.kind``) that keep what they settled of open shortages
+#: (:data:`_SETTLED_SHORTAGE`) besides customer returns and transfer arrivals: a purchase
+#: receipt line, an adjustment's line in (其他入库), a stock count's gain
+_SETTLING_KINDS = frozenset({"purchase_receipt", "adjustment_in", "stock_count_in"})
+#: the kinds of out entry that cancel such an in line of an adjustment or a count (its
+#: cancellation, ``<doc_id>-R``, takes the line's units out under the out line's kind)
+_CANCELS_IN_KINDS = frozenset({"adjustment_out", "stock_count_out"})
+#: the kinds of in line that cancel an adjustment's or a count's line out: back at what the
+#: line costs at the cancellation's moment, as a delivery's cancellation
+#: (:func:`_settled_by_then`)
+_UNDO_OUT_KINDS = frozenset({"adjustment_reversal", "stock_count_reversal"})
+
+
 def _cancels_receipt(e: LedgerEntry) -> bool:
     """Whether ``e`` is the out entry of a purchase receipt line's cancellation, of a
-    customer return line's, or of a transfer's cancellation leaving the transfer's target
-    (the arrival it cancels: its ``from_ref``): the lines that may have settled open
-    shortages (:data:`_SETTLED_SHORTAGE`)."""
+    customer return line's, of an adjustment's or a count's line in, or of a transfer's
+    cancellation leaving the transfer's target (the arrival it cancels: its ``from_ref``):
+    the lines that may have settled open shortages (:data:`_SETTLED_SHORTAGE`)."""
     return e.kind in ("receipt_reversal", "return_reversal") or (
-        e.kind == "transfer_out" and e.doc_id.endswith("-R"))
+        (e.kind == "transfer_out" or e.kind in _CANCELS_IN_KINDS)
+        and e.doc_id.endswith("-R"))
 
 
 def _settled_others(fills: list[list[Any]], own: list[Any] | None) -> list[list[Any]]:
@@ -1832,20 +1846,20 @@ _RESTORED = "restored_layers"
 #: (the delivery's group ref, the units, the estimate they released, what they settled it
 #: with), so that its cancellation opens that shortage again (:func:`_reopen_own`)
 _OWN_SHORTAGE = "return_own_shortage"
-#: purchase receipt lines, transfer arrivals and customer return lines (``doc/line`` in a
-#: warehouse; under moving average receipt lines and arrivals only) whose units settled open
-#: shortages, costed per warehouse (by organisation customer return lines only): ``{"warehouse",
-#: "settled": [[issue, units, estimate, real], ...], "at", "entry"}`` (the moment and number of
-#: the line's last
+#: purchase receipt lines, adjustments' and counts' lines in, transfer arrivals and customer
+#: return lines (``doc/line`` in a warehouse; under moving average all but returns) whose
+#: units settled open shortages, per warehouse or by organisation (transfers: per warehouse
+#: only): ``{"warehouse", "settled": [[issue,
+#: units, estimate, real], ...], "at", "entry"}`` (the moment and number of the line's last
 #: entry), so that their cancellation, newest first, opens those shortages again
 #: (:func:`_reopen_settled`); written as posted (back-dated too), and again by a back-dated
 #: posting that replays the receipt, as it settles there (:meth:`Jxc._record_settled`; ``{}``
 #: when nothing any more). A return that settled only its own delivery's shortage has none
 #: (:data:`_OWN_SHORTAGE` alone, :func:`_settled_others`)
 _SETTLED_SHORTAGE = "receipt_settled_shortage"
-#: the scopes (``item<sep>warehouse``, ``item<sep>*`` by organisation) with
-#: :data:`_SETTLED_SHORTAGE` records: a back-dated
-#: replay of another scope need not look its receipts up
+#: the scopes (``item<sep>warehouse``; by organisation ``item<sep>*``) with
+#: :data:`_SETTLED_SHORTAGE` records: a back-dated replay of another scope need not look its
+#: receipts up
 _SETTLED_SCOPES = "settled_shortage_scope"
 #: records of the receipts cancellations took back under moving average, by the entry_no of
 #: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
@@ -3669,9 +3683,6 @@ class Jxc:
         taken_fixes: list[tuple[tuple[str, str], CostAdjustment, dt.datetime]] = []
         transfer = transfer_to is not None
         append = entries.append
-        #: a cancellation: the lines (``reverses``, line_no) of the document it undid so far
-        #: (last first), whose entries are not in the ledger yet (:meth:`_undone_since`)
-        undoing: set[tuple[str, int]] = set()
         #: the moment of the issues or deliveries that in lines take back, if any
         since = issued_at if issued_at is not None else returned_at
         #: the scopes some line of the posting takes stock from; a back-dated posting replays
@@ -3706,11 +3717,27 @@ class Jxc:
             watched = item.watched
             monthly = type(v) is MonthlyScope
             if (direction_in and issued_at is not None and line.from_ref
-                    and line.value is not None and line.kind == "delivery_reversal"
-                    and isinstance(v, MovingAverageValuation | FifoValuation | LifoValuation)
-                    and len(parts) == 1):
-                line = _settled_by_then(w, v, line, code, when,
-                                        replays.get((code, "*") if org else pair))
+                    and line.value is not None
+                    and isinstance(v, MovingAverageValuation | FifoValuation | LifoValuation)):
+                if len(parts) == 1 and (line.kind == "delivery_reversal" or (
+                        line.kind in _UNDO_OUT_KINDS and v.open_of(line.from_ref)[0]
+                        and sum(x.line_no == line.line_no for x in lines) == 1)):
+                    # an adjustment's or a count's line out alike while part of its shortage
+                    # is open (as replayed up to its moment, when back-dated), when one stock
+                    # line takes it back (the value compared is the whole line's). Not the
+                    # settlements dated after the moment: those of its own document's lines
+                    # in, posted back-dated, are dated at the scope's latest movement
+                    line = _settled_by_then(w, v, line, code, when,
+                                            replays.get((code, "*") if org else pair))
+                if v.adjustments:
+                    # settlements of the issue that this posting's earlier lines took back
+                    # (an adjustment's line in that settled its own out line's shortage,
+                    # undone first, :func:`_reopen_settled`): its cost without them, the
+                    # estimate its shortage is open at again
+                    taken_back = _settlements_of(v.adjustments, line.from_ref or "")
+                    if taken_back:
+                        line = attrs.evolve(line, value=max(ZERO, (line.value or ZERO)
+                                                            + taken_back))
             for lot, location, qty in parts:
                 if watched:  # on hand before the posting, for the low-stock events
                     for on in (pair, (code, transfer_to or "")):
@@ -3782,11 +3809,10 @@ class Jxc:
                             # (under moving average receipt lines only: a customer
                             # return's cancellation opens its own delivery's, _OWN_SHORTAGE)
                             open_before = (_open_before(v) if (
-                                line.kind == "purchase_receipt" or (
+                                line.kind in _SETTLING_KINDS or (
                                     line.kind == "sales_return"
                                     and type(v) is not MovingAverageValuation))
-                                and not lot_costed
-                                and (not org or line.kind == "sales_return") else None)
+                                and not lot_costed else None)
                             amount = v.receive(qty, line.unit_cost or ZERO, ref,
                                                value=line.value)
                             if open_before is not None:  # for its cancellation
@@ -3826,12 +3852,15 @@ class Jxc:
                         if (issued_at is not None and from_ref and not lot_costed
                                 and (got_back is None or type(v) is MovingAverageValuation)
                                 and (line.kind in ("receipt_reversal", "return_reversal")
-                                     or (transfer and reverses is not None
-                                         and line.kind == "transfer_out"))
+                                     or (reverses is not None and (
+                                         line.kind in _CANCELS_IN_KINDS
+                                         or (transfer and line.kind == "transfer_out"))))
                                 and self._undone_since(w, item, wh, from_ref, settled=True,
-                                                       undoing=undoing)):
-                            # a receipt (a transfer's arrival, a customer return) that settled
-                            # open shortages, cancelled newest first: they open again
+                                                       undoing=None if transfer
+                                                       else reverses)):
+                            # a receipt (a transfer's arrival, a customer return, an adjustment's
+                            # or a count's line in) that settled open shortages, cancelled newest
+                            # first (its document's later lines undone before it): they open again
                             # (:func:`_reopen_settled`; a return's own delivery's among them)
                             fills = self._settled_record(w, wh, from_ref)
                             # dated before later movements (all cancelled since, else
@@ -3851,7 +3880,7 @@ class Jxc:
                                     type(v) is MovingAverageValuation and not lot_costed
                                     and self._own_record(w, from_ref) is not None
                                     and self._undone_since(w, item, wh, from_ref,
-                                                           undoing=undoing)))):
+                                                           undoing=reverses)))):
                             # a customer return that settled its own delivery's shortage:
                             # those units open it again (:func:`_reopen_own`); under moving
                             # average only cancelled newest first (FIFO/LIFO refuse it
@@ -3990,8 +4019,6 @@ class Jxc:
                     no += 1
             if line.serials:
                 self._serials(w, line, item, transfer_to, doc_type, doc_id, reverses)
-            if reverses is not None:
-                undoing.add((reverses, line_no))
         # the value of every scope stays below MAX_AMOUNT: else an issue of all of it could
         # never be reversed (its value would be refused coming back)
         for (code, wh), v in w.valuations.items():
@@ -4055,8 +4082,8 @@ class Jxc:
                     "warehouse": wh_of, "at": when.isoformat(), "entry": entry_no,
                     "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
                 # the scope has such records: a replay of it looks them up (else it need not)
-                w.uow.records.put(_SETTLED_SCOPES, f"{code_of}{_SEP}{'*' if org else wh_of}",
-                                  {"any": True})
+                w.uow.records.put(_SETTLED_SCOPES,
+                                  f"{code_of}{_SEP}{'*' if org else wh_of}", {"any": True})
         for ref, fill in owns_found.items():
             if fill is not None:
                 came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
@@ -4577,20 +4604,18 @@ class Jxc:
         return [[i, Decimal(q), Decimal(e), Decimal(r)] for i, q, e, r in found["settled"]]
 
     def _undone_since(self, w: _Work, item: Item, warehouse: str, ref: str,
-                      settled: bool = False,
-                      undoing: Container[tuple[str, int]] = ()) -> bool:
+                      settled: bool = False, undoing: str | None = None) -> bool:
         """Whether every movement of the scope posted after the customer return line ``ref``
         (``doc/line``, :data:`_OWN_SHORTAGE`) — with ``settled``, after the receipt line,
-        transfer arrival or customer return line that settled open shortages
-        (:data:`_SETTLED_SHORTAGE`) — has been cancelled since: its cancellation is then the
-        newest, and opening the shortages again leaves the scope as before it. A later movement
-        still posted may have been costed on the shortage being closed (a receipt that settled
-        another issue's instead): the delivery's shortage opened again in front of it would take
-        the units that issue's cancellation is to put back into that receipt's layer.
-
-        ``undoing``: the lines (``doc_id``, ``line_no``) of the line's own document posted
-        after it that the same cancellation undoes first (it takes the lines last first):
-        their movements count as cancelled."""
+        transfer arrival, customer return line or adjustment's (count's) line in that settled
+        open shortages (:data:`_SETTLED_SHORTAGE`) — has been cancelled since: its
+        cancellation is then the newest, and opening the shortages again leaves the scope as
+        before it. A later movement still posted may have been costed on the shortage being
+        closed (a receipt that settled another issue's instead): the delivery's shortage
+        opened again in front of it would take the units that issue's cancellation is to put
+        back into that receipt's layer. ``undoing``: the document being cancelled, whose
+        later lines (an adjustment's removal after its addition) count as cancelled: its
+        cancellation undoes them first."""
         found = (w.uow.records.get(_SETTLED_SHORTAGE, f"{warehouse}{_SEP}{ref}") if settled
                  else w.uow.records.get(_OWN_SHORTAGE, ref))
         if not found or "at" not in found:
@@ -4603,8 +4628,8 @@ class Jxc:
         undone = {(e.doc_id[:-2], e.line_no) for e in moved if e.doc_id.endswith("-R")}
         if settled and not undone <= {(e.doc_id, e.line_no) for e in moved}:
             return False  # an older movement cancelled since (its units back in the layer)
-        return all(e.doc_id.endswith("-R") or (e.doc_id, e.line_no) in undone
-                   or (e.doc_id, e.line_no) in undoing for e in moved)
+        return all(e.doc_id.endswith("-R") or e.doc_id == undoing
+                   or (e.doc_id, e.line_no) in undone for e in moved)
 
     # -- cancelling a receipt under moving average: its own units at its own cost -----------
     @staticmethod
@@ -4876,15 +4901,14 @@ class Jxc:
                     and e.from_ref not in replay.own):
                 replay.own[e.from_ref] = self._own_record(w, e.from_ref)
             if (e.quantity < 0 and e.from_ref and _cancels_receipt(e)
-                    and not lots
-                    and (not self.organisation_scope or e.kind == "return_reversal")
-                    and e.from_ref not in replay.to_reopen):
+                    and not lots and e.from_ref not in replay.to_reopen):
                 # a receipt's cancellation: what the receipt settled (its receipt may lie
                 # before the window), for a replay to open it again; looked up only in a
                 # scope with such records
                 if marked is None:
-                    marked = bool(w.uow.records.get(_SETTLED_SCOPES, f"{e.item}{_SEP}" + (
-                        "*" if self.organisation_scope else e.warehouse)))
+                    scope = "*" if self.organisation_scope else e.warehouse
+                    marked = bool(w.uow.records.get(_SETTLED_SCOPES,
+                                                    f"{e.item}{_SEP}{scope}"))
                 if marked:
                     replay.to_reopen[e.from_ref] = self._settled_record(w, e.warehouse,
                                                                         e.from_ref)
@@ -5211,14 +5235,14 @@ class Jxc:
                                                           now - part_v, quantum)
                     own_before = (_own_open(v, e.from_ref)
                                   if e.kind == "sales_return" and back is None else None)
-                    # a purchase receipt, a transfer's arrival or a customer return: what it
-                    # settles here, for its cancellation (:data:`_SETTLED_SHORTAGE`, as the
-                    # live path records)
+                    # a purchase receipt, an adjustment's or a count's line in, a transfer's
+                    # arrival or a customer return: what it settles here, for its
+                    # cancellation (:data:`_SETTLED_SHORTAGE`, as the live path records)
                     receipt = (back is None and not lot_costed
-                               and (not org or e.kind == "sales_return")
                                and (not e.from_ref or e.kind == "sales_return")
                                and not e.doc_id.endswith("-R")
-                               and e.kind in ("purchase_receipt", "transfer_in", "sales_return")
+                               and (e.kind in _SETTLING_KINDS
+                                    or e.kind in ("transfer_in", "sales_return"))
                                and (isinstance(v, FifoValuation | LifoValuation)
                                     or (type(v) is MovingAverageValuation
                                         and e.kind != "sales_return")))
@@ -5280,8 +5304,7 @@ class Jxc:
                             replay.rewrite_taken[e.entry_no] = (got, worth, dict(now_in))
                         went = now_in
                     fills = (replay.to_reopen.get(e.from_ref)
-                             if (not org or e.kind == "return_reversal")
-                             and _cancels_receipt(e) else None)
+                             if _cancels_receipt(e) else None)
                     settled_cost = (_reopen_settled(v, fills, -e.quantity, e.from_ref, group)
                                     if fills else None)
                     if settled_cost is not None:
@@ -5302,7 +5325,7 @@ class Jxc:
                 else:
                     fills = (replay.to_reopen.get(e.from_ref)
                              if e.from_ref and _cancels_receipt(e) else None)
-                    reopen = (fills is not None and not lot_costed and not org
+                    reopen = (fills is not None and not lot_costed
                               and _reopens(v, fills, -e.quantity))
                     reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
                                             e.from_ref, group, quantum)
@@ -5365,7 +5388,8 @@ class Jxc:
     def _replayed_settled(v: Valuation, e: LedgerEntry,
                           before: dict[str, tuple[Decimal, Decimal]] | None,
                           replay: _Replay) -> None:
-        """A purchase receipt or transfer arrival entry ``e`` replayed: what it
+        """A purchase receipt, adjustment or count gain, transfer arrival or customer return
+        entry ``e`` replayed: what it
         settled of open shortages here (:func:`_settled_by`) is what its record is to say
         (several entries of a line add up) and what its cancellation opens again."""
         ref = f"{e.doc_id}/{e.line_no}"
@@ -5484,11 +5508,12 @@ class Jxc:
 
     @staticmethod
     def _record_settled(w: _Work, scope: tuple[str, str], replay: _Replay) -> None:
-        """What the purchase receipts and transfer arrivals of a replayed scope settled of
-        open shortages, as replayed (:data:`_SETTLED_SHORTAGE`): kept, with the moment and
-        number of each line's last entry, as the live path keeps it; a record the replay no
-        longer finds is dropped (nothing to open again). Only a scope with such records
-        (:data:`_SETTLED_SCOPES`) is looked up receipt by receipt."""
+        """What the purchase receipts, adjustments' and counts' lines in, transfer arrivals and
+        customer returns of a replayed scope settled of open shortages, as replayed
+        (:data:`_SETTLED_SHORTAGE`): kept, with the moment and number of each line's last
+        entry, as the live path keeps it; a record the replay no longer finds is dropped
+        (nothing to open again). Only a scope with such records (:data:`_SETTLED_SCOPES`) is
+        looked up receipt by receipt."""
         found = replay.settled_found
         marker = f"{scope[0]}{_SEP}{scope[1]}"
         marked = bool(w.uow.records.get(_SETTLED_SCOPES, marker))
@@ -5505,8 +5530,8 @@ class Jxc:
             elif marked and w.uow.records.get(_SETTLED_SHORTAGE, key):
                 w.uow.records.put(_SETTLED_SHORTAGE, key, {})
         for e in replay.window if marked else ():  # receipts not replayed (passed over)
-            if (e.quantity > 0 and e.kind in ("purchase_receipt", "transfer_in",
-                                              "sales_return")
+            if (e.quantity > 0 and (e.kind in _SETTLING_KINDS
+                                    or e.kind in ("transfer_in", "sales_return"))
                     and (e.item, f"{e.doc_id}/{e.line_no}", e.warehouse) not in found):
                 key = f"{e.warehouse}{_SEP}{e.doc_id}/{e.line_no}"
                 if w.uow.records.get(_SETTLED_SHORTAGE, key):
