@@ -1548,7 +1548,11 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
 
     def passes(mine: set[int], first: int, last: int, spill: bool = False) -> bool:
         # ``spill``: a receipt line that came in between may be cancelled after the last
-        # entry (the pair has no corrections; else only where it settled no shortage)
+        # entry (the pair has no corrections; else only where it settled no shortage).
+        # A receipt cost carried with the units of a receipt line cancelled in the window
+        # that came in before the pair and left after it (a transfer both ways: one line's
+        # arrival around the other line's leg out and way back) lies between freely: it
+        # moves no units, and the line's units are there before and after the pair
         return all(e.entry_no in mine or e.entry_no in void or e.kind in _MOVE_KINDS
                    or (not e.quantity and (moved_only
                                            or e.kind in ("cost_backdating", "cost_settlement")))
@@ -1557,6 +1561,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                            (e.quantity > 0 or e.entry_no in carried_by)
                            and (spill or e.entry_no in settled_none))))
                    or (e.entry_no in took_line and took_line[e.entry_no] < first)
+                   or (e.entry_no in carried_by
+                       and closed[e.entry_no][0] < first < last < closed[e.entry_no][1])
                    for e in window[first:last + 1])
 
     def drop(g: str) -> None:
