@@ -778,6 +778,14 @@ def _issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
     return False
 
 
+#: the arrivals after a moving-average line in whose cancellation its out-of-turn
+#: cancellation may leave without units, for good (:meth:`Documents._returns_kept`): a
+#: customer return (its delivery cannot be cancelled before it) and a transfer's arrival
+#: (units sent away and back: each leg's cancellation needs the other's first)
+_KEPT_ARRIVALS = {"sales_return": ("customer return", "客户退货"),
+                  "transfer_in": ("transfer", "调拨单")}
+
+
 def _why_settled_stay(w: _Work, doc_id: str, settled: list[list[Any]], beside: bool
                       ) -> tuple[str, str]:
     """Why the units of a receipt line (a transfer's arrival) that settled open shortages
@@ -2445,14 +2453,17 @@ class Documents:
     def _returns_kept(self, w: _Work, item: Item, warehouse: str, doc_id: str, line: Line,
                       posted_at: dt.datetime) -> None:
         """Under moving average (negative stock forbidden), a line in (a receipt, a customer
-        return, a transfer's arrival, an adjustment in) cancelled while customer returns posted
-        after it stand: its cancellation takes its units from the pool, which may hold the units
-        those returns brought back, and a return's cancellation takes them out again while its
-        delivery cannot be cancelled before it. Cancelled newest first, the movements after the
-        line come undone back to each return, which then finds the stock on hand just before it
-        was posted (only what still stands counted) plus its own units: so the line's
-        cancellation is refused (until those returns are cancelled) when that stock, without
-        the line's units, is below zero for one of them. FIFO/LIFO refuse it too (the line's
+        return, a transfer's arrival, an adjustment in) cancelled while customer returns or
+        transfers' arrivals posted after it stand: its cancellation takes its units from the
+        pool, which may hold the units those returns or arrivals brought, and a return's
+        cancellation takes them out again while its delivery cannot be cancelled before it (an
+        arrival's, while the transfer that sent them away cannot be: units sent to another
+        warehouse and back, each leg's cancellation needing the other's first). Cancelled
+        newest first, the movements after the line come undone back to each return (arrival),
+        which then finds the stock on hand just before it was posted (only what still stands
+        counted) plus its own units: so the line's cancellation is refused (until those
+        returns or transfers are cancelled) when that stock, without the line's units, is
+        below zero for one of them. FIFO/LIFO refuse it too (the line's
         layer is not whole). ``posted_at``: the line's moment; the movements dated from then
         are counted."""
         entries = w.uow.ledger.after(item.code, warehouse,
@@ -2468,17 +2479,18 @@ class Documents:
                            and not e.doc_id.endswith("-R")
                            and (e.doc_id, e.line_no) not in undone),
                           key=operator.attrgetter("entry_no"))
-        if not any(e.kind == "sales_return" and e.quantity > 0 for e in standing):
+        if not any(e.kind in _KEPT_ARRIVALS and e.quantity > 0 for e in standing):
             return
         level = self.jxc._on_hand(w, item.code, warehouse) - self._base(w, line)
         for e in reversed(standing):  # back through them, newest first
             level -= e.quantity
-            if e.kind == "sales_return" and e.quantity > 0 and level < 0:
+            if e.kind in _KEPT_ARRIVALS and e.quantity > 0 and level < 0:
+                what, what_zh = _KEPT_ARRIVALS[e.kind]
                 raise JxcError("reversal_impossible", doc_id=doc_id,
-                               reason=f"line {line.line_no}: the customer return {e.doc_id} "
+                               reason=f"line {line.line_no}: the {what} {e.doc_id} "
                                       f"posted after it would find no units to take back: "
                                       f"cancel it first",
-                               reason_zh=f"第 {line.line_no} 行：其后的客户退货 {e.doc_id} "
+                               reason_zh=f"第 {line.line_no} 行：其后的{what_zh} {e.doc_id} "
                                          f"红冲时将无库存可退：请先红冲它")
 
     def _base(self, w: _Work, line: Line) -> Decimal:

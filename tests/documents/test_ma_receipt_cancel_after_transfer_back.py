@@ -1,0 +1,81 @@
+"""Moving average, negative stock forbidden: a receipt cancelled out of turn after some of its
+units went to another warehouse and came back.
+
+Receipt R of 7 @ 10.00 into W1; a transfer of 1 from W1 to W2 and one of 1 from W2 back to W1
+(two documents, or two lines of one). Moving average keeps no layer, so R's cancellation out of
+turn went through: W1 held 7 and R took them all. Then neither transfer could ever be
+cancelled: the way back's cancellation needs 1 in W1 (none left), the way out's needs 1 in W2
+(where only the way back's cancellation would put one). Like a customer return
+(`Documents._returns_kept`), a transfer's arrival after the line now keeps the line's
+cancellation refused while that arrival would find no units to take back, so everything is
+undone newest first instead. FIFO/LIFO refuse R already (its layer is not whole).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from jxc_core.documents import Line, State
+from jxc_core.errors import JxcError
+from jxc_core.stock import Item
+
+from . import support
+from .support import BOSS, Shop
+from .support import day as _day
+from .support import stock as _stock
+
+D = Decimal
+X = "TAVG"
+
+
+@pytest.fixture(autouse=True)
+def _books_see_the_item(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, X])
+
+
+def _receipt(shop: Shop, qty: int, wh: str) -> str:
+    return shop.run("purchase_receipt", [Line(1, X, D(qty), D("10.00"), warehouse=wh)], "S1",
+                    date=_day(2)).doc_id
+
+
+def _transfer(shop: Shop, *legs: tuple[str, str]) -> str:
+    return shop.run("transfer", [Line(n, X, D(1), D(0), warehouse=a, to_warehouse=b)
+                                 for n, (a, b) in enumerate(legs, start=1)],
+                    date=_day(3)).doc_id
+
+
+@pytest.mark.parametrize("one_document", [True, False])
+def test_the_receipt_waits_for_the_transfer_back(shop: Shop, one_document: bool) -> None:
+    shop.jxc.define_item(Item(X, X, costing_method="moving_average"))
+    r = _receipt(shop, 7, "W1")
+    if one_document:
+        moves = [_transfer(shop, ("W1", "W2"), ("W2", "W1"))]
+    else:
+        moves = [_transfer(shop, ("W1", "W2")), _transfer(shop, ("W2", "W1"))]
+    with pytest.raises(JxcError) as refused:
+        shop.docs.cancel(r, BOSS)
+    assert refused.value.code == "reversal_impossible"
+    assert f"the transfer {moves[-1]} posted after it would find no units" in str(refused.value)
+    assert _stock(shop, X, "W1") == (D(7), D("70.00"))
+    for doc_id in reversed([r, *moves]):
+        shop.docs.cancel(doc_id, BOSS)
+        assert shop.docs.get(doc_id).state == State.CANCELLED
+        shop.check_books()
+    shop.assert_all_undone(X)
+
+
+def test_an_arrival_of_other_units_does_not_hold_it(shop: Shop) -> None:
+    """Receipts of 5 into W1 and 3 into W2, 1 sent from W2 to W1: the W1 receipt cancelled out
+    of turn leaves the arrival's unit in W1, so it goes, and so does everything after it."""
+    shop.jxc.define_item(Item(X, X, costing_method="moving_average"))
+    first = _receipt(shop, 5, "W1")
+    second = _receipt(shop, 3, "W2")
+    move = _transfer(shop, ("W2", "W1"))
+    shop.docs.cancel(first, BOSS)
+    assert _stock(shop, X, "W1") == (D(1), D("10.00"))
+    for doc_id in (move, second):
+        shop.docs.cancel(doc_id, BOSS)
+        shop.check_books()
+    shop.assert_all_undone(X)
