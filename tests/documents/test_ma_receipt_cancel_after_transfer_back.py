@@ -79,3 +79,21 @@ def test_an_arrival_of_other_units_does_not_hold_it(shop: Shop) -> None:
         shop.docs.cancel(doc_id, BOSS)
         shop.check_books()
     shop.assert_all_undone(X)
+
+
+def test_a_receipt_of_two_lines_counts_both(shop: Shop) -> None:
+    """Its cancellation takes both lines' units (7 + 7): each line alone would leave W1 7,
+    enough for the way back; together they leave 0, so it waits for the transfer too."""
+    shop.jxc.define_item(Item(X, X, costing_method="moving_average"))
+    r = shop.run("purchase_receipt", [Line(1, X, D(7), D("10.00"), warehouse="W1"),
+                                      Line(2, X, D(7), D("8.00"), warehouse="W1")], "S1",
+                 date=_day(2)).doc_id
+    move = _transfer(shop, ("W1", "W2"), ("W2", "W1"))
+    with pytest.raises(JxcError) as refused:
+        shop.docs.cancel(r, BOSS)
+    assert refused.value.code == "reversal_impossible"
+    assert _stock(shop, X, "W1") == (D(14), D("126.00"))
+    for doc_id in (move, r):
+        shop.docs.cancel(doc_id, BOSS)
+        shop.check_books()
+    shop.assert_all_undone(X)

@@ -2450,7 +2450,7 @@ class Documents:
         item = w.item(line.item)
         return line.lot if item.costing_method == "specific_lot" else f"{doc_id}/{line.line_no}"
 
-    def _returns_kept(self, w: _Work, item: Item, warehouse: str, doc_id: str, line: Line,
+    def _returns_kept(self, w: _Work, item: Item, warehouse: str, doc: Document, line: Line,
                       posted_at: dt.datetime) -> None:
         """Under moving average (negative stock forbidden), a line in (a receipt, a customer
         return, a transfer's arrival, an adjustment in) cancelled while customer returns or
@@ -2466,6 +2466,7 @@ class Documents:
         below zero for one of them. FIFO/LIFO refuse it too (the line's
         layer is not whole). ``posted_at``: the line's moment; the movements dated from then
         are counted."""
+        doc_id = doc.doc_id
         entries = w.uow.ledger.after(item.code, warehouse,
                                      posted_at - dt.timedelta(microseconds=1), 1 << 62)
         own = [e.entry_no for e in entries
@@ -2474,14 +2475,19 @@ class Documents:
             return
         first = min(own)
         undone = {(e.doc_id[:-2], e.line_no) for e in entries if e.doc_id.endswith("-R")}
-        #: the movements still standing posted after the line, in posting order
+        #: the movements still standing posted after the line, in posting order; the
+        #: document's own later lines are undone by the same cancellation
         standing = sorted((e for e in entries if e.entry_no > first and e.quantity
-                           and not e.doc_id.endswith("-R")
+                           and not e.doc_id.endswith("-R") and e.doc_id != doc_id
                            and (e.doc_id, e.line_no) not in undone),
                           key=operator.attrgetter("entry_no"))
         if not any(e.kind in _KEPT_ARRIVALS and e.quantity > 0 for e in standing):
             return
-        level = self.jxc._on_hand(w, item.code, warehouse) - self._base(w, line)
+        # the cancellation takes what every line of the document brought in here (a receipt
+        # of two lines of the item takes both), not this line's units alone
+        brought = sum((e.quantity for e in entries if e.doc_id == doc_id and e.quantity > 0),
+                      ZERO)
+        level = self.jxc._on_hand(w, item.code, warehouse) - max(brought, self._base(w, line))
         for e in reversed(standing):  # back through them, newest first
             level -= e.quantity
             if e.kind in _KEPT_ARRIVALS and e.quantity > 0 and level < 0:
@@ -2531,7 +2537,7 @@ class Documents:
                 and not item.serial_tracked and not w.allows_negative(item, into)):
             # (serials name the units: a line's cancellation takes its own, and one a later
             # movement moved on is refused for that, ``Jxc``'s serial check)
-            self._returns_kept(w, item, into, doc_id, line, posted_at)
+            self._returns_kept(w, item, into, doc, line, posted_at)
         if remaining is not None:
             try:
                 left, _, received = remaining(ref)
