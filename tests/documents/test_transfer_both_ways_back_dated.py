@@ -23,28 +23,20 @@ import pytest
 
 from jxc_core.documents import Line, State
 from jxc_core.errors import JxcError
-from jxc_core.stock import Item
 
-from . import support
 from .support import BOSS, Shop
 from .support import day as _day
 from .support import landed_cost as _landed_cost
 from .support import stock as _stock
+from .test_void_pair_around_carried_cost import (
+    CODES,
+    _books_see_the_new_items,
+    _cancel_all,
+    _item,
+)
 
 D = Decimal
-CODES = {"fifo": "BFIFO", "lifo": "BLIFO", "moving_average": "BAVG"}
-
-
-@pytest.fixture(autouse=True)
-def _books_see_the_new_items(monkeypatch: pytest.MonkeyPatch) -> None:
-    """``Shop.check_books`` compares the inventory account with the stock of these items."""
-    monkeypatch.setattr(support, "ITEMS", [*support.ITEMS, *CODES.values()])
-
-
-def _item(shop: Shop, method: str) -> str:
-    for m, code in CODES.items():
-        shop.jxc.define_item(Item(code, code, costing_method=m))
-    return CODES[method]
+__all__ = ["_books_see_the_new_items"]  # the fixture (autouse) applies here too
 
 
 def _receipt(shop: Shop, code: str, qty: int, price: str, on: int, wh: str) -> str:
@@ -62,20 +54,6 @@ def _both_ways(shop: Shop, code: str, there: tuple[str, int], back: int, on: int
         date=_day(on)).doc_id
 
 
-def _newest_first(shop: Shop, posted: list[str]) -> None:
-    """Cancel ``posted`` newest first, pass after pass while one goes (under LIFO the
-    back-dated receipt waits for the transfer whose replay took its unit): all must go."""
-    for _ in range(len(posted)):
-        for doc_id in reversed(posted):
-            if shop.docs.get(doc_id).state == State.POSTED:
-                try:
-                    shop.docs.cancel(doc_id, BOSS)
-                except JxcError:
-                    continue
-                shop.check_books()
-    assert [d for d in posted if shop.docs.get(d).state == State.POSTED] == []
-
-
 @pytest.mark.parametrize("method", list(CODES))
 def test_a_receipt_back_dated_before_the_transfer(shop: Shop, method: str) -> None:
     code = _item(shop, method)
@@ -83,11 +61,11 @@ def test_a_receipt_back_dated_before_the_transfer(shop: Shop, method: str) -> No
               _both_ways(shop, code, ("W2", 1), 2, 14),
               _receipt(shop, code, 5, "10.00", 10, "W2")]
     shop.check_books()
-    _newest_first(shop, posted[1:])
+    _cancel_all(shop, posted[1:])
     # the first receipt's units, all on hand at their cost
     assert _stock(shop, code, "W1") == (D(5), D("66.65"))
     assert _stock(shop, code, "W2") == (D(0), D("0.00"))
-    _newest_first(shop, posted[:1])
+    _cancel_all(shop, posted[:1])
     shop.assert_all_undone(code)
 
 
@@ -100,10 +78,10 @@ def test_a_landed_cost_before_the_transfer_cancelled_after_it(shop: Shop, method
     posted = [first, second, _landed_cost(shop, second, "3.00", 6),
               _both_ways(shop, code, ("W1", 2), 3, 11)]
     shop.check_books()
-    _newest_first(shop, posted[1:])
+    _cancel_all(shop, posted[1:])
     assert _stock(shop, code, "W2") == (D(6), D("79.98"))
     assert _stock(shop, code, "W1") == (D(0), D("0.00"))
-    _newest_first(shop, posted[:1])
+    _cancel_all(shop, posted[:1])
     shop.assert_all_undone(code)
 
 
