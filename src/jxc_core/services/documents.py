@@ -2516,7 +2516,8 @@ class Documents:
         too), cancelled newest first (the document's later lines undone before it).
 
         Under moving average, negative stock forbidden, the cancellation is refused while a
-        customer return posted after the line would be left without the units it takes back
+        customer return (a transfer's arrival) posted after the line would be left without the
+        units it takes back
         (:meth:`_returns_kept`).
 
         An adjustment or a count (``what`` ``"adjustment"``: lines that add and remove stock):
