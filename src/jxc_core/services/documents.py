@@ -41,6 +41,7 @@ from jxc_core.costing import (
     AllocationBasis,
     AllocationLine,
     MovingAverageValuation,
+    StandardCostValuation,
     allocate_landed_cost,
 )
 from jxc_core.documents.codec import document_from_data, document_to_data
@@ -2452,7 +2453,8 @@ class Documents:
 
     def _returns_kept(self, w: _Work, item: Item, warehouse: str, doc: Document, line: Line,
                       posted_at: dt.datetime) -> None:
-        """Under moving average (negative stock forbidden), a line in (a receipt, a customer
+        """Under moving average and standard cost (negative stock forbidden: no layer to
+        check), a line in (a receipt, a customer
         return, a transfer's arrival, an adjustment in) cancelled while customer returns or
         transfers' arrivals posted after it stand: its cancellation takes its units from the
         pool, which may hold the units those returns or arrivals brought, and a return's
@@ -2534,10 +2536,12 @@ class Documents:
         v = w.valuation(item, line.to_warehouse if what == "transfer" else line.warehouse)
         remaining = getattr(v, "receipt_remaining", None)
         into = (line.to_warehouse if what == "transfer" else line.warehouse) or ""
-        if (posted_at is not None and isinstance(v, MovingAverageValuation)
+        if (posted_at is not None
+                and isinstance(v, MovingAverageValuation | StandardCostValuation)
                 and not item.serial_tracked and not w.allows_negative(item, into)):
-            # (serials name the units: a line's cancellation takes its own, and one a later
-            # movement moved on is refused for that, ``Jxc``'s serial check)
+            # (no layer to check, under standard cost as under moving average; serials name
+            # the units: a line's cancellation takes its own, and one a later movement moved
+            # on is refused for that, ``Jxc``'s serial check)
             self._returns_kept(w, item, into, doc, line, posted_at)
         if remaining is not None:
             try:
