@@ -52,6 +52,23 @@ def _transfer(shop: Shop, *legs: tuple[str, str]) -> str:
                                  for n, (a, b) in enumerate(legs, start=1)],
                     date=_day(3)).doc_id
 
+def _waits_then_undone(shop: Shop, held: str, stock: tuple[str, Decimal, Decimal],
+                       newest_first: list[str], says: str = "") -> None:
+    """``held`` cancelled out of turn is refused (its reason holding ``says``) and changes
+    nothing (``stock``: warehouse, on hand, value); then ``newest_first`` cancel one by one,
+    the books agreeing, to zero."""
+    with pytest.raises(JxcError) as refused:
+        shop.docs.cancel(held, BOSS)
+    assert refused.value.code == "reversal_impossible"
+    assert says in str(refused.value)
+    assert _stock(shop, X, stock[0]) == stock[1:]
+    for doc_id in newest_first:
+        shop.docs.cancel(doc_id, BOSS)
+        assert shop.docs.get(doc_id).state == State.CANCELLED
+        shop.check_books()
+    shop.assert_all_undone(X)
+
+
 
 @pytest.mark.parametrize("method", METHODS)
 @pytest.mark.parametrize("one_document", [True, False])
@@ -63,16 +80,8 @@ def test_the_receipt_waits_for_the_transfer_back(shop: Shop, one_document: bool,
         moves = [_transfer(shop, ("W1", "W2"), ("W2", "W1"))]
     else:
         moves = [_transfer(shop, ("W1", "W2")), _transfer(shop, ("W2", "W1"))]
-    with pytest.raises(JxcError) as refused:
-        shop.docs.cancel(r, BOSS)
-    assert refused.value.code == "reversal_impossible"
-    assert f"the transfer {moves[-1]} posted after it would find no units" in str(refused.value)
-    assert _stock(shop, X, "W1") == (D(7), D("70.00"))
-    for doc_id in reversed([r, *moves]):
-        shop.docs.cancel(doc_id, BOSS)
-        assert shop.docs.get(doc_id).state == State.CANCELLED
-        shop.check_books()
-    shop.assert_all_undone(X)
+    _waits_then_undone(shop, r, ("W1", D(7), D("70.00")), [*reversed(moves), r],
+                       f"the transfer {moves[-1]} posted after it would find no units")
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -99,14 +108,7 @@ def test_a_receipt_of_two_lines_counts_both(shop: Shop) -> None:
                                       Line(2, X, D(7), D("8.00"), warehouse="W1")], "S1",
                  date=_day(2)).doc_id
     move = _transfer(shop, ("W1", "W2"), ("W2", "W1"))
-    with pytest.raises(JxcError) as refused:
-        shop.docs.cancel(r, BOSS)
-    assert refused.value.code == "reversal_impossible"
-    assert _stock(shop, X, "W1") == (D(14), D("126.00"))
-    for doc_id in (move, r):
-        shop.docs.cancel(doc_id, BOSS)
-        shop.check_books()
-    shop.assert_all_undone(X)
+    _waits_then_undone(shop, r, ("W1", D(14), D("126.00")), [move, r])
 
 
 def test_a_count_gain_waits_for_the_transfer_back(shop: Shop) -> None:
@@ -119,11 +121,4 @@ def test_a_count_gain_waits_for_the_transfer_back(shop: Shop) -> None:
     shop.docs.approve(pc.doc_id, BOSS)
     count = shop.docs.post(pc.doc_id, BOSS).doc_id
     move = _transfer(shop, ("W2", "W1"), ("W1", "W2"))
-    with pytest.raises(JxcError) as refused:
-        shop.docs.cancel(count, BOSS)
-    assert refused.value.code == "reversal_impossible"
-    assert _stock(shop, X, "W2") == (D(1), D("10.00"))
-    for doc_id in (move, count):
-        shop.docs.cancel(doc_id, BOSS)
-        shop.check_books()
-    shop.assert_all_undone(X)
+    _waits_then_undone(shop, count, ("W2", D(1), D("10.00")), [move, count])

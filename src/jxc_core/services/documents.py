@@ -2489,7 +2489,7 @@ class Documents:
         # of two lines of the item takes both), not this line's units alone
         brought = sum((e.quantity for e in entries if e.doc_id == doc_id and e.quantity > 0),
                       ZERO)
-        level = self.jxc._on_hand(w, item.code, warehouse) - max(brought, self._base(w, line))
+        level = self.jxc._on_hand(w, item.code, warehouse) - brought
         for e in reversed(standing):  # back through them, newest first
             level -= e.quantity
             if e.kind in _KEPT_ARRIVALS and e.quantity > 0 and level < 0:
