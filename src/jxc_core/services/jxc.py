@@ -1553,9 +1553,15 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         # that came in before the pair and left after it (a transfer both ways: one line's
         # arrival around the other line's leg out and way back) lies between freely: it
         # moves no units, and the line's units are there before and after the pair
+        span = window[first:last + 1]
+        #: a receipt cost before the first entry of the pairs that moves units lies between
+        #: freely: what it splits by, the units on hand, is the same with them passed over
+        moves = next((i for i, e in enumerate(span) if e.quantity and e.entry_no in mine),
+                     len(span))
         return all(e.entry_no in mine or e.entry_no in void or e.kind in _MOVE_KINDS
                    or (not e.quantity and (moved_only
                                            or e.kind in ("cost_backdating", "cost_settlement")))
+                   or (e.kind == "landed_cost" and i < moves)
                    or (e.entry_no in closed and first < closed[e.entry_no][0]
                        and (closed[e.entry_no][1] < last or (
                            (e.quantity > 0 or e.entry_no in carried_by)
@@ -1563,7 +1569,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                    or (e.entry_no in took_line and took_line[e.entry_no] < first)
                    or (e.entry_no in carried_by
                        and closed[e.entry_no][0] < first < last < closed[e.entry_no][1])
-                   for e in window[first:last + 1])
+                   for i, e in enumerate(span))
 
     def drop(g: str) -> None:
         void.update(e.entry_no for e in pairs[g][1])
