@@ -1236,7 +1236,8 @@ class Accounting:
 
         def body(w: _Work) -> Posting:
             # a moment as stored (in UTC when aware), its day that of the clock's timezone
-            when = _moment(w.now, "clock.now()") if date is None else w.day_start(date)
+            when = (self.jxc._own_now(w, _moment(w.now, "clock.now()")) if date is None
+                    else w.day_start(date))
             posting = self.jxc._revalue_standard(w, item, standard_cost, number, when)
             rows: list[JournalRow] = []
             day, book = w.day_of(when).isoformat(), self.jxc.book_currency

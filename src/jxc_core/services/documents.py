@@ -60,7 +60,9 @@ from jxc_core.services._checks import (
     check_user,
 )
 from jxc_core.services.jxc import (
+    _DAY_END,
     _RECEIPT_COST,
+    _TICK,
     IN,
     OUT,
     Jxc,
@@ -120,10 +122,6 @@ _MAY_SOURCE = {DocType.PURCHASE_RECEIPT: DocType.PURCHASE_ORDER,
 _CREDIT_SOURCE = {DocType.PURCHASE_INVOICE: DocType.PURCHASE_RETURN,
                   DocType.SALES_INVOICE: DocType.SALES_RETURN}
 _RETURNS = frozenset({DocType.PURCHASE_RETURN, DocType.SALES_RETURN})
-#: the last moment of a day, and the step after a movement, for a document dated an earlier
-#: day (:meth:`Documents._late_moment`)
-_DAY_END = dt.time.max
-_TICK = dt.timedelta(microseconds=1)
 #: a receipt's or delivery's line counter: the invoiced units its returns took back (they
 #: count in ``returned`` and still in ``invoiced``: they wait for a red-letter invoice)
 _RETURNED_INVOICED = "returned_invoiced"
@@ -1414,6 +1412,10 @@ class Documents:
             posted = self._posted_at(doc, w.zone)
             if posted is not None:
                 when = max(when, posted)
+        if (action == Action.POST or (action == Action.CANCEL and doc.state == State.POSTED)
+                ) and (doc.date is None or doc.date == w.day_of(w.now)):
+            # dated today: a moment of its own when the clock has not moved on (Jxc._own_now)
+            when = self.jxc._own_now(w, when)
         before = doc.state
         if action in (Action.POST, Action.CANCEL) and (
                 action == Action.POST or doc.state == State.POSTED):

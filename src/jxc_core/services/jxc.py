@@ -1824,13 +1824,18 @@ def _posting_moment(w: _Work, posted_at: object) -> dt.datetime:
     """The moment of a posting: ``posted_at`` (default: the service clock's now), checked
     (:func:`_moment`, :func:`_same_awareness`) and, when aware, in UTC."""
     if posted_at is None:
-        return _moment(w.now, "clock.now()")
+        return w.jxc._own_now(w, _moment(w.now, "clock.now()"))
     when = _moment(posted_at, "posted_at")
     _same_awareness(when, w.now, "posted_at")
     return when
 
 
 _NO_LOCK: Any = object()
+#: the last moment of a day, and the step after a movement: a posting "now" when the clock has
+#: not moved on (:meth:`Jxc._own_now`), a document dated an earlier day
+#: (``Documents._late_moment``)
+_DAY_END = dt.time.max
+_TICK = dt.timedelta(microseconds=1)
 _WHOLE = Decimal(1)
 #: ``ValuationChange(...)`` with every field given, faster (one per scope of every posting)
 _new_change = fast_init(ValuationChange)
@@ -2765,6 +2770,8 @@ class Jxc:
         if type(book_currency) is not str or book_currency not in by_currency:
             currency_minor_unit(book_currency)  # unknown_currency for a code ISO lacks
         self.storage = storage
+        #: the latest moment a posting "now" got (:meth:`_own_now`)
+        self._last_now: dt.datetime | None = None
         #: live valuation objects by scope, with the stored version they match
         self._cache: dict[tuple[str, str], tuple[int, Valuation, dt.datetime | None, int]] = {}
         #: rows read and written by the last command, while the store's stamp still matches
@@ -3593,6 +3600,28 @@ class Jxc:
         if v.quantity > 0 and qty >= v.quantity:
             return round_money(v.value, digits)
         return _average_value(v, qty, digits)
+
+    def _own_now(self, w: _Work, moment: dt.datetime) -> dt.datetime:
+        """The moment of a posting made "now" (``moment``: the clock's reading): a moment of its
+        own, just after the latest one this service gave, when the clock has not moved past
+        it — and never past the last moment of the clock's day. A clock that reads the same
+        moment for several postings (one that keeps whole seconds, a batch import stamping
+        documents alike) gave them one moment, ordered by entry number only; a charge's
+        cancellation, dated at the moment it was charged, then sorted after the postings made
+        since at that moment and was split with their units out (documents dated an earlier
+        day follow the same rule: ``Documents._late_moment``). A clock that moves on leaves
+        ``moment`` as it is. Kept per service object: another process (a second ``Jxc`` on the
+        same SQLite file) keeps its own."""
+        last = self._last_now
+        if (last is None or (last.utcoffset() is None) != (moment.utcoffset() is None)
+                or moment > last):
+            self._last_now = moment
+            return moment
+        end = _moment(dt.datetime.combine(w.day_of(moment), _DAY_END.replace(
+            tzinfo=w.now.tzinfo)), "date")
+        if last + _TICK <= end:  # else the day's last moment, or the clock went a day back
+            moment = self._last_now = last + _TICK
+        return moment
 
     # -- the posting engine -------------------------------------------------------------------
     def _post(
