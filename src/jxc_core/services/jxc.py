@@ -717,6 +717,11 @@ class _Replay:
         self.settled_found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]] = {}
         self.settled_at: dict[tuple[str, str, str], dt.datetime] = {}
         self.to_reopen: dict[str, list[list[Any]]] = {}
+        #: moving average: changes of what a transfer's units cost carried to their arrival
+        #: (``doc/line``) replayed here, the share of the units that settled shortages there
+        #: (cost of goods sold, their issued share): the arrival's cancellation that opens
+        #: those shortages again takes it back with the units (:meth:`Jxc._carried_back`)
+        self.carried: dict[str, Decimal] = {}
         self._fixes: dict[str, Decimal] | None = None
 
     def fixes(self, group: str) -> Decimal:
@@ -1203,6 +1208,24 @@ def _add_settled(found: dict[tuple[str, str, str], tuple[int, list[list[Any]]]],
         else:
             kept.append(list(fill))
     found[key] = (entry_no, kept)
+
+
+def _carried_transfer_cost(e: LedgerEntry) -> bool:
+    """Whether the ``landed_cost`` entry ``e`` is a change of what a transfer's units cost,
+    carried to their arrival (:meth:`Jxc._follow_transfers`, :meth:`Jxc._carry_settlement`:
+    a receipt cost of the transfer's own ref named by the transfer line), not a charge's
+    share nor a change carried back into a cancelled transfer's rows."""
+    return (e.doc_type == "transfer" and not e.doc_id.endswith("-R")
+            and e.from_ref == f"{e.doc_id}/{e.line_no}")
+
+
+def _carried_share(fills: list[list[Any]], amount: Decimal, received: Decimal,
+                   quantum: Decimal) -> Decimal:
+    """The share of ``amount`` (a change of what a transfer's units cost, carried to their
+    arrival of ``received`` units since: :func:`_carried_transfer_cost`) of the units that
+    settled open shortages there (``fills``, :func:`_settled_by`): their issued share."""
+    return sum((slice_value(min(f[1], received), received, amount, quantum) for f in fills),
+               ZERO)
 
 
 def _drop_slices(took: deque[LayerSlice], ref: str, units: Decimal, quantum: Decimal) -> None:
@@ -4209,6 +4232,10 @@ class Jxc:
         no = w.uow.sequences.next("ledger")
         entries = [LedgerEntry(no, item_code, warehouse, "", "", ZERO, kept, when,
                                "landed_cost", doc_type, doc_id, line_no, receipt_ref)]
+        if (type(v) is MovingAverageValuation and received_here
+                and _carried_transfer_cost(entries[0])):
+            self._carry_into_settled(replay, item_code, warehouse, receipt_ref, here,
+                                     received_here)
         # what a back-dated movement needs to split the amount again (the entry keeps the
         # on-hand share only; the amount and units of this scope, without those sent on)
         record: dict[str, Any] = {
@@ -4425,6 +4452,22 @@ class Jxc:
                 w, out.item, warehouse, ref, a.amount, out.doc_type, out.doc_id,
                 out.line_no, at, received, receipt=(out.doc_id, out.line_no))[3]
         return written
+
+    def _carry_into_settled(self, replay: _Replay | None, item_code: str, warehouse: str,
+                            ref: str, amount: Decimal, received: Decimal) -> None:
+        """Under moving average, a change of what a transfer's units cost carried to their
+        arrival ``ref`` in ``warehouse`` (:func:`_carried_transfer_cost`) in a replay that
+        replayed the arrival: the share of its units that settled open shortages there went
+        to cost of goods sold as their issued share; the arrival's cancellation replayed
+        after it, opening those shortages again, takes it back with the units
+        (:attr:`_Replay.carried`)."""
+        key = (item_code, ref, warehouse)
+        if replay is None or key not in replay.settled_found:
+            return
+        share = _carried_share(replay.settled_found[key][1], amount, received,
+                               money_quantum(self.currency_digits))
+        if share:
+            replay.carried[ref] = replay.carried.get(ref, ZERO) + share
 
     def _carry_into_rows(self, w: _Work, out: LedgerEntry, warehouse: str, at: dt.datetime,
                          amount: Decimal) -> list[LedgerEntry]:
@@ -5161,6 +5204,16 @@ class Jxc:
                     v.take_adjustments()  # the issued share: booked as the change below
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - kept
+                    key = (e.item, e.from_ref, e.warehouse)
+                    if (type(v) is MovingAverageValuation and split[1]
+                            and _carried_transfer_cost(e) and key in replay.settled_found):
+                        # a change carried to a transfer's arrival replayed here: its share
+                        # of the units that settled shortages (:meth:`_carry_into_settled`)
+                        share = _carried_share(replay.settled_found[key][1], split[0],
+                                               split[1], quantum)
+                        if share:
+                            replay.carried[e.from_ref] = replay.carried.get(
+                                e.from_ref, ZERO) + share
             elif (e.quantity > 0 and e.from_ref and e.doc_id.endswith("-R")
                   and e.kind.endswith("_reversal") and e.entry_no not in replay.rows
                   and _close_own_shortage(v, e.from_ref, e.quantity,
@@ -5352,6 +5405,7 @@ class Jxc:
                         # a receipt (a transfer's arrival) that settled open shortages: they
                         # open again, as when posted (:func:`_reopen_settled`)
                         del replay.to_reopen[e.from_ref]
+                        settled_cost += self._carried_back(replay, e)
                     reopened = (_reopen_own(v, replay.own.get(e.from_ref), -e.quantity,
                                             e.from_ref, group, quantum)
                                 if e.entry_no in replay.reopen and settled_cost is None
@@ -5378,7 +5432,7 @@ class Jxc:
                         assert fills is not None
                         got_back = _reopen_settled(v, fills, -e.quantity, e.from_ref, group)
                         assert got_back is not None
-                        cost = got_back
+                        cost = got_back + self._carried_back(replay, e)
                         del replay.to_reopen[e.from_ref]
                         replay.own[e.from_ref] = None  # a return's own delivery's among them
                         for issue, q, _, _ in fills:  # no longer settled by its layer
@@ -5410,6 +5464,22 @@ class Jxc:
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
+
+    @staticmethod
+    def _carried_back(replay: _Replay, e: LedgerEntry) -> Decimal:
+        """The cancellation ``e`` of a transfer's arrival (its leg out of the target) opened
+        again the shortages the arrival settled, in a replay that carried a change of the
+        transfer's cost to those units (:attr:`_Replay.carried`): the change goes back with
+        them, with what they settled (returned, to add to what ``e`` takes out; the source
+        gets it with the units, as a correction carried back). It never was a settlement
+        of the issues they settled (their settlements open again as recorded): their
+        issued share, booked to cost of goods sold with the transfer, is taken back there
+        (a correction of the arrival's line)."""
+        share = replay.carried.pop(e.from_ref, ZERO)
+        if share:
+            arrival = _group_ref(e.doc_type, e.doc_id.removesuffix("-R"), e.line_no)
+            replay.new[arrival] = replay.new.get(arrival, ZERO) - share
+        return share
 
     @staticmethod
     def _replayed_own(v: Valuation, e: LedgerEntry, before: tuple[Decimal, Decimal] | None,
