@@ -627,6 +627,11 @@ class _Replay:
         #: and the cancellations back into rows re-valued to it (entry numbers)
         self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
         self.rows_revalued: set[int] = set()
+        #: specific identification: the (units, cost) each issue took of each lot as
+        #: replayed here, by (group ref, lot), less what its cancellations took back; and
+        #: the cancellations re-valued to it (entry numbers, :meth:`Jxc._lot_back`)
+        self.lot_took: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        self.lots_back: set[int] = set()
         #: moving average: the shortage settlements of each issue (group ref) found so far
         #: that its re-valued cancellations have taken back (:func:`_settled_since_taken`)
         self.settled_taken: dict[str, Decimal] = {}
@@ -5232,6 +5237,8 @@ class Jxc:
                 else:
                     filling = bool(replay.took) and isinstance(
                         v, FifoValuation | LifoValuation) and bool(v.shortages)
+                    if lot_costed and back_at is None:
+                        back_at = self._lot_back(e, replay, quantum)
                     value = e.value if back_at is None else back_at
                     if back is not None and filling:
                         # a cancellation kept as one, received (shortages are open): at what
@@ -5262,7 +5269,8 @@ class Jxc:
                         self._replayed_settled(v, e, open_before, replay)
                     if filling:
                         _note_settled(v, replay)
-                    if back is not None:  # kept as a cancellation: it counts as one
+                    if back is not None or e.entry_no in replay.lots_back:
+                        # kept as a cancellation (or a lot's, re-valued): it counts as one
                         group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                         replay.new[group] = replay.new.get(group, ZERO) - got
                 if standard:
@@ -5352,6 +5360,12 @@ class Jxc:
                                 _drop_slices(took, e.from_ref, q, quantum)
                     elif reopened is None:
                         cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                        if lot_costed and not e.doc_id.endswith("-R"):
+                            # what a lot's issue took as replayed here: its cancellation
+                            # comes back at it (:meth:`_lot_back`)
+                            key = (group, e.lot)
+                            units, worth = replay.lot_took.get(key, (ZERO, ZERO))
+                            replay.lot_took[key] = (units - e.quantity, worth + cost)
                     else:  # its return's units settled the delivery: open again
                         cost = reopened[0]
                         own = replay.own.get(e.from_ref)
@@ -5375,6 +5389,32 @@ class Jxc:
             replay.settled.extend(v.take_adjustments())
             replay.replayed += 1
         self.replayed += replay.replayed
+
+    @staticmethod
+    def _lot_back(e: LedgerEntry, replay: _Replay, quantum: Decimal) -> Decimal | None:
+        """What the cancellation entry ``e`` of a lot's issue (a delivery, a supplier return,
+        an adjustment's or a count's line out; not a transfer, whose way back follows the
+        costs carried to its arrival) brings back as replayed: its share of what the issue
+        took of its lot here, less what its cancellations replayed before brought back; all
+        that is left when it brings back the rest (DOMAIN §2, 红冲: a reversal at its issue's cost).
+        Posted, the cancellation came at the issue's cost as the ledger had it then; a
+        replay that re-costs the issue (a receipt cost of its lot cancelled, or dated
+        before it) re-costs its cancellation alike, the change booked as a correction of the
+        cancellation (:meth:`_finish_replay`). Else the issue and its cancellation no longer
+        netted to zero: the lot kept the difference, and a receipt of it cancelled later was
+        refused for good (its history never passed over the pair). ``None``: not such an
+        entry, or its issue was not replayed here (the value as posted stands)."""
+        if not (e.doc_id.endswith("-R") and e.kind.endswith("_reversal")):
+            return None
+        key = (_group_ref(e.doc_type, e.doc_id[:-2], e.line_no), e.lot)
+        units, worth = replay.lot_took.get(key, (ZERO, ZERO))
+        if units < e.quantity:
+            return None
+        value = worth if units == e.quantity else slice_value(e.quantity, units, worth,
+                                                              quantum)
+        replay.lot_took[key] = (units - e.quantity, worth - value)
+        replay.lots_back.add(e.entry_no)
+        return value
 
     @staticmethod
     def _replayed_own(v: Valuation, e: LedgerEntry, before: tuple[Decimal, Decimal] | None,
@@ -5470,7 +5510,8 @@ class Jxc:
                 continue  # a void pair: its costs stay as posted
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
                     or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored
-                    or e.entry_no in replay.return_entries or e.entry_no in replay.rows_revalued):
+                    or e.entry_no in replay.return_entries or e.entry_no in replay.rows_revalued
+                    or e.entry_no in replay.lots_back):
                 if e.kind == MOVE_OUT or (self.organisation_scope
                                           and e.kind == "transfer_out"):
                     continue
