@@ -181,6 +181,24 @@ def test_landed_cost_refuses_a_received_quantity_below_what_is_on_hand() -> None
     assert v.add_landed_cost("R1", D("30.00"), received_quantity=D(10)) == D("30.00")
 
 
+@pytest.mark.parametrize("taken", ["5", "15"], ids=["part-of-the-lot", "emptying-it"])
+def test_a_lot_s_units_taken_back_no_longer_count_as_received(taken: str) -> None:
+    """Lot L1 receives 10 (R1) and 5 (R2) at 10.00; R2's cancellation takes its 5 back (or
+    R1's and R2's, the lot emptied), then 10 more come in. A cost of 15.00 on the 10 units
+    still there was shared over the 15 (or 25) the lot ever received: 10.00 (6.00) kept, the
+    rest to cost of goods sold although nothing was issued. Units a cancellation took back
+    are neither on hand nor issued: the whole cost is kept."""
+    v = SpecificLotValuation()
+    v.receive(D(10), D(10), "L1")
+    v.receive(D(5), D(10), "L1")
+    assert v.take_back(D(taken), "L1", D(taken), D(taken) * 10) == D(taken) * 10
+    if taken == "15":
+        v.receive(D(10), D(10), "L1")
+    assert v.add_landed_cost("L1", D("15.00"), received_quantity=D(10)) == D("15.00")
+    assert v.take_adjustments() == []
+    assert v.lot("L1") == (D(10), D("115.00"))
+
+
 def test_landed_cost_thirds_on_hand_rounds_half_up() -> None:
     v = FifoValuation()
     v.receive(D(3), D(1), "r1")

@@ -134,7 +134,9 @@ class SpecificLotValuation(ValuationBase):
             raise LotError()
         found = self._lots.get(from_ref)
         if found is None or quantity >= found[0]:
-            return self.issue(quantity, from_ref, ref=ref)
+            cost = self.issue(quantity, from_ref, ref=ref)
+            self._unreceived(from_ref, quantity)
+            return cost
         own = quantity if quantity < received else received
         cost = slice_value(own, received, original, self._quantum)
         if cost > found[1]:  # the lot cannot give it: what keeps its value at 0.00 or more
@@ -147,7 +149,17 @@ class SpecificLotValuation(ValuationBase):
         found[1] -= cost
         self._qty -= quantity
         self._val -= cost
+        self._unreceived(from_ref, quantity)
         return cost
+
+    def _unreceived(self, ref: str, quantity: Decimal) -> None:
+        """A cancellation took ``quantity`` units that lot ``ref`` received back: they no
+        longer count as received (never below zero). Neither on hand nor issued, they take
+        no share of a cost added to the lot later (:meth:`add_landed_cost`): else a receipt
+        of the lot cancelled before a charge sent that share to cost of goods sold."""
+        had = self._received.get(ref)
+        if had is not None:
+            self._received[ref] = had - quantity if had > quantity else ZERO
 
     def add_landed_cost(
         self, ref: str, amount: Decimal, *, received_quantity: Decimal | None = None

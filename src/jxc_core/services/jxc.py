@@ -627,6 +627,15 @@ class _Replay:
         #: and the cancellations back into rows re-valued to it (entry numbers)
         self.took_cost: dict[str, tuple[Decimal, Decimal]] = {}
         self.rows_revalued: set[int] = set()
+        #: specific identification: the (units, cost) each issue took of each lot as
+        #: replayed here, by (group ref, lot), less what its cancellations took back; and
+        #: the cancellations re-valued to it (entry numbers, :meth:`Jxc._lot_back`)
+        self.lot_took: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
+        self.lots_back: set[int] = set()
+        #: and the (units, value) each transfer line brought into a lot here (its arrival,
+        #: by (group ref, lot)): its cancellation takes them back with the changes carried
+        #: to them as replayed
+        self.lot_came: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
         #: moving average: the shortage settlements of each issue (group ref) found so far
         #: that its re-valued cancellations have taken back (:func:`_settled_since_taken`)
         self.settled_taken: dict[str, Decimal] = {}
@@ -4056,7 +4065,22 @@ class Jxc:
                         elif back is None:
                             open_before = (_open_before(v_to) if reverses is None
                                            and not lot_costed else None)
-                            got = v_to.receive(qty, ZERO, ref_to, value=amount)
+                            sent_worth = (self._lot_sent(w, code, transfer_to, reverses,
+                                                         line_no, lot, qty, issued_at)
+                                          if lot_costed and reverses is not None
+                                          and issued_at is not None else None)
+                            got = v_to.receive(qty, ZERO, ref_to, value=(
+                                amount if sent_worth is None else sent_worth))
+                            if sent_worth is not None and got != amount:
+                                # a lot's transfer cancelled: back into the source at what
+                                # it took there (its leg out and way back net to zero); what
+                                # left the target beside it (the share of a change carried
+                                # to its arrival that went to cost of goods sold) a
+                                # correction of it, where that share went
+                                taken_fixes.append(((code, transfer_to), CostAdjustment(
+                                    BACK_DATING, amount - got, ZERO,
+                                    _group_ref(doc_type, doc_id, line_no)), when))
+                                got = amount
                             if open_before is not None:  # for its cancellation
                                 _add_settled(settled_found, (code, ref_to, transfer_to), no,
                                              _settled_by(v_to, open_before))
@@ -4441,6 +4465,12 @@ class Jxc:
             out = outs.get(a.issue_ref or "")
             if out is None or a.reason != BACK_DATING or not a.amount:
                 continue
+            if (out.doc_id.endswith("-R")
+                    and w.item(out.item).costing_method == "specific_lot"):
+                # a lot's transfer cancelled: its way back into the source is what the
+                # transfer took there (:meth:`_lot_sent`), whatever left the target; the
+                # change of what left stays there, a correction of it
+                continue
             arrival = self._arrival(w, out)
             if arrival is None:
                 continue
@@ -4759,6 +4789,16 @@ class Jxc:
                         and e.doc_type == "sales_return" and e.warehouse == warehouse
                         and lot is None):
                     value += e.value  # a customer return re-valued by a back-dated movement
+                elif (lot is not None and e.doc_id == doc_id and e.line_no == n
+                        and e.warehouse == warehouse and (
+                            (e.kind == "landed_cost" and e.from_ref == lot
+                             and (until is None or e.posted_at <= until))
+                            or (e.kind == "cost_backdating" and e.doc_type == "transfer"))):
+                    # a lot's: a transfer's change carried to its arrival (named by the
+                    # lot), the share the lot kept, as a later replay split it again (its
+                    # corrections); the rest went to cost of goods sold: the transfer's way
+                    # back into its source makes up for it (:meth:`_lot_sent`)
+                    value += e.value
                 elif (e.kind == "landed_cost" and e.from_ref == ref
                         and e.warehouse == warehouse
                         and (until is None or e.posted_at <= until)):
@@ -4773,6 +4813,32 @@ class Jxc:
                         value += e.value if cost is None else Decimal(cost["amount"])
         found[key] = (qty, value, rows) if qty > 0 and value >= 0 else None
         return found[key]
+
+    @staticmethod
+    def _lot_sent(w: _Work, item: str, warehouse: str, doc_id: str, line_no: int, lot: str,
+                  qty: Decimal, issued_at: dt.datetime) -> Decimal | None:
+        """What transfer line ``doc_id``/``line_no`` took of lot ``lot`` out of ``warehouse``
+        (its source) when posted at ``issued_at``: its ``transfer_out`` entries of the lot
+        there, with the back-dating corrections of the line there since — what its
+        cancellation's ``qty`` units come back at into the source (specific
+        identification, per warehouse). ``None`` unless the line took exactly ``qty`` units
+        of that lot there and nothing else (else as before: what left the target)."""
+        units = value = fixes = ZERO
+        for e in w.uow.ledger.after(item, warehouse, issued_at - dt.timedelta(
+                microseconds=1), 1 << 62):
+            if (e.doc_id != doc_id or e.line_no != line_no or e.warehouse != warehouse
+                    or e.doc_type != "transfer"):
+                continue
+            if e.kind == "transfer_out" and e.quantity:
+                if e.lot != lot:
+                    return None
+                units -= e.quantity
+                value -= e.value
+            elif e.kind == "cost_backdating":
+                fixes -= e.value
+        if units != qty or value + fixes < 0:
+            return None
+        return value + fixes
 
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
@@ -5204,12 +5270,12 @@ class Jxc:
                     v.take_adjustments()  # the issued share: booked as the change below
                     group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                     replay.new[group] = replay.new.get(group, ZERO) - kept
-                    key = (e.item, e.from_ref, e.warehouse)
+                    arrival = (e.item, e.from_ref, e.warehouse)
                     if (type(v) is MovingAverageValuation and split[1]
-                            and _carried_transfer_cost(e) and key in replay.settled_found):
+                            and _carried_transfer_cost(e) and arrival in replay.settled_found):
                         # a change carried to a transfer's arrival replayed here: its share
                         # of the units that settled shortages (:meth:`_carry_into_settled`)
-                        share = _carried_share(replay.settled_found[key][1], split[0],
+                        share = _carried_share(replay.settled_found[arrival][1], split[0],
                                                split[1], quantum)
                         if share:
                             replay.carried[e.from_ref] = replay.carried.get(
@@ -5320,6 +5386,8 @@ class Jxc:
                 else:
                     filling = bool(replay.took) and isinstance(
                         v, FifoValuation | LifoValuation) and bool(v.shortages)
+                    if lot_costed and back_at is None:
+                        back_at = self._lot_back(e, replay, quantum)
                     value = e.value if back_at is None else back_at
                     if back is not None and filling:
                         # a cancellation kept as one, received (shortages are open): at what
@@ -5344,13 +5412,18 @@ class Jxc:
                     got = part_v + v.receive(e.quantity - part_q, ZERO,
                                              e.lot if lot_costed else f"{e.doc_id}/{e.line_no}",
                                              value=value - part_v)
+                    if lot_costed and e.kind == "transfer_in" and not e.doc_id.endswith("-R"):
+                        key = (_group_ref(e.doc_type, e.doc_id, e.line_no), e.lot)
+                        units, worth = replay.lot_came.get(key, (ZERO, ZERO))
+                        replay.lot_came[key] = (units + e.quantity, worth + got)
                     if e.kind == "sales_return" and back is None and not lot_costed:
                         self._replayed_own(v, e, own_before, replay)
                     if receipt:
                         self._replayed_settled(v, e, open_before, replay)
                     if filling:
                         _note_settled(v, replay)
-                    if back is not None:  # kept as a cancellation: it counts as one
+                    if back is not None or e.entry_no in replay.lots_back:
+                        # kept as a cancellation (or a lot's, re-valued): it counts as one
                         group = _group_ref(e.doc_type, e.doc_id, e.line_no)
                         replay.new[group] = replay.new.get(group, ZERO) - got
                 if standard:
@@ -5416,6 +5489,14 @@ class Jxc:
                                         rows=went or None))
                 elif e.entry_no in replay.taken_back and isinstance(v, SpecificLotValuation):
                     got, worth, _ = replay.taken_back[e.entry_no]  # a lot's units, own cost
+                    if e.kind == "transfer_out" and e.doc_id.endswith("-R"):
+                        # a transfer's cancellation out of its target: its arrival replayed
+                        # here, at what it came with and the changes carried to it kept as
+                        # replayed (split again on the lot as it is)
+                        sent = _group_ref(e.doc_type, e.doc_id[:-2], e.line_no)
+                        came = replay.lot_came.get((sent, e.lot))
+                        if came is not None and came[0] == got:
+                            worth = max(ZERO, came[1] - replay.new.get(sent, ZERO))
                     cost = v.take_back(-e.quantity, e.from_ref, got, worth, ref=group)
                 else:
                     fills = (replay.to_reopen.get(e.from_ref)
@@ -5441,6 +5522,12 @@ class Jxc:
                                 _drop_slices(took, e.from_ref, q, quantum)
                     elif reopened is None:
                         cost = v.issue(-e.quantity, e.from_ref or None, ref=group)
+                        if lot_costed and not e.doc_id.endswith("-R"):
+                            # what a lot's issue took as replayed here: its cancellation
+                            # comes back at it (:meth:`_lot_back`)
+                            key = (group, e.lot)
+                            units, worth = replay.lot_took.get(key, (ZERO, ZERO))
+                            replay.lot_took[key] = (units - e.quantity, worth + cost)
                     else:  # its return's units settled the delivery: open again
                         cost = reopened[0]
                         own = replay.own.get(e.from_ref)
@@ -5480,6 +5567,34 @@ class Jxc:
             arrival = _group_ref(e.doc_type, e.doc_id.removesuffix("-R"), e.line_no)
             replay.new[arrival] = replay.new.get(arrival, ZERO) - share
         return share
+
+    @staticmethod
+    def _lot_back(e: LedgerEntry, replay: _Replay, quantum: Decimal) -> Decimal | None:
+        """What the cancellation entry ``e`` of a lot's issue (a delivery, a supplier return,
+        an adjustment's or a count's line out; a transfer's way back into its source, which
+        comes at what the transfer took there, :meth:`_lot_sent`) brings back as replayed:
+        its share of what the issue took of its lot here, less what its cancellations
+        replayed before brought back; all that is left when it brings back the rest (DOMAIN
+        §2, 红冲: a reversal at its issue's cost).
+        Posted, the cancellation came at the issue's cost as the ledger had it then; a
+        replay that re-costs the issue (a receipt cost of its lot cancelled, or dated
+        before it) re-costs its cancellation alike, the change booked as a correction of the
+        cancellation (:meth:`_finish_replay`). Else the issue and its cancellation no longer
+        netted to zero: the lot kept the difference, and a receipt of it cancelled later was
+        refused for good (its history never passed over the pair). ``None``: not such an
+        entry, or its issue was not replayed here (the value as posted stands)."""
+        if not (e.doc_id.endswith("-R")
+                and (e.kind.endswith("_reversal") or e.kind == "transfer_in")):
+            return None
+        key = (_group_ref(e.doc_type, e.doc_id[:-2], e.line_no), e.lot)
+        units, worth = replay.lot_took.get(key, (ZERO, ZERO))
+        if units < e.quantity:
+            return None
+        value = worth if units == e.quantity else slice_value(e.quantity, units, worth,
+                                                              quantum)
+        replay.lot_took[key] = (units - e.quantity, worth - value)
+        replay.lots_back.add(e.entry_no)
+        return value
 
     @staticmethod
     def _replayed_own(v: Valuation, e: LedgerEntry, before: tuple[Decimal, Decimal] | None,
@@ -5575,7 +5690,8 @@ class Jxc:
                 continue  # a void pair: its costs stay as posted
             if (e.quantity < 0 or e.kind in ("cost_settlement", "cost_backdating")
                     or e.entry_no in replay.receipt_costs or e.entry_no in replay.restored
-                    or e.entry_no in replay.return_entries or e.entry_no in replay.rows_revalued):
+                    or e.entry_no in replay.return_entries or e.entry_no in replay.rows_revalued
+                    or e.entry_no in replay.lots_back):
                 if e.kind == MOVE_OUT or (self.organisation_scope
                                           and e.kind == "transfer_out"):
                     continue
