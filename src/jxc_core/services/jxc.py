@@ -4045,8 +4045,16 @@ class Jxc:
                                 # (:func:`_share_back`, ``as_taken``), the difference a
                                 # correction of it here
                                 as_taken = (reopened_out and not part_q) or reopened_own
+                                # a cost carried to its arrival whose share went to cost of
+                                # goods sold there (the units had left at that moment with
+                                # a later line of the transfer: a transfer both ways): it
+                                # comes back without it into the layers here, whose units
+                                # carry it (:meth:`_cut_at_arrival`), the difference a
+                                # correction of it here
+                                cut = ZERO if as_taken else self._cut_at_arrival(
+                                    w, code, wh, reverses, line_no, issued_at)
                                 back = self._restoring(w, item, v_to, transfer_to, sent,
-                                                       qty - part_q, amount - part_v,
+                                                       qty - part_q, amount + cut - part_v,
                                                        issued_at, issued, when,
                                                        as_taken=as_taken)
                                 if part_q and back is None:
@@ -4055,11 +4063,22 @@ class Jxc:
                                         (sl[3] for sl in back), ZERO) == qty - part_q:
                                     # (all its units in those layers: else as before)
                                     worth = part_v + sum((sl[4] for sl in back), ZERO)
+                                elif cut and back is not None:
+                                    worth = amount + cut
                         if rows is not None:  # moving average: back into the receipt rows
                             assert isinstance(v_to, MovingAverageValuation)
-                            got = v_to.restore_rows(rows, qty, amount, ref_to)
+                            assert reverses is not None and issued_at is not None
+                            # (a cost carried to its arrival that stopped there: as above)
+                            cut = self._cut_at_arrival(w, code, wh, reverses, line_no,
+                                                       issued_at)
+                            got = v_to.restore_rows(rows, qty, amount + cut, ref_to)
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                             _record_rows(w, no, rows)
+                            if cut and got != amount:
+                                taken_fixes.append(((code, transfer_to), CostAdjustment(
+                                    BACK_DATING, amount - got, ZERO,
+                                    _group_ref(doc_type, doc_id, line_no)), when))
+                                got = amount
                         elif closed_own:  # named by the transfer it takes back
                             back_ref = _group_ref(doc_type, reverses or "", line_no)
                         elif back is None:
@@ -4824,8 +4843,7 @@ class Jxc:
         identification, per warehouse). ``None`` unless the line took exactly ``qty`` units
         of that lot there and nothing else (else as before: what left the target)."""
         units = value = fixes = ZERO
-        for e in w.uow.ledger.after(item, warehouse, issued_at - dt.timedelta(
-                microseconds=1), 1 << 62):
+        for e in w.uow.ledger.after(item, warehouse, issued_at - _TICK, 1 << 62):
             if (e.doc_id != doc_id or e.line_no != line_no or e.warehouse != warehouse
                     or e.doc_type != "transfer"):
                 continue
@@ -4839,6 +4857,35 @@ class Jxc:
         if units != qty or value + fixes < 0:
             return None
         return value + fixes
+
+    @staticmethod
+    def _cut_at_arrival(w: _Work, item: str, warehouse: str, doc_id: str, line_no: int,
+                        at: dt.datetime) -> Decimal:
+        """The share of the costs carried to the arrival of transfer line ``doc_id``/
+        ``line_no`` in ``warehouse`` at ``at`` (its ``landed_cost`` entries there, of the
+        transfer's own ref: a re-costing of its leg out, :meth:`_follow_transfers`, or a
+        settlement of the shortage it left, :meth:`_carry_settlement`) that went to cost of
+        goods sold: the units it was split over that were no longer on hand at that moment,
+        a later line of the same transfer having taken them out again (a transfer both
+        ways; 0 without such a line). The change stops there (the replay does not follow it
+        on with that line's units), so those units keep what they cost before it: the
+        line's cancellation takes them out of ``warehouse`` at that much less (or more) than
+        its leg out is worth as corrected."""
+        ref = f"{doc_id}/{line_no}"
+        cut = ZERO
+        both_ways = False
+        for e in w.uow.ledger.after(item, warehouse, at - _TICK, 1 << 62):
+            if e.posted_at != at:
+                break
+            if e.doc_id != doc_id or e.doc_type != "transfer":
+                continue
+            if e.kind == "transfer_out" and e.line_no > line_no:
+                both_ways = True
+            elif e.kind == "landed_cost" and e.line_no == line_no and e.from_ref == ref:
+                cost = w.uow.records.get(_RECEIPT_COST, str(e.entry_no))
+                if cost is not None and not cost.get("rows"):
+                    cut += Decimal(cost["amount"]) - e.value
+        return cut if both_ways else ZERO
 
     # -- cancelling an issue under FIFO/LIFO: back into the layers it took ------------------
     def _restoring(self, w: _Work, item: Item, v: Valuation, warehouse: str, group: str,
