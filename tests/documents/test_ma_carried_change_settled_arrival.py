@@ -80,63 +80,44 @@ def _undo(shop: Shop, x: str, docs: list[str], steps: list[Step]) -> None:
     shop.assert_all_undone(x)
 
 
-@pytest.mark.parametrize("method", METHODS)
-def test_landed_cost_cancelled_after_the_transfer(shop: Shop, method: str) -> None:
-    """T, C, R and D cancel in turn: W1 4 / 43.00, 4 / 40.00, 0 / 0.00 (W2 -3 / 0.00) and
-    nothing in cost of goods sold after T (moving average: W1 4 / 42.25 after C, cost of goods
-    sold -2.25 from there on, price difference +2.25 after R)."""
-    x = _item(shop, method)
-    d = _delivery(shop, x, 3, 2, "W2")
-    r = _receipt(shop, x, 4, "10.00", 4)
-    c = _landed(shop, r, "3.00", 5)
-    t = _transfer(shop, x, 3, 6)
-    _check(shop, x, (1, "10.75", 0, "0.00", {
-        "cogs": "32.25", "grni": "-40.00", "inventory": "10.75", "payable": "-3.00"}))
-    _undo(shop, x, [t, c, r, d], [
+#: (D's units, T's units, after posting, after cancelling T, C, R and D in turn). Moving
+#: average before the rule: W1 4 / 42.25 after C and cost of goods sold -2.25 from there on
+#: (price difference +2.25 after R); -1.50 when T sends 2 of the 4 (W2 stays 1 short); -0.75
+#: when D delivers 1 only (T's 3 units settle it with one and stay on hand with two).
+SHAPES: dict[str, tuple[int, int, Step, list[Step]]] = {
+    "landed cost cancelled after the transfer": (3, 3, (1, "10.75", 0, "0.00", {
+        "cogs": "32.25", "grni": "-40.00", "inventory": "10.75", "payable": "-3.00"}), [
         (4, "43.00", -3, "0.00", {"grni": "-40.00", "inventory": "43.00", "payable": "-3.00"}),
         (4, "40.00", -3, "0.00", {"grni": "-40.00", "inventory": "40.00"}),
         (0, "0.00", -3, "0.00", {}),
-        (0, "0.00", 0, "0.00", {}),
-    ])
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_part_of_the_receipt_transferred(shop: Shop, method: str) -> None:
-    """T sends 2 of the 4 (W2 stays 1 short): T, C, R and D cancel in turn: W1 4 / 43.00,
-    4 / 40.00, 0 / 0.00 (moving average: 4 / 41.50 after C, cost of goods sold -1.50)."""
-    x = _item(shop, method)
-    d = _delivery(shop, x, 3, 2, "W2")
-    r = _receipt(shop, x, 4, "10.00", 4)
-    c = _landed(shop, r, "3.00", 5)
-    t = _transfer(shop, x, 2, 6)
-    _check(shop, x, (2, "21.50", -1, "0.00", {
-        "cogs": "21.50", "grni": "-40.00", "inventory": "21.50", "payable": "-3.00"}))
-    _undo(shop, x, [t, c, r, d], [
+        (0, "0.00", 0, "0.00", {})]),
+    "part of the receipt transferred": (3, 2, (2, "21.50", -1, "0.00", {
+        "cogs": "21.50", "grni": "-40.00", "inventory": "21.50", "payable": "-3.00"}), [
         (4, "43.00", -3, "0.00", {"grni": "-40.00", "inventory": "43.00", "payable": "-3.00"}),
         (4, "40.00", -3, "0.00", {"grni": "-40.00", "inventory": "40.00"}),
         (0, "0.00", -3, "0.00", {}),
-        (0, "0.00", 0, "0.00", {}),
-    ])
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_part_of_the_units_settle_the_shortage(shop: Shop, method: str) -> None:
-    """D delivers 1 only: T's 3 units settle it with one and stay on hand with two (W2
-    2 / 21.50). T, C, R and D cancel in turn: W1 4 / 43.00, 4 / 40.00, 0 / 0.00 (moving
-    average: 4 / 40.75 after C, cost of goods sold -0.75)."""
-    x = _item(shop, method)
-    d = _delivery(shop, x, 1, 2, "W2")
-    r = _receipt(shop, x, 4, "10.00", 4)
-    c = _landed(shop, r, "3.00", 5)
-    t = _transfer(shop, x, 3, 6)
-    _check(shop, x, (1, "10.75", 2, "21.50", {
-        "cogs": "10.75", "grni": "-40.00", "inventory": "32.25", "payable": "-3.00"}))
-    _undo(shop, x, [t, c, r, d], [
+        (0, "0.00", 0, "0.00", {})]),
+    "part of the units settle the shortage": (1, 3, (1, "10.75", 2, "21.50", {
+        "cogs": "10.75", "grni": "-40.00", "inventory": "32.25", "payable": "-3.00"}), [
         (4, "43.00", -1, "0.00", {"grni": "-40.00", "inventory": "43.00", "payable": "-3.00"}),
         (4, "40.00", -1, "0.00", {"grni": "-40.00", "inventory": "40.00"}),
         (0, "0.00", -1, "0.00", {}),
-        (0, "0.00", 0, "0.00", {}),
-    ])
+        (0, "0.00", 0, "0.00", {})]),
+}
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("method", METHODS)
+def test_the_carried_share_goes_back_with_the_units(shop: Shop, method: str,
+                                                    shape: str) -> None:
+    delivered, sent, posted, steps = SHAPES[shape]
+    x = _item(shop, method)
+    d = _delivery(shop, x, delivered, 2, "W2")
+    r = _receipt(shop, x, 4, "10.00", 4)
+    c = _landed(shop, r, "3.00", 5)
+    t = _transfer(shop, x, sent, 6)
+    _check(shop, x, posted)
+    _undo(shop, x, [t, c, r, d], steps)
 
 
 @pytest.mark.parametrize("method", METHODS)

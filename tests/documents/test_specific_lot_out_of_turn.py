@@ -17,6 +17,7 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop, TickingClock, setup_master
+from .test_specific_lot_cancel_and_replay import _books, _nets_to_zero
 
 D = Decimal
 X = "XLOT"
@@ -66,22 +67,6 @@ def _corrections(shop: Shop, doc_id: str) -> Decimal:
     """The back-dating corrections the ledger holds for ``doc_id``."""
     return sum((e.entry.value for e in shop.jxc.ledger(X)
                 if e.entry.kind == "cost_backdating" and e.entry.doc_id == doc_id), D(0))
-
-
-def _books(shop: Shop) -> None:
-    """Debits equal credits and the inventory account (1405) equals the stock valuation (by
-    organisation: the item's one value; per warehouse: ``Shop.check_books``)."""
-    if not shop.jxc.organisation_scope:
-        shop.check_books()
-        return
-    rows = shop.journal()
-    assert sum((r.debit for r in rows), D(0)) == sum((r.credit for r in rows), D(0))
-    assert shop.net("inventory") == shop.jxc.balance(X).value
-
-
-def _nets_to_zero(shop: Shop) -> None:
-    roles = {r.role for r in shop.journal()}
-    assert {role: shop.net(role) for role in roles if shop.net(role)} == {}
 
 
 def _charge(shop: Shop, receipt: str, amount: str, on: dt.date) -> str:
