@@ -8,7 +8,8 @@ could ever be cancelled: the way back's cancellation needs 1 in W1 (none left), 
 needs 1 in W2 (where only the way back's cancellation would put one). Like a customer return
 (`Documents._returns_kept`), a transfer's arrival after the line now keeps the line's
 cancellation refused while that arrival would find no units to take back, so everything is
-undone newest first instead. FIFO/LIFO refuse R already (its layer is not whole).
+undone newest first instead. FIFO/LIFO refuse R already (its layer is not whole). An
+adjustment's line in after R counts alike (below).
 """
 
 from __future__ import annotations
@@ -122,3 +123,39 @@ def test_a_count_gain_waits_for_the_transfer_back(shop: Shop) -> None:
     count = shop.docs.post(pc.doc_id, BOSS).doc_id
     move = _transfer(shop, ("W2", "W1"), ("W1", "W2"))
     _waits_then_undone(shop, count, ("W2", D(1), D("10.00")), [move, count])
+
+
+# -- an adjustment's line in after the receipt (其他出入库: out and in in one document) -------
+
+
+def _adjustment(shop: Shop, *quantities: int) -> str:
+    return shop.run("adjustment", [Line(n, X, D(q), D("11.00"), warehouse="W1")
+                                   for n, q in enumerate(quantities, start=1)],
+                    date=_day(3)).doc_id
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_receipt_waits_for_an_adjustment_out_and_in(shop: Shop, method: str) -> None:
+    """R of 7, then an adjustment taking 1 out and bringing 2 in (W1 8). R cancelled out of
+    turn took 7 of the 8, and the adjustment, cancelled last line first (its 2 out before its
+    1 back), could never go (needed 2, available 1). R now waits for it."""
+    _define(shop, method)
+    r = _receipt(shop, 7, "W1")
+    adj = _adjustment(shop, -1, 2)
+    value = D("80.00") if method == "standard" else D("82.00")  # 6 @ 10.00 + 2 @ 11.00
+    _waits_then_undone(shop, r, ("W1", D(8), value), [adj, r],
+                       f"the adjustment {adj} posted after it would find no units")
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_adjustment_that_leaves_enough_does_not_hold_it(shop: Shop, method: str) -> None:
+    """R of 7, an adjustment bringing 2 in: R cancelled out of turn leaves the 2, which its
+    cancellation takes, so R goes, then the adjustment."""
+    _define(shop, method)
+    r = _receipt(shop, 7, "W1")
+    adj = _adjustment(shop, 2)
+    shop.docs.cancel(r, BOSS)
+    assert _stock(shop, X, "W1")[0] == D(2)
+    shop.docs.cancel(adj, BOSS)
+    shop.check_books()
+    shop.assert_all_undone(X)

@@ -779,10 +779,17 @@ def _issue_cancelled(w: _Work, settled: list[list[Any]]) -> bool:
 
 #: the arrivals after a moving-average line in whose cancellation its out-of-turn
 #: cancellation may leave without units, for good (:meth:`Documents._returns_kept`): a
-#: customer return (its delivery cannot be cancelled before it) and a transfer's arrival
-#: (units sent away and back: each leg's cancellation needs the other's first)
+#: customer return (its delivery cannot be cancelled before it), a transfer's arrival
+#: (units sent away and back: each leg's cancellation needs the other's first), and an
+#: adjustment's or a count's line in whose document took units out there too (cancelled
+#: last line first, the line in before the document's line out, which alone would bring
+#: back what it needs)
 _KEPT_ARRIVALS = {"sales_return": ("customer return", "客户退货"),
-                  "transfer_in": ("transfer", "调拨单")}
+                  "transfer_in": ("transfer", "调拨单"),
+                  "adjustment_in": ("adjustment", "其他出入库单"),
+                  "stock_count_in": ("stock count", "盘点单")}
+#: those kept only when their document also took units out of the warehouse
+_MIXED_ARRIVALS = frozenset({"adjustment_in", "stock_count_in"})
 
 
 def _why_settled_stay(w: _Work, doc_id: str, settled: list[list[Any]], beside: bool
@@ -2485,7 +2492,16 @@ class Documents:
                            and not e.doc_id.endswith("-R") and e.doc_id != doc_id
                            and (e.doc_id, e.line_no) not in undone),
                           key=operator.attrgetter("entry_no"))
-        if not any(e.kind in _KEPT_ARRIVALS and e.quantity > 0 for e in standing):
+        #: the documents (adjustments, counts) that also took units out here: their line in
+        #: is cancelled before that line out, which alone would bring back what it needs; a
+        #: line in alone needs only its own units, which the cancellations after it bring back
+        mixed = {e.doc_id for e in standing if e.quantity < 0}
+
+        def kept(e: LedgerEntry) -> bool:
+            return e.quantity > 0 and e.kind in _KEPT_ARRIVALS and (
+                e.kind not in _MIXED_ARRIVALS or e.doc_id in mixed)
+
+        if not any(kept(e) for e in standing):
             return
         # the cancellation takes what every line of the document brought in here (a receipt
         # of two lines of the item takes both), not this line's units alone
@@ -2494,7 +2510,7 @@ class Documents:
         level = self.jxc._on_hand(w, item.code, warehouse) - brought
         for e in reversed(standing):  # back through them, newest first
             level -= e.quantity
-            if e.kind in _KEPT_ARRIVALS and e.quantity > 0 and level < 0:
+            if level < 0 and kept(e):
                 what, what_zh = _KEPT_ARRIVALS[e.kind]
                 raise JxcError("reversal_impossible", doc_id=doc_id,
                                reason=f"line {line.line_no}: the {what} {e.doc_id} "
