@@ -2258,10 +2258,18 @@ class Documents:
             # a cancellation undoes the document's lines last first, the mirror of the
             # posting: a later line's shortage is closed before an earlier line's units go
             # back into the layers they took (else they filled it, and those layers stayed
-            # empty). The stock lines of one document line keep their order
+            # empty). The stock lines of one document line keep their order.
+            # Under specific identification a lot never goes short (no shortage to close):
+            # the lines that bring units back into a lot go first, so that a line in's
+            # reversal finds the units the document's own lines out took (an adjustment that
+            # took 1 of a lot and brought 2 back, the receipt of the lot cancelled out of
+            # turn: only the net 1 is left; by organisation, a warehouse that had none)
             order = {n: k for k, n in enumerate(dict.fromkeys(
                 line.line_no for line in reversed(lines)))}
-            lines = sorted(lines, key=lambda line: order[line.line_no])
+            lots = {code for code in {line.item for line in lines}
+                    if w.item(code).costing_method == "specific_lot"}
+            lines = sorted(lines, key=lambda line: (
+                line.direction != IN or line.item not in lots, order[line.line_no]))
         posting = self.jxc._post(w, doc.doc_type.value, self._doc_ref(doc, reverse), lines,
                                  when,
                                  issued_at=self._posted_at(doc, w.zone) if reverse else None,
