@@ -1367,11 +1367,15 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     pair whose units a back-dated movement has taken since is passed over as before.
 
     A receipt line that came in between a pair's entries and whose cancellation lies after
-    the pair (in the window: a receipt line cancelled there) lies between it freely
-    when it cannot have settled a shortage of the pair's issue: the pair has no corrections,
-    or the stock before it came in was not below zero (``start``: the quantity on hand
-    where the window starts, when known). It took nothing from the stock the pair passes
-    over, so it is replayed alike either way. The stock check of a back-dated posting
+    the pair (in the window: a receipt line cancelled there), or that is not cancelled in the
+    window (between issue pairs only: a receipt cost pair was split on the stock it is part
+    of), lies between it freely when it cannot have settled a shortage of the pair's issue:
+    the pair has no corrections, or the stock before it came in was not below zero
+    (``start``: the quantity on hand where the window starts, when known), or no receipt
+    line of the scope ever settled a shortage (``settled_nothing``, :meth:`Jxc._settled_nothing`;
+    customer returns aside: one that settles its own delivery's shortage leaves no record).
+    It took nothing from the stock the pair passes over, so it is replayed alike either
+    way. The stock check of a back-dated posting
     (:meth:`Jxc._check_history`) gives the same ``start`` for a warehouse costed alone, so
     that it passes over the pairs the replay passes over (a pair with a correction, a
     landed cost back-dated before its issue say, around such a receipt line: else the check
@@ -1481,8 +1485,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
     #: the in entries of receipt lines not cancelled in the window (a receipt, an adjustment's
     #: or a count's line in, a customer return, a transfer's arrival whose leg out is not in
     #: the window): they lie between a pair as one cancelled after it does (``passes``)
-    kept = {e.entry_no for g, got in ins.items() if g not in issues
-            for e in got if e.entry_no not in closed and e.kind != "sales_return"}
+    kept = {e.entry_no for g, got in ins.items() if g not in issues and g not in outs
+            for e in got if e.kind != "sales_return"}
     #: receipt lines cancelled later, or not at all, that settled no shortage: the stock
     #: before them was not below zero, or no receipt line of the scope ever settled one
     #: (``settled_nothing``; customer returns left out: one that settles its own delivery's
