@@ -615,7 +615,7 @@ class _Replay:
     def __init__(self, window: list[LedgerEntry], latest: dt.datetime,
                  relaxed: bool = False,
                  replayed_after: tuple[dt.datetime, Decimal] | None = None,
-                 start: Decimal | None = None) -> None:
+                 start: Decimal | None = None, settled_nothing: bool = False) -> None:
         self.window = window
         self.later: list[LedgerEntry] = []
         self.latest = latest
@@ -683,10 +683,12 @@ class _Replay:
         #: transfers out after this moment replayed even when cancelled, and the quantity the
         #: window starts from (:func:`_void_pairs`)
         self.replayed_after = replayed_after
-        #: the quantity on hand where the window starts, when known (:func:`_void_pairs`)
+        #: the quantity on hand where the window starts, when known, and whether no receipt
+        #: line of the scope ever settled a shortage (:func:`_void_pairs`)
         self.start = start
+        self.settled_nothing = settled_nothing
         self.void, self.void_groups = _void_pairs(window, replayed_after=replayed_after,
-                                                  start=start)
+                                                  start=start, settled_nothing=settled_nothing)
         #: charges whose shares sent with the units of a void transfer pair are split here
         #: as if not sent (:func:`_void_pairs`, ``unsent``): by entry_no, the amount added
         self.unsent: dict[int, Decimal] = {}
@@ -1298,7 +1300,8 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
                 charges: _Shares | None = None,
                 unsent: dict[int, tuple[Decimal, Decimal]] | None = None,
                 replayed_after: tuple[dt.datetime, Decimal] | None = None,
-                start: Decimal | None = None) -> tuple[set[int], set[str]]:
+                start: Decimal | None = None,
+                settled_nothing: bool = False) -> tuple[set[int], set[str]]:
     """The cancelled issues of ``window`` and their reversals, one void pair each: in a replay
     they are passed over, as if neither had happened, their costs left as posted (they net to
     zero). Else a receipt cancelled back-dated before them would replay the issue without its
@@ -1364,18 +1367,23 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
     pair whose units a back-dated movement has taken since is passed over as before.
 
     A receipt line that came in between a pair's entries and whose cancellation lies after
-    the pair (in the window: a receipt line cancelled there) lies between it freely
-    when it cannot have settled a shortage of the pair's issue: the pair has no corrections,
-    or the stock before it came in was not below zero (``start``: the quantity on hand
-    where the window starts, when known). It took nothing from the stock the pair passes
-    over, so it is replayed alike either way. The stock check of a back-dated posting
+    the pair (in the window: a receipt line cancelled there), or that is not cancelled in the
+    window (between issue pairs only: a receipt cost pair was split on the stock it is part
+    of), lies between it freely when it cannot have settled a shortage of the pair's issue:
+    the pair has no corrections, or the stock before it came in was not below zero
+    (``start``: the quantity on hand where the window starts, when known), or no receipt
+    line of the scope ever settled a shortage (``settled_nothing``, :meth:`Jxc._settled_nothing`;
+    customer returns aside: one that settles its own delivery's shortage leaves no record).
+    It took nothing from the stock the pair passes over, so it is replayed alike either
+    way. The stock check of a back-dated posting
     (:meth:`Jxc._check_history`) gives the same ``start`` for a warehouse costed alone, so
     that it passes over the pairs the replay passes over (a pair with a correction, a
     landed cost back-dated before its issue say, around such a receipt line: else the check
     saw the stock dip between the issue and its reversal and refused)."""
-    void, groups, _ = _void_in(window, moved_only, None, replayed_after, start)
+    void, groups, _ = _void_in(window, moved_only, None, replayed_after, start, settled_nothing)
     if charges and not moved_only:
-        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after, start)
+        void2, groups2, found = _void_in(window, moved_only, charges, replayed_after, start,
+                                         settled_nothing)
         if found and not found.keys() & groups:
             for shares in found.values():
                 for no, (amount, units) in shares.items():
@@ -1388,7 +1396,7 @@ def _void_pairs(window: Sequence[LedgerEntry], moved_only: bool = False,
 
 def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares | None,
              replayed_after: tuple[dt.datetime, Decimal] | None = None,
-             start: Decimal | None = None
+             start: Decimal | None = None, settled_nothing: bool = False
              ) -> tuple[set[int], set[str], dict[str, dict[int, tuple[Decimal, Decimal]]]]:
     """:func:`_void_pairs`, with the pairs void by the shares of ``charges`` sent with them,
     by group ref: the charge's entry -> (amount, units) of its shares."""
@@ -1474,13 +1482,25 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         # where they were and the replay takes them back at their own value (a correction)
         came = max(place[e.entry_no] for e in got)
         took_line.update((e.entry_no, came) for e in gone)
-    #: receipt lines cancelled later whose stock before them was not below zero: they settled
-    #: no shortage, so they may lie between a pair cancelled before them (``passes``)
+    #: the in entries of receipt lines not cancelled in the window (a receipt, an adjustment's
+    #: or a count's line in, a customer return, a transfer's arrival whose leg out is not in
+    #: the window): they lie between a pair as one cancelled after it does (``passes``)
+    kept = {e.entry_no for g, got in ins.items() if g not in issues and g not in outs
+            for e in got if e.kind != "sales_return"}
+    #: receipt lines cancelled later, or not at all, that settled no shortage: the stock
+    #: before them was not below zero, or no receipt line of the scope ever settled one
+    #: (``settled_nothing``; customer returns left out: one that settles its own delivery's
+    #: shortage leaves no record) — they may lie between a pair cancelled before them
     settled_none: set[int] = set()
+    if settled_nothing:
+        settled_none.update(e.entry_no for e in window
+                            if e.quantity > 0 and e.kind != "sales_return"
+                            and (e.entry_no in closed or e.entry_no in kept))
     if start is not None:
         running = start
         for e in window:
-            if running >= 0 and e.quantity > 0 and e.entry_no in closed:
+            if (running >= 0 and e.quantity > 0
+                    and (e.entry_no in closed or e.entry_no in kept)):
                 settled_none.add(e.entry_no)
             running += e.quantity
         # a receipt cost carried with such a line's units lies between as the line does
@@ -1560,6 +1580,9 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         receipt_costs.pop(g, None)
         if off:  # void only in a run of overlapping pairs whose values net to zero
             unbalanced[g] = off
+    #: the receipt cost pairs: a receipt line that stays lies between them never (they were
+    #: split on the stock it is part of)
+    split: set[str] = set()
     for g, lines in receipt_costs.items():
         # a receipt cost and its cancellation: void alike when what they left in stock nets to
         # zero, their corrections counted, and only void pairs lie between (the stock they
@@ -1575,12 +1598,15 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         mine = {e.entry_no for e in lines}
         at = [place[n] for n in mine]
         pairs[g] = (mine, pair, min(at), max(at))
+        split.add(g)
     void: set[int] = set()
     groups: set[str] = set()
 
-    def passes(mine: set[int], first: int, last: int, spill: bool = False) -> bool:
+    def passes(mine: set[int], first: int, last: int, spill: bool = False,
+               stays: bool = False) -> bool:
         # ``spill``: a receipt line that came in between may be cancelled after the last
         # entry (the pair has no corrections; else only where it settled no shortage).
+        # ``stays`` (issue pairs alone): it may be not cancelled in the window at all, alike
         # A receipt cost carried with the units of a receipt line cancelled in the window
         # that came in before the pair and left after it (a transfer both ways: one line's
         # arrival around the other line's leg out and way back) lies between freely: it
@@ -1598,6 +1624,7 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                        and (closed[e.entry_no][1] < last or (
                            (e.quantity > 0 or e.entry_no in carried_by)
                            and (spill or e.entry_no in settled_none))))
+                   or (stays and e.entry_no in kept and (spill or e.entry_no in settled_none))
                    or (e.entry_no in took_line and took_line[e.entry_no] < first)
                    or (e.entry_no in carried_by
                        and closed[e.entry_no][0] < first < last < closed[e.entry_no][1])
@@ -1616,7 +1643,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
         found = False
         # inner pairs first: a pair may hold others cancelled before it
         for g, (mine, _, first, last) in list(pairs.items()):
-            if g not in unbalanced and passes(mine, first, last, g in uncorrected):
+            if g not in unbalanced and passes(mine, first, last, g in uncorrected,
+                                              g not in split):
                 drop(g)
                 found = True
         if found:
@@ -1636,7 +1664,8 @@ def _void_in(window: Sequence[LedgerEntry], moved_only: bool, charges: _Shares |
                     runs.append(([g], set(mine), first, last))
             for names, held, lo, hi in runs:
                 if (len(names) > 1 and not sum((unbalanced.get(g, ZERO) for g in names), ZERO)
-                        and passes(held, lo, hi, all(g in uncorrected for g in names))):
+                        and passes(held, lo, hi, all(g in uncorrected for g in names),
+                                   not split.intersection(names))):
                     for g in names:
                         drop(g)
                     found = True
@@ -5148,7 +5177,7 @@ class Jxc:
             unsent: dict[int, tuple[Decimal, Decimal]] = {}
             replay.void, replay.void_groups = _void_pairs(
                 window, charges=charges, unsent=unsent, replayed_after=replay.replayed_after,
-                start=replay.start)
+                start=replay.start, settled_nothing=replay.settled_nothing)
             for no, (amount, units) in unsent.items():
                 here, received = replay.receipt_costs[no]
                 if received is None:  # (never: a charge sent on is split over its units)
@@ -5225,7 +5254,8 @@ class Jxc:
         replay = _Replay(window, latest, relaxed,
                          (when, rewound.quantity) if cost_only
                          and item.costing_method == "moving_average"
-                         and not self.organisation_scope else None, rewound.quantity)
+                         and not self.organisation_scope else None, rewound.quantity,
+                         self._settled_nothing(w, item, scope[1]))
         replay.cancelling = cancelling
         self._window_records(w, replay, window, item.costing_method == "moving_average",
                              item.costing_method == "specific_lot")
@@ -5980,7 +6010,8 @@ class Jxc:
             key: _void_pairs(
                 found, moved_only=self.organisation_scope, charges=self._sent_shares(w, found),
                 start=None if self.organisation_scope
-                else self._on_hand(w, *key) - sum((e.quantity for e in found), ZERO))[0]
+                else self._on_hand(w, *key) - sum((e.quantity for e in found), ZERO),
+                settled_nothing=self._settled_nothing(w, w.items[key[0]], key[1]))[0]
             for key, found in later.items()}
         if self.organisation_scope:
             for (code, wh), found in later.items():
@@ -6005,6 +6036,17 @@ class Jxc:
                     where = {k: v for k, v in (("lot", lot), ("location", location)) if v}
                     raise InsufficientStockError(item=code, warehouse=wh, needed=out,
                                                  on_hand=have, short=out - have, **where)
+
+    def _settled_nothing(self, w: _Work, item: Item, warehouse: str) -> bool:
+        """Whether no receipt line of the scope of ``item`` in ``warehouse`` (a warehouse
+        costed alone, not by specific lot) ever settled a shortage: the scope has no
+        :data:`_SETTLED_SCOPES` marker, written with the first such record, as posted or as
+        replayed (:func:`_void_pairs`, ``settled_nothing``). Costed by organisation a
+        transfer's arrival settles without a record of the scope, so this is never known
+        there."""
+        if self.organisation_scope or item.costing_method == "specific_lot":
+            return False
+        return not w.uow.records.get(_SETTLED_SCOPES, f"{item.code}{_SEP}{warehouse}")
 
     @staticmethod
     def _sent_shares(w: _Work, entries: Sequence[LedgerEntry]) -> _Shares:
