@@ -23,6 +23,7 @@ from jxc_core.stock import Item
 
 from . import support
 from .support import BOSS, Shop, TickingClock, setup_master
+from .test_specific_lot_cancel_and_replay import _books
 
 D = Decimal
 X = "XLOT"
@@ -79,17 +80,6 @@ def _moves(shop: Shop, doc_id: str) -> list[tuple[str, Decimal, Decimal]]:
     """The stock entries of ``doc_id`` in ledger order: (kind, quantity, value)."""
     return [(e.entry.kind, e.entry.quantity, e.entry.value) for e in shop.jxc.ledger(X)
             if e.entry.doc_id == doc_id and e.entry.quantity]
-
-
-def _books(shop: Shop) -> None:
-    """Debits equal credits and the inventory account (1405) equals the stock valuation (by
-    organisation: the item's one value; per warehouse: ``Shop.check_books``)."""
-    if not shop.jxc.organisation_scope:
-        shop.check_books()
-        return
-    rows = shop.journal()
-    assert sum((r.debit for r in rows), D(0)) == sum((r.credit for r in rows), D(0))
-    assert shop.net("inventory") == shop.jxc.balance(X).value
 
 
 def _take_out_bring_back(shop: Shop, out: int, back: int, on: int, wh: str = "W1") -> str:
