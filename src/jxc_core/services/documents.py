@@ -60,7 +60,6 @@ from jxc_core.services._checks import (
     check_user,
 )
 from jxc_core.services.jxc import (
-    _DAY_END,
     _RECEIPT_COST,
     _TICK,
     IN,
@@ -1686,8 +1685,7 @@ class Documents:
         if doc.doc_type == DocType.LANDED_COST:  # its lines are charges: the receipts' items
             items = {line.item for rid in doc.attributes.get("receipts", ())
                      if isinstance(rid, str) for line in self._load(w, rid).lines}
-        end = _moment(dt.datetime.combine(doc.date, _DAY_END.replace(tzinfo=w.now.tzinfo)),
-                      "date")
+        end = w.day_end(doc.date)
         last: dt.datetime | None = None
         for item in sorted(items):
             for e in w.uow.ledger.after(item, None, when - _TICK, 1 << 62):

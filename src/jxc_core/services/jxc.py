@@ -1939,6 +1939,13 @@ _SETTLED_SHORTAGE = "receipt_settled_shortage"
 #: :data:`_SETTLED_SHORTAGE` records: a back-dated replay of another scope need not look its
 #: receipts up
 _SETTLED_SCOPES = "settled_shortage_scope"
+
+
+def _scope_marker(item: str, scope: str) -> str:
+    """The key of the :data:`_SETTLED_SCOPES` record of (``item``, ``scope``: the warehouse,
+    or ``"*"`` by organisation)."""
+    return f"{item}{_SEP}{scope}"
+
 #: records of the receipts cancellations took back under moving average, by the entry_no of
 #: the cancellation's ledger entry (which names the receipt in ``from_ref``): the receipt's
 #: quantity and value, so that a replay takes its units back alike
@@ -2057,6 +2064,12 @@ class _Work:
         """[first moment, last moment] of a month of the clock's timezone, comparable with
         stored moments (in UTC when aware): :func:`_month_bounds`."""
         return _month_bounds(year, month, self.zone)
+
+    def day_end(self, day: dt.date) -> dt.datetime:
+        """The last moment of ``day`` (23:59:59.999999) in the clock's timezone, as stored
+        moments are (:func:`_moment`: in UTC when aware)."""
+        return _moment(dt.datetime.combine(day, _DAY_END.replace(tzinfo=self.now.tzinfo)),
+                       "date")
 
     def day_start(self, day: dt.date) -> dt.datetime:
         """The first moment of ``day`` in the clock's timezone, comparable with stored
@@ -3678,8 +3691,7 @@ class Jxc:
                 or moment > last):
             self._last_now = moment
             return moment
-        end = _moment(dt.datetime.combine(w.day_of(moment), _DAY_END.replace(
-            tzinfo=w.now.tzinfo)), "date")
+        end = w.day_end(w.day_of(moment))
         if last + _TICK <= end:  # else the day's last moment, or the clock went a day back
             moment = self._last_now = last + _TICK
         return moment
@@ -4219,7 +4231,7 @@ class Jxc:
                     "settled": [[i, str(q), str(e), str(r)] for i, q, e, r in fills]})
                 # the scope has such records: a replay of it looks them up (else it need not)
                 w.uow.records.put(_SETTLED_SCOPES,
-                                  f"{code_of}{_SEP}{'*' if org else wh_of}", {"any": True})
+                                  _scope_marker(code_of, "*" if org else wh_of), {"any": True})
         for ref, fill in owns_found.items():
             if fill is not None:
                 came = [e for e in entries if e.quantity > 0 and e.kind == "sales_return"
@@ -5134,7 +5146,7 @@ class Jxc:
                 if marked is None:
                     scope = "*" if self.organisation_scope else e.warehouse
                     marked = bool(w.uow.records.get(_SETTLED_SCOPES,
-                                                    f"{e.item}{_SEP}{scope}"))
+                                                    _scope_marker(e.item, scope)))
                 if marked:
                     replay.to_reopen[e.from_ref] = self._settled_record(w, e.warehouse,
                                                                         e.from_ref)
@@ -5819,7 +5831,7 @@ class Jxc:
         (nothing to open again). Only a scope with such records (:data:`_SETTLED_SCOPES`) is
         looked up receipt by receipt."""
         found = replay.settled_found
-        marker = f"{scope[0]}{_SEP}{scope[1]}"
+        marker = _scope_marker(*scope)
         marked = bool(w.uow.records.get(_SETTLED_SCOPES, marker))
         any_fills = False
         for (_, ref, wh), (entry_no, fills) in found.items():
@@ -6046,7 +6058,7 @@ class Jxc:
         there."""
         if self.organisation_scope or item.costing_method == "specific_lot":
             return False
-        return not w.uow.records.get(_SETTLED_SCOPES, f"{item.code}{_SEP}{warehouse}")
+        return not w.uow.records.get(_SETTLED_SCOPES, _scope_marker(item.code, warehouse))
 
     @staticmethod
     def _sent_shares(w: _Work, entries: Sequence[LedgerEntry]) -> _Shares:
